@@ -1,0 +1,6 @@
+//! Posey's domain types: identifiers and newtypes that are the only way in for the values they
+//! guard. No I/O here: no sqlx, axum or redis.
+
+pub mod id;
+
+pub use id::{SessionId, UserId};

@@ -1,0 +1,44 @@
+//! `Authenticated`: the claims of a verified bearer token, or a 401 in the standard error shape.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::{Claims, JwksVerifier};
+use crate::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Claims);
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    S: Send + Sync,
+    Arc<JwksVerifier>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into())
+            })?;
+        let verifier = Arc::<JwksVerifier>::from_ref(state);
+        match verifier.verify(token).await {
+            Ok(claims) => Ok(Self(claims)),
+            Err(e) if e.is_client_error() => Err(ApiError::Unauthorized(e.to_string())),
+            // The JWKS could not be fetched and no key is cached: our fault, not the client's.
+            Err(e) => Err(ApiError::Unavailable(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! `JwksVerifier`: verifies access tokens against the auth service's JWKS. Keys are fetched on
+//! first use, refreshed when they grow old, and refetched when a token names an unknown `kid`
+//! (no more often than `refresh_min_interval`, so junk tokens cannot hammer the auth service).
+//! Only EdDSA and ES256 are accepted: `none`, HMAC and RSA tokens are refused before any key is
+//! looked at, and a key is only ever used with the algorithm of its own type.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use tokio::sync::{Mutex, RwLock};
+
+use super::Claims;
+
+/// The algorithms an access token may be signed with.
+const ACCEPTED: [Algorithm; 2] = [Algorithm::EdDSA, Algorithm::ES256];
+
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Where auth publishes its keys, e.g. `http://auth:9000/.well-known/jwks.json`.
+    pub jwks_url: url::Url,
+    /// The `iss` every token must carry.
+    pub issuer: String,
+    /// Accepted `aud` values (a token must carry one of them).
+    pub audience: Vec<String>,
+    /// Clock skew tolerated on `exp`/`nbf`.
+    pub leeway: Duration,
+    /// Keys older than this are refetched before use.
+    pub max_key_age: Duration,
+    /// Unknown-`kid` refetches happen at most this often.
+    pub refresh_min_interval: Duration,
+}
+
+impl VerifierConfig {
+    pub fn new(jwks_url: url::Url, issuer: impl Into<String>) -> Self {
+        Self {
+            jwks_url,
+            issuer: issuer.into(),
+            audience: vec!["authenticated".into()],
+            leeway: Duration::from_secs(30),
+            max_key_age: Duration::from_secs(600),
+            refresh_min_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("malformed token")]
+    Malformed,
+    #[error("token algorithm {0} is not accepted")]
+    AlgorithmNotAccepted(String),
+    #[error("token has no key id")]
+    MissingKeyId,
+    #[error("token signed by an unknown key")]
+    UnknownKey,
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("token audience is not accepted")]
+    WrongAudience,
+    #[error("token issuer is not accepted")]
+    WrongIssuer,
+    #[error("token signature is invalid")]
+    BadSignature,
+    #[error("token claims are invalid: {0}")]
+    InvalidClaims(String),
+    #[error("signing keys are unavailable: {0}")]
+    KeysUnavailable(String),
+}
+
+impl VerifyError {
+    /// Whether the token is at fault (401) rather than the key source (503).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, Self::KeysUnavailable(_))
+    }
+}
+
+struct CachedKey {
+    key: DecodingKey,
+    alg: Algorithm,
+}
+
+#[derive(Default)]
+struct KeyCache {
+    keys: HashMap<String, CachedKey>,
+    fetched_at: Option<Instant>,
+}
+
+pub struct JwksVerifier {
+    config: VerifierConfig,
+    http: reqwest::Client,
+    cache: RwLock<KeyCache>,
+    /// One refetch at a time; others wait for it and then use its result.
+    refresh: Mutex<()>,
+}
+
+impl std::fmt::Debug for JwksVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksVerifier").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl JwksVerifier {
+    pub fn new(config: VerifierConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { config, http, cache: RwLock::default(), refresh: Mutex::new(()) }
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// Verifies signature, algorithm, expiry, issuer and audience; returns the claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let header = decode_header(token).map_err(|_| match algorithm_name(token) {
+            // A header naming an algorithm we do not know (`none`, say) is refused as such.
+            Some(alg) if !ACCEPTED.iter().any(|a| format!("{a:?}") == alg) => {
+                VerifyError::AlgorithmNotAccepted(alg)
+            }
+            _ => VerifyError::Malformed,
+        })?;
+        if !ACCEPTED.contains(&header.alg) {
+            return Err(VerifyError::AlgorithmNotAccepted(format!("{:?}", header.alg)));
+        }
+        let kid = header.kid.ok_or(VerifyError::MissingKeyId)?;
+        let (key, alg) = self.key_for(&kid).await?;
+        if alg != header.alg {
+            // A key is used only with its own algorithm: no algorithm confusion.
+            return Err(VerifyError::AlgorithmNotAccepted(format!("{:?}", header.alg)));
+        }
+
+        let mut validation = Validation::new(alg);
+        validation.leeway = self.config.leeway.as_secs();
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_audience(&self.config.audience);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.validate_nbf = true;
+
+        use jsonwebtoken::errors::ErrorKind as K;
+        decode::<Claims>(token, &key, &validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
+                K::ExpiredSignature => VerifyError::Expired,
+                K::ImmatureSignature => VerifyError::NotYetValid,
+                K::InvalidAudience => VerifyError::WrongAudience,
+                K::InvalidIssuer => VerifyError::WrongIssuer,
+                K::InvalidSignature => VerifyError::BadSignature,
+                K::MissingRequiredClaim(c) => VerifyError::InvalidClaims(format!("missing {c}")),
+                K::Json(e) => VerifyError::InvalidClaims(e.to_string()),
+                _ => VerifyError::Malformed,
+            }
+        })
+    }
+
+    /// The key for `kid`, refetching the JWKS when it is stale or does not know `kid`.
+    async fn key_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), VerifyError> {
+        {
+            let cache = self.cache.read().await;
+            if !self.is_stale(&cache)
+                && let Some(k) = cache.keys.get(kid)
+            {
+                return Ok((k.key.clone(), k.alg));
+            }
+        }
+
+        let _guard = self.refresh.lock().await;
+        // Someone else may have refreshed while we waited.
+        let needs_fetch = {
+            let cache = self.cache.read().await;
+            match cache.fetched_at {
+                None => true,
+                Some(_) if self.is_stale(&cache) => true,
+                Some(at) => {
+                    !cache.keys.contains_key(kid)
+                        && at.elapsed() >= self.config.refresh_min_interval
+                }
+            }
+        };
+        if needs_fetch {
+            match self.fetch().await {
+                Ok(keys) => {
+                    let mut cache = self.cache.write().await;
+                    cache.keys = keys;
+                    cache.fetched_at = Some(Instant::now());
+                }
+                Err(e) => {
+                    // Stale keys are better than none while auth is briefly away.
+                    let cache = self.cache.read().await;
+                    if cache.keys.is_empty() {
+                        return Err(VerifyError::KeysUnavailable(e));
+                    }
+                    tracing::warn!(error = %e, "JWKS refresh failed; using cached keys");
+                }
+            }
+        }
+        let cache = self.cache.read().await;
+        cache.keys.get(kid).map(|k| (k.key.clone(), k.alg)).ok_or(VerifyError::UnknownKey)
+    }
+
+    fn is_stale(&self, cache: &KeyCache) -> bool {
+        cache.fetched_at.is_none_or(|at| at.elapsed() > self.config.max_key_age)
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, CachedKey>, String> {
+        let url = self.config.jwks_url.as_str();
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| format!("fetching {url}: {e}"))?;
+        let set: JwkSet = response.json().await.map_err(|e| format!("reading {url}: {e}"))?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let Some(kid) = jwk.common.key_id.clone() else { continue };
+            // Only keys of the accepted types; anything else in the set is ignored.
+            let alg = match &jwk.algorithm {
+                AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
+                AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+                    Algorithm::ES256
+                }
+                _ => continue,
+            };
+            match DecodingKey::from_jwk(jwk) {
+                Ok(key) => {
+                    keys.insert(kid, CachedKey { key, alg });
+                }
+                Err(e) => tracing::warn!(kid, error = %e, "skipping an unusable JWKS key"),
+            }
+        }
+        tracing::debug!(url, keys = keys.len(), "fetched JWKS");
+        Ok(keys)
+    }
+}
+
+/// The `alg` a token's header names (at most 16 characters, for messages).
+fn algorithm_name(token: &str) -> Option<String> {
+    use base64::Engine;
+    token
+        .split('.')
+        .next()
+        .and_then(|h| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|v| v.get("alg").and_then(|a| a.as_str()).map(str::to_owned))
+        .map(|a| a.chars().take(16).collect())
+}

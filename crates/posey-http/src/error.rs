@@ -1,0 +1,196 @@
+//! `ApiError`: the one error type at the HTTP edge, and the one JSON body every error has:
+//! `{"error": {"code": "...", "message": "...", "fields": {...}?}}`.
+//! `into_response` has no side effects; 5xx are logged once by the trace layer in `server`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    Validation(BTreeMap<String, Vec<String>>),
+    #[error("rate limited")]
+    RateLimited { retry_after: Duration },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// Marker put into the response extensions of an internal error, so the trace layer can log
+/// the cause (which the client never sees).
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub std::sync::Arc<String>);
+
+impl ApiError {
+    /// One validation failure on one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(BTreeMap::from([(field.into(), vec![message.into()])]))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (message, fields) = match self {
+            Self::BadRequest(m)
+            | Self::Unauthorized(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::PayloadTooLarge(m)
+            | Self::UnsupportedMediaType(m)
+            | Self::Unavailable(m) => (m.clone(), None),
+            Self::Validation(fields) => {
+                ("the request has invalid fields".to_owned(), Some(fields.clone()))
+            }
+            Self::RateLimited { retry_after } => {
+                (format!("too many requests; retry after {}s", retry_after.as_secs().max(1)), None)
+            }
+            // Internal detail is logged, never sent.
+            Self::Internal(_) => ("an internal error occurred".to_owned(), None),
+        };
+        ErrorBody { error: ErrorDetail { code: self.code(), message, fields } }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
+            }
+            Self::Internal(cause) => {
+                response
+                    .extensions_mut()
+                    .insert(InternalCause(std::sync::Arc::new(format!("{cause:#}"))));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn body_of(err: ApiError) -> (StatusCode, serde_json::Value, Response) {
+        let response = err.into_response();
+        let status = response.status();
+        let (parts, body) = response.into_parts();
+        let bytes = to_bytes(body, 1 << 16).await.expect("body");
+        let json = serde_json::from_slice(&bytes).expect("json");
+        (status, json, Response::from_parts(parts, axum::body::Body::empty()))
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_cause() {
+        let err = ApiError::Internal(anyhow::anyhow!("password=hunter2 in a query"));
+        let (status, json, response) = body_of(err).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"code": "internal", "message": "an internal error occurred"}})
+        );
+        let cause = response.extensions().get::<InternalCause>().expect("cause kept for logs");
+        assert!(cause.0.contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn validation_names_fields() {
+        let (status, json, _) = body_of(ApiError::invalid("email", "is not an address")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json["error"]["code"], "validation_failed");
+        assert_eq!(json["error"]["fields"]["email"][0], "is not an address");
+    }
+
+    #[tokio::test]
+    async fn rate_limited_sets_retry_after() {
+        let err = ApiError::RateLimited { retry_after: Duration::from_secs(7) };
+        let (status, json, response) = body_of(err).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(json["error"]["code"], "rate_limited");
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[tokio::test]
+    async fn unauthorized_challenges_for_a_bearer_token() {
+        let (status, _, response) = body_of(ApiError::Unauthorized("expired".into())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(
+            response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Bearer")
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! `/healthz` (the process is alive) and `/readyz` (every dependency answers). Readiness runs
+//! its checks concurrently, each with a deadline, and names the ones that failed; why they
+//! failed is logged, not sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::future::{BoxFuture, join_all};
+use serde_json::json;
+
+type CheckFn = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// The dependencies a service needs to serve traffic.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    checks: Vec<(&'static str, CheckFn)>,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.checks.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Readiness").field("checks", &names).finish()
+    }
+}
+
+impl Readiness {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Any named check.
+    pub fn check<F, Fut>(mut self, name: &'static str, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.checks.push((name, Arc::new(move || Box::pin(f()))));
+        self
+    }
+
+    /// Postgres answers `SELECT 1` through the service's pool.
+    pub fn postgres(self, pool: sqlx::PgPool) -> Self {
+        self.check("postgres", move || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("SELECT 1").execute(&pool).await?;
+                Ok(())
+            }
+        })
+    }
+
+    /// Redis answers `PING`.
+    pub fn redis(self, conn: redis::aio::ConnectionManager) -> Self {
+        self.check("redis", move || {
+            let mut conn = conn.clone();
+            async move {
+                let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+                Ok(())
+            }
+        })
+    }
+
+    /// An HTTP endpoint answers with a success status.
+    pub fn http(self, name: &'static str, url: url::Url) -> Self {
+        let client = reqwest::Client::new();
+        self.check(name, move || {
+            let request = client.get(url.clone());
+            async move {
+                request.send().await?.error_for_status()?;
+                Ok(())
+            }
+        })
+    }
+
+    /// How long each check may take (default 2 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Runs every check; `(name, ok)` in registration order.
+    pub async fn run(&self) -> Vec<(&'static str, bool)> {
+        let timeout = self.timeout.unwrap_or(Duration::from_secs(2));
+        join_all(self.checks.iter().map(|(name, check)| async move {
+            let ok = match tokio::time::timeout(timeout, check()).await {
+                Ok(Ok(())) => true,
+                Ok(Err(e)) => {
+                    tracing::warn!(check = name, error = %format!("{e:#}"), "readiness check failed");
+                    false
+                }
+                Err(_) => {
+                    tracing::warn!(check = name, ?timeout, "readiness check timed out");
+                    false
+                }
+            };
+            (*name, ok)
+        }))
+        .await
+    }
+
+    /// `/healthz` and `/readyz`, ready to merge into a service's router.
+    pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .with_state(Arc::new(self))
+    }
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
+    let results = readiness.run().await;
+    let ready = results.iter().all(|(_, ok)| *ok);
+    let checks: serde_json::Map<_, _> = results
+        .into_iter()
+        .map(|(name, ok)| (name.to_owned(), json!(if ok { "ok" } else { "unavailable" })))
+        .collect();
+    let (status, word) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    (status, Json(json!({ "status": word, "checks": checks }))).into_response()
+}

@@ -1,0 +1,15 @@
+//! The HTTP edge every Posey service shares: one error shape, JSON extraction, access-token
+//! verification against auth's JWKS, telemetry, health and readiness, and serving with a
+//! graceful shutdown.
+
+pub mod auth;
+pub mod backing;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use error::ApiError;
+pub use json::AppJson;

@@ -1,0 +1,81 @@
+//! Binding and serving: bind first (so port 0 works in tests), wrap the router in the layers
+//! every service shares (request id, a trace span per request with the matched path, panics
+//! turned into the standard 500, unknown routes into the standard 404), then serve until the
+//! shutdown future completes, letting in-flight requests finish.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::{Request, Response};
+use axum::response::IntoResponse;
+use posey_config::HttpConfig;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::ApiError;
+use crate::error::InternalCause;
+
+/// Binds the listener, with an error that names the port variable.
+pub async fn bind(config: &HttpConfig) -> anyhow::Result<TcpListener> {
+    let addr = SocketAddr::new(config.host, config.port);
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("{}: cannot listen on {addr} (BIND_ADDRESS={})", config.port_var, config.host)
+    })
+}
+
+/// The layers every service wraps its routes in.
+pub fn with_common_layers(router: Router, service: &'static str) -> Router {
+    router
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(move |req: &Request<_>| {
+                    let path = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", service, method = %req.method(), path, request_id)
+                })
+                .on_request(())
+                .on_response(|res: &Response<_>, latency: Duration, _span: &Span| {
+                    let status = res.status().as_u16();
+                    let ms = latency.as_secs_f64() * 1000.0;
+                    if res.status().is_server_error() {
+                        // The one place a 5xx is logged, with the cause the client never saw.
+                        let cause = res.extensions().get::<InternalCause>().map(|c| c.0.as_str());
+                        tracing::error!(status, ms, cause, "request failed");
+                    } else {
+                        tracing::debug!(status, ms, "request done");
+                    }
+                })
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+}
+
+/// Serves until `shutdown` completes, then waits for in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+}

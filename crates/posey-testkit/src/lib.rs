@@ -1,0 +1,36 @@
+//! Test fixtures shared by every crate's tests: a fresh migrated database per test, the URLs of
+//! the real Redis and MQTT servers the test harness started, and a real signing key pair served
+//! as a JWKS so tests can mint access tokens that the shared verifier accepts.
+//!
+//! Servers come from `TEST_DATABASE_URL`, `TEST_REDIS_URL` and `TEST_MQTT_URL`, which
+//! `./scripts/test` sets (starting throwaway servers when none are given). A test that needs a
+//! server that is not configured fails with a message saying how to run it; it never skips.
+
+pub mod app;
+pub mod db;
+pub mod keys;
+
+pub use app::{TestApp, spawn_service};
+pub use db::TestDatabase;
+pub use keys::{JwksServer, TEST_AUDIENCE, TEST_ISSUER, TestKeys};
+
+/// A server URL the harness must provide, or a failure that says how to provide it.
+pub fn required_url(var: &str) -> String {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{var} is not set: run the tests with ./scripts/test, which starts throwaway \
+             PostgreSQL, Redis and Mosquitto servers, or set {var} to a server you provide"
+        ),
+    }
+}
+
+/// The harness's Redis server.
+pub fn redis_url() -> String {
+    required_url("TEST_REDIS_URL")
+}
+
+/// The harness's MQTT broker.
+pub fn mqtt_url() -> String {
+    required_url("TEST_MQTT_URL")
+}

@@ -1,0 +1,3 @@
+//! Health, readiness and the shared edge behaviour of the auth service.
+
+posey_testkit::service_health_tests!(crate::helpers::spawn_app_with);

@@ -1,0 +1,13 @@
+//! The gateway service: the GraphQL data gateway over Postgres, with per-role permissions from token claims.
+//! Built as a library so tests and the `posey` launcher start it in-process on any port.
+
+pub mod config;
+mod routes;
+mod startup;
+pub mod state;
+
+pub use config::Config;
+pub use startup::Application;
+
+/// The service's name in logs and spans.
+pub const SERVICE: &str = "gateway";
