@@ -23,21 +23,15 @@ impl std::fmt::Debug for Backing {
 impl Backing {
     /// Connects (failing with a message naming the variable at fault) and migrates.
     pub async fn connect(service: &'static str, config: &ServiceConfig) -> anyhow::Result<Self> {
+        // The choices are logged once per process by `log_choices` (or the launcher), not here:
+        // four services in one process would say everything four times.
         let db = posey_db::connect(&config.db).await?;
         posey_db::migrate(&db).await?;
-        tracing::info!(service, part = "relational store", at = %config.db.redacted_url(), "using PostgreSQL");
-
         let redis = match &config.redis {
-            Some(redis) => {
-                let conn = connect_redis(redis, config.db.pool.connect_timeout).await?;
-                tracing::info!(service, part = "cache", at = %redis.redacted_url(), "using Redis");
-                Some(conn)
-            }
-            None => {
-                tracing::info!(service, part = "cache", "REDIS_URL unset: using in-process cache");
-                None
-            }
+            Some(redis) => Some(connect_redis(redis, config.db.pool.connect_timeout).await?),
+            None => None,
         };
+        tracing::debug!(service, redis = redis.is_some(), "connected to backing parts");
         Ok(Self { db, redis })
     }
 
@@ -53,6 +47,19 @@ impl Backing {
     /// Closes the pool, letting queries in flight finish.
     pub async fn close(&self) {
         self.db.close().await;
+    }
+}
+
+/// One line per backing part: what was chosen and where.
+pub fn log_choices(config: &ServiceConfig) {
+    tracing::info!(part = "relational store", at = %config.db.redacted_url(), "using PostgreSQL");
+    log_cache_choice(config.redis.as_ref());
+}
+
+pub fn log_cache_choice(redis: Option<&RedisConfig>) {
+    match redis {
+        Some(redis) => tracing::info!(part = "cache", at = %redis.redacted_url(), "using Redis"),
+        None => tracing::info!(part = "cache", "REDIS_URL unset: using the in-process cache"),
     }
 }
 

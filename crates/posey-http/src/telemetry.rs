@@ -33,7 +33,8 @@ pub fn init() -> Result<(), ConfigError> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::NONE)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
     Ok(())
 }

@@ -34,3 +34,11 @@ pub fn redis_url() -> String {
 pub fn mqtt_url() -> String {
     required_url("TEST_MQTT_URL")
 }
+
+/// A TCP port free on 127.0.0.1 right now (for processes that need a port number up front).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("finding a free port")
+}

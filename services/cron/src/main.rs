@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    posey_http::backing::log_choices(&config.service);
     let result = async {
         let app = posey_cron::Application::build(config).await?;
         app.run_until_stopped(posey_http::shutdown::signal()).await

@@ -1,0 +1,3 @@
+//! Embedded defaults for the backing parts, used when no server is configured.
+
+pub mod postgres;

@@ -1,0 +1,377 @@
+//! The embedded relational store: a private PostgreSQL cluster under the data dir, created on
+//! first run with the system's `initdb` and started/stopped with `pg_ctl`. It listens on a Unix
+//! socket in a directory only its owner can enter (no TCP port), with trust auth on that socket.
+//!
+//! PostgreSQL refuses to run as root, so when `posey` runs as root the cluster's files belong to,
+//! and its programs run as, the unprivileged `postgres` system user.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use posey_config::SecretString;
+
+/// Where PostgreSQL's programs live when not on PATH (Debian's layout).
+const DEBIAN_PG_ROOT: &str = "/usr/lib/postgresql";
+/// The cluster's superuser and database.
+const ROLE: &str = "posey";
+const DATABASE: &str = "posey";
+/// Longest Unix socket path the kernel accepts (sun_path is 108 bytes with the NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// How to install PostgreSQL, for messages.
+pub const INSTALL_HINT: &str = "install PostgreSQL (Debian/Ubuntu: `apt-get install postgresql`, \
+    or run ./scripts/up which does it), point POSTGRES_BIN_DIR at the directory holding initdb \
+    and pg_ctl, or set DATABASE_URL to a PostgreSQL server";
+
+/// The unprivileged account the cluster runs as when `posey` runs as root.
+#[derive(Debug, Clone)]
+struct RunAs {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+impl RunAs {
+    /// Makes `path` belong to this account.
+    fn give(&self, path: &Path) -> anyhow::Result<()> {
+        std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid))
+            .with_context(|| format!("giving {} to user {}", path.display(), self.name))
+    }
+}
+
+/// A located cluster (not necessarily running).
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    bin_dir: PathBuf,
+    /// `<data>/postgres`: owned by the account that runs the cluster.
+    root: PathBuf,
+    run_as: Option<RunAs>,
+}
+
+/// A cluster this process started (or found running) and will stop.
+#[derive(Debug)]
+pub struct RunningPostgres {
+    cluster: EmbeddedPostgres,
+    pub url: SecretString,
+}
+
+impl EmbeddedPostgres {
+    /// Finds the binaries and the account to run as; creates nothing yet.
+    pub fn locate(data_dir: &Path, bin_override: Option<&Path>) -> anyhow::Result<Self> {
+        let bin_dir = find_bin_dir(bin_override)?;
+        let run_as =
+            if nix::unistd::geteuid().is_root() { Some(unprivileged_user()?) } else { None };
+        Ok(Self { bin_dir, root: data_dir.join("postgres"), run_as })
+    }
+
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    fn pgdata(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn socket_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.root.join("postgres.log")
+    }
+
+    /// Whether `initdb` has already run here.
+    pub fn is_initialised(&self) -> bool {
+        self.pgdata().join("PG_VERSION").is_file()
+    }
+
+    /// `pg_ctl --version`, e.g. "pg_ctl (PostgreSQL) 15.19".
+    pub fn version(&self) -> anyhow::Result<String> {
+        let out = Command::new(self.bin_dir.join("pg_ctl"))
+            .arg("--version")
+            .output()
+            .context("running pg_ctl --version")?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Creates the cluster on first run, starts it (or adopts one left running), and makes sure
+    /// the `posey` database exists.
+    pub async fn start(self) -> anyhow::Result<RunningPostgres> {
+        let socket = self.socket_dir().join(".s.PGSQL.5432");
+        if socket.as_os_str().len() > MAX_SOCKET_PATH {
+            bail!(
+                "POSEY_DATA_DIR: the embedded PostgreSQL socket path {} is longer than the {} \
+                 bytes a Unix socket allows; choose a shorter POSEY_DATA_DIR",
+                socket.display(),
+                MAX_SOCKET_PATH
+            );
+        }
+        let (cluster, fresh, adopted) = tokio::task::spawn_blocking(move || {
+            let fresh = !self.is_initialised();
+            self.prepare_dirs()?;
+            if fresh {
+                self.initdb()?;
+            }
+            self.write_settings()?;
+            let adopted = self.pg_ctl_start()?;
+            anyhow::Ok((self, fresh, adopted))
+        })
+        .await??;
+        let url = cluster.url();
+        let running = RunningPostgres { cluster, url };
+        if let Err(e) = running.ensure_database().await {
+            let _ = running.stop().await;
+            return Err(e);
+        }
+        let how = if fresh {
+            "created and started"
+        } else if adopted {
+            "found running (left by an earlier run); adopted"
+        } else {
+            "reused existing data; started"
+        };
+        tracing::info!(
+            part = "relational store",
+            at = %running.cluster.pgdata().display(),
+            socket = %running.cluster.socket_dir().display(),
+            "embedded PostgreSQL: {how}"
+        );
+        Ok(running)
+    }
+
+    fn url(&self) -> SecretString {
+        let socket_dir = self.socket_dir();
+        let host: String =
+            url::form_urlencoded::byte_serialize(socket_dir.as_os_str().as_encoded_bytes())
+                .collect();
+        // No secret in it, but DbConfig keeps every URL secret-typed.
+        SecretString::from(format!("postgres://{ROLE}@localhost/{DATABASE}?host={host}"))
+    }
+
+    /// `<data>` reachable, `<data>/postgres/{data,run}` owned by the cluster's account.
+    fn prepare_dirs(&self) -> anyhow::Result<()> {
+        let data_dir = self.root.parent().context("data dir has no parent")?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("POSEY_DATA_DIR: cannot create {}", data_dir.display()))?;
+        for dir in [&self.root, &self.pgdata(), &self.socket_dir()] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("POSEY_DATA_DIR: cannot create {}", dir.display()))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("setting permissions of {}", dir.display()))?;
+        }
+        if let Some(user) = &self.run_as {
+            // The data dir itself: enterable (not listable) so the account reaches its subtree.
+            let mode = std::fs::metadata(data_dir)?.permissions().mode();
+            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(mode | 0o111))?;
+            for dir in [&self.root, &self.pgdata(), &self.socket_dir()] {
+                user.give(dir)?;
+            }
+            check_reachable(&self.root, user)?;
+        }
+        Ok(())
+    }
+
+    fn initdb(&self) -> anyhow::Result<()> {
+        let pgdata = self.pgdata();
+        let out = self
+            .command("initdb")
+            .arg("-D")
+            .arg(&pgdata)
+            .args(["-U", ROLE, "--auth-local=trust", "--auth-host=reject"])
+            .args(["--encoding=UTF8", "--locale=C", "--no-instructions"])
+            .output()
+            .context("running initdb")?;
+        if !out.status.success() {
+            bail!(
+                "initdb failed for {}:\n{}",
+                pgdata.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let conf = pgdata.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).context("reading postgresql.conf")?;
+        text.push_str("\n# Posey's own settings, rewritten at every start.\ninclude_if_exists = 'posey.conf'\n");
+        std::fs::write(&conf, text).context("writing postgresql.conf")?;
+        Ok(())
+    }
+
+    /// Settings that follow the data dir's current location, so a moved dir still works.
+    fn write_settings(&self) -> anyhow::Result<()> {
+        let socket_dir = self.socket_dir();
+        let socket_dir = socket_dir.to_string_lossy().replace('\'', "''");
+        let settings = format!(
+            "listen_addresses = ''\n\
+             unix_socket_directories = '{socket_dir}'\n\
+             unix_socket_permissions = 0700\n"
+        );
+        let path = self.pgdata().join("posey.conf");
+        std::fs::write(&path, settings).with_context(|| format!("writing {}", path.display()))?;
+        if let Some(user) = &self.run_as {
+            user.give(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Starts the cluster; `Ok(true)` when one was already running there.
+    fn pg_ctl_start(&self) -> anyhow::Result<bool> {
+        let status = self.command("pg_ctl").arg("-D").arg(self.pgdata()).arg("status").output()?;
+        if status.status.success() {
+            return Ok(true);
+        }
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.pgdata())
+            .arg("-l")
+            .arg(self.log_file())
+            .args(["-w", "-t", "60", "start"])
+            .output()
+            .context("running pg_ctl start")?;
+        if !out.status.success() {
+            let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
+            let tail: Vec<_> = log.lines().rev().take(15).collect();
+            bail!(
+                "the embedded PostgreSQL did not start ({}):\n{}\n{}",
+                self.log_file().display(),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        Ok(false)
+    }
+
+    fn pg_ctl_stop(&self) -> anyhow::Result<()> {
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.pgdata())
+            .args(["-m", "fast", "-w", "-t", "60", "stop"])
+            .output()
+            .context("running pg_ctl stop")?;
+        if !out.status.success() {
+            bail!("pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(())
+    }
+
+    /// One of PostgreSQL's programs, run as the cluster's account.
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bin_dir.join(program));
+        cmd.env_remove("PGDATA").env("LC_ALL", "C");
+        if let Some(user) = &self.run_as {
+            cmd.uid(user.uid).gid(user.gid).env("HOME", &self.root).current_dir(&self.root);
+        }
+        cmd
+    }
+}
+
+impl RunningPostgres {
+    async fn ensure_database(&self) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        let options: sqlx::postgres::PgConnectOptions =
+            posey_config::ExposeSecret::expose_secret(&self.url).parse()?;
+        let mut conn = sqlx::PgConnection::connect_with(&options.clone().database("postgres"))
+            .await
+            .context("connecting to the embedded PostgreSQL")?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(DATABASE)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            sqlx::query(&format!("CREATE DATABASE {DATABASE}")).execute(&mut conn).await?;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Stops the cluster (fast shutdown: sessions are closed, data is safe).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        tokio::task::spawn_blocking(move || self.cluster.pg_ctl_stop()).await??;
+        tracing::info!(part = "relational store", "embedded PostgreSQL stopped");
+        Ok(())
+    }
+}
+
+/// `POSTGRES_BIN_DIR`, else the directory of `initdb` on PATH, else the newest
+/// `/usr/lib/postgresql/<version>/bin`.
+pub fn find_bin_dir(bin_override: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let has_tools =
+        |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|p| dir.join(p).is_file());
+    if let Some(dir) = bin_override {
+        if has_tools(dir) {
+            return Ok(dir.to_owned());
+        }
+        bail!(
+            "POSTGRES_BIN_DIR={}: no initdb, pg_ctl and postgres there; {INSTALL_HINT}",
+            dir.display()
+        );
+    }
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
+        std::env::split_paths(&p)
+            .filter_map(|d| std::fs::canonicalize(d.join("initdb")).ok())
+            .collect::<Vec<_>>()
+    });
+    for initdb in on_path {
+        if let Some(dir) = initdb.parent().filter(|d| has_tools(d)) {
+            return Ok(dir.to_owned());
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(DEBIAN_PG_ROOT)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(_, bin)| has_tools(bin))
+        .collect();
+    versions.sort();
+    match versions.pop() {
+        Some((_, bin)) => Ok(bin),
+        None => {
+            bail!("DATABASE_URL is unset and no PostgreSQL programs were found; {INSTALL_HINT}")
+        }
+    }
+}
+
+fn unprivileged_user() -> anyhow::Result<RunAs> {
+    match nix::unistd::User::from_name("postgres") {
+        Ok(Some(u)) => Ok(RunAs { name: u.name, uid: u.uid.as_raw(), gid: u.gid.as_raw() }),
+        _ => bail!(
+            "running as root, posey starts the embedded PostgreSQL as the unprivileged 'postgres' \
+             user (PostgreSQL refuses root), and there is none: install PostgreSQL from your \
+             distribution (it creates that user), run posey as a normal user, or set DATABASE_URL"
+        ),
+    }
+}
+
+/// Every ancestor of `dir` must be enterable by `user`, or PostgreSQL cannot reach its data.
+fn check_reachable(dir: &Path, user: &RunAs) -> anyhow::Result<()> {
+    for ancestor in dir.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(ancestor) else { continue };
+        let mode = meta.mode();
+        let can_enter = if meta.uid() == user.uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == user.gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !can_enter {
+            bail!(
+                "POSEY_DATA_DIR: the '{}' user that runs the embedded PostgreSQL cannot enter {} \
+                 (mode {:o}); choose a data dir it can reach (the default for root is \
+                 /var/lib/posey) or run posey as a normal user",
+                user.name,
+                ancestor.display(),
+                mode & 0o777
+            );
+        }
+    }
+    Ok(())
+}
