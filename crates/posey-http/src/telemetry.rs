@@ -7,6 +7,9 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
+/// The variables `init` reads.
+pub const VARIABLES: [&str; 2] = ["RUST_LOG", "LOG_FORMAT"];
+
 /// Installs the global subscriber once; later calls (tests, the launcher) are no-ops.
 /// A bad `RUST_LOG` or `LOG_FORMAT` is a configuration error naming the variable.
 pub fn init() -> Result<(), ConfigError> {

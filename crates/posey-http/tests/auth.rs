@@ -1,5 +1,8 @@
 //! The shared extractor against a real JWKS served over HTTP by the test key pair.
 
+// A failed unwrap in a test helper fails the test, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

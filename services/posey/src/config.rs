@@ -26,21 +26,27 @@ impl LauncherConfig {
     }
 
     pub fn read(mut env: Env<'_>) -> Result<Self, ConfigError> {
+        let config = Self::read_into(&mut env);
+        env.finish(config)
+    }
+
+    /// Reads through `env`, recording problems (and the variables read) there.
+    pub fn read_into(env: &mut Env<'_>) -> Option<Self> {
         let data_dir = env.optional::<PathBuf>("POSEY_DATA_DIR").or_else(default_data_dir);
         if data_dir.is_none() {
             env.problem("POSEY_DATA_DIR", "no user data directory is known here; set it");
         }
         let pg_bin_dir = env.optional::<PathBuf>("POSTGRES_BIN_DIR");
-        let database_url = DbConfig::url_from_env(&mut env);
-        let pool = PoolSettings::from_env(&mut env);
+        let database_url = DbConfig::url_from_env(env);
+        let pool = PoolSettings::from_env(env);
         // The services read their own variables now, so that a bad one stops us before any
         // cluster starts; their database is filled in once it is known (`with_database`).
         let pending = DbConfig { url: SecretString::from(String::new()), pool: pool.clone() };
-        let auth = posey_auth::Config::read_with_db(&mut env, pending.clone());
-        let agents = posey_agents::Config::read_with_db(&mut env, pending.clone());
-        let cron = posey_cron::Config::read_with_db(&mut env, pending.clone());
-        let gateway = posey_gateway::Config::read_with_db(&mut env, pending);
-        let config = data_dir.map(|data_dir| Self {
+        let auth = posey_auth::Config::read_with_db(env, pending.clone());
+        let agents = posey_agents::Config::read_with_db(env, pending.clone());
+        let cron = posey_cron::Config::read_with_db(env, pending.clone());
+        let gateway = posey_gateway::Config::read_with_db(env, pending);
+        data_dir.map(|data_dir| Self {
             data_dir,
             pg_bin_dir,
             database_url,
@@ -49,8 +55,7 @@ impl LauncherConfig {
             agents,
             cron,
             gateway,
-        });
-        env.finish(config)
+        })
     }
 
     /// Points every service at the database that was chosen.

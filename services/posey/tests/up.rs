@@ -2,6 +2,9 @@
 //! PostgreSQL cluster, serves all four services until Ctrl-C, stops the cluster, and reuses its
 //! data on the next run.
 
+// A failed unwrap in a test helper fails the test, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};

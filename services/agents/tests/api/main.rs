@@ -1,4 +1,7 @@
 //! API tests of the agents service against a real Postgres (and Redis where configured).
 
+// A failed unwrap in a test helper fails the test, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
 mod health;
 mod helpers;

@@ -1,0 +1,108 @@
+# syntax=docker/dockerfile:1
+
+# One Dockerfile for every Posey binary; SERVICE picks which one.
+#
+#   docker build --build-arg SERVICE=posey-auth -t posey-auth .
+#       (likewise posey-agents, posey-cron, posey-gateway, or posey for the slim launcher)
+#   docker build --build-arg SERVICE=posey --target posey-all-in-one -t posey .
+#       (`posey up` with its own PostgreSQL cluster; no other container needed)
+#
+# Needs BuildKit (the default builder of current Docker) for the cache mounts.
+
+# ---- build ------------------------------------------------------------------------------------
+# The exact release rust-toolchain.toml pins: any other patch release would make rustup fetch
+# a second toolchain inside the build.
+FROM rust:1.95.0-bookworm AS builder
+WORKDIR /src
+
+# The toolchain file also lists rustfmt and clippy; install them in their own layer, before
+# SERVICE is declared, so this happens once for all five images and not on every source change.
+COPY rust-toolchain.toml ./
+RUN rustup toolchain install
+
+# Fail before compiling anything if SERVICE is missing or misspelt.
+ARG SERVICE
+RUN case "${SERVICE}" in \
+      posey-auth|posey-agents|posey-cron|posey-gateway|posey) ;; \
+      *) echo "build with --build-arg SERVICE=<posey-auth|posey-agents|posey-cron|posey-gateway|posey> (got '${SERVICE}')" >&2; \
+         exit 1 ;; \
+    esac
+
+COPY . .
+
+# Compile-time-checked queries read the committed .sqlx/ data: there is no database here.
+ENV SQLX_OFFLINE=true
+
+# Cache mounts keep downloaded crates and compiled dependencies across builds (and across the
+# five images, which share most of the dependency graph). They are `locked` because cargo's
+# package-cache lock lives outside the mount. target/ is not part of any layer, so the binary
+# is copied out in the same step.
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/usr/local/cargo/git/db,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked --package "${SERVICE}" --bin "${SERVICE}" \
+ && install -D -m 0755 "target/release/${SERVICE}" "/out/${SERVICE}"
+
+# ---- shared runtime base ------------------------------------------------------------------------
+FROM debian:bookworm-slim AS runtime-base
+
+# ca-certificates for TLS to model providers, SMTP and managed databases; curl for healthchecks.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/*
+
+# A fixed, unprivileged uid so volume ownership is predictable across images and hosts; USER
+# below names it by number so orchestrators can check it is not root without /etc/passwd.
+RUN groupadd --system --gid 10001 posey \
+ && useradd --system --uid 10001 --gid posey --create-home --home-dir /home/posey \
+      --shell /usr/sbin/nologin posey
+
+# Inside a container the listeners must accept connections from other containers.
+ENV BIND_ADDRESS=0.0.0.0
+
+# ---- all-in-one launcher: `posey up` with an embedded PostgreSQL --------------------------------
+FROM runtime-base AS posey-all-in-one
+ARG SERVICE
+RUN if [ "${SERVICE}" != "posey" ]; then \
+      echo "the posey-all-in-one target needs --build-arg SERVICE=posey (got '${SERVICE}')" >&2; \
+      exit 1; \
+    fi
+
+# The launcher runs initdb/pg_ctl itself (found under /usr/lib/postgresql/<version>/bin), so
+# Debian must not create and start its own `main` cluster at install time.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-common \
+ && sed -ri 's/^#?\s*(create_main_cluster)\s*=.*$/\1 = false/' /etc/postgresql-common/createcluster.conf \
+ && apt-get install -y --no-install-recommends postgresql \
+ && rm -rf /var/lib/apt/lists/*
+
+# initdb takes its encoding from the locale: UTF-8 without installing locales.
+ENV LANG=C.UTF-8 \
+    POSEY_DATA_DIR=/var/lib/posey
+RUN install -d -m 0700 -o posey -g posey /var/lib/posey
+VOLUME ["/var/lib/posey"]
+
+COPY --from=builder /out/posey /usr/local/bin/posey
+
+USER 10001:10001
+EXPOSE 9000 8000 8080 8090
+# Ready only when all four services are; the first start also runs initdb and migrations. Shell
+# form, so that *_PORT overrides given at `docker run` apply.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${AUTH_PORT:-9000}/readyz" \
+   && curl -fsS "http://127.0.0.1:${AGENTS_PORT:-8000}/readyz" \
+   && curl -fsS "http://127.0.0.1:${GATEWAY_PORT:-8080}/readyz" \
+   && curl -fsS "http://127.0.0.1:${CRON_PORT:-8090}/readyz" \
+   || exit 1
+ENTRYPOINT ["/usr/local/bin/posey"]
+CMD ["up"]
+
+# ---- one service (the default target, so a plain build gives the slim image) --------------------
+FROM runtime-base AS runtime
+ARG SERVICE
+COPY --from=builder /out/${SERVICE} /usr/local/bin/${SERVICE}
+# An exec-form ENTRYPOINT cannot expand SERVICE, so a fixed name points at the binary. The port
+# (and so any HEALTHCHECK) depends on the service: docker-compose.yml declares both.
+RUN ln -s "${SERVICE}" /usr/local/bin/entrypoint
+USER 10001:10001
+ENTRYPOINT ["/usr/local/bin/entrypoint"]

@@ -1,0 +1,207 @@
+//! No Docker engine runs in CI here, so the deployment files are checked statically: they
+//! parse, every service is defined with a healthcheck, restart policy and limits, and the ports
+//! and variables agree with what the services' configuration code really reads.
+
+// A failed unwrap in a test helper fails the test, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use posey_config::Env;
+use serde_yaml_ng::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut value: Value =
+        serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+    // Resolve `<<: *anchor` merge keys, as compose does.
+    value.apply_merge().unwrap_or_else(|e| panic!("{path}: bad merge key: {e}"));
+    value
+}
+
+/// Each app service: compose name, binary, port variable, default port, variables it reads.
+fn app_services() -> Vec<(&'static str, &'static str, &'static str, u16, BTreeSet<String>)> {
+    fn read<C>(f: impl FnOnce(&mut Env<'static>) -> C) -> BTreeSet<String> {
+        let mut env = Env::from_pairs::<_, String, String>([]);
+        let _ = f(&mut env);
+        let mut vars = env.variables().clone();
+        vars.extend(posey_http::telemetry::VARIABLES.iter().map(|v| v.to_string()));
+        vars
+    }
+    vec![
+        (
+            "auth",
+            "posey-auth",
+            posey_auth::Config::PORT_VAR,
+            posey_auth::Config::DEFAULT_PORT,
+            read(posey_auth::Config::read),
+        ),
+        (
+            "agents",
+            "posey-agents",
+            posey_agents::Config::PORT_VAR,
+            posey_agents::Config::DEFAULT_PORT,
+            read(posey_agents::Config::read),
+        ),
+        (
+            "gateway",
+            "posey-gateway",
+            posey_gateway::Config::PORT_VAR,
+            posey_gateway::Config::DEFAULT_PORT,
+            read(posey_gateway::Config::read),
+        ),
+        (
+            "cron",
+            "posey-cron",
+            posey_cron::Config::PORT_VAR,
+            posey_cron::Config::DEFAULT_PORT,
+            read(posey_cron::Config::read),
+        ),
+    ]
+}
+
+fn services(compose: &Value) -> &serde_yaml_ng::Mapping {
+    compose["services"].as_mapping().expect("a services mapping")
+}
+
+fn names(compose: &Value) -> BTreeSet<String> {
+    services(compose).keys().map(|k| k.as_str().unwrap().to_owned()).collect()
+}
+
+fn on_posey_network(service: &Value) -> bool {
+    service["networks"].as_sequence().is_some_and(|n| n.iter().any(|v| v == "posey.network"))
+        || service["networks"].as_mapping().is_some_and(|m| m.contains_key("posey.network"))
+}
+
+#[test]
+fn compose_defines_every_service_with_healthchecks_limits_and_the_network() {
+    let compose = yaml("docker-compose.yml");
+    let expected: BTreeSet<String> =
+        ["postgres", "qdrant", "redis", "auth", "agents", "gateway", "cron"]
+            .map(String::from)
+            .into();
+    assert_eq!(names(&compose), expected);
+    assert!(compose["networks"]["posey.network"].is_mapping());
+    for (name, service) in services(&compose) {
+        let name = name.as_str().unwrap();
+        assert!(
+            service["healthcheck"]["test"].is_sequence()
+                || service["healthcheck"]["test"].is_string(),
+            "{name}: no healthcheck"
+        );
+        assert!(service["restart"].is_string(), "{name}: no restart policy");
+        assert!(on_posey_network(service), "{name}: not on posey.network");
+    }
+    for (name, _, _, _, _) in app_services() {
+        let service = &compose["services"][name];
+        let limits = &service["deploy"]["resources"]["limits"];
+        assert!(limits["cpus"].is_string() && limits["memory"].is_string(), "{name}: no limits");
+        for dep in ["postgres", "redis"] {
+            assert_eq!(
+                service["depends_on"][dep]["condition"], "service_healthy",
+                "{name} -> {dep}"
+            );
+        }
+    }
+    assert_eq!(
+        compose["services"]["agents"]["depends_on"]["qdrant"]["condition"],
+        "service_healthy"
+    );
+}
+
+#[test]
+fn compose_ports_and_variables_agree_with_the_services_config() {
+    let compose = yaml("docker-compose.yml");
+    for (name, binary, port_var, port, reads) in app_services() {
+        let service = &compose["services"][name];
+        let env =
+            service["environment"].as_mapping().unwrap_or_else(|| panic!("{name}: environment"));
+        for key in env.keys() {
+            let key = key.as_str().unwrap();
+            assert!(reads.contains(key), "{name}: sets {key}, which the service never reads");
+        }
+        for required in ["DATABASE_URL", "BIND_ADDRESS"] {
+            assert!(env.contains_key(required), "{name}: {required} missing");
+        }
+        assert_eq!(env[port_var].as_str(), Some(port.to_string().as_str()), "{name}: {port_var}");
+        assert_eq!(env["BIND_ADDRESS"], "0.0.0.0", "{name}: must listen beyond loopback");
+        let published: Vec<String> = service["ports"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            published.iter().any(|p| p.ends_with(&format!(":{port}"))),
+            "{name}: {published:?}"
+        );
+        let health = serde_yaml_ng::to_string(&service["healthcheck"]["test"]).unwrap();
+        assert!(health.contains(&format!("127.0.0.1:{port}/readyz")), "{name}: {health}");
+        assert_eq!(service["build"]["args"]["SERVICE"], binary, "{name}: builds the wrong binary");
+    }
+    assert_eq!(compose["services"]["agents"]["environment"]["QDRANT_URL"], "http://qdrant:6333");
+}
+
+#[test]
+fn dev_compose_has_the_backing_services_with_published_ports() {
+    let dev = yaml("docker-compose.dev.yml");
+    let expected: BTreeSet<String> = ["postgres", "qdrant", "redis"].map(String::from).into();
+    assert_eq!(names(&dev), expected);
+    for (name, service) in services(&dev) {
+        assert!(
+            service["ports"].as_sequence().is_some_and(|p| !p.is_empty()),
+            "{name:?}: no ports"
+        );
+        assert!(!service["healthcheck"]["test"].is_null(), "{name:?}: no healthcheck");
+    }
+}
+
+#[test]
+fn every_variable_the_code_reads_is_documented_in_env_example() {
+    let example = std::fs::read_to_string(repo().join(".env.example")).unwrap();
+    let documented: BTreeSet<&str> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
+    let mut read: BTreeSet<String> = app_services().into_iter().flat_map(|s| s.4).collect();
+    let mut launcher = Env::from_pairs::<_, String, String>([]);
+    let _ = posey::config::LauncherConfig::read_into(&mut launcher);
+    read.extend(launcher.variables().iter().cloned());
+    for var in &read {
+        assert!(documented.contains(var.as_str()), "{var} is read but not in .env.example");
+    }
+}
+
+#[test]
+fn the_dockerfile_builds_every_binary_compose_and_ci_name() {
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("--bin \"${SERVICE}\""));
+    for stage in ["AS builder", "AS runtime-base", "AS runtime", "AS posey-all-in-one"] {
+        assert!(dockerfile.contains(stage), "Dockerfile lacks stage {stage}");
+    }
+    let mut binaries: Vec<&str> = app_services().iter().map(|s| s.1).collect();
+    binaries.push("posey");
+    for binary in &binaries {
+        assert!(dockerfile.contains(binary), "Dockerfile does not accept {binary}");
+        let crate_dir =
+            if *binary == "posey" { "posey".into() } else { binary.replace("posey-", "") };
+        let manifest =
+            std::fs::read_to_string(repo().join("services").join(crate_dir).join("Cargo.toml"))
+                .unwrap();
+        assert!(manifest.contains(&format!("name = \"{binary}\"")), "no binary named {binary}");
+    }
+    let ci = yaml(".github/workflows/ci.yml");
+    for job in ["lint", "test", "images"] {
+        assert!(ci["jobs"][job].is_mapping(), "ci.yml lacks job {job}");
+    }
+    let ci_text = std::fs::read_to_string(repo().join(".github/workflows/ci.yml")).unwrap();
+    assert!(ci_text.contains("./scripts/test"), "CI must run the README's test command");
+    assert!(ci_text.contains("clippy") && ci_text.contains("-D warnings"));
+    assert!(ci_text.contains("fmt --all -- --check"));
+}
