@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::ApiError;
+use crate::backing::Backing;
 use crate::error::InternalCause;
 
 /// Binds the listener, with an error that names the port variable.
@@ -78,4 +79,76 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")
+}
+
+/// A service ready to serve: its listener (already bound), its routes wrapped in the common
+/// layers, and its backing connections to close when it stops.
+pub struct Server {
+    service: &'static str,
+    listener: TcpListener,
+    router: Router,
+    backing: Backing,
+}
+
+impl Server {
+    /// Binds first, so a configured port of 0 gets a free one that `port()` then reports.
+    pub async fn bind(
+        service: &'static str,
+        http: &HttpConfig,
+        router: Router,
+        backing: Backing,
+    ) -> anyhow::Result<Self> {
+        let listener = bind(http).await?;
+        Ok(Self { service, listener, router: with_common_layers(router, service), backing })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// Serves until `shutdown`, drains in-flight requests, then closes the pool.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.listener.local_addr()?;
+        tracing::info!(service = self.service, %addr, "listening");
+        let served = serve(self.listener, self.router, shutdown).await;
+        self.backing.close().await;
+        tracing::info!(service = self.service, "stopped");
+        served
+    }
+}
+
+/// The body of a service binary's `main`: telemetry, configuration (a bad variable is one
+/// clear message, not a panic), then `run`; any error ends the process with status 1.
+pub async fn run_main<C, Fut>(
+    program: &str,
+    read_config: impl FnOnce() -> Result<C, posey_config::ConfigError>,
+    run: impl FnOnce(C) -> Fut,
+) -> std::process::ExitCode
+where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    use std::process::ExitCode;
+    if let Err(e) = crate::telemetry::init() {
+        eprintln!("{program}: {e}");
+        return ExitCode::FAILURE;
+    }
+    let config = match read_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A user's mistake (bad URL, port in use) reads as one message, not a backtrace.
+            eprintln!("{program}: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

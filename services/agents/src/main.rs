@@ -1,31 +1,13 @@
 //! `posey-agents`: the agents service on its own, configured from the environment.
 
-use std::process::ExitCode;
+use posey_agents::{Application, Config};
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    if let Err(e) = posey_http::telemetry::init() {
-        eprintln!("posey-agents: {e}");
-        return ExitCode::FAILURE;
-    }
-    let config = match posey_agents::Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("posey-agents: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    posey_http::backing::log_choices(&config.service);
-    let result = async {
-        let app = posey_agents::Application::build(config).await?;
+async fn main() -> std::process::ExitCode {
+    posey_http::server::run_main("posey-agents", Config::from_env, |config| async move {
+        posey_http::backing::log_choices(&config.service);
+        let app = Application::build(config).await?;
         app.run_until_stopped(posey_http::shutdown::signal()).await
-    };
-    match result.await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // A user's mistake (bad URL, port in use) reads as one message, not a backtrace.
-            eprintln!("posey-agents: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    })
+    .await
 }

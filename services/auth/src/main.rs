@@ -1,31 +1,13 @@
 //! `posey-auth`: the auth service on its own, configured from the environment.
 
-use std::process::ExitCode;
+use posey_auth::{Application, Config};
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    if let Err(e) = posey_http::telemetry::init() {
-        eprintln!("posey-auth: {e}");
-        return ExitCode::FAILURE;
-    }
-    let config = match posey_auth::Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("posey-auth: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    posey_http::backing::log_choices(&config.service);
-    let result = async {
-        let app = posey_auth::Application::build(config).await?;
+async fn main() -> std::process::ExitCode {
+    posey_http::server::run_main("posey-auth", Config::from_env, |config| async move {
+        posey_http::backing::log_choices(&config.service);
+        let app = Application::build(config).await?;
         app.run_until_stopped(posey_http::shutdown::signal()).await
-    };
-    match result.await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // A user's mistake (bad URL, port in use) reads as one message, not a backtrace.
-            eprintln!("posey-auth: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    })
+    .await
 }
