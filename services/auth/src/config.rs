@@ -1,10 +1,62 @@
 //! The auth service's configuration, from the environment (see `.env.example`).
 
-use posey_config::{ConfigError, DbConfig, Env, ServiceConfig};
+use std::time::Duration;
+
+use posey_config::{ConfigError, DbConfig, Env, SecretString, ServiceConfig};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub service: ServiceConfig,
+    pub auth: AuthSettings,
+}
+
+/// Everything about accounts, tokens and email that an operator may tune.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `iss` of every access token; also where clients find `/.well-known/*`.
+    pub issuer: String,
+    /// This service's public URL, for the links in emails.
+    pub external_url: url::Url,
+    /// The app's URL: the default `redirect_to` after a confirmation or recovery link.
+    pub site_url: url::Url,
+    /// The only `redirect_to` values accepted besides `site_url`, matched exactly.
+    pub redirect_urls: Vec<String>,
+    pub access_token_ttl: Duration,
+    /// How long a rotated refresh token may still be presented and get the same successor.
+    pub refresh_reuse_interval: Duration,
+    /// A session ends this long after its last refresh.
+    pub session_inactivity_timeout: Duration,
+    /// A session ends this long after sign-in, whatever its activity.
+    pub session_timebox: Duration,
+    /// A new signing key every so often; the old one stays published until its tokens expire.
+    pub key_rotation_interval: Duration,
+    pub disable_signup: bool,
+    /// Sign-up needs no email confirmation (sessions come back from `/signup` at once).
+    pub mailer_autoconfirm: bool,
+    /// Lifetime of the tokens in confirmation, recovery and magic-link emails.
+    pub email_token_ttl: Duration,
+    pub password_min_length: usize,
+    /// Service clients for the client-credentials grant: `(client_id, secret)`.
+    pub service_clients: Vec<(String, SecretString)>,
+    /// SMTP server; unset means the outbox table.
+    pub smtp_url: Option<SecretString>,
+    pub smtp_from: String,
+    pub rate_limits: RateLimits,
+    /// Concurrent password hashes (each takes ~19 MiB and a core for tens of milliseconds).
+    pub hash_concurrency: usize,
+}
+
+/// Requests allowed per window, per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per client IP, on every credential and email endpoint, per minute.
+    pub per_ip_per_minute: u32,
+    /// Per account (email address), on sign-in and email endpoints, per minute.
+    pub per_account_per_minute: u32,
+    /// Emails sent to one address per hour.
+    pub emails_per_hour: u32,
+    /// Refresh grants per client IP per minute (apps refresh often; this is a flood guard).
+    pub refresh_per_ip_per_minute: u32,
 }
 
 impl Config {
@@ -21,12 +73,122 @@ impl Config {
     /// Reads through `env`, recording problems there.
     pub fn read(env: &mut Env<'_>) -> Option<Self> {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
-        service.map(|service| Self { service })
+        let port = service.as_ref().map_or(Self::DEFAULT_PORT, |s| s.http.port);
+        let auth = AuthSettings::read(env, port);
+        service.map(|service| Self { service, auth })
     }
 
     /// With the database the caller chose (the launcher's embedded cluster, say).
     pub fn read_with_db(env: &mut Env<'_>, db: DbConfig) -> Self {
         let service = ServiceConfig::with_db(env, Self::PORT_VAR, Self::DEFAULT_PORT, db);
-        Self { service }
+        let auth = AuthSettings::read(env, service.http.port);
+        Self { service, auth }
+    }
+}
+
+impl AuthSettings {
+    /// Reads every auth variable; a bad one is recorded in `env` (failing `finish`) and its
+    /// default used meanwhile.
+    fn read(env: &mut Env<'_>, port: u16) -> Self {
+        let port = if port == 0 { Config::DEFAULT_PORT } else { port };
+        let local: url::Url =
+            format!("http://localhost:{port}").parse().expect("a localhost URL parses");
+        let external_url =
+            env.url("AUTH_EXTERNAL_URL", &["http", "https"]).unwrap_or(local.clone());
+        let issuer = env
+            .raw("AUTH_ISSUER")
+            .unwrap_or_else(|| local.as_str().trim_end_matches('/').to_owned());
+        let site_url = env
+            .url("AUTH_SITE_URL", &["http", "https"])
+            .unwrap_or_else(|| "http://localhost:3000".parse().expect("a localhost URL parses"));
+        let redirect_urls = env
+            .raw("AUTH_REDIRECT_URLS")
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let access_token_ttl = env.seconds("AUTH_ACCESS_TOKEN_TTL", Duration::from_secs(3600));
+        let refresh_reuse_interval =
+            env.seconds("AUTH_REFRESH_REUSE_INTERVAL", Duration::from_secs(10));
+        let session_inactivity_timeout =
+            env.seconds("AUTH_SESSION_INACTIVITY_TIMEOUT", Duration::from_secs(30 * 86_400));
+        let session_timebox =
+            env.seconds("AUTH_SESSION_TIMEBOX", Duration::from_secs(365 * 86_400));
+        let key_rotation_interval =
+            env.seconds("AUTH_KEY_ROTATION_INTERVAL", Duration::from_secs(30 * 86_400));
+        let disable_signup = env.or("AUTH_DISABLE_SIGNUP", false);
+        let mailer_autoconfirm = env.or("AUTH_MAILER_AUTOCONFIRM", false);
+        let email_token_ttl = env.seconds("AUTH_EMAIL_TOKEN_TTL", Duration::from_secs(3600));
+        let password_min_length = env.or("AUTH_PASSWORD_MIN_LENGTH", 8usize);
+        let service_clients = Self::read_clients(env);
+        let smtp_url =
+            env.url("SMTP_URL", &["smtp", "smtps"]).map(|u| SecretString::from(u.to_string()));
+        let smtp_from =
+            env.raw("AUTH_SMTP_FROM").unwrap_or_else(|| "Posey <noreply@localhost>".into());
+        let rate_limits = RateLimits {
+            per_ip_per_minute: env.or("AUTH_RATE_LIMIT_PER_IP", 60),
+            per_account_per_minute: env.or("AUTH_RATE_LIMIT_PER_ACCOUNT", 10),
+            emails_per_hour: env.or("AUTH_RATE_LIMIT_EMAILS_PER_HOUR", 10),
+            refresh_per_ip_per_minute: env.or("AUTH_RATE_LIMIT_REFRESH_PER_IP", 1800),
+        };
+        let hash_concurrency = env.or(
+            "AUTH_HASH_CONCURRENCY",
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        );
+        if access_token_ttl < Duration::from_secs(30) {
+            env.problem("AUTH_ACCESS_TOKEN_TTL", "must be at least 30 seconds");
+        }
+        if hash_concurrency == 0 {
+            env.problem("AUTH_HASH_CONCURRENCY", "must be at least 1");
+        }
+        Self {
+            issuer,
+            external_url,
+            site_url,
+            redirect_urls,
+            access_token_ttl,
+            refresh_reuse_interval,
+            session_inactivity_timeout,
+            session_timebox,
+            key_rotation_interval,
+            disable_signup,
+            mailer_autoconfirm,
+            email_token_ttl,
+            password_min_length,
+            service_clients,
+            smtp_url,
+            smtp_from,
+            rate_limits,
+            hash_concurrency,
+        }
+    }
+
+    /// `AUTH_SERVICE_CLIENTS=id:secret,id2:secret2`.
+    fn read_clients(env: &mut Env<'_>) -> Vec<(String, SecretString)> {
+        const VAR: &str = "AUTH_SERVICE_CLIENTS";
+        let Some(raw) = env.raw(VAR) else { return Vec::new() };
+        let mut clients = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.split_once(':') {
+                Some((id, secret)) if !id.is_empty() && secret.len() >= 16 => {
+                    clients.push((id.to_owned(), SecretString::from(secret.to_owned())));
+                }
+                _ => {
+                    let id = entry.split(':').next().unwrap_or_default();
+                    env.problem(
+                        VAR,
+                        format!(
+                            "entry for {id:?} is not `id:secret` with a secret of 16+ characters"
+                        ),
+                    );
+                }
+            }
+        }
+        clients
+    }
+
+    /// Whether `redirect_to` may be used: the site URL or one configured URL, matched exactly.
+    pub fn allows_redirect(&self, redirect_to: &str) -> bool {
+        redirect_to == self.site_url.as_str()
+            || redirect_to == self.site_url.as_str().trim_end_matches('/')
+            || self.redirect_urls.iter().any(|u| u == redirect_to)
     }
 }

@@ -1,10 +1,24 @@
-//! The auth service: accounts, credentials, sessions, access tokens and their JWKS, RBAC and the audit log.
+//! The auth service: accounts, credentials, sessions, access tokens and their JWKS, RBAC and the
+//! audit log, speaking Supabase Auth's HTTP API so that its clients work unchanged.
 //! Built as a library so tests and the `posey` launcher start it in-process on any port.
 
 pub mod config;
+mod db;
+mod emails;
+pub mod error;
+mod extract;
+pub mod keys;
+mod mailer;
+mod onetime;
+pub mod password;
+mod pkce;
+mod policy;
+mod ratelimit;
 mod routes;
+mod session;
 mod startup;
 pub mod state;
+mod tokens;
 
 pub use config::Config;
 pub use startup::Application;

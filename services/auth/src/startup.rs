@@ -1,33 +1,113 @@
-//! Building and running the service: connect and migrate, bind first (port 0 works), then serve
-//! until the shutdown future completes, and close the pool.
+//! Building and running the service: connect and migrate, load (or create) the signing key and
+//! instance secrets, start the background work (key rotation, revocation polling), bind first
+//! (port 0 works), then serve until the shutdown future completes.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use posey_http::auth::{JwksVerifier, RevocationList, VerifierConfig};
 use posey_http::backing::Backing;
 use posey_http::server::Server;
+use rand::RngCore;
+use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
+use crate::keys::Keys;
+use crate::mailer::Mailer;
+use crate::password::Hasher;
+use crate::ratelimit::RateLimiter;
+use crate::state::{App, AppState};
 use crate::{Config, SERVICE, routes};
 
-pub struct Application(Server);
+pub struct Application {
+    server: Server,
+    background: CancellationToken,
+    state: AppState,
+}
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_hasher(config, None).await
+    }
+
+    /// With a given password hasher (tests use cheap parameters; production uses OWASP's).
+    pub async fn build_with_hasher(config: Config, hasher: Option<Hasher>) -> anyhow::Result<Self> {
         let backing = Backing::connect(SERVICE, &config.service).await?;
+        let settings = &config.auth;
+        let background = CancellationToken::new();
+        let keys = Keys::load(
+            backing.db.clone(),
+            settings.key_rotation_interval,
+            settings.access_token_ttl,
+        )
+        .await?;
+        keys.spawn_rotation(background.clone());
+        let revocations =
+            RevocationList::start(backing.db.clone(), Duration::from_secs(1), background.clone())
+                .await?;
+        let jwks_url = settings.external_url.join("/.well-known/jwks.json")?;
+        let mut verifier_config = VerifierConfig::new(jwks_url, settings.issuer.clone());
+        // Its own keys come straight from the database: a fresh rotation is seen at once.
+        verifier_config.refresh_min_interval = Duration::ZERO;
+        let verifier =
+            JwksVerifier::with_source(verifier_config, keys.clone()).with_revocations(revocations);
+        let hasher = match hasher {
+            Some(h) => h,
+            None => Hasher::owasp(settings.hash_concurrency)?,
+        };
+        let mailer = Mailer::new(backing.db.clone(), settings)?;
+        let refresh_secret = instance_secret(&backing.db, "refresh_token_successor").await?;
+        let limiter = RateLimiter::new(backing.redis.clone());
         let readiness = backing.readiness();
         let http = config.service.http.clone();
-        let state = AppState::new(config, backing.clone());
-        let router = routes::router().with_state(state).merge(readiness.router());
-        Ok(Self(Server::bind(SERVICE, &http, router, backing).await?))
+        let state = AppState(Arc::new(App {
+            config,
+            backing: backing.clone(),
+            hasher,
+            keys,
+            verifier: Arc::new(verifier),
+            limiter,
+            mailer,
+            refresh_secret,
+        }));
+        let router = routes::router().with_state(state.clone()).merge(readiness.router());
+        let server = Server::bind(SERVICE, &http, router, backing).await?;
+        Ok(Self { server, background, state })
     }
 
     /// The port actually bound (useful when the configuration asked for 0).
     pub fn port(&self) -> u16 {
-        self.0.port()
+        self.server.port()
+    }
+
+    /// The signing keys, for operators' commands and tests (rotation on demand).
+    pub fn keys(&self) -> Keys {
+        self.state.keys.clone()
     }
 
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.0.run_until_stopped(shutdown).await
+        let served = self.server.run_until_stopped(shutdown).await;
+        self.background.cancel();
+        served
     }
+}
+
+/// A secret this service made for itself on first start, shared by all replicas.
+async fn instance_secret(db: &sqlx::PgPool, name: &str) -> anyhow::Result<Vec<u8>> {
+    let mut fresh = vec![0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut fresh);
+    sqlx::query("INSERT INTO auth.instance_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(&fresh)
+        .execute(db)
+        .await
+        .context("storing an instance secret")?;
+    sqlx::query_scalar("SELECT secret FROM auth.instance_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_one(db)
+        .await
+        .context("reading an instance secret")
 }

@@ -2,9 +2,14 @@
 
 use std::sync::Arc;
 
+use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
 
 use crate::Config;
+use crate::keys::Keys;
+use crate::mailer::Mailer;
+use crate::password::Hasher;
+use crate::ratelimit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -12,12 +17,14 @@ pub struct AppState(pub Arc<App>);
 pub struct App {
     pub config: Config,
     pub backing: Backing,
-}
-
-impl AppState {
-    pub fn new(config: Config, backing: Backing) -> Self {
-        Self(Arc::new(App { config, backing }))
-    }
+    pub hasher: Hasher,
+    pub keys: Keys,
+    /// Verifies this service's own access tokens (keys straight from `keys`, revocations too).
+    pub verifier: Arc<JwksVerifier>,
+    pub limiter: RateLimiter,
+    pub mailer: Mailer,
+    /// Derives a refresh token's successor from it (see `tokens`).
+    pub refresh_secret: Vec<u8>,
 }
 
 impl std::ops::Deref for AppState {
@@ -25,5 +32,15 @@ impl std::ops::Deref for AppState {
 
     fn deref(&self) -> &App {
         &self.0
+    }
+}
+
+impl AppState {
+    pub fn db(&self) -> &sqlx::PgPool {
+        &self.backing.db
+    }
+
+    pub fn settings(&self) -> &crate::config::AuthSettings {
+        &self.config.auth
     }
 }

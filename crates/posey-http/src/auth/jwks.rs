@@ -11,7 +11,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use tokio::sync::{Mutex, RwLock};
 
-use super::Claims;
+use super::{Claims, RevocationList};
 
 /// The algorithms an access token may be signed with.
 const ACCEPTED: [Algorithm; 2] = [Algorithm::EdDSA, Algorithm::ES256];
@@ -67,6 +67,8 @@ pub enum VerifyError {
     BadSignature,
     #[error("token claims are invalid: {0}")]
     InvalidClaims(String),
+    #[error("the token's session has been revoked")]
+    SessionRevoked,
     #[error("signing keys are unavailable: {0}")]
     KeysUnavailable(String),
 }
@@ -89,9 +91,37 @@ struct KeyCache {
     fetched_at: Option<Instant>,
 }
 
+/// Where the verifier gets its keys: the auth service's JWKS over HTTP, or (inside the auth
+/// service itself) straight from its key store.
+pub trait JwksSource: Send + Sync + 'static {
+    fn fetch(&self) -> futures::future::BoxFuture<'_, Result<JwkSet, String>>;
+}
+
+struct HttpSource {
+    url: url::Url,
+    http: reqwest::Client,
+}
+
+impl JwksSource for HttpSource {
+    fn fetch(&self) -> futures::future::BoxFuture<'_, Result<JwkSet, String>> {
+        Box::pin(async move {
+            let url = self.url.as_str();
+            let response = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| format!("fetching {url}: {e}"))?;
+            response.json().await.map_err(|e| format!("reading {url}: {e}"))
+        })
+    }
+}
+
 pub struct JwksVerifier {
     config: VerifierConfig,
-    http: reqwest::Client,
+    source: Box<dyn JwksSource>,
+    revocations: Option<std::sync::Arc<RevocationList>>,
     cache: RwLock<KeyCache>,
     /// One refetch at a time; others wait for it and then use its result.
     refresh: Mutex<()>,
@@ -104,12 +134,31 @@ impl std::fmt::Debug for JwksVerifier {
 }
 
 impl JwksVerifier {
+    /// Keys from `config.jwks_url` over HTTP.
     pub fn new(config: VerifierConfig) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { config, http, cache: RwLock::default(), refresh: Mutex::new(()) }
+        let source = HttpSource { url: config.jwks_url.clone(), http };
+        Self::with_source(config, source)
+    }
+
+    /// Keys from any source.
+    pub fn with_source(config: VerifierConfig, source: impl JwksSource) -> Self {
+        Self {
+            config,
+            source: Box::new(source),
+            revocations: None,
+            cache: RwLock::default(),
+            refresh: Mutex::new(()),
+        }
+    }
+
+    /// Also refuses tokens whose session has been revoked.
+    pub fn with_revocations(mut self, revocations: std::sync::Arc<RevocationList>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     pub fn config(&self) -> &VerifierConfig {
@@ -143,8 +192,8 @@ impl JwksVerifier {
         validation.validate_nbf = true;
 
         use jsonwebtoken::errors::ErrorKind as K;
-        decode::<Claims>(token, &key, &validation).map(|data| data.claims).map_err(|e| {
-            match e.kind() {
+        let claims = decode::<Claims>(token, &key, &validation).map(|data| data.claims).map_err(
+            |e| match e.kind() {
                 K::ExpiredSignature => VerifyError::Expired,
                 K::ImmatureSignature => VerifyError::NotYetValid,
                 K::InvalidAudience => VerifyError::WrongAudience,
@@ -153,8 +202,14 @@ impl JwksVerifier {
                 K::MissingRequiredClaim(c) => VerifyError::InvalidClaims(format!("missing {c}")),
                 K::Json(e) => VerifyError::InvalidClaims(e.to_string()),
                 _ => VerifyError::Malformed,
-            }
-        })
+            },
+        )?;
+        if let (Some(list), Some(session)) = (&self.revocations, &claims.session_id)
+            && list.is_revoked(session)
+        {
+            return Err(VerifyError::SessionRevoked);
+        }
+        Ok(claims)
     }
 
     /// The key for `kid`, refetching the JWKS when it is stale or does not know `kid`.
@@ -207,15 +262,7 @@ impl JwksVerifier {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, CachedKey>, String> {
-        let url = self.config.jwks_url.as_str();
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| format!("fetching {url}: {e}"))?;
-        let set: JwkSet = response.json().await.map_err(|e| format!("reading {url}: {e}"))?;
+        let set = self.source.fetch().await?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
             let Some(kid) = jwk.common.key_id.clone() else { continue };
@@ -234,7 +281,7 @@ impl JwksVerifier {
                 Err(e) => tracing::warn!(kid, error = %e, "skipping an unusable JWKS key"),
             }
         }
-        tracing::debug!(url, keys = keys.len(), "fetched JWKS");
+        tracing::debug!(keys = keys.len(), "fetched JWKS");
         Ok(keys)
     }
 }

@@ -4,7 +4,9 @@
 mod claims;
 mod extractor;
 mod jwks;
+mod revocations;
 
 pub use claims::Claims;
 pub use extractor::Authenticated;
-pub use jwks::{JwksVerifier, VerifierConfig, VerifyError};
+pub use jwks::{JwksSource, JwksVerifier, VerifierConfig, VerifyError};
+pub use revocations::RevocationList;

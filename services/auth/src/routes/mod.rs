@@ -1,9 +1,30 @@
-//! The auth service's routes. Each resource gets its own module exposing `router()`.
+//! The auth service's routes: Supabase Auth's API, plus Posey's session and role management.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 
 use crate::state::AppState;
 
+mod health;
+mod logout;
+mod sessions;
+mod signup;
+mod token;
+mod user;
+mod wellknown;
+
+/// Request bodies larger than this get 413: nothing the auth API takes comes close.
+const BODY_LIMIT: usize = 64 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(health::router())
+        .merge(wellknown::router())
+        .merge(signup::router())
+        .merge(token::router())
+        .merge(user::router())
+        .merge(logout::router())
+        .merge(sessions::router())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::error::api_version))
 }

@@ -1,15 +1,136 @@
-//! `spawn_app()`: the auth service on a random port with a fresh migrated database.
+//! `spawn_app()`: the auth service on a random port with a fresh migrated database, a cheap
+//! password hasher (the real parameters are tested in `password.rs`), and typed helpers.
 
+use std::sync::{Arc, Mutex};
+
+use argon2::Params;
+use posey_auth::keys::Keys;
+use posey_auth::password::Hasher;
 use posey_auth::{Application, Config};
 pub use posey_testkit::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
-/// Starts the service with `vars` on top of the test defaults.
+pub struct AuthApp {
+    pub app: TestApp,
+    pub keys: Keys,
+}
+
+impl std::ops::Deref for AuthApp {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+/// The service with `vars` on top of the test defaults (sign-up confirmed at once, no rate
+/// limits in the way); for the shared health suite.
 pub async fn spawn_app_with(vars: &[(&str, String)]) -> TestApp {
-    posey_testkit::spawn_service(Config::PORT_VAR, vars, Config::read_with_db, |config| async {
-        let app = Application::build(config).await.expect("building the auth service");
-        let port = app.port();
-        tokio::spawn(app.run_until_stopped(std::future::pending()));
-        port
-    })
-    .await
+    spawn_auth(vars).await.app
+}
+
+pub async fn spawn_auth(vars: &[(&str, String)]) -> AuthApp {
+    let mut all: Vec<(&str, String)> = vec![
+        ("AUTH_MAILER_AUTOCONFIRM", "true".into()),
+        ("AUTH_RATE_LIMIT_PER_IP", "100000".into()),
+        ("AUTH_RATE_LIMIT_PER_ACCOUNT", "100000".into()),
+        ("AUTH_RATE_LIMIT_EMAILS_PER_HOUR", "100000".into()),
+        ("AUTH_ISSUER", "http://posey-auth.test".into()),
+        ("AUTH_SERVICE_CLIENTS", "cron:cron-secret-0123456789".into()),
+    ];
+    all.extend(vars.iter().cloned());
+    let keys = Arc::new(Mutex::new(None));
+    let slot = keys.clone();
+    let app = posey_testkit::spawn_service(
+        Config::PORT_VAR,
+        &all,
+        Config::read_with_db,
+        |config| async move {
+            let hasher = Hasher::with_params(Params::new(1024, 1, 1, None).unwrap(), 4).unwrap();
+            let app =
+                Application::build_with_hasher(config, Some(hasher)).await.expect("building auth");
+            *slot.lock().unwrap() = Some(app.keys());
+            let port = app.port();
+            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            port
+        },
+    )
+    .await;
+    let keys = keys.lock().unwrap().take().unwrap();
+    AuthApp { app, keys }
+}
+
+pub async fn spawn() -> AuthApp {
+    spawn_auth(&[]).await
+}
+
+/// A response's status and JSON body.
+pub async fn parts(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+impl AuthApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        parts(self.client.post(self.url(path)).json(body).send().await.unwrap()).await
+    }
+
+    pub async fn post_with_token(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        parts(self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap())
+            .await
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        parts(self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()).await
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post("/signup", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post("/token?grant_type=password", &json!({ "email": email, "password": password }))
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> (StatusCode, Value) {
+        self.post("/token?grant_type=refresh_token", &json!({ "refresh_token": refresh_token }))
+            .await
+    }
+
+    /// Signs up (confirmed at once) and returns the session.
+    pub async fn session_for(&self, email: &str) -> Value {
+        let (status, body) = self.signup(email, "correct horse battery").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["access_token"].is_string(), "no session: {body}");
+        body
+    }
+
+    /// A service token (role `service_role`) from the client-credentials grant.
+    pub async fn service_token(&self) -> String {
+        let (status, body) = self
+            .post(
+                "/token?grant_type=client_credentials",
+                &json!({ "client_id": "cron", "client_secret": "cron-secret-0123456789" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A fresh address for a test.
+pub fn email() -> String {
+    format!("user-{}@example.test", uuid::Uuid::new_v4().simple())
 }

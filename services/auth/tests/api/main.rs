@@ -5,3 +5,7 @@
 
 mod health;
 mod helpers;
+mod sessions;
+mod signup;
+mod token;
+mod user;

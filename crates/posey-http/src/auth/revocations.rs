@@ -1,0 +1,76 @@
+//! Revoked sessions: when a session ends (sign-out, refresh-token reuse, password change) its
+//! access tokens would otherwise work until they expire. Auth records it in
+//! `auth.revoked_sessions`; every service polls that table (only rows newer than the last poll)
+//! and refuses those sessions' tokens, so a revocation takes effect everywhere within a poll
+//! interval, with no call to auth on the hot path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Default)]
+pub struct RevocationList {
+    /// Revoked session -> when its last access token expires (then it can be forgotten).
+    revoked: RwLock<HashMap<String, DateTime<Utc>>>,
+}
+
+impl RevocationList {
+    pub fn is_revoked(&self, session_id: &str) -> bool {
+        self.revoked
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(session_id)
+    }
+
+    /// Loads every live revocation, then polls for new ones every `interval` until `stop`.
+    pub async fn start(
+        pool: PgPool,
+        interval: Duration,
+        stop: CancellationToken,
+    ) -> anyhow::Result<Arc<Self>> {
+        let list = Arc::new(Self::default());
+        let mut since = list.poll(&pool, DateTime::UNIX_EPOCH).await?;
+        let polling = list.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = ticker.tick() => {}
+                }
+                match polling.poll(&pool, since).await {
+                    Ok(newest) => since = newest,
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "polling revoked sessions"),
+                }
+            }
+        });
+        Ok(list)
+    }
+
+    /// Adds revocations newer than `since` (with a second of overlap for clock and commit
+    /// order) and forgets expired ones; returns the newest revocation time seen.
+    async fn poll(&self, pool: &PgPool, since: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+        let after = since - chrono::Duration::seconds(1);
+        let rows: Vec<(uuid::Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT session_id, revoked_at, expires_at FROM auth.revoked_sessions \
+             WHERE revoked_at > $1 AND expires_at > now()",
+        )
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+        let now = Utc::now();
+        let mut newest = since;
+        let mut revoked = self.revoked.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        revoked.retain(|_, expires| *expires > now);
+        for (session, revoked_at, expires_at) in rows {
+            newest = newest.max(revoked_at);
+            revoked.insert(session.to_string(), expires_at);
+        }
+        Ok(newest)
+    }
+}

@@ -1,0 +1,197 @@
+//! Sessions, their refresh-token families, and revocation.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgExecutor, Postgres, Transaction};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub refreshed_at: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    pub aal: String,
+    pub amr: Value,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, user_id, created_at, refreshed_at, not_after, aal, amr, user_agent, host(ip) AS ip";
+
+pub struct NewSession<'a> {
+    pub user_id: Uuid,
+    pub not_after: DateTime<Utc>,
+    pub amr: &'a Value,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewSession<'_>) -> sqlx::Result<Session> {
+    sqlx::query_as(&format!(
+        "INSERT INTO auth.sessions (id, user_id, not_after, amr, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6::inet) RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(new.user_id)
+    .bind(new.not_after)
+    .bind(new.amr)
+    .bind(new.user_agent)
+    .bind(new.ip.map(|ip| ip.to_string()))
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Session>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.sessions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn list_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Session>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM auth.sessions WHERE user_id = $1 ORDER BY refreshed_at DESC"
+    ))
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn insert_refresh_token(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    session_id: Uuid,
+    user_id: Uuid,
+    parent_id: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(session_id)
+    .bind(user_id)
+    .bind(parent_id)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// A refresh token with what the grant needs of its session, locked for the exchange.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LockedToken {
+    pub id: i64,
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub revoked: bool,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub refreshed_at: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    pub aal: String,
+    pub amr: Value,
+}
+
+pub async fn lock_refresh_token(
+    tx: &mut Transaction<'_, Postgres>,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<LockedToken>> {
+    sqlx::query_as(
+        "SELECT rt.id, rt.session_id, rt.user_id, rt.revoked, rt.rotated_at, s.refreshed_at, \
+                s.not_after, s.aal, s.amr \
+         FROM auth.refresh_tokens rt JOIN auth.sessions s ON s.id = rt.session_id \
+         WHERE rt.token_hash = $1 FOR UPDATE OF rt",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Marks the token used and records its successor, and notes the session's activity.
+pub async fn rotate(
+    tx: &mut Transaction<'_, Postgres>,
+    token: &LockedToken,
+    successor_hash: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth.refresh_tokens SET revoked = true, rotated_at = now() WHERE id = $1")
+        .bind(token.id)
+        .execute(&mut **tx)
+        .await?;
+    insert_refresh_token(
+        &mut **tx,
+        successor_hash,
+        token.session_id,
+        token.user_id,
+        Some(token.id),
+    )
+    .await?;
+    sqlx::query("UPDATE auth.sessions SET refreshed_at = now() WHERE id = $1")
+        .bind(token.session_id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// Whether a token with this hash exists (a successor handed out within the reuse interval).
+pub async fn refresh_token_exists(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM auth.refresh_tokens WHERE token_hash = $1)")
+        .bind(token_hash)
+        .fetch_one(db)
+        .await
+}
+
+/// Ends sessions (their refresh tokens go with them) and publishes their revocation so every
+/// service refuses their access tokens from its next poll; returns the ids ended.
+pub async fn revoke(
+    tx: &mut Transaction<'_, Postgres>,
+    filter: Revoke,
+    access_token_ttl: std::time::Duration,
+) -> sqlx::Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = match filter {
+        Revoke::One(id) => {
+            sqlx::query_scalar("DELETE FROM auth.sessions WHERE id = $1 RETURNING id")
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+        Revoke::AllOfUser(user) => {
+            sqlx::query_scalar("DELETE FROM auth.sessions WHERE user_id = $1 RETURNING id")
+                .bind(user)
+                .fetch_all(&mut **tx)
+                .await?
+        }
+        Revoke::OthersOfUser { user, keep } => {
+            sqlx::query_scalar(
+                "DELETE FROM auth.sessions WHERE user_id = $1 AND id <> $2 RETURNING id",
+            )
+            .bind(user)
+            .bind(keep)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+    };
+    if !ids.is_empty() {
+        let ttl =
+            chrono::Duration::from_std(access_token_ttl).unwrap_or(chrono::Duration::hours(1));
+        sqlx::query(
+            "INSERT INTO auth.revoked_sessions (session_id, expires_at) \
+             SELECT unnest($1::uuid[]), now() + $2 ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(&ids)
+        .bind(ttl + chrono::Duration::minutes(1))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(ids)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Revoke {
+    One(Uuid),
+    AllOfUser(Uuid),
+    OthersOfUser { user: Uuid, keep: Uuid },
+}

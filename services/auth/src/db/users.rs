@@ -1,0 +1,183 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub encrypted_password: Option<String>,
+    pub role: String,
+    pub email_confirmed_at: Option<DateTime<Utc>>,
+    pub confirmation_sent_at: Option<DateTime<Utc>>,
+    pub recovery_sent_at: Option<DateTime<Utc>>,
+    pub invited_at: Option<DateTime<Utc>>,
+    pub email_change: Option<String>,
+    pub email_change_sent_at: Option<DateTime<Utc>>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub banned_until: Option<DateTime<Utc>>,
+    pub raw_app_meta_data: Value,
+    pub raw_user_meta_data: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// What Supabase puts in `app_metadata`: the provider, then the stored metadata.
+    pub fn app_metadata(&self) -> Value {
+        let mut meta = json!({ "provider": "email", "providers": ["email"] });
+        if let (Some(out), Some(stored)) =
+            (meta.as_object_mut(), self.raw_app_meta_data.as_object())
+        {
+            for (k, v) in stored {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        meta
+    }
+
+    pub fn is_banned(&self) -> bool {
+        self.banned_until.is_some_and(|until| until > Utc::now())
+    }
+
+    /// The user as Supabase Auth's API returns it.
+    pub fn to_json(&self) -> Value {
+        let mut identity = json!({
+            "identity_id": self.id,
+            "id": self.id,
+            "user_id": self.id,
+            "identity_data": {
+                "email": self.email,
+                "email_verified": self.email_confirmed_at.is_some(),
+                "phone_verified": false,
+                "sub": self.id,
+            },
+            "provider": "email",
+            "last_sign_in_at": self.last_sign_in_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "email": self.email,
+        });
+        // Supabase leaves unset timestamps out rather than sending null.
+        strip_nulls(&mut identity);
+        let mut user = json!({
+            "id": self.id,
+            "aud": "authenticated",
+            "role": self.role,
+            "email": self.email,
+            "email_confirmed_at": self.email_confirmed_at,
+            "phone": "",
+            "confirmation_sent_at": self.confirmation_sent_at,
+            "recovery_sent_at": self.recovery_sent_at,
+            "email_change_sent_at": self.email_change_sent_at,
+            "new_email": self.email_change,
+            "invited_at": self.invited_at,
+            "confirmed_at": self.email_confirmed_at,
+            "last_sign_in_at": self.last_sign_in_at,
+            "app_metadata": self.app_metadata(),
+            "user_metadata": self.raw_user_meta_data,
+            "identities": [identity],
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "is_anonymous": false,
+            "banned_until": self.banned_until,
+        });
+        strip_nulls(&mut user);
+        user
+    }
+}
+
+fn strip_nulls(value: &mut Value) {
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+}
+
+const COLUMNS: &str = "id, email, encrypted_password, role, email_confirmed_at, confirmation_sent_at, \
+    recovery_sent_at, invited_at, email_change, email_change_sent_at, last_sign_in_at, banned_until, \
+    raw_app_meta_data, raw_user_meta_data, created_at, updated_at";
+
+pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A new account. Fails with the `users_email_key` unique violation if the email is taken.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub user_metadata: &'a Value,
+    pub app_metadata: &'a Value,
+    pub role: &'a str,
+    pub confirmed: bool,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewUser<'_>) -> sqlx::Result<User> {
+    sqlx::query_as(&format!(
+        "INSERT INTO auth.users (id, email, encrypted_password, role, raw_user_meta_data, \
+         raw_app_meta_data, email_confirmed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(new.email)
+    .bind(new.password_hash)
+    .bind(new.role)
+    .bind(new.user_metadata)
+    .bind(new.app_metadata)
+    .bind(new.confirmed)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth.users SET encrypted_password = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Merges `patch` into the user metadata (top-level keys; `null` removes one).
+pub async fn merge_user_metadata(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    patch: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET raw_user_meta_data = jsonb_strip_nulls(raw_user_meta_data || $2), \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(patch)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn touch_sign_in(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn roles(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT role FROM auth.user_roles WHERE user_id = $1 ORDER BY role")
+        .bind(id)
+        .fetch_all(db)
+        .await
+}

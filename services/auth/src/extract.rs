@@ -1,0 +1,149 @@
+//! Extractors: JSON bodies with GoTrue's errors, the client's address and user agent, and the
+//! signed-in user from a bearer access token.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::request::Parts;
+use posey_http::auth::{Claims, VerifyError};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::AuthError;
+use crate::state::AppState;
+
+/// A JSON body; a malformed one is GoTrue's `bad_json` / `validation_failed`, an oversized one 413.
+pub struct AuthJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AuthJson<T> {
+    type Rejection = AuthError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(AuthError::validation(e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(AuthError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "Could not parse request body as JSON",
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AuthError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "bad_json",
+                "Expected Content-Type: application/json",
+            )),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(AuthError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "request_too_large",
+                    "Request body is too large",
+                ))
+            }
+            Err(other) => Err(AuthError::validation(other.body_text())),
+        }
+    }
+}
+
+/// Where a request came from, for rate limits, sessions and the audit log.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl Client {
+    /// The rate-limit key for this client's address.
+    pub fn ip_key(&self) -> String {
+        self.ip.map_or_else(|| "ip:unknown".to_owned(), |ip| format!("ip:{ip}"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        Ok(Self { ip, user_agent })
+    }
+}
+
+/// The bearer of a valid access token of a live session.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub claims: Claims,
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+}
+
+impl CurrentUser {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.claims.role.as_deref() == Some(role)
+            || self
+                .claims
+                .extra
+                .get("roles")
+                .and_then(|r| r.as_array())
+                .is_some_and(|roles| roles.iter().any(|r| r.as_str() == Some(role)))
+    }
+}
+
+/// The token alone, without checking that its session still exists (for sign-out, which must
+/// work on a session that is already gone).
+pub struct BearerClaims(pub Claims);
+
+impl FromRequestParts<AppState> for BearerClaims {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(AuthError::no_authorization)?;
+        match state.verifier.verify(token).await {
+            Ok(claims) => Ok(Self(claims)),
+            Err(VerifyError::SessionRevoked) => Err(AuthError::session_not_found()),
+            Err(VerifyError::KeysUnavailable(e)) => Err(AuthError::Internal(anyhow::anyhow!(e))),
+            Err(e) => Err(AuthError::bad_jwt(format!("invalid JWT: {e}"))),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let BearerClaims(claims) = BearerClaims::from_request_parts(parts, state).await?;
+        let user_id: Uuid = claims
+            .sub
+            .parse()
+            .map_err(|_| AuthError::bad_jwt("invalid JWT: sub is not a user id"))?;
+        let session_id = claims.session_id.as_deref().and_then(|s| s.parse().ok());
+        // The session must still exist: the revocation list is polled, this is exact.
+        if let Some(session) = session_id
+            && crate::db::sessions::find(state.db(), session).await?.is_none()
+        {
+            return Err(AuthError::session_not_found());
+        }
+        Ok(Self { claims, user_id, session_id })
+    }
+}

@@ -1,0 +1,210 @@
+//! Access-token signing keys (Ed25519, alg EdDSA), kept in Postgres so every replica signs with
+//! the same current key and publishes the same JWKS. A new key takes over every
+//! `key_rotation_interval` (or on demand); the old one stays in the JWKS until every token it
+//! signed has expired. Rotation runs under an advisory lock, so replicas rotate once between them.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Arbitrary, fixed: the advisory lock key under which replicas rotate.
+const ROTATION_LOCK: i64 = 0x706f_7365_795f_6b31;
+
+struct CurrentKey {
+    kid: String,
+    encoding: EncodingKey,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct Keys {
+    db: PgPool,
+    current: Arc<RwLock<Arc<CurrentKey>>>,
+    rotation_interval: Duration,
+    token_ttl: Duration,
+}
+
+impl Keys {
+    /// Loads the current key, creating (or rotating to) one when needed.
+    pub async fn load(
+        db: PgPool,
+        rotation_interval: Duration,
+        token_ttl: Duration,
+    ) -> anyhow::Result<Self> {
+        let current = match load_current(&db).await? {
+            Some(key) => key,
+            None => {
+                rotate_locked(&db, token_ttl, None).await?;
+                load_current(&db).await?.context("no signing key after creating one")?
+            }
+        };
+        let keys = Self {
+            db,
+            current: Arc::new(RwLock::new(Arc::new(current))),
+            rotation_interval,
+            token_ttl,
+        };
+        keys.rotate_if_due().await?;
+        Ok(keys)
+    }
+
+    pub fn current_kid(&self) -> String {
+        self.current().kid.clone()
+    }
+
+    fn current(&self) -> Arc<CurrentKey> {
+        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Signs `claims` with the current key.
+    pub fn sign(&self, claims: &impl Serialize) -> anyhow::Result<String> {
+        let key = self.current();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, claims, &key.encoding).context("signing an access token")
+    }
+
+    /// A new key takes over now; the previous one is published until its tokens expire.
+    pub async fn rotate(&self) -> anyhow::Result<String> {
+        let kid = rotate_locked(&self.db, self.token_ttl, None).await?;
+        self.reload().await?;
+        Ok(kid)
+    }
+
+    /// Rotates when the current key is older than the interval (once across replicas).
+    pub async fn rotate_if_due(&self) -> anyhow::Result<()> {
+        let due_before = Utc::now() - chrono::Duration::from_std(self.rotation_interval)?;
+        if self.current().created_at < due_before {
+            rotate_locked(&self.db, self.token_ttl, Some(due_before)).await?;
+        }
+        self.reload().await
+    }
+
+    /// Picks up a key another replica rotated to.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        if let Some(key) = load_current(&self.db).await? {
+            *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Arc::new(key);
+        }
+        Ok(())
+    }
+
+    /// The published keys: the current one and those retired less than a token lifetime ago.
+    pub async fn jwks(&self) -> anyhow::Result<Value> {
+        let keys: Vec<Value> = sqlx::query_scalar(
+            "SELECT public_jwk FROM auth.signing_keys \
+             WHERE publish_until IS NULL OR publish_until > now() ORDER BY created_at DESC",
+        )
+        .fetch_all(&self.db)
+        .await
+        .context("reading the JWKS")?;
+        Ok(json!({ "keys": keys }))
+    }
+
+    /// The JWKS as the shared verifier wants it (the auth service verifies its own tokens
+    /// without a round trip through HTTP).
+    pub async fn jwk_set(&self) -> anyhow::Result<JwkSet> {
+        Ok(serde_json::from_value(self.jwks().await?)?)
+    }
+
+    /// Checks the rotation schedule every minute (and picks up other replicas' rotations).
+    pub fn spawn_rotation(&self, stop: tokio_util::sync::CancellationToken) {
+        let keys = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = ticker.tick() => {}
+                }
+                if let Err(e) = keys.rotate_if_due().await {
+                    tracing::warn!(error = %format!("{e:#}"), "signing key rotation");
+                }
+            }
+        });
+    }
+}
+
+/// The verifier's key source inside the auth service.
+impl posey_http::auth::JwksSource for Keys {
+    fn fetch(&self) -> futures::future::BoxFuture<'_, Result<JwkSet, String>> {
+        Box::pin(async move { self.jwk_set().await.map_err(|e| format!("{e:#}")) })
+    }
+}
+
+async fn load_current(db: &PgPool) -> anyhow::Result<Option<CurrentKey>> {
+    let row: Option<(String, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT kid, private_key, created_at FROM auth.signing_keys \
+         WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await
+    .context("reading the signing key")?;
+    Ok(row.map(|(kid, der, created_at)| CurrentKey {
+        kid,
+        encoding: EncodingKey::from_ed_der(&der),
+        created_at,
+    }))
+}
+
+/// Creates a key and retires the others, under an advisory lock. With `only_if_older_than`,
+/// does nothing when another replica already rotated past that time.
+async fn rotate_locked(
+    db: &PgPool,
+    token_ttl: Duration,
+    only_if_older_than: Option<DateTime<Utc>>,
+) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ROTATION_LOCK).execute(&mut *tx).await?;
+    if let Some(before) = only_if_older_than {
+        let fresh: Option<String> = sqlx::query_scalar(
+            "SELECT kid FROM auth.signing_keys WHERE retired_at IS NULL AND created_at >= $1 LIMIT 1",
+        )
+        .bind(before)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(kid) = fresh {
+            return Ok(kid);
+        }
+    }
+    let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let der = signing.to_pkcs8_der().context("encoding a new signing key")?;
+    let kid = uuid::Uuid::now_v7().to_string();
+    let jwk = json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes()),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+        "key_ops": ["verify"],
+    });
+    let publish_for = chrono::Duration::from_std(token_ttl)? + chrono::Duration::minutes(5);
+    sqlx::query(
+        "UPDATE auth.signing_keys SET retired_at = now(), publish_until = now() + $1 \
+         WHERE retired_at IS NULL",
+    )
+    .bind(publish_for)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO auth.signing_keys (kid, alg, private_key, public_jwk) VALUES ($1, 'EdDSA', $2, $3)")
+        .bind(&kid)
+        .bind(der.as_bytes())
+        .bind(&jwk)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(kid, "rotated to a new signing key");
+    Ok(kid)
+}

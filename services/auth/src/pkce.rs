@@ -1,0 +1,150 @@
+//! PKCE for email flows (magic links, recovery, signup confirmation): the client sends a code
+//! challenge with the request; the email's link redirects with `?code=`; the client exchanges
+//! that code and its verifier at `POST /token?grant_type=pkce` for a session.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::error::{AuthError, AuthResult};
+use crate::tokens;
+
+/// A code challenge sent with a request.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub id: Uuid,
+    pub challenge: String,
+    pub method: Method,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    S256,
+    Plain,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::S256 => "s256",
+            Self::Plain => "plain",
+        }
+    }
+}
+
+impl Challenge {
+    /// Both or neither of `code_challenge` and `code_challenge_method`.
+    pub fn parse(challenge: Option<&str>, method: Option<&str>) -> AuthResult<Option<Self>> {
+        match (challenge.filter(|c| !c.is_empty()), method.filter(|m| !m.is_empty())) {
+            (None, None) => Ok(None),
+            (Some(challenge), Some(method)) => {
+                let method = match method.to_ascii_lowercase().as_str() {
+                    "s256" => Method::S256,
+                    "plain" => Method::Plain,
+                    other => {
+                        return Err(AuthError::validation(format!(
+                            "Code challenge method {other:?} is not supported"
+                        )));
+                    }
+                };
+                if !(43..=128).contains(&challenge.len()) {
+                    return Err(AuthError::validation(
+                        "code_challenge must be 43 to 128 characters",
+                    ));
+                }
+                Ok(Some(Self { id: Uuid::now_v7(), challenge: challenge.to_owned(), method }))
+            }
+            _ => Err(AuthError::validation(
+                "PKCE flow requires code_challenge_method and code_challenge",
+            )),
+        }
+    }
+}
+
+pub async fn save(
+    db: impl PgExecutor<'_>,
+    challenge: &Challenge,
+    user_id: Option<Uuid>,
+    authentication_method: &str,
+    ttl: std::time::Duration,
+) -> sqlx::Result<()> {
+    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+    sqlx::query(
+        "INSERT INTO auth.flow_states (id, user_id, code_challenge, code_challenge_method, \
+         authentication_method, expires_at) VALUES ($1, $2, $3, $4, $5, now() + $6)",
+    )
+    .bind(challenge.id)
+    .bind(user_id)
+    .bind(&challenge.challenge)
+    .bind(challenge.method.as_str())
+    .bind(authentication_method)
+    .bind(ttl)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// When the email's link is followed: a fresh auth code for the flow, to put in the redirect.
+pub async fn issue_code(
+    db: impl PgExecutor<'_>,
+    flow_state_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    let code = tokens::random_token();
+    let updated = sqlx::query(
+        "UPDATE auth.flow_states SET auth_code_hash = $2, user_id = $3 \
+         WHERE id = $1 AND used_at IS NULL AND expires_at > now()",
+    )
+    .bind(flow_state_id)
+    .bind(tokens::hash(&code))
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok((updated.rows_affected() == 1).then_some(code))
+}
+
+/// The exchange: the code's flow, if `verifier` matches its challenge; the flow is used up
+/// either way. Returns `(user_id, authentication_method)`.
+pub async fn exchange(
+    db: impl PgExecutor<'_>,
+    auth_code: &str,
+    verifier: &str,
+) -> AuthResult<(Uuid, String)> {
+    let row: Option<(Option<Uuid>, String, String, String, bool)> = sqlx::query_as(
+        "UPDATE auth.flow_states SET used_at = now() \
+         WHERE auth_code_hash = $1 AND used_at IS NULL \
+         RETURNING user_id, code_challenge, code_challenge_method, authentication_method, expires_at > now()",
+    )
+    .bind(tokens::hash(auth_code))
+    .fetch_optional(db)
+    .await?;
+    let Some((user_id, challenge, method, auth_method, live)) = row else {
+        return Err(AuthError::not_found(
+            "flow_state_not_found",
+            "invalid flow state, no valid flow state found",
+        ));
+    };
+    if !live {
+        return Err(AuthError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "flow_state_expired",
+            "invalid flow state, flow state has expired",
+        ));
+    }
+    let computed = match method.as_str() {
+        "s256" => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+        _ => verifier.to_owned(),
+    };
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes())) {
+        return Err(AuthError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad_code_verifier",
+            "code challenge does not match previously saved code verifier",
+        ));
+    }
+    let user_id = user_id
+        .ok_or_else(|| AuthError::not_found("flow_state_not_found", "flow state has no user"))?;
+    Ok((user_id, auth_method))
+}

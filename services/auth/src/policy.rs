@@ -1,0 +1,119 @@
+//! The rules every credential and email endpoint applies: rate limits, address and password
+//! checks, allowed redirects, and the decoy answer that hides which addresses have accounts.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use posey_domain::Email;
+use serde_json::{Value, json};
+
+use crate::config::AuthSettings;
+use crate::error::{AuthError, AuthResult};
+use crate::extract::Client;
+use crate::password::MAX_PASSWORD_BYTES;
+use crate::state::AppState;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+pub async fn limit_ip(state: &AppState, client: &Client) -> AuthResult<()> {
+    let limit = state.settings().rate_limits.per_ip_per_minute;
+    state.limiter.check(&client.ip_key(), limit, MINUTE, "over_request_rate_limit").await
+}
+
+pub async fn limit_account(state: &AppState, email: &Email) -> AuthResult<()> {
+    let limit = state.settings().rate_limits.per_account_per_minute;
+    state.limiter.check(&format!("account:{email}"), limit, MINUTE, "over_request_rate_limit").await
+}
+
+pub async fn limit_emails(state: &AppState, address: &str) -> AuthResult<()> {
+    let limit = state.settings().rate_limits.emails_per_hour;
+    state
+        .limiter
+        .check(&format!("email:{address}"), limit, HOUR, "over_email_send_rate_limit")
+        .await
+}
+
+pub async fn limit_refresh(state: &AppState, client: &Client) -> AuthResult<()> {
+    let limit = state.settings().rate_limits.refresh_per_ip_per_minute;
+    state
+        .limiter
+        .check(&format!("refresh:{}", client.ip_key()), limit, MINUTE, "over_request_rate_limit")
+        .await
+}
+
+/// The normalised address, or GoTrue's `email_address_invalid`.
+pub fn email(raw: Option<&str>) -> AuthResult<Email> {
+    let raw = raw.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+        AuthError::new(StatusCode::BAD_REQUEST, "validation_failed", "An email address is required")
+    })?;
+    Email::parse(raw).map_err(|e| {
+        AuthError::new(
+            StatusCode::BAD_REQUEST,
+            "email_address_invalid",
+            format!("Unable to validate email address: {e}"),
+        )
+    })
+}
+
+/// Length rules, checked before any hashing.
+pub fn check_password(settings: &AuthSettings, password: &str) -> AuthResult<()> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AuthError::validation(format!(
+            "Password cannot be longer than {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    if password.chars().count() < settings.password_min_length {
+        return Err(AuthError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weak_password",
+            format!("Password should be at least {} characters.", settings.password_min_length),
+        ));
+    }
+    Ok(())
+}
+
+/// `redirect_to` if it is allowed (matched exactly), else the site URL.
+pub fn redirect(settings: &AuthSettings, requested: Option<&str>) -> String {
+    match requested {
+        Some(url) if settings.allows_redirect(url) => url.to_owned(),
+        Some(url) => {
+            tracing::info!(
+                redirect_to = url,
+                "redirect_to not in AUTH_REDIRECT_URLS; using the site URL"
+            );
+            settings.site_url.to_string()
+        }
+        None => settings.site_url.to_string(),
+    }
+}
+
+/// What `/signup` answers for an address that already has an account: shaped like a new user
+/// awaiting confirmation, with nothing real in it.
+pub fn decoy_user(email: &str, metadata: &Value) -> Value {
+    let id = uuid::Uuid::now_v7();
+    let now = chrono::Utc::now();
+    json!({
+        "id": id,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "email": email,
+        "phone": "",
+        "confirmation_sent_at": now,
+        "app_metadata": { "provider": "email", "providers": ["email"] },
+        "user_metadata": metadata,
+        "identities": [{
+            "identity_id": id,
+            "id": id,
+            "user_id": id,
+            "identity_data": { "email": email, "email_verified": false, "phone_verified": false, "sub": id },
+            "provider": "email",
+            "created_at": now,
+            "updated_at": now,
+            "email": email,
+        }],
+        "created_at": now,
+        "updated_at": now,
+        "is_anonymous": false,
+    })
+}

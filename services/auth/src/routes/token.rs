@@ -1,0 +1,183 @@
+//! `POST /token?grant_type=...`: `password`, `refresh_token`, `pkce` (the exchange that ends
+//! an email flow) and `client_credentials` (service tokens for service-to-service calls).
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use posey_config::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::db::audit::{self, Event};
+use crate::db::users;
+use crate::error::{AuthError, AuthResult};
+use crate::extract::{AuthJson, Client};
+use crate::password::Verified;
+use crate::state::AppState;
+use crate::{pkce, policy, session};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/token", post(token))
+}
+
+#[derive(Debug, Deserialize)]
+struct GrantQuery {
+    grant_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GrantBody {
+    email: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+    auth_code: Option<String>,
+    code_verifier: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+async fn token(
+    State(state): State<AppState>,
+    client: Client,
+    Query(query): Query<GrantQuery>,
+    AuthJson(body): AuthJson<GrantBody>,
+) -> AuthResult<Json<Value>> {
+    match query.grant_type.as_deref() {
+        Some("password") => password(&state, &client, body).await,
+        Some("refresh_token") => {
+            policy::limit_refresh(&state, &client).await?;
+            let token = body.refresh_token.unwrap_or_default();
+            Ok(Json(session::refresh(&state, token.trim(), &client).await?.to_json()))
+        }
+        Some("pkce") => pkce_grant(&state, &client, body).await,
+        Some("client_credentials") => client_credentials(&state, &client, body).await,
+        Some(other) => Err(AuthError::validation(format!("unsupported grant_type {other:?}"))),
+        None => Err(AuthError::validation("grant_type is required")),
+    }
+}
+
+async fn password(state: &AppState, client: &Client, body: GrantBody) -> AuthResult<Json<Value>> {
+    policy::limit_ip(state, client).await?;
+    let email = policy::email(body.email.as_deref())?;
+    policy::limit_account(state, &email).await?;
+    let password = body.password.unwrap_or_default();
+    if password.len() > crate::password::MAX_PASSWORD_BYTES {
+        return Err(AuthError::invalid_credentials());
+    }
+    let user = users::find_by_email(state.db(), email.as_str()).await?;
+    // Unknown addresses are checked against a dummy hash: same answer, same time.
+    let verified = state
+        .hasher
+        .verify(&password, user.as_ref().and_then(|u| u.encrypted_password.as_deref()))
+        .await?;
+    let user = match (user, verified) {
+        (Some(user), Verified::Yes | Verified::YesRehashed(_)) if user.is_banned() => {
+            return Err(AuthError::new(StatusCode::BAD_REQUEST, "user_banned", "User is banned"));
+        }
+        (Some(user), Verified::YesRehashed(new_hash)) => {
+            users::set_password(state.db(), user.id, &new_hash).await?;
+            user
+        }
+        (Some(user), Verified::Yes) => user,
+        (user, _) => {
+            audit::record(
+                state.db(),
+                Event {
+                    action: "login_failed",
+                    actor_id: None,
+                    target_id: user.map(|u| u.id.to_string()),
+                    ip: client.ip,
+                    payload: json!({ "email": email.as_str() }),
+                },
+            )
+            .await?;
+            return Err(AuthError::invalid_credentials());
+        }
+    };
+    if user.email_confirmed_at.is_none() {
+        return Err(AuthError::new(
+            StatusCode::BAD_REQUEST,
+            "email_not_confirmed",
+            "Email not confirmed",
+        ));
+    }
+    let mut tx = state.db().begin().await?;
+    let issued = session::start(state, &mut tx, &user, "password", client).await?;
+    tx.commit().await?;
+    Ok(Json(issued.to_json()))
+}
+
+async fn pkce_grant(state: &AppState, client: &Client, body: GrantBody) -> AuthResult<Json<Value>> {
+    policy::limit_ip(state, client).await?;
+    let (Some(code), Some(verifier)) = (body.auth_code, body.code_verifier) else {
+        return Err(AuthError::validation(
+            "invalid request: both auth code and code verifier should be non-empty",
+        ));
+    };
+    let mut tx = state.db().begin().await?;
+    let (user_id, method) = pkce::exchange(&mut *tx, &code, &verifier).await?;
+    let user = users::find(&mut *tx, user_id)
+        .await?
+        .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
+    let issued = session::start(state, &mut tx, &user, &method, client).await?;
+    tx.commit().await?;
+    Ok(Json(issued.to_json()))
+}
+
+/// A service token (role `service_role`) for a configured client, without a refresh token.
+async fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    body: GrantBody,
+) -> AuthResult<Json<Value>> {
+    policy::limit_ip(state, client).await?;
+    let invalid = || {
+        AuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid client credentials",
+        )
+    };
+    let (Some(id), Some(secret)) = (body.client_id, body.client_secret) else {
+        return Err(invalid());
+    };
+    let known = state.settings().service_clients.iter().find(|(client_id, _)| *client_id == id);
+    let matches = known.is_some_and(|(_, expected)| {
+        bool::from(expected.expose_secret().as_bytes().ct_eq(secret.as_bytes()))
+    });
+    if !matches {
+        audit::record(
+            state.db(),
+            Event {
+                action: "client_login_failed",
+                actor_id: Some(format!("service:{id}")),
+                target_id: None,
+                ip: client.ip,
+                payload: json!({}),
+            },
+        )
+        .await?;
+        return Err(invalid());
+    }
+    let ttl = state.settings().access_token_ttl.as_secs() as i64;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "iss": state.settings().issuer,
+        "aud": "authenticated",
+        "sub": format!("service:{id}"),
+        "iat": now,
+        "exp": now + ttl,
+        "role": "service_role",
+        "client_id": id,
+        "https://hasura.io/jwt/claims": {
+            "x-hasura-default-role": "service",
+            "x-hasura-allowed-roles": ["service"],
+        },
+    });
+    let access_token = state.keys.sign(&claims)?;
+    Ok(Json(
+        json!({ "access_token": access_token, "token_type": "bearer", "expires_in": ttl, "expires_at": now + ttl }),
+    ))
+}

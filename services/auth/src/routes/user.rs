@@ -1,0 +1,149 @@
+//! `GET /user` and `PUT /user`: the signed-in person's account. A password change ends their
+//! other sessions; an email change takes effect once the link sent to the new address is followed.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::db::audit::{self, Event};
+use crate::db::sessions::{self, Revoke};
+use crate::db::users;
+use crate::error::{AuthError, AuthResult};
+use crate::extract::{AuthJson, Client, CurrentUser};
+use crate::onetime::{self, Kind, NewToken};
+use crate::routes::signup::RedirectQuery;
+use crate::state::AppState;
+use crate::{emails, policy};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/user", get(get_user).put(update_user))
+}
+
+async fn get_user(State(state): State<AppState>, me: CurrentUser) -> AuthResult<Json<Value>> {
+    let user = users::find(state.db(), me.user_id).await?.ok_or_else(|| {
+        AuthError::not_found("user_not_found", "User from sub claim in JWT does not exist")
+    })?;
+    Ok(Json(user.to_json()))
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateBody {
+    email: Option<String>,
+    password: Option<String>,
+    data: Option<Value>,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    client: Client,
+    Query(query): Query<RedirectQuery>,
+    AuthJson(body): AuthJson<UpdateBody>,
+) -> AuthResult<Json<Value>> {
+    let settings = state.settings();
+    let user = users::find(state.db(), me.user_id).await?.ok_or_else(|| {
+        AuthError::not_found("user_not_found", "User from sub claim in JWT does not exist")
+    })?;
+    // Validate everything before changing anything.
+    let metadata = match body.data {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v),
+        Some(_) => return Err(AuthError::validation("data must be a JSON object")),
+    };
+    if let Some(password) = &body.password {
+        policy::check_password(settings, password)?;
+    }
+    let new_email = match body.email.as_deref() {
+        Some(raw) => {
+            let email = policy::email(Some(raw))?;
+            (email.as_str() != user.email).then_some(email)
+        }
+        None => None,
+    };
+    let new_hash = match &body.password {
+        Some(password) => Some(state.hasher.hash(password).await?),
+        None => None,
+    };
+
+    let mut tx = state.db().begin().await?;
+    let mut email_to_send = None;
+    if let Some(patch) = &metadata {
+        users::merge_user_metadata(&mut *tx, user.id, patch).await?;
+    }
+    if let Some(hash) = &new_hash {
+        users::set_password(&mut *tx, user.id, hash).await?;
+        // A new password ends every other session of the person.
+        let revoke = match me.session_id {
+            Some(keep) => Revoke::OthersOfUser { user: user.id, keep },
+            None => Revoke::AllOfUser(user.id),
+        };
+        sessions::revoke(&mut tx, revoke, settings.access_token_ttl).await?;
+        audit::record(
+            &mut *tx,
+            Event {
+                action: "user_updated_password",
+                actor_id: Some(user.id.to_string()),
+                target_id: Some(user.id.to_string()),
+                ip: client.ip,
+                payload: json!({}),
+            },
+        )
+        .await?;
+    }
+    if let Some(email) = &new_email {
+        policy::limit_emails(&state, email.as_str()).await?;
+        if users::find_by_email(&mut *tx, email.as_str()).await?.is_some() {
+            return Err(AuthError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "email_exists",
+                "A user with this email address has already been registered",
+            ));
+        }
+        let redirect_to = policy::redirect(settings, query.redirect_to.as_deref());
+        let issued = onetime::issue(
+            &mut tx,
+            &NewToken {
+                user_id: user.id,
+                kind: Kind::EmailChange,
+                relates_to: email.as_str(),
+                redirect_to: Some(&redirect_to),
+                flow_state_id: None,
+                ttl: settings.email_token_ttl,
+            },
+        )
+        .await?;
+        sqlx::query("UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), updated_at = now() WHERE id = $1")
+            .bind(user.id)
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            Event {
+                action: "user_modified",
+                actor_id: Some(user.id.to_string()),
+                target_id: Some(user.id.to_string()),
+                ip: client.ip,
+                payload: json!({ "email_change_requested": true }),
+            },
+        )
+        .await?;
+        email_to_send = Some(emails::for_token(
+            &state,
+            Kind::EmailChange,
+            email.as_str(),
+            &issued,
+            &redirect_to,
+        ));
+    }
+    tx.commit().await?;
+    if let Some(email) = email_to_send {
+        state.mailer.send(email).await?;
+    }
+    let user = users::find(state.db(), user.id)
+        .await?
+        .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
+    Ok(Json(user.to_json()))
+}

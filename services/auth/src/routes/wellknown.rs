@@ -1,0 +1,39 @@
+//! `/.well-known/jwks.json` (the public keys every service verifies access tokens with) and the
+//! OpenID discovery document.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::error::AuthResult;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/.well-known/openid-configuration", get(openid_configuration))
+}
+
+async fn jwks(State(state): State<AppState>) -> AuthResult<impl IntoResponse> {
+    let keys = state.keys.jwks().await?;
+    // Verifiers cache it; a new key is picked up on first sight of its kid anyway.
+    Ok(([(header::CACHE_CONTROL, "public, max-age=600")], Json(keys)))
+}
+
+async fn openid_configuration(State(state): State<AppState>) -> impl IntoResponse {
+    let issuer = &state.settings().issuer;
+    Json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/user"),
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "grant_types_supported": ["password", "refresh_token", "pkce", "client_credentials"],
+        "claims_supported": ["iss", "aud", "sub", "exp", "iat", "email", "role", "aal", "amr", "session_id"],
+    }))
+}

@@ -1,0 +1,191 @@
+//! Sessions: starting one (a sign-in of any kind), and the refresh grant with rotation, the
+//! reuse interval for racing clients, and family revocation when a used token comes back late.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use sqlx::{Postgres, Transaction};
+
+use crate::db::audit::{self, Event};
+use crate::db::sessions::{self, NewSession, Revoke};
+use crate::db::users::{self, User};
+use crate::error::{AuthError, AuthResult};
+use crate::extract::Client;
+use crate::state::AppState;
+use crate::tokens::{self, AccessClaims};
+
+/// What every grant answers: Supabase's session object.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub expires_at: i64,
+    pub user: User,
+}
+
+impl Issued {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "access_token": self.access_token,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "expires_at": self.expires_at,
+            "refresh_token": self.refresh_token,
+            "user": self.user.to_json(),
+        })
+    }
+}
+
+/// Starts a session for `user`, signed in by `method` (`password`, `otp`, `magiclink`, ...),
+/// inside `tx` (committed by the caller).
+pub async fn start(
+    state: &AppState,
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    method: &str,
+    client: &Client,
+) -> AuthResult<Issued> {
+    let timebox = chrono::Duration::from_std(state.settings().session_timebox)
+        .map_err(|e| AuthError::Internal(e.into()))?;
+    let now = Utc::now();
+    let amr = json!([{ "method": method, "timestamp": now.timestamp() }]);
+    let session = sessions::insert(
+        &mut **tx,
+        &NewSession {
+            user_id: user.id,
+            not_after: now + timebox,
+            amr: &amr,
+            user_agent: client.user_agent.as_deref(),
+            ip: client.ip,
+        },
+    )
+    .await?;
+    let refresh_token = tokens::random_token();
+    sessions::insert_refresh_token(
+        &mut **tx,
+        &tokens::hash(&refresh_token),
+        session.id,
+        user.id,
+        None,
+    )
+    .await?;
+    users::touch_sign_in(&mut **tx, user.id).await?;
+    audit::record(
+        &mut **tx,
+        Event {
+            action: "login",
+            actor_id: Some(user.id.to_string()),
+            target_id: Some(user.id.to_string()),
+            ip: client.ip,
+            payload: json!({ "method": method, "session_id": session.id }),
+        },
+    )
+    .await?;
+    let mut user = user.clone();
+    user.last_sign_in_at = Some(now);
+    let roles = users::roles(&mut **tx, user.id).await?;
+    access(state, user, &roles, session.id, &session.aal, &amr, refresh_token)
+}
+
+fn access(
+    state: &AppState,
+    user: User,
+    roles: &[String],
+    session_id: uuid::Uuid,
+    aal: &str,
+    amr: &Value,
+    refresh_token: String,
+) -> AuthResult<Issued> {
+    let ttl = state.settings().access_token_ttl.as_secs() as i64;
+    let now = Utc::now().timestamp();
+    let claims = AccessClaims {
+        user: &user,
+        roles,
+        session_id,
+        aal,
+        amr,
+        issuer: &state.settings().issuer,
+        issued_at: now,
+        expires_at: now + ttl,
+    };
+    let access_token = state.keys.sign(&claims.to_json())?;
+    Ok(Issued { access_token, refresh_token, expires_in: ttl, expires_at: now + ttl, user })
+}
+
+/// The refresh grant.
+pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> AuthResult<Issued> {
+    let not_found = || {
+        AuthError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "refresh_token_not_found",
+            "Invalid Refresh Token: Refresh Token Not Found",
+        )
+    };
+    if presented.is_empty() || presented.len() > 128 {
+        return Err(not_found());
+    }
+    let settings = state.settings();
+    let mut tx = state.db().begin().await?;
+    let token = sessions::lock_refresh_token(&mut tx, &tokens::hash(presented))
+        .await?
+        .ok_or_else(not_found)?;
+
+    let now = Utc::now();
+    let inactivity = chrono::Duration::from_std(settings.session_inactivity_timeout)
+        .map_err(|e| AuthError::Internal(e.into()))?;
+    if token.not_after < now || token.refreshed_at + inactivity < now {
+        sessions::revoke(&mut tx, Revoke::One(token.session_id), settings.access_token_ttl).await?;
+        tx.commit().await?;
+        return Err(AuthError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "session_expired",
+            "Session has expired",
+        ));
+    }
+
+    let successor = tokens::successor(&state.refresh_secret, presented);
+    if token.revoked {
+        let reuse = chrono::Duration::from_std(settings.refresh_reuse_interval)
+            .map_err(|e| AuthError::Internal(e.into()))?;
+        let within_interval = token.rotated_at.is_some_and(|at| now - at <= reuse);
+        if !(within_interval
+            && sessions::refresh_token_exists(&mut *tx, &tokens::hash(&successor)).await?)
+        {
+            // A used token came back after the interval: someone holds a copy. End the family.
+            sessions::revoke(&mut tx, Revoke::One(token.session_id), settings.access_token_ttl)
+                .await?;
+            audit::record(
+                &mut *tx,
+                Event {
+                    action: "token_revoked",
+                    actor_id: Some(token.user_id.to_string()),
+                    target_id: Some(token.user_id.to_string()),
+                    ip: client.ip,
+                    payload: json!({ "reason": "refresh_token_reuse", "session_id": token.session_id }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AuthError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "refresh_token_already_used",
+                "Invalid Refresh Token: Already Used",
+            ));
+        }
+        // Racing clients (two tabs, an app resuming): the same successor for both.
+    } else {
+        sessions::rotate(&mut tx, &token, &tokens::hash(&successor)).await?;
+    }
+
+    let user = users::find(&mut *tx, token.user_id).await?.ok_or_else(not_found)?;
+    if user.is_banned() {
+        tx.rollback().await?;
+        return Err(AuthError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "user_banned",
+            "User is banned",
+        ));
+    }
+    let roles = users::roles(&mut *tx, user.id).await?;
+    tx.commit().await?;
+    access(state, user, &roles, token.session_id, &token.aal, &token.amr, successor)
+}
