@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Helpers shared by scripts/test and scripts/up. Source it; it defines functions and sets nothing
-# else. Only Debian packages are ever installed (through apt-get); nothing else is downloaded.
+# else. Only Debian packages are installed here (through apt-get); the one other download is
+# scripts/test's SMTP server for tests (aiosmtpd, with pip from PyPI into a venv in the cache).
 
 # The system user that runs initdb/pg_ctl when the scripts run as root (created by Debian's
 # postgresql package).
@@ -46,11 +47,12 @@ pg_bin_dir() {
 }
 
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
-# postgres, redis, mosquitto, curl and build (cc + pkg-config); none given means all of them.
+# postgres, redis, mosquitto, curl, build (cc + pkg-config) and python (python3 that can make a
+# venv); none given means all of them.
 # apt-get update runs once, and only when something has to be installed.
 ensure_packages() {
   local needs=("$@")
-  ((${#needs[@]})) || needs=(postgres redis mosquitto curl build)
+  ((${#needs[@]})) || needs=(postgres redis mosquitto curl build python)
 
   # Pairs of "package|why", in order.
   local missing=() need
@@ -63,6 +65,11 @@ ensure_packages() {
       build)
         command -v pkg-config >/dev/null || missing+=("pkg-config|pkg-config")
         command -v cc >/dev/null || missing+=("build-essential|cc")
+        ;;
+      python)
+        command -v python3 >/dev/null || missing+=("python3|python3")
+        # Debian splits venv's pip bootstrap (ensurepip) into python3-venv.
+        python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=("python3-venv|python3 -m venv")
         ;;
       *) die "ensure_packages: unknown need '$need'" ;;
     esac
@@ -96,12 +103,18 @@ port_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
-# free_port [EXCLUDE...]: a TCP port in 20000-60000 that nothing on 127.0.0.1 listens on. Ports
+# free_port [EXCLUDE...]: a TCP port in 10000 up to the ephemeral range that nothing on 127.0.0.1 listens on. Ports
 # handed out earlier but not yet bound can be passed as EXCLUDE so two servers don't collide.
 free_port() {
-  local port tries excluded
+  local port tries excluded low=32768
+  # Stay below the kernel's ephemeral range: a port there may be the local end of some outgoing
+  # connection, which nothing "listens" on yet still makes bind() fail.
+  if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  fi
+  ((low > 11000)) || low=32768
   for ((tries = 0; tries < 200; tries++)); do
-    port=$(((RANDOM * 32768 + RANDOM) % 40001 + 20000))
+    port=$(((RANDOM * 32768 + RANDOM) % (low - 10000) + 10000))
     for excluded in "$@"; do
       [[ $port == "$excluded" ]] && continue 2
     done

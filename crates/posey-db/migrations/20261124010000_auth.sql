@@ -16,6 +16,8 @@ CREATE TABLE auth.users (
     email_change_sent_at timestamptz,
     last_sign_in_at timestamptz,
     banned_until timestamptz,
+    -- Soft-deleted by an admin: the row stays (the address is freed), nobody can sign in as it.
+    deleted_at timestamptz,
     raw_app_meta_data jsonb NOT NULL DEFAULT '{}',
     raw_user_meta_data jsonb NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
@@ -119,11 +121,14 @@ CREATE TABLE auth.flow_states (
     used_at timestamptz
 );
 
+-- RBAC: named roles carrying permissions (`users:manage`, ...). A user's roles go into their
+-- access tokens (`roles`); services look the permissions up here.
 CREATE TABLE auth.roles (
     name text PRIMARY KEY,
     description text NOT NULL DEFAULT '',
     permissions text[] NOT NULL DEFAULT '{}',
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT roles_name_check CHECK (name ~ '^[a-z0-9_-]{1,63}$')
 );
 INSERT INTO auth.roles (name, description, permissions)
 VALUES ('admin', 'Manages users, roles and the audit log', '{users:manage,roles:manage,audit:read}');
@@ -134,6 +139,7 @@ CREATE TABLE auth.user_roles (
     granted_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, role)
 );
+CREATE INDEX user_roles_role_idx ON auth.user_roles (role);
 
 CREATE TABLE auth.audit_log (
     id bigserial PRIMARY KEY,

@@ -1,14 +1,17 @@
 //! Test fixtures shared by every crate's tests: a fresh migrated database per test, the URLs of
-//! the real Redis and MQTT servers the test harness started, and a real signing key pair served
-//! as a JWKS so tests can mint access tokens that the shared verifier accepts.
+//! the real Redis, MQTT and SMTP servers the test harness started (and the mail the SMTP server
+//! received), and a real signing key pair served as a JWKS so tests can mint access tokens that
+//! the shared verifier accepts.
 //!
-//! Servers come from `TEST_DATABASE_URL`, `TEST_REDIS_URL` and `TEST_MQTT_URL`, which
-//! `./scripts/test` sets (starting throwaway servers when none are given). A test that needs a
+//! Servers come from `TEST_DATABASE_URL`, `TEST_REDIS_URL`, `TEST_MQTT_URL` and `TEST_SMTP_URL`
+//! (with `TEST_SMTP_MAILDIR`), which `./scripts/test` sets (starting throwaway servers when none
+//! are given). A test that needs a
 //! server that is not configured fails with a message saying how to run it; it never skips.
 
 pub mod app;
 pub mod db;
 pub mod keys;
+pub mod mail;
 
 pub use app::{TestApp, spawn_service};
 pub use db::TestDatabase;
@@ -20,7 +23,7 @@ pub fn required_url(var: &str) -> String {
         Ok(url) if !url.trim().is_empty() => url,
         _ => panic!(
             "{var} is not set: run the tests with ./scripts/test, which starts throwaway \
-             PostgreSQL, Redis and Mosquitto servers, or set {var} to a server you provide"
+             PostgreSQL, Redis, Mosquitto and SMTP servers, or set {var} to a server you provide"
         ),
     }
 }

@@ -133,6 +133,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let BearerClaims(claims) = BearerClaims::from_request_parts(parts, state).await?;
+        Self::from_claims(state, claims).await
+    }
+}
+
+impl CurrentUser {
+    /// The user of verified `claims`, if their session is still live.
+    async fn from_claims(state: &AppState, claims: Claims) -> Result<Self, AuthError> {
         let user_id: Uuid = claims
             .sub
             .parse()
@@ -145,5 +152,49 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(AuthError::session_not_found());
         }
         Ok(Self { claims, user_id, session_id })
+    }
+}
+
+/// The role an access token carries when it is a service client's (client-credentials grant).
+pub const SERVICE_ROLE: &str = "service_role";
+
+/// The RBAC role that opens the admin API to a signed-in user.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// Someone allowed to use the admin API: a service client, or a signed-in user (live session)
+/// whose token carries the RBAC role `admin` and who still holds it. The token says what it was
+/// issued with (a new grant counts from the next refresh, as everywhere else); the database is
+/// asked on every request, so revoking the role (or banning or deleting the user) counts at
+/// once. Anyone else gets 403 `not_admin`.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// Who acted, for the audit log: `service:<client>` or the user's id.
+    pub actor: String,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let BearerClaims(claims) = BearerClaims::from_request_parts(parts, state).await?;
+        let is_user = claims.sub.parse::<Uuid>().is_ok();
+        // Only the client-credentials grant makes tokens whose subject is not a user id; a user
+        // token claiming `service_role` is judged as the user it is.
+        if !is_user {
+            return match claims.role.as_deref() {
+                Some(SERVICE_ROLE) => Ok(Self { actor: claims.sub }),
+                _ => Err(AuthError::not_admin()),
+            };
+        }
+        let user = CurrentUser::from_claims(state, claims).await?;
+        if !(user.has_role(ADMIN_ROLE)
+            && crate::db::roles::active_holder(state.db(), user.user_id, ADMIN_ROLE).await?)
+        {
+            return Err(AuthError::not_admin());
+        }
+        Ok(Self { actor: user.user_id.to_string() })
     }
 }

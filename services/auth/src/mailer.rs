@@ -4,9 +4,10 @@
 
 use anyhow::Context;
 use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use posey_config::ExposeSecret;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 #[derive(Clone)]
 pub struct Mailer {
@@ -23,6 +24,12 @@ pub struct Email {
     pub body: String,
 }
 
+/// An email written to the outbox, not yet delivered.
+pub struct Recorded {
+    id: i64,
+    email: Email,
+}
+
 impl Mailer {
     pub fn new(db: PgPool, settings: &crate::config::AuthSettings) -> anyhow::Result<Self> {
         let from: Mailbox = settings
@@ -31,9 +38,11 @@ impl Mailer {
             .with_context(|| format!("AUTH_SMTP_FROM ({}): not an address", settings.smtp_from))?;
         let smtp = match &settings.smtp_url {
             Some(url) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
-                    .context("SMTP_URL: not a usable SMTP URL")?
-                    .build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&transport_url(
+                    url.expose_secret(),
+                )?)
+                .context("SMTP_URL: not a usable SMTP URL")?
+                .build(),
             ),
             None => None,
         };
@@ -47,6 +56,13 @@ impl Mailer {
     /// Records the email and delivers it. A delivery failure is recorded on the outbox row
     /// (for a retry) and logged; it does not fail the request that caused the email.
     pub async fn send(&self, email: Email) -> anyhow::Result<()> {
+        let recorded = self.record(&self.db, email).await?;
+        self.deliver(recorded).await
+    }
+
+    /// Writes the email to the outbox through `db`: inside the transaction that issues the token
+    /// it carries, the email exists exactly when the token does.
+    pub async fn record(&self, db: impl PgExecutor<'_>, email: Email) -> anyhow::Result<Recorded> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO auth.outbox (recipient, subject, body, kind) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -54,9 +70,27 @@ impl Mailer {
         .bind(&email.subject)
         .bind(&email.body)
         .bind(email.kind)
-        .fetch_one(&self.db)
+        .fetch_one(db)
         .await
         .context("writing to the outbox")?;
+        Ok(Recorded { id, email })
+    }
+
+    /// Delivers a recorded email after the request has been answered: how long SMTP takes must
+    /// not tell a caller whether an email was sent at all (see `routes::email_flow`).
+    pub fn deliver_in_background(&self, recorded: Recorded) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            let to = recorded.email.to.clone();
+            if let Err(e) = mailer.deliver(recorded).await {
+                tracing::warn!(to = %to, error = %format!("{e:#}"), "recording an email's delivery failed");
+            }
+        });
+    }
+
+    /// Sends a recorded email through SMTP (or leaves it in the outbox without `SMTP_URL`).
+    pub async fn deliver(&self, recorded: Recorded) -> anyhow::Result<()> {
+        let Recorded { id, email } = recorded;
         let Some(smtp) = &self.smtp else {
             tracing::info!(to = %email.to, kind = email.kind, "email kept in the outbox (no SMTP_URL):\n{}", email.body);
             return Ok(());
@@ -66,6 +100,8 @@ impl Mailer {
                 .from(self.from.clone())
                 .to(email.to.parse().context("recipient address")?)
                 .subject(&email.subject)
+                // Says UTF-8, so names and addresses outside ASCII read right.
+                .header(ContentType::TEXT_PLAIN)
                 .body(email.body.clone())
                 .context("building the message")?;
             smtp.send(message).await.context("sending through SMTP")?;
@@ -93,5 +129,66 @@ impl Mailer {
             }
         }
         Ok(())
+    }
+}
+
+/// `SMTP_URL` as lettre reads it, accepting the `tls=` spellings operators write: `none`, `off`,
+/// `false` or `disabled` for plain SMTP (a local relay, a test server; lettre wants no `tls`
+/// at all then), `starttls` for `required`. `smtps://` is always TLS.
+fn transport_url(raw: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(raw).context("SMTP_URL: not a valid URL")?;
+    let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_ascii_lowercase());
+    let others: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "tls")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let tls = match (url.scheme(), tls.as_deref()) {
+        (_, None) => None,
+        ("smtps", Some(_)) => None,
+        (_, Some("none" | "off" | "false" | "no" | "disabled")) => None,
+        (_, Some("required" | "starttls" | "true" | "on" | "yes")) => Some("required"),
+        (_, Some("opportunistic")) => Some("opportunistic"),
+        (_, Some(other)) => anyhow::bail!(
+            "SMTP_URL: tls={other:?} is not one of none, required (starttls), opportunistic"
+        ),
+    };
+    url.set_query(None);
+    if !others.is_empty() || tls.is_some() {
+        let mut query = url.query_pairs_mut();
+        query.extend_pairs(others);
+        if let Some(tls) = tls {
+            query.append_pair("tls", tls);
+        }
+    }
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_spellings_become_what_lettre_reads() {
+        let cases = [
+            ("smtp://127.0.0.1:2525", "smtp://127.0.0.1:2525"),
+            ("smtp://127.0.0.1:2525?tls=none", "smtp://127.0.0.1:2525"),
+            ("smtp://127.0.0.1:2525?tls=false", "smtp://127.0.0.1:2525"),
+            (
+                "smtp://u:p%40ss@mail.test:587?tls=STARTTLS",
+                "smtp://u:p%40ss@mail.test:587?tls=required",
+            ),
+            ("smtp://mail.test?tls=opportunistic", "smtp://mail.test?tls=opportunistic"),
+            ("smtps://u:p@mail.test", "smtps://u:p@mail.test"),
+            ("smtps://mail.test?tls=none", "smtps://mail.test"),
+        ];
+        for (raw, want) in cases {
+            let got = transport_url(raw).unwrap();
+            assert_eq!(got, want, "{raw}");
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(&got)
+                .unwrap_or_else(|e| panic!("lettre refuses {got}: {e}"));
+        }
+        let err = transport_url("smtp://mail.test?tls=maybe").unwrap_err();
+        assert!(err.to_string().contains("tls=\"maybe\""), "{err}");
     }
 }

@@ -44,6 +44,10 @@ pub async fn start(
     method: &str,
     client: &Client,
 ) -> AuthResult<Issued> {
+    // Every sign-in path ends here: a soft-deleted account never gets a session again.
+    if user.is_deleted() {
+        return Err(AuthError::not_found("user_not_found", "User not found"));
+    }
     let timebox = chrono::Duration::from_std(state.settings().session_timebox)
         .map_err(|e| AuthError::Internal(e.into()))?;
     let now = Utc::now();

@@ -1,5 +1,7 @@
 //! The auth service's SQL, one module per aggregate.
 
 pub mod audit;
+pub mod email_flows;
+pub mod roles;
 pub mod sessions;
 pub mod users;

@@ -19,6 +19,7 @@ pub struct User {
     pub email_change_sent_at: Option<DateTime<Utc>>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
     pub banned_until: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
     pub raw_app_meta_data: Value,
     pub raw_user_meta_data: Value,
     pub created_at: DateTime<Utc>,
@@ -41,6 +42,11 @@ impl User {
 
     pub fn is_banned(&self) -> bool {
         self.banned_until.is_some_and(|until| until > Utc::now())
+    }
+
+    /// Soft-deleted by an admin: kept for the record, never signed in again.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
     }
 
     /// The user as Supabase Auth's API returns it.
@@ -84,6 +90,7 @@ impl User {
             "updated_at": self.updated_at,
             "is_anonymous": false,
             "banned_until": self.banned_until,
+            "deleted_at": self.deleted_at,
         });
         strip_nulls(&mut user);
         user
@@ -96,9 +103,9 @@ fn strip_nulls(value: &mut Value) {
     }
 }
 
-const COLUMNS: &str = "id, email, encrypted_password, role, email_confirmed_at, confirmation_sent_at, \
+pub(super) const COLUMNS: &str = "id, email, encrypted_password, role, email_confirmed_at, confirmation_sent_at, \
     recovery_sent_at, invited_at, email_change, email_change_sent_at, last_sign_in_at, banned_until, \
-    raw_app_meta_data, raw_user_meta_data, created_at, updated_at";
+    deleted_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at";
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.users WHERE email = $1"))
@@ -125,12 +132,22 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewUser<'_>) -> sqlx::Result<User> {
+    insert_with_id(db, Uuid::now_v7(), new).await
+}
+
+/// A new account with a chosen id (the admin API lets the caller pick it). Fails with the
+/// `users_pkey` unique violation if the id is taken.
+pub async fn insert_with_id(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    new: &NewUser<'_>,
+) -> sqlx::Result<User> {
     sqlx::query_as(&format!(
         "INSERT INTO auth.users (id, email, encrypted_password, role, raw_user_meta_data, \
          raw_app_meta_data, email_confirmed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) RETURNING {COLUMNS}"
     ))
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(new.email)
     .bind(new.password_hash)
     .bind(new.role)
@@ -180,4 +197,169 @@ pub async fn roles(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<String
         .bind(id)
         .fetch_all(db)
         .await
+}
+
+// The admin API's account operations.
+
+/// `ILIKE` pattern matching `filter` anywhere, its wildcards taken literally.
+fn contains_pattern(filter: &str) -> String {
+    let escaped = filter.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A page of accounts, newest first; `filter` matches part of the address.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    filter: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM auth.users WHERE ($1::text IS NULL OR email ILIKE $1) \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(filter.map(contains_pattern))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count(db: impl PgExecutor<'_>, filter: Option<&str>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM auth.users WHERE ($1::text IS NULL OR email ILIKE $1)")
+        .bind(filter.map(contains_pattern))
+        .fetch_one(db)
+        .await
+}
+
+pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth.users SET role = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(role)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Marks the address confirmed (keeping the first confirmation time).
+pub async fn confirm_email(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET email_confirmed_at = coalesce(email_confirmed_at, now()), \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Sets the address outright, dropping any pending change. Fails with the `users_email_key`
+/// unique violation if another account has it.
+pub async fn set_email(db: impl PgExecutor<'_>, id: Uuid, email: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET email = $2, email_change = NULL, email_change_sent_at = NULL, \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(email)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Merges `patch` into the app metadata (top-level keys; `null` removes one).
+pub async fn merge_app_metadata(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    patch: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET raw_app_meta_data = jsonb_strip_nulls(raw_app_meta_data || $2), \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(patch)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Bans until `until`; `None` lifts a ban.
+pub async fn set_banned_until(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    until: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth.users SET banned_until = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Soft delete, as Supabase does it: the row stays, marked deleted, with its address replaced
+/// (so the address is free again and no email flow can reach the row), and its password,
+/// metadata, roles and pending tokens gone. Sessions are the caller's to revoke.
+pub async fn soft_delete(db: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET email = 'deleted:' || id::text, encrypted_password = NULL, \
+         email_change = NULL, email_change_sent_at = NULL, raw_user_meta_data = '{}', \
+         raw_app_meta_data = '{}', deleted_at = now(), updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query("DELETE FROM auth.one_time_tokens WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM auth.user_roles WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the account and everything hanging off it (sessions, tokens, roles cascade).
+pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM auth.users WHERE id = $1").bind(id).execute(db).await.map(|_| ())
+}
+
+/// What an email (or an admin-generated link) was sent for, recorded on the account.
+#[derive(Debug, Clone, Copy)]
+pub enum Sent {
+    Confirmation,
+    Invite,
+    Recovery,
+}
+
+pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, sent: Sent) -> sqlx::Result<()> {
+    let set = match sent {
+        Sent::Confirmation => "confirmation_sent_at = now()",
+        Sent::Invite => "confirmation_sent_at = now(), invited_at = now()",
+        Sent::Recovery => "recovery_sent_at = now()",
+    };
+    sqlx::query(&format!("UPDATE auth.users SET {set} WHERE id = $1"))
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records a pending change of address, confirmed by a link.
+pub async fn request_email_change(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    new_email: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(new_email)
+    .execute(db)
+    .await
+    .map(|_| ())
 }

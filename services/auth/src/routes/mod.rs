@@ -5,12 +5,18 @@ use axum::extract::DefaultBodyLimit;
 
 use crate::state::AppState;
 
+mod admin;
+mod email_flow;
 mod health;
 mod logout;
+mod otp;
+mod recover;
+mod resend;
 mod sessions;
 mod signup;
 mod token;
 mod user;
+mod verify;
 mod wellknown;
 
 /// Request bodies larger than this get 413: nothing the auth API takes comes close.
@@ -23,8 +29,13 @@ pub fn router() -> Router<AppState> {
         .merge(signup::router())
         .merge(token::router())
         .merge(user::router())
+        .merge(recover::router())
+        .merge(otp::router())
+        .merge(resend::router())
+        .merge(verify::router())
         .merge(logout::router())
         .merge(sessions::router())
+        .merge(admin::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::api_version))
 }

@@ -31,6 +31,7 @@ async fn list_sessions(State(state): State<AppState>, me: CurrentUser) -> AuthRe
                 "refreshed_at": s.refreshed_at,
                 "not_after": s.not_after,
                 "aal": s.aal,
+                "amr": s.amr,
                 "user_agent": s.user_agent,
                 "ip": s.ip,
                 "current": Some(s.id) == me.session_id,

@@ -3,6 +3,8 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod admin;
+mod email_flows;
 mod health;
 mod helpers;
 mod sessions;

@@ -1,0 +1,38 @@
+//! Access-token verification time per token with warm key cache: what every authenticated
+//! request in every service pays. Aim (issue 3): under 20 µs.
+//! Run: `cargo bench -p posey-http --bench verify`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use jsonwebtoken::Algorithm;
+use posey_http::auth::{JwksVerifier, RevocationList, VerifierConfig};
+use posey_testkit::{TEST_ISSUER, TestKeys};
+
+fn verification(c: &mut Criterion) {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let keys = TestKeys::new();
+    let (server, verifier) = runtime.block_on(async {
+        let server = keys.serve().await;
+        let mut config = VerifierConfig::new(server.url.clone(), TEST_ISSUER);
+        config.max_key_age = Duration::from_secs(3600);
+        // An empty revocation list: the lookup is part of every verification.
+        let verifier =
+            JwksVerifier::new(config).with_revocations(Arc::new(RevocationList::default()));
+        (server, verifier)
+    });
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let token =
+            keys.key(alg).sign(&TestKeys::claims_for("0192f0e0-0000-7000-8000-000000000001"));
+        runtime.block_on(verifier.verify(&token)).expect("a valid token");
+        c.bench_function(&format!("verify {alg:?}"), |b| {
+            b.to_async(&runtime).iter(|| verifier.verify(&token));
+        });
+    }
+    drop(server);
+}
+
+criterion_group!(benches, verification);
+criterion_main!(benches);

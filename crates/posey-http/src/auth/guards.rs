@@ -1,0 +1,295 @@
+//! Role and permission guards for handlers. A verified token says who it speaks for (a user, or
+//! a service client from auth's client-credentials grant) and which RBAC roles the user held
+//! when it was issued (`roles`); the permissions a role grants live in `auth.roles` and are read
+//! through a short cache, so a change to a role reaches every service within the cache's life.
+//!
+//! Refusals are 403 `forbidden` in the standard error shape. Roles in a token are as fresh as
+//! the token (at most the access-token lifetime); auth's own admin API checks the database.
+
+use std::collections::{BTreeSet, HashMap};
+use std::marker::PhantomData;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use sqlx::PgPool;
+
+use super::{Authenticated, Claims, JwksVerifier};
+use crate::ApiError;
+
+/// The `role` claim of a service client's token.
+pub const SERVICE_ROLE: &str = "service_role";
+
+impl Claims {
+    /// The RBAC roles the token carries.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.extra
+            .get("roles")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str())
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles().any(|r| r == role)
+    }
+
+    /// A service client's token (auth's client-credentials grant): role `service_role` and a
+    /// subject that is not a user id. A user token carrying that role is still a user's.
+    pub fn is_service(&self) -> bool {
+        self.role.as_deref() == Some(SERVICE_ROLE) && self.sub.parse::<uuid::Uuid>().is_err()
+    }
+}
+
+/// Ok if the token carries `role`, else 403. Service tokens carry no roles: a handler that
+/// also admits them checks [`Claims::is_service`] first.
+pub fn require_role(claims: &Claims, role: &str) -> Result<(), ApiError> {
+    if claims.has_role(role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("this needs the role {role:?}")))
+    }
+}
+
+/// Ok for a service client's token, else 403.
+pub fn require_service(claims: &Claims) -> Result<(), ApiError> {
+    if claims.is_service() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("this is for service clients only".into()))
+    }
+}
+
+/// A role name fixed at compile time, for [`RequireRole`].
+pub trait RoleName {
+    const NAME: &'static str;
+}
+
+/// The built-in `admin` role.
+pub struct AdminRole;
+
+impl RoleName for AdminRole {
+    const NAME: &'static str = "admin";
+}
+
+/// The claims of a verified token that carries the role `R`: 401 without a valid token, 403
+/// without the role.
+#[derive(Debug, Clone)]
+pub struct RequireRole<R> {
+    pub claims: Claims,
+    role: PhantomData<fn() -> R>,
+}
+
+impl<S, R> FromRequestParts<S> for RequireRole<R>
+where
+    S: Send + Sync,
+    Arc<JwksVerifier>: FromRef<S>,
+    R: RoleName,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
+        require_role(&claims, R::NAME)?;
+        Ok(Self { claims, role: PhantomData })
+    }
+}
+
+/// Which permissions each role grants, read from `auth.roles` and kept for a short while.
+///
+/// A granted permission matches a wanted one when they are equal, when it is `*`, or when it
+/// ends in `:*` and the wanted one starts with what comes before the `*` (`notes:*` grants
+/// `notes:read`). Service clients' tokens are trusted with every permission, as auth's admin
+/// API trusts them.
+#[derive(Clone)]
+pub struct Permissions(Arc<Inner>);
+
+struct Inner {
+    db: PgPool,
+    ttl: Duration,
+    snapshot: RwLock<Option<Snapshot>>,
+    /// One load at a time: callers that find the cache stale wait for it, not the database.
+    loading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+struct Snapshot {
+    loaded_at: Instant,
+    grants: Arc<HashMap<String, Vec<String>>>,
+}
+
+impl std::fmt::Debug for Permissions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permissions").field("ttl", &self.0.ttl).finish_non_exhaustive()
+    }
+}
+
+impl Permissions {
+    /// How long a read of `auth.roles` is trusted.
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+
+    pub fn new(db: PgPool) -> Self {
+        Self::with_ttl(db, Self::DEFAULT_TTL)
+    }
+
+    pub fn with_ttl(db: PgPool, ttl: Duration) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            ttl,
+            snapshot: RwLock::new(None),
+            loading: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// Forgets what was read, so the next check reads `auth.roles` again.
+    pub fn invalidate(&self) {
+        *self.0.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// The permissions the token's roles grant (none for a token without roles).
+    pub async fn of(&self, claims: &Claims) -> Result<BTreeSet<String>, ApiError> {
+        let grants = self.grants().await?;
+        Ok(claims.roles().filter_map(|role| grants.get(role)).flatten().cloned().collect())
+    }
+
+    pub async fn has_permission(
+        &self,
+        claims: &Claims,
+        permission: &str,
+    ) -> Result<bool, ApiError> {
+        if claims.is_service() {
+            return Ok(true);
+        }
+        if claims.roles().next().is_none() {
+            return Ok(false);
+        }
+        let grants = self.grants().await?;
+        Ok(claims
+            .roles()
+            .filter_map(|role| grants.get(role))
+            .flatten()
+            .any(|granted| grants_permission(granted, permission)))
+    }
+
+    /// Ok if the token has `permission`, else 403.
+    pub async fn require(&self, claims: &Claims, permission: &str) -> Result<(), ApiError> {
+        if self.has_permission(claims, permission).await? {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this needs the permission {permission:?}")))
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<HashMap<String, Vec<String>>>> {
+        let snapshot = self.0.snapshot.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        snapshot.as_ref().filter(|s| s.loaded_at.elapsed() < self.0.ttl).map(|s| s.grants.clone())
+    }
+
+    async fn grants(&self) -> Result<Arc<HashMap<String, Vec<String>>>, ApiError> {
+        if let Some(grants) = self.fresh() {
+            return Ok(grants);
+        }
+        let _loading = self.0.loading.lock().await;
+        // Someone else may have loaded it while this call waited.
+        if let Some(grants) = self.fresh() {
+            return Ok(grants);
+        }
+        let rows: Vec<(String, Vec<String>)> =
+            sqlx::query_as("SELECT name, permissions FROM auth.roles")
+                .fetch_all(&self.0.db)
+                .await
+                .context("loading role permissions from auth.roles")?;
+        let grants = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
+        *self.0.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(Snapshot { loaded_at: Instant::now(), grants: grants.clone() });
+        Ok(grants)
+    }
+}
+
+fn grants_permission(granted: &str, wanted: &str) -> bool {
+    granted == wanted
+        || granted == "*"
+        || granted
+            .strip_suffix('*')
+            .is_some_and(|prefix| prefix.ends_with(':') && wanted.starts_with(prefix))
+}
+
+/// A permission fixed at compile time, for [`RequirePermission`].
+pub trait PermissionName {
+    const NAME: &'static str;
+}
+
+/// The claims of a verified token that has the permission `P`: 401 without a valid token, 403
+/// without the permission. The state provides the verifier and [`Permissions`].
+#[derive(Debug, Clone)]
+pub struct RequirePermission<P> {
+    pub claims: Claims,
+    permission: PhantomData<fn() -> P>,
+}
+
+impl<S, P> FromRequestParts<S> for RequirePermission<P>
+where
+    S: Send + Sync,
+    Arc<JwksVerifier>: FromRef<S>,
+    Permissions: FromRef<S>,
+    P: PermissionName,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
+        Permissions::from_ref(state).require(&claims, P::NAME).await?;
+        Ok(Self { claims, permission: PhantomData })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn claims(value: serde_json::Value) -> Claims {
+        let mut base = json!({ "sub": uuid::Uuid::new_v4().to_string(), "iss": "t", "aud": "authenticated", "exp": 0 });
+        if let (Some(base), Some(extra)) = (base.as_object_mut(), value.as_object()) {
+            base.extend(extra.clone());
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    #[test]
+    fn roles_come_from_the_roles_claim() {
+        let c = claims(json!({ "role": "authenticated", "roles": ["admin", "editor"] }));
+        assert!(c.has_role("admin") && c.has_role("editor"));
+        assert!(!c.has_role("authenticated"), "the database role is not an RBAC role");
+        assert!(require_role(&c, "admin").is_ok());
+        let refused = require_role(&c, "billing").unwrap_err();
+        assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
+        assert!(!claims(json!({})).has_role("admin"));
+        assert!(!claims(json!({ "roles": "admin" })).has_role("admin"));
+    }
+
+    #[test]
+    fn only_client_credentials_tokens_are_services() {
+        let service = claims(json!({ "sub": "service:cron", "role": "service_role" }));
+        assert!(service.is_service());
+        assert!(require_service(&service).is_ok());
+        let user_claiming_it = claims(json!({ "role": "service_role" }));
+        assert!(!user_claiming_it.is_service());
+        assert!(!claims(json!({ "sub": "service:cron", "role": "authenticated" })).is_service());
+        assert!(require_service(&user_claiming_it).is_err());
+    }
+
+    #[test]
+    fn wildcards_grant_a_family() {
+        assert!(grants_permission("users:manage", "users:manage"));
+        assert!(grants_permission("notes:*", "notes:read"));
+        assert!(grants_permission("*", "anything:at_all"));
+        assert!(!grants_permission("notes:*", "notesx:read"));
+        assert!(!grants_permission("notes*", "notes:read"));
+        assert!(!grants_permission("users:manage", "users:read"));
+    }
+}

@@ -1,0 +1,162 @@
+//! The SQL of the email flows (`/recover`, `/otp`, `/resend`, `/verify`): creating an account
+//! on a first magic link, stamping when an email was sent, confirming an address, moving a
+//! confirmed email change into place, and the decoy statements run for addresses without an
+//! account.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::users::{COLUMNS, NewUser, User};
+
+/// A new account, unless the address already has one (then `None`, and nothing is written).
+pub async fn insert_user_if_absent(
+    db: impl PgExecutor<'_>,
+    new: &NewUser<'_>,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!(
+        "INSERT INTO auth.users (id, email, encrypted_password, role, raw_user_meta_data, \
+         raw_app_meta_data, email_confirmed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) \
+         ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(new.email)
+    .bind(new.password_hash)
+    .bind(new.role)
+    .bind(new.user_metadata)
+    .bind(new.app_metadata)
+    .bind(new.confirmed)
+    .fetch_optional(db)
+    .await
+}
+
+/// The `users` column that records when an email of this kind was last sent.
+#[derive(Debug, Clone, Copy)]
+pub enum SentAt {
+    Confirmation,
+    Recovery,
+    EmailChange,
+}
+
+impl SentAt {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Confirmation => "confirmation_sent_at",
+            Self::Recovery => "recovery_sent_at",
+            Self::EmailChange => "email_change_sent_at",
+        }
+    }
+}
+
+/// Records that an email went out now. For an id with no account (the decoy) it matches
+/// nothing but costs the same round trip.
+pub async fn stamp_sent(db: impl PgExecutor<'_>, user_id: Uuid, which: SentAt) -> sqlx::Result<()> {
+    sqlx::query(&format!("UPDATE auth.users SET {} = now() WHERE id = $1", which.column()))
+        .bind(user_id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Marks the address confirmed (the person followed a link sent to it); `false` if it already was.
+pub async fn confirm_email(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE auth.users SET email_confirmed_at = now(), updated_at = now() \
+         WHERE id = $1 AND email_confirmed_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Makes the pending new address the account's address. Fails with the `users_email_key`
+/// unique violation if another account took it meanwhile.
+pub async fn complete_email_change(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    new_email: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE auth.users SET email = $2, email_change = NULL, email_change_sent_at = NULL, \
+         email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(new_email)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// What is known about a link token that could not be used (wrong, used or expired): where its
+/// email said to go, and whether it belonged to a PKCE flow.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SpentToken {
+    pub redirect_to: Option<String>,
+    pub flow_state_id: Option<Uuid>,
+}
+
+pub async fn find_spent_token(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<SpentToken>> {
+    sqlx::query_as(
+        "SELECT redirect_to, flow_state_id FROM auth.one_time_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// The statements of `onetime::issue` for an id with no account: the same delete, and the same
+/// insert of the same values, which writes no row.
+pub async fn decoy_issue(
+    db: &mut sqlx::PgConnection,
+    kind: &str,
+    token_hash: &[u8],
+    otp_hash: &[u8],
+    relates_to: &str,
+    redirect_to: &str,
+) -> sqlx::Result<()> {
+    let nobody = Uuid::now_v7();
+    sqlx::query("DELETE FROM auth.one_time_tokens WHERE user_id = $1 AND kind = $2")
+        .bind(nobody)
+        .bind(kind)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query(
+        "INSERT INTO auth.one_time_tokens \
+         (user_id, kind, token_hash, otp_hash, relates_to, redirect_to, flow_state_id, expires_at) \
+         SELECT $1, $2, $3, $4, $5, $6, NULL, now() WHERE false",
+    )
+    .bind(nobody)
+    .bind(kind)
+    .bind(token_hash)
+    .bind(otp_hash)
+    .bind(relates_to)
+    .bind(redirect_to)
+    .execute(&mut *db)
+    .await
+    .map(|_| ())
+}
+
+/// The outbox insert of `Mailer::record`, writing no row.
+pub async fn decoy_outbox(
+    db: impl PgExecutor<'_>,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    kind: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO auth.outbox (recipient, subject, body, kind) SELECT $1, $2, $3, $4 WHERE false",
+    )
+    .bind(recipient)
+    .bind(subject)
+    .bind(body)
+    .bind(kind)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
