@@ -47,12 +47,12 @@ pg_bin_dir() {
 }
 
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
-# postgres, redis, mosquitto, curl, build (cc + pkg-config) and python (python3 that can make a
-# venv); none given means all of them.
+# postgres, redis, mosquitto, curl, build (cc + pkg-config), python (python3 that can make a
+# venv) and node (Node.js with npm); none given means all of them.
 # apt-get update runs once, and only when something has to be installed.
 ensure_packages() {
   local needs=("$@")
-  ((${#needs[@]})) || needs=(postgres redis mosquitto curl build python)
+  ((${#needs[@]})) || needs=(postgres redis mosquitto curl build python node)
 
   # Pairs of "package|why", in order.
   local missing=() need
@@ -70,6 +70,10 @@ ensure_packages() {
         command -v python3 >/dev/null || missing+=("python3|python3")
         # Debian splits venv's pip bootstrap (ensurepip) into python3-venv.
         python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=("python3-venv|python3 -m venv")
+        ;;
+      node)
+        command -v node >/dev/null || missing+=("nodejs|node")
+        command -v npm >/dev/null || missing+=("npm|npm")
         ;;
       *) die "ensure_packages: unknown need '$need'" ;;
     esac

@@ -220,3 +220,19 @@ async fn an_unreachable_jwks_is_a_503_not_a_401() {
     let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn a_remembered_token_still_expires() {
+    let keys = TestKeys::new();
+    let jwks = keys.serve().await;
+    let mut config = VerifierConfig::new(jwks.url.clone(), TEST_ISSUER);
+    config.leeway = Duration::ZERO;
+    let verifier = JwksVerifier::new(config);
+    let mut claims = TestKeys::claims_for("short-lived");
+    claims["exp"] = json!(jsonwebtoken::get_current_timestamp() + 2);
+    let token = keys.signing_key().sign(&claims);
+    verifier.verify(&token).await.unwrap();
+    verifier.verify(&token).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert!(matches!(verifier.verify(&token).await, Err(posey_http::auth::VerifyError::Expired)));
+}

@@ -1,4 +1,5 @@
-//! Access-token signing keys (Ed25519, alg EdDSA), kept in Postgres so every replica signs with
+//! Access-token signing keys (P-256, alg ES256: what Supabase issues, and what `@supabase/auth-js`
+//! can verify locally in `getClaims()`), kept in Postgres so every replica signs with
 //! the same current key and publishes the same JWKS. A new key takes over every
 //! `key_rotation_interval` (or on demand); the old one stays in the JWKS until every token it
 //! signed has expired. Rotation runs under an advisory lock, so replicas rotate once between them.
@@ -10,9 +11,10 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::EncodePrivateKey;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -69,7 +71,7 @@ impl Keys {
     /// Signs `claims` with the current key.
     pub fn sign(&self, claims: &impl Serialize) -> anyhow::Result<String> {
         let key = self.current();
-        let mut header = Header::new(Algorithm::EdDSA);
+        let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(key.kid.clone());
         header.typ = Some("JWT".into());
         jsonwebtoken::encode(&header, claims, &key.encoding).context("signing an access token")
@@ -153,7 +155,7 @@ async fn load_current(db: &PgPool) -> anyhow::Result<Option<CurrentKey>> {
     .context("reading the signing key")?;
     Ok(row.map(|(kid, der, created_at)| CurrentKey {
         kid,
-        encoding: EncodingKey::from_ed_der(&der),
+        encoding: EncodingKey::from_ec_der(&der),
         created_at,
     }))
 }
@@ -178,15 +180,20 @@ async fn rotate_locked(
             return Ok(kid);
         }
     }
-    let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let der = signing.to_pkcs8_der().context("encoding a new signing key")?;
+    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let der = secret.to_pkcs8_der().context("encoding a new signing key")?;
+    let point = secret.public_key().to_encoded_point(false);
+    let (Some(x), Some(y)) = (point.x(), point.y()) else {
+        anyhow::bail!("a P-256 public key without coordinates");
+    };
     let kid = uuid::Uuid::now_v7().to_string();
     let jwk = json!({
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes()),
+        "kty": "EC",
+        "crv": "P-256",
+        "x": URL_SAFE_NO_PAD.encode(x),
+        "y": URL_SAFE_NO_PAD.encode(y),
         "kid": kid,
-        "alg": "EdDSA",
+        "alg": "ES256",
         "use": "sig",
         "key_ops": ["verify"],
     });
@@ -198,7 +205,7 @@ async fn rotate_locked(
     .bind(publish_for)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO auth.signing_keys (kid, alg, private_key, public_jwk) VALUES ($1, 'EdDSA', $2, $3)")
+    sqlx::query("INSERT INTO auth.signing_keys (kid, alg, private_key, public_jwk) VALUES ($1, 'ES256', $2, $3)")
         .bind(&kid)
         .bind(der.as_bytes())
         .bind(&jwk)

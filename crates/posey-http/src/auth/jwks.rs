@@ -122,6 +122,7 @@ pub struct JwksVerifier {
     config: VerifierConfig,
     source: Box<dyn JwksSource>,
     revocations: Option<std::sync::Arc<RevocationList>>,
+    verified: VerifiedTokens,
     cache: RwLock<KeyCache>,
     /// One refetch at a time; others wait for it and then use its result.
     refresh: Mutex<()>,
@@ -150,6 +151,7 @@ impl JwksVerifier {
             config,
             source: Box::new(source),
             revocations: None,
+            verified: VerifiedTokens::default(),
             cache: RwLock::default(),
             refresh: Mutex::new(()),
         }
@@ -167,6 +169,25 @@ impl JwksVerifier {
 
     /// Verifies signature, algorithm, expiry, issuer and audience; returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        // A client uses one access token for many requests: after the first, skip the signature.
+        let claims = match self.verified.get(token, self.config.leeway) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token).await?;
+                self.verified.put(token, &claims);
+                claims
+            }
+        };
+        if let (Some(list), Some(session)) = (&self.revocations, &claims.session_id)
+            && list.is_revoked(session)
+        {
+            return Err(VerifyError::SessionRevoked);
+        }
+        Ok(claims)
+    }
+
+    /// The full check: algorithm, key, signature, expiry, issuer, audience.
+    async fn verify_signature(&self, token: &str) -> Result<Claims, VerifyError> {
         let header = decode_header(token).map_err(|_| match algorithm_name(token) {
             // A header naming an algorithm we do not know (`none`, say) is refused as such.
             Some(alg) if !ACCEPTED.iter().any(|a| format!("{a:?}") == alg) => {
@@ -240,6 +261,10 @@ impl JwksVerifier {
             match self.fetch().await {
                 Ok(keys) => {
                     let mut cache = self.cache.write().await;
+                    if cache.keys.keys().ne(keys.keys()) {
+                        // A key may have been withdrawn: nothing it signed is trusted unchecked.
+                        self.verified.clear();
+                    }
                     cache.keys = keys;
                     cache.fetched_at = Some(Instant::now());
                 }
@@ -284,6 +309,51 @@ impl JwksVerifier {
         tracing::debug!(keys = keys.len(), "fetched JWKS");
         Ok(keys)
     }
+}
+
+/// Tokens whose signature and claims were checked, until they expire. Bounded: when full, the
+/// expired entries go, and if that is not enough, everything (the next request re-verifies).
+#[derive(Default)]
+struct VerifiedTokens {
+    tokens: std::sync::Mutex<HashMap<String, Claims>>,
+}
+
+const MAX_VERIFIED: usize = 10_000;
+
+impl VerifiedTokens {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Claims>> {
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The claims of a checked token that has not expired since.
+    fn get(&self, token: &str, leeway: Duration) -> Option<Claims> {
+        let now = unix_now();
+        let tokens = self.lock();
+        let claims = tokens.get(token)?;
+        (claims.exp + leeway.as_secs() as i64 > now).then(|| claims.clone())
+    }
+
+    fn put(&self, token: &str, claims: &Claims) {
+        let mut tokens = self.lock();
+        if tokens.len() >= MAX_VERIFIED {
+            let now = unix_now();
+            tokens.retain(|_, c| c.exp > now);
+            if tokens.len() >= MAX_VERIFIED {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token.to_owned(), claims.clone());
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The `alg` a token's header names (at most 16 characters, for messages).

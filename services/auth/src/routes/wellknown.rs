@@ -32,7 +32,7 @@ async fn openid_configuration(State(state): State<AppState>) -> impl IntoRespons
         "userinfo_endpoint": format!("{issuer}/user"),
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "id_token_signing_alg_values_supported": ["ES256"],
         "grant_types_supported": ["password", "refresh_token", "pkce", "client_credentials"],
         "claims_supported": ["iss", "aud", "sub", "exp", "iat", "email", "role", "aal", "amr", "session_id"],
     }))

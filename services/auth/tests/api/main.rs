@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod auth_js;
 mod email_flows;
 mod health;
 mod helpers;

@@ -158,7 +158,7 @@ async fn after_a_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_k
             .as_array()
             .unwrap()
             .iter()
-            .all(|k| k["alg"] == "EdDSA" && k.get("d").is_none())
+            .all(|k| k["alg"] == "ES256" && k.get("d").is_none())
     );
 
     assert_eq!(app.get_with_token("/user", token(&before)).await.0, StatusCode::OK);
