@@ -24,12 +24,19 @@ fn verification(c: &mut Criterion) {
             JwksVerifier::new(config).with_revocations(Arc::new(RevocationList::default()));
         (server, verifier)
     });
-    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
-        let token =
-            keys.key(alg).sign(&TestKeys::claims_for("0192f0e0-0000-7000-8000-000000000001"));
-        runtime.block_on(verifier.verify(&token)).expect("a valid token");
-        c.bench_function(&format!("verify {alg:?}"), |b| {
-            b.to_async(&runtime).iter(|| verifier.verify(&token));
+    for alg in [Algorithm::ES256, Algorithm::EdDSA] {
+        let key = keys.key(alg);
+        // More distinct tokens than the verifier remembers, so each one is checked in full.
+        let fresh: Vec<String> =
+            (0..12_000).map(|i| key.sign(&TestKeys::claims_for(&format!("user-{i}")))).collect();
+        let mut next = fresh.iter().cycle();
+        runtime.block_on(verifier.verify(&fresh[0])).expect("a valid token");
+        c.bench_function(&format!("verify {alg:?} first sight"), |b| {
+            b.to_async(&runtime).iter(|| verifier.verify(next.next().expect("cycle")));
+        });
+        let token = &fresh[1];
+        c.bench_function(&format!("verify {alg:?} seen before"), |b| {
+            b.to_async(&runtime).iter(|| verifier.verify(token));
         });
     }
     drop(server);

@@ -53,13 +53,6 @@ impl Mailer {
         self.smtp.is_some()
     }
 
-    /// Records the email and delivers it. A delivery failure is recorded on the outbox row
-    /// (for a retry) and logged; it does not fail the request that caused the email.
-    pub async fn send(&self, email: Email) -> anyhow::Result<()> {
-        let recorded = self.record(&self.db, email).await?;
-        self.deliver(recorded).await
-    }
-
     /// Writes the email to the outbox through `db`: inside the transaction that issues the token
     /// it carries, the email exists exactly when the token does.
     pub async fn record(&self, db: impl PgExecutor<'_>, email: Email) -> anyhow::Result<Recorded> {

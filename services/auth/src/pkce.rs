@@ -105,8 +105,10 @@ pub async fn issue_code(
     Ok((updated.rows_affected() == 1).then_some(code))
 }
 
-/// The exchange: the code's flow, if `verifier` matches its challenge; the flow is used up
-/// either way. Returns `(user_id, authentication_method)`.
+/// The exchange: the code's flow, if `verifier` matches its challenge. The flow is marked used
+/// within the caller's transaction, which commits only on success: as in Supabase Auth, a wrong
+/// verifier leaves the code usable (rate limits bound the guessing; the verifier is 256 bits).
+/// Returns `(user_id, authentication_method)`.
 pub async fn exchange(
     db: impl PgExecutor<'_>,
     auth_code: &str,

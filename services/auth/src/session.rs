@@ -128,14 +128,33 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
         return Err(not_found());
     }
     let settings = state.settings();
-    let mut tx = state.db().begin().await?;
-    let token = sessions::lock_refresh_token(&mut tx, &tokens::hash(presented))
-        .await?
-        .ok_or_else(not_found)?;
-
-    let now = Utc::now();
     let inactivity = chrono::Duration::from_std(settings.session_inactivity_timeout)
         .map_err(|e| AuthError::Internal(e.into()))?;
+    let successor = tokens::successor(&state.refresh_secret, presented);
+    let presented_hash = tokens::hash(presented);
+
+    // The usual case, one round trip.
+    if let Some(rotated) =
+        sessions::rotate_fast(state.db(), &presented_hash, &tokens::hash(&successor), inactivity)
+            .await?
+    {
+        // Banning or deleting someone ends their sessions; this only guards a race with that.
+        if rotated.user.is_banned() || rotated.user.deleted_at.is_some() {
+            return Err(AuthError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "user_banned",
+                "User is banned",
+            ));
+        }
+        let sessions::Rotated { session_id, aal, amr, roles, user } = rotated;
+        return access(state, user, &roles, session_id, &aal, &amr, successor);
+    }
+
+    // Everything else, carefully: unknown, expired, or a used token (a race or a theft).
+    let mut tx = state.db().begin().await?;
+    let token =
+        sessions::lock_refresh_token(&mut tx, &presented_hash).await?.ok_or_else(not_found)?;
+    let now = Utc::now();
     if token.not_after < now || token.refreshed_at + inactivity < now {
         sessions::revoke(&mut tx, Revoke::One(token.session_id), settings.access_token_ttl).await?;
         tx.commit().await?;
@@ -146,7 +165,6 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
         ));
     }
 
-    let successor = tokens::successor(&state.refresh_secret, presented);
     if token.revoked {
         let reuse = chrono::Duration::from_std(settings.refresh_reuse_interval)
             .map_err(|e| AuthError::Internal(e.into()))?;

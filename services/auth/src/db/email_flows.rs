@@ -1,7 +1,6 @@
 //! The SQL of the email flows (`/recover`, `/otp`, `/resend`, `/verify`): creating an account
-//! on a first magic link, stamping when an email was sent, confirming an address, moving a
-//! confirmed email change into place, and the decoy statements run for addresses without an
-//! account.
+//! on a first magic link, moving a confirmed email change into place, and the decoy statements
+//! run for addresses without an account.
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -28,46 +27,6 @@ pub async fn insert_user_if_absent(
     .bind(new.confirmed)
     .fetch_optional(db)
     .await
-}
-
-/// The `users` column that records when an email of this kind was last sent.
-#[derive(Debug, Clone, Copy)]
-pub enum SentAt {
-    Confirmation,
-    Recovery,
-    EmailChange,
-}
-
-impl SentAt {
-    fn column(self) -> &'static str {
-        match self {
-            Self::Confirmation => "confirmation_sent_at",
-            Self::Recovery => "recovery_sent_at",
-            Self::EmailChange => "email_change_sent_at",
-        }
-    }
-}
-
-/// Records that an email went out now. For an id with no account (the decoy) it matches
-/// nothing but costs the same round trip.
-pub async fn stamp_sent(db: impl PgExecutor<'_>, user_id: Uuid, which: SentAt) -> sqlx::Result<()> {
-    sqlx::query(&format!("UPDATE auth.users SET {} = now() WHERE id = $1", which.column()))
-        .bind(user_id)
-        .execute(db)
-        .await
-        .map(|_| ())
-}
-
-/// Marks the address confirmed (the person followed a link sent to it); `false` if it already was.
-pub async fn confirm_email(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<bool> {
-    let updated = sqlx::query(
-        "UPDATE auth.users SET email_confirmed_at = now(), updated_at = now() \
-         WHERE id = $1 AND email_confirmed_at IS NULL",
-    )
-    .bind(user_id)
-    .execute(db)
-    .await?;
-    Ok(updated.rows_affected() == 1)
 }
 
 /// Makes the pending new address the account's address. Fails with the `users_email_key`

@@ -195,3 +195,56 @@ pub enum Revoke {
     AllOfUser(Uuid),
     OthersOfUser { user: Uuid, keep: Uuid },
 }
+
+/// What the refresh grant's fast path returns: the session and its person, with roles.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Rotated {
+    pub session_id: Uuid,
+    pub aal: String,
+    pub amr: Value,
+    pub roles: Vec<String>,
+    #[sqlx(flatten)]
+    pub user: super::users::User,
+}
+
+/// The refresh grant's usual case in one statement: a live, unused token of a live session is
+/// marked used, its successor stored, the session's activity noted, and the person and their
+/// roles read back. `None` for everything else (unknown, used, expired), which the caller
+/// sorts out on the careful path. Two requests racing with one token serialise on its row: the
+/// second finds it used and takes the careful path.
+pub async fn rotate_fast(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    successor_hash: &[u8],
+    inactivity: chrono::Duration,
+) -> sqlx::Result<Option<Rotated>> {
+    static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let user_columns: Vec<String> =
+            super::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
+        format!(
+            "WITH used AS ( \
+                 UPDATE auth.refresh_tokens rt SET revoked = true, rotated_at = now() \
+                 FROM auth.sessions s \
+                 WHERE rt.token_hash = $1 AND NOT rt.revoked AND s.id = rt.session_id \
+                   AND s.not_after > now() AND s.refreshed_at + $3 > now() \
+                 RETURNING rt.id AS token_id, rt.session_id, rt.user_id, s.aal, s.amr), \
+             child AS ( \
+                 INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) \
+                 SELECT $2, session_id, user_id, token_id FROM used), \
+             touched AS ( \
+                 UPDATE auth.sessions SET refreshed_at = now() \
+                 WHERE id = (SELECT session_id FROM used)) \
+             SELECT used.session_id, used.aal, used.amr, \
+                    ARRAY(SELECT role FROM auth.user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, \
+                    {} \
+             FROM used JOIN auth.users u ON u.id = used.user_id",
+            user_columns.join(", ")
+        )
+    });
+    sqlx::query_as(&QUERY)
+        .bind(token_hash)
+        .bind(successor_hash)
+        .bind(inactivity)
+        .fetch_optional(db)
+        .await
+}

@@ -241,16 +241,16 @@ pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: &str) -> sqlx::Re
         .map(|_| ())
 }
 
-/// Marks the address confirmed (keeping the first confirmation time).
-pub async fn confirm_email(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE auth.users SET email_confirmed_at = coalesce(email_confirmed_at, now()), \
-         updated_at = now() WHERE id = $1",
+/// Marks the address confirmed (the first confirmation time stays); `false` if it already was.
+pub async fn confirm_email(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE auth.users SET email_confirmed_at = now(), updated_at = now() \
+         WHERE id = $1 AND email_confirmed_at IS NULL",
     )
     .bind(id)
     .execute(db)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// Sets the address outright, dropping any pending change. Fails with the `users_email_key`
@@ -332,6 +332,7 @@ pub enum Sent {
     Confirmation,
     Invite,
     Recovery,
+    EmailChange,
 }
 
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, sent: Sent) -> sqlx::Result<()> {
@@ -339,6 +340,7 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, sent: Sent) -> sqlx::R
         Sent::Confirmation => "confirmation_sent_at = now()",
         Sent::Invite => "confirmation_sent_at = now(), invited_at = now()",
         Sent::Recovery => "recovery_sent_at = now()",
+        Sent::EmailChange => "email_change_sent_at = now()",
     };
     sqlx::query(&format!("UPDATE auth.users SET {set} WHERE id = $1"))
         .bind(id)

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
 use crate::db::audit::{self, Event};
-use crate::db::email_flows::{self, SentAt};
-use crate::db::users::User;
+use crate::db::email_flows;
+use crate::db::users::{self, Sent, User};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::Client;
 use crate::mailer::Recorded;
@@ -40,11 +40,12 @@ fn flow_method(kind: Kind) -> &'static str {
     }
 }
 
-fn sent_at(kind: Kind) -> SentAt {
+fn sent_at(kind: Kind) -> Sent {
     match kind {
-        Kind::Signup | Kind::Invite => SentAt::Confirmation,
-        Kind::Recovery | Kind::MagicLink => SentAt::Recovery,
-        Kind::EmailChange => SentAt::EmailChange,
+        Kind::Signup => Sent::Confirmation,
+        Kind::Invite => Sent::Invite,
+        Kind::Recovery | Kind::MagicLink => Sent::Recovery,
+        Kind::EmailChange => Sent::EmailChange,
     }
 }
 
@@ -77,7 +78,7 @@ pub async fn prepare(
             },
         )
         .await?;
-        email_flows::stamp_sent(&mut **tx, user.id, sent_at(out.kind)).await?;
+        users::mark_sent(&mut **tx, user.id, sent_at(out.kind)).await?;
         emails::for_token(state, out.kind, out.to, &issued, out.redirect_to)
     };
     audit::record(
@@ -120,7 +121,7 @@ pub async fn decoy(
         out.redirect_to,
     )
     .await?;
-    email_flows::stamp_sent(&mut **tx, uuid::Uuid::now_v7(), sent_at(out.kind)).await?;
+    users::mark_sent(&mut **tx, uuid::Uuid::now_v7(), sent_at(out.kind)).await?;
     let email = emails::for_token(state, out.kind, out.to, &issued, out.redirect_to);
     audit::record(
         &mut **tx,

@@ -130,17 +130,13 @@ async fn update_user(
             },
         )
         .await?;
-        email_to_send = Some(emails::for_token(
-            &state,
-            Kind::EmailChange,
-            email.as_str(),
-            &issued,
-            &redirect_to,
-        ));
+        let email =
+            emails::for_token(&state, Kind::EmailChange, email.as_str(), &issued, &redirect_to);
+        email_to_send = Some(state.mailer.record(&mut *tx, email).await?);
     }
     tx.commit().await?;
-    if let Some(email) = email_to_send {
-        state.mailer.send(email).await?;
+    if let Some(recorded) = email_to_send {
+        state.mailer.deliver_in_background(recorded);
     }
     let user = users::find(state.db(), user.id)
         .await?

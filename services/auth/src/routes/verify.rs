@@ -254,7 +254,7 @@ async fn apply(
         if consumed.relates_to != user.email {
             return Err(expired());
         }
-        if email_flows::confirm_email(&mut **tx, user.id).await? {
+        if users::confirm_email(&mut **tx, user.id).await? {
             let payload = json!({ "provider": "email", "confirmed_by": kind.as_str() });
             audit::record(&mut **tx, event("user_signedup", payload)).await?;
         }
