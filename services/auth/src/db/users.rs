@@ -167,16 +167,28 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx
         .map(|_| ())
 }
 
-/// Merges `patch` into the user metadata (top-level keys; `null` removes one).
-pub async fn merge_user_metadata(
+/// Which metadata: the person's own, or the app's (set by admins only).
+#[derive(Debug, Clone, Copy)]
+pub enum Metadata {
+    User,
+    App,
+}
+
+/// Merges `patch` into the metadata (top-level keys; `null` removes one).
+pub async fn merge_metadata(
     db: impl PgExecutor<'_>,
     id: Uuid,
+    which: Metadata,
     patch: &Value,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE auth.users SET raw_user_meta_data = jsonb_strip_nulls(raw_user_meta_data || $2), \
-         updated_at = now() WHERE id = $1",
-    )
+    let column = match which {
+        Metadata::User => "raw_user_meta_data",
+        Metadata::App => "raw_app_meta_data",
+    };
+    sqlx::query(&format!(
+        "UPDATE auth.users SET {column} = jsonb_strip_nulls({column} || $2), updated_at = now() \
+         WHERE id = $1"
+    ))
     .bind(id)
     .bind(patch)
     .execute(db)
@@ -262,23 +274,6 @@ pub async fn set_email(db: impl PgExecutor<'_>, id: Uuid, email: &str) -> sqlx::
     )
     .bind(id)
     .bind(email)
-    .execute(db)
-    .await
-    .map(|_| ())
-}
-
-/// Merges `patch` into the app metadata (top-level keys; `null` removes one).
-pub async fn merge_app_metadata(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    patch: &Value,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE auth.users SET raw_app_meta_data = jsonb_strip_nulls(raw_app_meta_data || $2), \
-         updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(patch)
     .execute(db)
     .await
     .map(|_| ())

@@ -70,7 +70,7 @@ async fn update_user(
     let mut tx = state.db().begin().await?;
     let mut email_to_send = None;
     if let Some(patch) = &metadata {
-        users::merge_user_metadata(&mut *tx, user.id, patch).await?;
+        users::merge_metadata(&mut *tx, user.id, users::Metadata::User, patch).await?;
     }
     if let Some(hash) = &new_hash {
         users::set_password(&mut *tx, user.id, hash).await?;

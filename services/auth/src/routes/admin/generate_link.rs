@@ -147,7 +147,8 @@ async fn generate_link(
                 Some(user) if user.email_confirmed_at.is_some() => return Err(email_exists()),
                 Some(user) => {
                     if let Some(patch) = &data {
-                        users::merge_user_metadata(&mut *tx, user.id, patch).await?;
+                        users::merge_metadata(&mut *tx, user.id, users::Metadata::User, patch)
+                            .await?;
                     }
                     user
                 }

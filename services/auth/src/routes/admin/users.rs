@@ -279,11 +279,11 @@ async fn update_user(
         changed.push("password");
     }
     if let Some(patch) = &changes.app_metadata {
-        users::merge_app_metadata(&mut *tx, user.id, patch).await?;
+        users::merge_metadata(&mut *tx, user.id, users::Metadata::App, patch).await?;
         changed.push("app_metadata");
     }
     if let Some(patch) = &changes.user_metadata {
-        users::merge_user_metadata(&mut *tx, user.id, patch).await?;
+        users::merge_metadata(&mut *tx, user.id, users::Metadata::User, patch).await?;
         changed.push("user_metadata");
     }
     if let Some(until) = changes.ban {
