@@ -308,6 +308,25 @@ impl ServiceConfig {
     }
 }
 
+/// How a service checks access tokens: the auth service's JWKS and the issuer it signs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenVerification {
+    pub jwks_url: url::Url,
+    pub issuer: String,
+}
+
+impl TokenVerification {
+    /// `AUTH_JWKS_URL` (default: auth on this machine) and `AUTH_ISSUER` (default: auth's own
+    /// default, `http://localhost:9000`).
+    pub fn from_env(env: &mut Env<'_>) -> Self {
+        let jwks_url = env.url("AUTH_JWKS_URL", &["http", "https"]).unwrap_or_else(|| {
+            url::Url::parse("http://127.0.0.1:9000/.well-known/jwks.json").expect("a valid URL")
+        });
+        let issuer = env.raw("AUTH_ISSUER").unwrap_or_else(|| "http://localhost:9000".into());
+        Self { jwks_url, issuer }
+    }
+}
+
 /// A URL with its password (if any) replaced by `***`, for logs and messages.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
 
 use crate::Config;
@@ -12,11 +14,17 @@ pub struct AppState(pub Arc<App>);
 pub struct App {
     pub config: Config,
     pub backing: Backing,
+    /// Checks callers' access tokens (auth's JWKS, revoked sessions refused).
+    pub verifier: Arc<JwksVerifier>,
 }
 
 impl AppState {
-    pub fn new(config: Config, backing: Backing) -> Self {
-        Self(Arc::new(App { config, backing }))
+    pub fn new(config: Config, backing: Backing, verifier: Arc<JwksVerifier>) -> Self {
+        Self(Arc::new(App { config, backing, verifier }))
+    }
+
+    pub fn db(&self) -> &sqlx::PgPool {
+        &self.backing.db
     }
 }
 
@@ -25,5 +33,12 @@ impl std::ops::Deref for AppState {
 
     fn deref(&self) -> &App {
         &self.0
+    }
+}
+
+/// Lets `posey_http::auth::Authenticated` find the verifier.
+impl FromRef<AppState> for Arc<JwksVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
     }
 }
