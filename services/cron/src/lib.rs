@@ -1,10 +1,17 @@
 //! The cron service: schedules (reminders, recurring agent tasks, maintenance) and notification delivery.
 //! Built as a library so tests and the `posey` launcher start it in-process on any port.
 
+pub mod clock;
 pub mod config;
+pub mod db;
+pub mod dispatch;
+pub mod jobs;
+pub mod notifications;
 mod routes;
+pub mod schedule;
 mod startup;
 pub mod state;
+pub mod worker;
 
 pub use config::Config;
 pub use startup::Application;

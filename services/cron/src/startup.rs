@@ -8,14 +8,24 @@ use std::time::Duration;
 use posey_http::auth::{JwksVerifier, RevocationList, VerifierConfig};
 use posey_http::backing::Backing;
 use posey_http::server::Server;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::SchedulerSettings;
+use crate::dispatch::{DispatchSettings, Dispatcher};
+use crate::notifications::delivery::Deliverer;
+use crate::notifications::stream::Hub;
 use crate::state::AppState;
-use crate::{Config, SERVICE, routes};
+use crate::worker::{Worker, WorkerSettings};
+use crate::{Config, SERVICE, jobs, notifications, routes};
 
 pub struct Application {
     server: Server,
     background: CancellationToken,
+    /// The dispatcher and workers, when this replica schedules; awaited at shutdown so runs in
+    /// progress get their grace.
+    scheduler: Option<JoinHandle<()>>,
 }
 
 impl Application {
@@ -30,12 +40,19 @@ impl Application {
             config.tokens.issuer.clone(),
         ))
         .with_revocations(revocations);
+        let scheduler = if config.scheduler.enabled {
+            Some(start_scheduler(&backing.db, &config.scheduler, background.clone()).await?)
+        } else {
+            tracing::info!("scheduler disabled on this replica (CRON_SCHEDULER_ENABLED=false)");
+            None
+        };
+        let notifications = start_notifications(&backing.db, &config, background.clone()).await?;
         let readiness = backing.readiness();
         let http = config.service.http.clone();
-        let state = AppState::new(config, backing.clone(), Arc::new(verifier));
+        let state = AppState::new(config, backing.clone(), Arc::new(verifier), notifications);
         let router = routes::router().with_state(state).merge(readiness.router());
         let server = Server::bind(SERVICE, &http, router, backing).await?;
-        Ok(Self { server, background })
+        Ok(Self { server, background, scheduler })
     }
 
     /// The port actually bound (useful when the configuration asked for 0).
@@ -47,8 +64,58 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        // The scheduler stops inside the shutdown future, before the server closes the pool:
+        // runs in progress need the database for their grace.
+        let background = self.background.clone();
+        let scheduler = self.scheduler;
+        let shutdown = async move {
+            shutdown.await;
+            background.cancel();
+            if let Some(scheduler) = scheduler
+                && let Err(error) = scheduler.await
+            {
+                tracing::error!(error = %error, "the scheduler ended abnormally");
+            }
+        };
         let served = self.server.run_until_stopped(shutdown).await;
         self.background.cancel();
         served
     }
+}
+
+/// Registers the system's maintenance tasks and starts the dispatcher and the workers on the
+/// system clock; both stop when `cancel` fires (the workers after their grace).
+async fn start_scheduler(
+    db: &sqlx::PgPool,
+    settings: &SchedulerSettings,
+    cancel: CancellationToken,
+) -> anyhow::Result<JoinHandle<()>> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    jobs::maintenance::register_system_tasks(db, clock.now()).await?;
+    let dispatcher =
+        Dispatcher::new(db.clone(), clock.clone(), DispatchSettings::new(settings.poll_interval));
+    let worker = Worker::new(
+        db.clone(),
+        clock,
+        WorkerSettings::new(settings.workers, settings.lease, settings.poll_interval),
+        jobs::webhook::client()?,
+    );
+    Ok(tokio::spawn(async move {
+        tokio::join!(dispatcher.run(cancel.clone()), worker.run(cancel));
+    }))
+}
+
+/// Starts the notification streams' listener and the delivery loop; both stop with `cancel`.
+async fn start_notifications(
+    db: &sqlx::PgPool,
+    config: &Config,
+    cancel: CancellationToken,
+) -> anyhow::Result<Hub> {
+    if config.notify.smtp_url.is_some() {
+        notifications::enable_email();
+    }
+    let hub = Hub::start(db, cancel.clone()).await?;
+    let deliverer = Deliverer::new(db.clone(), &config.notify, config.scheduler.poll_interval)?;
+    tokio::spawn(deliverer.run(cancel));
+    Ok(hub)
 }

@@ -7,6 +7,7 @@ use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
 
 use crate::Config;
+use crate::notifications::stream::Hub;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -16,11 +17,18 @@ pub struct App {
     pub backing: Backing,
     /// Checks callers' access tokens (auth's JWKS, revoked sessions refused).
     pub verifier: Arc<JwksVerifier>,
+    /// Wakes the notification streams (one Postgres listener per process).
+    pub notifications: Hub,
 }
 
 impl AppState {
-    pub fn new(config: Config, backing: Backing, verifier: Arc<JwksVerifier>) -> Self {
-        Self(Arc::new(App { config, backing, verifier }))
+    pub fn new(
+        config: Config,
+        backing: Backing,
+        verifier: Arc<JwksVerifier>,
+        notifications: Hub,
+    ) -> Self {
+        Self(Arc::new(App { config, backing, verifier, notifications }))
     }
 
     pub fn db(&self) -> &sqlx::PgPool {

@@ -3,5 +3,9 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod dispatch;
 mod health;
 mod helpers;
+mod notifications;
+mod scheduler;
+mod tasks;

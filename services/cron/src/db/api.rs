@@ -1,0 +1,57 @@
+//! SQL only the REST API needs: a person's task locked for an update, and the update itself.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::Task;
+
+const COLUMNS: &str = "id, user_id, name, kind, payload, schedule_kind, schedule, time_zone, \
+    next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, timeout_seconds, \
+    max_attempts, created_at, updated_at";
+
+/// A person's task, locked until `tx` ends (so a concurrent update or dispatch waits).
+pub async fn lock_for_user(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Task>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM cron.tasks WHERE id = $1 AND user_id = $2 FOR UPDATE"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Writes every user-editable column of `task` back.
+pub async fn update(
+    tx: &mut Transaction<'_, Postgres>,
+    task: &Task,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Task> {
+    sqlx::query_as(&format!(
+        "UPDATE cron.tasks SET name = $2, kind = $3, payload = $4, schedule_kind = $5, \
+            schedule = $6, time_zone = $7, next_run_at = $8, misfire_policy = $9, \
+            misfire_limit = $10, overlap_policy = $11, timeout_seconds = $12, max_attempts = $13, \
+            updated_at = $14 \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(task.id)
+    .bind(&task.name)
+    .bind(task.kind.as_str())
+    .bind(&task.payload)
+    .bind(&task.schedule_kind)
+    .bind(&task.schedule)
+    .bind(&task.time_zone)
+    .bind(task.next_run_at)
+    .bind(task.misfire_policy.as_str())
+    .bind(task.misfire_limit)
+    .bind(task.overlap_policy.as_str())
+    .bind(task.timeout_seconds)
+    .bind(task.max_attempts)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}

@@ -1,0 +1,309 @@
+//! `cron.tasks`: what to run, on which schedule, for whom, and how to treat misfires and
+//! overlaps. `next_run_at` is the scheduler's state: the dispatcher claims due rows with
+//! `FOR UPDATE SKIP LOCKED` and advances it in the transaction that records the run.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgExecutor, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::text_enum;
+
+text_enum!(
+    /// What a task's job does (`crate::jobs`).
+    TaskKind, "task kind" {
+        Reminder => "reminder",
+        AgentTask => "agent_task",
+        Webhook => "webhook",
+        Maintenance => "maintenance",
+    }
+);
+
+text_enum!(
+    /// Runs missed while every replica was down (or behind).
+    MisfirePolicy, "misfire policy" {
+        /// One run, for the most recent missed time.
+        RunOnce => "run_once",
+        /// Each missed time, oldest first, up to the task's `misfire_limit`.
+        RunAll => "run_all",
+        /// None, unless the most recent time is within the dispatcher's grace.
+        Skip => "skip",
+    }
+);
+
+text_enum!(
+    /// A run falling due while earlier runs of the task are still pending or running.
+    OverlapPolicy, "overlap policy" {
+        /// Record the new run as `skipped`.
+        Skip => "skip",
+        /// Queue it unless a run is already waiting; at most one waits.
+        QueueOne => "queue_one",
+        /// Run both.
+        Allow => "allow",
+    }
+);
+
+/// A row of `cron.tasks`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Task {
+    pub id: Uuid,
+    /// NULL for the system's maintenance tasks.
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub kind: TaskKind,
+    pub payload: Value,
+    /// "cron" | "once" | "interval" | "rrule" (`crate::schedule::ScheduleKind`).
+    pub schedule_kind: String,
+    pub schedule: String,
+    pub time_zone: String,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub paused: bool,
+    #[sqlx(try_from = "String")]
+    pub misfire_policy: MisfirePolicy,
+    pub misfire_limit: i32,
+    #[sqlx(try_from = "String")]
+    pub overlap_policy: OverlapPolicy,
+    pub timeout_seconds: i32,
+    pub max_attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What creating a task takes; `next_run_at` is the schedule's first time, computed by the
+/// caller (`Schedule::first_at_or_after(now)`).
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    pub kind: TaskKind,
+    pub payload: Value,
+    pub schedule_kind: String,
+    pub schedule: String,
+    pub time_zone: String,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub paused: bool,
+    pub misfire_policy: MisfirePolicy,
+    pub misfire_limit: i32,
+    pub overlap_policy: OverlapPolicy,
+    pub timeout_seconds: i32,
+    pub max_attempts: i32,
+}
+
+impl NewTask {
+    /// A task with the migration's defaults for everything but what it must have; set
+    /// `next_run_at` (and any policy) on the result.
+    pub fn new(
+        user_id: Option<Uuid>,
+        name: impl Into<String>,
+        kind: TaskKind,
+        payload: Value,
+        schedule_kind: impl Into<String>,
+        schedule: impl Into<String>,
+        time_zone: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            user_id,
+            name: name.into(),
+            kind,
+            payload,
+            schedule_kind: schedule_kind.into(),
+            schedule: schedule.into(),
+            time_zone: time_zone.into(),
+            next_run_at: None,
+            paused: false,
+            misfire_policy: MisfirePolicy::RunOnce,
+            misfire_limit: 10,
+            overlap_policy: OverlapPolicy::Skip,
+            timeout_seconds: 300,
+            max_attempts: 5,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, user_id, name, kind, payload, schedule_kind, schedule, time_zone, \
+    next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, timeout_seconds, \
+    max_attempts, created_at, updated_at";
+
+/// Inserts a task; `now` is its `created_at`/`updated_at`.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    new: &NewTask,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Task> {
+    sqlx::query_as(&format!(
+        "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, schedule, \
+            time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
+            timeout_seconds, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(new.id)
+    .bind(new.user_id)
+    .bind(&new.name)
+    .bind(new.kind.as_str())
+    .bind(&new.payload)
+    .bind(&new.schedule_kind)
+    .bind(&new.schedule)
+    .bind(&new.time_zone)
+    .bind(new.next_run_at)
+    .bind(new.paused)
+    .bind(new.misfire_policy.as_str())
+    .bind(new.misfire_limit)
+    .bind(new.overlap_policy.as_str())
+    .bind(new.timeout_seconds)
+    .bind(new.max_attempts)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+/// Inserts a task unless one with its id exists (the system's maintenance tasks, registered by
+/// every replica at start). Returns whether it was inserted.
+pub async fn insert_if_absent(
+    db: impl PgExecutor<'_>,
+    new: &NewTask,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, schedule, \
+            time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
+            timeout_seconds, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(new.id)
+    .bind(new.user_id)
+    .bind(&new.name)
+    .bind(new.kind.as_str())
+    .bind(&new.payload)
+    .bind(&new.schedule_kind)
+    .bind(&new.schedule)
+    .bind(&new.time_zone)
+    .bind(new.next_run_at)
+    .bind(new.paused)
+    .bind(new.misfire_policy.as_str())
+    .bind(new.misfire_limit)
+    .bind(new.overlap_policy.as_str())
+    .bind(new.timeout_seconds)
+    .bind(new.max_attempts)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// A task by id, whoever owns it (workers, maintenance).
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Task>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM cron.tasks WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A person's task: `None` when it does not exist or is someone else's.
+pub async fn find_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Task>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM cron.tasks WHERE id = $1 AND user_id = $2"))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A person's tasks, newest first.
+pub async fn list_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<Task>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM cron.tasks WHERE user_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// Pauses or resumes a person's task. On resume the caller passes the schedule's next time
+/// after now, so runs missed while paused are not treated as misfires. Returns the task, or
+/// `None` when it is not theirs.
+pub async fn set_paused(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+    paused: bool,
+    next_run_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Task>> {
+    sqlx::query_as(&format!(
+        "UPDATE cron.tasks SET paused = $3, \
+            next_run_at = CASE WHEN $3 THEN next_run_at ELSE $4 END, updated_at = $5 \
+         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .bind(paused)
+    .bind(next_run_at)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Deletes a person's task (its runs go with it). Returns whether it existed.
+pub async fn delete_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    let deleted = sqlx::query("DELETE FROM cron.tasks WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Locks up to `limit` due tasks for this transaction, skipping those another dispatcher holds:
+/// the heart of "once whatever the number of replicas".
+pub async fn claim_due(
+    tx: &mut Transaction<'_, Postgres>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Task>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM cron.tasks \
+         WHERE NOT paused AND next_run_at <= $1 \
+         ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Moves a task's next run time (NULL: no more runs).
+pub async fn set_next_run_at(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    next_run_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE cron.tasks SET next_run_at = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(next_run_at)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}

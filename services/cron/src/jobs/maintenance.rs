@@ -1,0 +1,111 @@
+//! `maintenance`: the system's housekeeping, as tasks with fixed ids and no owner, registered
+//! idempotently by every replica at start (`register_system_tasks`), so they run once per
+//! schedule whatever the replica count. `payload.job` names the job:
+//!
+//! - `auth_cleanup`: expired sessions, revoked-session entries past their tokens' expiry, used
+//!   or expired one-time tokens, expired PKCE flow states;
+//! - `cron_cleanup`: finished runs older than `RUN_RETENTION`, delivered deliveries older than
+//!   `DELIVERY_RETENTION`.
+//!
+//! Outbox retries are not here: re-sending auth's outbox needs SMTP configuration in this
+//! service, which it does not have yet.
+
+use anyhow::Context as _;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{Completion, JobContext};
+use crate::db::{self, ClaimedRun, NewTask, TaskKind};
+use crate::schedule::{Schedule, ScheduleKind};
+
+/// Finished runs (succeeded, skipped, dead) are kept this long for history.
+pub const RUN_RETENTION: TimeDelta = TimeDelta::days(90);
+/// Delivered deliveries are kept this long.
+pub const DELIVERY_RETENTION: TimeDelta = TimeDelta::days(7);
+
+/// The system's maintenance tasks: (fixed id, job, cron schedule with seconds, in UTC).
+pub const SYSTEM_TASKS: &[(Uuid, &str, &str)] = &[
+    (Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_c001), "auth_cleanup", "0 7 * * * *"),
+    (Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_c002), "cron_cleanup", "0 37 * * * *"),
+];
+
+/// Adds the system's maintenance tasks unless they exist (an operator's pause or edit stays).
+pub async fn register_system_tasks(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    for &(id, job, spec) in SYSTEM_TASKS {
+        let schedule = Schedule::parse(ScheduleKind::Cron, spec, "UTC")
+            .with_context(|| format!("the {job} schedule"))?;
+        let mut task = NewTask::new(
+            None,
+            format!("maintenance: {job}"),
+            TaskKind::Maintenance,
+            json!({ "job": job }),
+            ScheduleKind::Cron.as_str(),
+            spec,
+            "UTC",
+        );
+        task.id = id;
+        task.next_run_at = schedule.next_after(now);
+        task.timeout_seconds = 600;
+        task.max_attempts = 3;
+        db::tasks::insert_if_absent(db, &task, now)
+            .await
+            .with_context(|| format!("registering the {job} task"))?;
+    }
+    Ok(())
+}
+
+pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completion> {
+    let now = ctx.clock.now();
+    let output = match run.payload.get("job").and_then(Value::as_str) {
+        Some("auth_cleanup") => clean_auth(&ctx.db, now).await?,
+        Some("cron_cleanup") => clean_cron(&ctx.db, now).await?,
+        Some(other) => anyhow::bail!("unknown maintenance job {other:?}"),
+        None => anyhow::bail!("the maintenance task has no payload.job"),
+    };
+    Ok(Completion::Output(output))
+}
+
+/// Deletes what auth no longer needs; returns the counts.
+pub async fn clean_auth(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Value> {
+    let mut tx = db.begin().await.context("starting auth cleanup")?;
+    let mut counts = serde_json::Map::new();
+    for (name, sql) in [
+        ("sessions", "DELETE FROM auth.sessions WHERE not_after < $1"),
+        ("revoked_sessions", "DELETE FROM auth.revoked_sessions WHERE expires_at < $1"),
+        (
+            "one_time_tokens",
+            "DELETE FROM auth.one_time_tokens WHERE used_at IS NOT NULL OR expires_at < $1",
+        ),
+        ("flow_states", "DELETE FROM auth.flow_states WHERE expires_at < $1"),
+    ] {
+        let deleted = sqlx::query(sql)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("deleting expired auth.{name}"))?;
+        counts.insert(name.to_owned(), json!(deleted.rows_affected()));
+    }
+    tx.commit().await.context("committing auth cleanup")?;
+    Ok(Value::Object(counts))
+}
+
+/// Deletes old finished runs and delivered deliveries; returns the counts.
+pub async fn clean_cron(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Value> {
+    let runs = sqlx::query(
+        "DELETE FROM cron.runs \
+         WHERE status IN ('succeeded', 'skipped', 'dead') AND finished_at < $1",
+    )
+    .bind(now - RUN_RETENTION)
+    .execute(db)
+    .await
+    .context("deleting old runs")?;
+    let deliveries =
+        sqlx::query("DELETE FROM cron.deliveries WHERE status = 'delivered' AND delivered_at < $1")
+            .bind(now - DELIVERY_RETENTION)
+            .execute(db)
+            .await
+            .context("deleting delivered deliveries")?;
+    Ok(json!({ "runs": runs.rows_affected(), "deliveries": deliveries.rows_affected() }))
+}

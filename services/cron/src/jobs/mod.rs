@@ -1,0 +1,48 @@
+//! What a run does, by its task's kind. A job gets the claimed run (whose `(task_id,
+//! scheduled_for)` is its idempotency key) and either returns an output for the worker to
+//! record, or records its own success in the transaction that made its effect (a reminder's
+//! notification), so a retried run cannot do it twice.
+
+pub mod maintenance;
+pub mod reminder;
+pub mod webhook;
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::clock::SharedClock;
+use crate::db::{ClaimedRun, TaskKind};
+
+/// What the worker needs to hand a job.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: PgPool,
+    pub http: reqwest::Client,
+    pub clock: SharedClock,
+    /// The worker's lease owner id: a job that records its own success must still hold it.
+    pub owner: String,
+}
+
+/// A job's success.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completion {
+    /// The worker records the run succeeded with this output.
+    Output(Value),
+    /// The job already marked the run succeeded, in the transaction of its effect.
+    Recorded,
+}
+
+/// The error of an `agent_task` run until the agents service has its task API.
+pub const AGENT_TASKS_UNAVAILABLE: &str =
+    "agent tasks need the agents service's task API, not built yet";
+
+/// Runs `run`'s job. An error is a failed attempt (retried with backoff, then dead-lettered).
+pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completion> {
+    match run.kind {
+        TaskKind::Reminder => reminder::run(ctx, run).await,
+        TaskKind::Webhook => webhook::run(ctx, run).await,
+        TaskKind::Maintenance => maintenance::run(ctx, run).await,
+        // Faking an answer would deliver a notification the person never asked an agent for.
+        TaskKind::AgentTask => anyhow::bail!(AGENT_TASKS_UNAVAILABLE),
+    }
+}

@@ -1,0 +1,249 @@
+//! `/v1/notifications`: a person's notifications: list, mark read, and a server-sent event
+//! stream of new ones (with catch-up through `Last-Event-ID` or `?since=`).
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+
+use anyhow::Context;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, TimeDelta, Utc};
+use futures::Stream;
+use posey_http::ApiError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use super::{Person, parse_id};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/notifications", get(list_notifications))
+        .route("/v1/notifications/stream", get(stream_notifications))
+        .route("/v1/notifications/read-all", post(read_all))
+        .route("/v1/notifications/{id}/read", post(mark_read))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+struct NotificationView {
+    id: Uuid,
+    title: String,
+    body: String,
+    data: Value,
+    task_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    read_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, title, body, data, task_id, created_at, read_at";
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    unread: bool,
+    limit: Option<i64>,
+    /// Only notifications created before this time (the previous page's `next_before`).
+    before: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+struct NotificationList {
+    notifications: Vec<NotificationView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_before: Option<DateTime<Utc>>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn list_notifications(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<NotificationList>, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let notifications: Vec<NotificationView> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM cron.notifications \
+         WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) AND ($3::timestamptz IS NULL OR created_at < $3) \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    ))
+    .bind(user_id)
+    .bind(query.unread)
+    .bind(query.before)
+    .bind(limit)
+    .fetch_all(state.db())
+    .await
+    .context("listing notifications")?;
+    let next_before = (notifications.len() as i64 == limit)
+        .then(|| notifications.last().map(|n| n.created_at))
+        .flatten();
+    Ok(Json(NotificationList { notifications, next_before }))
+}
+
+#[tracing::instrument(skip_all)]
+async fn mark_read(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+    Path(id): Path<String>,
+) -> Result<Json<NotificationView>, ApiError> {
+    let id = parse_id(&id, "notification")?;
+    let notification: Option<NotificationView> = sqlx::query_as(&format!(
+        "UPDATE cron.notifications SET read_at = coalesce(read_at, now()) \
+         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(state.db())
+    .await
+    .context("marking a notification read")?;
+    notification.map(Json).ok_or_else(|| ApiError::NotFound("no such notification".into()))
+}
+
+#[derive(Debug, Serialize)]
+struct ReadAll {
+    updated: u64,
+}
+
+#[tracing::instrument(skip_all)]
+async fn read_all(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+) -> Result<Json<ReadAll>, ApiError> {
+    let updated = sqlx::query(
+        "UPDATE cron.notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(state.db())
+    .await
+    .context("marking notifications read")?
+    .rows_affected();
+    Ok(Json(ReadAll { updated }))
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamQuery {
+    /// Catch up from this time (RFC 3339) on.
+    since: Option<String>,
+}
+
+/// How far back a stream re-reads, so a notification committed after a later one (a longer
+/// transaction) is still sent; ids already sent are skipped.
+const LOOKBACK: TimeDelta = TimeDelta::seconds(10);
+
+#[tracing::instrument(skip_all)]
+async fn stream_notifications(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // Subscribe before reading the floor, so nothing falls between the two.
+    let wake = state.notifications.subscribe();
+    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let floor = match (last_event_id, query.since) {
+        (Some(id), _) => {
+            let id = id.trim().parse::<Uuid>().ok();
+            let at: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT created_at FROM cron.notifications WHERE id = $1 AND user_id = $2",
+            )
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(state.db())
+            .await
+            .context("reading the last event's time")?;
+            match at {
+                Some(at) => at,
+                None => now(state.db()).await?,
+            }
+        }
+        (None, Some(since)) => DateTime::parse_from_rfc3339(since.trim())
+            .map_err(|e| ApiError::invalid("since", format!("is not an RFC 3339 time: {e}")))?
+            .with_timezone(&Utc),
+        (None, None) => now(state.db()).await?,
+    };
+    let reader = Reader {
+        db: state.db().clone(),
+        user_id,
+        wake,
+        floor,
+        cursor: floor,
+        sent: HashMap::new(),
+        queue: VecDeque::new(),
+    };
+    let stream = futures::stream::unfold(reader, |mut reader| async move {
+        let event = reader.next().await?;
+        Some((Ok(event), reader))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn now(db: &PgPool) -> Result<DateTime<Utc>, ApiError> {
+    Ok(sqlx::query_scalar("SELECT now()").fetch_one(db).await.context("reading the time")?)
+}
+
+/// One stream's position: what it has sent, and what it has read but not sent yet.
+struct Reader {
+    db: PgPool,
+    user_id: Uuid,
+    wake: broadcast::Receiver<Uuid>,
+    floor: DateTime<Utc>,
+    cursor: DateTime<Utc>,
+    sent: HashMap<Uuid, DateTime<Utc>>,
+    queue: VecDeque<NotificationView>,
+}
+
+impl Reader {
+    /// The next event; `None` ends the stream (the process is stopping).
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(notification) = self.queue.pop_front() {
+                self.cursor = self.cursor.max(notification.created_at);
+                self.sent.insert(notification.id, notification.created_at);
+                let event = Event::default().event("notification").id(notification.id.to_string());
+                match event.json_data(&notification) {
+                    Ok(event) => return Some(event),
+                    Err(error) => {
+                        tracing::error!(error = %error, "serialising a notification");
+                        continue;
+                    }
+                }
+            }
+            match self.read().await {
+                Ok(()) if !self.queue.is_empty() => continue,
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "reading notifications for a stream")
+                }
+            }
+            loop {
+                match self.wake.recv().await {
+                    Ok(user) if user == self.user_id || user.is_nil() => break,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    }
+
+    async fn read(&mut self) -> anyhow::Result<()> {
+        let from = self.floor.max(self.cursor - LOOKBACK);
+        self.sent.retain(|_, at| *at >= from);
+        let rows: Vec<NotificationView> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM cron.notifications WHERE user_id = $1 AND created_at > $2 \
+             ORDER BY created_at, id LIMIT 100"
+        ))
+        .bind(self.user_id)
+        .bind(from)
+        .fetch_all(&self.db)
+        .await
+        .context("reading new notifications")?;
+        self.queue.extend(rows.into_iter().filter(|n| !self.sent.contains_key(&n.id)));
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! `/v1/push`: browsers subscribing to Web Push for a person, and the VAPID public key they
+//! subscribe with.
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use posey_http::{ApiError, AppJson};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Invalid, Person, parse_id};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/push/subscriptions", post(subscribe))
+        .route("/v1/push/subscriptions/{id}", delete(unsubscribe))
+        .route("/v1/push/vapid-public-key", get(vapid_public_key))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewSubscription {
+    endpoint: String,
+    keys: SubscriptionKeys,
+}
+
+#[derive(Debug, Deserialize)]
+struct SubscriptionKeys {
+    p256dh: String,
+    auth: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Subscribed {
+    id: Uuid,
+}
+
+/// A base64url (padding optional) value of exactly `len` bytes.
+fn decode_key(value: &str, len: usize) -> Result<Vec<u8>, String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(value.trim().trim_end_matches('='))
+        .map_err(|e| format!("is not base64url: {e}"))?;
+    if bytes.len() == len {
+        Ok(bytes)
+    } else {
+        Err(format!("must be {len} bytes, not {}", bytes.len()))
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn subscribe(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+    AppJson(new): AppJson<NewSubscription>,
+) -> Result<(StatusCode, Json<Subscribed>), ApiError> {
+    let mut invalid = Invalid::default();
+    match url::Url::parse(&new.endpoint) {
+        Ok(url) if url.scheme() == "https" && url.has_host() => {}
+        Ok(_) => invalid.add("endpoint", "must be an https URL"),
+        Err(e) => invalid.add("endpoint", format!("is not a URL: {e}")),
+    }
+    match decode_key(&new.keys.p256dh, 65) {
+        // An uncompressed P-256 point.
+        Ok(key) if key.first() == Some(&4) => {}
+        Ok(_) => invalid.add("keys.p256dh", "must be an uncompressed P-256 point"),
+        Err(e) => invalid.add("keys.p256dh", e),
+    }
+    if let Err(e) = decode_key(&new.keys.auth, 16) {
+        invalid.add("keys.auth", e);
+    }
+    invalid.check()?;
+    // An endpoint is one browser: subscribing it again (maybe as someone else) takes it over.
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO cron.push_subscriptions (id, user_id, endpoint, p256dh, auth) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (endpoint) DO UPDATE SET user_id = $2, p256dh = $4, auth = $5 RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(user_id)
+    .bind(new.endpoint.trim())
+    .bind(new.keys.p256dh.trim())
+    .bind(new.keys.auth.trim())
+    .fetch_one(state.db())
+    .await
+    .context("saving a push subscription")?;
+    Ok((StatusCode::CREATED, Json(Subscribed { id })))
+}
+
+#[tracing::instrument(skip_all)]
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id, "push subscription")?;
+    let deleted = sqlx::query("DELETE FROM cron.push_subscriptions WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(state.db())
+        .await
+        .context("deleting a push subscription")?;
+    if deleted.rows_affected() == 1 {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such push subscription".into()))
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct VapidPublicKey {
+    public_key: String,
+}
+
+async fn vapid_public_key(State(state): State<AppState>) -> Result<Json<VapidPublicKey>, ApiError> {
+    match &state.config.notify.vapid {
+        Some(vapid) => Ok(Json(VapidPublicKey { public_key: vapid.public_key.clone() })),
+        None => Err(ApiError::NotFound("web push is not configured".into())),
+    }
+}

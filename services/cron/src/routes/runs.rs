@@ -1,0 +1,70 @@
+//! `/v1/tasks/{id}/runs`: a task's run history, newest first.
+
+use anyhow::Context;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use posey_http::ApiError;
+use serde::Serialize;
+
+use super::{Page, Person};
+use crate::db::{self, Run, RunStatus};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/tasks/{id}/runs", get(list_runs))
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    id: i64,
+    scheduled_for: DateTime<Utc>,
+    status: RunStatus,
+    attempts: i32,
+    error: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    duration_ms: Option<i64>,
+}
+
+impl From<Run> for RunView {
+    fn from(run: Run) -> Self {
+        let duration_ms = match (run.started_at, run.finished_at) {
+            (Some(start), Some(end)) => Some((end - start).num_milliseconds()),
+            _ => None,
+        };
+        Self {
+            id: run.id,
+            scheduled_for: run.scheduled_for,
+            status: run.status,
+            attempts: run.attempts,
+            error: run.error,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            duration_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct RunList {
+    runs: Vec<RunView>,
+    limit: i64,
+    offset: i64,
+}
+
+#[tracing::instrument(skip_all)]
+async fn list_runs(
+    State(state): State<AppState>,
+    Person(user_id): Person,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<RunList>, ApiError> {
+    let task = super::tasks::find_task(&state, user_id, &id).await?;
+    let (limit, offset) = (page.limit(), page.offset());
+    let runs = db::runs::list_for_task(state.db(), task.id, limit, offset)
+        .await
+        .context("listing runs")?;
+    Ok(Json(RunList { runs: runs.into_iter().map(RunView::from).collect(), limit, offset }))
+}

@@ -1,0 +1,378 @@
+//! The scheduler on real Postgres with a manual clock: dispatch once across replicas, misfire
+//! and DST behaviour, leases and take-over, timeouts, retries to dead-letter, a database outage
+//! and a shutdown mid-run.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use posey_cron::db::{MisfirePolicy, OverlapPolicy, RunStatus, TaskKind};
+use posey_cron::worker::WorkerSettings;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::scheduler::{Harness, LEASE, Receiver, secs, utc};
+
+fn ok(_: usize) -> (Duration, StatusCode) {
+    (Duration::ZERO, StatusCode::OK)
+}
+
+#[tokio::test]
+async fn dispatch_two_replicas_record_each_run_once() {
+    let h = Harness::at("2027-01-01T00:00:30Z").await;
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        let task = h
+            .task(
+                TaskKind::Reminder,
+                json!({ "title": "t" }),
+                ("cron", "0 * * * * *", "UTC"),
+                |t| {
+                    t.next_run_at = Some(utc("2027-01-01T00:00:00Z"));
+                    t.overlap_policy = OverlapPolicy::Allow;
+                },
+            )
+            .await;
+        ids.push(task.id);
+    }
+    let one = h.dispatcher_batching(h.replica_pool().await, 10);
+    let two = h.dispatcher_batching(h.replica_pool().await, 10);
+    for round in 0..3 {
+        let (a, b) = tokio::join!(one.dispatch_due(), two.dispatch_due());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.runs + b.runs, 200, "round {round}: {a:?} {b:?}");
+        assert!(a.runs > 0 && b.runs > 0, "both replicas took a share: {a:?} {b:?}");
+        h.clock.advance(secs(60));
+    }
+    let (total, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT (task_id, scheduled_for)) FROM cron.runs")
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((total, distinct), (600, 600));
+    let next = h.task_row(ids[0]).await.next_run_at.unwrap();
+    assert_eq!(next, utc("2027-01-01T00:03:00Z"));
+}
+
+#[tokio::test]
+async fn dispatch_misfire_policies_after_a_long_outage() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let hourly = ("cron", "0 0 * * * *", "UTC");
+    let mut tasks = Vec::new();
+    for policy in [MisfirePolicy::RunOnce, MisfirePolicy::RunAll, MisfirePolicy::Skip] {
+        let task = h
+            .task(TaskKind::Reminder, json!({ "title": "t" }), hourly, |t| {
+                t.misfire_policy = policy;
+                t.misfire_limit = 5;
+            })
+            .await;
+        assert_eq!(task.next_run_at, Some(utc("2027-01-01T00:00:00Z")));
+        tasks.push(task);
+    }
+    // Everything was down for two and a half days.
+    h.dispatch_at(utc("2027-01-03T12:30:00Z")).await;
+
+    let times = |runs: Vec<posey_cron::db::Run>| {
+        runs.iter().map(|r| r.scheduled_for.to_rfc3339()).collect::<Vec<_>>()
+    };
+    assert_eq!(times(h.runs(tasks[0].id).await), ["2027-01-03T12:00:00+00:00"]);
+    assert_eq!(
+        times(h.runs(tasks[1].id).await),
+        [
+            "2027-01-01T00:00:00+00:00",
+            "2027-01-01T01:00:00+00:00",
+            "2027-01-01T02:00:00+00:00",
+            "2027-01-01T03:00:00+00:00",
+            "2027-01-01T04:00:00+00:00",
+        ]
+    );
+    assert!(h.runs(tasks[2].id).await.is_empty());
+    for task in &tasks {
+        assert_eq!(h.task_row(task.id).await.next_run_at, Some(utc("2027-01-03T13:00:00Z")));
+    }
+
+    // Merely a tick late, `skip` still runs.
+    h.dispatch_at(utc("2027-01-03T13:00:01Z")).await;
+    assert_eq!(times(h.runs(tasks[2].id).await), ["2027-01-03T13:00:00+00:00"]);
+}
+
+/// Walks the clock from `from` to `to` in `step`s, dispatching at each, and returns the
+/// scheduled times recorded for the task.
+async fn walk(h: &Harness, task: uuid::Uuid, from: &str, to: &str, step: i64) -> Vec<String> {
+    let mut at = utc(from);
+    while at <= utc(to) {
+        h.dispatch_at(at).await;
+        at += secs(step);
+    }
+    h.runs(task).await.iter().map(|r| r.scheduled_for.to_rfc3339()).collect()
+}
+
+#[tokio::test]
+async fn dispatch_dst_gap_and_fold_in_berlin_and_new_york() {
+    let h = Harness::at("2027-03-27T12:00:00Z").await;
+    let daily = |zone| ("cron", "0 30 2 * * *", zone);
+    let berlin = h
+        .task(TaskKind::Reminder, json!({}), daily("Europe/Berlin"), |t| {
+            t.misfire_policy = MisfirePolicy::Skip
+        })
+        .await;
+    // 02:30 does not exist on 28 March in Berlin: it runs right after the gap, 03:00 CEST.
+    let runs = walk(&h, berlin.id, "2027-03-27T12:00:00Z", "2027-03-29T12:00:00Z", 900).await;
+    assert_eq!(runs, ["2027-03-28T01:00:00+00:00", "2027-03-29T00:30:00+00:00"]);
+
+    // 02:30 happens twice on 31 October in Berlin: it runs once, at the first (CEST).
+    h.clock.set(utc("2027-10-30T12:00:00Z"));
+    let berlin = h
+        .task(TaskKind::Reminder, json!({}), daily("Europe/Berlin"), |t| {
+            t.misfire_policy = MisfirePolicy::Skip
+        })
+        .await;
+    let runs = walk(&h, berlin.id, "2027-10-30T12:00:00Z", "2027-11-01T12:00:00Z", 900).await;
+    assert_eq!(runs, ["2027-10-31T00:30:00+00:00", "2027-11-01T01:30:00+00:00"]);
+
+    // New York: 02:30 on 14 March is in the gap (runs 03:00 EDT); 01:30 on 7 November repeats.
+    h.clock.set(utc("2027-03-13T12:00:00Z"));
+    let ny = h.task(TaskKind::Reminder, json!({}), daily("America/New_York"), |_| {}).await;
+    let runs = walk(&h, ny.id, "2027-03-13T12:00:00Z", "2027-03-15T12:00:00Z", 900).await;
+    assert_eq!(runs, ["2027-03-14T07:00:00+00:00", "2027-03-15T06:30:00+00:00"]);
+    h.clock.set(utc("2027-11-06T12:00:00Z"));
+    let ny = h
+        .task(TaskKind::Reminder, json!({}), ("cron", "0 30 1 * * *", "America/New_York"), |_| {})
+        .await;
+    let runs = walk(&h, ny.id, "2027-11-06T12:00:00Z", "2027-11-08T12:00:00Z", 900).await;
+    assert_eq!(runs, ["2027-11-07T05:30:00+00:00", "2027-11-08T06:30:00+00:00"]);
+}
+
+#[tokio::test]
+async fn dispatch_overlap_skip_records_skipped_runs() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let task = h.task(TaskKind::Reminder, json!({}), ("cron", "0 * * * * *", "UTC"), |_| {}).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+    // The first run is still pending when the next falls due.
+    h.dispatch_at(utc("2027-01-01T00:01:00Z")).await;
+    let runs = h.runs(task.id).await;
+    let statuses: Vec<_> = runs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [RunStatus::Pending, RunStatus::Skipped]);
+}
+
+#[tokio::test]
+async fn dispatch_worker_killed_mid_job_is_taken_over_once() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    // The first call hangs (the worker dies during it); later ones answer at once.
+    let receiver =
+        Receiver::start(|n| if n == 0 { (Duration::from_secs(30), StatusCode::OK) } else { ok(n) })
+            .await;
+    let task = h.webhook_task(&receiver.url, |_| {}).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+
+    let doomed = h.worker();
+    let job = tokio::spawn(async move { doomed.run_ready().await });
+    receiver.wait_for_calls(1).await;
+    job.abort();
+
+    // While the lease holds, nobody else runs it.
+    let other = h.worker();
+    h.clock.advance(secs(1));
+    assert!(other.run_ready().await.unwrap().is_empty());
+    // Once it lapses, the run is taken over and finishes.
+    h.clock.advance(secs(LEASE.as_secs() as i64 + 1));
+    let done = other.run_ready().await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].1, Some(RunStatus::Succeeded));
+
+    let runs = h.runs(task.id).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].status, runs[0].attempts), (RunStatus::Succeeded, 2));
+    // Two deliveries of one idempotency key: the receiver applies it once.
+    let calls = receiver.calls();
+    let keys: HashSet<_> = calls.iter().map(|c| c.key.clone()).collect();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(calls[0].key, format!("{}:2027-01-01T00:00:00Z", task.id));
+    // The signature is HMAC-SHA256 over "<t>.<body>" with the task's secret.
+    let call = &calls[1];
+    let t: i64 =
+        call.signature.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+    assert_eq!(call.signature, posey_cron::jobs::webhook::signature(b"s3cret", t, &call.body));
+    let body: serde_json::Value = serde_json::from_slice(&call.body).unwrap();
+    assert_eq!(body["body"], json!({ "hello": "world" }));
+    assert_eq!(body["task_id"], json!(task.id));
+}
+
+#[tokio::test]
+async fn dispatch_hanging_job_times_out() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let receiver = Receiver::start(|_| (Duration::from_secs(30), StatusCode::OK)).await;
+    let task = h.webhook_task(&receiver.url, |t| t.timeout_seconds = 1).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+    let done = h.worker().run_ready().await.unwrap();
+    assert_eq!(done[0].1, Some(RunStatus::Retrying));
+    let run = &h.runs(task.id).await[0];
+    assert_eq!(run.error.as_deref(), Some("timed out after 1s"));
+}
+
+#[tokio::test]
+async fn dispatch_always_failing_job_ends_dead_after_backoff() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let receiver = Receiver::start(|_| (Duration::ZERO, StatusCode::INTERNAL_SERVER_ERROR)).await;
+    let task = h.webhook_task(&receiver.url, |t| t.max_attempts = 3).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+    let worker = h.worker();
+
+    let mut available = Vec::new();
+    for expected in [RunStatus::Retrying, RunStatus::Retrying, RunStatus::Dead] {
+        let done = worker.run_ready().await.unwrap();
+        assert_eq!(done[0].1, Some(expected));
+        let run = h.runs(task.id).await.remove(0);
+        available.push(run.available_at - h.now());
+        // Nothing runs again before the backoff is over.
+        assert!(worker.run_ready().await.unwrap().is_empty());
+        h.clock.set(run.available_at);
+    }
+    assert_eq!(available[..2], [secs(2), secs(4)]);
+    let run = h.runs(task.id).await.remove(0);
+    assert_eq!((run.status, run.attempts), (RunStatus::Dead, 3));
+    assert_eq!(run.error.as_deref(), Some("webhook answered 500 Internal Server Error"));
+    assert_eq!(receiver.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn dispatch_database_outage_loses_no_run() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let task = h.task(TaskKind::Reminder, json!({}), ("cron", "0 0 * * * *", "UTC"), |_| {}).await;
+    let dispatcher = h.dispatcher_on(h.replica_pool().await);
+
+    h.db.cut_off().await;
+    assert!(dispatcher.dispatch_due().await.is_err());
+
+    let admin = posey_testkit::required_url("TEST_DATABASE_URL");
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+    sqlx::query(&format!(r#"ALTER DATABASE "{}" ALLOW_CONNECTIONS true"#, h.db.name))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    h.clock.advance(secs(1));
+    assert_eq!(dispatcher.dispatch_due().await.unwrap().runs, 1);
+    let runs = h.runs(task.id).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].scheduled_for, utc("2027-01-01T00:00:00Z"));
+}
+
+#[tokio::test]
+async fn dispatch_shutdown_mid_run_then_restart_completes() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let receiver =
+        Receiver::start(|n| if n == 0 { (Duration::from_secs(30), StatusCode::OK) } else { ok(n) })
+            .await;
+    let task = h.webhook_task(&receiver.url, |_| {}).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+
+    let mut settings = WorkerSettings::new(2, LEASE, Duration::from_millis(20));
+    settings.shutdown_grace = Duration::from_millis(100);
+    let before = h.worker_with(settings);
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(before.clone().run(cancel.clone()));
+    receiver.wait_for_calls(1).await;
+    cancel.cancel();
+    running.await.unwrap();
+
+    // Left with its lease for whoever comes next.
+    let run = h.runs(task.id).await.remove(0);
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(run.lease_owner.as_deref(), Some(before.owner()));
+
+    // The restarted replica takes it over once the lease has lapsed.
+    h.clock.advance(secs(3));
+    let after = h.worker();
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(after.run(cancel.clone()));
+    receiver.wait_for_calls(2).await;
+    for _ in 0..100 {
+        if h.runs(task.id).await[0].status == RunStatus::Succeeded {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cancel.cancel();
+    running.await.unwrap();
+    assert_eq!(h.runs(task.id).await[0].status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn dispatch_shutdown_lets_a_short_run_finish() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let receiver = Receiver::start(|_| (Duration::from_millis(300), StatusCode::OK)).await;
+    let task = h.webhook_task(&receiver.url, |_| {}).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(h.worker().run(cancel.clone()));
+    receiver.wait_for_calls(1).await;
+    cancel.cancel();
+    running.await.unwrap();
+    assert_eq!(h.runs(task.id).await[0].status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn dispatch_agent_task_fails_clearly_and_once_task_stops() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let task = h
+        .task(
+            TaskKind::AgentTask,
+            json!({ "prompt": "brief me" }),
+            ("once", "2027-01-01T00:00:00Z", "UTC"),
+            |t| {
+                t.max_attempts = 1;
+            },
+        )
+        .await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+    assert_eq!(h.task_row(task.id).await.next_run_at, None);
+    let done = h.worker().run_ready().await.unwrap();
+    assert_eq!(done[0].1, Some(RunStatus::Dead));
+    let run = h.runs(task.id).await.remove(0);
+    assert_eq!(run.error.as_deref(), Some(posey_cron::jobs::AGENT_TASKS_UNAVAILABLE));
+}
+
+#[tokio::test]
+async fn dispatch_maintenance_tasks_register_once_and_clean() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    for _ in 0..2 {
+        posey_cron::jobs::maintenance::register_system_tasks(&h.db.pool, h.now()).await.unwrap();
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.tasks WHERE user_id IS NULL")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+    h.dispatch_at(utc("2027-01-01T01:00:00Z")).await;
+    let done = h.worker().run_ready().await.unwrap();
+    assert_eq!(done.len(), 2);
+    assert!(done.iter().all(|(_, s)| *s == Some(RunStatus::Succeeded)), "{done:?}");
+}
+
+#[tokio::test]
+async fn dispatch_reminder_taken_over_notifies_once() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let reminder = json!({ "title": "Renew the passport", "body": "It expires in March" });
+    let task = h.task(TaskKind::Reminder, reminder, ("cron", "0 0 * * * *", "UTC"), |_| {}).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+
+    // A worker claims the run and dies before doing anything.
+    let doomed = h.worker();
+    assert_eq!(doomed.claim(1).await.unwrap().len(), 1);
+    drop(doomed);
+    h.clock.advance(secs(LEASE.as_secs() as i64 + 1));
+    let done = h.worker().run_ready().await.unwrap();
+    assert_eq!(done[0].1, Some(RunStatus::Succeeded));
+
+    let (count, title): (i64, Option<String>) =
+        sqlx::query_as("SELECT count(*), max(title) FROM cron.notifications WHERE task_id = $1")
+            .bind(task.id)
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((count, title.as_deref()), (1, Some("Renew the passport")));
+    let run = h.runs(task.id).await.remove(0);
+    assert_eq!((run.status, run.attempts), (RunStatus::Succeeded, 2));
+}

@@ -1,0 +1,251 @@
+//! Notifications: the list, marking read, the SSE stream, push subscriptions and delivery by
+//! email (through a real SMTP server) with retries.
+
+use std::time::Duration;
+
+use posey_cron::notifications::{self, NewNotification};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::{spawn_authed_app, spawn_authed_app_with};
+
+async fn notify(db: &PgPool, user_id: Uuid, title: &str) -> Uuid {
+    let mut tx = db.begin().await.unwrap();
+    let data = json!({"k": 1});
+    let new = NewNotification {
+        user_id,
+        title,
+        body: "the body",
+        data: &data,
+        task_id: None,
+        run_id: None,
+    };
+    let id = notifications::create(&mut tx, &new).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_person_lists_and_marks_read_only_their_own() {
+    let app = spawn_authed_app().await;
+    let (alice, alice_token) = app.person();
+    let (bob, bob_token) = app.person();
+    let first = notify(&app.db.pool, alice, "one").await;
+    notify(&app.db.pool, alice, "two").await;
+    let bobs = notify(&app.db.pool, bob, "bob's").await;
+
+    let list: Value = app.get_as("/v1/notifications", &alice_token).await.json().await.unwrap();
+    let titles: Vec<&str> = list["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["two", "one"]);
+
+    let response =
+        app.post_as(&format!("/v1/notifications/{first}/read"), &alice_token, &json!({})).await;
+    assert_eq!(response.status(), 200);
+    let unread: Value =
+        app.get_as("/v1/notifications?unread=true", &alice_token).await.json().await.unwrap();
+    assert_eq!(unread["notifications"].as_array().unwrap().len(), 1);
+    let page: Value =
+        app.get_as("/v1/notifications?limit=1", &alice_token).await.json().await.unwrap();
+    let before = page["next_before"].as_str().unwrap();
+    let next: Value = app
+        .get_as(
+            &format!("/v1/notifications?limit=1&before={}", before.replace('+', "%2B")),
+            &alice_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(next["notifications"][0]["title"], "one");
+
+    // Bob can neither see nor touch Alice's, nor Alice Bob's.
+    let response =
+        app.post_as(&format!("/v1/notifications/{first}/read"), &bob_token, &json!({})).await;
+    assert_eq!(response.status(), 404);
+    let response =
+        app.post_as(&format!("/v1/notifications/{bobs}/read"), &alice_token, &json!({})).await;
+    assert_eq!(response.status(), 404);
+    let read_all: Value = app
+        .post_as("/v1/notifications/read-all", &alice_token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read_all["updated"], 1);
+    let bob_unread: Value =
+        app.get_as("/v1/notifications?unread=true", &bob_token).await.json().await.unwrap();
+    assert_eq!(bob_unread["notifications"].as_array().unwrap().len(), 1);
+}
+
+/// Reads the stream until an event with `needle` arrives (or panics after `timeout`); returns
+/// everything read.
+async fn read_until(response: &mut reqwest::Response, needle: &str, timeout: Duration) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !text.contains(needle) {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} in the stream within {timeout:?}: {text}"))
+            .unwrap()
+            .expect("the stream ended");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+#[tokio::test]
+async fn the_stream_carries_a_persons_new_notifications_only() {
+    let app = spawn_authed_app().await;
+    let (alice, alice_token) = app.person();
+    let (bob, _) = app.person();
+    let mut stream = app.get_as("/v1/notifications/stream", &alice_token).await;
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+
+    notify(&app.db.pool, bob, "for bob").await;
+    let id = notify(&app.db.pool, alice, "for alice").await;
+    let text = read_until(&mut stream, "for alice", Duration::from_secs(10)).await;
+    assert!(text.contains("event: notification"), "{text}");
+    assert!(text.contains(&format!("id: {id}")), "{text}");
+    assert!(!text.contains("for bob"), "{text}");
+
+    // A reconnect with Last-Event-ID catches up on what it missed.
+    drop(stream);
+    let missed = notify(&app.db.pool, alice, "while away").await;
+    let mut again = app
+        .request(reqwest::Method::GET, "/v1/notifications/stream", &alice_token)
+        .header("Last-Event-ID", id.to_string())
+        .send()
+        .await
+        .unwrap();
+    let text = read_until(&mut again, "while away", Duration::from_secs(10)).await;
+    assert!(text.contains(&missed.to_string()) && !text.contains("for alice"), "{text}");
+}
+
+#[tokio::test]
+async fn push_subscriptions_are_checked_and_owned() {
+    let app = spawn_authed_app().await;
+    let (alice, alice_token) = app.person();
+    let (_, bob_token) = app.person();
+    let p256dh = format!("BA{}", "A".repeat(85)); // 65 bytes, starting 0x04
+    let auth = "AAAAAAAAAAAAAAAAAAAAAA"; // 16 bytes
+    let bad = app
+        .post_as(
+            "/v1/push/subscriptions",
+            &alice_token,
+            &json!({"endpoint": "http://push.test/x", "keys": {"p256dh": "short", "auth": "!!"}}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let fields = bad.json::<Value>().await.unwrap()["error"]["fields"].clone();
+    for field in ["endpoint", "keys.p256dh", "keys.auth"] {
+        assert!(fields.get(field).is_some(), "{field}: {fields}");
+    }
+    let response = app
+        .post_as(
+            "/v1/push/subscriptions",
+            &alice_token,
+            &json!({"endpoint": "https://push.test/x", "keys": {"p256dh": p256dh, "auth": auth}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
+    // A notification queues a web push, which fails plainly (no VAPID key here) and stays failed;
+    // the notification itself stays.
+    let notification = notify(&app.db.pool, alice, "pushed").await;
+    let (status, error) = wait_for_attempt(&app.db.pool, notification, "web_push").await;
+    assert_eq!(status, "failed");
+    assert!(error.contains("web push is not configured"), "{error}");
+    assert_eq!(app.get("/v1/push/vapid-public-key").await.status(), 404);
+
+    let path = format!("/v1/push/subscriptions/{id}");
+    assert_eq!(app.delete_as(&path, &bob_token).await.status(), 404);
+    assert_eq!(app.delete_as(&path, &alice_token).await.status(), 204);
+}
+
+/// Waits for the first attempt of `notification`'s `channel` delivery; its (status, last_error).
+async fn wait_for_attempt(db: &PgPool, notification: Uuid, channel: &str) -> (String, String) {
+    for _ in 0..100 {
+        let row: Option<(String, i32, Option<String>)> = sqlx::query_as(
+            "SELECT status, attempts, last_error FROM cron.deliveries \
+             WHERE notification_id = $1 AND channel = $2",
+        )
+        .bind(notification)
+        .bind(channel)
+        .fetch_optional(db)
+        .await
+        .unwrap();
+        if let Some((status, attempts, error)) = row
+            && attempts > 0
+        {
+            return (status, error.unwrap_or_default());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {channel} delivery attempt for {notification}");
+}
+
+async fn person_with_email(db: &PgPool, email: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO auth.users (id, email) VALUES ($1, $2)")
+        .bind(id)
+        .bind(email)
+        .execute(db)
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_notification_is_emailed_through_smtp() {
+    let app = spawn_authed_app_with(&[
+        ("SMTP_URL", posey_testkit::mail::smtp_url()),
+        ("CRON_SMTP_FROM", "Posey <cron@posey.test>".into()),
+    ])
+    .await;
+    let email = format!("{}@example.test", Uuid::new_v4());
+    let user = person_with_email(&app.db.pool, &email).await;
+    let notification = notify(&app.db.pool, user, "Renew the passport").await;
+
+    let mail =
+        posey_testkit::mail::Mailbox::from_env().wait_for(&email, Duration::from_secs(15)).await;
+    assert_eq!(mail.subject, "Renew the passport");
+    assert!(mail.body.contains("the body"), "{}", mail.body);
+    let (status, _) = wait_for_attempt(&app.db.pool, notification, "email").await;
+    assert_eq!(status, "delivered");
+}
+
+#[tokio::test]
+async fn a_failing_channel_keeps_the_notification_and_retries() {
+    let closed = posey_testkit::free_port();
+    let app = spawn_authed_app_with(&[("SMTP_URL", format!("smtp://127.0.0.1:{closed}"))]).await;
+    let email = format!("{}@example.test", Uuid::new_v4());
+    let user = person_with_email(&app.db.pool, &email).await;
+    let notification = notify(&app.db.pool, user, "Unsendable").await;
+
+    let (status, error) = wait_for_attempt(&app.db.pool, notification, "email").await;
+    assert_eq!(status, "pending", "a connection failure is retried");
+    assert!(!error.is_empty());
+    let retry_in: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM cron.deliveries \
+         WHERE notification_id = $1",
+    )
+    .bind(notification)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(retry_in > 10.0, "the retry waits: {retry_in}s");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.notifications WHERE id = $1")
+        .bind(notification)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+}
