@@ -13,11 +13,13 @@
 //!
 //! In every case `next_run_at` moves to the schedule's first time after `now`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::clock::SharedClock;
 use crate::db::{self, MisfirePolicy, OverlapPolicy, Task};
@@ -121,43 +123,50 @@ impl Dispatcher {
             .await
             .context("claiming due tasks")?;
         let mut done = Dispatched { tasks: tasks.len(), ..Dispatched::default() };
+        // Set-based: a handful of statements per batch, not a few per task, so a burst of
+        // tasks due at once is dispatched in well under a second.
+        let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+        let unfinished: HashMap<Uuid, (i64, i64)> = db::runs::count_unfinished_many(&mut *tx, &ids)
+            .await
+            .context("counting unfinished runs")?
+            .into_iter()
+            .map(|(id, waiting, running)| (id, (waiting, running)))
+            .collect();
+        let (mut run_ids, mut run_times) = (Vec::new(), Vec::new());
+        let (mut skip_ids, mut skip_times) = (Vec::new(), Vec::new());
+        let mut next_times = Vec::with_capacity(tasks.len());
         for task in &tasks {
             let plan = plan(task, now, self.settings.skip_grace());
-            let (waiting, running) = if plan.due.is_empty() {
-                (0, 0)
-            } else {
-                db::runs::count_unfinished(&mut *tx, task.id)
-                    .await
-                    .context("counting a task's unfinished runs")?
-            };
+            let (waiting, running) = unfinished.get(&task.id).copied().unwrap_or((0, 0));
             let admitted = admit(task.overlap_policy, plan.due.len(), waiting, running);
             for (i, &at) in plan.due.iter().enumerate() {
                 if i < admitted {
-                    if db::runs::insert(&mut *tx, task.id, at, now)
-                        .await
-                        .context("recording a run")?
-                        .is_some()
-                    {
-                        done.runs += 1;
-                    }
-                } else if db::runs::insert_skipped(
-                    &mut *tx,
-                    task.id,
-                    at,
-                    now,
-                    "skipped: an earlier run of the task was still pending or running",
-                )
-                .await
-                .context("recording a skipped run")?
-                .is_some()
-                {
-                    done.skipped += 1;
+                    run_ids.push(task.id);
+                    run_times.push(at);
+                } else {
+                    skip_ids.push(task.id);
+                    skip_times.push(at);
                 }
             }
-            db::tasks::set_next_run_at(&mut *tx, task.id, plan.next_run_at, now)
-                .await
-                .context("advancing a task")?;
+            next_times.push(plan.next_run_at);
         }
+        done.runs = db::runs::insert_many(&mut *tx, &run_ids, &run_times, now)
+            .await
+            .context("recording runs")? as usize;
+        if !skip_ids.is_empty() {
+            done.skipped = db::runs::insert_skipped_many(
+                &mut *tx,
+                &skip_ids,
+                &skip_times,
+                now,
+                "skipped: an earlier run of the task was still pending or running",
+            )
+            .await
+            .context("recording skipped runs")? as usize;
+        }
+        db::tasks::set_next_run_at_many(&mut *tx, &ids, &next_times, now)
+            .await
+            .context("advancing tasks")?;
         tx.commit().await.context("committing a dispatch")?;
         if done.tasks > 0 {
             tracing::debug!(tasks = done.tasks, runs = done.runs, "dispatched");

@@ -60,6 +60,8 @@ pub struct Worker {
 struct Inner {
     ctx: JobContext,
     settings: WorkerSettings,
+    /// When lapsed leases were last looked for (clock time): once per poll interval is enough.
+    last_reclaim: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Worker {
@@ -72,7 +74,7 @@ impl Worker {
     ) -> Self {
         let owner = format!("worker-{}", uuid::Uuid::new_v4().simple());
         let ctx = JobContext { db, http, clock, owner };
-        Self { inner: Arc::new(Inner { ctx, settings }) }
+        Self { inner: Arc::new(Inner { ctx, settings, last_reclaim: std::sync::Mutex::new(None) }) }
     }
 
     /// The id this worker's leases carry.
@@ -93,9 +95,13 @@ impl Worker {
         let settings = &self.inner.settings;
         tracing::info!(workers = settings.workers, owner = self.owner(), "workers started");
         let mut running = JoinSet::new();
+        // Claim when half the slots are free (or on the poll): one claim per few runs, not one
+        // per finished run, keeps the claim query off the hot path of a burst.
+        let batch = (settings.workers / 2).max(1);
+        let mut polled = true;
         while !cancel.is_cancelled() {
             let free = settings.workers.saturating_sub(running.len());
-            if free > 0 {
+            if free > 0 && (free >= batch || polled || running.is_empty()) {
                 match self.claim(free).await {
                     Ok(runs) => {
                         for run in runs {
@@ -108,11 +114,12 @@ impl Worker {
                     }
                 }
             }
+            polled = false;
             tokio::select! {
                 () = cancel.cancelled() => {}
                 // A slot came free: look again at once.
                 Some(_) = running.join_next(), if !running.is_empty() => {}
-                () = tokio::time::sleep(settings.poll_interval) => {}
+                () = tokio::time::sleep(settings.poll_interval) => polled = true,
             }
         }
         let drained = tokio::time::timeout(settings.shutdown_grace, async {
@@ -135,11 +142,25 @@ impl Worker {
         use anyhow::Context as _;
 
         let db = &self.inner.ctx.db;
-        let reclaimed = db::runs::reclaim_lapsed(db, self.now(), RECLAIM_BATCH)
-            .await
-            .context("reclaiming lapsed runs")?;
-        if reclaimed > 0 {
-            tracing::warn!(runs = reclaimed, "took over runs whose worker stopped");
+        let now = self.now();
+        let due = {
+            let mut last =
+                self.inner.last_reclaim.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let poll =
+                TimeDelta::from_std(self.inner.settings.poll_interval).unwrap_or(TimeDelta::MAX);
+            let due = last.is_none_or(|at| now - at >= poll || now < at);
+            if due {
+                *last = Some(now);
+            }
+            due
+        };
+        if due {
+            let reclaimed = db::runs::reclaim_lapsed(db, now, RECLAIM_BATCH)
+                .await
+                .context("reclaiming lapsed runs")?;
+            if reclaimed > 0 {
+                tracing::warn!(runs = reclaimed, "took over runs whose worker stopped");
+            }
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         db::runs::claim_ready(db, self.owner(), self.now(), self.lease_until(), limit)

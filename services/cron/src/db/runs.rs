@@ -78,48 +78,6 @@ pub fn idempotency_key(task_id: Uuid, scheduled_for: DateTime<Utc>) -> String {
 const COLUMNS: &str = "id, task_id, scheduled_for, status, attempts, available_at, lease_owner, \
     lease_expires_at, started_at, finished_at, error, output, created_at";
 
-/// Records a run for (task, scheduled_for), ready at `available_at`; `None` when it already
-/// exists (another dispatcher, or a retried transaction, got there first).
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    task_id: Uuid,
-    scheduled_for: DateTime<Utc>,
-    available_at: DateTime<Utc>,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at) \
-         VALUES ($1, $2, $3, $3) \
-         ON CONFLICT (task_id, scheduled_for) DO NOTHING RETURNING id",
-    )
-    .bind(task_id)
-    .bind(scheduled_for)
-    .bind(available_at)
-    .fetch_optional(db)
-    .await
-}
-
-/// Records a due time the overlap policy chose not to run, so the history shows it.
-pub async fn insert_skipped(
-    db: impl PgExecutor<'_>,
-    task_id: Uuid,
-    scheduled_for: DateTime<Utc>,
-    now: DateTime<Utc>,
-    reason: &str,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "INSERT INTO cron.runs (task_id, scheduled_for, status, available_at, finished_at, error, \
-            created_at) \
-         VALUES ($1, $2, 'skipped', $3, $3, $4, $3) \
-         ON CONFLICT (task_id, scheduled_for) DO NOTHING RETURNING id",
-    )
-    .bind(task_id)
-    .bind(scheduled_for)
-    .bind(now)
-    .bind(reason)
-    .fetch_optional(db)
-    .await
-}
-
 /// "Run now": a run scheduled for `now`, outside the schedule (which it does not move).
 /// `None` if a run for this very instant exists already.
 pub async fn insert_now(
@@ -135,18 +93,6 @@ pub async fn insert_now(
     .bind(task_id)
     .bind(now)
     .fetch_optional(db)
-    .await
-}
-
-/// How many runs of a task are unfinished: (waiting: pending or retrying, running).
-pub async fn count_unfinished(db: impl PgExecutor<'_>, task_id: Uuid) -> sqlx::Result<(i64, i64)> {
-    sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status IN ('pending', 'retrying')), \
-                count(*) FILTER (WHERE status = 'running') \
-         FROM cron.runs WHERE task_id = $1 AND status IN ('pending', 'retrying', 'running')",
-    )
-    .bind(task_id)
-    .fetch_one(db)
     .await
 }
 
@@ -306,4 +252,65 @@ pub async fn mark_failed(
     .fetch_optional(db)
     .await?;
     status.map(|s| s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+}
+
+/// Records due runs `(task_id, scheduled_for)` in one statement (a dispatch batch), available
+/// at `now`; an existing (task, time) is left alone. Returns how many were new.
+pub async fn insert_many(
+    db: impl PgExecutor<'_>,
+    task_ids: &[Uuid],
+    scheduled_for: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at) \
+         SELECT task_id, at, $3, $3 FROM unnest($1::uuid[], $2::timestamptz[]) AS r(task_id, at) \
+         ON CONFLICT (task_id, scheduled_for) DO NOTHING",
+    )
+    .bind(task_ids)
+    .bind(scheduled_for)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// Records due times the overlap policy chose not to run, so the history shows them.
+pub async fn insert_skipped_many(
+    db: impl PgExecutor<'_>,
+    task_ids: &[Uuid],
+    scheduled_for: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "INSERT INTO cron.runs (task_id, scheduled_for, status, available_at, finished_at, error, \
+            created_at) \
+         SELECT task_id, at, 'skipped', $3, $3, $4, $3 \
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS r(task_id, at) \
+         ON CONFLICT (task_id, scheduled_for) DO NOTHING",
+    )
+    .bind(task_ids)
+    .bind(scheduled_for)
+    .bind(now)
+    .bind(reason)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// For each of `task_ids` with unfinished runs: `(task_id, waiting, running)`.
+pub async fn count_unfinished_many(
+    db: impl PgExecutor<'_>,
+    task_ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT task_id, count(*) FILTER (WHERE status IN ('pending', 'retrying')), \
+                count(*) FILTER (WHERE status = 'running') \
+         FROM cron.runs WHERE task_id = ANY($1) AND status IN ('pending', 'retrying', 'running') \
+         GROUP BY task_id",
+    )
+    .bind(task_ids)
+    .fetch_all(db)
+    .await
 }

@@ -292,18 +292,21 @@ pub async fn claim_due(
     .await
 }
 
-/// Moves a task's next run time (NULL: no more runs).
-pub async fn set_next_run_at(
+/// Advances tasks to their next run times (NULL: no more runs) in one statement.
+pub async fn set_next_run_at_many(
     db: impl PgExecutor<'_>,
-    id: Uuid,
-    next_run_at: Option<DateTime<Utc>>,
+    ids: &[Uuid],
+    next_run_at: &[Option<DateTime<Utc>>],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE cron.tasks SET next_run_at = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(next_run_at)
-        .bind(now)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE cron.tasks t SET next_run_at = u.next, updated_at = $3 \
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, next) WHERE t.id = u.id",
+    )
+    .bind(ids)
+    .bind(next_run_at)
+    .bind(now)
+    .execute(db)
+    .await?;
     Ok(())
 }
