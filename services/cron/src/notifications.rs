@@ -43,51 +43,37 @@ pub async fn create(
     tx: &mut Transaction<'_, Postgres>,
     new: &NewNotification<'_>,
 ) -> anyhow::Result<Option<Uuid>> {
-    let id = Uuid::now_v7();
+    // One statement (the reminder job's hot path): the notification, its announcement and its
+    // deliveries. A data-modifying CTE always runs; the announcing one is run by reading it.
     let inserted: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO cron.notifications (id, user_id, title, body, data, task_id, run_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (run_id) DO NOTHING RETURNING id",
+        "WITH n AS ( \
+             INSERT INTO cron.notifications (id, user_id, title, body, data, task_id, run_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (run_id) DO NOTHING RETURNING id, user_id), \
+         announced AS (SELECT pg_notify($8, n.user_id::text) FROM n), \
+         mail AS ( \
+             INSERT INTO cron.deliveries (notification_id, channel, target) \
+             SELECT n.id, 'email', u.email FROM n JOIN auth.users u ON u.id = n.user_id \
+             WHERE $9 AND u.email IS NOT NULL), \
+         push AS ( \
+             INSERT INTO cron.deliveries (notification_id, channel, target) \
+             SELECT n.id, 'web_push', s.id::text \
+             FROM n JOIN cron.push_subscriptions s ON s.user_id = n.user_id) \
+         SELECT n.id FROM n, (SELECT count(*) FROM announced) AS a",
     )
-    .bind(id)
+    .bind(Uuid::now_v7())
     .bind(new.user_id)
     .bind(new.title)
     .bind(new.body)
     .bind(new.data)
     .bind(new.task_id)
     .bind(new.run_id)
+    .bind(CHANNEL)
+    // The address lives in the auth service's table; no row (or no address) means no email.
+    .bind(email_enabled())
     .fetch_optional(&mut **tx)
     .await
-    .context("inserting a notification")?;
+    .context("storing a notification")?;
     let Some(id) = inserted else { return Ok(None) };
-
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(new.user_id.to_string())
-        .execute(&mut **tx)
-        .await
-        .context("announcing a notification")?;
-
-    if email_enabled() {
-        // The address lives in the auth service's table; no row (or no address) means no email.
-        sqlx::query(
-            "INSERT INTO cron.deliveries (notification_id, channel, target) \
-             SELECT $1, 'email', u.email FROM auth.users u WHERE u.id = $2 AND u.email IS NOT NULL",
-        )
-        .bind(id)
-        .bind(new.user_id)
-        .execute(&mut **tx)
-        .await
-        .context("queueing a notification's email")?;
-    }
-    sqlx::query(
-        "INSERT INTO cron.deliveries (notification_id, channel, target) \
-         SELECT $1, 'web_push', s.id::text FROM cron.push_subscriptions s WHERE s.user_id = $2",
-    )
-    .bind(id)
-    .bind(new.user_id)
-    .execute(&mut **tx)
-    .await
-    .context("queueing a notification's web pushes")?;
     Ok(Some(id))
 }
