@@ -90,6 +90,9 @@ pub struct NotifySettings {
     pub smtp_from: String,
     /// Unset: push subscriptions are kept but their deliveries fail as not configured.
     pub vapid: Option<VapidSettings>,
+    /// `CRON_PUSH_ALLOW_INSECURE_LOOPBACK`: also accept `http://` push endpoints on loopback IP
+    /// addresses (tests, local development). Off: https only.
+    pub push_allow_insecure_loopback: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -126,7 +129,8 @@ impl NotifySettings {
                 }
             },
         };
-        Self { smtp_url, smtp_from, vapid }
+        let push_allow_insecure_loopback = env.or("CRON_PUSH_ALLOW_INSECURE_LOOPBACK", false);
+        Self { smtp_url, smtp_from, vapid, push_allow_insecure_loopback }
     }
 }
 

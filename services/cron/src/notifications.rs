@@ -4,6 +4,7 @@
 
 pub mod delivery;
 pub mod stream;
+pub mod webpush;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

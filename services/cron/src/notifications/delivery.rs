@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::NotifySettings;
 
+use super::webpush::{self, PushError, VapidKey};
+
 /// Attempts per delivery before it is given up as `failed`.
 pub const MAX_ATTEMPTS: i32 = 6;
 /// How long a claimed delivery is left to its sender before another replica may retry it.
@@ -25,19 +27,28 @@ pub struct Deliverer {
     db: PgPool,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
-    web_push: bool,
+    web_push: Option<WebPush>,
     poll: Duration,
+}
+
+/// What sending Web Push needs: the signing key and an HTTP client for push services.
+struct WebPush {
+    vapid: VapidKey,
+    client: reqwest::Client,
+    allow_insecure_loopback: bool,
 }
 
 /// A claimed delivery with what sending it needs.
 #[derive(Debug, sqlx::FromRow)]
 struct Due {
     id: i64,
+    notification_id: uuid::Uuid,
     channel: String,
     target: Option<String>,
     attempts: i32,
     title: String,
     body: String,
+    data: serde_json::Value,
 }
 
 /// Why a send failed, and whether trying again can help.
@@ -63,7 +74,15 @@ impl Deliverer {
             ),
             None => None,
         };
-        Ok(Self { db, smtp, from, web_push: settings.vapid.is_some(), poll })
+        let web_push = match &settings.vapid {
+            Some(vapid) => Some(WebPush {
+                vapid: VapidKey::new(vapid.private_key.expose_secret(), &vapid.subject)?,
+                client: webpush::client()?,
+                allow_insecure_loopback: settings.push_allow_insecure_loopback,
+            }),
+            None => None,
+        };
+        Ok(Self { db, smtp, from, web_push, poll })
     }
 
     /// Sends due deliveries until `cancel` fires.
@@ -92,7 +111,8 @@ impl Deliverer {
              WHERE d.notification_id = n.id AND d.id IN ( \
                  SELECT id FROM cron.deliveries WHERE status = 'pending' AND next_attempt_at <= now() \
                  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             RETURNING d.id, d.channel, d.target, d.attempts, n.title, n.body",
+             RETURNING d.id, n.id AS notification_id, d.channel, d.target, d.attempts, n.title, n.body, \
+             n.data",
         )
         .bind(CLAIM)
         .bind(BATCH)
@@ -110,15 +130,7 @@ impl Deliverer {
     async fn send(&self, delivery: &Due) -> Result<(), Failure> {
         match delivery.channel.as_str() {
             "email" => self.send_email(delivery).await,
-            "web_push" if !self.web_push => Err(Failure {
-                error: "web push is not configured (CRON_VAPID_PRIVATE_KEY)".into(),
-                permanent: true,
-            }),
-            // RFC 8291 payload encryption is not built yet; see the service's notes.
-            "web_push" => Err(Failure {
-                error: "web push sending is not implemented yet".into(),
-                permanent: true,
-            }),
+            "web_push" => self.send_web_push(delivery).await,
             other => Err(Failure { error: format!("unknown channel {other:?}"), permanent: true }),
         }
     }
@@ -145,6 +157,61 @@ impl Deliverer {
             error: format!("sending the email: {e}"),
             permanent: e.is_permanent(),
         })
+    }
+
+    async fn send_web_push(&self, delivery: &Due) -> Result<(), Failure> {
+        let permanent = |error: String| Failure { error, permanent: true };
+        let Some(push) = &self.web_push else {
+            return Err(permanent("web push is not configured (CRON_VAPID_PRIVATE_KEY)".into()));
+        };
+        let Some(subscription_id) =
+            delivery.target.as_deref().and_then(|t| t.parse::<uuid::Uuid>().ok())
+        else {
+            return Err(permanent("the delivery names no push subscription".into()));
+        };
+        let subscription: Option<webpush::Subscription> = sqlx::query_as(
+            "SELECT endpoint, p256dh, auth FROM cron.push_subscriptions WHERE id = $1",
+        )
+        .bind(subscription_id)
+        .fetch_optional(&self.db)
+        .await
+        .map_err(|e| Failure {
+            error: format!("loading the push subscription: {e}"),
+            permanent: false,
+        })?;
+        let Some(subscription) = subscription else {
+            return Err(permanent("the push subscription is gone".into()));
+        };
+        let endpoint = url::Url::parse(&subscription.endpoint)
+            .ok()
+            .filter(|url| webpush::endpoint_allowed(url, push.allow_insecure_loopback))
+            .ok_or_else(|| permanent("the push endpoint is not an allowed URL".into()))?;
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "id": delivery.notification_id,
+            "title": delivery.title,
+            "body": delivery.body,
+            "data": delivery.data,
+        }))
+        .map_err(|e| permanent(format!("serializing the push payload: {e}")))?;
+        match webpush::send(&push.client, &push.vapid, &subscription, &endpoint, &payload).await {
+            Ok(()) => Ok(()),
+            Err(gone @ PushError::Gone(_)) => {
+                // The browser unsubscribed: forget it so later notifications skip it.
+                sqlx::query("DELETE FROM cron.push_subscriptions WHERE id = $1")
+                    .bind(subscription_id)
+                    .execute(&self.db)
+                    .await
+                    .map_err(|e| Failure {
+                        error: format!("{gone}; deleting the subscription: {e}"),
+                        permanent: false,
+                    })?;
+                Err(permanent(gone.to_string()))
+            }
+            Err(error @ PushError::Transient(_)) => {
+                Err(Failure { error: error.to_string(), permanent: false })
+            }
+            Err(error @ PushError::Rejected(_)) => Err(permanent(error.to_string())),
+        }
     }
 
     async fn record(&self, delivery: &Due, outcome: Result<(), Failure>) -> anyhow::Result<()> {

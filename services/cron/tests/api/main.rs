@@ -9,3 +9,4 @@ mod helpers;
 mod notifications;
 mod scheduler;
 mod tasks;
+mod webpush;
