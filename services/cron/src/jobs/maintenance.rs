@@ -7,8 +7,8 @@
 //! - `cron_cleanup`: finished runs older than `RUN_RETENTION`, delivered deliveries older than
 //!   `DELIVERY_RETENTION`.
 //!
-//! Outbox retries are not here: re-sending auth's outbox needs SMTP configuration in this
-//! service, which it does not have yet.
+//! Retrying auth's undelivered emails is not a job here: the notification delivery loop, which
+//! holds the SMTP transport, does it (`notifications::delivery`).
 
 use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};

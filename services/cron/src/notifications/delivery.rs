@@ -23,6 +23,9 @@ pub const MAX_ATTEMPTS: i32 = 6;
 const CLAIM: TimeDelta = TimeDelta::minutes(5);
 const BATCH: i64 = 20;
 
+/// How many times an auth email is tried in all (auth's own attempt included).
+pub const OUTBOX_MAX_ATTEMPTS: i32 = 6;
+
 pub struct Deliverer {
     db: PgPool,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
@@ -88,6 +91,9 @@ impl Deliverer {
     /// Sends due deliveries until `cancel` fires.
     pub async fn run(self, cancel: CancellationToken) {
         loop {
+            if let Err(error) = self.retry_auth_outbox().await {
+                tracing::warn!(error = %format!("{error:#}"), "retrying auth's undelivered emails");
+            }
             match self.deliver_due().await {
                 // A full batch: there may be more right away.
                 Ok(n) if n as i64 == BATCH => continue,
@@ -125,6 +131,52 @@ impl Deliverer {
             self.record(&delivery, outcome).await?;
         }
         Ok(count)
+    }
+
+    /// Emails the auth service tried to send and could not (its SMTP attempt failed, recorded
+    /// in `auth.outbox`): retried here with backoff (1 min × 2^(attempts−1)), up to
+    /// `OUTBOX_MAX_ATTEMPTS` in all. Rows auth never tried (no SMTP there: the outbox is the
+    /// channel) are left alone. Returns how many were attempted.
+    pub async fn retry_auth_outbox(&self) -> anyhow::Result<usize> {
+        let Some(smtp) = &self.smtp else { return Ok(0) };
+        let mut tx = self.db.begin().await.context("starting an outbox retry")?;
+        let due: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, recipient, subject, body FROM auth.outbox \
+             WHERE sent_at IS NULL AND attempts BETWEEN 1 AND $1 - 1 \
+               AND created_at + interval '1 minute' * power(2, attempts - 1) <= now() \
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(OUTBOX_MAX_ATTEMPTS)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await
+        .context("claiming undelivered auth emails")?;
+        for (id, recipient, subject, body) in &due {
+            let sent = async {
+                let message = Message::builder()
+                    .from(self.from.clone())
+                    .to(recipient.parse().context("recipient address")?)
+                    .subject(subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body.clone())
+                    .context("building the email")?;
+                smtp.send(message).await.context("sending through SMTP")?;
+                anyhow::Ok(())
+            }
+            .await;
+            let error = sent.as_ref().err().map(|e| format!("{e:#}"));
+            sqlx::query(
+                "UPDATE auth.outbox SET attempts = attempts + 1, last_error = $2, \
+                 sent_at = CASE WHEN $2 IS NULL THEN now() END WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&error)
+            .execute(&mut *tx)
+            .await
+            .context("recording an auth email's retry")?;
+        }
+        tx.commit().await.context("committing an outbox retry")?;
+        Ok(due.len())
     }
 
     async fn send(&self, delivery: &Due) -> Result<(), Failure> {

@@ -249,3 +249,49 @@ async fn a_failing_channel_keeps_the_notification_and_retries() {
         .unwrap();
     assert_eq!(kept, 1);
 }
+
+#[tokio::test]
+async fn an_auth_email_whose_delivery_failed_is_retried() {
+    let app = spawn_authed_app_with(&[("SMTP_URL", posey_testkit::mail::smtp_url())]).await;
+    let address = format!("{}@example.test", Uuid::new_v4());
+    // What the auth service leaves when its own SMTP attempt failed, long enough ago.
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO auth.outbox (recipient, subject, body, kind, attempts, last_error, created_at) \
+         VALUES ($1, 'Confirm your signup', 'the link', 'signup', 1, 'connection refused', \
+                 now() - interval '5 minutes') RETURNING id",
+    )
+    .bind(&address)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    // One auth never tried (outbox-only mode) is not sent by cron.
+    let untried = format!("{}@example.test", Uuid::new_v4());
+    sqlx::query(
+        "INSERT INTO auth.outbox (recipient, subject, body, kind, created_at) \
+         VALUES ($1, 's', 'b', 'signup', now() - interval '5 minutes')",
+    )
+    .bind(&untried)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    let mailbox = posey_testkit::mail::Mailbox::from_env();
+    let mail = mailbox.wait_for(&address, Duration::from_secs(15)).await;
+    assert_eq!(mail.subject, "Confirm your signup");
+    // The row is updated in the transaction that claimed it, committed after the send.
+    let mut recorded = (0, false);
+    for _ in 0..50 {
+        recorded =
+            sqlx::query_as("SELECT attempts, sent_at IS NOT NULL FROM auth.outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        if recorded.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recorded, (2, true));
+    assert!(mailbox.all_for(&untried).is_empty());
+}
