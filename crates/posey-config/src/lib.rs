@@ -155,6 +155,42 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// An SMTP server URL (`smtp://` or `smtps://`), as lettre's `from_url` reads it: `tls=none`
+    /// (or off/false/no/disabled) means plain SMTP (lettre's default without `tls`),
+    /// `tls=starttls` (or true/on/yes) is lettre's `required`; `smtps://` is always TLS. Kept
+    /// secret: it usually carries a password.
+    pub fn smtp_url(&mut self, name: &str) -> Option<SecretString> {
+        let mut url = self.url(name, &["smtp", "smtps"])?;
+        let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_ascii_lowercase());
+        let others: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != "tls")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let tls = match (url.scheme(), tls.as_deref()) {
+            (_, None) | ("smtps", Some(_)) => None,
+            (_, Some("none" | "off" | "false" | "no" | "disabled")) => None,
+            (_, Some("required" | "starttls" | "true" | "on" | "yes")) => Some("required"),
+            (_, Some("opportunistic")) => Some("opportunistic"),
+            (_, Some(other)) => {
+                self.problem(
+                    name,
+                    format!("tls={other:?} is not one of none, required (starttls), opportunistic"),
+                );
+                return None;
+            }
+        };
+        url.set_query(None);
+        if !others.is_empty() || tls.is_some() {
+            let mut query = url.query_pairs_mut();
+            query.extend_pairs(others);
+            if let Some(tls) = tls {
+                query.append_pair("tls", tls);
+            }
+        }
+        Some(SecretString::from(url.to_string()))
+    }
+
     /// The variables read so far, for checking deployment files against the code.
     pub fn variables(&self) -> &BTreeSet<String> {
         &self.read
@@ -406,6 +442,30 @@ mod tests {
                 "REDIS_URL"
             ]
         );
+    }
+
+    #[test]
+    fn smtp_tls_spellings_become_what_lettre_reads() {
+        let cases = [
+            ("smtp://127.0.0.1:2525", "smtp://127.0.0.1:2525"),
+            ("smtp://127.0.0.1:2525?tls=none", "smtp://127.0.0.1:2525"),
+            ("smtp://127.0.0.1:2525?tls=false", "smtp://127.0.0.1:2525"),
+            (
+                "smtp://u:p%40ss@mail.test:587?tls=STARTTLS",
+                "smtp://u:p%40ss@mail.test:587?tls=required",
+            ),
+            ("smtp://mail.test?tls=opportunistic", "smtp://mail.test?tls=opportunistic"),
+            ("smtps://u:p@mail.test", "smtps://u:p@mail.test"),
+        ];
+        for (raw, want) in cases {
+            let mut env = Env::from_pairs([("SMTP_URL", raw)]);
+            let got = env.smtp_url("SMTP_URL").expect(raw);
+            assert_eq!(got.expose_secret(), want, "{raw}");
+        }
+        let mut env = Env::from_pairs([("SMTP_URL", "smtp://mail.test?tls=maybe")]);
+        assert!(env.smtp_url("SMTP_URL").is_none());
+        let err = env.finish(Some(())).unwrap_err();
+        assert!(err.to_string().contains("SMTP_URL: tls=\"maybe\""), "{err}");
     }
 
     #[test]

@@ -119,8 +119,7 @@ impl AuthSettings {
         let email_token_ttl = env.seconds("AUTH_EMAIL_TOKEN_TTL", Duration::from_secs(3600));
         let password_min_length = env.or("AUTH_PASSWORD_MIN_LENGTH", 8usize);
         let service_clients = Self::read_clients(env);
-        let smtp_url =
-            env.url("SMTP_URL", &["smtp", "smtps"]).map(|u| SecretString::from(u.to_string()));
+        let smtp_url = env.smtp_url("SMTP_URL");
         let smtp_from =
             env.raw("AUTH_SMTP_FROM").unwrap_or_else(|| "Posey <noreply@localhost>".into());
         let rate_limits = RateLimits {

@@ -38,11 +38,9 @@ impl Mailer {
             .with_context(|| format!("AUTH_SMTP_FROM ({}): not an address", settings.smtp_from))?;
         let smtp = match &settings.smtp_url {
             Some(url) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&transport_url(
-                    url.expose_secret(),
-                )?)
-                .context("SMTP_URL: not a usable SMTP URL")?
-                .build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .context("SMTP_URL: not a usable SMTP URL")?
+                    .build(),
             ),
             None => None,
         };
@@ -125,63 +123,23 @@ impl Mailer {
     }
 }
 
-/// `SMTP_URL` as lettre reads it, accepting the `tls=` spellings operators write: `none`, `off`,
-/// `false` or `disabled` for plain SMTP (a local relay, a test server; lettre wants no `tls`
-/// at all then), `starttls` for `required`. `smtps://` is always TLS.
-fn transport_url(raw: &str) -> anyhow::Result<String> {
-    let mut url = url::Url::parse(raw).context("SMTP_URL: not a valid URL")?;
-    let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_ascii_lowercase());
-    let others: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "tls")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let tls = match (url.scheme(), tls.as_deref()) {
-        (_, None) => None,
-        ("smtps", Some(_)) => None,
-        (_, Some("none" | "off" | "false" | "no" | "disabled")) => None,
-        (_, Some("required" | "starttls" | "true" | "on" | "yes")) => Some("required"),
-        (_, Some("opportunistic")) => Some("opportunistic"),
-        (_, Some(other)) => anyhow::bail!(
-            "SMTP_URL: tls={other:?} is not one of none, required (starttls), opportunistic"
-        ),
-    };
-    url.set_query(None);
-    if !others.is_empty() || tls.is_some() {
-        let mut query = url.query_pairs_mut();
-        query.extend_pairs(others);
-        if let Some(tls) = tls {
-            query.append_pair("tls", tls);
-        }
-    }
-    Ok(url.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// posey-config normalises SMTP_URL's `tls=`; lettre must accept every result.
     #[test]
-    fn tls_spellings_become_what_lettre_reads() {
-        let cases = [
-            ("smtp://127.0.0.1:2525", "smtp://127.0.0.1:2525"),
-            ("smtp://127.0.0.1:2525?tls=none", "smtp://127.0.0.1:2525"),
-            ("smtp://127.0.0.1:2525?tls=false", "smtp://127.0.0.1:2525"),
-            (
-                "smtp://u:p%40ss@mail.test:587?tls=STARTTLS",
-                "smtp://u:p%40ss@mail.test:587?tls=required",
-            ),
-            ("smtp://mail.test?tls=opportunistic", "smtp://mail.test?tls=opportunistic"),
-            ("smtps://u:p@mail.test", "smtps://u:p@mail.test"),
-            ("smtps://mail.test?tls=none", "smtps://mail.test"),
-        ];
-        for (raw, want) in cases {
-            let got = transport_url(raw).unwrap();
-            assert_eq!(got, want, "{raw}");
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(&got)
-                .unwrap_or_else(|e| panic!("lettre refuses {got}: {e}"));
+    fn lettre_accepts_every_normalised_smtp_url() {
+        for raw in [
+            "smtp://127.0.0.1:2525?tls=none",
+            "smtp://u:p%40ss@mail.test:587?tls=STARTTLS",
+            "smtp://mail.test?tls=opportunistic",
+            "smtps://mail.test?tls=none",
+        ] {
+            let mut env = posey_config::Env::from_pairs([("SMTP_URL", raw)]);
+            let url = env.smtp_url("SMTP_URL").expect(raw);
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                .unwrap_or_else(|e| panic!("lettre refuses {raw}: {e}"));
         }
-        let err = transport_url("smtp://mail.test?tls=maybe").unwrap_err();
-        assert!(err.to_string().contains("tls=\"maybe\""), "{err}");
     }
 }

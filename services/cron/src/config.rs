@@ -106,8 +106,7 @@ pub struct VapidSettings {
 
 impl NotifySettings {
     fn from_env(env: &mut Env<'_>) -> Self {
-        let smtp_url =
-            env.url("SMTP_URL", &["smtp", "smtps"]).map(|u| SecretString::from(u.to_string()));
+        let smtp_url = env.smtp_url("SMTP_URL");
         let smtp_from =
             env.raw("CRON_SMTP_FROM").unwrap_or_else(|| "Posey <noreply@localhost>".into());
         if smtp_url.is_some() && smtp_from.parse::<lettre::message::Mailbox>().is_err() {

@@ -68,12 +68,10 @@ impl Deliverer {
             .with_context(|| format!("CRON_SMTP_FROM ({}): not an address", settings.smtp_from))?;
         let smtp = match &settings.smtp_url {
             Some(url) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&transport_url(
-                    url.expose_secret(),
-                )?)
-                .context("SMTP_URL: not a usable SMTP URL")?
-                .timeout(Some(Duration::from_secs(20)))
-                .build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .context("SMTP_URL: not a usable SMTP URL")?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
             ),
             None => None,
         };
@@ -314,36 +312,6 @@ pub fn backoff(attempts: i32) -> TimeDelta {
     (TimeDelta::seconds(30) * 2i32.pow(exponent)).min(TimeDelta::hours(1))
 }
 
-/// `SMTP_URL` as lettre wants it: `?tls=none` (plain) drops the parameter, `required` and
-/// `opportunistic` pass through (the same reading as the auth service's mailer).
-fn transport_url(raw: &str) -> anyhow::Result<String> {
-    let mut url = url::Url::parse(raw).context("SMTP_URL: not a valid URL")?;
-    let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_ascii_lowercase());
-    let others: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "tls")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let tls = match (url.scheme(), tls.as_deref()) {
-        (_, None) | ("smtps", Some(_)) => None,
-        (_, Some("none" | "off" | "false" | "no" | "disabled")) => None,
-        (_, Some("required" | "starttls" | "true" | "on" | "yes")) => Some("required"),
-        (_, Some("opportunistic")) => Some("opportunistic"),
-        (_, Some(other)) => anyhow::bail!(
-            "SMTP_URL: tls={other:?} is not one of none, required (starttls), opportunistic"
-        ),
-    };
-    url.set_query(None);
-    if !others.is_empty() || tls.is_some() {
-        let mut query = url.query_pairs_mut();
-        query.extend_pairs(others);
-        if let Some(tls) = tls {
-            query.append_pair("tls", tls);
-        }
-    }
-    Ok(url.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,13 +321,5 @@ mod tests {
         assert_eq!(backoff(1), TimeDelta::seconds(30));
         assert_eq!(backoff(2), TimeDelta::seconds(60));
         assert_eq!(backoff(20), TimeDelta::hours(1));
-    }
-
-    #[test]
-    fn tls_none_is_plain_smtp() {
-        assert_eq!(
-            transport_url("smtp://127.0.0.1:25?tls=none").ok().as_deref(),
-            Some("smtp://127.0.0.1:25")
-        );
     }
 }
