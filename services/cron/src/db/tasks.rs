@@ -2,9 +2,13 @@
 //! overlaps. `next_run_at` is the scheduler's state: the dispatcher claims due rows with
 //! `FOR UPDATE SKIP LOCKED` and advances it in the transaction that records the run.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -128,37 +132,19 @@ const COLUMNS: &str = "id, user_id, name, kind, payload, schedule_kind, schedule
     next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, timeout_seconds, \
     max_attempts, created_at, updated_at";
 
+const INSERT: &str = "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, \
+    schedule, time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
+    timeout_seconds, max_attempts, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)";
+
 /// Inserts a task; `now` is its `created_at`/`updated_at`.
 pub async fn insert(
     db: impl PgExecutor<'_>,
     new: &NewTask,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Task> {
-    sqlx::query_as(&format!(
-        "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, schedule, \
-            time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
-            timeout_seconds, max_attempts, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
-         RETURNING {COLUMNS}"
-    ))
-    .bind(new.id)
-    .bind(new.user_id)
-    .bind(&new.name)
-    .bind(new.kind.as_str())
-    .bind(&new.payload)
-    .bind(&new.schedule_kind)
-    .bind(&new.schedule)
-    .bind(&new.time_zone)
-    .bind(new.next_run_at)
-    .bind(new.paused)
-    .bind(new.misfire_policy.as_str())
-    .bind(new.misfire_limit)
-    .bind(new.overlap_policy.as_str())
-    .bind(new.timeout_seconds)
-    .bind(new.max_attempts)
-    .bind(now)
-    .fetch_one(db)
-    .await
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("{INSERT} RETURNING {COLUMNS}"));
+    bind_new(sqlx::query_as(&SQL), new, now).fetch_one(db).await
 }
 
 /// Inserts a task unless one with its id exists (the system's maintenance tasks, registered by
@@ -168,32 +154,36 @@ pub async fn insert_if_absent(
     new: &NewTask,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
-        "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, schedule, \
-            time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
-            timeout_seconds, max_attempts, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(new.id)
-    .bind(new.user_id)
-    .bind(&new.name)
-    .bind(new.kind.as_str())
-    .bind(&new.payload)
-    .bind(&new.schedule_kind)
-    .bind(&new.schedule)
-    .bind(&new.time_zone)
-    .bind(new.next_run_at)
-    .bind(new.paused)
-    .bind(new.misfire_policy.as_str())
-    .bind(new.misfire_limit)
-    .bind(new.overlap_policy.as_str())
-    .bind(new.timeout_seconds)
-    .bind(new.max_attempts)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("{INSERT} ON CONFLICT (id) DO NOTHING RETURNING id"));
+    let inserted: Option<(Uuid,)> =
+        bind_new(sqlx::query_as(&SQL), new, now).fetch_optional(db).await?;
+    Ok(inserted.is_some())
+}
+
+/// Binds a new task's values in `INSERT`'s order.
+fn bind_new<'q, O>(
+    query: QueryAs<'q, Postgres, O, PgArguments>,
+    new: &'q NewTask,
+    now: DateTime<Utc>,
+) -> QueryAs<'q, Postgres, O, PgArguments> {
+    query
+        .bind(new.id)
+        .bind(new.user_id)
+        .bind(&new.name)
+        .bind(new.kind.as_str())
+        .bind(&new.payload)
+        .bind(&new.schedule_kind)
+        .bind(&new.schedule)
+        .bind(&new.time_zone)
+        .bind(new.next_run_at)
+        .bind(new.paused)
+        .bind(new.misfire_policy.as_str())
+        .bind(new.misfire_limit)
+        .bind(new.overlap_policy.as_str())
+        .bind(new.timeout_seconds)
+        .bind(new.max_attempts)
+        .bind(now)
 }
 
 /// A task by id, whoever owns it (workers, maintenance).
