@@ -46,6 +46,21 @@ impl LauncherConfig {
         let agents = posey_agents::Config::read_with_db(env, pending.clone());
         let cron = posey_cron::Config::read_with_db(env, pending.clone());
         let gateway = posey_gateway::Config::read_with_db(env, pending);
+        let mut cron = cron;
+        // In one process the token checkers' defaults follow auth's actual port and issuer
+        // (a standalone service can only guess auth's defaults).
+        if env.raw("AUTH_JWKS_URL").is_none() {
+            let http = &auth.service.http;
+            let host =
+                if http.host.is_unspecified() { "127.0.0.1".into() } else { http.host.to_string() };
+            let host = if host.contains(':') { format!("[{host}]") } else { host };
+            if let Ok(url) = format!("http://{host}:{}/.well-known/jwks.json", http.port).parse() {
+                cron.tokens.jwks_url = url;
+            }
+        }
+        if env.raw("AUTH_ISSUER").is_none() {
+            cron.tokens.issuer = auth.auth.issuer.clone();
+        }
         data_dir.map(|data_dir| Self {
             data_dir,
             pg_bin_dir,
@@ -94,6 +109,27 @@ mod tests {
         let err = LauncherConfig::read(env).unwrap_err();
         let vars: Vec<_> = err.problems.iter().map(|p| p.variable.as_str()).collect();
         assert_eq!(vars, ["DATABASE_URL", "AUTH_PORT", "QDRANT_URL", "GATEWAY_PORT"]);
+    }
+
+    #[test]
+    fn token_checkers_follow_auths_port_and_issuer() {
+        let env = Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x"), ("AUTH_PORT", "19000")]);
+        let config = LauncherConfig::read(env).unwrap();
+        assert_eq!(
+            config.cron.tokens.jwks_url.as_str(),
+            "http://127.0.0.1:19000/.well-known/jwks.json"
+        );
+        assert_eq!(config.cron.tokens.issuer, config.auth.auth.issuer);
+        assert_eq!(config.cron.tokens.issuer, "http://localhost:19000");
+
+        let env = Env::from_pairs([
+            ("POSEY_DATA_DIR", "/tmp/x"),
+            ("AUTH_JWKS_URL", "https://auth.example/.well-known/jwks.json"),
+            ("AUTH_ISSUER", "https://auth.example"),
+        ]);
+        let config = LauncherConfig::read(env).unwrap();
+        assert_eq!(config.cron.tokens.issuer, "https://auth.example");
+        assert_eq!(config.cron.tokens.jwks_url.host_str(), Some("auth.example"));
     }
 
     #[test]

@@ -145,6 +145,13 @@ fn compose_ports_and_variables_agree_with_the_services_config() {
         assert_eq!(service["build"]["args"]["SERVICE"], binary, "{name}: builds the wrong binary");
     }
     assert_eq!(compose["services"]["agents"]["environment"]["QDRANT_URL"], "http://qdrant:6333");
+    // A service that checks tokens must reach auth inside the network, not its own loopback.
+    for (name, service) in services(&compose) {
+        if let Some(url) = service["environment"]["AUTH_JWKS_URL"].as_str() {
+            assert_eq!(url, "http://auth:9000/.well-known/jwks.json", "{name:?}");
+        }
+    }
+    assert!(compose["services"]["cron"]["environment"]["AUTH_JWKS_URL"].is_string());
 }
 
 #[test]
