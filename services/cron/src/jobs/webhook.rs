@@ -59,7 +59,13 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
         "payload.url must be http or https, not {}",
         url.scheme()
     );
-    let secret = run.payload.get("secret").and_then(Value::as_str).unwrap_or_default();
+    // Signing with an empty key would look signed and prove nothing: refuse instead.
+    let secret = run
+        .payload
+        .get("secret")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .context("the webhook task has no payload.secret to sign with")?;
     let body = json!({
         "task_id": run.task_id,
         "scheduled_for": run.scheduled_for,
