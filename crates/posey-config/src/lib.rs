@@ -363,6 +363,26 @@ impl TokenVerification {
     }
 }
 
+/// `POSEY_DATA_DIR`: where the embedded parts (the PostgreSQL cluster, models, vectors) keep
+/// their data.
+pub const DATA_DIR_VAR: &str = "POSEY_DATA_DIR";
+
+/// `POSEY_DATA_DIR`, else [`default_data_dir`]. Every reader of the data dir goes through
+/// this, so the launcher, the models and the vector store agree on where things are.
+pub fn data_dir(env: &mut Env<'_>) -> Option<std::path::PathBuf> {
+    env.optional::<std::path::PathBuf>(DATA_DIR_VAR).or_else(default_data_dir)
+}
+
+/// The user's data directory + `posey`; `/var/lib/posey` for root, whose home the unprivileged
+/// account that runs PostgreSQL cannot enter.
+pub fn default_data_dir() -> Option<std::path::PathBuf> {
+    if nix::unistd::geteuid().is_root() {
+        Some(std::path::PathBuf::from("/var/lib/posey"))
+    } else {
+        dirs::data_dir().map(|dir| dir.join("posey"))
+    }
+}
+
 /// A URL with its password (if any) replaced by `***`, for logs and messages.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {

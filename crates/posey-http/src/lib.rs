@@ -7,6 +7,7 @@ pub mod backing;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod params;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;

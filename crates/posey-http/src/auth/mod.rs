@@ -16,3 +16,18 @@ pub use guards::{
 };
 pub use jwks::{JwksSource, JwksVerifier, VerifierConfig, VerifyError};
 pub use revocations::RevocationList;
+
+/// How often a service re-reads auth's revoked sessions.
+pub const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The token checker of a service other than auth: auth's keys from `tokens`, and the revoked
+/// sessions polled from `db` until `stop`.
+pub async fn start_verifier(
+    db: sqlx::PgPool,
+    tokens: &posey_config::TokenVerification,
+    stop: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<JwksVerifier> {
+    let revocations = RevocationList::start(db, REVOCATION_POLL, stop).await?;
+    let config = VerifierConfig::new(tokens.jwks_url.clone(), tokens.issuer.clone());
+    Ok(JwksVerifier::new(config).with_revocations(revocations))
+}
