@@ -3,5 +3,10 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod chinook;
 mod health;
 mod helpers;
+mod limits;
+mod notifications;
+mod permissions;
+mod subscriptions;
