@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DurationRound, TimeDelta, Utc};
 use posey_cron::clock::{SharedClock, SystemClock};
 use posey_cron::dispatch::{DispatchSettings, Dispatcher};
+use posey_cron::notifications::Channels;
 use posey_cron::worker::{Worker, WorkerSettings};
 use posey_testkit::TestDatabase;
 use sqlx::postgres::PgPoolOptions;
@@ -60,6 +61,8 @@ async fn main() -> anyhow::Result<()> {
             clock.clone(),
             WorkerSettings::new(settings.workers, settings.lease, settings.poll_interval),
             reqwest::Client::new(),
+            // No SMTP: the bench measures scheduling, not mail.
+            Channels::default(),
         );
         tokio::spawn(dispatcher.run(stop.clone()));
         tokio::spawn(worker.run(stop.clone()));

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::jobs::agent_task::AgentTaskSettings;
 use posey_config::{
     ConfigError, DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification,
 };
@@ -14,14 +15,17 @@ pub struct Config {
     pub scheduler: SchedulerSettings,
     /// Sending notifications by email and Web Push.
     pub notify: NotifySettings,
+    /// Running `agent_task` jobs through the agents service (see [`AgentTaskVars::settings`]).
+    pub agent_tasks: AgentTaskVars,
 }
 
 /// How this replica dispatches and runs jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchedulerSettings {
-    /// How often the dispatcher looks for due tasks and ready runs.
+    /// The longest the dispatcher and idle workers wait before looking again (the dispatcher
+    /// also wakes at the next due time, workers when runs are recorded).
     pub poll_interval: Duration,
-    /// Jobs this replica runs at once.
+    /// Jobs this replica runs at once (reminders go in batches besides these).
     pub workers: usize,
     /// How long a worker's claim on a run lasts without a heartbeat; a run whose worker died is
     /// taken over after this.
@@ -46,7 +50,14 @@ impl Config {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
         let rest = Self::read_rest(env);
         let notify = NotifySettings::from_env(env);
-        service.map(|service| Self { service, tokens: rest.0, scheduler: rest.1, notify })
+        let agent_tasks = read_agent_tasks(env);
+        service.map(|service| Self {
+            service,
+            tokens: rest.0,
+            scheduler: rest.1,
+            notify,
+            agent_tasks,
+        })
     }
 
     /// With the database the caller chose (the launcher's embedded cluster, say).
@@ -54,7 +65,8 @@ impl Config {
         let service = ServiceConfig::with_db(env, Self::PORT_VAR, Self::DEFAULT_PORT, db);
         let (tokens, scheduler) = Self::read_rest(env);
         let notify = NotifySettings::from_env(env);
-        Self { service, tokens, scheduler, notify }
+        let agent_tasks = read_agent_tasks(env);
+        Self { service, tokens, scheduler, notify, agent_tasks }
     }
 
     fn read_rest(env: &mut Env<'_>) -> (TokenVerification, SchedulerSettings) {
@@ -82,6 +94,66 @@ impl Config {
     }
 }
 
+/// `AGENTS_URL`, `AUTH_URL` and cron's service client at auth (`CRON_SERVICE_CLIENT_ID`,
+/// `CRON_SERVICE_CLIENT_SECRET`, one of auth's `AUTH_SERVICE_CLIENTS`): all or none.
+fn read_agent_tasks(env: &mut Env<'_>) -> AgentTaskVars {
+    AgentTaskVars {
+        agents_url: env.url("AGENTS_URL", &["http", "https"]),
+        auth_url: env.url("AUTH_URL", &["http", "https"]),
+        client_id: env.raw("CRON_SERVICE_CLIENT_ID").filter(|id| !id.trim().is_empty()),
+        client_secret: env.secret("CRON_SERVICE_CLIENT_SECRET"),
+    }
+}
+
+/// The agent-task variables as given (the launcher fills in its neighbours' URLs).
+#[derive(Debug, Clone, Default)]
+pub struct AgentTaskVars {
+    pub agents_url: Option<url::Url>,
+    pub auth_url: Option<url::Url>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+}
+
+impl AgentTaskVars {
+    /// `Ok` when every variable is there, else the names of those missing (creating an agent
+    /// task is refused naming them).
+    pub fn settings(&self) -> Result<AgentTaskSettings, Vec<&'static str>> {
+        match (&self.agents_url, &self.auth_url, &self.client_id, &self.client_secret) {
+            (Some(agents_url), Some(auth_url), Some(client_id), Some(client_secret)) => {
+                Ok(AgentTaskSettings {
+                    agents_url: with_slash(agents_url.clone()),
+                    auth_url: with_slash(auth_url.clone()),
+                    client_id: client_id.trim().to_owned(),
+                    client_secret: client_secret.clone(),
+                })
+            }
+            (agents, auth, id, secret) => {
+                let mut missing = Vec::new();
+                for (name, given) in [
+                    ("AGENTS_URL", agents.is_some()),
+                    ("AUTH_URL", auth.is_some()),
+                    ("CRON_SERVICE_CLIENT_ID", id.is_some()),
+                    ("CRON_SERVICE_CLIENT_SECRET", secret.is_some()),
+                ] {
+                    if !given {
+                        missing.push(name);
+                    }
+                }
+                Err(missing)
+            }
+        }
+    }
+}
+
+/// A base URL that `join` appends to rather than replacing its last segment.
+fn with_slash(mut url: url::Url) -> url::Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
 /// The channels notifications go out on besides the in-app stream.
 #[derive(Debug, Clone)]
 pub struct NotifySettings {
@@ -105,6 +177,11 @@ pub struct VapidSettings {
 }
 
 impl NotifySettings {
+    /// The channels new notifications are queued for under these settings.
+    pub fn channels(&self) -> crate::notifications::Channels {
+        crate::notifications::Channels { email: self.smtp_url.is_some() }
+    }
+
     fn from_env(env: &mut Env<'_>) -> Self {
         let smtp_url = env.smtp_url("SMTP_URL");
         let smtp_from =

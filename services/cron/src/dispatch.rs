@@ -1,5 +1,6 @@
-//! The dispatcher: every poll it claims due tasks (`FOR UPDATE SKIP LOCKED`), records their
-//! runs per misfire and overlap policy, and advances `next_run_at`, all in one transaction, so
+//! The dispatcher: when tasks fall due (it sleeps until the earliest `next_run_at`, at most a
+//! poll) it claims them (`FOR UPDATE SKIP LOCKED`), records their runs per misfire and overlap
+//! policy, and advances `next_run_at`, all in one transaction, so
 //! each (task, scheduled_for) is recorded once however many replicas dispatch at the same time,
 //! and a dispatch that dies half-way (a database outage) leaves nothing behind but the still-due
 //! task for the next tick.
@@ -11,24 +12,27 @@
 //! - `skip`: the most recent due time only if it is within the grace (2 × poll + 1 s: the
 //!   dispatcher was merely a tick late), else none.
 //!
-//! In every case `next_run_at` moves to the schedule's first time after `now`.
+//! In every case `next_run_at` moves to the schedule's first time after `now`. (A paused task is
+//! not dispatched; resuming it does not count the pause as a misfire: `crate::pausing`.)
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::clock::SharedClock;
-use crate::db::{self, MisfirePolicy, OverlapPolicy, Task};
+use crate::db::dispatch::DueTask;
+use crate::db::{self, MisfirePolicy, OverlapPolicy};
 use crate::schedule::{Schedule, ScheduleKind};
 
 /// Due times looked at per page when catching up; the whole catch-up is capped at
 /// `MAX_DUE_SCAN` (a per-second task down for a year would otherwise take minutes to walk).
 const DUE_PAGE: usize = 1_000;
 const MAX_DUE_SCAN: usize = 100_000;
+
+/// The pause when due tasks are all held by other dispatchers.
+const BUSY_BREATH: Duration = Duration::from_millis(20);
 
 /// How a dispatcher works.
 #[derive(Debug, Clone)]
@@ -41,7 +45,7 @@ pub struct DispatchSettings {
 
 impl DispatchSettings {
     pub fn new(poll_interval: Duration) -> Self {
-        Self { poll_interval, batch: 200 }
+        Self { poll_interval, batch: 500 }
     }
 
     /// How late a due time may be and still count as on time for the `skip` policy.
@@ -74,9 +78,10 @@ impl Dispatcher {
         Self { db, clock, settings }
     }
 
-    /// Dispatches until cancelled: batch after batch while tasks are due, then a poll's sleep.
-    /// A failed batch (the database is away) is logged and retried on the next poll; its
-    /// transaction rolled back, so no run is lost or doubled.
+    /// Dispatches until cancelled: batch after batch while tasks are due, then a sleep until
+    /// the next task falls due, at most a poll interval (a task created or moved meanwhile is
+    /// seen within a poll). A failed batch (the database is away) is logged and retried on the
+    /// next poll; its transaction rolled back, so no run is lost or doubled.
     pub async fn run(self, cancel: CancellationToken) {
         tracing::info!(poll = ?self.settings.poll_interval, "dispatcher started");
         loop {
@@ -90,12 +95,32 @@ impl Dispatcher {
             if full && !cancel.is_cancelled() {
                 continue;
             }
+            let pause = self.until_next_due().await;
             tokio::select! {
                 () = cancel.cancelled() => break,
-                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
         tracing::info!("dispatcher stopped");
+    }
+
+    /// How long to sleep: until the earliest due task (a burst due at 07:30:00 is dispatched
+    /// at 07:30:00, not up to a poll later), at most a poll interval.
+    async fn until_next_due(&self) -> Duration {
+        let poll = self.settings.poll_interval;
+        match db::tasks::next_due(&self.db).await {
+            // Due already but not claimed by us: other replicas hold those tasks; a short
+            // breath rather than a busy loop.
+            Ok(Some(at)) => (at - self.clock.now())
+                .to_std()
+                .map_or(BUSY_BREATH, |wait| wait.max(Duration::from_millis(1)))
+                .min(poll),
+            Ok(None) => poll,
+            Err(error) => {
+                tracing::debug!(error = %error, "reading the next due time");
+                poll
+            }
+        }
     }
 
     /// Dispatches every task due now, batch after batch (tests and the benchmark drive this).
@@ -119,54 +144,35 @@ impl Dispatcher {
 
         let now = self.clock.now();
         let mut tx = self.db.begin().await.context("starting a dispatch transaction")?;
-        let tasks = db::tasks::claim_due(&mut tx, now, self.settings.batch)
+        // Set-based: two statements per batch, not a few per task, so a burst of tasks due at
+        // once is dispatched in well under a second.
+        let tasks = db::dispatch::claim_due(&mut tx, now, self.settings.batch)
             .await
             .context("claiming due tasks")?;
-        let mut done = Dispatched { tasks: tasks.len(), ..Dispatched::default() };
-        // Set-based: a handful of statements per batch, not a few per task, so a burst of
-        // tasks due at once is dispatched in well under a second.
-        let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
-        let unfinished: HashMap<Uuid, (i64, i64)> = db::runs::count_unfinished_many(&mut *tx, &ids)
-            .await
-            .context("counting unfinished runs")?
-            .into_iter()
-            .map(|(id, waiting, running)| (id, (waiting, running)))
-            .collect();
-        let (mut run_ids, mut run_times) = (Vec::new(), Vec::new());
-        let (mut skip_ids, mut skip_times) = (Vec::new(), Vec::new());
-        let mut next_times = Vec::with_capacity(tasks.len());
+        let mut batch = db::dispatch::Batch::default();
         for task in &tasks {
             let plan = plan(task, now, self.settings.skip_grace());
-            let (waiting, running) = unfinished.get(&task.id).copied().unwrap_or((0, 0));
-            let admitted = admit(task.overlap_policy, plan.due.len(), waiting, running);
+            let admitted = admit(task.overlap_policy, plan.due.len(), task.waiting, task.running);
             for (i, &at) in plan.due.iter().enumerate() {
                 if i < admitted {
-                    run_ids.push(task.id);
-                    run_times.push(at);
+                    batch.run_tasks.push(task.id);
+                    batch.run_times.push(at);
                 } else {
-                    skip_ids.push(task.id);
-                    skip_times.push(at);
+                    batch.skip_tasks.push(task.id);
+                    batch.skip_times.push(at);
                 }
             }
-            next_times.push(plan.next_run_at);
+            batch.tasks.push(task.id);
+            batch.next_run_at.push(plan.next_run_at);
         }
-        done.runs = db::runs::insert_many(&mut *tx, &run_ids, &run_times, now)
-            .await
-            .context("recording runs")? as usize;
-        if !skip_ids.is_empty() {
-            done.skipped = db::runs::insert_skipped_many(
-                &mut *tx,
-                &skip_ids,
-                &skip_times,
-                now,
-                "skipped: an earlier run of the task was still pending or running",
-            )
-            .await
-            .context("recording skipped runs")? as usize;
+        let mut done = Dispatched { tasks: tasks.len(), ..Dispatched::default() };
+        if !tasks.is_empty() {
+            let reason = "skipped: an earlier run of the task was still pending or running";
+            let (runs, skipped) = db::dispatch::record(&mut *tx, &batch, reason, now)
+                .await
+                .context("recording runs and advancing tasks")?;
+            (done.runs, done.skipped) = (runs as usize, skipped as usize);
         }
-        db::tasks::set_next_run_at_many(&mut *tx, &ids, &next_times, now)
-            .await
-            .context("advancing tasks")?;
         tx.commit().await.context("committing a dispatch")?;
         if done.tasks > 0 {
             tracing::debug!(tasks = done.tasks, runs = done.runs, "dispatched");
@@ -185,7 +191,7 @@ pub struct Plan {
 
 /// The due times of `task` (whose `next_run_at` is at or before `now`) per its misfire policy,
 /// and where its next run moves.
-pub fn plan(task: &Task, now: DateTime<Utc>, skip_grace: TimeDelta) -> Plan {
+pub fn plan(task: &DueTask, now: DateTime<Utc>, skip_grace: TimeDelta) -> Plan {
     let Some(first) = task.next_run_at else {
         return Plan { due: Vec::new(), next_run_at: None };
     };

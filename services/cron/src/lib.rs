@@ -7,6 +7,7 @@ pub mod db;
 pub mod dispatch;
 pub mod jobs;
 pub mod notifications;
+pub mod pausing;
 mod routes;
 pub mod schedule;
 mod startup;

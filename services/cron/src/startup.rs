@@ -3,22 +3,21 @@
 //! shutdown future completes; the background work stops with it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use posey_http::auth::{JwksVerifier, RevocationList, VerifierConfig};
+use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::SchedulerSettings;
 use crate::dispatch::{DispatchSettings, Dispatcher};
+use crate::jobs::agent_task::AgentTasks;
 use crate::notifications::delivery::Deliverer;
 use crate::notifications::stream::Hub;
 use crate::state::AppState;
 use crate::worker::{Worker, WorkerSettings};
-use crate::{Config, SERVICE, jobs, notifications, routes};
+use crate::{Config, SERVICE, jobs, routes};
 
 pub struct Application {
     server: Server,
@@ -32,16 +31,10 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let backing = Backing::connect(SERVICE, &config.service).await?;
         let background = CancellationToken::new();
-        let revocations =
-            RevocationList::start(backing.db.clone(), Duration::from_secs(1), background.clone())
-                .await?;
-        let verifier = JwksVerifier::new(VerifierConfig::new(
-            config.tokens.jwks_url.clone(),
-            config.tokens.issuer.clone(),
-        ))
-        .with_revocations(revocations);
+        let verifier =
+            start_verifier(backing.db.clone(), &config.tokens, background.clone()).await?;
         let scheduler = if config.scheduler.enabled {
-            Some(start_scheduler(&backing.db, &config.scheduler, background.clone()).await?)
+            Some(start_scheduler(&backing.db, &config, background.clone()).await?)
         } else {
             tracing::info!("scheduler disabled on this replica (CRON_SCHEDULER_ENABLED=false)");
             None
@@ -87,9 +80,10 @@ impl Application {
 /// system clock; both stop when `cancel` fires (the workers after their grace).
 async fn start_scheduler(
     db: &sqlx::PgPool,
-    settings: &SchedulerSettings,
+    config: &Config,
     cancel: CancellationToken,
 ) -> anyhow::Result<JoinHandle<()>> {
+    let settings = &config.scheduler;
     let clock: SharedClock = Arc::new(SystemClock);
     jobs::maintenance::register_system_tasks(db, clock.now()).await?;
     let dispatcher =
@@ -99,10 +93,26 @@ async fn start_scheduler(
         clock,
         WorkerSettings::new(settings.workers, settings.lease, settings.poll_interval),
         jobs::webhook::client()?,
-    );
+        config.notify.channels(),
+    )
+    .with_agent_tasks(agent_tasks(config)?);
     Ok(tokio::spawn(async move {
         tokio::join!(dispatcher.run(cancel.clone()), worker.run(cancel));
     }))
+}
+
+/// What runs `agent_task` jobs, when the agents service and cron's credentials are configured.
+fn agent_tasks(config: &Config) -> anyhow::Result<Option<Arc<AgentTasks>>> {
+    match config.agent_tasks.settings() {
+        Ok(settings) => {
+            tracing::info!(agents = %settings.agents_url, "agent tasks run on the agents service");
+            Ok(Some(Arc::new(AgentTasks::new(settings)?)))
+        }
+        Err(missing) => {
+            tracing::info!(missing = missing.join(", "), "agent tasks are not configured");
+            Ok(None)
+        }
+    }
 }
 
 /// Starts the notification streams' listener and the delivery loop; both stop with `cancel`.
@@ -111,9 +121,6 @@ async fn start_notifications(
     config: &Config,
     cancel: CancellationToken,
 ) -> anyhow::Result<Hub> {
-    if config.notify.smtp_url.is_some() {
-        notifications::enable_email();
-    }
     let hub = Hub::start(db, cancel.clone()).await?;
     let deliverer = Deliverer::new(db.clone(), &config.notify, config.scheduler.poll_interval)?;
     tokio::spawn(deliverer.run(cancel));

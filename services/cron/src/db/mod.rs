@@ -3,6 +3,7 @@
 //! from the caller's clock (`crate::clock`), never read with `now()`, so tests can move time.
 
 pub mod api;
+pub mod dispatch;
 pub mod runs;
 pub mod tasks;
 

@@ -75,23 +75,30 @@ pub fn idempotency_key(task_id: Uuid, scheduled_for: DateTime<Utc>) -> String {
     format!("{task_id}:{}", scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
+/// The Postgres channel new ready runs are announced on (empty payload): workers listen, so a
+/// run recorded on one replica is picked up at once rather than at the next poll.
+pub const RUNS_CHANNEL: &str = "posey_cron_runs";
+
 const COLUMNS: &str = "id, task_id, scheduled_for, status, attempts, available_at, lease_owner, \
     lease_expires_at, started_at, finished_at, error, output, created_at";
 
-/// "Run now": a run scheduled for `now`, outside the schedule (which it does not move).
-/// `None` if a run for this very instant exists already.
+/// "Run now": a run scheduled for `now`, outside the schedule (which it does not move),
+/// announced to the workers. `None` if a run for this very instant exists already.
 pub async fn insert_now(
     db: impl PgExecutor<'_>,
     task_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Run>> {
     sqlx::query_as(&format!(
-        "INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at) \
-         VALUES ($1, $2, $2, $2) \
-         ON CONFLICT (task_id, scheduled_for) DO NOTHING RETURNING {COLUMNS}"
+        "WITH r AS ( \
+            INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at) \
+            VALUES ($1, $2, $2, $2) \
+            ON CONFLICT (task_id, scheduled_for) DO NOTHING RETURNING {COLUMNS}) \
+         SELECT r.* FROM r LEFT JOIN LATERAL (SELECT pg_notify($3, '')) AS w ON true"
     ))
     .bind(task_id)
     .bind(now)
+    .bind(RUNS_CHANNEL)
     .fetch_optional(db)
     .await
 }
@@ -122,33 +129,46 @@ pub async fn list_for_task(
     .await
 }
 
-/// Claims up to `limit` ready runs for `owner` until `lease_until`, skipping rows other workers
-/// are claiming; each claim is an attempt.
+/// Claims ready runs for `owner` until `lease_until`, in one statement: up to `slots` runs
+/// whose jobs run one by one (webhooks, agent tasks, maintenance, a reminder without an owner,
+/// which fails), and up to `batched` reminders, which a worker finishes together
+/// (`crate::jobs::reminder::run_many`; usually reminders go by `run_ready` instead). Rows other workers are
+/// claiming are skipped, and so are runs of paused tasks (their retries wait for the resume).
+/// Each claim is an attempt. Oldest scheduled first.
 pub async fn claim_ready(
     db: impl PgExecutor<'_>,
     owner: &str,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
-    limit: i64,
+    slots: i64,
+    batched: i64,
 ) -> sqlx::Result<Vec<ClaimedRun>> {
     sqlx::query_as(
-        "WITH claimed AS ( \
+        "WITH single AS ( \
+            SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
+            WHERE r.status IN ('pending', 'retrying') AND r.available_at <= $2 \
+              AND NOT t.paused AND (t.kind <> 'reminder' OR t.user_id IS NULL) \
+            ORDER BY r.available_at LIMIT $4 FOR UPDATE OF r SKIP LOCKED), \
+         batch AS ( \
+            SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
+            WHERE r.status IN ('pending', 'retrying') AND r.available_at <= $2 \
+              AND NOT t.paused AND t.kind = 'reminder' AND t.user_id IS NOT NULL \
+            ORDER BY r.available_at LIMIT $5 FOR UPDATE OF r SKIP LOCKED), \
+         claimed AS ( \
             UPDATE cron.runs SET status = 'running', lease_owner = $1, lease_expires_at = $3, \
                 attempts = attempts + 1, started_at = $2 \
-            WHERE id IN ( \
-                SELECT id FROM cron.runs \
-                WHERE status IN ('pending', 'retrying') AND available_at <= $2 \
-                ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+            WHERE id IN (SELECT id FROM single UNION ALL SELECT id FROM batch) \
             RETURNING id, task_id, scheduled_for, attempts) \
          SELECT c.id, c.task_id, c.scheduled_for, c.attempts, t.user_id, t.name, t.kind, \
                 t.payload, t.timeout_seconds, t.max_attempts \
          FROM claimed c JOIN cron.tasks t ON t.id = c.task_id \
-         ORDER BY c.scheduled_for",
+         ORDER BY c.scheduled_for, c.id",
     )
     .bind(owner)
     .bind(now)
     .bind(lease_until)
-    .bind(limit)
+    .bind(slots)
+    .bind(batched)
     .fetch_all(db)
     .await
 }
@@ -254,44 +274,19 @@ pub async fn mark_failed(
     status.map(|s| s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
 }
 
-/// Records due runs `(task_id, scheduled_for)` in one statement (a dispatch batch), available
-/// at `now`; an existing (task, time) is left alone. Returns how many were new.
-pub async fn insert_many(
+/// Cancels a task's runs that have not started (`pending`), recording them `skipped` with
+/// `reason`. Returns how many.
+pub async fn cancel_pending(
     db: impl PgExecutor<'_>,
-    task_ids: &[Uuid],
-    scheduled_for: &[DateTime<Utc>],
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    sqlx::query(
-        "INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at) \
-         SELECT task_id, at, $3, $3 FROM unnest($1::uuid[], $2::timestamptz[]) AS r(task_id, at) \
-         ON CONFLICT (task_id, scheduled_for) DO NOTHING",
-    )
-    .bind(task_ids)
-    .bind(scheduled_for)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(|r| r.rows_affected())
-}
-
-/// Records due times the overlap policy chose not to run, so the history shows them.
-pub async fn insert_skipped_many(
-    db: impl PgExecutor<'_>,
-    task_ids: &[Uuid],
-    scheduled_for: &[DateTime<Utc>],
+    task_id: Uuid,
     now: DateTime<Utc>,
     reason: &str,
 ) -> sqlx::Result<u64> {
     sqlx::query(
-        "INSERT INTO cron.runs (task_id, scheduled_for, status, available_at, finished_at, error, \
-            created_at) \
-         SELECT task_id, at, 'skipped', $3, $3, $4, $3 \
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS r(task_id, at) \
-         ON CONFLICT (task_id, scheduled_for) DO NOTHING",
+        "UPDATE cron.runs SET status = 'skipped', finished_at = $2, error = $3 \
+         WHERE task_id = $1 AND status = 'pending'",
     )
-    .bind(task_ids)
-    .bind(scheduled_for)
+    .bind(task_id)
     .bind(now)
     .bind(reason)
     .execute(db)
@@ -299,18 +294,12 @@ pub async fn insert_skipped_many(
     .map(|r| r.rows_affected())
 }
 
-/// For each of `task_ids` with unfinished runs: `(task_id, waiting, running)`.
-pub async fn count_unfinished_many(
-    db: impl PgExecutor<'_>,
-    task_ids: &[Uuid],
-) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
-    sqlx::query_as(
-        "SELECT task_id, count(*) FILTER (WHERE status IN ('pending', 'retrying')), \
-                count(*) FILTER (WHERE status = 'running') \
-         FROM cron.runs WHERE task_id = ANY($1) AND status IN ('pending', 'retrying', 'running') \
-         GROUP BY task_id",
+/// Whether the task has any run that was not skipped (one that ran, runs, or waits to).
+pub async fn any_not_skipped(db: impl PgExecutor<'_>, task_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM cron.runs WHERE task_id = $1 AND status <> 'skipped')",
     )
-    .bind(task_ids)
-    .fetch_all(db)
+    .bind(task_id)
+    .fetch_one(db)
     .await
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::{PgExecutor, PgPool, Postgres};
 use uuid::Uuid;
 
 use super::text_enum;
@@ -225,78 +225,71 @@ pub async fn list_for_user(
     .await
 }
 
-/// Pauses or resumes a person's task. On resume the caller passes the schedule's next time
-/// after now, so runs missed while paused are not treated as misfires. Returns the task, or
-/// `None` when it is not theirs.
+/// Sets a task's pause flag and its next run time (`crate::pausing` decides both).
 pub async fn set_paused(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
     id: Uuid,
     paused: bool,
     next_run_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<Task>> {
+) -> sqlx::Result<Task> {
     sqlx::query_as(&format!(
-        "UPDATE cron.tasks SET paused = $3, \
-            next_run_at = CASE WHEN $3 THEN next_run_at ELSE $4 END, updated_at = $5 \
-         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+        "UPDATE cron.tasks SET paused = $2, next_run_at = $3, updated_at = $4 \
+         WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id)
-    .bind(user_id)
     .bind(paused)
     .bind(next_run_at)
     .bind(now)
-    .fetch_optional(db)
+    .fetch_one(db)
     .await
 }
 
 /// Deletes a person's task (its runs go with it). Returns whether it existed.
-pub async fn delete_for_user(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-    id: Uuid,
-) -> sqlx::Result<bool> {
+///
+/// A worker finishing a run holds the run's row lock and then takes a key-share lock on the
+/// task (its notification references both), while deleting the task locks the task and then
+/// its runs. So the runs are locked first, and the rare deadlock that remains (a run claimed
+/// between the two statements) is retried: Postgres aborts one side, never both.
+pub async fn delete_for_user(db: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        match try_delete_for_user(db, user_id, id).await {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEADLOCK_DETECTED)
+                && attempt < ATTEMPTS => {}
+            result => return result,
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// SQLSTATE `deadlock_detected`.
+const DEADLOCK_DETECTED: &str = "40P01";
+
+async fn try_delete_for_user(db: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
+         WHERE t.id = $1 AND t.user_id = $2 FOR UPDATE OF r",
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     let deleted = sqlx::query("DELETE FROM cron.tasks WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user_id)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(deleted.rows_affected() == 1)
 }
 
-/// Locks up to `limit` due tasks for this transaction, skipping those another dispatcher holds:
-/// the heart of "once whatever the number of replicas".
-pub async fn claim_due(
-    tx: &mut Transaction<'_, Postgres>,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::Result<Vec<Task>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cron.tasks \
-         WHERE NOT paused AND next_run_at <= $1 \
-         ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-    ))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await
-}
-
-/// Advances tasks to their next run times (NULL: no more runs) in one statement.
-pub async fn set_next_run_at_many(
-    db: impl PgExecutor<'_>,
-    ids: &[Uuid],
-    next_run_at: &[Option<DateTime<Utc>>],
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE cron.tasks t SET next_run_at = u.next, updated_at = $3 \
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, next) WHERE t.id = u.id",
+/// The earliest `next_run_at` of the active tasks (the dispatcher sleeps until then).
+pub async fn next_due(db: impl PgExecutor<'_>) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT min(next_run_at) FROM cron.tasks WHERE NOT paused AND next_run_at IS NOT NULL",
     )
-    .bind(ids)
-    .bind(next_run_at)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_one(db)
+    .await
 }

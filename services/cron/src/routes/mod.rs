@@ -12,7 +12,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use posey_http::ApiError;
 use posey_http::auth::Authenticated;
-use serde::Deserialize;
+use posey_http::params::{Page, parse_id};
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -37,31 +37,6 @@ impl FromRequestParts<AppState> for Person {
             .user_id()
             .ok_or_else(|| ApiError::Forbidden("this API needs a person's access token".into()))?;
         Ok(Self(user.as_uuid()))
-    }
-}
-
-/// An id from the path; one that is not a UUID names nothing, so it is a 404 like any other.
-fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound(format!("no such {what}")))
-}
-
-/// `?limit=&offset=` for the paged lists.
-#[derive(Debug, Deserialize)]
-struct Page {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
-impl Page {
-    const DEFAULT: i64 = 50;
-    const MAX: i64 = 200;
-
-    fn limit(&self) -> i64 {
-        self.limit.unwrap_or(Self::DEFAULT).clamp(1, Self::MAX)
-    }
-
-    fn offset(&self) -> i64 {
-        self.offset.unwrap_or(0).max(0)
     }
 }
 

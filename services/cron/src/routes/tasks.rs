@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{Invalid, Page, Person, parse_id};
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind};
+use crate::pausing;
 use crate::schedule::{Schedule, ScheduleKind};
 use crate::state::AppState;
 
@@ -159,6 +160,7 @@ const LIMITS: [(&str, i64, i64); 3] =
 /// Applies `fields` over `base` (`None`: a create, every required field must be there), checking
 /// every field and naming each bad one.
 fn check(
+    state: &AppState,
     base: Option<&Editable>,
     fields: TaskFields,
     now: DateTime<Utc>,
@@ -184,10 +186,10 @@ fn check(
     };
 
     let kind = match (fields.kind.as_deref(), base) {
-        (Some(kind), _) => parse_kind(kind, &mut invalid),
+        (Some(kind), _) => parse_kind(state, kind, &mut invalid),
         (None, Some(base)) => Some(base.kind),
         (None, None) => {
-            invalid.add("kind", "is required (reminder or webhook)");
+            invalid.add("kind", "is required (reminder, webhook or agent_task)");
             None
         }
     };
@@ -331,19 +333,25 @@ fn check(
     })
 }
 
-fn parse_kind(kind: &str, invalid: &mut Invalid) -> Option<TaskKind> {
+fn parse_kind(state: &AppState, kind: &str, invalid: &mut Invalid) -> Option<TaskKind> {
     match kind.parse() {
         Ok(TaskKind::Reminder) => Some(TaskKind::Reminder),
         Ok(TaskKind::Webhook) => Some(TaskKind::Webhook),
-        Ok(TaskKind::AgentTask) => {
-            invalid.add(
-                "kind",
-                "agent tasks need the agents service's runtime, which does not exist yet",
-            );
-            None
-        }
+        Ok(TaskKind::AgentTask) => match state.config.agent_tasks.settings() {
+            Ok(_) => Some(TaskKind::AgentTask),
+            Err(missing) => {
+                invalid.add(
+                    "kind",
+                    format!(
+                        "agent tasks need the agents service configured on this server (set {})",
+                        missing.join(", ")
+                    ),
+                );
+                None
+            }
+        },
         Ok(TaskKind::Maintenance) | Err(_) => {
-            invalid.add("kind", "must be one of reminder, webhook");
+            invalid.add("kind", "must be one of reminder, webhook, agent_task");
             None
         }
     }
@@ -372,7 +380,23 @@ fn check_payload(kind: TaskKind, payload: &Map<String, Value>, invalid: &mut Inv
             Some(_) => invalid.add("payload.url", "must be a string"),
             None => invalid.add("payload.url", "is required for a webhook"),
         },
-        TaskKind::AgentTask | TaskKind::Maintenance => {}
+        TaskKind::AgentTask => {
+            match payload.get("prompt") {
+                Some(Value::String(p)) if !p.trim().is_empty() => {}
+                Some(Value::String(_)) => invalid.add("payload.prompt", "must not be empty"),
+                Some(_) => invalid.add("payload.prompt", "must be a string"),
+                None => invalid.add("payload.prompt", "is required for an agent task"),
+            }
+            if payload.get("agent").is_some_and(|a| !a.is_string()) {
+                invalid.add("payload.agent", "must be a string");
+            }
+            match payload.get("conversation_id") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(id)) if id.parse::<Uuid>().is_ok() => {}
+                Some(_) => invalid.add("payload.conversation_id", "must be a conversation's id"),
+            }
+        }
+        TaskKind::Maintenance => {}
     }
 }
 
@@ -389,7 +413,7 @@ async fn create_task(
     AppJson(fields): AppJson<TaskFields>,
 ) -> Result<(StatusCode, Json<TaskView>), ApiError> {
     let now = SystemClock.now();
-    let Checked { task, next_run_at, new_secret } = check(None, fields, now)?;
+    let Checked { task, next_run_at, new_secret } = check(&state, None, fields, now)?;
     let mut new = NewTask::new(
         Some(user_id),
         task.name,
@@ -467,7 +491,7 @@ async fn update_task(
         .context("reading a task")?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))?;
     let Checked { task: edited, next_run_at, new_secret } =
-        check(Some(&Editable::of(&task)), fields, now)?;
+        check(&state, Some(&Editable::of(&task)), fields, now)?;
     task.name = edited.name;
     task.kind = edited.kind;
     task.payload = edited.payload;
@@ -487,38 +511,30 @@ async fn update_task(
     Ok(Json(TaskView::of(task, new_secret)))
 }
 
+/// Pausing cancels the runs that had not started (`crate::pausing`).
 #[tracing::instrument(skip_all)]
 async fn pause_task(
     State(state): State<AppState>,
     Person(user_id): Person,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let task = find_task(&state, user_id, &id).await?;
-    let task = db::tasks::set_paused(state.db(), user_id, task.id, true, None, SystemClock.now())
-        .await
-        .context("pausing a task")?
+    let id = parse_id(&id, "task")?;
+    let paused = pausing::pause(state.db(), user_id, id, SystemClock.now())
+        .await?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))?;
-    Ok(Json(TaskView::of(task, None)))
+    Ok(Json(TaskView::of(paused.task, None)))
 }
 
+/// Resuming carries on from now; the paused window is not replayed (`crate::pausing`).
 #[tracing::instrument(skip_all)]
 async fn resume_task(
     State(state): State<AppState>,
     Person(user_id): Person,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let task = find_task(&state, user_id, &id).await?;
-    let now = SystemClock.now();
-    // From now: the times missed while paused are not misfires to catch up on.
-    let kind = ScheduleKind::parse(&task.schedule_kind)
-        .with_context(|| format!("stored schedule kind {:?}", task.schedule_kind))?;
-    let schedule = Schedule::parse(kind, &task.schedule, &task.time_zone)
-        .context("reading a stored schedule")?
-        .anchored_at(task.created_at);
-    let next = schedule.first_at_or_after(now);
-    let task = db::tasks::set_paused(state.db(), user_id, task.id, false, next, now)
-        .await
-        .context("resuming a task")?
+    let id = parse_id(&id, "task")?;
+    let task = pausing::resume(state.db(), user_id, id, SystemClock.now())
+        .await?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))?;
     Ok(Json(TaskView::of(task, None)))
 }
@@ -530,6 +546,10 @@ async fn run_task(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<super::runs::RunView>), ApiError> {
     let task = find_task(&state, user_id, &id).await?;
+    if task.paused {
+        // Paused means nothing of the task runs; a run recorded now would be held anyway.
+        return Err(ApiError::Conflict("the task is paused; resume it to run it".into()));
+    }
     let run = db::runs::insert_now(state.db(), task.id, SystemClock.now())
         .await
         .context("recording a run now")?

@@ -376,3 +376,87 @@ async fn dispatch_reminder_taken_over_notifies_once() {
     let run = h.runs(task.id).await.remove(0);
     assert_eq!((run.status, run.attempts), (RunStatus::Succeeded, 2));
 }
+
+#[tokio::test]
+async fn dispatch_leased_reminders_finish_as_a_batch_without_the_ones_taken_over() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let hourly = ("cron", "0 0 * * * *", "UTC");
+    let kept = h.task(TaskKind::Reminder, json!({ "title": "kept" }), hourly, |_| {}).await;
+    let lost = h.task(TaskKind::Reminder, json!({ "title": "lost" }), hourly, |_| {}).await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+
+    // A worker claims both with a lease (the fallback path), then stalls; it keeps one lease
+    // alive, the other lapses and another worker sends that reminder.
+    let slow = h.worker();
+    let claimed = slow.claim(4).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let kept_run = claimed.iter().find(|r| r.task_id == kept.id).unwrap().id;
+    h.clock.advance(secs(LEASE.as_secs() as i64 + 1));
+    let until = h.now() + secs(60);
+    assert!(
+        posey_cron::db::runs::heartbeat(&h.db.pool, kept_run, slow.owner(), until).await.unwrap()
+    );
+    let other = h.worker().run_ready().await.unwrap();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].1, Some(RunStatus::Succeeded));
+
+    let done = slow.finish_claimed(claimed).await;
+    assert!(done.contains(&(kept_run, Some(RunStatus::Succeeded))), "{done:?}");
+    assert!(done.iter().any(|(_, s)| s.is_none()), "the lost one is not done here: {done:?}");
+    let kept_row = h.runs(kept.id).await.remove(0);
+    assert_eq!((kept_row.status, kept_row.attempts), (RunStatus::Succeeded, 1));
+    let lost_row = h.runs(lost.id).await.remove(0);
+    assert_eq!((lost_row.status, lost_row.attempts), (RunStatus::Succeeded, 2));
+    let notified: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT title, count(*) FROM cron.notifications GROUP BY title ORDER BY title",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(notified, [("kept".to_owned(), 1), ("lost".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn dispatch_reminders_in_one_statement_keep_their_texts_and_one_without_owner_dead_letters() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let hourly = ("cron", "0 0 * * * *", "UTC");
+    let full = json!({ "title": "Renew", "body": "the passport", "data": { "k": 1 } });
+    let full = h.task(TaskKind::Reminder, full, hourly, |_| {}).await;
+    // A non-string title falls back to the task's name.
+    let bare = h.task(TaskKind::Reminder, json!({ "title": 7 }), hourly, |_| {}).await;
+    let orphan = h
+        .task(TaskKind::Reminder, json!({ "title": "nobody's" }), hourly, |t| {
+            t.user_id = None;
+            t.max_attempts = 1;
+        })
+        .await;
+    h.dispatch_at(utc("2027-01-01T00:00:00Z")).await;
+    let done = h.worker().run_ready().await.unwrap();
+    assert_eq!(done.len(), 3);
+
+    let rows: Vec<(uuid::Uuid, uuid::Uuid, String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT task_id, user_id, title, body, data FROM cron.notifications ORDER BY title",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0],
+        (full.id, full.user_id.unwrap(), "Renew".into(), "the passport".into(), json!({ "k": 1 }))
+    );
+    assert_eq!(
+        rows[1],
+        (bare.id, bare.user_id.unwrap(), "test task".into(), String::new(), json!({}))
+    );
+    let run = h.runs(full.id).await.remove(0);
+    assert_eq!((run.status, run.attempts), (RunStatus::Succeeded, 1));
+    assert_eq!(run.started_at, Some(h.now()));
+    assert_eq!(
+        run.output.unwrap()["scheduled_for"].as_str().unwrap()[..19],
+        *"2027-01-01T00:00:00"
+    );
+    let run = h.runs(orphan.id).await.remove(0);
+    assert_eq!(run.status, RunStatus::Dead);
+    assert!(run.error.unwrap().contains("needs the task's owner"));
+}

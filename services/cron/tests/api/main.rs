@@ -3,10 +3,12 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod agent_tasks;
 mod dispatch;
 mod health;
 mod helpers;
 mod notifications;
+mod pausing;
 mod scheduler;
 mod tasks;
 mod webpush;

@@ -3,14 +3,20 @@
 
 use std::time::Duration;
 
-use posey_cron::notifications::{self, NewNotification};
+use posey_cron::notifications::{self, Channels, NewNotification};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_authed_app, spawn_authed_app_with};
+use crate::helpers::{CronApp, spawn_authed_app, spawn_authed_app_with};
 
+/// A notification queued on the in-app stream (and Web Push) only.
 async fn notify(db: &PgPool, user_id: Uuid, title: &str) -> Uuid {
+    notify_on(db, Channels::default(), user_id, title).await
+}
+
+/// A notification queued on `channels` too.
+async fn notify_on(db: &PgPool, channels: Channels, user_id: Uuid, title: &str) -> Uuid {
     let mut tx = db.begin().await.unwrap();
     let data = json!({"k": 1});
     let new = NewNotification {
@@ -21,7 +27,7 @@ async fn notify(db: &PgPool, user_id: Uuid, title: &str) -> Uuid {
         task_id: None,
         run_id: None,
     };
-    let id = notifications::create(&mut tx, &new).await.unwrap().unwrap();
+    let id = notifications::create(&mut tx, channels, &new).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -194,25 +200,65 @@ async fn wait_for_attempt(db: &PgPool, notification: Uuid, channel: &str) -> (St
 
 async fn person_with_email(db: &PgPool, email: &str) -> Uuid {
     let id = Uuid::new_v4();
+    add_email(db, id, email).await;
+    id
+}
+
+/// The person's row in auth's table, where cron finds their address.
+async fn add_email(db: &PgPool, id: Uuid, email: &str) {
     sqlx::query("INSERT INTO auth.users (id, email) VALUES ($1, $2)")
         .bind(id)
         .bind(email)
         .execute(db)
         .await
         .unwrap();
-    id
+}
+
+/// Creates a reminder for `token`'s person through the API, runs it now and waits for the
+/// service's own worker to finish it; returns the notification the run created.
+async fn remind_now(app: &CronApp, token: &str, title: &str) -> Uuid {
+    let task = app
+        .create_task(
+            token,
+            &json!({
+                "name": "passport",
+                "kind": "reminder",
+                "payload": {"title": title, "body": "the body"},
+                "schedule": {"kind": "cron", "spec": "0 0 9 1 1 *"},
+            }),
+        )
+        .await;
+    let id = task["id"].as_str().unwrap();
+    let response = app.post_as(&format!("/v1/tasks/{id}/run"), token, &json!({})).await;
+    assert_eq!(response.status(), 202);
+    let run_id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for _ in 0..150 {
+        let notification: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM cron.notifications WHERE run_id = $1")
+                .bind(run_id)
+                .fetch_optional(&app.db.pool)
+                .await
+                .unwrap();
+        if let Some(notification) = notification {
+            return notification;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the reminder's run {run_id} never notified");
 }
 
 #[tokio::test]
-async fn a_notification_is_emailed_through_smtp() {
+async fn a_reminder_is_emailed_through_smtp_when_smtp_is_configured() {
     let app = spawn_authed_app_with(&[
         ("SMTP_URL", posey_testkit::mail::smtp_url()),
         ("CRON_SMTP_FROM", "Posey <cron@posey.test>".into()),
     ])
     .await;
+    let (user, token) = app.person();
     let email = format!("{}@example.test", Uuid::new_v4());
-    let user = person_with_email(&app.db.pool, &email).await;
-    let notification = notify(&app.db.pool, user, "Renew the passport").await;
+    add_email(&app.db.pool, user, &email).await;
+    // The service's worker creates the notification with the channels its configuration set.
+    let notification = remind_now(&app, &token, "Renew the passport").await;
 
     let mail =
         posey_testkit::mail::Mailbox::from_env().wait_for(&email, Duration::from_secs(15)).await;
@@ -223,12 +269,33 @@ async fn a_notification_is_emailed_through_smtp() {
 }
 
 #[tokio::test]
+async fn no_email_is_attempted_when_smtp_is_not_configured() {
+    // Another test's service in this process has SMTP; this one must not be affected by it.
+    let _with_smtp = spawn_authed_app_with(&[("SMTP_URL", posey_testkit::mail::smtp_url())]).await;
+    let app = spawn_authed_app().await;
+    let (user, token) = app.person();
+    let email = format!("{}@example.test", Uuid::new_v4());
+    add_email(&app.db.pool, user, &email).await;
+    let notification = remind_now(&app, &token, "Stays in the app").await;
+
+    let channels: Vec<String> =
+        sqlx::query_scalar("SELECT channel FROM cron.deliveries WHERE notification_id = $1")
+            .bind(notification)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(channels.is_empty(), "no delivery was queued: {channels:?}");
+    let listed: Value = app.get_as("/v1/notifications", &token).await.json().await.unwrap();
+    assert_eq!(listed["notifications"][0]["title"], "Stays in the app");
+}
+
+#[tokio::test]
 async fn a_failing_channel_keeps_the_notification_and_retries() {
     let closed = posey_testkit::free_port();
     let app = spawn_authed_app_with(&[("SMTP_URL", format!("smtp://127.0.0.1:{closed}"))]).await;
     let email = format!("{}@example.test", Uuid::new_v4());
     let user = person_with_email(&app.db.pool, &email).await;
-    let notification = notify(&app.db.pool, user, "Unsendable").await;
+    let notification = notify_on(&app.db.pool, Channels { email: true }, user, "Unsendable").await;
 
     let (status, error) = wait_for_attempt(&app.db.pool, notification, "email").await;
     assert_eq!(status, "pending", "a connection failure is retried");

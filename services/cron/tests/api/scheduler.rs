@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use posey_cron::clock::{Clock, ManualClock, SharedClock};
 use posey_cron::db::{self, NewTask, Run, Task, TaskKind};
 use posey_cron::dispatch::{DispatchSettings, Dispatcher};
+use posey_cron::notifications::Channels;
 use posey_cron::schedule::{Schedule, ScheduleKind};
 use posey_cron::worker::{Worker, WorkerSettings};
 use posey_testkit::TestDatabase;
@@ -61,7 +62,8 @@ impl Harness {
 
     pub fn worker_with(&self, settings: WorkerSettings) -> Worker {
         let http = posey_cron::jobs::webhook::client().unwrap();
-        Worker::new(self.db.pool.clone(), self.shared_clock(), settings, http)
+        // No SMTP here: notifications stay in the app (and Web Push).
+        Worker::new(self.db.pool.clone(), self.shared_clock(), settings, http, Channels::default())
     }
 
     pub fn worker(&self) -> Worker {

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::{PublicKey, SecretKey};
-use posey_cron::notifications::{self, NewNotification};
+use posey_cron::notifications::{self, Channels, NewNotification};
 use rand::RngCore;
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -151,7 +151,7 @@ async fn notify(db: &PgPool, user_id: Uuid, title: &str) -> Uuid {
         task_id: None,
         run_id: None,
     };
-    let id = notifications::create(&mut tx, &new).await.unwrap().unwrap();
+    let id = notifications::create(&mut tx, Channels::default(), &new).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     id
 }
