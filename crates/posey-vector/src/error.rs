@@ -1,0 +1,49 @@
+//! The typed errors of the vector layer: callers act on a mismatch (reindex) differently from
+//! bad input (a bug) or a backend failure (retry, alert).
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum VectorError {
+    /// The collection exists but was built with another embedding model, dimension or sparse
+    /// encoder: its vectors cannot be compared with new ones, so it must be rebuilt from
+    /// Postgres.
+    #[error("{0}")]
+    ModelMismatch(Box<ModelMismatch>),
+    /// An operation named a collection that `ensure_collection` has not opened or created.
+    #[error("collection `{0}` is not open: call ensure_collection first")]
+    UnknownCollection(String),
+    /// Input the store refuses before touching the backend (wrong vector length, reserved or
+    /// empty payload key, bad collection name, ...).
+    #[error("invalid {field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    /// The backend failed (I/O, Qdrant error, unreachable server).
+    #[error(transparent)]
+    Backend(#[from] anyhow::Error),
+}
+
+impl VectorError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+}
+
+/// What a collection was built with, against what was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "collection `{collection}` was built with embedding model `{found_model}` (dimension \
+     {found_dimension}, sparse encoder `{found_sparse}`) but `{expected_model}` (dimension \
+     {expected_dimension}, sparse encoder `{expected_sparse}`) was requested; reindex it \
+     (`posey admin reindex`) to switch models"
+)]
+pub struct ModelMismatch {
+    pub collection: String,
+    pub expected_model: String,
+    pub expected_dimension: usize,
+    pub expected_sparse: String,
+    pub found_model: String,
+    pub found_dimension: usize,
+    pub found_sparse: String,
+}
+
+pub type Result<T, E = VectorError> = std::result::Result<T, E>;

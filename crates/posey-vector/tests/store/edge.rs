@@ -1,0 +1,65 @@
+//! Qdrant Edge: the conformance suite, plus what only an on-disk store has (reopening).
+
+use posey_domain::UserId;
+use posey_vector::{
+    CollectionSpec, DenseQuery, EdgeStore, Point, PointScope, UserFilter, VectorError, VectorStore,
+};
+use uuid::Uuid;
+
+use crate::conformance::{self, DIM, MODEL, spec, vector};
+
+#[tokio::test]
+async fn edge_store_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EdgeStore::open(dir.path().join("vectors")).unwrap();
+    conformance::run(&store).await;
+}
+
+#[tokio::test]
+async fn edge_points_and_recorded_model_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("vectors");
+    let user = UserId::new();
+    let ids: Vec<Uuid> = (0..50).map(|_| Uuid::new_v4()).collect();
+    {
+        let store = EdgeStore::open(&root).unwrap();
+        store.ensure_collection(&spec("memories")).await.unwrap();
+        let points = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Point::new(*id, user, vector(i as u64)).with_field("i", i as i64))
+            .collect();
+        store.upsert("memories", points).await.unwrap();
+        store.delete_ids("memories", &ids[40..]).await.unwrap();
+        store.optimize("memories").await.unwrap();
+        store
+            .upsert("memories", vec![Point::new(Uuid::new_v4(), UserId::new(), vector(77))])
+            .await
+            .unwrap();
+    }
+
+    let store = EdgeStore::open(&root).unwrap();
+    let err = store
+        .ensure_collection(&CollectionSpec::new("memories", "other", DIM).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VectorError::ModelMismatch(ref m) if m.found_model == MODEL), "{err:?}");
+
+    store.ensure_collection(&spec("memories")).await.unwrap();
+    assert_eq!(store.count("memories", &PointScope::All).await.unwrap(), 41);
+    let query = DenseQuery { vector: vector(7), filter: UserFilter::for_user(user), limit: 100 };
+    let hits = store.search("memories", &query).await.unwrap();
+    assert_eq!(hits.len(), 40);
+    assert_eq!(hits[0].id, ids[7]);
+    assert_eq!(hits[0].payload["i"], 7);
+}
+
+#[tokio::test]
+async fn edge_refuses_a_directory_it_did_not_create() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("memories")).unwrap();
+    std::fs::write(dir.path().join("memories/stray"), b"x").unwrap();
+    let store = EdgeStore::open(dir.path()).unwrap();
+    let err = store.ensure_collection(&spec("memories")).await.unwrap_err();
+    assert!(err.to_string().contains("not a Posey collection"), "{err}");
+}
