@@ -1,13 +1,18 @@
-//! The agents service: the companion's agent runtime: chat, conversations, tools and plugins, memory, documents and model providers.
+//! The agents service: the companion's agent runtime: chat, conversations, tools and plugins,
+//! multi-agent routing, an OpenAI-compatible API and MCP.
 //! Built as a library so tests and the `posey` launcher start it in-process on any port.
 
 pub mod config;
+pub mod db;
+pub mod plugins;
 mod routes;
+pub mod runtime;
 mod startup;
 pub mod state;
 
 pub use config::Config;
-pub use startup::Application;
+pub use runtime::models::{ConfiguredModels, ModelSource};
+pub use startup::{Application, Parts};
 
 /// The service's name in logs and spans.
 pub const SERVICE: &str = "agents";

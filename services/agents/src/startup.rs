@@ -1,17 +1,79 @@
-//! Building and running the service: connect and migrate, bind first (port 0 works), then serve
-//! until the shutdown future completes, and close the pool.
+//! Building and running the service: connect and migrate, start token verification (with the
+//! revoked-sessions poll), build the plugin registry and the runtime, bind first (port 0
+//! works), then serve until the shutdown future completes.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use crate::plugins::{Plugin, Plugins, profile::ProfilePlugin, time::TimePlugin};
+use crate::runtime::Runtime;
+use crate::runtime::models::{ConfiguredModels, SharedModels};
 use crate::state::AppState;
-use crate::{Config, SERVICE, routes};
+use crate::{Config, SERVICE, plugins, routes};
 
-pub struct Application(Server);
+pub struct Application {
+    server: Server,
+    background: CancellationToken,
+    turns: TaskTracker,
+}
+
+/// How long shutdown waits for turns in progress to finish and be stored.
+const TURN_GRACE: Duration = Duration::from_secs(30);
+
+/// What the service is built from besides its configuration: where models come from, and
+/// plugins beyond the built-in ones (later domain plugins, tests').
+#[derive(Default)]
+pub struct Parts {
+    /// `None`: the models posey-models configures (`POSEY_MODEL` and the agents file).
+    pub models: Option<SharedModels>,
+    pub extra_plugins: Vec<Arc<dyn Plugin>>,
+}
+
+/// The built-in plugins.
+pub fn builtin_plugins() -> Vec<Arc<dyn Plugin>> {
+    vec![Arc::new(TimePlugin), Arc::new(ProfilePlugin)]
+}
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Parts::default()).await
+    }
+
+    pub async fn build_with(config: Config, parts: Parts) -> anyhow::Result<Self> {
         let backing = Backing::connect(SERVICE, &config.service).await?;
+        let background = CancellationToken::new();
+        let verifier =
+            start_verifier(backing.db.clone(), &config.tokens, background.clone()).await?;
+
+        let mut list = builtin_plugins();
+        list.extend(parts.extra_plugins);
+        list.extend(plugins::configured(&config)?);
+        list.extend(
+            plugins::mcp::connect_all(&config.agents.mcp_servers, background.clone()).await?,
+        );
+        let registry = Plugins::new(list).context("building the plugin registry")?;
+        let models = match parts.models {
+            Some(models) => models,
+            None => Arc::new(
+                ConfiguredModels::load(Runtime::model_specs(&config.agents, &config.runtime)).await,
+            ),
+        };
+        let runtime = Runtime::new(
+            config.agents.clone(),
+            registry,
+            config.runtime.clone(),
+            models,
+            backing.db.clone(),
+        )
+        .context("AGENTS_CONFIG / POSEY_MODEL")?;
+
         let mut readiness = backing.readiness();
         if let Some(qdrant) = &config.qdrant_url {
             // Qdrant's own readiness endpoint; the embedded store needs no check.
@@ -19,20 +81,44 @@ impl Application {
             readiness = readiness.http("qdrant", qdrant.join("readyz")?);
         }
         let http = config.service.http.clone();
-        let state = AppState::new(config, backing.clone());
-        let router = routes::router().with_state(state).merge(readiness.router());
-        Ok(Self(Server::bind(SERVICE, &http, router, backing).await?))
+        let plugin_routes = runtime.plugins.routes();
+        let turns = TaskTracker::new();
+        let state = AppState::new(
+            config,
+            backing.clone(),
+            Arc::new(verifier),
+            Arc::new(runtime),
+            turns.clone(),
+        );
+        let router = routes::router(state.clone())
+            .merge(plugin_routes)
+            .with_state(state)
+            .merge(readiness.router());
+        let server = Server::bind(SERVICE, &http, router, backing).await?;
+        Ok(Self { server, background, turns })
     }
 
     /// The port actually bound (useful when the configuration asked for 0).
     pub fn port(&self) -> u16 {
-        self.0.port()
+        self.server.port()
     }
 
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.0.run_until_stopped(shutdown).await
+        // Turns in progress finish (and are stored) inside the shutdown future, before the
+        // server closes the pool.
+        let turns = self.turns.clone();
+        let shutdown = async move {
+            shutdown.await;
+            turns.close();
+            if tokio::time::timeout(TURN_GRACE, turns.wait()).await.is_err() {
+                tracing::warn!(left = turns.len(), "turns still running at shutdown are dropped");
+            }
+        };
+        let served = self.server.run_until_stopped(shutdown).await;
+        self.background.cancel();
+        served
     }
 }

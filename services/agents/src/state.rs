@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
+use tokio_util::task::TaskTracker;
 
 use crate::Config;
+use crate::runtime::Runtime;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -12,11 +16,27 @@ pub struct AppState(pub Arc<App>);
 pub struct App {
     pub config: Config,
     pub backing: Backing,
+    /// Checks callers' access tokens (auth's JWKS, revoked sessions refused).
+    pub verifier: Arc<JwksVerifier>,
+    /// The agents, their plugins and models.
+    pub runtime: Arc<Runtime>,
+    /// Turns in progress (each in its own task): waited for at shutdown so they get stored.
+    pub turns: TaskTracker,
 }
 
 impl AppState {
-    pub fn new(config: Config, backing: Backing) -> Self {
-        Self(Arc::new(App { config, backing }))
+    pub fn new(
+        config: Config,
+        backing: Backing,
+        verifier: Arc<JwksVerifier>,
+        runtime: Arc<Runtime>,
+        turns: TaskTracker,
+    ) -> Self {
+        Self(Arc::new(App { config, backing, verifier, runtime, turns }))
+    }
+
+    pub fn db(&self) -> &sqlx::PgPool {
+        &self.backing.db
     }
 }
 
@@ -25,5 +45,12 @@ impl std::ops::Deref for AppState {
 
     fn deref(&self) -> &App {
         &self.0
+    }
+}
+
+/// Lets `posey_http::auth::Authenticated` find the verifier.
+impl FromRef<AppState> for Arc<JwksVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
     }
 }

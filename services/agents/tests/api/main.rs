@@ -1,7 +1,14 @@
-//! API tests of the agents service against a real Postgres (and Redis where configured).
+//! API tests of the agents service against a real Postgres, with posey-models' test models.
 
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod chat;
+mod conversations;
 mod health;
 mod helpers;
+mod mcp;
+mod openai;
+mod openapi;
+mod schedule;
+mod service;

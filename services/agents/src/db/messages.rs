@@ -1,0 +1,112 @@
+//! `agents.messages`: every message of a conversation, tool calls and results included, in
+//! the order they happened (the id).
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub turn_id: Uuid,
+    pub role: String,
+    pub agent: String,
+    pub depth: i32,
+    pub content: String,
+    #[sqlx(json)]
+    pub tool_calls: Vec<ToolCallRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    pub is_error: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One tool call of an assistant message.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ToolCallRecord {
+    pub id: String,
+    pub name: String,
+    pub arguments: Value,
+}
+
+/// A message to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    pub role: Role,
+    pub agent: String,
+    pub depth: i32,
+    pub content: String,
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// A tool message's call id and tool.
+    pub tool: Option<(String, String)>,
+    pub is_error: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Assistant,
+    Tool,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+            Self::Tool => "tool",
+        }
+    }
+}
+
+/// Stores `messages` of one turn, in order, in one statement.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    conversation: Uuid,
+    turn: Uuid,
+    messages: &[NewMessage],
+) -> anyhow::Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
+        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, depth, content, \
+         tool_calls, tool_call_id, tool_name, is_error) ",
+    );
+    query.push_values(messages, |mut row, message| {
+        let (call_id, tool_name) = message.tool.clone().unzip();
+        row.push_bind(conversation)
+            .push_bind(turn)
+            .push_bind(message.role.as_str())
+            .push_bind(&message.agent)
+            .push_bind(message.depth)
+            .push_bind(&message.content)
+            .push_bind(sqlx::types::Json(&message.tool_calls))
+            .push_bind(call_id)
+            .push_bind(tool_name)
+            .push_bind(message.is_error);
+    });
+    query.build().execute(db).await.context("storing messages")?;
+    Ok(())
+}
+
+/// The conversation's messages, oldest first (the caller checked the conversation is theirs).
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    conversation: Uuid,
+) -> anyhow::Result<Vec<StoredMessage>> {
+    sqlx::query_as(
+        "SELECT id, turn_id, role, agent, depth, content, tool_calls, tool_call_id, tool_name,
+                is_error, created_at
+         FROM agents.messages WHERE conversation_id = $1 ORDER BY id",
+    )
+    .bind(conversation)
+    .fetch_all(db)
+    .await
+    .context("reading messages")
+}

@@ -1,0 +1,63 @@
+//! `agents.profiles`: a person's name, time zone and preferences. A person without a row has
+//! the defaults (no name, UTC, no preferences).
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::plugins::profile::ProfileChanges;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Profile {
+    pub name: Option<String>,
+    pub time_zone: String,
+    #[sqlx(json)]
+    pub preferences: Map<String, Value>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+pub async fn get(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Profile> {
+    let row: Option<Profile> = sqlx::query_as(
+        "SELECT name, time_zone, preferences, updated_at FROM agents.profiles WHERE user_id = $1",
+    )
+    .bind(person)
+    .fetch_optional(db)
+    .await
+    .context("reading a profile")?;
+    Ok(row.unwrap_or(Profile {
+        name: None,
+        time_zone: "UTC".to_owned(),
+        preferences: Map::new(),
+        updated_at: None,
+    }))
+}
+
+/// Applies `changes` (creating the row on first use); preference keys set to null are removed.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    changes: &ProfileChanges,
+) -> anyhow::Result<Profile> {
+    let preferences = changes.preferences.clone().map(Value::Object);
+    sqlx::query_as(
+        "INSERT INTO agents.profiles AS p (user_id, name, time_zone, preferences)
+         VALUES ($1, $2, coalesce($3, 'UTC'), jsonb_strip_nulls(coalesce($4, '{}')))
+         ON CONFLICT (user_id) DO UPDATE SET
+             name = coalesce($2, p.name),
+             time_zone = coalesce($3, p.time_zone),
+             preferences = CASE WHEN $4::jsonb IS NULL THEN p.preferences
+                                ELSE jsonb_strip_nulls(p.preferences || $4) END,
+             updated_at = now()
+         RETURNING name, time_zone, preferences, updated_at",
+    )
+    .bind(person)
+    .bind(&changes.name)
+    .bind(&changes.time_zone)
+    .bind(preferences)
+    .fetch_one(db)
+    .await
+    .context("updating a profile")
+}

@@ -1,0 +1,352 @@
+//! The `schedule` plugin: reminders and recurring agent tasks from conversation, kept by the
+//! cron service. Its tools call cron's REST API (`CRON_URL`) as the person, with the person's
+//! own access token, so cron's rules (a person sees only their own tasks, its validation)
+//! apply unchanged; cron's validation errors go back to the model as tool errors.
+//!
+//! The runtime hands tools the person, not their token, so the service remembers each
+//! person's latest verified access token as requests come in ([`remember_token`], called by
+//! the `Person` extractor) until it expires. A turn always starts from a request carrying one;
+//! a turn another service runs for a person (cron's agent tasks, with a service token) has
+//! none unless the person was recently active, and then the tools say they need the person.
+//! Registered only when `CRON_URL` is set.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Plugin, Tool, ToolContext, ToolError};
+use crate::db;
+
+/// The person's latest access token and its expiry (unix seconds), per person.
+static TOKENS: LazyLock<Mutex<HashMap<Uuid, (String, i64)>>> = LazyLock::new(Default::default);
+/// Past this many people remembered, expired tokens are dropped on the next insert.
+const PRUNE_AT: usize = 10_000;
+/// A token this close to expiry is not used (cron would refuse it mid-request).
+const MARGIN_SECONDS: i64 = 5;
+
+/// Remembers `token` as `person`'s (verified by the caller; `expires` its `exp`).
+pub fn remember_token(person: Uuid, token: &str, expires: i64) {
+    let mut tokens = TOKENS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if tokens.len() >= PRUNE_AT {
+        let now = chrono::Utc::now().timestamp();
+        tokens.retain(|_, (_, exp)| *exp > now);
+    }
+    match tokens.get_mut(&person) {
+        Some(entry) if entry.1 > expires => {}
+        Some(entry) if entry.0 == token => {}
+        Some(entry) => *entry = (token.to_owned(), expires),
+        None => {
+            tokens.insert(person, (token.to_owned(), expires));
+        }
+    }
+}
+
+fn token_of(person: Uuid) -> Result<String, ToolError> {
+    let tokens = TOKENS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match tokens.get(&person) {
+        Some((token, exp)) if *exp > chrono::Utc::now().timestamp() + MARGIN_SECONDS => {
+            Ok(token.clone())
+        }
+        _ => Err(ToolError::new(
+            "scheduling needs the person to be signed in; ask them to try again in a chat",
+        )),
+    }
+}
+
+pub struct SchedulePlugin {
+    client: Arc<CronClient>,
+}
+
+impl SchedulePlugin {
+    pub fn new(cron_url: url::Url) -> anyhow::Result<Self> {
+        let mut base = cron_url;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|error| anyhow::anyhow!("building the cron client: {error}"))?;
+        Ok(Self { client: Arc::new(CronClient { base, http }) })
+    }
+}
+
+struct CronClient {
+    base: url::Url,
+    http: reqwest::Client,
+}
+
+impl CronClient {
+    /// Calls cron as `person`; a refusal becomes a tool error the model can act on.
+    async fn call(
+        &self,
+        tool: &str,
+        person: Uuid,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, ToolError> {
+        let token = token_of(person)?;
+        let url = self.base.join(path).map_err(|e| ToolError::internal(tool, &e.into()))?;
+        let mut request = self.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|error| {
+            ToolError::internal(tool, &anyhow::anyhow!("calling cron: {}", error.without_url()))
+        })?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(body);
+        }
+        let error = &body["error"];
+        match status.as_u16() {
+            400 | 404 | 409 | 422 => {
+                let mut message = error["message"].as_str().unwrap_or("refused").to_owned();
+                if let Some(fields) = error["fields"].as_object() {
+                    let details: Vec<String> = fields
+                        .iter()
+                        .map(|(field, problems)| {
+                            let problems: Vec<&str> = problems
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(Value::as_str)
+                                .collect();
+                            format!("{field}: {}", problems.join("; "))
+                        })
+                        .collect();
+                    message = details.join("; ");
+                }
+                Err(ToolError::new(message))
+            }
+            _ => Err(ToolError::internal(
+                tool,
+                &anyhow::anyhow!("cron answered {status}: {}", error["message"]),
+            )),
+        }
+    }
+}
+
+/// The person's time zone (their profile's; UTC when it cannot be read).
+async fn zone_of(context: &ToolContext) -> String {
+    db::profiles::get(&context.db, context.person)
+        .await
+        .map(|profile| profile.time_zone)
+        .unwrap_or_else(|_| "UTC".to_owned())
+}
+
+/// A name for a task from free text: its first line, at most 100 characters.
+fn name_of(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text).trim();
+    line.chars().take(100).collect()
+}
+
+fn string_arg(arguments: &Value, name: &str) -> Result<String, ToolError> {
+    arguments[name]
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| ToolError::new(format!("{name} is required")))
+}
+
+/// `cron` or `rrule`, and a 5-field cron expression given seconds (cron's has them).
+fn schedule_of(raw: &str) -> Value {
+    let raw = raw.trim();
+    let upper = raw.to_ascii_uppercase();
+    if upper.contains("FREQ=") {
+        return json!({"kind": "rrule", "spec": raw});
+    }
+    let spec = if raw.split_whitespace().count() == 5 { format!("0 {raw}") } else { raw.into() };
+    json!({"kind": "cron", "spec": spec})
+}
+
+/// A task as the model needs it.
+fn summary(task: &Value) -> Value {
+    json!({
+        "id": task["id"],
+        "name": task["name"],
+        "kind": task["kind"],
+        "schedule": task["schedule"],
+        "time_zone": task["time_zone"],
+        "next_run_at": task["next_run_at"],
+        "paused": task["paused"],
+    })
+}
+
+impl Plugin for SchedulePlugin {
+    fn name(&self) -> &str {
+        "schedule"
+    }
+
+    fn description(&self) -> &str {
+        "Reminders and recurring agent tasks, kept by the cron service."
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        let reminder = self.client.clone();
+        let recurring = self.client.clone();
+        let list = self.client.clone();
+        let cancel = self.client.clone();
+        vec![
+            Tool::new(
+                "create_reminder",
+                "Remind the person of something once, at a time: RFC 3339 with an offset, or a \
+                 local YYYY-MM-DDTHH:MM[:SS] in the person's time zone.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1, "maxLength": 500},
+                        "at": {"type": "string", "minLength": 1}
+                    },
+                    "required": ["text", "at"],
+                    "additionalProperties": false
+                }),
+                move |context: ToolContext, arguments: Value| {
+                    let client = reminder.clone();
+                    async move {
+                        let text = string_arg(&arguments, "text")?;
+                        let at = string_arg(&arguments, "at")?;
+                        let body = json!({
+                            "name": name_of(&text),
+                            "kind": "reminder",
+                            "payload": {"title": text},
+                            "schedule": {"kind": "once", "spec": at},
+                            "time_zone": zone_of(&context).await,
+                        });
+                        let task = client
+                            .call(
+                                "create_reminder",
+                                context.person,
+                                reqwest::Method::POST,
+                                "v1/tasks",
+                                Some(body),
+                            )
+                            .await?;
+                        Ok(summary(&task))
+                    }
+                },
+            ),
+            Tool::new(
+                "create_recurring_task",
+                "Have the companion run a prompt for the person on a schedule and notify them \
+                 of the answer: a cron expression (sec min hour day month weekday; 5 fields \
+                 are read as min hour day month weekday) or an RFC 5545 RRULE such as \
+                 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=7;BYMINUTE=30, in time_zone (IANA; \
+                 default the person's).",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "prompt": {"type": "string", "minLength": 1, "maxLength": 4000},
+                        "schedule": {"type": "string", "minLength": 1},
+                        "time_zone": {"type": "string", "description": "An IANA time zone name"}
+                    },
+                    "required": ["prompt", "schedule"],
+                    "additionalProperties": false
+                }),
+                move |context: ToolContext, arguments: Value| {
+                    let client = recurring.clone();
+                    async move {
+                        let prompt = string_arg(&arguments, "prompt")?;
+                        let schedule = string_arg(&arguments, "schedule")?;
+                        let zone = match arguments["time_zone"].as_str() {
+                            Some(zone) if !zone.trim().is_empty() => zone.trim().to_owned(),
+                            _ => zone_of(&context).await,
+                        };
+                        let body = json!({
+                            "name": name_of(&prompt),
+                            "kind": "agent_task",
+                            "payload": {"prompt": prompt},
+                            "schedule": schedule_of(&schedule),
+                            "time_zone": zone,
+                        });
+                        let task = client
+                            .call(
+                                "create_recurring_task",
+                                context.person,
+                                reqwest::Method::POST,
+                                "v1/tasks",
+                                Some(body),
+                            )
+                            .await?;
+                        Ok(summary(&task))
+                    }
+                },
+            ),
+            Tool::new(
+                "list_tasks",
+                "The person's reminders and recurring tasks, with their ids and next runs.",
+                json!({"type": "object", "properties": {}, "additionalProperties": false}),
+                move |context: ToolContext, _| {
+                    let client = list.clone();
+                    async move {
+                        let answer = client
+                            .call(
+                                "list_tasks",
+                                context.person,
+                                reqwest::Method::GET,
+                                "v1/tasks?limit=200",
+                                None,
+                            )
+                            .await?;
+                        let tasks: Vec<Value> =
+                            answer["tasks"].as_array().into_iter().flatten().map(summary).collect();
+                        Ok(json!({"tasks": tasks}))
+                    }
+                },
+            ),
+            Tool::new(
+                "cancel_task",
+                "Cancel (delete) one of the person's reminders or recurring tasks, by its id \
+                 from list_tasks.",
+                json!({
+                    "type": "object",
+                    "properties": {"id": {"type": "string", "minLength": 1}},
+                    "required": ["id"],
+                    "additionalProperties": false
+                }),
+                move |context: ToolContext, arguments: Value| {
+                    let client = cancel.clone();
+                    async move {
+                        let id = string_arg(&arguments, "id")?;
+                        let id: Uuid = id.parse().map_err(|_| {
+                            ToolError::new(format!("{id:?} is not a task id; see list_tasks"))
+                        })?;
+                        client
+                            .call(
+                                "cancel_task",
+                                context.person,
+                                reqwest::Method::DELETE,
+                                &format!("v1/tasks/{id}"),
+                                None,
+                            )
+                            .await?;
+                        Ok(json!({"cancelled": id}))
+                    }
+                },
+            ),
+        ]
+    }
+
+    fn instructions(
+        &self,
+        _context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        Box::pin(async {
+            Ok(Some(
+                "To remind the person of something or to do something for them regularly, use \
+                 create_reminder or create_recurring_task; list_tasks and cancel_task manage \
+                 them. Times without an offset are in the person's time zone."
+                    .into(),
+            ))
+        })
+    }
+}

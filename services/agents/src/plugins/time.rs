@@ -1,0 +1,53 @@
+//! The `time` plugin: what time it is now, in the person's time zone (from their profile).
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::{Plugin, Tool, ToolContext, ToolError};
+use crate::db;
+
+pub struct TimePlugin;
+
+impl Plugin for TimePlugin {
+    fn name(&self) -> &str {
+        "time"
+    }
+
+    fn description(&self) -> &str {
+        "The current date and time in the person's time zone."
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        vec![Tool::new(
+            "current_time",
+            "The current date, time and weekday in the person's time zone.",
+            json!({"type": "object", "properties": {}, "additionalProperties": false}),
+            current_time,
+        )]
+    }
+
+    fn instructions(
+        &self,
+        _context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        Box::pin(async {
+            Ok(Some(
+                "Use current_time whenever the answer depends on today's date or the time.".into(),
+            ))
+        })
+    }
+}
+
+async fn current_time(context: ToolContext, _arguments: Value) -> Result<Value, ToolError> {
+    let profile = db::profiles::get(&context.db, context.person)
+        .await
+        .map_err(|error| ToolError::internal("current_time", &error))?;
+    let zone: chrono_tz::Tz = profile.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let now = Utc::now().with_timezone(&zone);
+    Ok(json!({
+        "now": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "time_zone": zone.name(),
+        "weekday": now.format("%A").to_string(),
+    }))
+}

@@ -1,0 +1,129 @@
+//! `/v1/conversations`: a person's conversations: create, list, get, rename (or change the
+//! agent), delete. Someone else's conversation is a 404.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use posey_http::{ApiError, AppJson};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Page, Person, parse_id};
+use crate::db::{self, conversations::Conversation};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/conversations", get(list_conversations).post(create_conversation))
+        .route(
+            "/v1/conversations/{id}",
+            get(get_conversation).patch(update_conversation).delete(delete_conversation),
+        )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConversationFields {
+    title: Option<String>,
+    agent: Option<String>,
+}
+
+const MAX_TITLE: usize = 200;
+
+/// Checks the fields given; a title is trimmed.
+fn check(
+    state: &AppState,
+    fields: &ConversationFields,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let mut problems = std::collections::BTreeMap::new();
+    let title = fields.title.as_ref().map(|title| title.trim().to_owned());
+    if let Some(title) = &title
+        && (title.is_empty() || title.chars().count() > MAX_TITLE)
+    {
+        problems.insert("title".to_owned(), vec![format!("must be 1 to {MAX_TITLE} characters")]);
+    }
+    if let Some(agent) = &fields.agent
+        && state.runtime.agents.agent(agent).is_none()
+    {
+        let names: Vec<&str> =
+            state.runtime.agents.agents.iter().map(|a| a.name.as_str()).collect();
+        problems.insert(
+            "agent".to_owned(),
+            vec![format!("no agent {agent:?}; the agents are {}", names.join(", "))],
+        );
+    }
+    if problems.is_empty() {
+        Ok((title, fields.agent.clone()))
+    } else {
+        Err(ApiError::Validation(problems))
+    }
+}
+
+async fn create_conversation(
+    State(state): State<AppState>,
+    Person(person): Person,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+    // The body is optional: no body makes a conversation with the defaults.
+    let fields: ConversationFields = if body.iter().all(u8::is_ascii_whitespace) {
+        ConversationFields::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?
+    };
+    let (title, agent) = check(&state, &fields)?;
+    let title = title.unwrap_or_else(|| "New conversation".to_owned());
+    let agent = agent.unwrap_or_else(|| state.runtime.agents.router.clone());
+    let conversation = db::conversations::create(state.db(), person, &title, &agent).await?;
+    Ok((StatusCode::CREATED, Json(conversation)))
+}
+
+async fn list_conversations(
+    State(state): State<AppState>,
+    Person(person): Person,
+    Query(page): Query<Page>,
+) -> Result<Json<Value>, ApiError> {
+    let conversations =
+        db::conversations::list(state.db(), person, page.limit(), page.offset()).await?;
+    Ok(Json(json!({"conversations": conversations})))
+}
+
+async fn get_conversation(
+    State(state): State<AppState>,
+    Person(person): Person,
+    Path(id): Path<String>,
+) -> Result<Json<Conversation>, ApiError> {
+    let id = parse_id(&id, "conversation")?;
+    db::conversations::get(state.db(), person, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such conversation".into()))
+}
+
+async fn update_conversation(
+    State(state): State<AppState>,
+    Person(person): Person,
+    Path(id): Path<String>,
+    AppJson(fields): AppJson<ConversationFields>,
+) -> Result<Json<Conversation>, ApiError> {
+    let id = parse_id(&id, "conversation")?;
+    let (title, agent) = check(&state, &fields)?;
+    db::conversations::update(state.db(), person, id, title.as_deref(), agent.as_deref())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("no such conversation".into()))
+}
+
+async fn delete_conversation(
+    State(state): State<AppState>,
+    Person(person): Person,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id, "conversation")?;
+    if db::conversations::delete(state.db(), person, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such conversation".into()))
+    }
+}

@@ -1,0 +1,133 @@
+//! `/mcp`: Posey's own tools (every plugin's) served over MCP's streamable HTTP transport for
+//! the signed-in person: the caller's access token (`Authorization: Bearer`) decides whose
+//! profile, calendar, ... the tools work on, exactly as in a conversation. Arguments are checked
+//! against each tool's schema as the runtime does.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerInfo,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, ServerHandler};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::Person;
+use crate::plugins::{Plugins, ToolContext};
+use crate::runtime::schema;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let plugins = state.runtime.plugins.clone();
+    let db = state.db().clone();
+    let handler = McpTools { plugins: Arc::new(plugins), db };
+    // Stateless: every request is whole, so any replica answers any request. Host checks are
+    // off: the bearer token, which a rebinding page cannot send, is what guards the endpoint.
+    let config = StreamableHttpServerConfig::default()
+        .with_stateful_mode(false)
+        .with_json_response(true)
+        .disable_allowed_hosts();
+    let service = StreamableHttpService::new(
+        move || Ok(handler.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    Router::new()
+        .route_service("/mcp", service)
+        .route_layer(middleware::from_fn_with_state(state, authenticate))
+}
+
+/// The person behind the request, for the MCP handler (which sees the request's parts).
+#[derive(Debug, Clone, Copy)]
+struct McpPerson(Uuid);
+
+async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match Person::from_request_parts(&mut parts, &state).await {
+        Ok(Person(person)) => {
+            parts.extensions.insert(McpPerson(person));
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Clone)]
+struct McpTools {
+    plugins: Arc<Plugins>,
+    db: sqlx::PgPool,
+}
+
+impl McpTools {
+    fn person(context: &RequestContext<RoleServer>) -> Result<Uuid, ErrorData> {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<McpPerson>())
+            .map(|person| person.0)
+            .ok_or_else(|| ErrorData::invalid_request("no signed-in person", None))
+    }
+}
+
+impl ServerHandler for McpTools {
+    fn get_info(&self) -> ServerInfo {
+        let mut info = ServerInfo::default();
+        info.capabilities = ServerCapabilities::builder().enable_tools().build();
+        info.server_info = Implementation::new("posey", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some("Posey's tools, working for the signed-in person.".into());
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let tools = self
+            .plugins
+            .tools()
+            .map(|tool| {
+                let schema = match &tool.parameters {
+                    Value::Object(object) => object.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                rmcp::model::Tool::new(
+                    tool.name.clone(),
+                    tool.description.clone(),
+                    Arc::new(schema),
+                )
+            })
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let person = Self::person(&context)?;
+        let Some(tool) = self.plugins.tool(&request.name) else {
+            return Err(ErrorData::invalid_params(format!("no tool {:?}", request.name), None));
+        };
+        let arguments = Value::Object(request.arguments.unwrap_or_default());
+        let problems = schema::validate(&tool.parameters, &arguments);
+        if !problems.is_empty() {
+            let message = format!("invalid arguments: {}", problems.join("; "));
+            return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
+        }
+        match tool.call(ToolContext { person, db: self.db.clone() }, arguments).await {
+            Ok(Value::String(text)) => Ok(CallToolResult::success(vec![ContentBlock::text(text)])),
+            Ok(value) => Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())])),
+            Err(error) => Ok(CallToolResult::error(vec![ContentBlock::text(error.0)])),
+        }
+    }
+}

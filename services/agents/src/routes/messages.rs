@@ -1,0 +1,215 @@
+//! `/v1/conversations/{id}/messages`: `GET` the history (every message, tool calls and results
+//! and what specialists said included); `POST` a message and get the turn as server-sent
+//! events. The turn runs in its own task and is stored whether or not the client stays to the
+//! end, so a client that disconnects mid-stream finds a complete history afterwards.
+
+use std::convert::Infallible;
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::Stream;
+use posey_http::{ApiError, AppJson};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{Person, parse_id, usage_limit};
+use crate::db;
+use crate::db::messages::{NewMessage, Role};
+use crate::db::usage::UsageRecord;
+use crate::runtime::{TurnEvent, TurnOutcome, TurnRequest, history};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/conversations/{id}/messages", get(list_messages).post(post_message))
+}
+
+/// The longest message a person may send, in characters.
+pub const MAX_CONTENT: usize = 32_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMessageBody {
+    content: String,
+}
+
+async fn list_messages(
+    State(state): State<AppState>,
+    Person(person): Person,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id, "conversation")?;
+    db::conversations::get(state.db(), person, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such conversation".into()))?;
+    let messages = db::messages::list(state.db(), id).await?;
+    Ok(Json(json!({"messages": messages})))
+}
+
+async fn post_message(
+    State(state): State<AppState>,
+    Person(person): Person,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<NewMessageBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "conversation")?;
+    let conversation = db::conversations::get(state.db(), person, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such conversation".into()))?;
+    let content = body.content.trim().to_owned();
+    if content.is_empty() {
+        return Err(ApiError::invalid("content", "must not be empty"));
+    }
+    if content.chars().count() > MAX_CONTENT {
+        return Err(ApiError::invalid(
+            "content",
+            format!("must be at most {MAX_CONTENT} characters"),
+        ));
+    }
+    if let Some(limited) = usage_limit::check(&state, person).await? {
+        return Ok(limited);
+    }
+    let (events, receiver) = mpsc::unbounded_channel();
+    let turn_id = Uuid::now_v7();
+    let turn = Turn { person, agent: conversation.agent, conversation: id, turn_id, content };
+    state.turns.clone().spawn(serialised_turn(state, turn, events));
+    Ok(Sse::new(sse_events(receiver)).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// A turn to run on a conversation.
+struct Turn {
+    person: Uuid,
+    agent: String,
+    conversation: Uuid,
+    turn_id: Uuid,
+    content: String,
+}
+
+/// Runs a turn with the conversation to itself: a transaction holds the conversation's
+/// advisory lock from reading the history until the turn is stored, so a second message
+/// posted meanwhile waits and then sees this turn's messages (on any replica). The cost is a
+/// pool connection per conversation with a turn running or waiting.
+async fn serialised_turn(state: AppState, turn: Turn, events: mpsc::UnboundedSender<TurnEvent>) {
+    let turn_id = turn.turn_id;
+    let result = async {
+        let mut tx = state.db().begin().await.context("starting a turn")?;
+        db::conversations::lock_for_turn(&mut *tx, turn.conversation).await?;
+        let stored = db::messages::list(&mut *tx, turn.conversation).await?;
+        run_and_store(&state, tx, turn, history::to_rig(&stored), &events).await;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(error = format!("{error:#}"), "starting a turn");
+        let _ = events.send(TurnEvent::Error {
+            code: "internal".into(),
+            message: "the turn could not be started".into(),
+            turn_id,
+        });
+    }
+}
+
+/// Runs the turn, stores it in `tx` (the person's message and everything after it, with its
+/// usage) and commits, then says so on the stream.
+async fn run_and_store(
+    state: &AppState,
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    turn: Turn,
+    history: Vec<rig_core::message::Message>,
+    events: &mpsc::UnboundedSender<TurnEvent>,
+) {
+    let Turn { person, agent, conversation, turn_id, content } = turn;
+    let request = TurnRequest {
+        person,
+        agent: agent.clone(),
+        history,
+        prompt: rig_core::message::Message::user(content.clone()),
+        client_tools: Vec::new(),
+    };
+    let outcome = state.runtime.run_turn(request, events.clone()).await;
+    let mut messages = vec![NewMessage {
+        role: Role::User,
+        agent: agent.clone(),
+        depth: 0,
+        content,
+        tool_calls: Vec::new(),
+        tool: None,
+        is_error: false,
+    }];
+    messages.extend(outcome.messages.iter().cloned());
+    let stored = store(tx, person, conversation, turn_id, &agent, &messages, &outcome).await;
+    let _ = events.send(TurnEvent::Usage {
+        input_tokens: outcome.input_tokens,
+        output_tokens: outcome.output_tokens,
+    });
+    let last = match (stored, outcome.error) {
+        (Err(error), _) => {
+            tracing::error!(error = format!("{error:#}"), "storing a turn");
+            TurnEvent::Error {
+                code: "internal".into(),
+                message: "the turn could not be stored".into(),
+                turn_id,
+            }
+        }
+        (Ok(()), Some(error)) => {
+            TurnEvent::Error { code: error.code.into(), message: error.message, turn_id }
+        }
+        (Ok(()), None) => TurnEvent::Done { turn_id },
+    };
+    let _ = events.send(last);
+}
+
+async fn store(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    person: Uuid,
+    conversation: Uuid,
+    turn_id: Uuid,
+    agent: &str,
+    messages: &[NewMessage],
+    outcome: &TurnOutcome,
+) -> anyhow::Result<()> {
+    write_turn(&mut tx, person, conversation, turn_id, agent, messages, outcome).await?;
+    tx.commit().await.context("committing a turn")
+}
+
+/// Writes a turn's messages, touches its conversation and records its usage, inside the
+/// caller's transaction (every way a turn is run stores it like this).
+pub(super) async fn write_turn(
+    tx: &mut sqlx::PgConnection,
+    person: Uuid,
+    conversation: Uuid,
+    turn_id: Uuid,
+    agent: &str,
+    messages: &[NewMessage],
+    outcome: &TurnOutcome,
+) -> anyhow::Result<()> {
+    db::messages::insert(&mut *tx, conversation, turn_id, messages).await?;
+    db::conversations::touch(&mut *tx, conversation).await?;
+    let usage = UsageRecord {
+        person,
+        conversation: Some(conversation),
+        agent: agent.to_owned(),
+        model: outcome.model.clone(),
+        input_tokens: outcome.input_tokens,
+        output_tokens: outcome.output_tokens,
+    };
+    db::usage::record(&mut *tx, &usage).await
+}
+
+/// The turn's events as SSE: the event name is the event's type, the data its JSON.
+fn sse_events(
+    mut receiver: mpsc::UnboundedReceiver<TurnEvent>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)).map(|event| {
+        let data = serde_json::to_value(&event).unwrap_or(Value::Null);
+        let name = data["type"].as_str().unwrap_or("message").to_owned();
+        Ok(Event::default().event(name).data(data.to_string()))
+    })
+}
+
+use futures::StreamExt as _;

@@ -1,0 +1,447 @@
+//! The OpenAI-compatible API: `POST /v1/chat/completions` (streaming or not) and
+//! `GET /v1/models`, so any OpenAI client talks to the companion with a Posey access token as
+//! its API key. The `model` is an agent's name. The agent runs its own tools itself; tools the
+//! client passes are offered to the model too, and a call of one comes back to the client as
+//! `tool_calls` (finish reason `tool_calls`) for it to run and answer in the next request.
+//! Stateless like OpenAI's: nothing but the usage record is stored.
+
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::{Stream, StreamExt};
+use posey_http::{ApiError, AppJson};
+use rig_core::message::{
+    AssistantContent, AssistantMessage, CallId, Message, ToolName, ToolResultContent, UserContent,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{Person, usage_limit};
+use crate::db;
+use crate::db::messages::ToolCallRecord;
+use crate::db::usage::UsageRecord;
+use crate::runtime::{ClientTool, TurnEvent, TurnOutcome, TurnRequest};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/models", get(list_models))
+}
+
+/// The request fields Posey reads; the many others OpenAI clients send are ignored.
+#[derive(Debug, Deserialize)]
+struct ChatRequest {
+    model: String,
+    messages: Vec<ChatMessage>,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    tools: Vec<ChatTool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatMessage {
+    role: String,
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    tool_calls: Vec<ChatToolCall>,
+    #[serde(default)]
+    tool_call_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatToolCall {
+    id: String,
+    function: ChatFunctionCall,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatFunctionCall {
+    name: String,
+    #[serde(default)]
+    arguments: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatTool {
+    #[serde(rename = "type")]
+    kind: String,
+    function: ChatFunction,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatFunction {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    parameters: Option<Value>,
+}
+
+async fn list_models(State(state): State<AppState>, _person: Person) -> Json<Value> {
+    let data: Vec<Value> = state
+        .runtime
+        .agents
+        .agents
+        .iter()
+        .map(
+            |agent| json!({"id": agent.name, "object": "model", "created": 0, "owned_by": "posey"}),
+        )
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+async fn chat_completions(
+    State(state): State<AppState>,
+    Person(person): Person,
+    AppJson(request): AppJson<ChatRequest>,
+) -> Result<Response, ApiError> {
+    if state.runtime.agents.agent(&request.model).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "the model {:?} does not exist; the models are the agents listed by GET /v1/models",
+            request.model
+        )));
+    }
+    let client_tools = client_tools(&request.tools)?;
+    let (history, prompt) = conversation(&request.messages)?;
+    if let Some(limited) = usage_limit::check(&state, person).await? {
+        return Ok(limited);
+    }
+    let turn = TurnRequest { person, agent: request.model.clone(), history, prompt, client_tools };
+    let (events, receiver) = mpsc::unbounded_channel();
+    let id = format!("chatcmpl-{}", Uuid::now_v7().simple());
+    let created = chrono::Utc::now().timestamp();
+    // The turn runs in its own task so its usage is recorded even if the client goes away.
+    let task = state.turns.clone().spawn(run_and_record(state, turn, events));
+    let meta = Meta { id, created, model: request.model };
+    if request.stream {
+        let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+        let stream = chunks(meta, receiver, task, include_usage);
+        Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    } else {
+        drop(receiver);
+        let outcome = task.await.map_err(|error| ApiError::Internal(error.into()))?;
+        completion(meta, outcome)
+    }
+}
+
+async fn run_and_record(
+    state: AppState,
+    turn: TurnRequest,
+    events: mpsc::UnboundedSender<TurnEvent>,
+) -> TurnOutcome {
+    let person = turn.person;
+    let agent = turn.agent.clone();
+    let outcome = state.runtime.run_turn(turn, events).await;
+    let record = UsageRecord {
+        person,
+        conversation: None,
+        agent,
+        model: outcome.model.clone(),
+        input_tokens: outcome.input_tokens,
+        output_tokens: outcome.output_tokens,
+    };
+    if let Err(error) = db::usage::record(state.db(), &record).await {
+        tracing::error!(error = format!("{error:#}"), "recording usage");
+    }
+    outcome
+}
+
+struct Meta {
+    id: String,
+    created: i64,
+    model: String,
+}
+
+fn client_tools(tools: &[ChatTool]) -> Result<Vec<ClientTool>, ApiError> {
+    tools
+        .iter()
+        .enumerate()
+        .map(|(index, tool)| {
+            if tool.kind != "function" {
+                return Err(ApiError::invalid(
+                    format!("tools[{index}].type"),
+                    "only function tools are supported",
+                ));
+            }
+            if tool.function.name.is_empty() {
+                return Err(ApiError::invalid(
+                    format!("tools[{index}].function.name"),
+                    "must not be empty",
+                ));
+            }
+            Ok(ClientTool {
+                name: tool.function.name.clone(),
+                description: tool.function.description.clone(),
+                parameters: tool
+                    .function
+                    .parameters
+                    .clone()
+                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+            })
+        })
+        .collect()
+}
+
+/// The messages as rig history plus the new message (the last user message, or the results
+/// of the client's tools that follow the last assistant message).
+fn conversation(messages: &[ChatMessage]) -> Result<(Vec<Message>, Message), ApiError> {
+    let mut history: Vec<Message> = Vec::new();
+    let mut calls: Vec<(String, String)> = Vec::new();
+    for (index, message) in messages.iter().enumerate() {
+        let text = content_text(message.content.as_ref()).ok_or_else(|| {
+            ApiError::invalid(
+                format!("messages[{index}].content"),
+                "must be a string or an array of text parts",
+            )
+        })?;
+        match message.role.as_str() {
+            "system" | "developer" => history.push(Message::System { content: text }),
+            "user" => history.push(Message::user(text)),
+            "assistant" => {
+                let mut content = Vec::new();
+                if !text.is_empty() {
+                    content.push(AssistantContent::text(text));
+                }
+                for call in &message.tool_calls {
+                    let arguments: Value = if call.function.arguments.trim().is_empty() {
+                        json!({})
+                    } else {
+                        serde_json::from_str(&call.function.arguments).map_err(|_| {
+                            ApiError::invalid(
+                                format!("messages[{index}].tool_calls"),
+                                "arguments must be a JSON object",
+                            )
+                        })?
+                    };
+                    let name = ToolName::new(call.function.name.clone()).map_err(|_| {
+                        ApiError::invalid(
+                            format!("messages[{index}].tool_calls"),
+                            "a tool call needs a name",
+                        )
+                    })?;
+                    calls.push((call.id.clone(), call.function.name.clone()));
+                    content.push(AssistantContent::tool_call(call.id.clone(), name, arguments));
+                }
+                if !content.is_empty() {
+                    history.push(Message::Assistant(AssistantMessage::new(content)));
+                }
+            }
+            "tool" => {
+                let id = message.tool_call_id.clone().ok_or_else(|| {
+                    ApiError::invalid(
+                        format!("messages[{index}].tool_call_id"),
+                        "is required for a tool message",
+                    )
+                })?;
+                let name = calls
+                    .iter()
+                    .find(|(call, _)| *call == id)
+                    .map(|(_, name)| name.clone())
+                    .ok_or_else(|| {
+                        ApiError::invalid(
+                            format!("messages[{index}].tool_call_id"),
+                            "answers no earlier tool call",
+                        )
+                    })?;
+                let result = UserContent::tool_result(
+                    CallId::from_wire(id),
+                    ToolName::new(name)
+                        .map_err(|_| ApiError::invalid("messages", "empty tool name"))?,
+                    vec![ToolResultContent::text(text)],
+                );
+                match history.last_mut() {
+                    Some(Message::User { content })
+                        if content
+                            .iter()
+                            .all(|part| matches!(part, UserContent::ToolResult(_))) =>
+                    {
+                        content.push(result);
+                    }
+                    _ => history.push(Message::User { content: vec![result] }),
+                }
+            }
+            other => {
+                return Err(ApiError::invalid(
+                    format!("messages[{index}].role"),
+                    format!("{other:?} is not one of system, developer, user, assistant, tool"),
+                ));
+            }
+        }
+    }
+    match history.pop() {
+        Some(prompt @ Message::User { .. }) => Ok((history, prompt)),
+        _ => Err(ApiError::invalid("messages", "must end with a user message or tool results")),
+    }
+}
+
+/// A message's text: a string, or the text parts of an array (images are not supported).
+fn content_text(content: Option<&Value>) -> Option<String> {
+    match content {
+        None | Some(Value::Null) => Some(String::new()),
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .map(|part| match part.get("type").and_then(Value::as_str) {
+                Some("text") => part.get("text").and_then(Value::as_str).map(str::to_owned),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|texts| texts.join("")),
+        Some(_) => None,
+    }
+}
+
+fn tool_calls_json(calls: &[ToolCallRecord], with_index: bool) -> Vec<Value> {
+    calls
+        .iter()
+        .enumerate()
+        .map(|(index, call)| {
+            let mut value = json!({
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments.to_string()},
+            });
+            if with_index {
+                value["index"] = json!(index);
+            }
+            value
+        })
+        .collect()
+}
+
+fn usage_json(outcome: &TurnOutcome) -> Value {
+    json!({
+        "prompt_tokens": outcome.input_tokens,
+        "completion_tokens": outcome.output_tokens,
+        "total_tokens": outcome.input_tokens + outcome.output_tokens,
+    })
+}
+
+/// Why the turn ended, in OpenAI's words; `Err`: it failed (the error to send).
+fn finish_reason(outcome: &TurnOutcome) -> Result<&'static str, (String, String)> {
+    if !outcome.client_calls.is_empty() {
+        return Ok("tool_calls");
+    }
+    match &outcome.error {
+        None => Ok("stop"),
+        Some(error) if error.code == "turn_limit" => Ok("length"),
+        Some(error) => Err((error.code.to_owned(), error.message.clone())),
+    }
+}
+
+fn completion(meta: Meta, outcome: TurnOutcome) -> Result<Response, ApiError> {
+    let reason = match finish_reason(&outcome) {
+        Ok(reason) => reason,
+        Err((code, message)) => {
+            let body = json!({"error": {"code": code, "message": message, "type": "server_error"}});
+            return Ok((axum::http::StatusCode::BAD_GATEWAY, Json(body)).into_response());
+        }
+    };
+    let mut message = json!({"role": "assistant", "content": outcome.text});
+    if !outcome.client_calls.is_empty() {
+        let text = outcome.messages.last().map(|m| m.content.clone()).unwrap_or_default();
+        message["content"] = if text.is_empty() { Value::Null } else { json!(text) };
+        message["tool_calls"] = json!(tool_calls_json(&outcome.client_calls, false));
+    }
+    Ok(Json(json!({
+        "id": meta.id,
+        "object": "chat.completion",
+        "created": meta.created,
+        "model": meta.model,
+        "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": reason}],
+        "usage": usage_json(&outcome),
+    }))
+    .into_response())
+}
+
+/// The turn as `chat.completion.chunk`s: the conversation agent's text as it comes (its own
+/// tool work and its specialists' stay inside), then the client's tool calls, the finish
+/// reason, the usage when asked for, and `[DONE]`.
+fn chunks(
+    meta: Meta,
+    mut receiver: mpsc::UnboundedReceiver<TurnEvent>,
+    task: tokio::task::JoinHandle<TurnOutcome>,
+    include_usage: bool,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let chunk = move |delta: Value, reason: Option<&str>| {
+        json!({
+            "id": meta.id,
+            "object": "chat.completion.chunk",
+            "created": meta.created,
+            "model": meta.model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": reason}],
+        })
+    };
+    async_stream(move |yield_| async move {
+        yield_(chunk(json!({"role": "assistant", "content": ""}), None));
+        while let Some(event) = receiver.recv().await {
+            if let TurnEvent::Text { depth: 0, delta, .. } = event {
+                yield_(chunk(json!({"content": delta}), None));
+            }
+        }
+        let Ok(outcome) = task.await else {
+            yield_(json!({"error": {"code": "internal", "message": "the turn failed"}}));
+            return;
+        };
+        match finish_reason(&outcome) {
+            Ok(reason) => {
+                if !outcome.client_calls.is_empty() {
+                    yield_(chunk(
+                        json!({"tool_calls": tool_calls_json(&outcome.client_calls, true)}),
+                        None,
+                    ));
+                }
+                let mut last = chunk(json!({}), Some(reason));
+                if include_usage {
+                    last["usage"] = Value::Null;
+                }
+                yield_(last);
+                if include_usage {
+                    let mut usage = chunk(json!({}), None);
+                    usage["choices"] = json!([]);
+                    usage["usage"] = usage_json(&outcome);
+                    yield_(usage);
+                }
+            }
+            Err((code, message)) => {
+                yield_(
+                    json!({"error": {"code": code, "message": message, "type": "server_error"}}),
+                );
+            }
+        }
+    })
+    .map(|value| Ok(Event::default().data(value.to_string())))
+    .chain(futures::stream::once(async { Ok(Event::default().data("[DONE]")) }))
+}
+
+/// A stream whose items a future produces through a callback (a small stand-in for a
+/// generator), over a channel.
+fn async_stream<F, Fut>(body: F) -> impl Stream<Item = Value>
+where
+    F: FnOnce(Box<dyn Fn(Value) + Send + Sync>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let send: Box<dyn Fn(Value) + Send + Sync> = Box::new(move |value| {
+        let _ = sender.send(value);
+    });
+    tokio::spawn(body(send));
+    futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+}

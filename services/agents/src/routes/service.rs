@@ -1,0 +1,285 @@
+//! `POST /v1/service/users/{user_id}/turns`: another Posey service (cron's `agent_task`) runs
+//! a turn on behalf of a person, without streaming. Only service tokens (auth's
+//! client-credentials grant) may call it; a person's token is a 403.
+//!
+//! The turn happens in the person's conversation (`conversation_id`, or a new one titled after
+//! the task), is stored like any turn and counts toward the person's daily usage.
+//!
+//! `Idempotency-Key` (cron sends `<task_id>:<scheduled_for>`): a key whose turn is already
+//! stored is answered from the stored turn, never run again. The key decides the turn's id
+//! (a UUID v5 of the person and the key), and the turn is stored under a transaction-scoped
+//! advisory lock on that id after checking no turn has it, so two deliveries of one key store
+//! one turn. A failed turn is stored under a fresh id, so a retry runs it again.
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use posey_http::auth::{Authenticated, require_service};
+use posey_http::{ApiError, AppJson};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::messages::MAX_CONTENT;
+use super::usage_limit;
+use crate::db;
+use crate::db::messages::{NewMessage, Role};
+use crate::runtime::{TurnOutcome, TurnRequest, history};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/service/users/{user_id}/turns", post(service_turn))
+}
+
+/// The header carrying the caller's idempotency key.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+const MAX_KEY: usize = 200;
+const MAX_TITLE: usize = 200;
+/// Where turn ids of idempotency keys live (a fixed, random namespace for UUID v5).
+const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_51d4_9a8e_4c0b_b7a3_2e5d_90c4_1f27);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceTurnBody {
+    prompt: Option<String>,
+    agent: Option<String>,
+    conversation_id: Option<String>,
+    title: Option<String>,
+}
+
+/// What the caller gets: where the answer is kept, and the answer.
+#[derive(Debug, Serialize)]
+struct ServiceTurnAnswer {
+    conversation_id: Uuid,
+    /// The stored message of the conversation agent's final answer.
+    message_id: i64,
+    turn_id: Uuid,
+    text: String,
+    /// True when the idempotency key's turn was already stored and this is it again.
+    replayed: bool,
+}
+
+/// The checked request.
+struct Checked {
+    person: Uuid,
+    prompt: String,
+    agent: Option<String>,
+    conversation: Option<Uuid>,
+    title: Option<String>,
+    key: Option<String>,
+}
+
+fn check(
+    state: &AppState,
+    user_id: &str,
+    body: ServiceTurnBody,
+    headers: &HeaderMap,
+) -> Result<Checked, ApiError> {
+    let mut problems = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut add = |field: &str, message: String| {
+        problems.entry(field.to_owned()).or_default().push(message);
+    };
+    let person = user_id.parse::<Uuid>().ok();
+    if person.is_none() {
+        add("user_id", "must be a person's id (a UUID)".into());
+    }
+    let prompt = body.prompt.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if body.prompt.is_none() {
+        add("prompt", "is required".into());
+    } else if prompt.is_empty() {
+        add("prompt", "must not be empty".into());
+    } else if prompt.chars().count() > MAX_CONTENT {
+        add("prompt", format!("must be at most {MAX_CONTENT} characters"));
+    }
+    if let Some(agent) = &body.agent
+        && state.runtime.agents.agent(agent).is_none()
+    {
+        let names: Vec<&str> =
+            state.runtime.agents.agents.iter().map(|a| a.name.as_str()).collect();
+        add("agent", format!("no agent {agent:?}; the agents are {}", names.join(", ")));
+    }
+    let conversation = body.conversation_id.as_deref().and_then(|raw| {
+        let parsed = raw.parse::<Uuid>().ok();
+        if parsed.is_none() {
+            add("conversation_id", "must be a conversation's id (a UUID)".into());
+        }
+        parsed
+    });
+    let title = body.title.map(|title| title.trim().to_owned());
+    if let Some(title) = &title
+        && (title.is_empty() || title.chars().count() > MAX_TITLE)
+    {
+        add("title", format!("must be 1 to {MAX_TITLE} characters"));
+    }
+    let key = match headers.get(IDEMPOTENCY_HEADER).map(|value| value.to_str()) {
+        None => None,
+        Some(Ok(key)) if !key.trim().is_empty() && key.len() <= MAX_KEY => {
+            Some(key.trim().to_owned())
+        }
+        Some(_) => {
+            add(IDEMPOTENCY_HEADER, format!("must be 1 to {MAX_KEY} visible ASCII characters"));
+            None
+        }
+    };
+    match person {
+        Some(person) if problems.is_empty() => {
+            Ok(Checked { person, prompt, agent: body.agent, conversation, title, key })
+        }
+        _ => Err(ApiError::Validation(problems)),
+    }
+}
+
+async fn service_turn(
+    State(state): State<AppState>,
+    Authenticated(claims): Authenticated,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<ServiceTurnBody>,
+) -> Result<Response, ApiError> {
+    require_service(&claims)?;
+    let request = check(&state, &user_id, body, &headers)?;
+    let person = request.person;
+    let keyed_turn = request
+        .key
+        .as_ref()
+        .map(|key| Uuid::new_v5(&KEY_NAMESPACE, format!("{person}\n{key}").as_bytes()));
+    if let Some(turn) = keyed_turn
+        && let Some(answer) = stored_answer(&state, person, turn).await?
+    {
+        return Ok(Json(answer).into_response());
+    }
+
+    let conversation = match request.conversation {
+        Some(id) => db::conversations::get(state.db(), person, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no such conversation for this person".into()))?,
+        None => {
+            let title = request.title.clone().unwrap_or_else(|| title_of(&request.prompt));
+            let agent =
+                request.agent.clone().unwrap_or_else(|| state.runtime.agents.router.clone());
+            db::conversations::create(state.db(), person, &title, &agent).await?
+        }
+    };
+    if let Some(limited) = usage_limit::check(&state, person).await? {
+        return Ok(limited);
+    }
+    let agent = request.agent.clone().unwrap_or_else(|| conversation.agent.clone());
+    let stored = db::messages::list(state.db(), conversation.id).await?;
+    let turn = TurnRequest {
+        person,
+        agent: agent.clone(),
+        history: history::to_rig(&stored),
+        prompt: rig_core::message::Message::user(request.prompt.clone()),
+        client_tools: Vec::new(),
+    };
+    // In the service's turn tracker, so shutdown waits for it to be stored.
+    let runtime = state.runtime.clone();
+    let outcome = state
+        .turns
+        .spawn(async move {
+            // Nobody streams this turn: its events go nowhere.
+            let (events, _) = mpsc::unbounded_channel();
+            runtime.run_turn(turn, events).await
+        })
+        .await
+        .context("running a service turn")?;
+
+    // A failed turn is kept under a fresh id, so a retry of the key runs it again.
+    let turn_id = match (&outcome.error, keyed_turn) {
+        (None, Some(turn)) => turn,
+        _ => Uuid::now_v7(),
+    };
+    let mut messages = vec![NewMessage {
+        role: Role::User,
+        agent: agent.clone(),
+        depth: 0,
+        content: request.prompt.clone(),
+        tool_calls: Vec::new(),
+        tool: None,
+        is_error: false,
+    }];
+    messages.extend(outcome.messages.iter().cloned());
+    let fresh =
+        store(&state, person, conversation.id, turn_id, &agent, &messages, &outcome).await?;
+    if let Some(error) = &outcome.error {
+        tracing::warn!(code = error.code, message = %error.message, "a service turn failed");
+        return Err(ApiError::Unavailable(format!("the turn failed: {}", error.message)));
+    }
+    if !fresh {
+        tracing::info!(%turn_id, "a concurrent delivery of the key stored the turn first");
+    }
+    let answer =
+        stored_answer(&state, person, turn_id).await?.context("a stored turn has no answer")?;
+    Ok(Json(ServiceTurnAnswer { replayed: !fresh, ..answer }).into_response())
+}
+
+/// A conversation title from the task's prompt: its first line, shortened.
+fn title_of(prompt: &str) -> String {
+    let line = prompt.lines().next().unwrap_or(prompt).trim();
+    if line.chars().count() <= 60 {
+        line.to_owned()
+    } else {
+        format!("{}…", line.chars().take(59).collect::<String>())
+    }
+}
+
+/// The stored answer of `turn` (the conversation agent's last message of it), if stored.
+async fn stored_answer(
+    state: &AppState,
+    person: Uuid,
+    turn: Uuid,
+) -> Result<Option<ServiceTurnAnswer>, ApiError> {
+    let row: Option<(Uuid, i64, String)> = sqlx::query_as(
+        "SELECT m.conversation_id, m.id, m.content FROM agents.messages m
+         JOIN agents.conversations c ON c.id = m.conversation_id
+         WHERE m.turn_id = $1 AND c.user_id = $2 AND m.role = 'assistant' AND m.depth = 0
+         ORDER BY m.id DESC LIMIT 1",
+    )
+    .bind(turn)
+    .bind(person)
+    .fetch_optional(state.db())
+    .await
+    .context("reading a stored service turn")?;
+    Ok(row.map(|(conversation_id, message_id, text)| ServiceTurnAnswer {
+        conversation_id,
+        message_id,
+        turn_id: turn,
+        text,
+        replayed: true,
+    }))
+}
+
+/// Stores the turn with its usage unless a turn with its id is already stored (false then).
+async fn store(
+    state: &AppState,
+    person: Uuid,
+    conversation: Uuid,
+    turn_id: Uuid,
+    agent: &str,
+    messages: &[NewMessage],
+    outcome: &TurnOutcome,
+) -> anyhow::Result<bool> {
+    let mut tx = state.db().begin().await.context("starting to store a service turn")?;
+    // Serialises deliveries of one key; released with the transaction.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(turn_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .context("locking a service turn's key")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents.messages WHERE turn_id = $1)")
+            .bind(turn_id)
+            .fetch_one(&mut *tx)
+            .await
+            .context("looking for a stored service turn")?;
+    if exists {
+        return Ok(false);
+    }
+    super::messages::write_turn(&mut tx, person, conversation, turn_id, agent, messages, outcome)
+        .await?;
+    tx.commit().await.context("committing a service turn")?;
+    Ok(true)
+}

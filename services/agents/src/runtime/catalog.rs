@@ -1,0 +1,199 @@
+//! The agents file: which agents exist (the router and its specialists), each one's prompt,
+//! model and plugins, and the MCP servers that become plugins. Read from `AGENTS_CONFIG` (YAML)
+//! or the built-in default below.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsFile {
+    /// The agent a conversation talks to unless it names another.
+    #[serde(default = "default_router")]
+    pub router: String,
+    pub agents: Vec<AgentSpec>,
+    #[serde(default)]
+    pub mcp_servers: Vec<McpServerSpec>,
+}
+
+/// One agent.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSpec {
+    pub name: String,
+    /// What it is for: shown in `/v1/agents` and to the router choosing whom to delegate to.
+    #[serde(default)]
+    pub description: String,
+    /// Its system prompt.
+    pub prompt: String,
+    /// `provider:model` (as `POSEY_MODEL`); unset: `POSEY_MODEL`.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The plugins whose tools and instructions it gets.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// The agents it may delegate to; unset: every other agent for the router, none otherwise.
+    #[serde(default)]
+    pub delegates: Option<Vec<String>>,
+}
+
+/// An MCP server whose tools become the plugin `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// stdio: the program to start, its arguments and extra environment.
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Streamable HTTP: the server's URL.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+fn default_router() -> String {
+    "posey".to_owned()
+}
+
+const BUILTIN: &str = r#"
+router: posey
+agents:
+  - name: posey
+    description: The companion people talk to; answers itself or hands a task to a specialist.
+    prompt: >-
+      You are Posey, a warm, concise personal companion. Use your tools when they help, and
+      hand a task to a specialist when one fits it better.
+    plugins: [time, profile]
+  - name: timekeeper
+    description: Dates, times and time zones.
+    prompt: >-
+      You answer questions about dates, times and time zones precisely, using the time tool.
+    plugins: [time]
+  - name: biographer
+    description: Remembers and updates what the person told about themselves (name, time zone, preferences).
+    prompt: >-
+      You keep the person's profile: read it before answering and update it when they tell you
+      something new about themselves.
+    plugins: [profile]
+"#;
+
+impl AgentsFile {
+    /// The default agents: the `posey` router and two specialists.
+    pub fn builtin() -> Self {
+        // The text above is a constant checked by the tests; it always parses.
+        Self::parse(BUILTIN).unwrap_or_else(|_| Self {
+            router: default_router(),
+            agents: Vec::new(),
+            mcp_servers: Vec::new(),
+        })
+    }
+
+    /// Reads and checks a YAML file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses and checks the names (plugins are checked against the registry at start).
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let file: Self = serde_yaml_ng::from_str(text).context("not a valid agents file")?;
+        file.check()?;
+        Ok(file)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let mut names = BTreeSet::new();
+        for agent in &self.agents {
+            check_name("agent", &agent.name)?;
+            if !names.insert(agent.name.as_str()) {
+                bail!("agent {:?} is defined twice", agent.name);
+            }
+            if agent.prompt.trim().is_empty() {
+                bail!("agent {:?} has an empty prompt", agent.name);
+            }
+        }
+        if !names.contains(self.router.as_str()) {
+            bail!("the router {:?} is not one of the agents", self.router);
+        }
+        for agent in &self.agents {
+            for delegate in agent.delegates.iter().flatten() {
+                if !names.contains(delegate.as_str()) || *delegate == agent.name {
+                    bail!("agent {:?} delegates to unknown agent {delegate:?}", agent.name);
+                }
+            }
+        }
+        let mut servers = BTreeSet::new();
+        for server in &self.mcp_servers {
+            check_name("MCP server", &server.name)?;
+            if !servers.insert(server.name.as_str()) {
+                bail!("MCP server {:?} is defined twice", server.name);
+            }
+            match (&server.command, &server.url) {
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => bail!("MCP server {:?} needs exactly one of command or url", server.name),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn agent(&self, name: &str) -> Option<&AgentSpec> {
+        self.agents.iter().find(|agent| agent.name == name)
+    }
+
+    /// Whom `agent` may delegate to.
+    pub fn delegates_of(&self, agent: &AgentSpec) -> Vec<&AgentSpec> {
+        match &agent.delegates {
+            Some(names) => names.iter().filter_map(|name| self.agent(name)).collect(),
+            None if agent.name == self.router => {
+                self.agents.iter().filter(|other| other.name != agent.name).collect()
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
+fn check_name(what: &str, name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !ok {
+        bail!("{what} name {name:?} must be 1 to 40 of a-z, 0-9, _ and -");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_file_parses() {
+        let file = AgentsFile::parse(BUILTIN).unwrap();
+        assert_eq!(file.router, "posey");
+        let router = file.agent("posey").unwrap();
+        let delegates: Vec<_> = file.delegates_of(router).iter().map(|a| a.name.clone()).collect();
+        assert_eq!(delegates, ["timekeeper", "biographer"]);
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let unknown_router = "router: x\nagents: [{name: a, prompt: p}]";
+        assert!(format!("{:#}", AgentsFile::parse(unknown_router).unwrap_err()).contains("router"));
+        let twice = "agents: [{name: posey, prompt: p}, {name: posey, prompt: q}]";
+        assert!(format!("{:#}", AgentsFile::parse(twice).unwrap_err()).contains("twice"));
+        let both = "agents: [{name: posey, prompt: p}]\nmcp_servers: [{name: m}]";
+        assert!(format!("{:#}", AgentsFile::parse(both).unwrap_err()).contains("exactly one"));
+    }
+}

@@ -1,0 +1,668 @@
+//! The agent runtime: one turn of a conversation on rig-agent. An agent (from the agents file)
+//! gets its model, a system prompt made of its own prompt and its plugins' instructions, its
+//! plugins' tools (each checking its arguments against its schema first, so a model that sent
+//! bad ones is told why and can try again), and a `delegate` tool for handing a task to a
+//! specialist (one level deeper, up to the depth limit). The turn streams [`TurnEvent`]s as
+//! they happen and ends with the messages to store, in order, and the tokens used.
+
+pub mod catalog;
+pub mod history;
+pub mod models;
+pub mod schema;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use rig_agent::AgentBuilder;
+use rig_agent::agent::MultiTurnStreamItem;
+use rig_agent::completion::PromptError;
+use rig_agent::tool::{DynamicTool, ToolExecutionError, ToolOutput};
+use rig_core::message::{AssistantContent, Message, ToolName, ToolResultContent};
+use rig_core::streaming::{Item, StreamEvent};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::config::RuntimeSettings;
+use crate::db::messages::{NewMessage, Role, ToolCallRecord};
+use crate::plugins::{Plugins, Tool, ToolContext};
+use catalog::{AgentSpec, AgentsFile};
+use models::SharedModels;
+
+/// The name of the tool an agent hands a task to a specialist with.
+pub const DELEGATE_TOOL: &str = "delegate";
+
+/// What a turn streams, in order. `depth` 0 is the conversation's agent; more is a specialist.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TurnEvent {
+    /// An agent starts speaking: the conversation's agent at the start of the turn, a
+    /// specialist it delegated to (`from` the delegating agent), or the delegating agent again
+    /// when the specialist is done (`from` the specialist).
+    Agent { agent: String, depth: usize, from: Option<String> },
+    /// A piece of the speaking agent's answer.
+    Text { agent: String, depth: usize, delta: String },
+    /// The agent calls a tool.
+    ToolCall { agent: String, depth: usize, id: String, name: String, arguments: Value },
+    /// A tool's answer (`is_error`: it failed or its arguments were refused; `content` says why).
+    ToolResult {
+        agent: String,
+        depth: usize,
+        id: String,
+        name: String,
+        content: String,
+        is_error: bool,
+    },
+    /// The tokens the turn used, once it ends.
+    Usage { input_tokens: u64, output_tokens: u64 },
+    /// The turn ended and is stored.
+    Done { turn_id: Uuid },
+    /// The turn failed (and what it did until then is stored).
+    Error { code: String, message: String, turn_id: Uuid },
+}
+
+/// Why a turn failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnError {
+    /// `turn_limit`, `model_error`, `unknown_agent`, `internal`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What a turn produced.
+#[derive(Debug, Clone)]
+pub struct TurnOutcome {
+    /// Every message after the person's, in order, ready to store.
+    pub messages: Vec<NewMessage>,
+    /// The conversation agent's final answer.
+    pub text: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// The model of the conversation's agent.
+    pub model: String,
+    pub error: Option<TurnError>,
+    /// Calls of client-supplied tools (the OpenAI-compatible API): the turn stopped on them.
+    pub client_calls: Vec<ToolCallRecord>,
+}
+
+/// One turn to run.
+pub struct TurnRequest {
+    pub person: Uuid,
+    pub agent: String,
+    /// The model's view of the conversation so far.
+    pub history: Vec<Message>,
+    /// The new message: a person's text, or (OpenAI-compatible API) the results of the
+    /// client's tools.
+    pub prompt: Message,
+    /// Tools the caller will run itself (the OpenAI-compatible API): offered to the model,
+    /// and a call of one ends the turn with it.
+    pub client_tools: Vec<ClientTool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientTool {
+    pub name: String,
+    pub description: String,
+    pub parameters: Value,
+}
+
+/// The agents, their plugins and models: everything a turn needs.
+pub struct Runtime {
+    pub agents: AgentsFile,
+    pub plugins: Plugins,
+    pub settings: RuntimeSettings,
+    models: SharedModels,
+    db: sqlx::PgPool,
+}
+
+/// Where a running turn sends its events (nowhere, once the client is gone).
+type Events = mpsc::UnboundedSender<TurnEvent>;
+
+/// Counters shared by every agent of one turn.
+#[derive(Default)]
+struct Shared {
+    input_tokens: u64,
+    output_tokens: u64,
+    client_calls: Vec<ToolCallRecord>,
+}
+
+/// The result of one agent's run within a turn.
+struct AgentRun {
+    messages: Vec<NewMessage>,
+    text: String,
+    error: Option<TurnError>,
+}
+
+impl Runtime {
+    /// Checks that every plugin the agents name exists.
+    pub fn new(
+        agents: AgentsFile,
+        plugins: Plugins,
+        settings: RuntimeSettings,
+        models: SharedModels,
+        db: sqlx::PgPool,
+    ) -> anyhow::Result<Self> {
+        for agent in &agents.agents {
+            for plugin in &agent.plugins {
+                if plugins.get(plugin).is_none() {
+                    anyhow::bail!(
+                        "agent {:?} uses plugin {plugin:?}, which does not exist",
+                        agent.name
+                    );
+                }
+            }
+        }
+        Ok(Self { agents, plugins, settings, models, db })
+    }
+
+    /// The model spec an agent runs on.
+    pub fn model_of<'a>(&'a self, agent: &'a AgentSpec) -> &'a str {
+        agent.model.as_deref().unwrap_or(&self.settings.default_model)
+    }
+
+    /// Every model spec the agents use.
+    pub fn model_specs(agents: &AgentsFile, settings: &RuntimeSettings) -> Vec<String> {
+        let mut specs: Vec<String> = agents
+            .agents
+            .iter()
+            .map(|agent| agent.model.clone().unwrap_or_else(|| settings.default_model.clone()))
+            .collect();
+        specs.sort();
+        specs.dedup();
+        specs
+    }
+
+    /// Runs one turn to its end, sending events to `events` as they happen (a closed channel
+    /// is fine: the turn goes on regardless).
+    pub async fn run_turn(self: &Arc<Self>, request: TurnRequest, events: Events) -> TurnOutcome {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let Some(agent) = self.agents.agent(&request.agent) else {
+            return TurnOutcome {
+                messages: Vec::new(),
+                text: String::new(),
+                input_tokens: 0,
+                output_tokens: 0,
+                model: String::new(),
+                error: Some(TurnError {
+                    code: "unknown_agent",
+                    message: format!("there is no agent {:?}", request.agent),
+                }),
+                client_calls: Vec::new(),
+            };
+        };
+        let model = self.model_of(agent).to_owned();
+        let _ = events.send(TurnEvent::Agent { agent: agent.name.clone(), depth: 0, from: None });
+        let run = self
+            .clone()
+            .run_agent(
+                request.person,
+                agent.name.clone(),
+                0,
+                request.history,
+                request.prompt,
+                Arc::new(request.client_tools),
+                events,
+                shared.clone(),
+            )
+            .await;
+        let shared = std::mem::take(&mut *lock(&shared));
+        TurnOutcome {
+            messages: run.messages,
+            text: run.text,
+            input_tokens: shared.input_tokens,
+            output_tokens: shared.output_tokens,
+            model,
+            error: run.error,
+            client_calls: shared.client_calls,
+        }
+    }
+
+    /// One agent's run: its rig agent, driven as a stream. Boxed: delegation recurses.
+    #[allow(clippy::too_many_arguments)]
+    fn run_agent(
+        self: Arc<Self>,
+        person: Uuid,
+        name: String,
+        depth: usize,
+        history: Vec<Message>,
+        prompt: Message,
+        client_tools: Arc<Vec<ClientTool>>,
+        events: Events,
+        shared: Arc<Mutex<Shared>>,
+    ) -> futures::future::BoxFuture<'static, AgentRun> {
+        Box::pin(async move {
+            let mut run = AgentRun { messages: Vec::new(), text: String::new(), error: None };
+            let Some(spec) = self.agents.agent(&name).cloned() else {
+                run.error = Some(TurnError {
+                    code: "unknown_agent",
+                    message: format!("there is no agent {name:?}"),
+                });
+                return run;
+            };
+            let context = ToolContext { person, db: self.db.clone() };
+            let model = match self.models.model(self.model_of(&spec)) {
+                Ok(model) => model,
+                Err(error) => {
+                    run.error = Some(TurnError {
+                        code: "model_error",
+                        message: format!("agent {name}: {error:#}"),
+                    });
+                    return run;
+                }
+            };
+            let preamble = match self.preamble(&spec, &context, depth).await {
+                Ok(preamble) => preamble,
+                Err(error) => {
+                    tracing::error!(agent = %name, error = format!("{error:#}"), "building the system prompt");
+                    run.error = Some(TurnError {
+                        code: "internal",
+                        message: "the agent could not be prepared".into(),
+                    });
+                    return run;
+                }
+            };
+
+            // What the specialists this agent delegated to said, in the order they ran (tools
+            // run one at a time), to store before the delegate call's result.
+            let delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>> = Arc::default();
+            let mut tools: Vec<DynamicTool> = self
+                .plugins
+                .tools_of(&spec.plugins)
+                .filter_map(|tool| checked_tool(tool.clone(), context.clone()))
+                .collect();
+            let delegates: Vec<String> =
+                self.agents.delegates_of(&spec).iter().map(|agent| agent.name.clone()).collect();
+            if !delegates.is_empty() && depth < self.settings.max_delegation_depth {
+                tools.extend(self.delegate_tool(
+                    person,
+                    &name,
+                    depth,
+                    delegates,
+                    events.clone(),
+                    shared.clone(),
+                    delegated.clone(),
+                ));
+            }
+            if depth == 0 {
+                tools.extend(client_tools.iter().filter_map(client_tool));
+            }
+            let builder = AgentBuilder::new(model).name(name.clone()).preamble(preamble);
+            let agent = if tools.is_empty() {
+                builder.build()
+            } else {
+                builder.dynamic_tools(tools).build()
+            };
+            let mut runner =
+                agent.prompt(prompt).history(history).max_turns(self.settings.max_turns);
+            if depth == 0 && !client_tools.is_empty() {
+                runner = runner.add_hook(client_hook::StopOnClientTools::new(
+                    client_tools.iter().map(|tool| tool.name.clone()).collect(),
+                ));
+            }
+            let mut stream = runner.stream();
+
+            // The assistant message being built: text so far and the calls it made.
+            let mut text = String::new();
+            let mut calls: Vec<ToolCallRecord> = Vec::new();
+            let client_names: Vec<&str> =
+                client_tools.iter().map(|tool| tool.name.as_str()).collect();
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(MultiTurnStreamItem::StreamAssistantItem(Item::Event(event))) => match event
+                    {
+                        StreamEvent::Text { text: delta, .. } => {
+                            text.push_str(&delta);
+                            let _ =
+                                events.send(TurnEvent::Text { agent: name.clone(), depth, delta });
+                        }
+                        StreamEvent::End { content: AssistantContent::ToolCall(call), .. } => {
+                            let _ = events.send(TurnEvent::ToolCall {
+                                agent: name.clone(),
+                                depth,
+                                id: call.id.wire().into_owned(),
+                                name: call.function.name.to_string(),
+                                arguments: Value::Object(call.function.arguments.clone()),
+                            });
+                        }
+                        _ => {}
+                    },
+                    Ok(MultiTurnStreamItem::ToolCall { tool_call }) => {
+                        let record = ToolCallRecord {
+                            id: tool_call.id.wire().into_owned(),
+                            name: tool_call.function.name.to_string(),
+                            arguments: Value::Object(tool_call.function.arguments.clone()),
+                        };
+                        if client_names.contains(&record.name.as_str()) {
+                            lock(&shared).client_calls.push(record.clone());
+                        }
+                        calls.push(record);
+                    }
+                    Ok(MultiTurnStreamItem::ToolResult { tool_result }) => {
+                        if !text.is_empty() || !calls.is_empty() {
+                            run.messages.push(assistant(
+                                &name,
+                                depth,
+                                std::mem::take(&mut text),
+                                std::mem::take(&mut calls),
+                            ));
+                        }
+                        let content = render_result(&tool_result.content);
+                        let tool_name = tool_result.name.to_string();
+                        if tool_name == DELEGATE_TOOL
+                            && let Some(inner) = lock(&delegated).pop_front()
+                        {
+                            run.messages.extend(inner);
+                        }
+                        let id = tool_result.call.wire().into_owned();
+                        let _ = events.send(TurnEvent::ToolResult {
+                            agent: name.clone(),
+                            depth,
+                            id: id.clone(),
+                            name: tool_name.clone(),
+                            content: content.clone(),
+                            is_error: tool_result.is_error,
+                        });
+                        run.messages.push(NewMessage {
+                            role: Role::Tool,
+                            agent: name.clone(),
+                            depth: depth as i32,
+                            content,
+                            tool_calls: Vec::new(),
+                            tool: Some((id, tool_name)),
+                            is_error: tool_result.is_error,
+                        });
+                    }
+                    Ok(MultiTurnStreamItem::CompletionCall(call)) => {
+                        let mut shared = lock(&shared);
+                        shared.input_tokens += call.usage.input_tokens.unwrap_or(0);
+                        shared.output_tokens += call.usage.output_tokens.unwrap_or(0);
+                    }
+                    Ok(MultiTurnStreamItem::ModelTurnRetried { .. }) => {
+                        // The deltas of a rejected turn were provisional.
+                        text.clear();
+                        calls.clear();
+                    }
+                    Ok(MultiTurnStreamItem::FinalResponse(response)) => {
+                        run.text = response.output().to_owned();
+                        if text.is_empty() {
+                            text = run.text.clone();
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        let client_stop = !lock(&shared).client_calls.is_empty();
+                        if client_stop {
+                            // Not a failure: the turn stops for the client to run its tools.
+                            run.messages.push(assistant(
+                                &name,
+                                depth,
+                                std::mem::take(&mut text),
+                                std::mem::take(&mut calls),
+                            ));
+                            return run;
+                        }
+                        run.error = Some(turn_error(&name, &error, self.settings.max_turns));
+                        break;
+                    }
+                }
+            }
+            if run.error.is_some() {
+                // Calls whose results never came are not history: only the text stays.
+                if !text.is_empty() {
+                    run.messages.push(assistant(&name, depth, text, Vec::new()));
+                }
+                let message = run.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+                run.messages.push(NewMessage {
+                    role: Role::Assistant,
+                    agent: name.clone(),
+                    depth: depth as i32,
+                    content: message,
+                    tool_calls: Vec::new(),
+                    tool: None,
+                    is_error: true,
+                });
+            } else if !text.is_empty() || !calls.is_empty() {
+                run.messages.push(assistant(&name, depth, text, calls));
+            }
+            run
+        })
+    }
+
+    /// The agent's prompt, then each plugin's instructions, then whom it can delegate to.
+    async fn preamble(
+        &self,
+        spec: &AgentSpec,
+        context: &ToolContext,
+        depth: usize,
+    ) -> anyhow::Result<String> {
+        let mut preamble = spec.prompt.trim().to_owned();
+        for name in &spec.plugins {
+            if let Some(plugin) = self.plugins.get(name)
+                && let Some(lines) = plugin.instructions(context).await?
+            {
+                preamble.push_str("\n\n");
+                preamble.push_str(&lines);
+            }
+        }
+        let delegates = self.agents.delegates_of(spec);
+        if !delegates.is_empty() && depth < self.settings.max_delegation_depth {
+            preamble.push_str("\n\nSpecialists you can hand a task to with the delegate tool:");
+            for agent in delegates {
+                preamble.push_str(&format!("\n- {}: {}", agent.name, agent.description));
+            }
+        }
+        Ok(preamble)
+    }
+
+    /// `delegate`: runs a specialist on a task (one level deeper) and answers with what it said.
+    #[allow(clippy::too_many_arguments)]
+    fn delegate_tool(
+        self: &Arc<Self>,
+        person: Uuid,
+        from: &str,
+        depth: usize,
+        delegates: Vec<String>,
+        events: Events,
+        shared: Arc<Mutex<Shared>>,
+        delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>>,
+    ) -> Option<DynamicTool> {
+        let parameters = json!({
+            "type": "object",
+            "properties": {
+                "agent": {"type": "string", "enum": delegates, "description": "The specialist"},
+                "task": {"type": "string", "minLength": 1, "description": "What the specialist should do, with everything it needs to know"}
+            },
+            "required": ["agent", "task"],
+            "additionalProperties": false
+        });
+        let runtime = self.clone();
+        let from = from.to_owned();
+        let schema = parameters.clone();
+        let handler = move |arguments: Value| {
+            let runtime = runtime.clone();
+            let from = from.clone();
+            let events = events.clone();
+            let shared = shared.clone();
+            let delegated = delegated.clone();
+            let problems = schema::validate(&schema, &arguments);
+            Box::pin(async move {
+                if !problems.is_empty() {
+                    return Err(invalid_arguments(&problems));
+                }
+                let agent = arguments["agent"].as_str().unwrap_or_default().to_owned();
+                let task = arguments["task"].as_str().unwrap_or_default().to_owned();
+                let _ = events.send(TurnEvent::Agent {
+                    agent: agent.clone(),
+                    depth: depth + 1,
+                    from: Some(from.clone()),
+                });
+                let run = runtime
+                    .run_agent(
+                        person,
+                        agent.clone(),
+                        depth + 1,
+                        Vec::new(),
+                        Message::user(task.clone()),
+                        Arc::default(),
+                        events.clone(),
+                        shared,
+                    )
+                    .await;
+                let mut messages = vec![NewMessage {
+                    role: Role::User,
+                    agent: agent.clone(),
+                    depth: (depth + 1) as i32,
+                    content: task,
+                    tool_calls: Vec::new(),
+                    tool: None,
+                    is_error: false,
+                }];
+                messages.extend(run.messages);
+                lock(&delegated).push_back(messages);
+                let _ =
+                    events.send(TurnEvent::Agent { agent: from, depth, from: Some(agent.clone()) });
+                match run.error {
+                    None => Ok(ToolOutput::text(run.text)),
+                    Some(error) => Err(ToolExecutionError::other(format!(
+                        "{agent} could not finish: {}",
+                        error.message
+                    ))),
+                }
+            })
+                as futures::future::BoxFuture<'static, Result<ToolOutput, ToolExecutionError>>
+        };
+        Some(DynamicTool::new(
+            ToolName::new(DELEGATE_TOOL).ok()?,
+            "Hand a task to a specialist agent and get its answer.",
+            parameters,
+            handler,
+        ))
+    }
+}
+
+/// A plugin tool as a rig tool: arguments checked against the schema first (the model hears
+/// every problem and may try again), then the handler.
+fn checked_tool(tool: Tool, context: ToolContext) -> Option<DynamicTool> {
+    let name = ToolName::new(tool.name.clone()).ok()?;
+    let description = tool.description.clone();
+    let parameters = tool.parameters.clone();
+    Some(DynamicTool::new(name, description, parameters, move |arguments: Value| {
+        let tool = tool.clone();
+        let context = context.clone();
+        Box::pin(async move {
+            let problems = schema::validate(&tool.parameters, &arguments);
+            if !problems.is_empty() {
+                return Err(invalid_arguments(&problems));
+            }
+            match tool.call(context, arguments).await {
+                Ok(Value::String(text)) => Ok(ToolOutput::text(text)),
+                Ok(value) => Ok(ToolOutput::text(value.to_string())),
+                Err(error) => Err(ToolExecutionError::other(error.0)),
+            }
+        }) as futures::future::BoxFuture<'static, Result<ToolOutput, ToolExecutionError>>
+    }))
+}
+
+/// A client's tool: offered to the model; the hook stops the run before it would run.
+fn client_tool(tool: &ClientTool) -> Option<DynamicTool> {
+    let name = ToolName::new(tool.name.clone()).ok()?;
+    Some(DynamicTool::new(name, tool.description.clone(), tool.parameters.clone(), |_| {
+        Box::pin(async { Err(ToolExecutionError::other("this tool is run by the client")) })
+            as futures::future::BoxFuture<'static, Result<ToolOutput, ToolExecutionError>>
+    }))
+}
+
+fn invalid_arguments(problems: &[String]) -> ToolExecutionError {
+    ToolExecutionError::invalid_args(format!(
+        "invalid arguments: {}. Call the tool again with arguments that match its schema.",
+        problems.join("; ")
+    ))
+}
+
+fn assistant(
+    agent: &str,
+    depth: usize,
+    content: String,
+    tool_calls: Vec<ToolCallRecord>,
+) -> NewMessage {
+    NewMessage {
+        role: Role::Assistant,
+        agent: agent.to_owned(),
+        depth: depth as i32,
+        content,
+        tool_calls,
+        tool: None,
+        is_error: false,
+    }
+}
+
+/// A tool result's content as one text.
+pub fn render_result(content: &[ToolResultContent]) -> String {
+    content
+        .iter()
+        .map(|part| match part {
+            ToolResultContent::Text(text) => text.text.clone(),
+            ToolResultContent::Json { value } => value.to_string(),
+            ToolResultContent::Image(_) => "[image]".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn turn_error(agent: &str, error: &PromptError, max_turns: usize) -> TurnError {
+    match error {
+        PromptError::MaxTurns { .. } => TurnError {
+            code: "turn_limit",
+            message: format!(
+                "agent {agent} reached the limit of {max_turns} model calls in one turn without finishing"
+            ),
+        },
+        other => {
+            tracing::warn!(agent, error = %other, "an agent run failed");
+            TurnError { code: "model_error", message: format!("agent {agent} failed: {other}") }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+mod client_hook {
+    //! Stops a run when the model calls a client-supplied tool (the OpenAI-compatible API), so
+    //! the calls go back to the client instead of running here.
+
+    use rig_agent::agent::{AgentHook, DispatchAction, DispatchEvent, HookContext};
+    use rig_core::effect::EffectKind;
+    use rig_core::error::{ErrorKind, ErrorReport};
+
+    pub struct StopOnClientTools {
+        names: Vec<String>,
+    }
+
+    impl StopOnClientTools {
+        pub fn new(names: Vec<String>) -> Self {
+            Self { names }
+        }
+    }
+
+    impl AgentHook for StopOnClientTools {
+        async fn on_dispatch(
+            &self,
+            _ctx: &HookContext,
+            event: DispatchEvent<'_>,
+        ) -> DispatchAction {
+            let is_client = matches!(event.kind, EffectKind::ToolCall { name, .. } if self.names.contains(name));
+            if is_client {
+                DispatchAction::Deny(ErrorReport::new(
+                    ErrorKind::Cancelled,
+                    "the client runs this tool",
+                ))
+            } else {
+                DispatchAction::Proceed
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The `schedule` plugin against the real cron service (in process, same test JWKS): the model
+//! creates a reminder for the person it talks with, which cron then holds for that person only;
+//! cron's validation errors reach the model as tool errors.
+
+use std::sync::Arc;
+
+use posey_models::testing::{FunctionModel, Reply};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, parse_sse};
+
+async fn spawn_cron(jwks: &str) -> TestApp {
+    let vars = [
+        ("AUTH_JWKS_URL", jwks.to_owned()),
+        ("AUTH_ISSUER", posey_testkit::TEST_ISSUER.to_owned()),
+        ("CRON_SCHEDULER_ENABLED", "false".to_owned()),
+    ];
+    posey_testkit::spawn_service(
+        posey_cron::Config::PORT_VAR,
+        &vars,
+        posey_cron::Config::read_with_db,
+        |config| async move {
+            let app = posey_cron::Application::build(config).await.expect("building cron");
+            let port = app.port();
+            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            port
+        },
+    )
+    .await
+}
+
+async fn spawn_agents(jwks: &str, cron: &str, model: FunctionModel) -> TestApp {
+    let vars = [
+        ("AUTH_JWKS_URL", jwks.to_owned()),
+        ("AUTH_ISSUER", posey_testkit::TEST_ISSUER.to_owned()),
+        ("POSEY_MODEL", "test".to_owned()),
+        ("CRON_URL", cron.to_owned()),
+    ];
+    posey_testkit::spawn_service(
+        posey_agents::Config::PORT_VAR,
+        &vars,
+        posey_agents::Config::read_with_db,
+        |config| async move {
+            let model = model.model();
+            let source = move |_spec: &str| anyhow::Ok(model.clone());
+            let parts =
+                posey_agents::Parts { models: Some(Arc::new(source)), extra_plugins: Vec::new() };
+            let app = posey_agents::Application::build_with(config, parts)
+                .await
+                .expect("building agents");
+            let port = app.port();
+            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            port
+        },
+    )
+    .await
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    app.client.request(method, format!("{}{path}", app.address)).bearer_auth(token)
+}
+
+/// A chat turn in a new conversation with the router; the stream's events.
+async fn chat(app: &TestApp, token: &str, content: &str) -> Vec<crate::helpers::Sse> {
+    let created: Value = send(app, reqwest::Method::POST, "/v1/conversations", token)
+        .await
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let response =
+        send(app, reqwest::Method::POST, &format!("/v1/conversations/{id}/messages"), token)
+            .await
+            .json(&json!({"content": content}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(response.status(), 200);
+    parse_sse(&response.text().await.unwrap())
+}
+
+async fn tasks_at_cron(cron: &TestApp, token: &str) -> Vec<Value> {
+    let body: Value = send(cron, reqwest::Method::GET, "/v1/tasks", token)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["tasks"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_model_schedules_a_reminder_at_cron_for_the_person_it_talks_with() {
+    let keys = posey_testkit::TestKeys::new();
+    let jwks = keys.serve().await;
+    let cron = spawn_cron(jwks.url.as_str()).await;
+    let model = FunctionModel::new(|input| {
+        let asked = input.last_user_text().unwrap_or_default();
+        match input.tool_results().last() {
+            None if asked.contains("passport") => Reply::tool_call(
+                "create_reminder",
+                json!({"text": "Renew the passport", "at": "2099-03-03T09:00"}),
+            ),
+            None if asked.contains("nonsense") => Reply::tool_call(
+                "create_recurring_task",
+                json!({"prompt": "Brief me", "schedule": "every blue moon"}),
+            ),
+            None if asked.contains("list") => Reply::tool_call("list_tasks", json!({})),
+            None => Reply::text("nothing to do"),
+            Some(result) => Reply::text(format!("tool said: {}", result.content)),
+        }
+    });
+    let agents = spawn_agents(jwks.url.as_str(), &cron.address, model).await;
+    let ada = uuid::Uuid::new_v4();
+    let ada_token = keys.token_for(&ada.to_string());
+    let (_, bob_token) = {
+        let bob = uuid::Uuid::new_v4();
+        (bob, keys.token_for(&bob.to_string()))
+    };
+
+    let stream = chat(&agents, &ada_token, "Remind me to renew the passport on 3 March").await;
+    let results = crate::helpers::events(&stream, "tool_result");
+    assert_eq!(results.len(), 1, "{stream:?}");
+    assert_eq!(results[0]["name"], "create_reminder");
+    assert_eq!(results[0]["is_error"], false, "{}", results[0]);
+
+    let tasks = tasks_at_cron(&cron, &ada_token).await;
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["kind"], "reminder");
+    assert_eq!(tasks[0]["payload"]["title"], "Renew the passport");
+    assert_eq!(tasks[0]["schedule"]["kind"], "once");
+    assert_eq!(tasks[0]["next_run_at"], "2099-03-03T09:00:00Z");
+    assert!(tasks_at_cron(&cron, &bob_token).await.is_empty());
+
+    // Bob's list through the agent shows none of Ada's.
+    let stream = chat(&agents, &bob_token, "list my tasks").await;
+    let results = crate::helpers::events(&stream, "tool_result");
+    assert_eq!(results[0]["name"], "list_tasks");
+    let listed: Value = serde_json::from_str(results[0]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(listed, json!({"tasks": []}));
+
+    // Cron's refusal reaches the model as a tool error naming the field.
+    let stream = chat(&agents, &ada_token, "brief me on nonsense").await;
+    let results = crate::helpers::events(&stream, "tool_result");
+    assert_eq!(results[0]["is_error"], true);
+    let refusal = results[0]["content"].as_str().unwrap();
+    assert!(refusal.contains("schedule"), "{refusal}");
+    assert_eq!(tasks_at_cron(&cron, &ada_token).await.len(), 1);
+}

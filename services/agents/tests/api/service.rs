@@ -1,0 +1,138 @@
+//! `POST /v1/service/users/{id}/turns`: turns another service runs for a person (cron's agent
+//! tasks): service tokens only, stored in the person's conversation, counted in their usage,
+//! and run once per idempotency key.
+
+use posey_models::testing::{FunctionModel, Reply};
+use serde_json::{Value, json};
+
+use crate::helpers::{AgentsApp, Models, spawn};
+
+/// A token from auth's client-credentials grant, as auth mints it.
+fn service_token(app: &AgentsApp) -> String {
+    let mut claims = posey_testkit::TestKeys::claims_for("service:cron");
+    claims["role"] = json!("service_role");
+    claims["client_id"] = json!("cron");
+    claims["https://hasura.io/jwt/claims"] =
+        json!({"x-hasura-default-role": "service", "x-hasura-allowed-roles": ["service"]});
+    app.keys.signing_key().sign(&claims)
+}
+
+fn counting_model() -> FunctionModel {
+    FunctionModel::new(|input| {
+        Reply::text(format!("Briefing for: {}", input.last_user_text().unwrap_or_default()))
+            .with_usage(10, 5)
+    })
+}
+
+#[tokio::test]
+async fn a_service_runs_a_turn_for_a_person_once_per_key_in_a_new_then_the_same_conversation() {
+    let model = counting_model();
+    let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;
+    let (person, person_token) = app.person();
+    let service = service_token(&app);
+    let path = format!("/v1/service/users/{person}/turns");
+
+    let response = app
+        .request(reqwest::Method::POST, &path, &service)
+        .header("Idempotency-Key", "task-1:2026-11-24T07:30:00Z")
+        .json(&json!({"prompt": "Brief me on my day"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let first: Value = response.json().await.unwrap();
+    assert_eq!(first["text"], "Briefing for: Brief me on my day");
+    assert_eq!(first["replayed"], false);
+    let conversation = first["conversation_id"].as_str().unwrap().to_owned();
+
+    // The person sees it in their conversations, titled after the task, with the turn stored.
+    let listed: Value = app.get_as("/v1/conversations", &person_token).await.json().await.unwrap();
+    assert_eq!(listed["conversations"][0]["id"], conversation.as_str());
+    assert_eq!(listed["conversations"][0]["title"], "Brief me on my day");
+    let history = app.history(&person_token, &conversation).await;
+    let roles: Vec<&str> = history.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "assistant"]);
+    assert_eq!(history[1]["id"], first["message_id"]);
+
+    // The same key again: the stored answer, the model not asked again.
+    let again: Value = app
+        .request(reqwest::Method::POST, &path, &service)
+        .header("Idempotency-Key", "task-1:2026-11-24T07:30:00Z")
+        .json(&json!({"prompt": "Brief me on my day"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["message_id"], first["message_id"]);
+    assert_eq!(model.requests().len(), 1);
+
+    // The next run continues the same conversation.
+    let next: Value = app
+        .request(reqwest::Method::POST, &path, &service)
+        .header("Idempotency-Key", "task-1:2026-11-25T07:30:00Z")
+        .json(&json!({"prompt": "Brief me again", "conversation_id": conversation}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(next["conversation_id"], conversation.as_str());
+    assert_eq!(next["replayed"], false);
+    assert_eq!(app.history(&person_token, &conversation).await.len(), 4);
+    assert_eq!(model.requests().len(), 2);
+
+    // Both turns count toward the person's usage.
+    let usage: (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0)::int8
+         FROM agents.usage WHERE user_id = $1",
+    )
+    .bind(person)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(usage, (2, 30));
+}
+
+#[tokio::test]
+async fn person_tokens_are_refused_and_bad_input_names_the_field() {
+    let app = spawn(Models::default().with("test", counting_model()), None, &[]).await;
+    let (person, person_token) = app.person();
+    let (_, other_token) = app.person();
+    let service = service_token(&app);
+    let path = format!("/v1/service/users/{person}/turns");
+
+    let response = app.post_as(&path, &person_token, &json!({"prompt": "hi"})).await;
+    assert_eq!(response.status(), 403);
+    let response = app.post_as(&path, &other_token, &json!({"prompt": "hi"})).await;
+    assert_eq!(response.status(), 403);
+    let response = app.client.post(format!("{}{path}", app.address)).json(&json!({})).send();
+    assert_eq!(response.await.unwrap().status(), 401);
+
+    for (body, field) in [
+        (json!({}), "prompt"),
+        (json!({"prompt": "  "}), "prompt"),
+        (json!({"prompt": "hi", "agent": "nobody"}), "agent"),
+        (json!({"prompt": "hi", "conversation_id": "not-an-id"}), "conversation_id"),
+        (json!({"prompt": "hi", "title": ""}), "title"),
+    ] {
+        let response = app.post_as(&path, &service, &body).await;
+        assert_eq!(response.status(), 422, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"]["fields"][field].is_array(), "{body}: {error}");
+    }
+    let response =
+        app.post_as("/v1/service/users/someone/turns", &service, &json!({"prompt": "hi"})).await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert!(error["error"]["fields"]["user_id"].is_array(), "{error}");
+
+    // Someone else's conversation is not found for this person.
+    let theirs = app.conversation(&other_token, None).await;
+    let response =
+        app.post_as(&path, &service, &json!({"prompt": "hi", "conversation_id": theirs})).await;
+    assert_eq!(response.status(), 404);
+}
