@@ -45,3 +45,14 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("finding a free port")
 }
+
+/// A fresh directory for a service's data (`POSEY_DATA_DIR`: its embedded vector store, say)
+/// that outlives the test's service task. It is kept on purpose; scripts/test points TMPDIR
+/// into its own temporary directory, which it removes at exit.
+pub fn data_dir() -> std::path::PathBuf {
+    tempfile::Builder::new()
+        .prefix("posey-test-data-")
+        .tempdir()
+        .expect("creating a test data directory")
+        .keep()
+}

@@ -34,9 +34,15 @@ use crate::store::{DenseQuery, HybridQuery, RRF_K, VectorStore, check_dense_quer
 
 const RECORD_FILE: &str = "posey-collection.json";
 
-/// Qdrant Edge collections under one directory (e.g. `<POSEY_DATA_DIR>/vectors`).
+/// The file in the root whose exclusive lock says a process has the store open.
+const LOCK_FILE: &str = ".posey-vectors.lock";
+
+/// Qdrant Edge collections under one directory (e.g. `<POSEY_DATA_DIR>/vectors`). One process
+/// at a time: opening takes an exclusive lock on a file in the directory, held until the
+/// store is dropped, since two processes writing one Edge shard would corrupt it.
 pub struct EdgeStore {
     root: PathBuf,
+    _lock: std::fs::File,
     open: RwLock<HashMap<String, Arc<OpenCollection>>>,
     /// Serialises opening and dropping, so one directory is never loaded twice at once.
     lifecycle: Mutex<()>,
@@ -48,12 +54,31 @@ struct OpenCollection {
 }
 
 impl EdgeStore {
-    /// A store keeping its collections under `root`, created if missing.
+    /// A store keeping its collections under `root`, created if missing. Fails with
+    /// [`VectorError::Locked`] while another process has the same directory open.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         std::fs::create_dir_all(&root)
             .with_context(|| format!("creating the vector directory {}", root.display()))?;
-        Ok(Self { root, open: RwLock::new(HashMap::new()), lifecycle: Mutex::new(()) })
+        let path = root.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(VectorError::Locked(root.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("locking {}", path.display()))
+                    .into());
+            }
+        }
+        Ok(Self { root, _lock: lock, open: RwLock::new(HashMap::new()), lifecycle: Mutex::new(()) })
     }
 
     pub fn root(&self) -> &Path {

@@ -17,6 +17,13 @@ pub enum VectorError {
     /// empty payload key, bad collection name, ...).
     #[error("invalid {field}: {message}")]
     Invalid { field: &'static str, message: String },
+    /// Another process has the embedded store's directory open (a running service, when
+    /// `posey admin reindex` is started beside it, say).
+    #[error(
+        "the vector store at {0} is in use by another process; stop it first (one process \
+         at a time may open an embedded store)"
+    )]
+    Locked(String),
     /// The backend failed (I/O, Qdrant error, unreachable server).
     #[error(transparent)]
     Backend(#[from] anyhow::Error),

@@ -63,3 +63,15 @@ async fn edge_refuses_a_directory_it_did_not_create() {
     let err = store.ensure_collection(&spec("memories")).await.unwrap_err();
     assert!(err.to_string().contains("not a Posey collection"), "{err}");
 }
+
+#[tokio::test]
+async fn edge_directory_is_open_in_one_store_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("vectors");
+    let first = EdgeStore::open(&root).unwrap();
+    let err = EdgeStore::open(&root).err().expect("a second store on the same directory");
+    assert!(matches!(err, VectorError::Locked(_)), "{err:?}");
+    assert!(err.to_string().contains("in use by another process"), "{err}");
+    drop(first);
+    EdgeStore::open(&root).expect("the directory is free once the first store is gone");
+}

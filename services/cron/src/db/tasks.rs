@@ -255,8 +255,8 @@ pub async fn delete_for_user(db: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Resu
     const ATTEMPTS: usize = 3;
     for attempt in 1..=ATTEMPTS {
         match try_delete_for_user(db, user_id, id).await {
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEADLOCK_DETECTED)
-                && attempt < ATTEMPTS => {}
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some(DEADLOCK_DETECTED) && attempt < ATTEMPTS => {}
             result => return result,
         }
     }

@@ -222,7 +222,8 @@ async fn deleting_a_task_while_a_worker_finishes_its_run_does_not_deadlock() {
         .await
         .unwrap();
     let pool = h.db.pool.clone();
-    let deleting = tokio::spawn(async move { db::tasks::delete_for_user(&pool, user, task.id).await });
+    let deleting =
+        tokio::spawn(async move { db::tasks::delete_for_user(&pool, user, task.id).await });
     // ...while the delete waits for a lock...
     let mut waits = 0;
     while waits < 100 {
