@@ -1,0 +1,237 @@
+//! The `memory` plugin: relevant memories in the system prompt before a turn, extraction after
+//! it, the `remember`, `recall` and `forget` tools, and the `/v1/memories` routes.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Kind, Memories, Origin, check_text, context_block};
+use crate::knowledge::Knowledge;
+use crate::plugins::{FinishedTurn, Plugin, Tool, ToolContext, ToolError};
+use crate::runtime::models::SharedModels;
+use crate::state::AppState;
+
+/// Memories most relevant to the message put in context.
+const RELEVANT: usize = 5;
+/// Most recent memories put in context besides.
+const RECENT: usize = 3;
+
+pub struct MemoryPlugin {
+    memories: Memories,
+    models: SharedModels,
+    /// The model spec extraction runs on (`AGENTS_MEMORY_MODEL`).
+    model: String,
+}
+
+impl MemoryPlugin {
+    /// Opens (or creates) the `memories` collection; extraction will run on `model`.
+    pub async fn open(
+        db: sqlx::PgPool,
+        knowledge: Arc<Knowledge>,
+        models: SharedModels,
+        model: String,
+    ) -> anyhow::Result<Self> {
+        let spec = super::spec(&knowledge)?;
+        knowledge
+            .store
+            .ensure_collection(&spec)
+            .await
+            .context("opening the memories vector collection (posey admin reindex rebuilds it)")?;
+        tracing::info!(model = %model, "the memory plugin extracts memories with this model");
+        Ok(Self { memories: Memories::new(db, knowledge), models, model })
+    }
+}
+
+#[derive(Deserialize)]
+struct RememberArgs {
+    text: String,
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RecallArgs {
+    query: String,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct ForgetArgs {
+    id: Option<String>,
+    query: Option<String>,
+}
+
+fn arguments<T: serde::de::DeserializeOwned>(arguments: Value) -> Result<T, ToolError> {
+    serde_json::from_value(arguments)
+        .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))
+}
+
+fn shown(memory: &super::Memory) -> Value {
+    json!({"id": memory.id, "text": memory.text, "kind": memory.kind,
+           "updated_at": memory.updated_at})
+}
+
+impl Plugin for MemoryPlugin {
+    fn name(&self) -> &str {
+        "memory"
+    }
+
+    fn description(&self) -> &str {
+        "Long-term memory of the person: what they told in earlier conversations."
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        let remember = self.memories.clone();
+        let recall = self.memories.clone();
+        let forget = self.memories.clone();
+        vec![
+            Tool::new(
+                "remember",
+                "Remember something lasting about the person (a fact, preference, event, \
+                 relationship or goal), as one short sentence.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1, "maxLength": super::MAX_TEXT},
+                        "kind": {"type": "string", "enum": kinds, "default": "fact"}
+                    },
+                    "required": ["text"],
+                    "additionalProperties": false
+                }),
+                move |context: ToolContext, args: Value| {
+                    let memories = remember.clone();
+                    async move {
+                        let args: RememberArgs = arguments(args)?;
+                        let text = check_text(&args.text)
+                            .map_err(|problem| ToolError::new(format!("text {problem}")))?;
+                        let kind = match args.kind.as_deref() {
+                            None => Kind::Fact,
+                            Some(raw) => Kind::parse(raw).ok_or_else(|| {
+                                ToolError::new(format!("kind must be one of {}", Kind::names()))
+                            })?,
+                        };
+                        let memory = memories
+                            .add(context.person, &text, kind, Origin::Agent)
+                            .await
+                            .map_err(|error| ToolError::internal("remember", &error))?;
+                        Ok(json!({"remembered": shown(&memory)}))
+                    }
+                },
+            ),
+            Tool::new(
+                "recall",
+                "Search what you remember about the person, most relevant first.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string", "minLength": 1},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
+                    },
+                    "required": ["query"],
+                    "additionalProperties": false
+                }),
+                move |context: ToolContext, args: Value| {
+                    let memories = recall.clone();
+                    async move {
+                        let args: RecallArgs = arguments(args)?;
+                        if args.query.trim().is_empty() {
+                            return Err(ToolError::new("query must not be empty"));
+                        }
+                        let limit = args.limit.unwrap_or(5).clamp(1, 20);
+                        let found = memories
+                            .search(context.person, &args.query, None, limit)
+                            .await
+                            .map_err(|error| ToolError::internal("recall", &error))?;
+                        let found: Vec<Value> = found.iter().map(|f| shown(&f.memory)).collect();
+                        Ok(json!({"memories": found}))
+                    }
+                },
+            ),
+            Tool::new(
+                "forget",
+                "Forget a memory for good: by its id, or the one that best matches a query.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "query": {"type": "string", "minLength": 1}
+                    },
+                    "additionalProperties": false
+                }),
+                move |context: ToolContext, args: Value| {
+                    let memories = forget.clone();
+                    async move {
+                        let args: ForgetArgs = arguments(args)?;
+                        let fail = |error: anyhow::Error| ToolError::internal("forget", &error);
+                        let target = match (args.id, args.query) {
+                            (Some(id), _) => {
+                                let id: Uuid = id.trim().parse().map_err(|_| {
+                                    ToolError::new("id is not a memory id (a UUID)")
+                                })?;
+                                super::db::get(&memories.db, context.person, id)
+                                    .await
+                                    .map_err(fail)?
+                            }
+                            (None, Some(query)) if !query.trim().is_empty() => memories
+                                .search(context.person, &query, None, 1)
+                                .await
+                                .map_err(fail)?
+                                .into_iter()
+                                .next()
+                                .map(|found| found.memory),
+                            _ => return Err(ToolError::new("give the memory's id or a query")),
+                        };
+                        let Some(memory) = target else {
+                            return Err(ToolError::new("no such memory"));
+                        };
+                        memories.delete(context.person, memory.id).await.map_err(fail)?;
+                        Ok(json!({"forgotten": shown(&memory)}))
+                    }
+                },
+            ),
+        ]
+    }
+
+    fn instructions(
+        &self,
+        context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        let memories = self.memories.clone();
+        let person = context.person;
+        let message = context.message.clone();
+        Box::pin(async move {
+            let chosen = memories.for_context(person, message.as_deref(), RELEVANT, RECENT).await?;
+            Ok(context_block(&chosen))
+        })
+    }
+
+    fn after_turn(&self, turn: Arc<FinishedTurn>) -> BoxFuture<'static, anyhow::Result<()>> {
+        let memories = self.memories.clone();
+        let model = self.models.model(&self.model);
+        Box::pin(async move {
+            if turn.failed {
+                return Ok(());
+            }
+            let model = model.context("the memory model")?;
+            let applied = memories.extract(&model, &turn).await?;
+            tracing::info!(
+                turn = %turn.turn_id,
+                added = applied.added.len(),
+                updated = applied.updated.len(),
+                deleted = applied.deleted.len(),
+                unchanged = applied.unchanged,
+                "memories extracted"
+            );
+            Ok(())
+        })
+    }
+
+    fn routes(&self) -> Option<Router<AppState>> {
+        Some(super::routes::router())
+    }
+}
