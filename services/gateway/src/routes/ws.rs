@@ -1,7 +1,9 @@
 //! Subscriptions over WebSocket at `/v1/graphql`: `graphql-transport-ws` and the legacy
 //! `graphql-ws`. The token (or admin secret) comes in `connection_init` (or on the upgrade
-//! request); the connection is closed with 4403 when the token expires.
+//! request); the connection is closed with 4403 when the token expires, or is refused at
+//! connection_init.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use async_graphql::futures_util::stream::BoxStream;
@@ -89,26 +91,42 @@ async fn serve(
     // The protocol writes into a channel so that this task can still close the socket itself.
     let (tx, mut rx) = futures::channel::mpsc::channel::<Message>(64);
     let closer = tx.clone();
-    let forward = tokio::spawn(async move {
-        while let Some(message) = rx.next().await {
-            if sink.send(message).await.is_err() {
-                break;
+    // async-graphql closes a refused connection_init with 1002 (protocol error); the protocol
+    // says a server rejecting the connection closes with 4403 Forbidden, which clients act on.
+    let refused = Arc::new(AtomicBool::new(false));
+    let forward = {
+        let refused = refused.clone();
+        tokio::spawn(async move {
+            while let Some(message) = rx.next().await {
+                let message = match message {
+                    Message::Close(Some(frame))
+                        if frame.code == 1002 && refused.load(Ordering::Acquire) =>
+                    {
+                        Message::Close(Some(CloseFrame { code: 4403, reason: frame.reason }))
+                    }
+                    other => other,
+                };
+                if sink.send(message).await.is_err() {
+                    break;
+                }
             }
-        }
-        let _ = sink.close().await;
-    });
+            let _ = sink.close().await;
+        })
+    };
     let (expiry_tx, expiry_rx) = tokio::sync::oneshot::channel::<Option<i64>>();
     let on_init = {
         let state = state.clone();
+        let refused = refused.clone();
         move |payload: serde_json::Value| async move {
             let mut credentials = Credentials::from_payload(&payload);
             if credentials.bearer.is_none() && credentials.admin_secret.is_none() {
                 credentials = header_credentials;
             }
-            let session = credentials
-                .resolve(&state.config.engine, &state.verifier)
-                .await
-                .map_err(|e| async_graphql::Error::new(e.message))?;
+            let session =
+                credentials.resolve(&state.config.engine, &state.verifier).await.map_err(|e| {
+                    refused.store(true, Ordering::Release);
+                    async_graphql::Error::new(e.message)
+                })?;
             let _ = expiry_tx.send(session.expires_at);
             let _ = cell.set(session.clone());
             let mut data = Data::default();

@@ -121,6 +121,8 @@ async fn a_bad_token_is_refused_at_connection_init() {
     let answer = next(&mut socket).await;
     assert_eq!(answer["type"], "closed", "{answer}");
     assert!(answer["frame"].as_str().unwrap().contains("token"), "{answer}");
+    // graphql-transport-ws: a rejected connection closes with 4403 Forbidden.
+    assert!(answer["frame"].as_str().unwrap().contains("4403"), "{answer}");
 }
 
 #[tokio::test]
