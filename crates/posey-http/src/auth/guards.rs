@@ -63,6 +63,44 @@ pub fn require_service(claims: &Claims) -> Result<(), ApiError> {
     }
 }
 
+/// The header a service client names the person it acts for with (`X-Posey-Person: <uuid>`).
+pub const ACTING_FOR_HEADER: &str = "x-posey-person";
+
+/// The person a request acts for. A person's token speaks for its own person, and naming
+/// anyone else in [`ACTING_FOR_HEADER`] is a 403. A service client's token (auth's
+/// client-credentials grant) acts for the person the header names; every client auth is
+/// configured with is trusted to, as its tokens carry no narrower scope. A service token
+/// without the header is a 403.
+pub fn acting_person(
+    claims: &Claims,
+    headers: &axum::http::HeaderMap,
+) -> Result<uuid::Uuid, ApiError> {
+    let named = match headers.get(ACTING_FOR_HEADER) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|raw| raw.trim().parse::<uuid::Uuid>().ok())
+                .ok_or_else(|| ApiError::invalid(ACTING_FOR_HEADER, "must be a person's id"))?,
+        ),
+    };
+    if let Some(user) = claims.user_id() {
+        let user = user.as_uuid();
+        return match named {
+            Some(named) if named != user => {
+                Err(ApiError::Forbidden("a person's token acts for that person only".into()))
+            }
+            _ => Ok(user),
+        };
+    }
+    match named {
+        Some(named) if claims.is_service() => Ok(named),
+        Some(_) => Err(ApiError::Forbidden("only service clients act for a person".into())),
+        None => Err(ApiError::Forbidden("this API needs a person's access token".into())),
+    }
+}
+
 /// A role name fixed at compile time, for [`RequireRole`].
 pub trait RoleName {
     const NAME: &'static str;
@@ -281,6 +319,35 @@ mod tests {
         assert!(!user_claiming_it.is_service());
         assert!(!claims(json!({ "sub": "service:cron", "role": "authenticated" })).is_service());
         assert!(require_service(&user_claiming_it).is_err());
+    }
+
+    #[test]
+    fn services_act_for_the_named_person_and_people_only_for_themselves() {
+        let ada = uuid::Uuid::new_v4();
+        let bob = uuid::Uuid::new_v4();
+        let naming = |person: &uuid::Uuid| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(ACTING_FOR_HEADER, person.to_string().parse().unwrap());
+            headers
+        };
+        let none = axum::http::HeaderMap::new();
+        let ada_token = claims(json!({ "sub": ada.to_string(), "role": "authenticated" }));
+        assert_eq!(acting_person(&ada_token, &none).unwrap(), ada);
+        assert_eq!(acting_person(&ada_token, &naming(&ada)).unwrap(), ada);
+        let refused = acting_person(&ada_token, &naming(&bob)).unwrap_err();
+        assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
+
+        let service = claims(json!({ "sub": "service:cron", "role": "service_role" }));
+        assert_eq!(acting_person(&service, &naming(&bob)).unwrap(), bob);
+        let refused = acting_person(&service, &none).unwrap_err();
+        assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
+        let not_service = claims(json!({ "sub": "service:cron", "role": "authenticated" }));
+        let refused = acting_person(&not_service, &naming(&bob)).unwrap_err();
+        assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
+        let mut junk = axum::http::HeaderMap::new();
+        junk.insert(ACTING_FOR_HEADER, "nobody".parse().unwrap());
+        let refused = acting_person(&service, &junk).unwrap_err();
+        assert_eq!(refused.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
     }
 
     #[test]

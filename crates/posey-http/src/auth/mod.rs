@@ -11,8 +11,8 @@ mod revocations;
 pub use claims::Claims;
 pub use extractor::Authenticated;
 pub use guards::{
-    AdminRole, PermissionName, Permissions, RequirePermission, RequireRole, RoleName, SERVICE_ROLE,
-    require_role, require_service,
+    ACTING_FOR_HEADER, AdminRole, PermissionName, Permissions, RequirePermission, RequireRole,
+    RoleName, SERVICE_ROLE, acting_person, require_role, require_service,
 };
 pub use jwks::{JwksSource, JwksVerifier, VerifierConfig, VerifyError};
 pub use revocations::RevocationList;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use posey_http::ApiError;
 use serde::Serialize;
 
-use super::{Page, Person};
+use super::{ActingPerson, Page};
 use crate::db::{self, Run, RunStatus};
 use crate::state::AppState;
 
@@ -57,7 +57,7 @@ struct RunList {
 #[tracing::instrument(skip_all)]
 async fn list_runs(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Json<RunList>, ApiError> {

@@ -1,5 +1,6 @@
 //! `/v1/tasks`: a person's reminders and webhooks: create, list, get, update, pause, resume,
 //! run now, delete. Someone else's task (and the system's maintenance tasks) is a 404.
+//! The agents service's `schedule` plugin calls these too, as the person ([`ActingPerson`]).
 
 use anyhow::Context;
 use axum::extract::{Path, Query, State};
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{Invalid, Page, Person, parse_id};
+use super::{ActingPerson, Invalid, Page, parse_id};
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind};
 use crate::pausing;
@@ -409,7 +410,7 @@ fn generate_secret() -> String {
 #[tracing::instrument(skip_all)]
 async fn create_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     AppJson(fields): AppJson<TaskFields>,
 ) -> Result<(StatusCode, Json<TaskView>), ApiError> {
     let now = SystemClock.now();
@@ -443,7 +444,7 @@ struct TaskList {
 #[tracing::instrument(skip_all)]
 async fn list_tasks(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Query(page): Query<Page>,
 ) -> Result<Json<TaskList>, ApiError> {
     let (limit, offset) = (page.limit(), page.offset());
@@ -470,7 +471,7 @@ pub(super) async fn find_task(
 #[tracing::instrument(skip_all)]
 async fn get_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
     Ok(Json(TaskView::of(find_task(&state, user_id, &id).await?, None)))
@@ -479,7 +480,7 @@ async fn get_task(
 #[tracing::instrument(skip_all)]
 async fn update_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
     AppJson(fields): AppJson<TaskFields>,
 ) -> Result<Json<TaskView>, ApiError> {
@@ -515,7 +516,7 @@ async fn update_task(
 #[tracing::instrument(skip_all)]
 async fn pause_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
@@ -529,7 +530,7 @@ async fn pause_task(
 #[tracing::instrument(skip_all)]
 async fn resume_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, ApiError> {
     let id = parse_id(&id, "task")?;
@@ -542,7 +543,7 @@ async fn resume_task(
 #[tracing::instrument(skip_all)]
 async fn run_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<super::runs::RunView>), ApiError> {
     let task = find_task(&state, user_id, &id).await?;
@@ -560,7 +561,7 @@ async fn run_task(
 #[tracing::instrument(skip_all)]
 async fn delete_task(
     State(state): State<AppState>,
-    Person(user_id): Person,
+    ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id, "task")?;

@@ -238,3 +238,76 @@ async fn tokens_are_required_and_checked() {
     let token = stranger.token_for(&uuid::Uuid::new_v4().to_string());
     assert_eq!(app.get_as("/v1/tasks", &token).await.status(), 401);
 }
+
+/// A token from auth's client-credentials grant, as auth mints it.
+fn service_token(app: &crate::helpers::CronApp) -> String {
+    let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
+    claims["role"] = json!("service_role");
+    claims["client_id"] = json!("agents");
+    app.keys.signing_key().sign(&claims)
+}
+
+#[tokio::test]
+async fn a_service_acts_for_the_person_it_names_and_a_person_only_for_themselves() {
+    let app = spawn_authed_app().await;
+    let (ada, ada_token) = app.person();
+    let (bob, bob_token) = app.person();
+    let service = service_token(&app);
+    let as_person = |token: &str, person: uuid::Uuid, method: reqwest::Method, path: &str| {
+        app.request(method, path, token).header("X-Posey-Person", person.to_string())
+    };
+
+    // Ada's token naming Bob: refused, and nothing is created for either.
+    let response = as_person(&ada_token, bob, reqwest::Method::POST, "/v1/tasks")
+        .json(&reminder())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let response =
+        as_person(&ada_token, bob, reqwest::Method::GET, "/v1/tasks").send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    for token in [&ada_token, &bob_token] {
+        let list: Value = app.get_as("/v1/tasks", token).await.json().await.unwrap();
+        assert!(list["tasks"].as_array().unwrap().is_empty(), "{list}");
+    }
+    // Naming herself is fine.
+    let response =
+        as_person(&ada_token, ada, reqwest::Method::GET, "/v1/tasks").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    // A service token naming Bob creates Bob's task, which Bob sees and Ada does not.
+    let response = as_person(&service, bob, reqwest::Method::POST, "/v1/tasks")
+        .json(&reminder())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let bobs: Value = app.get_as("/v1/tasks", &bob_token).await.json().await.unwrap();
+    assert_eq!(bobs["tasks"][0]["id"], created["id"]);
+    let adas: Value = app.get_as("/v1/tasks", &ada_token).await.json().await.unwrap();
+    assert!(adas["tasks"].as_array().unwrap().is_empty());
+    let listed: Value = as_person(&service, bob, reqwest::Method::GET, "/v1/tasks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["tasks"].as_array().unwrap().len(), 1);
+
+    // A service token acting for nobody, or for a malformed id, is refused.
+    assert_eq!(app.get_as("/v1/tasks", &service).await.status(), 403);
+    let response = app
+        .request(reqwest::Method::GET, "/v1/tasks", &service)
+        .header("X-Posey-Person", "someone")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    // The header does not open the person-only routes to services.
+    let response =
+        as_person(&service, bob, reqwest::Method::GET, "/v1/notifications").send().await.unwrap();
+    assert_eq!(response.status(), 403);
+}
