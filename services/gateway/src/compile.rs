@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value};
 
-use crate::catalog::{Access, Catalog, RelKind, Table, is_numeric, quote};
+use crate::catalog::{Access, Catalog, RelKind, Relationship, Table, is_numeric, quote};
 use crate::config::Limits;
 use crate::errors::{GResult, GatewayError};
 use crate::sel::Sel;
@@ -315,6 +315,12 @@ impl<'a> Compiler<'a> {
                                 dir,
                             ));
                         }
+                    } else if let Some(rel) = key
+                        .strip_suffix("_aggregate")
+                        .and_then(|name| table.relationship(name))
+                        .filter(|rel| rel.kind == RelKind::Array)
+                    {
+                        out.extend(self.order_by_aggregate(key, rel, alias, value)?);
                     } else {
                         return Err(unknown_field(key));
                     }
@@ -322,6 +328,58 @@ impl<'a> Compiler<'a> {
             }
             Value::Null => {}
             _ => return Err(GatewayError::validation("order_by must be an object or a list")),
+        }
+        Ok(out)
+    }
+
+    /// Ordering by an aggregate of an array relationship (`albums_aggregate: {count: desc}`,
+    /// `{max: {milliseconds: asc}}`): a correlated aggregate over the related rows the role
+    /// may see, allowed where the role may aggregate them.
+    fn order_by_aggregate(
+        &mut self,
+        key: &str,
+        rel: &Relationship,
+        alias: &str,
+        spec: &Value,
+    ) -> GResult<Vec<(String, String)>> {
+        let target = self.table(rel.target);
+        if !target.select(self.access).is_some_and(|p| p.allow_aggregations) {
+            return Err(unknown_field(key));
+        }
+        let Value::Object(map) = spec else {
+            return Err(GatewayError::validation(format!("order_by {key} must be an object")));
+        };
+        let inner = self.alias();
+        let join = join_condition(&rel.mapping, alias, &inner);
+        let filter = self.select_filter(rel.target, &inner)?;
+        let from = format!("FROM {} AS {inner} WHERE {join} AND {filter}", target.sql_name());
+        let mut out = Vec::new();
+        for (function, value) in map {
+            match function.as_str() {
+                "count" => out.push((format!("(SELECT count(*) {from})"), direction(value)?)),
+                "sum" | "avg" | "max" | "min" => {
+                    let Value::Object(columns) = value else {
+                        return Err(GatewayError::validation(format!(
+                            "order_by {key}.{function} must be an object of columns"
+                        )));
+                    };
+                    for (name, dir) in columns {
+                        let column = target
+                            .column(name)
+                            .filter(|_| target.can_see(self.access, name))
+                            .ok_or_else(|| unknown_field(name))?;
+                        if matches!(function.as_str(), "sum" | "avg") && !is_numeric(&column.scalar)
+                        {
+                            return Err(unknown_field(name));
+                        }
+                        out.push((
+                            format!("(SELECT {function}({inner}.{}) {from})", quote(&column.name)),
+                            direction(dir)?,
+                        ));
+                    }
+                }
+                other => return Err(unknown_field(other)),
+            }
         }
         Ok(out)
     }

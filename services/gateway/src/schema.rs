@@ -286,6 +286,10 @@ impl Builder<'_> {
                     let target_table = self.catalog.table(rel.target);
                     if target_table.select(self.access).is_some_and(|p| p.allow_aggregations) {
                         self.aggregate_types(rel.target);
+                        order_by = order_by.field(InputValue::new(
+                            format!("{}_aggregate", rel.name),
+                            TypeRef::named(format!("{target}_aggregate_order_by")),
+                        ));
                         let mut field = Field::new(
                             format!("{}_aggregate", rel.name),
                             TypeRef::named_nn(format!("{target}_aggregate")),
@@ -351,6 +355,9 @@ impl Builder<'_> {
             .copied()
             .filter(|c| !matches!(c.scalar.as_str(), "json" | "jsonb" | "Boolean"))
             .collect();
+        // Ordering a parent by these aggregates: `{g}_aggregate_order_by`.
+        let mut order_by = InputObject::new(format!("{g}_aggregate_order_by"))
+            .field(InputValue::new("count", TypeRef::named("order_by")));
         for (f, cols) in
             [("sum", &numeric), ("avg", &numeric), ("max", &comparable), ("min", &comparable)]
         {
@@ -359,13 +366,19 @@ impl Builder<'_> {
             }
             let name = format!("{g}_{f}_fields");
             let mut object = Object::new(&name);
+            let order_name = format!("{g}_{f}_order_by");
+            let mut order = InputObject::new(&order_name);
             for c in cols {
                 let scalar = if f == "avg" { "Float" } else { c.scalar.as_str() };
                 object = object.field(Field::new(&c.name, TypeRef::named(scalar), pick_scalar));
+                order = order.field(InputValue::new(&c.name, TypeRef::named("order_by")));
             }
             self.types.push(object.into());
+            self.types.push(order.into());
             fields = fields.field(Field::new(f, TypeRef::named(&name), pick_object));
+            order_by = order_by.field(InputValue::new(f, TypeRef::named(order_name)));
         }
+        self.types.push(order_by.into());
         self.types.push(fields.into());
         self.types.push(
             Object::new(format!("{g}_aggregate"))

@@ -208,3 +208,38 @@ async fn the_spliced_answer_equals_the_field_by_field_one() {
     assert_eq!(slow["data"]["__typename"], "query_root");
     assert_eq!(fast["data"]["albums"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn ordering_by_an_array_relationships_aggregate_matches_sql() {
+    let app = chinook_app().await;
+    let body = app
+        .admin(
+            "{ artists(order_by: [{albums_aggregate: {count: desc}}, {id: asc}], limit: 5) { id } \
+               albums(order_by: [{tracks_aggregate: {max: {milliseconds: desc}}}, {id: asc}], \
+                      limit: 5) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let want = sql_json(
+        &app,
+        "SELECT json_agg(json_build_object('id', id)) FROM (SELECT ar.id FROM artists ar \
+         ORDER BY (SELECT count(*) FROM albums a WHERE a.artist_id = ar.id) DESC, ar.id LIMIT 5) t",
+    )
+    .await;
+    assert_eq!(body["data"]["artists"], want);
+    let want = sql_json(
+        &app,
+        "SELECT json_agg(json_build_object('id', id)) FROM (SELECT a.id FROM albums a \
+         ORDER BY (SELECT max(t.milliseconds) FROM tracks t WHERE t.album_id = a.id) \
+         DESC NULLS FIRST, a.id LIMIT 5) t",
+    )
+    .await;
+    assert_eq!(body["data"]["albums"], want);
+
+    // sum/avg take numeric columns only.
+    let body = app
+        .admin("{ artists(order_by: {albums_aggregate: {sum: {title: asc}}}) { id } }", json!({}))
+        .await;
+    assert!(body["errors"].is_array(), "{body}");
+}
