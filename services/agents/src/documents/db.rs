@@ -1,0 +1,359 @@
+//! `agents.documents` and `agents.document_chunks`. Every query a person's request makes is
+//! scoped by their id; the ingestion worker's claim is the one query that is not (it works for
+//! everyone).
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+use super::chunk::Chunk;
+
+/// A document as its owner sees it (without its bytes).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Document {
+    pub id: Uuid,
+    pub filename: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub pages: Option<i32>,
+    pub chunks_total: i32,
+    pub chunks_done: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, filename, media_type, size_bytes, encode(sha256, 'hex') AS sha256, \
+                       status, error, pages, chunks_total, chunks_done, created_at, updated_at";
+
+pub struct NewDocument<'a> {
+    pub user_id: Uuid,
+    pub filename: &'a str,
+    pub media_type: &'a str,
+    pub sha256: &'a [u8],
+    pub content: &'a [u8],
+}
+
+/// Stores a new document, queued; `Ok(None)`: this person already has these bytes.
+pub async fn insert(db: &PgPool, new: NewDocument<'_>) -> anyhow::Result<Option<Document>> {
+    sqlx::query_as(&format!(
+        "INSERT INTO agents.documents (id, user_id, filename, media_type, size_bytes, sha256, \
+                                       content) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (user_id, sha256) DO NOTHING \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(new.user_id)
+    .bind(new.filename)
+    .bind(new.media_type)
+    .bind(new.content.len() as i64)
+    .bind(new.sha256)
+    .bind(new.content)
+    .fetch_optional(db)
+    .await
+    .context("storing a document")
+}
+
+pub async fn by_hash(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    sha256: &[u8],
+) -> anyhow::Result<Option<Document>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM agents.documents WHERE user_id = $1 AND sha256 = $2"
+    ))
+    .bind(user_id)
+    .bind(sha256)
+    .fetch_optional(db)
+    .await
+    .context("finding a document by its hash")
+}
+
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> anyhow::Result<Option<Document>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM agents.documents WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+    .context("reading a document")
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<Vec<Document>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM agents.documents WHERE user_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+    .context("listing documents")
+}
+
+/// Deletes a document (its chunks go with it); whether there was one.
+pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> anyhow::Result<bool> {
+    let deleted = sqlx::query("DELETE FROM agents.documents WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(db)
+        .await
+        .context("deleting a document")?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Whether the document still exists (whoever owns it).
+pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents.documents WHERE id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .context("checking that a document exists")
+}
+
+/// Queues a document again (re-index); whether it exists and was not being ingested already.
+pub async fn requeue(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> anyhow::Result<bool> {
+    let queued = sqlx::query(
+        "UPDATE agents.documents \
+         SET status = 'queued', error = NULL, chunks_done = 0, attempts = 0, \
+             leased_until = NULL, updated_at = now() \
+         WHERE id = $1 AND user_id = $2 AND status IN ('ready', 'failed')",
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(db)
+    .await
+    .context("queueing a document again")?;
+    Ok(queued.rows_affected() == 1)
+}
+
+/// A document a worker claimed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub filename: String,
+    pub media_type: String,
+    pub content: Vec<u8>,
+    pub attempts: i32,
+}
+
+/// How long a claim holds before another worker may take the document over (its worker died).
+pub const LEASE_SECONDS: i64 = 300;
+
+/// Claims the oldest queued document (or one whose worker's lease expired): it becomes
+/// `extracting`, leased to this worker.
+pub async fn claim(db: &PgPool) -> anyhow::Result<Option<Claimed>> {
+    sqlx::query_as(
+        "UPDATE agents.documents AS d \
+         SET status = 'extracting', attempts = attempts + 1, error = NULL, chunks_done = 0, \
+             leased_until = now() + make_interval(secs => $1), updated_at = now() \
+         FROM (SELECT id FROM agents.documents \
+               WHERE status = 'queued' \
+                  OR (status IN ('extracting', 'embedding') AND leased_until < now()) \
+               ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED) AS next \
+         WHERE d.id = next.id \
+         RETURNING d.id, d.user_id, d.filename, d.media_type, d.content, d.attempts",
+    )
+    .bind(LEASE_SECONDS as f64)
+    .fetch_optional(db)
+    .await
+    .context("claiming a document to ingest")
+}
+
+/// Whether the claim still holds (the document was not deleted or re-queued meanwhile).
+async fn still_claimed(db: impl PgExecutor<'_>, id: Uuid, attempts: i32) -> anyhow::Result<bool> {
+    let row: Option<(i32,)> = sqlx::query_as(
+        "SELECT attempts FROM agents.documents \
+         WHERE id = $1 AND status IN ('extracting', 'embedding') FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+    .context("checking a document's claim")?;
+    Ok(row.is_some_and(|(current,)| current == attempts))
+}
+
+/// Extraction done: the chunks are stored (replacing any earlier ones) and embedding starts.
+/// `false`: the document is gone or was taken over.
+pub async fn store_chunks(
+    db: &PgPool,
+    claimed: &Claimed,
+    pages: Option<u32>,
+    chunks: &[Chunk],
+    ids: &[Uuid],
+) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    if !still_claimed(&mut *tx, claimed.id, claimed.attempts).await? {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM agents.document_chunks WHERE document_id = $1")
+        .bind(claimed.id)
+        .execute(&mut *tx)
+        .await
+        .context("clearing a document's chunks")?;
+    for (batch, ids) in chunks.chunks(500).zip(ids.chunks(500)) {
+        sqlx::query(
+            "INSERT INTO agents.document_chunks \
+                 (id, document_id, user_id, ordinal, text, page, heading, char_start, char_end) \
+             SELECT id, $2, $3, ordinal, text, page, heading, char_start, char_end \
+             FROM unnest($1::uuid[], $4::int[], $5::text[], $6::int[], $7::text[], $8::int[], \
+                         $9::int[]) \
+                  AS c(id, ordinal, text, page, heading, char_start, char_end)",
+        )
+        .bind(ids)
+        .bind(claimed.id)
+        .bind(claimed.user_id)
+        .bind(batch.iter().map(|c| c.ordinal as i32).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| c.text.clone()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| c.page.map(|p| p as i32)).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| c.heading.clone()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| c.char_start as i32).collect::<Vec<_>>())
+        .bind(batch.iter().map(|c| c.char_end as i32).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .context("storing a document's chunks")?;
+    }
+    sqlx::query(
+        "UPDATE agents.documents \
+         SET status = 'embedding', pages = $2, chunks_total = $3, chunks_done = 0, \
+             leased_until = now() + make_interval(secs => $4), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(claimed.id)
+    .bind(pages.map(|p| p as i32))
+    .bind(chunks.len() as i32)
+    .bind(LEASE_SECONDS as f64)
+    .execute(&mut *tx)
+    .await
+    .context("marking a document as embedding")?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Embedding progress (and a renewed lease).
+pub async fn progress(db: &PgPool, claimed: &Claimed, done: usize) -> anyhow::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE agents.documents \
+         SET chunks_done = $3, leased_until = now() + make_interval(secs => $4), \
+             updated_at = now() \
+         WHERE id = $1 AND attempts = $2 AND status = 'embedding'",
+    )
+    .bind(claimed.id)
+    .bind(claimed.attempts)
+    .bind(done as i32)
+    .bind(LEASE_SECONDS as f64)
+    .execute(db)
+    .await
+    .context("recording a document's progress")?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// The end of an ingestion: `ready`, or `failed` with `error` (its chunks removed).
+pub async fn finish(db: &PgPool, claimed: &Claimed, error: Option<&str>) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    if !still_claimed(&mut *tx, claimed.id, claimed.attempts).await? {
+        return Ok(false);
+    }
+    if error.is_some() {
+        sqlx::query("DELETE FROM agents.document_chunks WHERE document_id = $1")
+            .bind(claimed.id)
+            .execute(&mut *tx)
+            .await
+            .context("removing a failed document's chunks")?;
+    }
+    sqlx::query(
+        "UPDATE agents.documents \
+         SET status = CASE WHEN $2::text IS NULL THEN 'ready' ELSE 'failed' END, error = $2, \
+             chunks_total = CASE WHEN $2::text IS NULL THEN chunks_total ELSE 0 END, \
+             chunks_done = CASE WHEN $2::text IS NULL THEN chunks_total ELSE 0 END, \
+             leased_until = NULL, updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(claimed.id)
+    .bind(error)
+    .execute(&mut *tx)
+    .await
+    .context("finishing a document")?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A chunk as a citation shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StoredChunk {
+    pub id: Uuid,
+    pub ordinal: i32,
+    pub text: String,
+    pub page: Option<i32>,
+    pub heading: Option<String>,
+    pub char_start: i32,
+    pub char_end: i32,
+}
+
+pub async fn chunks(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    document: Uuid,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<Vec<StoredChunk>> {
+    sqlx::query_as(
+        "SELECT id, ordinal, text, page, heading, char_start, char_end \
+         FROM agents.document_chunks WHERE document_id = $1 AND user_id = $2 \
+         ORDER BY ordinal LIMIT $3 OFFSET $4",
+    )
+    .bind(document)
+    .bind(user_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+    .context("reading a document's chunks")
+}
+
+/// A search hit's chunk and document, if both are still there and ready (the vector store may
+/// briefly hold points of a document being deleted).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Cited {
+    pub id: Uuid,
+    pub document_id: Uuid,
+    pub filename: String,
+    pub ordinal: i32,
+    pub text: String,
+    pub page: Option<i32>,
+    pub heading: Option<String>,
+}
+
+pub async fn cited(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> anyhow::Result<Vec<Cited>> {
+    sqlx::query_as(
+        "SELECT c.id, c.document_id, d.filename, c.ordinal, c.text, c.page, c.heading \
+         FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id \
+         WHERE c.id = ANY($1) AND c.user_id = $2 AND d.status = 'ready'",
+    )
+    .bind(ids)
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+    .context("reading cited chunks")
+}

@@ -1,0 +1,550 @@
+//! What a file is (sniffed from its bytes, never its name) and its text, cut into sections by
+//! structure: one per PDF page, one per heading of DOCX, HTML and Markdown. Everything here is
+//! CPU-bound and synchronous; the worker runs it on the blocking pool.
+
+use std::io::{Cursor, Read};
+
+use quick_xml::events::Event;
+
+/// The formats documents accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Pdf,
+    Docx,
+    Html,
+    Markdown,
+    Text,
+}
+
+impl Kind {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Self::Html => "text/html",
+            Self::Markdown => "text/markdown",
+            Self::Text => "text/plain",
+        }
+    }
+
+    pub fn from_media_type(media_type: &str) -> Option<Self> {
+        [Self::Pdf, Self::Docx, Self::Html, Self::Markdown, Self::Text]
+            .into_iter()
+            .find(|kind| kind.media_type() == media_type)
+    }
+}
+
+/// What the bytes are. `Err` names what was found instead of a supported format (for the 415).
+pub fn sniff(bytes: &[u8], filename: &str) -> Result<Kind, String> {
+    let head = &bytes[..bytes.len().min(1024)];
+    if find(head, b"%PDF-").is_some() {
+        return Ok(Kind::Pdf);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        let is_docx = zip::ZipArchive::new(Cursor::new(bytes))
+            .map(|archive| archive.index_for_name("word/document.xml").is_some())
+            .unwrap_or(false);
+        return if is_docx {
+            Ok(Kind::Docx)
+        } else {
+            Err("a ZIP archive (application/zip) that is not a Word document".into())
+        };
+    }
+    for (magic, what) in BINARY_MAGIC {
+        if bytes.starts_with(magic) {
+            return Err((*what).to_owned());
+        }
+    }
+    let text = match text_of(bytes) {
+        Some(text) => text,
+        None => return Err("binary data (application/octet-stream)".into()),
+    };
+    if looks_like_html(text) {
+        return Ok(Kind::Html);
+    }
+    let named_markdown = {
+        let name = filename.to_ascii_lowercase();
+        name.ends_with(".md") || name.ends_with(".markdown")
+    };
+    if named_markdown || looks_like_markdown(text) {
+        return Ok(Kind::Markdown);
+    }
+    Ok(Kind::Text)
+}
+
+const BINARY_MAGIC: &[(&[u8], &str)] = &[
+    (
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+        "a legacy or password-protected Office file (application/x-cfb)",
+    ),
+    (b"\x89PNG", "an image (image/png)"),
+    (b"\xFF\xD8\xFF", "an image (image/jpeg)"),
+    (b"GIF8", "an image (image/gif)"),
+    (b"\x1F\x8B", "a gzip archive (application/gzip)"),
+    (b"7z\xBC\xAF", "a 7-Zip archive (application/x-7z-compressed)"),
+    (b"Rar!", "a RAR archive (application/vnd.rar)"),
+    (b"\x7FELF", "a program (application/x-executable)"),
+];
+
+/// The bytes as UTF-8 text (a BOM dropped), if they are text: valid UTF-8 without NULs.
+fn text_of(bytes: &[u8]) -> Option<&str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.contains('\0')).then_some(text)
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let start: String = text.trim_start().chars().take(512).collect::<String>().to_lowercase();
+    ["<!doctype html", "<html", "<head", "<body", "<!--"].iter().any(|tag| start.starts_with(tag))
+        && (start.contains("<html") || start.contains("<body") || start.contains("<!doctype html"))
+}
+
+/// ATX headings, fences or links on several lines: written as Markdown.
+fn looks_like_markdown(text: &str) -> bool {
+    let mut signs = 0;
+    for line in text.lines().take(200) {
+        let line = line.trim_start();
+        let heading = line.starts_with('#')
+            && line.trim_start_matches('#').starts_with(' ')
+            && line.len() - line.trim_start_matches('#').len() <= 6;
+        if heading || line.starts_with("```") || (line.contains("](") && line.contains('[')) {
+            signs += 1;
+        }
+    }
+    signs >= 2
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|window| window == needle)
+}
+
+/// A document's text by structure.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Extracted {
+    /// Pages of a PDF.
+    pub pages: Option<u32>,
+    pub sections: Vec<Section>,
+}
+
+/// A run of paragraphs with one position: a PDF page, or the heading path above them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Section {
+    pub page: Option<u32>,
+    /// "Installation > Wiring": the headings the paragraphs sit under.
+    pub heading: Option<String>,
+    pub paragraphs: Vec<String>,
+}
+
+impl Extracted {
+    pub fn is_empty(&self) -> bool {
+        self.sections.iter().all(|section| section.paragraphs.is_empty())
+    }
+}
+
+/// Why a file could not be read, in words for its owner.
+pub type Reason = String;
+
+/// The most a DOCX's document.xml or a PDF page's content may inflate to (a zip bomb stops
+/// here).
+const MAX_XML_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Extracts `bytes` as `kind`. A panic inside a parser becomes a failure, not a crash.
+pub fn extract(kind: Kind, bytes: &[u8]) -> Result<Extracted, Reason> {
+    let extracted = std::panic::catch_unwind(|| match kind {
+        Kind::Pdf => pdf(bytes),
+        Kind::Docx => docx(bytes),
+        Kind::Html => text_of(bytes).map(html).ok_or_else(|| "the file is not UTF-8 text".into()),
+        Kind::Markdown => {
+            text_of(bytes).map(markdown).ok_or_else(|| "the file is not UTF-8 text".into())
+        }
+        Kind::Text => text_of(bytes).map(plain).ok_or_else(|| "the file is not UTF-8 text".into()),
+    })
+    .unwrap_or_else(|_| Err(format!("the {} could not be read (its parser failed)", name(kind))))?;
+    if extracted.is_empty() {
+        return Err(match kind {
+            Kind::Pdf => "the PDF has no text (a scanned PDF needs OCR, which is not supported)",
+            _ => "the document has no text",
+        }
+        .into());
+    }
+    Ok(extracted)
+}
+
+fn name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Pdf => "PDF",
+        Kind::Docx => "Word document",
+        Kind::Html => "HTML page",
+        Kind::Markdown => "Markdown file",
+        Kind::Text => "text file",
+    }
+}
+
+fn pdf(bytes: &[u8]) -> Result<Extracted, Reason> {
+    const ENCRYPTED: &str = "the PDF is encrypted (password protected)";
+    let document = match lopdf::Document::load_mem(bytes) {
+        Ok(document) => document,
+        Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => {
+            return Err(ENCRYPTED.into());
+        }
+        Err(error) => return Err(format!("the PDF is damaged and cannot be read ({error})")),
+    };
+    if document.is_encrypted() {
+        return Err(ENCRYPTED.into());
+    }
+    let pages = document.get_pages();
+    if pages.is_empty() {
+        return Err("the PDF is damaged and cannot be read (it has no pages)".into());
+    }
+    let mut sections = Vec::with_capacity(pages.len());
+    for (&number, &page) in &pages {
+        // A page whose dictionary or content is missing (a truncated file) is damage, not an
+        // empty page (lopdf would skip it quietly).
+        let damaged = |what: &str| format!("the PDF is damaged: page {number} {what}");
+        if document.get_dictionary(page).is_err() {
+            return Err(damaged("is missing"));
+        }
+        let streams = document.get_page_contents(page);
+        if streams.iter().any(|id| document.get_object(*id).and_then(|o| o.as_stream()).is_err()) {
+            return Err(damaged("has lost its content"));
+        }
+        let content = document
+            .get_page_content_with_limit(page, MAX_XML_BYTES as usize)
+            .map_err(|error| damaged(&format!("cannot be read ({error})")))?;
+        let text = if content.is_empty() {
+            String::new()
+        } else {
+            document
+                .extract_text(&[number])
+                .map_err(|error| damaged(&format!("cannot be read ({error})")))?
+        };
+        sections.push(Section { page: Some(number), heading: None, paragraphs: paragraphs(&text) });
+    }
+    Ok(Extracted { pages: Some(pages.len() as u32), sections })
+}
+
+/// Paragraphs of plain text: blank lines separate them, whitespace is collapsed.
+fn paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&line);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Sections built from paragraphs and headings in reading order.
+#[derive(Default)]
+struct Outline {
+    headings: Vec<(u8, String)>,
+    sections: Vec<Section>,
+}
+
+impl Outline {
+    fn heading(&mut self, level: u8, text: &str) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() {
+            return;
+        }
+        self.headings.retain(|(other, _)| *other < level);
+        self.headings.push((level, text.clone()));
+        let path = self.headings.iter().map(|(_, h)| h.as_str()).collect::<Vec<_>>().join(" > ");
+        // The heading is the first line of its section, so searches for it find the section.
+        self.sections.push(Section { page: None, heading: Some(path), paragraphs: vec![text] });
+    }
+
+    fn paragraph(&mut self, text: &str) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() {
+            return;
+        }
+        match self.sections.last_mut() {
+            Some(section) => section.paragraphs.push(text),
+            None => self.sections.push(Section { paragraphs: vec![text], ..Section::default() }),
+        }
+    }
+
+    fn finish(self) -> Extracted {
+        Extracted { pages: None, sections: self.sections }
+    }
+}
+
+fn docx(bytes: &[u8]) -> Result<Extracted, Reason> {
+    const DAMAGED: &str = "the Word document is damaged and cannot be read";
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|error| format!("{DAMAGED} ({error})"))?;
+    let mut xml = String::new();
+    {
+        let entry = archive.by_name("word/document.xml").map_err(|error| match error {
+            zip::result::ZipError::UnsupportedArchive(_) => {
+                "the Word document is encrypted or uses an unsupported compression".to_owned()
+            }
+            error => format!("{DAMAGED} ({error})"),
+        })?;
+        if entry.encrypted() {
+            return Err("the Word document is encrypted (password protected)".into());
+        }
+        entry
+            .take(MAX_XML_BYTES)
+            .read_to_string(&mut xml)
+            .map_err(|error| format!("{DAMAGED} ({error})"))?;
+    }
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut outline = Outline::default();
+    let mut text = String::new();
+    let mut level: Option<u8> = None;
+    let mut in_text = false;
+    loop {
+        let event = reader.read_event().map_err(|error| format!("{DAMAGED} ({error})"))?;
+        match event {
+            Event::Start(element) if element.name().0 == "w:t" => in_text = true,
+            Event::Start(element) | Event::Empty(element) => match element.name().0 {
+                "w:p" => {
+                    text.clear();
+                    level = None;
+                }
+                "w:pStyle" => {
+                    let style = attribute(&element, "w:val").unwrap_or_default();
+                    level = heading_level(&style).or(level);
+                }
+                "w:outlineLvl" => {
+                    let outline_level = attribute(&element, "w:val")
+                        .and_then(|value| value.parse::<u8>().ok())
+                        .filter(|value| *value < 9);
+                    level = outline_level.map(|value| value + 1).or(level);
+                }
+                "w:tab" => text.push('\t'),
+                "w:br" | "w:cr" => text.push('\n'),
+                _ => {}
+            },
+            Event::End(element) => match element.name().0 {
+                "w:t" => in_text = false,
+                "w:p" => {
+                    match level {
+                        Some(level) => outline.heading(level, &text),
+                        None => outline.paragraph(&text),
+                    }
+                    text.clear();
+                    level = None;
+                }
+                _ => {}
+            },
+            Event::Text(content) if in_text => text.push_str(&content.xml10_content()),
+            Event::CData(content) if in_text => text.push_str(&content),
+            Event::GeneralRef(reference) if in_text => push_reference(&mut text, &reference),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(outline.finish())
+}
+
+fn attribute(element: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    element
+        .attributes()
+        .flatten()
+        .find(|attribute| attribute.key.0 == name)
+        .map(|attribute| attribute.value.into_owned())
+}
+
+/// "Heading1".."Heading9" (and "Title") are headings; the level is the number.
+fn heading_level(style: &str) -> Option<u8> {
+    let lower = style.to_ascii_lowercase();
+    if lower == "title" {
+        return Some(1);
+    }
+    let digits = lower.strip_prefix("heading")?;
+    digits.trim().parse::<u8>().ok().filter(|level| (1..=9).contains(level))
+}
+
+fn push_reference(text: &mut String, reference: &quick_xml::events::BytesRef<'_>) {
+    if let Ok(Some(character)) = reference.resolve_char_ref() {
+        text.push(character);
+        return;
+    }
+    text.push_str(match &**reference {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    });
+}
+
+fn html(source: &str) -> Extracted {
+    use scraper::Node;
+
+    let document = scraper::Html::parse_document(source);
+    let mut outline = Outline::default();
+    let mut text = String::new();
+    // Depth-first, by hand: deep markup must not overflow the stack. `None` closes a block.
+    let mut stack = vec![Some(document.tree.root())];
+    while let Some(entry) = stack.pop() {
+        let Some(node) = entry else {
+            flush(&mut outline, &mut text, None);
+            continue;
+        };
+        match node.value() {
+            Node::Text(content) => text.push_str(content),
+            Node::Element(element) => {
+                let name = element.name();
+                if matches!(name, "script" | "style" | "noscript" | "template" | "head" | "svg") {
+                    continue;
+                }
+                if let Some(level) = name
+                    .strip_prefix('h')
+                    .and_then(|digit| digit.parse::<u8>().ok())
+                    .filter(|level| (1..=6).contains(level))
+                {
+                    flush(&mut outline, &mut text, None);
+                    let heading: String = node
+                        .descendants()
+                        .filter_map(|child| child.value().as_text().map(|t| t.to_string()))
+                        .collect();
+                    flush(&mut outline, &mut heading.clone(), Some(level));
+                    continue;
+                }
+                if name == "br" {
+                    text.push('\n');
+                    continue;
+                }
+                let block = BLOCKS.contains(&name);
+                if block {
+                    flush(&mut outline, &mut text, None);
+                    stack.push(None);
+                }
+                stack.extend(node.children().rev().map(Some));
+            }
+            _ => stack.extend(node.children().rev().map(Some)),
+        }
+    }
+    flush(&mut outline, &mut text, None);
+    outline.finish()
+}
+
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "dl",
+    "figure",
+    "figcaption",
+    "body",
+    "html",
+];
+
+fn flush(outline: &mut Outline, text: &mut String, level: Option<u8>) {
+    match level {
+        Some(level) => outline.heading(level, text),
+        None => outline.paragraph(text),
+    }
+    text.clear();
+}
+
+fn markdown(source: &str) -> Extracted {
+    let mut outline = Outline::default();
+    let mut paragraph = String::new();
+    let mut fenced = false;
+    for line in source.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            continue;
+        }
+        let hashes = trimmed.len() - trimmed.trim_start_matches('#').len();
+        let is_heading = !fenced && (1..=6).contains(&hashes) && trimmed[hashes..].starts_with(' ');
+        if is_heading {
+            flush(&mut outline, &mut paragraph, None);
+            let title = trimmed[hashes..].trim().trim_end_matches('#').trim();
+            outline.heading(hashes as u8, title);
+        } else if trimmed.is_empty() {
+            flush(&mut outline, &mut paragraph, None);
+        } else {
+            if !paragraph.is_empty() {
+                paragraph.push(' ');
+            }
+            paragraph.push_str(trimmed);
+        }
+    }
+    flush(&mut outline, &mut paragraph, None);
+    outline.finish()
+}
+
+fn plain(source: &str) -> Extracted {
+    let paragraphs = paragraphs(source);
+    let sections = if paragraphs.is_empty() {
+        Vec::new()
+    } else {
+        vec![Section { page: None, heading: None, paragraphs }]
+    };
+    Extracted { pages: None, sections }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_reads_content_not_names() {
+        assert_eq!(sniff(b"%PDF-1.7\n...", "notes.txt"), Ok(Kind::Pdf));
+        assert_eq!(sniff(b"<!DOCTYPE html><html><body>x</body></html>", "a.pdf"), Ok(Kind::Html));
+        assert_eq!(sniff(b"# Title\n\nSee [here](x).\n\n## More\n", "a.pdf"), Ok(Kind::Markdown));
+        assert_eq!(sniff(b"just words", "a.md"), Ok(Kind::Markdown));
+        assert_eq!(sniff(b"just words", "a.pdf"), Ok(Kind::Text));
+        assert!(sniff(b"\x89PNG\r\n", "a.txt").unwrap_err().contains("image/png"));
+        assert!(sniff(b"\x00\x01\x02\xff", "a.txt").unwrap_err().contains("octet-stream"));
+    }
+
+    #[test]
+    fn markdown_sections_keep_their_heading_path() {
+        let extracted = markdown("intro\n\n# Setup\n\nplug it in\n\n## Wiring\n\nred to red\n");
+        let headings: Vec<Option<&str>> =
+            extracted.sections.iter().map(|s| s.heading.as_deref()).collect();
+        assert_eq!(headings, [None, Some("Setup"), Some("Setup > Wiring")]);
+        assert_eq!(extracted.sections[2].paragraphs, ["Wiring", "red to red"]);
+    }
+
+    #[test]
+    fn html_keeps_headings_and_drops_scripts() {
+        let extracted = html(
+            "<html><head><title>t</title><script>var x;</script></head><body>\
+             <h1>Guide</h1><p>Hello <b>there</b></p><h2>Care</h2><p>Dust it.</p></body></html>",
+        );
+        let headings: Vec<Option<&str>> =
+            extracted.sections.iter().map(|s| s.heading.as_deref()).collect();
+        assert_eq!(headings, [Some("Guide"), Some("Guide > Care")]);
+        assert_eq!(extracted.sections[0].paragraphs, ["Guide", "Hello there"]);
+        assert!(!format!("{extracted:?}").contains("var x"));
+    }
+}

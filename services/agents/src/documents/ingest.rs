@@ -1,0 +1,159 @@
+//! The ingestion worker. Postgres is the queue: a queued document is claimed with
+//! `FOR UPDATE SKIP LOCKED` (so any replica can work, and a restart resumes), extracted and
+//! chunked on the blocking pool, embedded batch by batch with its progress recorded, and only
+//! then marked `ready`. A failure removes whatever was written (chunks and vectors) and leaves
+//! `failed` with the reason.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::chunk::{self, Chunk};
+use super::db::{self, Claimed};
+use super::extract::{self, Extracted, Kind};
+use super::{COLLECTION, Documents};
+use crate::knowledge::Indexed;
+
+/// How often the worker looks for work when nobody woke it (another replica's uploads,
+/// expired leases).
+const POLL: Duration = Duration::from_secs(3);
+
+/// Runs until `stop`: claims and ingests documents one at a time.
+pub(super) async fn work(documents: Arc<Documents>, stop: CancellationToken) {
+    loop {
+        let claimed = tokio::select! {
+            _ = stop.cancelled() => return,
+            claimed = db::claim(&documents.db) => claimed,
+        };
+        match claimed {
+            Ok(Some(claimed)) => {
+                let id = claimed.id;
+                tokio::select! {
+                    _ = stop.cancelled() => {
+                        // Another start takes it over when the lease runs out.
+                        tracing::info!(document = %id, "stopping in the middle of a document");
+                        return;
+                    }
+                    result = ingest(&documents, claimed) => if let Err(error) = result {
+                        tracing::error!(document = %id, error = format!("{error:#}"), "ingesting a document failed");
+                    },
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "the document queue is unreachable");
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = documents.wake.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Extracts and chunks a file (CPU-bound: call it on the blocking pool).
+pub fn prepare(kind: Kind, bytes: &[u8]) -> Result<(Extracted, Vec<Chunk>), String> {
+    let extracted = extract::extract(kind, bytes)?;
+    let chunks = chunk::chunk(&extracted);
+    Ok((extracted, chunks))
+}
+
+/// One claimed document, to `ready` or `failed`. `Err`: Postgres or the vector store failed
+/// (the document stays claimed and is retried when its lease runs out).
+async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let Some(kind) = Kind::from_media_type(&claimed.media_type) else {
+        return fail(documents, &claimed, "the file's type is not supported").await;
+    };
+    let content = std::mem::take(&mut claimed.content);
+    let prepared = tokio::task::spawn_blocking(move || prepare(kind, &content))
+        .await
+        .unwrap_or_else(|_| Err("the file could not be read (its parser failed)".to_owned()));
+    let (extracted, chunks) = match prepared {
+        Ok(prepared) => prepared,
+        Err(reason) => return fail(documents, &claimed, &reason).await,
+    };
+    let ids: Vec<Uuid> = chunks.iter().map(|_| Uuid::new_v4()).collect();
+    if !db::store_chunks(&documents.db, &claimed, extracted.pages, &chunks, &ids).await? {
+        return abandon(documents, &claimed).await;
+    }
+    // A re-index replaces the vectors of the last ingestion.
+    documents.delete_vectors(claimed.user_id, claimed.id).await?;
+
+    let batch = (documents.knowledge.embedder.max_batch().max(1) * 2).max(16);
+    let mut done = 0;
+    for (chunks, ids) in chunks.chunks(batch).zip(ids.chunks(batch)) {
+        let items = chunks
+            .iter()
+            .zip(ids)
+            .map(|(chunk, id)| Indexed {
+                id: *id,
+                user_id: claimed.user_id,
+                text: chunk.text.clone(),
+                payload: payload(&claimed, chunk),
+            })
+            .collect();
+        if let Err(error) = documents.knowledge.index(COLLECTION, items).await {
+            tracing::error!(document = %claimed.id, error = format!("{error:#}"), "embedding a document failed");
+            return fail(
+                documents,
+                &claimed,
+                "indexing failed; re-index the document to try again",
+            )
+            .await;
+        }
+        done += chunks.len();
+        if !db::progress(&documents.db, &claimed, done).await? {
+            return abandon(documents, &claimed).await;
+        }
+    }
+    if !db::finish(&documents.db, &claimed, None).await? {
+        return abandon(documents, &claimed).await;
+    }
+    tracing::info!(
+        document = %claimed.id,
+        pages = extracted.pages,
+        chunks = chunks.len(),
+        seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+        "document ready"
+    );
+    Ok(())
+}
+
+fn payload(claimed: &Claimed, chunk: &Chunk) -> Map<String, Value> {
+    let Value::Object(map) = json!({
+        "document_id": claimed.id.to_string(),
+        "filename": claimed.filename,
+        "page": chunk.page,
+        "heading": chunk.heading,
+        "ordinal": chunk.ordinal,
+    }) else {
+        return Map::new();
+    };
+    map
+}
+
+/// Marks the document failed with `reason`, with nothing of it left indexed.
+async fn fail(documents: &Documents, claimed: &Claimed, reason: &str) -> anyhow::Result<()> {
+    documents.delete_vectors(claimed.user_id, claimed.id).await?;
+    if db::finish(&documents.db, claimed, Some(reason)).await.context("failing a document")? {
+        tracing::info!(document = %claimed.id, reason, "document failed");
+    }
+    Ok(())
+}
+
+/// The document was deleted (or taken over) while it was ingested: remove what was written.
+async fn abandon(documents: &Documents, claimed: &Claimed) -> anyhow::Result<()> {
+    tracing::info!(document = %claimed.id, "document deleted while it was ingested");
+    let exists = db::exists(&documents.db, claimed.id).await?;
+    if !exists {
+        documents.delete_vectors(claimed.user_id, claimed.id).await?;
+    }
+    Ok(())
+}

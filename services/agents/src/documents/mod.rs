@@ -1,0 +1,99 @@
+//! A person's documents: uploaded (PDF, DOCX, HTML, Markdown, text), stored in Postgres,
+//! ingested in the background (text extracted, chunked by structure, embedded into the
+//! `documents` collection), and searched with citations by the `documents` plugin.
+
+pub mod chunk;
+pub mod db;
+pub mod extract;
+mod ingest;
+mod plugin;
+mod routes;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use posey_domain::UserId;
+use posey_vector::{PointScope, UserFilter};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::knowledge::{Knowledge, Source};
+pub use plugin::DocumentsPlugin;
+
+/// The vector collection of document chunks.
+pub const COLLECTION: &str = "documents";
+const KEYWORD_FIELDS: &[&str] = &["document_id"];
+
+/// The collection's spec for this embedder.
+pub fn spec(knowledge: &Knowledge) -> anyhow::Result<posey_vector::CollectionSpec> {
+    knowledge.spec(COLLECTION, KEYWORD_FIELDS)
+}
+
+/// What `posey admin reindex` rebuilds the collection from: the chunks of ready documents.
+pub fn source(knowledge: &Knowledge) -> anyhow::Result<Source> {
+    Ok(Source { spec: spec(knowledge)?, rows_sql: INDEXED_ROWS })
+}
+
+const INDEXED_ROWS: &str = "SELECT c.id, c.user_id, c.text, \
+    jsonb_build_object('document_id', c.document_id::text, 'filename', d.filename, \
+                       'page', c.page, 'heading', c.heading, 'ordinal', c.ordinal) AS payload \
+    FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id \
+    WHERE d.status = 'ready'";
+
+/// What the plugin, the routes and the worker share.
+pub struct Documents {
+    pub db: sqlx::PgPool,
+    pub knowledge: Arc<Knowledge>,
+    /// `AGENTS_MAX_UPLOAD_BYTES`.
+    pub max_upload_bytes: usize,
+    /// Wakes the worker when a document is queued.
+    wake: Notify,
+}
+
+impl Documents {
+    pub fn new(db: sqlx::PgPool, knowledge: Arc<Knowledge>, max_upload_bytes: usize) -> Arc<Self> {
+        Arc::new(Self { db, knowledge, max_upload_bytes, wake: Notify::new() })
+    }
+
+    /// Opens the collection and starts the ingestion worker, which stops with `stop`.
+    pub async fn start(self: &Arc<Self>, stop: CancellationToken) -> anyhow::Result<()> {
+        self.knowledge
+            .store
+            .ensure_collection(&spec(&self.knowledge)?)
+            .await
+            .context("opening the documents vector collection (posey admin reindex rebuilds it)")?;
+        tokio::spawn(ingest::work(self.clone(), stop));
+        Ok(())
+    }
+
+    /// A document was queued: the worker looks now rather than at its next poll.
+    pub fn queued(&self) {
+        self.wake.notify_one();
+    }
+
+    /// How many vectors `user_id` has in the collection: of `document`, or of all their
+    /// documents.
+    pub async fn vectors(&self, user_id: Uuid, document: Option<Uuid>) -> anyhow::Result<u64> {
+        let mut filter = UserFilter::for_user(UserId::from_uuid(user_id));
+        if let Some(document) = document {
+            filter = filter.eq("document_id", document.to_string().as_str())?;
+        }
+        self.knowledge
+            .store
+            .count(COLLECTION, &PointScope::Filter(filter))
+            .await
+            .context("counting a person's document vectors")
+    }
+
+    /// Removes every vector of `document` (its owner's).
+    pub async fn delete_vectors(&self, user_id: Uuid, document: Uuid) -> anyhow::Result<()> {
+        let filter = UserFilter::for_user(UserId::from_uuid(user_id))
+            .eq("document_id", document.to_string().as_str())?;
+        self.knowledge
+            .store
+            .delete_by_filter(COLLECTION, &filter)
+            .await
+            .context("deleting a document's vectors")
+    }
+}

@@ -1,0 +1,150 @@
+//! The `documents` plugin: the `search_documents` tool (hybrid search over the person's ready
+//! documents, each hit with its citation), instructions to cite, and the `/v1/documents` routes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use futures::future::BoxFuture;
+use posey_domain::UserId;
+use posey_vector::UserFilter;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{COLLECTION, Documents, db};
+use crate::plugins::{Plugin, Tool, ToolContext, ToolError};
+use crate::state::AppState;
+
+pub struct DocumentsPlugin {
+    documents: Arc<Documents>,
+}
+
+impl DocumentsPlugin {
+    pub fn new(documents: Arc<Documents>) -> Self {
+        Self { documents }
+    }
+}
+
+/// A passage found, and where it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Passage {
+    pub document_id: Uuid,
+    pub filename: String,
+    /// The page (PDF) the passage is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i32>,
+    /// The headings (DOCX, HTML, Markdown) the passage sits under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
+    /// The chunk's position in the document, from 0.
+    pub chunk: i32,
+    /// How the answer cites it: `[filename p. N]` or `[filename § heading]`.
+    pub cite: String,
+    pub text: String,
+    pub score: f32,
+}
+
+impl Documents {
+    /// The passages of `person`'s ready documents best matching `query`, best first.
+    pub async fn search(
+        &self,
+        person: Uuid,
+        query: &str,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Passage>> {
+        let filter = UserFilter::for_user(UserId::from_uuid(person));
+        let hits = self.knowledge.search(COLLECTION, query, filter, limit).await?;
+        let ids: Vec<Uuid> = hits.iter().map(|hit| hit.id).collect();
+        let rows = db::cited(&self.db, person, &ids).await?;
+        Ok(hits
+            .iter()
+            .filter_map(|hit| {
+                let row = rows.iter().find(|row| row.id == hit.id)?.clone();
+                let cite = match (&row.page, &row.heading) {
+                    (Some(page), _) => format!("[{} p. {page}]", row.filename),
+                    (None, Some(heading)) => format!("[{} § {heading}]", row.filename),
+                    (None, None) => format!("[{}]", row.filename),
+                };
+                Some(Passage {
+                    document_id: row.document_id,
+                    filename: row.filename,
+                    page: row.page,
+                    heading: row.heading,
+                    chunk: row.ordinal,
+                    cite,
+                    text: row.text,
+                    score: hit.score,
+                })
+            })
+            .collect())
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchArgs {
+    query: String,
+    limit: Option<usize>,
+}
+
+impl Plugin for DocumentsPlugin {
+    fn name(&self) -> &str {
+        "documents"
+    }
+
+    fn description(&self) -> &str {
+        "The person's uploaded documents (PDF, Word, HTML, Markdown, text), searchable with citations."
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        let documents = self.documents.clone();
+        vec![Tool::new(
+            "search_documents",
+            "Search the person's documents; returns the best matching passages, each with where \
+             it is (file, page or heading, chunk) and how to cite it.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "minLength": 1},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            }),
+            move |context: ToolContext, args: Value| {
+                let documents = documents.clone();
+                async move {
+                    let args: SearchArgs = serde_json::from_value(args)
+                        .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))?;
+                    if args.query.trim().is_empty() {
+                        return Err(ToolError::new("query must not be empty"));
+                    }
+                    let limit = args.limit.unwrap_or(5).clamp(1, 20);
+                    let passages = documents
+                        .search(context.person, args.query.trim(), limit)
+                        .await
+                        .map_err(|error| ToolError::internal("search_documents", &error))?;
+                    Ok(json!({"passages": passages}))
+                }
+            },
+        )]
+    }
+
+    fn instructions(
+        &self,
+        _context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        Box::pin(async {
+            Ok(Some(
+                "The person's uploaded documents can be searched with search_documents. When an \
+                 answer uses a passage, cite it right after the claim as the passage's `cite` \
+                 field says, e.g. [manual.pdf p. 2] or [notes.md § Setup]. Say so when the \
+                 documents do not answer the question; never invent a citation."
+                    .to_owned(),
+            ))
+        })
+    }
+
+    fn routes(&self) -> Option<Router<AppState>> {
+        Some(super::routes::router(self.documents.clone()))
+    }
+}
