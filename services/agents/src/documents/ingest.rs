@@ -22,6 +22,10 @@ use crate::knowledge::Indexed;
 /// expired leases).
 const POLL: Duration = Duration::from_secs(3);
 
+/// Claims of one document before it is given up as failed (a worker that keeps dying on it, or
+/// a store that keeps refusing it); a re-index starts the count again.
+const MAX_ATTEMPTS: i32 = 3;
+
 /// Runs until `stop`: claims and ingests documents one at a time.
 pub(super) async fn work(documents: Arc<Documents>, stop: CancellationToken) {
     loop {
@@ -68,6 +72,10 @@ pub fn prepare(kind: Kind, bytes: &[u8]) -> Result<(Extracted, Vec<Chunk>), Stri
 /// (the document stays claimed and is retried when its lease runs out).
 async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    if claimed.attempts > MAX_ATTEMPTS {
+        let reason = "ingestion failed repeatedly; re-index the document to try again";
+        return fail(documents, &claimed, reason).await;
+    }
     let Some(kind) = Kind::from_media_type(&claimed.media_type) else {
         return fail(documents, &claimed, "the file's type is not supported").await;
     };

@@ -405,3 +405,32 @@ async fn one_persons_documents_are_invisible_to_another() {
     assert_eq!(document["status"], "ready");
     assert_eq!(document["vectors"], 3);
 }
+
+#[tokio::test]
+async fn a_document_left_by_a_worker_that_died_is_taken_over() {
+    let app = reader_app(&[]).await;
+    let (_, token) = app.person();
+    let id = app.upload_new(&token, "manual.pdf", pdf(MANUAL)).await;
+    assert_eq!(app.settled(&token, &id).await["status"], "ready");
+
+    // As if a replica died while embedding it: its lease ran out.
+    sqlx::query(
+        "UPDATE agents.documents SET status = 'embedding', chunks_done = 1, \
+         leased_until = now() - interval '1 second' WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let document = app.settled(&token, &id).await;
+    assert_eq!(document["status"], "ready", "{document}");
+    assert_eq!(document["chunks_done"], 3);
+    assert_eq!(document["vectors"], 3);
+    let attempts: i32 =
+        sqlx::query_scalar("SELECT attempts FROM agents.documents WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts, 2);
+}
