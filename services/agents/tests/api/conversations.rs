@@ -135,7 +135,18 @@ async fn agents_and_plugins_are_listed() {
         .flat_map(|p| p["tools"].as_array().unwrap())
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(tools, ["get_profile", "update_profile", "current_time"]);
+    assert_eq!(
+        tools,
+        [
+            "search_documents",
+            "remember",
+            "recall",
+            "forget",
+            "get_profile",
+            "update_profile",
+            "current_time"
+        ]
+    );
 }
 
 #[tokio::test]
