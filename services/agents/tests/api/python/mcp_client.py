@@ -16,7 +16,15 @@ async def main():
         async with ClientSession(read, write) as session:
             await session.initialize()
             tools = sorted(tool.name for tool in (await session.list_tools()).tools)
-            assert tools == ["current_time", "get_profile", "update_profile"], tools
+            assert tools == [
+                "current_time",
+                "forget",
+                "get_profile",
+                "recall",
+                "remember",
+                "search_documents",
+                "update_profile",
+            ], tools
             print("tools ok")
 
             result = await session.call_tool("update_profile", {"name": "Grace", "time_zone": "Asia/Tokyo"})
