@@ -3,59 +3,22 @@
 //! own access token, so cron's rules (a person sees only their own tasks, its validation)
 //! apply unchanged; cron's validation errors go back to the model as tool errors.
 //!
-//! The runtime hands tools the person, not their token, so the service remembers each
-//! person's latest verified access token as requests come in ([`remember_token`], called by
-//! the `Person` extractor) until it expires. A turn always starts from a request carrying one;
-//! a turn another service runs for a person (cron's agent tasks, with a service token) has
-//! none unless the person was recently active, and then the tools say they need the person.
+//! The call carries the turn's credential ([`ToolContext::credential`]): the person's own
+//! bearer token for a turn they started (chat, the OpenAI-compatible API, MCP), or, for a turn
+//! another service runs for them (cron's agent tasks), that service's token with the person
+//! named in `X-Posey-Person`, which cron accepts from service clients only.
 //! Registered only when `CRON_URL` is set.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use posey_http::auth::ACTING_FOR_HEADER;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Plugin, Tool, ToolContext, ToolError};
+use super::{Credential, Plugin, Tool, ToolContext, ToolError};
 use crate::db;
-
-/// The person's latest access token and its expiry (unix seconds), per person.
-static TOKENS: LazyLock<Mutex<HashMap<Uuid, (String, i64)>>> = LazyLock::new(Default::default);
-/// Past this many people remembered, expired tokens are dropped on the next insert.
-const PRUNE_AT: usize = 10_000;
-/// A token this close to expiry is not used (cron would refuse it mid-request).
-const MARGIN_SECONDS: i64 = 5;
-
-/// Remembers `token` as `person`'s (verified by the caller; `expires` its `exp`).
-pub fn remember_token(person: Uuid, token: &str, expires: i64) {
-    let mut tokens = TOKENS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if tokens.len() >= PRUNE_AT {
-        let now = chrono::Utc::now().timestamp();
-        tokens.retain(|_, (_, exp)| *exp > now);
-    }
-    match tokens.get_mut(&person) {
-        Some(entry) if entry.1 > expires => {}
-        Some(entry) if entry.0 == token => {}
-        Some(entry) => *entry = (token.to_owned(), expires),
-        None => {
-            tokens.insert(person, (token.to_owned(), expires));
-        }
-    }
-}
-
-fn token_of(person: Uuid) -> Result<String, ToolError> {
-    let tokens = TOKENS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    match tokens.get(&person) {
-        Some((token, exp)) if *exp > chrono::Utc::now().timestamp() + MARGIN_SECONDS => {
-            Ok(token.clone())
-        }
-        _ => Err(ToolError::new(
-            "scheduling needs the person to be signed in; ask them to try again in a chat",
-        )),
-    }
-}
 
 pub struct SchedulePlugin {
     client: Arc<CronClient>,
@@ -82,18 +45,28 @@ struct CronClient {
 }
 
 impl CronClient {
-    /// Calls cron as `person`; a refusal becomes a tool error the model can act on.
+    /// Calls cron as the context's person; a refusal becomes a tool error the model can act on.
     async fn call(
         &self,
         tool: &str,
-        person: Uuid,
+        context: &ToolContext,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, ToolError> {
-        let token = token_of(person)?;
         let url = self.base.join(path).map_err(|e| ToolError::internal(tool, &e.into()))?;
-        let mut request = self.http.request(method, url).bearer_auth(token);
+        let request = self.http.request(method, url);
+        let mut request = match &context.credential {
+            Some(Credential::Person(token)) => request.bearer_auth(token),
+            Some(Credential::Service(token)) => {
+                request.bearer_auth(token).header(ACTING_FOR_HEADER, context.person.to_string())
+            }
+            None => {
+                return Err(ToolError::new(
+                    "scheduling needs the person to be signed in; ask them to try again in a chat",
+                ));
+            }
+        };
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -225,7 +198,7 @@ impl Plugin for SchedulePlugin {
                         let task = client
                             .call(
                                 "create_reminder",
-                                context.person,
+                                &context,
                                 reqwest::Method::POST,
                                 "v1/tasks",
                                 Some(body),
@@ -271,7 +244,7 @@ impl Plugin for SchedulePlugin {
                         let task = client
                             .call(
                                 "create_recurring_task",
-                                context.person,
+                                &context,
                                 reqwest::Method::POST,
                                 "v1/tasks",
                                 Some(body),
@@ -291,7 +264,7 @@ impl Plugin for SchedulePlugin {
                         let answer = client
                             .call(
                                 "list_tasks",
-                                context.person,
+                                &context,
                                 reqwest::Method::GET,
                                 "v1/tasks?limit=200",
                                 None,
@@ -323,7 +296,7 @@ impl Plugin for SchedulePlugin {
                         client
                             .call(
                                 "cancel_task",
-                                context.person,
+                                &context,
                                 reqwest::Method::DELETE,
                                 &format!("v1/tasks/{id}"),
                                 None,

@@ -20,8 +20,8 @@ use rmcp::{ErrorData, ServerHandler};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::Person;
-use crate::plugins::{Plugins, ToolContext};
+use super::PersonWithToken;
+use crate::plugins::{Credential, Plugins, ToolContext};
 use crate::runtime::schema;
 use crate::state::AppState;
 
@@ -45,15 +45,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state, authenticate))
 }
 
-/// The person behind the request, for the MCP handler (which sees the request's parts).
-#[derive(Debug, Clone, Copy)]
-struct McpPerson(Uuid);
+/// The person behind the request and their token, for the MCP handler (which sees the
+/// request's parts).
+#[derive(Debug, Clone)]
+struct McpPerson(Uuid, Credential);
 
 async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    match Person::from_request_parts(&mut parts, &state).await {
-        Ok(Person(person)) => {
-            parts.extensions.insert(McpPerson(person));
+    match PersonWithToken::from_request_parts(&mut parts, &state).await {
+        Ok(PersonWithToken(person, credential)) => {
+            parts.extensions.insert(McpPerson(person, credential));
             next.run(Request::from_parts(parts, body)).await
         }
         Err(error) => error.into_response(),
@@ -67,12 +68,12 @@ struct McpTools {
 }
 
 impl McpTools {
-    fn person(context: &RequestContext<RoleServer>) -> Result<Uuid, ErrorData> {
+    fn person(context: &RequestContext<RoleServer>) -> Result<McpPerson, ErrorData> {
         context
             .extensions
             .get::<axum::http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<McpPerson>())
-            .map(|person| person.0)
+            .cloned()
             .ok_or_else(|| ErrorData::invalid_request("no signed-in person", None))
     }
 }
@@ -114,7 +115,7 @@ impl ServerHandler for McpTools {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let person = Self::person(&context)?;
+        let McpPerson(person, credential) = Self::person(&context)?;
         let Some(tool) = self.plugins.tool(&request.name) else {
             return Err(ErrorData::invalid_params(format!("no tool {:?}", request.name), None));
         };
@@ -124,7 +125,13 @@ impl ServerHandler for McpTools {
             let message = format!("invalid arguments: {}", problems.join("; "));
             return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
         }
-        match tool.call(ToolContext { person, db: self.db.clone() }, arguments).await {
+        let context = ToolContext {
+            person,
+            db: self.db.clone(),
+            message: None,
+            credential: Some(credential),
+        };
+        match tool.call(context, arguments).await {
             Ok(Value::String(text)) => Ok(CallToolResult::success(vec![ContentBlock::text(text)])),
             Ok(value) => Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())])),
             Err(error) => Ok(CallToolResult::error(vec![ContentBlock::text(error.0)])),

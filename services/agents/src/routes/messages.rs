@@ -18,10 +18,11 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Person, parse_id, usage_limit};
+use super::{Person, PersonWithToken, parse_id, usage_limit};
 use crate::db;
 use crate::db::messages::{NewMessage, Role};
 use crate::db::usage::UsageRecord;
+use crate::plugins::{Credential, FinishedTurn};
 use crate::runtime::{TurnEvent, TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
@@ -53,7 +54,7 @@ async fn list_messages(
 
 async fn post_message(
     State(state): State<AppState>,
-    Person(person): Person,
+    PersonWithToken(person, credential): PersonWithToken,
     Path(id): Path<String>,
     AppJson(body): AppJson<NewMessageBody>,
 ) -> Result<Response, ApiError> {
@@ -76,7 +77,8 @@ async fn post_message(
     }
     let (events, receiver) = mpsc::unbounded_channel();
     let turn_id = Uuid::now_v7();
-    let turn = Turn { person, agent: conversation.agent, conversation: id, turn_id, content };
+    let turn =
+        Turn { person, agent: conversation.agent, conversation: id, turn_id, content, credential };
     state.turns.clone().spawn(serialised_turn(state, turn, events));
     Ok(Sse::new(sse_events(receiver)).keep_alive(KeepAlive::default()).into_response())
 }
@@ -88,6 +90,7 @@ struct Turn {
     conversation: Uuid,
     turn_id: Uuid,
     content: String,
+    credential: Credential,
 }
 
 /// Runs a turn with the conversation to itself: a transaction holds the conversation's
@@ -123,13 +126,14 @@ async fn run_and_store(
     history: Vec<rig_core::message::Message>,
     events: &mpsc::UnboundedSender<TurnEvent>,
 ) {
-    let Turn { person, agent, conversation, turn_id, content } = turn;
+    let Turn { person, agent, conversation, turn_id, content, credential } = turn;
     let request = TurnRequest {
         person,
         agent: agent.clone(),
         history,
         prompt: rig_core::message::Message::user(content.clone()),
         client_tools: Vec::new(),
+        credential: Some(credential),
     };
     let outcome = state.runtime.run_turn(request, events.clone()).await;
     let mut messages = vec![NewMessage {
@@ -143,6 +147,20 @@ async fn run_and_store(
     }];
     messages.extend(outcome.messages.iter().cloned());
     let stored = store(tx, person, conversation, turn_id, &agent, &messages, &outcome).await;
+    if stored.is_ok() {
+        // The plugins' work after the turn (memory extraction) runs off the response path.
+        let turn = FinishedTurn {
+            person,
+            conversation,
+            turn_id,
+            agent: agent.clone(),
+            message: messages[0].content.clone(),
+            answer: outcome.text.clone(),
+            failed: outcome.error.is_some(),
+        };
+        let runtime = state.runtime.clone();
+        state.turns.spawn(async move { runtime.after_turn(turn).await });
+    }
     let _ = events.send(TurnEvent::Usage {
         input_tokens: outcome.input_tokens,
         output_tokens: outcome.output_tokens,

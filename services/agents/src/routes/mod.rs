@@ -17,6 +17,7 @@ use posey_http::auth::Authenticated;
 use posey_http::params::{Page, parse_id};
 use uuid::Uuid;
 
+use crate::plugins::Credential;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -41,18 +42,28 @@ impl FromRequestParts<AppState> for Person {
         let user = claims
             .user_id()
             .ok_or_else(|| ApiError::Forbidden("this API needs a person's access token".into()))?;
-        // The schedule plugin calls cron as the person, with their token.
-        if state.config.cron_url.is_some()
-            && let Some(token) = parts
-                .headers
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| {
-                    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))
-                })
-        {
-            crate::plugins::schedule::remember_token(user.as_uuid(), token.trim(), claims.exp);
-        }
         Ok(Self(user.as_uuid()))
     }
+}
+
+/// A [`Person`] with the token they came with, for routes that run turns or tools: the turn's
+/// calls to other services (the schedule plugin's to cron) speak with it.
+pub struct PersonWithToken(pub Uuid, pub Credential);
+
+impl FromRequestParts<AppState> for PersonWithToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Person(person) = Person::from_request_parts(parts, state).await?;
+        // Verified just now, so the header holds a bearer token.
+        let token = bearer_token(&parts.headers).unwrap_or_default();
+        Ok(Self(person, Credential::Person(token.into())))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim())
 }

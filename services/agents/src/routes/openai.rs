@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Person, usage_limit};
+use super::{Person, PersonWithToken, usage_limit};
 use crate::db;
 use crate::db::messages::ToolCallRecord;
 use crate::db::usage::UsageRecord;
@@ -109,7 +109,7 @@ async fn list_models(State(state): State<AppState>, _person: Person) -> Json<Val
 
 async fn chat_completions(
     State(state): State<AppState>,
-    Person(person): Person,
+    PersonWithToken(person, credential): PersonWithToken,
     AppJson(request): AppJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
     if state.runtime.agents.agent(&request.model).is_none() {
@@ -123,7 +123,14 @@ async fn chat_completions(
     if let Some(limited) = usage_limit::check(&state, person).await? {
         return Ok(limited);
     }
-    let turn = TurnRequest { person, agent: request.model.clone(), history, prompt, client_tools };
+    let turn = TurnRequest {
+        person,
+        agent: request.model.clone(),
+        history,
+        prompt,
+        client_tools,
+        credential: Some(credential),
+    };
     let (events, receiver) = mpsc::unbounded_channel();
     let id = format!("chatcmpl-{}", Uuid::now_v7().simple());
     let created = chrono::Utc::now().timestamp();

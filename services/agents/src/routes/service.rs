@@ -27,6 +27,7 @@ use super::messages::MAX_CONTENT;
 use super::usage_limit;
 use crate::db;
 use crate::db::messages::{NewMessage, Role};
+use crate::plugins::Credential;
 use crate::runtime::{TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
@@ -174,6 +175,8 @@ async fn service_turn(
         history: history::to_rig(&stored),
         prompt: rig_core::message::Message::user(request.prompt.clone()),
         client_tools: Vec::new(),
+        // The turn's calls to other services act for the person with the caller's token.
+        credential: super::bearer_token(&headers).map(|token| Credential::Service(token.into())),
     };
     // In the service's turn tracker, so shutdown waits for it to be stored.
     let runtime = state.runtime.clone();

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::config::RuntimeSettings;
 use crate::db::messages::{NewMessage, Role, ToolCallRecord};
-use crate::plugins::{Plugins, Tool, ToolContext};
+use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext};
 use catalog::{AgentSpec, AgentsFile};
 use models::SharedModels;
 
@@ -99,6 +99,8 @@ pub struct TurnRequest {
     /// Tools the caller will run itself (the OpenAI-compatible API): offered to the model,
     /// and a call of one ends the turn with it.
     pub client_tools: Vec<ClientTool>,
+    /// What the turn's tools call other Posey services with (the request's bearer token).
+    pub credential: Option<Credential>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +176,24 @@ impl Runtime {
         specs
     }
 
+    /// Runs the `after_turn` work of the plugins of the turn's agent, one after the other; a
+    /// failure is logged and the others still run.
+    pub async fn after_turn(&self, turn: FinishedTurn) {
+        let Some(agent) = self.agents.agent(&turn.agent) else { return };
+        let turn = Arc::new(turn);
+        for name in &agent.plugins {
+            let Some(plugin) = self.plugins.get(name) else { continue };
+            if let Err(error) = plugin.after_turn(turn.clone()).await {
+                tracing::warn!(
+                    plugin = %name,
+                    turn = %turn.turn_id,
+                    error = format!("{error:#}"),
+                    "a plugin's work after a turn failed"
+                );
+            }
+        }
+    }
+
     /// Runs one turn to its end, sending events to `events` as they happen (a closed channel
     /// is fine: the turn goes on regardless).
     pub async fn run_turn(self: &Arc<Self>, request: TurnRequest, events: Events) -> TurnOutcome {
@@ -194,10 +214,17 @@ impl Runtime {
         };
         let model = self.model_of(agent).to_owned();
         let _ = events.send(TurnEvent::Agent { agent: agent.name.clone(), depth: 0, from: None });
+        // What every tool of the turn (specialists' included) knows about whom it works for.
+        let context = ToolContext {
+            person: request.person,
+            db: self.db.clone(),
+            message: prompt_text(&request.prompt).map(Arc::from),
+            credential: request.credential,
+        };
         let run = self
             .clone()
             .run_agent(
-                request.person,
+                context,
                 agent.name.clone(),
                 0,
                 request.history,
@@ -223,7 +250,7 @@ impl Runtime {
     #[allow(clippy::too_many_arguments)]
     fn run_agent(
         self: Arc<Self>,
-        person: Uuid,
+        context: ToolContext,
         name: String,
         depth: usize,
         history: Vec<Message>,
@@ -241,7 +268,6 @@ impl Runtime {
                 });
                 return run;
             };
-            let context = ToolContext { person, db: self.db.clone() };
             let model = match self.models.model(self.model_of(&spec)) {
                 Ok(model) => model,
                 Err(error) => {
@@ -276,7 +302,7 @@ impl Runtime {
                 self.agents.delegates_of(&spec).iter().map(|agent| agent.name.clone()).collect();
             if !delegates.is_empty() && depth < self.settings.max_delegation_depth {
                 tools.extend(self.delegate_tool(
-                    person,
+                    &context,
                     &name,
                     depth,
                     delegates,
@@ -460,7 +486,7 @@ impl Runtime {
     #[allow(clippy::too_many_arguments)]
     fn delegate_tool(
         self: &Arc<Self>,
-        person: Uuid,
+        context: &ToolContext,
         from: &str,
         depth: usize,
         delegates: Vec<String>,
@@ -480,8 +506,10 @@ impl Runtime {
         let runtime = self.clone();
         let from = from.to_owned();
         let schema = parameters.clone();
+        let context = context.clone();
         let handler = move |arguments: Value| {
             let runtime = runtime.clone();
+            let context = context.clone();
             let from = from.clone();
             let events = events.clone();
             let shared = shared.clone();
@@ -500,7 +528,7 @@ impl Runtime {
                 });
                 let run = runtime
                     .run_agent(
-                        person,
+                        context,
                         agent.clone(),
                         depth + 1,
                         Vec::new(),
@@ -665,4 +693,17 @@ mod client_hook {
             }
         }
     }
+}
+
+/// The text of a person's message (`None` for tool results: the OpenAI API's client tools).
+fn prompt_text(prompt: &Message) -> Option<String> {
+    let Message::User { content } = prompt else { return None };
+    let text: Vec<&str> = content
+        .iter()
+        .filter_map(|part| match part {
+            rig_core::message::UserContent::Text(text) => Some(text.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    (!text.is_empty()).then(|| text.join("\n"))
 }

@@ -35,6 +35,7 @@ async fn spawn_agents(jwks: &str, cron: &str, model: FunctionModel) -> TestApp {
         ("AUTH_ISSUER", posey_testkit::TEST_ISSUER.to_owned()),
         ("POSEY_MODEL", "test".to_owned()),
         ("CRON_URL", cron.to_owned()),
+        ("POSEY_DATA_DIR", posey_testkit::data_dir().display().to_string()),
     ];
     posey_testkit::spawn_service(
         posey_agents::Config::PORT_VAR,
@@ -43,8 +44,11 @@ async fn spawn_agents(jwks: &str, cron: &str, model: FunctionModel) -> TestApp {
         |config| async move {
             let model = model.model();
             let source = move |_spec: &str| anyhow::Ok(model.clone());
-            let parts =
-                posey_agents::Parts { models: Some(Arc::new(source)), extra_plugins: Vec::new() };
+            let parts = posey_agents::Parts {
+                models: Some(Arc::new(source)),
+                extra_plugins: Vec::new(),
+                embedder: Some(posey_models::testing::local_embedder().await),
+            };
             let app = posey_agents::Application::build_with(config, parts)
                 .await
                 .expect("building agents");
@@ -157,4 +161,52 @@ async fn the_model_schedules_a_reminder_at_cron_for_the_person_it_talks_with() {
     let refusal = results[0]["content"].as_str().unwrap();
     assert!(refusal.contains("schedule"), "{refusal}");
     assert_eq!(tasks_at_cron(&cron, &ada_token).await.len(), 1);
+}
+
+/// A token from auth's client-credentials grant, as auth mints it for cron.
+fn service_token(keys: &posey_testkit::TestKeys) -> String {
+    let mut claims = posey_testkit::TestKeys::claims_for("service:cron");
+    claims["role"] = json!("service_role");
+    claims["client_id"] = json!("cron");
+    keys.signing_key().sign(&claims)
+}
+
+#[tokio::test]
+async fn a_turn_a_service_runs_for_a_person_schedules_at_cron_for_that_person() {
+    let keys = posey_testkit::TestKeys::new();
+    let jwks = keys.serve().await;
+    let cron = spawn_cron(jwks.url.as_str()).await;
+    let model = FunctionModel::new(|input| match input.tool_results().last() {
+        None => Reply::tool_call(
+            "create_reminder",
+            json!({"text": "Water the plants", "at": "2099-05-05T08:00"}),
+        ),
+        Some(result) if result.is_error => Reply::text(format!("failed: {}", result.content)),
+        Some(_) => Reply::text("reminder set"),
+    });
+    let agents = spawn_agents(jwks.url.as_str(), &cron.address, model).await;
+    let ada = uuid::Uuid::new_v4();
+    let ada_token = keys.token_for(&ada.to_string());
+    let bob = uuid::Uuid::new_v4();
+    let bob_token = keys.token_for(&bob.to_string());
+
+    // Ada has never chatted: the turn cron starts for her carries only cron's service token.
+    let service = service_token(&keys);
+    let path = format!("/v1/service/users/{ada}/turns");
+    let response = send(&agents, reqwest::Method::POST, &path, &service)
+        .await
+        .json(&json!({"prompt": "Remind me to water the plants"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["text"], "reminder set", "{answer}");
+
+    let tasks = tasks_at_cron(&cron, &ada_token).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["kind"], "reminder");
+    assert_eq!(tasks[0]["payload"]["title"], "Water the plants");
+    assert_eq!(tasks[0]["next_run_at"], "2099-05-05T08:00:00Z");
+    assert!(tasks_at_cron(&cron, &bob_token).await.is_empty());
 }
