@@ -6,6 +6,8 @@ use serde::Serialize;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::usage::Today;
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Conversation {
     pub id: Uuid,
@@ -70,6 +72,36 @@ pub async fn get(
     .context("reading a conversation")
 }
 
+/// The person's conversation and what they used today, in one round trip: what a turn reads
+/// before it starts. `None`: no such conversation of theirs.
+pub async fn get_for_turn(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    id: Uuid,
+) -> anyhow::Result<Option<(Conversation, Today)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        conversation: Conversation,
+        #[sqlx(flatten)]
+        today: Today,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT c.id, c.title, c.agent, c.created_at, c.updated_at,
+                coalesce(u.requests, 0) AS requests, coalesce(u.tokens, 0) AS tokens
+         FROM agents.conversations c
+         LEFT JOIN agents.usage_daily u
+                ON u.user_id = c.user_id AND u.day = (now() AT TIME ZONE 'UTC')::date
+         WHERE c.id = $1 AND c.user_id = $2",
+    )
+    .bind(id)
+    .bind(person)
+    .fetch_optional(db)
+    .await
+    .context("reading a conversation and today's usage")?;
+    Ok(row.map(|row| (row.conversation, row.today)))
+}
+
 pub async fn update(
     db: impl PgExecutor<'_>,
     person: Uuid,
@@ -100,15 +132,6 @@ pub async fn delete(db: impl PgExecutor<'_>, person: Uuid, id: Uuid) -> anyhow::
         .await
         .context("deleting a conversation")?;
     Ok(deleted.rows_affected() > 0)
-}
-
-pub async fn touch(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<()> {
-    sqlx::query("UPDATE agents.conversations SET updated_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await
-        .context("touching a conversation")?;
-    Ok(())
 }
 
 /// Waits for, then holds until the transaction ends, the conversation's turn lock: a

@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -55,44 +55,13 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::Assistant => "assistant",
             Self::Tool => "tool",
         }
     }
-}
-
-/// Stores `messages` of one turn, in order, in one statement.
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    conversation: Uuid,
-    turn: Uuid,
-    messages: &[NewMessage],
-) -> anyhow::Result<()> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let mut query: QueryBuilder<Postgres> = QueryBuilder::new(
-        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, depth, content, \
-         tool_calls, tool_call_id, tool_name, is_error) ",
-    );
-    query.push_values(messages, |mut row, message| {
-        let (call_id, tool_name) = message.tool.clone().unzip();
-        row.push_bind(conversation)
-            .push_bind(turn)
-            .push_bind(message.role.as_str())
-            .push_bind(&message.agent)
-            .push_bind(message.depth)
-            .push_bind(&message.content)
-            .push_bind(sqlx::types::Json(&message.tool_calls))
-            .push_bind(call_id)
-            .push_bind(tool_name)
-            .push_bind(message.is_error);
-    });
-    query.build().execute(db).await.context("storing messages")?;
-    Ok(())
 }
 
 /// The conversation's messages, oldest first (the caller checked the conversation is theirs).

@@ -4,4 +4,5 @@
 pub mod conversations;
 pub mod messages;
 pub mod profiles;
+pub mod turns;
 pub mod usage;

@@ -59,7 +59,8 @@ async fn post_message(
     AppJson(body): AppJson<NewMessageBody>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "conversation")?;
-    let conversation = db::conversations::get(state.db(), person, id)
+    // The conversation and the usage the limits are checked on, in one round trip.
+    let (conversation, today) = db::conversations::get_for_turn(state.db(), person, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such conversation".into()))?;
     let content = body.content.trim().to_owned();
@@ -72,7 +73,7 @@ async fn post_message(
             format!("must be at most {MAX_CONTENT} characters"),
         ));
     }
-    if let Some(limited) = usage_limit::check(&state, person).await? {
+    if let Some(limited) = usage_limit::verdict(&state, today) {
         return Ok(limited);
     }
     let (events, receiver) = mpsc::unbounded_channel();
@@ -195,8 +196,8 @@ async fn store(
     tx.commit().await.context("committing a turn")
 }
 
-/// Writes a turn's messages, touches its conversation and records its usage, inside the
-/// caller's transaction (every way a turn is run stores it like this).
+/// Writes a turn's messages, touches its conversation and records its usage, in one
+/// statement inside the caller's transaction (every way a turn is run stores it like this).
 pub(super) async fn write_turn(
     tx: &mut sqlx::PgConnection,
     person: Uuid,
@@ -206,8 +207,6 @@ pub(super) async fn write_turn(
     messages: &[NewMessage],
     outcome: &TurnOutcome,
 ) -> anyhow::Result<()> {
-    db::messages::insert(&mut *tx, conversation, turn_id, messages).await?;
-    db::conversations::touch(&mut *tx, conversation).await?;
     let usage = UsageRecord {
         person,
         conversation: Some(conversation),
@@ -216,7 +215,7 @@ pub(super) async fn write_turn(
         input_tokens: outcome.input_tokens,
         output_tokens: outcome.output_tokens,
     };
-    db::usage::record(&mut *tx, &usage).await
+    db::turns::write(&mut *tx, conversation, turn_id, messages, &usage).await
 }
 
 /// The turn's events as SSE: the event name is the event's type, the data its JSON.

@@ -10,15 +10,28 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db;
+use crate::db::usage::Today;
 use crate::state::AppState;
 
 /// `Ok(None)`: within the limits; `Ok(Some(response))`: the 429 to send.
 pub async fn check(state: &AppState, person: Uuid) -> Result<Option<Response>, ApiError> {
-    let settings = &state.runtime.settings;
-    if settings.daily_requests == 0 && settings.daily_tokens == 0 {
+    if !applies(state) {
         return Ok(None);
     }
     let today = db::usage::today(state.db(), person).await?;
+    Ok(verdict(state, today))
+}
+
+/// Whether any daily limit is set.
+fn applies(state: &AppState) -> bool {
+    let settings = &state.runtime.settings;
+    settings.daily_requests > 0 || settings.daily_tokens > 0
+}
+
+/// [`check`] on usage the caller read already (with the conversation, say): the 429 to send,
+/// if over a limit.
+pub fn verdict(state: &AppState, today: Today) -> Option<Response> {
+    let settings = &state.runtime.settings;
     let message = if settings.daily_requests > 0 && today.requests as u64 >= settings.daily_requests
     {
         format!(
@@ -31,9 +44,9 @@ pub async fn check(state: &AppState, person: Uuid) -> Result<Option<Response>, A
             today.tokens, settings.daily_tokens
         )
     } else {
-        return Ok(None);
+        return None;
     };
-    Ok(Some(exceeded(message)))
+    Some(exceeded(message))
 }
 
 fn exceeded(message: String) -> Response {

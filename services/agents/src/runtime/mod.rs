@@ -261,14 +261,14 @@ impl Runtime {
     ) -> futures::future::BoxFuture<'static, AgentRun> {
         Box::pin(async move {
             let mut run = AgentRun { messages: Vec::new(), text: String::new(), error: None };
-            let Some(spec) = self.agents.agent(&name).cloned() else {
+            let Some(spec) = self.agents.agent(&name) else {
                 run.error = Some(TurnError {
                     code: "unknown_agent",
                     message: format!("there is no agent {name:?}"),
                 });
                 return run;
             };
-            let model = match self.models.model(self.model_of(&spec)) {
+            let model = match self.models.model(self.model_of(spec)) {
                 Ok(model) => model,
                 Err(error) => {
                     run.error = Some(TurnError {
@@ -278,7 +278,7 @@ impl Runtime {
                     return run;
                 }
             };
-            let preamble = match self.preamble(&spec, &context, depth).await {
+            let preamble = match self.preamble(spec, &context, depth).await {
                 Ok(preamble) => preamble,
                 Err(error) => {
                     tracing::error!(agent = %name, error = format!("{error:#}"), "building the system prompt");
@@ -299,7 +299,7 @@ impl Runtime {
                 .filter_map(|tool| checked_tool(tool.clone(), context.clone()))
                 .collect();
             let delegates: Vec<String> =
-                self.agents.delegates_of(&spec).iter().map(|agent| agent.name.clone()).collect();
+                self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect();
             if !delegates.is_empty() && depth < self.settings.max_delegation_depth {
                 tools.extend(self.delegate_tool(
                     &context,

@@ -1,0 +1,86 @@
+//! A turn stored in one statement: its messages (in order), the conversation's `updated_at`,
+//! and its usage record with the person's daily totals. Every way a turn is run with a
+//! conversation stores it like this; one round trip instead of four.
+
+use anyhow::Context;
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::messages::NewMessage;
+use super::usage::UsageRecord;
+
+/// Stores `messages` of `turn` in `conversation` (the ids follow the slice's order), touches
+/// the conversation and records `usage` (its `conversation` is taken to be `conversation`).
+pub async fn write(
+    db: impl PgExecutor<'_>,
+    conversation: Uuid,
+    turn: Uuid,
+    messages: &[NewMessage],
+    usage: &UsageRecord,
+) -> anyhow::Result<()> {
+    let count = messages.len();
+    let mut roles = Vec::with_capacity(count);
+    let mut agents = Vec::with_capacity(count);
+    let mut depths = Vec::with_capacity(count);
+    let mut contents = Vec::with_capacity(count);
+    let mut calls = Vec::with_capacity(count);
+    let mut call_ids = Vec::with_capacity(count);
+    let mut tool_names = Vec::with_capacity(count);
+    let mut errors = Vec::with_capacity(count);
+    for message in messages {
+        roles.push(message.role.as_str());
+        agents.push(message.agent.as_str());
+        depths.push(message.depth);
+        contents.push(message.content.as_str());
+        calls.push(serde_json::to_string(&message.tool_calls).context("encoding tool calls")?);
+        call_ids.push(message.tool.as_ref().map(|(id, _)| id.as_str()));
+        tool_names.push(message.tool.as_ref().map(|(_, name)| name.as_str()));
+        errors.push(message.is_error);
+    }
+    // Data-modifying CTEs all run to completion whether or not the main query reads them.
+    // `ORDER BY n` makes the ids (bigserial, drawn as rows are inserted) follow the slice.
+    sqlx::query(
+        "WITH stored AS (
+             INSERT INTO agents.messages (conversation_id, turn_id, role, agent, depth, content,
+                                          tool_calls, tool_call_id, tool_name, is_error)
+             SELECT $1, $2, m.role, m.agent, m.depth, m.content, m.tool_calls::jsonb,
+                    m.tool_call_id, m.tool_name, m.is_error
+             FROM unnest($3::text[], $4::text[], $5::int4[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::bool[])
+                  WITH ORDINALITY AS m(role, agent, depth, content, tool_calls, tool_call_id,
+                                       tool_name, is_error, n)
+             ORDER BY m.n
+         ),
+         touched AS (
+             UPDATE agents.conversations SET updated_at = now() WHERE id = $1
+         ),
+         recorded AS (
+             INSERT INTO agents.usage (user_id, conversation_id, agent, model, input_tokens,
+                                       output_tokens)
+             VALUES ($11, $1, $12, $13, $14, $15)
+         )
+         INSERT INTO agents.usage_daily AS d (user_id, day, requests, tokens)
+         VALUES ($11, (now() AT TIME ZONE 'UTC')::date, 1, $14 + $15)
+         ON CONFLICT (user_id, day)
+         DO UPDATE SET requests = d.requests + 1, tokens = d.tokens + excluded.tokens",
+    )
+    .bind(conversation)
+    .bind(turn)
+    .bind(roles)
+    .bind(agents)
+    .bind(depths)
+    .bind(contents)
+    .bind(calls)
+    .bind(call_ids)
+    .bind(tool_names)
+    .bind(errors)
+    .bind(usage.person)
+    .bind(&usage.agent)
+    .bind(&usage.model)
+    .bind(i64::try_from(usage.input_tokens).unwrap_or(i64::MAX))
+    .bind(i64::try_from(usage.output_tokens).unwrap_or(i64::MAX))
+    .execute(db)
+    .await
+    .context("storing a turn")?;
+    Ok(())
+}
