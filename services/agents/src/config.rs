@@ -2,6 +2,7 @@
 
 use posey_config::{ConfigError, DbConfig, Env, ServiceConfig, TokenVerification};
 
+use crate::knowledge::KnowledgeConfig;
 use crate::runtime::catalog::AgentsFile;
 
 #[derive(Debug, Clone)]
@@ -17,6 +18,10 @@ pub struct Config {
     pub agents: AgentsFile,
     /// `CRON_URL`: the cron service, for the `schedule` plugin (unset: no such plugin).
     pub cron_url: Option<url::Url>,
+    /// The embedding model and the vector store memory and documents search with.
+    pub knowledge: KnowledgeConfig,
+    /// `AGENTS_MAX_UPLOAD_BYTES`: the largest document a person may upload.
+    pub max_upload_bytes: usize,
 }
 
 /// How turns run, and how much a person may use per day.
@@ -32,6 +37,9 @@ pub struct RuntimeSettings {
     pub daily_requests: u64,
     /// Tokens (input + output) per person per UTC day; 0: unlimited.
     pub daily_tokens: u64,
+    /// `AGENTS_MEMORY_MODEL`: the model that extracts memories after each turn; unset:
+    /// `POSEY_MODEL`.
+    pub memory_model: String,
 }
 
 impl Config {
@@ -79,6 +87,8 @@ struct Rest {
     runtime: RuntimeSettings,
     agents: AgentsFile,
     cron_url: Option<url::Url>,
+    knowledge: KnowledgeConfig,
+    max_upload_bytes: usize,
 }
 
 impl Rest {
@@ -93,6 +103,7 @@ impl Rest {
         let max_delegation_depth = env.or("AGENTS_MAX_DELEGATION_DEPTH", 2usize);
         let daily_requests = env.or("AGENTS_DAILY_REQUESTS", 1_000u64);
         let daily_tokens = env.or("AGENTS_DAILY_TOKENS", 2_000_000u64);
+        let memory_model = env.raw("AGENTS_MEMORY_MODEL").unwrap_or_else(|| default_model.clone());
         let cron_url = env.url("CRON_URL", &["http", "https"]);
         let agents = match env.raw("AGENTS_CONFIG") {
             None => AgentsFile::builtin(),
@@ -110,8 +121,22 @@ impl Rest {
             max_delegation_depth,
             daily_requests,
             daily_tokens,
+            memory_model,
         };
-        let mut rest = Self { qdrant_url, tokens, runtime, agents, cron_url: None };
+        let knowledge = KnowledgeConfig::read(env, qdrant_url.clone());
+        let max_upload_bytes = env.or("AGENTS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024usize);
+        if max_upload_bytes == 0 {
+            env.problem("AGENTS_MAX_UPLOAD_BYTES", "must be at least 1");
+        }
+        let mut rest = Self {
+            qdrant_url,
+            tokens,
+            runtime,
+            agents,
+            cron_url: None,
+            knowledge,
+            max_upload_bytes,
+        };
         if let Some(url) = cron_url {
             rest.use_cron(url);
         }
@@ -140,6 +165,8 @@ impl Rest {
             runtime: self.runtime,
             agents: self.agents,
             cron_url: self.cron_url,
+            knowledge: self.knowledge,
+            max_upload_bytes: self.max_upload_bytes,
         }
     }
 }

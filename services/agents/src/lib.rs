@@ -4,6 +4,9 @@
 
 pub mod config;
 pub mod db;
+pub mod documents;
+pub mod knowledge;
+pub mod memory;
 pub mod plugins;
 mod routes;
 pub mod runtime;

@@ -12,6 +12,9 @@ use posey_http::server::Server;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::documents::{Documents, DocumentsPlugin};
+use crate::knowledge::Knowledge;
+use crate::memory::MemoryPlugin;
 use crate::plugins::{Plugin, Plugins, profile::ProfilePlugin, time::TimePlugin};
 use crate::runtime::Runtime;
 use crate::runtime::models::{ConfiguredModels, SharedModels};
@@ -34,6 +37,9 @@ pub struct Parts {
     /// `None`: the models posey-models configures (`POSEY_MODEL` and the agents file).
     pub models: Option<SharedModels>,
     pub extra_plugins: Vec<Arc<dyn Plugin>>,
+    /// `None`: the embedding model `POSEY_EMBEDDING_MODEL` configures (tests share one loaded
+    /// model instead of loading it per service).
+    pub embedder: Option<posey_models::Embedder>,
 }
 
 /// The built-in plugins.
@@ -52,19 +58,38 @@ impl Application {
         let verifier =
             start_verifier(backing.db.clone(), &config.tokens, background.clone()).await?;
 
+        let knowledge = Arc::new(
+            Knowledge::open(&config.knowledge, parts.embedder)
+                .await
+                .context("memory and documents need the embedding model and the vector store")?,
+        );
+        let models = match parts.models {
+            Some(models) => models,
+            None => {
+                let mut specs = Runtime::model_specs(&config.agents, &config.runtime);
+                specs.push(config.runtime.memory_model.clone());
+                Arc::new(ConfiguredModels::load(specs).await)
+            }
+        };
         let mut list = builtin_plugins();
+        list.push(Arc::new(
+            MemoryPlugin::open(
+                backing.db.clone(),
+                knowledge.clone(),
+                models.clone(),
+                config.runtime.memory_model.clone(),
+            )
+            .await?,
+        ));
+        let documents =
+            Documents::new(backing.db.clone(), knowledge.clone(), config.max_upload_bytes);
+        list.push(Arc::new(DocumentsPlugin::new(documents.clone())));
         list.extend(parts.extra_plugins);
         list.extend(plugins::configured(&config)?);
         list.extend(
             plugins::mcp::connect_all(&config.agents.mcp_servers, background.clone()).await?,
         );
         let registry = Plugins::new(list).context("building the plugin registry")?;
-        let models = match parts.models {
-            Some(models) => models,
-            None => Arc::new(
-                ConfiguredModels::load(Runtime::model_specs(&config.agents, &config.runtime)).await,
-            ),
-        };
         let runtime = Runtime::new(
             config.agents.clone(),
             registry,
@@ -89,12 +114,14 @@ impl Application {
             Arc::new(verifier),
             Arc::new(runtime),
             turns.clone(),
+            knowledge,
         );
         let router = routes::router(state.clone())
             .merge(plugin_routes)
             .with_state(state)
             .merge(readiness.router());
         let server = Server::bind(SERVICE, &http, router, backing).await?;
+        documents.start(background.clone()).await?;
         Ok(Self { server, background, turns })
     }
 

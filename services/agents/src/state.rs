@@ -8,6 +8,7 @@ use posey_http::backing::Backing;
 use tokio_util::task::TaskTracker;
 
 use crate::Config;
+use crate::knowledge::Knowledge;
 use crate::runtime::Runtime;
 
 #[derive(Clone)]
@@ -20,8 +21,11 @@ pub struct App {
     pub verifier: Arc<JwksVerifier>,
     /// The agents, their plugins and models.
     pub runtime: Arc<Runtime>,
-    /// Turns in progress (each in its own task): waited for at shutdown so they get stored.
+    /// Turns in progress (each in its own task), and the plugins' work after them (memory
+    /// extraction): waited for at shutdown so they get stored.
     pub turns: TaskTracker,
+    /// The embedding model and vector store of memory and documents.
+    pub knowledge: Arc<Knowledge>,
 }
 
 impl AppState {
@@ -31,8 +35,9 @@ impl AppState {
         verifier: Arc<JwksVerifier>,
         runtime: Arc<Runtime>,
         turns: TaskTracker,
+        knowledge: Arc<Knowledge>,
     ) -> Self {
-        Self(Arc::new(App { config, backing, verifier, runtime, turns }))
+        Self(Arc::new(App { config, backing, verifier, runtime, turns, knowledge }))
     }
 
     pub fn db(&self) -> &sqlx::PgPool {

@@ -1,6 +1,7 @@
 //! The `posey` launcher: runs the four services in one process with embedded defaults for
 //! whatever backing part has no server configured, and carries the operator commands.
 
+pub mod admin;
 pub mod config;
 pub mod database;
 pub mod doctor;

@@ -20,6 +20,21 @@ enum Command {
     Migrate,
     /// Check each backing part: what is used, what is missing, and how to fix it.
     Doctor,
+    /// Operator tasks.
+    Admin {
+        #[command(subcommand)]
+        task: AdminTask,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminTask {
+    /// Rebuild vector collections from Postgres (after losing the vector store, or to switch
+    /// embedding models). Stop the services first when the vector store is embedded.
+    Reindex {
+        /// Only this collection (`memories`, `documents`); all of them when unset.
+        collection: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -39,6 +54,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Up => posey::up::run(config).await,
         Command::Migrate => migrate(config).await,
+        Command::Admin { task: AdminTask::Reindex { collection } } => {
+            posey::admin::reindex(&config, collection.as_deref()).await
+        }
         Command::Doctor => {
             let findings = posey::doctor::check(&config).await;
             return if posey::doctor::report(&findings) {

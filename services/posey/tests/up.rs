@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use posey_vector::VectorStore;
 use sqlx::Connection;
 
 const SERVICES: [&str; 4] = ["AUTH_PORT", "AGENTS_PORT", "GATEWAY_PORT", "CRON_PORT"];
@@ -238,4 +239,60 @@ async fn a_port_in_use_names_its_variable() {
         vars.push((var, p));
     }
     fails_naming(&["up"], &vars, "CRON_PORT");
+}
+
+/// Vectors are derived data: memories kept in Postgres come back into a lost vector store with
+/// `posey admin reindex` (current memories only, not their history).
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_reindex_rebuilds_a_lost_vector_store_from_postgres() {
+    let parent = temp_parent();
+    let data_dir = parent.path().join("data");
+    let ports = ports();
+    let mut posey = Posey::start(&data_dir, &ports, &["up"], "up.log");
+    wait_until_ready(&mut posey, &ports).await;
+    let mut conn = sqlx::PgConnection::connect(&socket_url(&data_dir)).await.unwrap();
+    let person = uuid::Uuid::new_v4();
+    let old = uuid::Uuid::new_v4();
+    for (id, text, superseded) in [
+        (old, "Prefers tea", true),
+        (uuid::Uuid::new_v4(), "Prefers coffee in the morning", false),
+        (uuid::Uuid::new_v4(), "Has a sister, Alma, in Lisbon", false),
+    ] {
+        sqlx::query(
+            "INSERT INTO agents.memories (id, user_id, text, kind, origin, superseded_at) \
+             VALUES ($1, $2, $3, 'preference', 'person', CASE WHEN $4 THEN now() END)",
+        )
+        .bind(id)
+        .bind(person)
+        .bind(text)
+        .bind(superseded)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    conn.close().await.unwrap();
+    posey.interrupt();
+    assert!(posey.wait(Duration::from_secs(60)).success(), "{}", posey.log());
+    std::fs::remove_dir_all(data_dir.join("vectors")).unwrap();
+
+    let mut bad = Posey::start(&data_dir, &[], &["admin", "reindex", "nosuch"], "bad.log");
+    assert!(!bad.wait(Duration::from_secs(90)).success(), "{}", bad.log());
+    assert!(bad.log().contains("no collection \"nosuch\""), "{}", bad.log());
+    assert!(bad.log().contains("memories"), "{}", bad.log());
+
+    let mut reindex = Posey::start(&data_dir, &[], &["admin", "reindex"], "reindex.log");
+    assert!(reindex.wait(Duration::from_secs(120)).success(), "{}", reindex.log());
+    assert!(reindex.log().contains("reindexed"), "{}", reindex.log());
+    assert!(!data_dir.join("postgres/data/postmaster.pid").exists(), "reindex left it running");
+
+    let embedder = posey_models::testing::local_embedder().await;
+    let store = posey_vector::EdgeStore::open(data_dir.join("vectors")).unwrap();
+    let spec =
+        posey_vector::CollectionSpec::new("memories", embedder.model_name(), embedder.dimension())
+            .unwrap()
+            .with_keyword_index("kind")
+            .unwrap();
+    store.ensure_collection(&spec).await.unwrap();
+    let scope = posey_vector::PointScope::All;
+    assert_eq!(store.count("memories", &scope).await.unwrap(), 2);
 }

@@ -25,6 +25,48 @@ use crate::state::AppState;
 pub struct ToolContext {
     pub person: Uuid,
     pub db: sqlx::PgPool,
+    /// The person's message the turn answers; `None` outside a turn (an MCP client's call).
+    /// Instructions that depend on what was asked (relevant memories) read it.
+    pub message: Option<Arc<str>>,
+    /// What the tool's calls to other Posey services (cron) authenticate with; `None` when the
+    /// turn came without one.
+    pub credential: Option<Credential>,
+}
+
+/// The bearer token a turn arrived with, for calls to other Posey services on the person's
+/// behalf. Carried per turn, never kept beyond it.
+#[derive(Clone)]
+pub enum Credential {
+    /// The person's own access token (chat, the OpenAI-compatible API, MCP).
+    Person(Arc<str>),
+    /// A service client's token (auth's client-credentials grant) acting for the person: the
+    /// turns another service runs (cron's agent tasks).
+    Service(Arc<str>),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Person(_) => "Credential::Person(..)",
+            Self::Service(_) => "Credential::Service(..)",
+        })
+    }
+}
+
+/// A turn once it is stored: what [`Plugin::after_turn`] learns.
+#[derive(Debug, Clone)]
+pub struct FinishedTurn {
+    pub person: Uuid,
+    pub conversation: Uuid,
+    /// The id of the turn's messages (the person's message is the first).
+    pub turn_id: Uuid,
+    /// The conversation's agent.
+    pub agent: String,
+    /// What the person said.
+    pub message: String,
+    /// The agent's final answer (empty when the turn failed before one).
+    pub answer: String,
+    pub failed: bool,
 }
 
 /// A failure the model is told about (the message is model-visible; keep internals out).
@@ -98,6 +140,13 @@ pub trait Plugin: Send + Sync + 'static {
         _context: &ToolContext,
     ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// Work after a turn of an agent using this plugin is stored (memory extraction, say). It
+    /// runs off the response path, in a task the service waits for at shutdown; an error is
+    /// logged and never reaches the person.
+    fn after_turn(&self, _turn: Arc<FinishedTurn>) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// REST routes the plugin serves (under `/v1/...`), merged into the service's router.

@@ -72,7 +72,7 @@ agents:
     prompt: >-
       You are Posey, a warm, concise personal companion. Use your tools when they help, and
       hand a task to a specialist when one fits it better.
-    plugins: [time, profile]
+    plugins: [time, profile, memory, documents]
   - name: timekeeper
     description: Dates, times and time zones.
     prompt: >-

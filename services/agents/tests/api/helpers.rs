@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use posey_agents::{Application, Config, Parts};
-use posey_models::testing::TestModel;
+use posey_models::testing::{TestModel, local_embedder};
 pub use posey_testkit::TestApp;
 use rig_core::DynModel;
 use rig_core::operation::Completion;
@@ -16,15 +16,22 @@ use serde_json::{Value, json};
 /// Starts the service with `vars` on top of the test defaults (`POSEY_MODEL=test`), on the
 /// configured models.
 pub async fn spawn_app_with(vars: &[(&str, String)]) -> TestApp {
-    let mut all = vec![("POSEY_MODEL", "test".to_owned())];
+    let mut all = vec![("POSEY_MODEL", "test".to_owned()), data_dir()];
     all.extend(vars.iter().cloned());
     posey_testkit::spawn_service(Config::PORT_VAR, &all, Config::read_with_db, |config| async {
-        let app = Application::build(config).await.expect("building the agents service");
+        let parts = Parts { embedder: Some(local_embedder().await), ..Parts::default() };
+        let app =
+            Application::build_with(config, parts).await.expect("building the agents service");
         let port = app.port();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         port
     })
     .await
+}
+
+/// `POSEY_DATA_DIR` for one service: a fresh directory, so its vector store is its own.
+pub fn data_dir() -> (&'static str, String) {
+    ("POSEY_DATA_DIR", posey_testkit::data_dir().display().to_string())
 }
 
 /// Which model each model spec (POSEY_MODEL's `test`, or an agents file's `model:`) gets.
@@ -76,6 +83,7 @@ pub async fn spawn(
         ("AUTH_JWKS_URL", jwks.url.to_string()),
         ("AUTH_ISSUER", posey_testkit::TEST_ISSUER.to_owned()),
         ("POSEY_MODEL", "test".to_owned()),
+        data_dir(),
     ];
     if let Some(yaml) = agents_yaml {
         let path = dir.path().join("agents.yaml");
@@ -100,7 +108,11 @@ pub async fn spawn(
                     .cloned()
                     .ok_or_else(|| anyhow::anyhow!("no test model for {spec:?}"))
             };
-            let parts = Parts { models: Some(Arc::new(source)), extra_plugins: Vec::new() };
+            let parts = Parts {
+                models: Some(Arc::new(source)),
+                extra_plugins: Vec::new(),
+                embedder: Some(local_embedder().await),
+            };
             let app =
                 Application::build_with(config, parts).await.expect("building the agents service");
             let port = app.port();

@@ -5,9 +5,11 @@
 
 mod chat;
 mod conversations;
+mod documents;
 mod health;
 mod helpers;
 mod mcp;
+mod memory;
 mod openai;
 mod openapi;
 mod schedule;

@@ -45,6 +45,7 @@ async fn spawn_agents(jwks: &str, model: FunctionModel) -> TestApp {
         ("AUTH_JWKS_URL", jwks.to_owned()),
         ("AUTH_ISSUER", ISSUER.to_owned()),
         ("POSEY_MODEL", "test".to_owned()),
+        ("POSEY_DATA_DIR", posey_testkit::data_dir().display().to_string()),
     ];
     posey_testkit::spawn_service(
         posey_agents::Config::PORT_VAR,
@@ -53,8 +54,11 @@ async fn spawn_agents(jwks: &str, model: FunctionModel) -> TestApp {
         |config| async move {
             let model = model.model();
             let source = move |_spec: &str| anyhow::Ok(model.clone());
-            let parts =
-                posey_agents::Parts { models: Some(Arc::new(source)), extra_plugins: Vec::new() };
+            let parts = posey_agents::Parts {
+                models: Some(Arc::new(source)),
+                extra_plugins: Vec::new(),
+                embedder: Some(posey_models::testing::local_embedder().await),
+            };
             let app = posey_agents::Application::build_with(config, parts)
                 .await
                 .expect("building agents");
