@@ -296,7 +296,7 @@ impl Runtime {
             let mut tools: Vec<DynamicTool> = self
                 .plugins
                 .tools_of(&spec.plugins)
-                .filter_map(|tool| checked_tool(tool.clone(), context.clone()))
+                .filter_map(|tool| checked_tool(tool, context.clone()))
                 .collect();
             let delegates: Vec<String> =
                 self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect();
@@ -340,10 +340,14 @@ impl Runtime {
                     {
                         StreamEvent::Text { text: delta, .. } => {
                             text.push_str(&delta);
-                            let _ =
-                                events.send(TurnEvent::Text { agent: name.clone(), depth, delta });
+                            if !events.is_closed() {
+                                let agent = name.clone();
+                                let _ = events.send(TurnEvent::Text { agent, depth, delta });
+                            }
                         }
-                        StreamEvent::End { content: AssistantContent::ToolCall(call), .. } => {
+                        StreamEvent::End { content: AssistantContent::ToolCall(call), .. }
+                            if !events.is_closed() =>
+                        {
                             let _ = events.send(TurnEvent::ToolCall {
                                 agent: name.clone(),
                                 depth,
@@ -382,14 +386,16 @@ impl Runtime {
                             run.messages.extend(inner);
                         }
                         let id = tool_result.call.wire().into_owned();
-                        let _ = events.send(TurnEvent::ToolResult {
-                            agent: name.clone(),
-                            depth,
-                            id: id.clone(),
-                            name: tool_name.clone(),
-                            content: content.clone(),
-                            is_error: tool_result.is_error,
-                        });
+                        if !events.is_closed() {
+                            let _ = events.send(TurnEvent::ToolResult {
+                                agent: name.clone(),
+                                depth,
+                                id: id.clone(),
+                                name: tool_name.clone(),
+                                content: content.clone(),
+                                is_error: tool_result.is_error,
+                            });
+                        }
                         run.messages.push(NewMessage {
                             role: Role::Tool,
                             agent: name.clone(),
@@ -572,19 +578,20 @@ impl Runtime {
 
 /// A plugin tool as a rig tool: arguments checked against the schema first (the model hears
 /// every problem and may try again), then the handler.
-fn checked_tool(tool: Tool, context: ToolContext) -> Option<DynamicTool> {
+fn checked_tool(tool: &Tool, context: ToolContext) -> Option<DynamicTool> {
     let name = ToolName::new(tool.name.clone()).ok()?;
     let description = tool.description.clone();
     let parameters = tool.parameters.clone();
+    let tool = tool.clone();
     Some(DynamicTool::new(name, description, parameters, move |arguments: Value| {
-        let tool = tool.clone();
-        let context = context.clone();
+        // Checked and started here, so a call clones neither the tool nor its schema.
+        let problems = schema::validate(&tool.parameters, &arguments);
+        let call = problems.is_empty().then(|| tool.call(context.clone(), arguments));
         Box::pin(async move {
-            let problems = schema::validate(&tool.parameters, &arguments);
-            if !problems.is_empty() {
+            let Some(call) = call else {
                 return Err(invalid_arguments(&problems));
-            }
-            match tool.call(context, arguments).await {
+            };
+            match call.await {
                 Ok(Value::String(text)) => Ok(ToolOutput::text(text)),
                 Ok(value) => Ok(ToolOutput::text(value.to_string())),
                 Err(error) => Err(ToolExecutionError::other(error.0)),
