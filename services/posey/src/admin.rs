@@ -31,7 +31,7 @@ pub async fn reindex(config: &LauncherConfig, only: Option<&str>) -> anyhow::Res
             let name = source.spec.name();
             let started = Instant::now();
             let progress = |done: u64, total: u64| {
-                let percent = if total == 0 { 100 } else { done * 100 / total };
+                let percent = (done * 100).checked_div(total).unwrap_or(100);
                 tracing::info!(collection = name, done, total, "reindexing: {percent}%");
             };
             let indexed = knowledge
