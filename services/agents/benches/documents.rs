@@ -126,7 +126,16 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: documents <dir>"));
+    // `cargo bench` passes --bench; `cargo test --all-targets` passes nothing and should not
+    // run it. The data dir is the first other argument.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = std::env::args()
+        .skip(1)
+        .find(|arg| !arg.starts_with("--"))
+        .map(std::path::PathBuf::from)
+        .expect("usage: documents <data dir>");
     let pages = env("PAGES", 200);
     let runs = env("RUNS", 3).max(1);
     let model_dir = std::env::var("POSEY_LOCAL_EMBEDDING_MODEL")
