@@ -168,7 +168,12 @@ async fn extraction_adds_updates_deletes_and_ignores_a_repeat() {
     assert_eq!(new["supersedes"], old["id"]);
     assert_eq!(new["kind"], "preference", "the kind carries over");
     assert!(new["superseded_at"].is_null() && new["retracted_at"].is_null());
-    assert_eq!(search(&app, &token, "tea").await, ["Prefers black tea"], "only the new one");
+    // The vectors follow the Postgres commit: search finds the new one (and only it) once
+    // they are synced.
+    eventually("search to find only the new one", || async {
+        (search(&app, &token, "tea").await == ["Prefers black tea"]).then_some(())
+    })
+    .await;
 
     // A retraction: DELETE, kept as retracted history, gone from search.
     chat_done(&app.chat(&token, &conversation, "I stopped drinking tea altogether").await);
