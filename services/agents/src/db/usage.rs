@@ -35,16 +35,28 @@ pub struct UsageRecord {
     pub output_tokens: u64,
 }
 
+/// Records a turn: its usage row, one request and its tokens toward today's totals.
 pub async fn record(db: impl PgExecutor<'_>, usage: &UsageRecord) -> anyhow::Result<()> {
+    insert(db, usage, 1).await
+}
+
+/// Records model work done for a person that is not a request of theirs (the memory
+/// extraction after a turn): its tokens count toward today's token limit, not the request
+/// limit.
+pub async fn record_tokens(db: impl PgExecutor<'_>, usage: &UsageRecord) -> anyhow::Result<()> {
+    insert(db, usage, 0).await
+}
+
+async fn insert(db: impl PgExecutor<'_>, usage: &UsageRecord, requests: i64) -> anyhow::Result<()> {
     sqlx::query(
         "WITH recorded AS (
              INSERT INTO agents.usage (user_id, conversation_id, agent, model, input_tokens, output_tokens)
              VALUES ($1, $2, $3, $4, $5, $6)
          )
          INSERT INTO agents.usage_daily AS d (user_id, day, requests, tokens)
-         VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1, $5 + $6)
+         VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $7, $5 + $6)
          ON CONFLICT (user_id, day)
-         DO UPDATE SET requests = d.requests + 1, tokens = d.tokens + excluded.tokens",
+         DO UPDATE SET requests = d.requests + excluded.requests, tokens = d.tokens + excluded.tokens",
     )
     .bind(usage.person)
     .bind(usage.conversation)
@@ -52,6 +64,7 @@ pub async fn record(db: impl PgExecutor<'_>, usage: &UsageRecord) -> anyhow::Res
     .bind(&usage.model)
     .bind(i64::try_from(usage.input_tokens).unwrap_or(i64::MAX))
     .bind(i64::try_from(usage.output_tokens).unwrap_or(i64::MAX))
+    .bind(requests)
     .execute(db)
     .await
     .context("recording usage")?;

@@ -183,9 +183,13 @@ impl Memories {
     /// The whole extraction for one finished turn: similar memories, one model call (retried
     /// up to [`ATTEMPTS`] times when it fails or its answer has no JSON), then the operations
     /// applied. A failed turn is skipped.
+    ///
+    /// The calls' tokens are recorded as the person's usage (`model_name` is the spec they ran
+    /// on), toward the daily token limit but not as requests.
     pub async fn extract(
         &self,
         model: &posey_models::ChatModel,
+        model_name: &str,
         turn: &FinishedTurn,
     ) -> anyhow::Result<Applied> {
         if turn.failed || turn.message.trim().is_empty() {
@@ -195,8 +199,13 @@ impl Memories {
         let prompt = user_prompt(turn, &existing);
         let mut wait = BACKOFF;
         let mut attempt = 1;
+        let mut used = Used::default();
         let operations = loop {
-            let answer = ask(model, &prompt).await;
+            let answer = ask(model, &prompt).await.map(|(answer, usage)| {
+                used.input += usage.input_tokens.unwrap_or(0);
+                used.output += usage.output_tokens.unwrap_or(0);
+                answer
+            });
             match answer.and_then(|answer| parse(&answer, existing.len())) {
                 Ok(operations) => break operations,
                 Err(error) if attempt < ATTEMPTS => {
@@ -211,12 +220,33 @@ impl Memories {
                     attempt += 1;
                 }
                 Err(error) => {
+                    self.record_usage(turn, model_name, used).await;
                     return Err(error
                         .context(format!("memory extraction gave up after {ATTEMPTS} attempts")));
                 }
             }
         };
+        self.record_usage(turn, model_name, used).await;
         self.apply(turn, &existing, operations).await
+    }
+
+    /// Records the extraction's tokens as the person's usage; a failure is logged, since the
+    /// memories are worth more than the record.
+    async fn record_usage(&self, turn: &FinishedTurn, model_name: &str, used: Used) {
+        if used.input == 0 && used.output == 0 {
+            return;
+        }
+        let usage = crate::db::usage::UsageRecord {
+            person: turn.person,
+            conversation: Some(turn.conversation),
+            agent: "memory".to_owned(),
+            model: model_name.to_owned(),
+            input_tokens: used.input,
+            output_tokens: used.output,
+        };
+        if let Err(error) = crate::db::usage::record_tokens(&self.db, &usage).await {
+            tracing::warn!(turn = %turn.turn_id, error = format!("{error:#}"), "recording memory extraction usage");
+        }
     }
 
     /// The person's current memories related to the turn: a hybrid search on their message
@@ -330,11 +360,21 @@ fn same(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-/// One model call with the extraction prompt; the answer's text.
-async fn ask(model: &posey_models::ChatModel, prompt: &str) -> anyhow::Result<String> {
+/// Tokens the extraction's model calls used.
+#[derive(Debug, Clone, Copy, Default)]
+struct Used {
+    input: u64,
+    output: u64,
+}
+
+/// One model call with the extraction prompt; the answer's text and the tokens it took.
+async fn ask(
+    model: &posey_models::ChatModel,
+    prompt: &str,
+) -> anyhow::Result<(String, rig_core::completion::Usage)> {
     let agent = AgentBuilder::new(model.clone()).name("memory").preamble(system_prompt()).build();
     let response = agent.prompt(prompt).await.context("the memory model failed")?;
-    Ok(response.output().to_owned())
+    Ok((response.output().to_owned(), response.usage()))
 }
 
 #[cfg(test)]

@@ -213,12 +213,13 @@ impl Plugin for MemoryPlugin {
     fn after_turn(&self, turn: Arc<FinishedTurn>) -> BoxFuture<'static, anyhow::Result<()>> {
         let memories = self.memories.clone();
         let model = self.models.model(&self.model);
+        let model_name = self.model.clone();
         Box::pin(async move {
             if turn.failed {
                 return Ok(());
             }
             let model = model.context("the memory model")?;
-            let applied = memories.extract(&model, &turn).await?;
+            let applied = memories.extract(&model, &model_name, &turn).await?;
             tracing::info!(
                 turn = %turn.turn_id,
                 added = applied.added.len(),

@@ -129,7 +129,7 @@ async fn extraction_adds_updates_deletes_and_ignores_a_repeat() {
         _ => ops(json!([])),
     });
     let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;
-    let (_, token) = app.person();
+    let (person, token) = app.person();
     let conversation = app.conversation(&token, None).await;
 
     // ADD.
@@ -183,6 +183,18 @@ async fn extraction_adds_updates_deletes_and_ignores_a_repeat() {
     assert_eq!(all.len(), 2);
     assert!(all[1]["retracted_at"].is_string());
     assert_eq!(extractions(&model).len(), 4, "one model call per turn");
+    // The extractions' tokens count toward the person's daily tokens, not as requests.
+    let (requests, extraction_records): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT requests FROM agents.usage_daily WHERE user_id = $1), \
+                (SELECT count(*) FROM agents.usage WHERE user_id = $1 AND agent = 'memory' \
+                 AND input_tokens > 0)",
+    )
+    .bind(person)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(requests, 4, "four chat turns, and the extractions are not requests");
+    assert_eq!(extraction_records, 4, "each extraction's tokens are recorded");
 }
 
 #[tokio::test]
