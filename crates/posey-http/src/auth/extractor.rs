@@ -1,4 +1,5 @@
-//! `Authenticated`: the claims of a verified bearer token, or a 401 in the standard error shape.
+//! `Authenticated`: the claims of a verified bearer token, or a 401 in the standard error shape;
+//! `Person`: the person such a token speaks for.
 
 use std::sync::Arc;
 
@@ -40,5 +41,26 @@ where
             // The JWKS could not be fetched and no key is cached: our fault, not the client's.
             Err(e) => Err(ApiError::Unavailable(e.to_string())),
         }
+    }
+}
+
+/// The person a verified access token speaks for; a service token has no person and gets a
+/// 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Person(pub uuid::Uuid);
+
+impl<S> FromRequestParts<S> for Person
+where
+    S: Send + Sync,
+    Arc<JwksVerifier>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
+        let user = claims
+            .user_id()
+            .ok_or_else(|| ApiError::Forbidden("this API needs a person's access token".into()))?;
+        Ok(Self(user.as_uuid()))
     }
 }

@@ -13,12 +13,14 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use posey_http::ApiError;
-use posey_http::auth::Authenticated;
 use posey_http::params::{Page, parse_id};
 use uuid::Uuid;
 
 use crate::plugins::Credential;
 use crate::state::AppState;
+
+/// The person a verified access token speaks for (shared by the services, in posey-http).
+pub use posey_http::auth::Person;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -29,21 +31,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(openai::router())
         .merge(openapi::router())
         .merge(service::router())
-}
-
-/// The person a verified access token speaks for; service tokens have no person and get a 403.
-pub struct Person(pub Uuid);
-
-impl FromRequestParts<AppState> for Person {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
-        let user = claims
-            .user_id()
-            .ok_or_else(|| ApiError::Forbidden("this API needs a person's access token".into()))?;
-        Ok(Self(user.as_uuid()))
-    }
 }
 
 /// A [`Person`] with the token they came with, for routes that run turns or tools: the turn's

@@ -17,27 +17,15 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
+/// The person a verified access token speaks for (shared by the services, in posey-http).
+pub use posey_http::auth::Person;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(tasks::router())
         .merge(runs::router())
         .merge(notifications::router())
         .merge(push::router())
-}
-
-/// The person a verified access token speaks for; service tokens have no person and get a 403.
-pub struct Person(pub Uuid);
-
-impl FromRequestParts<AppState> for Person {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
-        let user = claims
-            .user_id()
-            .ok_or_else(|| ApiError::Forbidden("this API needs a person's access token".into()))?;
-        Ok(Self(user.as_uuid()))
-    }
 }
 
 /// The person a task route works for: a person's own token, or a service client's token (the
