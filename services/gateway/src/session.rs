@@ -74,10 +74,8 @@ impl Credentials {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
             "authorization" => {
-                if let Some(token) =
-                    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))
-                {
-                    self.bearer = Some(token.trim().to_owned());
+                if let Some(token) = posey_http::auth::bearer(value) {
+                    self.bearer = Some(token.to_owned());
                 }
             }
             "x-hasura-admin-secret" => self.admin_secret = Some(value.to_owned()),

@@ -10,6 +10,18 @@ use axum::http::request::Parts;
 use super::{Claims, JwksVerifier};
 use crate::ApiError;
 
+/// The token of an `Authorization` value `Bearer <token>` (the scheme in either case the
+/// clients send), or `None` when it is not one.
+pub fn bearer(value: &str) -> Option<&str> {
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// The bearer token of a request's `Authorization` header, if it has one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(AUTHORIZATION)?.to_str().ok().and_then(bearer)
+}
+
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Claims);
 
@@ -25,15 +37,9 @@ where
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into())
-            })?;
+        let token = header.to_str().ok().and_then(bearer).ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into())
+        })?;
         let verifier = Arc::<JwksVerifier>::from_ref(state);
         match verifier.verify(token).await {
             Ok(claims) => Ok(Self(claims)),

@@ -9,7 +9,7 @@ mod jwks;
 mod revocations;
 
 pub use claims::Claims;
-pub use extractor::{Authenticated, Person};
+pub use extractor::{Authenticated, Person, bearer, bearer_token};
 pub use guards::{
     ACTING_FOR_HEADER, AdminRole, PermissionName, Permissions, RequirePermission, RequireRole,
     RoleName, SERVICE_ROLE, acting_person, require_role, require_service,

@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use posey_http::ApiError;
+use posey_http::auth::bearer_token;
 use posey_http::params::{Page, parse_id};
 use uuid::Uuid;
 
@@ -46,11 +47,4 @@ impl FromRequestParts<AppState> for PersonWithToken {
         let token = bearer_token(&parts.headers).unwrap_or_default();
         Ok(Self(person, Credential::Person(token.into())))
     }
-}
-
-/// The token of an `Authorization: Bearer <token>` header.
-fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim())
 }
