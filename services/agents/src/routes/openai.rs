@@ -3,7 +3,10 @@
 //! its API key. The `model` is an agent's name. The agent runs its own tools itself; tools the
 //! client passes are offered to the model too, and a call of one comes back to the client as
 //! `tool_calls` (finish reason `tool_calls`) for it to run and answer in the next request.
-//! Stateless like OpenAI's: nothing but the usage record is stored.
+//! Stateless like OpenAI's, but for one thing: when the model calls the agent's tools and the
+//! client's in the same message, the agent's tools run at once and only the client's go back;
+//! the agent's calls and their results are kept a while (`db::pending_calls`) and put back into
+//! that message whenever a later request's history carries it, so the model sees what it did.
 
 use std::convert::Infallible;
 
@@ -25,6 +28,7 @@ use uuid::Uuid;
 use super::{Person, PersonWithToken, usage_limit};
 use crate::db;
 use crate::db::messages::ToolCallRecord;
+use crate::db::pending_calls::PendingCalls;
 use crate::db::usage::UsageRecord;
 use crate::runtime::{ClientTool, TurnEvent, TurnOutcome, TurnRequest};
 use crate::state::AppState;
@@ -119,9 +123,14 @@ async fn chat_completions(
         )));
     }
     let client_tools = client_tools(&request.tools)?;
-    let (history, prompt) = conversation(&request.messages)?;
+    let (mut history, mut prompt) = conversation(&request.messages)?;
     if let Some(limited) = usage_limit::check(&state, person).await? {
         return Ok(limited);
+    }
+    let ids = call_ids(&history);
+    if !ids.is_empty() {
+        let kept = db::pending_calls::find(state.db(), person, &ids).await?;
+        restore(&mut history, &mut prompt, &kept);
     }
     let turn = TurnRequest {
         person,
@@ -134,8 +143,14 @@ async fn chat_completions(
     let (events, receiver) = mpsc::unbounded_channel();
     let id = format!("chatcmpl-{}", Uuid::now_v7().simple());
     let created = chrono::Utc::now().timestamp();
-    // The turn runs in its own task so its usage is recorded even if the client goes away.
-    let task = state.turns.clone().spawn(run_and_record(state, turn, events));
+    // The turn runs in its own task so its usage is recorded (and the agent's calls beside
+    // the client's kept) even if the client goes away.
+    let keeper = state.clone();
+    let task = state.turns.clone().spawn(async move {
+        let outcome = run_and_record(state, turn, events).await;
+        keep_server_calls(&keeper, person, &outcome).await;
+        outcome
+    });
     let meta = Meta { id, created, model: request.model };
     if request.stream {
         let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
@@ -168,6 +183,19 @@ async fn run_and_record(
         tracing::error!(error = format!("{error:#}"), "recording usage");
     }
     outcome
+}
+
+/// Keeps the agent's calls the model made beside the client's, for [`restore`].
+async fn keep_server_calls(state: &AppState, person: Uuid, outcome: &TurnOutcome) {
+    if outcome.server_calls.is_empty() {
+        return;
+    }
+    let kept =
+        db::pending_calls::keep(state.db(), person, &outcome.client_calls, &outcome.server_calls)
+            .await;
+    if let Err(error) = kept {
+        tracing::error!(error = format!("{error:#}"), "keeping the server tool calls");
+    }
 }
 
 struct Meta {
@@ -298,6 +326,101 @@ fn conversation(messages: &[ChatMessage]) -> Result<(Vec<Message>, Message), Api
     }
 }
 
+/// The ids of the tool calls of the assistant messages.
+fn call_ids(history: &[Message]) -> Vec<String> {
+    history
+        .iter()
+        .filter_map(|message| match message {
+            Message::Assistant(message) => Some(message.tool_calls()),
+            _ => None,
+        })
+        .flatten()
+        .map(|call| call.id.wire().into_owned())
+        .collect()
+}
+
+/// Puts the agent's own calls, kept since the model made them beside the client's, back into
+/// each assistant message whose calls are exactly those client calls, at the places they had,
+/// and their results among the client's results that follow it (or in a message of their own
+/// if the client sent none), so the model sees the exchange as it was.
+fn restore(history: &mut Vec<Message>, prompt: &mut Message, kept: &[PendingCalls]) {
+    let mut index = 0;
+    while index < history.len() {
+        let Message::Assistant(message) = &mut history[index] else {
+            index += 1;
+            continue;
+        };
+        let client_calls: Vec<ToolCallRecord> = message.tool_calls().map(call_record).collect();
+        let Some(pending) = kept.iter().find(|p| p.client_calls == client_calls) else {
+            index += 1;
+            continue;
+        };
+        let (mut calls, rest): (Vec<AssistantContent>, Vec<AssistantContent>) =
+            std::mem::take(&mut message.content)
+                .into_iter()
+                .partition(|part| matches!(part, AssistantContent::ToolCall(_)));
+        let mut results = Vec::new();
+        for server in &pending.server_calls {
+            let Ok(name) = ToolName::new(server.call.name.clone()) else { continue };
+            let at = server.index.min(calls.len());
+            let id = server.call.id.clone();
+            calls.insert(
+                at,
+                AssistantContent::tool_call(
+                    id.clone(),
+                    name.clone(),
+                    server.call.arguments.clone(),
+                ),
+            );
+            let mut result = UserContent::tool_result(
+                CallId::from_wire(id),
+                name,
+                vec![ToolResultContent::text(server.result.clone())],
+            );
+            if let UserContent::ToolResult(result) = &mut result {
+                result.is_error = server.is_error;
+            }
+            results.push(result);
+        }
+        let order: Vec<String> = calls
+            .iter()
+            .filter_map(|part| match part {
+                AssistantContent::ToolCall(call) => Some(call.id.wire().into_owned()),
+                _ => None,
+            })
+            .collect();
+        message.content = rest.into_iter().chain(calls).collect();
+        let next = match history.get_mut(index + 1) {
+            Some(next) => next,
+            None => &mut *prompt,
+        };
+        match next {
+            Message::User { content }
+                if content.iter().all(|part| matches!(part, UserContent::ToolResult(_))) =>
+            {
+                content.extend(results);
+                // In the order of the calls, as the model gave the results back then.
+                content.sort_by_key(|part| match part {
+                    UserContent::ToolResult(result) => {
+                        order.iter().position(|id| *id == result.call.wire()).unwrap_or(usize::MAX)
+                    }
+                    _ => usize::MAX,
+                });
+            }
+            _ => history.insert(index + 1, Message::User { content: results }),
+        }
+        index += 1;
+    }
+}
+
+fn call_record(call: &rig_core::message::ToolCall) -> ToolCallRecord {
+    ToolCallRecord {
+        id: call.id.wire().into_owned(),
+        name: call.function.name.to_string(),
+        arguments: Value::Object(call.function.arguments.clone()),
+    }
+}
+
 /// A message's text: a string, or the text parts of an array (images are not supported).
 fn content_text(content: Option<&Value>) -> Option<String> {
     match content {
@@ -363,8 +486,9 @@ fn completion(meta: Meta, outcome: TurnOutcome) -> Result<Response, ApiError> {
     };
     let mut message = json!({"role": "assistant", "content": outcome.text});
     if !outcome.client_calls.is_empty() {
-        let text = outcome.messages.last().map(|m| m.content.clone()).unwrap_or_default();
-        message["content"] = if text.is_empty() { Value::Null } else { json!(text) };
+        if outcome.text.is_empty() {
+            message["content"] = Value::Null;
+        }
         message["tool_calls"] = json!(tool_calls_json(&outcome.client_calls, false));
     }
     Ok(Json(json!({

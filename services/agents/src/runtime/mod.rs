@@ -20,7 +20,7 @@ use rig_agent::completion::PromptError;
 use rig_agent::tool::{DynamicTool, ToolExecutionError, ToolOutput};
 use rig_core::message::{AssistantContent, Message, ToolName, ToolResultContent};
 use rig_core::streaming::{Item, StreamEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -85,6 +85,20 @@ pub struct TurnOutcome {
     pub error: Option<TurnError>,
     /// Calls of client-supplied tools (the OpenAI-compatible API): the turn stopped on them.
     pub client_calls: Vec<ToolCallRecord>,
+    /// The agent's own tools called in the same message as the client's, which ran before the
+    /// turn stopped, with their results (the client never sees them).
+    pub server_calls: Vec<ServerCall>,
+}
+
+/// A call of one of the agent's own tools made in the same message as calls of client tools,
+/// and its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerCall {
+    /// Where the call stood among the message's tool calls.
+    pub index: usize,
+    pub call: ToolCallRecord,
+    pub result: String,
+    pub is_error: bool,
 }
 
 /// One turn to run.
@@ -128,6 +142,7 @@ struct Shared {
     input_tokens: u64,
     output_tokens: u64,
     client_calls: Vec<ToolCallRecord>,
+    server_calls: Vec<ServerCall>,
 }
 
 /// The result of one agent's run within a turn.
@@ -210,6 +225,7 @@ impl Runtime {
                     message: format!("there is no agent {:?}", request.agent),
                 }),
                 client_calls: Vec::new(),
+                server_calls: Vec::new(),
             };
         };
         let model = self.model_of(agent).to_owned();
@@ -243,6 +259,7 @@ impl Runtime {
             model,
             error: run.error,
             client_calls: shared.client_calls,
+            server_calls: shared.server_calls,
         }
     }
 
@@ -378,8 +395,12 @@ impl Runtime {
                                 std::mem::take(&mut calls),
                             ));
                         }
-                        let content = render_result(&tool_result.content);
                         let tool_name = tool_result.name.to_string();
+                        if client_names.contains(&tool_name.as_str()) {
+                            // Held back by the hook: the client runs it and sends the result.
+                            continue;
+                        }
+                        let content = render_result(&tool_result.content);
                         if tool_name == DELEGATE_TOOL
                             && let Some(inner) = lock(&delegated).pop_front()
                         {
@@ -427,12 +448,18 @@ impl Runtime {
                         let client_stop = !lock(&shared).client_calls.is_empty();
                         if client_stop {
                             // Not a failure: the turn stops for the client to run its tools.
-                            run.messages.push(assistant(
-                                &name,
-                                depth,
-                                std::mem::take(&mut text),
-                                std::mem::take(&mut calls),
-                            ));
+                            if !text.is_empty() || !calls.is_empty() {
+                                run.messages.push(assistant(
+                                    &name,
+                                    depth,
+                                    std::mem::take(&mut text),
+                                    std::mem::take(&mut calls),
+                                ));
+                            }
+                            let (said, server_calls) =
+                                stopping_message(&run.messages, depth, &client_names);
+                            run.text = said;
+                            lock(&shared).server_calls = server_calls;
                             return run;
                         }
                         run.error = Some(turn_error(&name, &error, self.settings.max_turns));
@@ -609,6 +636,43 @@ fn client_tool(tool: &ClientTool) -> Option<DynamicTool> {
     }))
 }
 
+/// What the message the run stopped on for the client said, and the calls of the agent's own
+/// tools it made beside the client's (those that answered: they ran before the stop).
+fn stopping_message(
+    messages: &[NewMessage],
+    depth: usize,
+    client_names: &[&str],
+) -> (String, Vec<ServerCall>) {
+    let depth = depth as i32;
+    let Some(at) = messages
+        .iter()
+        .rposition(|m| m.role == Role::Assistant && m.depth == depth && !m.tool_calls.is_empty())
+    else {
+        return (String::new(), Vec::new());
+    };
+    let message = &messages[at];
+    let server_calls = message
+        .tool_calls
+        .iter()
+        .enumerate()
+        .filter(|(_, call)| !client_names.contains(&call.name.as_str()))
+        .filter_map(|(index, call)| {
+            let result = messages[at + 1..].iter().find(|m| {
+                m.role == Role::Tool
+                    && m.depth == depth
+                    && m.tool.as_ref().is_some_and(|(id, _)| *id == call.id)
+            })?;
+            Some(ServerCall {
+                index,
+                call: call.clone(),
+                result: result.content.clone(),
+                is_error: result.is_error,
+            })
+        })
+        .collect();
+    (message.content.clone(), server_calls)
+}
+
 fn invalid_arguments(problems: &[String]) -> ToolExecutionError {
     ToolExecutionError::invalid_args(format!(
         "invalid arguments: {}. Call the tool again with arguments that match its schema.",
@@ -668,18 +732,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod client_hook {
     //! Stops a run when the model calls a client-supplied tool (the OpenAI-compatible API), so
     //! the calls go back to the client instead of running here.
+    //!
+    //! A client call is skipped rather than cancelled: rig-agent runs a message's calls as one
+    //! batch and a cancelling denial fails the whole batch, dropping the results of the agent's
+    //! own tools that already ran and never starting those after it. Skipping lets the batch
+    //! finish (the agent's tools run, their results arrive); the run is then cancelled before
+    //! it would ask the model again.
+
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use rig_agent::agent::{AgentHook, DispatchAction, DispatchEvent, HookContext};
     use rig_core::effect::EffectKind;
-    use rig_core::error::{ErrorKind, ErrorReport};
 
     pub struct StopOnClientTools {
         names: Vec<String>,
+        /// A client call was held back: the model is not asked again.
+        held: AtomicBool,
     }
 
     impl StopOnClientTools {
         pub fn new(names: Vec<String>) -> Self {
-            Self { names }
+            Self { names, held: AtomicBool::new(false) }
         }
     }
 
@@ -689,14 +762,15 @@ mod client_hook {
             _ctx: &HookContext,
             event: DispatchEvent<'_>,
         ) -> DispatchAction {
-            let is_client = matches!(event.kind, EffectKind::ToolCall { name, .. } if self.names.contains(name));
-            if is_client {
-                DispatchAction::Deny(ErrorReport::new(
-                    ErrorKind::Cancelled,
-                    "the client runs this tool",
-                ))
-            } else {
-                DispatchAction::Proceed
+            match event.kind {
+                EffectKind::ToolCall { name, .. } if self.names.contains(name) => {
+                    self.held.store(true, Ordering::SeqCst);
+                    DispatchAction::skip("the client runs this tool")
+                }
+                EffectKind::Completion { .. } if self.held.load(Ordering::SeqCst) => {
+                    DispatchAction::stop("the client runs its tools")
+                }
+                _ => DispatchAction::Proceed,
             }
         }
     }

@@ -90,6 +90,23 @@ for chunk in stream:
 assert names == ["get_weather"] and reasons == ["tool_calls"], (names, reasons)
 print("streamed client tools ok")
 
+# The agent's tool and the client's in one message (the test model calls every tool offered):
+# only the client's comes back; the agent's ran, and the model sees its result again beside
+# the client's in the follow-up.
+messages = [{"role": "user", "content": "The time, and the weather in Paris?"}]
+reply = client.chat.completions.create(model="timekeeper", messages=messages, tools=tools)
+choice = reply.choices[0]
+assert choice.finish_reason == "tool_calls", choice
+assert [c.function.name for c in choice.message.tool_calls] == ["get_weather"], choice.message
+messages.append(choice.message.model_dump(exclude_none=True))
+call = choice.message.tool_calls[0]
+messages.append({"role": "tool", "tool_call_id": call.id, "content": "sunny, 21C"})
+reply = client.chat.completions.create(model="timekeeper", messages=messages, tools=tools)
+content = reply.choices[0].message.content
+assert reply.choices[0].finish_reason == "stop", reply.choices[0]
+assert "current_time" in content and "sunny" in content, content
+print("mixed tool calls ok")
+
 try:
     client.chat.completions.create(model="nobody", messages=[{"role": "user", "content": "hi"}])
     raise AssertionError("an unknown model was accepted")
