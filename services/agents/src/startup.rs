@@ -12,6 +12,7 @@ use posey_http::server::Server;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::db::conversations::TurnLeases;
 use crate::documents::{Documents, DocumentsPlugin};
 use crate::knowledge::Knowledge;
 use crate::memory::MemoryPlugin;
@@ -108,12 +109,14 @@ impl Application {
         let http = config.service.http.clone();
         let plugin_routes = runtime.plugins.routes();
         let turns = TaskTracker::new();
+        let leases = TurnLeases::start(backing.db.clone(), background.clone()).await?;
         let state = AppState::new(
             config,
             backing.clone(),
             Arc::new(verifier),
             Arc::new(runtime),
             turns.clone(),
+            leases,
             knowledge,
         );
         let router = routes::router(state.clone())

@@ -8,6 +8,7 @@ use posey_http::backing::Backing;
 use tokio_util::task::TaskTracker;
 
 use crate::Config;
+use crate::db::conversations::TurnLeases;
 use crate::knowledge::Knowledge;
 use crate::runtime::Runtime;
 
@@ -24,6 +25,8 @@ pub struct App {
     /// Turns in progress (each in its own task), and the plugins' work after them (memory
     /// extraction): waited for at shutdown so they get stored.
     pub turns: TaskTracker,
+    /// Where turns wait for their conversation's lease, and are woken when it is released.
+    pub leases: TurnLeases,
     /// The embedding model and vector store of memory and documents.
     pub knowledge: Arc<Knowledge>,
 }
@@ -35,9 +38,10 @@ impl AppState {
         verifier: Arc<JwksVerifier>,
         runtime: Arc<Runtime>,
         turns: TaskTracker,
+        leases: TurnLeases,
         knowledge: Arc<Knowledge>,
     ) -> Self {
-        Self(Arc::new(App { config, backing, verifier, runtime, turns, knowledge }))
+        Self(Arc::new(App { config, backing, verifier, runtime, turns, leases, knowledge }))
     }
 
     pub fn db(&self) -> &sqlx::PgPool {

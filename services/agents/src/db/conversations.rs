@@ -1,4 +1,7 @@
-//! `agents.conversations`: a person's conversations. Someone else's is never found.
+//! `agents.conversations`: a person's conversations (someone else's is never found), and each
+//! conversation's turn lease, which lets one turn at a time run on it (see [`TurnLeases`]).
+
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -7,6 +10,12 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::usage::Today;
+
+mod lease;
+pub use lease::{TurnLease, TurnLeases};
+
+/// The channel a released turn lease is announced on; the payload is the conversation's id.
+pub const TURN_RELEASED: &str = "agents_turn_released";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Conversation {
@@ -134,14 +143,87 @@ pub async fn delete(db: impl PgExecutor<'_>, person: Uuid, id: Uuid) -> anyhow::
     Ok(deleted.rows_affected() > 0)
 }
 
-/// Waits for, then holds until the transaction ends, the conversation's turn lock: a
-/// transaction-level advisory lock keyed by the conversation (class 0x6167 'ag', so it meets no
-/// other service's advisory locks; two conversations sharing a hash only wait for each other).
-pub async fn lock_for_turn(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(x'6167'::int, hashtext($1::text))")
-        .bind(id)
-        .execute(db)
-        .await
-        .context("waiting for the conversation's turn lock")?;
-    Ok(())
+/// Whether a turn took the conversation's lease (see [`TurnLeases`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnTake {
+    /// It is the turn's now; `lapsed` names a holder whose lease had run out (a crashed replica's).
+    Taken { lapsed: Option<Uuid> },
+    /// Another turn holds it.
+    Busy,
+    /// There is no such conversation (deleted meanwhile).
+    Gone,
+}
+
+/// Gives the conversation's turn lease to `holder` for `ttl` if nobody holds it or the holder's
+/// lease has run out, in one statement (so two takers never both get it).
+pub async fn take_turn(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    holder: Uuid,
+    ttl: Duration,
+) -> anyhow::Result<TurnTake> {
+    // The outer SELECT sees the row as it was when the statement began: whose lease, if any,
+    // had run out (a holder that released meanwhile, while its lease ran, is not named).
+    let row: Option<(bool, Option<Uuid>)> = sqlx::query_as(
+        "WITH taken AS (
+             UPDATE agents.conversations
+             SET turn_holder = $2, turn_lease_until = now() + make_interval(secs => $3)
+             WHERE id = $1 AND (turn_holder IS NULL OR turn_lease_until < now())
+             RETURNING id
+         )
+         SELECT EXISTS (SELECT 1 FROM taken),
+                CASE WHEN turn_lease_until < now() THEN turn_holder END
+         FROM agents.conversations WHERE id = $1",
+    )
+    .bind(id)
+    .bind(holder)
+    .bind(ttl.as_secs_f64())
+    .fetch_optional(db)
+    .await
+    .context("taking a conversation's turn lease")?;
+    Ok(match row {
+        None => TurnTake::Gone,
+        Some((true, lapsed)) => TurnTake::Taken { lapsed },
+        Some((false, _)) => TurnTake::Busy,
+    })
+}
+
+/// Extends `holder`'s lease to `ttl` from now; false when it is no longer theirs.
+pub async fn renew_turn(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    holder: Uuid,
+    ttl: Duration,
+) -> anyhow::Result<bool> {
+    let renewed = sqlx::query(
+        "UPDATE agents.conversations SET turn_lease_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND turn_holder = $2",
+    )
+    .bind(id)
+    .bind(holder)
+    .bind(ttl.as_secs_f64())
+    .execute(db)
+    .await
+    .context("renewing a conversation's turn lease")?;
+    Ok(renewed.rows_affected() > 0)
+}
+
+/// Clears the lease if it is still `holder`'s and then, on commit, tells every replica's
+/// waiters on [`TURN_RELEASED`]; false when it was no longer theirs (left as it is).
+pub async fn release_turn(db: impl PgExecutor<'_>, id: Uuid, holder: Uuid) -> anyhow::Result<bool> {
+    let released = sqlx::query(
+        "WITH released AS (
+             UPDATE agents.conversations SET turn_holder = NULL, turn_lease_until = NULL
+             WHERE id = $1 AND turn_holder = $2
+             RETURNING id
+         )
+         SELECT pg_notify($3, id::text) FROM released",
+    )
+    .bind(id)
+    .bind(holder)
+    .bind(TURN_RELEASED)
+    .fetch_optional(db)
+    .await
+    .context("releasing a conversation's turn lease")?;
+    Ok(released.is_some())
 }

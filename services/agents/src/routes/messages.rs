@@ -1,7 +1,8 @@
 //! `/v1/conversations/{id}/messages`: `GET` the history (every message, tool calls and results
 //! and what specialists said included); `POST` a message and get the turn as server-sent
 //! events. The turn runs in its own task and is stored whether or not the client stays to the
-//! end, so a client that disconnects mid-stream finds a complete history afterwards.
+//! end, so a client that disconnects mid-stream finds a complete history afterwards. Turns of
+//! one conversation run one at a time, under its turn lease.
 
 use std::convert::Infallible;
 
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 use super::{Person, PersonWithToken, parse_id, usage_limit};
 use crate::db;
+use crate::db::conversations::TurnLease;
 use crate::db::messages::{NewMessage, Role};
 use crate::db::usage::UsageRecord;
 use crate::plugins::{Credential, FinishedTurn};
@@ -94,35 +96,54 @@ struct Turn {
     credential: Credential,
 }
 
-/// Runs a turn with the conversation to itself: a transaction holds the conversation's
-/// advisory lock from reading the history until the turn is stored, so a second message
-/// posted meanwhile waits and then sees this turn's messages (on any replica). The cost is a
-/// pool connection per conversation with a turn running or waiting.
+/// Runs a turn with the conversation to itself: it waits for the conversation's turn lease,
+/// reads the history, runs, and stores the turn in the transaction that releases the lease, so
+/// a second message posted meanwhile waits and then sees this turn's messages (on any
+/// replica). No connection is held while a turn waits or its model runs: only the short
+/// queries around them take one.
 async fn serialised_turn(state: AppState, turn: Turn, events: mpsc::UnboundedSender<TurnEvent>) {
     let turn_id = turn.turn_id;
-    let result = async {
-        let mut tx = state.db().begin().await.context("starting a turn")?;
-        db::conversations::lock_for_turn(&mut *tx, turn.conversation).await?;
-        let stored = db::messages::list(&mut *tx, turn.conversation).await?;
-        run_and_store(&state, tx, turn, history::to_rig(&stored), &events).await;
-        anyhow::Ok(())
+    let started = async {
+        let Some(lease) = state.leases.acquire(turn.conversation, turn_id).await? else {
+            return Ok(None);
+        };
+        match db::messages::list(state.db(), turn.conversation).await {
+            Ok(stored) => Ok(Some((lease, stored))),
+            Err(error) => {
+                lease.release().await;
+                Err(error)
+            }
+        }
     }
     .await;
-    if let Err(error) = result {
-        tracing::error!(error = format!("{error:#}"), "starting a turn");
-        let _ = events.send(TurnEvent::Error {
-            code: "internal".into(),
-            message: "the turn could not be started".into(),
-            turn_id,
-        });
+    match started {
+        Ok(Some((lease, stored))) => {
+            run_and_store(&state, lease, turn, history::to_rig(&stored), &events).await;
+        }
+        Ok(None) => {
+            // `internal`: the error codes the OpenAPI description lists.
+            let _ = events.send(TurnEvent::Error {
+                code: "internal".into(),
+                message: "the conversation was deleted".into(),
+                turn_id,
+            });
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "starting a turn");
+            let _ = events.send(TurnEvent::Error {
+                code: "internal".into(),
+                message: "the turn could not be started".into(),
+                turn_id,
+            });
+        }
     }
 }
 
-/// Runs the turn, stores it in `tx` (the person's message and everything after it, with its
-/// usage) and commits, then says so on the stream.
+/// Runs the turn, stores it (the person's message and everything after it, with its usage)
+/// releasing `lease`, then says so on the stream.
 async fn run_and_store(
     state: &AppState,
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    lease: TurnLease,
     turn: Turn,
     history: Vec<rig_core::message::Message>,
     events: &mpsc::UnboundedSender<TurnEvent>,
@@ -147,7 +168,8 @@ async fn run_and_store(
         is_error: false,
     }];
     messages.extend(outcome.messages.iter().cloned());
-    let stored = store(tx, person, conversation, turn_id, &agent, &messages, &outcome).await;
+    let stored =
+        store(state, lease, person, conversation, turn_id, &agent, &messages, &outcome).await;
     if stored.is_ok() {
         // The plugins' work after the turn (memory extraction) runs off the response path.
         let turn = FinishedTurn {
@@ -183,8 +205,12 @@ async fn run_and_store(
     let _ = events.send(last);
 }
 
+/// Stores the turn and releases its lease in one short transaction; when that fails, the
+/// lease is released on its own so the conversation does not wait for it to lapse.
+#[allow(clippy::too_many_arguments)]
 async fn store(
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    state: &AppState,
+    lease: TurnLease,
     person: Uuid,
     conversation: Uuid,
     turn_id: Uuid,
@@ -192,8 +218,18 @@ async fn store(
     messages: &[NewMessage],
     outcome: &TurnOutcome,
 ) -> anyhow::Result<()> {
-    write_turn(&mut tx, person, conversation, turn_id, agent, messages, outcome).await?;
-    tx.commit().await.context("committing a turn")
+    let committed = async {
+        let mut tx = state.db().begin().await.context("starting to store a turn")?;
+        write_turn(&mut tx, person, conversation, turn_id, agent, messages, outcome).await?;
+        lease.release_in(&mut tx).await?;
+        tx.commit().await.context("committing a turn")
+    }
+    .await;
+    match committed {
+        Ok(()) => lease.released(),
+        Err(_) => lease.release().await,
+    }
+    committed
 }
 
 /// Writes a turn's messages, touches its conversation and records its usage, in one

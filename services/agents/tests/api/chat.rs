@@ -1,12 +1,24 @@
 //! Turns with the test models: a tool call, an argument-validation retry, a delegation, the
-//! turn limit, the daily usage limits, and a client that disconnects mid-stream.
+//! turn limit, the daily usage limits, a client that disconnects mid-stream, and the turn lease
+//! that runs one turn at a time per conversation without holding a connection.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
 use posey_models::testing::{FunctionModel, Reply, TestModel};
+use posey_models::wire::{Chunk, ChunkStream, Generate, in_process, usage};
+use rig_core::DynModel;
+use rig_core::completion::{CompletionRequest, FinishReason};
+use rig_core::operation::Completion;
 use serde_json::{Value, json};
+use tokio::sync::watch;
+use uuid::Uuid;
 
-use crate::helpers::{Models, events, spawn};
+use crate::helpers::{AgentsApp, Models, events, spawn};
+
+/// How long a test waits for an outcome before it fails.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn a_turn_calls_a_tool_streams_the_answer_and_is_stored() {
@@ -371,4 +383,236 @@ async fn two_messages_posted_at_once_take_turns_and_the_second_sees_the_first() 
             ("assistant", you_said_second.as_str()),
         ]
     );
+}
+
+/// A model that answers "ok" only once the test opens its gate, so its turns stay in the model
+/// call for as long as the test likes; it counts the requests that reached it.
+#[derive(Clone)]
+struct GatedModel {
+    open: watch::Sender<bool>,
+    arrived: watch::Sender<usize>,
+}
+
+impl GatedModel {
+    fn new() -> Self {
+        Self { open: watch::channel(false).0, arrived: watch::channel(0).0 }
+    }
+
+    fn model(&self) -> DynModel<Completion> {
+        in_process("gated", "gated", self.clone()).erase()
+    }
+
+    /// Waits until `count` requests are in the model at once (none has been answered yet).
+    async fn wait_for_arrivals(&self, count: usize) {
+        let mut arrived = self.arrived.subscribe();
+        let reached =
+            tokio::time::timeout(PATIENCE, arrived.wait_for(|n| *n >= count)).await.is_ok();
+        assert!(reached, "only {} of {count} turns reached the model", *self.arrived.borrow());
+    }
+
+    fn open(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+impl Generate for GatedModel {
+    fn generate(&self, _request: CompletionRequest) -> ChunkStream {
+        self.arrived.send_modify(|n| *n += 1);
+        let mut open = self.open.subscribe();
+        futures::stream::once(async move {
+            let _ = open.wait_for(|open| *open).await;
+        })
+        .flat_map(|()| {
+            futures::stream::iter([
+                Ok(Chunk::Text("ok".into())),
+                Ok(Chunk::End { usage: usage(1, 1), reason: FinishReason::Stop }),
+            ])
+        })
+        .boxed()
+    }
+}
+
+/// The conversation's turn lease as stored: its holder and until when.
+async fn lease(app: &AgentsApp, id: &str) -> (Option<Uuid>, Option<DateTime<Utc>>) {
+    sqlx::query_as(
+        "SELECT turn_holder, turn_lease_until FROM agents.conversations WHERE id = $1::uuid",
+    )
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// Gives the conversation's lease to `holder` until `until` (SQL, relative to now), as another
+/// replica's turn would hold it.
+async fn hold_lease(app: &AgentsApp, id: &str, holder: Uuid, until: &str) {
+    sqlx::query(&format!(
+        "UPDATE agents.conversations SET turn_holder = $2, turn_lease_until = now() + {until}
+         WHERE id = $1::uuid"
+    ))
+    .bind(id)
+    .bind(holder)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn more_turns_than_pool_connections_run_at_once_and_all_finish() {
+    // With a turn holding a connection through its model call, the third turn would wait for
+    // one of the two connections and give up.
+    const TURNS: usize = 6;
+    let model = GatedModel::new();
+    let app = spawn(
+        Models::default().with("test", model.model()),
+        None,
+        &[("DATABASE_MAX_CONNECTIONS", "2".into())],
+    )
+    .await;
+    let (_, token) = app.person();
+    let mut ids = Vec::new();
+    for _ in 0..TURNS {
+        ids.push(app.conversation(&token, Some("timekeeper")).await);
+    }
+
+    let chats = futures::future::join_all(ids.iter().map(|id| app.chat(&token, id, "hello")));
+    let (streams, ()) = tokio::join!(chats, async {
+        model.wait_for_arrivals(TURNS).await;
+        model.open();
+    });
+    for (id, stream) in ids.iter().zip(&streams) {
+        assert_eq!(stream.last().unwrap().event, "done", "{stream:?}");
+        let history = app.history(&token, id).await;
+        let stored: Vec<(&str, &str)> = history
+            .iter()
+            .map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
+            .collect();
+        assert_eq!(stored, [("user", "hello"), ("assistant", "ok")]);
+        assert_eq!(lease(&app, id).await, (None, None), "released");
+    }
+}
+
+#[tokio::test]
+async fn a_lapsed_lease_left_by_a_crashed_replica_is_taken_over() {
+    let app = spawn(Models::default().with("test", TestModel::new()), None, &[]).await;
+    let (_, token) = app.person();
+    let id = app.conversation(&token, Some("timekeeper")).await;
+    hold_lease(&app, &id, Uuid::new_v4(), "interval '-1 second'").await;
+
+    let stream = tokio::time::timeout(PATIENCE, app.chat(&token, &id, "hello"))
+        .await
+        .expect("the lapsed lease was taken over");
+    assert_eq!(stream.last().unwrap().event, "done");
+    assert_eq!(app.history(&token, &id).await.len(), 4);
+    assert_eq!(lease(&app, &id).await, (None, None), "released");
+}
+
+#[tokio::test]
+async fn a_live_lease_makes_the_turn_wait_until_it_is_released() {
+    let model = FunctionModel::new(|_| Reply::text("ok"));
+    let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;
+    let (_, token) = app.person();
+    let id = app.conversation(&token, Some("timekeeper")).await;
+    hold_lease(&app, &id, Uuid::new_v4(), "interval '1 hour'").await;
+
+    let response = app
+        .post_as(&format!("/v1/conversations/{id}/messages"), &token, &json!({"content": "mine"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let reader = tokio::spawn(async move { response.text().await.unwrap() });
+    // Time enough for a turn that did not wait to reach the model.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(model.requests().is_empty(), "the turn ran while another held the lease");
+
+    // The other replica's turn is stored and releases the lease, without a NOTIFY (as if it
+    // were lost): the waiting turn's poll finds it free.
+    let mut tx = app.db.pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, content)
+         VALUES ($1::uuid, $2, 'user', 'timekeeper', 'theirs'),
+                ($1::uuid, $2, 'assistant', 'timekeeper', 'their answer')",
+    )
+    .bind(&id)
+    .bind(Uuid::new_v4())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE agents.conversations SET turn_holder = NULL, turn_lease_until = NULL
+         WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let body = tokio::time::timeout(PATIENCE, reader).await.expect("the turn ran").unwrap();
+    let stream = crate::helpers::parse_sse(&body);
+    assert_eq!(stream.last().unwrap().event, "done");
+    // It ran after the other turn, with that turn in its history.
+    let seen = format!("{:?}", model.requests()[0].chat_history);
+    assert!(seen.contains("theirs") && seen.contains("their answer"), "{seen}");
+    let history = app.history(&token, &id).await;
+    let contents: Vec<&str> = history.iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["theirs", "their answer", "mine", "ok"]);
+    assert_eq!(lease(&app, &id).await, (None, None), "released");
+}
+
+#[tokio::test]
+async fn a_turn_waiting_for_a_deleted_conversation_ends_with_an_error() {
+    let app = spawn(Models::test(), None, &[]).await;
+    let (_, token) = app.person();
+    let id = app.conversation(&token, Some("timekeeper")).await;
+    hold_lease(&app, &id, Uuid::new_v4(), "interval '1 hour'").await;
+
+    let response = app
+        .post_as(&format!("/v1/conversations/{id}/messages"), &token, &json!({"content": "hi"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let reader = tokio::spawn(async move { response.text().await.unwrap() });
+    assert_eq!(app.delete_as(&format!("/v1/conversations/{id}"), &token).await.status(), 204);
+
+    let body = tokio::time::timeout(PATIENCE, reader).await.expect("the turn gave up").unwrap();
+    let stream = crate::helpers::parse_sse(&body);
+    let last = stream.last().unwrap();
+    assert_eq!(last.event, "error");
+    assert_eq!(last.data["message"], "the conversation was deleted");
+}
+
+#[tokio::test]
+async fn a_running_turn_renews_its_lease_and_is_stored_even_after_losing_it() {
+    let model = GatedModel::new();
+    let app = spawn(Models::default().with("test", model.model()), None, &[]).await;
+    let (_, token) = app.person();
+    let id = app.conversation(&token, Some("timekeeper")).await;
+    let other = Uuid::new_v4();
+
+    let (stream, ()) = tokio::join!(app.chat(&token, &id, "hello"), async {
+        model.wait_for_arrivals(1).await;
+        let (holder, until) = lease(&app, &id).await;
+        assert!(holder.is_some() && until.is_some(), "held while the model runs");
+        // The heartbeat pushes the lease on while the model is still answering.
+        let renewed = tokio::time::timeout(PATIENCE, async {
+            loop {
+                let now = lease(&app, &id).await;
+                assert_eq!(now.0, holder, "the same turn holds it");
+                if now.1 > until {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+        .await;
+        assert!(renewed.is_ok(), "the lease was not renewed");
+        // Then it lapses and another turn takes it (as if the renewals had failed).
+        hold_lease(&app, &id, other, "interval '1 hour'").await;
+        model.open();
+    });
+
+    assert_eq!(stream.last().unwrap().event, "done", "stored anyway");
+    let history = app.history(&token, &id).await;
+    let contents: Vec<&str> = history.iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["hello", "ok"]);
+    assert_eq!(lease(&app, &id).await.0, Some(other), "the other turn's lease is left alone");
 }
