@@ -2,6 +2,11 @@
 
 use posey_agents::{Application, Config};
 
+/// mimalloc rather than glibc's malloc: a turn makes many small short-lived allocations
+/// (JSON values, messages, futures), and glibc's malloc was ~17% of the service's CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     posey_http::server::run_main("posey-agents", Config::from_env, |config| async move {
