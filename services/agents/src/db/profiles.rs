@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::usage::Today;
 use crate::plugins::profile::ProfileChanges;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -27,12 +28,42 @@ pub async fn get(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Profil
     .fetch_optional(db)
     .await
     .context("reading a profile")?;
-    Ok(row.unwrap_or(Profile {
-        name: None,
-        time_zone: "UTC".to_owned(),
-        preferences: Map::new(),
-        updated_at: None,
-    }))
+    Ok(row.unwrap_or_else(defaults))
+}
+
+/// The profile of a person without a row.
+fn defaults() -> Profile {
+    Profile { name: None, time_zone: "UTC".to_owned(), preferences: Map::new(), updated_at: None }
+}
+
+#[derive(sqlx::FromRow)]
+struct WithToday {
+    #[sqlx(flatten)]
+    profile: Profile,
+    #[sqlx(flatten)]
+    today: Today,
+}
+
+/// The profile and what the person used today, in one round trip: what a turn reads before it
+/// starts (the limits are checked on the usage; the tools read the profile).
+pub async fn get_with_today(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+) -> anyhow::Result<(Profile, Today)> {
+    let row: WithToday = sqlx::query_as(
+        "SELECT p.name, coalesce(p.time_zone, 'UTC') AS time_zone,
+                coalesce(p.preferences, '{}') AS preferences, p.updated_at,
+                coalesce(u.requests, 0) AS requests, coalesce(u.tokens, 0) AS tokens
+         FROM (SELECT $1::uuid AS user_id) AS me
+         LEFT JOIN agents.profiles p ON p.user_id = me.user_id
+         LEFT JOIN agents.usage_daily u
+                ON u.user_id = me.user_id AND u.day = (now() AT TIME ZONE 'UTC')::date",
+    )
+    .bind(person)
+    .fetch_one(db)
+    .await
+    .context("reading a profile and today's usage")?;
+    Ok((row.profile, row.today))
 }
 
 /// Applies `changes` (creating the row on first use); preference keys set to null are removed.

@@ -1,8 +1,11 @@
 //! `agents.usage`: one record per turn; `agents.usage_daily`: each person's totals per UTC day,
-//! kept in the same statement, which the daily limits are checked on.
+//! kept in the same statement, which the daily limits are checked on. A chat turn records its
+//! usage with its messages (`db::turns`); the OpenAI-compatible API's turns and memory
+//! extraction record through the [`UsageWriter`], which batches them.
 
 use anyhow::Context;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 /// What a person used since the start of the current UTC day.
@@ -10,18 +13,6 @@ use uuid::Uuid;
 pub struct Today {
     pub requests: i64,
     pub tokens: i64,
-}
-
-pub async fn today(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Today> {
-    let today: Option<Today> = sqlx::query_as(
-        "SELECT requests, tokens FROM agents.usage_daily
-         WHERE user_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date",
-    )
-    .bind(person)
-    .fetch_optional(db)
-    .await
-    .context("reading today's usage")?;
-    Ok(today.unwrap_or_default())
 }
 
 /// One turn's usage.
@@ -35,35 +26,113 @@ pub struct UsageRecord {
     pub output_tokens: u64,
 }
 
-/// Records a turn: its usage row, one request and its tokens toward today's totals.
-pub async fn record(db: impl PgExecutor<'_>, usage: &UsageRecord) -> anyhow::Result<()> {
-    insert(db, usage, 1).await
+/// Records usage for many turns at once: each caller waits until its record is written (so
+/// a turn is never answered before its usage counts), but the records that arrive while one
+/// batch is being written go into the next, in one statement and one commit. Under load that
+/// is one write for many turns, and one update of a person's daily row instead of a queue of
+/// them waiting on its lock.
+#[derive(Clone)]
+pub struct UsageWriter {
+    sender: mpsc::UnboundedSender<Pending>,
+}
+
+/// A record waiting to be written, with whom to tell.
+struct Pending {
+    usage: UsageRecord,
+    written: oneshot::Sender<Result<(), String>>,
+}
+
+/// The most records one statement writes.
+const MAX_BATCH: usize = 512;
+
+impl UsageWriter {
+    /// Starts the writer task; it ends once every clone of the writer is dropped, after
+    /// writing what was queued.
+    pub fn start(db: PgPool) -> Self {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<Pending>();
+        tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let records = batch.iter().map(|pending| (&pending.usage, 1));
+                let written = insert(&db, records).await.map_err(|error| format!("{error:#}"));
+                for pending in batch.drain(..) {
+                    let _ = pending.written.send(written.clone());
+                }
+            }
+        });
+        Self { sender }
+    }
+
+    /// Records a turn: its usage row, one request and its tokens toward today's totals.
+    pub async fn record(&self, usage: UsageRecord) -> anyhow::Result<()> {
+        let (written, done) = oneshot::channel();
+        self.sender
+            .send(Pending { usage, written })
+            .map_err(|_| anyhow::anyhow!("the usage writer has stopped"))?;
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(anyhow::anyhow!(error)),
+            Err(_) => anyhow::bail!("the usage writer has stopped"),
+        }
+    }
 }
 
 /// Records model work done for a person that is not a request of theirs (the memory
 /// extraction after a turn): its tokens count toward today's token limit, not the request
 /// limit.
 pub async fn record_tokens(db: impl PgExecutor<'_>, usage: &UsageRecord) -> anyhow::Result<()> {
-    insert(db, usage, 0).await
+    insert(db, std::iter::once((usage, 0))).await
 }
 
-async fn insert(db: impl PgExecutor<'_>, usage: &UsageRecord, requests: i64) -> anyhow::Result<()> {
+/// Writes records, each with the requests it counts: a usage row each, and each person's
+/// requests and tokens added to today's totals (summed per person first, since one statement
+/// can update a row only once; in person order, so two replicas' batches take the rows' locks
+/// in the same order).
+async fn insert<'a>(
+    db: impl PgExecutor<'_>,
+    records: impl ExactSizeIterator<Item = (&'a UsageRecord, i64)>,
+) -> anyhow::Result<()> {
+    let count = records.len();
+    let mut people = Vec::with_capacity(count);
+    let mut conversations = Vec::with_capacity(count);
+    let mut agents = Vec::with_capacity(count);
+    let mut models = Vec::with_capacity(count);
+    let mut inputs = Vec::with_capacity(count);
+    let mut outputs = Vec::with_capacity(count);
+    let mut requests = Vec::with_capacity(count);
+    for (usage, counted) in records {
+        people.push(usage.person);
+        conversations.push(usage.conversation);
+        agents.push(usage.agent.as_str());
+        models.push(usage.model.as_str());
+        inputs.push(i64::try_from(usage.input_tokens).unwrap_or(i64::MAX));
+        outputs.push(i64::try_from(usage.output_tokens).unwrap_or(i64::MAX));
+        requests.push(counted);
+    }
     sqlx::query(
-        "WITH recorded AS (
-             INSERT INTO agents.usage (user_id, conversation_id, agent, model, input_tokens, output_tokens)
-             VALUES ($1, $2, $3, $4, $5, $6)
+        "WITH batch AS (
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
+                                  $6::int8[], $7::int8[])
+                 AS b(user_id, conversation_id, agent, model, input_tokens, output_tokens, requests)
+         ),
+         recorded AS (
+             INSERT INTO agents.usage (user_id, conversation_id, agent, model, input_tokens,
+                                       output_tokens)
+             SELECT user_id, conversation_id, agent, model, input_tokens, output_tokens FROM batch
          )
          INSERT INTO agents.usage_daily AS d (user_id, day, requests, tokens)
-         VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $7, $5 + $6)
+         SELECT user_id, (now() AT TIME ZONE 'UTC')::date, sum(requests),
+                sum(input_tokens + output_tokens)
+         FROM batch GROUP BY user_id ORDER BY user_id
          ON CONFLICT (user_id, day)
          DO UPDATE SET requests = d.requests + excluded.requests, tokens = d.tokens + excluded.tokens",
     )
-    .bind(usage.person)
-    .bind(usage.conversation)
-    .bind(&usage.agent)
-    .bind(&usage.model)
-    .bind(i64::try_from(usage.input_tokens).unwrap_or(i64::MAX))
-    .bind(i64::try_from(usage.output_tokens).unwrap_or(i64::MAX))
+    .bind(people)
+    .bind(conversations)
+    .bind(agents)
+    .bind(models)
+    .bind(inputs)
+    .bind(outputs)
     .bind(requests)
     .execute(db)
     .await

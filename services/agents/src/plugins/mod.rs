@@ -18,6 +18,8 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::db;
+use crate::db::profiles::Profile;
 use crate::state::AppState;
 
 /// What a tool call knows about who it works for.
@@ -31,6 +33,47 @@ pub struct ToolContext {
     /// What the tool's calls to other Posey services (cron) authenticate with; `None` when the
     /// turn came without one.
     pub credential: Option<Credential>,
+    /// The person's profile as the turn knows it (read with [`ToolContext::profile`]).
+    pub profile: TurnProfile,
+}
+
+impl ToolContext {
+    /// The person's profile: read once per turn (or already read with the usage check) and
+    /// shared by every tool and instruction of the turn.
+    pub async fn profile(&self) -> anyhow::Result<Profile> {
+        self.profile.get(&self.db, self.person).await
+    }
+}
+
+/// The person's profile within one turn. The time, profile and schedule plugins all need it
+/// (the time zone above all), often more than once a turn: it is read at most once, or handed
+/// over already read, and kept current when a tool of the turn changes it.
+#[derive(Clone, Default)]
+pub struct TurnProfile(Arc<std::sync::Mutex<Option<Profile>>>);
+
+impl TurnProfile {
+    /// A profile the caller read already.
+    pub fn known(profile: Profile) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(Some(profile))))
+    }
+
+    async fn get(&self, db: &sqlx::PgPool, person: Uuid) -> anyhow::Result<Profile> {
+        if let Some(profile) = self.lock().as_ref() {
+            return Ok(profile.clone());
+        }
+        let profile = db::profiles::get(db, person).await?;
+        self.replace(profile.clone());
+        Ok(profile)
+    }
+
+    /// The profile after a change the turn made.
+    pub fn replace(&self, profile: Profile) {
+        *self.lock() = Some(profile);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Profile>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// The bearer token a turn arrived with, for calls to other Posey services on the person's

@@ -32,7 +32,8 @@ impl Plugin for ProfilePlugin {
                 "The person's profile: name, IANA time zone and preferences.",
                 json!({"type": "object", "properties": {}, "additionalProperties": false}),
                 |context: ToolContext, _| async move {
-                    let profile = db::profiles::get(&context.db, context.person)
+                    let profile = context
+                        .profile()
                         .await
                         .map_err(|error| ToolError::internal("get_profile", &error))?;
                     Ok(json!(profile))
@@ -68,6 +69,7 @@ impl Plugin for ProfilePlugin {
                     let profile = db::profiles::update(&context.db, context.person, &changes)
                         .await
                         .map_err(|error| ToolError::internal("update_profile", &error))?;
+                    context.profile.replace(profile.clone());
                     Ok(json!(profile))
                 },
             ),
@@ -80,7 +82,7 @@ impl Plugin for ProfilePlugin {
     ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
         let context = context.clone();
         Box::pin(async move {
-            let profile = db::profiles::get(&context.db, context.person).await?;
+            let profile = context.profile().await?;
             let name = profile.name.as_deref().unwrap_or("not known yet");
             let mut lines =
                 format!("About the person: name: {name}; time zone: {}.", profile.time_zone);

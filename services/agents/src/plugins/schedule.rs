@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Credential, Plugin, Tool, ToolContext, ToolError};
-use crate::db;
 
 pub struct SchedulePlugin {
     client: Arc<CronClient>,
@@ -110,10 +109,7 @@ impl CronClient {
 
 /// The person's time zone (their profile's; UTC when it cannot be read).
 async fn zone_of(context: &ToolContext) -> String {
-    db::profiles::get(&context.db, context.person)
-        .await
-        .map(|profile| profile.time_zone)
-        .unwrap_or_else(|_| "UTC".to_owned())
+    context.profile().await.map(|profile| profile.time_zone).unwrap_or_else(|_| "UTC".to_owned())
 }
 
 /// A name for a task from free text: its first line, at most 100 characters.

@@ -5,7 +5,6 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{Plugin, Tool, ToolContext, ToolError};
-use crate::db;
 
 pub struct TimePlugin;
 
@@ -40,9 +39,8 @@ impl Plugin for TimePlugin {
 }
 
 async fn current_time(context: ToolContext, _arguments: Value) -> Result<Value, ToolError> {
-    let profile = db::profiles::get(&context.db, context.person)
-        .await
-        .map_err(|error| ToolError::internal("current_time", &error))?;
+    let profile =
+        context.profile().await.map_err(|error| ToolError::internal("current_time", &error))?;
     let zone: chrono_tz::Tz = profile.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let now = Utc::now().with_timezone(&zone);
     Ok(json!({

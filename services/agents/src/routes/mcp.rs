@@ -21,7 +21,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::PersonWithToken;
-use crate::plugins::{Credential, Plugins, ToolContext};
+use crate::plugins::{Credential, Plugins, ToolContext, TurnProfile};
 use crate::runtime::schema;
 use crate::state::AppState;
 
@@ -130,6 +130,7 @@ impl ServerHandler for McpTools {
             db: self.db.clone(),
             message: None,
             credential: Some(credential),
+            profile: TurnProfile::default(),
         };
         match tool.call(context, arguments).await {
             Ok(Value::String(text)) => Ok(CallToolResult::success(vec![ContentBlock::text(text)])),

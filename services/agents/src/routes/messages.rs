@@ -24,7 +24,7 @@ use crate::db;
 use crate::db::conversations::TurnLease;
 use crate::db::messages::{NewMessage, Role};
 use crate::db::usage::UsageRecord;
-use crate::plugins::{Credential, FinishedTurn};
+use crate::plugins::{Credential, FinishedTurn, TurnProfile};
 use crate::runtime::{TurnEvent, TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
@@ -156,6 +156,7 @@ async fn run_and_store(
         prompt: rig_core::message::Message::user(content.clone()),
         client_tools: Vec::new(),
         credential: Some(credential),
+        profile: TurnProfile::default(),
     };
     let outcome = state.runtime.run_turn(request, events.clone()).await;
     let mut messages = vec![NewMessage {

@@ -25,7 +25,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Person, PersonWithToken, usage_limit};
+use super::usage_limit::{self, Limits};
+use super::{Person, PersonWithToken};
 use crate::db;
 use crate::db::messages::ToolCallRecord;
 use crate::db::pending_calls::PendingCalls;
@@ -124,9 +125,10 @@ async fn chat_completions(
     }
     let client_tools = client_tools(&request.tools)?;
     let (mut history, mut prompt) = conversation(&request.messages)?;
-    if let Some(limited) = usage_limit::check(&state, person).await? {
-        return Ok(limited);
-    }
+    let profile = match usage_limit::check(&state, person).await? {
+        Limits::Within(profile) => profile,
+        Limits::Over(response) => return Ok(response),
+    };
     let ids = call_ids(&history);
     if !ids.is_empty() {
         let kept = db::pending_calls::find(state.db(), person, &ids).await?;
@@ -139,6 +141,7 @@ async fn chat_completions(
         prompt,
         client_tools,
         credential: Some(credential),
+        profile,
     };
     let (events, receiver) = mpsc::unbounded_channel();
     let id = format!("chatcmpl-{}", Uuid::now_v7().simple());
@@ -179,7 +182,7 @@ async fn run_and_record(
         input_tokens: outcome.input_tokens,
         output_tokens: outcome.output_tokens,
     };
-    if let Err(error) = db::usage::record(state.db(), &record).await {
+    if let Err(error) = state.runtime.usage.record(record).await {
         tracing::error!(error = format!("{error:#}"), "recording usage");
     }
     outcome

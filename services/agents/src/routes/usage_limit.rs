@@ -11,15 +11,28 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::usage::Today;
+use crate::plugins::TurnProfile;
 use crate::state::AppState;
 
-/// `Ok(None)`: within the limits; `Ok(Some(response))`: the 429 to send.
-pub async fn check(state: &AppState, person: Uuid) -> Result<Option<Response>, ApiError> {
+/// Whether a turn may start.
+pub enum Limits {
+    /// Within the limits, with the person's profile for the turn (read in the same round trip
+    /// as the usage, when the limits were checked).
+    Within(TurnProfile),
+    /// Over a limit: the 429 to send.
+    Over(Response),
+}
+
+/// Checks the person's usage today against the limits.
+pub async fn check(state: &AppState, person: Uuid) -> Result<Limits, ApiError> {
     if !applies(state) {
-        return Ok(None);
+        return Ok(Limits::Within(TurnProfile::default()));
     }
-    let today = db::usage::today(state.db(), person).await?;
-    Ok(verdict(state, today))
+    let (profile, today) = db::profiles::get_with_today(state.db(), person).await?;
+    Ok(match verdict(state, today) {
+        Some(response) => Limits::Over(response),
+        None => Limits::Within(TurnProfile::known(profile)),
+    })
 }
 
 /// Whether any daily limit is set.

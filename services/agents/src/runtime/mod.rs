@@ -27,7 +27,8 @@ use uuid::Uuid;
 
 use crate::config::RuntimeSettings;
 use crate::db::messages::{NewMessage, Role, ToolCallRecord};
-use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext};
+use crate::db::usage::UsageWriter;
+use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext, TurnProfile};
 use catalog::{AgentSpec, AgentsFile};
 use models::SharedModels;
 
@@ -115,6 +116,8 @@ pub struct TurnRequest {
     pub client_tools: Vec<ClientTool>,
     /// What the turn's tools call other Posey services with (the request's bearer token).
     pub credential: Option<Credential>,
+    /// The person's profile, when the caller read it already (with the usage check).
+    pub profile: TurnProfile,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +132,8 @@ pub struct Runtime {
     pub agents: AgentsFile,
     pub plugins: Plugins,
     pub settings: RuntimeSettings,
+    /// Where turns run outside a conversation (the OpenAI-compatible API) record their usage.
+    pub usage: UsageWriter,
     models: SharedModels,
     db: sqlx::PgPool,
 }
@@ -171,7 +176,8 @@ impl Runtime {
                 }
             }
         }
-        Ok(Self { agents, plugins, settings, models, db })
+        let usage = UsageWriter::start(db.clone());
+        Ok(Self { agents, plugins, settings, usage, models, db })
     }
 
     /// The model spec an agent runs on.
@@ -236,6 +242,7 @@ impl Runtime {
             db: self.db.clone(),
             message: prompt_text(&request.prompt).map(Arc::from),
             credential: request.credential,
+            profile: request.profile,
         };
         let run = self
             .clone()

@@ -14,3 +14,4 @@ mod openai;
 mod openapi;
 mod schedule;
 mod service;
+mod usage;
