@@ -3,13 +3,16 @@
 //! client-credentials grant) may call it; a person's token is a 403.
 //!
 //! The turn happens in the person's conversation (`conversation_id`, or a new one titled after
-//! the task), is stored like any turn and counts toward the person's daily usage.
+//! the task), takes the conversation's turn lease like a chat message (so it never overlaps
+//! another turn of the conversation and sees the ones before it), is stored like any turn and
+//! counts toward the person's daily usage.
 //!
 //! `Idempotency-Key` (cron sends `<task_id>:<scheduled_for>`): a key whose turn is already
 //! stored is answered from the stored turn, never run again. The key decides the turn's id
 //! (a UUID v5 of the person and the key), and the turn is stored under a transaction-scoped
 //! advisory lock on that id after checking no turn has it, so two deliveries of one key store
-//! one turn. A failed turn is stored under a fresh id, so a retry runs it again.
+//! one turn; a delivery that waited for the lease while another stored the key's turn answers
+//! from it. A failed turn is stored under a fresh id, so a retry runs it again.
 
 use anyhow::Context;
 use axum::extract::{Path, State};
@@ -24,10 +27,11 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::messages::MAX_CONTENT;
-use super::usage_limit;
+use super::usage_limit::{self, Limits};
 use crate::db;
+use crate::db::conversations::TurnLease;
 use crate::db::messages::{NewMessage, Role};
-use crate::plugins::Credential;
+use crate::plugins::{Credential, TurnProfile};
 use crate::runtime::{TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
@@ -143,11 +147,7 @@ async fn service_turn(
     require_service(&claims)?;
     let request = check(&state, &user_id, body, &headers)?;
     let person = request.person;
-    let keyed_turn = request
-        .key
-        .as_ref()
-        .map(|key| Uuid::new_v5(&KEY_NAMESPACE, format!("{person}\n{key}").as_bytes()));
-    if let Some(turn) = keyed_turn
+    if let Some(turn) = request.key.as_ref().map(|key| keyed_turn_id(person, key))
         && let Some(answer) = stored_answer(&state, person, turn).await?
     {
         return Ok(Json(answer).into_response());
@@ -164,19 +164,87 @@ async fn service_turn(
             db::conversations::create(state.db(), person, &title, &agent).await?
         }
     };
-    if let Some(limited) = usage_limit::check(&state, person).await? {
-        return Ok(limited);
-    }
+    let profile = match usage_limit::check(&state, person).await? {
+        Limits::Within(profile) => profile,
+        Limits::Over(response) => return Ok(response),
+    };
+    // The conversation's turns one at a time, as chat messages take them: this waits for the
+    // conversation's lease (no connection held meanwhile) and releases it where it stores.
+    let Some(lease) = state.leases.acquire(conversation.id, Uuid::now_v7()).await? else {
+        return Err(ApiError::NotFound("the conversation was deleted".into()));
+    };
     let agent = request.agent.clone().unwrap_or_else(|| conversation.agent.clone());
-    let stored = db::messages::list(state.db(), conversation.id).await?;
+    let ran = leased_turn(&state, &request, &headers, &agent, conversation.id, profile);
+    let (outcome, turn_id, messages) = match ran.await {
+        Ok(Leased::Ran(outcome, turn_id, messages)) => (outcome, turn_id, messages),
+        Ok(Leased::Replay(answer)) => {
+            lease.release().await;
+            return Ok(Json(answer).into_response());
+        }
+        Err(error) => {
+            lease.release().await;
+            return Err(error);
+        }
+    };
+    let fresh =
+        match store(&state, &lease, person, conversation.id, turn_id, &agent, &messages, &outcome)
+            .await
+        {
+            Ok(fresh) => {
+                lease.released();
+                fresh
+            }
+            Err(error) => {
+                lease.release().await;
+                return Err(error.into());
+            }
+        };
+    if let Some(error) = &outcome.error {
+        tracing::warn!(code = error.code, message = %error.message, "a service turn failed");
+        return Err(ApiError::Unavailable(format!("the turn failed: {}", error.message)));
+    }
+    if !fresh {
+        tracing::info!(%turn_id, "a concurrent delivery of the key stored the turn first");
+    }
+    let answer =
+        stored_answer(&state, person, turn_id).await?.context("a stored turn has no answer")?;
+    Ok(Json(ServiceTurnAnswer { replayed: !fresh, ..answer }).into_response())
+}
+
+/// What a turn under the conversation's lease came to.
+enum Leased {
+    /// It ran: its outcome, the id to store it under, and its messages (the prompt first).
+    Ran(TurnOutcome, Uuid, Vec<NewMessage>),
+    /// A concurrent delivery of the key stored it while this one waited for the lease.
+    Replay(ServiceTurnAnswer),
+}
+
+/// Reads the history and runs the turn; the caller holds the conversation's lease.
+async fn leased_turn(
+    state: &AppState,
+    request: &Checked,
+    headers: &HeaderMap,
+    agent: &str,
+    conversation: Uuid,
+    profile: TurnProfile,
+) -> Result<Leased, ApiError> {
+    let person = request.person;
+    let keyed_turn = request.key.as_ref().map(|key| keyed_turn_id(person, key));
+    if let Some(turn) = keyed_turn
+        && let Some(answer) = stored_answer(state, person, turn).await?
+    {
+        return Ok(Leased::Replay(answer));
+    }
+    let stored = db::messages::list(state.db(), conversation).await?;
     let turn = TurnRequest {
         person,
-        agent: agent.clone(),
+        agent: agent.to_owned(),
         history: history::to_rig(&stored),
         prompt: rig_core::message::Message::user(request.prompt.clone()),
         client_tools: Vec::new(),
         // The turn's calls to other services act for the person with the caller's token.
-        credential: super::bearer_token(&headers).map(|token| Credential::Service(token.into())),
+        credential: super::bearer_token(headers).map(|token| Credential::Service(token.into())),
+        profile,
     };
     // In the service's turn tracker, so shutdown waits for it to be stored.
     let runtime = state.runtime.clone();
@@ -197,7 +265,7 @@ async fn service_turn(
     };
     let mut messages = vec![NewMessage {
         role: Role::User,
-        agent: agent.clone(),
+        agent: agent.to_owned(),
         depth: 0,
         content: request.prompt.clone(),
         tool_calls: Vec::new(),
@@ -205,18 +273,12 @@ async fn service_turn(
         is_error: false,
     }];
     messages.extend(outcome.messages.iter().cloned());
-    let fresh =
-        store(&state, person, conversation.id, turn_id, &agent, &messages, &outcome).await?;
-    if let Some(error) = &outcome.error {
-        tracing::warn!(code = error.code, message = %error.message, "a service turn failed");
-        return Err(ApiError::Unavailable(format!("the turn failed: {}", error.message)));
-    }
-    if !fresh {
-        tracing::info!(%turn_id, "a concurrent delivery of the key stored the turn first");
-    }
-    let answer =
-        stored_answer(&state, person, turn_id).await?.context("a stored turn has no answer")?;
-    Ok(Json(ServiceTurnAnswer { replayed: !fresh, ..answer }).into_response())
+    Ok(Leased::Ran(outcome, turn_id, messages))
+}
+
+/// The id a key's turn is stored under: the same for every delivery of the key.
+fn keyed_turn_id(person: Uuid, key: &str) -> Uuid {
+    Uuid::new_v5(&KEY_NAMESPACE, format!("{person}\n{key}").as_bytes())
 }
 
 /// A conversation title from the task's prompt: its first line, shortened.
@@ -255,9 +317,12 @@ async fn stored_answer(
     }))
 }
 
-/// Stores the turn with its usage unless a turn with its id is already stored (false then).
+/// Stores the turn with its usage unless a turn with its id is already stored (false then),
+/// releasing the conversation's lease in the same transaction.
+#[allow(clippy::too_many_arguments)]
 async fn store(
     state: &AppState,
+    lease: &TurnLease,
     person: Uuid,
     conversation: Uuid,
     turn_id: Uuid,
@@ -278,11 +343,19 @@ async fn store(
             .fetch_one(&mut *tx)
             .await
             .context("looking for a stored service turn")?;
-    if exists {
-        return Ok(false);
-    }
-    super::messages::write_turn(&mut tx, person, conversation, turn_id, agent, messages, outcome)
+    lease.release_in(&mut tx).await?;
+    if !exists {
+        super::messages::write_turn(
+            &mut tx,
+            person,
+            conversation,
+            turn_id,
+            agent,
+            messages,
+            outcome,
+        )
         .await?;
+    }
     tx.commit().await.context("committing a service turn")?;
-    Ok(true)
+    Ok(!exists)
 }

@@ -136,3 +136,76 @@ async fn person_tokens_are_refused_and_bad_input_names_the_field() {
         app.post_as(&path, &service, &json!({"prompt": "hi", "conversation_id": theirs})).await;
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn a_service_turn_waits_for_the_conversations_lease_and_sees_the_turn_before_it() {
+    let model = counting_model();
+    let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;
+    let (person, person_token) = app.person();
+    let conversation = app.conversation(&person_token, None).await;
+    // A chat turn of the person holds the conversation (as another replica's would).
+    let holder = uuid::Uuid::new_v4();
+    sqlx::query(
+        "UPDATE agents.conversations SET turn_holder = $2, turn_lease_until = now() + interval '1 hour'
+         WHERE id = $1::uuid",
+    )
+    .bind(&conversation)
+    .bind(holder)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    let request = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/service/users/{person}/turns"),
+            &service_token(&app),
+        )
+        .json(&json!({"prompt": "Brief me", "conversation_id": conversation}))
+        .send();
+    let turn = tokio::spawn(request);
+    // Time enough for a turn that did not wait to reach the model.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(model.requests().is_empty(), "the service turn ran while a chat turn held the lease");
+
+    // The chat turn is stored and lets go.
+    let mut tx = app.db.pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, content)
+         VALUES ($1::uuid, $2, 'user', 'posey', 'theirs'),
+                ($1::uuid, $2, 'assistant', 'posey', 'their answer')",
+    )
+    .bind(&conversation)
+    .bind(holder)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE agents.conversations SET turn_holder = NULL, turn_lease_until = NULL
+         WHERE id = $1::uuid",
+    )
+    .bind(&conversation)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let response = tokio::time::timeout(std::time::Duration::from_secs(30), turn)
+        .await
+        .expect("the service turn ran once the lease was free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = format!("{:?}", model.requests()[0].chat_history);
+    assert!(seen.contains("their answer"), "the service turn saw the chat turn: {seen}");
+    let history = app.history(&person_token, &conversation).await;
+    let contents: Vec<&str> = history.iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["theirs", "their answer", "Brief me", "Briefing for: Brief me"]);
+    let lease: (Option<uuid::Uuid>,) =
+        sqlx::query_as("SELECT turn_holder FROM agents.conversations WHERE id = $1::uuid")
+            .bind(&conversation)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(lease, (None,), "released");
+}
