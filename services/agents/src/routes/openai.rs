@@ -117,13 +117,13 @@ async fn chat_completions(
     PersonWithToken(person, credential): PersonWithToken,
     AppJson(request): AppJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
-    if state.runtime.agents.agent(&request.model).is_none() {
+    let Some(agent) = state.runtime.agents.agent(&request.model) else {
         return Err(ApiError::NotFound(format!(
             "the model {:?} does not exist; the models are the agents listed by GET /v1/models",
             request.model
         )));
-    }
-    let client_tools = client_tools(&request.tools)?;
+    };
+    let client_tools = client_tools(&request.tools, &state.runtime.tool_names(agent))?;
     let (mut history, mut prompt) = conversation(&request.messages)?;
     let profile = match usage_limit::check(&state, person).await? {
         Limits::Within(profile) => profile,
@@ -207,7 +207,10 @@ struct Meta {
     model: String,
 }
 
-fn client_tools(tools: &[ChatTool]) -> Result<Vec<ClientTool>, ApiError> {
+/// The client's tools, checked: function tools with names of their own (neither another of
+/// the client's tools' nor one of `own`, the agent's: a call must say unambiguously who runs
+/// it).
+fn client_tools(tools: &[ChatTool], own: &[String]) -> Result<Vec<ClientTool>, ApiError> {
     tools
         .iter()
         .enumerate()
@@ -218,11 +221,19 @@ fn client_tools(tools: &[ChatTool]) -> Result<Vec<ClientTool>, ApiError> {
                     "only function tools are supported",
                 ));
             }
-            if tool.function.name.is_empty() {
+            let name = &tool.function.name;
+            let field = || format!("tools[{index}].function.name");
+            if name.is_empty() {
+                return Err(ApiError::invalid(field(), "must not be empty"));
+            }
+            if own.contains(name) {
                 return Err(ApiError::invalid(
-                    format!("tools[{index}].function.name"),
-                    "must not be empty",
+                    field(),
+                    format!("{name:?} is the name of one of the agent's own tools; rename yours"),
                 ));
+            }
+            if tools[..index].iter().any(|earlier| earlier.function.name == *name) {
+                return Err(ApiError::invalid(field(), format!("{name:?} is given twice")));
             }
             Ok(ClientTool {
                 name: tool.function.name.clone(),

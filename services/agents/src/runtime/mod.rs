@@ -197,6 +197,17 @@ impl Runtime {
         specs
     }
 
+    /// The names of the tools `agent` runs itself: its plugins' and, when it has specialists,
+    /// the delegation tool.
+    pub fn tool_names(&self, agent: &AgentSpec) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.plugins.tools_of(&agent.plugins).map(|tool| tool.name.clone()).collect();
+        if !self.agents.delegates_of(agent).is_empty() {
+            names.push(DELEGATE_TOOL.to_owned());
+        }
+        names
+    }
+
     /// Runs the `after_turn` work of the plugins of the turn's agent, one after the other; a
     /// failure is logged and the others still run.
     pub async fn after_turn(&self, turn: FinishedTurn) {

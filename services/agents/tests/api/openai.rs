@@ -68,6 +68,15 @@ async fn chat_completions_refuse_bad_requests_and_count_usage() {
             json!({"model": "plain", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "retrieval", "function": {"name": "x"}}]}),
             "tools[0].type",
         ),
+        // A client tool named like one of the agent's own: who would run a call of it?
+        (
+            json!({"model": "timekeeper", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "current_time"}}]}),
+            "tools[0].function.name",
+        ),
+        (
+            json!({"model": "plain", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "lights"}}, {"type": "function", "function": {"name": "lights"}}]}),
+            "tools[1].function.name",
+        ),
     ];
     for (body, field) in cases {
         let response = app.post_as("/v1/chat/completions", &token, &body).await;
