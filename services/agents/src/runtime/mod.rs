@@ -405,14 +405,7 @@ impl Runtime {
                         calls.push(record);
                     }
                     Ok(MultiTurnStreamItem::ToolResult { tool_result }) => {
-                        if !text.is_empty() || !calls.is_empty() {
-                            run.messages.push(assistant(
-                                &name,
-                                depth,
-                                std::mem::take(&mut text),
-                                std::mem::take(&mut calls),
-                            ));
-                        }
+                        flush(&mut run.messages, &name, depth, &mut text, &mut calls);
                         let tool_name = tool_result.name.to_string();
                         if client_names.contains(&tool_name.as_str()) {
                             // Held back by the hook: the client runs it and sends the result.
@@ -466,14 +459,7 @@ impl Runtime {
                         let client_stop = !lock(&shared).client_calls.is_empty();
                         if client_stop {
                             // Not a failure: the turn stops for the client to run its tools.
-                            if !text.is_empty() || !calls.is_empty() {
-                                run.messages.push(assistant(
-                                    &name,
-                                    depth,
-                                    std::mem::take(&mut text),
-                                    std::mem::take(&mut calls),
-                                ));
-                            }
+                            flush(&mut run.messages, &name, depth, &mut text, &mut calls);
                             let (said, server_calls) =
                                 stopping_message(&run.messages, depth, &client_names);
                             run.text = said;
@@ -500,8 +486,8 @@ impl Runtime {
                     tool: None,
                     is_error: true,
                 });
-            } else if !text.is_empty() || !calls.is_empty() {
-                run.messages.push(assistant(&name, depth, text, calls));
+            } else {
+                flush(&mut run.messages, &name, depth, &mut text, &mut calls);
             }
             run
         })
@@ -712,6 +698,19 @@ fn assistant(
         tool_calls,
         tool: None,
         is_error: false,
+    }
+}
+
+/// Ends the assistant message being built (its text and calls so far), if it has anything.
+fn flush(
+    messages: &mut Vec<NewMessage>,
+    agent: &str,
+    depth: usize,
+    text: &mut String,
+    calls: &mut Vec<ToolCallRecord>,
+) {
+    if !text.is_empty() || !calls.is_empty() {
+        messages.push(assistant(agent, depth, std::mem::take(text), std::mem::take(calls)));
     }
 }
 

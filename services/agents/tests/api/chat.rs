@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use posey_models::testing::{FunctionModel, Reply, TestModel};
 use posey_models::wire::{Chunk, ChunkStream, Generate, in_process, usage};
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::helpers::{AgentsApp, Models, events, spawn};
+use crate::helpers::{Models, events, hold_lease, lease, spawn, store_and_release};
 
 /// How long a test waits for an outcome before it fails.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -432,31 +431,6 @@ impl Generate for GatedModel {
     }
 }
 
-/// The conversation's turn lease as stored: its holder and until when.
-async fn lease(app: &AgentsApp, id: &str) -> (Option<Uuid>, Option<DateTime<Utc>>) {
-    sqlx::query_as(
-        "SELECT turn_holder, turn_lease_until FROM agents.conversations WHERE id = $1::uuid",
-    )
-    .bind(id)
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap()
-}
-
-/// Gives the conversation's lease to `holder` until `until` (SQL, relative to now), as another
-/// replica's turn would hold it.
-async fn hold_lease(app: &AgentsApp, id: &str, holder: Uuid, until: &str) {
-    sqlx::query(&format!(
-        "UPDATE agents.conversations SET turn_holder = $2, turn_lease_until = now() + {until}
-         WHERE id = $1::uuid"
-    ))
-    .bind(id)
-    .bind(holder)
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
-}
-
 #[tokio::test]
 async fn more_turns_than_pool_connections_run_at_once_and_all_finish() {
     // With a turn holding a connection through its model call, the third turn would wait for
@@ -526,26 +500,7 @@ async fn a_live_lease_makes_the_turn_wait_until_it_is_released() {
 
     // The other replica's turn is stored and releases the lease, without a NOTIFY (as if it
     // were lost): the waiting turn's poll finds it free.
-    let mut tx = app.db.pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, content)
-         VALUES ($1::uuid, $2, 'user', 'timekeeper', 'theirs'),
-                ($1::uuid, $2, 'assistant', 'timekeeper', 'their answer')",
-    )
-    .bind(&id)
-    .bind(Uuid::new_v4())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(
-        "UPDATE agents.conversations SET turn_holder = NULL, turn_lease_until = NULL
-         WHERE id = $1::uuid",
-    )
-    .bind(&id)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    store_and_release(&app, &id, "timekeeper", ["theirs", "their answer"]).await;
 
     let body = tokio::time::timeout(PATIENCE, reader).await.expect("the turn ran").unwrap();
     let stream = crate::helpers::parse_sse(&body);

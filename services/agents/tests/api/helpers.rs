@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use posey_agents::{Application, Config, Parts};
 use posey_models::testing::{TestModel, local_embedder};
@@ -12,6 +13,7 @@ pub use posey_testkit::TestApp;
 use rig_core::DynModel;
 use rig_core::operation::Completion;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// Starts the service with `vars` on top of the test defaults (`POSEY_MODEL=test`), on the
 /// configured models.
@@ -261,4 +263,57 @@ impl AgentsApp {
 /// The events of a kind.
 pub fn events<'a>(events: &'a [Sse], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e.event == kind).map(|e| &e.data).collect()
+}
+
+/// The conversation's turn lease as stored: its holder and until when.
+pub async fn lease(app: &AgentsApp, id: &str) -> (Option<Uuid>, Option<DateTime<Utc>>) {
+    sqlx::query_as(
+        "SELECT turn_holder, turn_lease_until FROM agents.conversations WHERE id = $1::uuid",
+    )
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// Gives the conversation's lease to `holder` until `until` (SQL, relative to now), as another
+/// replica's turn would hold it.
+pub async fn hold_lease(app: &AgentsApp, id: &str, holder: Uuid, until: &str) {
+    sqlx::query(&format!(
+        "UPDATE agents.conversations SET turn_holder = $2, turn_lease_until = now() + {until}
+         WHERE id = $1::uuid"
+    ))
+    .bind(id)
+    .bind(holder)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+}
+
+/// What another replica's turn does at its end: stores its `[question, answer]` (by `agent`)
+/// and clears the conversation's lease in one transaction, sending no NOTIFY (as if it were
+/// lost), so a waiting turn finds the lease free only by polling.
+pub async fn store_and_release(app: &AgentsApp, id: &str, agent: &str, turn: [&str; 2]) {
+    let mut tx = app.db.pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, content)
+         VALUES ($1::uuid, $2, 'user', $3, $4), ($1::uuid, $2, 'assistant', $3, $5)",
+    )
+    .bind(id)
+    .bind(Uuid::new_v4())
+    .bind(agent)
+    .bind(turn[0])
+    .bind(turn[1])
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE agents.conversations SET turn_holder = NULL, turn_lease_until = NULL
+         WHERE id = $1::uuid",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
 }

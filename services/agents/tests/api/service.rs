@@ -5,7 +5,7 @@
 use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, spawn};
+use crate::helpers::{AgentsApp, Models, hold_lease, lease, spawn, store_and_release};
 
 /// A token from auth's client-credentials grant, as auth mints it.
 fn service_token(app: &AgentsApp) -> String {
@@ -144,16 +144,7 @@ async fn a_service_turn_waits_for_the_conversations_lease_and_sees_the_turn_befo
     let (person, person_token) = app.person();
     let conversation = app.conversation(&person_token, None).await;
     // A chat turn of the person holds the conversation (as another replica's would).
-    let holder = uuid::Uuid::new_v4();
-    sqlx::query(
-        "UPDATE agents.conversations SET turn_holder = $2, turn_lease_until = now() + interval '1 hour'
-         WHERE id = $1::uuid",
-    )
-    .bind(&conversation)
-    .bind(holder)
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
+    hold_lease(&app, &conversation, uuid::Uuid::new_v4(), "interval '1 hour'").await;
 
     let request = app
         .request(
@@ -169,26 +160,7 @@ async fn a_service_turn_waits_for_the_conversations_lease_and_sees_the_turn_befo
     assert!(model.requests().is_empty(), "the service turn ran while a chat turn held the lease");
 
     // The chat turn is stored and lets go.
-    let mut tx = app.db.pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO agents.messages (conversation_id, turn_id, role, agent, content)
-         VALUES ($1::uuid, $2, 'user', 'posey', 'theirs'),
-                ($1::uuid, $2, 'assistant', 'posey', 'their answer')",
-    )
-    .bind(&conversation)
-    .bind(holder)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(
-        "UPDATE agents.conversations SET turn_holder = NULL, turn_lease_until = NULL
-         WHERE id = $1::uuid",
-    )
-    .bind(&conversation)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    store_and_release(&app, &conversation, "posey", ["theirs", "their answer"]).await;
 
     let response = tokio::time::timeout(std::time::Duration::from_secs(30), turn)
         .await
@@ -201,11 +173,5 @@ async fn a_service_turn_waits_for_the_conversations_lease_and_sees_the_turn_befo
     let history = app.history(&person_token, &conversation).await;
     let contents: Vec<&str> = history.iter().map(|m| m["content"].as_str().unwrap()).collect();
     assert_eq!(contents, ["theirs", "their answer", "Brief me", "Briefing for: Brief me"]);
-    let lease: (Option<uuid::Uuid>,) =
-        sqlx::query_as("SELECT turn_holder FROM agents.conversations WHERE id = $1::uuid")
-            .bind(&conversation)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-    assert_eq!(lease, (None,), "released");
+    assert_eq!(lease(&app, &conversation).await, (None, None), "released");
 }
