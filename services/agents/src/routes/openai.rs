@@ -31,7 +31,7 @@ use crate::db;
 use crate::db::messages::ToolCallRecord;
 use crate::db::pending_calls::PendingCalls;
 use crate::db::usage::UsageRecord;
-use crate::runtime::{ClientTool, TurnEvent, TurnOutcome, TurnRequest};
+use crate::runtime::{ClientTool, TurnEvent, TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -364,7 +364,8 @@ fn restore(history: &mut Vec<Message>, prompt: &mut Message, kept: &[PendingCall
             index += 1;
             continue;
         };
-        let client_calls: Vec<ToolCallRecord> = message.tool_calls().map(call_record).collect();
+        let client_calls: Vec<ToolCallRecord> =
+            message.tool_calls().map(history::call_record).collect();
         let Some(pending) = kept.iter().find(|p| p.client_calls == client_calls) else {
             index += 1;
             continue;
@@ -424,14 +425,6 @@ fn restore(history: &mut Vec<Message>, prompt: &mut Message, kept: &[PendingCall
             _ => history.insert(index + 1, Message::User { content: results }),
         }
         index += 1;
-    }
-}
-
-fn call_record(call: &rig_core::message::ToolCall) -> ToolCallRecord {
-    ToolCallRecord {
-        id: call.id.wire().into_owned(),
-        name: call.function.name.to_string(),
-        arguments: Value::Object(call.function.arguments.clone()),
     }
 }
 

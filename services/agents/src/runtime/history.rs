@@ -1,12 +1,15 @@
 //! The model's view of a stored conversation: the conversation agent's own messages (depth 0)
 //! as rig messages. What specialists said stays out (the delegate call's result carries it),
-//! and so do failed turns' error notes.
+//! and so do failed turns' error notes. Also the one conversion the other way: a call as the
+//! model made it, as stored.
 
 use rig_core::message::{
     AssistantContent, AssistantMessage, CallId, Message, ToolName, ToolResultContent, UserContent,
 };
 
-use crate::db::messages::StoredMessage;
+use serde_json::Value;
+
+use crate::db::messages::{StoredMessage, ToolCallRecord};
 
 pub fn to_rig(messages: &[StoredMessage]) -> Vec<Message> {
     let mut history: Vec<Message> = Vec::new();
@@ -62,4 +65,13 @@ pub fn to_rig(messages: &[StoredMessage]) -> Vec<Message> {
         }
     }
     history
+}
+
+/// A call as the model made it, in the form messages store it.
+pub fn call_record(call: &rig_core::message::ToolCall) -> ToolCallRecord {
+    ToolCallRecord {
+        id: call.id.wire().into_owned(),
+        name: call.function.name.to_string(),
+        arguments: Value::Object(call.function.arguments.clone()),
+    }
 }

@@ -394,11 +394,7 @@ impl Runtime {
                         _ => {}
                     },
                     Ok(MultiTurnStreamItem::ToolCall { tool_call }) => {
-                        let record = ToolCallRecord {
-                            id: tool_call.id.wire().into_owned(),
-                            name: tool_call.function.name.to_string(),
-                            arguments: Value::Object(tool_call.function.arguments.clone()),
-                        };
+                        let record = history::call_record(&tool_call);
                         if client_names.contains(&record.name.as_str()) {
                             lock(&shared).client_calls.push(record.clone());
                         }
