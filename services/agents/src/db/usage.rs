@@ -1,7 +1,8 @@
 //! `agents.usage`: one record per turn; `agents.usage_daily`: each person's totals per UTC day,
-//! kept in the same statement, which the daily limits are checked on. A chat turn records its
-//! usage with its messages (`db::turns`); the OpenAI-compatible API's turns and memory
-//! extraction record through the [`UsageWriter`], which batches them.
+//! kept in the same statement, which the daily limits are checked on. A chat or service turn
+//! records its usage with its messages (`db::turns`); the OpenAI-compatible API's turns record
+//! through the [`UsageWriter`], which batches them; memory extraction's tokens go in with
+//! [`record_tokens`].
 
 use anyhow::Context;
 use sqlx::{PgExecutor, PgPool};

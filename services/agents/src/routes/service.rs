@@ -164,17 +164,18 @@ async fn service_turn(
             db::conversations::create(state.db(), person, &title, &agent).await?
         }
     };
-    let profile = match usage_limit::check(&state, person).await? {
-        Limits::Within(profile) => profile,
-        Limits::Over(response) => return Ok(response),
-    };
+    // The profile read with the usage is not handed to the turn: the turn may wait below for
+    // one that changes the profile, so it reads the profile itself once it runs.
+    if let Limits::Over(response) = usage_limit::check(&state, person).await? {
+        return Ok(response);
+    }
     // The conversation's turns one at a time, as chat messages take them: this waits for the
     // conversation's lease (no connection held meanwhile) and releases it where it stores.
     let Some(lease) = state.leases.acquire(conversation.id, Uuid::now_v7()).await? else {
         return Err(ApiError::NotFound("the conversation was deleted".into()));
     };
     let agent = request.agent.clone().unwrap_or_else(|| conversation.agent.clone());
-    let ran = leased_turn(&state, &request, &headers, &agent, conversation.id, profile);
+    let ran = leased_turn(&state, &request, &headers, &agent, conversation.id);
     let (outcome, turn_id, messages) = match ran.await {
         Ok(Leased::Ran(outcome, turn_id, messages)) => (outcome, turn_id, messages),
         Ok(Leased::Replay(answer)) => {
@@ -226,7 +227,6 @@ async fn leased_turn(
     headers: &HeaderMap,
     agent: &str,
     conversation: Uuid,
-    profile: TurnProfile,
 ) -> Result<Leased, ApiError> {
     let person = request.person;
     let keyed_turn = request.key.as_ref().map(|key| keyed_turn_id(person, key));
@@ -244,7 +244,7 @@ async fn leased_turn(
         client_tools: Vec::new(),
         // The turn's calls to other services act for the person with the caller's token.
         credential: super::bearer_token(headers).map(|token| Credential::Service(token.into())),
-        profile,
+        profile: TurnProfile::default(),
     };
     // In the service's turn tracker, so shutdown waits for it to be stored.
     let runtime = state.runtime.clone();
