@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backing;
+pub mod edge;
 pub mod error;
 pub mod health;
 pub mod json;
@@ -13,4 +14,5 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use error::ApiError;
-pub use json::AppJson;
+pub use json::{AppJson, OptionalJson};
+pub use params::{Path, Query};

@@ -1,7 +1,7 @@
 //! Binding and serving: bind first (so port 0 works in tests), wrap the router in the layers
 //! every service shares (request id, a trace span per request with the matched path, panics
-//! turned into the standard 500, unknown routes into the standard 404), then serve until the
-//! shutdown future completes, letting in-flight requests finish.
+//! turned into the standard 500, unknown routes into the standard 404, the edge's guards of
+//! `edge`), then serve until the shutdown future completes, letting in-flight requests finish.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::MatchedPath;
-use axum::http::{Request, Response};
+use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use posey_config::HttpConfig;
 use tokio::net::TcpListener;
@@ -20,6 +20,7 @@ use tracing::Span;
 
 use crate::ApiError;
 use crate::backing::Backing;
+use crate::edge::{self, ErrorShape, api_error_shape};
 use crate::error::InternalCause;
 
 /// Binds the listener, with an error that names the port variable.
@@ -30,10 +31,18 @@ pub async fn bind(config: &HttpConfig) -> anyhow::Result<TcpListener> {
     })
 }
 
-/// The layers every service wraps its routes in.
+/// The layers every service wraps its routes in, with errors in `ApiError`'s shape.
 pub fn with_common_layers(router: Router, service: &'static str) -> Router {
+    with_layers(router, service, api_error_shape)
+}
+
+/// The common layers, with the errors they make themselves (unknown routes, wrong methods,
+/// plain-text rejections, a NUL in the URI) worded by `shape`.
+pub fn with_layers(router: Router, service: &'static str, shape: ErrorShape) -> Router {
     router
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        // Plain text here; the edge guard words it in the service's shape.
+        .fallback(|| async { (StatusCode::NOT_FOUND, "no such route") })
+        .layer(axum::middleware::from_fn(move |request, next| edge::guard(shape, request, next)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -98,8 +107,19 @@ impl Server {
         router: Router,
         backing: Backing,
     ) -> anyhow::Result<Self> {
+        Self::bind_shaped(service, http, router, backing, api_error_shape).await
+    }
+
+    /// [`Server::bind`] for a service whose errors have a shape of their own.
+    pub async fn bind_shaped(
+        service: &'static str,
+        http: &HttpConfig,
+        router: Router,
+        backing: Backing,
+        shape: ErrorShape,
+    ) -> anyhow::Result<Self> {
         let listener = bind(http).await?;
-        Ok(Self { service, listener, router: with_common_layers(router, service), backing })
+        Ok(Self { service, listener, router: with_layers(router, service, shape), backing })
     }
 
     /// The port actually bound.
