@@ -15,7 +15,7 @@ use crate::database::Database;
 
 /// Rebuilds `only` (a collection name) or every collection, logging progress.
 pub async fn reindex(config: &LauncherConfig, only: Option<&str>) -> anyhow::Result<()> {
-    let database = Database::open(config).await?;
+    let database = Database::open(config, crate::database::Sharing::Shared).await?;
     let result = async {
         let pool = posey_db::connect(&database.config).await?;
         posey_db::migrate(&pool).await?;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use posey_config::{ConfigError, DbConfig, Env, PoolSettings, SecretString};
+use posey_config::{ConfigError, DbConfig, Env, ExposeSecret, PoolSettings, SecretString};
 
 #[derive(Debug, Clone)]
 pub struct LauncherConfig {
@@ -106,6 +106,52 @@ impl LauncherConfig {
         self.gateway.service.db = db.clone();
         self
     }
+
+    /// What the service processes of this run must agree on beyond the environment they
+    /// inherit: the database chosen and the cron client's secret made up for this run.
+    pub fn run_facts(&self, db: &DbConfig) -> RunFacts {
+        let tasks = &self.cron.agent_tasks;
+        let cron_client_secret = (tasks.client_id.as_deref() == Some(IN_PROCESS_CRON_CLIENT))
+            .then(|| tasks.client_secret.as_ref().map(|s| s.expose_secret().to_owned()))
+            .flatten();
+        RunFacts {
+            supervisor_pid: std::process::id(),
+            database_url: db.url.expose_secret().to_owned(),
+            cron_client_secret,
+        }
+    }
+
+    /// This configuration, read again from the same environment by a service process, made
+    /// the same as its supervisor's: same database, same made-up cron client secret.
+    pub fn with_run_facts(mut self, facts: &RunFacts) -> Self {
+        if let Some(secret) = &facts.cron_client_secret {
+            let secret = SecretString::from(secret.clone());
+            if self.cron.agent_tasks.client_id.as_deref() == Some(IN_PROCESS_CRON_CLIENT) {
+                self.cron.agent_tasks.client_secret = Some(secret.clone());
+            }
+            for (id, known) in &mut self.auth.auth.service_clients {
+                if id == IN_PROCESS_CRON_CLIENT {
+                    *known = secret.clone();
+                }
+            }
+        }
+        let db = DbConfig {
+            url: SecretString::from(facts.database_url.clone()),
+            pool: self.pool.clone(),
+        };
+        self.with_database(&db)
+    }
+}
+
+/// Handed by `posey up` to each service process on its stdin (not in its environment, which
+/// `ps e` shows): what one run decided that every process must share.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct RunFacts {
+    /// The supervisor, to check that it is still this process's parent.
+    pub supervisor_pid: u32,
+    pub database_url: String,
+    /// The secret of [`IN_PROCESS_CRON_CLIENT`], when the launcher made that client up.
+    pub cron_client_secret: Option<String>,
 }
 
 /// The service client `posey up` gives cron at auth when none is configured.
@@ -130,7 +176,33 @@ pub fn local_url(http: &posey_config::HttpConfig, path: &str) -> Option<url::Url
 #[cfg(test)]
 mod tests {
     use super::*;
-    use posey_config::ExposeSecret;
+
+    /// A service process reads the environment again; with the run's facts it must end up
+    /// with exactly the configuration the supervisor has (and had in one process).
+    #[test]
+    fn a_service_process_gets_the_supervisors_configuration() {
+        let pairs = [("POSEY_DATA_DIR", "/tmp/x"), ("AUTH_PORT", "19001"), ("CRON_PORT", "19002")];
+        let supervisor = LauncherConfig::read(Env::from_pairs(pairs)).unwrap();
+        let url = "postgres://posey@localhost/posey?host=%2Ftmp%2Fx".to_owned();
+        let db = DbConfig { url: SecretString::from(url), pool: supervisor.pool.clone() };
+        let supervisor = supervisor.with_database(&db);
+        let facts = supervisor.run_facts(&db);
+        let wire = serde_json::to_string(&facts).unwrap();
+        let facts: RunFacts = serde_json::from_str(&wire).unwrap();
+        let child = LauncherConfig::read(Env::from_pairs(pairs)).unwrap().with_run_facts(&facts);
+
+        // Debug shows everything but secrets, which are compared one by one.
+        assert_eq!(format!("{child:?}"), format!("{supervisor:?}"));
+        let secret = |c: &LauncherConfig| {
+            let cron = c.cron.agent_tasks.client_secret.as_ref().unwrap().expose_secret();
+            let auth =
+                c.auth.auth.service_clients.iter().find(|(id, _)| id == IN_PROCESS_CRON_CLIENT);
+            (cron.to_owned(), auth.unwrap().1.expose_secret().to_owned())
+        };
+        assert_eq!(secret(&child), secret(&supervisor));
+        assert_eq!(secret(&child).0, secret(&child).1);
+        assert_eq!(child.gateway.service.db.url.expose_secret(), db.url.expose_secret());
+    }
 
     #[test]
     fn every_bad_variable_is_reported_at_once() {

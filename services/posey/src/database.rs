@@ -6,6 +6,15 @@ use posey_config::{DbConfig, ExposeSecret, redact_url};
 use crate::LauncherConfig;
 use crate::embedded::postgres::{EmbeddedPostgres, RunningPostgres};
 
+/// Whether an embedded cluster that another posey process runs may be used as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// `posey up`: this process must own the cluster (and stop it).
+    Exclusive,
+    /// One-off commands (`migrate`, `admin`): use a running `posey up`'s cluster, leave it be.
+    Shared,
+}
+
 /// The database in use, and the embedded cluster to stop afterwards, if any.
 pub struct Database {
     pub config: DbConfig,
@@ -14,7 +23,7 @@ pub struct Database {
 
 impl Database {
     /// Uses `DATABASE_URL` or starts the embedded cluster, logging which.
-    pub async fn open(config: &LauncherConfig) -> anyhow::Result<Self> {
+    pub async fn open(config: &LauncherConfig, sharing: Sharing) -> anyhow::Result<Self> {
         match &config.database_url {
             Some(url) => {
                 tracing::info!(
@@ -30,7 +39,7 @@ impl Database {
             None => {
                 let cluster =
                     EmbeddedPostgres::locate(&config.data_dir, config.pg_bin_dir.as_deref())?;
-                let running = cluster.start().await?;
+                let running = cluster.start(sharing).await?;
                 let db = DbConfig { url: running.url.clone(), pool: config.pool.clone() };
                 Ok(Self { config: db, embedded: Some(running) })
             }

@@ -1,5 +1,6 @@
 //! `posey doctor`: checks each backing part, prints what is used, what is missing and the fix,
-//! and fails when something required is missing.
+//! and fails when something required is missing; with a `posey up` running, also how each of
+//! its services fares (up since, restarts, last exit, crash-looping).
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use posey_config::{ExposeSecret, redact_url};
 
 use crate::LauncherConfig;
 use crate::embedded::postgres::EmbeddedPostgres;
+use crate::status::{self, RunStatus};
 
 /// One line of the report.
 #[derive(Debug)]
@@ -25,15 +27,48 @@ pub enum Status {
     Missing,
 }
 
-/// Runs every check.
+/// Runs every check, then reports on the services of a running `posey up`.
 pub async fn check(config: &LauncherConfig) -> Vec<Finding> {
-    vec![
+    let mut findings = vec![
         relational_store(config).await,
         cache(config).await,
         vectors(config).await,
         chat_model(config, |name| std::env::var(name).ok()),
         embedding_model(config, |name| std::env::var(name).ok()),
-    ]
+    ];
+    findings.extend(services(config));
+    findings
+}
+
+/// One line per service of the `posey up` running on this data dir (from its status file);
+/// one line saying none runs otherwise. A service that restarted, or is down, is a warning.
+fn services(config: &LauncherConfig) -> Vec<Finding> {
+    let file = status::path(&config.data_dir);
+    let Some(run) = RunStatus::read_running(&file) else {
+        return vec![Finding {
+            part: "services",
+            status: Status::Ok,
+            detail: "no `posey up` is running on this data dir".into(),
+        }];
+    };
+    let now = status::unix_now();
+    run.services
+        .iter()
+        .map(|service| {
+            let healthy = service.state == status::State::Up && !service.crash_looping(now);
+            Finding {
+                part: match service.name.as_str() {
+                    "auth" => "service auth",
+                    "agents" => "service agents",
+                    "gateway" => "service gateway",
+                    "cron" => "service cron",
+                    _ => "service",
+                },
+                status: if healthy && service.restarts == 0 { Status::Ok } else { Status::Warning },
+                detail: format!("{} (posey up pid {})", service.describe(now), run.supervisor_pid),
+            }
+        })
+        .collect()
 }
 
 /// Prints the findings; `true` when nothing required is missing.

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use posey::LauncherConfig;
+use posey::service::Service;
 
 /// mimalloc rather than glibc's malloc, as posey-agents uses: the agents' turns make many small
 /// short-lived allocations, and glibc's malloc was ~17% of their CPU under load.
@@ -19,7 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run all four services in this process, with embedded defaults for unconfigured parts.
+    /// Run all four services, each in its own process (one that crashes is started again),
+    /// with embedded defaults for unconfigured parts.
     Up,
     /// Apply the database migrations and exit.
     Migrate,
@@ -29,6 +31,23 @@ enum Command {
     Admin {
         #[command(subcommand)]
         task: AdminTask,
+    },
+    /// One service, as a child process of `posey up` (which hands it the run on stdin).
+    #[command(hide = true)]
+    Serve { service: Service },
+    /// The embedded PostgreSQL, as a child process of a posey command: becomes `postgres`
+    /// once it is bound to die with its parent.
+    #[command(name = "__postmaster", hide = true)]
+    Postmaster {
+        #[arg(long)]
+        parent: u32,
+        #[arg(long)]
+        uid: Option<u32>,
+        #[arg(long)]
+        gid: Option<u32>,
+        program: std::path::PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
     },
 }
 
@@ -42,9 +61,34 @@ enum AdminTask {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The hidden children of `posey up`: what must happen before any thread starts.
+    match &cli.command {
+        Command::Postmaster { parent, uid, gid, program, args } => {
+            let e = posey::embedded::postgres::exec_postmaster(*parent, *uid, *gid, program, args);
+            eprintln!("posey: {e:#}");
+            return ExitCode::FAILURE;
+        }
+        Command::Serve { .. } => {
+            if let Err(e) = posey::service::die_with_parent() {
+                eprintln!("posey: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+        _ => {}
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("posey: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
     if let Err(e) = posey_http::telemetry::init() {
         eprintln!("posey: {e}");
         return ExitCode::FAILURE;
@@ -70,6 +114,8 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             };
         }
+        Command::Serve { service } => serve(service, config).await,
+        Command::Postmaster { .. } => Err(anyhow::anyhow!("started by posey itself, not by hand")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,8 +127,15 @@ async fn main() -> ExitCode {
     }
 }
 
+/// One service of `posey up`, in the process `posey up` started for it.
+async fn serve(service: Service, config: LauncherConfig) -> anyhow::Result<()> {
+    let facts = tokio::task::spawn_blocking(posey::service::read_run_facts).await??;
+    posey::service::serve(service, config.with_run_facts(&facts)).await
+}
+
 async fn migrate(config: LauncherConfig) -> anyhow::Result<()> {
-    let database = posey::database::Database::open(&config).await?;
+    let database =
+        posey::database::Database::open(&config, posey::database::Sharing::Shared).await?;
     let result = async {
         let pool = posey_db::connect(&database.config).await?;
         posey_db::migrate(&pool).await?;

@@ -1,6 +1,7 @@
 //! End to end: the real `posey` binary with no DATABASE_URL creates and starts a private
-//! PostgreSQL cluster, serves all four services until Ctrl-C, stops the cluster, and reuses its
-//! data on the next run.
+//! PostgreSQL cluster, serves all four services (each in its own process) until Ctrl-C, stops
+//! the cluster, and reuses its data on the next run; a crashed service is restarted while the
+//! others keep serving, and a killed `posey up` leaves nothing running.
 
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use posey::status::{RunStatus, State};
 use posey_vector::VectorStore;
 use sqlx::Connection;
 
@@ -48,7 +50,11 @@ impl Posey {
     }
 
     fn interrupt(&self) {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).expect("sending SIGINT");
+        self.signal(Signal::SIGINT);
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).expect("sending a signal");
     }
 
     fn wait(&mut self, limit: Duration) -> ExitStatus {
@@ -295,4 +301,222 @@ async fn admin_reindex_rebuilds_a_lost_vector_store_from_postgres() {
     store.ensure_collection(&spec).await.unwrap();
     let scope = posey_vector::PointScope::All;
     assert_eq!(store.count("memories", &scope).await.unwrap(), 2);
+}
+
+/// `posey up`'s status file, once it shows every service up with a process.
+fn status_when_all_up(posey: &mut Posey, data_dir: &Path) -> RunStatus {
+    let file = posey::status::path(data_dir);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = RunStatus::read_running(&file)
+            && status.services.iter().all(|s| s.state == State::Up && s.pid.is_some())
+        {
+            return status;
+        }
+        if let Some(exit) = posey.child.try_wait().unwrap() {
+            panic!("posey exited ({exit}); log:\n{}", posey.log());
+        }
+        assert!(Instant::now() < deadline, "status never showed all up; log:\n{}", posey.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn service_pid(status: &RunStatus, name: &str) -> u32 {
+    status.services.iter().find(|s| s.name == name).and_then(|s| s.pid).unwrap()
+}
+
+/// Whether `pid` is a live process (a zombie nobody reaped yet counts as gone).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// The direct children of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        all.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+    }
+    all
+}
+
+/// The postmaster's pid, from the first line of `postmaster.pid`.
+fn postmaster_pid(data_dir: &Path) -> u32 {
+    let text = std::fs::read_to_string(data_dir.join("postgres/data/postmaster.pid")).unwrap();
+    text.lines().next().unwrap().trim().parse().unwrap()
+}
+
+/// Processes whose command line names `dir` (the postmaster names its data dir).
+fn processes_naming(dir: &Path) -> Vec<(u32, String)> {
+    let needle = dir.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(&needle) && alive(pid) {
+            found.push((pid, cmdline));
+        }
+    }
+    found
+}
+
+/// Waits until none of `pids` is alive.
+fn await_gone(pids: &[u32], what: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left: Vec<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what} still running after {limit:?}: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn answers_healthz(client: &reqwest::Client, port: u16) -> bool {
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    client.get(url).send().await.is_ok_and(|r| r.status() == 200)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_service_is_restarted_while_the_others_keep_serving() {
+    let parent = temp_parent();
+    let data_dir = parent.path().join("data");
+    let ports = ports();
+    let mut posey = Posey::start(&data_dir, &ports, &["up"], "restart.log");
+    wait_until_ready(&mut posey, &ports).await;
+    let before = status_when_all_up(&mut posey, &data_dir);
+    // Each service is its own child process of the supervisor.
+    let mut pids: Vec<u32> = ["auth", "agents", "gateway", "cron"]
+        .iter()
+        .map(|name| service_pid(&before, name))
+        .collect();
+    let supervisor = posey.child.id();
+    for pid in &pids {
+        assert!(children(supervisor).contains(pid), "{pid} is not a child of {supervisor}");
+    }
+
+    let victim = service_pid(&before, "gateway");
+    kill(Pid::from_raw(victim as i32), Signal::SIGKILL).unwrap();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let port = |var: &str| ports.iter().find(|(v, _)| *v == var).unwrap().1;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        // The others answer at every step of the restart.
+        for var in ["AUTH_PORT", "AGENTS_PORT", "CRON_PORT"] {
+            assert!(
+                answers_healthz(&client, port(var)).await,
+                "{var} stopped answering while gateway was down; log:\n{}",
+                posey.log()
+            );
+        }
+        if answers_healthz(&client, port("GATEWAY_PORT")).await
+            && let Some(status) = RunStatus::read_running(&posey::status::path(&data_dir))
+        {
+            let gateway = status.services.iter().find(|s| s.name == "gateway").unwrap().clone();
+            if gateway.state == State::Up && gateway.pid.is_some_and(|p| p != victim) {
+                break gateway;
+            }
+        }
+        assert!(Instant::now() < deadline, "gateway never came back; log:\n{}", posey.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(after.restarts, 1, "{after:?}");
+    assert_eq!(after.last_exit.as_deref(), Some("killed by signal SIGKILL"), "{after:?}");
+    let log = posey.log();
+    assert!(
+        log.contains(
+            "the gateway service exited unexpectedly (killed by signal SIGKILL); restart 1 in 1s"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("the gateway service is serving again"), "{log}");
+
+    let mut doctor = Posey::start(&data_dir, &[], &["doctor"], "doctor-restart.log");
+    assert!(doctor.wait(Duration::from_secs(30)).success(), "{}", doctor.log());
+    let report = doctor.log();
+    let gateway_line = report.lines().find(|l| l.contains("service gateway")).unwrap_or_default();
+    assert!(gateway_line.starts_with("warning"), "{report}");
+    assert!(gateway_line.contains("restarted once"), "{report}");
+    assert!(gateway_line.contains("SIGKILL"), "{report}");
+    let auth_line = report.lines().find(|l| l.contains("service auth")).unwrap_or_default();
+    assert!(auth_line.contains("never restarted"), "{report}");
+
+    // SIGTERM: every service drains and stops, then the cluster.
+    pids.push(after.pid.unwrap());
+    let postmaster = postmaster_pid(&data_dir);
+    posey.signal(Signal::SIGTERM);
+    let exit = posey.wait(Duration::from_secs(40));
+    assert!(exit.success(), "exit {exit}; log:\n{}", posey.log());
+    await_gone(&pids, "a service", Duration::from_secs(1));
+    await_gone(&[postmaster], "the postmaster", Duration::from_secs(1));
+    assert!(posey.log().contains("embedded PostgreSQL stopped"), "{}", posey.log());
+    assert!(!data_dir.join("postgres/data/postmaster.pid").exists(), "the cluster still runs");
+    assert!(!posey::status::path(&data_dir).exists(), "the status file outlived the run");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_posey_up_leaves_no_service_or_postgres_behind() {
+    let parent = temp_parent();
+    let data_dir = parent.path().join("data");
+    let ports = ports();
+    let mut posey = Posey::start(&data_dir, &ports, &["up"], "killed.log");
+    wait_until_ready(&mut posey, &ports).await;
+    let status = status_when_all_up(&mut posey, &data_dir);
+    let services: Vec<u32> = status.services.iter().filter_map(|s| s.pid).collect();
+    let postmaster = postmaster_pid(&data_dir);
+    let mut postgres = children(postmaster);
+    postgres.push(postmaster);
+    assert!(!processes_naming(&data_dir).is_empty(), "the postmaster names its data dir");
+
+    posey.signal(Signal::SIGKILL);
+    posey.child.wait().unwrap();
+    await_gone(&services, "a service", Duration::from_secs(10));
+    await_gone(&postgres, "a PostgreSQL process", Duration::from_secs(20));
+    assert_eq!(processes_naming(&data_dir), [], "something still runs on the data dir");
+    // A fast shutdown, not a crash: PostgreSQL removed its pid file itself.
+    assert!(!data_dir.join("postgres/data/postmaster.pid").exists(), "postgres was not shut down");
+    drop(posey);
+
+    // A cluster left running by some earlier run (started by hand here) is stopped, and a new
+    // `posey up` starts on the same data.
+    start_cluster_by_hand(&data_dir);
+    let leftover = postmaster_pid(&data_dir);
+    let mut posey = Posey::start(&data_dir, &ports, &["up"], "after-leftover.log");
+    wait_until_ready(&mut posey, &ports).await;
+    assert!(posey.log().contains("stopped the one left running"), "{}", posey.log());
+    assert!(!alive(leftover), "the leftover cluster still runs");
+    posey.interrupt();
+    assert!(posey.wait(Duration::from_secs(40)).success(), "{}", posey.log());
+    assert_eq!(processes_naming(&data_dir), [], "something still runs on the data dir");
+}
+
+/// `pg_ctl start` on the data dir's cluster, as the account `posey up` runs it as.
+fn start_cluster_by_hand(data_dir: &Path) {
+    use std::os::unix::process::CommandExt;
+    let bin = posey::embedded::postgres::find_bin_dir(None).unwrap();
+    let root = data_dir.join("postgres");
+    let mut cmd = Command::new(bin.join("pg_ctl"));
+    cmd.arg("-D")
+        .arg(root.join("data"))
+        .arg("-l")
+        .arg(root.join("by-hand.log"))
+        .args(["-w", "start"])
+        .current_dir(&root)
+        .env("LC_ALL", "C");
+    if nix::unistd::geteuid().is_root() {
+        let user = nix::unistd::User::from_name("postgres").unwrap().unwrap();
+        std::fs::File::create(root.join("by-hand.log")).unwrap();
+        std::os::unix::fs::chown(root.join("by-hand.log"), Some(user.uid.as_raw()), None).unwrap();
+        cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw()).env("HOME", &root);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&out.stderr));
 }

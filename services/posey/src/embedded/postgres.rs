@@ -1,17 +1,29 @@
 //! The embedded relational store: a private PostgreSQL cluster under the data dir, created on
-//! first run with the system's `initdb` and started/stopped with `pg_ctl`. It listens on a Unix
-//! socket in a directory only its owner can enter (no TCP port), with trust auth on that socket.
+//! first run with the system's `initdb`. It listens on a Unix socket in a directory only its
+//! owner can enter (no TCP port), with trust auth on that socket.
+//!
+//! The postmaster runs as a child of the posey process that owns the cluster, bound by the
+//! kernel to shut down fast when that process ends however it ends (a parent-death signal), so
+//! a crash or a SIGKILL leaves no cluster running. The owner holds a lock on
+//! `<data>/postgres/owner.lock`: a cluster found running with that lock free was left by a run
+//! from before this binding (or a stuck shutdown) and is stopped before ours starts.
 //!
 //! PostgreSQL refuses to run as root, so when `posey` runs as root the cluster's files belong to,
 //! and its programs run as, the unprivileged `postgres` system user.
 
+use std::ffi::OsString;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use posey_config::SecretString;
+
+use crate::database::Sharing;
 
 /// Where PostgreSQL's programs live when not on PATH (Debian's layout).
 const DEBIAN_PG_ROOT: &str = "/usr/lib/postgresql";
@@ -20,6 +32,9 @@ const ROLE: &str = "posey";
 const DATABASE: &str = "posey";
 /// Longest Unix socket path the kernel accepts (sun_path is 108 bytes with the NUL).
 const MAX_SOCKET_PATH: usize = 107;
+/// How long the cluster may take to accept connections, and to stop (as `pg_ctl -t 60`).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How to install PostgreSQL, for messages.
 pub const INSTALL_HINT: &str = "install PostgreSQL (Debian/Ubuntu: `apt-get install postgresql`, \
@@ -51,11 +66,27 @@ pub struct EmbeddedPostgres {
     run_as: Option<RunAs>,
 }
 
-/// A cluster this process started (or found running) and will stop.
+/// A cluster this process started (and will stop), or uses while another posey process runs it.
 #[derive(Debug)]
 pub struct RunningPostgres {
     cluster: EmbeddedPostgres,
     pub url: SecretString,
+    owned: Option<Owned>,
+}
+
+/// The postmaster this process started, and the lock that says so.
+#[derive(Debug)]
+struct Owned {
+    postmaster: tokio::process::Child,
+    _lock: std::fs::File,
+}
+
+/// What was found at start.
+enum Found {
+    /// Another posey process owns the running cluster.
+    InUse,
+    /// This process owns it now; `true` when a leftover running cluster was stopped first.
+    Ours(std::fs::File, bool),
 }
 
 impl EmbeddedPostgres {
@@ -97,9 +128,13 @@ impl EmbeddedPostgres {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
-    /// Creates the cluster on first run, starts it (or adopts one left running), and makes sure
-    /// the `posey` database exists.
-    pub async fn start(self) -> anyhow::Result<RunningPostgres> {
+    /// Creates the cluster on first run, starts it, and makes sure the `posey` database exists.
+    /// A cluster left running by an earlier run is stopped first; one that another posey
+    /// process runs is used as it is if `sharing` allows.
+    ///
+    /// Call this from a task, not a blocking-pool thread: the postmaster is told to shut down
+    /// when the thread that started it ends, and idle blocking-pool threads end.
+    pub async fn start(self, sharing: Sharing) -> anyhow::Result<RunningPostgres> {
         let socket = self.socket_dir().join(".s.PGSQL.5432");
         if socket.as_os_str().len() > MAX_SOCKET_PATH {
             bail!(
@@ -109,27 +144,67 @@ impl EmbeddedPostgres {
                 MAX_SOCKET_PATH
             );
         }
-        let (cluster, fresh, adopted) = tokio::task::spawn_blocking(move || {
+        let (cluster, fresh, found) = tokio::task::spawn_blocking(move || {
             let fresh = !self.is_initialised();
             self.prepare_dirs()?;
+            let Some(lock) = self.lock()? else {
+                if sharing == Sharing::Exclusive {
+                    bail!(
+                        "another posey process (`posey up`?) runs the embedded PostgreSQL under \
+                         {}; stop it first",
+                        self.root.display()
+                    );
+                }
+                if !self.is_running() {
+                    bail!(
+                        "another posey process is starting or stopping the embedded PostgreSQL \
+                         under {}; try again in a moment",
+                        self.root.display()
+                    );
+                }
+                return anyhow::Ok((self, false, Found::InUse));
+            };
             if fresh {
                 self.initdb()?;
             }
             self.write_settings()?;
-            let adopted = self.pg_ctl_start()?;
-            anyhow::Ok((self, fresh, adopted))
+            let leftover = self.is_running();
+            if leftover {
+                tracing::warn!(
+                    part = "relational store",
+                    at = %self.pgdata().display(),
+                    "embedded PostgreSQL left running by an earlier run: stopping it"
+                );
+                self.pg_ctl_stop()?;
+            }
+            anyhow::Ok((self, fresh, Found::Ours(lock, leftover)))
         })
         .await??;
         let url = cluster.url();
-        let running = RunningPostgres { cluster, url };
-        if let Err(e) = running.ensure_database().await {
+        let (lock, leftover) = match found {
+            Found::InUse => {
+                let running = RunningPostgres { cluster, url, owned: None };
+                running.ensure_database().await?;
+                tracing::info!(
+                    part = "relational store",
+                    at = %running.cluster.pgdata().display(),
+                    "embedded PostgreSQL: run by another posey process; used as it is"
+                );
+                return Ok(running);
+            }
+            Found::Ours(lock, leftover) => (lock, leftover),
+        };
+        let postmaster = cluster.spawn_postmaster()?;
+        let mut running =
+            RunningPostgres { cluster, url, owned: Some(Owned { postmaster, _lock: lock }) };
+        if let Err(e) = running.await_ready().await {
             let _ = running.stop().await;
             return Err(e);
         }
         let how = if fresh {
             "created and started"
-        } else if adopted {
-            "found running (left by an earlier run); adopted"
+        } else if leftover {
+            "stopped the one left running; reused existing data; started"
         } else {
             "reused existing data; started"
         };
@@ -140,6 +215,68 @@ impl EmbeddedPostgres {
             "embedded PostgreSQL: {how}"
         );
         Ok(running)
+    }
+
+    /// Takes `<data>/postgres/owner.lock`: `None` while another posey process holds it. The
+    /// kernel drops it when this process ends, however it ends.
+    fn lock(&self) -> anyhow::Result<Option<std::fs::File>> {
+        let path = self.root.join("owner.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+    }
+
+    /// Whether a postmaster runs on this data (`pg_ctl status`).
+    fn is_running(&self) -> bool {
+        let status = self.command("pg_ctl").arg("-D").arg(self.pgdata()).arg("status").output();
+        status.is_ok_and(|out| out.status.success())
+    }
+
+    /// Starts the postmaster through `posey __postmaster`, which binds it to shut down fast
+    /// (SIGINT) when this process's current thread ends, then becomes `postgres`. Its own
+    /// process group keeps a Ctrl-C at the terminal for posey, which stops it in order.
+    fn spawn_postmaster(&self) -> anyhow::Result<tokio::process::Child> {
+        let log_path = self.log_file();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .with_context(|| format!("opening {}", log_path.display()))?;
+        let mut cmd = tokio::process::Command::new(crate::service::self_exe());
+        cmd.arg0("posey").arg("__postmaster").arg(format!("--parent={}", std::process::id()));
+        if let Some(user) = &self.run_as {
+            user.give(&log_path)?;
+            cmd.arg(format!("--uid={}", user.uid)).arg(format!("--gid={}", user.gid));
+            cmd.env("HOME", &self.root);
+        }
+        cmd.arg(self.bin_dir.join("postgres"))
+            .arg("-D")
+            .arg(self.pgdata())
+            .env_remove("PGDATA")
+            .env("LC_ALL", "C")
+            .current_dir(&self.root)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0);
+        cmd.spawn().context("starting the embedded PostgreSQL")
+    }
+
+    /// The last lines of the cluster's log, for messages.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
+        let tail: Vec<_> = log.lines().rev().take(15).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
     fn url(&self) -> SecretString {
@@ -215,34 +352,6 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
-    /// Starts the cluster; `Ok(true)` when one was already running there.
-    fn pg_ctl_start(&self) -> anyhow::Result<bool> {
-        let status = self.command("pg_ctl").arg("-D").arg(self.pgdata()).arg("status").output()?;
-        if status.status.success() {
-            return Ok(true);
-        }
-        let out = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.pgdata())
-            .arg("-l")
-            .arg(self.log_file())
-            .args(["-w", "-t", "60", "start"])
-            .output()
-            .context("running pg_ctl start")?;
-        if !out.status.success() {
-            let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
-            let tail: Vec<_> = log.lines().rev().take(15).collect();
-            bail!(
-                "the embedded PostgreSQL did not start ({}):\n{}\n{}",
-                self.log_file().display(),
-                String::from_utf8_lossy(&out.stderr).trim(),
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
-        Ok(false)
-    }
-
     fn pg_ctl_stop(&self) -> anyhow::Result<()> {
         let out = self
             .command("pg_ctl")
@@ -288,11 +397,93 @@ impl RunningPostgres {
         Ok(())
     }
 
-    /// Stops the cluster (fast shutdown: sessions are closed, data is safe).
+    /// Waits until the postmaster accepts connections (and the `posey` database exists).
+    async fn await_ready(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(owned) = &mut self.owned
+                && let Some(status) = owned.postmaster.try_wait()?
+            {
+                bail!(
+                    "the embedded PostgreSQL did not start ({status}; {}):\n{}",
+                    self.cluster.log_file().display(),
+                    self.cluster.log_tail()
+                );
+            }
+            let error = match self.ensure_database().await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if Instant::now() > deadline {
+                return Err(error.context(format!(
+                    "the embedded PostgreSQL did not accept connections within {START_TIMEOUT:?} \
+                     ({}):\n{}",
+                    self.cluster.log_file().display(),
+                    self.cluster.log_tail()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the cluster if this process runs it (fast shutdown: sessions are closed, data is
+    /// safe); leaves another posey process's cluster be.
     pub async fn stop(self) -> anyhow::Result<()> {
-        tokio::task::spawn_blocking(move || self.cluster.pg_ctl_stop()).await??;
-        tracing::info!(part = "relational store", "embedded PostgreSQL stopped");
-        Ok(())
+        let Some(mut owned) = self.owned else { return Ok(()) };
+        let postmaster = &mut owned.postmaster;
+        for (signal, wait) in [
+            (Signal::SIGINT, STOP_TIMEOUT),
+            (Signal::SIGQUIT, Duration::from_secs(5)),
+            (Signal::SIGKILL, Duration::from_secs(5)),
+        ] {
+            let Some(pid) = postmaster.id() else { break };
+            let _ = kill(Pid::from_raw(pid as i32), signal);
+            match tokio::time::timeout(wait, postmaster.wait()).await {
+                Ok(status) => {
+                    status.context("waiting for the embedded PostgreSQL to stop")?;
+                    tracing::info!(part = "relational store", "embedded PostgreSQL stopped");
+                    return Ok(());
+                }
+                Err(_) => tracing::warn!(
+                    part = "relational store",
+                    "embedded PostgreSQL still running {wait:?} after {signal}"
+                ),
+            }
+        }
+        Err(anyhow!("the embedded PostgreSQL (pid {:?}) did not stop", postmaster.id()))
+    }
+}
+
+/// `posey __postmaster`: drops to the cluster's account (when root), asks the kernel for
+/// SIGINT (PostgreSQL's fast shutdown) when the parent ends, checks that the parent has not
+/// already ended, and becomes `program` (postgres). The parent-death signal survives `exec`
+/// but not a change of user, hence this order. Returns only on failure.
+pub fn exec_postmaster(
+    parent: u32,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    program: &Path,
+    args: &[OsString],
+) -> anyhow::Error {
+    let become_postmaster = || -> anyhow::Result<std::convert::Infallible> {
+        use nix::unistd::{Gid, Uid};
+        if let (Some(uid), Some(gid)) = (uid, gid) {
+            let gid = Gid::from_raw(gid);
+            nix::unistd::setgroups(&[gid]).context("dropping supplementary groups")?;
+            nix::unistd::setgid(gid).context("switching group")?;
+            nix::unistd::setuid(Uid::from_raw(uid)).context("switching user")?;
+        }
+        nix::sys::prctl::set_pdeathsig(Signal::SIGINT)
+            .context("setting the parent-death signal")?;
+        if u32::try_from(nix::unistd::getppid().as_raw()).ok() != Some(parent) {
+            bail!("the posey process that started PostgreSQL (pid {parent}) is gone");
+        }
+        Err(Command::new(program).args(args).exec())
+            .with_context(|| format!("running {}", program.display()))
+    };
+    match become_postmaster() {
+        Ok(never) => match never {},
+        Err(e) => e,
     }
 }
 
