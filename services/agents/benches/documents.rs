@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lopdf::{Document, Object, Stream, dictionary};
-use posey_agents::documents::db::{self, NewDocument};
-use posey_agents::documents::extract::{self, Kind};
+use posey_agents::config::DocumentSettings;
+use posey_agents::documents::db::{self, Inserted, NewDocument};
+use posey_agents::documents::extract::{self, Kind, Limits};
 use posey_agents::documents::{Documents, chunk};
 use posey_agents::knowledge::Knowledge;
 use posey_models::EmbeddingConfig;
@@ -149,7 +150,7 @@ async fn main() {
     let mut chunks = 0;
     for _ in 0..runs {
         let start = Instant::now();
-        let extracted = extract::extract(Kind::Pdf, &bytes).unwrap();
+        let extracted = extract::extract(Kind::Pdf, &bytes, &Limits::default()).unwrap();
         chunks = chunk::chunk(&extracted).len();
         times.push(start.elapsed());
         assert_eq!(extracted.pages, Some(pages as u32));
@@ -171,7 +172,13 @@ async fn main() {
     let knowledge =
         Arc::new(Knowledge { embedder, store: Arc::new(store) as Arc<dyn VectorStore> });
     let database = posey_testkit::TestDatabase::new().await;
-    let documents = Documents::new(database.pool.clone(), knowledge, bytes.len() + 1);
+    // Files are read in a child process, as the service reads them.
+    let settings = DocumentSettings {
+        max_upload_bytes: bytes.len() + 1,
+        extractor: Some(env!("CARGO_BIN_EXE_posey-agents").into()),
+        ..DocumentSettings::default()
+    };
+    let documents = Documents::new(database.pool.clone(), knowledge, &settings).unwrap();
     let stop = CancellationToken::new();
     documents.start(stop.clone()).await.unwrap();
 
@@ -187,7 +194,9 @@ async fn main() {
             sha256: &run.to_be_bytes(),
             content: &bytes,
         };
-        let document = db::insert(&database.pool, new).await.unwrap().unwrap();
+        let Inserted::Queued(document) = db::insert(&database.pool, new, 1).await.unwrap() else {
+            panic!("the document was not queued");
+        };
         documents.queued();
         loop {
             let now = db::get(&database.pool, person, document.id).await.unwrap().unwrap();

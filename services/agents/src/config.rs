@@ -2,6 +2,7 @@
 
 use posey_config::{ConfigError, DbConfig, Env, ServiceConfig, TokenVerification};
 
+use crate::documents::extract::Limits;
 use crate::knowledge::KnowledgeConfig;
 use crate::runtime::catalog::AgentsFile;
 
@@ -20,8 +21,95 @@ pub struct Config {
     pub cron_url: Option<url::Url>,
     /// The embedding model and the vector store memory and documents search with.
     pub knowledge: KnowledgeConfig,
+    /// Documents: uploads, the ingestion workers and the limits on reading a file.
+    pub documents: DocumentSettings,
+}
+
+/// How documents are taken in. Every file is untrusted: it is read in a child process with
+/// its own memory and time, and what it may inflate to, its text and its chunks are bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentSettings {
     /// `AGENTS_MAX_UPLOAD_BYTES`: the largest document a person may upload.
     pub max_upload_bytes: usize,
+    /// `AGENTS_DOCUMENT_WORKERS`: documents ingested at once.
+    pub workers: usize,
+    /// `AGENTS_DOCUMENT_MAX_QUEUED`: a person's documents waiting or being ingested at once.
+    pub max_queued: usize,
+    /// `AGENTS_DOCUMENT_EXTRACTOR`: the program run to read a file (`posey` or
+    /// `posey-agents`); unset: this program.
+    pub extractor: Option<std::path::PathBuf>,
+    /// `AGENTS_DOCUMENT_MAX_MEMORY_MB`: the address space of the process reading one file.
+    pub max_memory_mb: u64,
+    /// `AGENTS_DOCUMENT_EXTRACT_TIMEOUT_SECS`: how long reading one file may take.
+    pub extract_timeout: std::time::Duration,
+    /// `AGENTS_DOCUMENT_MAX_INFLATED_BYTES`, `_MAX_TEXT_BYTES`, `_MAX_CHUNKS`.
+    pub limits: Limits,
+}
+
+/// The defaults; `.env.example` says why each is what it is.
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 20 * 1024 * 1024,
+            workers: 2,
+            max_queued: 20,
+            extractor: None,
+            max_memory_mb: 1024,
+            extract_timeout: std::time::Duration::from_secs(60),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl DocumentSettings {
+    fn read(env: &mut Env<'_>) -> Self {
+        let defaults = Self::default();
+        fn positive(env: &mut Env<'_>, name: &str, default: u64) -> u64 {
+            let value = env.or(name, default);
+            if value == 0 {
+                env.problem(name, "must be at least 1");
+            }
+            value.max(1)
+        }
+        let max_upload_bytes =
+            positive(env, "AGENTS_MAX_UPLOAD_BYTES", defaults.max_upload_bytes as u64) as usize;
+        let workers = positive(env, "AGENTS_DOCUMENT_WORKERS", defaults.workers as u64) as usize;
+        let max_queued =
+            positive(env, "AGENTS_DOCUMENT_MAX_QUEUED", defaults.max_queued as u64) as usize;
+        let max_memory_mb = positive(env, "AGENTS_DOCUMENT_MAX_MEMORY_MB", defaults.max_memory_mb);
+        let extract_timeout = std::time::Duration::from_secs(positive(
+            env,
+            "AGENTS_DOCUMENT_EXTRACT_TIMEOUT_SECS",
+            defaults.extract_timeout.as_secs(),
+        ));
+        let limits = Limits {
+            max_inflated_bytes: positive(
+                env,
+                "AGENTS_DOCUMENT_MAX_INFLATED_BYTES",
+                defaults.limits.max_inflated_bytes,
+            ),
+            max_text_bytes: positive(
+                env,
+                "AGENTS_DOCUMENT_MAX_TEXT_BYTES",
+                defaults.limits.max_text_bytes,
+            ),
+            max_chunks: positive(
+                env,
+                "AGENTS_DOCUMENT_MAX_CHUNKS",
+                defaults.limits.max_chunks as u64,
+            ) as usize,
+        };
+        let extractor = env.raw("AGENTS_DOCUMENT_EXTRACTOR").map(std::path::PathBuf::from);
+        Self {
+            max_upload_bytes,
+            workers,
+            max_queued,
+            extractor,
+            max_memory_mb,
+            extract_timeout,
+            limits,
+        }
+    }
 }
 
 /// How turns run, and how much a person may use per day.
@@ -88,7 +176,7 @@ struct Rest {
     agents: AgentsFile,
     cron_url: Option<url::Url>,
     knowledge: KnowledgeConfig,
-    max_upload_bytes: usize,
+    documents: DocumentSettings,
 }
 
 impl Rest {
@@ -124,19 +212,9 @@ impl Rest {
             memory_model,
         };
         let knowledge = KnowledgeConfig::read(env, qdrant_url.clone());
-        let max_upload_bytes = env.or("AGENTS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024usize);
-        if max_upload_bytes == 0 {
-            env.problem("AGENTS_MAX_UPLOAD_BYTES", "must be at least 1");
-        }
-        let mut rest = Self {
-            qdrant_url,
-            tokens,
-            runtime,
-            agents,
-            cron_url: None,
-            knowledge,
-            max_upload_bytes,
-        };
+        let documents = DocumentSettings::read(env);
+        let mut rest =
+            Self { qdrant_url, tokens, runtime, agents, cron_url: None, knowledge, documents };
         if let Some(url) = cron_url {
             rest.use_cron(url);
         }
@@ -166,7 +244,7 @@ impl Rest {
             agents: self.agents,
             cron_url: self.cron_url,
             knowledge: self.knowledge,
-            max_upload_bytes: self.max_upload_bytes,
+            documents: self.documents,
         }
     }
 }

@@ -7,8 +7,15 @@ use posey_agents::{Application, Config};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+fn main() -> std::process::ExitCode {
+    // Run as the document extractor's child process (see documents::sandbox), before any
+    // runtime or thread starts; returns at once otherwise.
+    posey_agents::documents::run_child_if_requested();
+    serve()
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn serve() -> std::process::ExitCode {
     posey_http::server::run_main("posey-agents", Config::from_env, |config| async move {
         posey_http::backing::log_choices(&config.service);
         let app = Application::build(config).await?;

@@ -82,8 +82,7 @@ impl Application {
             )
             .await?,
         ));
-        let documents =
-            Documents::new(backing.db.clone(), knowledge.clone(), config.max_upload_bytes);
+        let documents = Documents::new(backing.db.clone(), knowledge.clone(), &config.documents)?;
         list.push(Arc::new(DocumentsPlugin::new(documents.clone())));
         list.extend(parts.extra_plugins);
         list.extend(plugins::configured(&config)?);

@@ -2,6 +2,8 @@
 //! pages or two headings), then by paragraphs packed up to a target size, with an overlap so a
 //! sentence cut at a boundary is whole in one of the two chunks.
 
+use serde::{Deserialize, Serialize};
+
 use super::extract::Extracted;
 
 /// A chunk aims at this many bytes of text...
@@ -11,7 +13,7 @@ pub const MAX: usize = 1200;
 /// ...and repeats about this much of the previous chunk of its section.
 pub const OVERLAP: usize = 150;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chunk {
     pub ordinal: u32,
     pub text: String,

@@ -38,9 +38,29 @@ pub struct NewDocument<'a> {
     pub content: &'a [u8],
 }
 
-/// Stores a new document, queued; `Ok(None)`: this person already has these bytes.
-pub async fn insert(db: &PgPool, new: NewDocument<'_>) -> anyhow::Result<Option<Document>> {
-    sqlx::query_as(&format!(
+/// What storing an upload came to.
+#[derive(Debug)]
+pub enum Inserted {
+    Queued(Document),
+    /// This person already has these bytes.
+    Duplicate,
+    /// This person has `max_queued` documents waiting or being ingested already.
+    QueueFull,
+}
+
+/// Stores a new document, queued, unless the person has `max_queued` documents waiting or
+/// being ingested (checked under a per-person lock, so a burst of uploads cannot overshoot).
+pub async fn insert(
+    db: &PgPool,
+    new: NewDocument<'_>,
+    max_queued: usize,
+) -> anyhow::Result<Inserted> {
+    let mut tx = db.begin().await?;
+    let pending = pending_locked(&mut tx, new.user_id).await?;
+    if pending >= max_queued as i64 {
+        return Ok(Inserted::QueueFull);
+    }
+    let document = sqlx::query_as(&format!(
         "INSERT INTO agents.documents (id, user_id, filename, media_type, size_bytes, sha256, \
                                        content) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -54,9 +74,29 @@ pub async fn insert(db: &PgPool, new: NewDocument<'_>) -> anyhow::Result<Option<
     .bind(new.content.len() as i64)
     .bind(new.sha256)
     .bind(new.content)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await
-    .context("storing a document")
+    .context("storing a document")?;
+    tx.commit().await?;
+    Ok(document.map_or(Inserted::Duplicate, Inserted::Queued))
+}
+
+/// The person's documents waiting or being ingested, counted under a lock on the person held
+/// until the transaction ends.
+async fn pending_locked(tx: &mut sqlx::PgConnection, user_id: Uuid) -> anyhow::Result<i64> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('agents.documents:' || $1, 0))")
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .context("locking a person's document queue")?;
+    sqlx::query_scalar(
+        "SELECT count(*) FROM agents.documents \
+         WHERE user_id = $1 AND status IN ('queued', 'extracting', 'embedding')",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await
+    .context("counting a person's queued documents")
 }
 
 pub async fn by_hash(
@@ -127,8 +167,27 @@ pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<bool> {
         .context("checking that a document exists")
 }
 
-/// Queues a document again (re-index); whether it exists and was not being ingested already.
-pub async fn requeue(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> anyhow::Result<bool> {
+/// What re-queueing came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Requeued {
+    Queued,
+    /// No such document of this person, or it is being ingested already.
+    NotNow,
+    /// The person has `max_queued` documents waiting or being ingested already.
+    QueueFull,
+}
+
+/// Queues a document again (re-index), within the person's share of the queue.
+pub async fn requeue(
+    db: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    max_queued: usize,
+) -> anyhow::Result<Requeued> {
+    let mut tx = db.begin().await?;
+    if pending_locked(&mut tx, user_id).await? >= max_queued as i64 {
+        return Ok(Requeued::QueueFull);
+    }
     let queued = sqlx::query(
         "UPDATE agents.documents \
          SET status = 'queued', error = NULL, chunks_done = 0, attempts = 0, \
@@ -137,10 +196,11 @@ pub async fn requeue(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> anyhow
     )
     .bind(id)
     .bind(user_id)
-    .execute(db)
+    .execute(&mut *tx)
     .await
     .context("queueing a document again")?;
-    Ok(queued.rows_affected() == 1)
+    tx.commit().await?;
+    Ok(if queued.rows_affected() == 1 { Requeued::Queued } else { Requeued::NotNow })
 }
 
 /// A document a worker claimed.
@@ -157,17 +217,29 @@ pub struct Claimed {
 /// How long a claim holds before another worker may take the document over (its worker died).
 pub const LEASE_SECONDS: i64 = 300;
 
-/// Claims the oldest queued document (or one whose worker's lease expired): it becomes
-/// `extracting`, leased to this worker.
+/// Claims the next document (queued, or one whose worker's lease expired): it becomes
+/// `extracting`, leased to this worker. Fair between people: first those with nothing being
+/// ingested now, then whoever was served longest ago (or never), then the oldest document; so
+/// one person's many or large documents never make another's wait behind all of them.
 pub async fn claim(db: &PgPool) -> anyhow::Result<Option<Claimed>> {
     sqlx::query_as(
         "UPDATE agents.documents AS d \
          SET status = 'extracting', attempts = attempts + 1, error = NULL, chunks_done = 0, \
              leased_until = now() + make_interval(secs => $1), updated_at = now() \
-         FROM (SELECT id FROM agents.documents \
-               WHERE status = 'queued' \
-                  OR (status IN ('extracting', 'embedding') AND leased_until < now()) \
-               ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED) AS next \
+         FROM (SELECT c.id FROM agents.documents c \
+               WHERE c.status = 'queued' \
+                  OR (c.status IN ('extracting', 'embedding') AND c.leased_until < now()) \
+               ORDER BY \
+                   EXISTS (SELECT 1 FROM agents.documents o \
+                           WHERE o.user_id = c.user_id AND o.id <> c.id \
+                             AND o.status IN ('extracting', 'embedding') \
+                             AND o.leased_until >= now()), \
+                   (SELECT max(o.updated_at) FROM agents.documents o \
+                    WHERE o.user_id = c.user_id AND o.id <> c.id \
+                      AND o.status IN ('extracting', 'embedding', 'ready', 'failed')) \
+                       NULLS FIRST, \
+                   c.updated_at \
+               LIMIT 1 FOR UPDATE OF c SKIP LOCKED) AS next \
          WHERE d.id = next.id \
          RETURNING d.id, d.user_id, d.filename, d.media_type, d.content, d.attempts",
     )

@@ -1,10 +1,12 @@
 //! What a file is (sniffed from its bytes, never its name) and its text, cut into sections by
 //! structure: one per PDF page, one per heading of DOCX, HTML and Markdown. Everything here is
-//! CPU-bound and synchronous; the worker runs it on the blocking pool.
+//! CPU-bound and synchronous, and reads untrusted bytes: the worker runs it in a child process
+//! under memory and time limits (`sandbox`), and [`Limits`] bound what a file may inflate to.
 
 use std::io::{Cursor, Read};
 
 use quick_xml::events::Event;
+use serde::{Deserialize, Serialize};
 
 /// The formats documents accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +121,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A document's text by structure.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extracted {
     /// Pages of a PDF.
     pub pages: Option<u32>,
@@ -127,7 +129,7 @@ pub struct Extracted {
 }
 
 /// A run of paragraphs with one position: a PDF page, or the heading path above them.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Section {
     pub page: Option<u32>,
     /// "Installation > Wiring": the headings the paragraphs sit under.
@@ -139,20 +141,76 @@ impl Extracted {
     pub fn is_empty(&self) -> bool {
         self.sections.iter().all(|section| section.paragraphs.is_empty())
     }
+
+    /// Bytes of text in its paragraphs.
+    pub fn text_bytes(&self) -> u64 {
+        self.sections.iter().flat_map(|s| &s.paragraphs).map(|p| p.len() as u64).sum()
+    }
 }
 
 /// Why a file could not be read, in words for its owner.
 pub type Reason = String;
 
-/// The most a DOCX's document.xml or a PDF page's content may inflate to (a zip bomb stops
-/// here).
-const MAX_XML_BYTES: u64 = 64 * 1024 * 1024;
+/// How much one file may make: a file over a limit fails with a reason naming it. The defaults
+/// (see `.env.example`) let a 500-page book through with room to spare and stop a bomb early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// `AGENTS_DOCUMENT_MAX_INFLATED_BYTES`: what the compressed parts of a file may inflate
+    /// to: a DOCX's word/document.xml, a PDF's page contents all together.
+    pub max_inflated_bytes: u64,
+    /// `AGENTS_DOCUMENT_MAX_TEXT_BYTES`: the text extracted from one file.
+    pub max_text_bytes: u64,
+    /// `AGENTS_DOCUMENT_MAX_CHUNKS`: the chunks one file is cut into (each is embedded).
+    pub max_chunks: usize,
+}
 
-/// Extracts `bytes` as `kind`. A panic inside a parser becomes a failure, not a crash.
-pub fn extract(kind: Kind, bytes: &[u8]) -> Result<Extracted, Reason> {
+impl Limits {
+    /// 32 MiB: a 500-page book's PDF page contents are ~10 MB (~20 KB a page), its DOCX XML
+    /// ~5-15 MB; the issue's zip bomb inflated to 64 MiB.
+    pub const MAX_INFLATED_BYTES: u64 = 32 * 1024 * 1024;
+    /// 8 MiB: a 500-page book has 1-3 MB of text (2,400-5,000 characters a page).
+    pub const MAX_TEXT_BYTES: u64 = 8 * 1024 * 1024;
+    /// 10,000: about what 8 MiB of text makes (chunks of ~1,000 bytes with overlap); a 500-page
+    /// book makes 1,500-3,500, and each chunk costs an embedding.
+    pub const MAX_CHUNKS: usize = 10_000;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_inflated_bytes: Self::MAX_INFLATED_BYTES,
+            max_text_bytes: Self::MAX_TEXT_BYTES,
+            max_chunks: Self::MAX_CHUNKS,
+        }
+    }
+}
+
+/// Bytes in MiB for a reason, rounded up ("32 MiB").
+pub(crate) fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes.div_ceil(1024 * 1024))
+}
+
+fn too_much_text(limits: &Limits) -> Reason {
+    format!(
+        "the document has more text than the limit of {} (AGENTS_DOCUMENT_MAX_TEXT_BYTES)",
+        mib(limits.max_text_bytes)
+    )
+}
+
+fn inflates_too_far(what: &str, limits: &Limits) -> Reason {
+    format!(
+        "the {what} inflates to more than the limit of {} when decompressed \
+         (AGENTS_DOCUMENT_MAX_INFLATED_BYTES)",
+        mib(limits.max_inflated_bytes)
+    )
+}
+
+/// Extracts `bytes` as `kind` within `limits`. A panic inside a parser becomes a failure, not a
+/// crash (an abort, which no code can catch, is what the child process is for).
+pub fn extract(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<Extracted, Reason> {
     let extracted = std::panic::catch_unwind(|| match kind {
-        Kind::Pdf => pdf(bytes),
-        Kind::Docx => docx(bytes),
+        Kind::Pdf => pdf(bytes, limits),
+        Kind::Docx => docx(bytes, limits),
         Kind::Html => text_of(bytes).map(html).ok_or_else(|| "the file is not UTF-8 text".into()),
         Kind::Markdown => {
             text_of(bytes).map(markdown).ok_or_else(|| "the file is not UTF-8 text".into())
@@ -160,6 +218,9 @@ pub fn extract(kind: Kind, bytes: &[u8]) -> Result<Extracted, Reason> {
         Kind::Text => text_of(bytes).map(plain).ok_or_else(|| "the file is not UTF-8 text".into()),
     })
     .unwrap_or_else(|_| Err(format!("the {} could not be read (its parser failed)", name(kind))))?;
+    if extracted.text_bytes() > limits.max_text_bytes {
+        return Err(too_much_text(limits));
+    }
     if extracted.is_empty() {
         return Err(match kind {
             Kind::Pdf => "the PDF has no text (a scanned PDF needs OCR, which is not supported)",
@@ -180,9 +241,9 @@ fn name(kind: Kind) -> &'static str {
     }
 }
 
-fn pdf(bytes: &[u8]) -> Result<Extracted, Reason> {
+fn pdf(bytes: &[u8], limits: &Limits) -> Result<Extracted, Reason> {
     const ENCRYPTED: &str = "the PDF is encrypted (password protected)";
-    let document = match lopdf::Document::load_mem(bytes) {
+    let mut document = match lopdf::Document::load_mem(bytes) {
         Ok(document) => document,
         Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => {
             return Err(ENCRYPTED.into());
@@ -192,11 +253,14 @@ fn pdf(bytes: &[u8]) -> Result<Extracted, Reason> {
     if document.is_encrypted() {
         return Err(ENCRYPTED.into());
     }
+    distrust_page_counts(&mut document)?;
     let pages = document.get_pages();
     if pages.is_empty() {
         return Err("the PDF is damaged and cannot be read (it has no pages)".into());
     }
     let mut sections = Vec::with_capacity(pages.len());
+    let mut inflated = 0u64;
+    let mut text_bytes = 0u64;
     for (&number, &page) in &pages {
         // A page whose dictionary or content is missing (a truncated file) is damage, not an
         // empty page (lopdf would skip it quietly).
@@ -208,19 +272,62 @@ fn pdf(bytes: &[u8]) -> Result<Extracted, Reason> {
         if streams.iter().any(|id| document.get_object(*id).and_then(|o| o.as_stream()).is_err()) {
             return Err(damaged("has lost its content"));
         }
-        let content = document
-            .get_page_content_with_limit(page, MAX_XML_BYTES as usize)
-            .map_err(|error| damaged(&format!("cannot be read ({error})")))?;
+        // One budget for every page's content, so many pages of a little each stop too.
+        let budget = usize::try_from(limits.max_inflated_bytes.saturating_sub(inflated))
+            .unwrap_or(usize::MAX);
+        let unreadable = |error: lopdf::Error| match error {
+            lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => {
+                inflates_too_far("PDF", limits)
+            }
+            error => damaged(&format!("cannot be read ({error})")),
+        };
+        let content = document.get_page_content_with_limit(page, budget).map_err(unreadable)?;
+        inflated += content.len() as u64;
         let text = if content.is_empty() {
             String::new()
         } else {
-            document
-                .extract_text(&[number])
-                .map_err(|error| damaged(&format!("cannot be read ({error})")))?
+            document.extract_text_with_limit(&[number], budget).map_err(unreadable)?
         };
-        sections.push(Section { page: Some(number), heading: None, paragraphs: paragraphs(&text) });
+        let paragraphs = paragraphs(&text);
+        text_bytes += paragraphs.iter().map(|p| p.len() as u64).sum::<u64>();
+        if text_bytes > limits.max_text_bytes {
+            return Err(too_much_text(limits));
+        }
+        sections.push(Section { page: Some(number), heading: None, paragraphs });
     }
     Ok(Extracted { pages: Some(pages.len() as u32), sections })
+}
+
+/// Checks the page tree's `/Count`s against what the file can hold, then drops them: lopdf sizes
+/// a collection of pages from them (`get_pages` collects through an iterator whose size hint
+/// sums the `/Count`s), so a 700-byte file claiming 10^15 pages would ask for petabytes and
+/// abort the process. Pages are found by walking `/Kids`, which never needs a count.
+fn distrust_page_counts(document: &mut lopdf::Document) -> Result<(), Reason> {
+    // lopdf yields at most one page per object, so a larger claim is a lie.
+    let objects = document.objects.len() as i64;
+    let is_pages = |dict: &lopdf::Dictionary| dict.get_type().is_ok_and(|kind| kind == b"Pages");
+    for object in document.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if !is_pages(dict) {
+            continue;
+        }
+        let claimed =
+            dict.get_deref(b"Count", document).and_then(lopdf::Object::as_i64).unwrap_or(0);
+        if claimed > objects {
+            return Err(format!(
+                "the PDF is damaged: its page tree claims {claimed} pages, more than the file \
+                 can hold"
+            ));
+        }
+    }
+    for object in document.objects.values_mut() {
+        if let lopdf::Object::Dictionary(dict) = object
+            && is_pages(dict)
+        {
+            dict.remove(b"Count");
+        }
+    }
+    Ok(())
 }
 
 /// Paragraphs of plain text: blank lines separate them, whitespace is collapsed.
@@ -282,12 +389,11 @@ impl Outline {
     }
 }
 
-fn docx(bytes: &[u8]) -> Result<Extracted, Reason> {
+fn docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, Reason> {
     const DAMAGED: &str = "the Word document is damaged and cannot be read";
     let mut archive =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|error| format!("{DAMAGED} ({error})"))?;
-    let mut xml = String::new();
-    {
+    let xml = {
         let entry = archive.by_name("word/document.xml").map_err(|error| match error {
             zip::result::ZipError::UnsupportedArchive(_) => {
                 "the Word document is encrypted or uses an unsupported compression".to_owned()
@@ -297,11 +403,17 @@ fn docx(bytes: &[u8]) -> Result<Extracted, Reason> {
         if entry.encrypted() {
             return Err("the Word document is encrypted (password protected)".into());
         }
+        // One byte past the limit tells a file at the limit from one over it.
+        let mut xml = Vec::new();
         entry
-            .take(MAX_XML_BYTES)
-            .read_to_string(&mut xml)
+            .take(limits.max_inflated_bytes.saturating_add(1))
+            .read_to_end(&mut xml)
             .map_err(|error| format!("{DAMAGED} ({error})"))?;
-    }
+        if xml.len() as u64 > limits.max_inflated_bytes {
+            return Err(inflates_too_far("Word document", limits));
+        }
+        String::from_utf8(xml).map_err(|error| format!("{DAMAGED} ({error})"))?
+    };
     let mut reader = quick_xml::Reader::from_str(&xml);
     let mut outline = Outline::default();
     let mut text = String::new();

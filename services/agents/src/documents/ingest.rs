@@ -1,8 +1,9 @@
-//! The ingestion worker. Postgres is the queue: a queued document is claimed with
-//! `FOR UPDATE SKIP LOCKED` (so any replica can work, and a restart resumes), extracted and
-//! chunked on the blocking pool, embedded batch by batch with its progress recorded, and only
-//! then marked `ready`. A failure removes whatever was written (chunks and vectors) and leaves
-//! `failed` with the reason.
+//! The ingestion workers (`AGENTS_DOCUMENT_WORKERS` of them). Postgres is the queue: a queued
+//! document is claimed with `FOR UPDATE SKIP LOCKED` (so any replica can work, and a restart
+//! resumes), fairly between people; extracted and chunked in a child process under resource
+//! limits (`sandbox`), embedded batch by batch with its progress recorded, and only then marked
+//! `ready`. A failure removes whatever was written (chunks and vectors) and leaves `failed` with
+//! the reason; a file whose reading crashed is failed at once, never retried.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,9 +13,9 @@ use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::chunk::{self, Chunk};
+use super::chunk::Chunk;
 use super::db::{self, Claimed};
-use super::extract::{self, Extracted, Kind};
+use super::extract::Kind;
 use super::{COLLECTION, Documents};
 use crate::knowledge::Indexed;
 
@@ -26,7 +27,7 @@ const POLL: Duration = Duration::from_secs(3);
 /// a store that keeps refusing it); a re-index starts the count again.
 const MAX_ATTEMPTS: i32 = 3;
 
-/// Runs until `stop`: claims and ingests documents one at a time.
+/// One worker, until `stop`: claims and ingests documents one at a time.
 pub(super) async fn work(documents: Arc<Documents>, stop: CancellationToken) {
     loop {
         let claimed = tokio::select! {
@@ -61,13 +62,6 @@ pub(super) async fn work(documents: Arc<Documents>, stop: CancellationToken) {
     }
 }
 
-/// Extracts and chunks a file (CPU-bound: call it on the blocking pool).
-pub fn prepare(kind: Kind, bytes: &[u8]) -> Result<(Extracted, Vec<Chunk>), String> {
-    let extracted = extract::extract(kind, bytes)?;
-    let chunks = chunk::chunk(&extracted);
-    Ok((extracted, chunks))
-}
-
 /// One claimed document, to `ready` or `failed`. `Err`: Postgres or the vector store failed
 /// (the document stays claimed and is retried when its lease runs out).
 async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<()> {
@@ -80,15 +74,15 @@ async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<(
         return fail(documents, &claimed, "the file's type is not supported").await;
     };
     let content = std::mem::take(&mut claimed.content);
-    let prepared = tokio::task::spawn_blocking(move || prepare(kind, &content))
-        .await
-        .unwrap_or_else(|_| Err("the file could not be read (its parser failed)".to_owned()));
-    let (extracted, chunks) = match prepared {
-        Ok(prepared) => prepared,
+    // A child that crashed or ran out of memory or time is a reason like any other: the
+    // document fails now (quarantined), rather than being retried into another crash.
+    let prepared = documents.sandbox.prepare(kind, content).await?;
+    let (pages, chunks) = match prepared {
+        Ok(prepared) => (prepared.pages, prepared.chunks),
         Err(reason) => return fail(documents, &claimed, &reason).await,
     };
     let ids: Vec<Uuid> = chunks.iter().map(|_| Uuid::new_v4()).collect();
-    if !db::store_chunks(&documents.db, &claimed, extracted.pages, &chunks, &ids).await? {
+    if !db::store_chunks(&documents.db, &claimed, pages, &chunks, &ids).await? {
         return abandon(documents, &claimed).await;
     }
     // A re-index replaces the vectors of the last ingestion.
@@ -126,7 +120,7 @@ async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<(
     }
     tracing::info!(
         document = %claimed.id,
-        pages = extracted.pages,
+        pages,
         chunks = chunks.len(),
         seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
         "document ready"

@@ -1,6 +1,7 @@
 //! A person's documents: uploaded (PDF, DOCX, HTML, Markdown, text), stored in Postgres,
 //! ingested in the background (text extracted, chunked by structure, embedded into the
-//! `documents` collection), and searched with citations by the `documents` plugin.
+//! `documents` collection), and searched with citations by the `documents` plugin. Files are
+//! read in a child process under resource limits (`sandbox`).
 
 pub mod chunk;
 pub mod db;
@@ -8,6 +9,7 @@ pub mod extract;
 mod ingest;
 mod plugin;
 mod routes;
+pub mod sandbox;
 
 use std::sync::Arc;
 
@@ -18,8 +20,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::config::DocumentSettings;
 use crate::knowledge::{Knowledge, Source};
 pub use plugin::DocumentsPlugin;
+pub use sandbox::{Sandbox, run_child_if_requested};
 
 /// The vector collection of document chunks.
 pub const COLLECTION: &str = "documents";
@@ -47,27 +51,59 @@ pub struct Documents {
     pub knowledge: Arc<Knowledge>,
     /// `AGENTS_MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: usize,
-    /// Wakes the worker when a document is queued.
+    /// `AGENTS_DOCUMENT_MAX_QUEUED`.
+    pub max_queued: usize,
+    /// `AGENTS_DOCUMENT_WORKERS`.
+    pub workers: usize,
+    /// Where and how files are read.
+    pub sandbox: Sandbox,
+    /// Wakes a worker when a document is queued.
     wake: Notify,
 }
 
 impl Documents {
-    pub fn new(db: sqlx::PgPool, knowledge: Arc<Knowledge>, max_upload_bytes: usize) -> Arc<Self> {
-        Arc::new(Self { db, knowledge, max_upload_bytes, wake: Notify::new() })
+    pub fn new(
+        db: sqlx::PgPool,
+        knowledge: Arc<Knowledge>,
+        settings: &DocumentSettings,
+    ) -> anyhow::Result<Arc<Self>> {
+        let program = match &settings.extractor {
+            Some(program) => program.clone(),
+            None => std::env::current_exe().context(
+                "finding this program, to read documents with (AGENTS_DOCUMENT_EXTRACTOR)",
+            )?,
+        };
+        let sandbox = Sandbox {
+            program,
+            max_memory_mb: settings.max_memory_mb,
+            timeout: settings.extract_timeout,
+            limits: settings.limits,
+        };
+        Ok(Arc::new(Self {
+            db,
+            knowledge,
+            max_upload_bytes: settings.max_upload_bytes,
+            max_queued: settings.max_queued,
+            workers: settings.workers.max(1),
+            sandbox,
+            wake: Notify::new(),
+        }))
     }
 
-    /// Opens the collection and starts the ingestion worker, which stops with `stop`.
+    /// Opens the collection and starts the ingestion workers, which stop with `stop`.
     pub async fn start(self: &Arc<Self>, stop: CancellationToken) -> anyhow::Result<()> {
         self.knowledge
             .store
             .ensure_collection(&spec(&self.knowledge)?)
             .await
             .context("opening the documents vector collection (posey admin reindex rebuilds it)")?;
-        tokio::spawn(ingest::work(self.clone(), stop));
+        for _ in 0..self.workers {
+            tokio::spawn(ingest::work(self.clone(), stop.clone()));
+        }
         Ok(())
     }
 
-    /// A document was queued: the worker looks now rather than at its next poll.
+    /// A document was queued: a worker looks now rather than at its next poll.
     pub fn queued(&self) {
         self.wake.notify_one();
     }

@@ -1,18 +1,21 @@
-//! `/v1/documents`: upload (multipart, sniffed, deduplicated), list, get, chunks, re-index and
-//! delete. Someone else's document is a 404.
+//! `/v1/documents`: upload (multipart, sniffed, deduplicated, within the person's share of the
+//! queue), list, get, chunks, re-index and delete. Someone else's document is a 404. Every
+//! rejection, the extractors' included, is `ApiError`'s JSON.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use posey_http::ApiError;
 use posey_http::params::{Page, parse_id};
+use posey_http::{ApiError, Path, Query};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::db::{self, Document, NewDocument};
+use super::db::{self, Document, Inserted, NewDocument, Requeued};
 use super::{Documents, extract};
 use crate::routes::Person;
 use crate::state::AppState;
@@ -43,11 +46,22 @@ fn too_large(documents: &Documents) -> ApiError {
     ))
 }
 
+/// The person has `AGENTS_DOCUMENT_MAX_QUEUED` documents waiting: a 429 until some are done.
+fn queue_full() -> ApiError {
+    ApiError::RateLimited { retry_after: Duration::from_secs(30) }
+}
+
 async fn upload_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
+    let mut multipart = multipart.map_err(|rejection| {
+        ApiError::UnsupportedMediaType(format!(
+            "upload the file as multipart/form-data with a `file` field ({})",
+            rejection.body_text()
+        ))
+    })?;
     let multipart_error = |error: axum::extract::multipart::MultipartError| {
         if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large(&documents)
@@ -104,13 +118,14 @@ async fn upload_document(
         sha256: &sha256,
         content: &bytes,
     };
-    match db::insert(&documents.db, new).await? {
-        Some(document) => {
+    match db::insert(&documents.db, new, documents.max_queued).await? {
+        Inserted::Queued(document) => {
             documents.queued();
             Ok((StatusCode::ACCEPTED, Json(document)))
         }
+        Inserted::QueueFull => Err(queue_full()),
         // The same bytes arrived concurrently: one document.
-        None => db::by_hash(&documents.db, person, &sha256)
+        Inserted::Duplicate => db::by_hash(&documents.db, person, &sha256)
             .await?
             .map(|existing| (StatusCode::OK, Json(existing)))
             .ok_or_else(|| ApiError::Conflict("the same file is being uploaded; retry".into())),
@@ -169,11 +184,15 @@ async fn reindex_document(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
     let id = parse_id(&id, "document")?;
-    if !db::requeue(&documents.db, person, id).await? {
-        return match db::get(&documents.db, person, id).await? {
-            Some(_) => Err(ApiError::Conflict("the document is being ingested already".into())),
-            None => Err(not_found()),
-        };
+    match db::requeue(&documents.db, person, id, documents.max_queued).await? {
+        Requeued::Queued => {}
+        Requeued::QueueFull => return Err(queue_full()),
+        Requeued::NotNow => {
+            return match db::get(&documents.db, person, id).await? {
+                Some(_) => Err(ApiError::Conflict("the document is being ingested already".into())),
+                None => Err(not_found()),
+            };
+        }
     }
     documents.queued();
     let document = db::get(&documents.db, person, id).await?.ok_or_else(not_found)?;

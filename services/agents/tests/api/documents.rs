@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{AgentsApp, Models, events, spawn};
 
 /// A PDF with one page per text (Helvetica, one line each).
-fn pdf(pages: &[&str]) -> Vec<u8> {
+pub(crate) fn pdf(pages: &[&str]) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     // Encryption needs the trailer's /ID.
     doc.trailer.set(
@@ -56,7 +56,7 @@ fn save(doc: &mut Document) -> Vec<u8> {
     bytes
 }
 
-const MANUAL: &[&str] = &[
+pub(crate) const MANUAL: &[&str] = &[
     "Welcome to the Acme toaster. Plug it in and press the lever to toast bread.",
     "Warranty terms: the warranty lasts 36 months from the date of purchase.",
     "Cleaning: empty the crumb tray every week and wipe the outside with a dry cloth.",
@@ -106,7 +106,12 @@ fn docx() -> Vec<u8> {
 }
 
 impl AgentsApp {
-    async fn upload(&self, token: &str, filename: &str, bytes: Vec<u8>) -> reqwest::Response {
+    pub(crate) async fn upload(
+        &self,
+        token: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
         let form = reqwest::multipart::Form::new().part("file", part);
         self.request(reqwest::Method::POST, "/v1/documents", token)
@@ -117,7 +122,7 @@ impl AgentsApp {
     }
 
     /// Uploads a new document (202) and returns its id.
-    async fn upload_new(&self, token: &str, filename: &str, bytes: Vec<u8>) -> String {
+    pub(crate) async fn upload_new(&self, token: &str, filename: &str, bytes: Vec<u8>) -> String {
         let response = self.upload(token, filename, bytes).await;
         assert_eq!(response.status(), 202, "{:?}", response.text().await);
         let body: Value = response.json().await.unwrap();
@@ -126,7 +131,7 @@ impl AgentsApp {
     }
 
     /// Polls the document until ingestion ends (ready or failed); bounded.
-    async fn settled(&self, token: &str, id: &str) -> Value {
+    pub(crate) async fn settled(&self, token: &str, id: &str) -> Value {
         for _ in 0..1200 {
             let response = self.get_as(&format!("/v1/documents/{id}"), token).await;
             assert_eq!(response.status(), 200);
@@ -139,7 +144,7 @@ impl AgentsApp {
         panic!("document {id} never finished ingesting");
     }
 
-    async fn chunks(&self, token: &str, id: &str) -> Vec<Value> {
+    pub(crate) async fn chunks(&self, token: &str, id: &str) -> Vec<Value> {
         let response = self.get_as(&format!("/v1/documents/{id}/chunks"), token).await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
@@ -177,8 +182,13 @@ fn searching_model() -> FunctionModel {
     })
 }
 
-async fn reader_app(vars: &[(&str, String)]) -> AgentsApp {
-    spawn(Models::default().with("test", searching_model()), Some(READER), vars).await
+/// The service with the reader agent; files are read by the posey-agents binary's extractor
+/// child (the test binary cannot be one).
+pub(crate) async fn reader_app(vars: &[(&str, String)]) -> AgentsApp {
+    let mut all =
+        vec![("AGENTS_DOCUMENT_EXTRACTOR", env!("CARGO_BIN_EXE_posey-agents").to_owned())];
+    all.extend(vars.iter().cloned());
+    spawn(Models::default().with("test", searching_model()), Some(READER), &all).await
 }
 
 #[tokio::test]

@@ -6,8 +6,10 @@
 mod chat;
 mod conversations;
 mod documents;
+mod documents_hostile;
 mod health;
 mod helpers;
+mod hostile_input;
 mod mcp;
 mod memory;
 mod openai;
