@@ -62,6 +62,10 @@ enum AdminTask {
 }
 
 fn main() -> ExitCode {
+    // The documents extractor's child process re-runs this program with a hidden first
+    // argument (posey_agents::documents::sandbox); it must not reach the CLI. Returns at once
+    // otherwise.
+    posey_agents::documents::run_child_if_requested();
     let cli = Cli::parse();
     // The hidden children of `posey up`: what must happen before any thread starts.
     match &cli.command {
