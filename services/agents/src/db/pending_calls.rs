@@ -6,6 +6,7 @@ use anyhow::Context;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::{storable, storable_json};
 use crate::db::messages::ToolCallRecord;
 use crate::runtime::ServerCall;
 
@@ -26,18 +27,20 @@ pub async fn keep(
     client_calls: &[ToolCallRecord],
     server_calls: &[ServerCall],
 ) -> anyhow::Result<()> {
-    let ids: Vec<&str> = client_calls.iter().map(|call| call.id.as_str()).collect();
+    // The model's calls and the tools' results, made storable (U+0000 replaced).
+    let ids: Vec<std::borrow::Cow<'_, str>> =
+        client_calls.iter().map(|call| storable(&call.id)).collect();
     sqlx::query(
         "WITH expired AS (DELETE FROM agents.pending_tool_calls WHERE expires_at <= now())
          INSERT INTO agents.pending_tool_calls
              (id, user_id, client_call_ids, client_calls, server_calls, expires_at)
-         VALUES ($1, $2, $3, $4, $5, now() + interval '1 day')",
+         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, now() + interval '1 day')",
     )
     .bind(Uuid::now_v7())
     .bind(person)
     .bind(&ids)
-    .bind(sqlx::types::Json(client_calls))
-    .bind(sqlx::types::Json(server_calls))
+    .bind(storable_json(&client_calls)?)
+    .bind(storable_json(&server_calls)?)
     .execute(db)
     .await
     .context("keeping the server tool calls of a message")?;

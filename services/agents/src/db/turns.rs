@@ -1,6 +1,7 @@
 //! A turn stored in one statement: its messages (in order), the conversation's `updated_at`,
 //! and its usage record with the person's daily totals. Every way a turn is run with a
-//! conversation stores it like this; one round trip instead of four.
+//! conversation stores it like this; one round trip instead of four. What a model or a tool
+//! wrote is made storable first (U+0000 replaced), so a model's NUL cannot fail the store.
 
 use anyhow::Context;
 use sqlx::PgExecutor;
@@ -8,6 +9,7 @@ use uuid::Uuid;
 
 use super::messages::NewMessage;
 use super::usage::UsageRecord;
+use super::{storable, storable_json};
 
 /// Stores `messages` of `turn` in `conversation` (the ids follow the slice's order), touches
 /// the conversation and records `usage` (its `conversation` is taken to be `conversation`).
@@ -31,10 +33,10 @@ pub async fn write(
         roles.push(message.role.as_str());
         agents.push(message.agent.as_str());
         depths.push(message.depth);
-        contents.push(message.content.as_str());
-        calls.push(serde_json::to_string(&message.tool_calls).context("encoding tool calls")?);
-        call_ids.push(message.tool.as_ref().map(|(id, _)| id.as_str()));
-        tool_names.push(message.tool.as_ref().map(|(_, name)| name.as_str()));
+        contents.push(storable(&message.content));
+        calls.push(storable_json(&message.tool_calls).context("encoding tool calls")?);
+        call_ids.push(message.tool.as_ref().map(|(id, _)| storable(id)));
+        tool_names.push(message.tool.as_ref().map(|(_, name)| storable(name)));
         errors.push(message.is_error);
     }
     // Data-modifying CTEs all run to completion whether or not the main query reads them.

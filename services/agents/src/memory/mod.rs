@@ -88,11 +88,15 @@ impl Origin {
     }
 }
 
-/// A memory text as stored: trimmed, not empty, at most [`MAX_TEXT`] characters.
+/// A memory text as stored: trimmed, not empty, at most [`MAX_TEXT`] characters, without the
+/// NUL character PostgreSQL's `text` cannot hold (a model's memory extraction may write one).
 pub fn check_text(text: &str) -> Result<String, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("must not be empty".to_owned());
+    }
+    if text.contains('\0') {
+        return Err(posey_http::json::NUL_MESSAGE.to_owned());
     }
     if text.chars().count() > MAX_TEXT {
         return Err(format!("must be at most {MAX_TEXT} characters"));

@@ -1,13 +1,13 @@
 //! `/v1/memories`: a person's memories: list, search, add, read, edit, delete, export (JSON,
 //! history included). Someone else's memory is a 404.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use posey_http::params::{Page, parse_id};
-use posey_http::{ApiError, AppJson};
+use posey_http::{ApiError, AppJson, Path, Query};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

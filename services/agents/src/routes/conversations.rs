@@ -1,11 +1,11 @@
 //! `/v1/conversations`: a person's conversations: create, list, get, rename (or change the
 //! agent), delete. Someone else's conversation is a 404.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use posey_http::{ApiError, AppJson};
+use posey_http::{ApiError, AppJson, OptionalJson, Path, Query};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -63,15 +63,10 @@ fn check(
 async fn create_conversation(
     State(state): State<AppState>,
     Person(person): Person,
-    body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Conversation>), ApiError> {
     // The body is optional: no body makes a conversation with the defaults.
-    let fields: ConversationFields = if body.iter().all(u8::is_ascii_whitespace) {
-        ConversationFields::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?
-    };
+    OptionalJson(fields): OptionalJson<ConversationFields>,
+) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+    let fields = fields.unwrap_or_default();
     let (title, agent) = check(&state, &fields)?;
     let title = title.unwrap_or_else(|| "New conversation".to_owned());
     let agent = agent.unwrap_or_else(|| state.runtime.agents.router.clone());

@@ -7,13 +7,13 @@
 use std::convert::Infallible;
 
 use anyhow::Context;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::Stream;
-use posey_http::{ApiError, AppJson};
+use posey_http::{ApiError, AppJson, Path};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -184,6 +184,9 @@ async fn run_and_store(
         };
         let runtime = state.runtime.clone();
         state.turns.spawn(async move { runtime.after_turn(turn).await });
+    } else {
+        // Its usage went nowhere with it; it still counts toward the limits.
+        record_unstored(state, person, &agent, &outcome).await;
     }
     let _ = events.send(TurnEvent::Usage {
         input_tokens: outcome.input_tokens,
@@ -231,6 +234,28 @@ async fn store(
         Err(_) => lease.release().await,
     }
     committed
+}
+
+/// Records the usage of a turn that ran but could not be stored (its usage goes in with its
+/// messages otherwise), so that every turn counts toward the person's daily limits. Kept
+/// apart from the conversation, which may be what is gone.
+pub(super) async fn record_unstored(
+    state: &AppState,
+    person: Uuid,
+    agent: &str,
+    outcome: &TurnOutcome,
+) {
+    let usage = UsageRecord {
+        person,
+        conversation: None,
+        agent: agent.to_owned(),
+        model: outcome.model.clone(),
+        input_tokens: outcome.input_tokens,
+        output_tokens: outcome.output_tokens,
+    };
+    if let Err(error) = state.runtime.usage.record(usage).await {
+        tracing::error!(error = format!("{error:#}"), "recording the usage of an unstored turn");
+    }
 }
 
 /// Writes a turn's messages, touches its conversation and records its usage, in one

@@ -15,13 +15,13 @@
 //! from it. A failed turn is stored under a fresh id, so a retry runs it again.
 
 use anyhow::Context;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use posey_http::auth::{Authenticated, require_service};
-use posey_http::{ApiError, AppJson};
+use posey_http::{ApiError, AppJson, Path};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -197,6 +197,8 @@ async fn service_turn(
             }
             Err(error) => {
                 lease.release().await;
+                // Ran but not stored: its usage still counts.
+                super::messages::record_unstored(&state, person, &agent, &outcome).await;
                 return Err(error.into());
             }
         };

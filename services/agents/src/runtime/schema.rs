@@ -9,6 +9,12 @@ use serde_json::Value;
 /// Every problem with `value`, each naming the path (`$.name`); empty: valid.
 pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
     let mut problems = Vec::new();
+    // Whatever the schema says, no string or key may hold U+0000: no tool could store it
+    // (PostgreSQL's `text` and `jsonb` refuse it), so the model hears so instead.
+    if let Some(path) = posey_http::json::nul_path(value, String::new()) {
+        let separator = if path.is_empty() || path.starts_with('[') { "" } else { "." };
+        problems.push(format!("${separator}{path}: {}", posey_http::json::NUL_MESSAGE));
+    }
     Checker { root: schema, depth: 0 }.check(schema, value, "$", &mut problems);
     problems
 }
@@ -256,6 +262,10 @@ mod tests {
             ["$.name: must have at most 3 characters"]
         );
         assert_eq!(validate(&schema, &json!([])), ["$: expected object, got array"]);
+        assert_eq!(
+            validate(&schema, &json!({"name": "a\0b"})),
+            ["$.name: must not contain the NUL character (U+0000)"]
+        );
     }
 
     #[test]
