@@ -21,6 +21,10 @@ pub struct Compiled {
     pub params: Vec<Option<String>>,
 }
 
+/// Levels the compiler allows past the request's nesting limit, for the permission rules it
+/// adds inside a request's filters and selections.
+const RULE_NESTING: usize = 32;
+
 /// The rows a list may cost when neither the query nor the role bounds it.
 const UNBOUNDED_LIST_COST: u64 = 100;
 
@@ -34,6 +38,9 @@ pub struct Compiler<'a> {
     aliases: usize,
     cost: u64,
     multiplier: u64,
+    /// How deep the compiler has recursed, and how deep it may (for every role).
+    depth: usize,
+    max_depth: usize,
 }
 
 #[derive(Default)]
@@ -47,6 +54,8 @@ struct ListArgs<'v> {
 
 impl<'a> Compiler<'a> {
     pub fn new(catalog: &'a Catalog, session: &'a Session, limits: &'a Limits) -> Self {
+        // The request's nesting was bounded before parsing; permission rules nest inside it.
+        let max_depth = limits.max_nesting + RULE_NESTING;
         let limits = match session.access {
             Access::Admin => None,
             Access::Role(_) => Some(limits),
@@ -60,6 +69,8 @@ impl<'a> Compiler<'a> {
             aliases: 0,
             cost: 0,
             multiplier: 1,
+            depth: 0,
+            max_depth,
         }
     }
 
@@ -91,7 +102,21 @@ impl<'a> Compiler<'a> {
     }
 
     /// The text form of a value; in a permission rule, `X-Hasura-*` strings are session variables.
+    /// Every value bound to a statement comes through here, so this is where a NUL character is
+    /// refused: Postgres' `text` and `jsonb` cannot hold one.
     fn text_of(&self, value: &Value, permission: bool) -> GResult<Option<String>> {
+        if let Some(nul) = find_nul(value) {
+            return Err(nul);
+        }
+        let text = self.text_of_checked(value, permission)?;
+        // A session variable's value, too.
+        if text.as_deref().is_some_and(|t| t.contains('\0')) {
+            return Err(nul_error());
+        }
+        Ok(text)
+    }
+
+    fn text_of_checked(&self, value: &Value, permission: bool) -> GResult<Option<String>> {
         Ok(match value {
             Value::Null => None,
             Value::String(s) if permission && s.to_ascii_lowercase().starts_with("x-hasura-") => {
@@ -119,6 +144,20 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// One level deeper into the request (a filter, an ordering, a selection). The request's
+    /// nesting was bounded before parsing; this keeps the compiler's own recursion bounded
+    /// whatever reaches it (a permission rule from the metadata, say).
+    fn descend(&mut self) -> GResult<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(GatewayError::validation(format!(
+                "the query, with the permission rules it meets, nests more than {} levels deep",
+                self.max_depth
+            )));
+        }
+        Ok(())
+    }
+
     fn add_cost(&mut self, n: u64) {
         self.cost = self.cost.saturating_add(n.saturating_mul(self.multiplier));
     }
@@ -128,6 +167,19 @@ impl<'a> Compiler<'a> {
     /// A `t_bool_exp` on the row `alias` of table `t`. `permission`: a rule from the metadata
     /// (session variables allowed, hidden columns allowed, relationships unfiltered).
     fn bool_exp(
+        &mut self,
+        t: usize,
+        alias: &str,
+        exp: &Value,
+        permission: bool,
+    ) -> GResult<String> {
+        self.descend()?;
+        let sql = self.bool_exp_at(t, alias, exp, permission);
+        self.depth -= 1;
+        sql
+    }
+
+    fn bool_exp_at(
         &mut self,
         t: usize,
         alias: &str,
@@ -281,6 +333,18 @@ impl<'a> Compiler<'a> {
     // ---- ordering ------------------------------------------------------------------------
 
     fn order_by(&mut self, t: usize, alias: &str, spec: &Value) -> GResult<Vec<(String, String)>> {
+        self.descend()?;
+        let out = self.order_by_at(t, alias, spec);
+        self.depth -= 1;
+        out
+    }
+
+    fn order_by_at(
+        &mut self,
+        t: usize,
+        alias: &str,
+        spec: &Value,
+    ) -> GResult<Vec<(String, String)>> {
         let mut out = Vec::new();
         match spec {
             Value::List(items) => {
@@ -388,6 +452,13 @@ impl<'a> Compiler<'a> {
 
     /// The JSON of one row `alias` of `t` with `fields`, and the lateral joins it needs.
     fn row_json(&mut self, t: usize, alias: &str, fields: &[Sel]) -> GResult<(String, String)> {
+        self.descend()?;
+        let out = self.row_json_at(t, alias, fields);
+        self.depth -= 1;
+        out
+    }
+
+    fn row_json_at(&mut self, t: usize, alias: &str, fields: &[Sel]) -> GResult<(String, String)> {
         let table = self.table(t);
         let mut pairs = Vec::with_capacity(fields.len());
         let mut joins = String::new();
@@ -1111,6 +1182,32 @@ impl<'a> Compiler<'a> {
         );
         self.finish(sql)
     }
+}
+
+fn nul_error() -> GatewayError {
+    GatewayError::new(
+        "data-exception",
+        "a string value contains the NUL character (U+0000), which the database cannot store",
+    )
+}
+
+/// A NUL character in any string or object key of `value` (walked without recursion).
+fn find_nul(value: &Value) -> Option<GatewayError> {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(s) if s.contains('\0') => return Some(nul_error()),
+            Value::List(items) => stack.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return Some(nul_error());
+                }
+                stack.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn unknown_field(name: &str) -> GatewayError {

@@ -53,7 +53,20 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// `GATEWAY_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout` of the engine's connections.
     pub statement_timeout: Duration,
+    /// `GATEWAY_MAX_NESTING`: how deep a request may nest (brackets in the query text, levels of
+    /// a variable's JSON, selections with fragments expanded). Checked before anything recurses
+    /// over the request, for every role: it is what keeps the stack safe.
+    pub max_nesting: usize,
+    /// `GATEWAY_MAX_QUERY_BYTES`: the GraphQL query text of one operation.
+    pub max_query_bytes: usize,
+    /// `GATEWAY_MAX_NODES`: fields and argument values of one operation once its fragments and
+    /// variables are expanded, for every role (a wide query costs like a deep one).
+    pub max_nodes: u64,
 }
+
+/// The highest `GATEWAY_MAX_NESTING` accepted: parsing and compiling recurse once per level,
+/// and this many levels stay far inside a 2 MiB thread stack.
+pub const NESTING_CEILING: usize = 256;
 
 impl Config {
     pub const PORT_VAR: &str = "GATEWAY_PORT";
@@ -114,7 +127,16 @@ impl Config {
             statement_timeout: Duration::from_millis(
                 env.or("GATEWAY_STATEMENT_TIMEOUT_MS", 10_000u64),
             ),
+            max_nesting: env.or("GATEWAY_MAX_NESTING", 64usize),
+            max_query_bytes: env.or("GATEWAY_MAX_QUERY_BYTES", 128 * 1024usize),
+            max_nodes: env.or("GATEWAY_MAX_NODES", 50_000u64),
         };
+        if limits.max_nesting > NESTING_CEILING {
+            env.problem(
+                "GATEWAY_MAX_NESTING",
+                format!("must be at most {NESTING_CEILING} (deeper requests risk the stack)"),
+            );
+        }
         for (name, zero) in [
             ("GATEWAY_RELOAD_INTERVAL_MS", reload_ms == 0),
             ("GATEWAY_SUBSCRIPTION_INTERVAL_MS", subscription_ms == 0),
@@ -124,6 +146,9 @@ impl Config {
             ("GATEWAY_MAX_BATCH", limits.max_batch == 0),
             ("GATEWAY_MAX_BODY_BYTES", limits.max_body_bytes == 0),
             ("GATEWAY_STATEMENT_TIMEOUT_MS", limits.statement_timeout.is_zero()),
+            ("GATEWAY_MAX_NESTING", limits.max_nesting == 0),
+            ("GATEWAY_MAX_QUERY_BYTES", limits.max_query_bytes == 0),
+            ("GATEWAY_MAX_NODES", limits.max_nodes == 0),
         ] {
             if zero {
                 env.problem(name, "must be at least 1");

@@ -64,6 +64,14 @@ impl GatewayError {
                         format!("check constraint violation{constraint}"),
                     );
                 }
+                // A NUL or an unconvertible character in text or jsonb (values are checked
+                // for NUL before they are bound; this catches what slips past).
+                "22021" | "22P05" => {
+                    return Self::new(
+                        "data-exception",
+                        "a value holds a character the database cannot store (such as NUL, U+0000)",
+                    );
+                }
                 "22P02" | "22007" | "22008" | "22003" | "22001" | "22023" | "2202E" => {
                     return Self::new(
                         "data-exception",
@@ -100,6 +108,7 @@ impl GatewayError {
         match self.code {
             "access-denied" | "invalid-jwt" => StatusCode::UNAUTHORIZED,
             "payload-too-large" => StatusCode::PAYLOAD_TOO_LARGE,
+            "method-not-allowed" => StatusCode::METHOD_NOT_ALLOWED,
             "unexpected" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

@@ -10,6 +10,7 @@ mod errors;
 mod execute;
 mod fast;
 mod gateway;
+pub mod guard;
 mod introspect;
 mod live;
 pub mod metadata;

@@ -16,9 +16,9 @@ use crate::catalog::Access;
 use crate::compile::Compiler;
 use crate::errors::GatewayError;
 use crate::execute::{Engine, TxSlot};
-use crate::fast;
 use crate::session::{Credentials, Session};
 use crate::state::AppState;
+use crate::{fast, guard};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/graphql", post(post_graphql).get(super::ws::upgrade))
@@ -72,10 +72,16 @@ async fn run(
     session: &Session,
     mut request: Request,
 ) -> String {
+    // Nothing recurses over the request (the parser included) before its size and nesting are
+    // known to be within the limits.
+    let limits = &state.config.limits;
+    if let Err(error) = guard::check_text(&request.query, limits) {
+        return error.body().to_string();
+    }
     // Parsing is the same for every role: parsed documents are kept by query text.
     let document = match state.gateway.parsed(&request.query) {
         Some(document) => Some(document),
-        None => request.parsed_query().ok().cloned().inspect(|document| {
+        None => async_graphql::parser::parse_query(&request.query).ok().inspect(|document| {
             state.gateway.remember_parsed(&request.query, document.clone());
         }),
     };
@@ -83,6 +89,10 @@ async fn run(
         // Not even parseable: the executor words the error.
         return execute(schema, session, request).await;
     };
+    // Fragments and variables expanded, before validation or execution expands them.
+    if let Err(error) = guard::check_document(&document, &request.variables, limits) {
+        return error.body().to_string();
+    }
     let plan = fast::plan(
         &document,
         request.operation_name.as_deref(),

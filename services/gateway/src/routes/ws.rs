@@ -11,24 +11,51 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::HeaderMap;
-use axum::response::Response as HttpResponse;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response as HttpResponse};
 use futures::{SinkExt, StreamExt};
 
 use crate::errors::GatewayError;
 use crate::gateway::Gateway;
+use crate::guard;
 use crate::session::{Credentials, Session};
 use crate::state::AppState;
 
+/// Refused upgrades (a plain GET, no known subprotocol) answer in the gateway's error shape.
 pub async fn upgrade(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    protocol: Result<GraphQLProtocol, StatusCode>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> HttpResponse {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return GatewayError::new(
+                "bad-request",
+                format!(
+                    "GET /v1/graphql is for WebSocket subscriptions ({}); queries are POSTed",
+                    rejection.body_text()
+                ),
+            )
+            .into_response();
+        }
+    };
+    let Ok(protocol) = protocol else {
+        return GatewayError::new(
+            "bad-request",
+            "the WebSocket subprotocol must be graphql-transport-ws or graphql-ws",
+        )
+        .into_response();
+    };
     let header_credentials = Credentials::from_headers(&headers);
+    // A message is bounded like a POSTed body.
+    let max = state.config.limits.max_body_bytes;
     upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve(state, socket, protocol, header_credentials))
 }
@@ -41,12 +68,23 @@ struct SessionExecutor {
 }
 
 impl SessionExecutor {
-    fn schema(&self) -> Result<(async_graphql::dynamic::Schema, Session), GatewayError> {
+    /// The session's schema and the request, parsed once its size and nesting were checked (the
+    /// same limits as over HTTP, before anything recurses over it).
+    fn prepare(
+        &self,
+        mut request: Request,
+    ) -> Result<(async_graphql::dynamic::Schema, Request), GatewayError> {
         let session =
             self.session.get().cloned().ok_or_else(|| {
                 GatewayError::access_denied("connection_init has not authenticated")
             })?;
-        Ok((self.gateway.schema_for(&session)?, session))
+        let schema = self.gateway.schema_for(&session)?;
+        if let Some(document) =
+            guard::parse_bounded(&request.query, &request.variables, &self.gateway.limits)?
+        {
+            request.set_parsed_query(document);
+        }
+        Ok((schema, request.data(session)))
     }
 }
 
@@ -56,8 +94,8 @@ fn error_response(error: GatewayError) -> Response {
 
 impl Executor for SessionExecutor {
     async fn execute(&self, request: Request) -> Response {
-        match self.schema() {
-            Ok((schema, session)) => schema.execute(request.data(session)).await,
+        match self.prepare(request) {
+            Ok((schema, request)) => schema.execute(request).await,
             Err(error) => error_response(error),
         }
     }
@@ -67,12 +105,9 @@ impl Executor for SessionExecutor {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match self.schema() {
-            Ok((schema, session)) => schema
-                .execute_stream_with_session_data(
-                    request.data(session),
-                    session_data.unwrap_or_default(),
-                )
+        match self.prepare(request) {
+            Ok((schema, request)) => schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
                 .boxed(),
             Err(error) => futures::stream::once(async move { error_response(error) }).boxed(),
         }

@@ -6,6 +6,7 @@
 mod chinook;
 mod health;
 mod helpers;
+mod hostile;
 mod limits;
 mod notifications;
 mod permissions;

@@ -22,7 +22,7 @@ tables:
 const A: &str = "00000000-0000-4000-8000-00000000000a";
 const B: &str = "00000000-0000-4000-8000-00000000000b";
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn app_with_items() -> GatewayApp {
@@ -35,7 +35,7 @@ async fn app_with_items() -> GatewayApp {
     app
 }
 
-async fn connect(app: &GatewayApp, protocol: &str) -> Socket {
+pub async fn connect(app: &GatewayApp, protocol: &str) -> Socket {
     let url = app.url().replace("http://", "ws://");
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert("sec-websocket-protocol", protocol.parse().unwrap());
@@ -43,12 +43,12 @@ async fn connect(app: &GatewayApp, protocol: &str) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket.send(Message::Text(message.to_string().into())).await.unwrap();
 }
 
 /// The next JSON message, skipping keep-alives and pings.
-async fn next(socket: &mut Socket) -> Value {
+pub async fn next(socket: &mut Socket) -> Value {
     loop {
         match socket.next().await.expect("the socket stays open").unwrap() {
             Message::Text(text) => {
