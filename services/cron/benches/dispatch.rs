@@ -60,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
             pool,
             clock.clone(),
             WorkerSettings::new(settings.workers, settings.lease, settings.poll_interval),
-            reqwest::Client::new(),
+            posey_cron::jobs::webhook::Webhooks::new(Default::default()),
             // No SMTP: the bench measures scheduling, not mail.
             Channels::default(),
         );

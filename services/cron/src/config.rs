@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::jobs::agent_task::AgentTaskSettings;
+use crate::jobs::webhook::DestinationPolicy;
 use posey_config::{
     ConfigError, DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification,
 };
@@ -17,6 +18,63 @@ pub struct Config {
     pub notify: NotifySettings,
     /// Running `agent_task` jobs through the agents service (see [`AgentTaskVars::settings`]).
     pub agent_tasks: AgentTaskVars,
+    /// Where webhooks may go besides the public internet (`CRON_WEBHOOK_ALLOW`).
+    pub webhooks: DestinationPolicy,
+    /// How much one person may schedule.
+    pub limits: TaskLimits,
+}
+
+/// Limits on what one person may schedule, so nobody floods the scheduler, the workers or
+/// the people their reminders reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskLimits {
+    /// `CRON_MIN_INTERVAL_SECS` (default 60): no schedule may run more often than this.
+    pub min_interval: Duration,
+    /// `CRON_MAX_TASKS_PER_PERSON` (default 1000).
+    pub max_tasks_per_person: i64,
+    /// `CRON_TASK_CREATE_RATE` (default 30): task creations a person may make per minute
+    /// (a burst of that many, then 429 until the minute is over). Updates and run-now requests
+    /// count too: each can cause a run.
+    pub create_per_minute: u32,
+}
+
+impl Default for TaskLimits {
+    fn default() -> Self {
+        Self {
+            min_interval: Duration::from_secs(60),
+            max_tasks_per_person: 1000,
+            create_per_minute: 30,
+        }
+    }
+}
+
+impl TaskLimits {
+    fn from_env(env: &mut Env<'_>) -> Self {
+        let defaults = Self::default();
+        let min_interval = env.seconds("CRON_MIN_INTERVAL_SECS", defaults.min_interval);
+        let max_tasks_per_person =
+            env.or("CRON_MAX_TASKS_PER_PERSON", defaults.max_tasks_per_person);
+        let create_per_minute = env.or("CRON_TASK_CREATE_RATE", defaults.create_per_minute);
+        if min_interval.is_zero() {
+            env.problem("CRON_MIN_INTERVAL_SECS", "must be at least 1");
+        }
+        if max_tasks_per_person < 1 {
+            env.problem("CRON_MAX_TASKS_PER_PERSON", "must be at least 1");
+        }
+        if create_per_minute == 0 {
+            env.problem("CRON_TASK_CREATE_RATE", "must be at least 1");
+        }
+        Self { min_interval, max_tasks_per_person, create_per_minute }
+    }
+}
+
+/// `CRON_WEBHOOK_ALLOW`: unset, webhooks reach public addresses only.
+fn read_webhook_policy(env: &mut Env<'_>) -> DestinationPolicy {
+    let raw = env.raw("CRON_WEBHOOK_ALLOW").unwrap_or_default();
+    DestinationPolicy::parse(&raw).unwrap_or_else(|message| {
+        env.problem("CRON_WEBHOOK_ALLOW", message);
+        DestinationPolicy::deny_private()
+    })
 }
 
 /// How this replica dispatches and runs jobs.
@@ -51,12 +109,16 @@ impl Config {
         let rest = Self::read_rest(env);
         let notify = NotifySettings::from_env(env);
         let agent_tasks = read_agent_tasks(env);
+        let webhooks = read_webhook_policy(env);
+        let limits = TaskLimits::from_env(env);
         service.map(|service| Self {
             service,
             tokens: rest.0,
             scheduler: rest.1,
             notify,
             agent_tasks,
+            webhooks,
+            limits,
         })
     }
 
@@ -66,7 +128,9 @@ impl Config {
         let (tokens, scheduler) = Self::read_rest(env);
         let notify = NotifySettings::from_env(env);
         let agent_tasks = read_agent_tasks(env);
-        Self { service, tokens, scheduler, notify, agent_tasks }
+        let webhooks = read_webhook_policy(env);
+        let limits = TaskLimits::from_env(env);
+        Self { service, tokens, scheduler, notify, agent_tasks, webhooks, limits }
     }
 
     fn read_rest(env: &mut Env<'_>) -> (TokenVerification, SchedulerSettings) {

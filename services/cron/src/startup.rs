@@ -92,7 +92,7 @@ async fn start_scheduler(
         db.clone(),
         clock,
         WorkerSettings::new(settings.workers, settings.lease, settings.poll_interval),
-        jobs::webhook::client()?,
+        jobs::webhook::Webhooks::new(config.webhooks.clone()),
         config.notify.channels(),
     )
     .with_agent_tasks(agent_tasks(config)?);

@@ -8,6 +8,7 @@ use posey_http::backing::Backing;
 
 use crate::Config;
 use crate::notifications::stream::Hub;
+use crate::ratelimit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -19,6 +20,8 @@ pub struct App {
     pub verifier: Arc<JwksVerifier>,
     /// Wakes the notification streams (one Postgres listener per process).
     pub notifications: Hub,
+    /// Counts each person's task writes (`TaskLimits::create_per_minute`).
+    pub limiter: RateLimiter,
 }
 
 impl AppState {
@@ -28,7 +31,8 @@ impl AppState {
         verifier: Arc<JwksVerifier>,
         notifications: Hub,
     ) -> Self {
-        Self(Arc::new(App { config, backing, verifier, notifications }))
+        let limiter = RateLimiter::new(backing.redis.clone());
+        Self(Arc::new(App { config, backing, verifier, notifications, limiter }))
     }
 
     pub fn db(&self) -> &sqlx::PgPool {

@@ -95,11 +95,11 @@ impl Worker {
         db: PgPool,
         clock: SharedClock,
         settings: WorkerSettings,
-        http: reqwest::Client,
+        webhooks: crate::jobs::webhook::Webhooks,
         channels: Channels,
     ) -> Self {
         let owner = format!("worker-{}", uuid::Uuid::new_v4().simple());
-        let ctx = JobContext { db, http, clock, owner, channels, agent_tasks: None };
+        let ctx = JobContext { db, webhooks, clock, owner, channels, agent_tasks: None };
         Self { inner: Arc::new(Inner { ctx, settings, last_reclaim: std::sync::Mutex::new(None) }) }
     }
 

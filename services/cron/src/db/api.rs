@@ -55,3 +55,29 @@ pub async fn update(
     .fetch_one(&mut **tx)
     .await
 }
+
+/// Inserts a person's task unless they have `max` tasks already (`None` then). The count and
+/// the insert are serialised per person by a transaction-scoped advisory lock, so concurrent
+/// creations cannot overshoot the cap.
+pub async fn insert_within_cap(
+    db: &sqlx::PgPool,
+    new: &super::NewTask,
+    max: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Task>> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('cron.tasks:' || $1::text, 0))")
+        .bind(new.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.tasks WHERE user_id = $1")
+        .bind(new.user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if count >= max {
+        return Ok(None);
+    }
+    let task = super::tasks::insert(&mut *tx, new, now).await?;
+    tx.commit().await?;
+    Ok(Some(task))
+}

@@ -21,7 +21,8 @@ use crate::notifications::Channels;
 #[derive(Clone)]
 pub struct JobContext {
     pub db: PgPool,
-    pub http: reqwest::Client,
+    /// Sends webhooks where the destination policy allows.
+    pub webhooks: webhook::Webhooks,
     pub clock: SharedClock,
     /// The worker's lease owner id: a job that records its own success must still hold it.
     pub owner: String,

@@ -5,8 +5,12 @@
 //! - `X-Posey-Idempotency-Key: <task_id>:<scheduled_for>`
 //! - `X-Posey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
 //!
-//! A 2xx answer is success; anything else, a redirect included, is a failed attempt.
+//! A 2xx answer is success; anything else, a redirect included, is a failed attempt. Only
+//! public destinations and the operator's allow-list are reached ([`destination`]).
 
+pub mod destination;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,6 +20,7 @@ use sha2::Sha256;
 
 use super::{Completion, JobContext};
 use crate::db::ClaimedRun;
+pub use destination::DestinationPolicy;
 
 pub const IDEMPOTENCY_HEADER: &str = "X-Posey-Idempotency-Key";
 pub const SIGNATURE_HEADER: &str = "X-Posey-Signature";
@@ -23,15 +28,42 @@ pub const SIGNATURE_HEADER: &str = "X-Posey-Signature";
 /// The longest one request may take; the task's own timeout may cut it shorter.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The HTTP client webhooks are sent with: no redirects (a signed call must reach the URL the
-/// person gave), a per-request timeout.
-pub fn client() -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the webhook HTTP client")
+/// What a run records when the destination is not allowed: the same whatever was (or was not)
+/// listening there, so run history cannot map the internal network.
+pub const REFUSED: &str = "refused: destination not allowed";
+
+/// Sends webhooks to the destinations `policy` permits.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    policy: Arc<DestinationPolicy>,
+}
+
+impl Webhooks {
+    pub fn new(policy: DestinationPolicy) -> Self {
+        Self { policy: Arc::new(policy) }
+    }
+
+    pub fn policy(&self) -> &DestinationPolicy {
+        &self.policy
+    }
+
+    /// The client for one call to `port`: no redirects (a signed call must reach the URL the
+    /// person gave, and a redirect could point inside), no proxy (the resolver must see the
+    /// real destination), every name resolved through the policy, a per-request timeout. Built
+    /// per call because the resolver must know the port; that costs far less than the call.
+    fn client(&self, port: u16) -> anyhow::Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(destination::GuardedResolver {
+                policy: self.policy.clone(),
+                port,
+            }))
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the webhook HTTP client")
+    }
 }
 
 /// `t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>.<body>")>`.
@@ -74,8 +106,12 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
     let body = serde_json::to_vec(&body).context("encoding the webhook body")?;
     let unix = ctx.clock.now().timestamp();
 
+    let port = url.port_or_known_default().context("payload.url has no port")?;
+    // IP literals never reach the resolver: they are checked here.
+    anyhow::ensure!(ctx.webhooks.policy.permits_url(&url), REFUSED);
     let response = ctx
-        .http
+        .webhooks
+        .client(port)?
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(IDEMPOTENCY_HEADER, run.idempotency_key())
@@ -83,22 +119,29 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
         .body(body)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("webhook request failed: {}", without_url(e)))?;
+        .map_err(|e| anyhow::anyhow!(failure(&e)))?;
     let status = response.status();
     anyhow::ensure!(status.is_success(), "webhook answered {status}");
     Ok(Completion::Output(json!({ "status": status.as_u16() })))
 }
 
-/// The error without its URL: the URL may carry a token, and the error is shown in run history.
-fn without_url(error: reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
+/// What run history says about a request that got no answer: a refused destination, or only
+/// the kind of failure (never the URL, which may carry a token, nor the lower layers' detail).
+fn failure(error: &reqwest::Error) -> &'static str {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<destination::Refused>() {
+            return REFUSED;
+        }
+        source = e.source();
+    }
+    if error.is_timeout() {
+        "webhook request failed: timed out"
     } else if error.is_connect() {
-        "could not connect"
+        "webhook request failed: connection failed"
     } else {
-        "error"
-    };
-    format!("{kind}: {}", error.without_url())
+        "webhook request failed"
+    }
 }
 
 #[cfg(test)]

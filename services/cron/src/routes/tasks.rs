@@ -1,6 +1,12 @@
 //! `/v1/tasks`: a person's reminders and webhooks: create, list, get, update, pause, resume,
 //! run now, delete. Someone else's task (and the system's maintenance tasks) is a 404.
-//! The agents service's `schedule` plugin calls these too, as the person ([`ActingPerson`]).
+//! The agents service's `schedule` plugin calls these too, as the person ([`ActingPerson`]),
+//! under the same limits: a schedule may not fire more often than `CRON_MIN_INTERVAL_SECS`, a
+//! person has at most `CRON_MAX_TASKS_PER_PERSON` tasks, and creations, updates and run-now
+//! requests share `CRON_TASK_CREATE_RATE` per minute; webhooks may only point at public
+//! addresses or the operator's `CRON_WEBHOOK_ALLOW`.
+
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{Path, Query, State};
@@ -16,6 +22,7 @@ use uuid::Uuid;
 use super::{ActingPerson, Invalid, Page, parse_id};
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind};
+use crate::jobs::webhook::DestinationPolicy;
 use crate::pausing;
 use crate::schedule::{Schedule, ScheduleKind};
 use crate::state::AppState;
@@ -210,7 +217,7 @@ fn check(
             .filter(|b| b.kind == TaskKind::Webhook)
             .and_then(|b| b.payload.get(SECRET).cloned());
         if let Some(object) = payload.as_object_mut() {
-            check_payload(kind, object, &mut invalid);
+            check_payload(kind, object, &state.config.webhooks, &mut invalid);
             if kind == TaskKind::Webhook {
                 // The secret is ours: a given one is ignored, the stored one kept.
                 object.remove(SECRET);
@@ -274,6 +281,20 @@ fn check(
                 match schedule.first_at_or_after(now) {
                     Some(at) => next_run_at = Some(Some(at)),
                     None => invalid.add("schedule", "has no run after now"),
+                }
+                let min = state.config.limits.min_interval;
+                if let Some(gap) = chrono::Duration::from_std(min)
+                    .ok()
+                    .and_then(|min| schedule.runs_closer_than(now, min))
+                {
+                    invalid.add(
+                        "schedule",
+                        format!(
+                            "runs {}s apart; runs must be at least {}s apart on this server",
+                            gap.num_seconds(),
+                            min.as_secs()
+                        ),
+                    );
                 }
                 schedule_kind = schedule.kind().as_str().to_owned();
                 schedule_spec = schedule.spec();
@@ -359,7 +380,12 @@ fn parse_kind(state: &AppState, kind: &str, invalid: &mut Invalid) -> Option<Tas
 }
 
 /// What each kind's job needs from the payload (`crate::jobs`).
-fn check_payload(kind: TaskKind, payload: &Map<String, Value>, invalid: &mut Invalid) {
+fn check_payload(
+    kind: TaskKind,
+    payload: &Map<String, Value>,
+    webhooks: &DestinationPolicy,
+    invalid: &mut Invalid,
+) {
     match kind {
         TaskKind::Reminder => {
             match payload.get("title") {
@@ -374,8 +400,17 @@ fn check_payload(kind: TaskKind, payload: &Map<String, Value>, invalid: &mut Inv
         }
         TaskKind::Webhook => match payload.get("url") {
             Some(Value::String(raw)) => match url::Url::parse(raw) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-                Ok(_) => invalid.add("payload.url", "must be an http or https URL"),
+                Ok(url) if !matches!(url.scheme(), "http" | "https") || !url.has_host() => {
+                    invalid.add("payload.url", "must be an http or https URL");
+                }
+                // Names are checked again, on the address they resolve to, at every run.
+                Ok(url) if !webhooks.permits_url(&url) => invalid.add(
+                    "payload.url",
+                    "is refused because it points at a private address (loopback, private \
+                     network, link-local or otherwise not public); an operator can allow trusted \
+                     hosts with CRON_WEBHOOK_ALLOW",
+                ),
+                Ok(_) => {}
                 Err(e) => invalid.add("payload.url", format!("is not a URL: {e}")),
             },
             Some(_) => invalid.add("payload.url", "must be a string"),
@@ -413,6 +448,7 @@ async fn create_task(
     ActingPerson(user_id): ActingPerson,
     AppJson(fields): AppJson<TaskFields>,
 ) -> Result<(StatusCode, Json<TaskView>), ApiError> {
+    count_write(&state, user_id).await?;
     let now = SystemClock.now();
     let Checked { task, next_run_at, new_secret } = check(&state, None, fields, now)?;
     let mut new = NewTask::new(
@@ -430,8 +466,23 @@ async fn create_task(
     new.overlap_policy = task.overlap_policy;
     new.timeout_seconds = task.timeout_seconds;
     new.max_attempts = task.max_attempts;
-    let task = db::tasks::insert(state.db(), &new, now).await.context("inserting a task")?;
+    let max = state.config.limits.max_tasks_per_person;
+    let task = db::api::insert_within_cap(state.db(), &new, max, now)
+        .await
+        .context("inserting a task")?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "you have {max} tasks, the most one person may have on this server; delete \
+                 some to make room"
+            ))
+        })?;
     Ok((StatusCode::CREATED, Json(TaskView::of(task, new_secret))))
+}
+
+/// Counts a write that can cause runs (create, update, run now) against the person's rate.
+async fn count_write(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    let limit = state.config.limits.create_per_minute;
+    state.limiter.check(&format!("tasks:{user_id}"), limit, Duration::from_secs(60)).await
 }
 
 #[derive(Debug, Serialize)]
@@ -484,6 +535,7 @@ async fn update_task(
     Path(id): Path<String>,
     AppJson(fields): AppJson<TaskFields>,
 ) -> Result<Json<TaskView>, ApiError> {
+    count_write(&state, user_id).await?;
     let id = parse_id(&id, "task")?;
     let now = SystemClock.now();
     let mut tx = state.db().begin().await.context("starting a task update")?;
@@ -546,6 +598,7 @@ async fn run_task(
     ActingPerson(user_id): ActingPerson,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<super::runs::RunView>), ApiError> {
+    count_write(&state, user_id).await?;
     let task = find_task(&state, user_id, &id).await?;
     if task.paused {
         // Paused means nothing of the task runs; a run recorded now would be held anyway.

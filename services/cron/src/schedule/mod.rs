@@ -52,6 +52,14 @@ use rrule_spec::RruleSpec;
 pub const MIN_INTERVAL_SECONDS: i64 = 1;
 /// The longest interval: ten years of 365.25 days.
 pub const MAX_INTERVAL_SECONDS: i64 = 10 * 31_557_600;
+/// The longest spec: every schedule is re-read on each dispatch, and RDATEs are checked one by
+/// one ([`Schedule::runs_closer_than`]).
+pub const MAX_SPEC_CHARS: usize = 2_000;
+
+/// The upcoming runs [`Schedule::runs_closer_than`] looks at. Cron fields and RRULE parts
+/// repeat one pattern every minute, hour and day, so runs that keep their distance for the
+/// next thousand keep it afterwards; RDATEs, which do not repeat, are looked at one by one.
+const GAP_SAMPLES: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -120,6 +128,11 @@ impl Schedule {
     pub fn parse(kind: ScheduleKind, spec: &str, time_zone: &str) -> Result<Self, ScheduleError> {
         let tz = parse_time_zone(time_zone)?;
         let spec = spec.trim();
+        if spec.chars().count() > MAX_SPEC_CHARS {
+            return Err(ScheduleError::schedule(format!(
+                "the schedule is longer than {MAX_SPEC_CHARS} characters"
+            )));
+        }
         if spec.is_empty() {
             return Err(ScheduleError::schedule(format!(
                 "the {} schedule is empty",
@@ -204,6 +217,47 @@ impl Schedule {
                 _ => break,
             }
         }
+        runs
+    }
+
+    /// The shortest time between two runs from `from` on, when shorter than `min`: the
+    /// schedule fires more often than `min` allows. Exact for intervals; for cron and rrule
+    /// schedules, judged on the next runs and around each RDATE.
+    pub fn runs_closer_than(&self, from: DateTime<Utc>, min: Duration) -> Option<Duration> {
+        let shortest = |runs: &[DateTime<Utc>]| runs.windows(2).map(|w| w[1] - w[0]).min();
+        let gap = match &self.spec {
+            Spec::Once { .. } => None,
+            Spec::Interval { every, .. } => Some(*every),
+            Spec::Cron(_) => shortest(&self.sample(from, GAP_SAMPLES)),
+            Spec::Rrule(rule) => {
+                let rdates = rule.rdates().iter().filter_map(|local| {
+                    let at = wall_clock::resolve_pinned(self.tz, *local)?;
+                    let around = self.sample(at.checked_sub_signed(min)?, 64);
+                    let near: Vec<_> = around.into_iter().take_while(|t| *t <= at + min).collect();
+                    shortest(&near)
+                });
+                shortest(&self.sample(from, GAP_SAMPLES)).into_iter().chain(rdates).min()
+            }
+        };
+        gap.filter(|gap| *gap < min)
+    }
+
+    /// Up to `n` runs of a cron or rrule schedule from about `from` on, in order, each instant
+    /// once (times a DST gap collapses run once).
+    fn sample(&self, from: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        let schedule =
+            if self.needs_anchor() { self.clone().anchored_at(from) } else { self.clone() };
+        let local = from.with_timezone(&self.tz).naive_local();
+        let (locals, rule): (Box<dyn Iterator<Item = NaiveDateTime> + '_>, _) = match &schedule.spec
+        {
+            Spec::Cron(expr) => (Box::new(expr.local_times_after(local)), expr.dst_rule()),
+            Spec::Rrule(rrule) => (rrule.local_times_after(local), rrule.dst_rule()),
+            Spec::Once { .. } | Spec::Interval { .. } => return Vec::new(),
+        };
+        let mut runs: Vec<_> =
+            locals.take(n).flat_map(|l| wall_clock::instants(self.tz, l, rule)).collect();
+        runs.sort_unstable();
+        runs.dedup();
         runs
     }
 

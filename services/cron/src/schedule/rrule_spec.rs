@@ -133,6 +133,11 @@ impl RruleSpec {
         out.join("\n")
     }
 
+    /// The RDATEs, as local times.
+    pub(super) fn rdates(&self) -> &[NaiveDateTime] {
+        &self.rdates
+    }
+
     pub(super) fn dst_rule(&self) -> DstRule {
         self.rule
     }

@@ -452,3 +452,52 @@ fn secondly_cron_inside_the_fold_stays_cheap() {
     assert_eq!(runs(&s, "2027-10-31T01:30:00Z", 1), ["2027-10-31T01:30:01Z"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// Every kind of schedule that fires more often than a minimum is caught, with the gap.
+#[test]
+fn runs_closer_than_catches_every_frequent_kind() {
+    let from = utc("2027-03-01T10:00:00Z");
+    let minute = chrono::Duration::seconds(60);
+    let gap = |kind, spec: &str| parse(kind, spec, "Europe/Berlin").runs_closer_than(from, minute);
+    let secs = |n| Some(chrono::Duration::seconds(n));
+    assert_eq!(gap(Cron, "* * * * * *"), secs(1));
+    assert_eq!(gap(Cron, "*/30 * * * * *"), secs(30));
+    assert_eq!(gap(Cron, "0,59 * * * * *"), secs(1));
+    // A burst once a day, far from `from`, is still found.
+    assert_eq!(gap(Cron, "0-2 0 3 * * *"), secs(1));
+    assert_eq!(gap(Interval, "1"), secs(1));
+    assert_eq!(gap(Interval, "59@2027-01-01T00:00:00Z"), secs(59));
+    assert_eq!(gap(Rrule, "FREQ=SECONDLY"), secs(1));
+    assert_eq!(gap(Rrule, "FREQ=SECONDLY;INTERVAL=30"), secs(30));
+    assert_eq!(gap(Rrule, "FREQ=MINUTELY;BYSECOND=0,10"), secs(10));
+    assert_eq!(gap(Rrule, "FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0,1"), secs(1));
+    // RDATEs next to the rule's runs, or to each other, years away.
+    let rdates = "DTSTART;TZID=Europe/Berlin:20270301T090000\nRRULE:FREQ=DAILY\n\
+                  RDATE;TZID=Europe/Berlin:20300101T090010";
+    assert_eq!(gap(Rrule, rdates), secs(10));
+    let rdates = "DTSTART;TZID=Europe/Berlin:20270301T090000\nRRULE:FREQ=WEEKLY\n\
+                  RDATE;TZID=Europe/Berlin:20300101T120000,20300101T120005";
+    assert_eq!(gap(Rrule, rdates), secs(5));
+
+    // Schedules at or over the minimum pass.
+    for (kind, spec) in [
+        (Cron, "0 * * * * *"),
+        (Cron, "0 */5 * * * *"),
+        (Cron, "0 30 7 * * Mon-Fri"),
+        // Times a DST gap moves to the same instant run once: not a zero gap.
+        (Cron, "0 30,45 2 * * *"),
+        (Interval, "60"),
+        (Once, "2027-03-03T09:00:00"),
+        (Rrule, "FREQ=MINUTELY"),
+        (Rrule, "FREQ=HOURLY;BYMINUTE=0,30"),
+    ] {
+        assert_eq!(gap(kind, spec), None, "{spec}");
+    }
+}
+
+#[test]
+fn over_long_specs_are_refused() {
+    let long = format!("FREQ=DAILY{}", ";BYHOUR=9".repeat(300));
+    let e = err(Rrule, &long, "UTC");
+    assert!(e.message.contains("longer than"), "{e}");
+}

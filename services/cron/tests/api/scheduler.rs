@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use posey_cron::clock::{Clock, ManualClock, SharedClock};
 use posey_cron::db::{self, NewTask, Run, Task, TaskKind};
 use posey_cron::dispatch::{DispatchSettings, Dispatcher};
+use posey_cron::jobs::webhook::{DestinationPolicy, Webhooks};
 use posey_cron::notifications::Channels;
 use posey_cron::schedule::{Schedule, ScheduleKind};
 use posey_cron::worker::{Worker, WorkerSettings};
@@ -60,10 +61,23 @@ impl Harness {
         self.dispatcher_on(self.db.pool.clone())
     }
 
+    /// A worker whose webhooks may reach the test receivers on 127.0.0.1 (allow-listed, as an
+    /// operator would a trusted internal host; the default refuses loopback).
     pub fn worker_with(&self, settings: WorkerSettings) -> Worker {
-        let http = posey_cron::jobs::webhook::client().unwrap();
+        self.worker_allowing(settings, "127.0.0.1")
+    }
+
+    /// A worker whose webhooks may reach public addresses and `allow` (`CRON_WEBHOOK_ALLOW`).
+    pub fn worker_allowing(&self, settings: WorkerSettings, allow: &str) -> Worker {
+        let webhooks = Webhooks::new(DestinationPolicy::parse(allow).unwrap());
         // No SMTP here: notifications stay in the app (and Web Push).
-        Worker::new(self.db.pool.clone(), self.shared_clock(), settings, http, Channels::default())
+        Worker::new(
+            self.db.pool.clone(),
+            self.shared_clock(),
+            settings,
+            webhooks,
+            Channels::default(),
+        )
     }
 
     pub fn worker(&self) -> Worker {
