@@ -12,15 +12,17 @@ use uuid::Uuid;
 use crate::documents::{MANUAL, pdf, reader_app};
 use crate::helpers::AgentsApp;
 
-/// A hand-written PDF of one page whose page tree claims `count` pages (at the root and at the
-/// intermediate node lopdf sizes its page list from), with a correct cross-reference table.
+/// A hand-written PDF whose page tree holds one page twice (directly, then under an
+/// intermediate node) and claims `count` pages, with a correct cross-reference table. After
+/// the first page, lopdf's page iterator sizes what is left from the intermediate node's
+/// `/Count`.
 fn pdf_claiming(count: u64) -> Vec<u8> {
     let content = "BT /F1 12 Tf 72 720 Td (A page among very many.) Tj ET";
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        format!("<< /Type /Pages /Kids [3 0 R] /Count {count} >>"),
+        format!("<< /Type /Pages /Kids [4 0 R 3 0 R] /Count {count} >>"),
         format!("<< /Type /Pages /Parent 2 0 R /Kids [4 0 R] /Count {count} >>"),
-        "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] /Contents 5 0 R \
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R \
          /Resources << /Font << /F1 6 0 R >> >> >>"
             .to_owned(),
         format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
@@ -118,10 +120,10 @@ async fn a_pdf_claiming_a_quadrillion_pages_fails_and_the_service_stays_up() {
     assert_eq!(document["status"], "ready", "{document}");
     assert_eq!(document["pages"], 3);
     // An honest page count of the same shape is read, too.
-    let honest = app.upload_new(&token, "one.pdf", pdf_claiming(1)).await;
+    let honest = app.upload_new(&token, "two.pdf", pdf_claiming(2)).await;
     let document = app.settled(&token, &honest).await;
     assert_eq!(document["status"], "ready", "{document}");
-    assert_eq!(document["pages"], 1);
+    assert_eq!(document["pages"], 2);
 }
 
 #[tokio::test]
