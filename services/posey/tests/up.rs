@@ -491,8 +491,9 @@ async fn a_killed_posey_up_leaves_no_service_or_postgres_behind() {
     let leftover = postmaster_pid(&data_dir);
     let mut posey = Posey::start(&data_dir, &ports, &["up"], "after-leftover.log");
     wait_until_ready(&mut posey, &ports).await;
+    assert!(!alive(leftover), "the leftover cluster still runs; log:\n{}", posey.log());
+    assert_ne!(postmaster_pid(&data_dir), leftover);
     assert!(posey.log().contains("stopped the one left running"), "{}", posey.log());
-    assert!(!alive(leftover), "the leftover cluster still runs");
     posey.interrupt();
     assert!(posey.wait(Duration::from_secs(40)).success(), "{}", posey.log());
     assert_eq!(processes_naming(&data_dir), [], "something still runs on the data dir");

@@ -272,6 +272,12 @@ impl EmbeddedPostgres {
         cmd.spawn().context("starting the embedded PostgreSQL")
     }
 
+    /// The pid on the first line of `postmaster.pid`, while there is one.
+    fn postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.pgdata().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
     /// The last lines of the cluster's log, for messages.
     fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
@@ -397,9 +403,11 @@ impl RunningPostgres {
         Ok(())
     }
 
-    /// Waits until the postmaster accepts connections (and the `posey` database exists).
+    /// Waits until our postmaster (the one `postmaster.pid` names, not some other) accepts
+    /// connections, and the `posey` database exists.
     async fn await_ready(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
+        let ours = self.owned.as_ref().and_then(|owned| owned.postmaster.id());
         loop {
             if let Some(owned) = &mut self.owned
                 && let Some(status) = owned.postmaster.try_wait()?
@@ -410,9 +418,13 @@ impl RunningPostgres {
                     self.cluster.log_tail()
                 );
             }
-            let error = match self.ensure_database().await {
-                Ok(()) => return Ok(()),
-                Err(e) => e,
+            let error = if ours.is_some() && self.cluster.postmaster_pid() != ours {
+                anyhow!("postmaster.pid does not name the postmaster started (yet)")
+            } else {
+                match self.ensure_database().await {
+                    Ok(()) => return Ok(()),
+                    Err(e) => e,
+                }
             };
             if Instant::now() > deadline {
                 return Err(error.context(format!(
