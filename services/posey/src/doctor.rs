@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use posey_agents::knowledge::StoreConfig;
 use posey_config::{ExposeSecret, redact_url};
 
 use crate::LauncherConfig;
@@ -156,13 +157,15 @@ async fn cache(config: &LauncherConfig) -> Finding {
 async fn vectors(config: &LauncherConfig) -> Finding {
     let part = "vectors";
     let Some(qdrant) = &config.agents.qdrant_url else {
+        // Where the agents service really opens it.
+        let dir = match &config.agents.knowledge.store {
+            StoreConfig::Embedded(dir) => dir.clone(),
+            StoreConfig::Server { .. } => config.data_dir.join("vectors"),
+        };
         return Finding {
             part,
             status: Status::Ok,
-            detail: format!(
-                "embedded Qdrant Edge under {} (QDRANT_URL unset)",
-                config.data_dir.join("qdrant").display()
-            ),
+            detail: format!("embedded Qdrant Edge under {} (QDRANT_URL unset)", dir.display()),
         };
     };
     let answer = match qdrant.join("readyz") {

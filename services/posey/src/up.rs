@@ -188,7 +188,8 @@ impl Supervisor {
             events,
             status_file: status::path(&config.data_dir),
             started_at: status::unix_now(),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?,
+            // Straight to loopback, whatever proxy the environment names.
+            http: reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build()?,
             argv0: std::env::args_os().next().unwrap_or_else(|| "posey".into()),
         })
     }

@@ -176,6 +176,9 @@ async fn migrate_and_doctor_work_against_the_embedded_cluster() {
     let mut doctor = Posey::start(&data_dir, &[], &["doctor"], "doctor-after.log");
     assert!(doctor.wait(Duration::from_secs(30)).success(), "{}", doctor.log());
     assert!(doctor.log().contains("data present"), "{}", doctor.log());
+    let vectors = format!("Qdrant Edge under {}", data_dir.join("vectors").display());
+    assert!(doctor.log().contains(&vectors), "{}", doctor.log());
+    assert!(doctor.log().contains("no `posey up` is running"), "{}", doctor.log());
 }
 
 /// Runs `posey` with `vars` and expects a quick failure whose message names `variable`.
