@@ -99,7 +99,7 @@ pub fn nul_path(value: &Value, path: String) -> Option<String> {
 }
 
 /// `application/json`, with parameters or as a `+json` suffix, as axum's `Json` accepts.
-fn json_content_type(headers: &HeaderMap) -> bool {
+pub fn json_content_type(headers: &HeaderMap) -> bool {
     let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use posey_http::edge::EdgeError;
 use posey_http::error::InternalCause;
 use serde_json::json;
 
@@ -126,17 +127,46 @@ impl From<sqlx::Error> for AuthError {
     }
 }
 
+/// Whether the client asked for the newer error shape.
+fn wants_new(headers: &HeaderMap) -> bool {
+    headers.get(API_VERSION_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|v| v >= API_VERSION)
+}
+
+/// The errors the shared layers answer themselves (an unknown route, a wrong method, a NUL in
+/// the URI, a plain-text rejection), in GoTrue's shape and the client's API version.
+pub fn edge_shape(headers: &HeaderMap, error: EdgeError) -> Response {
+    let code = match error.code {
+        "bad_request" => "validation_failed",
+        "payload_too_large" => "request_too_large",
+        "unsupported_media_type" => "bad_json",
+        "rate_limited" => "over_request_rate_limit",
+        "internal" | "unavailable" => "unexpected_failure",
+        code => code,
+    };
+    let message = match error.fields {
+        Some(fields) => fields
+            .iter()
+            .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        None => error.message,
+    };
+    let response = AuthError::new(error.status, code, message).into_response();
+    if wants_new(headers) { versioned(response) } else { response }
+}
+
 /// Answers errors in the shape the client's API version asks for.
 pub async fn api_version(request: Request, next: Next) -> Response {
-    let wants_new = request
-        .headers()
-        .get(API_VERSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v >= API_VERSION);
-    let mut response = next.run(request).await;
+    let wants_new = wants_new(request.headers());
+    let response = next.run(request).await;
     if !wants_new {
         return response;
     }
+    versioned(response)
+}
+
+/// A response for a client of the newer API version: the header echoed, an error reworded.
+fn versioned(mut response: Response) -> Response {
     response.headers_mut().insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION));
     if let Some(parts) = response.extensions_mut().remove::<ErrorParts>() {
         let (head, _) = response.into_parts();

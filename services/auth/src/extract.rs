@@ -3,7 +3,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
@@ -15,14 +16,25 @@ use uuid::Uuid;
 use crate::error::AuthError;
 use crate::state::AppState;
 
-/// A JSON body; a malformed one is GoTrue's `bad_json` / `validation_failed`, an oversized one 413.
+/// A JSON body; a malformed one is GoTrue's `bad_json` / `validation_failed`, an oversized one
+/// 413, one with the NUL character (U+0000, which PostgreSQL's text cannot hold) anywhere a 422
+/// `validation_failed` naming where.
 pub struct AuthJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AuthJson<T> {
     type Rejection = AuthError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !posey_http::json::json_content_type(req.headers()) {
+            return Err(AuthError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "bad_json",
+                "Expected Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        refuse_nul(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(AuthError::validation(e.body_text())),
             Err(JsonRejection::JsonSyntaxError(_)) => Err(AuthError::new(
@@ -35,17 +47,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AuthJson<T> {
                 "bad_json",
                 "Expected Content-Type: application/json",
             )),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(AuthError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "request_too_large",
-                    "Request body is too large",
-                ))
-            }
+            Err(JsonRejection::BytesRejection(e)) => Err(body_rejection(e)),
             Err(other) => Err(AuthError::validation(other.body_text())),
         }
+    }
+}
+
+/// A body that could not be read: too large (413), or cut off.
+pub fn body_rejection(rejection: BytesRejection) -> AuthError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AuthError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            "Request body is too large",
+        ),
+        _ => AuthError::validation(rejection.body_text()),
+    }
+}
+
+/// Refuses a JSON body holding U+0000 in any string or key, naming where.
+pub fn refuse_nul(body: &[u8]) -> Result<(), AuthError> {
+    match posey_http::json::nul_field(body) {
+        Some(field) => Err(AuthError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("{field}: {}", posey_http::json::NUL_MESSAGE),
+        )),
+        None => Ok(()),
     }
 }
 

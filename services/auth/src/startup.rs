@@ -71,7 +71,10 @@ impl Application {
             refresh_secret,
         }));
         let router = routes::router().with_state(state.clone()).merge(readiness.router());
-        let server = Server::bind(SERVICE, &http, router, backing).await?;
+        // The shared layers' own errors (unknown route, wrong method, a NUL in the URI) in
+        // GoTrue's shape, like every other error of auth's.
+        let server =
+            Server::bind_shaped(SERVICE, &http, router, backing, crate::error::edge_shape).await?;
         Ok(Self { server, background, state })
     }
 

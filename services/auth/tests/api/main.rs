@@ -8,6 +8,7 @@ mod auth_js;
 mod email_flows;
 mod health;
 mod helpers;
+mod hostile_input;
 mod sessions;
 mod signup;
 mod token;

@@ -155,17 +155,11 @@ pub fn object_field(name: &str, value: Option<Value>) -> AuthResult<Option<Value
 pub fn optional_json<T: DeserializeOwned + Default>(
     body: Result<Bytes, BytesRejection>,
 ) -> AuthResult<T> {
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AuthError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
-            "Request body is too large",
-        ),
-        _ => AuthError::validation(e.body_text()),
-    })?;
+    let body = body.map_err(crate::extract::body_rejection)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
+    crate::extract::refuse_nul(&body)?;
     serde_json::from_slice(&body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => AuthError::validation(e.to_string()),
         _ => AuthError::new(
