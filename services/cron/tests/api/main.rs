@@ -7,6 +7,7 @@ mod agent_tasks;
 mod dispatch;
 mod health;
 mod helpers;
+mod hostile_input;
 mod limits;
 mod notifications;
 mod pausing;
