@@ -107,8 +107,8 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
     let unix = ctx.clock.now().timestamp();
 
     let port = url.port_or_known_default().context("payload.url has no port")?;
-    // IP literals never reach the resolver: they are checked here.
-    anyhow::ensure!(ctx.webhooks.policy.permits_url(&url), REFUSED);
+    // IP literals never reach the resolver: they are checked here; names when resolved.
+    anyhow::ensure!(ctx.webhooks.policy.permits_literal(&url).unwrap_or(true), REFUSED);
     let response = ctx
         .webhooks
         .client(port)?

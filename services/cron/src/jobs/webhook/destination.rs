@@ -90,23 +90,31 @@ impl DestinationPolicy {
             })
     }
 
-    /// Checks a URL's host before connecting (and at creation): IP literals against the
-    /// policy, names as far as possible without resolving them.
+    /// Checks a URL when a task is saved: IP literals against the policy, names as far as
+    /// possible without resolving them (they are checked when resolved, at every run).
     pub fn permits_url(&self, url: &url::Url) -> bool {
+        match (self.permits_literal(url), url.host_str(), url.port_or_known_default()) {
+            (Some(permitted), _, _) => permitted,
+            (None, Some(name), Some(port)) => self.permits_name(name, port),
+            (None, _, _) => false,
+        }
+    }
+
+    /// Checks a URL whose host is an IP address, which the HTTP client connects to without
+    /// asking the resolver; `None` when the host is a name (the resolver's to check).
+    pub fn permits_literal(&self, url: &url::Url) -> Option<bool> {
         let Some(port) = url.port_or_known_default() else {
-            return false;
+            return Some(false);
         };
-        match url.host() {
+        let permitted = match url.host() {
             Some(url::Host::Ipv4(ip)) => self.permits(&ip.to_string(), IpAddr::V4(ip), port),
             Some(url::Host::Ipv6(ip)) => self.permits(&ip.to_string(), IpAddr::V6(ip), port),
-            // The HTTP client treats a name that parses as an address as that address, without
-            // asking the resolver: check it as one.
-            Some(url::Host::Domain(name)) => match name.parse::<IpAddr>() {
-                Ok(ip) => self.permits(name, ip, port),
-                Err(_) => self.permits_name(name, port),
-            },
+            // The HTTP client treats a name that parses as an address as that address: check
+            // it as one.
+            Some(url::Host::Domain(name)) => self.permits(name, name.parse().ok()?, port),
             None => false,
-        }
+        };
+        Some(permitted)
     }
 }
 
@@ -461,6 +469,13 @@ mod tests {
         for url in ["https://example.com/hook", "http://93.184.216.34/", "http://[2606:4700::1]/"] {
             assert!(deny.permits_url(&url::Url::parse(url).unwrap()), "{url} refused");
         }
+        // At run time names are left to the resolver; literals are judged before connecting.
+        let literal = |url: &str| deny.permits_literal(&url::Url::parse(url).unwrap());
+        assert_eq!(literal("http://localhost/"), None);
+        assert_eq!(literal("http://example.com/"), None);
+        assert_eq!(literal("http://0x7f000001/"), Some(false));
+        assert_eq!(literal("http://[::ffff:10.0.0.1]/"), Some(false));
+        assert_eq!(literal("http://8.8.8.8/"), Some(true));
         let allow = DestinationPolicy::parse("localhost:9000,127.0.0.1").unwrap();
         assert!(allow.permits_url(&url::Url::parse("http://localhost:9000/").unwrap()));
         assert!(!allow.permits_url(&url::Url::parse("http://localhost:9001/").unwrap()));
