@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::destination::DestinationPolicy;
 use crate::jobs::agent_task::AgentTaskSettings;
-use crate::jobs::webhook::DestinationPolicy;
 use posey_config::{
     ConfigError, DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification,
 };
@@ -70,9 +70,14 @@ impl TaskLimits {
 
 /// `CRON_WEBHOOK_ALLOW`: unset, webhooks reach public addresses only.
 fn read_webhook_policy(env: &mut Env<'_>) -> DestinationPolicy {
-    let raw = env.raw("CRON_WEBHOOK_ALLOW").unwrap_or_default();
+    read_policy(env, "CRON_WEBHOOK_ALLOW")
+}
+
+/// An allow-list variable ([`DestinationPolicy::parse`]); unset, public addresses only.
+fn read_policy(env: &mut Env<'_>, var: &'static str) -> DestinationPolicy {
+    let raw = env.raw(var).unwrap_or_default();
     DestinationPolicy::parse(&raw).unwrap_or_else(|message| {
-        env.problem("CRON_WEBHOOK_ALLOW", message);
+        env.problem(var, message);
         DestinationPolicy::deny_private()
     })
 }
@@ -226,9 +231,14 @@ pub struct NotifySettings {
     pub smtp_from: String,
     /// Unset: push subscriptions are kept but their deliveries fail as not configured.
     pub vapid: Option<VapidSettings>,
-    /// `CRON_PUSH_ALLOW_INSECURE_LOOPBACK`: also accept `http://` push endpoints on loopback IP
-    /// addresses (tests, local development). Off: https only.
+    /// `CRON_PUSH_ALLOW_INSECURE_LOOPBACK`: also accept push endpoints on loopback addresses,
+    /// over `http://` too when the host is a loopback IP (tests, local development). Off: https
+    /// to permitted destinations only.
     pub push_allow_insecure_loopback: bool,
+    /// Where push endpoints may point besides the public internet: `CRON_PUSH_ALLOW` (its own
+    /// list, not the webhooks': trusting an internal webhook receiver does not open it to
+    /// anyone's push subscription), plus loopback under `CRON_PUSH_ALLOW_INSECURE_LOOPBACK`.
+    pub push_destinations: DestinationPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -270,7 +280,11 @@ impl NotifySettings {
             },
         };
         let push_allow_insecure_loopback = env.or("CRON_PUSH_ALLOW_INSECURE_LOOPBACK", false);
-        Self { smtp_url, smtp_from, vapid, push_allow_insecure_loopback }
+        let mut push_destinations = read_policy(env, "CRON_PUSH_ALLOW");
+        if push_allow_insecure_loopback {
+            push_destinations = push_destinations.with_loopback();
+        }
+        Self { smtp_url, smtp_from, vapid, push_allow_insecure_loopback, push_destinations }
     }
 }
 

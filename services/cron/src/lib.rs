@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod destination;
 pub mod dispatch;
 pub mod jobs;
 pub mod notifications;

@@ -6,9 +6,7 @@
 //! - `X-Posey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
 //!
 //! A 2xx answer is success; anything else, a redirect included, is a failed attempt. Only
-//! public destinations and the operator's allow-list are reached ([`destination`]).
-
-pub mod destination;
+//! public destinations and the operator's allow-list are reached ([`crate::destination`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,17 +18,14 @@ use sha2::Sha256;
 
 use super::{Completion, JobContext};
 use crate::db::ClaimedRun;
-pub use destination::DestinationPolicy;
+use crate::destination;
+pub use crate::destination::{DestinationPolicy, REFUSED};
 
 pub const IDEMPOTENCY_HEADER: &str = "X-Posey-Idempotency-Key";
 pub const SIGNATURE_HEADER: &str = "X-Posey-Signature";
 
 /// The longest one request may take; the task's own timeout may cut it shorter.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What a run records when the destination is not allowed: the same whatever was (or was not)
-/// listening there, so run history cannot map the internal network.
-pub const REFUSED: &str = "refused: destination not allowed";
 
 /// Sends webhooks to the destinations `policy` permits.
 #[derive(Debug, Clone)]
@@ -47,18 +42,11 @@ impl Webhooks {
         &self.policy
     }
 
-    /// The client for one call to `port`: no redirects (a signed call must reach the URL the
-    /// person gave, and a redirect could point inside), no proxy (the resolver must see the
-    /// real destination), every name resolved through the policy, a per-request timeout. Built
-    /// per call because the resolver must know the port; that costs far less than the call.
+    /// The client for one call to `port`: only what the policy permits, no redirects, a
+    /// per-request timeout ([`destination::client_builder`]). Built per call because the
+    /// resolver must know the port; that costs far less than the call.
     fn client(&self, port: u16) -> anyhow::Result<reqwest::Client> {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(destination::GuardedResolver {
-                policy: self.policy.clone(),
-                port,
-            }))
+        destination::client_builder(self.policy.clone(), port)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -128,14 +116,9 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
 /// What run history says about a request that got no answer: a refused destination, or only
 /// the kind of failure (never the URL, which may carry a token, nor the lower layers' detail).
 fn failure(error: &reqwest::Error) -> &'static str {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<destination::Refused>() {
-            return REFUSED;
-        }
-        source = e.source();
-    }
-    if error.is_timeout() {
+    if destination::was_refused(error) {
+        REFUSED
+    } else if error.is_timeout() {
         "webhook request failed: timed out"
     } else if error.is_connect() {
         "webhook request failed: connection failed"

@@ -2,6 +2,7 @@
 //! while (so others skip them), sends, and records the outcome. A failure is retried with
 //! exponential backoff and given up as `failed` after `MAX_ATTEMPTS`; the notification stays.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,6 +15,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::NotifySettings;
+use crate::destination::DestinationPolicy;
 
 use super::webpush::{self, PushError, VapidKey};
 
@@ -34,10 +36,10 @@ pub struct Deliverer {
     poll: Duration,
 }
 
-/// What sending Web Push needs: the signing key and an HTTP client for push services.
+/// What sending Web Push needs: the signing key and where push endpoints may point.
 struct WebPush {
     vapid: VapidKey,
-    client: reqwest::Client,
+    destinations: Arc<DestinationPolicy>,
     allow_insecure_loopback: bool,
 }
 
@@ -78,7 +80,7 @@ impl Deliverer {
         let web_push = match &settings.vapid {
             Some(vapid) => Some(WebPush {
                 vapid: VapidKey::new(vapid.private_key.expose_secret(), &vapid.subject)?,
-                client: webpush::client()?,
+                destinations: Arc::new(settings.push_destinations.clone()),
                 allow_insecure_loopback: settings.push_allow_insecure_loopback,
             }),
             None => None,
@@ -232,9 +234,10 @@ impl Deliverer {
         let Some(subscription) = subscription else {
             return Err(permanent("the push subscription is gone".into()));
         };
+        // The destination itself is checked by `webpush::send`, on the address it connects to.
         let endpoint = url::Url::parse(&subscription.endpoint)
             .ok()
-            .filter(|url| webpush::endpoint_allowed(url, push.allow_insecure_loopback))
+            .filter(|url| webpush::scheme_allowed(url, push.allow_insecure_loopback))
             .ok_or_else(|| permanent("the push endpoint is not an allowed URL".into()))?;
         let payload = serde_json::to_vec(&serde_json::json!({
             "id": delivery.notification_id,
@@ -243,7 +246,9 @@ impl Deliverer {
             "data": delivery.data,
         }))
         .map_err(|e| permanent(format!("serializing the push payload: {e}")))?;
-        match webpush::send(&push.client, &push.vapid, &subscription, &endpoint, &payload).await {
+        match webpush::send(&push.destinations, &push.vapid, &subscription, &endpoint, &payload)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(gone @ PushError::Gone(_)) => {
                 // The browser unsubscribed: forget it so later notifications skip it.
@@ -260,7 +265,10 @@ impl Deliverer {
             Err(error @ PushError::Transient(_)) => {
                 Err(Failure { error: error.to_string(), permanent: false })
             }
-            Err(error @ PushError::Rejected(_)) => Err(permanent(error.to_string())),
+            // The same policy would refuse it again.
+            Err(error @ (PushError::Rejected(_) | PushError::Refused)) => {
+                Err(permanent(error.to_string()))
+            }
         }
     }
 

@@ -1,7 +1,10 @@
 //! Web Push: a payload encrypted for one browser (RFC 8291, `aes128gcm` of RFC 8188), signed
-//! for by the VAPID key (RFC 8292), and POSTed to the browser's push service.
+//! for by the VAPID key (RFC 8292), and POSTed to the browser's push service. An endpoint is a
+//! URL the person chose, so it is held to the destination policy (`CRON_PUSH_ALLOW`) when
+//! subscribed and again on the address each delivery connects to ([`crate::destination`]).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aes_gcm::Aes128Gcm;
@@ -18,6 +21,8 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::Sha256;
 
+use crate::destination::{self, DestinationPolicy};
+
 /// The record size we declare; the whole body must fit in it (one record), and 4096 is what
 /// every push service must accept (RFC 8291 §4).
 const RECORD_SIZE: u32 = 4096;
@@ -32,9 +37,37 @@ const TTL_SECONDS: u32 = 86_400;
 /// VAPID tokens may live up to 24 h; ours live 12.
 const TOKEN_LIFETIME_SECONDS: i64 = 12 * 3600;
 
-/// Whether a push endpoint may be posted to: https, or (only when explicitly allowed, for tests
-/// and local development) http to a loopback IP address.
-pub fn endpoint_allowed(url: &url::Url, allow_insecure_loopback: bool) -> bool {
+/// Why a push endpoint may not be subscribed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointProblem {
+    /// Not https (nor opted-in http to a loopback IP).
+    Scheme,
+    /// A private, loopback, link-local or otherwise non-public destination the operator has
+    /// not allowed.
+    NotPublic,
+}
+
+/// Whether a browser may subscribe with `endpoint`: its scheme ([`scheme_allowed`]), and its
+/// host as far as can be told before it is resolved ([`DestinationPolicy::permits_url`]: IP
+/// literals in any spelling, `localhost` names). A name is checked again, on the address it
+/// resolves to, at every delivery.
+pub fn check_endpoint(
+    url: &url::Url,
+    destinations: &DestinationPolicy,
+    allow_insecure_loopback: bool,
+) -> Result<(), EndpointProblem> {
+    if !scheme_allowed(url, allow_insecure_loopback) {
+        Err(EndpointProblem::Scheme)
+    } else if !destinations.permits_url(url) {
+        Err(EndpointProblem::NotPublic)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a push endpoint's scheme may be posted to: https, or (only when explicitly allowed,
+/// for tests and local development) http to a loopback IP address.
+pub fn scheme_allowed(url: &url::Url, allow_insecure_loopback: bool) -> bool {
     match url.scheme() {
         "https" => url.has_host(),
         "http" if allow_insecure_loopback => match url.host() {
@@ -174,6 +207,9 @@ pub enum PushError {
     /// 404/410: the browser unsubscribed; the subscription should go.
     #[error("the push service says the subscription is gone ({0})")]
     Gone(reqwest::StatusCode),
+    /// The destination is not allowed ([`crate::destination`]); nothing was sent.
+    #[error("{}", destination::REFUSED)]
+    Refused,
     /// 429, 5xx or the network: worth trying again later.
     #[error("{0}")]
     Transient(String),
@@ -182,19 +218,22 @@ pub enum PushError {
     Rejected(String),
 }
 
-/// The HTTP client for push services: bounded time, no redirects (a push service answers
-/// directly, and a redirect must not carry our VAPID token elsewhere).
-pub fn client() -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
+/// The HTTP client for one push to `port`: only destinations `destinations` permits (checked
+/// on the resolved address), no redirects (a push service answers directly, and a redirect
+/// must not carry our VAPID token elsewhere), bounded time. Built per push because the
+/// resolver must know the port.
+fn client(destinations: &Arc<DestinationPolicy>, port: u16) -> anyhow::Result<reqwest::Client> {
+    destination::client_builder(destinations.clone(), port)
         .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the web push HTTP client")
 }
 
-/// Encrypts `payload` for `subscription` and POSTs it to its push service.
+/// Encrypts `payload` for `subscription` and POSTs it to its push service, if `destinations`
+/// permits the address it connects to.
 pub async fn send(
-    client: &reqwest::Client,
+    destinations: &Arc<DestinationPolicy>,
     vapid: &VapidKey,
     subscription: &Subscription,
     endpoint: &url::Url,
@@ -204,10 +243,16 @@ pub async fn send(
     let p256dh =
         decode(&subscription.p256dh).context("the subscription's p256dh").map_err(rejected)?;
     let auth = decode(&subscription.auth).context("the subscription's auth").map_err(rejected)?;
+    let port = endpoint.port_or_known_default().ok_or(PushError::Refused)?;
+    // IP literals never reach the resolver: they are checked here; names when resolved.
+    if !destinations.permits_literal(endpoint).unwrap_or(true) {
+        return Err(PushError::Refused);
+    }
     let body = encrypt(payload, &p256dh, &auth).map_err(rejected)?;
     let authorization =
         vapid.authorization(endpoint, chrono::Utc::now().timestamp()).map_err(rejected)?;
-    let response = client
+    let response = client(destinations, port)
+        .map_err(|e| PushError::Transient(format!("{e:#}")))?
         .post(endpoint.clone())
         .header("TTL", TTL_SECONDS)
         .header("Content-Encoding", "aes128gcm")
@@ -217,7 +262,7 @@ pub async fn send(
         .body(body)
         .send()
         .await
-        .map_err(|e| PushError::Transient(format!("posting to the push service: {e}")))?;
+        .map_err(|e| failure(&e))?;
     let status = response.status();
     match status.as_u16() {
         200..=299 => Ok(()),
@@ -229,6 +274,22 @@ pub async fn send(
             Err(PushError::Rejected(format!("the push service answered {status}: {detail}")))
         }
     }
+}
+
+/// A request that got no answer: refused, or only the kind of failure (never the endpoint,
+/// which carries the subscription's token, nor the lower layers' detail).
+fn failure(error: &reqwest::Error) -> PushError {
+    if destination::was_refused(error) {
+        return PushError::Refused;
+    }
+    let kind = if error.is_timeout() {
+        "push request failed: timed out"
+    } else if error.is_connect() {
+        "push request failed: connection failed"
+    } else {
+        "push request failed"
+    };
+    PushError::Transient(kind.to_owned())
 }
 
 #[cfg(test)]
@@ -331,12 +392,40 @@ mod tests {
     #[test]
     fn webpush_endpoints_are_https_or_opted_in_loopback() {
         let url = |s: &str| url::Url::parse(s).unwrap();
-        assert!(endpoint_allowed(&url("https://fcm.googleapis.com/x"), false));
-        assert!(!endpoint_allowed(&url("http://127.0.0.1:9/x"), false));
-        assert!(endpoint_allowed(&url("http://127.0.0.1:9/x"), true));
-        assert!(endpoint_allowed(&url("http://[::1]:9/x"), true));
-        assert!(!endpoint_allowed(&url("http://localhost:9/x"), true));
-        assert!(!endpoint_allowed(&url("http://10.0.0.1/x"), true));
-        assert!(!endpoint_allowed(&url("ftp://127.0.0.1/x"), true));
+        assert!(scheme_allowed(&url("https://fcm.googleapis.com/x"), false));
+        assert!(!scheme_allowed(&url("http://127.0.0.1:9/x"), false));
+        assert!(scheme_allowed(&url("http://127.0.0.1:9/x"), true));
+        assert!(scheme_allowed(&url("http://[::1]:9/x"), true));
+        assert!(!scheme_allowed(&url("http://localhost:9/x"), true));
+        assert!(!scheme_allowed(&url("http://10.0.0.1/x"), true));
+        assert!(!scheme_allowed(&url("ftp://127.0.0.1/x"), true));
+    }
+
+    #[test]
+    fn webpush_endpoints_must_be_public_unless_allowed() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        let deny = DestinationPolicy::deny_private();
+        let check = |u: &str, policy: &DestinationPolicy, insecure| {
+            check_endpoint(&url(u), policy, insecure)
+        };
+        assert_eq!(check("https://fcm.googleapis.com/x", &deny, false), Ok(()));
+        for private in [
+            "https://10.0.0.5:8443/",
+            "https://169.254.169.254/",
+            "https://127.0.0.1/",
+            "https://0x7f000001/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://localhost/",
+        ] {
+            assert_eq!(check(private, &deny, false), Err(EndpointProblem::NotPublic), "{private}");
+        }
+        assert_eq!(check("http://10.0.0.5/", &deny, true), Err(EndpointProblem::Scheme));
+        // The loopback switch opens loopback, over http too, and nothing else.
+        let loopback = DestinationPolicy::deny_private().with_loopback();
+        assert_eq!(check("http://127.0.0.1:9/x", &loopback, true), Ok(()));
+        assert_eq!(check("https://[::1]:9/x", &loopback, true), Ok(()));
+        assert_eq!(check("https://10.0.0.5/", &loopback, true), Err(EndpointProblem::NotPublic));
+        let allowed = DestinationPolicy::parse("10.0.0.0/8:8443").unwrap();
+        assert_eq!(check("https://10.0.0.5:8443/", &allowed, false), Ok(()));
     }
 }

@@ -2,18 +2,18 @@
 //! subscribe with.
 
 use anyhow::Context;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use posey_http::{ApiError, AppJson};
+use posey_http::{ApiError, AppJson, Path};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Invalid, Person, parse_id};
-use crate::notifications::webpush::endpoint_allowed;
+use crate::notifications::webpush::{EndpointProblem, check_endpoint};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -59,9 +59,19 @@ async fn subscribe(
     AppJson(new): AppJson<NewSubscription>,
 ) -> Result<(StatusCode, Json<Subscribed>), ApiError> {
     let mut invalid = Invalid::default();
-    match url::Url::parse(&new.endpoint) {
-        Ok(url) if endpoint_allowed(&url, state.config.notify.push_allow_insecure_loopback) => {}
-        Ok(_) => invalid.add("endpoint", "must be an https URL"),
+    let notify = &state.config.notify;
+    match url::Url::parse(&new.endpoint).map(|url| {
+        check_endpoint(&url, &notify.push_destinations, notify.push_allow_insecure_loopback)
+    }) {
+        Ok(Ok(())) => {}
+        Ok(Err(EndpointProblem::Scheme)) => invalid.add("endpoint", "must be an https URL"),
+        // Names are checked again, on the address they resolve to, at every delivery.
+        Ok(Err(EndpointProblem::NotPublic)) => invalid.add(
+            "endpoint",
+            "is refused because it points at a private address (loopback, private network, \
+             link-local or otherwise not public); an operator can allow trusted hosts with \
+             CRON_PUSH_ALLOW",
+        ),
         Err(e) => invalid.add("endpoint", format!("is not a URL: {e}")),
     }
     match decode_key(&new.keys.p256dh, 65) {

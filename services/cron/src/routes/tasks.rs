@@ -9,12 +9,12 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use posey_http::{ApiError, AppJson};
+use posey_http::{ApiError, AppJson, Path, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::{ActingPerson, Invalid, Page, parse_id};
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind};
-use crate::jobs::webhook::DestinationPolicy;
+use crate::destination::DestinationPolicy;
 use crate::pausing;
 use crate::schedule::{Schedule, ScheduleKind};
 use crate::state::AppState;

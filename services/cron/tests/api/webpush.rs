@@ -1,9 +1,10 @@
 //! Web Push delivery against a local push service: the body decrypts (RFC 8291) with the
 //! subscriber's key, the VAPID token verifies against its `k=` key, and a 410 drops the
-//! subscription.
+//! subscription. Endpoints on private addresses are refused when subscribed and, stored
+//! anyway, on the address each delivery would connect to (`CRON_PUSH_ALLOW` opens them).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aes_gcm::Aes128Gcm;
@@ -16,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::{PublicKey, SecretKey};
+use posey_cron::destination::REFUSED;
 use posey_cron::notifications::{self, Channels, NewNotification};
 use rand::RngCore;
 use serde_json::{Value, json};
@@ -273,4 +275,153 @@ async fn webpush_http_endpoints_need_the_loopback_opt_in() {
         )
         .await;
     assert_eq!(response.status(), 422);
+}
+
+/// Posts a subscription for `endpoint` with valid keys.
+async fn try_subscribe(app: &CronApp, token: &str, endpoint: &str) -> reqwest::Response {
+    let subscriber = Subscriber::new();
+    let keys = json!({
+        "p256dh": URL_SAFE_NO_PAD.encode(subscriber.p256dh()),
+        "auth": URL_SAFE_NO_PAD.encode(subscriber.auth),
+    });
+    app.post_as("/v1/push/subscriptions", token, &json!({"endpoint": endpoint, "keys": keys})).await
+}
+
+/// A push endpoint is a URL the person chose, so like a webhook it may not point inside the
+/// network: refused when subscribed, however the address is spelt.
+#[tokio::test]
+async fn webpush_endpoints_on_private_addresses_are_422s_naming_endpoint() {
+    let app = spawn_authed_app_with(&[]).await;
+    let (_, token) = app.person();
+    for endpoint in [
+        "https://10.0.0.5:8443/",
+        "https://169.254.169.254/",
+        "https://127.0.0.1/push/x",
+        "https://[::1]/",
+        "https://0x7f000001/",
+        "https://2130706433/",
+        "https://0177.0.0.1/",
+        "https://127.1/",
+        "https://0.0.0.0/",
+        "https://[::]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:a9fe:a9fe]/",
+        "https://[64:ff9b::a00:5]/",
+        "https://[fe80::1]/",
+        "https://[fd00::1]/",
+        "https://172.16.0.1/",
+        "https://192.168.1.1/",
+        "https://100.64.0.1/",
+        "https://localhost:8443/",
+        "https://push.localhost/",
+    ] {
+        let response = try_subscribe(&app, &token, endpoint).await;
+        assert_eq!(response.status(), 422, "{endpoint}");
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["fields"]["endpoint"][0].as_str().unwrap_or_default();
+        assert!(message.contains("private address"), "{endpoint}: {body}");
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.push_subscriptions")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    assert_eq!(try_subscribe(&app, &token, "https://push.example.com/x").await.status(), 201);
+}
+
+/// The loopback switch opens loopback only; an operator opens an internal push service with
+/// `CRON_PUSH_ALLOW`, not with the webhooks' list.
+#[tokio::test]
+async fn webpush_private_endpoints_open_only_through_the_push_allow_list() {
+    let (app, _) = spawn_push_app().await;
+    let (_, token) = app.person();
+    assert_eq!(try_subscribe(&app, &token, "https://10.0.0.5:8443/").await.status(), 422);
+
+    let app = spawn_authed_app_with(&[
+        ("CRON_PUSH_ALLOW", "10.0.0.5:8443".to_owned()),
+        ("CRON_WEBHOOK_ALLOW", "192.168.1.1".to_owned()),
+    ])
+    .await;
+    let (_, token) = app.person();
+    assert_eq!(try_subscribe(&app, &token, "https://10.0.0.5:8443/").await.status(), 201);
+    assert_eq!(try_subscribe(&app, &token, "https://10.0.0.5:9443/").await.status(), 422);
+    assert_eq!(try_subscribe(&app, &token, "https://192.168.1.1/").await.status(), 422);
+}
+
+/// A listener on 127.0.0.1 that counts the connections made to it (and drops each at once).
+async fn connection_counter() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (port, accepted)
+}
+
+/// Subscriptions saved before the rule, or whose name resolves to loopback by the time of
+/// delivery (DNS rebinding), stored as such: each delivery is refused on the address it would
+/// connect to, nothing connects, and the delivery records a reason that says nothing about
+/// what was there.
+#[tokio::test]
+async fn webpush_deliveries_to_refused_addresses_never_connect() {
+    let vapid = SecretKey::random(&mut rand::rngs::OsRng);
+    let app = spawn_authed_app_with(&[
+        ("CRON_VAPID_PRIVATE_KEY", URL_SAFE_NO_PAD.encode(vapid.to_bytes())),
+        ("CRON_VAPID_SUBJECT", "mailto:ops@example.com".to_owned()),
+    ])
+    .await;
+    let (port, accepted) = connection_counter().await;
+    let (alice, _) = app.person();
+    let endpoints = [
+        // A name: only the resolver's check stands between it and loopback.
+        format!("https://localhost:{port}/push/a"),
+        format!("https://127.0.0.1:{port}/push/b"),
+        format!("https://2130706433:{port}/push/c"),
+        format!("https://[::ffff:127.0.0.1]:{port}/push/d"),
+    ];
+    let subscriber = Subscriber::new();
+    for endpoint in &endpoints {
+        sqlx::query(
+            "INSERT INTO cron.push_subscriptions (id, user_id, endpoint, p256dh, auth) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(alice)
+        .bind(endpoint)
+        .bind(URL_SAFE_NO_PAD.encode(subscriber.p256dh()))
+        .bind(URL_SAFE_NO_PAD.encode(subscriber.auth))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+
+    let id = notify(&app.db.pool, alice, "to the inside").await;
+    let mut outcomes = Vec::new();
+    for _ in 0..100 {
+        outcomes = sqlx::query_as::<_, (String, String, i32, Option<String>)>(
+            "SELECT s.endpoint, d.status, d.attempts, d.last_error FROM cron.deliveries d \
+             JOIN cron.push_subscriptions s ON s.id::text = d.target \
+             WHERE d.notification_id = $1 AND d.channel = 'web_push'",
+        )
+        .bind(id)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        if outcomes.len() == endpoints.len() && outcomes.iter().all(|o| o.2 > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(outcomes.len(), endpoints.len(), "{outcomes:?}");
+    for (endpoint, status, attempts, error) in &outcomes {
+        assert_eq!(*attempts, 1, "{endpoint}");
+        assert_eq!(status, "failed", "{endpoint}");
+        assert_eq!(error.as_deref(), Some(REFUSED), "{endpoint}");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 0, "a refused destination was connected to");
 }

@@ -1,12 +1,13 @@
-//! Where webhooks may go: the public internet, plus the hosts an operator trusts
-//! (`CRON_WEBHOOK_ALLOW`). Anything else — loopback, private, link-local (cloud metadata),
-//! CGNAT, multicast, reserved, and their IPv4-in-IPv6 spellings — is refused, so a person's
-//! webhook cannot reach or map the services inside the network.
+//! Where cron's outgoing HTTP may go — webhooks and Web Push endpoints, both URLs a person
+//! chooses: the public internet, plus the hosts an operator trusts (`CRON_WEBHOOK_ALLOW`,
+//! `CRON_PUSH_ALLOW`). Anything else — loopback, private, link-local (cloud metadata), CGNAT,
+//! multicast, reserved, and their IPv4-in-IPv6 spellings — is refused, so a person's URL cannot
+//! reach or map the services inside the network.
 //!
 //! The check runs on the address a connection is actually made to: IP literals before the
 //! request, names inside the HTTP client's resolver ([`GuardedResolver`]) on every lookup, so a
-//! name that resolved to a public address when the task was created and to 127.0.0.1 at run
-//! time (DNS rebinding) is refused at run time.
+//! name that resolved to a public address when the URL was saved and to 127.0.0.1 when it is
+//! called (DNS rebinding) is refused then. [`client_builder`] puts the pieces together.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -38,8 +39,12 @@ enum Target {
     Net { base: IpAddr, prefix: u8 },
 }
 
+/// What is recorded when a destination is not allowed: the same whatever was (or was not)
+/// listening there, so run and delivery history cannot map the internal network.
+pub const REFUSED: &str = "refused: destination not allowed";
+
 /// Why a destination was refused (the resolver's error, found again in the request's error
-/// chain so the run records a generic reason).
+/// chain by [`was_refused`] so a generic reason is recorded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused;
 
@@ -67,6 +72,16 @@ impl DestinationPolicy {
             .map(|entry| Allowed::parse(entry).map_err(|e| format!("\"{entry}\": {e}")))
             .collect::<Result<_, _>>()?;
         Ok(Self { allow })
+    }
+
+    /// This policy, also permitting loopback addresses (127.0.0.0/8, ::1) on any port.
+    pub fn with_loopback(mut self) -> Self {
+        for (base, prefix) in
+            [(IpAddr::V4(Ipv4Addr::LOCALHOST), 8), (IpAddr::V6(Ipv6Addr::LOCALHOST), 128)]
+        {
+            self.allow.push(Allowed { target: Target::Net { base, prefix }, port: None });
+        }
+        self
     }
 
     /// Whether a connection to `ip` on `port`, reached through the URL host `host`, may be
@@ -292,7 +307,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     v6("2000::", 3) && !v6("2001::", 23) && !v6("2001:db8::", 32) && !v6("3fff::", 20)
 }
 
-/// The HTTP client's resolver for one webhook call: resolves with the system's resolver and
+/// The HTTP client's resolver for calls to one port: resolves with the system's resolver and
 /// keeps only the addresses the policy permits for `port`; none left is an error.
 pub struct GuardedResolver {
     pub policy: Arc<DestinationPolicy>,
@@ -314,6 +329,30 @@ impl Resolve for GuardedResolver {
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
     }
+}
+
+/// An HTTP client builder for one destination port that can only reach what `policy`
+/// permits: every name resolved through [`GuardedResolver`], no proxy (the resolver must see
+/// the real destination), no redirects (a redirect could point inside, and a signed call must
+/// reach the URL the person gave). IP literals never reach a resolver: check them first with
+/// [`DestinationPolicy::permits_literal`]. Per port because the resolver must know it.
+pub fn client_builder(policy: Arc<DestinationPolicy>, port: u16) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver { policy, port }))
+}
+
+/// Whether a request failed because [`GuardedResolver`] refused its destination.
+pub fn was_refused(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<Refused>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 #[cfg(test)]
@@ -480,5 +519,16 @@ mod tests {
         assert!(allow.permits_url(&url::Url::parse("http://localhost:9000/").unwrap()));
         assert!(!allow.permits_url(&url::Url::parse("http://localhost:9001/").unwrap()));
         assert!(allow.permits_url(&url::Url::parse("http://0x7f000001:5/").unwrap()));
+    }
+
+    #[test]
+    fn with_loopback_opens_loopback_only() {
+        let policy = DestinationPolicy::deny_private().with_loopback();
+        for addr in ["127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"] {
+            assert!(policy.permits("x", ip(addr), 8443), "{addr}");
+        }
+        for addr in ["10.0.0.1", "169.254.169.254", "::", "0.0.0.0", "fe80::1"] {
+            assert!(!policy.permits("x", ip(addr), 8443), "{addr}");
+        }
     }
 }
