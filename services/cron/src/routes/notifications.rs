@@ -5,14 +5,14 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 
 use anyhow::Context;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
-use posey_http::ApiError;
+use posey_http::{ApiError, Path, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;

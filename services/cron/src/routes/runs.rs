@@ -1,11 +1,11 @@
 //! `/v1/tasks/{id}/runs`: a task's run history, newest first.
 
 use anyhow::Context;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use posey_http::ApiError;
+use posey_http::{ApiError, Path, Query};
 use serde::Serialize;
 
 use super::{ActingPerson, Page};

@@ -80,20 +80,17 @@ async fn errors_of_the_framework_answer_in_the_json_shape() {
     let app = spawn_authed_app().await;
     let (_, token) = app.person();
 
-    // A bad query value: the error names the parameter.
-    // (A 422 naming it once cron's routes take posey-http's `Query`; axum's own `Query`
-    // answers 400, rewritten into the shape by the shared layers, its message naming it.)
-    let response = app.get_as("/v1/tasks?limit=abc", &token).await;
-    let status = response.status().as_u16();
-    assert!(status == 400 || status == 422, "{status}");
-    let (code, fields) = error_of(response, status).await;
-    if status == 422 {
-        assert_eq!(fields, json!({"limit": ["invalid digit found in string"]}));
-    } else {
-        assert_eq!(code, "bad_request");
-        let response = app.get_as("/v1/tasks?limit=abc", &token).await;
-        let body: Value = response.json().await.unwrap();
-        assert!(body["error"]["message"].as_str().unwrap().contains("limit"), "{body}");
+    // A bad query value is a 422 naming the parameter, on every route that reads a query.
+    let task = app.create_task(&token, &reminder()).await;
+    let runs = format!("/v1/tasks/{}/runs?offset=x", task["id"].as_str().unwrap());
+    for (path, field, problem) in [
+        ("/v1/tasks?limit=abc", "limit", "invalid digit found in string"),
+        (runs.as_str(), "offset", "invalid digit found in string"),
+        ("/v1/notifications?unread=maybe", "unread", "provided string was not `true` or `false`"),
+    ] {
+        let (code, fields) = error_of(app.get_as(path, &token).await, 422).await;
+        assert_eq!(code, "validation_failed", "{path}");
+        assert_eq!(fields, json!({field: [problem]}), "{path}");
     }
 
     let big = json!({"name": "x".repeat(3 << 20), "kind": "reminder"});
