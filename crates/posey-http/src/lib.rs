@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod params;
+pub mod ratelimit;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;

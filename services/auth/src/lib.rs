@@ -13,7 +13,6 @@ mod onetime;
 pub mod password;
 mod pkce;
 mod policy;
-mod ratelimit;
 mod routes;
 mod session;
 mod startup;

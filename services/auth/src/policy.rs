@@ -18,28 +18,37 @@ const HOUR: Duration = Duration::from_secs(3600);
 
 pub async fn limit_ip(state: &AppState, client: &Client) -> AuthResult<()> {
     let limit = state.settings().rate_limits.per_ip_per_minute;
-    state.limiter.check(&client.ip_key(), limit, MINUTE, "over_request_rate_limit").await
+    check(state, &client.ip_key(), limit, MINUTE, "over_request_rate_limit").await
 }
 
 pub async fn limit_account(state: &AppState, email: &Email) -> AuthResult<()> {
     let limit = state.settings().rate_limits.per_account_per_minute;
-    state.limiter.check(&format!("account:{email}"), limit, MINUTE, "over_request_rate_limit").await
+    check(state, &format!("account:{email}"), limit, MINUTE, "over_request_rate_limit").await
 }
 
 pub async fn limit_emails(state: &AppState, address: &str) -> AuthResult<()> {
     let limit = state.settings().rate_limits.emails_per_hour;
-    state
-        .limiter
-        .check(&format!("email:{address}"), limit, HOUR, "over_email_send_rate_limit")
-        .await
+    check(state, &format!("email:{address}"), limit, HOUR, "over_email_send_rate_limit").await
 }
 
 pub async fn limit_refresh(state: &AppState, client: &Client) -> AuthResult<()> {
     let limit = state.settings().rate_limits.refresh_per_ip_per_minute;
-    state
-        .limiter
-        .check(&format!("refresh:{}", client.ip_key()), limit, MINUTE, "over_request_rate_limit")
-        .await
+    let key = format!("refresh:{}", client.ip_key());
+    check(state, &key, limit, MINUTE, "over_request_rate_limit").await
+}
+
+/// Counts one request for `key`; GoTrue's 429 `code` once `limit` is exceeded within `window`.
+async fn check(
+    state: &AppState,
+    key: &str,
+    limit: u32,
+    window: Duration,
+    code: &'static str,
+) -> AuthResult<()> {
+    match state.limiter.count(key, limit, window).await.map_err(AuthError::Internal)? {
+        Some(retry_after) => Err(AuthError::RateLimited { retry_after, code }),
+        None => Ok(()),
+    }
 }
 
 /// The normalised address, or GoTrue's `email_address_invalid`.

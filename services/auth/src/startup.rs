@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::keys::Keys;
 use crate::mailer::Mailer;
 use crate::password::Hasher;
-use crate::ratelimit::RateLimiter;
 use crate::state::{App, AppState};
 use crate::{Config, SERVICE, routes};
+use posey_http::ratelimit::RateLimiter;
 
 pub struct Application {
     server: Server,
@@ -57,7 +57,7 @@ impl Application {
         };
         let mailer = Mailer::new(backing.db.clone(), settings)?;
         let refresh_secret = instance_secret(&backing.db, "refresh_token_successor").await?;
-        let limiter = RateLimiter::new(backing.redis.clone());
+        let limiter = RateLimiter::new(backing.redis.clone(), "posey:auth:rl:");
         let readiness = backing.readiness();
         let http = config.service.http.clone();
         let state = AppState(Arc::new(App {

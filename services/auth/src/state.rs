@@ -9,7 +9,7 @@ use crate::Config;
 use crate::keys::Keys;
 use crate::mailer::Mailer;
 use crate::password::Hasher;
-use crate::ratelimit::RateLimiter;
+use posey_http::ratelimit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);

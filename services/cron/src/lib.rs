@@ -9,7 +9,6 @@ pub mod dispatch;
 pub mod jobs;
 pub mod notifications;
 pub mod pausing;
-mod ratelimit;
 mod routes;
 pub mod schedule;
 mod startup;

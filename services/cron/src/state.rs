@@ -5,10 +5,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
+use posey_http::ratelimit::RateLimiter;
 
 use crate::Config;
 use crate::notifications::stream::Hub;
-use crate::ratelimit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -31,7 +31,7 @@ impl AppState {
         verifier: Arc<JwksVerifier>,
         notifications: Hub,
     ) -> Self {
-        let limiter = RateLimiter::new(backing.redis.clone());
+        let limiter = RateLimiter::new(backing.redis.clone(), "posey:cron:rl:");
         Self(Arc::new(App { config, backing, verifier, notifications, limiter }))
     }
 
