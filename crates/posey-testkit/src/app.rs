@@ -54,10 +54,18 @@ impl TestApp {
 }
 
 /// The health, readiness and edge tests every service must pass, generated in the calling
-/// test crate from its `spawn_app_with(&[(&str, String)]) -> TestApp`.
+/// test crate from its `spawn_app_with(&[(&str, String)]) -> TestApp`. An unknown route answers
+/// in the one error shape, or in `not_found` for a service with a protocol's own shape (auth
+/// speaks GoTrue's).
 #[macro_export]
 macro_rules! service_health_tests {
     ($spawn_app_with:path) => {
+        $crate::service_health_tests!(
+            $spawn_app_with,
+            not_found: serde_json::json!({"error": {"code": "not_found", "message": "no such route"}})
+        );
+    };
+    ($spawn_app_with:path, not_found: $not_found:expr) => {
         use serde_json::{Value, json};
 
         #[tokio::test]
@@ -97,7 +105,7 @@ macro_rules! service_health_tests {
             assert_eq!(response.status(), 404);
             assert!(response.headers().get("x-request-id").is_some());
             let body: Value = response.json().await.unwrap();
-            assert_eq!(body, json!({"error": {"code": "not_found", "message": "no such route"}}));
+            assert_eq!(body, $not_found);
         }
     };
 }
