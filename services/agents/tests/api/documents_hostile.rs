@@ -3,88 +3,19 @@
 //! one person's share of the queue, fairness between people in the queue, and requests that are
 //! refused in the one JSON error shape. Each bomb is built here, not committed.
 
-use std::io::Write;
-
 use posey_agents::documents::db::{self, Inserted, NewDocument};
+use posey_testkit::hostile::{docx_of, pdf_claiming};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::documents::{MANUAL, pdf, reader_app};
 use crate::helpers::AgentsApp;
 
-/// A hand-written PDF whose page tree holds one page twice (directly, then under an
-/// intermediate node) and claims `count` pages, with a correct cross-reference table. After
-/// the first page, lopdf's page iterator sizes what is left from the intermediate node's
-/// `/Count`.
-fn pdf_claiming(count: u64) -> Vec<u8> {
-    let content = "BT /F1 12 Tf 72 720 Td (A page among very many.) Tj ET";
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        format!("<< /Type /Pages /Kids [4 0 R 3 0 R] /Count {count} >>"),
-        format!("<< /Type /Pages /Parent 2 0 R /Kids [4 0 R] /Count {count} >>"),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R \
-         /Resources << /Font << /F1 6 0 R >> >> >>"
-            .to_owned(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
-    ];
-    let mut bytes = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (index, object) in objects.iter().enumerate() {
-        offsets.push(bytes.len());
-        bytes.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
-    }
-    let xref = bytes.len();
-    bytes.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        bytes.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    bytes.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    bytes
-}
-
 /// The zip bomb: about 48 MiB of XML (the default limit is 32 MiB) in well under 1 MB, built
 /// once for the tests that use it.
 fn bomb() -> Vec<u8> {
     static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     BOMB.get_or_init(|| docx_of(480_000)).clone()
-}
-
-/// A DOCX whose word/document.xml is `paragraphs` copies of one paragraph: it compresses to
-/// almost nothing.
-fn docx_of(paragraphs: usize) -> Vec<u8> {
-    let paragraph = "<w:p><w:r><w:t>All work and no play makes a dull document, again and \
-                     again and again.</w:t></w:r></w:p>";
-    let mut bytes = Vec::new();
-    {
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(1))
-            .large_file(true);
-        zip.start_file("word/document.xml", options).unwrap();
-        zip.write_all(
-            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document \
-              xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>",
-        )
-        .unwrap();
-        let block = paragraph.repeat(1000);
-        for _ in 0..paragraphs / 1000 {
-            zip.write_all(block.as_bytes()).unwrap();
-        }
-        zip.write_all(paragraph.repeat(paragraphs % 1000).as_bytes()).unwrap();
-        zip.write_all(b"</w:body></w:document>").unwrap();
-        zip.finish().unwrap();
-    }
-    bytes
 }
 
 async fn attempts(app: &AgentsApp, id: &str) -> i32 {

@@ -5,6 +5,7 @@
 //! requests abort this test process with a stack overflow in a release build; in a debug build
 //! the parser's own stack probe refuses them first, with its error and the query echoed back.
 
+use posey_testkit::hostile::nested;
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_SECRET, GatewayApp, error_code, spawn_gateway};
@@ -49,19 +50,6 @@ async fn app_with(vars: &[(&str, String)]) -> GatewayApp {
     .await;
     app.reload().await;
     app
-}
-
-/// `open` repeated `levels` times, then `inner`, then `close` as many times.
-fn nested(open: &str, inner: &str, close: &str, levels: usize) -> String {
-    let mut text = String::with_capacity((open.len() + close.len()) * levels + inner.len());
-    for _ in 0..levels {
-        text.push_str(open);
-    }
-    text.push_str(inner);
-    for _ in 0..levels {
-        text.push_str(close);
-    }
-    text
 }
 
 fn assert_too_deep(body: &Value) {
