@@ -1,13 +1,9 @@
-//! End to end: the real `posey` binary with no DATABASE_URL creates and starts a private
-//! PostgreSQL cluster, serves all four services (each in its own process) until Ctrl-C, stops
-//! the cluster, and reuses its data on the next run; a crashed service is restarted while the
-//! others keep serving, and a killed `posey up` leaves nothing running.
+//! A life of `posey up`: an embedded cluster created and reused, migrate and doctor beside it,
+//! start-up errors that name their variable, reindex, a crashed service restarted while the
+//! others serve, and a killed `posey up` that leaves nothing running.
 
-// A failed unwrap in a test helper fails the test, which is what it should do.
-#![allow(clippy::unwrap_used)]
-
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -16,108 +12,10 @@ use posey::status::{RunStatus, State};
 use posey_vector::VectorStore;
 use sqlx::Connection;
 
-const SERVICES: [&str; 4] = ["AUTH_PORT", "AGENTS_PORT", "GATEWAY_PORT", "CRON_PORT"];
-
-struct Posey {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Posey {
-    /// `posey <args>` with a clean environment of backing-service variables.
-    fn start(data_dir: &Path, ports: &[(&str, u16)], args: &[&str], log_name: &str) -> Self {
-        let log = data_dir.parent().unwrap().join(log_name);
-        let out = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_posey"));
-        cmd.args(args)
-            .env_remove("DATABASE_URL")
-            .env_remove("REDIS_URL")
-            .env_remove("QDRANT_URL")
-            .env_remove("POSTGRES_BIN_DIR")
-            .env("POSEY_DATA_DIR", data_dir)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        for (var, port) in ports {
-            cmd.env(var, port.to_string());
-        }
-        Self { child: cmd.spawn().expect("starting posey"), log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn interrupt(&self) {
-        self.signal(Signal::SIGINT);
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).expect("sending a signal");
-    }
-
-    fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("posey did not exit within {limit:?}; log:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Posey {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.interrupt();
-            let _ = self.wait(Duration::from_secs(30));
-        }
-    }
-}
-
-async fn wait_until_ready(posey: &mut Posey, ports: &[(&str, u16)]) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    for (var, port) in ports {
-        loop {
-            if let Some(status) = posey.child.try_wait().unwrap() {
-                panic!("posey exited early ({status}); log:\n{}", posey.log());
-            }
-            let url = format!("http://127.0.0.1:{port}/readyz");
-            if let Ok(r) = client.get(&url).send().await
-                && r.status() == 200
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{var} never got ready; log:\n{}", posey.log());
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-fn socket_url(data_dir: &Path) -> String {
-    let run = data_dir.join("postgres/run");
-    format!("postgres://posey@localhost/posey?host={}", run.display())
-}
-
-fn ports() -> Vec<(&'static str, u16)> {
-    SERVICES.iter().map(|var| (*var, posey_testkit::free_port())).collect()
-}
-
-/// A temp dir that the unprivileged account running PostgreSQL (when tests run as root) can
-/// enter, as a real data dir's parent would be.
-fn temp_parent() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(dir.path(), mode).unwrap();
-    dir
-}
+use crate::support::{
+    Posey, alive, answers_healthz, ports, service_pid, socket_url, status_when_all_up, temp_parent,
+    wait_until_ready,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn posey_up_runs_everything_on_an_embedded_cluster_and_reuses_it() {
@@ -306,37 +204,6 @@ async fn admin_reindex_rebuilds_a_lost_vector_store_from_postgres() {
     assert_eq!(store.count("memories", &scope).await.unwrap(), 2);
 }
 
-/// `posey up`'s status file, once it shows every service up with a process.
-fn status_when_all_up(posey: &mut Posey, data_dir: &Path) -> RunStatus {
-    let file = posey::status::path(data_dir);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = RunStatus::read_running(&file)
-            && status.services.iter().all(|s| s.state == State::Up && s.pid.is_some())
-        {
-            return status;
-        }
-        if let Some(exit) = posey.child.try_wait().unwrap() {
-            panic!("posey exited ({exit}); log:\n{}", posey.log());
-        }
-        assert!(Instant::now() < deadline, "status never showed all up; log:\n{}", posey.log());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn service_pid(status: &RunStatus, name: &str) -> u32 {
-    status.services.iter().find(|s| s.name == name).and_then(|s| s.pid).unwrap()
-}
-
-/// Whether `pid` is a live process (a zombie nobody reaped yet counts as gone).
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the parenthesised command name.
-        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
 /// The direct children of `pid`.
 fn children(pid: u32) -> Vec<u32> {
     let mut all = Vec::new();
@@ -381,11 +248,6 @@ fn await_gone(pids: &[u32], what: &str, limit: Duration) {
         assert!(Instant::now() < deadline, "{what} still running after {limit:?}: {left:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-async fn answers_healthz(client: &reqwest::Client, port: u16) -> bool {
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    client.get(url).send().await.is_ok_and(|r| r.status() == 200)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,166 @@
+//! The harness: the real `posey` binary as a child process on free ports with its own data
+//! dir, and what the tests read of it (readiness, the status file, processes).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use posey::status::{RunStatus, State};
+
+const SERVICES: [&str; 4] = ["AUTH_PORT", "AGENTS_PORT", "GATEWAY_PORT", "CRON_PORT"];
+
+pub(crate) struct Posey {
+    pub(crate) child: Child,
+    pub(crate) log: PathBuf,
+}
+
+impl Posey {
+    /// `posey <args>` with a clean environment of backing-service variables.
+    pub(crate) fn start(
+        data_dir: &Path,
+        ports: &[(&str, u16)],
+        args: &[&str],
+        log_name: &str,
+    ) -> Self {
+        Self::start_with(data_dir, ports, args, log_name, &[])
+    }
+
+    /// `start`, with `vars` set besides.
+    pub(crate) fn start_with(
+        data_dir: &Path,
+        ports: &[(&str, u16)],
+        args: &[&str],
+        log_name: &str,
+        vars: &[(&str, &str)],
+    ) -> Self {
+        let log = data_dir.parent().unwrap().join(log_name);
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_posey"));
+        cmd.args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .env_remove("QDRANT_URL")
+            .env_remove("POSTGRES_BIN_DIR")
+            .env("POSEY_DATA_DIR", data_dir)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        for (var, port) in ports {
+            cmd.env(var, port.to_string());
+        }
+        cmd.envs(vars.iter().copied());
+        Self { child: cmd.spawn().expect("starting posey"), log }
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub(crate) fn interrupt(&self) {
+        self.signal(Signal::SIGINT);
+    }
+
+    pub(crate) fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).expect("sending a signal");
+    }
+
+    pub(crate) fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("posey did not exit within {limit:?}; log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Posey {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.interrupt();
+            let _ = self.wait(Duration::from_secs(30));
+        }
+    }
+}
+
+pub(crate) async fn wait_until_ready(posey: &mut Posey, ports: &[(&str, u16)]) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for (var, port) in ports {
+        loop {
+            if let Some(status) = posey.child.try_wait().unwrap() {
+                panic!("posey exited early ({status}); log:\n{}", posey.log());
+            }
+            let url = format!("http://127.0.0.1:{port}/readyz");
+            if let Ok(r) = client.get(&url).send().await
+                && r.status() == 200
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{var} never got ready; log:\n{}", posey.log());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+pub(crate) fn socket_url(data_dir: &Path) -> String {
+    let run = data_dir.join("postgres/run");
+    format!("postgres://posey@localhost/posey?host={}", run.display())
+}
+
+pub(crate) fn ports() -> Vec<(&'static str, u16)> {
+    SERVICES.iter().map(|var| (*var, posey_testkit::free_port())).collect()
+}
+
+/// A temp dir that the unprivileged account running PostgreSQL (when tests run as root) can
+/// enter, as a real data dir's parent would be.
+pub(crate) fn temp_parent() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(dir.path(), mode).unwrap();
+    dir
+}
+
+/// `posey up`'s status file, once it shows every service up with a process.
+pub(crate) fn status_when_all_up(posey: &mut Posey, data_dir: &Path) -> RunStatus {
+    let file = posey::status::path(data_dir);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = RunStatus::read_running(&file)
+            && status.services.iter().all(|s| s.state == State::Up && s.pid.is_some())
+        {
+            return status;
+        }
+        if let Some(exit) = posey.child.try_wait().unwrap() {
+            panic!("posey exited ({exit}); log:\n{}", posey.log());
+        }
+        assert!(Instant::now() < deadline, "status never showed all up; log:\n{}", posey.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub(crate) fn service_pid(status: &RunStatus, name: &str) -> u32 {
+    status.services.iter().find(|s| s.name == name).and_then(|s| s.pid).unwrap()
+}
+
+/// Whether `pid` is a live process (a zombie nobody reaped yet counts as gone).
+pub(crate) fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+pub(crate) async fn answers_healthz(client: &reqwest::Client, port: u16) -> bool {
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    client.get(url).send().await.is_ok_and(|r| r.status() == 200)
+}
