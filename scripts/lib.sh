@@ -265,7 +265,29 @@ ensure_embedding_model() {
 # ensure_llama_server: llama-cpp-python with its OpenAI-compatible server in the venv (built from
 # source, about five minutes the first time). Prints the venv's python, which runs it as
 # `python -m llama_cpp.server --model FILE --host 127.0.0.1 --port PORT`.
+#
+# Built for a portable x86-64 level (AVX2, FMA, F16C), not for this CPU (`-march=native`, the
+# default): a CPU may advertise instructions its kernel or hypervisor has not enabled (AMX here),
+# and a native build then dies with SIGILL on its first embedding. The flags are kept beside the
+# venv; a server built with other flags is built again, once, without pip's wheel cache.
+LLAMA_SERVER_CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON'
 ensure_llama_server() {
-  ensure_pip llama_cpp.server 'llama-cpp-python[server]==0.3.36'
-  echo "$(posey_venv)/bin/python"
+  local venv marker
+  venv=$(posey_venv)
+  marker=$venv/llama-cpp-python.cmake-args
+  if [[ -f $marker && $(<"$marker") == "$LLAMA_SERVER_CMAKE_ARGS" ]]; then
+    ensure_pip llama_cpp.server 'llama-cpp-python[server]==0.3.36'
+  else
+    ensure_venv
+    log "building llama-cpp-python[server]==0.3.36 (PyPI) into $venv with $LLAMA_SERVER_CMAKE_ARGS"
+    local out
+    out=$(mktemp)
+    CMAKE_ARGS=$LLAMA_SERVER_CMAKE_ARGS "$venv/bin/python" -m pip install -q --no-cache-dir \
+      --force-reinstall --no-deps 'llama-cpp-python==0.3.36' >"$out" 2>&1 \
+      && "$venv/bin/python" -m pip install -q 'llama-cpp-python[server]==0.3.36' >>"$out" 2>&1 \
+      || { cat "$out" >&2; rm -f "$out"; die "pip install llama-cpp-python failed"; }
+    rm -f "$out"
+    printf '%s' "$LLAMA_SERVER_CMAKE_ARGS" >"$marker"
+  fi
+  echo "$venv/bin/python"
 }
