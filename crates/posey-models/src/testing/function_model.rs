@@ -83,6 +83,7 @@ pub struct Reply {
     error: Option<String>,
     usage: Option<(u64, u64)>,
     delay: Option<Duration>,
+    finish: Option<FinishReason>,
 }
 
 impl Reply {
@@ -115,7 +116,13 @@ impl Reply {
 
     /// Fail the request as a provider error with `message`.
     pub fn error(message: impl Into<String>) -> Self {
-        Self { chunks: Vec::new(), error: Some(message.into()), usage: None, delay: None }
+        Self {
+            chunks: Vec::new(),
+            error: Some(message.into()),
+            usage: None,
+            delay: None,
+            finish: None,
+        }
     }
 
     /// Report this usage instead of the word-count estimate.
@@ -130,8 +137,15 @@ impl Reply {
         self
     }
 
+    /// End with this finish reason instead of `Stop` (`ToolCalls` with calls): e.g. `Length`
+    /// for a reply cut off at the output budget.
+    pub fn with_finish_reason(mut self, reason: FinishReason) -> Self {
+        self.finish = Some(reason);
+        self
+    }
+
     fn from_chunks(chunks: Vec<Chunk>) -> Self {
-        Self { chunks, error: None, usage: None, delay: None }
+        Self { chunks, error: None, usage: None, delay: None, finish: None }
     }
 
     fn into_stream(self, request: &CompletionRequest) -> ChunkStream {
@@ -151,7 +165,11 @@ impl Reply {
                 .sum();
             (request_words(request) + 50, output)
         });
-        let reason = if has_calls { FinishReason::ToolCalls } else { FinishReason::Stop };
+        let reason = self.finish.unwrap_or(if has_calls {
+            FinishReason::ToolCalls
+        } else {
+            FinishReason::Stop
+        });
         let mut chunks = self.chunks;
         chunks.push(Chunk::End { usage: usage(input, output), reason });
         let stream = futures::stream::iter(chunks.into_iter().map(Ok));

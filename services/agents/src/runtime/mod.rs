@@ -3,9 +3,11 @@
 //! plugins' tools (each checking its arguments against its schema first, so a model that sent
 //! bad ones is told why and can try again), and a `delegate` tool for handing a task to a
 //! specialist (one level deeper, up to the depth limit). The turn streams [`TurnEvent`]s as
-//! they happen and ends with the messages to store, in order, and the tokens used.
+//! they happen and ends with the messages to store, in order, and the tokens used. A turn
+//! always ends with a reply, even when its model loops or says nothing ([`ending`]).
 
 pub mod catalog;
+pub mod ending;
 pub mod history;
 pub mod models;
 pub mod schema;
@@ -67,7 +69,8 @@ pub enum TurnEvent {
 /// Why a turn failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TurnError {
-    /// `turn_limit`, `model_error`, `unknown_agent`, `internal`.
+    /// `model_error`, `unknown_agent`, `internal`. (A turn that hits a limit is no error: it
+    /// ends with a reply saying what it could not finish.)
     pub code: &'static str,
     pub message: String,
 }
@@ -328,10 +331,11 @@ impl Runtime {
             // What the specialists this agent delegated to said, in the order they ran (tools
             // run one at a time), to store before the delegate call's result.
             let delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>> = Arc::default();
+            let guard = ending::Guard::new(self.settings.max_turns, preamble.clone());
             let mut tools: Vec<DynamicTool> = self
                 .plugins
                 .tools_of(&spec.plugins)
-                .filter_map(|tool| checked_tool(tool, context.clone()))
+                .filter_map(|tool| checked_tool(tool, context.clone(), &guard))
                 .collect();
             let delegates: Vec<String> =
                 self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect();
@@ -344,6 +348,7 @@ impl Runtime {
                     events.clone(),
                     shared.clone(),
                     delegated.clone(),
+                    &guard,
                 ));
             }
             if depth == 0 {
@@ -355,8 +360,11 @@ impl Runtime {
             } else {
                 builder.dynamic_tools(tools).build()
             };
-            let mut runner =
-                agent.prompt(prompt).history(history).max_turns(self.settings.max_turns);
+            let mut runner = agent
+                .prompt(prompt)
+                .history(history)
+                .max_turns(self.settings.max_turns)
+                .add_hook(guard.hook());
             if depth == 0 && !client_tools.is_empty() {
                 runner = runner.add_hook(client_hook::StopOnClientTools::new(
                     client_tools.iter().map(|tool| tool.name.clone()).collect(),
@@ -369,6 +377,10 @@ impl Runtime {
             let mut calls: Vec<ToolCallRecord> = Vec::new();
             let client_names: Vec<&str> =
                 client_tools.iter().map(|tool| tool.name.as_str()).collect();
+            // The calls of the newest assistant message still waiting for their results.
+            let mut open_calls: Vec<String> = Vec::new();
+            // A limit the run hit before its model answered.
+            let mut limit: Option<ending::Limit> = None;
             while let Some(item) = stream.next().await {
                 match item {
                     Ok(MultiTurnStreamItem::StreamAssistantItem(Item::Event(event))) => match event
@@ -401,6 +413,17 @@ impl Runtime {
                         calls.push(record);
                     }
                     Ok(MultiTurnStreamItem::ToolResult { tool_result }) => {
+                        let id = tool_result.call.wire().into_owned();
+                        if !calls.is_empty() {
+                            open_calls = calls.iter().map(|call| call.id.clone()).collect();
+                        }
+                        let Some(at) = open_calls.iter().position(|open| *open == id) else {
+                            // rig's answer to a call of a tool the model was not offered: the
+                            // call never came as an item, so neither is stored.
+                            tracing::debug!(agent = %name, tool = %tool_result.name, "a call of an unknown tool");
+                            continue;
+                        };
+                        open_calls.remove(at);
                         flush(&mut run.messages, &name, depth, &mut text, &mut calls);
                         let tool_name = tool_result.name.to_string();
                         if client_names.contains(&tool_name.as_str()) {
@@ -413,7 +436,6 @@ impl Runtime {
                         {
                             run.messages.extend(inner);
                         }
-                        let id = tool_result.call.wire().into_owned();
                         if !events.is_closed() {
                             let _ = events.send(TurnEvent::ToolResult {
                                 agent: name.clone(),
@@ -462,12 +484,32 @@ impl Runtime {
                             lock(&shared).server_calls = server_calls;
                             return run;
                         }
-                        run.error = Some(turn_error(&name, &error, self.settings.max_turns));
+                        limit = ending::cut_short(&error);
+                        if limit.is_none() {
+                            run.error = Some(turn_error(&name, &error));
+                        }
                         break;
                     }
                 }
             }
-            if run.error.is_some() {
+            if run.error.is_none() && limit.is_none() && run.text.trim().is_empty() {
+                limit = Some(ending::Limit::Empty);
+            }
+            if let Some(limit) = limit {
+                // Not an error: the turn ends with a plain reply saying what it could not do.
+                tracing::warn!(agent = %name, ?limit, "a run ended without an answer from its model");
+                if !text.trim().is_empty() {
+                    // Calls whose results never came are not history: only the text stays.
+                    run.messages.push(assistant(&name, depth, text, Vec::new()));
+                }
+                let reply = ending::cut_short_reply(limit);
+                if !events.is_closed() {
+                    let delta = reply.clone();
+                    let _ = events.send(TurnEvent::Text { agent: name.clone(), depth, delta });
+                }
+                run.messages.push(assistant(&name, depth, reply.clone(), Vec::new()));
+                run.text = reply;
+            } else if run.error.is_some() {
                 // Calls whose results never came are not history: only the text stays.
                 if !text.is_empty() {
                     run.messages.push(assistant(&name, depth, text, Vec::new()));
@@ -526,6 +568,7 @@ impl Runtime {
         events: Events,
         shared: Arc<Mutex<Shared>>,
         delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>>,
+        guard: &Arc<ending::Guard>,
     ) -> Option<DynamicTool> {
         let parameters = json!({
             "type": "object",
@@ -598,19 +641,23 @@ impl Runtime {
             ToolName::new(DELEGATE_TOOL).ok()?,
             "Hand a task to a specialist agent and get its answer.",
             parameters,
-            handler,
+            guard.once(DELEGATE_TOOL.to_owned(), handler),
         ))
     }
 }
 
 /// A plugin tool as a rig tool: arguments checked against the schema first (the model hears
-/// every problem and may try again), then the handler.
-fn checked_tool(tool: &Tool, context: ToolContext) -> Option<DynamicTool> {
+/// every problem and may try again), then the handler, at most once per arguments in a run.
+fn checked_tool(
+    tool: &Tool,
+    context: ToolContext,
+    guard: &Arc<ending::Guard>,
+) -> Option<DynamicTool> {
     let name = ToolName::new(tool.name.clone()).ok()?;
     let description = tool.description.clone();
     let parameters = tool.parameters.clone();
     let tool = tool.clone();
-    Some(DynamicTool::new(name, description, parameters, move |arguments: Value| {
+    let once = guard.once(tool.name.clone(), move |arguments: Value| {
         // Checked and started here, so a call clones neither the tool nor its schema.
         let problems = schema::validate(&tool.parameters, &arguments);
         let call = problems.is_empty().then(|| tool.call(context.clone(), arguments));
@@ -624,7 +671,8 @@ fn checked_tool(tool: &Tool, context: ToolContext) -> Option<DynamicTool> {
                 Err(error) => Err(ToolExecutionError::other(error.0)),
             }
         }) as futures::future::BoxFuture<'static, Result<ToolOutput, ToolExecutionError>>
-    }))
+    });
+    Some(DynamicTool::new(name, description, parameters, once))
 }
 
 /// A client's tool: offered to the model; the hook stops the run before it would run.
@@ -723,19 +771,9 @@ pub fn render_result(content: &[ToolResultContent]) -> String {
         .join("\n")
 }
 
-fn turn_error(agent: &str, error: &PromptError, max_turns: usize) -> TurnError {
-    match error {
-        PromptError::MaxTurns { .. } => TurnError {
-            code: "turn_limit",
-            message: format!(
-                "agent {agent} reached the limit of {max_turns} model calls in one turn without finishing"
-            ),
-        },
-        other => {
-            tracing::warn!(agent, error = %other, "an agent run failed");
-            TurnError { code: "model_error", message: format!("agent {agent} failed: {other}") }
-        }
-    }
+fn turn_error(agent: &str, error: &PromptError) -> TurnError {
+    tracing::warn!(agent, error = %error, "an agent run failed");
+    TurnError { code: "model_error", message: format!("agent {agent} failed: {error}") }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

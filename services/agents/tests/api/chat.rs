@@ -186,7 +186,8 @@ async fn delegation_stops_at_the_depth_limit() {
 }
 
 #[tokio::test]
-async fn a_turn_that_never_ends_stops_at_the_turn_limit_with_a_consistent_history() {
+async fn a_turn_that_never_ends_stops_at_the_turn_limit_with_a_reply_and_a_consistent_history() {
+    // Calls its tool whatever it is offered, even on the last call, which offers none.
     let model = FunctionModel::new(|_| Reply::tool_call("current_time", json!({})));
     let app = spawn(
         Models::default().with("test", model.clone()),
@@ -198,27 +199,29 @@ async fn a_turn_that_never_ends_stops_at_the_turn_limit_with_a_consistent_histor
     let id = app.conversation(&token, Some("timekeeper")).await;
 
     let stream = app.chat(&token, &id, "loop").await;
-    let last = stream.last().unwrap();
-    assert_eq!(last.event, "error");
-    assert_eq!(last.data["code"], "turn_limit");
-    assert_eq!(
-        last.data["message"],
-        "agent timekeeper reached the limit of 3 model calls in one turn without finishing"
-    );
+    assert_eq!(stream.last().unwrap().event, "done");
+    assert!(events(&stream, "error").is_empty());
+    let reply = "Sorry, I couldn't finish that: I used all 3 steps I can take for one message \
+                 before I had an answer. Could you ask again, perhaps more simply?";
+    let text: String =
+        events(&stream, "text").iter().map(|e| e["delta"].as_str().unwrap()).collect();
+    assert_eq!(text, reply);
     assert_eq!(model.requests().len(), 3);
+    assert!(model.requests()[2].tools.is_empty(), "the last call offers no tools");
 
-    // Every stored call has its result; the failure is noted last.
+    // Every stored call has its result (the repeat's says it is one); the call of a tool the
+    // last call did not offer is not stored; the reply is last.
     let history = app.history(&token, &id).await;
     let roles: Vec<&str> = history.iter().map(|m| m["role"].as_str().unwrap()).collect();
-    assert_eq!(
-        roles,
-        ["user", "assistant", "tool", "assistant", "tool", "assistant", "tool", "assistant"]
-    );
-    assert_eq!(history.last().unwrap()["is_error"], true);
+    assert_eq!(roles, ["user", "assistant", "tool", "assistant", "tool", "assistant"]);
+    assert_eq!(events(&stream, "tool_result").len(), 2);
+    assert!(history[4]["content"].as_str().unwrap().contains("You already called current_time"));
+    assert_eq!(history.last().unwrap()["content"], reply);
+    assert_eq!(history.last().unwrap()["is_error"], false);
 
     // The conversation goes on afterwards.
     let again = app.chat(&token, &id, "again").await;
-    assert_eq!(again.last().unwrap().event, "error");
+    assert_eq!(again.last().unwrap().event, "done");
 }
 
 #[tokio::test]

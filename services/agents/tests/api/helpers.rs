@@ -36,9 +36,13 @@ pub fn data_dir() -> (&'static str, String) {
     ("POSEY_DATA_DIR", posey_testkit::data_dir().display().to_string())
 }
 
-/// Which model each model spec (POSEY_MODEL's `test`, or an agents file's `model:`) gets.
+/// Which model each model spec (POSEY_MODEL's `test`, or an agents file's `model:`) gets,
+/// and any plugins beside the built-in ones.
 #[derive(Default, Clone)]
-pub struct Models(BTreeMap<String, DynModel<Completion>>);
+pub struct Models(
+    BTreeMap<String, DynModel<Completion>>,
+    Vec<Arc<dyn posey_agents::plugins::Plugin>>,
+);
 
 impl Models {
     /// `TestModel::new()` for every agent.
@@ -48,6 +52,12 @@ impl Models {
 
     pub fn with(mut self, spec: &str, model: impl Into<DynModel<Completion>>) -> Self {
         self.0.insert(spec.to_owned(), model.into());
+        self
+    }
+
+    /// Also offers `plugin` to agents that name it.
+    pub fn with_plugin(mut self, plugin: impl posey_agents::plugins::Plugin) -> Self {
+        self.1.push(Arc::new(plugin));
         self
     }
 }
@@ -93,6 +103,7 @@ pub async fn spawn(
         all.push(("AGENTS_CONFIG", path.display().to_string()));
     }
     all.extend(vars.iter().cloned());
+    let plugins = models.1.clone();
     let models = Arc::new(models);
     let shutdown = tokio_util::sync::CancellationToken::new();
     let stop = shutdown.clone();
@@ -112,7 +123,7 @@ pub async fn spawn(
             };
             let parts = Parts {
                 models: Some(Arc::new(source)),
-                extra_plugins: Vec::new(),
+                extra_plugins: plugins,
                 embedder: Some(local_embedder().await),
             };
             let app =

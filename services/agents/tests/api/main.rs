@@ -16,4 +16,5 @@ mod openai;
 mod openapi;
 mod schedule;
 mod service;
+mod turn_endings;
 mod usage;
