@@ -59,6 +59,6 @@ pub mod wire;
 pub use config::{LocalModelConfig, ModelConfig, ModelError, RemoteModelConfig};
 pub use embeddings::{Embedder, EmbeddingConfig, EmbeddingError};
 #[cfg(feature = "local")]
-pub use local::LocalModel;
+pub use local::{LocalModel, LocalStats};
 /// The model type every constructor here returns, and `rig_agent::AgentBuilder::new` takes.
 pub type ChatModel = rig_core::DynModel<rig_core::operation::Completion>;

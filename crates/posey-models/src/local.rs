@@ -1,12 +1,18 @@
 //! The embedded default: a GGUF model run in process through llama.cpp (`llama-cpp-2`). The
 //! model's own tokenizer and chat template apply, so any GGUF can be dropped in. Generation runs
-//! on a blocking thread and streams token by token through a channel; the model is loaded once
-//! and shared, each request gets its own context.
+//! on a slot's thread and streams token by token through a channel; the model is loaded once
+//! and shared. Contexts are kept between requests with their KV cache (see [`slots`]), so the
+//! next model call of a turn, or the next turn of a conversation, evaluates only the part of
+//! the prompt that is new.
 //!
-//! When tools are offered, decoding is constrained by a grammar built from the tools' JSON
-//! schemas (llama.cpp's json-schema-to-grammar): the model answers with one JSON object, either
-//! `{"tool": name, "arguments": {...}}` or `{"response": "text"}`, so even a 135M model emits
-//! well-formed tool calls. The `response` text is still streamed as it is decoded.
+//! When tools are offered, they are listed in the system message as compact signatures, and a
+//! tool call is constrained by a grammar built from the tools' JSON schemas (llama.cpp's
+//! json-schema-to-grammar), so even a 135M model emits well-formed calls:
+//! `{"tool": name, "arguments": {...}}`. The grammar is lazy: it engages only once the reply
+//! starts a JSON object (or a `{"tool"` call after some text); a plain answer is sampled without
+//! it, at the speed of a request without tools. An answer in the `{"response": "text"}`
+//! envelope is accepted too, and its text streamed as it is decoded. With a required tool call
+//! the grammar holds from the first token.
 
 // rig's ProviderError is what a transport reports; it is large, but made at most once a request.
 #![allow(clippy::result_large_err)]
@@ -14,17 +20,15 @@
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use rig_core::DynModel;
-use rig_core::completion::{CompletionRequest, FinishReason, ToolDefinition};
+use rig_core::completion::{CompletionRequest, ToolDefinition};
 use rig_core::error::ProviderError;
 use rig_core::message::ToolChoice;
 use rig_core::message::{AssistantContent, Message, ToolResultContent, UserContent};
@@ -33,7 +37,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::config::{LocalModelConfig, ModelError};
-use crate::wire::{Chunk, ChunkStream, Generate, in_process, usage};
+use crate::wire::{Chunk, ChunkStream, Generate, in_process};
+
+mod slots;
 
 /// Replies are capped at this many tokens unless the request says otherwise.
 const DEFAULT_MAX_TOKENS: u64 = 512;
@@ -46,7 +52,9 @@ static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
 fn backend() -> Result<&'static LlamaBackend, String> {
     BACKEND
         .get_or_init(|| {
-            // llama.cpp logs every layer it loads to stderr; route it to tracing (debug level).
+            // llama.cpp logs every layer it loads to stderr; route it to tracing instead, under
+            // the target `llama-cpp-2` (its metadata dump comes at INFO level: a filter such as
+            // `llama-cpp-2=warn` keeps it out of the console).
             llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
             LlamaBackend::init().map_err(|e| e.to_string())
         })
@@ -61,13 +69,80 @@ pub struct LocalModel {
 }
 
 struct Inner {
-    model: LlamaModel,
+    model: Arc<LlamaModel>,
     template: Option<LlamaChatTemplate>,
     config: LocalModelConfig,
     name: String,
-    // llama.cpp may touch the model while making a context, so contexts are made one at a time.
-    context_lock: Mutex<()>,
-    calls: AtomicU64,
+    /// The contexts kept between requests, each with its cache.
+    slots: slots::Slots,
+    calls: Arc<AtomicU64>,
+    stats: Arc<Counters>,
+}
+
+/// Where a local model's time went since it was loaded (all requests together): what the
+/// measurement example prints, and what tests read to check that a shared prompt prefix is not
+/// evaluated twice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LocalStats {
+    /// Requests run.
+    pub requests: u64,
+    /// Prompt tokens of all requests.
+    pub prompt_tokens: u64,
+    /// Prompt tokens actually evaluated (the rest were already in a context's KV cache).
+    pub prompt_tokens_evaluated: u64,
+    /// Time making or resizing contexts.
+    pub context_setup: Duration,
+    /// Time evaluating prompts.
+    pub prompt_eval: Duration,
+    /// Tokens generated.
+    pub generated_tokens: u64,
+    /// Time choosing tokens (samplers, grammar).
+    pub sampling: Duration,
+    /// Tokens for which the tool grammar was applied to the whole vocabulary (the sampled token
+    /// broke it); a grammar waiting for its trigger, or one the sampled token satisfies, costs
+    /// no such pass.
+    pub grammar_passes: u64,
+    /// Time evaluating generated tokens.
+    pub decoding: Duration,
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    prompt_tokens: AtomicU64,
+    prompt_tokens_evaluated: AtomicU64,
+    context_setup_ns: AtomicU64,
+    prompt_eval_ns: AtomicU64,
+    generated_tokens: AtomicU64,
+    sampling_ns: AtomicU64,
+    grammar_passes: AtomicU64,
+    decoding_ns: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn time(counter: &AtomicU64, since: Instant) {
+        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        counter.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> LocalStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        LocalStats {
+            requests: get(&self.requests),
+            prompt_tokens: get(&self.prompt_tokens),
+            prompt_tokens_evaluated: get(&self.prompt_tokens_evaluated),
+            context_setup: Duration::from_nanos(get(&self.context_setup_ns)),
+            prompt_eval: Duration::from_nanos(get(&self.prompt_eval_ns)),
+            generated_tokens: get(&self.generated_tokens),
+            sampling: Duration::from_nanos(get(&self.sampling_ns)),
+            grammar_passes: get(&self.grammar_passes),
+            decoding: Duration::from_nanos(get(&self.decoding_ns)),
+        }
+    }
 }
 
 impl LocalModel {
@@ -93,14 +168,16 @@ impl LocalModel {
         let template = model.chat_template(None).ok();
         let name = model_name(&path);
         tracing::info!(model = %name, path = %path.display(), "local model loaded");
+        let model = Arc::new(model);
         Ok(Self {
             inner: Arc::new(Inner {
+                slots: slots::Slots::new(Arc::clone(&model), backend),
                 model,
                 template,
                 config,
                 name,
-                context_lock: Mutex::new(()),
-                calls: AtomicU64::new(0),
+                calls: Arc::default(),
+                stats: Arc::default(),
             }),
         })
     }
@@ -108,6 +185,11 @@ impl LocalModel {
     /// The name records and telemetry show: the file name without `.gguf`.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// Where this model's time went since it was loaded.
+    pub fn stats(&self) -> LocalStats {
+        self.inner.stats.snapshot()
     }
 
     /// The rig model, for `rig_agent::AgentBuilder::new` (which also takes a `LocalModel`).
@@ -167,152 +249,46 @@ fn offered_tools(request: &CompletionRequest) -> (Vec<&ToolDefinition>, bool) {
 }
 
 impl Inner {
+    /// Prepares the request (prompt, grammar) on this blocking thread and hands it to a slot.
     fn generate(&self, request: &CompletionRequest, tx: &Sender) -> Result<(), ProviderError> {
-        let backend = backend().map_err(|e| provider_error("backend", e))?;
         let (tools, may_answer) = offered_tools(request);
         let prompt = self.render_prompt(request, &tools, may_answer)?;
-        let vocab = self.model.vocab();
-        let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
 
-        let n_ctx = self.config.context_tokens.get().min(self.model.n_ctx_train().max(1));
+        let window = self.config.context_tokens.get().min(self.model.n_ctx_train().max(1));
         let prompt_len = tokens.len() as u64;
-        if prompt_len + 1 >= u64::from(n_ctx) {
+        if prompt_len + 1 >= u64::from(window) {
             return Err(ProviderError::request(format!(
                 "the conversation is {prompt_len} tokens, more than the local model's context of \
-                 {n_ctx} (POSEY_LOCAL_CONTEXT_TOKENS) allows"
+                 {window} (POSEY_LOCAL_CONTEXT_TOKENS) allows"
             )));
         }
         let mut max_tokens = request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
         if !tools.is_empty() {
             max_tokens = max_tokens.max(MIN_TOOL_CALL_TOKENS);
         }
-        let max_tokens = max_tokens.min(u64::from(n_ctx) - prompt_len - 1);
-
-        // The context holds this request only: its KV cache is sized to the prompt and the
-        // longest reply allowed (in steps of 256), not the whole window, so a short chat
-        // allocates little and many can run at once.
-        let needed = (prompt_len + max_tokens + 1).div_ceil(256) * 256;
-        let request_ctx = u32::try_from(needed).unwrap_or(n_ctx).min(n_ctx);
-        let mut params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(request_ctx))
-            .with_n_batch(request_ctx);
-        let threads = generation_threads(self.config.threads);
-        params = params.with_n_threads(threads).with_n_threads_batch(threads);
-        let mut ctx = {
-            let _guard =
-                self.context_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            self.model.new_context(backend, params).map_err(|e| provider_error("context", e))?
-        };
-
-        let mut batch = LlamaBatch::new(tokens.len().max(1), 1);
-        let last = tokens.len() as i32 - 1;
-        for (i, token) in (0_i32..).zip(tokens.iter()) {
-            batch.add(*token, i, &[0], i == last).map_err(|e| provider_error("batch", e))?;
-        }
-        ctx.decode(&mut batch).map_err(|e| provider_error("prompt", e))?;
-
-        let mut sampler = self.sampler(request, &tools, may_answer)?;
-        let mut decoder = Utf8Pieces::default();
-        let mut output = String::new();
-        let mut streamed = 0; // chars of the `response` text already sent (grammar mode)
-        let mut generated = 0_u64;
-        let mut position = tokens.len() as i32;
-        let mut reason = FinishReason::Length;
-        let constrained = !tools.is_empty();
-
-        let mut single = LlamaBatch::new(1, 1);
-        let mut logits_at = batch.n_tokens() - 1;
-        while generated < max_tokens {
-            let token = sampler.sample(&ctx, logits_at);
-            if vocab.is_eog(token) {
-                reason = FinishReason::Stop;
-                break;
-            }
-            generated += 1;
-            let piece = decoder.push(&vocab.token_to_piece(token, false, None));
-            if !piece.is_empty() {
-                output.push_str(&piece);
-                if !constrained {
-                    if tx.blocking_send(Ok(Chunk::Text(piece))).is_err() {
-                        return Ok(()); // the reader is gone
-                    }
-                } else if let Some(text) = partial_response(&output)
-                    && text.chars().count() > streamed
-                {
-                    let delta: String = text.chars().skip(streamed).collect();
-                    streamed += delta.chars().count();
-                    if tx.blocking_send(Ok(Chunk::Text(delta))).is_err() {
-                        return Ok(());
-                    }
-                }
-                // A complete JSON object is the whole answer: stop without waiting for EOG.
-                if constrained && serde_json::from_str::<Value>(output.trim()).is_ok() {
-                    reason = FinishReason::Stop;
-                    break;
-                }
-            }
-            single.clear();
-            single.add(token, position, &[0], true).map_err(|e| provider_error("batch", e))?;
-            position += 1;
-            ctx.decode(&mut single).map_err(|e| provider_error("decode", e))?;
-            logits_at = 0;
-        }
-
-        if constrained {
-            match serde_json::from_str::<Value>(output.trim()) {
-                Ok(answer) => {
-                    if let (Some(name), Some(arguments)) =
-                        (answer.get("tool").and_then(Value::as_str), answer.get("arguments"))
-                    {
-                        let n = self.calls.fetch_add(1, Ordering::Relaxed);
-                        let call = Chunk::ToolCall {
-                            id: format!("local_call_{n}"),
-                            name: name.to_owned(),
-                            arguments: arguments.clone(),
-                        };
-                        if tx.blocking_send(Ok(call)).is_err() {
-                            return Ok(());
-                        }
-                        reason = FinishReason::ToolCalls;
-                    }
-                }
-                // Cut off by max_tokens inside the JSON: what was streamed of the answer stays,
-                // and the reason says Length.
-                Err(_) => reason = FinishReason::Length,
-            }
-        }
-        let end = Chunk::End { usage: usage(prompt_len, generated), reason };
-        let _ = tx.blocking_send(Ok(end));
-        Ok(())
-    }
-
-    fn sampler(
-        &self,
-        request: &CompletionRequest,
-        tools: &[&ToolDefinition],
-        may_answer: bool,
-    ) -> Result<LlamaSampler, ProviderError> {
-        let mut chain = Vec::new();
-        if !tools.is_empty() {
-            let grammar = answer_grammar(tools, may_answer)?;
-            chain.push(
-                LlamaSampler::grammar(&self.model, &grammar, "root")
-                    .map_err(|e| provider_error("grammar", e))?,
-            );
-        }
-        let temperature = request.temperature.unwrap_or(0.7);
-        if temperature <= 0.0 {
-            chain.push(LlamaSampler::greedy());
+        let max_tokens = max_tokens.min(u64::from(window) - prompt_len - 1);
+        // With the choice to answer, the grammar waits for the reply to start a JSON object, so
+        // a plain answer is sampled without it; a required call is constrained from the start.
+        let grammar = if tools.is_empty() {
+            None
         } else {
-            let seed = request.options.seed.map(|s| s as u32).unwrap_or_else(rand_seed);
-            chain.extend([
-                LlamaSampler::top_k(40),
-                LlamaSampler::top_p(0.95, 1),
-                LlamaSampler::temp(temperature as f32),
-                LlamaSampler::dist(seed),
-            ]);
-        }
-        Ok(LlamaSampler::chain_simple(chain))
+            Some(slots::Grammar { text: answer_grammar(&tools, may_answer)?, lazy: may_answer })
+        };
+        let temperature = request.temperature.unwrap_or(0.7);
+        let seed = request.options.seed.map(|s| s as u32).unwrap_or_else(rand_seed);
+        self.slots.submit(slots::Job {
+            prompt: tokens,
+            max_tokens,
+            window,
+            threads: generation_threads(self.config.threads),
+            grammar,
+            temperature,
+            seed,
+            tx: tx.clone(),
+            stats: Arc::clone(&self.stats),
+            call_ids: Arc::clone(&self.calls),
+        })
     }
 
     /// The conversation as the model's own chat template lays it out, with the tool protocol
@@ -365,17 +341,15 @@ impl Inner {
                     let mut parts = Vec::new();
                     for part in &turn.content {
                         match part {
-                            // Earlier answers in the envelope the model is asked for now,
-                            // so the history shows it the format it must follow.
-                            AssistantContent::Text(text) if !tools.is_empty() => {
-                                parts.push(json!({"response": text.text}).to_string())
-                            }
+                            // Answers as plain text, with or without tools, so the history
+                            // renders the same for every call (and its cache is reused).
                             AssistantContent::Text(text) => parts.push(text.text.clone()),
-                            AssistantContent::ToolCall(call) => parts.push(
-                                json!({"tool": call.function.name.as_str(),
-                                       "arguments": call.function.arguments})
-                                .to_string(),
-                            ),
+                            // Calls as the grammar has the model write them.
+                            AssistantContent::ToolCall(call) => parts.push(format!(
+                                "{{\"tool\": {}, \"arguments\": {}}}",
+                                Value::from(call.function.name.as_str()),
+                                Value::Object(call.function.arguments.clone())
+                            )),
                             _ => {}
                         }
                     }
@@ -383,11 +357,16 @@ impl Inner {
                 }
             }
         }
+        // The tools first: they stay the same call after call, while the rest of the system
+        // message (memories chosen for the message, say) may change, and the cache is reused
+        // only up to the first difference.
         if !tools.is_empty() {
+            let mut with_tools = tool_instructions(tools, may_answer);
             if !system.is_empty() {
-                system.push_str("\n\n");
+                with_tools.push_str("\n\n");
+                with_tools.push_str(&system);
             }
-            system.push_str(&tool_instructions(tools, may_answer));
+            system = with_tools;
         }
         if !system.is_empty() {
             messages.insert(0, ("system".to_owned(), system));
@@ -418,22 +397,91 @@ fn chatml(messages: &[(String, String)]) -> String {
 }
 
 fn tool_instructions(tools: &[&ToolDefinition], may_answer: bool) -> String {
-    let mut text = String::from("You can call these tools:\n");
+    let mut text = String::from("Tools you can call:\n");
     for tool in tools {
-        text.push_str(&format!(
-            "- {}: {} Arguments (JSON schema): {}\n",
-            tool.name, tool.description, tool.parameters
-        ));
+        text.push_str(&format!("- {}: {}\n", signature(tool), tool.description));
     }
     text.push_str(
         "To call a tool, reply with only {\"tool\": \"<tool name>\", \"arguments\": {<arguments>}}.",
     );
     if may_answer {
-        text.push_str(
-            " To answer the user instead, reply with only {\"response\": \"<your answer>\"}.",
-        );
+        text.push_str(" Otherwise answer the user directly, in plain text.");
     }
     text
+}
+
+/// A tool as a short signature, `recall(query: string, limit?: integer)`: a fraction of the
+/// tokens of its JSON schema, which the grammar still enforces in full. A schema that is not a
+/// plain object of properties is shown whole.
+fn signature(tool: &ToolDefinition) -> String {
+    let schema = &tool.parameters;
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return if schema.get("type").and_then(Value::as_str) == Some("object")
+            && schema.as_object().is_some_and(|o| o.keys().all(|k| k != "oneOf" && k != "anyOf"))
+        {
+            format!("{}()", tool.name)
+        } else {
+            format!("{}({schema})", tool.name)
+        };
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let arguments: Vec<String> = properties
+        .iter()
+        .map(|(name, property)| {
+            let optional = if required.contains(&name.as_str()) { "" } else { "?" };
+            let mut argument = format!("{name}{optional}: {}", type_of(property));
+            if let Some(description) = property.get("description").and_then(Value::as_str) {
+                argument.push_str(&format!(" ({description})"));
+            }
+            argument
+        })
+        .collect();
+    format!("{}({})", tool.name, arguments.join(", "))
+}
+
+/// A property's type in a signature: its values when it is an enum, else its JSON type.
+fn type_of(property: &Value) -> String {
+    if let Some(values) = property.get("enum").and_then(Value::as_array) {
+        return values.iter().map(Value::to_string).collect::<Vec<_>>().join("|");
+    }
+    match property.get("type") {
+        Some(Value::String(name)) if name == "array" => match property.get("items") {
+            Some(items) => format!("{}[]", type_of(items)),
+            None => "array".to_owned(),
+        },
+        Some(Value::String(name)) => name.clone(),
+        Some(Value::Array(names)) => {
+            names.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("|")
+        }
+        _ => "any".to_owned(),
+    }
+}
+
+/// Where the JSON answer starts in a reply, when it has one: a reply that starts with `{`, or
+/// a `{"tool"` call after some text (the lazy grammar's triggers, see [`slots`]).
+fn json_start(output: &str) -> Option<usize> {
+    let trimmed = output.trim_start();
+    if trimmed.starts_with('{') {
+        return Some(output.len() - trimmed.len());
+    }
+    ["{\"tool\"", "{ \"tool\""].iter().filter_map(|opening| output.find(opening)).min()
+}
+
+/// How much of a plain-text reply may be sent: all but a tail that could still become a JSON
+/// answer (leading whitespace before a possible `{`, or the start of a `{"tool"` call).
+fn streamable(output: &str) -> usize {
+    if output.trim_start().is_empty() {
+        return 0;
+    }
+    let could_open = |tail: &str| ["{\"tool\"", "{ \"tool\""].iter().any(|o| o.starts_with(tail));
+    output
+        .char_indices()
+        .find(|&(i, c)| c == '{' && could_open(&output[i..]))
+        .map_or(output.len(), |(i, _)| i)
 }
 
 /// The grammar of an answer when tools are offered: one of the tool calls, each with arguments
@@ -605,6 +653,51 @@ mod tests {
         assert_eq!(pieces.push(&e_acute[..1]), "");
         assert_eq!(pieces.push(&e_acute[1..]), "é");
         assert_eq!(pieces.push(b"ok"), "ok");
+    }
+
+    #[test]
+    fn a_reply_is_json_when_it_opens_an_object_or_a_tool_call() {
+        assert_eq!(json_start(r#"  {"response": "hi"}"#), Some(2));
+        assert_eq!(json_start(r#"Sure. {"tool": "add", "arguments": {}}"#), Some(6));
+        assert_eq!(json_start(r#"Sure. { "tool": "add""#), Some(6));
+        assert_eq!(json_start("Use {braces} freely."), None);
+        assert_eq!(json_start("Hello"), None);
+    }
+
+    #[test]
+    fn plain_text_is_sent_except_what_could_still_open_a_call() {
+        assert_eq!(streamable("  "), 0, "a reply may still open with {{");
+        assert_eq!(streamable("Hello"), 5);
+        assert_eq!(streamable("Hello {\"to"), 6);
+        assert_eq!(streamable("Hello { "), 6);
+        assert_eq!(streamable("Use {braces}"), 12);
+    }
+
+    #[test]
+    fn tools_are_listed_as_short_signatures() {
+        let tool = |name: &str, parameters: Value| ToolDefinition {
+            name: rig_core::message::ToolName::new(name).unwrap(),
+            description: "D.".into(),
+            parameters,
+        };
+        let recall = tool(
+            "recall",
+            json!({"type": "object", "required": ["query"], "properties": {
+                "query": {"type": "string", "description": "What to look for"},
+                "kind": {"type": "string", "enum": ["fact", "goal"]},
+                "tags": {"type": "array", "items": {"type": "string"}}}}),
+        );
+        assert_eq!(
+            signature(&recall),
+            r#"recall(query: string (What to look for), kind?: "fact"|"goal", tags?: string[])"#
+        );
+        let none = tool("now", json!({"type": "object", "properties": {}}));
+        assert_eq!(signature(&none), "now()");
+        let odd = tool("odd", json!({"oneOf": [{"type": "object"}]}));
+        assert!(signature(&odd).starts_with("odd({"), "{}", signature(&odd));
+        let text = tool_instructions(&[&recall, &none], true);
+        assert!(text.contains("- now(): D."), "{text}");
+        assert!(text.contains("plain text"), "{text}");
     }
 
     #[test]

@@ -136,3 +136,116 @@ async fn requests_at_once_share_the_loaded_model_each_with_its_own_context() {
         assert!(response.usage.output_tokens.unwrap() > 0, "{:?}", response.usage);
     }
 }
+
+/// A model of its own, so the counters see only this test's requests.
+fn own_model() -> posey_models::LocalModel {
+    let mut config = posey_models::LocalModelConfig::new(common::model_path());
+    config.context_tokens = std::num::NonZeroU32::new(2048).unwrap();
+    posey_models::LocalModel::load_blocking(config).unwrap()
+}
+
+#[tokio::test]
+async fn the_next_call_of_a_conversation_evaluates_only_what_is_new_in_its_prompt() {
+    use rig_core::message::Message;
+    let local = own_model();
+    let model: ChatModel = local.model();
+    let system = Message::System {
+        content: "You are a friendly assistant. Answer briefly. ".repeat(20) + "Be kind.",
+    };
+    let mut first = CompletionRequest::new("Say hello.");
+    first.chat_history.insert(0, system.clone());
+    first.temperature = Some(0.0);
+    first.max_tokens = Some(6);
+    let reply = model.call(first).await.unwrap();
+    let after_first = local.stats();
+    assert_eq!(after_first.prompt_tokens_evaluated, after_first.prompt_tokens, "{after_first:?}");
+
+    let said = match reply.choice.first() {
+        Some(AssistantContent::Text(text)) => text.text.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut second = CompletionRequest::new("Now say goodbye.");
+    second.chat_history = vec![
+        system,
+        Message::user("Say hello."),
+        Message::assistant(said),
+        Message::user("Now say goodbye."),
+    ];
+    second.temperature = Some(0.0);
+    second.max_tokens = Some(6);
+    model.call(second).await.unwrap();
+    let stats = local.stats();
+    let prompt = stats.prompt_tokens - after_first.prompt_tokens;
+    let evaluated = stats.prompt_tokens_evaluated - after_first.prompt_tokens_evaluated;
+    // The first prompt (about 200 tokens) is a prefix of the second: only the reply and the new
+    // message are evaluated.
+    assert!(
+        evaluated + after_first.prompt_tokens <= prompt + 2,
+        "evaluated {evaluated} of {prompt} prompt tokens; the shared prefix was {} tokens: {stats:?}",
+        after_first.prompt_tokens
+    );
+}
+
+#[tokio::test]
+async fn with_a_tool_offered_a_plain_answer_is_sampled_without_the_grammar() {
+    let local = own_model();
+    let before = local.stats();
+    let model: ChatModel = local.model();
+    let mut request = CompletionRequest::new("Write one sentence about the sea.");
+    request.tools = vec![weather_tool()];
+    request.tool_choice = Some(ToolChoice::Auto);
+    request.temperature = Some(0.0);
+    request.max_tokens = Some(24);
+    let response = model.call(request).await.unwrap();
+    let text: String = response
+        .choice
+        .iter()
+        .map(|c| match c {
+            AssistantContent::Text(text) => text.text.clone(),
+            other => panic!("a plain question got {other:?}"),
+        })
+        .collect();
+    assert!(!text.trim().is_empty());
+    assert!(!text.trim_start().starts_with('{'), "not plain text: {text:?}");
+    let stats = local.stats();
+    assert!(stats.generated_tokens > before.generated_tokens, "{stats:?}");
+    assert_eq!(stats.grammar_passes, before.grammar_passes, "the grammar engaged: {stats:?}");
+}
+
+#[tokio::test]
+async fn with_a_tool_offered_and_asked_for_the_lazy_grammar_still_makes_a_valid_call() {
+    let model: ChatModel = own_model().model();
+    let mut request = weather_request(ToolChoice::Auto);
+    // An earlier call in the conversation shows the model the form; the grammar engages once it
+    // starts one and holds it to the schema.
+    use rig_core::message::{AssistantMessage, CallId, Message, ToolResultContent, UserContent};
+    let earlier = AssistantContent::tool_call(
+        "call_1",
+        ToolName::new("get_weather").unwrap(),
+        json!({"city": "Rome", "unit": "celsius"}),
+    );
+    let result = UserContent::tool_result(
+        CallId::from_wire("call_1"),
+        ToolName::new("get_weather").unwrap(),
+        vec![ToolResultContent::text(r#"{"temperature": 21}"#)],
+    );
+    request.chat_history = vec![
+        Message::user("What is the weather in Rome?"),
+        Message::Assistant(AssistantMessage::new(vec![earlier])),
+        Message::User { content: vec![result] },
+        Message::assistant("It is 21 degrees in Rome."),
+        Message::user("What is the weather in Paris?"),
+    ];
+    let response = model.call(request).await.unwrap();
+    let call = response
+        .choice
+        .iter()
+        .find_map(|c| match c {
+            AssistantContent::ToolCall(call) => Some(call),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no call: {:?}", response.choice));
+    assert_eq!(call.function.name.as_str(), "get_weather");
+    let unit = call.function.arguments.get("unit").and_then(|u| u.as_str()).unwrap();
+    assert!(["celsius", "fahrenheit"].contains(&unit), "{call:?}");
+}
