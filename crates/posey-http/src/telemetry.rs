@@ -1,11 +1,13 @@
-//! Logging: `tracing` with an `EnvFilter` (`RUST_LOG`, default `info,sqlx=warn`), as JSON lines
-//! when `LOG_FORMAT=json`.
+//! Logging: `tracing` with an `EnvFilter` (`RUST_LOG`, default [`DEFAULT_FILTER`]), as JSON
+//! lines when `LOG_FORMAT=json`.
 
 use posey_config::{ConfigError, Env};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
-pub const DEFAULT_FILTER: &str = "info,sqlx=warn";
+/// llama.cpp logs its model's whole metadata at info when it loads one (through llama-cpp-2's
+/// tracing target): detail for whoever debugs it, not the person's console.
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,llama-cpp-2=warn";
 
 /// The variables `init` reads.
 pub const VARIABLES: [&str; 2] = ["RUST_LOG", "LOG_FORMAT"];
@@ -40,4 +42,43 @@ pub fn init() -> Result<(), ConfigError> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log lines written through the default filter.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_default_filter_keeps_llama_cpp_chatter_out_of_the_console() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(DEFAULT_FILTER))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "llama-cpp-2", "llama_model_loader: - kv 0: general.name");
+            tracing::warn!(target: "llama-cpp-2", "a warning from llama.cpp");
+            tracing::info!(target: "posey_agents", "serving");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("llama_model_loader"), "{text}");
+        assert!(text.contains("a warning from llama.cpp") && text.contains("serving"), "{text}");
+    }
 }
