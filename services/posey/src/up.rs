@@ -37,6 +37,7 @@ const STABLE_AFTER: Duration = Duration::from_secs(60);
 const DRAIN_DEADLINE: Duration = Duration::from_secs(45);
 
 pub async fn run(config: LauncherConfig) -> anyhow::Result<()> {
+    crate::models::log_choice(&config.data_dir);
     let database = Database::open(&config, Sharing::Exclusive).await?;
     // Every service reads the same REDIS_URL: one line for all.
     posey_http::backing::log_cache_choice(config.auth.service.redis.as_ref());
