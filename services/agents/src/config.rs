@@ -128,6 +128,10 @@ pub struct RuntimeSettings {
     /// `AGENTS_MEMORY_MODEL`: the model that extracts memories after each turn; unset:
     /// `POSEY_MODEL`.
     pub memory_model: String,
+    /// `AGENTS_SHUTDOWN_GRACE_SECS`: how long turns in progress may go on once the service is
+    /// told to stop; then their models are cancelled and each stores what it has, marked
+    /// interrupted.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Config {
@@ -192,6 +196,8 @@ impl Rest {
         let daily_requests = env.or("AGENTS_DAILY_REQUESTS", 1_000u64);
         let daily_tokens = env.or("AGENTS_DAILY_TOKENS", 2_000_000u64);
         let memory_model = env.raw("AGENTS_MEMORY_MODEL").unwrap_or_else(|| default_model.clone());
+        let shutdown_grace =
+            std::time::Duration::from_secs(env.or("AGENTS_SHUTDOWN_GRACE_SECS", 5u64));
         let cron_url = env.url("CRON_URL", &["http", "https"]);
         let agents = match env.raw("AGENTS_CONFIG") {
             None => AgentsFile::builtin(),
@@ -210,6 +216,7 @@ impl Rest {
             daily_requests,
             daily_tokens,
             memory_model,
+            shutdown_grace,
         };
         let knowledge = KnowledgeConfig::read(env, qdrant_url.clone());
         let documents = DocumentSettings::read(env);

@@ -26,10 +26,14 @@ pub struct Application {
     server: Server,
     background: CancellationToken,
     turns: TaskTracker,
+    /// Cancels the turns still running (and the plugins' work after turns).
+    stopping: CancellationToken,
+    /// How long turns may go on once shutdown starts (`AGENTS_SHUTDOWN_GRACE_SECS`).
+    grace: Duration,
 }
 
-/// How long shutdown waits for turns in progress to finish and be stored.
-const TURN_GRACE: Duration = Duration::from_secs(30);
+/// How long interrupted turns get to store what they have, after their models are cancelled.
+const STORE_GRACE: Duration = Duration::from_secs(5);
 
 /// What the service is built from besides its configuration: where models come from, and
 /// plugins beyond the built-in ones (later domain plugins, tests').
@@ -108,6 +112,8 @@ impl Application {
         let http = config.service.http.clone();
         let plugin_routes = runtime.plugins.routes();
         let turns = TaskTracker::new();
+        let stopping = runtime.stopping();
+        let grace = config.runtime.shutdown_grace;
         let leases = TurnLeases::start(backing.db.clone(), background.clone()).await?;
         let state = AppState::new(
             config,
@@ -124,7 +130,7 @@ impl Application {
             .merge(readiness.router());
         let server = Server::bind(SERVICE, &http, router, backing).await?;
         documents.start(background.clone()).await?;
-        Ok(Self { server, background, turns })
+        Ok(Self { server, background, turns, stopping, grace })
     }
 
     /// The port actually bound (useful when the configuration asked for 0).
@@ -137,16 +143,31 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         // Turns in progress finish (and are stored) inside the shutdown future, before the
-        // server closes the pool.
+        // server closes the pool: those done within the grace period as usual, the others
+        // interrupted (their models cancelled), storing what they have.
         let turns = self.turns.clone();
+        let (stopping, grace) = (self.stopping.clone(), self.grace);
         let shutdown = async move {
             shutdown.await;
             turns.close();
-            if tokio::time::timeout(TURN_GRACE, turns.wait()).await.is_err() {
-                tracing::warn!(left = turns.len(), "turns still running at shutdown are dropped");
+            if tokio::time::timeout(grace, turns.wait()).await.is_ok() {
+                return;
+            }
+            tracing::warn!(
+                running = turns.len(),
+                grace_secs = grace.as_secs(),
+                "turns still running after the shutdown grace period are interrupted"
+            );
+            stopping.cancel();
+            if tokio::time::timeout(STORE_GRACE, turns.wait()).await.is_err() {
+                tracing::warn!(
+                    left = turns.len(),
+                    "interrupted turns not stored in time are dropped"
+                );
             }
         };
         let served = self.server.run_until_stopped(shutdown).await;
+        self.stopping.cancel();
         self.background.cancel();
         served
     }

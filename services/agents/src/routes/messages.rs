@@ -171,7 +171,7 @@ async fn run_and_store(
     messages.extend(outcome.messages.iter().cloned());
     let stored =
         store(state, lease, person, conversation, turn_id, &agent, &messages, &outcome).await;
-    if stored.is_ok() {
+    if stored.is_ok() && !outcome.interrupted {
         // The plugins' work after the turn (memory extraction) runs off the response path.
         let turn = FinishedTurn {
             person,
@@ -192,6 +192,7 @@ async fn run_and_store(
         input_tokens: outcome.input_tokens,
         output_tokens: outcome.output_tokens,
     });
+    let interrupted = outcome.interrupted;
     let last = match (stored, outcome.error) {
         (Err(error), _) => {
             tracing::error!(error = format!("{error:#}"), "storing a turn");
@@ -204,6 +205,11 @@ async fn run_and_store(
         (Ok(()), Some(error)) => {
             TurnEvent::Error { code: error.code.into(), message: error.message, turn_id }
         }
+        (Ok(()), None) if interrupted => TurnEvent::Error {
+            code: "interrupted".into(),
+            message: "Posey was stopping: the turn was cut short and what it had is stored".into(),
+            turn_id,
+        },
         (Ok(()), None) => TurnEvent::Done { turn_id },
     };
     let _ = events.send(last);

@@ -25,6 +25,7 @@ use rig_core::streaming::{Item, StreamEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::config::RuntimeSettings;
@@ -36,6 +37,10 @@ use models::SharedModels;
 
 /// The name of the tool an agent hands a task to a specialist with.
 pub const DELEGATE_TOOL: &str = "delegate";
+
+/// How the reply of a turn cut short by the service stopping ends (after what its model had
+/// said until then).
+pub const INTERRUPTED_MARKER: &str = "[interrupted: Posey was stopping]";
 
 /// What a turn streams, in order. `depth` 0 is the conversation's agent; more is a specialist.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,6 +97,9 @@ pub struct TurnOutcome {
     /// The agent's own tools called in the same message as the client's, which ran before the
     /// turn stopped, with their results (the client never sees them).
     pub server_calls: Vec<ServerCall>,
+    /// The service stopped while the turn ran: its model was cancelled and the reply is what
+    /// it had said until then, ending with [`INTERRUPTED_MARKER`].
+    pub interrupted: bool,
 }
 
 /// A call of one of the agent's own tools made in the same message as calls of client tools,
@@ -139,6 +147,9 @@ pub struct Runtime {
     pub usage: UsageWriter,
     models: SharedModels,
     db: sqlx::PgPool,
+    /// Cancelled when the service stops and turns may run no longer: model calls in flight
+    /// are dropped and the plugins' work after a turn stops.
+    stopping: CancellationToken,
 }
 
 /// Where a running turn sends its events (nowhere, once the client is gone).
@@ -158,6 +169,7 @@ struct AgentRun {
     messages: Vec<NewMessage>,
     text: String,
     error: Option<TurnError>,
+    interrupted: bool,
 }
 
 impl Runtime {
@@ -180,7 +192,14 @@ impl Runtime {
             }
         }
         let usage = UsageWriter::start(db.clone());
-        Ok(Self { agents, plugins, settings, usage, models, db })
+        let stopping = CancellationToken::new();
+        Ok(Self { agents, plugins, settings, usage, models, db, stopping })
+    }
+
+    /// Cancel it to interrupt every turn still running (their models stop, what they have is
+    /// returned) and the plugins' work after turns.
+    pub fn stopping(&self) -> CancellationToken {
+        self.stopping.clone()
     }
 
     /// The model spec an agent runs on.
@@ -216,16 +235,27 @@ impl Runtime {
     pub async fn after_turn(&self, turn: FinishedTurn) {
         let Some(agent) = self.agents.agent(&turn.agent) else { return };
         let turn = Arc::new(turn);
-        for name in &agent.plugins {
-            let Some(plugin) = self.plugins.get(name) else { continue };
-            if let Err(error) = plugin.after_turn(turn.clone()).await {
-                tracing::warn!(
-                    plugin = %name,
-                    turn = %turn.turn_id,
-                    error = format!("{error:#}"),
-                    "a plugin's work after a turn failed"
-                );
+        let id = turn.turn_id;
+        let work = async {
+            for name in &agent.plugins {
+                let Some(plugin) = self.plugins.get(name) else { continue };
+                if let Err(error) = plugin.after_turn(turn.clone()).await {
+                    tracing::warn!(
+                        plugin = %name,
+                        turn = %turn.turn_id,
+                        error = format!("{error:#}"),
+                        "a plugin's work after a turn failed"
+                    );
+                }
             }
+        };
+        // It must not hold the service's exit (a memory model call can take long).
+        tokio::select! {
+            biased;
+            () = self.stopping.cancelled() => {
+                tracing::warn!(turn = %id, "the plugins' work after a turn was cut short: the service is stopping");
+            }
+            () = work => {}
         }
     }
 
@@ -246,6 +276,7 @@ impl Runtime {
                 }),
                 client_calls: Vec::new(),
                 server_calls: Vec::new(),
+                interrupted: false,
             };
         };
         let model = self.model_of(agent).to_owned();
@@ -281,6 +312,7 @@ impl Runtime {
             error: run.error,
             client_calls: shared.client_calls,
             server_calls: shared.server_calls,
+            interrupted: run.interrupted,
         }
     }
 
@@ -298,7 +330,12 @@ impl Runtime {
         shared: Arc<Mutex<Shared>>,
     ) -> futures::future::BoxFuture<'static, AgentRun> {
         Box::pin(async move {
-            let mut run = AgentRun { messages: Vec::new(), text: String::new(), error: None };
+            let mut run = AgentRun {
+                messages: Vec::new(),
+                text: String::new(),
+                error: None,
+                interrupted: false,
+            };
             let Some(spec) = self.agents.agent(&name) else {
                 run.error = Some(TurnError {
                     code: "unknown_agent",
@@ -381,7 +418,20 @@ impl Runtime {
             let mut open_calls: Vec<String> = Vec::new();
             // A limit the run hit before its model answered.
             let mut limit: Option<ending::Limit> = None;
-            while let Some(item) = stream.next().await {
+            loop {
+                // The service stopping cancels the model call (or tool) in flight: the stream
+                // is no longer polled and is dropped.
+                let item = tokio::select! {
+                    biased;
+                    () = self.stopping.cancelled() => {
+                        run.interrupted = true;
+                        break;
+                    }
+                    item = stream.next() => match item {
+                        Some(item) => item,
+                        None => break,
+                    },
+                };
                 match item {
                     Ok(MultiTurnStreamItem::StreamAssistantItem(Item::Event(event))) => match event
                     {
@@ -491,6 +541,11 @@ impl Runtime {
                         break;
                     }
                 }
+            }
+            drop(stream);
+            if run.interrupted {
+                interrupted(&mut run, &shared, &events, &name, depth, text);
+                return run;
             }
             if run.error.is_none() && limit.is_none() && run.text.trim().is_empty() {
                 limit = Some(ending::Limit::Empty);
@@ -743,6 +798,34 @@ fn assistant(
         tool: None,
         is_error: false,
     }
+}
+
+/// Ends a run the service's stopping cut short: what its model had said until then, then
+/// [`INTERRUPTED_MARKER`], as its last message (calls whose results never came are not
+/// history). The cancelled model call never reported its usage: its output is estimated from
+/// the text it streamed (about four characters a token) so the turn still counts toward the
+/// person's limits.
+fn interrupted(
+    run: &mut AgentRun,
+    shared: &Mutex<Shared>,
+    events: &Events,
+    agent: &str,
+    depth: usize,
+    mut text: String,
+) {
+    tracing::warn!(agent, depth, "a run was interrupted: the service is stopping");
+    lock(shared).output_tokens += text.len().div_ceil(4) as u64;
+    let delta = if text.is_empty() {
+        INTERRUPTED_MARKER.to_owned()
+    } else {
+        format!("\n\n{INTERRUPTED_MARKER}")
+    };
+    text.push_str(&delta);
+    if !events.is_closed() {
+        let _ = events.send(TurnEvent::Text { agent: agent.to_owned(), depth, delta });
+    }
+    run.messages.push(assistant(agent, depth, text.clone(), Vec::new()));
+    run.text = text;
 }
 
 /// Ends the assistant message being built (its text and calls so far), if it has anything.

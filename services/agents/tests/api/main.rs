@@ -16,5 +16,6 @@ mod openai;
 mod openapi;
 mod schedule;
 mod service;
+mod shutdown;
 mod turn_endings;
 mod usage;
