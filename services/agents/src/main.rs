@@ -1,5 +1,8 @@
 //! `posey-agents`: the agents service on its own, configured from the environment.
 
+use std::process::ExitCode;
+use std::time::Duration;
+
 use posey_agents::{Application, Config};
 
 /// mimalloc rather than glibc's malloc: a turn makes many small short-lived allocations
@@ -7,15 +10,28 @@ use posey_agents::{Application, Config};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
+/// How long the exit waits for blocking threads still busy (a local model evaluating a prompt
+/// that a cancelled turn no longer reads) once the service has stopped.
+const BLOCKING_THREADS_GRACE: Duration = Duration::from_secs(1);
+
+fn main() -> ExitCode {
     // Run as the document extractor's child process (see documents::sandbox), before any
     // runtime or thread starts; returns at once otherwise.
     posey_agents::documents::run_child_if_requested();
-    serve()
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("posey-agents: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(serve());
+    // Dropping the runtime would wait for every blocking thread, however long it runs.
+    runtime.shutdown_timeout(BLOCKING_THREADS_GRACE);
+    code
 }
 
-#[tokio::main]
-async fn serve() -> std::process::ExitCode {
+async fn serve() -> ExitCode {
     posey_http::server::run_main("posey-agents", Config::from_env, |config| async move {
         posey_http::backing::log_choices(&config.service);
         let app = Application::build(config).await?;

@@ -1,10 +1,14 @@
 //! `posey`: run everything on one machine (`posey up`) and operate it.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use posey::LauncherConfig;
 use posey::service::Service;
+
+/// How long the exit waits for blocking threads still busy once the work is done.
+const BLOCKING_THREADS_GRACE: Duration = Duration::from_secs(1);
 
 /// mimalloc rather than glibc's malloc, as posey-agents uses: the agents' turns make many small
 /// short-lived allocations, and glibc's malloc was ~17% of their CPU under load.
@@ -91,7 +95,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cli))
+    let code = runtime.block_on(run(cli));
+    // Dropping the runtime would wait for every blocking thread, however long it runs (a local
+    // model still evaluating a prompt for a turn that was cancelled at shutdown).
+    runtime.shutdown_timeout(BLOCKING_THREADS_GRACE);
+    code
 }
 
 async fn run(cli: Cli) -> ExitCode {
