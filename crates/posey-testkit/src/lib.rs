@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod db;
+pub mod errors;
 pub mod hostile;
 pub mod keys;
 pub mod mail;

@@ -3,30 +3,10 @@
 //! query values, oversized bodies, wrong methods and unknown routes answer in the one JSON
 //! error shape.
 
+use posey_testkit::errors::{error_of, refused_for_nul};
 use serde_json::{Value, json};
 
 use crate::helpers::{CronApp, spawn_authed_app};
-
-const NUL: &str = "must not contain the NUL character (U+0000)";
-
-/// The one error shape with `status`; returns the code and the fields (`Null` when none).
-async fn error_of(response: reqwest::Response, status: u16) -> (String, Value) {
-    assert_eq!(response.status(), status, "{}", response.url().path());
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    let text = response.text().await.unwrap();
-    assert!(content_type.starts_with("application/json"), "{content_type}: {text}");
-    let body: Value = serde_json::from_str(&text).unwrap();
-    let error = body["error"].as_object().unwrap_or_else(|| panic!("not the shape: {body}"));
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(error.keys().all(|k| ["code", "message", "fields"].contains(&k.as_str())), "{body}");
-    (error["code"].as_str().unwrap().to_owned(), body["error"]["fields"].clone())
-}
-
-async fn refused_for_nul(response: reqwest::Response, field: &str) {
-    let (code, fields) = error_of(response, 422).await;
-    assert_eq!(code, "validation_failed");
-    assert_eq!(fields, json!({field: [NUL]}));
-}
 
 fn reminder() -> Value {
     json!({
