@@ -30,22 +30,8 @@ const QUERIES: [(&str, &str); 4] = [
     ),
 ];
 
-fn limits() -> Limits {
-    Limits {
-        max_depth: 10,
-        max_cost: 100_000,
-        max_rows: 10_000,
-        max_batch: 10,
-        max_body_bytes: 1 << 20,
-        statement_timeout: std::time::Duration::from_secs(10),
-        max_nesting: 64,
-        max_query_bytes: 128 * 1024,
-        max_nodes: 50_000,
-    }
-}
-
 fn bounds(c: &mut Criterion) {
-    let limits = limits();
+    let limits = Limits::default();
     let variables =
         Variables::from_json(serde_json::json!({"genre": "Rock", "ids": [1, 2, 3, 4, 5]}));
     for (name, query) in QUERIES {

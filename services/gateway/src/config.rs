@@ -64,6 +64,23 @@ pub struct Limits {
     pub max_nodes: u64,
 }
 
+/// The defaults of the `GATEWAY_*` limits, as `.env.example` documents them.
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 10,
+            max_cost: 100_000,
+            max_rows: 10_000,
+            max_batch: 10,
+            max_body_bytes: 1024 * 1024,
+            statement_timeout: Duration::from_secs(10),
+            max_nesting: 64,
+            max_query_bytes: 128 * 1024,
+            max_nodes: 50_000,
+        }
+    }
+}
+
 /// The highest `GATEWAY_MAX_NESTING` accepted: parsing and compiling recurse once per level,
 /// and this many levels stay far inside a 2 MiB thread stack.
 pub const NESTING_CEILING: usize = 256;
@@ -118,19 +135,22 @@ impl Config {
         let reload_ms = env.or("GATEWAY_RELOAD_INTERVAL_MS", 2000u64);
         let subscription_ms = env.or("GATEWAY_SUBSCRIPTION_INTERVAL_MS", 1000u64);
         let role_introspection = env.or("GATEWAY_ROLE_INTROSPECTION", false);
-        let limits = Limits {
-            max_depth: env.or("GATEWAY_MAX_DEPTH", 10usize),
-            max_cost: env.or("GATEWAY_MAX_COST", 100_000u64),
-            max_rows: env.or("GATEWAY_MAX_ROWS", 10_000u64),
-            max_batch: env.or("GATEWAY_MAX_BATCH", 10usize),
-            max_body_bytes: env.or("GATEWAY_MAX_BODY_BYTES", 1024 * 1024usize),
-            statement_timeout: Duration::from_millis(
-                env.or("GATEWAY_STATEMENT_TIMEOUT_MS", 10_000u64),
-            ),
-            max_nesting: env.or("GATEWAY_MAX_NESTING", 64usize),
-            max_query_bytes: env.or("GATEWAY_MAX_QUERY_BYTES", 128 * 1024usize),
-            max_nodes: env.or("GATEWAY_MAX_NODES", 50_000u64),
-        };
+        let defaults = Limits::default();
+        let limits =
+            Limits {
+                max_depth: env.or("GATEWAY_MAX_DEPTH", defaults.max_depth),
+                max_cost: env.or("GATEWAY_MAX_COST", defaults.max_cost),
+                max_rows: env.or("GATEWAY_MAX_ROWS", defaults.max_rows),
+                max_batch: env.or("GATEWAY_MAX_BATCH", defaults.max_batch),
+                max_body_bytes: env.or("GATEWAY_MAX_BODY_BYTES", defaults.max_body_bytes),
+                statement_timeout: Duration::from_millis(env.or(
+                    "GATEWAY_STATEMENT_TIMEOUT_MS",
+                    defaults.statement_timeout.as_millis() as u64,
+                )),
+                max_nesting: env.or("GATEWAY_MAX_NESTING", defaults.max_nesting),
+                max_query_bytes: env.or("GATEWAY_MAX_QUERY_BYTES", defaults.max_query_bytes),
+                max_nodes: env.or("GATEWAY_MAX_NODES", defaults.max_nodes),
+            };
         if limits.max_nesting > NESTING_CEILING {
             env.problem(
                 "GATEWAY_MAX_NESTING",

@@ -257,17 +257,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits {
-            max_depth: 10,
-            max_cost: 100_000,
-            max_rows: 10_000,
-            max_batch: 10,
-            max_body_bytes: 1 << 20,
-            statement_timeout: std::time::Duration::from_secs(10),
-            max_nesting: 32,
-            max_query_bytes: 1 << 20,
-            max_nodes: 10_000,
-        }
+        Limits { max_nesting: 32, max_query_bytes: 1 << 20, max_nodes: 10_000, ..Limits::default() }
     }
 
     fn check(query: &str) -> GResult<Option<ExecutableDocument>> {
