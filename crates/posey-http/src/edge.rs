@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::json::NUL_MESSAGE;
+use crate::json::{NUL_MESSAGE, json_content_type};
 
 /// An error the shared layers make, for a service to word in its own shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub async fn guard(shape: ErrorShape, request: Request, next: Next) -> Response 
         return shape(&headers, error);
     }
     let response = next.run(request).await;
-    if response.status().as_u16() < 400 || is_json(response.headers()) {
+    if response.status().as_u16() < 400 || json_content_type(response.headers()) {
         return response;
     }
     reshape(shape, &headers, response).await
@@ -68,14 +68,6 @@ pub fn nul_in_uri(uri: &axum::http::Uri) -> Option<EdgeError> {
         message: "the request has invalid fields".into(),
         fields: Some(BTreeMap::from([(field, vec![NUL_MESSAGE.to_owned()])])),
     })
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
 }
 
 /// The longest plain-text error body read for its message.
