@@ -171,8 +171,12 @@ async fn run_and_store(
     messages.extend(outcome.messages.iter().cloned());
     let stored =
         store(state, lease, person, conversation, turn_id, &agent, &messages, &outcome).await;
-    if stored.is_ok() && !outcome.interrupted {
-        // The plugins' work after the turn (memory extraction) runs off the response path.
+    if stored.is_err() {
+        // Its usage went nowhere with it; it still counts toward the limits.
+        record_unstored(state, person, &agent, &outcome).await;
+    } else if !outcome.interrupted {
+        // The plugins' work after the turn (memory extraction) runs off the response path;
+        // an interrupted turn's is not started while the service stops.
         let turn = FinishedTurn {
             person,
             conversation,
@@ -184,9 +188,6 @@ async fn run_and_store(
         };
         let runtime = state.runtime.clone();
         state.turns.spawn(async move { runtime.after_turn(turn).await });
-    } else {
-        // Its usage went nowhere with it; it still counts toward the limits.
-        record_unstored(state, person, &agent, &outcome).await;
     }
     let _ = events.send(TurnEvent::Usage {
         input_tokens: outcome.input_tokens,

@@ -82,14 +82,15 @@ async fn stored(app: &AgentsApp, id: &str) -> Vec<(String, String, bool)> {
     .unwrap()
 }
 
-/// The usage recorded for the conversation: rows, input and output tokens.
-async fn usage(app: &AgentsApp, id: &str) -> (i64, i64, i64) {
+/// The usage recorded for the person, with or without a conversation (each test's person has
+/// one): rows, input and output tokens.
+async fn usage(app: &AgentsApp, person: uuid::Uuid) -> (i64, i64, i64) {
     sqlx::query_as(
         "SELECT count(*), coalesce(sum(input_tokens), 0)::bigint,
                 coalesce(sum(output_tokens), 0)::bigint
-         FROM agents.usage WHERE conversation_id = $1::uuid",
+         FROM agents.usage WHERE user_id = $1",
     )
-    .bind(id)
+    .bind(person)
     .fetch_one(&app.db.pool)
     .await
     .unwrap()
@@ -109,7 +110,7 @@ async fn a_turn_still_generating_after_the_grace_period_is_interrupted_stored_an
         Reply::text_chunks(endless).with_chunk_delay(Duration::from_secs(1)),
     ]);
     let app = spawn_helper(&model, "1").await;
-    let (_, token) = app.person();
+    let (person, token) = app.person();
     let id = app.conversation(&token, None).await;
 
     let stream = chat_and_stop(&app, &token, &id, "What time is it?").await;
@@ -135,7 +136,7 @@ async fn a_turn_still_generating_after_the_grace_period_is_interrupted_stored_an
     assert_eq!(*reply, streamed);
 
     // Its usage counts: the completed call's and an estimate of what was streamed after.
-    let (rows, input, output) = usage(&app, &id).await;
+    let (rows, input, output) = usage(&app, person).await;
     assert_eq!(rows, 1);
     assert_eq!(input, 120);
     assert!(output > 7, "output tokens {output}");
@@ -147,7 +148,7 @@ async fn a_turn_that_finishes_within_the_grace_period_is_stored_as_usual() {
         FunctionModel::from_replies([Reply::text_chunks(["It ", "is ", "noon."])
             .with_chunk_delay(Duration::from_millis(300))]);
     let app = spawn_helper(&model, "30").await;
-    let (_, token) = app.person();
+    let (person, token) = app.person();
     let id = app.conversation(&token, None).await;
 
     let stream = chat_and_stop(&app, &token, &id, "What time is it?").await;
@@ -158,5 +159,5 @@ async fn a_turn_that_finishes_within_the_grace_period_is_stored_as_usual() {
     let last: Vec<Value> =
         history.iter().map(|(role, content, _)| json!([role, content])).collect();
     assert_eq!(last, [json!(["user", "What time is it?"]), json!(["assistant", "It is noon."])]);
-    assert_eq!(usage(&app, &id).await.0, 1);
+    assert_eq!(usage(&app, person).await.0, 1);
 }
