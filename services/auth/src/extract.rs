@@ -42,12 +42,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AuthJson<T> {
                 "bad_json",
                 "Could not parse request body as JSON",
             )),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AuthError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "bad_json",
-                "Expected Content-Type: application/json",
-            )),
-            Err(JsonRejection::BytesRejection(e)) => Err(body_rejection(e)),
+            // The content type and the body were checked above; `from_bytes` only parses.
             Err(other) => Err(AuthError::validation(other.body_text())),
         }
     }
