@@ -379,8 +379,10 @@ fn run<'m>(
             if !text.is_empty() && job.tx.blocking_send(Ok(Chunk::Text(text))).is_err() {
                 return Ok(None); // the reader is gone
             }
-            // A complete JSON object ends the answer: stop without waiting for EOG.
-            if let Some(start) = json_start(&output)
+            // With tools, a complete JSON object ends the answer: stop without waiting for EOG.
+            // A reply without tools is plain text, JSON or not, and runs to its end.
+            if constrained
+                && let Some(start) = json_start(&output)
                 && serde_json::from_str::<Value>(output[start..].trim()).is_ok()
             {
                 reason = FinishReason::Stop;
