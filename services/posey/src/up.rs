@@ -134,8 +134,6 @@ struct Slot {
     healthz: Option<url::Url>,
     pid: Option<u32>,
     started: Instant,
-    /// The current process has answered `/healthz`.
-    ready: bool,
     next_start: Option<Instant>,
     /// Stops the current process's readiness probe.
     probe: CancellationToken,
@@ -167,7 +165,6 @@ impl Supervisor {
                 healthz: crate::config::local_url(service.http(config), "/healthz"),
                 pid: None,
                 started: Instant::now(),
-                ready: false,
                 next_start: None,
                 probe: CancellationToken::new(),
                 status: ServiceStatus {
@@ -242,7 +239,6 @@ impl Supervisor {
         }
         slot.pid = Some(pid);
         slot.started = Instant::now();
-        slot.ready = false;
         slot.next_start = None;
         slot.status.state = State::Starting;
         slot.status.pid = Some(pid);
@@ -258,7 +254,6 @@ impl Supervisor {
         if slot.pid != Some(pid) {
             return;
         }
-        slot.ready = true;
         slot.status.state = State::Up;
         slot.status.up_since = Some(status::unix_now());
         if slot.status.restarts > 0 {
@@ -274,14 +269,14 @@ impl Supervisor {
     }
 
     fn all_up(&self) -> bool {
-        self.slots.iter().all(|s| s.ready)
+        self.slots.iter().all(|s| s.status.state == State::Up)
     }
 
     /// Whether `pid`, now ended, was the service's process and never answered; then it is
     /// forgotten (only asked while starting).
     fn never_ready(&mut self, service: Service, pid: u32) -> bool {
         let slot = self.slot(service);
-        let never = slot.pid == Some(pid) && !slot.ready;
+        let never = slot.pid == Some(pid) && slot.status.state != State::Up;
         if never {
             slot.pid = None;
             slot.probe.cancel();
@@ -297,7 +292,6 @@ impl Supervisor {
         }
         slot.probe.cancel();
         slot.pid = None;
-        slot.ready = false;
         if slot.started.elapsed() >= STABLE_AFTER {
             slot.status.crashes_in_a_row = 0;
         }
