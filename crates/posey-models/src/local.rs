@@ -461,6 +461,10 @@ fn type_of(property: &Value) -> String {
     }
 }
 
+/// How a tool call after some text opens (the second of the lazy grammar's triggers,
+/// `slots::TRIGGERS`, which accepts these two).
+const CALL_OPENINGS: [&str; 2] = ["{\"tool\"", "{ \"tool\""];
+
 /// Where the JSON answer starts in a reply, when it has one: a reply that starts with `{`, or
 /// a `{"tool"` call after some text (the lazy grammar's triggers, see [`slots`]).
 fn json_start(output: &str) -> Option<usize> {
@@ -468,7 +472,7 @@ fn json_start(output: &str) -> Option<usize> {
     if trimmed.starts_with('{') {
         return Some(output.len() - trimmed.len());
     }
-    ["{\"tool\"", "{ \"tool\""].iter().filter_map(|opening| output.find(opening)).min()
+    CALL_OPENINGS.iter().filter_map(|opening| output.find(opening)).min()
 }
 
 /// How much of a plain-text reply may be sent: all but a tail that could still become a JSON
@@ -477,7 +481,7 @@ fn streamable(output: &str) -> usize {
     if output.trim_start().is_empty() {
         return 0;
     }
-    let could_open = |tail: &str| ["{\"tool\"", "{ \"tool\""].iter().any(|o| o.starts_with(tail));
+    let could_open = |tail: &str| CALL_OPENINGS.iter().any(|o| o.starts_with(tail));
     output
         .char_indices()
         .find(|&(i, c)| c == '{' && could_open(&output[i..]))
