@@ -23,6 +23,8 @@ use rig_core::error::ProviderError;
 use rig_core::message::AssistantContent;
 use serde_json::Value;
 
+use super::lock;
+
 /// Added to the system prompt of a call that offers no tools.
 const ANSWER_NOW: &str = "No tools are available for this reply. Answer the person now, \
                           briefly and in plain text, from what you already know and the tool \
@@ -224,10 +226,6 @@ fn output_text(output: &ToolOutput) -> String {
     } else {
         "(a result that is not text)".to_owned()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
