@@ -342,12 +342,15 @@ impl Supervisor {
                     slot.status.crashes_in_a_row += 1;
                     let delay = backoff(slot.status.crashes_in_a_row);
                     slot.next_start = Some(now + delay);
+                    slot.status.next_start_at = Some(status::unix_now() + delay.as_secs());
                     tracing::error!(
                         service = slot.service.name(),
                         error = %format!("{e:#}"),
                         next_start_in = ?delay,
                         "could not start the service"
                     );
+                    // So `posey doctor` tells when the next try is due.
+                    self.write_status();
                 }
             }
         }
