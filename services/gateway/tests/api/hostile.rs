@@ -204,6 +204,8 @@ async fn fragments_and_variables_that_fan_out_are_bounded() {
     let query = format!("query($ids: [Int!]) {{ {fields} }}");
     let body = app.as_user(&token, &query, json!({"ids": ids})).await;
     assert_eq!(error_code(&body), "validation-failed", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("more than 200 fields and argument values"), "{message}");
     assert_still_answers(&app, &token).await;
 }
 
