@@ -194,11 +194,7 @@ impl Sandbox {
             Ok(done) => done?,
             Err(_) => {
                 let _ = child.kill().await;
-                return Ok(Err(format!(
-                    "reading the file took longer than the limit of {} s \
-                     (AGENTS_DOCUMENT_EXTRACT_TIMEOUT_SECS)",
-                    self.timeout.as_secs()
-                )));
+                return Ok(Err(self.too_slow()));
             }
         };
         let Some(status) = status else {
@@ -226,6 +222,15 @@ impl Sandbox {
         Ok(Err(self.death(status, &err)))
     }
 
+    /// The reason of a file whose reading ran out of time (wall clock or CPU).
+    fn too_slow(&self) -> Reason {
+        format!(
+            "reading the file took longer than the limit of {} s \
+             (AGENTS_DOCUMENT_EXTRACT_TIMEOUT_SECS)",
+            self.timeout.as_secs()
+        )
+    }
+
     /// Why the child died, in words for the document's owner.
     fn death(&self, status: std::process::ExitStatus, stderr: &str) -> Reason {
         let memory = || {
@@ -240,11 +245,7 @@ impl Sandbox {
             return memory();
         }
         match status.signal() {
-            Some(nix::libc::SIGXCPU) => format!(
-                "reading the file took longer than the limit of {} s \
-                 (AGENTS_DOCUMENT_EXTRACT_TIMEOUT_SECS)",
-                self.timeout.as_secs()
-            ),
+            Some(nix::libc::SIGXCPU) => self.too_slow(),
             // The kernel's out-of-memory killer (our own kill is the timeout, handled above).
             Some(nix::libc::SIGKILL) => memory(),
             Some(nix::libc::SIGSEGV) if stderr.contains("overflowed its stack") => {
