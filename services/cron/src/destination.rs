@@ -331,16 +331,24 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// An HTTP client builder for one destination port that can only reach what `policy`
-/// permits: every name resolved through [`GuardedResolver`], no proxy (the resolver must see
-/// the real destination), no redirects (a redirect could point inside, and a signed call must
-/// reach the URL the person gave). IP literals never reach a resolver: check them first with
-/// [`DestinationPolicy::permits_literal`]. Per port because the resolver must know it.
-pub fn client_builder(policy: Arc<DestinationPolicy>, port: u16) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+/// An HTTP client builder for calls to `url` that can only reach what `policy` permits: an IP
+/// literal is judged here (the client connects to it without asking a resolver), a name by
+/// [`GuardedResolver`] on every lookup; no proxy (the resolver must see the real destination),
+/// no redirects (a redirect could point inside, and a signed call must reach the URL the person
+/// gave). Per URL because the resolver must know the port. `Err`: the URL has no port, or its
+/// literal address is not permitted.
+pub fn client_builder(
+    policy: &Arc<DestinationPolicy>,
+    url: &url::Url,
+) -> Result<reqwest::ClientBuilder, Refused> {
+    let port = url.port_or_known_default().ok_or(Refused)?;
+    if !policy.permits_literal(url).unwrap_or(true) {
+        return Err(Refused);
+    }
+    Ok(reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver { policy, port }))
+        .dns_resolver(Arc::new(GuardedResolver { policy: policy.clone(), port })))
 }
 
 /// Whether a request failed because [`GuardedResolver`] refused its destination.

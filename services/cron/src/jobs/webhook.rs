@@ -38,15 +38,12 @@ impl Webhooks {
         Self { policy: Arc::new(policy) }
     }
 
-    pub fn policy(&self) -> &DestinationPolicy {
-        &self.policy
-    }
-
-    /// The client for one call to `port`: only what the policy permits, no redirects, a
+    /// The client for one call to `url`: only what the policy permits, no redirects, a
     /// per-request timeout ([`destination::client_builder`]). Built per call because the
     /// resolver must know the port; that costs far less than the call.
-    fn client(&self, port: u16) -> anyhow::Result<reqwest::Client> {
-        destination::client_builder(self.policy.clone(), port)
+    fn client(&self, url: &url::Url) -> anyhow::Result<reqwest::Client> {
+        destination::client_builder(&self.policy, url)
+            .map_err(|_| anyhow::anyhow!(REFUSED))?
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -94,12 +91,9 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
     let body = serde_json::to_vec(&body).context("encoding the webhook body")?;
     let unix = ctx.clock.now().timestamp();
 
-    let port = url.port_or_known_default().context("payload.url has no port")?;
-    // IP literals never reach the resolver: they are checked here; names when resolved.
-    anyhow::ensure!(ctx.webhooks.policy.permits_literal(&url).unwrap_or(true), REFUSED);
     let response = ctx
         .webhooks
-        .client(port)?
+        .client(&url)?
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(IDEMPOTENCY_HEADER, run.idempotency_key())

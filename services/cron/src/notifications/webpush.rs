@@ -218,16 +218,20 @@ pub enum PushError {
     Rejected(String),
 }
 
-/// The HTTP client for one push to `port`: only destinations `destinations` permits (checked
-/// on the resolved address), no redirects (a push service answers directly, and a redirect
-/// must not carry our VAPID token elsewhere), bounded time. Built per push because the
-/// resolver must know the port.
-fn client(destinations: &Arc<DestinationPolicy>, port: u16) -> anyhow::Result<reqwest::Client> {
-    destination::client_builder(destinations.clone(), port)
+/// The HTTP client for one push to `endpoint`: only destinations `destinations` permits
+/// ([`destination::client_builder`]), no redirects (a push service answers directly, and a
+/// redirect must not carry our VAPID token elsewhere), bounded time. Built per push because
+/// the resolver must know the port.
+fn client(
+    destinations: &Arc<DestinationPolicy>,
+    endpoint: &url::Url,
+) -> Result<reqwest::Client, PushError> {
+    destination::client_builder(destinations, endpoint)
+        .map_err(|_| PushError::Refused)?
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
         .build()
-        .context("building the web push HTTP client")
+        .map_err(|e| PushError::Transient(format!("building the web push HTTP client: {e}")))
 }
 
 /// Encrypts `payload` for `subscription` and POSTs it to its push service, if `destinations`
@@ -243,16 +247,11 @@ pub async fn send(
     let p256dh =
         decode(&subscription.p256dh).context("the subscription's p256dh").map_err(rejected)?;
     let auth = decode(&subscription.auth).context("the subscription's auth").map_err(rejected)?;
-    let port = endpoint.port_or_known_default().ok_or(PushError::Refused)?;
-    // IP literals never reach the resolver: they are checked here; names when resolved.
-    if !destinations.permits_literal(endpoint).unwrap_or(true) {
-        return Err(PushError::Refused);
-    }
+    let client = client(destinations, endpoint)?;
     let body = encrypt(payload, &p256dh, &auth).map_err(rejected)?;
     let authorization =
         vapid.authorization(endpoint, chrono::Utc::now().timestamp()).map_err(rejected)?;
-    let response = client(destinations, port)
-        .map_err(|e| PushError::Transient(format!("{e:#}")))?
+    let response = client
         .post(endpoint.clone())
         .header("TTL", TTL_SECONDS)
         .header("Content-Encoding", "aes128gcm")
