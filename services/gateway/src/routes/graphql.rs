@@ -72,18 +72,20 @@ async fn run(
     session: &Session,
     mut request: Request,
 ) -> String {
-    // Nothing recurses over the request (the parser included) before its size and nesting are
-    // known to be within the limits.
+    // Parsing is the same for every role: parsed documents are kept by query text. A kept
+    // text has passed the text bounds already; a new one is scanned before the parser sees it,
+    // so nothing recurses over the request before its size and nesting are within the limits.
     let limits = &state.config.limits;
-    if let Err(error) = guard::check_text(&request.query, limits) {
-        return error.body().to_string();
-    }
-    // Parsing is the same for every role: parsed documents are kept by query text.
     let document = match state.gateway.parsed(&request.query) {
         Some(document) => Some(document),
-        None => async_graphql::parser::parse_query(&request.query).ok().inspect(|document| {
-            state.gateway.remember_parsed(&request.query, document.clone());
-        }),
+        None => {
+            if let Err(error) = guard::check_text(&request.query, limits) {
+                return error.body().to_string();
+            }
+            async_graphql::parser::parse_query(&request.query).ok().inspect(|document| {
+                state.gateway.remember_parsed(&request.query, document.clone());
+            })
+        }
     };
     let Some(document) = document else {
         // Not even parseable: the executor words the error.
