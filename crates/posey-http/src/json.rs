@@ -134,10 +134,7 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
         JsonRejection::JsonSyntaxError(e) => {
             ApiError::BadRequest(format!("malformed JSON: {}", e.body_text()))
         }
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::UnsupportedMediaType("expected `Content-Type: application/json`".into())
-        }
-        JsonRejection::BytesRejection(e) => bytes_rejection_to_error(e),
+        // The content type and the body are checked before `from_bytes`, which only parses.
         other => ApiError::BadRequest(other.body_text()),
     }
 }
