@@ -1,0 +1,40 @@
+import Link from 'next/link';
+
+import { Alerts } from '@/components/alerts';
+import { query } from '@/lib/messages';
+
+export const metadata = { title: 'Create an account' };
+
+export default async function SignUp({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const q = await query(searchParams);
+  return (
+    <>
+      <h1 className="card-title">Create an account</h1>
+      <Alerts error={q.error} />
+      <form method="post" action="/auth/sign-up" className="flex flex-col gap-3">
+        <label className="floating-label">
+          <span>Your name</span>
+          <input className="input w-full" name="name" autoComplete="name" placeholder="Your name" defaultValue={q.name} maxLength={100} />
+        </label>
+        <label className="floating-label">
+          <span>Email</span>
+          <input className="input w-full" type="email" name="email" required autoComplete="email" placeholder="Email" defaultValue={q.email} />
+        </label>
+        <label className="floating-label">
+          <span>Password (8 characters or more)</span>
+          <input className="input w-full" type="password" name="password" required minLength={8} autoComplete="new-password" placeholder="Password (8 characters or more)" />
+        </label>
+        <label className="floating-label">
+          <span>Password again</span>
+          <input className="input w-full" type="password" name="confirm" required minLength={8} autoComplete="new-password" placeholder="Password again" />
+        </label>
+        <button className="btn btn-primary" type="submit">
+          Create the account
+        </button>
+      </form>
+      <Link className="link text-sm" href="/sign-in">
+        Already have an account? Sign in
+      </Link>
+    </>
+  );
+}
