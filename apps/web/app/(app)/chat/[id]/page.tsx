@@ -1,0 +1,29 @@
+import { notFound } from 'next/navigation';
+
+import { ServiceError, serviceJson } from '@/lib/server/session';
+import type { Conversation, StoredMessage } from '@/lib/types';
+
+import { ChatPage } from '../chat-page';
+
+export const metadata = { title: 'Chat' };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export default async function Chat({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  if (!UUID.test(id)) notFound();
+  const here = `/chat/${id}`;
+  let loaded: [{ conversations: Conversation[] }, Conversation, { messages: StoredMessage[] }];
+  try {
+    loaded = await Promise.all([
+      serviceJson<{ conversations: Conversation[] }>('agents', '/v1/conversations?limit=200', here),
+      serviceJson<Conversation>('agents', `/v1/conversations/${id}`, here),
+      serviceJson<{ messages: StoredMessage[] }>('agents', `/v1/conversations/${id}/messages`, here),
+    ]);
+  } catch (error) {
+    if (error instanceof ServiceError && error.status === 404) notFound();
+    throw error;
+  }
+  const [{ conversations }, conversation, { messages }] = loaded;
+  return <ChatPage conversations={conversations} conversation={conversation} messages={messages} />;
+}

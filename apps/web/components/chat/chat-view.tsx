@@ -1,0 +1,124 @@
+'use client';
+// The conversation: its history, the turn streaming in (through the BFF, which swaps in the
+// session's token), a composer that sends on Enter, and a Stop that stops listening (the turn
+// itself finishes on the server and is in the history on the next load).
+
+import { streamChat } from '@posey/sdk';
+import { useRouter } from 'next/navigation';
+import { useEffect, useMemo, useRef, useState } from 'react';
+
+import { api, signedOut } from '@/lib/client/api';
+import { applyEvent, citationsOf, itemsFromHistory, type Item } from '@/lib/chat-items';
+import type { Conversation, StoredMessage } from '@/lib/types';
+
+import { Transcript } from './transcript';
+
+export function ChatView({ conversation, messages }: { conversation: Conversation | null; messages: StoredMessage[] }) {
+  const router = useRouter();
+  const [conversationId, setConversationId] = useState(conversation?.id ?? null);
+  const [items, setItems] = useState<Item[]>(() => itemsFromHistory(messages));
+  const [streaming, setStreaming] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [text, setText] = useState('');
+  const abort = useRef<AbortController | null>(null);
+  const end = useRef<HTMLDivElement>(null);
+  const citations = useMemo(() => citationsOf(items), [items]);
+
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: 'end' });
+  }, [items]);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  async function reload(id: string) {
+    const { messages: stored } = await api<{ messages: StoredMessage[] }>(`/agents/v1/conversations/${id}/messages`);
+    setItems(itemsFromHistory(stored));
+  }
+
+  async function send() {
+    const content = text.trim();
+    if (!content || streaming) return;
+    setNotice(null);
+    setStreaming(true);
+    let id = conversationId;
+    const controller = new AbortController();
+    abort.current = controller;
+    try {
+      if (!id) {
+        const created = await api<Conversation>('/agents/v1/conversations', { body: { title: content.slice(0, 60) } });
+        id = created.id;
+        setConversationId(id);
+        window.history.replaceState(null, '', `/chat/${id}`);
+      }
+      setText('');
+      let seq = 0;
+      setItems((prev) => [...prev, { kind: 'user', key: `u${Date.now()}`, text: content }]);
+      // The BFF replaces the Authorization header with the session's token; the browser has none.
+      const events = streamChat({ agentsUrl: '/api/agents', token: 'bff-session', conversationId: id, content, signal: controller.signal });
+      for await (const event of events) {
+        seq += 1;
+        setItems((prev) => applyEvent(prev, event, seq));
+      }
+      await reload(id);
+    } catch (e) {
+      const err = e as { status?: number; message?: string };
+      if (controller.signal.aborted) setNotice('Stopped. The reply is still being written and will be here when you reopen this chat.');
+      else if (err.status === 401) signedOut();
+      else setNotice(err.message ?? 'The message could not be sent.');
+    } finally {
+      abort.current = null;
+      setStreaming(false);
+      router.refresh();
+    }
+  }
+
+  return (
+    <div className="flex min-h-0 flex-1 flex-col">
+      <div className="flex-1 space-y-3 overflow-y-auto p-3 md:p-6" aria-live="polite" aria-busy={streaming} data-testid="transcript">
+        {items.length === 0 && <p className="mt-10 text-center opacity-70">Ask Posey anything. It remembers what matters to you.</p>}
+        <Transcript items={items} citations={citations} />
+        {streaming && <span className="loading loading-dots loading-sm" aria-label="Posey is answering" />}
+        {notice && (
+          <div role="status" className="alert alert-info alert-soft text-sm">
+            {notice}
+          </div>
+        )}
+        <div ref={end} />
+      </div>
+      <form
+        className="sticky bottom-16 flex items-end gap-2 border-t border-base-300 bg-base-100 p-2 md:bottom-0"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <label className="sr-only" htmlFor="composer">
+          Message
+        </label>
+        <textarea
+          id="composer"
+          className="textarea max-h-40 min-h-10 flex-1 resize-none"
+          rows={1}
+          placeholder="Message Posey"
+          value={text}
+          maxLength={32000}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+              e.preventDefault();
+              void send();
+            }
+          }}
+        />
+        {streaming ? (
+          <button type="button" className="btn btn-warning" onClick={() => abort.current?.abort()}>
+            Stop
+          </button>
+        ) : (
+          <button type="submit" className="btn btn-primary" disabled={!text.trim()}>
+            Send
+          </button>
+        )}
+      </form>
+    </div>
+  );
+}

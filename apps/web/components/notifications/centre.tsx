@@ -1,0 +1,98 @@
+'use client';
+// The notification centre: what cron delivered, with new ones arriving live over the
+// notification stream (server-sent events through the BFF), marked read one by one or all at once.
+
+import Link from 'next/link';
+import { useEffect, useState } from 'react';
+
+import { api } from '@/lib/client/api';
+import type { Notification } from '@/lib/types';
+
+import { NOTIFICATION_EVENT, READ_EVENT, subscribeNotifications } from '../notification-badge';
+
+export function Centre({ initial }: { initial: Notification[] }) {
+  const [items, setItems] = useState(initial);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const unsubscribe = subscribeNotifications();
+    const onNew = (e: Event) => {
+      const n = (e as CustomEvent<Notification>).detail;
+      setItems((list) => (list.some((x) => x.id === n.id) ? list : [n, ...list]));
+    };
+    window.addEventListener(NOTIFICATION_EVENT, onNew);
+    return () => {
+      unsubscribe();
+      window.removeEventListener(NOTIFICATION_EVENT, onNew);
+    };
+  }, []);
+
+  useEffect(() => {
+    window.dispatchEvent(new CustomEvent(READ_EVENT, { detail: items.filter((n) => !n.read_at).length }));
+  }, [items]);
+
+  async function markRead(n: Notification) {
+    try {
+      const updated = await api<Notification>(`/cron/v1/notifications/${n.id}/read`, { method: 'POST' });
+      setItems((list) => list.map((x) => (x.id === n.id ? updated : x)));
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  async function readAll() {
+    try {
+      await api('/cron/v1/notifications/read-all', { method: 'POST' });
+      const now = new Date().toISOString();
+      setItems((list) => list.map((x) => ({ ...x, read_at: x.read_at ?? now })));
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  const conversationOf = (n: Notification) => (typeof n.data?.conversation_id === 'string' ? n.data.conversation_id : null);
+
+  return (
+    <div className="space-y-3">
+      <div className="flex justify-end">
+        <button className="btn btn-sm" type="button" onClick={() => void readAll()} disabled={!items.some((n) => !n.read_at)}>
+          Mark all read
+        </button>
+      </div>
+      {error && (
+        <div role="alert" className="alert alert-error alert-soft">
+          {error}
+        </div>
+      )}
+      <ul className="space-y-2" aria-label="Notifications" aria-live="polite">
+        {items.map((n) => (
+          <li key={n.id} className={`card card-sm shadow-sm ${n.read_at ? 'bg-base-100 opacity-80' : 'border-l-4 border-primary bg-base-100'}`} data-testid="notification">
+            <div className="card-body gap-1">
+              <div className="flex items-center gap-2">
+                <span className="flex-1 font-medium">{n.title}</span>
+                {!n.read_at && (
+                  <button className="btn btn-ghost btn-xs" type="button" onClick={() => void markRead(n)} aria-label={`Mark “${n.title}” read`}>
+                    Mark read
+                  </button>
+                )}
+              </div>
+              {n.body && <p className="whitespace-pre-wrap text-sm">{n.body}</p>}
+              <p className="text-xs opacity-70">
+                {new Date(n.created_at).toLocaleString()}
+                {conversationOf(n) && (
+                  <>
+                    {' · '}
+                    <Link className="link" href={`/chat/${conversationOf(n)}`}>
+                      open the conversation
+                    </Link>
+                  </>
+                )}
+              </p>
+            </div>
+          </li>
+        ))}
+      </ul>
+      {items.length === 0 && <p className="opacity-70">Nothing yet. Reminders arrive here as they fire.</p>}
+    </div>
+  );
+}

@@ -1,0 +1,105 @@
+// The services' JSON, as the pages use it.
+
+export interface Conversation {
+  id: string;
+  title: string;
+  agent: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StoredMessage {
+  id: number;
+  turn_id: string;
+  role: 'user' | 'assistant' | 'tool';
+  agent: string;
+  depth: number;
+  content: string;
+  tool_calls: { id: string; name: string; arguments: unknown }[];
+  tool_call_id?: string;
+  tool_name?: string;
+  is_error: boolean;
+  created_at: string;
+}
+
+export interface Memory {
+  id: string;
+  text: string;
+  kind: string;
+  origin: string;
+  source_message: number | null;
+  conversation_id: string | null;
+  supersedes: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DocumentInfo {
+  id: string;
+  filename: string;
+  media_type: string;
+  size_bytes: number;
+  status: 'queued' | 'extracting' | 'embedding' | 'ready' | 'failed' | string;
+  error: string | null;
+  pages: number | null;
+  chunks_total: number;
+  chunks_done: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Chunk {
+  ordinal: number;
+  text: string;
+  page?: number | null;
+  heading?: string | null;
+}
+
+export interface Task {
+  id: string;
+  name: string;
+  kind: 'reminder' | 'webhook' | 'agent_task';
+  payload: Record<string, unknown>;
+  schedule: { kind: 'cron' | 'once' | 'interval' | 'rrule'; spec: string };
+  time_zone: string;
+  next_run_at: string | null;
+  paused: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Run {
+  id: number;
+  scheduled_for: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface Notification {
+  id: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  task_id: string | null;
+  created_at: string;
+  read_at: string | null;
+}
+
+export interface Profile {
+  name: string | null;
+  time_zone: string;
+  preferences: Record<string, unknown>;
+}
+
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  refreshed_at: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
