@@ -1,0 +1,144 @@
+// A person's day with Posey through the browser: signing up by the emailed link, a chat that
+// streams and survives a reload, a memory edited and deleted, a reminder that arrives live.
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { assertNoTokenLeaks, launch, newContext, noteTokens, screenshot, signUp } from './browser';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launch();
+  context = await newContext(browser);
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await noteTokens(context);
+  await browser?.close();
+});
+
+describe('a person', () => {
+  it('signs up and is signed in by the link in the confirmation email', async () => {
+    await signUp(page, 'ada');
+    const cookies = await context.cookies();
+    const access = cookies.find((c) => c.name === 'posey-at');
+    const refresh = cookies.find((c) => c.name === 'posey-rt');
+    for (const c of [access, refresh]) {
+      expect(c, 'the session cookies are set').toBeTruthy();
+      expect(c?.httpOnly).toBe(true);
+      expect(c?.secure).toBe(true);
+      expect(c?.sameSite).toBe('Lax');
+      expect(c?.path).toBe('/');
+    }
+    // Script on the page sees none of them.
+    expect(await page.evaluate(() => document.cookie)).not.toMatch(/posey-(at|rt)/);
+    await expect.poll(() => page.getByRole('heading', { name: 'New chat' }).isVisible()).toBe(true);
+  });
+
+  it('chats: the reply streams in with its tool calls and is still there after a reload', async () => {
+    await page.goto('/chat');
+    const composer = page.getByLabel('Message');
+    await composer.fill('What time is it? Answer with a table.');
+    const seen: string[] = [];
+    const stream = page.waitForResponse((r) => /\/api\/agents\/v1\/conversations\/[^/]+\/messages$/.test(r.url()) && r.request().method() === 'POST');
+    await composer.press('Enter');
+    const response = await stream;
+    expect(response.headers()['content-type']).toMatch(/^text\/event-stream/);
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+    // The test model calls every tool, then answers.
+    await expect.poll(() => page.getByTestId('tool-card').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole('button', { name: 'Send' }).isVisible(), { timeout: 90_000 }).toBe(true);
+    const replies = page.getByTestId('assistant-message');
+    expect(await replies.count()).toBeGreaterThan(0);
+    seen.push(...(await replies.allInnerTexts()));
+    expect(seen.join('').trim().length).toBeGreaterThan(0);
+    const tools = await page.getByTestId('tool-card').count();
+    await screenshot(page, 'chat-desktop');
+
+    await page.reload();
+    await expect.poll(() => page.getByTestId('user-message').first().innerText()).toContain('What time is it?');
+    expect(await page.getByTestId('tool-card').count()).toBe(tools);
+    expect((await page.getByTestId('assistant-message').allInnerTexts()).join('')).toBe(seen.join(''));
+    // The conversation is in the list, under the title the first message gave it.
+    await expect.poll(() => page.getByRole('link', { name: /What time is it\?/ }).count()).toBeGreaterThan(0);
+  });
+
+  it('edits and deletes a memory', async () => {
+    await page.goto('/memory');
+    await page.getByText('Tell Posey something to remember').click();
+    await page.getByPlaceholder("I'm allergic to peanuts").fill('My sister is called Grace');
+    await page.getByRole('button', { name: 'Remember' }).click();
+    const memory = page.getByTestId('memory').filter({ hasText: 'My sister is called Grace' });
+    await expect.poll(() => memory.count()).toBe(1);
+
+    await memory.getByRole('button', { name: /^Edit/ }).click();
+    await page.getByLabel('Memory text').fill('My sister is called Grace Hopper');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.reload();
+    const edited = page.getByTestId('memory').filter({ hasText: 'My sister is called Grace Hopper' });
+    await expect.poll(() => edited.count()).toBe(1);
+
+    // Search by meaning finds it.
+    await page.getByPlaceholder('Search what Posey remembers').fill('family');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByText(/Closest to/).isVisible()).toBe(true);
+    await expect.poll(() => edited.count()).toBe(1);
+
+    page.once('dialog', (d) => void d.accept());
+    await edited.getByRole('button', { name: /^Delete/ }).click();
+    await expect.poll(() => edited.count()).toBe(0);
+    await page.reload();
+    expect(await page.getByText('My sister is called Grace').count()).toBe(0);
+  });
+
+  it('creates a reminder, and running it now shows up live in the notification centre', async () => {
+    await page.goto('/reminders');
+    await page.getByPlaceholder('What to remind you of').fill('Water the plants');
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await page.locator('input[name="date"]').fill(tomorrow);
+    await page.locator('input[name="time"]').fill('09:00');
+    await page.getByRole('button', { name: 'Create reminder' }).click();
+    const reminder = page.getByTestId('reminder').filter({ hasText: 'Water the plants' });
+    await expect.poll(() => reminder.count()).toBe(1);
+    await expect.poll(() => reminder.innerText()).toContain(`once, ${tomorrow} 09:00`);
+    await page.reload();
+    expect(await reminder.count()).toBe(1);
+
+    // A repeating one, from the builder.
+    await page.getByPlaceholder('What to remind you of').fill('Stretch');
+    await page.getByRole('radio', { name: 'Repeats' }).check();
+    await page.getByLabel('How often').selectOption('weekdays');
+    await page.locator('input[name="time"]').fill('10:30');
+    await page.getByRole('button', { name: 'Create reminder' }).click();
+    await expect.poll(() => page.getByTestId('reminder').filter({ hasText: 'weekdays at 10:30' }).count()).toBe(1);
+
+    // Pause and resume.
+    await reminder.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => reminder.getByText('paused').first().isVisible()).toBe(true);
+    await reminder.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => reminder.getByRole('button', { name: 'Pause' }).isVisible()).toBe(true);
+
+    // The notification centre is open in a second tab when the reminder runs.
+    const centre = await context.newPage();
+    await centre.goto('/notifications');
+    await centre.waitForResponse((r) => r.url().includes('/api/cron/v1/notifications/stream'));
+    await reminder.getByRole('button', { name: 'Run now' }).click();
+    await expect.poll(() => page.getByText('“Water the plants” runs now.').isVisible()).toBe(true);
+    const arrived = centre.getByTestId('notification').filter({ hasText: 'Water the plants' });
+    await expect.poll(() => arrived.count(), { timeout: 30_000 }).toBe(1);
+    await screenshot(centre, 'notifications-live');
+
+    await reminder.getByRole('link', { name: 'History' }).click();
+    await page.waitForURL(/\/reminders\/[0-9a-f-]{36}$/);
+    await expect.poll(() => page.getByRole('cell', { name: /succeeded|running|pending|done|completed/ }).count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await centre.close();
+  });
+
+  it('never got a token in a response body or a cookie script can read', () => {
+    assertNoTokenLeaks();
+  });
+});

@@ -1,0 +1,91 @@
+// Starts `posey up` (the shared harness: free ports, a fresh database, the test model, email to
+// the test Maildir) and this app's standalone server pointed at it; the tests get their URLs.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { freePorts, startPosey, type RunningPosey } from '@posey/testing';
+import type { TestProject } from 'vitest/node';
+
+export interface E2eInfo {
+  webUrl: string;
+  authUrl: string;
+  agentsUrl: string;
+  cronUrl: string;
+  maildir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: E2eInfo;
+  }
+}
+
+const root = join(import.meta.dirname, '..');
+export const ARTIFACTS = join(root, 'test-artifacts');
+
+let posey: RunningPosey | null = null;
+let web: ChildProcess | null = null;
+
+async function waitFor(url: string, timeoutMs: number, alive: () => boolean) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!alive()) throw new Error(`the web server exited before ${url} answered`);
+    try {
+      const r = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+      await r.body?.cancel();
+      if (r.status < 500) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function setup(project: TestProject) {
+  const server = join(root, '.next', 'standalone', 'web', 'server.js');
+  if (!existsSync(server)) throw new Error(`no standalone build at ${server}: run \`npm run build\` first`);
+  if (!existsSync('/usr/bin/chromium')) throw new Error('no /usr/bin/chromium: apt-get install chromium');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const [port] = await freePorts(1);
+  // `localhost`, not 127.0.0.1: the address a person opens, and a secure context for Secure cookies.
+  const webUrl = `http://localhost:${port}`;
+  posey = await startPosey({
+    env: {
+      // Auth's email links end at this app's callback.
+      AUTH_SITE_URL: webUrl,
+      AUTH_REDIRECT_URLS: `${webUrl}/auth/callback`,
+    },
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOSTNAME: '127.0.0.1',
+    AUTH_URL: posey.authUrl,
+    AGENTS_URL: posey.agentsUrl,
+    CRON_URL: posey.cronUrl,
+    GATEWAY_URL: posey.gatewayUrl,
+    NODE_ENV: 'production',
+  };
+  const child = spawn(process.execPath, [server], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  web = child;
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const echo = process.env.TEST_LOG === '1';
+  child.stdout?.on('data', (b: Buffer) => echo && process.stderr.write(`[web] ${b}`));
+  child.stderr?.on('data', (b: Buffer) => process.stderr.write(`[web] ${b}`));
+  await waitFor(`http://127.0.0.1:${port}/sign-in`, 60_000, () => !exited);
+  project.provide('e2e', { webUrl, authUrl: posey.authUrl, agentsUrl: posey.agentsUrl, cronUrl: posey.cronUrl, maildir: posey.maildir });
+}
+
+export async function teardown() {
+  if (web && web.exitCode === null) {
+    const done = new Promise((r) => web?.once('exit', r));
+    web.kill('SIGTERM');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    if (web.exitCode === null) web.kill('SIGKILL');
+  }
+  await posey?.stop();
+}
