@@ -9,6 +9,7 @@ import { api } from '@/lib/client/api';
 import type { Notification } from '@/lib/types';
 
 import { NOTIFICATION_EVENT, READ_EVENT, subscribeNotifications } from '../notification-badge';
+import { PushToggle } from './push-toggle';
 
 export function Centre({ initial }: { initial: Notification[] }) {
   const [items, setItems] = useState(initial);
@@ -54,7 +55,8 @@ export function Centre({ initial }: { initial: Notification[] }) {
 
   return (
     <div className="space-y-3">
-      <div className="flex justify-end">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <PushToggle />
         <button className="btn btn-sm" type="button" onClick={() => void readAll()} disabled={!items.some((n) => !n.read_at)}>
           Mark all read
         </button>
