@@ -67,6 +67,17 @@ describe('a person', () => {
     await expect.poll(() => page.getByRole('link', { name: /What time is it\?/ }).count()).toBeGreaterThan(0);
   });
 
+  it('chats: a reload while the reply is being written still ends with the stored reply', async () => {
+    await page.getByLabel('Message').fill('Remind me what we talked about');
+    await page.getByLabel('Message').press('Enter');
+    await expect.poll(() => page.getByTestId('user-message').filter({ hasText: 'Remind me what we talked about' }).count()).toBe(1);
+    const before = await page.getByTestId('assistant-message').count();
+    await page.reload();
+    await expect.poll(() => page.getByTestId('user-message').filter({ hasText: 'Remind me what we talked about' }).count()).toBe(1);
+    await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 90_000 }).toBeGreaterThan(before);
+    await expect.poll(() => page.getByText('Posey is still answering').count(), { timeout: 30_000 }).toBe(0);
+  });
+
   it('edits and deletes a memory', async () => {
     await page.goto('/memory');
     await page.getByText('Tell Posey something to remember').click();

@@ -13,6 +13,33 @@ import type { Conversation, StoredMessage } from '@/lib/types';
 
 import { Transcript } from './transcript';
 
+interface Pending {
+  content: string;
+  at: number;
+  /** How many messages the history had before this turn. */
+  count: number;
+}
+
+const PENDING_MAX_MS = 5 * 60_000;
+const pendingKey = (id: string) => `posey-pending-${id}`;
+
+function readPending(id: string): Pending | null {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(pendingKey(id)) ?? 'null') as Pending | null;
+    return value && Date.now() - value.at < PENDING_MAX_MS ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function writePending(id: string, pending: Pending) {
+  sessionStorage.setItem(pendingKey(id), JSON.stringify(pending));
+}
+
+function clearPending(id: string) {
+  sessionStorage.removeItem(pendingKey(id));
+}
+
 export function ChatView({ conversation, messages }: { conversation: Conversation | null; messages: StoredMessage[] }) {
   const router = useRouter();
   const [conversationId, setConversationId] = useState(conversation?.id ?? null);
@@ -21,6 +48,8 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
   const [notice, setNotice] = useState<string | null>(null);
   const [text, setText] = useState('');
   const abort = useRef<AbortController | null>(null);
+  // How many messages the server has stored for this conversation, as last read.
+  const storedCount = useRef(messages.length);
   const end = useRef<HTMLDivElement>(null);
   const citations = useMemo(() => citationsOf(items), [items]);
 
@@ -29,8 +58,44 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
   }, [items]);
   useEffect(() => () => abort.current?.abort(), []);
 
+  // A turn still running when the page was reloaded: the server finishes and stores it, so show
+  // the message and wait for the stored reply.
+  const [waiting, setWaiting] = useState(false);
+  useEffect(() => {
+    const id = conversation?.id;
+    const pending = id ? readPending(id) : null;
+    if (!id || !pending) return;
+    if (messages.length > pending.count) {
+      clearPending(id);
+      return;
+    }
+    let stop = false;
+    // The history is what the server rendered; the pending turn is added on top of it once.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    setItems((prev) => (prev.some((i) => i.key === 'pending') ? prev : [...prev, { kind: 'user', key: 'pending', text: pending.content }]));
+    setWaiting(true);
+    void (async () => {
+      while (!stop && Date.now() - pending.at < PENDING_MAX_MS) {
+        await new Promise((r) => setTimeout(r, 1500));
+        const { messages: stored } = await api<{ messages: StoredMessage[] }>(`/agents/v1/conversations/${id}/messages`).catch(() => ({ messages: [] as StoredMessage[] }));
+        if (stored.length > pending.count) {
+          storedCount.current = stored.length;
+          if (!stop) setItems(itemsFromHistory(stored));
+          break;
+        }
+      }
+      if (stop) return;
+      clearPending(id);
+      setWaiting(false);
+    })();
+    return () => {
+      stop = true;
+    };
+  }, [conversation?.id, messages.length]);
+
   async function reload(id: string) {
     const { messages: stored } = await api<{ messages: StoredMessage[] }>(`/agents/v1/conversations/${id}/messages`);
+    storedCount.current = stored.length;
     setItems(itemsFromHistory(stored));
   }
 
@@ -50,6 +115,7 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
         window.history.replaceState(null, '', `/chat/${id}`);
       }
       setText('');
+      writePending(id, { content, at: Date.now(), count: storedCount.current });
       let seq = 0;
       setItems((prev) => [...prev, { kind: 'user', key: `u${Date.now()}`, text: content }]);
       // The BFF replaces the Authorization header with the session's token; the browser has none.
@@ -65,6 +131,7 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
       else if (err.status === 401) signedOut();
       else setNotice(err.message ?? 'The message could not be sent.');
     } finally {
+      if (id && !controller.signal.aborted) clearPending(id);
       abort.current = null;
       setStreaming(false);
       router.refresh();
@@ -76,7 +143,8 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
       <div className="flex-1 space-y-3 overflow-y-auto p-3 md:p-6" aria-live="polite" aria-busy={streaming} data-testid="transcript">
         {items.length === 0 && <p className="mt-10 text-center opacity-70">Ask Posey anything. It remembers what matters to you.</p>}
         <Transcript items={items} citations={citations} />
-        {streaming && <span className="loading loading-dots loading-sm" aria-label="Posey is answering" />}
+        {waiting && !streaming && <p className="text-sm opacity-70">Posey is still answering this message…</p>}
+        {(streaming || waiting) && <span className="loading loading-dots loading-sm" aria-label="Posey is answering" />}
         {notice && (
           <div role="status" className="alert alert-info alert-soft text-sm">
             {notice}
