@@ -39,7 +39,13 @@ export async function newContext(browser: Browser, options: { viewport?: { width
   const context = await browser.newContext({ baseURL: webUrl, viewport: options.viewport ?? { width: 1280, height: 800 } });
   context.on('response', async (response) => {
     if (!response.url().startsWith(webUrl)) return;
-    const setCookies = (await response.headersArray()).filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
+    let setCookies: string[];
+    try {
+      setCookies = (await response.headersArray()).filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
+    } catch {
+      // The page closed before its headers could be read: nothing more to record.
+      return;
+    }
     let body = '';
     try {
       // Redirects have no body to read.

@@ -161,12 +161,18 @@ describe('sessions', () => {
     const phone = await newContext(browser, { viewport: { width: 390, height: 844 } });
     const other = await phone.newPage();
     await signIn(other, aliceEmail);
+    // Which of Alice's sessions is the phone's: the one its own list marks current.
+    const phoneId = await other.evaluate(async () => {
+      const r = await fetch('/api/auth/sessions');
+      return ((await r.json()) as { sessions: { id: string; current: boolean }[] }).sessions.find((s) => s.current)?.id;
+    });
+    expect(phoneId).toBeTruthy();
     await page.goto('/settings');
     const sessions = page.getByTestId('session');
     await expect.poll(() => sessions.count()).toBeGreaterThan(1);
     const count = await sessions.count();
-    // The newest session that is not this browser's: the phone's.
-    const phoneSession = sessions.filter({ hasNotText: 'this browser' }).last();
+    const phoneSession = page.locator(`[data-session-id="${phoneId}"]`);
+    expect(await phoneSession.getByText('this browser').count()).toBe(0);
     page.once('dialog', (d) => void d.accept());
     await phoneSession.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => sessions.count()).toBe(count - 1);

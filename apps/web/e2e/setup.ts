@@ -57,6 +57,9 @@ export async function setup(project: TestProject) {
       // Auth's email links end at this app's callback.
       AUTH_SITE_URL: webUrl,
       AUTH_REDIRECT_URLS: `${webUrl}/auth/callback`,
+      // Refresh tokens strictly single-use (no grace for a second presenter): two tabs refreshing
+      // at once stay signed in only because the BFF refreshes once for both.
+      AUTH_REFRESH_REUSE_INTERVAL: '0',
     },
   });
   const env: NodeJS.ProcessEnv = {

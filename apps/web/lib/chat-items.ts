@@ -18,11 +18,13 @@ export function itemsFromHistory(messages: StoredMessage[]): Item[] {
   const items: Item[] = [];
   let speaking: string | null = null;
   for (const m of messages) {
-    if (m.role === 'user') {
+    if (m.role === 'user' && m.depth === 0) {
       items.push({ kind: 'user', key: `m${m.id}`, text: m.content });
       speaking = null;
       continue;
     }
+    // A specialist's task, as the delegating agent put it: shown by the delegate call's card.
+    if (m.role === 'user') continue;
     if (m.role === 'tool') {
       const call = [...items].reverse().find((i) => i.kind === 'tool' && i.id === m.tool_call_id);
       if (call && call.kind === 'tool') {

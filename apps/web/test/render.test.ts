@@ -45,7 +45,8 @@ describe('conversation items', () => {
   const history: StoredMessage[] = [
     { ...base, id: 1, role: 'user', agent: 'posey', depth: 0, content: 'hi' },
     { ...base, id: 2, role: 'assistant', agent: 'posey', depth: 0, content: '', tool_calls: [{ id: 'c1', name: 'delegate', arguments: { agent: 'timekeeper' } }] },
-    { ...base, id: 3, role: 'assistant', agent: 'timekeeper', depth: 1, content: 'It is noon.' },
+    { ...base, id: 3, role: 'user', agent: 'timekeeper', depth: 1, content: 'Tell the time' },
+    { ...base, id: 6, role: 'assistant', agent: 'timekeeper', depth: 1, content: 'It is noon.' },
     { ...base, id: 4, role: 'tool', agent: 'posey', depth: 0, content: 'It is noon.', tool_call_id: 'c1', tool_name: 'delegate' },
     { ...base, id: 5, role: 'assistant', agent: 'posey', depth: 0, content: 'Noon.' },
   ];

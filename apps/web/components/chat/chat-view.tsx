@@ -121,17 +121,21 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
       // The BFF replaces the Authorization header with the session's token; the browser has none.
       const events = streamChat({ agentsUrl: '/api/agents', token: 'bff-session', conversationId: id, content, signal: controller.signal });
       for await (const event of events) {
-        seq += 1;
-        setItems((prev) => applyEvent(prev, event, seq));
+        // The updater runs later: it must see this event's number, not the loop's latest.
+        const n = ++seq;
+        setItems((prev) => applyEvent(prev, event, n));
       }
+      clearPending(id);
       await reload(id);
     } catch (e) {
       const err = e as { status?: number; message?: string };
+      // Refused before the turn started: nothing to wait for after a reload. (A broken
+      // connection, a reload included, leaves the turn running: it stays pending.)
+      if (id && typeof err.status === 'number' && err.status >= 400) clearPending(id);
       if (controller.signal.aborted) setNotice('Stopped. The reply is still being written and will be here when you reopen this chat.');
       else if (err.status === 401) signedOut();
       else setNotice(err.message ?? 'The message could not be sent.');
     } finally {
-      if (id && !controller.signal.aborted) clearPending(id);
       abort.current = null;
       setStreaming(false);
       router.refresh();

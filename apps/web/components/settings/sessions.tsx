@@ -43,7 +43,7 @@ export function Sessions({ initial }: { initial: SessionInfo[] }) {
       )}
       <ul className="divide-y divide-base-300" aria-label="Signed-in devices">
         {sessions.map((s) => (
-          <li key={s.id} className="flex items-center gap-2 py-2" data-testid="session">
+          <li key={s.id} className="flex items-center gap-2 py-2" data-testid="session" data-session-id={s.id}>
             <div className="flex-1">
               <p className="font-medium">
                 {device(s.user_agent)} {s.current && <span className="badge badge-sm badge-primary">this browser</span>}
