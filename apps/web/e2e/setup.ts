@@ -60,6 +60,9 @@ export async function setup(project: TestProject) {
       // Refresh tokens strictly single-use (no grace for a second presenter): two tabs refreshing
       // at once stay signed in only because the BFF refreshes once for both.
       AUTH_REFRESH_REUSE_INTERVAL: '0',
+      // The tests and the benchmark run many turns as one person in a day.
+      AGENTS_DAILY_REQUESTS: '1000000',
+      AGENTS_DAILY_TOKENS: '1000000000',
     },
   });
   const env: NodeJS.ProcessEnv = {
