@@ -19,21 +19,24 @@ export interface Identity {
   email?: string;
 }
 
-/** A person's account, as auth answers it (`GET /user`). */
+/**
+ * A person's account, as auth answers it (`GET /user`). Like Supabase, auth leaves timestamps
+ * that are not set out of the answer rather than sending null.
+ */
 export interface User {
   id: string;
   aud: string;
   role: string;
   email: string;
-  email_confirmed_at: string | null;
+  email_confirmed_at?: string | null;
   phone: string;
   confirmation_sent_at?: string | null;
   recovery_sent_at?: string | null;
   email_change_sent_at?: string | null;
   new_email?: string | null;
   invited_at?: string | null;
-  confirmed_at: string | null;
-  last_sign_in_at: string | null;
+  confirmed_at?: string | null;
+  last_sign_in_at?: string | null;
   app_metadata: Record<string, unknown>;
   user_metadata: Record<string, unknown>;
   identities: Identity[];

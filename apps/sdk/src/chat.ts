@@ -60,7 +60,7 @@ export interface DoneEvent {
 
 /** The turn failed (what it did until then is stored): `model_error`, `unknown_agent`,
  * `internal`, or `interrupted` when the service was stopping. */
-export interface ErrorEvent {
+export interface TurnErrorEvent {
   type: 'error';
   code: string;
   message: string;
@@ -74,7 +74,7 @@ export type ChatEvent =
   | ToolResultEvent
   | UsageEvent
   | DoneEvent
-  | ErrorEvent;
+  | TurnErrorEvent;
 
 const TYPES = new Set<string>(['agent', 'text', 'tool_call', 'tool_result', 'usage', 'done', 'error']);
 

@@ -15,7 +15,7 @@ export {
   type AgentEvent,
   type ChatEvent,
   type DoneEvent,
-  type ErrorEvent,
+  type TurnErrorEvent,
   type StreamChatOptions,
   type TextEvent,
   type ToolCallEvent,
