@@ -1,6 +1,8 @@
 import type { Metadata, Viewport } from 'next';
 import { cookies } from 'next/headers';
 
+import { Hydrated } from '@/components/hydrated';
+
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -25,7 +27,10 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   const theme = (await cookies()).get('posey-theme')?.value;
   return (
     <html lang="en" data-theme={theme === 'light' || theme === 'dark' ? theme : undefined}>
-      <body className="min-h-dvh bg-base-200 text-base-content antialiased">{children}</body>
+      <body className="min-h-dvh bg-base-200 text-base-content antialiased">
+        {children}
+        <Hydrated />
+      </body>
     </html>
   );
 }

@@ -4,7 +4,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { assertNoTokenLeaks, launch, newContext, noteTokens, screenshot, signUp } from './browser';
+import { assertNoTokenLeaks, launch, newContext, noteTokens, screenshot, signUp, visit } from './browser';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -40,7 +40,7 @@ describe('a person', () => {
   });
 
   it('chats: the reply streams in with its tool calls and is still there after a reload', async () => {
-    await page.goto('/chat');
+    await visit(page, '/chat');
     const composer = page.getByLabel('Message');
     await composer.fill('What time is it? Answer with a table.');
     const seen: string[] = [];
@@ -60,6 +60,7 @@ describe('a person', () => {
     await screenshot(page, 'chat-desktop');
 
     await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
     await expect.poll(() => page.getByTestId('user-message').first().innerText()).toContain('What time is it?');
     expect(await page.getByTestId('tool-card').count()).toBe(tools);
     expect((await page.getByTestId('assistant-message').allInnerTexts()).join('')).toBe(seen.join(''));
@@ -73,13 +74,27 @@ describe('a person', () => {
     await expect.poll(() => page.getByTestId('user-message').filter({ hasText: 'Remind me what we talked about' }).count()).toBe(1);
     const before = await page.getByTestId('assistant-message').count();
     await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
     await expect.poll(() => page.getByTestId('user-message').filter({ hasText: 'Remind me what we talked about' }).count()).toBe(1);
     await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 90_000 }).toBeGreaterThan(before);
     await expect.poll(() => page.getByText('Posey is still answering').count(), { timeout: 30_000 }).toBe(0);
   });
 
+  it('picks who answers a new chat, and the conversation keeps it', async () => {
+    await visit(page, '/chat');
+    await page.getByLabel('Agent').selectOption('timekeeper');
+    await page.getByLabel('Message').fill('What day is it?');
+    await page.getByLabel('Message').press('Enter');
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+    await expect.poll(() => page.getByRole('button', { name: 'Send' }).isVisible(), { timeout: 90_000 }).toBe(true);
+    await expect.poll(() => page.getByTestId('assistant-message').first().innerText()).toMatch(/^timekeeper/);
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
+    expect(await page.getByLabel('Agent').inputValue()).toBe('timekeeper');
+  });
+
   it('edits and deletes a memory', async () => {
-    await page.goto('/memory');
+    await visit(page, '/memory');
     await page.getByText('Tell Posey something to remember').click();
     await page.getByPlaceholder("I'm allergic to peanuts").fill('My sister is called Grace');
     await page.getByRole('button', { name: 'Remember' }).click();
@@ -90,6 +105,7 @@ describe('a person', () => {
     await page.getByLabel('Memory text').fill('My sister is called Grace Hopper');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
     const edited = page.getByTestId('memory').filter({ hasText: 'My sister is called Grace Hopper' });
     await expect.poll(() => edited.count()).toBe(1);
 
@@ -103,11 +119,12 @@ describe('a person', () => {
     await edited.getByRole('button', { name: /^Delete/ }).click();
     await expect.poll(() => edited.count()).toBe(0);
     await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
     expect(await page.getByText('My sister is called Grace').count()).toBe(0);
   });
 
   it('creates a reminder, and running it now shows up live in the notification centre', async () => {
-    await page.goto('/reminders');
+    await visit(page, '/reminders');
     await page.getByPlaceholder('What to remind you of').fill('Water the plants');
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     await page.locator('input[name="date"]').fill(tomorrow);
@@ -117,6 +134,7 @@ describe('a person', () => {
     await expect.poll(() => reminder.count()).toBe(1);
     await expect.poll(() => reminder.innerText()).toContain(`once, ${tomorrow} 09:00`);
     await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
     expect(await reminder.count()).toBe(1);
 
     // A repeating one, from the builder.
@@ -135,7 +153,7 @@ describe('a person', () => {
 
     // The notification centre is open in a second tab when the reminder runs.
     const centre = await context.newPage();
-    await centre.goto('/notifications');
+    await visit(centre, '/notifications');
     await centre.waitForResponse((r) => r.url().includes('/api/cron/v1/notifications/stream'));
     await reminder.getByRole('button', { name: 'Run now' }).click();
     await expect.poll(() => page.getByText('“Water the plants” runs now.').isVisible()).toBe(true);

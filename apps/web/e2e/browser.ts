@@ -65,6 +65,12 @@ export async function noteTokens(context: BrowserContext): Promise<void> {
   }
 }
 
+/** Opens `path` and waits until React has hydrated it (its form handlers are attached). */
+export async function visit(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await page.waitForSelector('body[data-hydrated]');
+}
+
 export const PASSWORD = 'correct horse battery staple';
 
 /** Signs a new person up through the pages and confirms through the emailed link. */

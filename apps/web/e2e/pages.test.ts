@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { assertNoTokenLeaks, launch, newContext, noteTokens, screenshot, serious, signUp } from './browser';
+import { assertNoTokenLeaks, launch, newContext, noteTokens, screenshot, serious, signUp, visit } from './browser';
 
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('documents', () => {
   it('an upload shows its progress, becomes ready, and a chat citation opens its passage', async () => {
     await signUp(page, 'grace');
-    await page.goto('/documents');
+    await visit(page, '/documents');
     const text = '# Boat maintenance\n\nThe outboard motor of the Albatross needs fresh oil every 50 hours.\n\n## Hull\n\nScrub the hull of the Albatross each spring.\n';
     await page.getByLabel('Choose files to upload').setInputFiles({ name: 'albatross.md', mimeType: 'text/markdown', buffer: Buffer.from(text) });
     const doc = page.getByTestId('document').filter({ hasText: 'albatross.md' });
@@ -45,7 +45,7 @@ describe('documents', () => {
     await expect.poll(() => page.getByText('fresh oil every 50 hours').count()).toBeGreaterThan(0);
 
     // The test model calls search_documents; its passages become the reply's sources.
-    await page.goto('/chat');
+    await visit(page, '/chat');
     await page.getByLabel('Message').fill('How often does the Albatross need oil?');
     await page.getByLabel('Message').press('Enter');
     await expect.poll(() => page.getByRole('button', { name: 'Send' }).isVisible(), { timeout: 90_000 }).toBe(true);
@@ -61,7 +61,7 @@ describe('documents', () => {
 
 describe('every page', () => {
   it('has no serious accessibility violation at phone and desktop size', async () => {
-    await page.goto('/memory');
+    await visit(page, '/memory');
     await page.evaluate(async () => {
       await fetch('/api/agents/v1/memories', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Likes sailing' }) });
       await fetch('/api/cron/v1/tasks', {
@@ -76,19 +76,19 @@ describe('every page', () => {
     for (const [size, viewport] of Object.entries(SIZES)) {
       await page.setViewportSize(viewport);
       for (const path of signedIn) {
-        await page.goto(path);
+        await visit(page, path);
         expect(new URL(page.url()).pathname, `${path} opened signed in`).toBe(path.split('?')[0]);
         for (const v of await serious(page)) problems.push(`${size} ${path}: ${v}`);
         await screenshot(page, `${size}${path.replace(/\//g, '_').replace(/[0-9a-f-]{36}/, 'id')}`);
       }
       // The theme switch: dark as well.
-      await page.goto('/settings');
+      await visit(page, '/settings');
       await page.getByRole('radio', { name: 'Dark' }).check();
       await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-      await page.goto('/chat');
+      await visit(page, '/chat');
       for (const v of await serious(page)) problems.push(`${size} dark /chat: ${v}`);
       await screenshot(page, `${size}_chat_dark`);
-      await page.goto('/settings');
+      await visit(page, '/settings');
       await page.getByRole('radio', { name: 'Device' }).check();
     }
     await noteTokens(context);

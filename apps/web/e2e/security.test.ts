@@ -8,7 +8,7 @@ import { freePorts } from '@posey/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { assertNoTokenLeaks, e2e, launch, newContext, noteTokens, signIn, signUp } from './browser';
+import { assertNoTokenLeaks, e2e, launch, newContext, noteTokens, signIn, signUp, visit } from './browser';
 
 let browser: Browser;
 let alice: BrowserContext;
@@ -167,7 +167,7 @@ describe('sessions', () => {
       return ((await r.json()) as { sessions: { id: string; current: boolean }[] }).sessions.find((s) => s.current)?.id;
     });
     expect(phoneId).toBeTruthy();
-    await page.goto('/settings');
+    await visit(page, '/settings');
     const sessions = page.getByTestId('session');
     await expect.poll(() => sessions.count()).toBeGreaterThan(1);
     const count = await sessions.count();
@@ -188,7 +188,7 @@ describe('sessions', () => {
       .toBe('/sign-in');
     expect((await phone.cookies()).filter((c) => /posey-(at|rt)$/.test(c.name))).toEqual([]);
     // This browser is still signed in.
-    await page.goto('/memory');
+    await visit(page, '/memory');
     expect(new URL(page.url()).pathname).toBe('/memory');
     await phone.close();
   });

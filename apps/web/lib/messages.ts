@@ -24,6 +24,7 @@ const NOTICES: Record<string, string> = {
   session_ended: 'Your session ended. Sign in again.',
   confirmed_elsewhere: 'Your email is confirmed. Sign in to continue.',
   password_changed: 'Your password is changed. Other devices were signed out.',
+  sent_again: 'We sent the email again. The newest link and code are the ones that work.',
 };
 
 export function errorMessage(code: string | undefined): string | null {

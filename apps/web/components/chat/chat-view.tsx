@@ -40,13 +40,20 @@ function clearPending(id: string) {
   sessionStorage.removeItem(pendingKey(id));
 }
 
-export function ChatView({ conversation, messages }: { conversation: Conversation | null; messages: StoredMessage[] }) {
+export interface AgentInfo {
+  name: string;
+  description?: string;
+  router?: boolean;
+}
+
+export function ChatView({ conversation, messages, agents }: { conversation: Conversation | null; messages: StoredMessage[]; agents: AgentInfo[] }) {
   const router = useRouter();
   const [conversationId, setConversationId] = useState(conversation?.id ?? null);
   const [items, setItems] = useState<Item[]>(() => itemsFromHistory(messages));
   const [streaming, setStreaming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [text, setText] = useState('');
+  const [agent, setAgent] = useState(conversation?.agent ?? agents.find((a) => a.router)?.name ?? '');
   const abort = useRef<AbortController | null>(null);
   // How many messages the server has stored for this conversation, as last read.
   const storedCount = useRef(messages.length);
@@ -109,7 +116,7 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
     abort.current = controller;
     try {
       if (!id) {
-        const created = await api<Conversation>('/agents/v1/conversations', { body: { title: content.slice(0, 60) } });
+        const created = await api<Conversation>('/agents/v1/conversations', { body: { title: content.slice(0, 60), ...(agent ? { agent } : {}) } });
         id = created.id;
         setConversationId(id);
         window.history.replaceState(null, '', `/chat/${id}`);
@@ -142,6 +149,18 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
     }
   }
 
+  async function chooseAgent(name: string) {
+    const previous = agent;
+    setAgent(name);
+    if (!conversationId) return;
+    try {
+      await api(`/agents/v1/conversations/${conversationId}`, { method: 'PATCH', body: { agent: name } });
+    } catch (e) {
+      setAgent(previous);
+      setNotice((e as Error).message);
+    }
+  }
+
   return (
     <div className="flex min-h-0 flex-1 flex-col">
       <div className="flex-1 space-y-3 overflow-y-auto p-3 md:p-6" aria-live="polite" aria-busy={streaming} data-testid="transcript">
@@ -163,6 +182,22 @@ export function ChatView({ conversation, messages }: { conversation: Conversatio
           void send();
         }}
       >
+        {agents.length > 1 && (
+          <select
+            className="select select-sm w-auto max-w-32 self-center"
+            aria-label="Agent"
+            title="Who answers in this conversation"
+            value={agent}
+            disabled={streaming}
+            onChange={(e) => void chooseAgent(e.target.value)}
+          >
+            {agents.map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+        )}
         <label className="sr-only" htmlFor="composer">
           Message
         </label>

@@ -78,6 +78,16 @@ export function Documents({ initial }: { initial: DocumentInfo[] }) {
     }
   }
 
+  async function reindex(d: DocumentInfo) {
+    setError(null);
+    try {
+      const queued = await api<DocumentInfo>(`/agents/v1/documents/${d.id}/reindex`, { method: 'POST' });
+      setDocuments((list) => list.map((x) => (x.id === d.id ? queued : x)));
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
   async function remove(d: DocumentInfo) {
     if (!window.confirm(`Delete ${d.filename}? Posey will no longer find anything in it.`)) return;
     setError(null);
@@ -171,10 +181,17 @@ export function Documents({ initial }: { initial: DocumentInfo[] }) {
                   aria-label={`Indexing ${d.filename}`}
                 />
               )}
-              {d.status === 'failed' && d.error && (
-                <p role="alert" className="text-sm text-error">
-                  {d.error}
-                </p>
+              {d.status === 'failed' && (
+                <div className="flex flex-wrap items-center gap-2">
+                  {d.error && (
+                    <p role="alert" className="flex-1 text-sm text-error">
+                      {d.error}
+                    </p>
+                  )}
+                  <button className="btn btn-xs" type="button" onClick={() => void reindex(d)}>
+                    Try again
+                  </button>
+                </div>
               )}
             </div>
           </li>

@@ -1,10 +1,10 @@
 // The chat page, shared by /chat (a new conversation) and /chat/<id>.
 
-import { ChatView } from '@/components/chat/chat-view';
+import { ChatView, type AgentInfo } from '@/components/chat/chat-view';
 import { ConversationList } from '@/components/chat/conversation-list';
 import type { Conversation, StoredMessage } from '@/lib/types';
 
-export function ChatPage({ conversations, conversation, messages }: { conversations: Conversation[]; conversation: Conversation | null; messages: StoredMessage[] }) {
+export function ChatPage({ conversations, conversation, messages, agents }: { conversations: Conversation[]; conversation: Conversation | null; messages: StoredMessage[]; agents: AgentInfo[] }) {
   return (
     <div className="flex h-[calc(100dvh-4rem)] md:h-dvh">
       <aside className="hidden w-72 shrink-0 overflow-y-auto border-r border-base-300 bg-base-100 lg:block" aria-label="Conversations">
@@ -20,7 +20,7 @@ export function ChatPage({ conversations, conversation, messages }: { conversati
           </details>
           <h1 className="truncate font-semibold">{conversation?.title ?? 'New chat'}</h1>
         </header>
-        <ChatView key={conversation?.id ?? 'new'} conversation={conversation} messages={messages} />
+        <ChatView key={conversation?.id ?? 'new'} conversation={conversation} messages={messages} agents={agents} />
       </section>
     </div>
   );

@@ -21,7 +21,7 @@ export default async function CheckEmail({ searchParams }: { searchParams: Promi
         {LEADS[purpose]}
         {q.email ? ` to ${q.email}` : ''}, or enter its six-digit code here.
       </p>
-      <Alerts error={q.error} />
+      <Alerts error={q.error} notice={q.notice} />
       <form method="post" action="/auth/verify-code" className="flex flex-col gap-3">
         <input type="hidden" name="purpose" value={purpose} />
         <label className="floating-label">
@@ -36,6 +36,14 @@ export default async function CheckEmail({ searchParams }: { searchParams: Promi
           Continue
         </button>
       </form>
+      {purpose === 'signup' && q.email && (
+        <form method="post" action="/auth/resend">
+          <input type="hidden" name="email" value={q.email} />
+          <button className="link text-sm" type="submit">
+            No email? Send it again
+          </button>
+        </form>
+      )}
       <Link className="link text-sm" href="/sign-in">
         Back to sign in
       </Link>

@@ -20,5 +20,6 @@ export async function POST(request: Request) {
     return seeOther(ctx, next, sessionCookies(ctx.names, result.value));
   }
   const error = result.ok ? 'unexpected_failure' : result.code;
+  if (error === 'email_not_confirmed') return seeOther(ctx, withQuery('/check-email', { email, purpose: 'signup', error }));
   return seeOther(ctx, withQuery('/sign-in', { error, email, next: form.next ? next : undefined }));
 }

@@ -1,5 +1,6 @@
 import { notFound } from 'next/navigation';
 
+import type { AgentInfo } from '@/components/chat/chat-view';
 import { ServiceError, serviceJson } from '@/lib/server/session';
 import type { Conversation, StoredMessage } from '@/lib/types';
 
@@ -13,17 +14,18 @@ export default async function Chat({ params }: { params: Promise<{ id: string }>
   const { id } = await params;
   if (!UUID.test(id)) notFound();
   const here = `/chat/${id}`;
-  let loaded: [{ conversations: Conversation[] }, Conversation, { messages: StoredMessage[] }];
+  let loaded: [{ conversations: Conversation[] }, Conversation, { messages: StoredMessage[] }, { agents: AgentInfo[] }];
   try {
     loaded = await Promise.all([
       serviceJson<{ conversations: Conversation[] }>('agents', '/v1/conversations?limit=200', here),
       serviceJson<Conversation>('agents', `/v1/conversations/${id}`, here),
       serviceJson<{ messages: StoredMessage[] }>('agents', `/v1/conversations/${id}/messages`, here),
+      serviceJson<{ agents: AgentInfo[] }>('agents', '/v1/agents', here),
     ]);
   } catch (error) {
     if (error instanceof ServiceError && error.status === 404) notFound();
     throw error;
   }
-  const [{ conversations }, conversation, { messages }] = loaded;
-  return <ChatPage conversations={conversations} conversation={conversation} messages={messages} />;
+  const [{ conversations }, conversation, { messages }, { agents }] = loaded;
+  return <ChatPage conversations={conversations} conversation={conversation} messages={messages} agents={agents} />;
 }
