@@ -103,3 +103,35 @@ export interface SessionInfo {
   ip: string | null;
   current: boolean;
 }
+
+/** A pending invite as auth's `/admin/invites` and `/invite` show it. */
+export interface InviteInfo {
+  id: string;
+  email: string;
+  invited_at: string;
+  expires_at: string;
+  status: 'pending' | 'expired';
+  /** Only on the answer to `/invite`: whether it was emailed, else the link to pass on. */
+  emailed?: boolean;
+  link?: string;
+}
+
+/** Auth's `/admin/status` (the parts the owner's settings show). */
+export interface AuthStatus {
+  email: { configured: boolean; transport: string; from?: string | null };
+  signup: { mode: 'owner' | 'open' | 'invite' };
+  invites: { pending: number; ttl: number };
+}
+
+/** Cron's `/v1/status` (the parts the owner's settings show). */
+export interface CronStatus {
+  web_push: { configured: boolean };
+  email: { configured: boolean };
+  agent_tasks: { configured: boolean; missing: string[] };
+}
+
+/** Agents' `/v1/me/model`. */
+export interface ModelChoice {
+  model: string | null;
+  using: string;
+}

@@ -6,6 +6,13 @@ export interface Claims {
   exp?: number;
   session_id?: string;
   email?: string;
+  /** Posey's roles (auth grants `admin` to the install's owner). */
+  roles?: unknown;
+}
+
+/** Whether the token names the `admin` role: only decides what the pages show; auth enforces it. */
+export function isAdmin(claims: Claims | null | undefined): boolean {
+  return Array.isArray(claims?.roles) && claims.roles.includes('admin');
 }
 
 export function readClaims(token: string): Claims | null {

@@ -1,6 +1,6 @@
 // Which paths need a session and which are for signing in.
 
-const PUBLIC_PAGES = ['/sign-in', '/sign-up', '/forgot-password', '/check-email'];
+const PUBLIC_PAGES = ['/sign-in', '/sign-up', '/forgot-password', '/check-email', '/invite'];
 
 /** Pages and endpoints anyone may open; everything else needs a session. */
 export function isPublicPath(pathname: string): boolean {

@@ -2,12 +2,14 @@ import { cookies } from 'next/headers';
 
 import { Alerts } from '@/components/alerts';
 import { PageHeader } from '@/components/page-header';
+import { Invites } from '@/components/settings/invites';
 import { ProfileForm } from '@/components/settings/profile-form';
 import { Sessions } from '@/components/settings/sessions';
 import { ThemePicker } from '@/components/settings/theme-picker';
 import { query } from '@/lib/messages';
+import { isAdmin } from '@/lib/server/jwt';
 import { currentClaims, serviceJson } from '@/lib/server/session';
-import type { Profile, SessionInfo } from '@/lib/types';
+import type { AuthStatus, CronStatus, InviteInfo, ModelChoice, Profile, SessionInfo } from '@/lib/types';
 
 export const metadata = { title: 'Settings' };
 
@@ -21,6 +23,89 @@ function Section({ title, children }: { title: string; children: React.ReactNode
         {children}
       </div>
     </section>
+  );
+}
+
+/** A part of the owner's status that could not be read says so instead of failing the page. */
+async function orNull<T>(promise: Promise<T>): Promise<T | null> {
+  try {
+    return await promise;
+  } catch (e) {
+    // Next's redirects (an ended session) are thrown: let them through.
+    if (e instanceof Error && 'digest' in e && String((e as { digest?: unknown }).digest).startsWith('NEXT_REDIRECT')) throw e;
+    return null;
+  }
+}
+
+function StatusRow({ label, ok, children }: { label: string; ok: boolean | null; children: React.ReactNode }) {
+  return (
+    <tr>
+      <th scope="row" className="font-medium">
+        {label}
+      </th>
+      <td>
+        <span className={`badge badge-sm ${ok === null ? 'badge-ghost' : ok ? 'badge-success' : 'badge-warning'}`}>
+          {ok === null ? 'unknown' : ok ? 'configured' : 'not configured'}
+        </span>
+      </td>
+      <td className="text-sm">{children}</td>
+    </tr>
+  );
+}
+
+/** The owner's view of the install: what is set up, and the invites. Shown to admins only. */
+async function Install() {
+  const [auth, cron, model, list] = await Promise.all([
+    orNull(serviceJson<AuthStatus>('auth', '/admin/status', '/settings')),
+    orNull(serviceJson<CronStatus>('cron', '/v1/status', '/settings')),
+    orNull(serviceJson<ModelChoice>('agents', '/v1/me/model', '/settings')),
+    orNull(serviceJson<{ invites: InviteInfo[] }>('auth', '/admin/invites', '/settings')),
+  ]);
+  const signup = { owner: 'the first account becomes the owner', open: 'anyone may sign up', invite: 'by invitation only' };
+  return (
+    <>
+      <table className="table table-sm" data-testid="install-status">
+        <tbody>
+          <StatusRow label="Email" ok={auth ? auth.email.configured : null}>
+            {auth === null
+              ? 'Auth’s status could not be read.'
+              : auth.email.configured
+                ? 'Sign-up, sign-in and invite emails go out by SMTP.'
+                : 'No SMTP server: emails stay in auth’s outbox, and invite links are shown here to pass on.'}
+            {cron && ` Reminder emails: ${cron.email.configured ? 'on' : 'off'}.`}
+          </StatusRow>
+          <StatusRow label="Web Push" ok={cron ? cron.web_push.configured : null}>
+            {cron === null
+              ? 'Cron’s status could not be read.'
+              : cron.web_push.configured
+                ? 'Reminders reach closed tabs and phones.'
+                : 'Set CRON_VAPID_PRIVATE_KEY for reminders to reach a closed tab.'}
+          </StatusRow>
+          <StatusRow label="Model" ok={model ? true : null}>
+            {model === null ? 'The agents service could not be reached.' : <span data-testid="model-in-use">{model.using}</span>}
+          </StatusRow>
+          <StatusRow label="Agent tasks" ok={cron ? cron.agent_tasks.configured : null}>
+            {cron && !cron.agent_tasks.configured ? `Missing: ${cron.agent_tasks.missing.join(', ')}.` : 'Recurring tasks run the companion.'}
+          </StatusRow>
+          <tr>
+            <th scope="row" className="font-medium">
+              Sign-up
+            </th>
+            <td colSpan={2} className="text-sm">
+              {auth ? signup[auth.signup.mode] ?? auth.signup.mode : 'unknown'}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <h3 className="font-semibold">Invite someone</h3>
+      {list === null ? (
+        <p role="alert" className="text-sm text-error">
+          The invites could not be read.
+        </p>
+      ) : (
+        <Invites initial={list.invites} />
+      )}
+    </>
   );
 }
 
@@ -43,6 +128,11 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           {claims?.email && <p className="text-sm opacity-80">Signed in as {claims.email}</p>}
           <ProfileForm profile={profile} zones={zones} />
         </Section>
+        {isAdmin(claims) && (
+          <Section title="This Posey">
+            <Install />
+          </Section>
+        )}
         <Section title="Devices">
           <Sessions initial={sessions} />
         </Section>

@@ -2,14 +2,38 @@ import Link from 'next/link';
 
 import { Alerts } from '@/components/alerts';
 import { query } from '@/lib/messages';
+import { callAuth } from '@/lib/server/auth-api';
 
 export const metadata = { title: 'Create an account' };
 
 export default async function SignUp({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const q = await query(searchParams);
+  // Who may sign up: `owner` on a fresh install, `open`, or `invite` (the default once the owner exists).
+  const settings = await callAuth<{ signup?: string }>('/settings');
+  const mode = settings.ok ? settings.value.signup : undefined;
+  if (mode === 'invite') {
+    return (
+      <>
+        <h1 className="card-title">Sign-up is by invitation</h1>
+        <p className="text-sm">
+          New accounts on this Posey are made by invitation: ask its owner to invite your email address, then follow the
+          link in the invite.
+        </p>
+        <Link className="btn btn-primary" href="/sign-in">
+          Sign in
+        </Link>
+      </>
+    );
+  }
+  const owner = mode === 'owner';
   return (
     <>
-      <h1 className="card-title">Create an account</h1>
+      <h1 className="card-title">{owner ? 'Create the owner account' : 'Create an account'}</h1>
+      {owner && (
+        <p className="text-sm" data-testid="owner-note">
+          This Posey is new. The first account is its owner: it can invite the household and see how the install is set up.
+        </p>
+      )}
       <Alerts error={q.error} />
       <form method="post" action="/auth/sign-up" className="flex flex-col gap-3">
         <label className="floating-label">
