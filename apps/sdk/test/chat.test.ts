@@ -40,6 +40,16 @@ describe('streamChat', () => {
       expect(result?.name).toBe(call.name);
       expect(events.indexOf(result!)).toBeGreaterThan(events.indexOf(call));
     }
+    // Its `delegate` call hands the task to a specialist, who speaks at depth 1, then back.
+    const handOff = events.find((e) => e.type === 'agent' && e.depth === 1);
+    expect(handOff).toMatchObject({ from: conversation.agent });
+    const specialist = handOff?.type === 'agent' ? handOff.agent : '';
+    expect(events.slice(events.indexOf(handOff!))).toContainEqual({
+      type: 'agent',
+      agent: conversation.agent,
+      depth: 0,
+      from: specialist,
+    });
     // ... then answers in several text pieces.
     const texts = events.filter((e) => e.type === 'text' && e.depth === 0);
     expect(texts.length).toBeGreaterThan(1);
