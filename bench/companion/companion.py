@@ -99,7 +99,11 @@ def env(name, default=None):
     return value if value else default
 
 
-class HttpError(Exception):
+class RequestFailed(Exception):
+    """Posey could not be reached, or answered with an error."""
+
+
+class HttpError(RequestFailed):
     def __init__(self, status, body):
         super().__init__(f"HTTP {status}: {body[:300]}")
         self.status = status
@@ -120,6 +124,8 @@ def request(method, url, body=None, token=None, headers=None, timeout=60, raw=No
             text = answer.read().decode()
     except urllib.error.HTTPError as error:
         raise HttpError(error.code, error.read().decode(errors="replace")) from None
+    except (urllib.error.URLError, OSError) as error:
+        raise RequestFailed(f"{method} {url}: {getattr(error, 'reason', error)}") from None
     return json.loads(text) if text else None
 
 
@@ -136,7 +142,12 @@ class Session:
                              {"email": email, "password": password})
         else:
             email = f"companion-{uuid.uuid4().hex[:12]}@example.com"
-            answer = request("POST", f"{self.auth}/signup", {"email": email, "password": password})
+            try:
+                answer = request("POST", f"{self.auth}/signup",
+                                 {"email": email, "password": password})
+            except HttpError as error:
+                die(f"signing up at {self.auth} failed ({error}): where sign-up is by invitation, "
+                    "give BENCH_EMAIL and BENCH_PASSWORD of a confirmed account")
             if "access_token" not in answer:
                 die(f"signing up at {self.auth} gave no session: sign-ups need a confirmation "
                     "there. Set AUTH_MAILER_AUTOCONFIRM=true on that auth service, or give "
@@ -325,7 +336,8 @@ def score(state, turns):
             hits = [text for text in state["memories"] if pattern.search(text)]
             checks.append(("memory", f"turn {number}: {say}", bool(hits),
                            f"found: {hits[:2]}" if hits else
-                           f"none of {len(state['memories'])} memories matches"))
+                           f"none of the {len(state['memories'])} memories matches: "
+                           f"{[text[:60] for text in state['memories'][:3]]}"))
         if "document" in expect:
             cited = turn["turn_id"] in state["cited_turns"]
             checks.append(("document", f"turn {number}: {say}", cited,
@@ -485,4 +497,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RequestFailed as error:
+        die(f"a request to Posey failed: {error}")
