@@ -39,7 +39,7 @@ async function orNull<T>(promise: Promise<T>): Promise<T | null> {
 
 function StatusRow({ label, ok, children }: { label: string; ok: boolean | null; children: React.ReactNode }) {
   return (
-    <tr>
+    <tr data-testid={`status-${label.toLowerCase().replace(/\s+/g, '-')}`}>
       <th scope="row" className="font-medium">
         {label}
       </th>
@@ -87,7 +87,7 @@ async function Install() {
           <StatusRow label="Agent tasks" ok={cron ? cron.agent_tasks.configured : null}>
             {cron && !cron.agent_tasks.configured ? `Missing: ${cron.agent_tasks.missing.join(', ')}.` : 'Recurring tasks run the companion.'}
           </StatusRow>
-          <tr>
+          <tr data-testid="status-sign-up">
             <th scope="row" className="font-medium">
               Sign-up
             </th>
