@@ -218,6 +218,8 @@ export async function startPosey(options: StartOptions = {}): Promise<RunningPos
     AUTH_RATE_LIMIT_PER_IP: '100000',
     AUTH_RATE_LIMIT_PER_ACCOUNT: '1000',
     AUTH_RATE_LIMIT_EMAILS_PER_HOUR: '1000',
+    // Every test signs up people of its own (by default only the first account may, then invites).
+    AUTH_OPEN_SIGNUP: 'true',
     GATEWAY_ADMIN_SECRET: gatewayAdminSecret,
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   });

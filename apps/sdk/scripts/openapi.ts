@@ -27,7 +27,11 @@ export async function fetchDocument(baseUrl: string): Promise<Record<string, unk
 /** The TypeScript file for `document` of `service`, exactly as committed under src/generated/. */
 export async function generateTypes(service: ServiceName, document: Record<string, unknown>): Promise<string> {
   // openapi-typescript takes the document as parsed JSON; its own type is stricter than JSON's.
-  const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0], { silent: true });
+  const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0], {
+    silent: true,
+    // A free-form object (a task's payload, metadata) takes any keys, not none.
+    emptyObjectsUnknown: true,
+  });
   const banner =
     `${COMMENT_HEADER}` +
     `// From the ${service} service's GET /openapi.json by \`npm run generate\` (apps/sdk); do not edit.\n\n`;

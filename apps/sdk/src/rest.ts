@@ -6,10 +6,14 @@ import createClient, { type Client, type Middleware } from 'openapi-fetch';
 
 import { errorFromBody } from './errors.js';
 import type { paths as AgentsPaths } from './generated/agents.js';
+import type { paths as AuthPaths } from './generated/auth.js';
+import type { paths as CronPaths } from './generated/cron.js';
 import { type TokenSource, resolveToken } from './token.js';
 
-export type { AgentsPaths };
+export type { AgentsPaths, AuthPaths, CronPaths };
 export type { components as AgentsComponents, operations as AgentsOperations } from './generated/agents.js';
+export type { components as AuthComponents, operations as AuthOperations } from './generated/auth.js';
+export type { components as CronComponents, operations as CronOperations } from './generated/cron.js';
 
 export interface RestClientOptions {
   /** The service's base URL. */
@@ -44,6 +48,22 @@ function create<P extends object>(options: RestClientOptions): Client<P> {
 /** The agents service: conversations, agents, profile, memories, documents, models. */
 export function createAgentsClient(options: RestClientOptions): Client<AgentsPaths> {
   return create<AgentsPaths>(options);
+}
+
+/** The cron service: tasks and their runs, notifications, Web Push subscriptions. */
+export function createCronClient(options: RestClientOptions): Client<CronPaths> {
+  return create<CronPaths>(options);
+}
+
+/**
+ * The auth service's whole API, typed: the admin routes (users, roles, invites, audit) above all;
+ * for signing in and the session, use AuthClient. Errors come in GoTrue's newer shape.
+ */
+export function createAuthApi(options: RestClientOptions): Client<AuthPaths> {
+  return create<AuthPaths>({
+    ...options,
+    headers: { 'X-Supabase-Api-Version': '2024-01-01', ...options.headers },
+  });
 }
 
 /** What an openapi-fetch call resolves to, in either outcome. */

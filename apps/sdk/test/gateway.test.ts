@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { type AuthClient, GatewayClient, PoseyError, errorFromResponse } from '../src/index.js';
+import { GatewayClient, PoseyError, createCronClient, unwrap } from '../src/index.js';
 import { newPerson, posey } from './support.js';
 
 interface Notification {
@@ -23,17 +23,6 @@ function gatewayFor(token: () => Promise<string | null>): GatewayClient {
   const client = new GatewayClient({ url: posey().gatewayUrl, token, webSocketImpl: WebSocket });
   clients.push(client);
   return client;
-}
-
-/** A call to cron's REST API as the person (cron's own client is tested in cron.test.ts). */
-async function cronCall<T = unknown>(auth: AuthClient, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${posey().cronUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${await auth.accessToken()}`, 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw await errorFromResponse(response);
-  return (await response.json()) as T;
 }
 
 /** `promise`, or a failure naming `what` after `ms`. */
@@ -62,13 +51,18 @@ describe('GatewayClient', () => {
     expect(initial.value).toEqual({ cron_notifications: [] });
 
     // A reminder due in an hour, run now: cron delivers it as an in-app notification.
-    const task = await cronCall<{ id: string }>(auth, 'POST', '/v1/tasks', {
-      name: 'Stretch',
-      kind: 'reminder',
-      payload: { title: 'Time to stretch' },
-      schedule: { kind: 'once', spec: new Date(Date.now() + 3600_000).toISOString() },
-    });
-    await cronCall(auth, 'POST', `/v1/tasks/${task.id}/run`);
+    const cron = createCronClient({ url: posey().cronUrl, token: () => auth.accessToken() });
+    const task = await unwrap(
+      cron.POST('/v1/tasks', {
+        body: {
+          name: 'Stretch',
+          kind: 'reminder',
+          payload: { title: 'Time to stretch' },
+          schedule: { kind: 'once', spec: new Date(Date.now() + 3600_000).toISOString() },
+        },
+      }),
+    );
+    await unwrap(cron.POST('/v1/tasks/{id}/run', { params: { path: { id: task.id } } }));
 
     const next = await within(30_000, 'the live notification', feed.next());
     const heard = (next.value as { cron_notifications: Notification[] }).cron_notifications;

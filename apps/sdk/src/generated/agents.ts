@@ -273,8 +273,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * OpenAI-compatible chat completions; `model` is an agent's name
-         * @description Streams (`stream: true`) as OpenAI does: `data:` chunks then `data: [DONE]`. The agent runs its own tools; tools in the request are offered to the model and a call of one is returned as `tool_calls` with finish reason `tool_calls` (only the client's calls: the agent's own tools called in the same message run at once, and their calls and results are kept for a day after last use and put back into that message whenever a later request carries it, so the model sees them). Nothing else but usage is stored.
+         * OpenAI-compatible chat completions; `model` is an agent's name or a chat model's id
+         * @description `model` names an agent (which runs on the person's chosen model) or one of the chat models of GET /v1/models (the router runs on it). Streams (`stream: true`) as OpenAI does: `data:` chunks then `data: [DONE]`. The agent runs its own tools; tools in the request are offered to the model and a call of one is returned as `tool_calls` with finish reason `tool_calls` (only the client's calls: the agent's own tools called in the same message run at once, and their calls and results are kept for a day after last use and put back into that message whenever a later request carries it, so the model sees them). Nothing else but usage is stored.
          */
         post: operations["createChatCompletion"];
         delete?: never;
@@ -290,9 +290,30 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OpenAI-compatible: the agents as models */
+        /**
+         * OpenAI-compatible: the agents, then the chat models, as models
+         * @description An agent's entry has `kind: agent`; a chat model's has `kind: chat_model`, its `profile` and whether it is the `default` (the entries of GET /v1/me/model). Either may be a chat completion's `model`.
+         */
         get: operations["listModels"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chat models the person may choose, and their choice */
+        get: operations["getModelChoice"];
+        /** Choose the chat model the person's turns run on (null: the default) */
+        put: operations["setModelChoice"];
         post?: never;
         delete?: never;
         options?: never;
@@ -399,7 +420,7 @@ export interface components {
         ToolCall: {
             id: string;
             name: string;
-            arguments: Record<string, never>;
+            arguments: Record<string, unknown>;
         };
         Message: {
             id: number;
@@ -437,7 +458,7 @@ export interface components {
             depth: number;
             id: string;
             name: string;
-            arguments: Record<string, never>;
+            arguments: Record<string, unknown>;
         } | {
             /** @constant */
             type: "tool_result";
@@ -461,7 +482,7 @@ export interface components {
             /** @constant */
             type: "error";
             /** @enum {unknown} */
-            code: "turn_limit" | "model_error" | "unknown_agent" | "internal" | "interrupted";
+            code: "model_error" | "unknown_agent" | "internal" | "interrupted";
             message: string;
             /** Format: uuid */
             turn_id: string;
@@ -480,19 +501,19 @@ export interface components {
             tools: {
                 name: string;
                 description: string;
-                parameters: Record<string, never>;
+                parameters: Record<string, unknown>;
             }[];
         };
         ProfileFields: {
             name?: string;
             /** @description IANA time zone */
             time_zone?: string;
-            preferences?: Record<string, never>;
+            preferences?: Record<string, unknown>;
         };
         Profile: {
             name: string | null;
             time_zone: string;
-            preferences: Record<string, never>;
+            preferences: Record<string, unknown>;
             /** Format: date-time */
             updated_at: string | null;
         };
@@ -600,6 +621,41 @@ export interface components {
             heading: string | null;
             char_start: number;
             char_end: number;
+        };
+        /** @description What a model can be trusted with, derived from the model (a GGUF's header, known provider models) and corrected by the operator (the agents file's `models:`, `POSEY_MODEL_*`). */
+        ModelProfile: {
+            /** @description Prompt and reply tokens one request may use */
+            context_tokens: number;
+            /** @description The most tokens of one reply, when capped below the context */
+            max_output_tokens: number | null;
+            /**
+             * @description full: every tool of the agent; weak: only the few tools relevant to each message; none: no tools
+             * @enum {unknown}
+             */
+            tools: "full" | "weak" | "none";
+            /** @description Whether it may hand tasks to specialist agents */
+            delegation: boolean;
+        };
+        ChatModel: {
+            /** @description What to choose it by: `local`, `local:<file>.gguf`, `provider:model` */
+            id: string;
+            description: string;
+            /** @description Whether it is the model turns use unless the person chose another */
+            default: boolean;
+            /**
+             * @description configured (POSEY_MODEL, an agent's model, the agents file's models) or a GGUF found in the data directory's models folder
+             * @enum {unknown}
+             */
+            source: "configured" | "data_dir";
+            profile: components["schemas"]["ModelProfile"];
+        };
+        ModelChoice: {
+            /** @description The person's choice; null: the default */
+            model: string | null;
+            /** @description The model the person's turns run on (agents that name their own model keep it); the default when the choice is no longer offered */
+            using: string;
+            /** @description The models the person may choose, the default first */
+            models: components["schemas"]["ChatModel"][];
         };
     };
     responses: never;
@@ -1915,7 +1971,7 @@ export interface operations {
                         function: {
                             name: string;
                             description?: string;
-                            parameters?: Record<string, never>;
+                            parameters?: Record<string, unknown>;
                         };
                     }[];
                 };
@@ -1928,7 +1984,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                     "text/event-stream": string;
                 };
             };
@@ -1950,7 +2006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No agent by that model name */
+            /** @description No agent or chat model by that name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2012,6 +2068,11 @@ export interface operations {
                             object?: "model";
                             created?: number;
                             owned_by?: string;
+                            /** @enum {unknown} */
+                            kind?: "agent" | "chat_model";
+                            description?: string;
+                            default?: boolean;
+                            profile?: components["schemas"]["ModelProfile"];
                         }[];
                     };
                 };
@@ -2036,6 +2097,97 @@ export interface operations {
             };
         };
     };
+    getModelChoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The choice and the models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelChoice"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setModelChoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The choice and the models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelChoice"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a model that may be chosen (`fields.model` names the models) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     mcp: {
         parameters: {
             query?: never;
@@ -2045,7 +2197,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": Record<string, unknown>;
             };
         };
         responses: {
@@ -2055,7 +2207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description A notification was accepted */
@@ -2100,7 +2252,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
         };
@@ -2120,7 +2272,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
         };
@@ -2140,7 +2292,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description A dependency is down */
@@ -2149,7 +2301,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
         };
