@@ -18,6 +18,8 @@ pub struct LauncherConfig {
     pub agents: posey_agents::Config,
     pub cron: posey_cron::Config,
     pub gateway: posey_gateway::Config,
+    /// The web app, served as one more child when it is built.
+    pub web: crate::web::WebConfig,
 }
 
 impl LauncherConfig {
@@ -46,7 +48,21 @@ impl LauncherConfig {
         let agents = posey_agents::Config::read_with_db(env, pending.clone());
         let cron = posey_cron::Config::read_with_db(env, pending.clone());
         let gateway = posey_gateway::Config::read_with_db(env, pending);
+        let web = crate::web::WebConfig::from_env(env);
         let (mut auth, mut agents, mut cron, mut gateway) = (auth, agents, cron, gateway);
+        // Auth's email links lead to the web app `posey up` serves, at its actual port, and
+        // its PKCE callback is an allowed redirect, unless the operator said otherwise.
+        if web.server().is_some() {
+            let site = format!("http://localhost:{}", web.http.port);
+            if env.raw("AUTH_SITE_URL").is_none()
+                && let Ok(url) = site.parse()
+            {
+                auth.auth.site_url = url;
+            }
+            if env.raw("AUTH_REDIRECT_URLS").is_none() {
+                auth.auth.redirect_urls.push(format!("{site}/auth/callback"));
+            }
+        }
         // In one process the token checkers' defaults follow auth's actual port and issuer
         // (a standalone service can only guess auth's defaults).
         let jwks_url = match env.raw("AUTH_JWKS_URL") {
@@ -95,6 +111,7 @@ impl LauncherConfig {
             agents,
             cron,
             gateway,
+            web,
         })
     }
 

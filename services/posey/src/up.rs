@@ -1,9 +1,9 @@
-//! `posey up`: a supervisor of four processes. It opens the database (a server's or the
-//! embedded cluster) and migrates once, then runs each service as a child process of its own
-//! (`posey serve <service>`, see `service.rs`), so that a crash of one (an abort, a stack
-//! overflow) takes down only that one: it is started again with exponential backoff while the
-//! others keep serving, and the log and `posey doctor` (through `<data dir>/run/services.json`)
-//! say so.
+//! `posey up`: a supervisor of four processes, five with the web app. It opens the database (a
+//! server's or the embedded cluster) and migrates once, then runs each service as a child
+//! process of its own (`posey serve <service>`, see `service.rs`) and the web app's Node.js
+//! server when it is built (`web.rs`), so that a crash of one (an abort, a stack overflow)
+//! takes down only that one: it is started again with exponential backoff while the others
+//! keep serving, and the log and `posey doctor` (through `<data dir>/run/services.json`) say so.
 //!
 //! Ctrl-C or SIGTERM: the children are asked to drain (SIGTERM), are killed after a deadline or
 //! a second Ctrl-C, then the embedded cluster stops. If the supervisor itself is killed, the
@@ -26,6 +26,7 @@ use crate::LauncherConfig;
 use crate::database::{Database, Sharing};
 use crate::service::{Service, self_exe};
 use crate::status::{self, RunStatus, ServiceStatus, State};
+use crate::web;
 
 /// The first wait before starting a crashed service again; it doubles with every crash in a
 /// row up to [`MAX_DELAY`].
@@ -78,24 +79,31 @@ async fn supervise(config: LauncherConfig, database: &Database) -> anyhow::Resul
                 break Ok(());
             }
             Some(event) = inbox.recv() => match event {
-                Event::Ready { service, pid } => {
-                    supervisor.ready(service, pid);
+                Event::Ready { part, pid } => {
+                    supervisor.ready(part, pid);
                     if starting && supervisor.all_up() {
                         starting = false;
-                        tracing::info!("all four services are up, each in its own process");
+                        tracing::info!("all services are up, each in its own process");
+                        match local_web_url(&config) {
+                            Some(url) => tracing::info!("Posey is ready: open {url} in a browser"),
+                            None => tracing::info!(
+                                "the web app is not built, so only the APIs run; ./scripts/up \
+                                 builds it (or set POSEY_WEB_DIR to its standalone build)"
+                            ),
+                        }
                     }
                 }
-                Event::Exited { service, pid, status } => {
-                    // A service that cannot even start the first time (a port in use, a bad
+                Event::Exited { part, pid, status } => {
+                    // A part that cannot even start the first time (a port in use, a bad
                     // setting) would only fail again: that stops `posey up`.
-                    if starting && supervisor.never_ready(service, pid) {
+                    if starting && supervisor.never_ready(part, pid) {
                         let reason = describe_exit(&status);
                         break Err(anyhow!(
-                            "the {} service could not start ({reason}); its own message is above",
-                            service.name()
+                            "the {} could not start ({reason}); its own message is above",
+                            part.describe()
                         ));
                     }
-                    supervisor.exited(service, pid, &status);
+                    supervisor.exited(part, pid, &status);
                 }
             },
             () = sleep_until(due) => supervisor.start_due(),
@@ -115,22 +123,48 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
+/// What one slot of the supervisor runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Service(Service),
+    /// The web app's Node.js server.
+    Web,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Service(service) => service.name(),
+            Self::Web => "web",
+        }
+    }
+
+    /// "the auth service", "the web app".
+    fn describe(self) -> String {
+        match self {
+            Self::Service(service) => format!("{} service", service.name()),
+            Self::Web => "web app".to_owned(),
+        }
+    }
+}
+
 enum Event {
-    /// The process answered `/healthz`.
+    /// The process answered its readiness probe.
     Ready {
-        service: Service,
+        part: Part,
         pid: u32,
     },
     Exited {
-        service: Service,
+        part: Part,
         pid: u32,
         status: std::io::Result<ExitStatus>,
     },
 }
 
-/// One service's current process and history.
+/// One part's current process and history.
 struct Slot {
-    service: Service,
+    part: Part,
+    /// The readiness probe's URL: `/healthz` of a service, the web app's front page.
     healthz: Option<url::Url>,
     pid: Option<u32>,
     started: Instant,
@@ -149,6 +183,14 @@ struct Supervisor {
     started_at: u64,
     http: reqwest::Client,
     argv0: std::ffi::OsString,
+    /// The web app's program, folder and environment, when it is built.
+    web: Option<WebLaunch>,
+}
+
+struct WebLaunch {
+    node: PathBuf,
+    dir: PathBuf,
+    env: Vec<(&'static str, String)>,
 }
 
 impl Supervisor {
@@ -158,17 +200,28 @@ impl Supervisor {
         events: mpsc::UnboundedSender<Event>,
     ) -> anyhow::Result<Self> {
         let facts = serde_json::to_string(&config.run_facts(&database.config))?;
-        let slots = Service::ALL
-            .into_iter()
-            .map(|service| Slot {
-                service,
-                healthz: crate::config::local_url(service.http(config), "/healthz"),
+        let web = config.web.server().map(|dir| WebLaunch {
+            node: config.web.node.clone(),
+            dir: dir.to_owned(),
+            env: web::environment(config),
+        });
+        let parts = Service::ALL.into_iter().map(Part::Service);
+        let parts = parts.chain(web.is_some().then_some(Part::Web));
+        let slots = parts
+            .map(|part| Slot {
+                part,
+                healthz: match part {
+                    Part::Service(service) => {
+                        crate::config::local_url(service.http(config), "/healthz")
+                    }
+                    Part::Web => crate::config::local_url(&config.web.http, "/"),
+                },
                 pid: None,
                 started: Instant::now(),
                 next_start: None,
                 probe: CancellationToken::new(),
                 status: ServiceStatus {
-                    name: service.name().to_owned(),
+                    name: part.name().to_owned(),
                     state: State::Starting,
                     pid: None,
                     up_since: None,
@@ -189,29 +242,57 @@ impl Supervisor {
             // Straight to loopback, whatever proxy the environment names.
             http: reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build()?,
             argv0: std::env::args_os().next().unwrap_or_else(|| "posey".into()),
+            web,
         })
     }
 
-    fn slot(&mut self, service: Service) -> &mut Slot {
-        let i = Service::ALL.iter().position(|s| *s == service).unwrap_or_default();
+    fn slot(&mut self, part: Part) -> &mut Slot {
+        let i = self.slots.iter().position(|s| s.part == part).unwrap_or_default();
         &mut self.slots[i]
     }
 
-    /// Starts the service of slot `i` as a child process.
+    /// The command that runs `part`: `posey serve <service>`, or Node.js on the web app's
+    /// server (through `posey __child`, which binds it to this process's life).
+    fn command(&self, part: Part) -> anyhow::Result<tokio::process::Command> {
+        let mut command = tokio::process::Command::new(self_exe());
+        command.arg0(&self.argv0);
+        match part {
+            Part::Service(service) => {
+                command
+                    .args(["serve", service.name()])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::inherit())
+                    .stderr(Stdio::inherit());
+            }
+            Part::Web => {
+                let web = self.web.as_ref().context("the web app is not configured")?;
+                command
+                    .arg("__child")
+                    .arg("--parent")
+                    .arg(std::process::id().to_string())
+                    .arg(&web.node)
+                    .arg(web.dir.join(web::SERVER_FILE))
+                    .current_dir(&web.dir)
+                    .envs(web.env.iter().map(|(k, v)| (k, v)))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+            }
+        }
+        // Its own process group: a Ctrl-C at the terminal reaches the supervisor only, which
+        // then stops the children in order.
+        command.process_group(0);
+        Ok(command)
+    }
+
+    /// Starts the part of slot `i` as a child process.
     fn start(&mut self, i: usize) -> anyhow::Result<()> {
-        let service = self.slots[i].service;
-        let mut child = tokio::process::Command::new(self_exe())
-            .arg0(&self.argv0)
-            .args(["serve", service.name()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            // Its own process group: a Ctrl-C at the terminal reaches the supervisor only,
-            // which then stops the children in order.
-            .process_group(0)
+        let part = self.slots[i].part;
+        let mut child = self
+            .command(part)?
             .spawn()
-            .with_context(|| format!("starting the {} service", service.name()))?;
-        let pid = child.id().context("the service process has no pid")?;
+            .with_context(|| format!("starting the {}", part.describe()))?;
+        let pid = child.id().context("the child process has no pid")?;
         if let Some(mut stdin) = child.stdin.take() {
             let facts = self.facts.clone();
             tokio::spawn(async move {
@@ -219,10 +300,17 @@ impl Supervisor {
                 let _ = stdin.write_all(facts.as_bytes()).await;
             });
         }
+        // Node's own output, one log line per line, marked as the web app's.
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(forward_lines(out, false));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(forward_lines(err, true));
+        }
         let events = self.events.clone();
         tokio::spawn(async move {
             let status = child.wait().await;
-            let _ = events.send(Event::Exited { service, pid, status });
+            let _ = events.send(Event::Exited { part, pid, status });
         });
 
         let slot = &mut self.slots[i];
@@ -230,10 +318,16 @@ impl Supervisor {
         if let Some(url) = slot.healthz.clone() {
             let probe = slot.probe.clone();
             let (http, events) = (self.http.clone(), self.events.clone());
+            // A service is ready when /healthz says 2xx; the web app when its front page
+            // answers at all without a server error (it redirects to sign-in).
+            let ready: fn(reqwest::StatusCode) -> bool = match part {
+                Part::Service(_) => |status| status.is_success(),
+                Part::Web => |status| !status.is_server_error(),
+            };
             tokio::spawn(async move {
-                await_healthz(&http, url, &probe).await;
+                await_ready(&http, url, ready, &probe).await;
                 if !probe.is_cancelled() {
-                    let _ = events.send(Event::Ready { service, pid });
+                    let _ = events.send(Event::Ready { part, pid });
                 }
             });
         }
@@ -244,13 +338,13 @@ impl Supervisor {
         slot.status.pid = Some(pid);
         slot.status.up_since = None;
         slot.status.next_start_at = None;
-        tracing::debug!(service = service.name(), pid, "service process started");
+        tracing::debug!(service = part.name(), pid, "child process started");
         self.write_status();
         Ok(())
     }
 
-    fn ready(&mut self, service: Service, pid: u32) {
-        let slot = self.slot(service);
+    fn ready(&mut self, part: Part, pid: u32) {
+        let slot = self.slot(part);
         if slot.pid != Some(pid) {
             return;
         }
@@ -258,11 +352,11 @@ impl Supervisor {
         slot.status.up_since = Some(status::unix_now());
         if slot.status.restarts > 0 {
             tracing::info!(
-                service = service.name(),
+                service = part.name(),
                 pid,
                 restarts = slot.status.restarts,
-                "the {} service is serving again",
-                service.name()
+                "the {} is serving again",
+                part.describe()
             );
         }
         self.write_status();
@@ -272,10 +366,10 @@ impl Supervisor {
         self.slots.iter().all(|s| s.status.state == State::Up)
     }
 
-    /// Whether `pid`, now ended, was the service's process and never answered; then it is
+    /// Whether `pid`, now ended, was the part's process and never answered; then it is
     /// forgotten (only asked while starting).
-    fn never_ready(&mut self, service: Service, pid: u32) -> bool {
-        let slot = self.slot(service);
+    fn never_ready(&mut self, part: Part, pid: u32) -> bool {
+        let slot = self.slot(part);
         let never = slot.pid == Some(pid) && slot.status.state != State::Up;
         if never {
             slot.pid = None;
@@ -285,8 +379,8 @@ impl Supervisor {
     }
 
     /// An unexpected exit: log it and schedule the next start.
-    fn exited(&mut self, service: Service, pid: u32, status: &std::io::Result<ExitStatus>) {
-        let slot = self.slot(service);
+    fn exited(&mut self, part: Part, pid: u32, status: &std::io::Result<ExitStatus>) {
+        let slot = self.slot(part);
         if slot.pid != Some(pid) {
             return;
         }
@@ -308,14 +402,14 @@ impl Supervisor {
         slot.status.next_start_at = Some(now + delay.as_secs());
         let restart = slot.status.restarts + 1;
         tracing::error!(
-            service = service.name(),
+            service = part.name(),
             pid,
             exit = %reason,
             restart,
             crashes_in_a_row = slot.status.crashes_in_a_row,
             next_start_in = ?delay,
-            "the {} service exited unexpectedly ({reason}); restart {restart} in {delay:?}",
-            service.name()
+            "the {} exited unexpectedly ({reason}); restart {restart} in {delay:?}",
+            part.describe()
         );
         self.write_status();
     }
@@ -332,10 +426,10 @@ impl Supervisor {
                 let slot = &mut self.slots[i];
                 slot.status.restarts += 1;
                 tracing::info!(
-                    service = slot.service.name(),
+                    service = slot.part.name(),
                     restart = slot.status.restarts,
-                    "starting the {} service again",
-                    slot.service.name()
+                    "starting the {} again",
+                    slot.part.describe()
                 );
                 if let Err(e) = self.start(i) {
                     let slot = &mut self.slots[i];
@@ -344,7 +438,7 @@ impl Supervisor {
                     slot.next_start = Some(now + delay);
                     slot.status.next_start_at = Some(status::unix_now() + delay.as_secs());
                     tracing::error!(
-                        service = slot.service.name(),
+                        service = slot.part.name(),
                         error = %format!("{e:#}"),
                         next_start_in = ?delay,
                         "could not start the service"
@@ -377,12 +471,12 @@ impl Supervisor {
         while self.slots.iter().any(|s| s.pid.is_some()) {
             tokio::select! {
                 Some(event) = inbox.recv() => {
-                    if let Event::Exited { service, pid, status } = event {
-                        let slot = self.slot(service);
+                    if let Event::Exited { part, pid, status } = event {
+                        let slot = self.slot(part);
                         if slot.pid == Some(pid) {
                             slot.pid = None;
                             tracing::debug!(
-                                service = service.name(),
+                                service = part.name(),
                                 exit = %describe_exit(&status),
                                 "service process stopped"
                             );
@@ -432,19 +526,50 @@ impl Supervisor {
     }
 }
 
-/// Waits until `url` answers 2xx (or `probe` is cancelled).
-async fn await_healthz(http: &reqwest::Client, url: url::Url, probe: &CancellationToken) {
+/// Waits until `url` answers with a status `ready` accepts (or `probe` is cancelled).
+async fn await_ready(
+    http: &reqwest::Client,
+    url: url::Url,
+    ready: fn(reqwest::StatusCode) -> bool,
+    probe: &CancellationToken,
+) {
     loop {
         tokio::select! {
             () = probe.cancelled() => return,
             () = tokio::time::sleep(Duration::from_millis(200)) => {}
         }
         if let Ok(answer) = http.get(url.clone()).send().await
-            && answer.status().is_success()
+            && ready(answer.status())
         {
             return;
         }
     }
+}
+
+/// Logs each line of a child's output (the web app's Node.js server) as its own.
+async fn forward_lines(out: impl tokio::io::AsyncRead + Unpin, errors: bool) {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(out).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if errors {
+            tracing::warn!(service = "web", "{line}");
+        } else {
+            tracing::info!(service = "web", "{line}");
+        }
+    }
+}
+
+/// Where a person opens Posey in a browser, when the web app runs.
+fn local_web_url(config: &LauncherConfig) -> Option<url::Url> {
+    config.web.server()?;
+    let http = &config.web.http;
+    // `localhost` rather than 127.0.0.1: the auth cookies and links are made for it.
+    let host = if http.host.is_loopback() || http.host.is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        http.host.to_string()
+    };
+    format!("http://{host}:{}/", http.port).parse().ok()
 }
 
 /// 1 s, 2 s, 4 s, ... up to a minute, for the `n`th crash in a row.

@@ -82,7 +82,7 @@ fn on_posey_network(service: &Value) -> bool {
 fn compose_defines_every_service_with_healthchecks_limits_and_the_network() {
     let compose = yaml("docker-compose.yml");
     let expected: BTreeSet<String> =
-        ["postgres", "qdrant", "redis", "auth", "agents", "gateway", "cron"]
+        ["postgres", "qdrant", "redis", "auth", "agents", "gateway", "cron", "web"]
             .map(String::from)
             .into();
     assert_eq!(names(&compose), expected);
@@ -152,6 +152,68 @@ fn compose_ports_and_variables_agree_with_the_services_config() {
         }
     }
     assert!(compose["services"]["cron"]["environment"]["AUTH_JWKS_URL"].is_string());
+}
+
+/// The web app's own source files (not its tests, installs or builds), with their text.
+fn web_sources() -> Vec<(PathBuf, String)> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<(PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !["node_modules", ".next", "e2e", "test", "test-artifacts"].contains(&&*name) {
+                    walk(&path, found);
+                }
+            } else if [".ts", ".tsx", ".mjs"].iter().any(|ext| name.ends_with(ext)) {
+                found.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&repo().join("apps/web"), &mut found);
+    found
+}
+
+#[test]
+fn the_web_service_builds_the_app_and_sets_only_what_it_reads() {
+    let compose = yaml("docker-compose.yml");
+    let web = &compose["services"]["web"];
+    assert_eq!(web["build"]["context"], "./apps");
+    let dockerfile = web["build"]["dockerfile"].as_str().unwrap();
+    let dockerfile = std::fs::read_to_string(repo().join("apps").join(dockerfile)).unwrap();
+    // Every file the image copies before installing exists (the lock files npm ci needs).
+    for line in dockerfile.lines().filter(|l| l.starts_with("COPY ") && !l.contains("--from")) {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        for source in &parts[1..parts.len() - 1] {
+            assert!(repo().join("apps").join(source).exists(), "the web image copies {source}");
+        }
+    }
+    // The Node.js major version the app is tested on (this machine's, Debian's 20).
+    assert!(dockerfile.contains("FROM node:20-"), "the web image must run Node 20");
+    let sources = web_sources();
+    let env = web["environment"].as_mapping().expect("web: environment");
+    for key in env.keys() {
+        let key = key.as_str().unwrap();
+        assert!(
+            sources.iter().any(|(_, text)| text.contains(&format!("'{key}'"))
+                || text.contains(&format!("process.env.{key}"))),
+            "web: sets {key}, which the app never reads"
+        );
+    }
+    for (var, url) in [
+        ("AUTH_URL", "http://auth:9000"),
+        ("AGENTS_URL", "http://agents:8000"),
+        ("CRON_URL", "http://cron:8090"),
+        ("GATEWAY_URL", "http://gateway:8080"),
+    ] {
+        assert_eq!(env[var], url, "web: {var}");
+    }
+    assert!(web["ports"][0].as_str().unwrap().ends_with(":3000"));
+    // Auth's links end on the app's PKCE callback.
+    let redirects = compose["services"]["auth"]["environment"]["AUTH_REDIRECT_URLS"].as_str();
+    assert!(redirects.unwrap().contains("localhost:3000/auth/callback"));
+    let callback = repo().join("apps/web/app/auth/callback");
+    assert!(callback.is_dir(), "the app has no /auth/callback route");
 }
 
 #[test]

@@ -13,8 +13,8 @@ use posey_vector::VectorStore;
 use sqlx::Connection;
 
 use crate::support::{
-    Posey, alive, answers_healthz, ports, service_pid, socket_url, status_when_all_up, temp_parent,
-    wait_until_ready,
+    Posey, alive, answers_healthz, await_gone, children, ports, service_pid, socket_url,
+    status_when_all_up, temp_parent, wait_until_ready,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -204,16 +204,6 @@ async fn admin_reindex_rebuilds_a_lost_vector_store_from_postgres() {
     assert_eq!(store.count("memories", &scope).await.unwrap(), 2);
 }
 
-/// The direct children of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    let mut all = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
-        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        all.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
-    }
-    all
-}
-
 /// The postmaster's pid, from the first line of `postmaster.pid`.
 fn postmaster_pid(data_dir: &Path) -> u32 {
     let text = std::fs::read_to_string(data_dir.join("postgres/data/postmaster.pid")).unwrap();
@@ -235,19 +225,6 @@ fn processes_naming(dir: &Path) -> Vec<(u32, String)> {
         }
     }
     found
-}
-
-/// Waits until none of `pids` is alive.
-fn await_gone(pids: &[u32], what: &str, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        let left: Vec<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
-        if left.is_empty() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what} still running after {limit:?}: {left:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

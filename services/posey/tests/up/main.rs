@@ -2,7 +2,8 @@
 //! PostgreSQL cluster, serves all four services (each in its own process) until Ctrl-C, stops
 //! the cluster, and reuses its data on the next run; a crashed service is restarted while the
 //! others keep serving, and a killed `posey up` leaves nothing running; and every hostile input
-//! of issue 12, sent at one `posey up`, leaves all four services up without a restart.
+//! of issue 12, sent at one `posey up`, leaves all four services up without a restart; the web
+//! app runs beside them as one more supervised child.
 
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
@@ -10,3 +11,4 @@
 mod hostile;
 mod lifecycle;
 mod support;
+mod web;

@@ -43,6 +43,7 @@ impl Posey {
             .env_remove("REDIS_URL")
             .env_remove("QDRANT_URL")
             .env_remove("POSTGRES_BIN_DIR")
+            .env_remove("POSEY_WEB_DIR")
             .env("POSEY_DATA_DIR", data_dir)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -163,4 +164,27 @@ pub(crate) fn alive(pid: u32) -> bool {
 pub(crate) async fn answers_healthz(client: &reqwest::Client, port: u16) -> bool {
     let url = format!("http://127.0.0.1:{port}/healthz");
     client.get(url).send().await.is_ok_and(|r| r.status() == 200)
+}
+
+/// The direct children of `pid`.
+pub(crate) fn children(pid: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        all.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+    }
+    all
+}
+
+/// Waits until none of `pids` is alive.
+pub(crate) fn await_gone(pids: &[u32], what: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left: Vec<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what} still running after {limit:?}: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
