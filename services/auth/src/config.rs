@@ -30,7 +30,16 @@ pub struct AuthSettings {
     pub session_timebox: Duration,
     /// A new signing key every so often; the old one stays published until its tokens expire.
     pub key_rotation_interval: Duration,
+    /// No sign-up at all, not even the first account's (invites still work), as GoTrue's.
     pub disable_signup: bool,
+    /// Once the install has an account (the first is its owner), whether anyone may sign up;
+    /// `false` (the default): only the people an admin invited.
+    pub open_signup: bool,
+    /// How long an invite's link works.
+    pub invite_ttl: Duration,
+    /// The app's page an invite link opens (with `token_hash`, `type=invite` and `email`), where
+    /// the invitee picks a password and signs up with the invite.
+    pub invite_url: url::Url,
     /// Sign-up needs no email confirmation (sessions come back from `/signup` at once).
     pub mailer_autoconfirm: bool,
     /// Lifetime of the tokens in confirmation, recovery and magic-link emails.
@@ -115,6 +124,11 @@ impl AuthSettings {
         let key_rotation_interval =
             env.seconds("AUTH_KEY_ROTATION_INTERVAL", Duration::from_secs(30 * 86_400));
         let disable_signup = env.or("AUTH_DISABLE_SIGNUP", false);
+        let open_signup = env.or("AUTH_OPEN_SIGNUP", false);
+        let invite_ttl = env.seconds("AUTH_INVITE_TTL", Duration::from_secs(7 * 86_400));
+        let invite_url = env
+            .url("AUTH_INVITE_URL", &["http", "https"])
+            .unwrap_or_else(|| default_invite_url(&site_url));
         let mailer_autoconfirm = env.or("AUTH_MAILER_AUTOCONFIRM", false);
         let email_token_ttl = env.seconds("AUTH_EMAIL_TOKEN_TTL", Duration::from_secs(3600));
         let password_min_length = env.or("AUTH_PASSWORD_MIN_LENGTH", 8usize);
@@ -135,6 +149,9 @@ impl AuthSettings {
         if access_token_ttl < Duration::from_secs(30) {
             env.problem("AUTH_ACCESS_TOKEN_TTL", "must be at least 30 seconds");
         }
+        if invite_ttl < Duration::from_secs(60) {
+            env.problem("AUTH_INVITE_TTL", "must be at least 60 seconds");
+        }
         if hash_concurrency == 0 {
             env.problem("AUTH_HASH_CONCURRENCY", "must be at least 1");
         }
@@ -149,6 +166,9 @@ impl AuthSettings {
             session_timebox,
             key_rotation_interval,
             disable_signup,
+            open_signup,
+            invite_ttl,
+            invite_url,
             mailer_autoconfirm,
             email_token_ttl,
             password_min_length,
@@ -189,5 +209,31 @@ impl AuthSettings {
         redirect_to == self.site_url.as_str()
             || redirect_to == self.site_url.as_str().trim_end_matches('/')
             || self.redirect_urls.iter().any(|u| u == redirect_to)
+    }
+}
+
+/// `<site URL>/invite`, under the site URL's path when it has one.
+fn default_invite_url(site_url: &url::Url) -> url::Url {
+    let mut base = site_url.clone();
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    base.join("invite").unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_invite_page_sits_under_the_site_url() {
+        for (site, invite) in [
+            ("http://localhost:3000", "http://localhost:3000/invite"),
+            ("https://home.test/posey", "https://home.test/posey/invite"),
+            ("https://home.test/posey/", "https://home.test/posey/invite"),
+        ] {
+            assert_eq!(default_invite_url(&site.parse().unwrap()).as_str(), invite);
+        }
     }
 }

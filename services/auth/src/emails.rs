@@ -63,3 +63,48 @@ pub fn signup_attempt(to: &str) -> Email {
             .into(),
     }
 }
+
+/// An invite's link: the app's invite page (`AUTH_INVITE_URL`) with the token as `token_hash`
+/// (what `/verify` and `/signup`'s `invite_token` take), `type=invite` and the address, and the
+/// `redirect_to` the inviter named, if any.
+pub fn invite_link(
+    state: &AppState,
+    token: &str,
+    email: &str,
+    redirect_to: Option<&str>,
+) -> String {
+    let mut url = state.settings().invite_url.clone();
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("token_hash", token)
+            .append_pair("type", "invite")
+            .append_pair("email", email);
+        if let Some(redirect_to) = redirect_to {
+            query.append_pair("redirect_to", redirect_to);
+        }
+    }
+    url.to_string()
+}
+
+/// The invite email. It carries the link only: an invite lives for days, too long for a
+/// six-digit code that could be guessed.
+pub fn invite(state: &AppState, to: &str, link: &str) -> Email {
+    let ttl = state.settings().invite_ttl.as_secs();
+    let lasts = if ttl >= 86_400 && ttl.is_multiple_of(86_400) {
+        let days = ttl / 86_400;
+        if days == 1 { "1 day".to_owned() } else { format!("{days} days") }
+    } else {
+        format!("{} hours", ttl.div_ceil(3600))
+    };
+    Email {
+        kind: Kind::Invite.as_str(),
+        to: to.to_owned(),
+        subject: "You have been invited to Posey".into(),
+        body: format!(
+            "You have been invited to Posey. Follow this link to choose a password and join:\n\n\
+             {link}\n\nIt works once and expires in {lasts}. If you did not expect this, ignore \
+             this email.\n"
+        ),
+    }
+}

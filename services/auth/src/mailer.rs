@@ -79,12 +79,13 @@ impl Mailer {
         });
     }
 
-    /// Sends a recorded email through SMTP (or leaves it in the outbox without `SMTP_URL`).
-    pub async fn deliver(&self, recorded: Recorded) -> anyhow::Result<()> {
+    /// Sends a recorded email through SMTP (or leaves it in the outbox without `SMTP_URL`);
+    /// `true` when the SMTP server took it.
+    pub async fn deliver(&self, recorded: Recorded) -> anyhow::Result<bool> {
         let Recorded { id, email } = recorded;
         let Some(smtp) = &self.smtp else {
             tracing::info!(to = %email.to, kind = email.kind, "email kept in the outbox (no SMTP_URL):\n{}", email.body);
-            return Ok(());
+            return Ok(false);
         };
         let outcome = async {
             let message = Message::builder()
@@ -99,6 +100,7 @@ impl Mailer {
             anyhow::Ok(())
         }
         .await;
+        let sent = outcome.is_ok();
         match outcome {
             Ok(()) => {
                 sqlx::query(
@@ -119,7 +121,7 @@ impl Mailer {
                 .await?;
             }
         }
-        Ok(())
+        Ok(sent)
     }
 }
 

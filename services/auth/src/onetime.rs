@@ -66,13 +66,34 @@ pub struct NewToken<'a> {
 }
 
 pub async fn issue(tx: &mut Transaction<'_, Postgres>, new: &NewToken<'_>) -> sqlx::Result<Issued> {
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+    let link_token = store(tx, new, &otp_hash(new.relates_to, &code)).await?;
+    Ok(Issued { link_token, code })
+}
+
+/// A token that works only as its link: no six-digit code matches it. For tokens that live
+/// long (invites, days), where a code could be guessed within the account's rate limit.
+pub async fn issue_link_only(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewToken<'_>,
+) -> sqlx::Result<String> {
+    // The hash of a random 256-bit value: no address and code hash to it.
+    let unmatchable = tokens::hash(&tokens::random_token());
+    store(tx, new, &unmatchable).await
+}
+
+/// Replaces the person's tokens of this kind with a new one; returns its link token.
+async fn store(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewToken<'_>,
+    otp_hash: &[u8],
+) -> sqlx::Result<String> {
     sqlx::query("DELETE FROM auth.one_time_tokens WHERE user_id = $1 AND kind = $2")
         .bind(new.user_id)
         .bind(new.kind.as_str())
         .execute(&mut **tx)
         .await?;
     let link_token = tokens::random_token();
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
     let ttl = chrono::Duration::from_std(new.ttl).unwrap_or(chrono::Duration::hours(1));
     sqlx::query(
         "INSERT INTO auth.one_time_tokens \
@@ -82,14 +103,14 @@ pub async fn issue(tx: &mut Transaction<'_, Postgres>, new: &NewToken<'_>) -> sq
     .bind(new.user_id)
     .bind(new.kind.as_str())
     .bind(tokens::hash(&link_token))
-    .bind(otp_hash(new.relates_to, &code))
+    .bind(otp_hash)
     .bind(new.relates_to)
     .bind(new.redirect_to)
     .bind(new.flow_state_id)
     .bind(ttl)
     .execute(&mut **tx)
     .await?;
-    Ok(Issued { link_token, code })
+    Ok(link_token)
 }
 
 /// A consumed token.

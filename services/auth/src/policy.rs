@@ -97,6 +97,48 @@ pub fn redirect(settings: &AuthSettings, requested: Option<&str>) -> String {
     }
 }
 
+/// Who may sign up now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupMode {
+    /// The install has no account: the first to sign up becomes its owner.
+    Owner,
+    /// Anyone may sign up (`AUTH_OPEN_SIGNUP`).
+    Open,
+    /// Only with an invite (the default once the owner exists, and always under
+    /// `AUTH_DISABLE_SIGNUP`).
+    Invite,
+}
+
+impl SignupMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Open => "open",
+            Self::Invite => "invite",
+        }
+    }
+}
+
+pub async fn signup_mode(state: &AppState) -> AuthResult<SignupMode> {
+    let settings = state.settings();
+    if settings.disable_signup {
+        return Ok(SignupMode::Invite);
+    }
+    if !crate::db::install::has_accounts(state.db()).await? {
+        return Ok(SignupMode::Owner);
+    }
+    Ok(if settings.open_signup { SignupMode::Open } else { SignupMode::Invite })
+}
+
+/// A sign-up without an invite on an install that takes only invitees.
+pub fn invite_only() -> AuthError {
+    AuthError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "signup_disabled",
+        "Sign-up is by invitation: ask an admin of this Posey for an invite",
+    )
+}
+
 /// What `/signup` answers for an address that already has an account: shaped like a new user
 /// awaiting confirmation, with nothing real in it.
 pub fn decoy_user(email: &str, metadata: &Value) -> Value {

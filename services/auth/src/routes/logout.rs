@@ -1,10 +1,8 @@
 //! `POST /logout?scope=global|local|others`: ends every session of the person (`global`, the
 //! default, as in Supabase), this one (`local`), or every other one (`others`).
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -12,17 +10,30 @@ use crate::db::audit::{self, Event};
 use crate::db::sessions::{self, Revoke};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{BearerClaims, Client};
+use crate::routes::openapi::{BadInput, NeedsToken};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(logout))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LogoutQuery {
+    /// `global`, `local` or `others`.
     scope: Option<String>,
 }
 
+/// Sign out
+///
+/// `scope`: `global` (every session of the person, the default), `local` (this one) or
+/// `others`. The sessions' access tokens stop working everywhere within seconds.
+#[utoipa::path(post, path = "/logout", tag = "accounts",
+    security(("bearer" = [])),
+    params(LogoutQuery),
+    responses((status = 204, description = "Signed out"), BadInput, NeedsToken))]
 async fn logout(
     State(state): State<AppState>,
     BearerClaims(claims): BearerClaims,

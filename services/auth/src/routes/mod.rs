@@ -2,6 +2,8 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
@@ -9,6 +11,7 @@ mod admin;
 mod email_flow;
 mod health;
 mod logout;
+pub mod openapi;
 mod otp;
 mod recover;
 mod resend;
@@ -22,8 +25,9 @@ mod wellknown;
 /// Request bodies larger than this get 413: nothing the auth API takes comes close.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route, each with its OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(wellknown::router())
         .merge(signup::router())
@@ -36,6 +40,12 @@ pub fn router() -> Router<AppState> {
         .merge(logout::router())
         .merge(sessions::router())
         .merge(admin::router())
+        .merge(openapi::router())
+}
+
+pub fn router() -> Router<AppState> {
+    let (router, _) = api().split_for_parts();
+    router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::api_version))
 }

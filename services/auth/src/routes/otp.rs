@@ -4,9 +4,8 @@
 //! is `{}`, in the same time, in every case, including an unknown address with
 //! `create_user: false` (GoTrue refuses that one, telling who has an account).
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,24 +16,38 @@ use crate::error::AuthResult;
 use crate::extract::{AuthJson, Client};
 use crate::onetime::Kind;
 use crate::routes::email_flow::{self, Outgoing};
+use crate::routes::openapi::{BadInput, RateLimited, schemas};
 use crate::routes::signup::RedirectQuery;
 use crate::state::AppState;
 use crate::{pkce, policy};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/otp", post(otp))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(otp))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct OtpBody {
     email: Option<String>,
     phone: Option<String>,
+    /// The new account's `user_metadata`.
+    #[schema(value_type = Option<Object>)]
     data: Option<Value>,
     create_user: Option<bool>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
 }
 
+/// Send a sign-in link and code (magic link)
+///
+/// To an unknown address it makes an account only when anyone may sign up (`create_user`,
+/// default true); the answer is the same either way.
+#[utoipa::path(post, path = "/otp", tag = "email",
+    params(RedirectQuery),
+    request_body = OtpBody,
+    responses((status = 200, description = "Sent, if the address may sign in", body = schemas::Empty),
+        BadInput, RateLimited))]
 async fn otp(
     State(state): State<AppState>,
     client: Client,
@@ -55,8 +68,10 @@ async fn otp(
     let redirect_to = policy::redirect(settings, query.redirect_to.as_deref());
     policy::limit_account(&state, &email).await?;
     policy::limit_emails(&state, email.as_str()).await?;
-    // With sign-ups off, an unknown address is answered like `create_user: false`.
-    let create = body.create_user.unwrap_or(true) && !settings.disable_signup;
+    // Unless anyone may sign up, an unknown address is answered like `create_user: false`: a
+    // magic link makes no account on an install that takes invitees only (or has no owner yet).
+    let create = body.create_user.unwrap_or(true)
+        && policy::signup_mode(&state).await? == policy::SignupMode::Open;
 
     let mut tx = state.db().begin().await?;
     // Creating first and looking up on a conflict keeps the round trips of a new and an

@@ -1,9 +1,8 @@
 //! `POST /recover` (`resetPasswordForEmail`): emails a password-recovery link and code. The
 //! answer is `{}`, in the same time, whether or not the address has an account.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,21 +11,31 @@ use crate::error::AuthResult;
 use crate::extract::{AuthJson, Client};
 use crate::onetime::Kind;
 use crate::routes::email_flow::{self, Outgoing};
+use crate::routes::openapi::{BadInput, RateLimited, schemas};
 use crate::routes::signup::RedirectQuery;
 use crate::state::AppState;
 use crate::{pkce, policy};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/recover", post(recover))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(recover))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct RecoverBody {
     email: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
 }
 
+/// Send a password-recovery email
+///
+/// The same answer whether the address has an account or not.
+#[utoipa::path(post, path = "/recover", tag = "email",
+    params(RedirectQuery),
+    request_body = RecoverBody,
+    responses((status = 200, description = "Sent, if the address has an account", body = schemas::Empty), BadInput, RateLimited))]
 async fn recover(
     State(state): State<AppState>,
     client: Client,

@@ -2,9 +2,8 @@
 //! link to the new address, once more. `{}`, in the same time, whether or not anything was
 //! pending.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -13,15 +12,18 @@ use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client};
 use crate::onetime::Kind;
 use crate::routes::email_flow::{self, Outgoing};
+use crate::routes::openapi::{BadInput, RateLimited, schemas};
 use crate::routes::signup::RedirectQuery;
 use crate::state::AppState;
 use crate::{pkce, policy};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/resend", post(resend))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(resend))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ResendBody {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -30,6 +32,11 @@ struct ResendBody {
     code_challenge_method: Option<String>,
 }
 
+/// Send a confirmation or email-change email again
+#[utoipa::path(post, path = "/resend", tag = "email",
+    params(RedirectQuery),
+    request_body = ResendBody,
+    responses((status = 200, description = "Sent, if there is something to confirm", body = schemas::Empty), BadInput, RateLimited))]
 async fn resend(
     State(state): State<AppState>,
     client: Client,

@@ -1,10 +1,9 @@
 //! Posey's addition: `GET /sessions` lists a person's signed-in devices; `DELETE /sessions/{id}`
 //! signs one out (its access tokens stop working everywhere within seconds).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -12,14 +11,19 @@ use crate::db::audit::{self, Event};
 use crate::db::sessions::{self, Revoke};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Client, CurrentUser};
+use crate::routes::openapi::{NeedsToken, schemas};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sessions", get(list_sessions))
-        .route("/sessions/{id}", delete(delete_session))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(delete_session))
 }
 
+/// The signed-in person's devices (sessions)
+#[utoipa::path(get, path = "/sessions", tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The person's live sessions", body = schemas::SessionList), NeedsToken))]
 async fn list_sessions(State(state): State<AppState>, me: CurrentUser) -> AuthResult<Json<Value>> {
     let sessions = sessions::list_for_user(state.db(), me.user_id).await?;
     let list: Vec<Value> = sessions
@@ -41,6 +45,15 @@ async fn list_sessions(State(state): State<AppState>, me: CurrentUser) -> AuthRe
     Ok(Json(json!({ "sessions": list })))
 }
 
+/// Sign one device out
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The session's id")),
+    responses(
+        (status = 204, description = "Signed out: its tokens stop working within seconds"),
+        (status = 404, description = "No such session of the person's (`session_not_found`)", body = schemas::GoTrueError),
+        NeedsToken,
+    ))]
 async fn delete_session(
     State(state): State<AppState>,
     me: CurrentUser,

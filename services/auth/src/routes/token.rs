@@ -1,10 +1,9 @@
 //! `POST /token?grant_type=...`: `password`, `refresh_token`, `pkce` (the exchange that ends
 //! an email flow) and `client_credentials` (service tokens for service-to-service calls).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use posey_config::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,11 +14,14 @@ use crate::db::users;
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client};
 use crate::password::Verified;
+use crate::routes::openapi::{RateLimited, schemas};
 use crate::state::AppState;
 use crate::{pkce, policy, session};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/token", post(token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(token))
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,7 +29,7 @@ struct GrantQuery {
     grant_type: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct GrantBody {
     email: Option<String>,
     password: Option<String>,
@@ -38,6 +40,22 @@ struct GrantBody {
     client_secret: Option<String>,
 }
 
+/// Get a session or a service token
+///
+/// By `grant_type`: `password` (`email`, `password`), `refresh_token` (`refresh_token`: single
+/// use; a racing second use within `AUTH_REFRESH_REUSE_INTERVAL` gets the same successor),
+/// `pkce` (`auth_code`, `code_verifier`: the end of an email flow started with a code
+/// challenge) or `client_credentials` (`client_id`, `client_secret`: a service token).
+#[utoipa::path(post, path = "/token", tag = "accounts",
+    params(("grant_type" = String, Query, description = "`password`, `refresh_token`, `pkce` or `client_credentials`")),
+    request_body = GrantBody,
+    responses(
+        (status = 200, description = "A session (a service token for `client_credentials`)", body = schemas::TokenAnswer),
+        (status = 400, description = "Wrong credentials (`invalid_credentials`), an unconfirmed address (`email_not_confirmed`), a banned user (`user_banned`), a used or unknown refresh token (`refresh_token_not_found`, `refresh_token_already_used`), an unknown grant (`validation_failed`)", body = schemas::GoTrueError),
+        (status = 401, description = "Unknown service client or wrong secret (`invalid_credentials`)", body = schemas::GoTrueError),
+        (status = 404, description = "The PKCE flow is unknown or expired (`flow_state_not_found`), or the account is gone (`user_not_found`)", body = schemas::GoTrueError),
+        RateLimited,
+    ))]
 async fn token(
     State(state): State<AppState>,
     client: Client,

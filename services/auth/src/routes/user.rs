@@ -1,9 +1,8 @@
 //! `GET /user` and `PUT /user`: the signed-in person's account. A password change ends their
 //! other sessions; an email change takes effect once the link sent to the new address is followed.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,14 +12,25 @@ use crate::db::users;
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client, CurrentUser};
 use crate::onetime::{self, Kind, NewToken};
+use crate::routes::openapi::{BadInput, NeedsToken, RateLimited, schemas};
 use crate::routes::signup::RedirectQuery;
 use crate::state::AppState;
 use crate::{emails, policy};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/user", get(get_user).put(update_user))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_user, update_user))
 }
 
+/// The signed-in person's account
+#[utoipa::path(get, path = "/user", tag = "accounts", operation_id = "get_current_user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = schemas::User),
+        (status = 404, description = "The account is gone (`user_not_found`)", body = schemas::GoTrueError),
+        NeedsToken,
+    ))]
 async fn get_user(State(state): State<AppState>, me: CurrentUser) -> AuthResult<Json<Value>> {
     let user = users::find(state.db(), me.user_id).await?.ok_or_else(|| {
         AuthError::not_found("user_not_found", "User from sub claim in JWT does not exist")
@@ -28,13 +38,29 @@ async fn get_user(State(state): State<AppState>, me: CurrentUser) -> AuthResult<
     Ok(Json(user.to_json()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct UpdateBody {
     email: Option<String>,
     password: Option<String>,
+    /// Merged into `user_metadata`.
+    #[schema(value_type = Option<Object>)]
     data: Option<Value>,
 }
 
+/// Change the signed-in person's metadata, password or address
+///
+/// `data` is merged into `user_metadata` (`null` removes a key); a new `password` ends the
+/// person's other sessions; a new `email` takes effect once the link sent to it is followed.
+#[utoipa::path(put, path = "/user", tag = "accounts", operation_id = "update_current_user",
+    security(("bearer" = [])),
+    params(RedirectQuery),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The account as it is now", body = schemas::User),
+        (status = 404, description = "The account is gone (`user_not_found`)", body = schemas::GoTrueError),
+        (status = 422, description = "A weak password (`weak_password`), or the address is taken (`email_exists`)", body = schemas::GoTrueError),
+        BadInput, NeedsToken, RateLimited,
+    ))]
 async fn update_user(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -5,11 +5,10 @@
 //! does. Either way the token is used up, the address confirmed (or the email change made), and
 //! the person signed in.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use posey_domain::Email;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,12 +24,15 @@ use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client};
 use crate::onetime::{self, Consumed, Kind, Presented};
 use crate::routes::email_flow;
+use crate::routes::openapi::{BadInput, RateLimited, schemas};
 use crate::session::{self, Issued};
 use crate::state::AppState;
 use crate::{pkce, policy, tokens};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/verify", get(verify_link).post(verify_otp))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(verify_link, verify_otp))
 }
 
 fn expired_code() -> AuthError {
@@ -51,7 +53,7 @@ fn kinds(raw_type: Option<&str>) -> AuthResult<Vec<Kind>> {
     Kind::parse(raw).ok_or_else(|| AuthError::validation("Unsupported verification type"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct VerifyBody {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -62,6 +64,19 @@ struct VerifyBody {
     redirect_to: Option<String>,
 }
 
+/// Verify a code or a link's token, and sign in
+///
+/// The six-digit code with the address it was sent to (`token` + `email`), or a link's token
+/// (`token_hash`), of `type` `signup`, `recovery`, `magiclink`, `email_change`, `invite` or
+/// `email` (a sign-up or magic-link code). An invite's token works only as `token_hash`.
+#[utoipa::path(post, path = "/verify", tag = "email",
+    request_body = VerifyBody,
+    responses(
+        (status = 200, description = "Verified: a session", body = schemas::Session),
+        (status = 403, description = "The code or link is wrong, used or expired (`otp_expired`), or the user is banned (`user_banned`)", body = schemas::GoTrueError),
+        (status = 422, description = "The address is taken by now (`email_exists`), or a malformed address (`validation_failed`)", body = schemas::GoTrueError),
+        BadInput, RateLimited,
+    ))]
 async fn verify_otp(
     State(state): State<AppState>,
     client: Client,
@@ -119,7 +134,8 @@ async fn verify_otp(
     Ok(Json(issued.to_json()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LinkQuery {
     token: Option<String>,
     #[serde(rename = "type")]
@@ -135,6 +151,17 @@ enum Landing {
     Code(String),
 }
 
+/// Follow an email's link
+///
+/// Uses the token up and redirects (303) to `redirect_to` (or the site URL) with the session in
+/// the fragment, with `?code=` for a PKCE flow, or with the error in the fragment (and, for
+/// PKCE, the query), as GoTrue does.
+#[utoipa::path(get, path = "/verify", tag = "email",
+    params(LinkQuery),
+    responses(
+        (status = 303, description = "To the app, with the session, the PKCE code or the error", headers(("location" = String, description = "Where to go"))),
+        BadInput, RateLimited,
+    ))]
 async fn verify_link(
     State(state): State<AppState>,
     client: Client,

@@ -30,7 +30,35 @@ pub async fn spawn_app_with(vars: &[(&str, String)]) -> TestApp {
     spawn_auth(vars).await.app
 }
 
+/// The address of the owner every install from [`spawn_auth`] already has.
+pub const OWNER_EMAIL: &str = "owner@posey.test";
+
+/// An install that has its owner already (so sign-ups are ordinary ones) and takes open
+/// sign-ups (`AUTH_OPEN_SIGNUP`), with `vars` on top of the test defaults.
 pub async fn spawn_auth(vars: &[(&str, String)]) -> AuthApp {
+    let mut all: Vec<(&str, String)> = vec![("AUTH_OPEN_SIGNUP", "true".into())];
+    all.extend(vars.iter().cloned());
+    let app = spawn_empty(&all).await;
+    // Straight into the tables: no audit entries, no sessions, nothing the tests count.
+    let owner: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO auth.users (id, email, email_confirmed_at) VALUES (gen_random_uuid(), $1, now()) \
+         RETURNING id",
+    )
+    .bind(OWNER_EMAIL)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO auth.user_roles (user_id, role) VALUES ($1, 'admin')")
+        .bind(owner)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    app
+}
+
+/// A fresh install without any account (its first sign-up makes the owner), with `vars` on top
+/// of the test defaults.
+pub async fn spawn_empty(vars: &[(&str, String)]) -> AuthApp {
     let mut all: Vec<(&str, String)> = vec![
         ("AUTH_MAILER_AUTOCONFIRM", "true".into()),
         ("AUTH_RATE_LIMIT_PER_IP", "100000".into()),
@@ -133,4 +161,29 @@ impl AuthApp {
 /// A fresh address for a test.
 pub fn email() -> String {
     format!("user-{}@example.test", uuid::Uuid::new_v4().simple())
+}
+
+impl AuthApp {
+    /// Any method, with a bearer token and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// The claims of an access token this service issued (already verified by it).
+pub fn token_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }

@@ -6,9 +6,12 @@
 mod admin;
 mod auth_js;
 mod email_flows;
+mod first_run;
 mod health;
 mod helpers;
 mod hostile_input;
+mod invites;
+mod openapi;
 mod sessions;
 mod signup;
 mod token;

@@ -3,23 +3,30 @@
 //! `X-Total-Count` and `Link`. `query` narrows it as Supabase's does: `action:<action>` or
 //! `author:<actor id or part of the actor's address>`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::{Page, query_param};
 use crate::db::audit::{self, Entry, Filter};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::Admin;
+use crate::routes::openapi::{BadInput, NeedsAdmin, schemas};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/audit", get(list_audit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit))
 }
 
+/// The audit log, newest first
+#[utoipa::path(get, path = "/admin/audit", tag = "admin", operation_id = "admin_list_audit",
+    security(("bearer" = [])),
+    params(("page" = Option<u64>, Query, description = "From 1"), ("per_page" = Option<u64>, Query, description = "Default 50, at most 1000"), ("query" = Option<String>, Query, description = "`action:<action>` or `author:<actor id or part of the actor's address>`")),
+    responses((status = 200, description = "A page of entries", body = Vec<schemas::AuditEntry>, headers(("x-total-count" = i64, description = "How many there are in all"), ("link" = String, description = "The next (`rel=\"next\"`) and last (`rel=\"last\"`) pages"))), BadInput, NeedsAdmin))]
 async fn list_audit(
     State(state): State<AppState>,
     _: Admin,

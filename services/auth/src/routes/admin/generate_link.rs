@@ -9,10 +9,9 @@
 //! `email_change_current` and `email_change_new` make the same kind of link, confirming the
 //! change to `new_email` (its code goes with the new address).
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,23 +20,27 @@ use crate::db::users::{self, NewUser, Sent, User};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Admin, AuthJson, Client};
 use crate::onetime::{self, Kind, NewToken};
+use crate::routes::openapi::{BadInput, NeedsAdmin, schemas};
 use crate::routes::signup::RedirectQuery;
 use crate::state::AppState;
 use crate::{emails, policy};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/generate_link", post(generate_link))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(generate_link))
 }
 
 /// What auth-js sends: its options are spread into the body (`data`, `redirectTo`), and
 /// `redirectTo` also goes in the query as `redirect_to`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct GenerateLinkBody {
     #[serde(rename = "type")]
     link_type: Option<String>,
     email: Option<String>,
     new_email: Option<String>,
     password: Option<String>,
+    #[schema(value_type = Option<Object>)]
     data: Option<Value>,
     redirect_to: Option<String>,
     #[serde(rename = "redirectTo")]
@@ -102,6 +105,15 @@ fn no_such_user() -> AuthError {
     AuthError::not_found("user_not_found", "User with this email not found")
 }
 
+/// Make the link an auth email would carry, without sending it
+#[utoipa::path(post, path = "/admin/generate_link", tag = "admin", operation_id = "admin_generate_link",
+    security(("bearer" = [])),
+    params(RedirectQuery),
+    request_body = GenerateLinkBody,
+    responses((status = 200, description = "The user and the link", body = schemas::GeneratedLink),
+        (status = 404, description = "No user with this address (`user_not_found`)", body = schemas::GoTrueError),
+        (status = 422, description = "The address has an account already (`email_exists`)", body = schemas::GoTrueError),
+        BadInput, NeedsAdmin))]
 async fn generate_link(
     State(state): State<AppState>,
     admin: Admin,

@@ -1,17 +1,18 @@
 //! The admin API: Supabase Auth's (`/admin/users`, `/admin/generate_link`, `/admin/audit`), so
 //! that `@supabase/auth-js`'s admin client works unchanged, plus Posey's RBAC (`/admin/roles`,
-//! `/admin/users/{id}/roles`). Every route takes an [`Admin`](crate::extract::Admin) — a service
+//! `/admin/users/{id}/roles`), invites (GoTrue's `/invite`, Posey's `/admin/invites`) and the
+//! install's status (`/admin/status`). Every route takes an [`Admin`](crate::extract::Admin) — a service
 //! token or a user holding the `admin` role — and every change is written to the audit log.
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgExecutor;
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::db::audit::Event;
@@ -23,15 +24,19 @@ use crate::state::AppState;
 mod audit;
 mod ban;
 mod generate_link;
+mod invites;
 mod roles;
+mod status;
 mod users;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(users::router())
         .merge(generate_link::router())
         .merge(audit::router())
         .merge(roles::router())
+        .merge(invites::router())
+        .merge(status::router())
 }
 
 /// GoTrue's page size when `per_page` is not given.

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -17,17 +16,17 @@ use super::{load_user, record, user_not_found};
 use crate::db::{roles, users};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{ADMIN_ROLE, Admin, AuthJson, Client};
+use crate::routes::openapi::{BadInput, NeedsAdmin, schemas};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/roles", get(list_roles).post(create_role))
-        .route("/admin/roles/{name}", get(get_role).delete(delete_role))
-        .route(
-            "/admin/users/{id}/roles",
-            get(user_roles).put(replace_user_roles).post(grant_user_role),
-        )
-        .route("/admin/users/{id}/roles/{role}", delete(revoke_user_role))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_roles, create_role))
+        .routes(routes!(get_role, delete_role))
+        .routes(routes!(user_roles, replace_user_roles, grant_user_role))
+        .routes(routes!(revoke_user_role))
 }
 
 /// 1 to 63 of `a-z`, `0-9`, `_`, `-` (the database checks it too).
@@ -59,12 +58,19 @@ fn unknown_roles(names: &[String]) -> AuthError {
     )
 }
 
+/// The roles and their permissions
+#[utoipa::path(get, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Every role", body = schemas::RoleList), NeedsAdmin))]
 async fn list_roles(State(state): State<AppState>, _: Admin) -> AuthResult<Json<Value>> {
     let list: Vec<Value> =
         roles::list(state.db()).await?.iter().map(roles::Role::to_json).collect();
     Ok(Json(json!({ "roles": list })))
 }
 
+/// A role
+#[utoipa::path(get, path = "/admin/roles/{name}", tag = "admin", security(("bearer" = [])),
+    params(("name" = String, Path, description = "The role's name")),
+    responses((status = 200, description = "The role", body = schemas::Role), (status = 404, description = "No such role (`role_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn get_role(
     State(state): State<AppState>,
     _: Admin,
@@ -74,13 +80,19 @@ async fn get_role(
     Ok(Json(role.to_json()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct NewRole {
     name: Option<String>,
     description: Option<String>,
     permissions: Option<Vec<String>>,
 }
 
+/// Create a role
+#[utoipa::path(post, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
+    request_body = NewRole,
+    responses((status = 201, description = "The new role", body = schemas::Role),
+        (status = 409, description = "The name is taken (`role_already_exists`)", body = schemas::GoTrueError),
+        BadInput, NeedsAdmin))]
 async fn create_role(
     State(state): State<AppState>,
     admin: Admin,
@@ -130,6 +142,10 @@ async fn create_role(
     Ok((StatusCode::CREATED, Json(role.to_json())))
 }
 
+/// Delete a role (its holders lose it; the built-in `admin` cannot be deleted)
+#[utoipa::path(delete, path = "/admin/roles/{name}", tag = "admin", security(("bearer" = [])),
+    params(("name" = String, Path, description = "The role's name")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such role (`role_not_found`)", body = schemas::GoTrueError), BadInput, NeedsAdmin))]
 async fn delete_role(
     State(state): State<AppState>,
     admin: Admin,
@@ -160,6 +176,10 @@ async fn roles_of(state: &AppState, user_id: Uuid) -> AuthResult<Json<Value>> {
     Ok(Json(json!({ "user_id": user_id, "roles": held })))
 }
 
+/// The roles a user holds
+#[utoipa::path(get, path = "/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The user's roles", body = schemas::UserRoles), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn user_roles(
     State(state): State<AppState>,
     _: Admin,
@@ -169,12 +189,18 @@ async fn user_roles(
     roles_of(&state, user.id).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = RoleNames)]
 struct RoleList {
     roles: Vec<String>,
 }
 
 /// Replaces the user's roles with exactly `roles`.
+/// Replace a user's roles with exactly these
+#[utoipa::path(put, path = "/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    request_body = RoleList,
+    responses((status = 200, description = "The user's roles now", body = schemas::UserRoles), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), (status = 422, description = "A role that does not exist (`role_not_found`)", body = schemas::GoTrueError), BadInput, NeedsAdmin))]
 async fn replace_user_roles(
     State(state): State<AppState>,
     admin: Admin,
@@ -234,11 +260,16 @@ async fn grant(tx: &mut sqlx::PgConnection, user_id: Uuid, role: &str) -> AuthRe
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct OneRole {
     role: String,
 }
 
+/// Grant a user a role
+#[utoipa::path(post, path = "/admin/users/{id}/roles", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    request_body = OneRole,
+    responses((status = 200, description = "The user's roles now", body = schemas::UserRoles), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), (status = 422, description = "A role that does not exist (`role_not_found`)", body = schemas::GoTrueError), BadInput, NeedsAdmin))]
 async fn grant_user_role(
     State(state): State<AppState>,
     admin: Admin,
@@ -267,6 +298,12 @@ async fn grant_user_role(
     roles_of(&state, user.id).await
 }
 
+/// Take a role from a user
+#[utoipa::path(delete, path = "/admin/users/{id}/roles/{role}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id"), ("role" = String, Path, description = "The role's name")),
+    responses((status = 200, description = "The user's roles now", body = schemas::UserRoles),
+        (status = 404, description = "No such user (`user_not_found`), or the user does not hold the role (`role_not_found`)", body = schemas::GoTrueError),
+        NeedsAdmin))]
 async fn revoke_user_role(
     State(state): State<AppState>,
     admin: Admin,

@@ -2,13 +2,12 @@
 //! delete (hard, or soft: the account is kept but can never sign in again) and the user's MFA
 //! factors (none exist yet).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use posey_domain::Email;
 use serde::Deserialize;
@@ -21,16 +20,24 @@ use crate::db::users::{self, NewUser, User};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Admin, AuthJson, Client, SERVICE_ROLE};
 use crate::policy;
+use crate::routes::openapi::{BadInput, NeedsAdmin, schemas};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/users", get(list_users).post(create_user))
-        .route("/admin/users/{id}", get(get_user).put(update_user).delete(delete_user))
-        .route("/admin/users/{id}/factors", get(list_factors))
-        .route("/admin/users/{id}/factors/{factor_id}", delete(delete_factor))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(list_factors))
+        .routes(routes!(delete_factor))
 }
 
+/// List users, newest first
+#[utoipa::path(get, path = "/admin/users", tag = "admin", operation_id = "admin_list_users",
+    security(("bearer" = [])),
+    params(("page" = Option<u64>, Query, description = "From 1"), ("per_page" = Option<u64>, Query, description = "Default 50, at most 1000"), ("filter" = Option<String>, Query, description = "Part of the address")),
+    responses((status = 200, description = "A page of users", body = schemas::UserList, headers(("x-total-count" = i64, description = "How many there are in all"), ("link" = String, description = "The next (`rel=\"next\"`) and last (`rel=\"last\"`) pages"))), BadInput, NeedsAdmin))]
 async fn list_users(
     State(state): State<AppState>,
     _: Admin,
@@ -44,6 +51,11 @@ async fn list_users(
     Ok((page.headers(&uri, total)?, Json(json!({ "users": list, "aud": "authenticated" }))))
 }
 
+/// A user
+#[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", operation_id = "admin_get_user",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = schemas::User), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn get_user(
     State(state): State<AppState>,
     _: Admin,
@@ -53,7 +65,7 @@ async fn get_user(
 }
 
 /// What auth-js's `createUser` and `updateUserById` send (`AdminUserAttributes`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct UserAttributes {
     id: Option<String>,
     email: Option<String>,
@@ -61,7 +73,9 @@ struct UserAttributes {
     password: Option<String>,
     password_hash: Option<String>,
     email_confirm: Option<bool>,
+    #[schema(value_type = Option<Object>)]
     user_metadata: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     app_metadata: Option<Value>,
     role: Option<String>,
     ban_duration: Option<String>,
@@ -173,6 +187,17 @@ fn email_exists() -> AuthError {
     )
 }
 
+/// Create a user
+///
+/// auth-js's `admin.createUser`: `email_confirm` confirms the address at once; `password` or an
+/// Argon2 `password_hash`; `role` is the tokens' database role; `ban_duration` as Go's durations
+/// (`24h`, or `none`).
+#[utoipa::path(post, path = "/admin/users", tag = "admin", operation_id = "admin_create_user",
+    security(("bearer" = [])),
+    request_body = UserAttributes,
+    responses((status = 200, description = "The new user", body = schemas::User),
+        (status = 422, description = "The address or id is taken (`email_exists`, `user_already_exists`), or a weak password (`weak_password`)", body = schemas::GoTrueError),
+        BadInput, NeedsAdmin))]
 async fn create_user(
     State(state): State<AppState>,
     admin: Admin,
@@ -241,6 +266,16 @@ async fn create_user(
     Ok(Json(user.to_json()))
 }
 
+/// Change a user
+///
+/// auth-js's `admin.updateUserById`. A new password, or a ban, ends the user's sessions.
+#[utoipa::path(put, path = "/admin/users/{id}", tag = "admin", operation_id = "admin_update_user",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    request_body = UserAttributes,
+    responses((status = 200, description = "The user as it is now", body = schemas::User), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError),
+        (status = 422, description = "The address is taken (`email_exists`), or a weak password (`weak_password`)", body = schemas::GoTrueError),
+        BadInput, NeedsAdmin))]
 async fn update_user(
     State(state): State<AppState>,
     admin: Admin,
@@ -309,11 +344,20 @@ async fn update_user(
     Ok(Json(user.to_json()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 struct DeleteParams {
     should_soft_delete: Option<bool>,
 }
 
+/// Delete a user
+///
+/// For good, or with `should_soft_delete` kept but never signed in again (the address is freed).
+/// Either way the user's sessions end.
+#[utoipa::path(delete, path = "/admin/users/{id}", tag = "admin", operation_id = "admin_delete_user",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    request_body(content = Option<DeleteParams>, description = "Optional"),
+    responses((status = 200, description = "Deleted", body = schemas::Empty), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), BadInput, NeedsAdmin))]
 async fn delete_user(
     State(state): State<AppState>,
     admin: Admin,
@@ -354,6 +398,11 @@ async fn delete_user(
 }
 
 /// No MFA factors exist yet: an existing user has none.
+/// A user's MFA factors (none exist yet)
+#[utoipa::path(get, path = "/admin/users/{id}/factors", tag = "admin", operation_id = "admin_list_factors",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The factors", body = Vec<schemas::Factor>), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn list_factors(
     State(state): State<AppState>,
     _: Admin,
@@ -363,6 +412,11 @@ async fn list_factors(
     Ok(Json(json!([])))
 }
 
+/// Delete a user's MFA factor (none exist yet)
+#[utoipa::path(delete, path = "/admin/users/{id}/factors/{factor_id}", tag = "admin", operation_id = "admin_delete_factor",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The user's id"), ("factor_id" = String, Path, description = "The factor's id")),
+    responses((status = 404, description = "No such user (`user_not_found`) or factor (`mfa_factor_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn delete_factor(
     State(state): State<AppState>,
     _: Admin,

@@ -1,0 +1,394 @@
+//! `GET /openapi.json`: the document generated from the routes is served, every operation it
+//! names is served (and every other method on its paths is a 405), it is valid OpenAPI 3.1
+//! (checked by the Node validator in `tests/openapi/`, against the official schema), and real
+//! answers of every operation, errors included, match the schemas it gives for them.
+//! (That it names every route the router has is checked in `routes::openapi`'s unit test.)
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{AuthApp, email, spawn_empty};
+
+/// Real answers, each with the operation (method and templated path) it came from.
+#[derive(Default)]
+struct Samples(Vec<Value>);
+
+impl Samples {
+    /// Sends the request and records its answer under `template`.
+    async fn call(
+        &mut self,
+        app: &AuthApp,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = app.client.request(method.clone(), app.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        self.record(method, template, response).await
+    }
+
+    async fn record(
+        &mut self,
+        method: Method,
+        template: &str,
+        response: reqwest::Response,
+    ) -> (StatusCode, Value) {
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body: Value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+        self.0.push(json!({
+            "method": method.as_str().to_lowercase(),
+            "path": template,
+            "status": status.as_u16(),
+            "body": body,
+        }));
+        (status, body)
+    }
+}
+
+/// Runs `tests/openapi/check.mjs` on the document and the samples.
+fn check_with_node(document: &Value, samples: &Samples) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
+    assert!(
+        dir.join("node_modules/@seriousme/openapi-schema-validator").is_dir(),
+        "{}/node_modules is missing: ./scripts/test installs it (npm ci)",
+        dir.display()
+    );
+    let input =
+        std::env::temp_dir().join(format!("posey-auth-openapi-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&input, json!({ "document": document, "samples": samples.0 }).to_string())
+        .unwrap();
+    let output = Command::new("node")
+        .arg("check.mjs")
+        .arg(&input)
+        .current_dir(&dir)
+        .output()
+        .expect("running node (./scripts/test installs Node.js)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_file(&input);
+    assert!(output.status.success(), "the OpenAPI check failed:\n{report}");
+    report
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
+    let app = spawn_empty(&[("AUTH_MAILER_AUTOCONFIRM", "false".into())]).await;
+    let response = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let document: Value = response.json().await.unwrap();
+    let generated: Value = serde_json::from_str(&posey_auth::openapi_json()).unwrap();
+    assert_eq!(document, generated, "what is served is what the code generates");
+    assert_eq!(document["openapi"], "3.1.0");
+
+    let mut s = Samples::default();
+    let get = Method::GET;
+    let post = Method::POST;
+    let put = Method::PUT;
+    let delete = Method::DELETE;
+
+    // Public routes and the first account.
+    s.call(&app, get.clone(), "/health", "/health", None, None).await;
+    s.call(&app, get.clone(), "/settings", "/settings", None, None).await;
+    s.call(&app, get.clone(), "/.well-known/jwks.json", "/.well-known/jwks.json", None, None).await;
+    let discovery = "/.well-known/openid-configuration";
+    s.call(&app, get.clone(), discovery, discovery, None, None).await;
+    s.call(&app, get.clone(), "/healthz", "/healthz", None, None).await;
+    s.call(&app, get.clone(), "/readyz", "/readyz", None, None).await;
+    let owner_email = email();
+    let signup = json!({ "email": owner_email, "password": "correct horse battery" });
+    let (status, owner) =
+        s.call(&app, post.clone(), "/signup", "/signup", None, Some(signup)).await;
+    assert_eq!(status, StatusCode::OK, "{owner}");
+    let owner_token = owner["access_token"].as_str().unwrap().to_owned();
+    let owner = Some(owner_token.as_str());
+
+    // Errors, in both of GoTrue's shapes.
+    let refused = json!({ "email": email(), "password": "correct horse battery" });
+    let (status, _) =
+        s.call(&app, post.clone(), "/signup", "/signup", None, Some(refused.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let response = app
+        .client
+        .post(app.url("/signup"))
+        .header("x-supabase-api-version", "2024-01-01")
+        .json(&refused)
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = s.record(post.clone(), "/signup", response).await;
+    assert_eq!(body["code"], "signup_disabled", "{body}");
+    s.call(&app, get.clone(), "/user", "/user", None, None).await;
+    let missing = format!("/admin/users/{}", uuid::Uuid::new_v4());
+    s.call(&app, get.clone(), "/admin/users/{id}", &missing, owner, None).await;
+    s.call(
+        &app,
+        post.clone(),
+        "/verify",
+        "/verify",
+        None,
+        Some(json!({ "type": "invite", "token_hash": "nope" })),
+    )
+    .await;
+
+    // Invites.
+    let invitee = email();
+    let (_, invited) = s
+        .call(&app, post.clone(), "/invite", "/invite", owner, Some(json!({ "email": invitee })))
+        .await;
+    let link: url::Url = invited["invite"]["link"].as_str().unwrap().parse().unwrap();
+    let token = link.query_pairs().find(|(k, _)| k == "token_hash").unwrap().1.into_owned();
+    s.call(&app, post.clone(), "/invite", "/invite", owner, Some(json!({ "email": email() })))
+        .await;
+    let (_, listed) =
+        s.call(&app, get.clone(), "/admin/invites", "/admin/invites", owner, None).await;
+    let withdrawn = listed["invites"][0]["id"].as_str().unwrap().to_owned();
+    let accept =
+        json!({ "email": invitee, "password": "another good password", "invite_token": token });
+    let (status, member) =
+        s.call(&app, post.clone(), "/signup", "/signup", None, Some(accept)).await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+    let path = format!("/admin/invites/{withdrawn}");
+    s.call(&app, delete.clone(), "/admin/invites/{id}", &path, owner, None).await;
+    s.call(&app, get.clone(), "/admin/status", "/admin/status", owner, None).await;
+
+    // The grants.
+    let password = json!({ "email": invitee, "password": "another good password" });
+    let (_, session) = s
+        .call(&app, post.clone(), "/token", "/token?grant_type=password", None, Some(password))
+        .await;
+    let refresh = json!({ "refresh_token": session["refresh_token"] });
+    let (_, session) = s
+        .call(&app, post.clone(), "/token", "/token?grant_type=refresh_token", None, Some(refresh))
+        .await;
+    let member_token = session["access_token"].as_str().unwrap().to_owned();
+    let member = Some(member_token.as_str());
+    s.call(
+        &app,
+        post.clone(),
+        "/token",
+        "/token?grant_type=password",
+        None,
+        Some(json!({ "email": invitee, "password": "wrong password" })),
+    )
+    .await;
+
+    // The person's own account and devices.
+    s.call(&app, get.clone(), "/user", "/user", member, None).await;
+    s.call(
+        &app,
+        put.clone(),
+        "/user",
+        "/user",
+        member,
+        Some(json!({ "data": { "name": "Grace" } })),
+    )
+    .await;
+    let (_, sessions) = s.call(&app, get.clone(), "/sessions", "/sessions", member, None).await;
+    let first =
+        sessions["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap();
+    let path = format!("/sessions/{}", first["id"].as_str().unwrap());
+    s.call(&app, delete.clone(), "/sessions/{id}", &path, member, None).await;
+    s.call(&app, delete.clone(), "/sessions/{id}", &path, member, None).await;
+    s.call(&app, get.clone(), "/admin/users", "/admin/users", member, None).await;
+
+    // The email flows (no SMTP: the answers are the same).
+    s.call(&app, post.clone(), "/recover", "/recover", None, Some(json!({ "email": invitee })))
+        .await;
+    s.call(&app, post.clone(), "/otp", "/otp", None, Some(json!({ "email": invitee }))).await;
+    s.call(
+        &app,
+        post.clone(),
+        "/resend",
+        "/resend",
+        None,
+        Some(json!({ "type": "signup", "email": invitee })),
+    )
+    .await;
+    // A link's answer is a redirect, not followed here.
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client.get(app.url("/verify?type=signup&token=nope")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    s.record(get.clone(), "/verify", response).await;
+
+    // Administration.
+    s.call(&app, get.clone(), "/admin/users", "/admin/users?per_page=2", owner, None).await;
+    let (_, created) = s.call(&app, post.clone(), "/admin/users", "/admin/users", owner, Some(json!({ "email": email(), "password": "correct horse battery", "email_confirm": true }))).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let user = format!("/admin/users/{id}");
+    s.call(&app, get.clone(), "/admin/users/{id}", &user, owner, None).await;
+    s.call(
+        &app,
+        put.clone(),
+        "/admin/users/{id}",
+        &user,
+        owner,
+        Some(json!({ "user_metadata": { "a": 1 } })),
+    )
+    .await;
+    s.call(&app, get.clone(), "/admin/users/{id}/factors", &format!("{user}/factors"), owner, None)
+        .await;
+    s.call(
+        &app,
+        delete.clone(),
+        "/admin/users/{id}/factors/{factor_id}",
+        &format!("{user}/factors/x"),
+        owner,
+        None,
+    )
+    .await;
+    s.call(
+        &app,
+        post.clone(),
+        "/admin/generate_link",
+        "/admin/generate_link",
+        owner,
+        Some(json!({ "type": "magiclink", "email": created["email"] })),
+    )
+    .await;
+    s.call(&app, get.clone(), "/admin/audit", "/admin/audit?per_page=5", owner, None).await;
+    s.call(
+        &app,
+        post.clone(),
+        "/admin/roles",
+        "/admin/roles",
+        owner,
+        Some(json!({ "name": "editor", "permissions": ["notes:write"] })),
+    )
+    .await;
+    s.call(
+        &app,
+        post.clone(),
+        "/admin/roles",
+        "/admin/roles",
+        owner,
+        Some(json!({ "name": "editor" })),
+    )
+    .await;
+    s.call(&app, get.clone(), "/admin/roles", "/admin/roles", owner, None).await;
+    s.call(&app, get.clone(), "/admin/roles/{name}", "/admin/roles/editor", owner, None).await;
+    let roles = format!("{user}/roles");
+    s.call(&app, get.clone(), "/admin/users/{id}/roles", &roles, owner, None).await;
+    s.call(
+        &app,
+        post.clone(),
+        "/admin/users/{id}/roles",
+        &roles,
+        owner,
+        Some(json!({ "role": "editor" })),
+    )
+    .await;
+    s.call(
+        &app,
+        put.clone(),
+        "/admin/users/{id}/roles",
+        &roles,
+        owner,
+        Some(json!({ "roles": ["editor", "nope"] })),
+    )
+    .await;
+    s.call(
+        &app,
+        put.clone(),
+        "/admin/users/{id}/roles",
+        &roles,
+        owner,
+        Some(json!({ "roles": ["editor"] })),
+    )
+    .await;
+    s.call(
+        &app,
+        delete.clone(),
+        "/admin/users/{id}/roles/{role}",
+        &format!("{roles}/editor"),
+        owner,
+        None,
+    )
+    .await;
+    s.call(&app, delete.clone(), "/admin/roles/{name}", "/admin/roles/editor", owner, None).await;
+    s.call(&app, delete.clone(), "/admin/users/{id}", &user, owner, None).await;
+    s.call(&app, post.clone(), "/logout", "/logout", member, None).await;
+    s.call(&app, post.clone(), "/logout", "/logout", member, None).await;
+
+    // Every operation of the document was seen answering at least once.
+    let seen: std::collections::BTreeSet<(String, String)> = s
+        .0
+        .iter()
+        .map(|s| (s["method"].as_str().unwrap().to_owned(), s["path"].as_str().unwrap().to_owned()))
+        .collect();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if path != "/openapi.json" {
+                assert!(
+                    seen.contains(&(method.clone(), path.clone())),
+                    "{method} {path} never called"
+                );
+            }
+        }
+    }
+    let report = check_with_node(&document, &s);
+    assert!(report.contains("valid OpenAPI 3.1"), "{report}");
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served_and_no_other_method_is() {
+    let app = spawn_empty(&[]).await;
+    let document: Value =
+        app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let methods = ["get", "put", "post", "patch", "delete"];
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{name}", "editor")
+            .replace("{role}", "editor")
+            .replace("{factor_id}", "x");
+        for method in methods {
+            let response = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            if item.get(method).is_some() {
+                operations += 1;
+                assert_ne!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is documented but not served"
+                );
+                assert!(
+                    !body.contains("no such route"),
+                    "{method} {path} is documented but not served"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is served but not documented"
+                );
+            }
+        }
+    }
+    assert!(operations >= 40, "{operations}");
+}
