@@ -1,8 +1,10 @@
 //! The cron service's routes. Each resource gets its own module exposing `router()`.
 
 mod notifications;
+pub mod openapi;
 mod push;
 mod runs;
+mod status;
 mod tasks;
 
 use std::collections::BTreeMap;
@@ -13,6 +15,8 @@ use axum::http::request::Parts;
 use posey_http::ApiError;
 use posey_http::auth::{Authenticated, acting_person};
 use posey_http::params::{Page, parse_id};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -20,12 +24,19 @@ use crate::state::AppState;
 /// The person a verified access token speaks for (shared by the services, in posey-http).
 pub use posey_http::auth::Person;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route, each with its OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(tasks::router())
         .merge(runs::router())
         .merge(notifications::router())
         .merge(push::router())
+        .merge(status::router())
+        .merge(openapi::router())
+}
+
+pub fn router() -> Router<AppState> {
+    api().split_for_parts().0
 }
 
 /// The person a task route works for: a person's own token, or a service client's token (the

@@ -5,11 +5,10 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 
 use anyhow::Context;
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
 use posey_http::{ApiError, Path, Query};
@@ -19,22 +18,27 @@ use sqlx::PgPool;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use super::openapi::{BadQuery, NeedsPerson, NotFound};
 use super::{Person, parse_id};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/notifications", get(list_notifications))
-        .route("/v1/notifications/stream", get(stream_notifications))
-        .route("/v1/notifications/read-all", post(read_all))
-        .route("/v1/notifications/{id}/read", post(mark_read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notifications))
+        .routes(routes!(stream_notifications))
+        .routes(routes!(read_all))
+        .routes(routes!(mark_read))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 struct NotificationView {
     id: Uuid,
     title: String,
     body: String,
+    /// What the task attached (a conversation to open, say).
+    #[schema(value_type = Object)]
     data: Value,
     task_id: Option<Uuid>,
     created_at: DateTime<Utc>,
@@ -43,16 +47,19 @@ struct NotificationView {
 
 const COLUMNS: &str = "id, title, body, data, task_id, created_at, read_at";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only unread ones.
     #[serde(default)]
     unread: bool,
+    /// Default 50, at most 200.
     limit: Option<i64>,
     /// Only notifications created before this time (the previous page's `next_before`).
     before: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct NotificationList {
     notifications: Vec<NotificationView>,
     /// Pass as `before` for the next page; absent on the last page.
@@ -61,6 +68,10 @@ struct NotificationList {
 }
 
 #[tracing::instrument(skip_all)]
+/// The person's notifications, newest first
+#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "A page of notifications", body = NotificationList), BadQuery, NeedsPerson))]
 async fn list_notifications(
     State(state): State<AppState>,
     Person(user_id): Person,
@@ -86,6 +97,10 @@ async fn list_notifications(
 }
 
 #[tracing::instrument(skip_all)]
+/// Mark a notification read
+#[utoipa::path(post, path = "/v1/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The notification's id")),
+    responses((status = 200, description = "The notification", body = NotificationView), BadQuery, NeedsPerson, NotFound))]
 async fn mark_read(
     State(state): State<AppState>,
     Person(user_id): Person,
@@ -104,12 +119,15 @@ async fn mark_read(
     notification.map(Json).ok_or_else(|| ApiError::NotFound("no such notification".into()))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ReadAll {
     updated: u64,
 }
 
 #[tracing::instrument(skip_all)]
+/// Mark every notification read
+#[utoipa::path(post, path = "/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "How many were marked", body = ReadAll), NeedsPerson))]
 async fn read_all(
     State(state): State<AppState>,
     Person(user_id): Person,
@@ -125,7 +143,8 @@ async fn read_all(
     Ok(Json(ReadAll { updated }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StreamQuery {
     /// Catch up from this time (RFC 3339) on.
     since: Option<String>,
@@ -136,6 +155,13 @@ struct StreamQuery {
 const LOOKBACK: TimeDelta = TimeDelta::seconds(10);
 
 #[tracing::instrument(skip_all)]
+/// New notifications as they come (server-sent events)
+///
+/// Each event's `id` is the notification's and its `data` the notification (JSON). A client
+/// that reconnects with `Last-Event-ID` (or `since`) gets what it missed first.
+#[utoipa::path(get, path = "/v1/notifications/stream", tag = "notifications", security(("bearer" = [])),
+    params(StreamQuery, ("last-event-id" = Option<String>, Header, description = "The last notification seen")),
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = String), BadQuery, NeedsPerson))]
 async fn stream_notifications(
     State(state): State<AppState>,
     Person(user_id): Person,

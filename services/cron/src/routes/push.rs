@@ -2,40 +2,42 @@
 //! subscribe with.
 
 use anyhow::Context;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use posey_http::{ApiError, AppJson, Path};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::openapi::{BadQuery, Error, NeedsPerson, NotFound};
 use super::{Invalid, Person, parse_id};
 use crate::notifications::webpush::{EndpointProblem, check_endpoint};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/push/subscriptions", post(subscribe))
-        .route("/v1/push/subscriptions/{id}", delete(unsubscribe))
-        .route("/v1/push/vapid-public-key", get(vapid_public_key))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(subscribe))
+        .routes(routes!(unsubscribe))
+        .routes(routes!(vapid_public_key))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct NewSubscription {
     endpoint: String,
     keys: SubscriptionKeys,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct SubscriptionKeys {
     p256dh: String,
     auth: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Subscribed {
     id: Uuid,
 }
@@ -53,6 +55,13 @@ fn decode_key(value: &str, len: usize) -> Result<Vec<u8>, String> {
 }
 
 #[tracing::instrument(skip_all)]
+/// Subscribe a browser to Web Push for the person
+///
+/// The browser's `PushSubscription` (its `endpoint` and `keys`); subscribing an endpoint again
+/// takes it over.
+#[utoipa::path(post, path = "/v1/push/subscriptions", tag = "notifications", security(("bearer" = [])),
+    request_body = NewSubscription,
+    responses((status = 201, description = "Subscribed", body = Subscribed), NeedsPerson))]
 async fn subscribe(
     State(state): State<AppState>,
     Person(user_id): Person,
@@ -102,6 +111,10 @@ async fn subscribe(
 }
 
 #[tracing::instrument(skip_all)]
+/// Unsubscribe a browser
+#[utoipa::path(delete, path = "/v1/push/subscriptions/{id}", tag = "notifications", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The subscription's id")),
+    responses((status = 204, description = "Unsubscribed"), BadQuery, NeedsPerson, NotFound))]
 async fn unsubscribe(
     State(state): State<AppState>,
     Person(user_id): Person,
@@ -121,11 +134,15 @@ async fn unsubscribe(
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct VapidPublicKey {
     public_key: String,
 }
 
+/// The VAPID public key browsers subscribe with
+#[utoipa::path(get, path = "/v1/push/vapid-public-key", tag = "notifications",
+    responses((status = 200, description = "The key (base64url, an uncompressed P-256 point)", body = VapidPublicKey),
+        (status = 404, description = "Web Push is not configured (`not_found`)", body = Error)))]
 async fn vapid_public_key(State(state): State<AppState>) -> Result<Json<VapidPublicKey>, ApiError> {
     match &state.config.notify.vapid {
         Some(vapid) => Ok(Json(VapidPublicKey { public_key: vapid.public_key.clone() })),

@@ -1,22 +1,24 @@
 //! `/v1/tasks/{id}/runs`: a task's run history, newest first.
 
 use anyhow::Context;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use posey_http::{ApiError, Path, Query};
 use serde::Serialize;
 
+use super::openapi::{BadQuery, NeedsActingPerson, NotFound};
 use super::{ActingPerson, Page};
 use crate::db::{self, Run, RunStatus};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/tasks/{id}/runs", get(list_runs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_runs))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     id: i64,
     scheduled_for: DateTime<Utc>,
@@ -47,7 +49,7 @@ impl From<Run> for RunView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct RunList {
     runs: Vec<RunView>,
     limit: i64,
@@ -55,6 +57,10 @@ struct RunList {
 }
 
 #[tracing::instrument(skip_all)]
+/// A task's runs, newest first
+#[utoipa::path(get, path = "/v1/tasks/{id}/runs", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id"), ("limit" = Option<i64>, Query, description = "Default 50, at most 200"), ("offset" = Option<i64>, Query, description = "From 0")),
+    responses((status = 200, description = "A page of runs", body = RunList), BadQuery, NeedsActingPerson, NotFound))]
 async fn list_runs(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,

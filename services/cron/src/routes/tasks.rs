@@ -9,16 +9,16 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use posey_http::{ApiError, AppJson, Path, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::openapi::{BadQuery, Error, NeedsActingPerson, NotFound, RateLimited};
 use super::{ActingPerson, Invalid, Page, parse_id};
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind};
@@ -26,22 +26,26 @@ use crate::destination::DestinationPolicy;
 use crate::pausing;
 use crate::schedule::{Schedule, ScheduleKind};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tasks", post(create_task).get(list_tasks))
-        .route("/v1/tasks/{id}", get(get_task).patch(update_task).delete(delete_task))
-        .route("/v1/tasks/{id}/pause", post(pause_task))
-        .route("/v1/tasks/{id}/resume", post(resume_task))
-        .route("/v1/tasks/{id}/run", post(run_task))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_task, list_tasks))
+        .routes(routes!(get_task, update_task, delete_task))
+        .routes(routes!(pause_task))
+        .routes(routes!(resume_task))
+        .routes(routes!(run_task))
 }
 
 /// The fields a person sets; on create the unset ones take the defaults, on update they stay.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskFields {
     name: Option<String>,
     kind: Option<String>,
+    /// What the job needs: a reminder's `title`/`body`, an agent task's `prompt`, a webhook's `url`.
+    #[schema(value_type = Option<Object>)]
     payload: Option<Value>,
     schedule: Option<ScheduleFields>,
     time_zone: Option<String>,
@@ -52,20 +56,23 @@ pub struct TaskFields {
     max_attempts: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScheduleFields {
     kind: String,
     /// A string; an interval may also be given as a number of seconds.
+    #[schema(value_type = String)]
     spec: Value,
 }
 
 /// A task as the API shows it: the webhook secret is never in `payload`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct TaskView {
     id: Uuid,
     name: String,
     kind: TaskKind,
+    /// The task's payload (a webhook's secret is never in it).
+    #[schema(value_type = Object)]
     payload: Value,
     schedule: ScheduleView,
     time_zone: String,
@@ -83,7 +90,7 @@ struct TaskView {
     secret: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ScheduleView {
     kind: String,
     spec: String,
@@ -443,6 +450,18 @@ fn generate_secret() -> String {
 }
 
 #[tracing::instrument(skip_all)]
+/// Schedule a task: a reminder, an agent task or a webhook
+///
+/// `schedule.kind` is `cron` (with seconds), `once` (an RFC 3339 time), `interval` (seconds, or
+/// a string like `1h30m`) or `rrule`, in `time_zone` (IANA). A webhook's signing `secret` is in
+/// this answer only.
+#[utoipa::path(post, path = "/v1/tasks", tag = "tasks", security(("bearer" = [])),
+    request_body = TaskFields,
+    responses(
+        (status = 201, description = "The task", body = TaskView),
+        (status = 409, description = "The person has as many tasks as one may (`conflict`)", body = Error),
+        NeedsActingPerson, RateLimited,
+    ))]
 async fn create_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -485,7 +504,7 @@ async fn count_write(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     state.limiter.check(&format!("tasks:{user_id}"), limit, Duration::from_secs(60)).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct TaskList {
     tasks: Vec<TaskView>,
     limit: i64,
@@ -493,6 +512,10 @@ struct TaskList {
 }
 
 #[tracing::instrument(skip_all)]
+/// The person's tasks
+#[utoipa::path(get, path = "/v1/tasks", tag = "tasks", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query, description = "Default 50, at most 200"), ("offset" = Option<i64>, Query, description = "From 0")),
+    responses((status = 200, description = "A page of tasks", body = TaskList), BadQuery, NeedsActingPerson))]
 async fn list_tasks(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -520,6 +543,10 @@ pub(super) async fn find_task(
 }
 
 #[tracing::instrument(skip_all)]
+/// A task
+#[utoipa::path(get, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses((status = 200, description = "The task", body = TaskView), BadQuery, NeedsActingPerson, NotFound))]
 async fn get_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -529,6 +556,11 @@ async fn get_task(
 }
 
 #[tracing::instrument(skip_all)]
+/// Change a task (the fields given; the others stay)
+#[utoipa::path(patch, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    request_body = TaskFields,
+    responses((status = 200, description = "The task as it is now", body = TaskView), NeedsActingPerson, NotFound, RateLimited))]
 async fn update_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -566,6 +598,10 @@ async fn update_task(
 
 /// Pausing cancels the runs that had not started (`crate::pausing`).
 #[tracing::instrument(skip_all)]
+/// Pause a task: its runs that have not started are cancelled
+#[utoipa::path(post, path = "/v1/tasks/{id}/pause", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses((status = 200, description = "The paused task", body = TaskView), BadQuery, NeedsActingPerson, NotFound))]
 async fn pause_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -580,6 +616,10 @@ async fn pause_task(
 
 /// Resuming carries on from now; the paused window is not replayed (`crate::pausing`).
 #[tracing::instrument(skip_all)]
+/// Resume a task from now on (the pause is not replayed)
+#[utoipa::path(post, path = "/v1/tasks/{id}/resume", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses((status = 200, description = "The running task", body = TaskView), BadQuery, NeedsActingPerson, NotFound))]
 async fn resume_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -593,6 +633,14 @@ async fn resume_task(
 }
 
 #[tracing::instrument(skip_all)]
+/// Run a task now
+#[utoipa::path(post, path = "/v1/tasks/{id}/run", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses(
+        (status = 202, description = "The run, queued", body = super::runs::RunView),
+        (status = 409, description = "The task is paused, or a run for this instant exists (`conflict`)", body = Error),
+        BadQuery, NeedsActingPerson, NotFound, RateLimited,
+    ))]
 async fn run_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
@@ -612,6 +660,10 @@ async fn run_task(
 }
 
 #[tracing::instrument(skip_all)]
+/// Delete a task and its runs
+#[utoipa::path(delete, path = "/v1/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses((status = 204, description = "Deleted"), BadQuery, NeedsActingPerson, NotFound))]
 async fn delete_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,

@@ -1,0 +1,82 @@
+//! `GET /v1/status`: what the owner's settings page shows about cron — Web Push (VAPID),
+//! notification email, agent tasks, the scheduler — for admins and service clients only.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::SecretKey;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use posey_testkit::TestKeys;
+use serde_json::{Value, json};
+
+use crate::helpers::{CronApp, spawn_authed_app, spawn_authed_app_with};
+
+/// An access token for a new person holding `roles`.
+fn token_with_roles(app: &CronApp, roles: &[&str]) -> String {
+    let mut claims = TestKeys::claims_for(&uuid::Uuid::new_v4().to_string());
+    claims["roles"] = json!(roles);
+    app.keys.signing_key().sign(&claims)
+}
+
+async fn status(app: &CronApp, token: &str) -> (u16, Value) {
+    let response = app.get_as("/v1/status", token).await;
+    let code = response.status().as_u16();
+    (code, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn nothing_configured_is_reported_as_such() {
+    let app = spawn_authed_app().await;
+    let (code, body) = status(&app, &token_with_roles(&app, &["admin"])).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["web_push"]["configured"], false);
+    assert!(body["web_push"]["vapid_public_key"].is_null());
+    assert_eq!(body["email"]["configured"], false);
+    assert_eq!(body["agent_tasks"]["configured"], false);
+    assert_eq!(
+        body["agent_tasks"]["missing"],
+        json!(["AGENTS_URL", "AUTH_URL", "CRON_SERVICE_CLIENT_ID", "CRON_SERVICE_CLIENT_SECRET"])
+    );
+    assert_eq!(body["scheduler"]["enabled"], true);
+}
+
+#[tokio::test]
+async fn web_push_email_and_agent_tasks_show_when_set() {
+    let vapid = SecretKey::random(&mut rand::rngs::OsRng);
+    let public = URL_SAFE_NO_PAD.encode(vapid.public_key().to_encoded_point(false).as_bytes());
+    let app = spawn_authed_app_with(&[
+        ("CRON_VAPID_PRIVATE_KEY", URL_SAFE_NO_PAD.encode(vapid.to_bytes())),
+        ("CRON_VAPID_SUBJECT", "mailto:ops@example.com".to_owned()),
+        ("SMTP_URL", posey_testkit::mail::smtp_url()),
+        ("AGENTS_URL", "http://127.0.0.1:9/".to_owned()),
+        ("AUTH_URL", "http://127.0.0.1:9/".to_owned()),
+        ("CRON_SERVICE_CLIENT_ID", "cron".to_owned()),
+        ("CRON_SERVICE_CLIENT_SECRET", "cron-secret-0123456789".to_owned()),
+    ])
+    .await;
+    let (code, body) = status(&app, &token_with_roles(&app, &["admin"])).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["web_push"]["configured"], true);
+    assert_eq!(body["web_push"]["vapid_public_key"], public);
+    assert_eq!(body["web_push"]["subject"], "mailto:ops@example.com");
+    assert_eq!(body["email"]["configured"], true);
+    assert_eq!(body["agent_tasks"], json!({ "configured": true, "missing": [] }));
+}
+
+#[tokio::test]
+async fn only_admins_and_service_clients_see_it() {
+    let app = spawn_authed_app().await;
+    let (_, person) = app.person();
+    let (code, body) = status(&app, &person).await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    let (code, _) = status(&app, &token_with_roles(&app, &["editor"])).await;
+    assert_eq!(code, 403);
+    let response = app.client.get(format!("{}/v1/status", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+
+    let mut claims = TestKeys::claims_for("cron");
+    claims["role"] = json!("service_role");
+    let service = app.keys.signing_key().sign(&claims);
+    let (code, body) = status(&app, &service).await;
+    assert_eq!(code, 200, "{body}");
+}
