@@ -51,8 +51,8 @@ pg_bin_dir() {
 
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
 # postgres, redis, mosquitto, curl, build (cc + pkg-config), python (python3 that can make a
-# venv), node (Node.js with npm) and llama (cmake, a C++ compiler and libclang: what building
-# llama.cpp from source needs, for the crate llama-cpp-2 and for llama-cpp-python); none given
+# venv), node (Node.js with npm), chromium (the browser the web app's tests drive) and llama
+# (cmake, a C++ compiler and libclang: what building llama.cpp from source needs, for the crate llama-cpp-2 and for llama-cpp-python); none given
 # means all of them.
 # apt-get update runs once, and only when something has to be installed.
 ensure_packages() {
@@ -80,6 +80,7 @@ ensure_packages() {
         command -v node >/dev/null || missing+=("nodejs|node")
         command -v npm >/dev/null || missing+=("npm|npm")
         ;;
+      chromium) command -v chromium >/dev/null || missing+=("chromium|the web app's browser tests") ;;
       llama)
         command -v cmake >/dev/null || missing+=("cmake|cmake")
         command -v c++ >/dev/null || missing+=("g++|c++")
@@ -290,4 +291,44 @@ ensure_llama_server() {
     printf '%s' "$LLAMA_SERVER_CMAKE_ARGS" >"$marker"
   fi
   echo "$venv/bin/python"
+}
+
+# node_major: the major version of the node on PATH (0 when there is none).
+node_major() {
+  local version
+  version=$(node --version 2>/dev/null) || { echo 0; return; }
+  version=${version#v}
+  echo "${version%%.*}"
+}
+
+# ensure_web_app REPO_ROOT: installs and builds the web app (apps/sdk, then apps/web, Next.js
+# standalone output) unless its sources are unchanged since the last build; prints the folder
+# of the standalone server (what POSEY_WEB_DIR names). Needs Node.js 20 or newer (Next 16).
+ensure_web_app() {
+  local apps=$1/apps
+  local server=$apps/web/.next/standalone/web
+  local stamp=$apps/web/.next/posey-sources.sha256
+  (($(node_major) >= 20)) \
+    || die "the web app needs Node.js 20 or newer, found $(node --version 2>/dev/null || echo none); install a newer nodejs"
+  # What the build depends on: every source and lock file of the three packages.
+  local sum
+  sum=$(cd "$apps" && find testing sdk web \( -name node_modules -o -name .next -o -name dist \
+      -o -name test-artifacts -o -name cache \) -prune -o -type f -print0 \
+    | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  if [[ -f $server/server.js && -f $stamp && $(<"$stamp") == "$sum" ]]; then
+    log "web app: up to date ($server)"
+    echo "$server"
+    return 0
+  fi
+  local start=$SECONDS pkg
+  log "web app: npm ci and next build (about two minutes the first time)"
+  for pkg in testing sdk web; do
+    (cd "$apps/$pkg" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
+      || die "npm ci in apps/$pkg failed"
+  done
+  (cd "$apps/web" && NEXT_TELEMETRY_DISABLED=1 npm run --silent build) >&2 \
+    || die "building the web app (apps/web: npm run build) failed"
+  echo "$sum" >"$stamp"
+  log "web app: built in $((SECONDS - start)) s"
+  echo "$server"
 }
