@@ -1,7 +1,8 @@
 //! Which chat model Posey talks to, from the environment: `POSEY_MODEL=provider:model` for a
 //! hosted or served model (any provider rig-core registers: openai, anthropic, ollama, gemini,
 //! groq, ...; or `openai-compatible` with `POSEY_MODEL_BASE_URL`), `local` (the default) for
-//! the GGUF file at `POSEY_LOCAL_MODEL` run in process, or `test` for [`TestModel`].
+//! the GGUF file at `POSEY_LOCAL_MODEL` run in process, `local:<file>.gguf` for a GGUF in
+//! `<POSEY_DATA_DIR>/models` run the same way, or `test` for [`TestModel`].
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,39 @@ impl LocalModelConfig {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into(), context_tokens: DEFAULT_CONTEXT, threads: None }
     }
+
+    /// Another GGUF run with these settings.
+    pub fn with_path(&self, path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), ..self.clone() }
+    }
+
+    /// `POSEY_LOCAL_MODEL`, `POSEY_LOCAL_CONTEXT_TOKENS` and `POSEY_LOCAL_THREADS` as the
+    /// `local` model reads them, whatever `POSEY_MODEL` says (a person may still choose a local
+    /// GGUF); `None` when no path is set and no data directory is known.
+    pub fn from_env(env: &mut Env<'_>) -> Option<Self> {
+        let context_tokens = env.or(LOCAL_CONTEXT_VAR, DEFAULT_CONTEXT);
+        let threads = env.optional::<NonZeroU32>(LOCAL_THREADS_VAR);
+        let path = env.optional::<PathBuf>(LOCAL_MODEL_VAR).or_else(|| {
+            posey_config::data_dir(env).map(|dir| dir.join("models").join(DEFAULT_LOCAL_MODEL_FILE))
+        })?;
+        Some(Self { path, context_tokens, threads })
+    }
+}
+
+/// The file a `local:<file>` spec names in `<data dir>/models`: a plain `.gguf` file name (no
+/// directory, so a spec cannot reach outside that directory).
+pub fn local_file(spec: &str) -> Option<&str> {
+    let file = spec.trim().strip_prefix("local:")?.trim();
+    let plain = !file.is_empty()
+        && !file.contains(['/', '\\', '\0'])
+        && !file.starts_with('.')
+        && Path::new(file).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("gguf"));
+    plain.then_some(file)
+}
+
+/// The spec that names the GGUF `file` in `<data dir>/models`.
+pub fn local_spec(file: &str) -> String {
+    format!("local:{file}")
 }
 
 const DEFAULT_CONTEXT: NonZeroU32 = NonZeroU32::new(4096).expect("4096 is not zero");
@@ -105,6 +139,24 @@ impl ModelConfig {
         match choice.as_deref() {
             None | Some("local") => local_from_env(env).map(Self::Local),
             Some("test") => Some(Self::Test),
+            Some(choice) if choice.starts_with("local:") => {
+                let Some(file) = local_file(choice) else {
+                    env.problem(
+                        MODEL_VAR,
+                        format!(
+                            "{choice:?}: `local:` takes the name of a .gguf file in the data \
+                                 directory's models folder"
+                        ),
+                    );
+                    return None;
+                };
+                let local = local_from_env(env)?;
+                let Some(dir) = posey_config::data_dir(env) else {
+                    env.problem(MODEL_VAR, "no data directory is known here; set POSEY_DATA_DIR");
+                    return None;
+                };
+                Some(Self::Local(local.with_path(dir.join("models").join(file))))
+            }
             Some(choice) => remote_from_env(env, choice).map(|r| Self::Remote(Box::new(r))),
         }
     }
@@ -123,6 +175,15 @@ impl ModelConfig {
                 ),
                 None => format!("{}:{}", remote.provider, remote.model),
             },
+        }
+    }
+
+    /// What it can be trusted with (derived; operators' overrides are applied by the caller).
+    pub fn profile(&self) -> crate::ModelProfile {
+        match self {
+            Self::Local(local) => crate::ModelProfile::local(local),
+            Self::Test => crate::ModelProfile::TEST,
+            Self::Remote(remote) => crate::ModelProfile::remote(&remote.provider, &remote.model),
         }
     }
 
@@ -248,6 +309,18 @@ mod tests {
         assert_eq!(local.path, Path::new("/m/better.gguf"));
         assert_eq!(local.threads.map(NonZeroU32::get), Some(2));
         assert_eq!(local.context_tokens.get(), 4096);
+    }
+
+    #[test]
+    fn local_file_specs_name_a_gguf_in_the_models_folder_and_nothing_else() {
+        let config =
+            read(&[("POSEY_MODEL", "local:Better.Q4.gguf"), ("POSEY_DATA_DIR", "/data")]).unwrap();
+        assert_eq!(config.local_model_path(), Some(Path::new("/data/models/Better.Q4.gguf")));
+        for bad in ["local:../x.gguf", "local:a/b.gguf", "local:x.bin", "local:", "local:.gguf"] {
+            let error = read(&[("POSEY_MODEL", bad), ("POSEY_DATA_DIR", "/data")]).unwrap_err();
+            assert_eq!(error.problems[0].variable, "POSEY_MODEL", "{bad}: {error}");
+        }
+        assert_eq!(local_file(&local_spec("m.gguf")), Some("m.gguf"));
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //!   process; `provider:model` for a hosted or served model; `test`), loaded with
 //!   [`ModelConfig::load`].
 //! - [`LocalModel`]: the GGUF in process through llama.cpp (feature `local`, on by default).
+//! - [`ModelProfile`]: what a model can be trusted with (context size, tool calling,
+//!   delegation), derived from a GGUF's header ([`gguf`]) or known provider models, see
+//!   [`profile`].
 //! - [`Embedder`]: text embeddings chosen by `POSEY_EMBEDDING_MODEL` (`local`, the default:
 //!   all-MiniLM-L6-v2 in process through candle; `provider:model`), see [`embeddings`].
 //! - [`testing::TestModel`] and [`testing::FunctionModel`]: deterministic models for tests (as
@@ -50,8 +53,10 @@
 
 pub mod config;
 pub mod embeddings;
+pub mod gguf;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod profile;
 mod provider;
 pub mod testing;
 pub mod wire;
@@ -60,5 +65,6 @@ pub use config::{LocalModelConfig, ModelConfig, ModelError, RemoteModelConfig};
 pub use embeddings::{Embedder, EmbeddingConfig, EmbeddingError};
 #[cfg(feature = "local")]
 pub use local::{LocalModel, LocalStats};
+pub use profile::{ModelProfile, ProfileOverride, ToolCalling};
 /// The model type every constructor here returns, and `rig_agent::AgentBuilder::new` takes.
 pub type ChatModel = rig_core::DynModel<rig_core::operation::Completion>;
