@@ -5,14 +5,20 @@
 //! next model call of a turn, or the next turn of a conversation, evaluates only the part of
 //! the prompt that is new.
 //!
-//! When tools are offered, they are listed in the system message as compact signatures, and a
-//! tool call is constrained by a grammar built from the tools' JSON schemas (llama.cpp's
-//! json-schema-to-grammar), so even a 135M model emits well-formed calls:
+//! When tools are offered, they are listed as compact signatures, and a tool call is constrained
+//! by a grammar built from the tools' JSON schemas (llama.cpp's json-schema-to-grammar), so even
+//! a 135M model emits well-formed calls:
 //! `{"tool": name, "arguments": {...}}`. The grammar is lazy: it engages only once the reply
 //! starts a JSON object (or a `{"tool"` call after some text); a plain answer is sampled without
 //! it, at the speed of a request without tools. An answer in the `{"response": "text"}`
 //! envelope is accepted too, and its text streamed as it is decoded. With a required tool call
 //! the grammar holds from the first token.
+//!
+//! The tool list goes where a cache already holds the prompt best ([`ToolsAt`]): first in the
+//! system message, which stays the same turn after turn while the tools do (an agent offered
+//! all its tools); or right before the person's newest message, when the tools change from
+//! message to message (a small model offered only the tools relevant to each) and the list at
+//! the start would make every turn evaluate the whole conversation again.
 
 // rig's ProviderError is what a transport reports; it is large, but made at most once a request.
 #![allow(clippy::result_large_err)]
@@ -230,6 +236,15 @@ fn provider_error(what: &str, error: impl std::fmt::Display) -> ProviderError {
     ProviderError::Provider(format!("local model: {what}: {error}"))
 }
 
+/// Where the list of tools goes in the prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ToolsAt {
+    /// First in the system message.
+    System,
+    /// In a system message right before the person's newest message (the turn's message).
+    Message,
+}
+
 /// Which tools the grammar offers, from the request's tool choice.
 fn offered_tools(request: &CompletionRequest) -> (Vec<&ToolDefinition>, bool) {
     match &request.tool_choice {
@@ -252,8 +267,20 @@ impl Inner {
     /// Prepares the request (prompt, grammar) on this blocking thread and hands it to a slot.
     fn generate(&self, request: &CompletionRequest, tx: &Sender) -> Result<(), ProviderError> {
         let (tools, may_answer) = offered_tools(request);
-        let prompt = self.render_prompt(request, &tools, may_answer)?;
-        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        let tokenize = |at| -> Result<_, ProviderError> {
+            let prompt = self.render_prompt(request, &tools, may_answer, at)?;
+            Ok(self.model.vocab().tokenize(prompt.as_bytes(), true, true))
+        };
+        let mut tokens = tokenize(ToolsAt::System)?;
+        if !tools.is_empty() {
+            // The layout a slot's cache shares more of: the same as the previous request's
+            // (call after call, turn after turn), and the system message's when neither is
+            // cached.
+            let at_message = tokenize(ToolsAt::Message)?;
+            if self.slots.cached_prefix(&at_message) > self.slots.cached_prefix(&tokens) {
+                tokens = at_message;
+            }
+        }
 
         let window = self.config.context_tokens.get().min(self.model.n_ctx_train().max(1));
         let prompt_len = tokens.len() as u64;
@@ -298,16 +325,25 @@ impl Inner {
         request: &CompletionRequest,
         tools: &[&ToolDefinition],
         may_answer: bool,
+        at: ToolsAt,
     ) -> Result<String, ProviderError> {
         let mut messages: Vec<(String, String)> = Vec::new();
         let mut system = String::new();
+        // Where the person's newest message is in `messages`.
+        let mut newest = None;
         for message in &request.chat_history {
             match message {
-                Message::System { content } => {
+                // The leading system messages make the system message; a later one (context
+                // for the newest message) stays where it is, so what precedes it, the cached
+                // part of the prompt, does not change with it.
+                Message::System { content } if messages.is_empty() => {
                     if !system.is_empty() {
                         system.push_str("\n\n");
                     }
                     system.push_str(content);
+                }
+                Message::System { content } => {
+                    messages.push(("system".to_owned(), content.clone()))
                 }
                 Message::User { content } => {
                     let mut parts = Vec::new();
@@ -335,6 +371,9 @@ impl Inner {
                             _ => parts.push("[attachment]".to_owned()),
                         }
                     }
+                    if content.iter().any(|part| matches!(part, UserContent::Text(_))) {
+                        newest = Some(messages.len());
+                    }
                     messages.push(("user".to_owned(), parts.join("\n")));
                 }
                 Message::Assistant(turn) => {
@@ -357,16 +396,21 @@ impl Inner {
                 }
             }
         }
-        // The tools first: they stay the same call after call, while the rest of the system
-        // message (memories chosen for the message, say) may change, and the cache is reused
-        // only up to the first difference.
-        if !tools.is_empty() {
-            let mut with_tools = tool_instructions(tools, may_answer);
-            if !system.is_empty() {
-                with_tools.push_str("\n\n");
-                with_tools.push_str(&system);
+        match (at, newest) {
+            _ if tools.is_empty() => {}
+            (ToolsAt::Message, Some(index)) => {
+                messages.insert(index, ("system".to_owned(), tool_instructions(tools, may_answer)));
             }
-            system = with_tools;
+            // First in the system message: the rest of it may change more often (the person's
+            // profile), and a cache is reused only up to the first difference.
+            _ => {
+                let mut with_tools = tool_instructions(tools, may_answer);
+                if !system.is_empty() {
+                    with_tools.push_str("\n\n");
+                    with_tools.push_str(&system);
+                }
+                system = with_tools;
+            }
         }
         if !system.is_empty() {
             messages.insert(0, ("system".to_owned(), system));

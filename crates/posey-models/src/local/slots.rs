@@ -95,6 +95,21 @@ impl Slots {
         Self { model, backend, slots: Mutex::new(Vec::new()) }
     }
 
+    /// The longest start of `prompt` that a slot's cache holds.
+    pub fn cached_prefix(&self, prompt: &[LlamaToken]) -> usize {
+        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots
+            .iter()
+            .map(|slot| {
+                common_prefix(
+                    &slot.state.tokens.lock().unwrap_or_else(PoisonError::into_inner),
+                    prompt,
+                )
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Runs `job` on the best slot; its chunks (or its error) go to `job.tx`.
     pub fn submit(&self, job: Job) -> Result<(), ProviderError> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
