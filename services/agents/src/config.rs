@@ -23,6 +23,47 @@ pub struct Config {
     pub knowledge: KnowledgeConfig,
     /// Documents: uploads, the ingestion workers and the limits on reading a file.
     pub documents: DocumentSettings,
+    /// Where chat models come from besides their specs, and how a weak one's tools are chosen.
+    pub models: ModelSettings,
+}
+
+/// What the model catalog needs beyond the specs: how local GGUFs run, where more of them may
+/// be dropped, the operator's view of the default model, and how tools are chosen for a model
+/// that calls them weakly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSettings {
+    /// `POSEY_LOCAL_MODEL`, `_CONTEXT_TOKENS`, `_THREADS`: the `local` model, and how every
+    /// `local:<file>` GGUF runs. `None`: no data directory is known and no path is set.
+    pub local: Option<posey_models::LocalModelConfig>,
+    /// `<POSEY_DATA_DIR>/models`: every GGUF in it may be chosen as `local:<file>`.
+    pub models_dir: Option<std::path::PathBuf>,
+    /// `POSEY_MODEL_CONTEXT_TOKENS`, `_MAX_OUTPUT_TOKENS`, `_TOOLS`, `_DELEGATION`: corrections
+    /// to the default model's derived profile.
+    pub default_profile: posey_models::ProfileOverride,
+    /// `AGENTS_TOOL_MIN_SIMILARITY`: how close (cosine, -1 to 1) a tool's description must be
+    /// to the message for a weak model to be offered it.
+    pub tool_min_similarity: f32,
+    /// `AGENTS_TOOLS_PER_MESSAGE`: the most tools a weak model is offered for one message.
+    pub tools_per_message: usize,
+}
+
+impl ModelSettings {
+    /// The defaults, tuned on the local all-MiniLM-L6-v2 (see `runtime::selection`).
+    pub const DEFAULT_TOOL_MIN_SIMILARITY: f32 = 0.3;
+    pub const DEFAULT_TOOLS_PER_MESSAGE: usize = 2;
+
+    fn read(env: &mut Env<'_>) -> Self {
+        let local = posey_models::LocalModelConfig::from_env(env);
+        let models_dir = posey_config::data_dir(env).map(|dir| dir.join("models"));
+        let default_profile = posey_models::ProfileOverride::from_env(env);
+        let tool_min_similarity =
+            env.or("AGENTS_TOOL_MIN_SIMILARITY", Self::DEFAULT_TOOL_MIN_SIMILARITY);
+        if !(-1.0..=1.0).contains(&tool_min_similarity) {
+            env.problem("AGENTS_TOOL_MIN_SIMILARITY", "must be between -1 and 1");
+        }
+        let tools_per_message = env.or("AGENTS_TOOLS_PER_MESSAGE", Self::DEFAULT_TOOLS_PER_MESSAGE);
+        Self { local, models_dir, default_profile, tool_min_similarity, tools_per_message }
+    }
 }
 
 /// How documents are taken in. Every file is untrusted: it is read in a child process with
@@ -181,6 +222,7 @@ struct Rest {
     cron_url: Option<url::Url>,
     knowledge: KnowledgeConfig,
     documents: DocumentSettings,
+    models: ModelSettings,
 }
 
 impl Rest {
@@ -220,8 +262,17 @@ impl Rest {
         };
         let knowledge = KnowledgeConfig::read(env, qdrant_url.clone());
         let documents = DocumentSettings::read(env);
-        let mut rest =
-            Self { qdrant_url, tokens, runtime, agents, cron_url: None, knowledge, documents };
+        let models = ModelSettings::read(env);
+        let mut rest = Self {
+            qdrant_url,
+            tokens,
+            runtime,
+            agents,
+            cron_url: None,
+            knowledge,
+            documents,
+            models,
+        };
         if let Some(url) = cron_url {
             rest.use_cron(url);
         }
@@ -252,6 +303,7 @@ impl Rest {
             cron_url: self.cron_url,
             knowledge: self.knowledge,
             documents: self.documents,
+            models: self.models,
         }
     }
 }

@@ -18,7 +18,8 @@ use crate::knowledge::Knowledge;
 use crate::memory::MemoryPlugin;
 use crate::plugins::{Plugin, Plugins, profile::ProfilePlugin, time::TimePlugin};
 use crate::runtime::Runtime;
-use crate::runtime::models::{ConfiguredModels, SharedModels};
+use crate::runtime::models::{ConfiguredModels, ModelCatalog, SharedModels};
+use crate::runtime::selection::ToolSelector;
 use crate::state::AppState;
 use crate::{Config, SERVICE, plugins, routes};
 
@@ -73,7 +74,7 @@ impl Application {
             None => {
                 let mut specs = Runtime::model_specs(&config.agents, &config.runtime);
                 specs.push(config.runtime.memory_model.clone());
-                Arc::new(ConfiguredModels::load(specs).await)
+                Arc::new(ConfiguredModels::load(specs, &config.models).await)
             }
         };
         let mut list = builtin_plugins();
@@ -94,11 +95,19 @@ impl Application {
             plugins::mcp::connect_all(&config.agents.mcp_servers, background.clone()).await?,
         );
         let registry = Plugins::new(list).context("building the plugin registry")?;
+        let catalog = ModelCatalog::new(&config.agents, &config.runtime, &config.models);
+        let selector = ToolSelector::new(
+            Some(knowledge.embedder.clone()),
+            config.models.tool_min_similarity,
+            config.models.tools_per_message,
+        );
         let runtime = Runtime::new(
             config.agents.clone(),
             registry,
             config.runtime.clone(),
             models,
+            catalog,
+            selector,
             backing.db.clone(),
         )
         .context("AGENTS_CONFIG / POSEY_MODEL")?;

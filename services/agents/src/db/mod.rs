@@ -3,6 +3,7 @@
 
 pub mod conversations;
 pub mod messages;
+pub mod model_choices;
 pub mod pending_calls;
 pub mod profiles;
 pub mod turns;

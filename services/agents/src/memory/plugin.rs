@@ -1,4 +1,4 @@
-//! The `memory` plugin: relevant memories in the system prompt before a turn, extraction after
+//! The `memory` plugin: relevant memories next to the message before a turn, extraction after
 //! it, the `remember`, `recall` and `forget` tools, and the `/v1/memories` routes.
 
 use std::sync::Arc;
@@ -197,10 +197,9 @@ impl Plugin for MemoryPlugin {
         ]
     }
 
-    fn instructions(
-        &self,
-        context: &ToolContext,
-    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+    /// The memories relevant to the message (and the most recent), next to the message: they
+    /// change with it.
+    fn context(&self, context: &ToolContext) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
         let memories = self.memories.clone();
         let person = context.person;
         let message = context.message.clone();
@@ -212,13 +211,13 @@ impl Plugin for MemoryPlugin {
 
     fn after_turn(&self, turn: Arc<FinishedTurn>) -> BoxFuture<'static, anyhow::Result<()>> {
         let memories = self.memories.clone();
-        let model = self.models.model(&self.model);
+        let models = self.models.clone();
         let model_name = self.model.clone();
         Box::pin(async move {
             if turn.failed {
                 return Ok(());
             }
-            let model = model.context("the memory model")?;
+            let model = models.model(&model_name).await.context("the memory model")?;
             let applied = memories.extract(&model, &model_name, &turn).await?;
             tracing::info!(
                 turn = %turn.turn_id,

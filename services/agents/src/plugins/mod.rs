@@ -185,6 +185,17 @@ pub trait Plugin: Send + Sync + 'static {
         Box::pin(async { Ok(None) })
     }
 
+    /// Context for the message the turn answers (the memories relevant to it, say): placed
+    /// right before the message rather than in the system prompt, so that what changes from
+    /// message to message stays out of the prompt's start, which a model's cache reuses from one
+    /// turn to the next. `None`: nothing to add.
+    fn context(
+        &self,
+        _context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Work after a turn of an agent using this plugin is stored (memory extraction, say). It
     /// runs off the response path, in a task the service waits for at shutdown; an error is
     /// logged and never reaches the person.

@@ -157,6 +157,7 @@ async fn run_and_store(
         client_tools: Vec::new(),
         credential: Some(credential),
         profile: TurnProfile::default(),
+        model: None,
     };
     let outcome = state.runtime.run_turn(request, events.clone()).await;
     let mut messages = vec![NewMessage {

@@ -4,6 +4,7 @@ mod agents;
 mod conversations;
 mod mcp;
 mod messages;
+mod models;
 mod openai;
 mod openapi;
 mod service;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(agents::router())
+        .merge(models::router())
         .merge(openai::router())
         .merge(openapi::router())
         .merge(service::router())

@@ -1,6 +1,8 @@
 //! The OpenAI-compatible API: `POST /v1/chat/completions` (streaming or not) and
 //! `GET /v1/models`, so any OpenAI client talks to the companion with a Posey access token as
-//! its API key. The `model` is an agent's name. The agent runs its own tools itself; tools the
+//! its API key. The `model` is an agent's name (the agent runs on the person's chosen model),
+//! or one of the chat models a person may choose (the router runs on it); `/v1/models` lists
+//! both, the agents first. The agent runs its own tools itself; tools the
 //! client passes are offered to the model too, and a call of one comes back to the client as
 //! `tool_calls` (finish reason `tool_calls`) for it to run and answer in the next request.
 //! Stateless like OpenAI's, but for one thing: when the model calls the agent's tools and the
@@ -99,17 +101,26 @@ struct ChatFunction {
     parameters: Option<Value>,
 }
 
+/// The agents, then the chat models (with Posey's own fields beside OpenAI's, which clients
+/// ignore: what it is, its profile, whether it is the default).
 async fn list_models(State(state): State<AppState>, _person: Person) -> Json<Value> {
-    let data: Vec<Value> = state
-        .runtime
-        .agents
-        .agents
-        .iter()
-        .map(
-            |agent| json!({"id": agent.name, "object": "model", "created": 0, "owned_by": "posey"}),
-        )
-        .collect();
-    Json(json!({"object": "list", "data": data}))
+    let runtime = &state.runtime;
+    let agents = runtime.agents.agents.iter().map(|agent| {
+        json!({"id": agent.name, "object": "model", "created": 0, "owned_by": "posey",
+               "kind": "agent", "description": agent.description})
+    });
+    let models = runtime
+        .catalog
+        .list()
+        .into_iter()
+        // An agent's name wins where the two meet (`model` names the agent then).
+        .filter(|model| runtime.agents.agent(&model.id).is_none())
+        .map(|model| {
+            json!({"id": model.id, "object": "model", "created": 0, "owned_by": "posey",
+                   "kind": "chat_model", "description": model.description,
+                   "default": model.default, "profile": model.profile})
+        });
+    Json(json!({"object": "list", "data": agents.chain(models).collect::<Vec<_>>()}))
 }
 
 async fn chat_completions(
@@ -117,11 +128,23 @@ async fn chat_completions(
     PersonWithToken(person, credential): PersonWithToken,
     AppJson(request): AppJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
-    let Some(agent) = state.runtime.agents.agent(&request.model) else {
-        return Err(ApiError::NotFound(format!(
-            "the model {:?} does not exist; the models are the agents listed by GET /v1/models",
-            request.model
-        )));
+    let runtime = &state.runtime;
+    // An agent, on the person's chosen model; or a chat model, with the router on it.
+    let (agent, model) = match runtime.agents.agent(&request.model) {
+        Some(agent) => (agent, None),
+        None if runtime.catalog.choosable(&request.model) => {
+            let router = runtime.agents.agent(&runtime.agents.router).ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("the router is not one of the agents"))
+            })?;
+            (router, Some(request.model.clone()))
+        }
+        None => {
+            return Err(ApiError::NotFound(format!(
+                "the model {:?} does not exist; the models are the agents and chat models \
+                 listed by GET /v1/models",
+                request.model
+            )));
+        }
     };
     let client_tools = client_tools(&request.tools, &state.runtime.tool_names(agent))?;
     let (mut history, mut prompt) = conversation(&request.messages)?;
@@ -136,12 +159,13 @@ async fn chat_completions(
     }
     let turn = TurnRequest {
         person,
-        agent: request.model.clone(),
+        agent: agent.name.clone(),
         history,
         prompt,
         client_tools,
         credential: Some(credential),
         profile,
+        model,
     };
     let (events, receiver) = mpsc::unbounded_channel();
     let id = format!("chatcmpl-{}", Uuid::now_v7().simple());
@@ -478,7 +502,6 @@ fn finish_reason(outcome: &TurnOutcome) -> Result<&'static str, (String, String)
     }
     match &outcome.error {
         None => Ok("stop"),
-        Some(error) if error.code == "turn_limit" => Ok("length"),
         Some(error) => Err((error.code.to_owned(), error.message.clone())),
     }
 }

@@ -247,6 +247,7 @@ async fn leased_turn(
         // The turn's calls to other services act for the person with the caller's token.
         credential: super::bearer_token(headers).map(|token| Credential::Service(token.into())),
         profile: TurnProfile::default(),
+        model: None,
     };
     // In the service's turn tracker, so shutdown waits for it to be stored.
     let runtime = state.runtime.clone();

@@ -1,6 +1,29 @@
 //! The agents file: which agents exist (the router and its specialists), each one's prompt,
-//! model and plugins, and the MCP servers that become plugins. Read from `AGENTS_CONFIG` (YAML)
-//! or the built-in default below.
+//! model and plugins, the MCP servers that become plugins, and the chat models people may
+//! choose from. Read from `AGENTS_CONFIG` (YAML) or the built-in default below.
+//!
+//! ```yaml
+//! router: posey
+//! agents:
+//!   - name: posey
+//!     description: The companion people talk to.
+//!     prompt: You are Posey, a warm, concise personal companion.
+//!     model: ollama:llama3.2          # optional; unset: POSEY_MODEL (or the person's choice)
+//!     plugins: [time, profile, memory, documents]
+//!     delegates: [timekeeper]         # optional; unset: every other agent, for the router
+//! mcp_servers:
+//!   - name: files
+//!     command: mcp-server-files       # stdio (with args, env), or `url:` for streamable HTTP
+//! models:                             # optional: more models people may choose, and profiles
+//!   - id: openai:gpt-4o-mini          # POSEY_MODEL's syntax
+//!     description: Hosted, fast and capable
+//!   - id: local                       # corrects what was derived for a model
+//!     profile: {context_tokens: 8192, max_output_tokens: 1024, tools: weak, delegation: false}
+//! ```
+//!
+//! A model's profile (context size, `tools`: `full`, `weak` or `none`, `delegation`) is derived
+//! from the model (posey-models' `ModelProfile`); `profile:` here overrides any part of it, on
+//! top of `POSEY_MODEL_*` for the default model.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +41,23 @@ pub struct AgentsFile {
     pub agents: Vec<AgentSpec>,
     #[serde(default)]
     pub mcp_servers: Vec<McpServerSpec>,
+    /// Chat models people may choose besides `POSEY_MODEL` and the agents' own, and corrections
+    /// to any model's derived profile.
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
+}
+
+/// A chat model people may choose, or whose profile the operator corrects.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// The model in `POSEY_MODEL`'s syntax: `local`, `local:<file>.gguf`, `provider:model`.
+    pub id: String,
+    /// What people choosing it see.
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub profile: posey_models::ProfileOverride,
 }
 
 /// One agent.
@@ -94,6 +134,7 @@ impl AgentsFile {
             router: default_router(),
             agents: Vec::new(),
             mcp_servers: Vec::new(),
+            models: Vec::new(),
         })
     }
 
@@ -141,6 +182,16 @@ impl AgentsFile {
             match (&server.command, &server.url) {
                 (Some(_), None) | (None, Some(_)) => {}
                 _ => bail!("MCP server {:?} needs exactly one of command or url", server.name),
+            }
+        }
+        let mut models = BTreeSet::new();
+        for model in &self.models {
+            let id = model.id.trim();
+            if id.is_empty() || id != model.id {
+                bail!("model id {:?} must be non-empty, without surrounding spaces", model.id);
+            }
+            if !models.insert(id) {
+                bail!("model {id:?} is listed twice");
             }
         }
         Ok(())
@@ -195,5 +246,26 @@ mod tests {
         assert!(format!("{:#}", AgentsFile::parse(twice).unwrap_err()).contains("twice"));
         let both = "agents: [{name: posey, prompt: p}]\nmcp_servers: [{name: m}]";
         assert!(format!("{:#}", AgentsFile::parse(both).unwrap_err()).contains("exactly one"));
+        let twice = "agents: [{name: posey, prompt: p}]\nmodels: [{id: test}, {id: test}]";
+        assert!(format!("{:#}", AgentsFile::parse(twice).unwrap_err()).contains("twice"));
+        let bad =
+            "agents: [{name: posey, prompt: p}]\nmodels: [{id: test, profile: {tools: some}}]";
+        assert!(AgentsFile::parse(bad).is_err());
+    }
+
+    #[test]
+    fn models_take_a_description_and_profile_corrections() {
+        let file = AgentsFile::parse(
+            "agents: [{name: posey, prompt: p}]\nmodels:\n  - id: openai:gpt-4o-mini\n    \
+             description: Hosted\n  - id: local\n    profile: {context_tokens: 2048, tools: \
+             none, delegation: false}",
+        )
+        .unwrap();
+        assert_eq!(file.models[0].description, "Hosted");
+        assert!(file.models[0].profile.is_empty());
+        let local = &file.models[1].profile;
+        assert_eq!(local.context_tokens, Some(2048));
+        assert_eq!(local.tools, Some(posey_models::ToolCalling::None));
+        assert_eq!(local.delegation, Some(false));
     }
 }

@@ -5,7 +5,8 @@
 //! An empty or cut-off reply is asked for again while calls remain. A run that still ends
 //! without an answer (the limit, a reply cut off at the output budget) ends with a short
 //! honest message instead of an error; real failures (a provider that cannot be reached)
-//! stay errors.
+//! stay errors. Every model call's output budget is what the model's context leaves after the
+//! prompt ([`super::budget`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +24,9 @@ use rig_core::error::ProviderError;
 use rig_core::message::AssistantContent;
 use serde_json::Value;
 
-use super::lock;
+use posey_models::ModelProfile;
+
+use super::{budget, lock};
 
 /// Added to the system prompt of a call that offers no tools.
 const ANSWER_NOW: &str = "No tools are available for this reply. Answer the person now, \
@@ -44,6 +47,10 @@ pub struct Guard {
     max_turns: usize,
     /// The agent's system prompt, to extend on a call that offers no tools.
     preamble: String,
+    /// What the model can take, and the tokens of the prompt's fixed part (system prompt and
+    /// tools), for each call's output budget.
+    profile: ModelProfile,
+    fixed_tokens: u64,
     /// The next model call offers no tools: the model repeated a call or said nothing.
     answer_now: AtomicBool,
     /// Every tool call of the run so far (tool, arguments) and its result.
@@ -51,10 +58,18 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn new(max_turns: usize, preamble: String) -> Arc<Self> {
+    /// `fixed_tokens`: the estimated size of the system prompt and the tools offered.
+    pub fn new(
+        max_turns: usize,
+        preamble: String,
+        profile: ModelProfile,
+        fixed_tokens: u64,
+    ) -> Arc<Self> {
         Arc::new(Self {
             max_turns,
             preamble,
+            profile,
+            fixed_tokens,
             answer_now: AtomicBool::new(false),
             calls: Mutex::new(Vec::new()),
         })
@@ -121,14 +136,29 @@ impl AgentHook for GuardHook {
         event: CompletionCallEvent<'_>,
     ) -> CompletionCallAction {
         let guard = &self.0;
+        let prompt = guard
+            .fixed_tokens
+            .saturating_add(budget::messages_tokens(event.history))
+            .saturating_add(budget::message_tokens(event.prompt));
+        let mut patch = RequestPatch::new();
+        match guard.profile.reply_budget(prompt) {
+            Some(max_tokens) => patch = patch.max_tokens(max_tokens),
+            // No room left: the model (or its provider) says so with the real sizes.
+            None => tracing::warn!(
+                prompt,
+                context = guard.profile.context_tokens,
+                "the prompt fills the model's context"
+            ),
+        }
         if event.turn >= guard.max_turns || guard.answer_now.load(Ordering::SeqCst) {
-            CompletionCallAction::patch(
-                RequestPatch::new()
-                    .active_tools(Vec::<String>::new())
-                    .preamble(format!("{}\n\n{ANSWER_NOW}", guard.preamble)),
-            )
-        } else {
+            patch = patch
+                .active_tools(Vec::<String>::new())
+                .preamble(format!("{}\n\n{ANSWER_NOW}", guard.preamble));
+        }
+        if patch.is_empty() {
             CompletionCallAction::continue_run()
+        } else {
+            CompletionCallAction::patch(patch)
         }
     }
 

@@ -5,12 +5,20 @@
 //! specialist (one level deeper, up to the depth limit). The turn streams [`TurnEvent`]s as
 //! they happen and ends with the messages to store, in order, and the tokens used. A turn
 //! always ends with a reply, even when its model loops or says nothing ([`ending`]).
+//!
+//! How much of this a model gets follows its profile ([`models::ModelCatalog`]): a model that
+//! calls tools weakly is offered only the few tools relevant to the message ([`selection`]),
+//! one that cannot delegate gets no `delegate` tool, and every call's output budget and the
+//! history sent fit the model's context ([`budget`]). Each turn runs on the model the person
+//! chose (`PUT /v1/me/model`), unless its agent names its own.
 
+pub mod budget;
 pub mod catalog;
 pub mod ending;
 pub mod history;
 pub mod models;
 pub mod schema;
+pub mod selection;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -33,7 +41,9 @@ use crate::db::messages::{NewMessage, Role, ToolCallRecord};
 use crate::db::usage::UsageWriter;
 use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext, TurnProfile};
 use catalog::{AgentSpec, AgentsFile};
-use models::SharedModels;
+use models::{ModelCatalog, SharedModels};
+use posey_models::ToolCalling;
+use selection::ToolSelector;
 
 /// The name of the tool an agent hands a task to a specialist with.
 pub const DELEGATE_TOOL: &str = "delegate";
@@ -129,6 +139,9 @@ pub struct TurnRequest {
     pub credential: Option<Credential>,
     /// The person's profile, when the caller read it already (with the usage check).
     pub profile: TurnProfile,
+    /// The model to run on instead of the person's choice (the OpenAI-compatible API's
+    /// `model`, when it names a model); already checked to be choosable.
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +158,10 @@ pub struct Runtime {
     pub settings: RuntimeSettings,
     /// Where turns run outside a conversation (the OpenAI-compatible API) record their usage.
     pub usage: UsageWriter,
+    /// The models people may choose, and every model's profile.
+    pub catalog: ModelCatalog,
+    /// The tools offered to models that call tools weakly.
+    selector: ToolSelector,
     models: SharedModels,
     db: sqlx::PgPool,
     /// Cancelled when the service stops and turns may run no longer: model calls in flight
@@ -162,6 +179,8 @@ struct Shared {
     output_tokens: u64,
     client_calls: Vec<ToolCallRecord>,
     server_calls: Vec<ServerCall>,
+    /// The model the person chose for this turn (checked), for agents that name none.
+    chosen_model: Option<String>,
 }
 
 /// The result of one agent's run within a turn.
@@ -179,6 +198,8 @@ impl Runtime {
         plugins: Plugins,
         settings: RuntimeSettings,
         models: SharedModels,
+        catalog: ModelCatalog,
+        selector: ToolSelector,
         db: sqlx::PgPool,
     ) -> anyhow::Result<Self> {
         for agent in &agents.agents {
@@ -193,7 +214,7 @@ impl Runtime {
         }
         let usage = UsageWriter::start(db.clone());
         let stopping = CancellationToken::new();
-        Ok(Self { agents, plugins, settings, usage, models, db, stopping })
+        Ok(Self { agents, plugins, settings, usage, catalog, selector, models, db, stopping })
     }
 
     /// Cancel it to interrupt every turn still running (their models stop, what they have is
@@ -202,9 +223,36 @@ impl Runtime {
         self.stopping.clone()
     }
 
-    /// The model spec an agent runs on.
+    /// The model spec an agent runs on when nobody chose one.
     pub fn model_of<'a>(&'a self, agent: &'a AgentSpec) -> &'a str {
         agent.model.as_deref().unwrap_or(&self.settings.default_model)
+    }
+
+    /// The model spec an agent runs on in a turn: its own, else the person's `chosen` one,
+    /// else `POSEY_MODEL`.
+    pub fn model_for<'a>(&'a self, agent: &'a AgentSpec, chosen: Option<&'a str>) -> &'a str {
+        agent.model.as_deref().or(chosen).unwrap_or(&self.settings.default_model)
+    }
+
+    /// The model the person chose, if it may still be chosen (a GGUF since removed, or a model
+    /// taken out of the agents file, falls back to the default).
+    pub async fn chosen_model(&self, person: Uuid) -> Option<String> {
+        let chosen = match crate::db::model_choices::get(&self.db, person).await {
+            Ok(chosen) => chosen?,
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "reading a person's model choice; using the default"
+                );
+                return None;
+            }
+        };
+        if self.catalog.choosable(&chosen) {
+            Some(chosen)
+        } else {
+            tracing::warn!(model = %chosen, "a person's chosen model is no longer available; using the default");
+            None
+        }
     }
 
     /// Every model spec the agents use.
@@ -262,7 +310,11 @@ impl Runtime {
     /// Runs one turn to its end, sending events to `events` as they happen (a closed channel
     /// is fine: the turn goes on regardless).
     pub async fn run_turn(self: &Arc<Self>, request: TurnRequest, events: Events) -> TurnOutcome {
-        let shared = Arc::new(Mutex::new(Shared::default()));
+        let chosen_model = match request.model {
+            Some(model) => Some(model),
+            None => self.chosen_model(request.person).await,
+        };
+        let shared = Arc::new(Mutex::new(Shared { chosen_model, ..Shared::default() }));
         let Some(agent) = self.agents.agent(&request.agent) else {
             return TurnOutcome {
                 messages: Vec::new(),
@@ -279,7 +331,7 @@ impl Runtime {
                 interrupted: false,
             };
         };
-        let model = self.model_of(agent).to_owned();
+        let model = self.model_for(agent, lock(&shared).chosen_model.as_deref()).to_owned();
         let _ = events.send(TurnEvent::Agent { agent: agent.name.clone(), depth: 0, from: None });
         // What every tool of the turn (specialists' included) knows about whom it works for.
         let context = ToolContext {
@@ -343,7 +395,15 @@ impl Runtime {
                 });
                 return run;
             };
-            let model = match self.models.model(self.model_of(spec)) {
+            let model_spec = self.model_for(spec, lock(&shared).chosen_model.as_deref()).to_owned();
+            let profile = self.catalog.profile(&model_spec);
+            let delegates: Vec<String> =
+                if profile.delegation && depth < self.settings.max_delegation_depth {
+                    self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect()
+                } else {
+                    Vec::new()
+                };
+            let model = match self.models.model(&model_spec).await {
                 Ok(model) => model,
                 Err(error) => {
                     run.error = Some(TurnError {
@@ -353,8 +413,13 @@ impl Runtime {
                     return run;
                 }
             };
-            let preamble = match self.preamble(spec, &context, depth).await {
-                Ok(preamble) => preamble,
+            let prepared = async {
+                let preamble = self.preamble(spec, &context, &delegates).await?;
+                let message_context = self.message_context(spec, &context).await?;
+                anyhow::Ok((preamble, message_context))
+            };
+            let (preamble, message_context) = match prepared.await {
+                Ok(prepared) => prepared,
                 Err(error) => {
                     tracing::error!(agent = %name, error = format!("{error:#}"), "building the system prompt");
                     run.error = Some(TurnError {
@@ -368,15 +433,36 @@ impl Runtime {
             // What the specialists this agent delegated to said, in the order they ran (tools
             // run one at a time), to store before the delegate call's result.
             let delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>> = Arc::default();
-            let guard = ending::Guard::new(self.settings.max_turns, preamble.clone());
-            let mut tools: Vec<DynamicTool> = self
-                .plugins
-                .tools_of(&spec.plugins)
+            let offered = self.offered_tools(spec, profile.tools, &context, depth, &prompt).await;
+            let offer_client_tools = depth == 0 && profile.tools != ToolCalling::None;
+            // The prompt's fixed part: the system prompt and every tool offered.
+            let mut fixed = budget::text_tokens(&preamble);
+            for tool in &offered {
+                fixed += budget::tool_tokens(&tool.name, &tool.description, &tool.parameters);
+            }
+            if !delegates.is_empty() {
+                let parameters = delegate_parameters(&delegates);
+                fixed += budget::tool_tokens(DELEGATE_TOOL, DELEGATE_DESCRIPTION, &parameters);
+            }
+            if offer_client_tools {
+                for tool in client_tools.iter() {
+                    fixed += budget::tool_tokens(&tool.name, &tool.description, &tool.parameters);
+                }
+            }
+            let with_prompt = fixed
+                .saturating_add(budget::message_tokens(&prompt))
+                .saturating_add(message_context.as_ref().map_or(0, budget::message_tokens));
+            let mut history = budget::fit_history(history, with_prompt, &profile);
+            // After the history, right before the message: the start of the prompt stays the
+            // same from turn to turn.
+            history.extend(message_context);
+            let guard =
+                ending::Guard::new(self.settings.max_turns, preamble.clone(), profile, fixed);
+            let mut tools: Vec<DynamicTool> = offered
+                .iter()
                 .filter_map(|tool| checked_tool(tool, context.clone(), &guard))
                 .collect();
-            let delegates: Vec<String> =
-                self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect();
-            if !delegates.is_empty() && depth < self.settings.max_delegation_depth {
+            if !delegates.is_empty() {
                 tools.extend(self.delegate_tool(
                     &context,
                     &name,
@@ -388,7 +474,7 @@ impl Runtime {
                     &guard,
                 ));
             }
-            if depth == 0 {
+            if offer_client_tools {
                 tools.extend(client_tools.iter().filter_map(client_tool));
             }
             let builder = AgentBuilder::new(model).name(name.clone()).preamble(preamble);
@@ -586,12 +672,58 @@ impl Runtime {
         })
     }
 
+    /// The tools of `spec`'s plugins its model is offered: all of them for a model that calls
+    /// tools well, the few relevant to the message for a weak one (at depth 0 the person's
+    /// message; a specialist's, the task it was given), none for a model that calls none.
+    async fn offered_tools<'a>(
+        &'a self,
+        spec: &'a AgentSpec,
+        calling: ToolCalling,
+        context: &ToolContext,
+        depth: usize,
+        prompt: &Message,
+    ) -> Vec<&'a Tool> {
+        let all: Vec<&Tool> = self.plugins.tools_of(&spec.plugins).collect();
+        match calling {
+            ToolCalling::Full => all,
+            ToolCalling::None => Vec::new(),
+            ToolCalling::Weak => {
+                let task = if depth == 0 { None } else { prompt_text(prompt) };
+                let message = task.as_deref().or(context.message.as_deref());
+                let chosen = self.selector.select(message, &all).await;
+                tracing::debug!(
+                    agent = %spec.name,
+                    tools = ?chosen.iter().map(|tool| tool.name.as_str()).collect::<Vec<_>>(),
+                    "tools chosen by relevance for a model that calls tools weakly"
+                );
+                chosen
+            }
+        }
+    }
+
+    /// The plugins' context for the message the turn answers, as one system message.
+    async fn message_context(
+        &self,
+        spec: &AgentSpec,
+        context: &ToolContext,
+    ) -> anyhow::Result<Option<Message>> {
+        let mut parts = Vec::new();
+        for name in &spec.plugins {
+            if let Some(plugin) = self.plugins.get(name)
+                && let Some(text) = plugin.context(context).await?
+            {
+                parts.push(text);
+            }
+        }
+        Ok((!parts.is_empty()).then(|| Message::System { content: parts.join("\n\n") }))
+    }
+
     /// The agent's prompt, then each plugin's instructions, then whom it can delegate to.
     async fn preamble(
         &self,
         spec: &AgentSpec,
         context: &ToolContext,
-        depth: usize,
+        delegates: &[String],
     ) -> anyhow::Result<String> {
         let mut preamble = spec.prompt.trim().to_owned();
         for name in &spec.plugins {
@@ -602,10 +734,9 @@ impl Runtime {
                 preamble.push_str(&lines);
             }
         }
-        let delegates = self.agents.delegates_of(spec);
-        if !delegates.is_empty() && depth < self.settings.max_delegation_depth {
+        if !delegates.is_empty() {
             preamble.push_str("\n\nSpecialists you can hand a task to with the delegate tool:");
-            for agent in delegates {
+            for agent in delegates.iter().filter_map(|name| self.agents.agent(name)) {
                 preamble.push_str(&format!("\n- {}: {}", agent.name, agent.description));
             }
         }
@@ -625,15 +756,7 @@ impl Runtime {
         delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>>,
         guard: &Arc<ending::Guard>,
     ) -> Option<DynamicTool> {
-        let parameters = json!({
-            "type": "object",
-            "properties": {
-                "agent": {"type": "string", "enum": delegates, "description": "The specialist"},
-                "task": {"type": "string", "minLength": 1, "description": "What the specialist should do, with everything it needs to know"}
-            },
-            "required": ["agent", "task"],
-            "additionalProperties": false
-        });
+        let parameters = delegate_parameters(&delegates);
         let runtime = self.clone();
         let from = from.to_owned();
         let schema = parameters.clone();
@@ -694,11 +817,25 @@ impl Runtime {
         };
         Some(DynamicTool::new(
             ToolName::new(DELEGATE_TOOL).ok()?,
-            "Hand a task to a specialist agent and get its answer.",
+            DELEGATE_DESCRIPTION,
             parameters,
             guard.once(DELEGATE_TOOL.to_owned(), handler),
         ))
     }
+}
+
+const DELEGATE_DESCRIPTION: &str = "Hand a task to a specialist agent and get its answer.";
+
+fn delegate_parameters(delegates: &[String]) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "agent": {"type": "string", "enum": delegates, "description": "The specialist"},
+            "task": {"type": "string", "minLength": 1, "description": "What the specialist should do, with everything it needs to know"}
+        },
+        "required": ["agent", "task"],
+        "additionalProperties": false
+    })
 }
 
 /// A plugin tool as a rig tool: arguments checked against the schema first (the model hears

@@ -12,6 +12,7 @@ mod helpers;
 mod hostile_input;
 mod mcp;
 mod memory;
+mod models;
 mod openai;
 mod openapi;
 mod schedule;

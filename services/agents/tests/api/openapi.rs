@@ -28,6 +28,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/documents/{id}", "get"),
     ("/v1/documents/{id}/chunks", "get"),
     ("/v1/documents/{id}/reindex", "post"),
+    ("/v1/me/model", "get"),
+    ("/v1/me/model", "put"),
     ("/v1/memories", "get"),
     ("/v1/memories", "post"),
     ("/v1/memories/export", "get"),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{AgentsApp, Models, hold_lease, lease, spawn, store_and_release};
 
 /// A token from auth's client-credentials grant, as auth mints it.
-fn service_token(app: &AgentsApp) -> String {
+pub fn service_token(app: &AgentsApp) -> String {
     let mut claims = posey_testkit::TestKeys::claims_for("service:cron");
     claims["role"] = json!("service_role");
     claims["client_id"] = json!("cron");

@@ -10,8 +10,14 @@ import openai
 base_url = os.environ["POSEY_BASE_URL"] + "/v1"
 client = openai.OpenAI(base_url=base_url, api_key=os.environ["POSEY_TOKEN"])
 
-models = [m.id for m in client.models.list()]
-assert models == ["posey", "timekeeper", "plain"], models
+# The agents, then the chat models a person may choose (here only POSEY_MODEL=test, the
+# default), each with Posey's fields beside OpenAI's.
+listed = list(client.models.list())
+models = [m.id for m in listed]
+assert models == ["posey", "timekeeper", "plain", "test"], models
+test = listed[3].model_dump()
+assert test["kind"] == "chat_model" and test["default"] is True, test
+assert test["profile"]["tools"] == "full", test
 print("models ok")
 
 # Non-streamed: the agent calls its own tool (current_time) and answers.

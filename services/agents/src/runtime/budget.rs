@@ -1,0 +1,172 @@
+//! How a turn fits its model's context: the prompt's size estimated from its text, the output
+//! budget of each model call derived from what the context has left ([`ModelProfile::
+//! reply_budget`]), and the oldest history left out when the conversation has outgrown the
+//! context.
+//!
+//! Sizes are estimated at three characters a token, more than most tokenizers make of English
+//! (about four), so a budget errs toward fitting. (The local model counts exactly and clamps
+//! again; a provider refuses a request whose prompt and budget exceed its context.)
+
+use posey_models::ModelProfile;
+use rig_core::message::{AssistantContent, Message, ToolResultContent, UserContent};
+
+/// Characters per token in the estimate.
+const CHARS_PER_TOKEN: usize = 3;
+/// What a message costs beyond its text (role markers of a chat template).
+const PER_MESSAGE: u64 = 4;
+
+/// Tokens of `text`, estimated.
+pub fn text_tokens(text: &str) -> u64 {
+    text.chars().count().div_ceil(CHARS_PER_TOKEN) as u64
+}
+
+/// Tokens of one message, estimated.
+pub fn message_tokens(message: &Message) -> u64 {
+    let text: u64 = match message {
+        Message::System { content } => text_tokens(content),
+        Message::User { content } => content
+            .iter()
+            .map(|part| match part {
+                UserContent::Text(text) => text_tokens(&text.text),
+                UserContent::ToolResult(result) => result
+                    .content
+                    .iter()
+                    .map(|c| match c {
+                        ToolResultContent::Text(text) => text_tokens(&text.text),
+                        ToolResultContent::Json { value } => text_tokens(&value.to_string()),
+                        ToolResultContent::Image(_) => 1,
+                    })
+                    .sum::<u64>()
+                    .saturating_add(text_tokens(result.name.as_str()) + 4),
+                _ => 1,
+            })
+            .sum(),
+        Message::Assistant(turn) => turn
+            .content
+            .iter()
+            .map(|part| match part {
+                AssistantContent::Text(text) => text_tokens(&text.text),
+                AssistantContent::ToolCall(call) => text_tokens(call.function.name.as_str())
+                    .saturating_add(text_tokens(
+                        &serde_json::Value::Object(call.function.arguments.clone()).to_string(),
+                    ))
+                    .saturating_add(8),
+                _ => 1,
+            })
+            .sum(),
+    };
+    text.saturating_add(PER_MESSAGE)
+}
+
+/// Tokens of messages, estimated.
+pub fn messages_tokens(messages: &[Message]) -> u64 {
+    messages.iter().map(message_tokens).sum()
+}
+
+/// Tokens one tool's definition takes in a prompt, estimated (its schema as JSON: a provider's
+/// rendering, and more than the local model's short signatures).
+pub fn tool_tokens(name: &str, description: &str, parameters: &serde_json::Value) -> u64 {
+    text_tokens(name)
+        + text_tokens(description)
+        + text_tokens(&parameters.to_string())
+        + PER_MESSAGE
+}
+
+/// The history to send with a prompt whose fixed part (system prompt, tools, the new message)
+/// takes `fixed` tokens: all of it while a reply still fits the context; otherwise the oldest
+/// messages are left out until the prompt takes at most half the context (a large step, so it
+/// happens rarely and the prompt's start, which a model's cache reuses, stays put in between),
+/// starting at a person's message so no tool result is left without its call.
+pub fn fit_history(history: Vec<Message>, fixed: u64, profile: &ModelProfile) -> Vec<Message> {
+    let context = u64::from(profile.context_tokens);
+    let reply = profile.reply_budget(0).unwrap_or(context / 4);
+    let sizes: Vec<u64> = history.iter().map(message_tokens).collect();
+    let total: u64 = fixed.saturating_add(sizes.iter().sum());
+    if total.saturating_add(reply) <= context {
+        return history;
+    }
+    let target = context / 2;
+    let mut size = total;
+    let mut start = 0;
+    while start < history.len() && size > target {
+        size -= sizes[start];
+        start += 1;
+    }
+    // Start at a person's own message (not a tool result, whose call would be gone).
+    while start < history.len() && !is_person_message(&history[start]) {
+        start += 1;
+    }
+    tracing::info!(
+        left_out = start,
+        kept = history.len() - start,
+        context,
+        "the conversation outgrew the model's context: its oldest messages are left out"
+    );
+    history.into_iter().skip(start).collect()
+}
+
+fn is_person_message(message: &Message) -> bool {
+    matches!(message, Message::User { content }
+        if content.iter().any(|part| matches!(part, UserContent::Text(_))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posey_models::ToolCalling;
+    use rig_core::message::{AssistantMessage, CallId, ToolName};
+
+    fn profile(context_tokens: u32) -> ModelProfile {
+        ModelProfile {
+            context_tokens,
+            max_output_tokens: None,
+            tools: ToolCalling::Full,
+            delegation: true,
+        }
+    }
+
+    fn exchange(words: usize) -> Vec<Message> {
+        let text = "word ".repeat(words);
+        vec![
+            Message::user(text.clone()),
+            Message::Assistant(AssistantMessage::new(vec![AssistantContent::tool_call(
+                "c1",
+                ToolName::new("recall").unwrap(),
+                serde_json::json!({"query": "x"}),
+            )])),
+            Message::User {
+                content: vec![UserContent::tool_result(
+                    CallId::from_wire("c1"),
+                    ToolName::new("recall").unwrap(),
+                    vec![ToolResultContent::text(text.clone())],
+                )],
+            },
+            Message::Assistant(AssistantMessage::new(vec![AssistantContent::text(text)])),
+        ]
+    }
+
+    #[test]
+    fn estimates_err_toward_more_tokens() {
+        assert_eq!(text_tokens("Hello, how are you?"), 7);
+        assert!(message_tokens(&Message::user("Hello")) > text_tokens("Hello"));
+    }
+
+    #[test]
+    fn a_history_that_fits_is_kept_whole() {
+        let history: Vec<Message> = (0..3).flat_map(|_| exchange(20)).collect();
+        let kept = fit_history(history.clone(), 200, &profile(4096));
+        assert_eq!(kept.len(), history.len());
+    }
+
+    #[test]
+    fn an_outgrown_history_loses_its_oldest_turns_down_to_half_the_context() {
+        let history: Vec<Message> = (0..20).flat_map(|_| exchange(60)).collect();
+        let fixed = 300;
+        let kept = fit_history(history.clone(), fixed, &profile(4096));
+        assert!(kept.len() < history.len());
+        assert!(fixed + messages_tokens(&kept) <= 2048, "{}", messages_tokens(&kept));
+        assert!(is_person_message(&kept[0]), "it starts at a person's message");
+        // What is kept is the newest part, unchanged.
+        assert_eq!(kept.len() % 4, 0);
+    }
+}
