@@ -47,8 +47,6 @@ use crate::wire::{Chunk, ChunkStream, Generate, in_process};
 
 mod slots;
 
-/// Replies are capped at this many tokens unless the request says otherwise.
-const DEFAULT_MAX_TOKENS: u64 = 512;
 /// A tool call needs room for its JSON even when the request asked for a very short reply.
 const MIN_TOOL_CALL_TOKENS: u64 = 128;
 
@@ -290,7 +288,9 @@ impl Inner {
                  {window} (POSEY_LOCAL_CONTEXT_TOKENS) allows"
             )));
         }
-        let mut max_tokens = request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+        // Unless the request says otherwise, as `ModelProfile::reply_budget` does: a quarter of
+        // the context (then the room left, below).
+        let mut max_tokens = request.max_tokens.unwrap_or(u64::from(window) / 4);
         if !tools.is_empty() {
             max_tokens = max_tokens.max(MIN_TOOL_CALL_TOKENS);
         }
