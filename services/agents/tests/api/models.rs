@@ -402,9 +402,12 @@ agents:
     }
     // Each turn evaluates its own message, its context (the memories chosen for it) and the
     // exchange before it; the system prompt and everything older come from the cache, so what
-    // is reused grows turn after turn, also when the tools offered change (the fourth message
-    // gets current_time, the fifth none again).
-    assert!(figures.windows(2).skip(1).all(|pair| pair[1] > pair[0]), "reused: {figures:?}");
+    // is reused grows while the tools offered stay the same (small talk: none). When they change
+    // (the fourth message gets current_time, the fifth none again) the cached system prompt is
+    // still reused: how much more depends on the calls the small model chose to make, which no
+    // assertion may rest on.
+    assert!(figures[1] > 0 && figures[2] > figures[1], "reused: {figures:?}");
+    assert!(figures[3..].iter().all(|reused| *reused >= figures[1]), "reused: {figures:?}");
 }
 
 /// The default floor (`AGENTS_TOOL_MIN_SIMILARITY`) and count against the real local embedding
