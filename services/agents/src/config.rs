@@ -45,12 +45,16 @@ pub struct ModelSettings {
     pub tool_min_similarity: f32,
     /// `AGENTS_TOOLS_PER_MESSAGE`: the most tools a weak model is offered for one message.
     pub tools_per_message: usize,
+    /// `AGENTS_MAX_EXTRA_MODELS`: the most models loaded on first use (GGUFs people chose, say)
+    /// kept loaded at once, besides those the service loads at start.
+    pub max_extra_models: usize,
 }
 
 impl ModelSettings {
     /// The defaults, tuned on the local all-MiniLM-L6-v2 (see `runtime::selection`).
     pub const DEFAULT_TOOL_MIN_SIMILARITY: f32 = 0.3;
     pub const DEFAULT_TOOLS_PER_MESSAGE: usize = 2;
+    pub const DEFAULT_MAX_EXTRA_MODELS: usize = 2;
 
     fn read(env: &mut Env<'_>) -> Self {
         let local = posey_models::LocalModelConfig::from_env(env);
@@ -62,7 +66,18 @@ impl ModelSettings {
             env.problem("AGENTS_TOOL_MIN_SIMILARITY", "must be between -1 and 1");
         }
         let tools_per_message = env.or("AGENTS_TOOLS_PER_MESSAGE", Self::DEFAULT_TOOLS_PER_MESSAGE);
-        Self { local, models_dir, default_profile, tool_min_similarity, tools_per_message }
+        let max_extra_models = env.or("AGENTS_MAX_EXTRA_MODELS", Self::DEFAULT_MAX_EXTRA_MODELS);
+        if max_extra_models == 0 {
+            env.problem("AGENTS_MAX_EXTRA_MODELS", "must be at least 1");
+        }
+        Self {
+            local,
+            models_dir,
+            default_profile,
+            tool_min_similarity,
+            tools_per_message,
+            max_extra_models: max_extra_models.max(1),
+        }
     }
 }
 

@@ -64,15 +64,16 @@ pub fn describe_chat(model: &ModelConfig) -> String {
 /// The ways to a better chat model, one per line, each true to what posey-models reads.
 pub fn how_to_switch(models_dir: &Path) -> String {
     format!(
-        "  any GGUF file:  POSEY_LOCAL_MODEL=/path/to/model.gguf (keep them in {dir} to have \
-         `posey models` list them)\n  \
+        "  any GGUF file:  drop it into {dir}: each person can then pick it in the web app's \
+         settings (or PUT /v1/me/model) without a restart; POSEY_LOCAL_MODEL=/path/to/model.gguf \
+         makes one the default\n  \
          Ollama:         POSEY_MODEL=ollama:llama3.2 (and POSEY_MODEL_BASE_URL=http://host:11434 \
          when Ollama runs elsewhere)\n  \
          hosted:         POSEY_MODEL=openai:gpt-4o-mini with OPENAI_API_KEY (or \
          anthropic:claude-sonnet-4-5 with ANTHROPIC_API_KEY, ...)\n  \
          any OpenAI-compatible server: POSEY_MODEL=openai-compatible:<model> with \
          POSEY_MODEL_BASE_URL\n\
-         then restart `posey up`.",
+         (a variable takes effect when `posey up` starts again).",
         dir = models_dir.display()
     )
 }
@@ -89,29 +90,13 @@ pub struct GgufFile {
     pub bytes: u64,
 }
 
-/// The `.gguf` files directly in `dir`, by name; none when `dir` does not exist.
+/// The `.gguf` files directly in `dir` (the ones the agents service offers as `local:<file>`),
+/// with their sizes; none when `dir` does not exist.
 pub fn gguf_files(dir: &Path) -> std::io::Result<Vec<GgufFile>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        let path = entry.path();
-        let is_gguf =
-            path.extension().is_some_and(|ext| ext.to_string_lossy().eq_ignore_ascii_case("gguf"));
-        // Follows symlinks, so a link to a GGUF elsewhere counts.
-        match std::fs::metadata(&path) {
-            Ok(meta) if is_gguf && meta.is_file() => {
-                files.push(GgufFile { path, bytes: meta.len() });
-            }
-            _ => {}
-        }
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    posey_models::gguf::gguf_files(dir)?
+        .into_iter()
+        .map(|path| Ok(GgufFile { bytes: std::fs::metadata(&path)?.len(), path }))
+        .collect()
 }
 
 /// Sizes as people read them: `97.3 MB`, `4.9 GB`.

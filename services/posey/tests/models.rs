@@ -61,6 +61,7 @@ fn models_lists_the_ggufs_marks_the_one_in_use_and_says_how_to_switch() {
     let in_use = line_with(&out, "Chat model in use:");
     assert!(in_use.contains(&format!("local {DEMO}")) && in_use.contains("demonstration"), "{out}");
     for advice in [
+        "without a restart",
         "POSEY_LOCAL_MODEL=",
         "POSEY_MODEL=ollama:",
         "POSEY_MODEL_BASE_URL",

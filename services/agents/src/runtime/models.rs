@@ -46,12 +46,18 @@ where
 /// The models posey-models configures. The specs named at start are loaded then: one that
 /// could not be (the local GGUF not installed yet, say) is logged, and every turn on it fails
 /// with the reason, instead of the whole service refusing to start. Any other spec is loaded on
-/// first use and kept; a failure then is not kept, so a file put right is found next time.
+/// first use and kept, up to `AGENTS_MAX_EXTRA_MODELS` of them: past that the one used least
+/// recently is let go (a GGUF's memory is freed when the last turn using it ends). A failure on
+/// first use is not kept, so a file put right is found next time.
 pub struct ConfiguredModels {
     /// How `local:<file>` GGUFs run, and where they are.
     local: Option<LocalModelConfig>,
     models_dir: Option<PathBuf>,
+    /// The specs loaded at start, kept for the life of the service.
     loaded: Mutex<BTreeMap<String, Result<DynModel<Completion>, String>>>,
+    /// The specs loaded on first use, the one used most recently first.
+    extra: Mutex<Vec<(String, DynModel<Completion>)>>,
+    max_extra: usize,
     /// Held while a model is loaded on first use, so two turns do not load one GGUF twice.
     loading: tokio::sync::Mutex<()>,
 }
@@ -64,6 +70,8 @@ impl ConfiguredModels {
             local: settings.local.clone(),
             models_dir: settings.models_dir.clone(),
             loaded: Mutex::default(),
+            extra: Mutex::default(),
+            max_extra: settings.max_extra_models,
             loading: tokio::sync::Mutex::new(()),
         };
         for spec in specs {
@@ -97,6 +105,34 @@ impl ConfiguredModels {
         }
         read_config(spec)
     }
+
+    /// The model for `spec` if it is loaded, marking an extra one as used just now.
+    fn known(&self, spec: &str) -> Option<Result<DynModel<Completion>, String>> {
+        if let Some(loaded) = super::lock(&self.loaded).get(spec) {
+            return Some(loaded.clone());
+        }
+        let mut extra = super::lock(&self.extra);
+        let at = extra.iter().position(|(loaded, _)| loaded == spec)?;
+        let entry = extra.remove(at);
+        let model = entry.1.clone();
+        extra.insert(0, entry);
+        Some(Ok(model))
+    }
+
+    /// Keeps `model`, loaded on first use, letting go of the least recently used past the limit.
+    fn keep_extra(&self, spec: &str, model: DynModel<Completion>) {
+        let mut extra = super::lock(&self.extra);
+        extra.insert(0, (spec.to_owned(), model));
+        let keep = self.max_extra.min(extra.len());
+        for (spec, _) in extra.drain(keep..) {
+            tracing::info!(model = %spec, "model let go: AGENTS_MAX_EXTRA_MODELS others were used since");
+        }
+    }
+
+    /// The specs loaded on first use and still kept, the most recently used first.
+    pub fn extra_models(&self) -> Vec<String> {
+        super::lock(&self.extra).iter().map(|(spec, _)| spec.clone()).collect()
+    }
 }
 
 /// posey-models' configuration for `spec`, the rest from the process environment. (Not async:
@@ -117,14 +153,13 @@ fn read_config(spec: &str) -> Result<ModelConfig, String> {
 impl ModelSource for ConfiguredModels {
     fn model<'a>(&'a self, spec: &'a str) -> BoxFuture<'a, anyhow::Result<DynModel<Completion>>> {
         Box::pin(async move {
-            let known = |this: &Self| super::lock(&this.loaded).get(spec).cloned();
-            if let Some(loaded) = known(self) {
+            if let Some(loaded) = self.known(spec) {
                 return loaded.map_err(|reason| {
                     anyhow::anyhow!("model {spec:?} is not available: {reason}")
                 });
             }
             let _loading = self.loading.lock().await;
-            if let Some(loaded) = known(self) {
+            if let Some(loaded) = self.known(spec) {
                 return loaded.map_err(|reason| {
                     anyhow::anyhow!("model {spec:?} is not available: {reason}")
                 });
@@ -132,7 +167,7 @@ impl ModelSource for ConfiguredModels {
             match self.load_one(spec).await {
                 Ok(model) => {
                     tracing::info!(model = %spec, "model ready (loaded on first use)");
-                    super::lock(&self.loaded).insert(spec.to_owned(), Ok(model.clone()));
+                    self.keep_extra(spec, model.clone());
                     Ok(model)
                 }
                 Err(reason) => anyhow::bail!("model {spec:?} is not available: {reason}"),
@@ -354,7 +389,33 @@ mod tests {
             default_profile: ProfileOverride::default(),
             tool_min_similarity: ModelSettings::DEFAULT_TOOL_MIN_SIMILARITY,
             tools_per_message: ModelSettings::DEFAULT_TOOLS_PER_MESSAGE,
+            max_extra_models: 2,
         }
+    }
+
+    #[tokio::test]
+    async fn models_loaded_on_first_use_beyond_the_limit_let_go_of_the_least_recently_used() {
+        // Ollama models need no key and no server to be made, so the test needs neither.
+        let models = ConfiguredModels::load(["ollama:start".to_owned()], &settings(None)).await;
+        for spec in ["ollama:a", "ollama:b"] {
+            models.model(spec).await.unwrap();
+        }
+        assert_eq!(models.extra_models(), ["ollama:b", "ollama:a"]);
+
+        // Using `a` again makes `b` the least recently used, so `c` pushes `b` out.
+        models.model("ollama:a").await.unwrap();
+        models.model("ollama:c").await.unwrap();
+        assert_eq!(models.extra_models(), ["ollama:c", "ollama:a"]);
+
+        // The model loaded at start is never let go, however many others are used.
+        models.model("ollama:start").await.unwrap();
+        models.model("ollama:d").await.unwrap();
+        assert_eq!(models.extra_models(), ["ollama:d", "ollama:c"]);
+        assert!(super::super::lock(&models.loaded).contains_key("ollama:start"));
+
+        // One let go is loaded again when someone uses it.
+        models.model("ollama:b").await.unwrap();
+        assert_eq!(models.extra_models(), ["ollama:b", "ollama:d"]);
     }
 
     fn runtime(default: &str) -> RuntimeSettings {
