@@ -1,6 +1,6 @@
 //! The HTTP edge every Posey service shares: one error shape, JSON extraction, access-token
-//! verification against auth's JWKS, telemetry, health and readiness, and serving with a
-//! graceful shutdown.
+//! verification against auth's JWKS, telemetry, health and readiness, the shared parts of the
+//! OpenAPI documents, and serving with a graceful shutdown.
 
 pub mod auth;
 pub mod backing;
@@ -8,6 +8,7 @@ pub mod edge;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod openapi;
 pub mod params;
 pub mod ratelimit;
 pub mod server;

@@ -61,9 +61,12 @@ pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `?limit=&offset=` for the paged lists: 50 by default, at most 200, offsets from 0.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<i64>,
+    #[param(minimum = 0, default = 0)]
     offset: Option<i64>,
 }
 

@@ -1,7 +1,7 @@
 //! Test fixtures shared by every crate's tests: a fresh migrated database per test, the URLs of
 //! the real Redis, MQTT and SMTP servers the test harness started (and the mail the SMTP server
 //! received), and a real signing key pair served as a JWKS so tests can mint access tokens that
-//! the shared verifier accepts.
+//! the shared verifier accepts; and the checks of a service's generated OpenAPI document.
 //!
 //! Servers come from `TEST_DATABASE_URL`, `TEST_REDIS_URL`, `TEST_MQTT_URL` and `TEST_SMTP_URL`
 //! (with `TEST_SMTP_MAILDIR`), which `./scripts/test` sets (starting throwaway servers when none
@@ -14,6 +14,7 @@ pub mod errors;
 pub mod hostile;
 pub mod keys;
 pub mod mail;
+pub mod openapi;
 
 pub use app::{TestApp, spawn_service};
 pub use db::TestDatabase;

@@ -40,12 +40,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(logout::router())
         .merge(sessions::router())
         .merge(admin::router())
-        .merge(openapi::router())
 }
 
+/// The routes, and their finished document at `GET /openapi.json`.
 pub fn router() -> Router<AppState> {
-    let (router, _) = api().split_for_parts();
+    let (router, document) = api().split_for_parts();
     router
+        .merge(posey_http::openapi::serve(&openapi::finish(document)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::api_version))
 }

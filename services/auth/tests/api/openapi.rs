@@ -5,19 +5,27 @@
 //! (That it names every route the router has is checked in `routes::openapi`'s unit test.)
 
 use std::path::PathBuf;
-use std::process::Command;
 
+use posey_testkit::openapi::{Samples, check_with_node};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{AuthApp, email, spawn_empty};
 
-/// Real answers, each with the operation (method and templated path) it came from.
-#[derive(Default)]
-struct Samples(Vec<Value>);
+/// Sends a request (as `token`, with `body` as JSON) and records its answer under `template`.
+trait Call {
+    async fn call(
+        &mut self,
+        app: &AuthApp,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value);
+}
 
-impl Samples {
-    /// Sends the request and records its answer under `template`.
+impl Call for Samples {
     async fn call(
         &mut self,
         app: &AuthApp,
@@ -27,63 +35,15 @@ impl Samples {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = app.client.request(method.clone(), app.url(path));
+        let mut request = app.client.request(method, app.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
-        self.record(method, template, response).await
+        self.send(template, request).await
     }
-
-    async fn record(
-        &mut self,
-        method: Method,
-        template: &str,
-        response: reqwest::Response,
-    ) -> (StatusCode, Value) {
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body: Value =
-            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
-        self.0.push(json!({
-            "method": method.as_str().to_lowercase(),
-            "path": template,
-            "status": status.as_u16(),
-            "body": body,
-        }));
-        (status, body)
-    }
-}
-
-/// Runs `tests/openapi/check.mjs` on the document and the samples.
-fn check_with_node(document: &Value, samples: &Samples) -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
-    assert!(
-        dir.join("node_modules/@seriousme/openapi-schema-validator").is_dir(),
-        "{}/node_modules is missing: ./scripts/test installs it (npm ci)",
-        dir.display()
-    );
-    let input =
-        std::env::temp_dir().join(format!("posey-auth-openapi-{}.json", uuid::Uuid::new_v4()));
-    std::fs::write(&input, json!({ "document": document, "samples": samples.0 }).to_string())
-        .unwrap();
-    let output = Command::new("node")
-        .arg("check.mjs")
-        .arg(&input)
-        .current_dir(&dir)
-        .output()
-        .expect("running node (./scripts/test installs Node.js)");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let _ = std::fs::remove_file(&input);
-    assert!(output.status.success(), "the OpenAPI check failed:\n{report}");
-    report
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -132,7 +92,7 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
         .send()
         .await
         .unwrap();
-    let (_, body) = s.record(post.clone(), "/signup", response).await;
+    let (_, body) = s.record(&post, "/signup", response).await;
     assert_eq!(body["code"], "signup_disabled", "{body}");
     s.call(&app, get.clone(), "/user", "/user", None, None).await;
     let missing = format!("/admin/users/{}", uuid::Uuid::new_v4());
@@ -226,7 +186,7 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client.get(app.url("/verify?type=signup&token=nope")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    s.record(get.clone(), "/verify", response).await;
+    s.record(&get, "/verify", response).await;
 
     // Administration.
     s.call(&app, get.clone(), "/admin/users", "/admin/users?per_page=2", owner, None).await;
@@ -328,22 +288,9 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.call(&app, post.clone(), "/logout", "/logout", member, None).await;
 
     // Every operation of the document was seen answering at least once.
-    let seen: std::collections::BTreeSet<(String, String)> = s
-        .0
-        .iter()
-        .map(|s| (s["method"].as_str().unwrap().to_owned(), s["path"].as_str().unwrap().to_owned()))
-        .collect();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            if path != "/openapi.json" {
-                assert!(
-                    seen.contains(&(method.clone(), path.clone())),
-                    "{method} {path} never called"
-                );
-            }
-        }
-    }
-    let report = check_with_node(&document, &s);
+    s.assert_every_operation_seen(&document, &["get /openapi.json"]);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
+    let report = check_with_node(&dir, &document, &s);
     assert!(report.contains("valid OpenAPI 3.1"), "{report}");
 }
 

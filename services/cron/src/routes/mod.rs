@@ -32,11 +32,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(push::router())
         .merge(status::router())
-        .merge(openapi::router())
 }
 
+/// The routes, and their finished document at `GET /openapi.json`.
 pub fn router() -> Router<AppState> {
-    api().split_for_parts().0
+    let (router, document) = api().split_for_parts();
+    router.merge(posey_http::openapi::serve(&openapi::finish(document)))
 }
 
 /// The person a task route works for: a person's own token, or a service client's token (the

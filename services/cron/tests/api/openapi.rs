@@ -4,9 +4,7 @@
 //! answers of every operation, errors included, match the schemas it gives for them.
 //! (That it names every route the router has is checked in `routes::openapi`'s unit test.)
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,16 +12,26 @@ use p256::SecretKey;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use posey_cron::notifications::{self, Channels, NewNotification};
 use posey_testkit::TestKeys;
+use posey_testkit::openapi::{Samples, check_with_node};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{CronApp, spawn_authed_app_with};
 
-/// Real answers, each with the operation (method and templated path) it came from.
-#[derive(Default)]
-struct Samples(Vec<Value>);
+/// Sends a request (as `token`, with `body` as JSON) and records its answer under `template`.
+trait Call {
+    async fn call(
+        &mut self,
+        app: &CronApp,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value);
+}
 
-impl Samples {
+impl Call for Samples {
     async fn call(
         &mut self,
         app: &CronApp,
@@ -33,54 +41,15 @@ impl Samples {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = app.client.request(method.clone(), format!("{}{path}", app.address));
+        let mut request = app.client.request(method, format!("{}{path}", app.address));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body: Value =
-            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
-        self.0.push(json!({
-            "method": method.as_str().to_lowercase(),
-            "path": template,
-            "status": status.as_u16(),
-            "body": body,
-        }));
-        (status, body)
+        self.send(template, request).await
     }
-}
-
-/// Runs `tests/openapi/check.mjs` on the document and the samples.
-fn check_with_node(document: &Value, samples: &Samples) -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
-    assert!(
-        dir.join("node_modules/@seriousme/openapi-schema-validator").is_dir(),
-        "{}/node_modules is missing: ./scripts/test installs it (npm ci)",
-        dir.display()
-    );
-    let input =
-        std::env::temp_dir().join(format!("posey-cron-openapi-{}.json", uuid::Uuid::new_v4()));
-    std::fs::write(&input, json!({ "document": document, "samples": samples.0 }).to_string())
-        .unwrap();
-    let output = Command::new("node")
-        .arg("check.mjs")
-        .arg(&input)
-        .current_dir(&dir)
-        .output()
-        .expect("running node (./scripts/test installs Node.js)");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let _ = std::fs::remove_file(&input);
-    assert!(output.status.success(), "the OpenAPI check failed:\n{report}");
-    report
 }
 
 fn token_with(app: &CronApp, sub: &str, extra: Value) -> String {
@@ -230,22 +199,9 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
 
     // Every operation of the document was seen answering at least once (the stream's events
     // are not JSON: its error answer stands for it).
-    let seen: BTreeSet<(String, String)> = s
-        .0
-        .iter()
-        .map(|s| (s["method"].as_str().unwrap().to_owned(), s["path"].as_str().unwrap().to_owned()))
-        .collect();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            if path != "/openapi.json" {
-                assert!(
-                    seen.contains(&(method.clone(), path.clone())),
-                    "{method} {path} never called"
-                );
-            }
-        }
-    }
-    let report = check_with_node(&document, &s);
+    s.assert_every_operation_seen(&document, &["get /openapi.json"]);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
+    let report = check_with_node(&dir, &document, &s);
     assert!(report.contains("valid OpenAPI 3.1"), "{report}");
 }
 

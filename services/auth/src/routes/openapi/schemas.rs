@@ -346,16 +346,3 @@ pub struct InviteStatus {
     /// The app's page invite links open.
     url: String,
 }
-
-/// `/readyz`: each check and whether it answered.
-#[derive(Serialize, ToSchema)]
-pub struct Readiness {
-    status: String,
-    checks: HashMap<String, String>,
-}
-
-/// `/healthz`.
-#[derive(Serialize, ToSchema)]
-pub struct Alive {
-    status: String,
-}
