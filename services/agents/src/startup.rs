@@ -133,8 +133,7 @@ impl Application {
             leases,
             knowledge,
         );
-        let router = routes::router(state.clone())
-            .merge(plugin_routes)
+        let router = routes::router(state.clone(), plugin_routes)
             .with_state(state)
             .merge(readiness.router());
         let server = Server::bind(SERVICE, &http, router, backing).await?;

@@ -17,7 +17,7 @@ pub use lease::{TurnLease, TurnLeases};
 /// The channel a released turn lease is announced on; the payload is the conversation's id.
 pub const TURN_RELEASED: &str = "agents_turn_released";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Conversation {
     pub id: Uuid,
     pub title: String,

@@ -8,12 +8,15 @@ use serde_json::Value;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Message)]
 pub struct StoredMessage {
     pub id: i64,
     pub turn_id: Uuid,
+    #[schema(inline, value_type = crate::routes::openapi::schemas::MessageRole)]
     pub role: String,
     pub agent: String,
+    /// 0: the conversation's agent; more: a specialist it delegated to
     pub depth: i32,
     pub content: String,
     #[sqlx(json)]
@@ -27,10 +30,12 @@ pub struct StoredMessage {
 }
 
 /// One tool call of an assistant message.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ToolCall)]
 pub struct ToolCallRecord {
     pub id: String,
     pub name: String,
+    #[schema(value_type = Object)]
     pub arguments: Value,
 }
 

@@ -11,12 +11,14 @@ use uuid::Uuid;
 use super::usage::Today;
 use crate::plugins::profile::ProfileChanges;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Profile {
+    #[schema(required = true)]
     pub name: Option<String>,
     pub time_zone: String,
     #[sqlx(json)]
     pub preferences: Map<String, Value>,
+    #[schema(required = true)]
     pub updated_at: Option<DateTime<Utc>>,
 }
 

@@ -11,17 +11,26 @@ use uuid::Uuid;
 use super::chunk::Chunk;
 
 /// A document as its owner sees it (without its bytes).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Document {
     pub id: Uuid,
     pub filename: String,
+    /// Sniffed from the content
+    #[schema(inline, value_type = crate::routes::openapi::schemas::DocumentMediaType)]
     pub media_type: String,
     pub size_bytes: i64,
+    /// Hex SHA-256 of the bytes
     pub sha256: String,
+    #[schema(inline, value_type = crate::routes::openapi::schemas::DocumentStatus)]
     pub status: String,
+    /// Why ingestion failed
+    #[schema(required = true)]
     pub error: Option<String>,
+    /// Pages of a PDF
+    #[schema(required = true)]
     pub pages: Option<i32>,
     pub chunks_total: i32,
+    /// Chunks embedded so far
     pub chunks_done: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -368,12 +377,16 @@ pub async fn finish(db: &PgPool, claimed: &Claimed, error: Option<&str>) -> anyh
 }
 
 /// A chunk as a citation shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = DocumentChunk)]
 pub struct StoredChunk {
     pub id: Uuid,
     pub ordinal: i32,
     pub text: String,
+    #[schema(required = true)]
     pub page: Option<i32>,
+    /// The heading path, e.g. "Setup > Wiring"
+    #[schema(required = true)]
     pub heading: Option<String>,
     pub char_start: i32,
     pub char_end: i32,

@@ -8,7 +8,7 @@ pub mod db;
 pub mod extract;
 mod ingest;
 mod plugin;
-mod routes;
+pub(crate) mod routes;
 pub mod sandbox;
 
 use std::sync::Arc;

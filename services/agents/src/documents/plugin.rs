@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use futures::future::BoxFuture;
 use posey_domain::UserId;
 use posey_vector::UserFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::{COLLECTION, Documents, db};
@@ -144,7 +144,7 @@ impl Plugin for DocumentsPlugin {
         })
     }
 
-    fn routes(&self) -> Option<Router<AppState>> {
+    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
         Some(super::routes::router(self.documents.clone()))
     }
 }

@@ -8,31 +8,37 @@ use std::time::Duration;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
+use posey_http::openapi::Error;
 use posey_http::params::{Page, parse_id};
 use posey_http::{ApiError, Path, Query};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::db::{self, Document, Inserted, NewDocument, Requeued};
 use super::{Documents, extract};
 use crate::routes::Person;
+use crate::routes::openapi::schemas::{ChunkList, DocumentList, DocumentWithVectors, Upload};
+use crate::routes::openapi::{BadPage, NeedsPerson, NoSuchDocument, QueueFull};
 use crate::state::AppState;
 
-pub fn router(documents: Arc<Documents>) -> Router<AppState> {
+/// The routes with what they run with.
+pub fn router(documents: Arc<Documents>) -> OpenApiRouter<AppState> {
     // Room for the multipart framing around a file of the largest size; the file itself is
-    // measured while it is read.
+    // measured while it is read. (Only the upload reads a body.)
     let body_limit = documents.max_upload_bytes.saturating_add(64 * 1024);
-    Router::new()
-        .route(
-            "/v1/documents",
-            get(list_documents).post(upload_document).layer(DefaultBodyLimit::max(body_limit)),
-        )
-        .route("/v1/documents/{id}", get(get_document).delete(delete_document))
-        .route("/v1/documents/{id}/chunks", get(list_chunks))
-        .route("/v1/documents/{id}/reindex", post(reindex_document))
-        .layer(Extension(documents))
+    api().layer(DefaultBodyLimit::max(body_limit)).layer(Extension(documents))
+}
+
+/// The routes, described.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_documents, upload_document))
+        .routes(routes!(get_document, delete_document))
+        .routes(routes!(list_chunks))
+        .routes(routes!(reindex_document))
 }
 
 fn not_found() -> ApiError {
@@ -51,6 +57,21 @@ fn queue_full() -> ApiError {
     ApiError::RateLimited { retry_after: Duration::from_secs(30) }
 }
 
+#[utoipa::path(post, path = "/v1/documents", tag = "documents", operation_id = "uploadDocument",
+    security(("bearer" = [])),
+    summary = "Upload a document (PDF, DOCX, HTML, Markdown or plain text; the type is sniffed \
+               from the content). It is extracted, chunked and indexed in the background; the \
+               same bytes uploaded again return the existing document.",
+    request_body(content = inline(Upload), content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "A new document, queued for ingestion", body = Document),
+        (status = 200, description = "The person uploaded these bytes before: the existing document", body = Document),
+        (status = 400, description = "No `file` field, an empty file, or a malformed multipart body", body = Error),
+        (status = 409, description = "The same file is being uploaded at the same time; retry", body = Error),
+        (status = 413, description = "The file is larger than AGENTS_MAX_UPLOAD_BYTES", body = Error),
+        (status = 415, description = "The body is not multipart/form-data, or the content is not a supported type; the message names what it is", body = Error),
+        QueueFull, NeedsPerson,
+    ))]
 async fn upload_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
@@ -140,6 +161,13 @@ fn clean_filename(raw: &str) -> String {
     if name.is_empty() { "document".to_owned() } else { name.to_owned() }
 }
 
+/// The person's documents with their ingestion status and progress, newest first
+#[utoipa::path(get, path = "/v1/documents", tag = "documents", operation_id = "listDocuments",
+    security(("bearer" = [])), params(Page),
+    responses(
+        (status = 200, description = "The documents", body = inline(DocumentList)),
+        BadPage, NeedsPerson,
+    ))]
 async fn list_documents(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
@@ -151,6 +179,15 @@ async fn list_documents(
     Ok(Json(json!({"documents": list, "vectors": vectors})))
 }
 
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "documents", operation_id = "getDocument",
+    security(("bearer" = [])),
+    summary = "A document: status (queued, extracting, embedding, ready, failed), the failure's \
+               reason, pages and chunk progress",
+    params(("id" = Uuid, Path, description = "The document's id")),
+    responses(
+        (status = 200, description = "The document", body = inline(DocumentWithVectors)),
+        NoSuchDocument, NeedsPerson,
+    ))]
 async fn get_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
@@ -164,6 +201,14 @@ async fn get_document(
     Ok(Json(body))
 }
 
+/// A document's chunks in order, each with its page or heading and character offsets
+#[utoipa::path(get, path = "/v1/documents/{id}/chunks", tag = "documents",
+    operation_id = "listDocumentChunks", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The document's id"), Page),
+    responses(
+        (status = 200, description = "The chunks", body = inline(ChunkList)),
+        BadPage, NoSuchDocument, NeedsPerson,
+    ))]
 async fn list_chunks(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
@@ -178,6 +223,15 @@ async fn list_chunks(
     Ok(Json(json!({"chunks": chunks})))
 }
 
+/// Extract and index a ready or failed document again
+#[utoipa::path(post, path = "/v1/documents/{id}/reindex", tag = "documents",
+    operation_id = "reindexDocument", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The document's id")),
+    responses(
+        (status = 202, description = "Queued again", body = Document),
+        (status = 409, description = "The document is being ingested already", body = Error),
+        QueueFull, NoSuchDocument, NeedsPerson,
+    ))]
 async fn reindex_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
@@ -199,6 +253,11 @@ async fn reindex_document(
     Ok((StatusCode::ACCEPTED, Json(document)))
 }
 
+/// Delete a document, its chunks and its vectors
+#[utoipa::path(delete, path = "/v1/documents/{id}", tag = "documents", operation_id = "deleteDocument",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The document's id")),
+    responses((status = 204, description = "Deleted"), NoSuchDocument, NeedsPerson))]
 async fn delete_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,

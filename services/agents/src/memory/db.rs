@@ -10,22 +10,30 @@ use uuid::Uuid;
 use super::{Kind, Origin};
 
 /// One memory, as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Memory {
     pub id: Uuid,
     pub text: String,
+    #[schema(inline, value_type = crate::routes::openapi::schemas::MemoryKind)]
     pub kind: String,
+    /// Extracted after a turn, the agent's remember tool, or the person
+    #[schema(inline, value_type = crate::routes::openapi::schemas::MemoryOrigin)]
     pub origin: String,
     /// The id of the person's message it was extracted from.
+    #[schema(required = true)]
     pub source_message: Option<i64>,
+    #[schema(required = true)]
     pub conversation_id: Option<Uuid>,
     /// The memory this one replaced.
+    #[schema(required = true)]
     pub supersedes: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Set once a newer memory replaced this one.
+    #[schema(required = true)]
     pub superseded_at: Option<DateTime<Utc>>,
     /// Set once the person retracted it in conversation.
+    #[schema(required = true)]
     pub retracted_at: Option<DateTime<Utc>>,
 }
 

@@ -8,7 +8,7 @@
 pub mod db;
 pub mod extract;
 pub mod plugin;
-mod routes;
+pub(crate) mod routes;
 
 use std::sync::Arc;
 
@@ -115,7 +115,8 @@ pub fn source(knowledge: &Knowledge) -> anyhow::Result<Source> {
 }
 
 /// A memory found by a search, with its fused score.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = FoundMemory)]
 pub struct Found {
     #[serde(flatten)]
     pub memory: Memory,

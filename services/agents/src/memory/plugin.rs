@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::{Kind, Memories, Origin, check_text, context_block};
@@ -231,7 +231,7 @@ impl Plugin for MemoryPlugin {
         })
     }
 
-    fn routes(&self) -> Option<Router<AppState>> {
+    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
         Some(super::routes::router())
     }
 }

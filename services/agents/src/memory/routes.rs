@@ -1,26 +1,30 @@
 //! `/v1/memories`: a person's memories: list, search, add, read, edit, delete, export (JSON,
 //! history included). Someone else's memory is a 404.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use posey_http::openapi::Error;
 use posey_http::params::{Page, parse_id};
 use posey_http::{ApiError, AppJson, Path, Query};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Kind, Memories, Memory, Origin, check_text, db};
 use crate::routes::Person;
+use crate::routes::openapi::schemas::{FoundMemoryList, MemoryExport, MemoryKind, MemoryList};
+use crate::routes::openapi::{BadInput, NeedsPerson, NoSuchMemory};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/memories", get(list_memories).post(add_memory))
-        .route("/v1/memories/search", get(search_memories))
-        .route("/v1/memories/export", get(export_memories))
-        .route("/v1/memories/{id}", get(get_memory).patch(edit_memory).delete(delete_memory))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_memories, add_memory))
+        .routes(routes!(search_memories))
+        .routes(routes!(export_memories))
+        .routes(routes!(get_memory, edit_memory, delete_memory))
 }
 
 fn memories(state: &AppState) -> Memories {
@@ -33,11 +37,21 @@ fn parse_kind(raw: &str) -> Result<Kind, ApiError> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(inline, value_type = Option<MemoryKind>)]
     kind: Option<String>,
 }
 
+/// The person's current memories, most recently changed first
+#[utoipa::path(get, path = "/v1/memories", tag = "memories", operation_id = "listMemories",
+    security(("bearer" = [])), params(Page, ListQuery),
+    responses(
+        (status = 200, description = "The memories", body = inline(MemoryList)),
+        BadInput,
+        NeedsPerson,
+    ))]
 async fn list_memories(
     State(state): State<AppState>,
     Person(person): Person,
@@ -49,15 +63,28 @@ async fn list_memories(
     Ok(Json(json!({"memories": list})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// What to look for
+    #[param(required = true, min_length = 1)]
     q: Option<String>,
+    #[param(inline, value_type = Option<MemoryKind>)]
     kind: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 50, default = 10)]
     limit: Option<String>,
 }
 
 const MAX_SEARCH: usize = 50;
 
+/// Current memories most relevant to a text (dense + keyword search, fused), best first
+#[utoipa::path(get, path = "/v1/memories/search", tag = "memories",
+    operation_id = "searchMemories", security(("bearer" = [])), params(SearchQuery),
+    responses(
+        (status = 200, description = "The memories found", body = inline(FoundMemoryList)),
+        BadInput,
+        NeedsPerson,
+    ))]
 async fn search_memories(
     State(state): State<AppState>,
     Person(person): Person,
@@ -80,10 +107,13 @@ async fn search_memories(
     Ok(Json(json!({"memories": found})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MemoryFields {
+    /// Required when adding
+    #[schema(min_length = 1, max_length = 1000)]
     text: Option<String>,
+    #[schema(inline, value_type = Option<MemoryKind>, default = "fact")]
     kind: Option<String>,
 }
 
@@ -109,6 +139,14 @@ fn check(fields: &MemoryFields) -> Result<(Option<String>, Option<Kind>), ApiErr
     if problems.is_empty() { Ok((text, kind)) } else { Err(ApiError::Validation(problems)) }
 }
 
+/// Remember something (an identical current memory is returned instead of a copy)
+#[utoipa::path(post, path = "/v1/memories", tag = "memories", operation_id = "addMemory",
+    security(("bearer" = [])), request_body = MemoryFields,
+    responses(
+        (status = 201, description = "The memory", body = Memory),
+        BadInput,
+        NeedsPerson,
+    ))]
 async fn add_memory(
     State(state): State<AppState>,
     Person(person): Person,
@@ -121,6 +159,11 @@ async fn add_memory(
     Ok((StatusCode::CREATED, Json(memory)))
 }
 
+/// One memory (current or history)
+#[utoipa::path(get, path = "/v1/memories/{id}", tag = "memories", operation_id = "getMemory",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The memory's id")),
+    responses((status = 200, description = "The memory", body = Memory), NoSuchMemory, NeedsPerson))]
 async fn get_memory(
     State(state): State<AppState>,
     Person(person): Person,
@@ -133,6 +176,17 @@ async fn get_memory(
         .ok_or_else(|| ApiError::NotFound("no such memory".into()))
 }
 
+/// Correct a current memory's text or kind
+#[utoipa::path(patch, path = "/v1/memories/{id}", tag = "memories", operation_id = "editMemory",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The memory's id")),
+    request_body = MemoryFields,
+    responses(
+        (status = 200, description = "The memory", body = Memory),
+        BadInput,
+        (status = 409, description = "The memory is history (superseded or retracted)", body = Error),
+        NoSuchMemory, NeedsPerson,
+    ))]
 async fn edit_memory(
     State(state): State<AppState>,
     Person(person): Person,
@@ -152,6 +206,11 @@ async fn edit_memory(
     }
 }
 
+/// Forget a memory for good: its row, the memories it superseded, and their vectors
+#[utoipa::path(delete, path = "/v1/memories/{id}", tag = "memories", operation_id = "deleteMemory",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The memory's id")),
+    responses((status = 204, description = "Deleted"), NoSuchMemory, NeedsPerson))]
 async fn delete_memory(
     State(state): State<AppState>,
     Person(person): Person,
@@ -165,6 +224,13 @@ async fn delete_memory(
     }
 }
 
+/// Every memory of the person as a JSON download, superseded and retracted ones included
+#[utoipa::path(get, path = "/v1/memories/export", tag = "memories",
+    operation_id = "exportMemories", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The export (Content-Disposition: attachment)", body = inline(MemoryExport)),
+        NeedsPerson,
+    ))]
 async fn export_memories(
     State(state): State<AppState>,
     Person(person): Person,

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::bail;
-use axum::Router;
 use futures::future::BoxFuture;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::db;
@@ -203,8 +203,10 @@ pub trait Plugin: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
-    /// REST routes the plugin serves (under `/v1/...`), merged into the service's router.
-    fn routes(&self) -> Option<Router<AppState>> {
+    /// REST routes the plugin serves (under `/v1/...`), each with its OpenAPI description
+    /// (`#[utoipa::path]`, registered with `utoipa_axum::routes!`), merged into the service's
+    /// router and document.
+    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
         None
     }
 }
@@ -271,11 +273,11 @@ impl Plugins {
         self.tools.get(name).map(|(_, tool)| tool)
     }
 
-    /// The routes every plugin serves.
-    pub fn routes(&self) -> Router<AppState> {
+    /// The routes every plugin serves, described.
+    pub fn routes(&self) -> OpenApiRouter<AppState> {
         self.plugins
             .values()
             .filter_map(|plugin| plugin.routes())
-            .fold(Router::new(), Router::merge)
+            .fold(OpenApiRouter::new(), OpenApiRouter::merge)
     }
 }

@@ -1,17 +1,19 @@
 //! The `profile` plugin: the person's name, time zone and preferences. The companion reads and
 //! updates them through tools; the person through `GET`/`PATCH /v1/profile`.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use futures::future::BoxFuture;
 use posey_http::{ApiError, AppJson};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Plugin, Tool, ToolContext, ToolError};
 use crate::db::{self, profiles::Profile};
 use crate::routes::Person;
+use crate::routes::openapi::{BadFields, NeedsPerson};
 use crate::state::AppState;
 
 pub struct ProfilePlugin;
@@ -93,17 +95,25 @@ impl Plugin for ProfilePlugin {
         })
     }
 
-    fn routes(&self) -> Option<Router<AppState>> {
-        Some(Router::new().route("/v1/profile", get(get_profile).patch(update_profile)))
+    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
+        Some(router())
     }
 }
 
+/// `GET`/`PATCH /v1/profile`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_profile, update_profile))
+}
+
 /// The fields a person (or the model) may change; absent ones stay.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileFields {
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    /// IANA time zone
     time_zone: Option<String>,
+    /// Merged into the stored ones; a null value removes a preference
     preferences: Option<Map<String, Value>>,
 }
 
@@ -138,6 +148,10 @@ impl ProfileFields {
     }
 }
 
+/// The person's profile (the profile plugin's)
+#[utoipa::path(get, path = "/v1/profile", tag = "profile", operation_id = "getProfile",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The profile", body = Profile), NeedsPerson))]
 async fn get_profile(
     State(state): State<AppState>,
     Person(person): Person,
@@ -145,6 +159,11 @@ async fn get_profile(
     Ok(Json(db::profiles::get(state.db(), person).await?))
 }
 
+/// Change the name, time zone or preferences (merged; null removes a preference)
+#[utoipa::path(patch, path = "/v1/profile", tag = "profile", operation_id = "updateProfile",
+    security(("bearer" = [])),
+    request_body = ProfileFields,
+    responses((status = 200, description = "The profile", body = Profile), BadFields, NeedsPerson))]
 async fn update_profile(
     State(state): State<AppState>,
     Person(person): Person,

@@ -1,18 +1,25 @@
 //! `/v1/agents` and `/v1/plugins`: what the companion is made of.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use posey_http::ApiError;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Person;
+use super::openapi::NeedsPerson;
+use super::openapi::schemas::{AgentList, PluginList};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/agents", get(list_agents)).route("/v1/plugins", get(list_plugins))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_agents)).routes(routes!(list_plugins))
 }
 
+/// The agents: the router and its specialists
+#[utoipa::path(get, path = "/v1/agents", tag = "companion", operation_id = "listAgents",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The agents", body = inline(AgentList)), NeedsPerson))]
 async fn list_agents(
     State(state): State<AppState>,
     _person: Person,
@@ -38,6 +45,10 @@ async fn list_agents(
     Ok(Json(json!({"agents": agents})))
 }
 
+/// The plugins and their tools
+#[utoipa::path(get, path = "/v1/plugins", tag = "companion", operation_id = "listPlugins",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The plugins", body = inline(PluginList)), NeedsPerson))]
 async fn list_plugins(
     State(state): State<AppState>,
     _person: Person,

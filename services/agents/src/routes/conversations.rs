@@ -1,31 +1,35 @@
 //! `/v1/conversations`: a person's conversations: create, list, get, rename (or change the
 //! agent), delete. Someone else's conversation is a 404.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use posey_http::{ApiError, AppJson, OptionalJson, Path, Query};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::schemas::ConversationList;
+use super::openapi::{BadFields, BadPage, NeedsPerson, NoSuchConversation};
 use super::{Page, Person, parse_id};
 use crate::db::{self, conversations::Conversation};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/conversations", get(list_conversations).post(create_conversation))
-        .route(
-            "/v1/conversations/{id}",
-            get(get_conversation).patch(update_conversation).delete(delete_conversation),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_conversations, create_conversation)).routes(routes!(
+        get_conversation,
+        update_conversation,
+        delete_conversation
+    ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConversationFields {
+    #[schema(min_length = 1, max_length = 200)]
     title: Option<String>,
+    /// An agent's name; default the router
     agent: Option<String>,
 }
 
@@ -60,6 +64,15 @@ fn check(
     }
 }
 
+/// Start a conversation (the body is optional)
+#[utoipa::path(post, path = "/v1/conversations", tag = "conversations",
+    operation_id = "createConversation", security(("bearer" = [])),
+    request_body(content = Option<ConversationFields>, description = "Optional: no body makes a conversation with the router", content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new conversation", body = Conversation),
+        (status = 400, description = "Malformed JSON", body = posey_http::openapi::Error),
+        BadFields, NeedsPerson,
+    ))]
 async fn create_conversation(
     State(state): State<AppState>,
     Person(person): Person,
@@ -74,6 +87,13 @@ async fn create_conversation(
     Ok((StatusCode::CREATED, Json(conversation)))
 }
 
+/// The person's conversations, most recently active first
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
+    operation_id = "listConversations", security(("bearer" = [])), params(Page),
+    responses(
+        (status = 200, description = "The conversations", body = inline(ConversationList)),
+        BadPage, NeedsPerson,
+    ))]
 async fn list_conversations(
     State(state): State<AppState>,
     Person(person): Person,
@@ -84,6 +104,14 @@ async fn list_conversations(
     Ok(Json(json!({"conversations": conversations})))
 }
 
+/// One conversation
+#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations",
+    operation_id = "getConversation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    responses(
+        (status = 200, description = "The conversation", body = Conversation),
+        NoSuchConversation, NeedsPerson,
+    ))]
 async fn get_conversation(
     State(state): State<AppState>,
     Person(person): Person,
@@ -96,6 +124,15 @@ async fn get_conversation(
         .ok_or_else(|| ApiError::NotFound("no such conversation".into()))
 }
 
+/// Rename it, or change the agent it talks to
+#[utoipa::path(patch, path = "/v1/conversations/{id}", tag = "conversations",
+    operation_id = "updateConversation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    request_body = ConversationFields,
+    responses(
+        (status = 200, description = "The conversation", body = Conversation),
+        BadFields, NoSuchConversation, NeedsPerson,
+    ))]
 async fn update_conversation(
     State(state): State<AppState>,
     Person(person): Person,
@@ -110,6 +147,14 @@ async fn update_conversation(
         .ok_or_else(|| ApiError::NotFound("no such conversation".into()))
 }
 
+/// Delete it with its messages
+#[utoipa::path(delete, path = "/v1/conversations/{id}", tag = "conversations",
+    operation_id = "deleteConversation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        NoSuchConversation, NeedsPerson,
+    ))]
 async fn delete_conversation(
     State(state): State<AppState>,
     Person(person): Person,

@@ -21,6 +21,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::PersonWithToken;
+use super::openapi::NeedsPerson;
 use crate::plugins::{Credential, Plugins, ToolContext, TurnProfile};
 use crate::runtime::schema;
 use crate::state::AppState;
@@ -44,6 +45,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_service("/mcp", service)
         .route_layer(middleware::from_fn_with_state(state, authenticate))
 }
+
+/// MCP (streamable HTTP, stateless): every plugin's tools, for the signed-in person
+#[utoipa::path(post, path = "/mcp", tag = "mcp", operation_id = "mcp", security(("bearer" = [])),
+    request_body(content = Object, description = "A JSON-RPC message", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The JSON-RPC answer", body = Object),
+        (status = 202, description = "A notification was accepted"),
+        (status = 500, description = "An unexpected failure checking the token (`internal`)", body = posey_http::openapi::Error),
+        NeedsPerson,
+    ))]
+#[allow(dead_code)] // Served by the MCP service above; described here.
+pub(super) fn mcp() {}
 
 /// The person behind the request and their token, for the MCP handler (which sees the
 /// request's parts).

@@ -7,18 +7,21 @@
 use std::convert::Infallible;
 
 use anyhow::Context;
+use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use futures::Stream;
 use posey_http::{ApiError, AppJson, Path};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::openapi::schemas::MessageList;
+use super::openapi::{NeedsPerson, NoSuchConversation, UsageLimit};
 use super::{Person, PersonWithToken, parse_id, usage_limit};
 use crate::db;
 use crate::db::conversations::TurnLease;
@@ -28,19 +31,29 @@ use crate::plugins::{Credential, FinishedTurn, TurnProfile};
 use crate::runtime::{TurnEvent, TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/conversations/{id}/messages", get(list_messages).post(post_message))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_messages, post_message))
 }
 
 /// The longest message a person may send, in characters.
 pub const MAX_CONTENT: usize = 32_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewMessageBody {
+    #[schema(min_length = 1, max_length = 32000)]
     content: String,
 }
 
+#[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "conversations",
+    operation_id = "listMessages", security(("bearer" = [])),
+    summary = "The history: every message, tool calls and results and what specialists said \
+               included, oldest first",
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    responses(
+        (status = 200, description = "The messages", body = inline(MessageList)),
+        NoSuchConversation, NeedsPerson,
+    ))]
 async fn list_messages(
     State(state): State<AppState>,
     Person(person): Person,
@@ -54,6 +67,19 @@ async fn list_messages(
     Ok(Json(json!({"messages": messages})))
 }
 
+/// Send a message; the turn streams back as server-sent events
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations",
+    operation_id = "sendMessage", security(("bearer" = [])),
+    description = "Each event's name is its `type`; its data is the JSON of a TurnEvent. The turn \
+                   runs to its end and is stored even if the client disconnects; `done` (or \
+                   `error`) comes after it is stored.",
+    params(("id" = Uuid, Path, description = "The conversation's id")),
+    request_body = inline(NewMessageBody),
+    responses(
+        (status = 200, description = "The turn's events", content_type = "text/event-stream", body = TurnEvent),
+        (status = 422, description = "Empty or too long content, or unknown fields", body = posey_http::openapi::Error),
+        UsageLimit, NoSuchConversation, NeedsPerson,
+    ))]
 async fn post_message(
     State(state): State<AppState>,
     PersonWithToken(person, credential): PersonWithToken,

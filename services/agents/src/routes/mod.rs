@@ -6,7 +6,7 @@ mod mcp;
 mod messages;
 mod models;
 mod openai;
-mod openapi;
+pub mod openapi;
 mod service;
 mod usage_limit;
 
@@ -16,6 +16,8 @@ use axum::http::request::Parts;
 use posey_http::ApiError;
 use posey_http::auth::bearer_token;
 use posey_http::params::{Page, parse_id};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::plugins::Credential;
@@ -24,16 +26,23 @@ use crate::state::AppState;
 /// The person a verified access token speaks for (shared by the services, in posey-http).
 pub use posey_http::auth::Person;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .merge(mcp::router(state))
+/// Every route but `/mcp` (a service built with the state, described in the document's fixed
+/// part), each with its OpenAPI description, and `plugins`' routes with theirs.
+pub fn api(plugins: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(conversations::router())
         .merge(messages::router())
         .merge(agents::router())
         .merge(models::router())
         .merge(openai::router())
-        .merge(openapi::router())
         .merge(service::router())
+        .merge(plugins)
+}
+
+/// The routes `api` describes, `/mcp`, and the finished document at `GET /openapi.json`.
+pub fn router(state: AppState, plugins: OpenApiRouter<AppState>) -> Router<AppState> {
+    let (router, document) = api(plugins).split_for_parts();
+    router.merge(mcp::router(state)).merge(posey_http::openapi::serve(&openapi::finish(document)))
 }
 
 /// A [`Person`] with the token they came with, for routes that run turns or tools: the turn's

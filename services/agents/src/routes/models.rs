@@ -2,29 +2,37 @@
 //! marked) and their choice, which every turn of theirs runs on (unless the agent names its
 //! own model). The clients' settings offer it as a picker.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use posey_http::{ApiError, AppJson};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Person;
+use super::openapi::NeedsPerson;
+use super::openapi::schemas::ModelChoice;
 use crate::db;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/me/model", get(get_choice).put(set_choice))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_choice, set_choice))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Choice {
     /// A model's id from the list, or `null` for the default; required, so that a body that
     /// forgot it does not reset the choice.
+    #[schema(value_type = Option<String>, required = true)]
     model: Value,
 }
 
+/// The chat models the person may choose, and their choice
+#[utoipa::path(get, path = "/v1/me/model", tag = "companion", operation_id = "getModelChoice",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The choice and the models", body = ModelChoice), NeedsPerson))]
 async fn get_choice(
     State(state): State<AppState>,
     Person(person): Person,
@@ -33,6 +41,15 @@ async fn get_choice(
     Ok(Json(choice_json(&state, chosen)))
 }
 
+/// Choose the chat model the person's turns run on (null: the default)
+#[utoipa::path(put, path = "/v1/me/model", tag = "companion", operation_id = "setModelChoice",
+    security(("bearer" = [])),
+    request_body = inline(Choice),
+    responses(
+        (status = 200, description = "The choice and the models", body = ModelChoice),
+        (status = 422, description = "Not a model that may be chosen (`fields.model` names the models)", body = posey_http::openapi::Error),
+        NeedsPerson,
+    ))]
 async fn set_choice(
     State(state): State<AppState>,
     Person(person): Person,

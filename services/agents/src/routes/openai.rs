@@ -12,11 +12,10 @@
 
 use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use futures::{Stream, StreamExt};
 use posey_http::{ApiError, AppJson};
 use rig_core::message::{
@@ -25,8 +24,12 @@ use rig_core::message::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::openapi::schemas::{ChatRole, FunctionType, ModelList};
+use super::openapi::{NeedsPerson, UsageLimit};
 use super::usage_limit::{self, Limits};
 use super::{Person, PersonWithToken};
 use crate::db;
@@ -36,73 +39,90 @@ use crate::db::usage::UsageRecord;
 use crate::runtime::{ClientTool, TurnEvent, TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/chat/completions", post(chat_completions))
-        .route("/v1/models", get(list_models))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(chat_completions)).routes(routes!(list_models))
 }
 
 /// The request fields Posey reads; the many others OpenAI clients send are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ChatRequest {
     model: String,
+    #[schema(inline)]
     messages: Vec<ChatMessage>,
     #[serde(default)]
     stream: bool,
     #[serde(default)]
+    #[schema(inline)]
     stream_options: Option<StreamOptions>,
     #[serde(default)]
+    #[schema(inline)]
     tools: Vec<ChatTool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct StreamOptions {
     #[serde(default)]
     include_usage: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ChatMessage {
+    #[schema(inline, value_type = ChatRole)]
     role: String,
+    /// A string, or OpenAI's content parts
     #[serde(default)]
     content: Option<Value>,
     #[serde(default)]
+    #[schema(inline)]
     tool_calls: Vec<ChatToolCall>,
     #[serde(default)]
     tool_call_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ChatToolCall {
     id: String,
+    #[schema(inline)]
     function: ChatFunctionCall,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ChatFunctionCall {
     name: String,
+    /// The arguments as a JSON text
     #[serde(default)]
     arguments: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ChatTool {
     #[serde(rename = "type")]
+    #[schema(inline, value_type = FunctionType)]
     kind: String,
+    #[schema(inline)]
     function: ChatFunction,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ChatFunction {
     name: String,
     #[serde(default)]
     description: String,
+    /// A JSON schema of the arguments
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     parameters: Option<Value>,
 }
 
-/// The agents, then the chat models (with Posey's own fields beside OpenAI's, which clients
-/// ignore: what it is, its profile, whether it is the default).
+/// OpenAI-compatible: the agents, then the chat models, as models
+// The agents, then the chat models (with Posey's own fields beside OpenAI's, which clients
+// ignore: what it is, its profile, whether it is the default).
+#[utoipa::path(get, path = "/v1/models", tag = "openai", operation_id = "listModels",
+    security(("bearer" = [])),
+    description = "An agent's entry has `kind: agent`; a chat model's has `kind: chat_model`, its \
+                   `profile` and whether it is the `default` (the entries of GET /v1/me/model). \
+                   Either may be a chat completion's `model`.",
+    responses((status = 200, description = "The models", body = inline(ModelList)), NeedsPerson))]
 async fn list_models(State(state): State<AppState>, _person: Person) -> Json<Value> {
     let runtime = &state.runtime;
     let agents = runtime.agents.agents.iter().map(|agent| {
@@ -123,6 +143,27 @@ async fn list_models(State(state): State<AppState>, _person: Person) -> Json<Val
     Json(json!({"object": "list", "data": agents.chain(models).collect::<Vec<_>>()}))
 }
 
+/// OpenAI-compatible chat completions; `model` is an agent's name or a chat model's id
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "openai",
+    operation_id = "createChatCompletion", security(("bearer" = [])),
+    description = "`model` names an agent (which runs on the person's chosen model) or one of the \
+                   chat models of GET /v1/models (the router runs on it). Streams (`stream: true`) \
+                   as OpenAI does: `data:` chunks then `data: [DONE]`. The agent runs its own \
+                   tools; tools in the request are offered to the model and a call of one is \
+                   returned as `tool_calls` with finish reason `tool_calls` (only the client's \
+                   calls: the agent's own tools called in the same message run at once, and their \
+                   calls and results are kept for a day after last use and put back into that \
+                   message whenever a later request carries it, so the model sees them). Nothing \
+                   else but usage is stored.",
+    request_body = inline(ChatRequest),
+    responses(
+        (status = 200, description = "A chat.completion, or chat.completion.chunk events when streaming",
+            content((Object = "application/json"), (String = "text/event-stream"))),
+        (status = 404, description = "No agent or chat model by that name", body = posey_http::openapi::Error),
+        (status = 422, description = "Bad messages or tools, each named", body = posey_http::openapi::Error),
+        (status = 502, description = "The model failed", body = posey_http::openapi::Error),
+        UsageLimit, NeedsPerson,
+    ))]
 async fn chat_completions(
     State(state): State<AppState>,
     PersonWithToken(person, credential): PersonWithToken,

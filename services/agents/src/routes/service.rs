@@ -15,18 +15,20 @@
 //! from it. A failed turn is stored under a fresh id, so a retry runs it again.
 
 use anyhow::Context;
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use posey_http::auth::{Authenticated, require_service};
 use posey_http::{ApiError, AppJson, Path};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::messages::MAX_CONTENT;
+use super::openapi::{BadFields, NeedsService, UsageLimit};
 use super::usage_limit::{self, Limits};
 use crate::db;
 use crate::db::conversations::TurnLease;
@@ -35,8 +37,8 @@ use crate::plugins::{Credential, TurnProfile};
 use crate::runtime::{TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/service/users/{user_id}/turns", post(service_turn))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(service_turn))
 }
 
 /// The header carrying the caller's idempotency key.
@@ -46,17 +48,24 @@ const MAX_TITLE: usize = 200;
 /// Where turn ids of idempotency keys live (a fixed, random namespace for UUID v5).
 const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_51d4_9a8e_4c0b_b7a3_2e5d_90c4_1f27);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ServiceTurnBody {
+    /// What the person would have said
+    #[schema(required = true, min_length = 1, max_length = 32000)]
     prompt: Option<String>,
+    /// An agent's name; default the conversation's, or the router for a new one
     agent: Option<String>,
+    /// The person's conversation to run it in; default a new one
+    #[schema(format = Uuid)]
     conversation_id: Option<String>,
+    /// A new conversation's title; default the prompt's first line
+    #[schema(min_length = 1, max_length = 200)]
     title: Option<String>,
 }
 
 /// What the caller gets: where the answer is kept, and the answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ServiceTurnAnswer {
     conversation_id: Uuid,
     /// The stored message of the conversation agent's final answer.
@@ -137,6 +146,24 @@ fn check(
     }
 }
 
+/// Run a turn for a person, without streaming (a service token only)
+#[utoipa::path(post, path = "/v1/service/users/{user_id}/turns", tag = "service",
+    operation_id = "runServiceTurn", security(("bearer" = [])),
+    description = "For another Posey service (cron's agent tasks). The turn is stored in the \
+                   person's conversation like any turn and counts toward their daily usage. A \
+                   key whose turn is stored already gets that turn back (`replayed`) instead of \
+                   a new one.",
+    params(
+        ("user_id" = Uuid, Path, description = "The person's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Up to 200 characters (cron sends `<task_id>:<scheduled_for>`)"),
+    ),
+    request_body = ServiceTurnBody,
+    responses(
+        (status = 200, description = "The turn's answer, stored", body = ServiceTurnAnswer),
+        (status = 404, description = "No such conversation for this person", body = posey_http::openapi::Error),
+        (status = 503, description = "The turn failed (`unavailable`); a retry runs it again", body = posey_http::openapi::Error),
+        BadFields, UsageLimit, NeedsService,
+    ))]
 async fn service_turn(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,

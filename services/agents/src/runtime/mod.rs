@@ -53,18 +53,29 @@ pub const DELEGATE_TOOL: &str = "delegate";
 pub const INTERRUPTED_MARKER: &str = "[interrupted: Posey was stopping]";
 
 /// What a turn streams, in order. `depth` 0 is the conversation's agent; more is a specialist.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TurnEvent {
     /// An agent starts speaking: the conversation's agent at the start of the turn, a
     /// specialist it delegated to (`from` the delegating agent), or the delegating agent again
     /// when the specialist is done (`from` the specialist).
+    #[schema(title = "agent")]
     Agent { agent: String, depth: usize, from: Option<String> },
     /// A piece of the speaking agent's answer.
+    #[schema(title = "text")]
     Text { agent: String, depth: usize, delta: String },
     /// The agent calls a tool.
-    ToolCall { agent: String, depth: usize, id: String, name: String, arguments: Value },
+    #[schema(title = "tool_call")]
+    ToolCall {
+        agent: String,
+        depth: usize,
+        id: String,
+        name: String,
+        #[schema(value_type = Object)]
+        arguments: Value,
+    },
     /// A tool's answer (`is_error`: it failed or its arguments were refused; `content` says why).
+    #[schema(title = "tool_result")]
     ToolResult {
         agent: String,
         depth: usize,
@@ -74,11 +85,19 @@ pub enum TurnEvent {
         is_error: bool,
     },
     /// The tokens the turn used, once it ends.
+    #[schema(title = "usage")]
     Usage { input_tokens: u64, output_tokens: u64 },
     /// The turn ended and is stored.
+    #[schema(title = "done")]
     Done { turn_id: Uuid },
     /// The turn failed (and what it did until then is stored).
-    Error { code: String, message: String, turn_id: Uuid },
+    #[schema(title = "error")]
+    Error {
+        #[schema(inline, value_type = crate::routes::openapi::schemas::TurnErrorCode)]
+        code: String,
+        message: String,
+        turn_id: Uuid,
+    },
 }
 
 /// Why a turn failed.

@@ -1,11 +1,20 @@
-//! The OpenAPI description matches the routes: every operation it names is served, every other
-//! method on its paths is a 405, and it names every route the service has.
+//! `GET /openapi.json`: the document generated from the routes is served, every operation it
+//! names is served (and every other method on its paths is a 405), it names every route the
+//! service has, it is valid OpenAPI 3.1 (checked by the Node validator in `tests/openapi/`,
+//! against the official schema), and real answers of every operation, errors included, match
+//! the schemas it gives for them; the events of a turn's stream are the ones it describes.
+//! (That it names every route the router serves is checked in `routes::openapi`'s unit test.)
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
+use posey_testkit::openapi::{Samples, check_with_node, operations};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::documents::pdf;
 use crate::helpers::{Models, spawn};
+use crate::service::service_token;
 
 /// Every route of the service (path, method): a new route must be added here and documented.
 const ROUTES: &[(&str, &str)] = &[
@@ -41,10 +50,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/plugins", "get"),
     ("/v1/profile", "get"),
     ("/v1/profile", "patch"),
+    ("/v1/service/users/{user_id}/turns", "post"),
 ];
 
 #[tokio::test]
-async fn the_openapi_description_matches_the_routes() {
+async fn every_documented_operation_is_served_and_no_other_method_is() {
     let app = spawn(Models::test(), None, &[]).await;
     let (_, token) = app.person();
     let response = app.get("/openapi.json").await;
@@ -55,7 +65,8 @@ async fn the_openapi_description_matches_the_routes() {
     let methods = ["get", "post", "patch", "delete", "put"];
     let mut documented = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
-        let concrete = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        let id = uuid::Uuid::new_v4().to_string();
+        let concrete = path.replace("{id}", &id).replace("{user_id}", &id);
         for method in methods {
             let request = app
                 .request(method.to_uppercase().parse().unwrap(), &concrete, &token)
@@ -78,12 +89,222 @@ async fn the_openapi_description_matches_the_routes() {
     let expected: BTreeSet<(String, String)> =
         ROUTES.iter().map(|(path, method)| ((*path).to_owned(), (*method).to_owned())).collect();
     assert_eq!(documented, expected);
+}
 
-    // Every schema a path points at exists.
-    let text = spec.to_string();
-    for name in
-        text.split("#/components/schemas/").skip(1).map(|rest| rest.split('"').next().unwrap())
-    {
-        assert!(spec["components"]["schemas"].get(name).is_some(), "missing schema {name}");
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
+    // Files are read by the posey-agents binary's extractor child.
+    let extractor = env!("CARGO_BIN_EXE_posey-agents").to_owned();
+    let app = spawn(Models::test(), None, &[("AGENTS_DOCUMENT_EXTRACTOR", extractor)]).await;
+    let response = app.get("/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let document: Value = response.json().await.unwrap();
+    let generated: Value = serde_json::from_str(&posey_agents::openapi_json()).unwrap();
+    assert_eq!(document, generated, "what is served is what the code generates");
+
+    let (person, token) = app.person();
+    let me = token.as_str();
+    let service = service_token(&app);
+    let mut s = Samples::default();
+    let (get, post, put, patch, delete) =
+        (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
+    let call = |method: Method, path: &str, token: &str| app.request(method, path, token);
+
+    s.send("/healthz", app.client.get(format!("{}/healthz", app.address))).await;
+    s.send("/readyz", app.client.get(format!("{}/readyz", app.address))).await;
+
+    // The companion.
+    let (_, agents) = s.send("/v1/agents", call(get.clone(), "/v1/agents", me)).await;
+    let router = agents["agents"][0]["name"].as_str().unwrap().to_owned();
+    s.send("/v1/agents", app.client.get(format!("{}/v1/agents", app.address))).await;
+    s.send("/v1/agents", call(get.clone(), "/v1/agents", &service)).await;
+    s.send("/v1/plugins", call(get.clone(), "/v1/plugins", me)).await;
+    s.send("/v1/models", call(get.clone(), "/v1/models", me)).await;
+    s.send("/v1/me/model", call(get.clone(), "/v1/me/model", me)).await;
+    let (status, _) = s
+        .send("/v1/me/model", call(put.clone(), "/v1/me/model", me).json(&json!({"model": null})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    s.send("/v1/me/model", call(put.clone(), "/v1/me/model", me).json(&json!({"model": "nope"})))
+        .await;
+    let broken = call(put.clone(), "/v1/me/model", me).header("content-type", "application/json");
+    s.send("/v1/me/model", broken.body("{")).await;
+    s.send("/v1/profile", call(get.clone(), "/v1/profile", me)).await;
+    let change = json!({"name": "Ada", "time_zone": "Europe/Paris", "preferences": {"tea": true}});
+    s.send("/v1/profile", call(patch.clone(), "/v1/profile", me).json(&change)).await;
+    let bad = json!({"time_zone": "Mars/Olympus"});
+    s.send("/v1/profile", call(patch.clone(), "/v1/profile", me).json(&bad)).await;
+
+    // Conversations and their turns.
+    let (status, conversation) =
+        s.send("/v1/conversations", call(post.clone(), "/v1/conversations", me)).await;
+    assert_eq!(status, StatusCode::CREATED, "{conversation}");
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    let bad = json!({"title": "", "agent": "nobody"});
+    s.send("/v1/conversations", call(post.clone(), "/v1/conversations", me).json(&bad)).await;
+    s.send("/v1/conversations", call(get.clone(), "/v1/conversations?limit=10", me)).await;
+    s.send("/v1/conversations", call(get.clone(), "/v1/conversations?limit=x", me)).await;
+    let one = format!("/v1/conversations/{id}");
+    let template = "/v1/conversations/{id}";
+    let rename = json!({"title": "Plans"});
+    s.send(template, call(patch.clone(), &one, me).json(&rename)).await;
+    s.send(template, call(get.clone(), &one, me)).await;
+    let missing = format!("/v1/conversations/{}", uuid::Uuid::new_v4());
+    s.send(template, call(get.clone(), &missing, me)).await;
+    let events = app.chat(me, &id, "Hello there").await;
+    s.0.push(json!({"method": "post", "path": "/v1/conversations/{id}/messages", "status": 200, "body": null}));
+    check_events(&document, &events);
+    let messages = "/v1/conversations/{id}/messages";
+    let too_long = json!({"content": "x".repeat(32_001)});
+    s.send(messages, call(post.clone(), &format!("{one}/messages"), me).json(&too_long)).await;
+    s.send(
+        messages,
+        call(post.clone(), &format!("{missing}/messages"), me).json(&json!({"content": "hi"})),
+    )
+    .await;
+    s.send(messages, call(get.clone(), &format!("{one}/messages"), me)).await;
+
+    // The OpenAI-compatible API.
+    let completion = json!({"model": router, "messages": [{"role": "user", "content": "Hi"}]});
+    let (status, answer) = s
+        .send(
+            "/v1/chat/completions",
+            call(post.clone(), "/v1/chat/completions", me).json(&completion),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let unknown = json!({"model": "nobody", "messages": [{"role": "user", "content": "Hi"}]});
+    s.send("/v1/chat/completions", call(post.clone(), "/v1/chat/completions", me).json(&unknown))
+        .await;
+    let wizard = json!({"model": router, "messages": [{"role": "wizard", "content": "Hi"}]});
+    s.send("/v1/chat/completions", call(post.clone(), "/v1/chat/completions", me).json(&wizard))
+        .await;
+
+    // A turn another service runs for the person.
+    let turns = "/v1/service/users/{user_id}/turns";
+    let path = format!("/v1/service/users/{person}/turns");
+    let prompt = json!({"prompt": "Brief me"});
+    let (status, answer) = s
+        .send(
+            turns,
+            call(post.clone(), &path, &service).header("Idempotency-Key", "k1").json(&prompt),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    s.send(turns, call(post.clone(), &path, me).json(&prompt)).await;
+    s.send(turns, call(post.clone(), &path, &service).json(&json!({"prompt": ""}))).await;
+    let elsewhere = json!({"prompt": "Brief me", "conversation_id": uuid::Uuid::new_v4()});
+    s.send(turns, call(post.clone(), &path, &service).json(&elsewhere)).await;
+    s.send(template, call(delete.clone(), &one, me)).await;
+    s.send(template, call(delete.clone(), &one, me)).await;
+
+    // Memories.
+    let remember = json!({"text": "Ada drinks green tea", "kind": "preference"});
+    let (status, memory) =
+        s.send("/v1/memories", call(post.clone(), "/v1/memories", me).json(&remember)).await;
+    assert_eq!(status, StatusCode::CREATED, "{memory}");
+    let bad = json!({"text": "", "kind": "rumour"});
+    s.send("/v1/memories", call(post.clone(), "/v1/memories", me).json(&bad)).await;
+    s.send("/v1/memories", call(get.clone(), "/v1/memories?kind=preference", me)).await;
+    s.send("/v1/memories", call(get.clone(), "/v1/memories?kind=rumour", me)).await;
+    let search = "/v1/memories/search";
+    s.send(search, call(get.clone(), "/v1/memories/search?q=tea&limit=5", me)).await;
+    s.send(search, call(get.clone(), "/v1/memories/search?q=", me)).await;
+    s.send("/v1/memories/export", call(get.clone(), "/v1/memories/export", me)).await;
+    let one = format!("/v1/memories/{}", memory["id"].as_str().unwrap());
+    let template = "/v1/memories/{id}";
+    s.send(template, call(get.clone(), &one, me)).await;
+    let (status, edited) = s
+        .send(template, call(patch.clone(), &one, me).json(&json!({"text": "Ada drinks oolong"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    s.send(template, call(patch.clone(), &one, me).json(&json!({"kind": "rumour"}))).await;
+    s.send(template, call(delete.clone(), &one, me)).await;
+    s.send(template, call(get.clone(), &one, me)).await;
+
+    // Documents.
+    let upload = |bytes: Vec<u8>, name: &str| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        call(post.clone(), "/v1/documents", me)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+    };
+    let bytes = pdf(&["The kettle is in the second cupboard."]);
+    let (status, document_body) = s.send("/v1/documents", upload(bytes.clone(), "home.pdf")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{document_body}");
+    let id = document_body["id"].as_str().unwrap().to_owned();
+    let settled = app.settled(me, &id).await;
+    assert_eq!(settled["status"], "ready", "{settled}");
+    s.send("/v1/documents", upload(bytes, "home.pdf")).await;
+    s.send("/v1/documents", upload(Vec::new(), "empty.txt")).await;
+    s.send("/v1/documents", upload(vec![0, 159, 146, 150, 0, 1], "blob.bin")).await;
+    s.send("/v1/documents", call(post.clone(), "/v1/documents", me).json(&json!({}))).await;
+    s.send("/v1/documents", call(get.clone(), "/v1/documents", me)).await;
+    let one = format!("/v1/documents/{id}");
+    let template = "/v1/documents/{id}";
+    s.send(template, call(get.clone(), &one, me)).await;
+    let chunks = "/v1/documents/{id}/chunks";
+    s.send(chunks, call(get.clone(), &format!("{one}/chunks?limit=5"), me)).await;
+    let reindex = "/v1/documents/{id}/reindex";
+    let (status, requeued) =
+        s.send(reindex, call(post.clone(), &format!("{one}/reindex"), me)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{requeued}");
+    s.send(reindex, call(post.clone(), &format!("{one}/reindex"), me)).await;
+    app.settled(me, &id).await;
+    s.send(template, call(delete.clone(), &one, me)).await;
+    s.send(template, call(get.clone(), &one, me)).await;
+    s.send(chunks, call(get.clone(), &format!("{one}/chunks"), me)).await;
+
+    // MCP: JSON-RPC over streamable HTTP.
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {},
+        "clientInfo": {"name": "openapi-test", "version": "1"}}});
+    let mcp = |body: &Value, token: &str| {
+        call(post.clone(), "/mcp", token)
+            .header("accept", "application/json, text/event-stream")
+            .json(body)
+    };
+    let (status, answer) = s.send("/mcp", mcp(&initialize, me)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let (status, _) = s.send("/mcp", mcp(&initialized, me)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    s.send("/mcp", mcp(&initialize, &service)).await;
+
+    // Every operation of the document was seen answering at least once (the document itself
+    // was fetched above).
+    s.assert_every_operation_seen(&document, &["get /openapi.json"]);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
+    let report = check_with_node(&dir, &document, &s);
+    assert!(report.contains("valid OpenAPI 3.1"), "{report}");
+}
+
+/// The events of a turn's stream are the ones the document describes for it: each named by
+/// its `type`, with the fields its variant requires.
+fn check_events(document: &Value, events: &[crate::helpers::Sse]) {
+    let (_, _, operation) = operations(document)
+        .into_iter()
+        .find(|(method, path, _)| method == "post" && path == "/v1/conversations/{id}/messages")
+        .unwrap();
+    let stream = &operation["responses"]["200"]["content"]["text/event-stream"]["schema"];
+    let name = stream["$ref"].as_str().unwrap().trim_start_matches("#/components/schemas/");
+    let variants = document["components"]["schemas"][name]["oneOf"].as_array().unwrap();
+    assert!(events.len() >= 3, "{events:?}");
+    let mut seen = BTreeSet::new();
+    for event in events {
+        let variant = variants
+            .iter()
+            .find(|v| v["properties"]["type"]["enum"][0] == event.event.as_str())
+            .unwrap_or_else(|| panic!("the event {event:?} is not described"));
+        assert_eq!(event.data["type"], event.event, "{event:?}");
+        for field in variant["required"].as_array().unwrap() {
+            let field = field.as_str().unwrap();
+            assert!(event.data.get(field).is_some(), "{event:?} has no {field}");
+        }
+        for (field, value) in event.data.as_object().unwrap() {
+            assert!(variant["properties"].get(field).is_some(), "{event:?}: {field} = {value}");
+        }
+        seen.insert(event.event.clone());
     }
+    assert!(seen.contains("agent") && seen.contains("done"), "{seen:?}");
 }
