@@ -6,62 +6,68 @@
 // From the agents service's GET /openapi.json by `npm run generate` (apps/sdk); do not edit.
 
 export interface paths {
-    "/v1/conversations": {
+    "/healthz": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The person's conversations, most recently active first */
-        get: operations["listConversations"];
+        /** Alive */
+        get: operations["healthz"];
         put?: never;
-        /** Start a conversation (the body is optional) */
-        post: operations["createConversation"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/conversations/{id}": {
+    "/mcp": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        /** One conversation */
-        get: operations["getConversation"];
+        get?: never;
         put?: never;
-        post?: never;
-        /** Delete it with its messages */
-        delete: operations["deleteConversation"];
+        /** MCP (streamable HTTP, stateless): every plugin's tools, for the signed-in person */
+        post: operations["mcp"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** Rename it, or change the agent it talks to */
-        patch: operations["updateConversation"];
+        patch?: never;
         trace?: never;
     };
-    "/v1/conversations/{id}/messages": {
+    "/openapi.json": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        /** The history: every message, tool calls and results and what specialists said included, oldest first */
-        get: operations["listMessages"];
+        /** This document */
+        get: operations["openapi_json"];
         put?: never;
-        /**
-         * Send a message; the turn streams back as server-sent events
-         * @description Each event's name is its `type`; its data is the JSON of a TurnEvent. The turn runs to its end and is stored even if the client disconnects; `done` (or `error`) comes after it is stored.
-         */
-        post: operations["sendMessage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dependencies answer */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -85,112 +91,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/plugins": {
+    "/v1/chat/completions": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The plugins and their tools */
-        get: operations["listPlugins"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * OpenAI-compatible chat completions; `model` is an agent's name or a chat model's id
+         * @description `model` names an agent (which runs on the person's chosen model) or one of the chat models of GET /v1/models (the router runs on it). Streams (`stream: true`) as OpenAI does: `data:` chunks then `data: [DONE]`. The agent runs its own tools; tools in the request are offered to the model and a call of one is returned as `tool_calls` with finish reason `tool_calls` (only the client's calls: the agent's own tools called in the same message run at once, and their calls and results are kept for a day after last use and put back into that message whenever a later request carries it, so the model sees them). Nothing else but usage is stored.
+         */
+        post: operations["createChatCompletion"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/profile": {
+    "/v1/conversations": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The person's profile (the profile plugin's) */
-        get: operations["getProfile"];
+        /** The person's conversations, most recently active first */
+        get: operations["listConversations"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change the name, time zone or preferences (merged; null removes a preference) */
-        patch: operations["updateProfile"];
-        trace?: never;
-    };
-    "/v1/memories": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The person's current memories, most recently changed first */
-        get: operations["listMemories"];
-        put?: never;
-        /** Remember something (an identical current memory is returned instead of a copy) */
-        post: operations["addMemory"];
+        /** Start a conversation (the body is optional) */
+        post: operations["createConversation"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/memories/search": {
+    "/v1/conversations/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Current memories most relevant to a text (dense + keyword search, fused), best first */
-        get: operations["searchMemories"];
+        /** One conversation */
+        get: operations["getConversation"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete it with its messages */
+        delete: operations["deleteConversation"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename it, or change the agent it talks to */
+        patch: operations["updateConversation"];
         trace?: never;
     };
-    "/v1/memories/export": {
+    "/v1/conversations/{id}/messages": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Every memory of the person as a JSON download, superseded and retracted ones included */
-        get: operations["exportMemories"];
+        /** The history: every message, tool calls and results and what specialists said included, oldest first */
+        get: operations["listMessages"];
         put?: never;
-        post?: never;
+        /**
+         * Send a message; the turn streams back as server-sent events
+         * @description Each event's name is its `type`; its data is the JSON of a TurnEvent. The turn runs to its end and is stored even if the client disconnects; `done` (or `error`) comes after it is stored.
+         */
+        post: operations["sendMessage"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
-        trace?: never;
-    };
-    "/v1/memories/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        /** One memory (current or history) */
-        get: operations["getMemory"];
-        put?: never;
-        post?: never;
-        /** Forget a memory for good: its row, the memories it superseded, and their vectors */
-        delete: operations["deleteMemory"];
-        options?: never;
-        head?: never;
-        /** Correct a current memory's text or kind */
-        patch: operations["editMemory"];
         trace?: never;
     };
     "/v1/documents": {
@@ -263,24 +239,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/chat/completions": {
+    "/v1/me/model": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /**
-         * OpenAI-compatible chat completions; `model` is an agent's name or a chat model's id
-         * @description `model` names an agent (which runs on the person's chosen model) or one of the chat models of GET /v1/models (the router runs on it). Streams (`stream: true`) as OpenAI does: `data:` chunks then `data: [DONE]`. The agent runs its own tools; tools in the request are offered to the model and a call of one is returned as `tool_calls` with finish reason `tool_calls` (only the client's calls: the agent's own tools called in the same message run at once, and their calls and results are kept for a day after last use and put back into that message whenever a later request carries it, so the model sees them). Nothing else but usage is stored.
-         */
-        post: operations["createChatCompletion"];
+        /** The chat models the person may choose, and their choice */
+        get: operations["getModelChoice"];
+        /** Choose the chat model the person's turns run on (null: the default) */
+        put: operations["setModelChoice"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/memories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's current memories, most recently changed first */
+        get: operations["listMemories"];
+        put?: never;
+        /** Remember something (an identical current memory is returned instead of a copy) */
+        post: operations["addMemory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every memory of the person as a JSON download, superseded and retracted ones included */
+        get: operations["exportMemories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Current memories most relevant to a text (dense + keyword search, fused), best first */
+        get: operations["searchMemories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/memories/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One memory (current or history) */
+        get: operations["getMemory"];
+        put?: never;
+        post?: never;
+        /** Forget a memory for good: its row, the memories it superseded, and their vectors */
+        delete: operations["deleteMemory"];
+        options?: never;
+        head?: never;
+        /** Correct a current memory's text or kind */
+        patch: operations["editMemory"];
         trace?: never;
     };
     "/v1/models": {
@@ -303,17 +348,16 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/me/model": {
+    "/v1/plugins": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The chat models the person may choose, and their choice */
-        get: operations["getModelChoice"];
-        /** Choose the chat model the person's turns run on (null: the default) */
-        put: operations["setModelChoice"];
+        /** The plugins and their tools */
+        get: operations["listPlugins"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -321,7 +365,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/mcp": {
+    "/v1/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's profile (the profile plugin's) */
+        get: operations["getProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the name, time zone or preferences (merged; null removes a preference) */
+        patch: operations["updateProfile"];
+        trace?: never;
+    };
+    "/v1/service/users/{user_id}/turns": {
         parameters: {
             query?: never;
             header?: never;
@@ -330,59 +392,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** MCP (streamable HTTP, stateless): every plugin's tools, for the signed-in person */
-        post: operations["mcp"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document */
-        get: operations["openapi"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Alive */
-        get: operations["healthz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Dependencies answer */
-        get: operations["readyz"];
-        put?: never;
-        post?: never;
+        /**
+         * Run a turn for a person, without streaming (a service token only)
+         * @description For another Posey service (cron's agent tasks). The turn is stored in the person's conversation like any turn and counts toward their daily usage. A key whose turn is stored already gets that turn back (`replayed`) instead of a new one.
+         */
+        post: operations["runServiceTurn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -393,269 +407,328 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Error: {
-            error: {
-                code: string;
-                message: string;
-                fields?: {
-                    [key: string]: string[];
-                };
-            };
+        Agent: {
+            delegates: string[];
+            description: string;
+            model: string;
+            name: string;
+            plugins: string[];
+            router: boolean;
         };
-        ConversationFields: {
-            title?: string;
-            /** @description An agent's name; default the router */
-            agent?: string;
+        /** @description `/healthz`. */
+        Alive: {
+            status: string;
+        };
+        ChatModel: {
+            /** @description Whether it is the model turns use unless the person chose another */
+            default: boolean;
+            description: string;
+            /** @description What to choose it by: `local`, `local:<file>.gguf`, `provider:model` */
+            id: string;
+            profile: components["schemas"]["ModelProfile"];
+            /** @description configured (POSEY_MODEL, an agent's model, the agents file's models) or a GGUF found in the data directory's models folder */
+            source: "configured" | "data_dir";
         };
         Conversation: {
+            agent: string;
+            /** Format: date-time */
+            created_at: string;
             /** Format: uuid */
             id: string;
             title: string;
-            agent: string;
-            /** Format: date-time */
-            created_at: string;
             /** Format: date-time */
             updated_at: string;
         };
-        ToolCall: {
-            id: string;
-            name: string;
-            arguments: Record<string, unknown>;
+        ConversationFields: {
+            /** @description An agent's name; default the router */
+            agent?: string | null;
+            title?: string | null;
         };
-        Message: {
-            id: number;
-            /** Format: uuid */
-            turn_id: string;
-            /** @enum {unknown} */
-            role: "user" | "assistant" | "tool";
-            agent: string;
-            /** @description 0: the conversation's agent; more: a specialist it delegated to */
-            depth: number;
-            content: string;
-            tool_calls: components["schemas"]["ToolCall"][];
-            tool_call_id?: string;
-            tool_name?: string;
-            is_error: boolean;
-            /** Format: date-time */
-            created_at: string;
-        };
-        TurnEvent: {
-            /** @constant */
-            type: "agent";
-            agent: string;
-            depth: number;
-            from?: string | null;
-        } | {
-            /** @constant */
-            type: "text";
-            agent: string;
-            depth: number;
-            delta: string;
-        } | {
-            /** @constant */
-            type: "tool_call";
-            agent: string;
-            depth: number;
-            id: string;
-            name: string;
-            arguments: Record<string, unknown>;
-        } | {
-            /** @constant */
-            type: "tool_result";
-            agent: string;
-            depth: number;
-            id: string;
-            name: string;
-            content: string;
-            is_error: boolean;
-        } | {
-            /** @constant */
-            type: "usage";
-            input_tokens: number;
-            output_tokens: number;
-        } | {
-            /** @constant */
-            type: "done";
-            /** Format: uuid */
-            turn_id: string;
-        } | {
-            /** @constant */
-            type: "error";
-            /** @enum {unknown} */
-            code: "model_error" | "unknown_agent" | "internal" | "interrupted";
-            message: string;
-            /** Format: uuid */
-            turn_id: string;
-        };
-        Agent: {
-            name: string;
-            description: string;
-            model: string;
-            plugins: string[];
-            delegates: string[];
-            router: boolean;
-        };
-        Plugin: {
-            name: string;
-            description: string;
-            tools: {
-                name: string;
-                description: string;
-                parameters: Record<string, unknown>;
-            }[];
-        };
-        ProfileFields: {
-            name?: string;
-            /** @description IANA time zone */
-            time_zone?: string;
-            preferences?: Record<string, unknown>;
-        };
-        Profile: {
-            name: string | null;
-            time_zone: string;
-            preferences: Record<string, unknown>;
-            /** Format: date-time */
-            updated_at: string | null;
-        };
-        Memory: {
-            /** Format: uuid */
-            id: string;
-            text: string;
-            /** @enum {string} */
-            kind: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
-            /**
-             * @description Extracted after a turn, the agent's remember tool, or the person
-             * @enum {string}
-             */
-            origin: "conversation" | "agent" | "person";
-            /** @description The person's message it was extracted from */
-            source_message: number | null;
-            /** Format: uuid */
-            conversation_id: string | null;
-            /**
-             * Format: uuid
-             * @description The memory this one replaced
-             */
-            supersedes: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** Format: date-time */
-            superseded_at: string | null;
-            /** Format: date-time */
-            retracted_at: string | null;
-        };
-        FoundMemory: {
-            /** Format: uuid */
-            id: string;
-            text: string;
-            /** @enum {string} */
-            kind: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
-            /**
-             * @description Extracted after a turn, the agent's remember tool, or the person
-             * @enum {string}
-             */
-            origin: "conversation" | "agent" | "person";
-            /** @description The person's message it was extracted from */
-            source_message: number | null;
-            /** Format: uuid */
-            conversation_id: string | null;
-            /**
-             * Format: uuid
-             * @description The memory this one replaced
-             */
-            supersedes: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** Format: date-time */
-            superseded_at: string | null;
-            /** Format: date-time */
-            retracted_at: string | null;
-            score: number;
-        };
-        MemoryFields: {
-            /** @description Required when adding */
-            text?: string;
-            /**
-             * @default fact
-             * @enum {string}
-             */
-            kind: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
-        };
+        /** @description A document as its owner sees it (without its bytes). */
         Document: {
-            /** Format: uuid */
-            id: string;
-            filename: string;
             /**
-             * @description Sniffed from the content
-             * @enum {string}
+             * Format: int32
+             * @description Chunks embedded so far
              */
-            media_type: "application/pdf" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "text/html" | "text/markdown" | "text/plain";
-            size_bytes: number;
-            /** @description Hex SHA-256 of the bytes */
-            sha256: string;
-            /** @enum {string} */
-            status: "queued" | "extracting" | "embedding" | "ready" | "failed";
+            chunks_done: number;
+            /** Format: int32 */
+            chunks_total: number;
+            /** Format: date-time */
+            created_at: string;
             /** @description Why ingestion failed */
             error: string | null;
-            /** @description Pages of a PDF */
+            filename: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Sniffed from the content */
+            media_type: "application/pdf" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "text/html" | "text/markdown" | "text/plain";
+            /**
+             * Format: int32
+             * @description Pages of a PDF
+             */
             pages: number | null;
-            chunks_total: number;
-            /** @description Chunks embedded so far */
-            chunks_done: number;
-            /** Format: date-time */
-            created_at: string;
+            /** @description Hex SHA-256 of the bytes */
+            sha256: string;
+            /** Format: int64 */
+            size_bytes: number;
+            /**
+             * @description Where a document's ingestion is.
+             * @enum {string}
+             */
+            status: "queued" | "extracting" | "embedding" | "ready" | "failed";
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A chunk as a citation shows it. */
         DocumentChunk: {
-            /** Format: uuid */
-            id: string;
-            ordinal: number;
-            text: string;
-            page: number | null;
+            /** Format: int32 */
+            char_end: number;
+            /** Format: int32 */
+            char_start: number;
             /** @description The heading path, e.g. "Setup > Wiring" */
             heading: string | null;
-            char_start: number;
-            char_end: number;
-        };
-        /** @description What a model can be trusted with, derived from the model (a GGUF's header, known provider models) and corrected by the operator (the agents file's `models:`, `POSEY_MODEL_*`). */
-        ModelProfile: {
-            /** @description Prompt and reply tokens one request may use */
-            context_tokens: number;
-            /** @description The most tokens of one reply, when capped below the context */
-            max_output_tokens: number | null;
-            /**
-             * @description full: every tool of the agent; weak: only the few tools relevant to each message; none: no tools
-             * @enum {unknown}
-             */
-            tools: "full" | "weak" | "none";
-            /** @description Whether it may hand tasks to specialist agents */
-            delegation: boolean;
-        };
-        ChatModel: {
-            /** @description What to choose it by: `local`, `local:<file>.gguf`, `provider:model` */
+            /** Format: uuid */
             id: string;
-            description: string;
-            /** @description Whether it is the model turns use unless the person chose another */
-            default: boolean;
+            /** Format: int32 */
+            ordinal: number;
+            /** Format: int32 */
+            page: number | null;
+            text: string;
+        };
+        /** @description Every error: `{"error": {"code", "message", "fields"?}}`. */
+        Error: {
+            error: components["schemas"]["ErrorBody"];
+        };
+        ErrorBody: {
+            /** @description For programs: `not_found`, `validation_failed`, `unauthorized`, `forbidden`, ... */
+            code: string;
+            /** @description Each bad field and what is wrong with it (422). */
+            fields?: {
+                [key: string]: string[];
+            } | null;
+            message: string;
+        };
+        /** @description A memory found by a search, with its fused score. */
+        FoundMemory: components["schemas"]["Memory"] & {
+            /** Format: float */
+            score: number;
+        };
+        /** @description One memory, as the API shows it. */
+        Memory: {
+            /** Format: uuid */
+            conversation_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
             /**
-             * @description configured (POSEY_MODEL, an agent's model, the agents file's models) or a GGUF found in the data directory's models folder
-             * @enum {unknown}
+             * @description What a memory is about.
+             * @enum {string}
              */
-            source: "configured" | "data_dir";
-            profile: components["schemas"]["ModelProfile"];
+            kind: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
+            /** @description Extracted after a turn, the agent's remember tool, or the person */
+            origin: "conversation" | "agent" | "person";
+            /**
+             * Format: date-time
+             * @description Set once the person retracted it in conversation.
+             */
+            retracted_at: string | null;
+            /**
+             * Format: int64
+             * @description The id of the person's message it was extracted from.
+             */
+            source_message: number | null;
+            /**
+             * Format: date-time
+             * @description Set once a newer memory replaced this one.
+             */
+            superseded_at: string | null;
+            /**
+             * Format: uuid
+             * @description The memory this one replaced.
+             */
+            supersedes: string | null;
+            text: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        MemoryFields: {
+            /** @default fact */
+            kind: null | ("fact" | "preference" | "event" | "relationship" | "goal" | "other");
+            /** @description Required when adding */
+            text?: string | null;
+        };
+        Message: {
+            agent: string;
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int32
+             * @description 0: the conversation's agent; more: a specialist it delegated to
+             */
+            depth: number;
+            /** Format: int64 */
+            id: number;
+            is_error: boolean;
+            /**
+             * @description A message's role.
+             * @enum {string}
+             */
+            role: "user" | "assistant" | "tool";
+            tool_call_id?: string | null;
+            tool_calls: components["schemas"]["ToolCall"][];
+            tool_name?: string | null;
+            /** Format: uuid */
+            turn_id: string;
         };
         ModelChoice: {
             /** @description The person's choice; null: the default */
             model: string | null;
-            /** @description The model the person's turns run on (agents that name their own model keep it); the default when the choice is no longer offered */
-            using: string;
             /** @description The models the person may choose, the default first */
             models: components["schemas"]["ChatModel"][];
+            /** @description The model the person's turns run on (agents that name their own model keep it); the default when the choice is no longer offered */
+            using: string;
+        };
+        /** @description What a model can be trusted with, derived from the model (a GGUF's header, known provider models) and corrected by the operator (the agents file's `models:`, `POSEY_MODEL_*`). */
+        ModelProfile: {
+            /**
+             * Format: int32
+             * @description Prompt and reply tokens one request may use
+             */
+            context_tokens: number;
+            /** @description Whether it may hand tasks to specialist agents */
+            delegation: boolean;
+            /**
+             * Format: int32
+             * @description The most tokens of one reply, when capped below the context
+             */
+            max_output_tokens: number | null;
+            /** @description full: every tool of the agent; weak: only the few tools relevant to each message; none: no tools */
+            tools: "full" | "weak" | "none";
+        };
+        Plugin: {
+            description: string;
+            name: string;
+            tools: {
+                description: string;
+                name: string;
+                parameters: Record<string, unknown>;
+            }[];
+        };
+        Profile: {
+            name: string | null;
+            preferences: {
+                [key: string]: unknown;
+            };
+            time_zone: string;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        /** @description The fields a person (or the model) may change; absent ones stay. */
+        ProfileFields: {
+            name?: string | null;
+            /** @description Merged into the stored ones; a null value removes a preference */
+            preferences?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description IANA time zone */
+            time_zone?: string | null;
+        };
+        /** @description `/readyz`: each check and whether it answered. */
+        Readiness: {
+            checks: {
+                [key: string]: string;
+            };
+            status: string;
+        };
+        /** @description What the caller gets: where the answer is kept, and the answer. */
+        ServiceTurnAnswer: {
+            /** Format: uuid */
+            conversation_id: string;
+            /**
+             * Format: int64
+             * @description The stored message of the conversation agent's final answer.
+             */
+            message_id: number;
+            /** @description True when the idempotency key's turn was already stored and this is it again. */
+            replayed: boolean;
+            text: string;
+            /** Format: uuid */
+            turn_id: string;
+        };
+        ServiceTurnBody: {
+            /** @description An agent's name; default the conversation's, or the router for a new one */
+            agent?: string | null;
+            /**
+             * Format: uuid
+             * @description The person's conversation to run it in; default a new one
+             */
+            conversation_id?: string | null;
+            /** @description What the person would have said */
+            prompt: string | null;
+            /** @description A new conversation's title; default the prompt's first line */
+            title?: string | null;
+        };
+        /** @description One tool call of an assistant message. */
+        ToolCall: {
+            arguments: Record<string, unknown>;
+            id: string;
+            name: string;
+        };
+        /** @description What a turn streams, in order. `depth` 0 is the conversation's agent; more is a specialist. */
+        TurnEvent: {
+            agent: string;
+            depth: number;
+            from?: string | null;
+            /** @enum {string} */
+            type: "agent";
+        } | {
+            agent: string;
+            delta: string;
+            depth: number;
+            /** @enum {string} */
+            type: "text";
+        } | {
+            agent: string;
+            arguments: Record<string, unknown>;
+            depth: number;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            type: "tool_call";
+        } | {
+            agent: string;
+            content: string;
+            depth: number;
+            id: string;
+            is_error: boolean;
+            name: string;
+            /** @enum {string} */
+            type: "tool_result";
+        } | {
+            /** Format: int64 */
+            input_tokens: number;
+            /** Format: int64 */
+            output_tokens: number;
+            /** @enum {string} */
+            type: "usage";
+        } | {
+            /** Format: uuid */
+            turn_id: string;
+            /** @enum {string} */
+            type: "done";
+        } | {
+            /**
+             * @description Why a turn failed.
+             * @enum {string}
+             */
+            code: "model_error" | "unknown_agent" | "internal" | "interrupted";
+            message: string;
+            /** Format: uuid */
+            turn_id: string;
+            /** @enum {string} */
+            type: "error";
         };
     };
     responses: never;
@@ -666,6 +739,362 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alive"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A JSON-RPC message */
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description The JSON-RPC answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+            /** @description A notification was accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure checking the token (`internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openapi_json: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    listAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agents: components["schemas"]["Agent"][];
+                    };
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    messages: {
+                        /** @description A string, or OpenAI's content parts */
+                        content?: unknown;
+                        /**
+                         * @description An OpenAI chat message's role.
+                         * @enum {string}
+                         */
+                        role: "system" | "developer" | "user" | "assistant" | "tool";
+                        tool_call_id?: string | null;
+                        tool_calls?: {
+                            function: {
+                                /** @description The arguments as a JSON text */
+                                arguments?: string;
+                                name: string;
+                            };
+                            id: string;
+                        }[];
+                    }[];
+                    model: string;
+                    stream?: boolean;
+                    stream_options?: null | {
+                        include_usage?: boolean;
+                    };
+                    tools?: {
+                        function: {
+                            description?: string;
+                            name: string;
+                            /** @description A JSON schema of the arguments */
+                            parameters?: Record<string, unknown> | null;
+                        };
+                        /**
+                         * @description Always `function`.
+                         * @enum {string}
+                         */
+                        type: "function";
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description A chat.completion, or chat.completion.chunk events when streaming */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, unknown>;
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No agent or chat model by that name */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad messages or tools, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A daily usage limit is reached; the message says which, and Retry-After when it resets */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The model failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listConversations: {
         parameters: {
             query?: {
@@ -707,6 +1136,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A `limit` or `offset` that is not a number */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createConversation: {
@@ -716,6 +1163,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Optional: no body makes a conversation with the router */
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["ConversationFields"];
@@ -758,8 +1206,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Bad fields, each named */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -774,6 +1240,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The conversation's id */
                 id: string;
             };
             cookie?: never;
@@ -816,6 +1283,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteConversation: {
@@ -823,6 +1299,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The conversation's id */
                 id: string;
             };
             cookie?: never;
@@ -863,6 +1340,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     updateConversation: {
@@ -870,6 +1356,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The conversation's id */
                 id: string;
             };
             cookie?: never;
@@ -887,6 +1374,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid access token */
@@ -916,8 +1412,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Bad fields, each named */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -932,6 +1455,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The conversation's id */
                 id: string;
             };
             cookie?: never;
@@ -976,6 +1500,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     sendMessage: {
@@ -983,6 +1516,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The conversation's id */
                 id: string;
             };
             cookie?: never;
@@ -1002,6 +1536,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": components["schemas"]["TurnEvent"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid access token */
@@ -1031,6 +1574,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Empty or too long content, or unknown fields */
             422: {
                 headers: {
@@ -1049,536 +1610,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-        };
-    };
-    listAgents: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The agents */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        agents: components["schemas"]["Agent"][];
-                    };
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listPlugins: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The plugins */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        plugins: components["schemas"]["Plugin"][];
-                    };
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getProfile: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The profile */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Profile"];
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    updateProfile: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ProfileFields"];
-            };
-        };
-        responses: {
-            /** @description The profile */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Profile"];
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad fields, each named */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listMemories: {
-        parameters: {
-            query?: {
-                limit?: number;
-                offset?: number;
-                kind?: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The memories */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        memories: components["schemas"]["Memory"][];
-                    };
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad fields or parameters, each named */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    addMemory: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MemoryFields"];
-            };
-        };
-        responses: {
-            /** @description The memory */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Memory"];
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad fields or parameters, each named */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    searchMemories: {
-        parameters: {
-            query: {
-                q: string;
-                limit?: number;
-                kind?: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The memories found */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        memories: components["schemas"]["FoundMemory"][];
-                    };
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad fields or parameters, each named */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    exportMemories: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The export (Content-Disposition: attachment) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: date-time */
-                        exported_at: string;
-                        /** Format: uuid */
-                        user_id: string;
-                        memories: components["schemas"]["Memory"][];
-                    };
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getMemory: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The memory */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Memory"];
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such memory (or it is someone else's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    deleteMemory: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such memory (or it is someone else's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    editMemory: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MemoryFields"];
-            };
-        };
-        responses: {
-            /** @description The memory */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Memory"];
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such memory (or it is someone else's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The memory is history (superseded or retracted) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad fields or parameters, each named */
-            422: {
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1608,7 +1641,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         documents: components["schemas"]["Document"][];
-                        /** @description The person's chunks in the vector index, all documents together */
+                        /**
+                         * Format: int64
+                         * @description The person's chunks in the vector index, all documents together
+                         */
                         vectors: number;
                     };
                 };
@@ -1624,6 +1660,24 @@ export interface operations {
             };
             /** @description A service token, not a person's */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A `limit` or `offset` that is not a number */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1694,6 +1748,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The same file is being uploaded at the same time; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The file is larger than AGENTS_MAX_UPLOAD_BYTES */
             413: {
                 headers: {
@@ -1721,6 +1784,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getDocument: {
@@ -1728,6 +1800,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The document's id */
                 id: string;
             };
             cookie?: never;
@@ -1741,7 +1814,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Document"] & {
-                        /** @description The document's chunks in the vector index */
+                        /**
+                         * Format: int64
+                         * @description The document's chunks in the vector index
+                         */
                         vectors: number;
                     };
                 };
@@ -1773,6 +1849,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteDocument: {
@@ -1780,6 +1865,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The document's id */
                 id: string;
             };
             cookie?: never;
@@ -1820,6 +1906,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listDocumentChunks: {
@@ -1830,6 +1925,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The document's id */
                 id: string;
             };
             cookie?: never;
@@ -1874,6 +1970,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A `limit` or `offset` that is not a number */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     reindexDocument: {
@@ -1881,6 +1995,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The document's id */
                 id: string;
             };
             cookie?: never;
@@ -1941,153 +2056,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-        };
-    };
-    createChatCompletion: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model: string;
-                    messages: {
-                        /** @enum {unknown} */
-                        role: "system" | "developer" | "user" | "assistant" | "tool";
-                        content?: unknown;
-                        tool_calls?: unknown[];
-                        tool_call_id?: string;
-                    }[];
-                    stream?: boolean;
-                    stream_options?: {
-                        include_usage?: boolean;
-                    };
-                    tools?: {
-                        /** @constant */
-                        type: "function";
-                        function: {
-                            name: string;
-                            description?: string;
-                            parameters?: Record<string, unknown>;
-                        };
-                    }[];
-                };
-            };
-        };
-        responses: {
-            /** @description A chat.completion, or chat.completion.chunk events when streaming */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, unknown>;
-                    "text/event-stream": string;
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No agent or chat model by that name */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad messages or tools, each named */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A daily usage limit is reached; the message says which, and Retry-After when it resets */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The model failed */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listModels: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The models */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        object?: "list";
-                        data?: {
-                            id?: string;
-                            /** @constant */
-                            object?: "model";
-                            created?: number;
-                            owned_by?: string;
-                            /** @enum {unknown} */
-                            kind?: "agent" | "chat_model";
-                            description?: string;
-                            default?: boolean;
-                            profile?: components["schemas"]["ModelProfile"];
-                        }[];
-                    };
-                };
-            };
-            /** @description No valid access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A service token, not a person's */
-            403: {
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2133,6 +2103,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     setModelChoice: {
@@ -2145,6 +2124,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * @description A model's id from the list, or `null` for the default; required, so that a body that
+                     *     forgot it does not reset the choice.
+                     */
                     model: string | null;
                 };
             };
@@ -2157,6 +2140,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelChoice"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid access token */
@@ -2177,6 +2169,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not a model that may be chosen (`fields.model` names the models) */
             422: {
                 headers: {
@@ -2186,9 +2196,80 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
-    mcp: {
+    listMemories: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                kind?: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The memories */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        memories: components["schemas"]["Memory"][];
+                    };
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addMemory: {
         parameters: {
             query?: never;
             header?: never;
@@ -2197,21 +2278,273 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, unknown>;
+                "application/json": components["schemas"]["MemoryFields"];
             };
         };
         responses: {
-            /** @description The JSON-RPC answer */
+            /** @description The memory */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportMemories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export (Content-Disposition: attachment) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        /** Format: date-time */
+                        exported_at: string;
+                        memories: components["schemas"]["Memory"][];
+                        /** Format: uuid */
+                        user_id: string;
+                    };
                 };
             };
-            /** @description A notification was accepted */
-            202: {
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    searchMemories: {
+        parameters: {
+            query: {
+                /** @description What to look for */
+                q: string;
+                kind?: "fact" | "preference" | "event" | "relationship" | "goal" | "other";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The memories found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        memories: components["schemas"]["FoundMemory"][];
+                    };
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMemory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The memory's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The memory */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such memory (or it is someone else's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteMemory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The memory's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2235,9 +2568,135 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description No such memory (or it is someone else's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
-    openapi: {
+    editMemory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The memory's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemoryFields"];
+            };
+        };
+        responses: {
+            /** @description The memory */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Memory"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such memory (or it is someone else's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The memory is history (superseded or retracted) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listModels: {
         parameters: {
             query?: never;
             header?: never;
@@ -2246,18 +2705,68 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The OpenAPI description */
+            /** @description The models */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        data: {
+                            /** Format: int64 */
+                            created: number;
+                            /** @description A chat model's: whether it is the default */
+                            default?: boolean | null;
+                            description: string;
+                            id: string;
+                            /** @enum {string} */
+                            kind: "agent" | "chat_model";
+                            /**
+                             * @description Always `model`.
+                             * @enum {string}
+                             */
+                            object: "model";
+                            owned_by: string;
+                            profile?: null | components["schemas"]["ModelProfile"];
+                        }[];
+                        /**
+                         * @description Always `list`.
+                         * @enum {string}
+                         */
+                        object: "list";
+                    };
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    healthz: {
+    listPlugins: {
         parameters: {
             query?: never;
             header?: never;
@@ -2266,18 +2775,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Alive */
+            /** @description The plugins */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        plugins: components["schemas"]["Plugin"][];
+                    };
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    readyz: {
+    getProfile: {
         parameters: {
             query?: never;
             header?: never;
@@ -2286,22 +2824,247 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ready */
+            /** @description The profile */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": components["schemas"]["Profile"];
                 };
             };
-            /** @description A dependency is down */
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileFields"];
+            };
+        };
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runServiceTurn: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 200 characters (cron sends `<task_id>:<scheduled_for>`) */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The person's id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceTurnBody"];
+            };
+        };
+        responses: {
+            /** @description The turn's answer, stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceTurnAnswer"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A person's token, not a service's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such conversation for this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A daily usage limit is reached; the message says which, and Retry-After when it resets */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The turn failed (`unavailable`); a retry runs it again */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
