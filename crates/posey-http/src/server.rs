@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
+use axum::serve::ListenerExt;
 use posey_config::HttpConfig;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -78,12 +79,20 @@ pub fn with_layers(router: Router, service: &'static str, shape: ErrorShape) -> 
         }))
 }
 
-/// Serves until `shutdown` completes, then waits for in-flight requests.
+/// Serves until `shutdown` completes, then waits for in-flight requests. Connections are
+/// `TCP_NODELAY`: a streamed answer (a chat's server-sent events) writes its first small event
+/// right after the headers, and under Nagle's algorithm that event waited for the client's
+/// delayed ACK of the headers, about 40 ms on Linux, on every turn.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "setting TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
