@@ -50,14 +50,22 @@ impl LauncherConfig {
         let gateway = posey_gateway::Config::read_with_db(env, pending);
         let web = crate::web::WebConfig::from_env(env);
         let (mut auth, mut agents, mut cron, mut gateway) = (auth, agents, cron, gateway);
-        // Auth's email links lead to the web app `posey up` serves, at its actual port, and
-        // its PKCE callback is an allowed redirect, unless the operator said otherwise.
+        // Auth's email links lead to the web app `posey up` serves, at its actual port (its
+        // invite links to the app's invite page there), and its PKCE callback is an allowed
+        // redirect, unless the operator said otherwise.
         if web.server().is_some() {
             let site = format!("http://localhost:{}", web.http.port);
             if env.raw("AUTH_SITE_URL").is_none()
                 && let Ok(url) = site.parse()
             {
                 auth.auth.site_url = url;
+            }
+            // Auth derived it from the site URL it read, not the one set here.
+            if env.raw("AUTH_SITE_URL").is_none()
+                && env.raw("AUTH_INVITE_URL").is_none()
+                && let Ok(url) = format!("{site}/invite").parse()
+            {
+                auth.auth.invite_url = url;
             }
             if env.raw("AUTH_REDIRECT_URLS").is_none() {
                 auth.auth.redirect_urls.push(format!("{site}/auth/callback"));
@@ -219,6 +227,36 @@ mod tests {
         assert_eq!(secret(&child), secret(&supervisor));
         assert_eq!(secret(&child).0, secret(&child).1);
         assert_eq!(child.gateway.service.db.url.expose_secret(), db.url.expose_secret());
+    }
+
+    #[test]
+    fn auths_links_lead_to_the_served_web_app_at_its_port() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(crate::web::SERVER_FILE), "").unwrap();
+        let web_dir = dir.path().to_str().unwrap().to_owned();
+        let base = [("POSEY_DATA_DIR", "/tmp/x"), ("POSEY_WEB_DIR", web_dir.as_str())];
+        let config =
+            LauncherConfig::read(Env::from_pairs(base.into_iter().chain([("WEB_PORT", "3107")])))
+                .unwrap();
+        let auth = &config.auth.auth;
+        assert_eq!(auth.site_url.as_str(), "http://localhost:3107/");
+        assert_eq!(auth.invite_url.as_str(), "http://localhost:3107/invite");
+        assert!(auth.redirect_urls.contains(&"http://localhost:3107/auth/callback".to_owned()));
+
+        // What the operator set stays.
+        let config = LauncherConfig::read(Env::from_pairs(base.into_iter().chain([
+            ("WEB_PORT", "3107"),
+            ("AUTH_SITE_URL", "https://posey.example.org"),
+            ("AUTH_INVITE_URL", "https://posey.example.org/join"),
+        ])))
+        .unwrap();
+        assert_eq!(config.auth.auth.site_url.as_str(), "https://posey.example.org/");
+        assert_eq!(config.auth.auth.invite_url.as_str(), "https://posey.example.org/join");
+        let config = LauncherConfig::read(Env::from_pairs(
+            base.into_iter().chain([("AUTH_SITE_URL", "https://posey.example.org/app")]),
+        ))
+        .unwrap();
+        assert_eq!(config.auth.auth.invite_url.as_str(), "https://posey.example.org/app/invite");
     }
 
     #[test]
