@@ -333,6 +333,18 @@ async function waitReady(
   }
 }
 
+/**
+ * The rows of one SQL query on a run's database (`info.databaseUrl`): for tests that check what
+ * a service stored where no API shows it.
+ */
+export async function queryDatabase<R extends pg.QueryResultRow>(
+  databaseUrl: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  return withAdmin(databaseUrl, async (client) => (await client.query<R>(sql, params)).rows);
+}
+
 /** The variable to hand `info` to other processes (Playwright workers, child scripts). */
 export function infoEnv(info: PoseyInfo): Record<string, string> {
   return { [INFO_VAR]: JSON.stringify(info) };
