@@ -1,10 +1,13 @@
 // A person's day with Posey through the browser: signing up by the emailed link, a chat that
-// streams and survives a reload, a memory edited and deleted, a reminder that arrives live.
+// streams and survives a reload, a memory edited and deleted, the memories exported, a reminder
+// that arrives live.
+
+import { readFileSync } from 'node:fs';
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { assertNoTokenLeaks, launch, newContext, noteTokens, screenshot, signUp, visit } from './browser';
+import { assertNoTokenLeaks, e2e, launch, newContext, noteTokens, screenshot, signUp, visit } from './browser';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -63,16 +66,22 @@ describe('a person', () => {
     await page.waitForSelector('body[data-hydrated]');
     await expect.poll(() => page.getByTestId('user-message').first().innerText()).toContain('What time is it?');
     expect(await page.getByTestId('tool-card').count()).toBe(tools);
-    expect((await page.getByTestId('assistant-message').allInnerTexts()).join('')).toBe(seen.join(''));
+    // Compared without whitespace: read while the page moves to the conversation's URL, the
+    // replies may sit in a subtree not yet rendered, whose innerText has no line breaks.
+    const words = (parts: string[]) => parts.join('').replace(/\s+/g, '');
+    expect(words(await page.getByTestId('assistant-message').allInnerTexts())).toBe(words(seen));
     // The conversation is in the list, under the title the first message gave it.
     await expect.poll(() => page.getByRole('link', { name: /What time is it\?/ }).count()).toBeGreaterThan(0);
   });
 
   it('chats: a reload while the reply is being written still ends with the stored reply', async () => {
     await page.getByLabel('Message').fill('Remind me what we talked about');
+    const stream = page.waitForResponse((r) => /\/api\/agents\/v1\/conversations\/[^/]+\/messages$/.test(r.url()) && r.request().method() === 'POST');
     await page.getByLabel('Message').press('Enter');
     await expect.poll(() => page.getByTestId('user-message').filter({ hasText: 'Remind me what we talked about' }).count()).toBe(1);
     const before = await page.getByTestId('assistant-message').count();
+    // The reply has started (agents has the message): a reload before would abort the send itself.
+    await stream;
     await page.reload();
     await page.waitForSelector('body[data-hydrated]');
     await expect.poll(() => page.getByTestId('user-message').filter({ hasText: 'Remind me what we talked about' }).count()).toBe(1);
@@ -104,6 +113,8 @@ describe('a person', () => {
     await memory.getByRole('button', { name: /^Edit/ }).click();
     await page.getByLabel('Memory text').fill('My sister is called Grace Hopper');
     await page.getByRole('button', { name: 'Save' }).click();
+    // Saved (the form closes) before the reload, which would otherwise abort the save.
+    await expect.poll(() => page.getByLabel('Memory text').count()).toBe(0);
     await page.reload();
     await page.waitForSelector('body[data-hydrated]');
     const edited = page.getByTestId('memory').filter({ hasText: 'My sister is called Grace Hopper' });
@@ -121,6 +132,52 @@ describe('a person', () => {
     await page.reload();
     await page.waitForSelector('body[data-hydrated]');
     expect(await page.getByText('My sister is called Grace').count()).toBe(0);
+  });
+
+  it('exports what Posey remembers, each memory with where it came from, as JSON and Markdown', async () => {
+    await visit(page, '/memory');
+    await page.getByText('Tell Posey something to remember').click();
+    for (const [text, kind] of [
+      ['Prefers tea to coffee', 'preference'],
+      ['Has a dog called Biscuit', 'fact'],
+    ]) {
+      await page.getByPlaceholder("I'm allergic to peanuts").fill(text);
+      await page.locator('details select[name="kind"]').selectOption(kind);
+      await page.getByRole('button', { name: 'Remember' }).click();
+      await expect.poll(() => page.getByTestId('memory').filter({ hasText: text }).count()).toBe(1);
+    }
+    // What the list shows (memories the test model's tool calls noted in the chats above too).
+    const listed = await page.evaluate(async () => {
+      const r = await fetch('/api/agents/v1/memories?limit=200');
+      return ((await r.json()) as { memories: { id: string; text: string; kind: string; origin: string; conversation_id: string | null }[] }).memories;
+    });
+
+    const download = async (name: string) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+      return { name: file.suggestedFilename(), text: readFileSync(await file.path(), 'utf8') };
+    };
+    const json = await download('Export JSON');
+    expect(json.name).toMatch(/^posey-memories-\d{4}-\d{2}-\d{2}\.json$/);
+    const exported = JSON.parse(json.text) as { exported_at: string; memories: { id: string; text: string; kind: string; origin: string; conversation_id: string | null; superseded_at: string | null; retracted_at: string | null }[] };
+    const current = exported.memories.filter((m) => !m.superseded_at && !m.retracted_at);
+    const pick = ({ id, text, kind, origin, conversation_id }: (typeof listed)[number]) => ({ id, text, kind, origin, conversation_id });
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    // All of them, each with its origin and conversation, and nothing forgotten (Grace was deleted).
+    expect(current.map(pick).sort(byId)).toEqual(listed.map(pick).sort(byId));
+    expect(current.find((m) => m.text === 'Prefers tea to coffee')).toMatchObject({ kind: 'preference', origin: 'person', conversation_id: null });
+    expect(current.find((m) => m.text === 'Has a dog called Biscuit')).toMatchObject({ kind: 'fact', origin: 'person' });
+    expect(json.text).not.toContain('My sister is called Grace');
+
+    const md = await download('Export Markdown');
+    expect(md.name).toMatch(/^posey-memories-\d{4}-\d{2}-\d{2}\.md$/);
+    expect(md.text).toMatch(/^# What Posey remembers\n/);
+    expect(md.text).toContain(`${current.length} current`);
+    expect(md.text).toContain('- Prefers tea to coffee  \n  *preference, added by you; since ');
+    expect(md.text).toContain('- Has a dog called Biscuit  \n  *fact, added by you; since ');
+    for (const m of exported.memories) {
+      expect(md.text).toContain(`id ${m.id}*`);
+      if (m.conversation_id) expect(md.text).toContain(`](${e2e().webUrl}/chat/${m.conversation_id})`);
+    }
   });
 
   it('creates a reminder, and running it now shows up live in the notification centre', async () => {

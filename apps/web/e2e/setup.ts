@@ -1,11 +1,12 @@
 // Starts `posey up` (the shared harness: free ports, a fresh database, the test model, email to
-// the test Maildir) and this app's standalone server pointed at it; the tests get their URLs.
+// the test Maildir) serving this app's standalone build, as it does for a person: the launcher
+// starts the web server, tells it where the services are and points auth's links at it.
 
-import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { freePorts, startPosey, uniqueEmail, type RunningPosey } from '@posey/testing';
+import { startPosey, uniqueEmail, type RunningPosey } from '@posey/testing';
 import type { TestProject } from 'vitest/node';
 
 export interface E2eInfo {
@@ -14,6 +15,10 @@ export interface E2eInfo {
   agentsUrl: string;
   cronUrl: string;
   maildir: string;
+  /** The run's database, for checking what a service stored (`queryDatabase`). */
+  databaseUrl: string;
+  /** The public half of the VAPID key cron was given (base64url, uncompressed P-256 point). */
+  vapidPublicKey: string;
 }
 
 declare module 'vitest' {
@@ -24,24 +29,10 @@ declare module 'vitest' {
 
 const root = join(import.meta.dirname, '..');
 export const ARTIFACTS = join(root, 'test-artifacts');
+/** What `npm run build` leaves and `scripts/up` points POSEY_WEB_DIR at. */
+const WEB_DIR = join(root, '.next', 'standalone', 'web');
 
 let stack: Stack | null = null;
-
-async function waitFor(url: string, timeoutMs: number, alive: () => boolean) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!alive()) throw new Error(`the web server exited before ${url} answered`);
-    try {
-      const r = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
-      await r.body?.cancel();
-      if (r.status < 500) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export interface Stack {
   posey: RunningPosey;
@@ -50,20 +41,14 @@ export interface Stack {
 }
 
 /**
- * A `posey up` (`env` added to the harness's) and this app's standalone server pointed at it.
- * The main suite shares one; a test that needs a fresh install (the first-run test) starts its own.
+ * A `posey up` (`env` added to the harness's) serving this app's build. The main suite shares
+ * one; a test that needs a fresh install (the first-run test) starts its own.
  */
 export async function startStack(env: Record<string, string | undefined> = {}): Promise<Stack> {
-  const server = join(root, '.next', 'standalone', 'web', 'server.js');
-  if (!existsSync(server)) throw new Error(`no standalone build at ${server}: run \`npm run build\` first`);
-  const [port] = await freePorts(1);
-  // `localhost`, not 127.0.0.1: the address a person opens, and a secure context for Secure cookies.
-  const webUrl = `http://localhost:${port}`;
+  if (!existsSync(join(WEB_DIR, 'server.js'))) throw new Error(`no standalone build at ${WEB_DIR}: run \`npm run build\` first`);
   const posey = await startPosey({
+    webDir: WEB_DIR,
     env: {
-      // Auth's email links end at this app's callback, its invite links at its /invite page.
-      AUTH_SITE_URL: webUrl,
-      AUTH_REDIRECT_URLS: `${webUrl}/auth/callback`,
       // Refresh tokens strictly single-use (no grace for a second presenter): two tabs refreshing
       // at once stay signed in only because the BFF refreshes once for both.
       AUTH_REFRESH_REUSE_INTERVAL: '0',
@@ -73,38 +58,23 @@ export async function startStack(env: Record<string, string | undefined> = {}): 
       ...env,
     },
   });
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOSTNAME: '127.0.0.1',
-    AUTH_URL: posey.authUrl,
-    AGENTS_URL: posey.agentsUrl,
-    CRON_URL: posey.cronUrl,
-    GATEWAY_URL: posey.gatewayUrl,
-    NODE_ENV: 'production',
-  };
-  const child = spawn(process.execPath, [server], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const echo = process.env.TEST_LOG === '1';
-  child.stdout?.on('data', (b: Buffer) => echo && process.stderr.write(`[web] ${b}`));
-  child.stderr?.on('data', (b: Buffer) => process.stderr.write(`[web] ${b}`));
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+  if (!posey.webUrl) {
     await posey.stop();
-  };
-  try {
-    await waitFor(`http://127.0.0.1:${port}/sign-in`, 60_000, () => !exited);
-  } catch (e) {
-    await stop();
-    throw e;
+    throw new Error('posey up did not serve the web app');
   }
-  return { posey, webUrl, stop };
+  // `localhost`, as a person opens it and as the launcher writes auth's email links (its site URL
+  // and PKCE callback); a secure context for the Secure cookies. The server listens on 127.0.0.1.
+  const webUrl = posey.webUrl.replace('//127.0.0.1:', '//localhost:');
+  return { posey, webUrl, stop: () => posey.stop() };
+}
+
+/** A fresh VAPID key for cron: the private scalar as CRON_VAPID_PRIVATE_KEY takes it, and the public point. */
+function vapidKey(): { privateKey: string; publicKey: string } {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { d, x, y } = privateKey.export({ format: 'jwk' });
+  if (!d || !x || !y) throw new Error('the generated key has no private scalar or point');
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]);
+  return { privateKey: d, publicKey: point.toString('base64url') };
 }
 
 export async function setup(project: TestProject) {
@@ -112,7 +82,14 @@ export async function setup(project: TestProject) {
   mkdirSync(ARTIFACTS, { recursive: true });
   // Everyone signs up on their own here (the first becomes the owner): the tests are about each
   // person's own data. Invite-only sign-up has its own fresh install in first-run.test.ts.
-  stack = await startStack({ AUTH_OPEN_SIGNUP: 'true' });
+  const vapid = vapidKey();
+  stack = await startStack({
+    AUTH_OPEN_SIGNUP: 'true',
+    // Web Push on, with pushes allowed to the test's own receiver on 127.0.0.1 (push.test.ts).
+    CRON_VAPID_PRIVATE_KEY: vapid.privateKey,
+    CRON_VAPID_SUBJECT: 'mailto:owner@example.test',
+    CRON_PUSH_ALLOW_INSECURE_LOOPBACK: 'true',
+  });
   const { posey, webUrl } = stack;
   // The install's owner made first, so that every person the tests sign up is an ordinary one
   // who confirms their address (the first account would be confirmed and signed in at once).
@@ -123,7 +100,15 @@ export async function setup(project: TestProject) {
   });
   const answer = (await owner.json()) as { access_token?: string };
   if (!owner.ok || !answer.access_token) throw new Error(`making the owner failed: ${owner.status} ${JSON.stringify(answer)}`);
-  project.provide('e2e', { webUrl, authUrl: posey.authUrl, agentsUrl: posey.agentsUrl, cronUrl: posey.cronUrl, maildir: posey.maildir });
+  project.provide('e2e', {
+    webUrl,
+    authUrl: posey.authUrl,
+    agentsUrl: posey.agentsUrl,
+    cronUrl: posey.cronUrl,
+    maildir: posey.maildir,
+    databaseUrl: posey.databaseUrl,
+    vapidPublicKey: vapid.publicKey,
+  });
 }
 
 export async function teardown() {

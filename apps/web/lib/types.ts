@@ -32,6 +32,10 @@ export interface Memory {
   supersedes: string | null;
   created_at: string;
   updated_at: string;
+  /** Set once a newer memory replaced it (the export's history). */
+  superseded_at?: string | null;
+  /** Set once the person retracted it in conversation. */
+  retracted_at?: string | null;
 }
 
 export interface DocumentInfo {

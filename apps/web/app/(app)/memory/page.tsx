@@ -10,8 +10,12 @@ export default async function MemoryPage() {
   return (
     <>
       <PageHeader title="Memory">
-        <a className="btn btn-sm" href="/api/agents/v1/memories/export" download>
-          Export
+        {/* Plain links (not client navigation): the route answers with a file to download. */}
+        <a className="btn btn-sm" href="/memory/export?format=json" download>
+          Export JSON
+        </a>
+        <a className="btn btn-sm" href="/memory/export?format=markdown" download>
+          Export Markdown
         </a>
       </PageHeader>
       <div className="mx-auto w-full max-w-3xl p-4">
