@@ -1,6 +1,6 @@
 //! Checking a service's generated OpenAPI document: the paths its router serves against the
 //! document's, every operation named and summarised, and real answers collected by a test
-//! checked against the document with the Node validator in the service's `tests/openapi/`
+//! checked against the document with the Node validator in `openapi/` beside this crate
 //! (the official OpenAPI 3.1 schema, and each answer against its operation's schema).
 
 use std::collections::BTreeSet;
@@ -113,9 +113,10 @@ impl Samples {
     }
 }
 
-/// Runs `check.mjs` in `dir` (a service's `tests/openapi/`) on the document and the samples;
-/// returns its report, or fails with it.
-pub fn check_with_node(dir: &Path, document: &Value, samples: &Samples) -> String {
+/// Runs the Node validator (`crates/posey-testkit/openapi/check.mjs`) on the document and the
+/// samples; returns its report, or fails with it.
+pub fn check_with_node(document: &Value, samples: &Samples) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi");
     assert!(
         dir.join("node_modules/@seriousme/openapi-schema-validator").is_dir(),
         "{}/node_modules is missing: ./scripts/test installs it (npm ci)",
@@ -127,7 +128,7 @@ pub fn check_with_node(dir: &Path, document: &Value, samples: &Samples) -> Strin
     let output = Command::new("node")
         .arg("check.mjs")
         .arg(&input)
-        .current_dir(dir)
+        .current_dir(&dir)
         .output()
         .expect("running node (./scripts/test installs Node.js)");
     let report = format!(
