@@ -332,3 +332,34 @@ ensure_web_app() {
   log "web app: built in $((SECONDS - start)) s"
   echo "$server"
 }
+
+# build_jobs: how many jobs cargo runs at once here ($CARGO_BUILD_JOBS, else the CPUs this
+# process may use).
+build_jobs() {
+  local jobs=${CARGO_BUILD_JOBS:-}
+  [[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=$(nproc 2>/dev/null || echo 1)
+  echo "$jobs"
+}
+
+# build_crate_count: how many crates `cargo build -p posey` compiles (normal and build
+# dependencies, posey's own included), from Cargo.lock.
+build_crate_count() {
+  cargo tree -p posey -e normal,build --prefix none 2>/dev/null | sed 's/ (\*)$//' | sort -u | wc -l
+}
+
+# A cold `cargo build --profile local -p posey` on 2 cores took 33 min 33 s (2026-12-05, with
+# qdrant-edge still at opt-level 3; the first minutes shared the machine with other builds).
+POSEY_LOCAL_BUILD_MINUTES_ON_2_CORES=34
+
+# first_build_minutes: a rough wall time for a cold local build on build_jobs cores, from the
+# figure above as if the work shared out evenly over the cores.
+first_build_minutes() {
+  local jobs
+  jobs=$(build_jobs)
+  echo $(((POSEY_LOCAL_BUILD_MINUTES_ON_2_CORES * 2 + jobs - 1) / jobs))
+}
+
+# minutes_seconds SECONDS: "12 min 5 s".
+minutes_seconds() {
+  printf '%d min %d s' $(($1 / 60)) $(($1 % 60))
+}
