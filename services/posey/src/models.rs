@@ -64,7 +64,7 @@ pub fn describe_chat(model: &ModelConfig) -> String {
 /// The ways to a better chat model, one per line, each true to what posey-models reads.
 pub fn how_to_switch(models_dir: &Path) -> String {
     format!(
-        "  any GGUF file:  drop it into {dir}: each person can then pick it in the web app's \
+        "  any GGUF file:  drop it into {dir}: each person can then pick it in their \
          settings (or PUT /v1/me/model) without a restart; POSEY_LOCAL_MODEL=/path/to/model.gguf \
          makes one the default\n  \
          Ollama:         POSEY_MODEL=ollama:llama3.2 (and POSEY_MODEL_BASE_URL=http://host:11434 \
