@@ -57,6 +57,27 @@ pub fn assert_operations_are_complete(document: &Value) {
 pub struct Samples(pub Vec<Value>);
 
 impl Samples {
+    /// Sends `method path` to `app` (as `token`, with `body` as JSON) and records its answer
+    /// under `template`.
+    pub async fn call(
+        &mut self,
+        app: &crate::TestApp,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = app.client.request(method, format!("{}{path}", app.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(template, request).await
+    }
+
     /// Sends `request` and records its answer as one of the operation at `template`.
     pub async fn send(&mut self, template: &str, request: RequestBuilder) -> (StatusCode, Value) {
         let (client, request) = request.build_split();

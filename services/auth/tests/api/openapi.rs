@@ -8,41 +8,7 @@ use posey_testkit::openapi::{Samples, check_with_node};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{AuthApp, email, spawn_empty};
-
-/// Sends a request (as `token`, with `body` as JSON) and records its answer under `template`.
-trait Call {
-    async fn call(
-        &mut self,
-        app: &AuthApp,
-        method: Method,
-        template: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value);
-}
-
-impl Call for Samples {
-    async fn call(
-        &mut self,
-        app: &AuthApp,
-        method: Method,
-        template: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = app.client.request(method, app.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        self.send(template, request).await
-    }
-}
+use crate::helpers::{email, spawn_empty};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_generated_document_is_served_valid_and_true_to_the_answers() {

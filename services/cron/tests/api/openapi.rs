@@ -11,44 +11,10 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 use posey_cron::notifications::{self, Channels, NewNotification};
 use posey_testkit::TestKeys;
 use posey_testkit::openapi::{Samples, check_with_node};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{CronApp, spawn_authed_app_with};
-
-/// Sends a request (as `token`, with `body` as JSON) and records its answer under `template`.
-trait Call {
-    async fn call(
-        &mut self,
-        app: &CronApp,
-        method: Method,
-        template: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value);
-}
-
-impl Call for Samples {
-    async fn call(
-        &mut self,
-        app: &CronApp,
-        method: Method,
-        template: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = app.client.request(method, format!("{}{path}", app.address));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        self.send(template, request).await
-    }
-}
 
 fn token_with(app: &CronApp, sub: &str, extra: Value) -> String {
     let mut claims = TestKeys::claims_for(sub);
