@@ -244,7 +244,7 @@ export async function startPosey(options: StartOptions = {}): Promise<RunningPos
 
   const log = createWriteStream(logPath);
   const child = spawn(bin, ['up'], {
-    env: env as NodeJS.ProcessEnv,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -304,7 +304,7 @@ export async function startPosey(options: StartOptions = {}): Promise<RunningPos
   } catch (e) {
     const tail = logTail();
     await stop().catch(() => {});
-    throw new Error(`${(e as Error).message}; posey's log ends:\n${tail}`);
+    throw new Error(`${(e as Error).message}; posey's log ends:\n${tail}`, { cause: e });
   }
   return posey;
 }
