@@ -244,7 +244,9 @@ export async function startPosey(options: StartOptions = {}): Promise<RunningPos
 
   const log = createWriteStream(logPath);
   const child = spawn(bin, ['up'], {
-    env,
+    // Needed where Next's types declare NODE_ENV required (apps/web type-checks this file too).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
