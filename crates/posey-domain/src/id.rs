@@ -1,4 +1,5 @@
-//! Typed identifiers, so a session id can never be passed where a user id is expected.
+//! Typed identifiers, so a session id can never be passed where a user id is expected. Every
+//! id that crosses services is here; each knows the word for what it names ("no such task").
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,8 +7,15 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// An identifier type: parsed from the text of a path or a token, shown as that text, and named
+/// in words when it names nothing (`no such push subscription`).
+pub trait TypedId: FromStr + fmt::Display + Copy + Send + 'static {
+    /// What it identifies, in words: `user`, `push subscription`.
+    const NOUN: &'static str;
+}
+
 macro_rules! uuid_id {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $noun:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -47,22 +55,65 @@ macro_rules! uuid_id {
                 Uuid::parse_str(s).map(Self).map_err(|_| IdError { kind: stringify!($name) })
             }
         }
+
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl TypedId for $name {
+            const NOUN: &'static str = $noun;
+        }
     };
 }
 
 uuid_id!(
     /// A person with an account.
-    UserId
+    UserId, "user"
 );
 uuid_id!(
     /// One signed-in device or browser of a person.
-    SessionId
+    SessionId, "session"
+);
+uuid_id!(
+    /// A conversation between a person and their agent.
+    ConversationId, "conversation"
+);
+uuid_id!(
+    /// A scheduled task of the cron service (an agent's tasks are cron's too).
+    TaskId, "task"
+);
+uuid_id!(
+    /// A document a person gave their agent.
+    DocumentId, "document"
+);
+uuid_id!(
+    /// A notification the cron service delivered to a person.
+    NotificationId, "notification"
+);
+uuid_id!(
+    /// A browser's Web Push subscription.
+    PushSubscriptionId, "push subscription"
 );
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {kind}: expected a UUID")]
 pub struct IdError {
     kind: &'static str,
+}
+
+impl IdError {
+    /// The id type that did not parse (`UserId`).
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +126,16 @@ mod tests {
         assert_eq!(id.to_string().parse::<UserId>(), Ok(id));
         let err = "42".parse::<UserId>().unwrap_err();
         assert_eq!(err.to_string(), "not a valid UserId: expected a UUID");
+    }
+
+    #[test]
+    fn each_id_names_what_it_identifies() {
+        assert_eq!(UserId::NOUN, "user");
+        assert_eq!(PushSubscriptionId::NOUN, "push subscription");
+        let raw = Uuid::now_v7();
+        assert_eq!(TaskId::from(raw).as_uuid(), raw);
+        assert_eq!(Uuid::from(TaskId::from(raw)), raw);
+        assert_eq!("nope".parse::<TaskId>().unwrap_err().kind(), "TaskId");
     }
 
     #[test]
