@@ -5,14 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelMismatch, Result, VectorError};
+use crate::payload::check_key;
 use crate::sparse::SPARSE_ENCODER;
 
 /// Name of the dense (embedding) vector in every collection.
 pub const DENSE_VECTOR: &str = "dense";
 /// Name of the sparse (BM25-style keyword) vector in every collection.
 pub const SPARSE_VECTOR: &str = "sparse";
-/// Payload field holding the owner of a point; indexed, and required by every search.
-pub const USER_ID_FIELD: &str = "user_id";
 
 /// A collection as the caller wants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +46,7 @@ impl CollectionSpec {
 
     /// Also index this payload field as a keyword, for fast filters on it (e.g. `document_id`).
     pub fn with_keyword_index(mut self, field: &str) -> Result<Self> {
-        crate::filter::check_key(field)?;
+        check_key(field)?;
         if !self.keyword_indexes.iter().any(|f| f == field) {
             self.keyword_indexes.push(field.to_owned());
         }

@@ -25,9 +25,10 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::collection::{CollectionSpec, DENSE_VECTOR, Recorded, SPARSE_VECTOR, USER_ID_FIELD};
+use crate::collection::{CollectionSpec, DENSE_VECTOR, Recorded, SPARSE_VECTOR};
 use crate::error::{Result, VectorError};
 use crate::filter::{Condition, FieldValue, PointScope, UserFilter};
+use crate::payload::USER_ID_FIELD;
 use crate::point::{Hit, Point, Record, ScrollPage, split_payload};
 use crate::sparse::SparseVector;
 use crate::store::{DenseQuery, HybridQuery, RRF_K, VectorStore, check_dense_query, check_limit};

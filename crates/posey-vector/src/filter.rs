@@ -4,8 +4,8 @@
 
 use posey_domain::UserId;
 
-use crate::collection::USER_ID_FIELD;
 use crate::error::{Result, VectorError};
+use crate::payload::check_key;
 
 /// A value a payload field is compared with.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,31 +147,6 @@ impl From<UserFilter> for PointScope {
     fn from(filter: UserFilter) -> Self {
         Self::Filter(filter)
     }
-}
-
-/// Payload keys are plain field names: not empty, not the reserved `user_id` (set from the
-/// point's owner, never by the payload), and without Qdrant's path syntax so a key cannot
-/// reach into another field.
-pub(crate) fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > 128 {
-        return Err(VectorError::invalid(
-            "payload key",
-            format!("`{key}` must be 1-128 characters"),
-        ));
-    }
-    if key == USER_ID_FIELD {
-        return Err(VectorError::invalid(
-            "payload key",
-            "`user_id` is reserved: it comes from the point's owner / the filter's user",
-        ));
-    }
-    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return Err(VectorError::invalid(
-            "payload key",
-            format!("`{key}` may only contain ASCII letters, digits, `_` and `-`"),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

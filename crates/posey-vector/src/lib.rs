@@ -11,15 +11,17 @@ mod collection;
 mod edge;
 mod error;
 mod filter;
+mod payload;
 mod point;
 mod server;
 pub mod sparse;
 mod store;
 
-pub use collection::{CollectionSpec, DENSE_VECTOR, SPARSE_VECTOR, USER_ID_FIELD};
+pub use collection::{CollectionSpec, DENSE_VECTOR, SPARSE_VECTOR};
 pub use edge::EdgeStore;
 pub use error::{ModelMismatch, VectorError};
 pub use filter::{FieldValue, PointScope, Range, UserFilter};
+pub use payload::USER_ID_FIELD;
 pub use point::{Hit, Point, Record, ScrollPage};
 pub use server::{QDRANT_GRPC_PORT, QDRANT_REST_PORT, ServerStore, grpc_url};
 pub use sparse::{SparseEncoder, SparseVector};

@@ -5,8 +5,8 @@ use posey_domain::UserId;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::collection::USER_ID_FIELD;
 use crate::error::{Result, VectorError};
+use crate::payload::{USER_ID_FIELD, check_key};
 use crate::sparse::SparseVector;
 
 /// One indexed item: `id` is the UUID of the Postgres row it derives from.
@@ -44,7 +44,7 @@ impl Point {
             sparse.validate()?;
         }
         for key in self.payload.keys() {
-            crate::filter::check_key(key)?;
+            check_key(key)?;
         }
         Ok(())
     }
