@@ -12,6 +12,7 @@ mod routes;
 pub mod runtime;
 mod startup;
 pub mod state;
+pub mod turns;
 
 pub use config::Config;
 pub use runtime::models::{ConfiguredModels, ModelSource};

@@ -12,7 +12,6 @@ use posey_http::server::Server;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::db::conversations::TurnLeases;
 use crate::documents::{Documents, DocumentsPlugin};
 use crate::knowledge::Knowledge;
 use crate::memory::MemoryPlugin;
@@ -21,6 +20,7 @@ use crate::runtime::Runtime;
 use crate::runtime::models::{ConfiguredModels, ModelCatalog, SharedModels};
 use crate::runtime::selection::ToolSelector;
 use crate::state::AppState;
+use crate::turns::{TurnLeases, Turns};
 use crate::{Config, SERVICE, plugins, routes};
 
 pub struct Application {
@@ -124,15 +124,10 @@ impl Application {
         let stopping = runtime.stopping();
         let grace = config.runtime.shutdown_grace;
         let leases = TurnLeases::start(backing.db.clone(), background.clone()).await?;
-        let state = AppState::new(
-            config,
-            backing.clone(),
-            Arc::new(verifier),
-            Arc::new(runtime),
-            turns.clone(),
-            leases,
-            knowledge,
-        );
+        let runtime = Arc::new(runtime);
+        let life = Turns::new(backing.db.clone(), runtime.clone(), leases, turns.clone());
+        let state =
+            AppState::new(config, backing.clone(), Arc::new(verifier), runtime, life, knowledge);
         let router = routes::router(state.clone(), plugin_routes)
             .with_state(state)
             .merge(readiness.router());

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
-use tokio_util::task::TaskTracker;
 
 use crate::Config;
-use crate::db::conversations::TurnLeases;
 use crate::knowledge::Knowledge;
 use crate::runtime::Runtime;
+use crate::turns::Turns;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -22,11 +21,8 @@ pub struct App {
     pub verifier: Arc<JwksVerifier>,
     /// The agents, their plugins and models.
     pub runtime: Arc<Runtime>,
-    /// Turns in progress (each in its own task), and the plugins' work after them (memory
-    /// extraction): waited for at shutdown so they get stored.
-    pub turns: TaskTracker,
-    /// Where turns wait for their conversation's lease, and are woken when it is released.
-    pub leases: TurnLeases,
+    /// Where every turn runs, from its lease to the plugins' work after it.
+    pub turns: Turns,
     /// The embedding model and vector store of memory and documents.
     pub knowledge: Arc<Knowledge>,
 }
@@ -37,11 +33,10 @@ impl AppState {
         backing: Backing,
         verifier: Arc<JwksVerifier>,
         runtime: Arc<Runtime>,
-        turns: TaskTracker,
-        leases: TurnLeases,
+        turns: Turns,
         knowledge: Arc<Knowledge>,
     ) -> Self {
-        Self(Arc::new(App { config, backing, verifier, runtime, turns, leases, knowledge }))
+        Self(Arc::new(App { config, backing, verifier, runtime, turns, knowledge }))
     }
 
     pub fn db(&self) -> &sqlx::PgPool {

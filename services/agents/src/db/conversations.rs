@@ -1,5 +1,6 @@
-//! `agents.conversations`: a person's conversations (someone else's is never found), and each
-//! conversation's turn lease, which lets one turn at a time run on it (see [`TurnLeases`]).
+//! `agents.conversations`: a person's conversations (someone else's is never found), and the
+//! SQL of each conversation's turn lease, which lets one turn at a time run on it (the lease
+//! itself, renewed and released, is `crate::turns::TurnLeases`).
 
 use std::time::Duration;
 
@@ -10,9 +11,6 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::usage::Today;
-
-mod lease;
-pub use lease::{TurnLease, TurnLeases};
 
 /// The channel a released turn lease is announced on; the payload is the conversation's id.
 pub const TURN_RELEASED: &str = "agents_turn_released";
@@ -143,7 +141,7 @@ pub async fn delete(db: impl PgExecutor<'_>, person: Uuid, id: Uuid) -> anyhow::
     Ok(deleted.rows_affected() > 0)
 }
 
-/// Whether a turn took the conversation's lease (see [`TurnLeases`]).
+/// Whether a turn took the conversation's lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnTake {
     /// It is the turn's now; `lapsed` names a holder whose lease had run out (a crashed replica's).

@@ -86,3 +86,51 @@ pub async fn write(
     .context("storing a turn")?;
     Ok(())
 }
+
+/// Serialises the storing of turn `turn` (two deliveries of one idempotency key): a lock held
+/// until the caller's transaction ends.
+pub async fn lock(tx: &mut sqlx::PgConnection, turn: Uuid) -> anyhow::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(turn.to_string())
+        .execute(&mut *tx)
+        .await
+        .context("locking a turn's id")?;
+    Ok(())
+}
+
+/// Whether any message of turn `turn` is stored.
+pub async fn exists(db: impl PgExecutor<'_>, turn: Uuid) -> anyhow::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents.messages WHERE turn_id = $1)")
+        .bind(turn)
+        .fetch_one(db)
+        .await
+        .context("looking for a stored turn")
+}
+
+/// A stored turn's answer: the conversation agent's last message of it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub conversation: Uuid,
+    pub message: i64,
+    pub text: String,
+}
+
+/// The answer of `person`'s turn `turn`, if it is stored.
+pub async fn answer(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    turn: Uuid,
+) -> anyhow::Result<Option<Answer>> {
+    let row: Option<(Uuid, i64, String)> = sqlx::query_as(
+        "SELECT m.conversation_id, m.id, m.content FROM agents.messages m
+         JOIN agents.conversations c ON c.id = m.conversation_id
+         WHERE m.turn_id = $1 AND c.user_id = $2 AND m.role = 'assistant' AND m.depth = 0
+         ORDER BY m.id DESC LIMIT 1",
+    )
+    .bind(turn)
+    .bind(person)
+    .fetch_optional(db)
+    .await
+    .context("reading a stored turn's answer")?;
+    Ok(row.map(|(conversation, message, text)| Answer { conversation, message, text }))
+}

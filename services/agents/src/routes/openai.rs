@@ -35,7 +35,6 @@ use super::{Person, PersonWithToken};
 use crate::db;
 use crate::db::messages::ToolCallRecord;
 use crate::db::pending_calls::PendingCalls;
-use crate::db::usage::UsageRecord;
 use crate::runtime::{ClientTool, TurnEvent, TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
 
@@ -214,8 +213,8 @@ async fn chat_completions(
     // The turn runs in its own task so its usage is recorded (and the agent's calls beside
     // the client's kept) even if the client goes away.
     let keeper = state.clone();
-    let task = state.turns.clone().spawn(async move {
-        let outcome = run_and_record(state, turn, events).await;
+    let task = state.turns.spawn(async move {
+        let outcome = keeper.turns.run_unstored(turn, events).await;
         keep_server_calls(&keeper, person, &outcome).await;
         outcome
     });
@@ -229,28 +228,6 @@ async fn chat_completions(
         let outcome = task.await.map_err(|error| ApiError::Internal(error.into()))?;
         completion(meta, outcome)
     }
-}
-
-async fn run_and_record(
-    state: AppState,
-    turn: TurnRequest,
-    events: mpsc::UnboundedSender<TurnEvent>,
-) -> TurnOutcome {
-    let person = turn.person;
-    let agent = turn.agent.clone();
-    let outcome = state.runtime.run_turn(turn, events).await;
-    let record = UsageRecord {
-        person,
-        conversation: None,
-        agent,
-        model: outcome.model.clone(),
-        input_tokens: outcome.input_tokens,
-        output_tokens: outcome.output_tokens,
-    };
-    if let Err(error) = state.runtime.usage.record(record).await {
-        tracing::error!(error = format!("{error:#}"), "recording usage");
-    }
-    outcome
 }
 
 /// Keeps the agent's calls the model made beside the client's, for [`restore`].

@@ -31,11 +31,9 @@ use super::messages::MAX_CONTENT;
 use super::openapi::{BadFields, NeedsService, UsageLimit};
 use super::usage_limit::{self, Limits};
 use crate::db;
-use crate::db::conversations::TurnLease;
-use crate::db::messages::{NewMessage, Role};
 use crate::plugins::{Credential, TurnProfile};
-use crate::runtime::{TurnOutcome, TurnRequest, history};
 use crate::state::AppState;
+use crate::turns::{ConversationTurn, Finished, TurnFailure};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(service_turn))
@@ -196,114 +194,44 @@ async fn service_turn(
     if let Limits::Over(response) = usage_limit::check(&state, person).await? {
         return Ok(response);
     }
-    // The conversation's turns one at a time, as chat messages take them: this waits for the
-    // conversation's lease (no connection held meanwhile) and releases it where it stores.
-    let Some(lease) = state.leases.acquire(conversation.id, Uuid::now_v7()).await? else {
-        return Err(ApiError::NotFound("the conversation was deleted".into()));
+    let turn = ConversationTurn {
+        person,
+        conversation: conversation.id,
+        agent: request.agent.clone().unwrap_or_else(|| conversation.agent.clone()),
+        content: request.prompt,
+        // The turn's calls to other services act for the person with the caller's token.
+        credential: super::bearer_token(&headers).map(|token| Credential::Service(token.into())),
+        profile: TurnProfile::default(),
+        id: Uuid::now_v7(),
+        key: request.key.as_deref().map(|key| keyed_turn_id(person, key)),
+        follow_up: false,
     };
-    let agent = request.agent.clone().unwrap_or_else(|| conversation.agent.clone());
-    let ran = leased_turn(&state, &request, &headers, &agent, conversation.id);
-    let (outcome, turn_id, messages) = match ran.await {
-        Ok(Leased::Ran(outcome, turn_id, messages)) => (outcome, turn_id, messages),
-        Ok(Leased::Replay(answer)) => {
-            lease.release().await;
-            return Ok(Json(answer).into_response());
+    // Nobody streams this turn: its events go nowhere. It waits for the conversation's lease
+    // like a chat message, and is stored even if this request is dropped meanwhile.
+    let (events, _) = mpsc::unbounded_channel();
+    let finished = state.turns.start(turn, events).await.context("running a service turn")?;
+    let (turn_id, fresh) = match finished {
+        Ok(Finished::Replayed { turn_id }) => (turn_id, false),
+        Ok(Finished::Stored { outcome, turn_id, fresh }) => {
+            if let Some(error) = &outcome.error {
+                tracing::warn!(code = error.code, message = %error.message, "a service turn failed");
+                return Err(ApiError::Unavailable(format!("the turn failed: {}", error.message)));
+            }
+            if !fresh {
+                tracing::info!(%turn_id, "a concurrent delivery of the key stored the turn first");
+            }
+            (turn_id, fresh)
         }
-        Err(error) => {
-            lease.release().await;
-            return Err(error);
+        Err(TurnFailure::Gone) => {
+            return Err(ApiError::NotFound("the conversation was deleted".into()));
+        }
+        Err(TurnFailure::NotStarted(error) | TurnFailure::NotStored { error, .. }) => {
+            return Err(ApiError::Internal(error));
         }
     };
-    let fresh =
-        match store(&state, &lease, person, conversation.id, turn_id, &agent, &messages, &outcome)
-            .await
-        {
-            Ok(fresh) => {
-                lease.released();
-                fresh
-            }
-            Err(error) => {
-                lease.release().await;
-                // Ran but not stored: its usage still counts.
-                super::messages::record_unstored(&state, person, &agent, &outcome).await;
-                return Err(error.into());
-            }
-        };
-    if let Some(error) = &outcome.error {
-        tracing::warn!(code = error.code, message = %error.message, "a service turn failed");
-        return Err(ApiError::Unavailable(format!("the turn failed: {}", error.message)));
-    }
-    if !fresh {
-        tracing::info!(%turn_id, "a concurrent delivery of the key stored the turn first");
-    }
     let answer =
         stored_answer(&state, person, turn_id).await?.context("a stored turn has no answer")?;
     Ok(Json(ServiceTurnAnswer { replayed: !fresh, ..answer }).into_response())
-}
-
-/// What a turn under the conversation's lease came to.
-enum Leased {
-    /// It ran: its outcome, the id to store it under, and its messages (the prompt first).
-    Ran(TurnOutcome, Uuid, Vec<NewMessage>),
-    /// A concurrent delivery of the key stored it while this one waited for the lease.
-    Replay(ServiceTurnAnswer),
-}
-
-/// Reads the history and runs the turn; the caller holds the conversation's lease.
-async fn leased_turn(
-    state: &AppState,
-    request: &Checked,
-    headers: &HeaderMap,
-    agent: &str,
-    conversation: Uuid,
-) -> Result<Leased, ApiError> {
-    let person = request.person;
-    let keyed_turn = request.key.as_ref().map(|key| keyed_turn_id(person, key));
-    if let Some(turn) = keyed_turn
-        && let Some(answer) = stored_answer(state, person, turn).await?
-    {
-        return Ok(Leased::Replay(answer));
-    }
-    let stored = db::messages::list(state.db(), conversation).await?;
-    let turn = TurnRequest {
-        person,
-        agent: agent.to_owned(),
-        history: history::to_rig(&stored),
-        prompt: rig_core::message::Message::user(request.prompt.clone()),
-        client_tools: Vec::new(),
-        // The turn's calls to other services act for the person with the caller's token.
-        credential: super::bearer_token(headers).map(|token| Credential::Service(token.into())),
-        profile: TurnProfile::default(),
-        model: None,
-    };
-    // In the service's turn tracker, so shutdown waits for it to be stored.
-    let runtime = state.runtime.clone();
-    let outcome = state
-        .turns
-        .spawn(async move {
-            // Nobody streams this turn: its events go nowhere.
-            let (events, _) = mpsc::unbounded_channel();
-            runtime.run_turn(turn, events).await
-        })
-        .await
-        .context("running a service turn")?;
-
-    // A failed turn is kept under a fresh id, so a retry of the key runs it again.
-    let turn_id = match (&outcome.error, keyed_turn) {
-        (None, Some(turn)) => turn,
-        _ => Uuid::now_v7(),
-    };
-    let mut messages = vec![NewMessage {
-        role: Role::User,
-        agent: agent.to_owned(),
-        depth: 0,
-        content: request.prompt.clone(),
-        tool_calls: Vec::new(),
-        tool: None,
-        is_error: false,
-    }];
-    messages.extend(outcome.messages.iter().cloned());
-    Ok(Leased::Ran(outcome, turn_id, messages))
 }
 
 /// The id a key's turn is stored under: the same for every delivery of the key.
@@ -327,65 +255,12 @@ async fn stored_answer(
     person: Uuid,
     turn: Uuid,
 ) -> Result<Option<ServiceTurnAnswer>, ApiError> {
-    let row: Option<(Uuid, i64, String)> = sqlx::query_as(
-        "SELECT m.conversation_id, m.id, m.content FROM agents.messages m
-         JOIN agents.conversations c ON c.id = m.conversation_id
-         WHERE m.turn_id = $1 AND c.user_id = $2 AND m.role = 'assistant' AND m.depth = 0
-         ORDER BY m.id DESC LIMIT 1",
-    )
-    .bind(turn)
-    .bind(person)
-    .fetch_optional(state.db())
-    .await
-    .context("reading a stored service turn")?;
-    Ok(row.map(|(conversation_id, message_id, text)| ServiceTurnAnswer {
-        conversation_id,
-        message_id,
+    let answer = db::turns::answer(state.db(), person, turn).await?;
+    Ok(answer.map(|answer| ServiceTurnAnswer {
+        conversation_id: answer.conversation,
+        message_id: answer.message,
         turn_id: turn,
-        text,
+        text: answer.text,
         replayed: true,
     }))
-}
-
-/// Stores the turn with its usage unless a turn with its id is already stored (false then),
-/// releasing the conversation's lease in the same transaction.
-#[allow(clippy::too_many_arguments)]
-async fn store(
-    state: &AppState,
-    lease: &TurnLease,
-    person: Uuid,
-    conversation: Uuid,
-    turn_id: Uuid,
-    agent: &str,
-    messages: &[NewMessage],
-    outcome: &TurnOutcome,
-) -> anyhow::Result<bool> {
-    let mut tx = state.db().begin().await.context("starting to store a service turn")?;
-    // Serialises deliveries of one key; released with the transaction.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(turn_id.to_string())
-        .execute(&mut *tx)
-        .await
-        .context("locking a service turn's key")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents.messages WHERE turn_id = $1)")
-            .bind(turn_id)
-            .fetch_one(&mut *tx)
-            .await
-            .context("looking for a stored service turn")?;
-    lease.release_in(&mut tx).await?;
-    if !exists {
-        super::messages::write_turn(
-            &mut tx,
-            person,
-            conversation,
-            turn_id,
-            agent,
-            messages,
-            outcome,
-        )
-        .await?;
-    }
-    tx.commit().await.context("committing a service turn")?;
-    Ok(!exists)
 }

@@ -485,6 +485,42 @@ async fn a_lapsed_lease_left_by_a_crashed_replica_is_taken_over() {
 }
 
 #[tokio::test]
+async fn a_turn_that_cannot_be_stored_releases_its_lease_on_its_own() {
+    let app = spawn(Models::test(), None, &[]).await;
+    let (_, token) = app.person();
+    let id = app.conversation(&token, Some("timekeeper")).await;
+    // The database refuses this turn's messages (as a full disk would), after the turn ran.
+    sqlx::raw_sql(
+        "CREATE FUNCTION public.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.content = 'poison' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_poison BEFORE INSERT ON agents.messages
+             FOR EACH ROW EXECUTE FUNCTION public.refuse_poison();",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    let stream = app.chat(&token, &id, "poison").await;
+    let last = stream.last().unwrap();
+    assert_eq!(last.event, "error", "{stream:?}");
+    assert_eq!(last.data["message"], "the turn could not be stored");
+    // Released, not left to lapse: a lapsed lease keeps its holder until a turn takes it over,
+    // so only a release clears it.
+    let released = tokio::time::timeout(PATIENCE, async {
+        while lease(&app, &id).await != (None, None) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(released.is_ok(), "the lease of the unstored turn was never released");
+    let stream = app.chat(&token, &id, "What time is it?").await;
+    assert_eq!(stream.last().unwrap().event, "done", "{stream:?}");
+}
+
+#[tokio::test]
 async fn a_live_lease_makes_the_turn_wait_until_it_is_released() {
     let model = FunctionModel::new(|_| Reply::text("ok"));
     let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;

@@ -14,7 +14,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{TURN_RELEASED, TurnTake, release_turn, renew_turn, take_turn};
+use crate::db::conversations::{TURN_RELEASED, TurnTake, release_turn, renew_turn, take_turn};
 
 /// How long a lease lasts unless renewed: how long a crashed replica's conversation stays
 /// blocked.
@@ -122,18 +122,29 @@ impl TurnLeases {
 }
 
 /// A conversation's lease, held by a turn: renewed in the background until it is released.
-/// Dropped without being released, it stops being renewed and lapses after [`TTL`].
+/// It is a guard: released in the transaction that stores the turn ([`TurnLease::release_in`]
+/// then [`TurnLease::released`]), or else on its own when dropped, whatever the exit path (a
+/// turn that could not start, a replay, a failed store), so no path can forget it. Only when no
+/// runtime is left to release it (the process is ending) does it lapse after [`TTL`].
 pub struct TurnLease {
     leases: TurnLeases,
     conversation: Uuid,
     turn: Uuid,
     /// Stops the renewals.
     renewal: CancellationToken,
+    /// Its release committed: nothing left for `drop` to do.
+    done: bool,
 }
 
 impl Drop for TurnLease {
     fn drop(&mut self) {
         self.renewal.cancel();
+        if self.done {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (leases, conversation, turn) = (self.leases.clone(), self.conversation, self.turn);
+        runtime.spawn(async move { release_alone(&leases, conversation, turn).await });
     }
 }
 
@@ -165,12 +176,13 @@ impl TurnLease {
                 }
             }
         });
-        Self { leases, conversation, turn, renewal }
+        Self { leases, conversation, turn, renewal, done: false }
     }
 
     /// Releases the lease in `tx`, the transaction storing the turn, so the next turn finds it
-    /// stored; [`TurnLease::released`] follows the commit. A lease that is no longer ours is
-    /// left to its holder, and said loudly: the turns overlapped.
+    /// stored; [`TurnLease::released`] follows the commit (if the commit fails, dropping the
+    /// lease releases it on its own). A lease that is no longer ours is left to its holder,
+    /// and said loudly: the turns overlapped.
     pub async fn release_in(&self, tx: &mut sqlx::PgConnection) -> anyhow::Result<()> {
         self.renewal.cancel();
         if !release_turn(&mut *tx, self.conversation, self.turn).await? {
@@ -181,24 +193,26 @@ impl TurnLease {
 
     /// After [`TurnLease::release_in`]'s commit: wakes this replica's waiters now (the others
     /// hear the `NOTIFY`).
-    pub fn released(self) {
+    pub fn released(mut self) {
+        self.done = true;
         let _ = self.leases.released.send(self.conversation);
     }
+}
 
-    /// Releases the lease on its own: a turn that could not start, or whose storing failed
-    /// (and so rolled back [`TurnLease::release_in`]).
-    pub async fn release(self) {
-        self.renewal.cancel();
-        match release_turn(&self.leases.db, self.conversation, self.turn).await {
-            Ok(true) => self.released(),
-            Ok(false) => lost(self.conversation, self.turn, "before it was released"),
-            Err(error) => tracing::error!(
-                conversation = %self.conversation,
-                turn = %self.turn,
-                error = format!("{error:#}"),
-                "releasing a turn lease failed; the conversation waits until it lapses"
-            ),
+/// Releases a lease on its own (a dropped [`TurnLease`]): a turn that could not start, or whose
+/// storing failed and so rolled back [`TurnLease::release_in`].
+async fn release_alone(leases: &TurnLeases, conversation: Uuid, turn: Uuid) {
+    match release_turn(&leases.db, conversation, turn).await {
+        Ok(true) => {
+            let _ = leases.released.send(conversation);
         }
+        Ok(false) => lost(conversation, turn, "before it was released"),
+        Err(error) => tracing::error!(
+            %conversation,
+            %turn,
+            error = format!("{error:#}"),
+            "releasing a turn lease failed; the conversation waits until it lapses"
+        ),
     }
 }
 
