@@ -11,6 +11,8 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
+use posey_http::auth::Person;
+use posey_http::params::parse_id;
 use posey_http::{ApiError, Path, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,7 +21,6 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::openapi::{BadQuery, NeedsPerson, NotFound};
-use super::{Person, parse_id};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

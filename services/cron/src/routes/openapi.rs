@@ -31,11 +31,6 @@ pub use posey_http::openapi::Error;
 )]
 pub struct ApiDoc;
 
-/// The whole document: the routers' paths, then what every operation shares.
-pub fn document() -> utoipa::openapi::OpenApi {
-    finish(super::api().into_openapi())
-}
-
 /// `api`'s document, with what every operation shares.
 pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     add_bearer_scheme(&mut document);
@@ -109,7 +104,8 @@ mod tests {
         let router = crate::routes::router().merge(posey_http::health::Readiness::new().router());
         let served = served_paths(&router);
         assert!(served.contains("/openapi.json") && served.contains("/healthz"), "{served:?}");
-        let documented: BTreeSet<String> = super::document().paths.paths.keys().cloned().collect();
+        let documented: BTreeSet<String> =
+            crate::routes::document().paths.paths.keys().cloned().collect();
         assert_eq!(served, documented, "served (left) and documented (right) differ");
     }
 

@@ -7,12 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use posey_http::auth::Person;
+use posey_http::params::parse_id;
 use posey_http::{ApiError, AppJson, Path};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::invalid::Invalid;
 use super::openapi::{BadQuery, Error, NeedsPerson, NotFound};
-use super::{Invalid, Person, parse_id};
 use crate::notifications::webpush::{EndpointProblem, check_endpoint};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;

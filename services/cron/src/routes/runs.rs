@@ -1,21 +1,26 @@
-//! `/v1/tasks/{id}/runs`: a task's run history, newest first.
+//! A task's runs: `/v1/tasks/{id}/runs`, its run history, newest first, and
+//! `/v1/tasks/{id}/run`, a run now (a write counted against the person's task rate).
 
 use anyhow::Context;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use posey_http::params::Page;
 use posey_http::{ApiError, Path, Query};
 use serde::Serialize;
 
-use super::openapi::{BadQuery, NeedsActingPerson, NotFound};
-use super::{ActingPerson, Page};
+use super::acting_person::ActingPerson;
+use super::openapi::{BadQuery, Error, NeedsActingPerson, NotFound, RateLimited};
+use super::tasks::{count_write, find_task};
+use crate::clock::{Clock, SystemClock};
 use crate::db::{self, Run, RunStatus};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_runs))
+    OpenApiRouter::new().routes(routes!(list_runs)).routes(routes!(run_task))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -67,10 +72,37 @@ async fn list_runs(
     Path(id): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Json<RunList>, ApiError> {
-    let task = super::tasks::find_task(&state, user_id, &id).await?;
+    let task = find_task(&state, user_id, &id).await?;
     let (limit, offset) = (page.limit(), page.offset());
     let runs = db::runs::list_for_task(state.db(), task.id, limit, offset)
         .await
         .context("listing runs")?;
     Ok(Json(RunList { runs: runs.into_iter().map(RunView::from).collect(), limit, offset }))
+}
+
+#[tracing::instrument(skip_all)]
+/// Run a task now
+#[utoipa::path(post, path = "/v1/tasks/{id}/run", tag = "tasks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses(
+        (status = 202, description = "The run, queued", body = RunView),
+        (status = 409, description = "The task is paused, or a run for this instant exists (`conflict`)", body = Error),
+        BadQuery, NeedsActingPerson, NotFound, RateLimited,
+    ))]
+async fn run_task(
+    State(state): State<AppState>,
+    ActingPerson(user_id): ActingPerson,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    count_write(&state, user_id).await?;
+    let task = find_task(&state, user_id, &id).await?;
+    if task.paused {
+        // Paused means nothing of the task runs; a run recorded now would be held anyway.
+        return Err(ApiError::Conflict("the task is paused; resume it to run it".into()));
+    }
+    let run = db::runs::insert_now(state.db(), task.id, SystemClock.now())
+        .await
+        .context("recording a run now")?
+        .ok_or_else(|| ApiError::Conflict("a run for this instant exists already".into()))?;
+    Ok((StatusCode::ACCEPTED, Json(RunView::from(run))))
 }

@@ -1,5 +1,6 @@
 //! `/v1/tasks`: a person's reminders and webhooks: create, list, get, update, pause, resume,
-//! run now, delete. Someone else's task (and the system's maintenance tasks) is a 404.
+//! delete (running one now and its runs are in `runs`). Someone else's task (and the system's
+//! maintenance tasks) is a 404.
 //! The agents service's `schedule` plugin calls these too, as the person ([`ActingPerson`]),
 //! under the same limits: a schedule may not fire more often than `CRON_MIN_INTERVAL_SECS`, a
 //! person has at most `CRON_MAX_TASKS_PER_PERSON` tasks, and creations, updates and run-now
@@ -13,13 +14,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use posey_http::params::{Page, parse_id};
 use posey_http::{ApiError, AppJson, Path, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::acting_person::ActingPerson;
+use super::invalid::Invalid;
 use super::openapi::{BadQuery, Error, NeedsActingPerson, NotFound, RateLimited};
-use super::{ActingPerson, Invalid, Page, parse_id};
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind};
 use crate::destination::DestinationPolicy;
@@ -35,7 +38,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_task, update_task, delete_task))
         .routes(routes!(pause_task))
         .routes(routes!(resume_task))
-        .routes(routes!(run_task))
 }
 
 /// The fields a person sets; on create the unset ones take the defaults, on update they stay.
@@ -499,7 +501,7 @@ async fn create_task(
 }
 
 /// Counts a write that can cause runs (create, update, run now) against the person's rate.
-async fn count_write(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+pub(super) async fn count_write(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     let limit = state.config.limits.create_per_minute;
     state.limiter.check(&format!("tasks:{user_id}"), limit, Duration::from_secs(60)).await
 }
@@ -630,33 +632,6 @@ async fn resume_task(
         .await?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))?;
     Ok(Json(TaskView::of(task, None)))
-}
-
-#[tracing::instrument(skip_all)]
-/// Run a task now
-#[utoipa::path(post, path = "/v1/tasks/{id}/run", tag = "tasks", security(("bearer" = [])),
-    params(("id" = String, Path, description = "The task's id")),
-    responses(
-        (status = 202, description = "The run, queued", body = super::runs::RunView),
-        (status = 409, description = "The task is paused, or a run for this instant exists (`conflict`)", body = Error),
-        BadQuery, NeedsActingPerson, NotFound, RateLimited,
-    ))]
-async fn run_task(
-    State(state): State<AppState>,
-    ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<super::runs::RunView>), ApiError> {
-    count_write(&state, user_id).await?;
-    let task = find_task(&state, user_id, &id).await?;
-    if task.paused {
-        // Paused means nothing of the task runs; a run recorded now would be held anyway.
-        return Err(ApiError::Conflict("the task is paused; resume it to run it".into()));
-    }
-    let run = db::runs::insert_now(state.db(), task.id, SystemClock.now())
-        .await
-        .context("recording a run now")?
-        .ok_or_else(|| ApiError::Conflict("a run for this instant exists already".into()))?;
-    Ok((StatusCode::ACCEPTED, Json(super::runs::RunView::from(run))))
 }
 
 #[tracing::instrument(skip_all)]
