@@ -203,6 +203,8 @@ fn minus(a: LocalStats, b: LocalStats) -> LocalStats {
         sampling: a.sampling - b.sampling,
         grammar_passes: a.grammar_passes - b.grammar_passes,
         decoding: a.decoding - b.decoding,
+        // No background work here.
+        ..LocalStats::default()
     }
 }
 

@@ -7,6 +7,8 @@
 //!   process; `provider:model` for a hosted or served model; `test`), loaded with
 //!   [`ModelConfig::load`].
 //! - [`LocalModel`]: the GGUF in process through llama.cpp (feature `local`, on by default).
+//! - [`Priority`]: a request to the local model marked background ([`LocalOptions`]) yields to
+//!   interactive ones on the same loaded model; other models ignore the mark.
 //! - [`ModelProfile`]: what a model can be trusted with (context size, tool calling,
 //!   delegation), derived from a GGUF's header ([`gguf`]) or known provider models, see
 //!   [`profile`].
@@ -56,6 +58,7 @@ pub mod embeddings;
 pub mod gguf;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod priority;
 pub mod profile;
 mod provider;
 pub mod testing;
@@ -65,6 +68,7 @@ pub use config::{LocalModelConfig, ModelConfig, ModelError, RemoteModelConfig};
 pub use embeddings::{Embedder, EmbeddingConfig, EmbeddingError};
 #[cfg(feature = "local")]
 pub use local::{LocalModel, LocalStats};
+pub use priority::{LocalOptions, Priority};
 pub use profile::{ModelProfile, ProfileOverride, ToolCalling};
 /// The model type every constructor here returns, and `rig_agent::AgentBuilder::new` takes.
 pub type ChatModel = rig_core::DynModel<rig_core::operation::Completion>;

@@ -3,7 +3,8 @@
 //! on a slot's thread and streams token by token through a channel; the model is loaded once
 //! and shared. Contexts are kept between requests with their KV cache (see [`slots`]), so the
 //! next model call of a turn, or the next turn of a conversation, evaluates only the part of
-//! the prompt that is new.
+//! the prompt that is new. A request marked background ([`crate::Priority`]) steps aside
+//! while interactive ones run (see [`gate`]).
 //!
 //! When tools are offered, they are listed as compact signatures, and a tool call is constrained
 //! by a grammar built from the tools' JSON schemas (llama.cpp's json-schema-to-grammar), so even
@@ -43,8 +44,10 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::config::{LocalModelConfig, ModelError};
+use crate::priority::{LOCAL_PROVIDER, Priority};
 use crate::wire::{Chunk, ChunkStream, Generate, in_process};
 
+mod gate;
 mod slots;
 
 /// A tool call needs room for its JSON even when the request asked for a very short reply.
@@ -108,6 +111,21 @@ pub struct LocalStats {
     pub grammar_passes: u64,
     /// Time evaluating generated tokens.
     pub decoding: Duration,
+    /// Requests run as background work ([`crate::Priority::Background`]).
+    pub background_requests: u64,
+    /// Prompt tokens evaluated and tokens generated for background requests.
+    pub background_tokens: u64,
+    /// Times a background request stepped aside for interactive work.
+    pub background_pauses: u64,
+    /// Background requests paused right now.
+    pub background_paused: u64,
+    /// Background requests whose reader left while they were paused (they ended without
+    /// resuming).
+    pub background_cancelled: u64,
+    /// Steps of background work (its start, a chunk of its prompt, a generated token) begun
+    /// while an interactive request was in flight, as each interactive request counts them from
+    /// when it was handed to a slot to its end: zero while background work yields.
+    pub background_steps_beside_interactive: u64,
 }
 
 #[derive(Default)]
@@ -121,6 +139,12 @@ struct Counters {
     sampling_ns: AtomicU64,
     grammar_passes: AtomicU64,
     decoding_ns: AtomicU64,
+    background_requests: AtomicU64,
+    background_tokens: AtomicU64,
+    background_pauses: AtomicU64,
+    background_paused: AtomicU64,
+    background_cancelled: AtomicU64,
+    background_steps_beside_interactive: AtomicU64,
 }
 
 impl Counters {
@@ -145,6 +169,12 @@ impl Counters {
             sampling: Duration::from_nanos(get(&self.sampling_ns)),
             grammar_passes: get(&self.grammar_passes),
             decoding: Duration::from_nanos(get(&self.decoding_ns)),
+            background_requests: get(&self.background_requests),
+            background_tokens: get(&self.background_tokens),
+            background_pauses: get(&self.background_pauses),
+            background_paused: get(&self.background_paused),
+            background_cancelled: get(&self.background_cancelled),
+            background_steps_beside_interactive: get(&self.background_steps_beside_interactive),
         }
     }
 }
@@ -198,7 +228,7 @@ impl LocalModel {
 
     /// The rig model, for `rig_agent::AgentBuilder::new` (which also takes a `LocalModel`).
     pub fn model(&self) -> DynModel<Completion> {
-        in_process("local", &self.inner.name.clone(), self.clone()).erase()
+        in_process(LOCAL_PROVIDER, &self.inner.name.clone(), self.clone()).erase()
     }
 }
 
@@ -305,6 +335,7 @@ impl Inner {
         let temperature = request.temperature.unwrap_or(0.7);
         let seed = request.options.seed.map(|s| s as u32).unwrap_or_else(rand_seed);
         self.slots.submit(slots::Job {
+            priority: Priority::of(request),
             prompt: tokens,
             max_tokens,
             window,

@@ -7,9 +7,18 @@
 //! cache from the first differing token and evaluates the rest. A context grows (in steps of
 //! [`CONTEXT_STEP`] tokens, up to the configured window) when a request needs more room, so a
 //! short chat allocates little.
+//!
+//! Background requests ([`Priority::Background`]) pass the [`Gate`] before each step, so they
+//! pause while interactive ones run; their prompt is evaluated in chunks of
+//! [`BACKGROUND_CHUNK`] tokens so that a pause comes soon. An interactive request never waits
+//! behind one: it does not go to a slot holding background work (which keeps its context and
+//! resumes where it paused), and background work holds at most `MAX_SLOTS - 1` slots, so there
+//! is always another. Background work also keeps off the caches interactive requests left (the
+//! person's conversation, which the next turn reuses) while an idle slot with a cache of its
+//! own, or room for a new context, is there.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -26,11 +35,18 @@ use rig_core::completion::FinishReason;
 use rig_core::error::ProviderError;
 use serde_json::Value;
 
+use super::gate::{Gate, Interactive};
 use super::{Counters, Sender, Utf8Pieces, json_start, partial_response, provider_error};
+use crate::priority::Priority;
 use crate::wire::{Chunk, usage};
 
 /// Contexts kept at most (each with its own cache); more requests at once wait for one.
 pub(super) const MAX_SLOTS: usize = 4;
+/// Slots background work may hold at once: one is always left for interactive requests.
+const MAX_BACKGROUND_SLOTS: usize = MAX_SLOTS - 1;
+/// A background request's prompt is evaluated this many tokens at a time, pausing between
+/// chunks while interactive work runs (an interactive prompt goes in one batch).
+const BACKGROUND_CHUNK: usize = 32;
 /// Contexts grow in steps of this many tokens.
 const CONTEXT_STEP: u32 = 1024;
 
@@ -53,6 +69,7 @@ const TRIGGERS: [&str; 2] = [r#"^\s*(\{)[\s\S]*$"#, r#"(\{ ?"tool")"#];
 
 /// One request, prepared: what a slot needs to run it.
 pub(super) struct Job {
+    pub priority: Priority,
     pub prompt: Vec<LlamaToken>,
     pub max_tokens: u64,
     /// The largest context this request may use (the configured window).
@@ -68,15 +85,54 @@ pub(super) struct Job {
 
 #[derive(Default)]
 struct SlotState {
-    /// Requests sent to this slot and not finished.
-    queued: AtomicUsize,
+    /// Interactive requests sent to this slot and not finished.
+    interactive: AtomicUsize,
+    /// Background requests sent to this slot and not finished.
+    background: AtomicUsize,
     /// The tokens its cache holds, for choosing a slot.
     tokens: Mutex<Vec<LlamaToken>>,
+    /// Whether background work wrote its cache last.
+    background_cache: AtomicBool,
 }
 
+impl SlotState {
+    fn count(&self, priority: Priority) -> &AtomicUsize {
+        match priority {
+            Priority::Interactive => &self.interactive,
+            Priority::Background => &self.background,
+        }
+    }
+}
+
+/// A job handed to a slot, with its place at the gate when it is interactive.
+type Queued = (Job, Option<Interactive>);
+
 struct Slot {
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: std::sync::mpsc::Sender<Queued>,
     state: Arc<SlotState>,
+}
+
+/// A slot as a request sees it when choosing one.
+struct View {
+    index: usize,
+    interactive: usize,
+    background: usize,
+    /// Tokens its cache holds.
+    cached: usize,
+    /// Of those, the ones the request's prompt starts with.
+    shared: usize,
+    background_cache: bool,
+}
+
+impl View {
+    fn idle(&self) -> bool {
+        self.interactive == 0 && self.background == 0
+    }
+
+    /// Cached tokens the request would drop.
+    fn discarded(&self) -> usize {
+        self.cached - self.shared
+    }
 }
 
 /// The slots of one loaded model. Dropping it ends their threads (after the request in hand).
@@ -84,6 +140,7 @@ pub(super) struct Slots {
     model: Arc<LlamaModel>,
     backend: &'static LlamaBackend,
     slots: Mutex<Vec<Slot>>,
+    gate: Arc<Gate>,
 }
 
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
@@ -92,7 +149,7 @@ fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
 
 impl Slots {
     pub fn new(model: Arc<LlamaModel>, backend: &'static LlamaBackend) -> Self {
-        Self { model, backend, slots: Mutex::new(Vec::new()) }
+        Self { model, backend, slots: Mutex::new(Vec::new()), gate: Arc::new(Gate::new()) }
     }
 
     /// The longest start of `prompt` that a slot's cache holds.
@@ -113,37 +170,27 @@ impl Slots {
     /// Runs `job` on the best slot; its chunks (or its error) go to `job.tx`.
     pub fn submit(&self, job: Job) -> Result<(), ProviderError> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        let shared = |slot: &Slot| {
-            common_prefix(
-                &slot.state.tokens.lock().unwrap_or_else(PoisonError::into_inner),
-                &job.prompt,
-            )
+        let views = views(&slots, &job.prompt);
+        let index = match job.priority {
+            Priority::Interactive => interactive_slot(&views, slots.len()),
+            Priority::Background => background_slot(&views, slots.len()),
         };
-        let idle = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.state.queued.load(Ordering::Acquire) == 0)
-            .max_by_key(|(_, slot)| shared(slot))
-            .map(|(i, _)| i);
-        let index = match idle {
-            Some(i) => i,
-            None if slots.len() < MAX_SLOTS => {
+        let index = match index {
+            Some(index) => index,
+            None => {
                 slots.push(self.start_slot()?);
                 slots.len() - 1
             }
-            // All busy: wait behind the fewest requests, preferring a shared prefix.
-            None => slots
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, slot)| {
-                    (slot.state.queued.load(Ordering::Acquire), usize::MAX - shared(slot))
-                })
-                .map_or(0, |(i, _)| i),
         };
         let slot = &slots[index];
-        slot.state.queued.fetch_add(1, Ordering::AcqRel);
-        if let Err(std::sync::mpsc::SendError(job)) = slot.jobs.send(job) {
-            slot.state.queued.fetch_sub(1, Ordering::AcqRel);
+        slot.state.count(job.priority).fetch_add(1, Ordering::AcqRel);
+        let entered =
+            (job.priority == Priority::Interactive).then(|| self.gate.enter_interactive());
+        if let Err(std::sync::mpsc::SendError((job, entered))) = slot.jobs.send((job, entered)) {
+            slot.state.count(job.priority).fetch_sub(1, Ordering::AcqRel);
+            if let Some(entered) = entered {
+                self.gate.leave_interactive(entered, &job.stats);
+            }
             slots.remove(index);
             let _ = job.tx.blocking_send(Err(provider_error("slot", "its thread ended")));
         }
@@ -151,16 +198,86 @@ impl Slots {
     }
 
     fn start_slot(&self) -> Result<Slot, ProviderError> {
-        let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
+        let (jobs, receiver) = std::sync::mpsc::channel::<Queued>();
         let state = Arc::new(SlotState::default());
         let model = Arc::clone(&self.model);
         let backend = self.backend;
         let worker_state = Arc::clone(&state);
+        let gate = Arc::clone(&self.gate);
         std::thread::Builder::new()
             .name("local-model".into())
-            .spawn(move || worker(&model, backend, &worker_state, &receiver))
+            .spawn(move || worker(&model, backend, &worker_state, &gate, &receiver))
             .map_err(|e| provider_error("slot thread", e))?;
         Ok(Slot { jobs, state })
+    }
+}
+
+/// The slots as `prompt` sees them.
+fn views(slots: &[Slot], prompt: &[LlamaToken]) -> Vec<View> {
+    slots
+        .iter()
+        .enumerate()
+        .map(|(index, slot)| {
+            let tokens = slot.state.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+            View {
+                index,
+                interactive: slot.state.interactive.load(Ordering::Acquire),
+                background: slot.state.background.load(Ordering::Acquire),
+                cached: tokens.len(),
+                shared: common_prefix(&tokens, prompt),
+                background_cache: slot.state.background_cache.load(Ordering::Acquire),
+            }
+        })
+        .collect()
+}
+
+/// The slot for an interactive request, `None` for a new one: an idle slot sharing the longest
+/// prefix, else a new slot while there is room, else behind the fewest interactive requests
+/// (preferring a shared prefix), never behind background work.
+fn interactive_slot(views: &[View], started: usize) -> Option<usize> {
+    let usable = || views.iter().filter(|view| view.background == 0);
+    if let Some(view) = usable().filter(|view| view.idle()).max_by_key(|view| view.shared) {
+        return Some(view.index);
+    }
+    if started < MAX_SLOTS {
+        return None;
+    }
+    // Background work holds at most MAX_BACKGROUND_SLOTS, so one is usable; were none, a slot
+    // past the limit would still be better than waiting behind background work.
+    usable().min_by_key(|view| (view.interactive, usize::MAX - view.shared)).map(|view| view.index)
+}
+
+/// The slot for a background request, `None` for a new one: an idle slot whose cache is
+/// background work's own (or empty) sharing the longest prefix; else a new slot while there is
+/// room; else the idle slot that drops the least of its cache; else behind other background
+/// work. Background work takes no more than [`MAX_BACKGROUND_SLOTS`].
+fn background_slot(views: &[View], started: usize) -> Option<usize> {
+    let holding = views.iter().filter(|view| view.background > 0).count();
+    if holding < MAX_BACKGROUND_SLOTS {
+        let idle = || views.iter().filter(|view| view.idle());
+        if let Some(view) = idle()
+            .filter(|view| view.background_cache || view.cached == 0)
+            .max_by_key(|view| view.shared)
+        {
+            return Some(view.index);
+        }
+        if started < MAX_SLOTS {
+            return None;
+        }
+        if let Some(view) = idle().min_by_key(|view| (view.discarded(), usize::MAX - view.shared)) {
+            return Some(view.index);
+        }
+    }
+    let behind_background = views
+        .iter()
+        .filter(|view| view.background > 0)
+        .min_by_key(|view| (view.background, view.discarded()));
+    match behind_background {
+        Some(view) => Some(view.index),
+        // No background work yet and every slot busy: behind the fewest interactive requests.
+        None => {
+            views.iter().min_by_key(|view| (view.interactive, view.discarded())).map(|v| v.index)
+        }
     }
 }
 
@@ -169,11 +286,12 @@ fn worker(
     model: &LlamaModel,
     backend: &LlamaBackend,
     state: &SlotState,
-    jobs: &std::sync::mpsc::Receiver<Job>,
+    gate: &Gate,
+    jobs: &std::sync::mpsc::Receiver<Queued>,
 ) {
     let mut cache = Cache { ctx: None, tokens: Vec::new() };
-    while let Ok(job) = jobs.recv() {
-        let outcome = run(model, backend, &mut cache, &job);
+    while let Ok((job, entered)) = jobs.recv() {
+        let outcome = run(model, backend, &mut cache, gate, &job);
         if outcome.is_err() {
             // The cache may be half written: start afresh next time.
             cache.tokens.clear();
@@ -184,7 +302,11 @@ fn worker(
         // The slot is free again before the reader hears the end, so the request it sends
         // next (the turn's next model call) finds it idle, with its cache.
         *state.tokens.lock().unwrap_or_else(PoisonError::into_inner) = cache.tokens.clone();
-        state.queued.fetch_sub(1, Ordering::AcqRel);
+        state.background_cache.store(job.priority == Priority::Background, Ordering::Release);
+        state.count(job.priority).fetch_sub(1, Ordering::AcqRel);
+        if let Some(entered) = entered {
+            gate.leave_interactive(entered, &job.stats);
+        }
         match outcome {
             Ok(Some(end)) => drop(job.tx.blocking_send(Ok(end))),
             Ok(None) => {}
@@ -285,19 +407,50 @@ fn samplers(
     Ok((chain, grammar))
 }
 
+/// Whether `job` may take its next step: its reader is still there and, for background work,
+/// no interactive request is in flight (it waits until none is).
+fn step(gate: &Gate, job: &Job) -> bool {
+    match job.priority {
+        Priority::Interactive => !job.tx.is_closed(),
+        Priority::Background => gate.background_step(&job.tx, &job.stats),
+    }
+}
+
+/// How many prompt tokens `job` evaluates at a time.
+fn prompt_chunk(job: &Job, suffix: usize) -> usize {
+    match job.priority {
+        Priority::Interactive => suffix.max(1),
+        Priority::Background => BACKGROUND_CHUNK,
+    }
+}
+
 /// Evaluates what the cache lacks of the prompt, then generates; returns the final chunk to
 /// send, or `None` when the reader is gone.
 fn run<'m>(
     model: &'m LlamaModel,
     backend: &LlamaBackend,
     cache: &mut Cache<'m>,
+    gate: &Gate,
     job: &Job,
 ) -> Result<Option<Chunk>, ProviderError> {
     let stats = &job.stats;
     let prompt = &job.prompt;
     let prompt_len = prompt.len() as u64;
+    let background = job.priority == Priority::Background;
+    // Counted where the work is done: a paused job adds nothing.
+    let worked = |tokens: u64| {
+        if background {
+            Counters::add(&stats.background_tokens, tokens);
+        }
+    };
     Counters::add(&stats.requests, 1);
     Counters::add(&stats.prompt_tokens, prompt_len);
+    if background {
+        Counters::add(&stats.background_requests, 1);
+    }
+    if !step(gate, job) {
+        return Ok(None);
+    }
 
     let started = Instant::now();
     let needed = u32::try_from(prompt_len + job.max_tokens + 1).unwrap_or(u32::MAX);
@@ -318,17 +471,30 @@ fn run<'m>(
         }
         cached.truncate(keep);
     }
-    let suffix = &prompt[keep..];
-    let mut batch = LlamaBatch::new(suffix.len().max(1), 1);
-    let last = suffix.len().saturating_sub(1);
-    for (i, token) in suffix.iter().enumerate() {
-        let position = i32::try_from(keep + i).unwrap_or(i32::MAX);
-        batch.add(*token, position, &[0], i == last).map_err(|e| provider_error("batch", e))?;
-    }
-    ctx.decode(&mut batch).map_err(|e| provider_error("prompt", e))?;
-    cached.extend_from_slice(suffix);
-    Counters::add(&stats.prompt_tokens_evaluated, suffix.len() as u64);
     Counters::time(&stats.prompt_eval_ns, started);
+    let suffix = &prompt[keep..];
+    let chunk = prompt_chunk(job, suffix.len());
+    let mut batch = LlamaBatch::new(chunk, 1);
+    for (n, part) in suffix.chunks(chunk).enumerate() {
+        // The first chunk was let through above, with the job's start.
+        if n > 0 && !step(gate, job) {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        batch.clear();
+        for token in part {
+            let position = i32::try_from(cached.len()).unwrap_or(i32::MAX);
+            // Only the prompt's last token needs logits: they choose the reply's first token.
+            let last = cached.len() + 1 == prompt.len();
+            batch.add(*token, position, &[0], last).map_err(|e| provider_error("batch", e))?;
+            cached.push(*token);
+        }
+        // On an error the slot drops its whole cache (see `worker`).
+        ctx.decode(&mut batch).map_err(|e| provider_error("prompt", e))?;
+        Counters::add(&stats.prompt_tokens_evaluated, part.len() as u64);
+        worked(part.len() as u64);
+        Counters::time(&stats.prompt_eval_ns, started);
+    }
 
     let (mut chain, mut grammar) = samplers(model, job)?;
     let vocab = model.vocab();
@@ -362,6 +528,7 @@ fn run<'m>(
         }
         generated += 1;
         Counters::add(&stats.generated_tokens, 1);
+        worked(1);
         let piece = decoder.push(&vocab.token_to_piece(token, false, None));
         if !piece.is_empty() {
             output.push_str(&piece);
@@ -403,6 +570,9 @@ fn run<'m>(
                 reason = FinishReason::Stop;
                 break;
             }
+        }
+        if !step(gate, job) {
+            return Ok(None);
         }
         single.clear();
         let position = i32::try_from(cached.len()).unwrap_or(i32::MAX);
@@ -449,4 +619,60 @@ fn run<'m>(
         }
     }
     Ok(Some(Chunk::End { usage: usage(prompt_len, generated), reason }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(index: usize, interactive: usize, background: usize) -> View {
+        View { index, interactive, background, cached: 0, shared: 0, background_cache: false }
+    }
+
+    fn cached(mut view: View, cached: usize, shared: usize, background_cache: bool) -> View {
+        (view.cached, view.shared, view.background_cache) = (cached, shared, background_cache);
+        view
+    }
+
+    #[test]
+    fn an_interactive_request_never_waits_behind_background_work() {
+        // A slot paused in background work is not idle, whatever its cache shares.
+        let views = [cached(view(0, 0, 1), 500, 500, true), view(1, 0, 0)];
+        assert_eq!(interactive_slot(&views, 2), Some(1));
+        let views = [view(0, 0, 1), view(1, 1, 0)];
+        assert_eq!(interactive_slot(&views, 2), None, "a new slot while there is room");
+        let views = [view(0, 0, 1), view(1, 2, 0), view(2, 1, 0), view(3, 0, 2)];
+        assert_eq!(interactive_slot(&views, MAX_SLOTS), Some(2), "behind the fewest");
+        let views = [view(0, 0, 1), view(1, 0, 1), view(2, 0, 1), view(3, 0, 1)];
+        assert_eq!(interactive_slot(&views, MAX_SLOTS), None, "past the limit rather than wait");
+    }
+
+    #[test]
+    fn background_work_keeps_off_interactive_caches_while_it_can() {
+        let conversation = cached(view(0, 0, 0), 800, 3, false);
+        assert_eq!(background_slot(&[conversation], 1), None, "a new slot rather than evict");
+        let views = [
+            cached(view(0, 0, 0), 800, 3, false),
+            cached(view(1, 0, 0), 400, 300, true),
+            cached(view(2, 0, 0), 600, 3, false),
+        ];
+        assert_eq!(background_slot(&views, 3), Some(1), "its own cache");
+        let full = [
+            cached(view(0, 0, 0), 800, 3, false),
+            cached(view(1, 0, 0), 100, 3, false),
+            view(2, 1, 0),
+            view(3, 1, 0),
+        ];
+        assert_eq!(background_slot(&full, MAX_SLOTS), Some(1), "the least to drop");
+    }
+
+    #[test]
+    fn background_work_leaves_a_slot_for_interactive_requests() {
+        let views = [view(0, 0, 1), view(1, 0, 2), view(2, 0, 1), view(3, 0, 0)];
+        assert_eq!(background_slot(&views, MAX_SLOTS), Some(0), "behind background work");
+        let views = [view(0, 0, 1), view(1, 0, 1), view(2, 0, 1)];
+        assert_eq!(background_slot(&views, 3), Some(0), "not a fourth slot");
+        let busy = [view(0, 2, 0), view(1, 1, 0), view(2, 3, 0), view(3, 1, 0)];
+        assert_eq!(background_slot(&busy, MAX_SLOTS), Some(1), "behind the fewest");
+    }
 }
