@@ -367,12 +367,18 @@ struct Used {
     output: u64,
 }
 
-/// One model call with the extraction prompt; the answer's text and the tokens it took.
+/// One model call with the extraction prompt; the answer's text and the tokens it took. Nobody
+/// waits for it: on the local model it is background work, which pauses while people's turns
+/// run (other models ignore the mark).
 async fn ask(
     model: &posey_models::ChatModel,
     prompt: &str,
 ) -> anyhow::Result<(String, rig_core::completion::Usage)> {
-    let agent = AgentBuilder::new(model.clone()).name("memory").preamble(system_prompt()).build();
+    let agent = AgentBuilder::new(model.clone())
+        .name("memory")
+        .preamble(system_prompt())
+        .provider_option(posey_models::LocalOptions::background())
+        .build();
     let response = agent.prompt(prompt).await.context("the memory model failed")?;
     Ok((response.output().to_owned(), response.usage()))
 }
@@ -380,6 +386,15 @@ async fn ask(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn extraction_calls_are_background_work() {
+        let model = posey_models::testing::TestModel::new().final_text(r#"{"operations": []}"#);
+        ask(&model.model(), "The exchange").await.unwrap();
+        let requests = model.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(posey_models::Priority::of(&requests[0]), posey_models::Priority::Background);
+    }
 
     #[test]
     fn answers_are_parsed_leniently_and_unknown_numbers_are_left_out() {
