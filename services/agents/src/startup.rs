@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 use crate::documents::{Documents, DocumentsPlugin};
 use crate::knowledge::Knowledge;
 use crate::memory::MemoryPlugin;
-use crate::plugins::{Plugin, Plugins, profile::ProfilePlugin, time::TimePlugin};
+use crate::plugins::{Host, Plugin, Plugins, profile::ProfilePlugin, time::TimePlugin};
 use crate::runtime::Runtime;
 use crate::runtime::models::{ConfiguredModels, ModelCatalog, SharedModels};
 use crate::runtime::selection::ToolSelector;
@@ -119,15 +119,16 @@ impl Application {
             readiness = readiness.http("qdrant", qdrant.join("readyz")?);
         }
         let http = config.service.http.clone();
-        let plugin_routes = runtime.plugins.routes();
+        let verifier = Arc::new(verifier);
+        let host = Host { db: backing.db.clone(), verifier: verifier.clone() };
+        let plugin_routes = runtime.plugins.routes(&host);
         let turns = TaskTracker::new();
         let stopping = runtime.stopping();
         let grace = config.runtime.shutdown_grace;
         let leases = TurnLeases::start(backing.db.clone(), background.clone()).await?;
         let runtime = Arc::new(runtime);
         let life = Turns::new(backing.db.clone(), runtime.clone(), leases, turns.clone());
-        let state =
-            AppState::new(config, backing.clone(), Arc::new(verifier), runtime, life, knowledge);
+        let state = AppState::new(config, backing.clone(), verifier, runtime, life, knowledge);
         let router = routes::router(state.clone(), plugin_routes)
             .with_state(state)
             .merge(readiness.router());

@@ -2,24 +2,31 @@
 //! the defaults (no name, UTC, no preferences).
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use futures::future::BoxFuture;
+use posey_plugin::{Profile, ProfileSource};
 use serde_json::{Map, Value};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::usage::Today;
-use crate::plugins::profile::ProfileChanges;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Profile {
-    #[schema(required = true)]
+/// A checked change of a profile.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
     pub name: Option<String>,
-    pub time_zone: String,
-    #[sqlx(json)]
-    pub preferences: Map<String, Value>,
-    #[schema(required = true)]
-    pub updated_at: Option<DateTime<Utc>>,
+    pub time_zone: Option<String>,
+    /// Merged into the stored preferences; null values remove keys.
+    pub preferences: Option<Map<String, Value>>,
+}
+
+/// The profiles in this service's database, for the tools that read them.
+pub struct StoredProfiles(pub sqlx::PgPool);
+
+impl ProfileSource for StoredProfiles {
+    fn profile(&self, person: Uuid) -> BoxFuture<'static, anyhow::Result<Profile>> {
+        let db = self.0.clone();
+        Box::pin(async move { get(&db, person).await })
+    }
 }
 
 pub async fn get(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Profile> {
@@ -30,12 +37,7 @@ pub async fn get(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Profil
     .fetch_optional(db)
     .await
     .context("reading a profile")?;
-    Ok(row.unwrap_or_else(defaults))
-}
-
-/// The profile of a person without a row.
-fn defaults() -> Profile {
-    Profile { name: None, time_zone: "UTC".to_owned(), preferences: Map::new(), updated_at: None }
+    Ok(row.unwrap_or_else(Profile::defaults))
 }
 
 #[derive(sqlx::FromRow)]

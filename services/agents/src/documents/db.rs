@@ -16,12 +16,12 @@ pub struct Document {
     pub id: Uuid,
     pub filename: String,
     /// Sniffed from the content
-    #[schema(inline, value_type = crate::routes::openapi::schemas::DocumentMediaType)]
+    #[schema(inline, value_type = super::schemas::DocumentMediaType)]
     pub media_type: String,
     pub size_bytes: i64,
     /// Hex SHA-256 of the bytes
     pub sha256: String,
-    #[schema(inline, value_type = crate::routes::openapi::schemas::DocumentStatus)]
+    #[schema(inline, value_type = super::schemas::DocumentStatus)]
     pub status: String,
     /// Why ingestion failed
     #[schema(required = true)]

@@ -10,6 +10,7 @@ mod ingest;
 mod plugin;
 pub(crate) mod routes;
 pub mod sandbox;
+mod schemas;
 
 use std::sync::Arc;
 

@@ -12,8 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::{COLLECTION, Documents, db};
-use crate::plugins::{Plugin, Tool, ToolContext, ToolError};
-use crate::state::AppState;
+use posey_plugin::{Host, Plugin, PluginState, Tool, ToolContext, ToolError};
 
 pub struct DocumentsPlugin {
     documents: Arc<Documents>,
@@ -97,7 +96,7 @@ impl Plugin for DocumentsPlugin {
 
     fn tools(&self) -> Vec<Tool> {
         let documents = self.documents.clone();
-        vec![Tool::new(
+        vec![Tool::untyped(
             "search_documents",
             "Search the person's documents; returns the best matching passages, each with where \
              it is (file, page or heading, chunk) and how to cite it.",
@@ -144,7 +143,7 @@ impl Plugin for DocumentsPlugin {
         })
     }
 
-    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
-        Some(super::routes::router(self.documents.clone()))
+    fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
+        Some(super::routes::router(self.documents.clone()).with_state(PluginState::new(host, ())))
     }
 }

@@ -9,23 +9,37 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use posey_http::auth::Person;
 use posey_http::openapi::Error;
 use posey_http::params::{Page, parse_id};
 use posey_http::{ApiError, Path, Query};
+use posey_plugin::PluginState;
+use posey_plugin::responses::{BadPage, NeedsPerson};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::db::{self, Document, Inserted, NewDocument, Requeued};
+use super::schemas::{ChunkList, DocumentList, DocumentWithVectors, Upload};
 use super::{Documents, extract};
-use crate::routes::Person;
-use crate::routes::openapi::schemas::{ChunkList, DocumentList, DocumentWithVectors, Upload};
-use crate::routes::openapi::{BadPage, NeedsPerson, NoSuchDocument, QueueFull};
-use crate::state::AppState;
+
+/// What the routes run with: the host's (the documents themselves travel as an extension).
+pub type State = PluginState<()>;
+
+posey_http::error_responses! { schema = "Error";
+    /// A route taking a document's id.
+    NoSuchDocument {
+        "404" => "No such document of this person",
+    }
+    /// A route that queues a document's ingestion.
+    QueueFull {
+        "429" => "The person has AGENTS_DOCUMENT_MAX_QUEUED documents waiting or being ingested; Retry-After says when to try again",
+    }
+}
 
 /// The routes with what they run with.
-pub fn router(documents: Arc<Documents>) -> OpenApiRouter<AppState> {
+pub fn router(documents: Arc<Documents>) -> OpenApiRouter<State> {
     // Room for the multipart framing around a file of the largest size; the file itself is
     // measured while it is read. (Only the upload reads a body.)
     let body_limit = documents.max_upload_bytes.saturating_add(64 * 1024);
@@ -33,7 +47,7 @@ pub fn router(documents: Arc<Documents>) -> OpenApiRouter<AppState> {
 }
 
 /// The routes, described.
-pub fn api() -> OpenApiRouter<AppState> {
+pub fn api() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_documents, upload_document))
         .routes(routes!(get_document, delete_document))

@@ -9,6 +9,7 @@ pub mod db;
 pub mod extract;
 pub mod plugin;
 pub(crate) mod routes;
+mod schemas;
 
 use std::sync::Arc;
 

@@ -12,9 +12,8 @@ use uuid::Uuid;
 
 use super::{Kind, Memories, Origin, check_text, context_block};
 use crate::knowledge::Knowledge;
-use crate::plugins::{FinishedTurn, Plugin, Tool, ToolContext, ToolError};
 use crate::runtime::models::SharedModels;
-use crate::state::AppState;
+use posey_plugin::{FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
 
 /// Memories most relevant to the message put in context.
 const RELEVANT: usize = 5;
@@ -23,6 +22,8 @@ const RECENT: usize = 3;
 
 pub struct MemoryPlugin {
     memories: Memories,
+    /// What the routes run with.
+    knowledge: Arc<Knowledge>,
     models: SharedModels,
     /// The model spec extraction runs on (`AGENTS_MEMORY_MODEL`).
     model: String,
@@ -43,7 +44,7 @@ impl MemoryPlugin {
             .await
             .context("opening the memories vector collection (posey admin reindex rebuilds it)")?;
         tracing::info!(model = %model, "the memory plugin extracts memories with this model");
-        Ok(Self { memories: Memories::new(db, knowledge), models, model })
+        Ok(Self { memories: Memories::new(db, knowledge.clone()), knowledge, models, model })
     }
 }
 
@@ -90,7 +91,7 @@ impl Plugin for MemoryPlugin {
         let recall = self.memories.clone();
         let forget = self.memories.clone();
         vec![
-            Tool::new(
+            Tool::untyped(
                 "remember",
                 "Remember something lasting about the person (a fact, preference, event, \
                  relationship or goal), as one short sentence.",
@@ -123,7 +124,7 @@ impl Plugin for MemoryPlugin {
                     }
                 },
             ),
-            Tool::new(
+            Tool::untyped(
                 "recall",
                 "Search what you remember about the person, most relevant first.",
                 json!({
@@ -152,7 +153,7 @@ impl Plugin for MemoryPlugin {
                     }
                 },
             ),
-            Tool::new(
+            Tool::untyped(
                 "forget",
                 "Forget a memory for good: by its id, or the one that best matches a query.",
                 json!({
@@ -231,7 +232,7 @@ impl Plugin for MemoryPlugin {
         })
     }
 
-    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
-        Some(super::routes::router())
+    fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
+        Some(super::routes::router().with_state(PluginState::new(host, self.knowledge.clone())))
     }
 }

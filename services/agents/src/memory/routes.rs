@@ -1,25 +1,38 @@
 //! `/v1/memories`: a person's memories: list, search, add, read, edit, delete, export (JSON,
 //! history included). Someone else's memory is a 404.
 
+use std::sync::Arc;
+
 use axum::Json;
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use posey_http::auth::Person;
 use posey_http::openapi::Error;
 use posey_http::params::{Page, parse_id};
 use posey_http::{ApiError, AppJson, Path, Query};
+use posey_plugin::PluginState;
+use posey_plugin::responses::{BadInput, NeedsPerson};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::schemas::{FoundMemoryList, MemoryExport, MemoryKind, MemoryList};
 use super::{Kind, Memories, Memory, Origin, check_text, db};
-use crate::routes::Person;
-use crate::routes::openapi::schemas::{FoundMemoryList, MemoryExport, MemoryKind, MemoryList};
-use crate::routes::openapi::{BadInput, NeedsPerson, NoSuchMemory};
-use crate::state::AppState;
+use crate::knowledge::Knowledge;
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// What the routes run with: the host's, and the embedding model and vector store.
+pub type State = PluginState<Arc<Knowledge>>;
+
+posey_http::error_responses! { schema = "Error";
+    /// A route taking a memory's id.
+    NoSuchMemory {
+        "404" => "No such memory (or it is someone else's)",
+    }
+}
+
+/// The routes, described, to be given their state.
+pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new()
         .routes(routes!(list_memories, add_memory))
         .routes(routes!(search_memories))
@@ -27,8 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_memory, edit_memory, delete_memory))
 }
 
-fn memories(state: &AppState) -> Memories {
-    Memories::new(state.db().clone(), state.knowledge.clone())
+fn memories(state: &State) -> Memories {
+    Memories::new(state.db().clone(), state.own.clone())
 }
 
 fn parse_kind(raw: &str) -> Result<Kind, ApiError> {
@@ -53,7 +66,7 @@ struct ListQuery {
         NeedsPerson,
     ))]
 async fn list_memories(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     Query(page): Query<Page>,
     Query(query): Query<ListQuery>,
@@ -86,7 +99,7 @@ const MAX_SEARCH: usize = 50;
         NeedsPerson,
     ))]
 async fn search_memories(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -148,7 +161,7 @@ fn check(fields: &MemoryFields) -> Result<(Option<String>, Option<Kind>), ApiErr
         NeedsPerson,
     ))]
 async fn add_memory(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     AppJson(fields): AppJson<MemoryFields>,
 ) -> Result<(StatusCode, Json<Memory>), ApiError> {
@@ -165,7 +178,7 @@ async fn add_memory(
     params(("id" = Uuid, Path, description = "The memory's id")),
     responses((status = 200, description = "The memory", body = Memory), NoSuchMemory, NeedsPerson))]
 async fn get_memory(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     Path(id): Path<String>,
 ) -> Result<Json<Memory>, ApiError> {
@@ -188,7 +201,7 @@ async fn get_memory(
         NoSuchMemory, NeedsPerson,
     ))]
 async fn edit_memory(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     Path(id): Path<String>,
     AppJson(fields): AppJson<MemoryFields>,
@@ -212,7 +225,7 @@ async fn edit_memory(
     params(("id" = Uuid, Path, description = "The memory's id")),
     responses((status = 204, description = "Deleted"), NoSuchMemory, NeedsPerson))]
 async fn delete_memory(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -232,7 +245,7 @@ async fn delete_memory(
         NeedsPerson,
     ))]
 async fn export_memories(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
 ) -> Result<impl IntoResponse, ApiError> {
     let all = db::all(state.db(), person).await?;

@@ -69,7 +69,7 @@ impl McpPlugin {
                 let parameters = Value::Object((*tool.input_schema).clone());
                 let peer = peer.clone();
                 let remote = name.clone();
-                Tool::new(name, description, parameters, move |_context, arguments| {
+                Tool::untyped(name, description, parameters, move |_context, arguments| {
                     call(peer.clone(), remote.clone(), arguments)
                 })
             })

@@ -2,19 +2,18 @@
 //! updates them through tools; the person through `GET`/`PATCH /v1/profile`.
 
 use axum::Json;
-use axum::extract::State;
 use futures::future::BoxFuture;
+use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson};
+use posey_plugin::responses::{BadFields, NeedsPerson};
+use posey_plugin::{Host, NoArguments, Plugin, PluginState, Profile, Tool, ToolContext, ToolError};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Plugin, Tool, ToolContext, ToolError};
-use crate::db::{self, profiles::Profile};
-use crate::routes::Person;
-use crate::routes::openapi::{BadFields, NeedsPerson};
-use crate::state::AppState;
+use crate::db::{self, profiles::ProfileChanges};
 
 pub struct ProfilePlugin;
 
@@ -29,11 +28,10 @@ impl Plugin for ProfilePlugin {
 
     fn tools(&self) -> Vec<Tool> {
         vec![
-            Tool::new(
+            Tool::typed(
                 "get_profile",
                 "The person's profile: name, IANA time zone and preferences.",
-                json!({"type": "object", "properties": {}, "additionalProperties": false}),
-                |context: ToolContext, _| async move {
+                |context: ToolContext, NoArguments {}| async move {
                     let profile = context
                         .profile()
                         .await
@@ -41,24 +39,12 @@ impl Plugin for ProfilePlugin {
                     Ok(json!(profile))
                 },
             ),
-            Tool::new(
+            Tool::typed(
                 "update_profile",
                 "Change the person's name, IANA time zone (such as Europe/Paris) or preferences \
                  (merged into the existing ones; a null value removes a preference). Only what \
                  is given changes.",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
-                        "time_zone": {"type": "string", "default": "UTC",
-                                      "description": "An IANA time zone name"},
-                        "preferences": {"type": "object"}
-                    },
-                    "additionalProperties": false
-                }),
-                |context: ToolContext, arguments: Value| async move {
-                    let fields: ProfileFields = serde_json::from_value(arguments)
-                        .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))?;
+                |context: ToolContext, fields: ProfileFields| async move {
                     let changes = fields.check().map_err(|problems| {
                         ToolError::new(
                             problems
@@ -95,35 +81,29 @@ impl Plugin for ProfilePlugin {
         })
     }
 
-    fn routes(&self) -> Option<OpenApiRouter<AppState>> {
-        Some(router())
+    fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
+        Some(router().with_state(PluginState::new(host, ())))
     }
 }
 
-/// `GET`/`PATCH /v1/profile`.
-pub fn router() -> OpenApiRouter<AppState> {
+type State = PluginState<()>;
+
+/// `GET`/`PATCH /v1/profile`, to be given its state.
+pub fn router() -> OpenApiRouter<State> {
     OpenApiRouter::new().routes(routes!(get_profile, update_profile))
 }
 
 /// The fields a person (or the model) may change; absent ones stay.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileFields {
     #[schema(min_length = 1, max_length = 100)]
+    #[schemars(length(min = 1, max = 100))]
     name: Option<String>,
-    /// IANA time zone
+    /// An IANA time zone, such as Europe/Paris
     time_zone: Option<String>,
     /// Merged into the stored ones; a null value removes a preference
     preferences: Option<Map<String, Value>>,
-}
-
-/// A checked change.
-#[derive(Debug, Default)]
-pub struct ProfileChanges {
-    pub name: Option<String>,
-    pub time_zone: Option<String>,
-    /// Merged into the stored preferences; null values remove keys.
-    pub preferences: Option<Map<String, Value>>,
 }
 
 impl ProfileFields {
@@ -153,7 +133,7 @@ impl ProfileFields {
     security(("bearer" = [])),
     responses((status = 200, description = "The profile", body = Profile), NeedsPerson))]
 async fn get_profile(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(db::profiles::get(state.db(), person).await?))
@@ -165,7 +145,7 @@ async fn get_profile(
     request_body = ProfileFields,
     responses((status = 200, description = "The profile", body = Profile), BadFields, NeedsPerson))]
 async fn update_profile(
-    State(state): State<AppState>,
+    axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
     AppJson(fields): AppJson<ProfileFields>,
 ) -> Result<Json<Profile>, ApiError> {

@@ -166,7 +166,7 @@ impl Plugin for SchedulePlugin {
         let list = self.client.clone();
         let cancel = self.client.clone();
         vec![
-            Tool::new(
+            Tool::untyped(
                 "create_reminder",
                 "Remind the person of something once, at a time: RFC 3339 with an offset, or a \
                  local YYYY-MM-DDTHH:MM[:SS] in the person's time zone.",
@@ -204,7 +204,7 @@ impl Plugin for SchedulePlugin {
                     }
                 },
             ),
-            Tool::new(
+            Tool::untyped(
                 "create_recurring_task",
                 "Have the companion run a prompt for the person on a schedule and notify them \
                  of the answer: a cron expression (sec min hour day month weekday; 5 fields \
@@ -250,7 +250,7 @@ impl Plugin for SchedulePlugin {
                     }
                 },
             ),
-            Tool::new(
+            Tool::untyped(
                 "list_tasks",
                 "The person's reminders and recurring tasks, with their ids and next runs.",
                 json!({"type": "object", "properties": {}, "additionalProperties": false}),
@@ -272,7 +272,7 @@ impl Plugin for SchedulePlugin {
                     }
                 },
             ),
-            Tool::new(
+            Tool::untyped(
                 "cancel_task",
                 "Cancel (delete) one of the person's reminders or recurring tasks, by its id \
                  from list_tasks.",

@@ -4,7 +4,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{Plugin, Tool, ToolContext, ToolError};
+use posey_plugin::{NoArguments, Plugin, Tool, ToolContext, ToolError};
 
 pub struct TimePlugin;
 
@@ -18,10 +18,9 @@ impl Plugin for TimePlugin {
     }
 
     fn tools(&self) -> Vec<Tool> {
-        vec![Tool::new(
+        vec![Tool::typed(
             "current_time",
             "The current date, time and weekday in the person's time zone.",
-            json!({"type": "object", "properties": {}, "additionalProperties": false}),
             current_time,
         )]
     }
@@ -38,7 +37,7 @@ impl Plugin for TimePlugin {
     }
 }
 
-async fn current_time(context: ToolContext, _arguments: Value) -> Result<Value, ToolError> {
+async fn current_time(context: ToolContext, _: NoArguments) -> Result<Value, ToolError> {
     let profile =
         context.profile().await.map_err(|error| ToolError::internal("current_time", &error))?;
     let zone: chrono_tz::Tz = profile.time_zone.parse().unwrap_or(chrono_tz::UTC);

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::PersonWithToken;
 use super::openapi::NeedsPerson;
+use crate::db::profiles::StoredProfiles;
 use crate::plugins::{Credential, Plugins, ToolContext, TurnProfile};
 use crate::runtime::schema;
 use crate::state::AppState;
@@ -144,6 +145,7 @@ impl ServerHandler for McpTools {
             message: None,
             credential: Some(credential),
             profile: TurnProfile::default(),
+            profiles: Arc::new(StoredProfiles(self.db.clone())),
         };
         match tool.call(context, arguments).await {
             Ok(Value::String(text)) => Ok(CallToolResult::success(vec![ContentBlock::text(text)])),

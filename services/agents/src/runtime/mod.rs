@@ -38,6 +38,7 @@ use uuid::Uuid;
 
 use crate::config::RuntimeSettings;
 use crate::db::messages::{NewMessage, Role, ToolCallRecord};
+use crate::db::profiles::StoredProfiles;
 use crate::db::usage::UsageWriter;
 use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext, TurnProfile};
 use catalog::{AgentSpec, AgentsFile};
@@ -359,6 +360,7 @@ impl Runtime {
             message: prompt_text(&request.prompt).map(Arc::from),
             credential: request.credential,
             profile: request.profile,
+            profiles: Arc::new(StoredProfiles(self.db.clone())),
         };
         let run = self
             .clone()

@@ -425,7 +425,7 @@ async fn the_default_relevance_floor_separates_small_talk_from_requests() {
         .iter()
         .flat_map(|plugin| plugin["tools"].as_array().unwrap().clone())
         .map(|tool| {
-            posey_agents::plugins::Tool::new(
+            posey_agents::plugins::Tool::untyped(
                 tool["name"].as_str().unwrap(),
                 tool["description"].as_str().unwrap(),
                 tool["parameters"].clone(),

@@ -35,7 +35,7 @@ impl Plugin for Counter {
 
     fn tools(&self) -> Vec<Tool> {
         let runs = self.0.clone();
-        vec![Tool::new(
+        vec![Tool::untyped(
             "lookup",
             "Look something up.",
             json!({"type": "object", "properties": {"query": {"type": "string"}},

@@ -11,7 +11,7 @@ use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::{RefOr, Required};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+pub use posey_plugin::responses::{BadFields, BadPage, NeedsPerson};
 
 pub mod schemas;
 
@@ -95,15 +95,20 @@ fn is_null(schema: &RefOr<Schema>) -> bool {
 /// The document of a service with the built-in plugins, without running one (what
 /// `GET /openapi.json` serves when no other plugin serves routes).
 pub fn document() -> utoipa::openapi::OpenApi {
-    finish(super::api(builtin_plugin_routes()).into_openapi())
+    let mut document = super::api(OpenApiRouter::new()).into_openapi();
+    for plugin in builtin_plugin_documents() {
+        document.merge(plugin);
+    }
+    finish(document)
 }
 
-/// The routes of the built-in plugins that serve some, without what they run with.
-fn builtin_plugin_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .merge(crate::plugins::profile::router())
-        .merge(crate::memory::routes::router())
-        .merge(crate::documents::routes::api())
+/// The documents of the built-in plugins' routes (each router has a state of its own).
+fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 3] {
+    [
+        crate::plugins::profile::router().into_openapi(),
+        crate::memory::routes::router().into_openapi(),
+        crate::documents::routes::api().into_openapi(),
+    ]
 }
 
 /// Alive
@@ -122,11 +127,6 @@ fn healthz() {}
 fn readyz() {}
 
 posey_http::error_responses! { schema = "Error";
-    /// A route for a person's access token.
-    NeedsPerson {
-        "401" => "No valid access token",
-        "403" => "A service token, not a person's",
-    }
     /// A route for a service's token (auth's client-credentials grant).
     NeedsService {
         "401" => "No valid access token",
@@ -136,33 +136,9 @@ posey_http::error_responses! { schema = "Error";
     NoSuchConversation {
         "404" => "No such conversation (or it is someone else's)",
     }
-    /// A route taking a memory's id.
-    NoSuchMemory {
-        "404" => "No such memory (or it is someone else's)",
-    }
-    /// A route taking a document's id.
-    NoSuchDocument {
-        "404" => "No such document of this person",
-    }
-    /// A route whose body's fields are checked.
-    BadFields {
-        "422" => "Bad fields, each named",
-    }
-    /// A memory route with fields or parameters to check.
-    BadInput {
-        "422" => "Bad fields or parameters, each named",
-    }
-    /// A paged list.
-    BadPage {
-        "422" => "A `limit` or `offset` that is not a number",
-    }
     /// A route that runs a turn.
     UsageLimit {
         "429" => "A daily usage limit is reached; the message says which, and Retry-After when it resets",
-    }
-    /// A route that queues a document's ingestion.
-    QueueFull {
-        "429" => "The person has AGENTS_DOCUMENT_MAX_QUEUED documents waiting or being ingested; Retry-After says when to try again",
     }
 }
 
@@ -177,11 +153,15 @@ mod tests {
         // What a service with the built-in plugins serves: its routes, the document and
         // posey-http's health checks; `/mcp` is a service built with the state, so it is
         // named here (the API test sees it served).
-        let (router, described) = super::super::api(builtin_plugin_routes()).split_for_parts();
+        let (router, described) = super::super::api(OpenApiRouter::new()).split_for_parts();
         let router = router
             .merge(posey_http::openapi::serve(&described))
             .merge(posey_http::health::Readiness::new().router());
         let mut served = served_paths(&router);
+        // The built-in plugins' routers, each with a state of its own.
+        served.extend(served_paths(&crate::plugins::profile::router().split_for_parts().0));
+        served.extend(served_paths(&crate::memory::routes::router().split_for_parts().0));
+        served.extend(served_paths(&crate::documents::routes::api().split_for_parts().0));
         served.insert("/mcp".to_owned());
         assert!(served.contains("/openapi.json") && served.contains("/v1/profile"), "{served:?}");
         let documented: std::collections::BTreeSet<String> =

@@ -6,16 +6,12 @@
 // Never built: they only describe.
 #![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::db::conversations::Conversation;
 use crate::db::messages::StoredMessage;
-use crate::documents::db::{Document, StoredChunk};
-use crate::memory::{Found, Memory};
 
 #[derive(Serialize, ToSchema)]
 pub struct ConversationList {
@@ -80,98 +76,6 @@ pub struct PluginTool {
 #[derive(Serialize, ToSchema)]
 pub struct PluginList {
     plugins: Vec<Plugin>,
-}
-
-/// What a memory is about.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemoryKind {
-    Fact,
-    Preference,
-    Event,
-    Relationship,
-    Goal,
-    Other,
-}
-
-/// How a memory came to be.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemoryOrigin {
-    Conversation,
-    Agent,
-    Person,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemoryList {
-    memories: Vec<Memory>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FoundMemoryList {
-    memories: Vec<Found>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemoryExport {
-    exported_at: DateTime<Utc>,
-    user_id: Uuid,
-    memories: Vec<Memory>,
-}
-
-/// A document's type, sniffed from its content.
-#[derive(Serialize, ToSchema)]
-pub enum DocumentMediaType {
-    #[serde(rename = "application/pdf")]
-    Pdf,
-    #[serde(rename = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")]
-    Docx,
-    #[serde(rename = "text/html")]
-    Html,
-    #[serde(rename = "text/markdown")]
-    Markdown,
-    #[serde(rename = "text/plain")]
-    Text,
-}
-
-/// Where a document's ingestion is.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentStatus {
-    Queued,
-    Extracting,
-    Embedding,
-    Ready,
-    Failed,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DocumentList {
-    documents: Vec<Document>,
-    /// The person's chunks in the vector index, all documents together
-    vectors: u64,
-}
-
-/// A document with what is indexed of it.
-#[derive(Serialize, ToSchema)]
-pub struct DocumentWithVectors {
-    #[serde(flatten)]
-    document: Document,
-    /// The document's chunks in the vector index
-    vectors: u64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ChunkList {
-    chunks: Vec<StoredChunk>,
-}
-
-/// An upload: the file as a multipart/form-data field.
-#[derive(Serialize, ToSchema)]
-pub struct Upload {
-    #[schema(value_type = String, format = Binary)]
-    file: Vec<u8>,
 }
 
 #[derive(Serialize, ToSchema)]

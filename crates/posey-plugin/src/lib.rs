@@ -1,0 +1,97 @@
+//! The agents service's plugin API. A plugin gives agents abilities: tools (typed, see
+//! [`Tool::typed`]), lines for the system prompt, context for the message a turn answers, work
+//! after a turn, and REST routes with their OpenAPI description. A plugin owns its tables (its
+//! SQL in its own `db` module) and its logic; it is written against this crate alone and never
+//! names the agents service's state, which only composes plugins at start.
+//!
+//! The smallest complete plugin is the example in `services/agents/tests/api/plugin.rs`.
+
+mod context;
+pub mod responses;
+mod tool;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use futures::future::BoxFuture;
+use posey_http::auth::JwksVerifier;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use context::{Credential, FinishedTurn, Profile, ProfileSource, ToolContext, TurnProfile};
+pub use tool::{NoArguments, Tool, ToolError, ToolFuture, schema_of};
+
+/// A plugin: listed in the agents service's `startup`, named by agents' `plugins` lists.
+pub trait Plugin: Send + Sync + 'static {
+    /// Unique, what agents' `plugins` lists name.
+    fn name(&self) -> &str;
+
+    fn description(&self) -> &str;
+
+    fn tools(&self) -> Vec<Tool>;
+
+    /// Lines for the system prompt of an agent using this plugin, for this person (the profile
+    /// plugin says who they are, say). `None`: nothing to add.
+    fn instructions(
+        &self,
+        _context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Context for the message the turn answers (the memories relevant to it, say): placed
+    /// right before the message rather than in the system prompt, so that what changes from
+    /// message to message stays out of the prompt's start, which a model's cache reuses from one
+    /// turn to the next. `None`: nothing to add.
+    fn context(
+        &self,
+        _context: &ToolContext,
+    ) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Work after a turn of an agent using this plugin is stored (memory extraction, say). It
+    /// runs off the response path, in a task the service waits for at shutdown; an error is
+    /// logged and never reaches the person.
+    fn after_turn(&self, _turn: Arc<FinishedTurn>) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// REST routes the plugin serves (under `/v1/...`), each with its OpenAPI description
+    /// (`#[utoipa::path]`, registered with `utoipa_axum::routes!`), with the plugin's own state
+    /// already applied (see [`PluginState`]); merged into the service's router and document.
+    fn routes(&self, _host: &Host) -> Option<OpenApiRouter> {
+        None
+    }
+}
+
+/// What the agents service lends every plugin's routes.
+#[derive(Clone)]
+pub struct Host {
+    pub db: sqlx::PgPool,
+    /// Checks callers' access tokens: what `posey_http::auth::Person` needs.
+    pub verifier: Arc<JwksVerifier>,
+}
+
+/// A plugin's route state: the [`Host`] and the plugin's own part. The extractors of
+/// `posey_http::auth` work with it as they are.
+#[derive(Clone)]
+pub struct PluginState<T> {
+    pub host: Host,
+    pub own: T,
+}
+
+impl<T> PluginState<T> {
+    pub fn new(host: &Host, own: T) -> Self {
+        Self { host: host.clone(), own }
+    }
+
+    pub fn db(&self) -> &sqlx::PgPool {
+        &self.host.db
+    }
+}
+
+impl<T> FromRef<PluginState<T>> for Arc<JwksVerifier> {
+    fn from_ref(state: &PluginState<T>) -> Self {
+        state.host.verifier.clone()
+    }
+}

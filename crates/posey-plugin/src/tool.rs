@@ -1,0 +1,173 @@
+//! Tools: a name, what it does, the JSON schema of its arguments, and what it runs. A typed
+//! tool ([`Tool::typed`]) derives the schema from its argument struct, so the schema the model
+//! sees and the struct that parses the arguments cannot drift apart.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::ToolContext;
+
+/// The arguments of a tool that takes none: `{}`.
+#[derive(Debug, Clone, Copy, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArguments {}
+
+/// A failure the model is told about (the message is model-visible; keep internals out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolError(pub String);
+
+impl ToolError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    /// An internal failure: logged here, and the model only hears that the tool failed.
+    pub fn internal(tool: &str, error: &anyhow::Error) -> Self {
+        tracing::error!(tool, error = format!("{error:#}"), "a tool failed");
+        Self(format!("the {tool} tool failed; try again later"))
+    }
+}
+
+pub type ToolFuture = BoxFuture<'static, Result<Value, ToolError>>;
+type Handler = dyn Fn(ToolContext, Value) -> ToolFuture + Send + Sync;
+
+/// One tool. The runtime checks arguments against `parameters` before the handler sees them
+/// (so a model that sent bad ones hears every problem and may try again).
+#[derive(Clone)]
+pub struct Tool {
+    pub name: String,
+    pub description: String,
+    pub parameters: Value,
+    handler: Arc<Handler>,
+}
+
+impl Tool {
+    /// A tool whose arguments are the struct `A`: its JSON schema (from `schemars`, with the
+    /// constraints its attributes give) is what the model is offered, and the arguments reach
+    /// `handler` parsed. A tool without arguments takes a struct without fields.
+    pub fn typed<A, F, Fut>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        handler: F,
+    ) -> Self
+    where
+        A: JsonSchema + DeserializeOwned + Send + 'static,
+        F: Fn(ToolContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        Self {
+            name: name.into(),
+            description: description.into(),
+            parameters: schema_of::<A>(),
+            handler: Arc::new(move |context, arguments| {
+                // Checked against the schema already; what serde still refuses is said plainly.
+                match serde_json::from_value::<A>(arguments) {
+                    Ok(arguments) => Box::pin(handler(context, arguments)),
+                    Err(error) => Box::pin(std::future::ready(Err(ToolError::new(format!(
+                        "invalid arguments: {error}"
+                    ))))),
+                }
+            }),
+        }
+    }
+
+    /// A tool whose arguments' schema is written by hand: for schemas only known at run time
+    /// (an MCP server's tools).
+    pub fn untyped<F, Fut>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: Value,
+        handler: F,
+    ) -> Self
+    where
+        F: Fn(ToolContext, Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
+    {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            parameters,
+            handler: Arc::new(move |context, arguments| Box::pin(handler(context, arguments))),
+        }
+    }
+
+    /// Runs the handler on arguments already checked against `parameters`.
+    pub fn call(&self, context: ToolContext, arguments: Value) -> ToolFuture {
+        (self.handler)(context, arguments)
+    }
+}
+
+/// `A`'s JSON schema as a model is offered it: an object schema, inlined (no `$defs`), without
+/// the meta-schema and title that say nothing to a model.
+pub fn schema_of<A: JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|settings| settings.inline_subschemas = true)
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<A>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+        object.remove("title");
+        // A struct without fields: an object that takes none.
+        object.entry("properties").or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // Read through its schema.
+    struct Remember {
+        /// What to remember
+        #[schemars(length(min = 1, max = 2000))]
+        text: String,
+        kind: Option<Kind>,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Fact,
+        Preference,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct Nothing {}
+
+    #[test]
+    fn the_schema_comes_from_the_struct_with_its_constraints_and_docs() {
+        let schema = schema_of::<Remember>();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["required"], json!(["text"]));
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(schema["properties"]["text"]["minLength"], 1);
+        assert_eq!(schema["properties"]["text"]["maxLength"], 2000);
+        assert_eq!(schema["properties"]["text"]["description"], "What to remember");
+        // Inlined, so a model (and the runtime's checker) sees the values without `$ref`.
+        let kind = schema["properties"]["kind"].to_string();
+        assert!(kind.contains("preference") && !kind.contains("$ref"), "{kind}");
+        assert!(schema.get("$schema").is_none() && schema.get("title").is_none());
+        assert!(schema.get("$defs").is_none(), "{schema}");
+    }
+
+    #[test]
+    fn a_tool_without_arguments_takes_an_empty_object() {
+        let schema = schema_of::<Nothing>();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["properties"], json!({}));
+        assert_eq!(schema["additionalProperties"], false);
+    }
+}
