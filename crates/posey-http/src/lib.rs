@@ -17,4 +17,4 @@ pub mod telemetry;
 
 pub use error::ApiError;
 pub use json::{AppJson, OptionalJson};
-pub use params::{Path, Query};
+pub use params::{Path, PathId, Query};
