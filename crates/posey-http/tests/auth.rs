@@ -13,6 +13,7 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
+use posey_domain::clock::{Clock, ManualClock};
 use posey_http::auth::{Authenticated, JwksVerifier, VerifierConfig};
 use posey_testkit::keys::TestKey;
 use posey_testkit::{JwksServer, TEST_ISSUER, TestKeys};
@@ -227,12 +228,14 @@ async fn a_remembered_token_still_expires() {
     let jwks = keys.serve().await;
     let mut config = VerifierConfig::new(jwks.url.clone(), TEST_ISSUER);
     config.leeway = Duration::ZERO;
-    let verifier = JwksVerifier::new(config);
+    let clock = ManualClock::starting_now();
+    let verifier = JwksVerifier::new(config).with_clock(clock.clone());
     let mut claims = TestKeys::claims_for("short-lived");
-    claims["exp"] = json!(jsonwebtoken::get_current_timestamp() + 2);
+    claims["exp"] = json!(clock.now().timestamp() + 2);
     let token = keys.signing_key().sign(&claims);
     verifier.verify(&token).await.unwrap();
     verifier.verify(&token).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    // Three seconds on: past `exp`, though the token was remembered as checked.
+    clock.advance(chrono::TimeDelta::seconds(3));
     assert!(matches!(verifier.verify(&token).await, Err(posey_http::auth::VerifyError::Expired)));
 }

@@ -12,6 +12,8 @@ use axum::body::{Body, to_bytes};
 use axum::extract::FromRef;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
+use chrono::TimeDelta;
+use posey_domain::clock::ManualClock;
 use posey_http::auth::{
     AdminRole, Claims, JwksVerifier, PermissionName, Permissions, RequirePermission, RequireRole,
     VerifierConfig,
@@ -75,20 +77,21 @@ async fn permissions_come_from_the_roles_a_token_carries() {
 #[tokio::test]
 async fn role_changes_are_seen_once_the_cache_expires() {
     let db = TestDatabase::new().await;
-    let long = Permissions::new(db.pool.clone());
-    let short = Permissions::with_ttl(db.pool.clone(), Duration::from_millis(200));
+    let clock = ManualClock::starting_now();
+    let long = Permissions::with_clock(db.pool.clone(), Permissions::DEFAULT_TTL, clock.clone());
+    let short = Permissions::with_clock(db.pool.clone(), Duration::from_millis(200), clock.clone());
     let editor = claims_with(json!({ "roles": ["editor"] }));
     assert!(!long.has_permission(&editor, "notes:write").await.unwrap());
     assert!(!short.has_permission(&editor, "notes:write").await.unwrap());
 
     add_role(&db, "editor", &["notes:write"]).await;
-    assert!(!long.has_permission(&editor, "notes:write").await.unwrap(), "cached for 30 s");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!short.has_permission(&editor, "notes:write").await.unwrap(), "cached for 200 ms");
+    clock.advance(TimeDelta::milliseconds(300));
     assert!(short.has_permission(&editor, "notes:write").await.unwrap());
-    assert!(!long.has_permission(&editor, "notes:write").await.unwrap());
+    assert!(!long.has_permission(&editor, "notes:write").await.unwrap(), "cached for 30 s");
 
     sqlx::query("DELETE FROM auth.roles WHERE name = 'editor'").execute(&db.pool).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clock.advance(TimeDelta::milliseconds(300));
     assert!(!short.has_permission(&editor, "notes:write").await.unwrap());
 }
 

@@ -110,13 +110,7 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn has_role(&self, role: &str) -> bool {
-        self.claims.role.as_deref() == Some(role)
-            || self
-                .claims
-                .extra
-                .get("roles")
-                .and_then(|r| r.as_array())
-                .is_some_and(|roles| roles.iter().any(|r| r.as_str() == Some(role)))
+        self.claims.role.as_deref() == Some(role) || self.claims.has_role(role)
     }
 }
 
@@ -167,7 +161,7 @@ impl CurrentUser {
             .sub
             .parse()
             .map_err(|_| AuthError::bad_jwt("invalid JWT: sub is not a user id"))?;
-        let session_id = claims.session_id.as_deref().and_then(|s| s.parse().ok());
+        let session_id = claims.session_id.map(|s| s.as_uuid());
         // The session must still exist: the revocation list is polled, this is exact.
         if let Some(session) = session_id
             && crate::db::sessions::find(state.db(), session).await?.is_none()

@@ -20,7 +20,7 @@ pub mod state;
 mod tokens;
 
 pub use config::Config;
-pub use startup::Application;
+pub use startup::{Application, Overrides};
 
 /// The OpenAPI 3.1 document of this service's API (what `GET /openapi.json` serves), for tools
 /// that generate clients from it without starting the service.

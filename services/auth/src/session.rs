@@ -1,7 +1,7 @@
 //! Sessions: starting one (a sign-in of any kind), and the refresh grant with rotation, the
 //! reuse interval for racing clients, and family revocation when a used token comes back late.
 
-use chrono::Utc;
+use posey_domain::SessionId;
 use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
@@ -11,7 +11,7 @@ use crate::db::users::{self, User};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::Client;
 use crate::state::AppState;
-use crate::tokens::{self, AccessClaims};
+use crate::tokens::{self, PersonToken};
 
 /// What every grant answers: Supabase's session object.
 pub struct Issued {
@@ -50,12 +50,13 @@ pub async fn start(
     }
     let timebox = chrono::Duration::from_std(state.settings().session_timebox)
         .map_err(|e| AuthError::Internal(e.into()))?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let amr = json!([{ "method": method, "timestamp": now.timestamp() }]);
     let session = sessions::insert(
         &mut **tx,
         &NewSession {
             user_id: user.id,
+            now,
             not_after: now + timebox,
             amr: &amr,
             user_agent: client.user_agent.as_deref(),
@@ -100,18 +101,18 @@ fn access(
     refresh_token: String,
 ) -> AuthResult<Issued> {
     let ttl = state.settings().access_token_ttl.as_secs() as i64;
-    let now = Utc::now().timestamp();
-    let claims = AccessClaims {
+    let now = state.clock.now().timestamp();
+    let claims = PersonToken {
         user: &user,
         roles,
-        session_id,
+        session_id: SessionId::from(session_id),
         aal,
         amr,
         issuer: &state.settings().issuer,
         issued_at: now,
         expires_at: now + ttl,
     };
-    let access_token = state.keys.sign(&claims.to_json())?;
+    let access_token = state.keys.sign(&claims.claims())?;
     Ok(Issued { access_token, refresh_token, expires_in: ttl, expires_at: now + ttl, user })
 }
 
@@ -132,11 +133,17 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
         .map_err(|e| AuthError::Internal(e.into()))?;
     let successor = tokens::successor(&state.refresh_secret, presented);
     let presented_hash = tokens::hash(presented);
+    let now = state.clock.now();
 
     // The usual case, one round trip.
-    if let Some(rotated) =
-        sessions::rotate_fast(state.db(), &presented_hash, &tokens::hash(&successor), inactivity)
-            .await?
+    if let Some(rotated) = sessions::rotate_fast(
+        state.db(),
+        &presented_hash,
+        &tokens::hash(&successor),
+        inactivity,
+        now,
+    )
+    .await?
     {
         // Banning or deleting someone ends their sessions; this only guards a race with that.
         if rotated.user.is_banned() || rotated.user.deleted_at.is_some() {
@@ -154,7 +161,8 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
     let mut tx = state.db().begin().await?;
     let token =
         sessions::lock_refresh_token(&mut tx, &presented_hash).await?.ok_or_else(not_found)?;
-    let now = Utc::now();
+    // Read again: the lock may have waited for a racing request.
+    let now = state.clock.now();
     if token.not_after < now || token.refreshed_at + inactivity < now {
         sessions::revoke(&mut tx, Revoke::One(token.session_id), settings.access_token_ttl).await?;
         tx.commit().await?;
@@ -195,7 +203,7 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
         }
         // Racing clients (two tabs, an app resuming): the same successor for both.
     } else {
-        sessions::rotate(&mut tx, &token, &tokens::hash(&successor)).await?;
+        sessions::rotate(&mut tx, &token, &tokens::hash(&successor), now).await?;
     }
 
     let user = users::find(&mut *tx, token.user_id).await?.ok_or_else(not_found)?;

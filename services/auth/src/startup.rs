@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use posey_domain::clock::{SharedClock, SystemClock};
 use posey_http::auth::{JwksVerifier, RevocationList, VerifierConfig};
 use posey_http::backing::Backing;
 use posey_http::server::Server;
@@ -18,6 +19,15 @@ use crate::password::Hasher;
 use crate::state::{App, AppState};
 use crate::{Config, SERVICE, routes};
 use posey_http::ratelimit::RateLimiter;
+
+/// What tests replace when they build the service.
+#[derive(Default)]
+pub struct Overrides {
+    /// A password hasher (tests use cheap parameters; production uses OWASP's).
+    pub hasher: Option<Hasher>,
+    /// The clock sessions and tokens read (the machine's by default).
+    pub clock: Option<SharedClock>,
+}
 
 pub struct Application {
     server: Server,
@@ -32,6 +42,13 @@ impl Application {
 
     /// With a given password hasher (tests use cheap parameters; production uses OWASP's).
     pub async fn build_with_hasher(config: Config, hasher: Option<Hasher>) -> anyhow::Result<Self> {
+        Self::build_with(config, Overrides { hasher, ..Overrides::default() }).await
+    }
+
+    /// With what tests replace.
+    pub async fn build_with(config: Config, overrides: Overrides) -> anyhow::Result<Self> {
+        let Overrides { hasher, clock } = overrides;
+        let clock = clock.unwrap_or_else(SystemClock::shared);
         let backing = Backing::connect(SERVICE, &config.service).await?;
         let settings = &config.auth;
         let background = CancellationToken::new();
@@ -49,8 +66,9 @@ impl Application {
         let mut verifier_config = VerifierConfig::new(jwks_url, settings.issuer.clone());
         // Its own keys come straight from the database: a fresh rotation is seen at once.
         verifier_config.refresh_min_interval = Duration::ZERO;
-        let verifier =
-            JwksVerifier::with_source(verifier_config, keys.clone()).with_revocations(revocations);
+        let verifier = JwksVerifier::with_source(verifier_config, keys.clone())
+            .with_revocations(revocations)
+            .with_clock(clock.clone());
         let hasher = match hasher {
             Some(h) => h,
             None => Hasher::owasp(settings.hash_concurrency)?,
@@ -69,6 +87,7 @@ impl Application {
             limiter,
             mailer,
             refresh_secret,
+            clock,
         }));
         let router = routes::router().with_state(state.clone()).merge(readiness.router());
         // The shared layers' own errors (unknown route, wrong method, a NUL in the URI) in

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use posey_domain::clock::SharedClock;
 use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
 
@@ -25,6 +26,9 @@ pub struct App {
     pub mailer: Mailer,
     /// Derives a refresh token's successor from it (see `tokens`).
     pub refresh_secret: Vec<u8>,
+    /// "Now" for sessions and their tokens (sign-in, refresh, the reuse interval) and for
+    /// verifying tokens; tests move it instead of sleeping.
+    pub clock: SharedClock,
 }
 
 impl std::ops::Deref for AppState {

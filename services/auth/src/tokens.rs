@@ -1,19 +1,28 @@
 //! Token material: access-token claims as Supabase issues them (plus roles and Hasura's claims
-//! for the gateway), and refresh tokens — random, stored only as SHA-256 hashes, each one's
+//! for the gateway), in the claims type the other services read (`posey_http::auth::Claims`),
+//! and refresh tokens — random, stored only as SHA-256 hashes, each one's
 //! successor derived from it with an HMAC so that a token presented twice within the reuse
 //! interval gets the very same successor without that successor ever being stored.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use posey_domain::SessionId;
+use posey_http::auth::{Claims, HasuraClaims, SERVICE_ROLE};
 use rand::RngCore;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::db::users::User;
 
 /// The role every signed-in person has at the gateway.
 pub const GATEWAY_DEFAULT_ROLE: &str = "user";
+
+/// A service client's role at the gateway.
+pub const GATEWAY_SERVICE_ROLE: &str = "service";
+
+/// The audience of every access token auth issues (Supabase's).
+pub const AUDIENCE: &str = "authenticated";
 
 /// A fresh random token (256 bits, URL-safe).
 pub fn random_token() -> String {
@@ -34,11 +43,11 @@ pub fn successor(secret: &[u8], token: &str) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// The claims of an access token for `user` in `session_id`.
-pub struct AccessClaims<'a> {
+/// What goes into a person's access token for `user` in `session_id`.
+pub struct PersonToken<'a> {
     pub user: &'a User,
     pub roles: &'a [String],
-    pub session_id: uuid::Uuid,
+    pub session_id: SessionId,
     pub aal: &'a str,
     pub amr: &'a Value,
     pub issuer: &'a str,
@@ -46,32 +55,47 @@ pub struct AccessClaims<'a> {
     pub expires_at: i64,
 }
 
-impl AccessClaims<'_> {
-    pub fn to_json(&self) -> Value {
+impl PersonToken<'_> {
+    /// The claims, in the shared type every service reads.
+    pub fn claims(&self) -> Claims {
         let mut allowed = vec![GATEWAY_DEFAULT_ROLE.to_owned()];
         allowed.extend(self.roles.iter().cloned());
-        json!({
-            "iss": self.issuer,
-            "aud": "authenticated",
-            "sub": self.user.id,
-            "exp": self.expires_at,
-            "iat": self.issued_at,
-            "email": self.user.email,
-            "phone": "",
-            "role": self.user.role,
-            "aal": self.aal,
-            "amr": self.amr,
-            "session_id": self.session_id,
-            "is_anonymous": false,
-            "app_metadata": self.user.app_metadata(),
-            "user_metadata": self.user.raw_user_meta_data,
-            "roles": self.roles,
-            "https://hasura.io/jwt/claims": {
-                "x-hasura-user-id": self.user.id.to_string(),
-                "x-hasura-default-role": GATEWAY_DEFAULT_ROLE,
-                "x-hasura-allowed-roles": allowed,
-            },
-        })
+        let user_id = self.user.id.to_string();
+        Claims {
+            email: Some(self.user.email.clone()),
+            phone: Some(String::new()),
+            role: Some(self.user.role.clone()),
+            aal: Some(self.aal.to_owned()),
+            amr: Some(self.amr.clone()),
+            session_id: Some(self.session_id),
+            is_anonymous: Some(false),
+            app_metadata: Some(self.user.app_metadata()),
+            user_metadata: Some(self.user.raw_user_meta_data.clone()),
+            roles: Some(self.roles.to_vec()),
+            hasura: Some(HasuraClaims {
+                default_role: GATEWAY_DEFAULT_ROLE.to_owned(),
+                allowed_roles: allowed,
+                user_id: Some(user_id.clone()),
+                vars: Map::new(),
+            }),
+            ..Claims::new(user_id, self.issuer, AUDIENCE, self.issued_at, self.expires_at)
+        }
+    }
+}
+
+/// The claims of a service client's token (the client-credentials grant): no person, the
+/// database role `service_role`, and the gateway's role `service`.
+pub fn service_claims(client_id: &str, issuer: &str, issued_at: i64, expires_at: i64) -> Claims {
+    Claims {
+        role: Some(SERVICE_ROLE.to_owned()),
+        client_id: Some(client_id.to_owned()),
+        hasura: Some(HasuraClaims {
+            default_role: GATEWAY_SERVICE_ROLE.to_owned(),
+            allowed_roles: vec![GATEWAY_SERVICE_ROLE.to_owned()],
+            user_id: None,
+            vars: Map::new(),
+        }),
+        ..Claims::new(format!("service:{client_id}"), issuer, AUDIENCE, issued_at, expires_at)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::catalog::Access;
 use crate::config::EngineSettings;
 use crate::errors::GatewayError;
 
-pub const HASURA_CLAIMS: &str = "https://hasura.io/jwt/claims";
+pub use posey_http::auth::HASURA_CLAIMS;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -115,23 +115,23 @@ impl Credentials {
                     GatewayError::new("unexpected", "could not verify the token now")
                 }
             })?;
-            let Some(hasura) = claims.extra.get(HASURA_CLAIMS).and_then(|v| v.as_object()) else {
+            // The shared claims type has parsed them: a token whose Hasura claims lack the
+            // default role did not verify.
+            let Some(hasura) = claims.hasura else {
                 return Err(GatewayError::invalid_jwt(format!("the token has no {HASURA_CLAIMS}")));
             };
             let mut vars = HashMap::new();
-            for (name, value) in hasura {
+            for (name, value) in &hasura.vars {
                 if let Some(text) = value.as_str() {
                     vars.insert(name.to_ascii_lowercase(), text.to_owned());
                 }
             }
-            let allowed: Vec<String> = hasura
-                .get("x-hasura-allowed-roles")
-                .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default();
-            let default = vars.get("x-hasura-default-role").cloned().ok_or_else(|| {
-                GatewayError::invalid_jwt("the token's claims have no x-hasura-default-role")
-            })?;
+            if let Some(user) = &hasura.user_id {
+                vars.insert("x-hasura-user-id".into(), user.clone());
+            }
+            let default = hasura.default_role;
+            vars.insert("x-hasura-default-role".into(), default.clone());
+            let allowed = hasura.allowed_roles;
             let role = match self.requested_role {
                 Some(requested) if requested == default || allowed.contains(&requested) => {
                     requested

@@ -9,11 +9,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::marker::PhantomData;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use posey_domain::clock::{SharedClock, SystemClock};
 use sqlx::PgPool;
 
 use super::{Authenticated, Claims, JwksVerifier};
@@ -25,12 +27,7 @@ pub const SERVICE_ROLE: &str = "service_role";
 impl Claims {
     /// The RBAC roles the token carries.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.extra
-            .get("roles")
-            .and_then(|r| r.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str())
+        self.roles.iter().flatten().map(String::as_str)
     }
 
     pub fn has_role(&self, role: &str) -> bool {
@@ -148,6 +145,7 @@ pub struct Permissions(Arc<Inner>);
 struct Inner {
     db: PgPool,
     ttl: Duration,
+    clock: SharedClock,
     snapshot: RwLock<Option<Snapshot>>,
     /// One load at a time: callers that find the cache stale wait for it, not the database.
     loading: tokio::sync::Mutex<()>,
@@ -155,7 +153,7 @@ struct Inner {
 
 #[derive(Clone)]
 struct Snapshot {
-    loaded_at: Instant,
+    loaded_at: DateTime<Utc>,
     grants: Arc<HashMap<String, Vec<String>>>,
 }
 
@@ -174,9 +172,15 @@ impl Permissions {
     }
 
     pub fn with_ttl(db: PgPool, ttl: Duration) -> Self {
+        Self::with_clock(db, ttl, SystemClock::shared())
+    }
+
+    /// Reads the age of what it read from `clock` (tests move it instead of sleeping).
+    pub fn with_clock(db: PgPool, ttl: Duration, clock: SharedClock) -> Self {
         Self(Arc::new(Inner {
             db,
             ttl,
+            clock,
             snapshot: RwLock::new(None),
             loading: tokio::sync::Mutex::new(()),
         }))
@@ -223,7 +227,11 @@ impl Permissions {
 
     fn fresh(&self) -> Option<Arc<HashMap<String, Vec<String>>>> {
         let snapshot = self.0.snapshot.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        snapshot.as_ref().filter(|s| s.loaded_at.elapsed() < self.0.ttl).map(|s| s.grants.clone())
+        let now = self.0.clock.now();
+        snapshot
+            .as_ref()
+            .filter(|s| (now - s.loaded_at).to_std().is_ok_and(|age| age < self.0.ttl))
+            .map(|s| s.grants.clone())
     }
 
     async fn grants(&self) -> Result<Arc<HashMap<String, Vec<String>>>, ApiError> {
@@ -242,7 +250,7 @@ impl Permissions {
                 .context("loading role permissions from auth.roles")?;
         let grants = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
         *self.0.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(Snapshot { loaded_at: Instant::now(), grants: grants.clone() });
+            Some(Snapshot { loaded_at: self.0.clock.now(), grants: grants.clone() });
         Ok(grants)
     }
 }
@@ -307,7 +315,9 @@ mod tests {
         let refused = require_role(&c, "billing").unwrap_err();
         assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
         assert!(!claims(json!({})).has_role("admin"));
-        assert!(!claims(json!({ "roles": "admin" })).has_role("admin"));
+        // A `roles` that is not a list is no token of auth's: it does not parse, so grants nothing.
+        let not_a_list = json!({ "sub": "s", "iss": "t", "aud": "a", "exp": 0, "roles": "admin" });
+        assert!(serde_json::from_value::<Claims>(not_a_list).is_err());
     }
 
     #[test]

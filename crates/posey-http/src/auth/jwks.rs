@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use posey_domain::clock::{SharedClock, SystemClock};
 use tokio::sync::{Mutex, RwLock};
 
 use super::{Claims, RevocationList};
@@ -122,6 +123,8 @@ pub struct JwksVerifier {
     config: VerifierConfig,
     source: Box<dyn JwksSource>,
     revocations: Option<std::sync::Arc<RevocationList>>,
+    /// What `exp` and `nbf` are checked against (tests move it instead of sleeping).
+    clock: SharedClock,
     verified: VerifiedTokens,
     cache: RwLock<KeyCache>,
     /// One refetch at a time; others wait for it and then use its result.
@@ -151,6 +154,7 @@ impl JwksVerifier {
             config,
             source: Box::new(source),
             revocations: None,
+            clock: SystemClock::shared(),
             verified: VerifiedTokens::default(),
             cache: RwLock::default(),
             refresh: Mutex::new(()),
@@ -163,6 +167,12 @@ impl JwksVerifier {
         self
     }
 
+    /// Reads "now" from `clock` instead of the machine's.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn config(&self) -> &VerifierConfig {
         &self.config
     }
@@ -170,15 +180,16 @@ impl JwksVerifier {
     /// Verifies signature, algorithm, expiry, issuer and audience; returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         // A client uses one access token for many requests: after the first, skip the signature.
-        let claims = match self.verified.get(token, self.config.leeway) {
+        let now = self.clock.now().timestamp();
+        let claims = match self.verified.get(token, self.config.leeway, now) {
             Some(claims) => claims,
             None => {
-                let claims = self.verify_signature(token).await?;
-                self.verified.put(token, &claims);
+                let claims = self.verify_signature(token, now).await?;
+                self.verified.put(token, &claims, now);
                 claims
             }
         };
-        if let (Some(list), Some(session)) = (&self.revocations, &claims.session_id)
+        if let (Some(list), Some(session)) = (&self.revocations, claims.session_id)
             && list.is_revoked(session)
         {
             return Err(VerifyError::SessionRevoked);
@@ -186,8 +197,9 @@ impl JwksVerifier {
         Ok(claims)
     }
 
-    /// The full check: algorithm, key, signature, expiry, issuer, audience.
-    async fn verify_signature(&self, token: &str) -> Result<Claims, VerifyError> {
+    /// The full check: algorithm, key, signature, expiry and `nbf` (at `now`, Unix seconds),
+    /// issuer, audience.
+    async fn verify_signature(&self, token: &str, now: i64) -> Result<Claims, VerifyError> {
         let header = decode_header(token).map_err(|_| match algorithm_name(token) {
             // A header naming an algorithm we do not know (`none`, say) is refused as such.
             Some(alg) if !ACCEPTED.iter().any(|a| format!("{a:?}") == alg) => {
@@ -210,7 +222,9 @@ impl JwksVerifier {
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&self.config.audience);
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-        validation.validate_nbf = true;
+        // Times are checked below against the verifier's clock, with jsonwebtoken's rules.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
 
         use jsonwebtoken::errors::ErrorKind as K;
         let claims = decode::<Claims>(token, &key, &validation).map(|data| data.claims).map_err(
@@ -225,7 +239,14 @@ impl JwksVerifier {
                 _ => VerifyError::Malformed,
             },
         )?;
-        if let (Some(list), Some(session)) = (&self.revocations, &claims.session_id)
+        let leeway = self.config.leeway.as_secs() as i64;
+        if claims.exp < now - leeway {
+            return Err(VerifyError::Expired);
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > now + leeway) {
+            return Err(VerifyError::NotYetValid);
+        }
+        if let (Some(list), Some(session)) = (&self.revocations, claims.session_id)
             && list.is_revoked(session)
         {
             return Err(VerifyError::SessionRevoked);
@@ -325,18 +346,16 @@ impl VerifiedTokens {
         self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The claims of a checked token that has not expired since.
-    fn get(&self, token: &str, leeway: Duration) -> Option<Claims> {
-        let now = unix_now();
+    /// The claims of a checked token that has not expired by `now` (Unix seconds).
+    fn get(&self, token: &str, leeway: Duration, now: i64) -> Option<Claims> {
         let tokens = self.lock();
         let claims = tokens.get(token)?;
         (claims.exp + leeway.as_secs() as i64 > now).then(|| claims.clone())
     }
 
-    fn put(&self, token: &str, claims: &Claims) {
+    fn put(&self, token: &str, claims: &Claims, now: i64) {
         let mut tokens = self.lock();
         if tokens.len() >= MAX_VERIFIED {
-            let now = unix_now();
             tokens.retain(|_, c| c.exp > now);
             if tokens.len() >= MAX_VERIFIED {
                 tokens.clear();
@@ -348,12 +367,6 @@ impl VerifiedTokens {
     fn clear(&self) {
         self.lock().clear();
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The `alg` a token's header names (at most 16 characters, for messages).

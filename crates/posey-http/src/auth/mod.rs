@@ -8,7 +8,7 @@ mod guards;
 mod jwks;
 mod revocations;
 
-pub use claims::Claims;
+pub use claims::{Audience, Claims, HASURA_CLAIMS, HasuraClaims};
 pub use extractor::{Authenticated, Person, bearer, bearer_token};
 pub use guards::{
     ACTING_FOR_HEADER, AdminRole, PermissionName, Permissions, RequirePermission, RequireRole,

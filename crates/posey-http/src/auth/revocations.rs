@@ -9,21 +9,22 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use posey_domain::SessionId;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Default)]
 pub struct RevocationList {
     /// Revoked session -> when its last access token expires (then it can be forgotten).
-    revoked: RwLock<HashMap<String, DateTime<Utc>>>,
+    revoked: RwLock<HashMap<SessionId, DateTime<Utc>>>,
 }
 
 impl RevocationList {
-    pub fn is_revoked(&self, session_id: &str) -> bool {
+    pub fn is_revoked(&self, session_id: SessionId) -> bool {
         self.revoked
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains_key(session_id)
+            .contains_key(&session_id)
     }
 
     /// Loads every live revocation, then polls for new ones every `interval` until `stop`.
@@ -69,7 +70,7 @@ impl RevocationList {
         revoked.retain(|_, expires| *expires > now);
         for (session, revoked_at, expires_at) in rows {
             newest = newest.max(revoked_at);
-            revoked.insert(session.to_string(), expires_at);
+            revoked.insert(SessionId::from(session), expires_at);
         }
         Ok(newest)
     }

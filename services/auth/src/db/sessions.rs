@@ -23,6 +23,8 @@ const COLUMNS: &str =
 
 pub struct NewSession<'a> {
     pub user_id: Uuid,
+    /// When it starts (the service's clock): its creation and first activity.
+    pub now: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
     pub amr: &'a Value,
     pub user_agent: Option<&'a str>,
@@ -31,8 +33,8 @@ pub struct NewSession<'a> {
 
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewSession<'_>) -> sqlx::Result<Session> {
     sqlx::query_as(&format!(
-        "INSERT INTO auth.sessions (id, user_id, not_after, amr, user_agent, ip) \
-         VALUES ($1, $2, $3, $4, $5, $6::inet) RETURNING {COLUMNS}"
+        "INSERT INTO auth.sessions (id, user_id, not_after, amr, user_agent, ip, created_at, refreshed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $7) RETURNING {COLUMNS}"
     ))
     .bind(Uuid::now_v7())
     .bind(new.user_id)
@@ -40,6 +42,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewSession<'_>) -> sqlx::Resu
     .bind(new.amr)
     .bind(new.user_agent)
     .bind(new.ip.map(|ip| ip.to_string()))
+    .bind(new.now)
     .fetch_one(db)
     .await
 }
@@ -108,14 +111,16 @@ pub async fn lock_refresh_token(
     .await
 }
 
-/// Marks the token used and records its successor, and notes the session's activity.
+/// Marks the token used and records its successor, and notes the session's activity, `now`.
 pub async fn rotate(
     tx: &mut Transaction<'_, Postgres>,
     token: &LockedToken,
     successor_hash: &[u8],
+    now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth.refresh_tokens SET revoked = true, rotated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE auth.refresh_tokens SET revoked = true, rotated_at = $2 WHERE id = $1")
         .bind(token.id)
+        .bind(now)
         .execute(&mut **tx)
         .await?;
     insert_refresh_token(
@@ -126,8 +131,9 @@ pub async fn rotate(
         Some(token.id),
     )
     .await?;
-    sqlx::query("UPDATE auth.sessions SET refreshed_at = now() WHERE id = $1")
+    sqlx::query("UPDATE auth.sessions SET refreshed_at = $2 WHERE id = $1")
         .bind(token.session_id)
+        .bind(now)
         .execute(&mut **tx)
         .await
         .map(|_| ())
@@ -211,28 +217,30 @@ pub struct Rotated {
 /// marked used, its successor stored, the session's activity noted, and the person and their
 /// roles read back. `None` for everything else (unknown, used, expired), which the caller
 /// sorts out on the careful path. Two requests racing with one token serialise on its row: the
-/// second finds it used and takes the careful path.
+/// second finds it used and takes the careful path. `now` is the service's clock, not the
+/// database's, like every other time the grant compares.
 pub async fn rotate_fast(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
     successor_hash: &[u8],
     inactivity: chrono::Duration,
+    now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Rotated>> {
     static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let user_columns: Vec<String> =
             super::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
         format!(
             "WITH used AS ( \
-                 UPDATE auth.refresh_tokens rt SET revoked = true, rotated_at = now() \
+                 UPDATE auth.refresh_tokens rt SET revoked = true, rotated_at = $4 \
                  FROM auth.sessions s \
                  WHERE rt.token_hash = $1 AND NOT rt.revoked AND s.id = rt.session_id \
-                   AND s.not_after > now() AND s.refreshed_at + $3 > now() \
+                   AND s.not_after > $4 AND s.refreshed_at + $3 > $4 \
                  RETURNING rt.id AS token_id, rt.session_id, rt.user_id, s.aal, s.amr), \
              child AS ( \
                  INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) \
                  SELECT $2, session_id, user_id, token_id FROM used), \
              touched AS ( \
-                 UPDATE auth.sessions SET refreshed_at = now() \
+                 UPDATE auth.sessions SET refreshed_at = $4 \
                  WHERE id = (SELECT session_id FROM used)) \
              SELECT used.session_id, used.aal, used.amr, \
                     ARRAY(SELECT role FROM auth.user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, \
@@ -245,6 +253,7 @@ pub async fn rotate_fast(
         .bind(token_hash)
         .bind(successor_hash)
         .bind(inactivity)
+        .bind(now)
         .fetch_optional(db)
         .await
 }

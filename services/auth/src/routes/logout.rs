@@ -42,7 +42,7 @@ async fn logout(
 ) -> AuthResult<StatusCode> {
     let user: uuid::Uuid =
         claims.sub.parse().map_err(|_| AuthError::bad_jwt("invalid JWT: sub is not a user id"))?;
-    let session = claims.session_id.as_deref().and_then(|s| s.parse().ok());
+    let session = claims.session_id.map(|s| s.as_uuid());
     let scope = query.scope.as_deref().unwrap_or("global");
     let revoke = match (scope, session) {
         ("global", _) => Revoke::AllOfUser(user),

@@ -181,19 +181,7 @@ async fn client_credentials(
     }
     let ttl = state.settings().access_token_ttl.as_secs() as i64;
     let now = chrono::Utc::now().timestamp();
-    let claims = json!({
-        "iss": state.settings().issuer,
-        "aud": "authenticated",
-        "sub": format!("service:{id}"),
-        "iat": now,
-        "exp": now + ttl,
-        "role": "service_role",
-        "client_id": id,
-        "https://hasura.io/jwt/claims": {
-            "x-hasura-default-role": "service",
-            "x-hasura-allowed-roles": ["service"],
-        },
-    });
+    let claims = crate::tokens::service_claims(&id, &state.settings().issuer, now, now + ttl);
     let access_token = state.keys.sign(&claims)?;
     Ok(Json(
         json!({ "access_token": access_token, "token_type": "bearer", "expires_in": ttl, "expires_at": now + ttl }),

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use argon2::Params;
 use posey_auth::keys::Keys;
 use posey_auth::password::Hasher;
-use posey_auth::{Application, Config};
+use posey_auth::{Application, Config, Overrides};
+use posey_domain::clock::SharedClock;
 pub use posey_testkit::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -36,9 +37,14 @@ pub const OWNER_EMAIL: &str = "owner@posey.test";
 /// An install that has its owner already (so sign-ups are ordinary ones) and takes open
 /// sign-ups (`AUTH_OPEN_SIGNUP`), with `vars` on top of the test defaults.
 pub async fn spawn_auth(vars: &[(&str, String)]) -> AuthApp {
+    spawn_auth_with_clock(vars, None).await
+}
+
+/// [`spawn_auth`] with sessions and tokens reading `clock` (the machine's when `None`).
+pub async fn spawn_auth_with_clock(vars: &[(&str, String)], clock: Option<SharedClock>) -> AuthApp {
     let mut all: Vec<(&str, String)> = vec![("AUTH_OPEN_SIGNUP", "true".into())];
     all.extend(vars.iter().cloned());
-    let app = spawn_empty(&all).await;
+    let app = spawn_empty_with_clock(&all, clock).await;
     // Straight into the tables: no audit entries, no sessions, nothing the tests count.
     let owner: uuid::Uuid = sqlx::query_scalar(
         "INSERT INTO auth.users (id, email, email_confirmed_at) VALUES (gen_random_uuid(), $1, now()) \
@@ -59,6 +65,10 @@ pub async fn spawn_auth(vars: &[(&str, String)]) -> AuthApp {
 /// A fresh install without any account (its first sign-up makes the owner), with `vars` on top
 /// of the test defaults.
 pub async fn spawn_empty(vars: &[(&str, String)]) -> AuthApp {
+    spawn_empty_with_clock(vars, None).await
+}
+
+async fn spawn_empty_with_clock(vars: &[(&str, String)], clock: Option<SharedClock>) -> AuthApp {
     let mut all: Vec<(&str, String)> = vec![
         ("AUTH_MAILER_AUTOCONFIRM", "true".into()),
         ("AUTH_RATE_LIMIT_PER_IP", "100000".into()),
@@ -76,8 +86,8 @@ pub async fn spawn_empty(vars: &[(&str, String)]) -> AuthApp {
         Config::read_with_db,
         |config| async move {
             let hasher = Hasher::with_params(Params::new(1024, 1, 1, None).unwrap(), 4).unwrap();
-            let app =
-                Application::build_with_hasher(config, Some(hasher)).await.expect("building auth");
+            let overrides = Overrides { hasher: Some(hasher), clock };
+            let app = Application::build_with(config, overrides).await.expect("building auth");
             *slot.lock().unwrap() = Some(app.keys());
             let port = app.port();
             tokio::spawn(app.run_until_stopped(std::future::pending()));

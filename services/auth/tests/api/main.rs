@@ -5,6 +5,7 @@
 
 mod admin;
 mod auth_js;
+mod claims;
 mod email_flows;
 mod first_run;
 mod health;

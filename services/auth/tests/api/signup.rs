@@ -32,15 +32,14 @@ async fn signup_with_autoconfirm_returns_a_session_whose_token_verifies_against_
     assert_eq!(claims.role.as_deref(), Some("authenticated"));
     assert_eq!(claims.email.as_deref(), Some(address.as_str()));
     assert!(claims.session_id.is_some());
-    let extra = &claims.extra;
-    assert_eq!(extra["aal"], "aal1");
-    assert_eq!(extra["amr"][0]["method"], "password");
-    assert_eq!(extra["user_metadata"]["name"], "Ada");
-    assert_eq!(extra["app_metadata"]["provider"], "email");
-    let hasura = &extra["https://hasura.io/jwt/claims"];
-    assert_eq!(hasura["x-hasura-user-id"], claims.sub);
-    assert_eq!(hasura["x-hasura-default-role"], "user");
-    assert_eq!(hasura["x-hasura-allowed-roles"], json!(["user"]));
+    assert_eq!(claims.aal.as_deref(), Some("aal1"));
+    assert_eq!(claims.amr.as_ref().unwrap()[0]["method"], "password");
+    assert_eq!(claims.user_metadata.as_ref().unwrap()["name"], "Ada");
+    assert_eq!(claims.app_metadata.as_ref().unwrap()["provider"], "email");
+    let hasura = claims.hasura.as_ref().unwrap();
+    assert_eq!(hasura.user_id.as_deref(), Some(claims.sub.as_str()));
+    assert_eq!(hasura.default_role, "user");
+    assert_eq!(hasura.allowed_roles, ["user"]);
 }
 
 #[tokio::test]

@@ -1,12 +1,12 @@
 //! `POST /token`: password sign-in, the refresh grant's rotation, race and reuse rules, and
 //! service tokens.
 
-use std::time::Duration;
-
+use chrono::TimeDelta;
+use posey_domain::clock::ManualClock;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{email, spawn, spawn_auth};
+use crate::helpers::{email, spawn, spawn_auth, spawn_auth_with_clock};
 
 #[tokio::test]
 async fn password_sign_in_answers_the_same_for_a_wrong_password_and_an_unknown_address() {
@@ -86,13 +86,22 @@ async fn two_refreshes_racing_both_succeed_with_the_same_new_token() {
 
 #[tokio::test]
 async fn a_rotated_token_presented_after_the_interval_revokes_the_whole_family() {
-    let app = spawn_auth(&[("AUTH_REFRESH_REUSE_INTERVAL", "1".into())]).await;
+    let clock = ManualClock::starting_now();
+    let app =
+        spawn_auth_with_clock(&[("AUTH_REFRESH_REUSE_INTERVAL", "1".into())], Some(clock.clone()))
+            .await;
     let session = app.session_for(&email()).await;
     let stolen = session["refresh_token"].as_str().unwrap();
     let (_, rotated) = app.refresh(stolen).await;
     let current = rotated["refresh_token"].as_str().unwrap();
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Within the interval the used token is a racing client's, and gets the same successor.
+    clock.advance(TimeDelta::milliseconds(900));
+    let (status, again) = app.refresh(stolen).await;
+    assert_eq!((status, &again["refresh_token"]), (StatusCode::OK, &rotated["refresh_token"]));
+
+    // Past it, the used token is someone's copy.
+    clock.advance(TimeDelta::milliseconds(1200));
     let (status, body) = app.refresh(stolen).await;
     assert_eq!(
         (status, body["error_code"].as_str()),
