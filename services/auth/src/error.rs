@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use posey_http::edge::EdgeError;
 use posey_http::error::InternalCause;
+use posey_http::params::PathIdRejection;
 use serde_json::json;
 
 pub const API_VERSION_HEADER: &str = "x-supabase-api-version";
@@ -118,6 +119,27 @@ impl IntoResponse for AuthError {
             Self::Client { .. } => {}
         }
         response
+    }
+}
+
+/// An id in the path that does not parse names nothing: GoTrue's 404 for what it names.
+impl From<PathIdRejection> for AuthError {
+    fn from(rejection: PathIdRejection) -> Self {
+        match rejection {
+            PathIdRejection::NoSuch { noun: "user" } => {
+                Self::not_found("user_not_found", "User not found")
+            }
+            PathIdRejection::NoSuch { noun: "session" } => {
+                Self::not_found("session_not_found", "Session not found")
+            }
+            PathIdRejection::NoSuch { noun: "invite" } => {
+                Self::not_found("invite_not_found", "Invite not found")
+            }
+            PathIdRejection::NoSuch { noun } => {
+                Self::not_found("not_found", format!("no such {noun}"))
+            }
+            PathIdRejection::Misrouted(_) => Self::Internal(rejection.into()),
+        }
     }
 }
 

@@ -2,10 +2,11 @@
 //! signs one out (its access tokens stop working everywhere within seconds).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use posey_domain::SessionId;
+use posey_http::PathId;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::db::audit::{self, Event};
 use crate::db::sessions::{self, Revoke};
@@ -58,12 +59,11 @@ async fn delete_session(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<SessionId, AuthError>,
 ) -> AuthResult<StatusCode> {
     let not_found = || AuthError::not_found("session_not_found", "Session not found");
-    let id: Uuid = id.parse().map_err(|_| not_found())?;
     // Someone else's session is as unknown as a missing one.
-    let session = sessions::find(state.db(), id)
+    let session = sessions::find(state.db(), id.as_uuid())
         .await?
         .filter(|s| s.user_id == me.user_id)
         .ok_or_else(not_found)?;

@@ -7,12 +7,13 @@
 //! and `DELETE /admin/invites/{id}` (withdraw one: its link stops working).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
+use posey_domain::{IdError, TypedId, UserId};
+use posey_http::PathId;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{Page, object_field, record};
 use crate::db::invites::{self, Invite};
@@ -191,6 +192,28 @@ async fn list_invites(
     Ok((page.headers(&uri, total)?, Json(json!({ "invites": list }))))
 }
 
+/// An invite's id: the invited account's, named as an invite when it names nothing.
+#[derive(Debug, Clone, Copy)]
+struct InviteId(UserId);
+
+impl std::str::FromStr for InviteId {
+    type Err = IdError;
+
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        s.parse().map(Self)
+    }
+}
+
+impl std::fmt::Display for InviteId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl TypedId for InviteId {
+    const NOUN: &'static str = "invite";
+}
+
 /// Withdraw an invite
 ///
 /// Its link stops working; an account that existed only for it is deleted.
@@ -203,10 +226,10 @@ async fn revoke_invite(
     State(state): State<AppState>,
     admin: Admin,
     client: Client,
-    Path(id): Path<String>,
+    PathId(InviteId(id), ..): PathId<InviteId, AuthError>,
 ) -> AuthResult<StatusCode> {
     let not_found = || AuthError::not_found("invite_not_found", "Invite not found");
-    let id: Uuid = id.trim().parse().map_err(|_| not_found())?;
+    let id = id.as_uuid();
     let mut tx = state.db().begin().await?;
     let revoked = invites::revoke(&mut tx, id).await?.ok_or_else(not_found)?;
     record(

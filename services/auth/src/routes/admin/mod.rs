@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use posey_domain::UserId;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgExecutor;
@@ -141,9 +142,8 @@ pub fn user_not_found() -> AuthError {
 }
 
 /// The user a path names. A malformed id is as unknown as a missing user: 404.
-pub async fn load_user(db: impl PgExecutor<'_>, raw_id: &str) -> AuthResult<User> {
-    let id: Uuid = raw_id.trim().parse().map_err(|_| user_not_found())?;
-    crate::db::users::find(db, id).await?.ok_or_else(user_not_found)
+pub async fn load_user(db: impl PgExecutor<'_>, id: UserId) -> AuthResult<User> {
+    crate::db::users::find(db, id.as_uuid()).await?.ok_or_else(user_not_found)
 }
 
 /// A JSON object, or nothing for a missing or `null` field; anything else names the field.

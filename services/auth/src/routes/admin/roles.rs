@@ -8,6 +8,9 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use posey_domain::UserId;
+use posey_http::PathId;
+use posey_http::params::path_id;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -183,9 +186,9 @@ async fn roles_of(state: &AppState, user_id: Uuid) -> AuthResult<Json<Value>> {
 async fn user_roles(
     State(state): State<AppState>,
     _: Admin,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
 ) -> AuthResult<Json<Value>> {
-    let user = load_user(state.db(), &id).await?;
+    let user = load_user(state.db(), id).await?;
     roles_of(&state, user.id).await
 }
 
@@ -205,10 +208,10 @@ async fn replace_user_roles(
     State(state): State<AppState>,
     admin: Admin,
     client: Client,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
     AuthJson(body): AuthJson<RoleList>,
 ) -> AuthResult<Json<Value>> {
-    let user = load_user(state.db(), &id).await?;
+    let user = load_user(state.db(), id).await?;
     let wanted: BTreeSet<String> = body.roles.into_iter().map(|r| r.trim().to_owned()).collect();
     let wanted: Vec<String> = wanted.into_iter().collect();
     let unknown = roles::unknown(state.db(), &wanted).await?;
@@ -274,10 +277,10 @@ async fn grant_user_role(
     State(state): State<AppState>,
     admin: Admin,
     client: Client,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
     AuthJson(body): AuthJson<OneRole>,
 ) -> AuthResult<Json<Value>> {
-    let user = load_user(state.db(), &id).await?;
+    let user = load_user(state.db(), id).await?;
     let role = body.role.trim();
     if !valid_role_name(role) {
         return Err(unknown_roles(&[role.to_owned()]));
@@ -310,7 +313,7 @@ async fn revoke_user_role(
     client: Client,
     Path((id, role)): Path<(String, String)>,
 ) -> AuthResult<Json<Value>> {
-    let user = load_user(state.db(), &id).await?;
+    let user = load_user(state.db(), path_id::<UserId>(&id)?).await?;
     let mut tx = state.db().begin().await?;
     if !roles::revoke(&mut *tx, user.id, &role).await? {
         return Err(AuthError::not_found(

@@ -10,6 +10,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use posey_domain::Email;
+use posey_domain::UserId;
+use posey_http::PathId;
+use posey_http::params::path_id;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -59,9 +62,9 @@ async fn list_users(
 async fn get_user(
     State(state): State<AppState>,
     _: Admin,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
 ) -> AuthResult<Json<Value>> {
-    Ok(Json(load_user(state.db(), &id).await?.to_json()))
+    Ok(Json(load_user(state.db(), id).await?.to_json()))
 }
 
 /// What auth-js's `createUser` and `updateUserById` send (`AdminUserAttributes`).
@@ -280,10 +283,10 @@ async fn update_user(
     State(state): State<AppState>,
     admin: Admin,
     client: Client,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
     AuthJson(attrs): AuthJson<UserAttributes>,
 ) -> AuthResult<Json<Value>> {
-    let user = load_user(state.db(), &id).await?;
+    let user = load_user(state.db(), id).await?;
     let changes = check(&state, attrs).await?;
     let ttl = state.settings().access_token_ttl;
 
@@ -362,10 +365,10 @@ async fn delete_user(
     State(state): State<AppState>,
     admin: Admin,
     client: Client,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
     body: Result<Bytes, BytesRejection>,
 ) -> AuthResult<Json<Value>> {
-    let user = load_user(state.db(), &id).await?;
+    let user = load_user(state.db(), id).await?;
     let params: DeleteParams = optional_json(body)?;
     let soft = params.should_soft_delete.unwrap_or(false);
     let mut tx = state.db().begin().await?;
@@ -406,9 +409,9 @@ async fn delete_user(
 async fn list_factors(
     State(state): State<AppState>,
     _: Admin,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<UserId, AuthError>,
 ) -> AuthResult<Json<Value>> {
-    load_user(state.db(), &id).await?;
+    load_user(state.db(), id).await?;
     Ok(Json(json!([])))
 }
 
@@ -422,6 +425,6 @@ async fn delete_factor(
     _: Admin,
     Path((id, _factor)): Path<(String, String)>,
 ) -> AuthResult<Json<Value>> {
-    load_user(state.db(), &id).await?;
+    load_user(state.db(), path_id::<UserId>(&id)?).await?;
     Err(AuthError::not_found("mfa_factor_not_found", "Factor not found"))
 }
