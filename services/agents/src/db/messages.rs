@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub struct StoredMessage {
     pub id: i64,
     pub turn_id: Uuid,
-    #[schema(inline, value_type = crate::routes::openapi::schemas::MessageRole)]
+    #[schema(inline, value_type = Role)]
     pub role: String,
     pub agent: String,
     /// 0: the conversation's agent; more: a specialist it delegated to
@@ -52,7 +52,9 @@ pub struct NewMessage {
     pub is_error: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A message's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = MessageRole, rename_all = "snake_case")]
 pub enum Role {
     User,
     Assistant,

@@ -19,6 +19,7 @@ pub mod history;
 pub mod models;
 pub mod schema;
 pub mod selection;
+mod turn_error;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -94,7 +95,7 @@ pub enum TurnEvent {
     /// The turn failed (and what it did until then is stored).
     #[schema(title = "error")]
     Error {
-        #[schema(inline, value_type = crate::routes::openapi::schemas::TurnErrorCode)]
+        #[schema(inline, value_type = turn_error::TurnErrorCode)]
         code: String,
         message: String,
         turn_id: Uuid,

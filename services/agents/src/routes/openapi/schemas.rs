@@ -23,25 +23,6 @@ pub struct MessageList {
     messages: Vec<StoredMessage>,
 }
 
-/// A message's role.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageRole {
-    User,
-    Assistant,
-    Tool,
-}
-
-/// Why a turn failed.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TurnErrorCode {
-    ModelError,
-    UnknownAgent,
-    Internal,
-    Interrupted,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Agent {
     name: String,
