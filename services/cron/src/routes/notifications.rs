@@ -11,9 +11,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
+use posey_domain::NotificationId;
 use posey_http::auth::Person;
-use posey_http::params::parse_id;
-use posey_http::{ApiError, Path, Query};
+use posey_http::{ApiError, PathId, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -105,14 +105,13 @@ async fn list_notifications(
 async fn mark_read(
     State(state): State<AppState>,
     Person(user_id): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<NotificationId>,
 ) -> Result<Json<NotificationView>, ApiError> {
-    let id = parse_id(&id, "notification")?;
     let notification: Option<NotificationView> = sqlx::query_as(&format!(
         "UPDATE cron.notifications SET read_at = coalesce(read_at, now()) \
          WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
     ))
-    .bind(id)
+    .bind(id.as_uuid())
     .bind(user_id)
     .fetch_optional(state.db())
     .await

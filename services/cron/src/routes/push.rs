@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use posey_domain::PushSubscriptionId;
 use posey_http::auth::Person;
-use posey_http::params::parse_id;
-use posey_http::{ApiError, AppJson, Path};
+use posey_http::{ApiError, AppJson, PathId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -120,11 +120,10 @@ async fn subscribe(
 async fn unsubscribe(
     State(state): State<AppState>,
     Person(user_id): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<PushSubscriptionId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id, "push subscription")?;
     let deleted = sqlx::query("DELETE FROM cron.push_subscriptions WHERE id = $1 AND user_id = $2")
-        .bind(id)
+        .bind(id.as_uuid())
         .bind(user_id)
         .execute(state.db())
         .await

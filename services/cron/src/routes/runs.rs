@@ -6,8 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use posey_domain::TaskId;
 use posey_http::params::Page;
-use posey_http::{ApiError, Path, Query};
+use posey_http::{ApiError, PathId, Query};
 use serde::Serialize;
 
 use super::acting_person::ActingPerson;
@@ -69,10 +70,10 @@ struct RunList {
 async fn list_runs(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
     Query(page): Query<Page>,
 ) -> Result<Json<RunList>, ApiError> {
-    let task = find_task(&state, user_id, &id).await?;
+    let task = find_task(&state, user_id, id).await?;
     let (limit, offset) = (page.limit(), page.offset());
     let runs = db::runs::list_for_task(state.db(), task.id, limit, offset)
         .await
@@ -92,10 +93,10 @@ async fn list_runs(
 async fn run_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     count_write(&state, user_id).await?;
-    let task = find_task(&state, user_id, &id).await?;
+    let task = find_task(&state, user_id, id).await?;
     if task.paused {
         // Paused means nothing of the task runs; a run recorded now would be held anyway.
         return Err(ApiError::Conflict("the task is paused; resume it to run it".into()));

@@ -14,8 +14,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use posey_http::params::{Page, parse_id};
-use posey_http::{ApiError, AppJson, Path, Query};
+use posey_domain::TaskId;
+use posey_http::params::Page;
+use posey_http::{ApiError, AppJson, PathId, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -535,10 +536,9 @@ async fn list_tasks(
 pub(super) async fn find_task(
     state: &AppState,
     user_id: Uuid,
-    raw: &str,
+    id: TaskId,
 ) -> Result<Task, ApiError> {
-    let id = parse_id(raw, "task")?;
-    db::tasks::find_for_user(state.db(), user_id, id)
+    db::tasks::find_for_user(state.db(), user_id, id.as_uuid())
         .await
         .context("reading a task")?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))
@@ -552,9 +552,9 @@ pub(super) async fn find_task(
 async fn get_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
 ) -> Result<Json<TaskView>, ApiError> {
-    Ok(Json(TaskView::of(find_task(&state, user_id, &id).await?, None)))
+    Ok(Json(TaskView::of(find_task(&state, user_id, id).await?, None)))
 }
 
 #[tracing::instrument(skip_all)]
@@ -566,11 +566,11 @@ async fn get_task(
 async fn update_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
     AppJson(fields): AppJson<TaskFields>,
 ) -> Result<Json<TaskView>, ApiError> {
     count_write(&state, user_id).await?;
-    let id = parse_id(&id, "task")?;
+    let id = id.as_uuid();
     let now = SystemClock.now();
     let mut tx = state.db().begin().await.context("starting a task update")?;
     let mut task = db::api::lock_for_user(&mut tx, user_id, id)
@@ -607,9 +607,9 @@ async fn update_task(
 async fn pause_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let id = parse_id(&id, "task")?;
+    let id = id.as_uuid();
     let paused = pausing::pause(state.db(), user_id, id, SystemClock.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))?;
@@ -625,9 +625,9 @@ async fn pause_task(
 async fn resume_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let id = parse_id(&id, "task")?;
+    let id = id.as_uuid();
     let task = pausing::resume(state.db(), user_id, id, SystemClock.now())
         .await?
         .ok_or_else(|| ApiError::NotFound("no such task".into()))?;
@@ -642,9 +642,9 @@ async fn resume_task(
 async fn delete_task(
     State(state): State<AppState>,
     ActingPerson(user_id): ActingPerson,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<TaskId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id, "task")?;
+    let id = id.as_uuid();
     if db::tasks::delete_for_user(state.db(), user_id, id).await.context("deleting a task")? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -143,6 +143,39 @@ async fn someone_elses_task_is_not_found() {
 }
 
 #[tokio::test]
+async fn an_id_in_the_path_that_is_not_one_is_not_found_like_a_missing_one() {
+    let app = spawn_authed_app().await;
+    let (_, token) = app.person();
+    let missing = uuid::Uuid::new_v4().to_string();
+    for id in ["not-a-uuid", "42", missing.as_str()] {
+        let calls = [
+            (reqwest::Method::GET, format!("/v1/tasks/{id}"), "no such task"),
+            (reqwest::Method::PATCH, format!("/v1/tasks/{id}"), "no such task"),
+            (reqwest::Method::DELETE, format!("/v1/tasks/{id}"), "no such task"),
+            (reqwest::Method::GET, format!("/v1/tasks/{id}/runs"), "no such task"),
+            (reqwest::Method::POST, format!("/v1/tasks/{id}/pause"), "no such task"),
+            (reqwest::Method::POST, format!("/v1/tasks/{id}/resume"), "no such task"),
+            (reqwest::Method::POST, format!("/v1/tasks/{id}/run"), "no such task"),
+            (reqwest::Method::POST, format!("/v1/notifications/{id}/read"), "no such notification"),
+            (
+                reqwest::Method::DELETE,
+                format!("/v1/push/subscriptions/{id}"),
+                "no such push subscription",
+            ),
+        ];
+        for (method, path, message) in calls {
+            let response =
+                app.request(method.clone(), &path, &token).json(&json!({"name": "x"})).send().await;
+            let response = response.unwrap();
+            assert_eq!(response.status(), 404, "{method} {path}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "not_found", "{method} {path}: {body}");
+            assert_eq!(body["error"]["message"], message, "{method} {path}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn maintenance_tasks_are_not_visible() {
     let app = spawn_authed_app().await;
     let (_, token) = app.person();
