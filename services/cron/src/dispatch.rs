@@ -260,6 +260,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stored_zone_that_is_not_one_stops_the_task_rather_than_run_it_in_utc() {
+        let first = DateTime::parse_from_rfc3339("2027-03-01T07:30:00Z").unwrap().to_utc();
+        let task = |zone: &str| DueTask {
+            id: uuid::Uuid::now_v7(),
+            schedule_kind: "cron".into(),
+            schedule: "0 30 7 * * *".into(),
+            time_zone: zone.into(),
+            next_run_at: Some(first),
+            misfire_policy: MisfirePolicy::RunOnce,
+            misfire_limit: 10,
+            overlap_policy: OverlapPolicy::Skip,
+            waiting: 0,
+            running: 0,
+        };
+        let now = first + TimeDelta::seconds(1);
+        let berlin = plan(&task("Europe/Berlin"), now, TimeDelta::seconds(60));
+        assert_eq!(berlin.due, [first]);
+        let next = DateTime::parse_from_rfc3339("2027-03-02T06:30:00Z").unwrap().to_utc();
+        assert_eq!(berlin.next_run_at, Some(next), "07:30 in Berlin");
+        // What was due runs once; the task stops instead of moving on in UTC.
+        let mars = plan(&task("Mars/Olympus"), now, TimeDelta::seconds(60));
+        assert_eq!(mars, Plan { due: vec![first], next_run_at: None });
+        let error =
+            Schedule::parse(ScheduleKind::Cron, "0 30 7 * * *", "Mars/Olympus").unwrap_err();
+        assert!(error.to_string().contains("\"Mars/Olympus\""), "{error}");
+    }
+
+    #[test]
     fn overlap_policies_admit() {
         assert_eq!(admit(OverlapPolicy::Allow, 3, 2, 1), 3);
         assert_eq!(admit(OverlapPolicy::Skip, 1, 0, 1), 0);

@@ -12,6 +12,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};
+use posey_domain::TimeZone;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -34,7 +35,7 @@ pub const SYSTEM_TASKS: &[(Uuid, &str, &str)] = &[
 /// Adds the system's maintenance tasks unless they exist (an operator's pause or edit stays).
 pub async fn register_system_tasks(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     for &(id, job, spec) in SYSTEM_TASKS {
-        let schedule = Schedule::parse(ScheduleKind::Cron, spec, "UTC")
+        let schedule = Schedule::in_zone(ScheduleKind::Cron, spec, TimeZone::UTC)
             .with_context(|| format!("the {job} schedule"))?;
         let mut task = NewTask::new(
             None,
@@ -43,7 +44,7 @@ pub async fn register_system_tasks(db: &PgPool, now: DateTime<Utc>) -> anyhow::R
             json!({ "job": job }),
             ScheduleKind::Cron.as_str(),
             spec,
-            "UTC",
+            TimeZone::UTC.name(),
         );
         task.id = id;
         task.next_run_at = schedule.next_after(now);

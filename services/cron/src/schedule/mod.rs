@@ -44,6 +44,7 @@ mod wall_clock;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
+use posey_domain::TimeZone;
 
 use cron_expr::CronExpr;
 use rrule_spec::RruleSpec;
@@ -124,9 +125,17 @@ enum Spec {
 }
 
 impl Schedule {
-    /// `spec` as the user gave it, read in IANA zone `time_zone`.
+    /// `spec` as the user gave it, read in IANA zone `time_zone` (a name that is not a zone
+    /// is an error naming it, never UTC).
     pub fn parse(kind: ScheduleKind, spec: &str, time_zone: &str) -> Result<Self, ScheduleError> {
-        let tz = parse_time_zone(time_zone)?;
+        let zone =
+            TimeZone::parse(time_zone).map_err(|e| ScheduleError::time_zone(e.to_string()))?;
+        Self::in_zone(kind, spec, zone)
+    }
+
+    /// `spec` as the user gave it, read in `zone`.
+    pub fn in_zone(kind: ScheduleKind, spec: &str, zone: TimeZone) -> Result<Self, ScheduleError> {
+        let tz = zone.tz();
         let spec = spec.trim();
         if spec.chars().count() > MAX_SPEC_CHARS {
             return Err(ScheduleError::schedule(format!(
@@ -287,23 +296,9 @@ impl Schedule {
         }
     }
 
-    pub fn time_zone(&self) -> Tz {
-        self.tz
+    pub fn time_zone(&self) -> TimeZone {
+        TimeZone::from(self.tz)
     }
-}
-
-fn parse_time_zone(time_zone: &str) -> Result<Tz, ScheduleError> {
-    let name = time_zone.trim();
-    if name.is_empty() {
-        return Err(ScheduleError::time_zone(
-            "the time zone is empty; use an IANA name such as Europe/Berlin",
-        ));
-    }
-    name.parse::<Tz>().map_err(|_| {
-        ScheduleError::time_zone(format!(
-            "unknown time zone \"{name}\"; use an IANA name such as Europe/Berlin"
-        ))
-    })
 }
 
 const LOCAL_FORMATS: [&str; 4] =
