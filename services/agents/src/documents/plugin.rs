@@ -6,8 +6,9 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use posey_domain::UserId;
 use posey_vector::UserFilter;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
@@ -79,10 +80,21 @@ impl Documents {
     }
 }
 
-#[derive(Deserialize)]
+// `search_documents`' arguments (no doc comment: it would become the schema's description).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct SearchArgs {
+    #[schemars(length(min = 1))]
     query: String,
-    limit: Option<usize>,
+    #[serde(default = "SearchArgs::default_limit")]
+    #[schemars(range(min = 1, max = 20))]
+    limit: usize,
+}
+
+impl SearchArgs {
+    fn default_limit() -> usize {
+        5
+    }
 }
 
 impl Plugin for DocumentsPlugin {
@@ -96,30 +108,20 @@ impl Plugin for DocumentsPlugin {
 
     fn tools(&self) -> Vec<Tool> {
         let documents = self.documents.clone();
-        vec![Tool::untyped(
+        vec![Tool::typed(
             "search_documents",
             "Search the person's documents; returns the best matching passages, each with where \
              it is (file, page or heading, chunk) and how to cite it.",
-            json!({
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "minLength": 1},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
-                },
-                "required": ["query"],
-                "additionalProperties": false
-            }),
-            move |context: ToolContext, args: Value| {
+            move |context: ToolContext, args: SearchArgs| {
                 let documents = documents.clone();
                 async move {
-                    let args: SearchArgs = serde_json::from_value(args)
-                        .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))?;
-                    if args.query.trim().is_empty() {
+                    // The schema wants a character; a query of spaces still says nothing.
+                    let query = args.query.trim();
+                    if query.is_empty() {
                         return Err(ToolError::new("query must not be empty"));
                     }
-                    let limit = args.limit.unwrap_or(5).clamp(1, 20);
                     let passages = documents
-                        .search(context.person, args.query.trim(), limit)
+                        .search(context.person, query, args.limit)
                         .await
                         .map_err(|error| ToolError::internal("search_documents", &error))?;
                     Ok(json!({"passages": passages}))
@@ -145,5 +147,29 @@ impl Plugin for DocumentsPlugin {
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
         Some(super::routes::router(self.documents.clone()).with_state(PluginState::new(host, ())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn search_documents_schema_keeps_the_constraints_of_the_hand_written_one() {
+        assert_eq!(
+            posey_plugin::schema_of::<SearchArgs>(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "minLength": 1},
+                    "limit": {"type": "integer", "format": "uint", "minimum": 1, "maximum": 20,
+                              "default": 5}
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            })
+        );
     }
 }

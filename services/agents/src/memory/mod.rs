@@ -32,8 +32,20 @@ const KEYWORD_FIELDS: &[&str] = &["kind"];
 pub const MAX_TEXT: usize = 1000;
 
 /// What a memory is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
+    #[default]
     Fact,
     Preference,
     Event,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use futures::future::BoxFuture;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -48,27 +49,40 @@ impl MemoryPlugin {
     }
 }
 
-#[derive(Deserialize)]
+// The tools' arguments (no doc comments on the structs: they would become the schemas'
+// descriptions).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct RememberArgs {
+    #[schemars(length(min = 1, max = super::MAX_TEXT))]
     text: String,
-    kind: Option<String>,
+    #[serde(default)]
+    kind: Kind,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct RecallArgs {
+    #[schemars(length(min = 1))]
     query: String,
-    limit: Option<usize>,
+    #[serde(default = "RecallArgs::default_limit")]
+    #[schemars(range(min = 1, max = 20))]
+    limit: usize,
 }
 
-#[derive(Deserialize)]
+impl RecallArgs {
+    fn default_limit() -> usize {
+        5
+    }
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct ForgetArgs {
+    #[schemars(extend("format" = "uuid"))]
     id: Option<String>,
+    #[schemars(length(min = 1))]
     query: Option<String>,
-}
-
-fn arguments<T: serde::de::DeserializeOwned>(arguments: Value) -> Result<T, ToolError> {
-    serde_json::from_value(arguments)
-        .map_err(|error| ToolError::new(format!("invalid arguments: {error}")))
 }
 
 fn shown(memory: &super::Memory) -> Value {
@@ -86,66 +100,39 @@ impl Plugin for MemoryPlugin {
     }
 
     fn tools(&self) -> Vec<Tool> {
-        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         let remember = self.memories.clone();
         let recall = self.memories.clone();
         let forget = self.memories.clone();
         vec![
-            Tool::untyped(
+            Tool::typed(
                 "remember",
                 "Remember something lasting about the person (a fact, preference, event, \
                  relationship or goal), as one short sentence.",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "text": {"type": "string", "minLength": 1, "maxLength": super::MAX_TEXT},
-                        "kind": {"type": "string", "enum": kinds, "default": "fact"}
-                    },
-                    "required": ["text"],
-                    "additionalProperties": false
-                }),
-                move |context: ToolContext, args: Value| {
+                move |context: ToolContext, args: RememberArgs| {
                     let memories = remember.clone();
                     async move {
-                        let args: RememberArgs = arguments(args)?;
                         let text = check_text(&args.text)
                             .map_err(|problem| ToolError::new(format!("text {problem}")))?;
-                        let kind = match args.kind.as_deref() {
-                            None => Kind::Fact,
-                            Some(raw) => Kind::parse(raw).ok_or_else(|| {
-                                ToolError::new(format!("kind must be one of {}", Kind::names()))
-                            })?,
-                        };
                         let memory = memories
-                            .add(context.person, &text, kind, Origin::Agent)
+                            .add(context.person, &text, args.kind, Origin::Agent)
                             .await
                             .map_err(|error| ToolError::internal("remember", &error))?;
                         Ok(json!({"remembered": shown(&memory)}))
                     }
                 },
             ),
-            Tool::untyped(
+            Tool::typed(
                 "recall",
                 "Search what you remember about the person, most relevant first.",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "query": {"type": "string", "minLength": 1},
-                        "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
-                    },
-                    "required": ["query"],
-                    "additionalProperties": false
-                }),
-                move |context: ToolContext, args: Value| {
+                move |context: ToolContext, args: RecallArgs| {
                     let memories = recall.clone();
                     async move {
-                        let args: RecallArgs = arguments(args)?;
+                        // The schema wants a character; a query of spaces still says nothing.
                         if args.query.trim().is_empty() {
                             return Err(ToolError::new("query must not be empty"));
                         }
-                        let limit = args.limit.unwrap_or(5).clamp(1, 20);
                         let found = memories
-                            .search(context.person, &args.query, None, limit)
+                            .search(context.person, &args.query, None, args.limit)
                             .await
                             .map_err(|error| ToolError::internal("recall", &error))?;
                         let found: Vec<Value> = found.iter().map(|f| shown(&f.memory)).collect();
@@ -153,21 +140,12 @@ impl Plugin for MemoryPlugin {
                     }
                 },
             ),
-            Tool::untyped(
+            Tool::typed(
                 "forget",
                 "Forget a memory for good: by its id, or the one that best matches a query.",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string", "format": "uuid"},
-                        "query": {"type": "string", "minLength": 1}
-                    },
-                    "additionalProperties": false
-                }),
-                move |context: ToolContext, args: Value| {
+                move |context: ToolContext, args: ForgetArgs| {
                     let memories = forget.clone();
                     async move {
-                        let args: ForgetArgs = arguments(args)?;
                         let fail = |error: anyhow::Error| ToolError::internal("forget", &error);
                         let target = match (args.id, args.query) {
                             (Some(id), _) => {
@@ -234,5 +212,55 @@ impl Plugin for MemoryPlugin {
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
         Some(super::routes::router().with_state(PluginState::new(host, self.knowledge.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_tools_schemas_keep_the_constraints_of_the_hand_written_ones() {
+        let kinds: Vec<&str> = Kind::ALL.map(Kind::as_str).to_vec();
+        assert_eq!(
+            posey_plugin::schema_of::<RememberArgs>(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string", "minLength": 1, "maxLength": crate::memory::MAX_TEXT},
+                    "kind": {"type": "string", "enum": kinds, "default": "fact",
+                             "description": "What a memory is about."}
+                },
+                "required": ["text"],
+                "additionalProperties": false
+            })
+        );
+        assert_eq!(
+            posey_plugin::schema_of::<RecallArgs>(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "minLength": 1},
+                    "limit": {"type": "integer", "format": "uint", "minimum": 1, "maximum": 20,
+                              "default": 5}
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            })
+        );
+        // Both optional (absent or null: not given); at least one is checked by the tool.
+        assert_eq!(
+            posey_plugin::schema_of::<ForgetArgs>(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "id": {"type": ["string", "null"], "format": "uuid"},
+                    "query": {"type": ["string", "null"], "minLength": 1}
+                },
+                "additionalProperties": false
+            })
+        );
     }
 }

@@ -14,6 +14,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use posey_http::auth::ACTING_FOR_HEADER;
+use posey_plugin::NoArguments;
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -118,13 +121,42 @@ fn name_of(text: &str) -> String {
     line.chars().take(100).collect()
 }
 
-fn string_arg(arguments: &Value, name: &str) -> Result<String, ToolError> {
-    arguments[name]
-        .as_str()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| ToolError::new(format!("{name} is required")))
+/// `value` trimmed. The schema wants a character; one of spaces only is still missing.
+fn filled(name: &str, value: &str) -> Result<String, ToolError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ToolError::new(format!("{name} is required")));
+    }
+    Ok(value.to_owned())
+}
+
+// The tools' arguments (no doc comments on the structs: they would become the schemas'
+// descriptions).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ReminderArgs {
+    #[schemars(length(min = 1, max = 500))]
+    text: String,
+    #[schemars(length(min = 1))]
+    at: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RecurringTaskArgs {
+    #[schemars(length(min = 1, max = 4000))]
+    prompt: String,
+    #[schemars(length(min = 1))]
+    schedule: String,
+    /// An IANA time zone name
+    time_zone: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelArgs {
+    #[schemars(length(min = 1))]
+    id: String,
 }
 
 /// `cron` or `rrule`, and a 5-field cron expression given seconds (cron's has them).
@@ -166,24 +198,15 @@ impl Plugin for SchedulePlugin {
         let list = self.client.clone();
         let cancel = self.client.clone();
         vec![
-            Tool::untyped(
+            Tool::typed(
                 "create_reminder",
                 "Remind the person of something once, at a time: RFC 3339 with an offset, or a \
                  local YYYY-MM-DDTHH:MM[:SS] in the person's time zone.",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "text": {"type": "string", "minLength": 1, "maxLength": 500},
-                        "at": {"type": "string", "minLength": 1}
-                    },
-                    "required": ["text", "at"],
-                    "additionalProperties": false
-                }),
-                move |context: ToolContext, arguments: Value| {
+                move |context: ToolContext, arguments: ReminderArgs| {
                     let client = reminder.clone();
                     async move {
-                        let text = string_arg(&arguments, "text")?;
-                        let at = string_arg(&arguments, "at")?;
+                        let text = filled("text", &arguments.text)?;
+                        let at = filled("at", &arguments.at)?;
                         let body = json!({
                             "name": name_of(&text),
                             "kind": "reminder",
@@ -204,30 +227,20 @@ impl Plugin for SchedulePlugin {
                     }
                 },
             ),
-            Tool::untyped(
+            Tool::typed(
                 "create_recurring_task",
                 "Have the companion run a prompt for the person on a schedule and notify them \
                  of the answer: a cron expression (sec min hour day month weekday; 5 fields \
                  are read as min hour day month weekday) or an RFC 5545 RRULE such as \
                  FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=7;BYMINUTE=30, in time_zone (IANA; \
                  default the person's).",
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "prompt": {"type": "string", "minLength": 1, "maxLength": 4000},
-                        "schedule": {"type": "string", "minLength": 1},
-                        "time_zone": {"type": "string", "description": "An IANA time zone name"}
-                    },
-                    "required": ["prompt", "schedule"],
-                    "additionalProperties": false
-                }),
-                move |context: ToolContext, arguments: Value| {
+                move |context: ToolContext, arguments: RecurringTaskArgs| {
                     let client = recurring.clone();
                     async move {
-                        let prompt = string_arg(&arguments, "prompt")?;
-                        let schedule = string_arg(&arguments, "schedule")?;
-                        let zone = match arguments["time_zone"].as_str() {
-                            Some(zone) if !zone.trim().is_empty() => zone.trim().to_owned(),
+                        let prompt = filled("prompt", &arguments.prompt)?;
+                        let schedule = filled("schedule", &arguments.schedule)?;
+                        let zone = match arguments.time_zone.as_deref().map(str::trim) {
+                            Some(zone) if !zone.is_empty() => zone.to_owned(),
                             _ => zone_of(&context).await,
                         };
                         let body = json!({
@@ -250,11 +263,10 @@ impl Plugin for SchedulePlugin {
                     }
                 },
             ),
-            Tool::untyped(
+            Tool::typed(
                 "list_tasks",
                 "The person's reminders and recurring tasks, with their ids and next runs.",
-                json!({"type": "object", "properties": {}, "additionalProperties": false}),
-                move |context: ToolContext, _| {
+                move |context: ToolContext, NoArguments {}| {
                     let client = list.clone();
                     async move {
                         let answer = client
@@ -272,20 +284,14 @@ impl Plugin for SchedulePlugin {
                     }
                 },
             ),
-            Tool::untyped(
+            Tool::typed(
                 "cancel_task",
                 "Cancel (delete) one of the person's reminders or recurring tasks, by its id \
                  from list_tasks.",
-                json!({
-                    "type": "object",
-                    "properties": {"id": {"type": "string", "minLength": 1}},
-                    "required": ["id"],
-                    "additionalProperties": false
-                }),
-                move |context: ToolContext, arguments: Value| {
+                move |context: ToolContext, arguments: CancelArgs| {
                     let client = cancel.clone();
                     async move {
-                        let id = string_arg(&arguments, "id")?;
+                        let id = filled("id", &arguments.id)?;
                         let id: Uuid = id.parse().map_err(|_| {
                             ToolError::new(format!("{id:?} is not a task id; see list_tasks"))
                         })?;
@@ -317,5 +323,62 @@ impl Plugin for SchedulePlugin {
                     .into(),
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_tools_schemas_keep_the_constraints_of_the_hand_written_ones() {
+        let plugin = SchedulePlugin::new("http://cron.invalid/".parse().unwrap()).unwrap();
+        let schemas: BTreeMap<String, Value> =
+            plugin.tools().into_iter().map(|tool| (tool.name, tool.parameters)).collect();
+        assert_eq!(
+            schemas["create_reminder"],
+            json!({
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string", "minLength": 1, "maxLength": 500},
+                    "at": {"type": "string", "minLength": 1}
+                },
+                "required": ["text", "at"],
+                "additionalProperties": false
+            })
+        );
+        assert_eq!(
+            schemas["create_recurring_task"],
+            json!({
+                "type": "object",
+                "properties": {
+                    "prompt": {"type": "string", "minLength": 1, "maxLength": 4000},
+                    "schedule": {"type": "string", "minLength": 1},
+                    // Optional: absent or null means the person's time zone.
+                    "time_zone": {"type": ["string", "null"],
+                                  "description": "An IANA time zone name"}
+                },
+                "required": ["prompt", "schedule"],
+                "additionalProperties": false
+            })
+        );
+        let list = &schemas["list_tasks"];
+        assert_eq!(
+            (&list["type"], &list["properties"], &list["additionalProperties"]),
+            (&json!("object"), &json!({}), &json!(false))
+        );
+        assert_eq!(
+            schemas["cancel_task"],
+            json!({
+                "type": "object",
+                "properties": {"id": {"type": "string", "minLength": 1}},
+                "required": ["id"],
+                "additionalProperties": false
+            })
+        );
     }
 }
