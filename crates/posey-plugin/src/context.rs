@@ -49,6 +49,8 @@ pub struct ToolContext {
     pub profile: TurnProfile,
     /// Where the profile is read from when the turn has not read it yet.
     pub profiles: Arc<dyn ProfileSource>,
+    /// What the turn's tools asked the person to confirm (see [`ToolContext::ask`]).
+    pub asks: crate::Asks,
 }
 
 impl ToolContext {

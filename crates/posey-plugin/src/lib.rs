@@ -6,6 +6,7 @@
 //!
 //! The smallest complete plugin is the example in `services/agents/tests/api/plugin.rs`.
 
+mod confirm;
 mod context;
 pub mod responses;
 mod tool;
@@ -17,6 +18,7 @@ use futures::future::BoxFuture;
 use posey_http::auth::JwksVerifier;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
 pub use context::{Credential, FinishedTurn, Profile, ProfileSource, ToolContext, TurnProfile};
 pub use tool::{NoArguments, Tool, ToolError, ToolFuture, schema_of};
 
@@ -56,12 +58,39 @@ pub trait Plugin: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// The plugin's tables, as migrations applied in order, each once (recorded by the plugin's
+    /// name and the migration's), when the service starts. Keep the tables in a schema of the
+    /// plugin's own; never change a migration once released: add one.
+    fn migrations(&self) -> &'static [Migration] {
+        &[]
+    }
+
+    /// Runs an action the person confirmed, which one of this plugin's tools asked for with
+    /// [`ToolContext::ask`] (its `payload` is what the tool put there). What it returns is
+    /// stored with the action and shown to the person.
+    fn run_confirmed(
+        &self,
+        _action: PendingAction,
+        _context: ToolContext,
+    ) -> BoxFuture<'static, Result<serde_json::Value, ToolError>> {
+        Box::pin(async { Err(ToolError::new("this plugin runs no confirmed actions")) })
+    }
+
     /// REST routes the plugin serves (under `/v1/...`), each with its OpenAPI description
     /// (`#[utoipa::path]`, registered with `utoipa_axum::routes!`), with the plugin's own state
     /// already applied (see [`PluginState`]); merged into the service's router and document.
     fn routes(&self, _host: &Host) -> Option<OpenApiRouter> {
         None
     }
+}
+
+/// One step of a plugin's tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Unique within the plugin, e.g. `0001_notes`.
+    pub name: &'static str,
+    /// Run as one script, in the transaction that records it.
+    pub sql: &'static str,
 }
 
 /// What the agents service lends every plugin's routes.

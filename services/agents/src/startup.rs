@@ -21,7 +21,7 @@ use crate::runtime::models::{ConfiguredModels, ModelCatalog, SharedModels};
 use crate::runtime::selection::ToolSelector;
 use crate::state::AppState;
 use crate::turns::{TurnLeases, Turns};
-use crate::{Config, SERVICE, plugins, routes};
+use crate::{Config, SERVICE, db, plugins, routes};
 
 pub struct Application {
     server: Server,
@@ -95,6 +95,14 @@ impl Application {
             plugins::mcp::connect_all(&config.agents.mcp_servers, background.clone()).await?,
         );
         let registry = Plugins::new(list).context("building the plugin registry")?;
+        for plugin in registry.all() {
+            let applied =
+                db::plugin_migrations::apply(&backing.db, plugin.name(), plugin.migrations())
+                    .await?;
+            if applied > 0 {
+                tracing::info!(plugin = plugin.name(), applied, "applied a plugin's migrations");
+            }
+        }
         let catalog = ModelCatalog::new(&config.agents, &config.runtime, &config.models);
         let selector = ToolSelector::new(
             Some(knowledge.embedder.clone()),

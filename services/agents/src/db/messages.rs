@@ -86,3 +86,32 @@ pub async fn list(
     .await
     .context("reading messages")
 }
+
+/// Adds one message to a conversation outside a turn (what became of an action the person
+/// answered), touching the conversation.
+pub async fn append(
+    db: impl PgExecutor<'_>,
+    conversation: Uuid,
+    turn: Uuid,
+    message: &NewMessage,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "WITH stored AS (
+             INSERT INTO agents.messages (conversation_id, turn_id, role, agent, depth, content,
+                                          tool_calls, is_error)
+             VALUES ($1, $2, $3, $4, $5, $6, '[]'::jsonb, $7)
+         )
+         UPDATE agents.conversations SET updated_at = now() WHERE id = $1",
+    )
+    .bind(conversation)
+    .bind(turn)
+    .bind(message.role.as_str())
+    .bind(&message.agent)
+    .bind(message.depth)
+    .bind(super::storable(&message.content))
+    .bind(message.is_error)
+    .execute(db)
+    .await
+    .context("adding a message")?;
+    Ok(())
+}

@@ -1,10 +1,12 @@
 //! The agents service's SQL, one module per table, as plain functions over a pool or a
 //! transaction. Every query about a person's data is scoped by their id.
 
+pub mod actions;
 pub mod conversations;
 pub mod messages;
 pub mod model_choices;
 pub mod pending_calls;
+pub mod plugin_migrations;
 pub mod profiles;
 pub mod turns;
 pub mod usage;

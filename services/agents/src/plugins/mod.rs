@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use anyhow::bail;
 pub use posey_plugin::{
-    Credential, FinishedTurn, Host, Plugin, Profile, ProfileSource, Tool, ToolContext, ToolError,
-    ToolFuture, TurnProfile,
+    Credential, FinishedTurn, Host, Migration, Plugin, Profile, ProfileSource, Tool, ToolContext,
+    ToolError, ToolFuture, TurnProfile,
 };
 use utoipa_axum::router::OpenApiRouter;
 

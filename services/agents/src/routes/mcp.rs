@@ -26,11 +26,12 @@ use crate::db::profiles::StoredProfiles;
 use crate::plugins::{Credential, Plugins, ToolContext, TurnProfile};
 use crate::runtime::schema;
 use crate::state::AppState;
+use posey_plugin::Asks;
 
 pub fn router(state: AppState) -> Router<AppState> {
     let plugins = state.runtime.plugins.clone();
     let db = state.db().clone();
-    let handler = McpTools { plugins: Arc::new(plugins), db };
+    let handler = McpTools { plugins: Arc::new(plugins), db, turns: state.turns.clone() };
     // Stateless: every request is whole, so any replica answers any request. Host checks are
     // off: the bearer token, which a rebinding page cannot send, is what guards the endpoint.
     let config = StreamableHttpServerConfig::default()
@@ -79,6 +80,8 @@ async fn authenticate(State(state): State<AppState>, request: Request, next: Nex
 struct McpTools {
     plugins: Arc<Plugins>,
     db: sqlx::PgPool,
+    /// Where actions a tool asked the person to confirm are stored.
+    turns: crate::turns::Turns,
 }
 
 impl McpTools {
@@ -146,8 +149,19 @@ impl ServerHandler for McpTools {
             credential: Some(credential),
             profile: TurnProfile::default(),
             profiles: Arc::new(StoredProfiles(self.db.clone())),
+            asks: Asks::default(),
         };
-        match tool.call(context, arguments).await {
+        let asks = context.asks.clone();
+        let called = tool.call(context, arguments).await;
+        // A tool that asked the person to confirm: the action waits for them in the app.
+        if let Err(error) = self.turns.store_asks(person, &asks.all()).await {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "storing the actions an MCP call asked for"
+            );
+            return Err(ErrorData::internal_error("the call could not be completed", None));
+        }
+        match called {
             Ok(Value::String(text)) => Ok(CallToolResult::success(vec![ContentBlock::text(text)])),
             Ok(value) => Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())])),
             Err(error) => Ok(CallToolResult::error(vec![ContentBlock::text(error.0)])),

@@ -1,5 +1,6 @@
 //! The agents service's routes. Each resource gets its own module exposing `router()`.
 
+mod actions;
 mod agents;
 mod conversations;
 mod mcp;
@@ -36,6 +37,7 @@ pub fn api(plugins: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(models::router())
         .merge(openai::router())
         .merge(service::router())
+        .merge(actions::router())
         .merge(plugins)
 }
 

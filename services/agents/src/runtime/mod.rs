@@ -45,6 +45,7 @@ use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext, TurnP
 use catalog::{AgentSpec, AgentsFile};
 use models::{ModelCatalog, SharedModels};
 use posey_models::ToolCalling;
+use posey_plugin::{Asks, PendingAction};
 use selection::ToolSelector;
 
 /// The name of the tool an agent hands a task to a specialist with.
@@ -85,6 +86,16 @@ pub enum TurnEvent {
         name: String,
         content: String,
         is_error: bool,
+    },
+    /// A tool asked the person to confirm an action instead of taking it; the turn ends
+    /// asking, and the action runs only if they confirm it (`POST /v1/actions/{id}/confirm`).
+    #[schema(title = "confirmation")]
+    Confirmation {
+        action_id: Uuid,
+        plugin: String,
+        summary: String,
+        reason: String,
+        expires_at: chrono::DateTime<chrono::Utc>,
     },
     /// The tokens the turn used, once it ends.
     #[schema(title = "usage")]
@@ -131,6 +142,8 @@ pub struct TurnOutcome {
     /// The service stopped while the turn ran: its model was cancelled and the reply is what
     /// it had said until then, ending with [`INTERRUPTED_MARKER`].
     pub interrupted: bool,
+    /// What the turn's tools asked the person to confirm: the turn ended asking.
+    pub asks: Vec<PendingAction>,
 }
 
 /// A call of one of the agent's own tools made in the same message as calls of client tools,
@@ -350,6 +363,7 @@ impl Runtime {
                 client_calls: Vec::new(),
                 server_calls: Vec::new(),
                 interrupted: false,
+                asks: Vec::new(),
             };
         };
         let model = self.model_for(agent, lock(&shared).chosen_model.as_deref()).to_owned();
@@ -362,7 +376,9 @@ impl Runtime {
             credential: request.credential,
             profile: request.profile,
             profiles: Arc::new(StoredProfiles(self.db.clone())),
+            asks: Asks::default(),
         };
+        let asks = context.asks.clone();
         let run = self
             .clone()
             .run_agent(
@@ -387,6 +403,7 @@ impl Runtime {
             client_calls: shared.client_calls,
             server_calls: shared.server_calls,
             interrupted: run.interrupted,
+            asks: asks.all(),
         }
     }
 
@@ -510,6 +527,7 @@ impl Runtime {
                 .history(history)
                 .max_turns(self.settings.max_turns)
                 .add_hook(guard.hook());
+            runner = runner.add_hook(ask_hook::StopWhenAsking::new(context.asks.clone()));
             if depth == 0 && !client_tools.is_empty() {
                 runner = runner.add_hook(client_hook::StopOnClientTools::new(
                     client_tools.iter().map(|tool| tool.name.clone()).collect(),
@@ -631,6 +649,12 @@ impl Runtime {
                         }
                     }
                     Ok(_) => {}
+                    Err(_) if !context.asks.is_empty() => {
+                        // Not a failure: a tool asked the person, and the turn ends asking.
+                        flush(&mut run.messages, &name, depth, &mut text, &mut calls);
+                        asking(&mut run, &events, &name, depth, &context.asks.all());
+                        return run;
+                    }
                     Err(error) => {
                         let client_stop = !lock(&shared).client_calls.is_empty();
                         if client_stop {
@@ -1020,6 +1044,69 @@ fn turn_error(agent: &str, error: &PromptError) -> TurnError {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Ends a run whose tools asked the person to confirm actions: its reply says what waits for
+/// their yes (and the conversation's agent announces each action on the stream).
+fn asking(run: &mut AgentRun, events: &Events, agent: &str, depth: usize, asks: &[PendingAction]) {
+    let mut reply = String::from("This needs your confirmation first:");
+    for action in asks {
+        reply.push_str(&format!("\n- {} ({})", action.summary, action.reason));
+    }
+    reply.push_str("\nConfirm or deny it in the app; nothing is done until you confirm.");
+    if !events.is_closed() {
+        let delta = if run.messages.last().is_some_and(|m| m.role == Role::Assistant) {
+            format!("\n\n{reply}")
+        } else {
+            reply.clone()
+        };
+        let _ = events.send(TurnEvent::Text { agent: agent.to_owned(), depth, delta });
+        if depth == 0 {
+            for action in asks {
+                let _ = events.send(TurnEvent::Confirmation {
+                    action_id: action.id,
+                    plugin: action.plugin.clone(),
+                    summary: action.summary.clone(),
+                    reason: action.reason.clone(),
+                    expires_at: action.expires_at,
+                });
+            }
+        }
+    }
+    run.messages.push(assistant(agent, depth, reply.clone(), Vec::new()));
+    run.text = reply;
+}
+
+mod ask_hook {
+    //! Stops a run before it would ask its model again once a tool asked the person to confirm
+    //! an action: the model never gets to act on, or talk past, the question.
+
+    use posey_plugin::Asks;
+    use rig_agent::agent::{AgentHook, DispatchAction, DispatchEvent, HookContext};
+    use rig_core::effect::EffectKind;
+
+    pub struct StopWhenAsking(Asks);
+
+    impl StopWhenAsking {
+        pub fn new(asks: Asks) -> Self {
+            Self(asks)
+        }
+    }
+
+    impl AgentHook for StopWhenAsking {
+        async fn on_dispatch(
+            &self,
+            _ctx: &HookContext,
+            event: DispatchEvent<'_>,
+        ) -> DispatchAction {
+            match event.kind {
+                EffectKind::Completion { .. } if !self.0.is_empty() => {
+                    DispatchAction::stop("a tool asked the person to confirm")
+                }
+                _ => DispatchAction::Proceed,
+            }
+        }
+    }
 }
 
 mod client_hook {

@@ -25,6 +25,7 @@ use crate::db::usage::UsageRecord;
 use crate::plugins::{Credential, FinishedTurn, TurnProfile};
 use crate::runtime::{Runtime, TurnEvent, TurnOutcome, TurnRequest, history};
 pub use lease::{TurnLease, TurnLeases};
+use posey_plugin::PendingAction;
 
 /// Where a turn sends its events (nowhere, once the client is gone: the turn goes on).
 pub type Events = mpsc::UnboundedSender<TurnEvent>;
@@ -66,7 +67,7 @@ pub struct ConversationTurn {
 pub enum Finished {
     /// It ran and is stored under `turn_id`, or (`fresh` false) a concurrent delivery of its
     /// key stored that turn first and this one's messages were dropped.
-    Stored { outcome: TurnOutcome, turn_id: Uuid, fresh: bool },
+    Stored { outcome: Box<TurnOutcome>, turn_id: Uuid, fresh: bool },
     /// Its key's turn was stored already (seen once the lease was taken): it did not run.
     Replayed { turn_id: Uuid },
 }
@@ -109,7 +110,20 @@ impl Turns {
         let (person, agent) = (request.person, request.agent.clone());
         let outcome = self.runtime.run_turn(request, events).await;
         self.record_usage(person, &agent, &outcome).await;
+        if let Err(error) = self.store_asks(person, &outcome.asks).await {
+            tracing::error!(error = format!("{error:#}"), "storing the actions a turn asked for");
+        }
         outcome
+    }
+
+    /// Stores actions asked for outside a conversation (the OpenAI-compatible API, MCP), so
+    /// the person can still confirm them.
+    pub async fn store_asks(&self, person: Uuid, asks: &[PendingAction]) -> anyhow::Result<()> {
+        if asks.is_empty() {
+            return Ok(());
+        }
+        let mut connection = self.db.acquire().await.context("storing actions to confirm")?;
+        db::actions::insert(&mut connection, person, None, None, asks).await
     }
 
     /// Runs `work` in the service's tracker: shutdown waits for it.
@@ -249,7 +263,7 @@ impl Turns {
             let runtime = self.runtime.clone();
             self.tracker.spawn(async move { runtime.after_turn(finished).await });
         }
-        Ok(Finished::Stored { outcome, turn_id, fresh })
+        Ok(Finished::Stored { outcome: Box::new(outcome), turn_id, fresh })
     }
 
     /// Stores the turn with its usage and releases the lease, in one short transaction. A
@@ -281,6 +295,9 @@ impl Turns {
             };
             db::turns::write(&mut *tx, turn.conversation, turn.turn_id, turn.messages, &usage)
                 .await?;
+            // What the turn asked the person to confirm, stored with the question.
+            let (conversation, id) = (Some(turn.conversation), Some(turn.turn_id));
+            db::actions::insert(&mut tx, turn.person, conversation, id, &outcome.asks).await?;
         }
         tx.commit().await.context("committing a turn")?;
         lease.released();

@@ -15,6 +15,7 @@ mod memory;
 mod models;
 mod openai;
 mod openapi;
+mod plugin;
 mod schedule;
 mod service;
 mod shutdown;

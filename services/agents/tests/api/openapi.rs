@@ -21,6 +21,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("/mcp", "post"),
     ("/openapi.json", "get"),
     ("/readyz", "get"),
+    ("/v1/actions", "get"),
+    ("/v1/actions/{id}/confirm", "post"),
+    ("/v1/actions/{id}/deny", "post"),
     ("/v1/agents", "get"),
     ("/v1/chat/completions", "post"),
     ("/v1/conversations", "get"),
@@ -253,6 +256,32 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.send(template, call(delete.clone(), &one, me)).await;
     s.send(template, call(get.clone(), &one, me)).await;
     s.send(chunks, call(get.clone(), &format!("{one}/chunks"), me)).await;
+
+    // Actions to confirm: two asked for (as a tool's turn stores them), one confirmed (the
+    // time plugin runs none, so it fails, as it says), one denied; again is a 409.
+    let mut asked = Vec::new();
+    for _ in 0..2 {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO agents.pending_actions (id, user_id, plugin, summary, reason, payload,
+                                                 expires_at)
+             VALUES ($1, $2, 'time', 'set the clock', 'a test', '{}', now() + interval '1 hour')",
+        )
+        .bind(id)
+        .bind(person)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        asked.push(id);
+    }
+    s.send("/v1/actions", call(get.clone(), "/v1/actions", me)).await;
+    let confirm = "/v1/actions/{id}/confirm";
+    let deny = "/v1/actions/{id}/deny";
+    s.send(confirm, call(post.clone(), &format!("/v1/actions/{}/confirm", asked[0]), me)).await;
+    s.send(confirm, call(post.clone(), &format!("/v1/actions/{}/confirm", asked[0]), me)).await;
+    s.send(deny, call(post.clone(), &format!("/v1/actions/{}/deny", asked[1]), me)).await;
+    let nobody = uuid::Uuid::now_v7();
+    s.send(deny, call(post.clone(), &format!("/v1/actions/{nobody}/deny"), me)).await;
 
     // MCP: JSON-RPC over streamable HTTP.
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {

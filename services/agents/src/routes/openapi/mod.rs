@@ -40,6 +40,7 @@ pub mod schemas;
         (name = "openai", description = "The OpenAI-compatible API"),
         (name = "mcp", description = "Posey's tools over MCP"),
         (name = "service", description = "What other Posey services do for a person"),
+        (name = "actions", description = "What the companion's tools asked the person to confirm: it runs only when they do"),
         (name = "meta", description = "Health and this document"),
     )
 )]
