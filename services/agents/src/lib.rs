@@ -16,7 +16,7 @@ pub mod turns;
 
 pub use config::Config;
 pub use runtime::models::{ConfiguredModels, ModelSource};
-pub use startup::{Application, Parts};
+pub use startup::{Application, Parts, SERVICE};
 
 /// The OpenAPI 3.1 document of this service's API with the built-in plugins (what
 /// `GET /openapi.json` serves), for tools that generate clients from it without starting the
@@ -24,6 +24,3 @@ pub use startup::{Application, Parts};
 pub fn openapi_json() -> String {
     routes::openapi::document().to_pretty_json().expect("the OpenAPI document serialises")
 }
-
-/// The service's name in logs and spans.
-pub const SERVICE: &str = "agents";

@@ -12,6 +12,7 @@ use posey_http::server::Server;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::config::Config;
 use crate::documents::{Documents, DocumentsPlugin};
 use crate::knowledge::Knowledge;
 use crate::memory::MemoryPlugin;
@@ -21,7 +22,10 @@ use crate::runtime::models::{ConfiguredModels, ModelCatalog, SharedModels};
 use crate::runtime::selection::ToolSelector;
 use crate::state::AppState;
 use crate::turns::{TurnLeases, Turns};
-use crate::{Config, SERVICE, db, plugins, routes};
+use crate::{db, plugins, routes};
+
+/// The service's name in logs and spans.
+pub const SERVICE: &str = "agents";
 
 pub struct Application {
     server: Server,
