@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use posey_config::{DbConfig, Env, PoolSettings, SecretString};
+use serde_json::Value;
 
 use crate::TestDatabase;
 
@@ -50,6 +51,32 @@ fn init_test_logging() {
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
+    }
+
+    /// A request to `path` carrying `token` as its bearer.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.address)).bearer_auth(token)
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path, token).send().await.expect("request")
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path, token).json(body).send().await.expect("request")
+    }
+
+    pub async fn patch_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::PATCH, path, token).json(body).send().await.expect("request")
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path, token).send().await.expect("request")
     }
 }
 

@@ -128,6 +128,12 @@ impl TestKeys {
         self.signing_key().sign(&Self::claims_for(sub))
     }
 
+    /// A new person and their access token.
+    pub fn person(&self) -> (uuid::Uuid, String) {
+        let id = uuid::Uuid::new_v4();
+        (id, self.token_for(&id.to_string()))
+    }
+
     /// Serves this JWKS at `/.well-known/jwks.json` on a free local port.
     pub async fn serve(&self) -> JwksServer {
         let fetches = Arc::new(AtomicUsize::new(0));
@@ -157,6 +163,26 @@ async fn jwks_handler(
 ) -> axum::Json<Value> {
     fetches.fetch_add(1, Ordering::SeqCst);
     axum::Json(keys.jwks())
+}
+
+/// What a service under test trusts in place of auth: fresh test keys served as a JWKS, and the
+/// variables that point a service at them.
+pub struct TestIssuer {
+    pub keys: TestKeys,
+    pub jwks: JwksServer,
+}
+
+impl TestIssuer {
+    pub async fn start() -> Self {
+        let keys = TestKeys::new();
+        let jwks = keys.serve().await;
+        Self { keys, jwks }
+    }
+
+    /// `AUTH_JWKS_URL` and `AUTH_ISSUER` for a service that should trust these keys.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("AUTH_JWKS_URL", self.jwks.url.to_string()), ("AUTH_ISSUER", TEST_ISSUER.to_owned())]
+    }
 }
 
 /// A running JWKS endpoint; stops when dropped.

@@ -18,7 +18,7 @@ pub mod openapi;
 
 pub use app::{TestApp, spawn_service};
 pub use db::TestDatabase;
-pub use keys::{JwksServer, TEST_AUDIENCE, TEST_ISSUER, TestKeys};
+pub use keys::{JwksServer, TEST_AUDIENCE, TEST_ISSUER, TestIssuer, TestKeys};
 
 /// A server URL the harness must provide, or a failure that says how to provide it.
 pub fn required_url(var: &str) -> String {

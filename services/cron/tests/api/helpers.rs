@@ -2,6 +2,7 @@
 
 use posey_cron::{Application, Config};
 pub use posey_testkit::TestApp;
+use posey_testkit::TestIssuer;
 
 /// Starts the service with `vars` on top of the test defaults.
 pub async fn spawn_app_with(vars: &[(&str, String)]) -> TestApp {
@@ -31,15 +32,12 @@ impl std::ops::Deref for CronApp {
 
 /// `spawn_app_with` trusting a fresh test JWKS; `vars` on top.
 pub async fn spawn_authed_app_with(vars: &[(&str, String)]) -> CronApp {
-    let keys = posey_testkit::TestKeys::new();
-    let jwks = keys.serve().await;
-    let mut all = vec![
-        ("AUTH_JWKS_URL", jwks.url.to_string()),
-        ("AUTH_ISSUER", posey_testkit::TEST_ISSUER.to_owned()),
-        ("CRON_POLL_INTERVAL_MS", "100".to_owned()),
-    ];
+    let issuer = TestIssuer::start().await;
+    let mut all = issuer.vars();
+    all.push(("CRON_POLL_INTERVAL_MS", "100".to_owned()));
     all.extend(vars.iter().cloned());
     let app = spawn_app_with(&all).await;
+    let TestIssuer { keys, jwks } = issuer;
     CronApp { app, keys, _jwks: jwks }
 }
 
@@ -47,46 +45,11 @@ pub async fn spawn_authed_app() -> CronApp {
     spawn_authed_app_with(&[]).await
 }
 
+/// Requests as a person (`get_as`, `post_as`, ...) come with `TestApp`.
 impl CronApp {
     /// A new person and their access token.
     pub fn person(&self) -> (uuid::Uuid, String) {
-        let id = uuid::Uuid::new_v4();
-        (id, self.keys.token_for(&id.to_string()))
-    }
-
-    pub fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-    ) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.address)).bearer_auth(token)
-    }
-
-    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path, token).send().await.unwrap()
-    }
-
-    pub async fn post_as(
-        &self,
-        path: &str,
-        token: &str,
-        body: &serde_json::Value,
-    ) -> reqwest::Response {
-        self.request(reqwest::Method::POST, path, token).json(body).send().await.unwrap()
-    }
-
-    pub async fn patch_as(
-        &self,
-        path: &str,
-        token: &str,
-        body: &serde_json::Value,
-    ) -> reqwest::Response {
-        self.request(reqwest::Method::PATCH, path, token).json(body).send().await.unwrap()
-    }
-
-    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.request(reqwest::Method::DELETE, path, token).send().await.unwrap()
+        self.keys.person()
     }
 
     /// Creates a task; panics unless it is a 201. Returns the body.

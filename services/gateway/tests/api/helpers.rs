@@ -37,15 +37,13 @@ impl std::ops::Deref for GatewayApp {
 /// The gateway with a test JWKS and the admin secret; `metadata` (YAML) written to a file it
 /// reads, or the built-in default when `None`.
 pub async fn spawn_gateway(metadata: Option<&str>, vars: &[(&str, String)]) -> GatewayApp {
-    let keys = posey_testkit::TestKeys::new();
-    let jwks = keys.serve().await;
-    let mut all = vec![
-        ("AUTH_JWKS_URL", jwks.url.to_string()),
-        ("AUTH_ISSUER", posey_testkit::TEST_ISSUER.to_owned()),
+    let issuer = posey_testkit::TestIssuer::start().await;
+    let mut all = issuer.vars();
+    all.extend([
         ("GATEWAY_ADMIN_SECRET", ADMIN_SECRET.to_owned()),
         ("GATEWAY_SUBSCRIPTION_INTERVAL_MS", "100".to_owned()),
         ("GATEWAY_RELOAD_INTERVAL_MS", "200".to_owned()),
-    ];
+    ]);
     let file = metadata.map(|text| {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
@@ -56,6 +54,7 @@ pub async fn spawn_gateway(metadata: Option<&str>, vars: &[(&str, String)]) -> G
     }
     all.extend(vars.iter().cloned());
     let app = spawn_app_with(&all).await;
+    let posey_testkit::TestIssuer { keys, jwks } = issuer;
     GatewayApp { app, keys, _jwks: jwks, metadata: file }
 }
 
