@@ -45,6 +45,22 @@ export interface ToolResultEvent {
   is_error: boolean;
 }
 
+/** A tool asked the person to confirm an action instead of taking it: nothing is done unless they
+ * confirm it (`confirmAction`, `POST /v1/actions/{id}/confirm`) before `expires_at`; denying it
+ * (`denyAction`) or letting it expire means it never runs. The turn's reply says what waits. */
+export interface ConfirmationEvent {
+  type: 'confirmation';
+  action_id: string;
+  /** The plugin whose tool asked (and that runs the action once confirmed). */
+  plugin: string;
+  /** What would be done, e.g. "delete all your notes". */
+  summary: string;
+  /** Why it needs the person's yes. */
+  reason: string;
+  /** RFC 3339; after it the action can no longer be confirmed. */
+  expires_at: string;
+}
+
 /** The tokens the turn used, once it ends. */
 export interface UsageEvent {
   type: 'usage';
@@ -72,11 +88,12 @@ export type ChatEvent =
   | TextEvent
   | ToolCallEvent
   | ToolResultEvent
+  | ConfirmationEvent
   | UsageEvent
   | DoneEvent
   | TurnErrorEvent;
 
-const TYPES = new Set<string>(['agent', 'text', 'tool_call', 'tool_result', 'usage', 'done', 'error']);
+const TYPES = new Set<string>(['agent', 'text', 'tool_call', 'tool_result', 'confirmation', 'usage', 'done', 'error']);
 
 export interface StreamChatOptions {
   /** The agents service's base URL. */

@@ -1,5 +1,6 @@
 // @posey/sdk: what every Posey client shares.
 
+export { type Action, type ActionStatus, confirmAction, denyAction, listActions } from './actions.js';
 export {
   AuthClient,
   type AuthClientOptions,
@@ -14,6 +15,7 @@ export {
 export {
   type AgentEvent,
   type ChatEvent,
+  type ConfirmationEvent,
   type DoneEvent,
   type TurnErrorEvent,
   type StreamChatOptions,
