@@ -16,12 +16,12 @@ pub struct Document {
     pub id: Uuid,
     pub filename: String,
     /// Sniffed from the content
-    #[schema(inline, value_type = super::schemas::DocumentMediaType)]
+    #[schema(inline, value_type = DocumentMediaType)]
     pub media_type: String,
     pub size_bytes: i64,
     /// Hex SHA-256 of the bytes
     pub sha256: String,
-    #[schema(inline, value_type = super::schemas::DocumentStatus)]
+    #[schema(inline, value_type = DocumentStatus)]
     pub status: String,
     /// Why ingestion failed
     #[schema(required = true)]
@@ -36,8 +36,44 @@ pub struct Document {
     pub updated_at: DateTime<Utc>,
 }
 
+// The string values `media_type` and `status` take, for the OpenAPI document only (never built).
+
+/// A document's type, sniffed from its content.
+#[derive(Serialize, utoipa::ToSchema)]
+pub enum DocumentMediaType {
+    #[serde(rename = "application/pdf")]
+    Pdf,
+    #[serde(rename = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")]
+    Docx,
+    #[serde(rename = "text/html")]
+    Html,
+    #[serde(rename = "text/markdown")]
+    Markdown,
+    #[serde(rename = "text/plain")]
+    Text,
+}
+
+/// Where a document's ingestion is.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    Queued,
+    Extracting,
+    Embedding,
+    Ready,
+    Failed,
+}
+
 const COLUMNS: &str = "id, filename, media_type, size_bytes, encode(sha256, 'hex') AS sha256, \
                        status, error, pages, chunks_total, chunks_done, created_at, updated_at";
+
+/// The rows of the `documents` collection (what `posey admin reindex` rebuilds it from): the
+/// chunks of ready documents, as `(id, user_id, text, payload)`.
+pub const INDEXED_ROWS: &str = "SELECT c.id, c.user_id, c.text, \
+    jsonb_build_object('document_id', c.document_id::text, 'filename', d.filename, \
+                       'page', c.page, 'heading', c.heading, 'ordinal', c.ordinal) AS payload \
+    FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id \
+    WHERE d.status = 'ready'";
 
 pub struct NewDocument<'a> {
     pub user_id: Uuid,

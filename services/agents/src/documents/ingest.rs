@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::chunk::Chunk;
 use super::db::{self, Claimed};
 use super::extract::Kind;
-use super::{COLLECTION, Documents};
+use super::store::{COLLECTION, Documents, spec};
 use crate::knowledge::Indexed;
 
 /// How often the worker looks for work when nobody woke it (another replica's uploads,
@@ -27,8 +27,23 @@ const POLL: Duration = Duration::from_secs(3);
 /// a store that keeps refusing it); a re-index starts the count again.
 const MAX_ATTEMPTS: i32 = 3;
 
+impl Documents {
+    /// Opens the collection and starts the ingestion workers, which stop with `stop`.
+    pub async fn start(self: &Arc<Self>, stop: CancellationToken) -> anyhow::Result<()> {
+        self.knowledge
+            .store
+            .ensure_collection(&spec(&self.knowledge)?)
+            .await
+            .context("opening the documents vector collection (posey admin reindex rebuilds it)")?;
+        for _ in 0..self.workers {
+            tokio::spawn(work(self.clone(), stop.clone()));
+        }
+        Ok(())
+    }
+}
+
 /// One worker, until `stop`: claims and ingests documents one at a time.
-pub(super) async fn work(documents: Arc<Documents>, stop: CancellationToken) {
+async fn work(documents: Arc<Documents>, stop: CancellationToken) {
     loop {
         let claimed = tokio::select! {
             _ = stop.cancelled() => return,

@@ -1,5 +1,5 @@
-//! The shapes of the documents plugin's answers built as JSON, and the string values some stored
-//! fields take, for the OpenAPI document only; the API test checks real answers against them.
+//! The shapes of the documents plugin's answers built as JSON, for the OpenAPI document only;
+//! the API test checks real answers against them.
 
 // Never built: they only describe.
 #![allow(dead_code)]
@@ -8,32 +8,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::db::{Document, StoredChunk};
-
-/// A document's type, sniffed from its content.
-#[derive(Serialize, ToSchema)]
-pub enum DocumentMediaType {
-    #[serde(rename = "application/pdf")]
-    Pdf,
-    #[serde(rename = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")]
-    Docx,
-    #[serde(rename = "text/html")]
-    Html,
-    #[serde(rename = "text/markdown")]
-    Markdown,
-    #[serde(rename = "text/plain")]
-    Text,
-}
-
-/// Where a document's ingestion is.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentStatus {
-    Queued,
-    Extracting,
-    Embedding,
-    Ready,
-    Failed,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct DocumentList {
