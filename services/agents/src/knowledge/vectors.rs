@@ -220,11 +220,6 @@ impl Knowledge {
     }
 }
 
-/// Every collection `posey admin reindex` rebuilds, for `knowledge`'s embedder.
-pub fn sources(knowledge: &Knowledge) -> anyhow::Result<Vec<Source>> {
-    Ok(vec![crate::memory::source(knowledge)?, crate::documents::source(knowledge)?])
-}
-
 fn describe(store: &StoreConfig) -> String {
     match store {
         StoreConfig::Embedded(dir) => format!("Qdrant Edge in {}", dir.display()),
