@@ -2,9 +2,9 @@
 
 use posey_config::{ConfigError, DbConfig, Env, ServiceConfig, TokenVerification};
 
+use crate::catalog::AgentsFile;
 use crate::documents::extract::Limits;
 use crate::knowledge::KnowledgeConfig;
-use crate::runtime::catalog::AgentsFile;
 
 #[derive(Debug, Clone)]
 pub struct Config {

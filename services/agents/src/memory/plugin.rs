@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Kind, Memories, Origin, check_text, context_block};
 use crate::knowledge::Knowledge;
-use crate::runtime::models::SharedModels;
+use crate::models::SharedModels;
 use posey_plugin::{FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
 
 /// Memories most relevant to the message put in context.

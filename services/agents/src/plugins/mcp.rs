@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::{Plugin, Tool, ToolError};
-use crate::runtime::catalog::McpServerSpec;
+use crate::catalog::McpServerSpec;
 
 /// Connects to every configured server; one that cannot be reached stops the start, named.
 pub async fn connect_all(

@@ -10,7 +10,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::openapi::NeedsPerson;
 use super::{PersonWithToken, parse_id};
 use crate::db;
 use crate::db::actions::Action;
@@ -18,6 +17,7 @@ use crate::db::messages::{NewMessage, Role};
 use crate::db::profiles::StoredProfiles;
 use crate::plugins::{ToolContext, TurnProfile};
 use crate::state::AppState;
+use posey_plugin::responses::NeedsPerson;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

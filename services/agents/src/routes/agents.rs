@@ -8,9 +8,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Person;
-use super::openapi::NeedsPerson;
 use super::openapi::schemas::{AgentList, PluginList};
 use crate::state::AppState;
+use posey_plugin::responses::NeedsPerson;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_agents)).routes(routes!(list_plugins))

@@ -20,13 +20,13 @@ use rmcp::{ErrorData, ServerHandler};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::PersonWithToken;
-use super::openapi::NeedsPerson;
+use super::person::PersonWithToken;
 use crate::db::profiles::StoredProfiles;
 use crate::plugins::{Credential, Plugins, ToolContext, TurnProfile};
 use crate::runtime::schema;
 use crate::state::AppState;
 use posey_plugin::Asks;
+use posey_plugin::responses::NeedsPerson;
 
 pub fn router(state: AppState) -> Router<AppState> {
     let plugins = state.runtime.plugins.clone();

@@ -8,22 +8,19 @@ mod messages;
 mod models;
 mod openai;
 pub mod openapi;
+mod person;
 mod service;
 mod usage_limit;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use posey_http::ApiError;
 use posey_http::auth::bearer_token;
 use posey_http::params::{Page, parse_id};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use uuid::Uuid;
 
-use crate::plugins::Credential;
 use crate::state::AppState;
 
+pub use person::PersonWithToken;
 /// The person a verified access token speaks for (shared by the services, in posey-http).
 pub use posey_http::auth::Person;
 
@@ -47,17 +44,12 @@ pub fn router(state: AppState, plugins: OpenApiRouter<AppState>) -> Router<AppSt
     router.merge(mcp::router(state)).merge(posey_http::openapi::serve(&openapi::finish(document)))
 }
 
-/// A [`Person`] with the token they came with, for routes that run turns or tools: the turn's
-/// calls to other services (the schedule plugin's to cron) speak with it.
-pub struct PersonWithToken(pub Uuid, pub Credential);
-
-impl FromRequestParts<AppState> for PersonWithToken {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Person(person) = Person::from_request_parts(parts, state).await?;
-        // Verified just now, so the header holds a bearer token.
-        let token = bearer_token(&parts.headers).unwrap_or_default();
-        Ok(Self(person, Credential::Person(token.into())))
+/// The document of a service with the built-in plugins, without running one (what
+/// `GET /openapi.json` serves when no other plugin serves routes).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = api(OpenApiRouter::new()).into_openapi();
+    for plugin in openapi::builtin_plugin_documents() {
+        document.merge(plugin);
     }
+    openapi::finish(document)
 }

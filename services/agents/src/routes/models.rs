@@ -11,10 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Person;
-use super::openapi::NeedsPerson;
 use super::openapi::schemas::ModelChoice;
 use crate::db;
 use crate::state::AppState;
+use posey_plugin::responses::NeedsPerson;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_choice, set_choice))

@@ -26,7 +26,8 @@ use serde_json::Value;
 
 use posey_models::ModelProfile;
 
-use super::{budget, lock};
+use super::budget;
+use crate::sync::lock;
 
 /// Added to the system prompt of a call that offers no tools.
 const ANSWER_NOW: &str = "No tools are available for this reply. Answer the person now, \

@@ -13,10 +13,8 @@
 //! chose (`PUT /v1/me/model`), unless its agent names its own.
 
 pub mod budget;
-pub mod catalog;
 pub mod ending;
 pub mod history;
-pub mod models;
 pub mod schema;
 pub mod selection;
 mod turn_error;
@@ -37,13 +35,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::catalog::{AgentSpec, AgentsFile};
 use crate::config::RuntimeSettings;
 use crate::db::messages::{NewMessage, Role, ToolCallRecord};
 use crate::db::profiles::StoredProfiles;
 use crate::db::usage::UsageWriter;
+use crate::models::{ModelCatalog, SharedModels};
 use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext, TurnProfile};
-use catalog::{AgentSpec, AgentsFile};
-use models::{ModelCatalog, SharedModels};
+use crate::sync::lock;
 use posey_models::ToolCalling;
 use posey_plugin::{Asks, PendingAction};
 use selection::ToolSelector;
@@ -1040,10 +1039,6 @@ pub fn render_result(content: &[ToolResultContent]) -> String {
 fn turn_error(agent: &str, error: &PromptError) -> TurnError {
     tracing::warn!(agent, error = %error, "an agent run failed");
     TurnError { code: "model_error", message: format!("agent {agent} failed: {error}") }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Ends a run whose tools asked the person to confirm actions: its reply says what waits for

@@ -88,7 +88,7 @@ impl ToolSelector {
         candidates: &[&Tool],
     ) -> anyhow::Result<Vec<f32>> {
         let missing: Vec<&Tool> = {
-            let known = super::lock(&self.tools);
+            let known = crate::sync::lock(&self.tools);
             candidates.iter().copied().filter(|tool| !known.contains_key(&tool.name)).collect()
         };
         let mut texts: Vec<String> = missing.iter().flat_map(|tool| tool_texts(tool)).collect();
@@ -96,7 +96,7 @@ impl ToolSelector {
         let mut vectors = embedder.embed(&texts).await?;
         let message_vector =
             vectors.pop().ok_or_else(|| anyhow::anyhow!("no embedding came back"))?;
-        let mut known = super::lock(&self.tools);
+        let mut known = crate::sync::lock(&self.tools);
         let mut vectors = vectors.into_iter();
         for tool in &missing {
             let own: Vec<Vec<f32>> = vectors.by_ref().take(TEXTS_PER_TOOL).collect();

@@ -9,7 +9,6 @@ use posey_http::openapi::{Alive, CommonErrors, Error, ErrorBody, Readiness, add_
 use utoipa::OpenApi;
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::{RefOr, Required};
-use utoipa_axum::router::OpenApiRouter;
 
 pub use posey_plugin::responses::{BadFields, BadPage, NeedsPerson};
 
@@ -93,18 +92,8 @@ fn is_null(schema: &RefOr<Schema>) -> bool {
     matches!(schema, RefOr::T(Schema::Object(object)) if object.schema_type == SchemaType::Type(Type::Null))
 }
 
-/// The document of a service with the built-in plugins, without running one (what
-/// `GET /openapi.json` serves when no other plugin serves routes).
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut document = super::api(OpenApiRouter::new()).into_openapi();
-    for plugin in builtin_plugin_documents() {
-        document.merge(plugin);
-    }
-    finish(document)
-}
-
 /// The documents of the built-in plugins' routes (each router has a state of its own).
-fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 3] {
+pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 3] {
     [
         crate::plugins::profile::router().into_openapi(),
         crate::memory::routes::router().into_openapi(),
@@ -146,8 +135,7 @@ posey_http::error_responses! { schema = "Error";
 #[cfg(test)]
 mod tests {
     use posey_testkit::openapi::{assert_operations_are_complete, served_paths};
-
-    use super::*;
+    use utoipa_axum::router::OpenApiRouter;
 
     #[test]
     fn the_document_names_every_route_the_router_serves() {
@@ -166,14 +154,14 @@ mod tests {
         served.insert("/mcp".to_owned());
         assert!(served.contains("/openapi.json") && served.contains("/v1/profile"), "{served:?}");
         let documented: std::collections::BTreeSet<String> =
-            document().paths.paths.keys().cloned().collect();
+            super::super::document().paths.paths.keys().cloned().collect();
         assert_eq!(served, documented, "served (left) and documented (right) differ");
     }
 
     #[test]
     fn every_operation_has_a_unique_id_a_summary_and_responses() {
         let document: serde_json::Value =
-            serde_json::from_str(&document().to_json().unwrap()).unwrap();
+            serde_json::from_str(&super::super::document().to_json().unwrap()).unwrap();
         assert_operations_are_complete(&document);
     }
 }

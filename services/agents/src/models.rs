@@ -23,8 +23,9 @@ use rig_core::DynModel;
 use rig_core::operation::Completion;
 use serde::Serialize;
 
-use super::catalog::AgentsFile;
+use crate::catalog::AgentsFile;
 use crate::config::{ModelSettings, RuntimeSettings};
+use crate::sync::lock;
 
 pub trait ModelSource: Send + Sync + 'static {
     /// The model for `spec`, or why there is none.
@@ -75,7 +76,7 @@ impl ConfiguredModels {
             loading: tokio::sync::Mutex::new(()),
         };
         for spec in specs {
-            if super::lock(&this.loaded).contains_key(&spec) {
+            if lock(&this.loaded).contains_key(&spec) {
                 continue;
             }
             let loaded = this.load_one(&spec).await;
@@ -83,7 +84,7 @@ impl ConfiguredModels {
                 Ok(_) => tracing::info!(model = %spec, "model ready"),
                 Err(error) => tracing::error!(model = %spec, error = %error, "model not available"),
             }
-            super::lock(&this.loaded).insert(spec, loaded);
+            lock(&this.loaded).insert(spec, loaded);
         }
         this
     }
@@ -108,10 +109,10 @@ impl ConfiguredModels {
 
     /// The model for `spec` if it is loaded, marking an extra one as used just now.
     fn known(&self, spec: &str) -> Option<Result<DynModel<Completion>, String>> {
-        if let Some(loaded) = super::lock(&self.loaded).get(spec) {
+        if let Some(loaded) = lock(&self.loaded).get(spec) {
             return Some(loaded.clone());
         }
-        let mut extra = super::lock(&self.extra);
+        let mut extra = lock(&self.extra);
         let at = extra.iter().position(|(loaded, _)| loaded == spec)?;
         let entry = extra.remove(at);
         let model = entry.1.clone();
@@ -121,7 +122,7 @@ impl ConfiguredModels {
 
     /// Keeps `model`, loaded on first use, letting go of the least recently used past the limit.
     fn keep_extra(&self, spec: &str, model: DynModel<Completion>) {
-        let mut extra = super::lock(&self.extra);
+        let mut extra = lock(&self.extra);
         extra.insert(0, (spec.to_owned(), model));
         let keep = self.max_extra.min(extra.len());
         for (spec, _) in extra.drain(keep..) {
@@ -131,7 +132,7 @@ impl ConfiguredModels {
 
     /// The specs loaded on first use and still kept, the most recently used first.
     pub fn extra_models(&self) -> Vec<String> {
-        super::lock(&self.extra).iter().map(|(spec, _)| spec.clone()).collect()
+        lock(&self.extra).iter().map(|(spec, _)| spec.clone()).collect()
     }
 }
 
@@ -333,11 +334,11 @@ impl ModelCatalog {
             meta.as_ref().map_or(0, std::fs::Metadata::len),
             meta.and_then(|m| m.modified().ok()),
         );
-        if let Some(profile) = super::lock(&self.headers).get(&key) {
+        if let Some(profile) = lock(&self.headers).get(&key) {
             return *profile;
         }
         let profile = ModelProfile::local(config);
-        super::lock(&self.headers).insert(key, profile);
+        lock(&self.headers).insert(key, profile);
         profile
     }
 
@@ -411,7 +412,7 @@ mod tests {
         models.model("ollama:start").await.unwrap();
         models.model("ollama:d").await.unwrap();
         assert_eq!(models.extra_models(), ["ollama:d", "ollama:c"]);
-        assert!(super::super::lock(&models.loaded).contains_key("ollama:start"));
+        assert!(super::lock(&models.loaded).contains_key("ollama:start"));
 
         // One let go is loaded again when someone uses it.
         models.model("ollama:b").await.unwrap();
