@@ -1,9 +1,10 @@
 // One shape for a conversation as shown, built from the stored history or from a live turn's
 // events: the person's messages, each agent's text, hand-offs, tool calls with their results,
-// and the citations of document searches.
+// the actions a tool asked the person to confirm, and the citations of document searches.
 
 import type { ChatEvent } from '@posey/sdk';
 
+import { actionFromEvent, type Action } from './actions';
 import type { Citation } from './markdown';
 import type { StoredMessage } from './types';
 
@@ -12,12 +13,22 @@ export type Item =
   | { kind: 'text'; key: string; agent: string; depth: number; text: string }
   | { kind: 'handoff'; key: string; from: string; to: string; depth: number }
   | { kind: 'tool'; key: string; id: string; agent: string; depth: number; name: string; args: unknown; result?: string; isError?: boolean }
+  | { kind: 'confirmation'; key: string; action: Action }
   | { kind: 'error'; key: string; message: string };
 
-export function itemsFromHistory(messages: StoredMessage[]): Item[] {
+const confirmation = (action: Action): Item => ({ kind: 'confirmation', key: `a${action.id}`, action });
+
+/**
+ * The items of a stored history, with `actions` (asked in this conversation) each after the
+ * messages stored up to when it was asked: a turn stores its messages and what it asked together.
+ */
+export function itemsFromHistory(messages: StoredMessage[], actions: Action[] = []): Item[] {
   const items: Item[] = [];
+  const asked = actions.slice().sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
   let speaking: string | null = null;
   for (const m of messages) {
+    const at = Date.parse(m.created_at);
+    while (asked.length > 0 && Date.parse(asked[0].created_at) < at) items.push(confirmation(asked.shift() as Action));
     if (m.role === 'user' && m.depth === 0) {
       items.push({ kind: 'user', key: `m${m.id}`, text: m.content });
       speaking = null;
@@ -42,11 +53,15 @@ export function itemsFromHistory(messages: StoredMessage[]): Item[] {
       items.push({ kind: 'tool', key: `t${m.id}-${call.id}`, id: call.id, agent: m.agent, depth: m.depth, name: call.name, args: call.arguments });
     }
   }
+  items.push(...asked.map(confirmation));
   return items;
 }
 
-/** `items` with one more live event applied (a new array; the changed item is replaced). */
-export function applyEvent(items: Item[], event: ChatEvent, seq: number): Item[] {
+/**
+ * `items` with one more live event applied (a new array; the changed item is replaced).
+ * `conversationId` is the conversation the turn runs in (a confirmation's action belongs to it).
+ */
+export function applyEvent(items: Item[], event: ChatEvent, seq: number, conversationId: string | null = null): Item[] {
   const next = items.slice();
   switch (event.type) {
     case 'agent':
@@ -69,6 +84,9 @@ export function applyEvent(items: Item[], event: ChatEvent, seq: number): Item[]
       if (at >= 0) next[at] = { ...(next[at] as Extract<Item, { kind: 'tool' }>), result: event.content, isError: event.is_error };
       return next;
     }
+    case 'confirmation':
+      next.push(confirmation(actionFromEvent(event, conversationId)));
+      return next;
     case 'error':
       next.push({ kind: 'error', key: `e${seq}`, message: event.message });
       return next;

@@ -1,12 +1,15 @@
 'use client';
 // The conversation: its history, the turn streaming in (through the BFF, which swaps in the
 // session's token), a composer that sends on Enter, and a Stop that stops listening (the turn
-// itself finishes on the server and is in the history on the next load).
+// itself finishes on the server and is in the history on the next load). What a tool asked the
+// person to confirm is a card in the conversation; once answered, the history is read again for
+// the message saying what became of it.
 
 import { streamChat } from '@posey/sdk';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
 
+import type { Action } from '@/lib/actions';
 import { api, signedOut } from '@/lib/client/api';
 import { applyEvent, citationsOf, itemsFromHistory, type Item } from '@/lib/chat-items';
 import type { Conversation, StoredMessage } from '@/lib/types';
@@ -40,16 +43,36 @@ function clearPending(id: string) {
   sessionStorage.removeItem(pendingKey(id));
 }
 
+/** The actions waiting for the person's answer that conversation `id` asked for. */
+async function pendingIn(id: string): Promise<Action[]> {
+  const { actions } = await api<{ actions: Action[] }>('/agents/v1/actions');
+  return actions.filter((a) => a.conversation_id === id);
+}
+
 export interface AgentInfo {
   name: string;
   description?: string;
   router?: boolean;
 }
 
-export function ChatView({ conversation, messages, agents }: { conversation: Conversation | null; messages: StoredMessage[]; agents: AgentInfo[] }) {
+export function ChatView({
+  conversation,
+  messages,
+  agents,
+  actions = [],
+}: {
+  conversation: Conversation | null;
+  messages: StoredMessage[];
+  agents: AgentInfo[];
+  /** What this conversation asked the person to confirm that still waits. */
+  actions?: Action[];
+}) {
   const router = useRouter();
   const [conversationId, setConversationId] = useState(conversation?.id ?? null);
-  const [items, setItems] = useState<Item[]>(() => itemsFromHistory(messages));
+  const [items, setItems] = useState<Item[]>(() => itemsFromHistory(messages, actions));
+  // The actions shown in this conversation: those waiting, and those answered on this page (the
+  // service lists only waiting ones; an answered card keeps showing what it came to).
+  const shownActions = useRef<Action[]>(actions);
   const [streaming, setStreaming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [text, setText] = useState('');
@@ -87,7 +110,9 @@ export function ChatView({ conversation, messages, agents }: { conversation: Con
         const { messages: stored } = await api<{ messages: StoredMessage[] }>(`/agents/v1/conversations/${id}/messages`).catch(() => ({ messages: [] as StoredMessage[] }));
         if (stored.length > pending.count) {
           storedCount.current = stored.length;
-          if (!stop) setItems(itemsFromHistory(stored));
+          const asked = await pendingIn(id).catch(() => shownActions.current);
+          shownActions.current = asked;
+          if (!stop) setItems(itemsFromHistory(stored, asked));
           break;
         }
       }
@@ -101,9 +126,28 @@ export function ChatView({ conversation, messages, agents }: { conversation: Con
   }, [conversation?.id, messages.length]);
 
   async function reload(id: string) {
-    const { messages: stored } = await api<{ messages: StoredMessage[] }>(`/agents/v1/conversations/${id}/messages`);
+    const [{ messages: stored }, waiting] = await Promise.all([
+      api<{ messages: StoredMessage[] }>(`/agents/v1/conversations/${id}/messages`),
+      // Not knowing what waits must not hide the conversation: keep what is shown.
+      pendingIn(id).catch(() => shownActions.current.filter((a) => a.status === 'pending')),
+    ]);
+    const answered = shownActions.current.filter((a) => a.status !== 'pending' && !waiting.some((w) => w.id === a.id));
+    shownActions.current = [...answered, ...waiting];
     storedCount.current = stored.length;
-    setItems(itemsFromHistory(stored));
+    setItems(itemsFromHistory(stored, shownActions.current));
+  }
+
+  /** An action answered on its card: shown as it is now, with what the conversation was told. */
+  async function answered(action: Action) {
+    shownActions.current = [...shownActions.current.filter((a) => a.id !== action.id), action];
+    const id = action.conversation_id ?? conversationId;
+    if (!id) return;
+    try {
+      await reload(id);
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+    router.refresh();
   }
 
   async function send() {
@@ -130,7 +174,8 @@ export function ChatView({ conversation, messages, agents }: { conversation: Con
       for await (const event of events) {
         // The updater runs later: it must see this event's number, not the loop's latest.
         const n = ++seq;
-        setItems((prev) => applyEvent(prev, event, n));
+        const here = id;
+        setItems((prev) => applyEvent(prev, event, n, here));
       }
       clearPending(id);
       await reload(id);
@@ -165,7 +210,7 @@ export function ChatView({ conversation, messages, agents }: { conversation: Con
     <div className="flex min-h-0 flex-1 flex-col">
       <div className="flex-1 space-y-3 overflow-y-auto p-3 md:p-6" aria-live="polite" aria-busy={streaming} data-testid="transcript">
         {items.length === 0 && <p className="mt-10 text-center opacity-70">Ask Posey anything. It remembers what matters to you.</p>}
-        <Transcript items={items} citations={citations} />
+        <Transcript items={items} citations={citations} streaming={streaming} onAnswered={(action) => void answered(action)} />
         {waiting && !streaming && <p className="text-sm opacity-70">Posey is still answering this message…</p>}
         {(streaming || waiting) && <span className="loading loading-dots loading-sm" aria-label="Posey is answering" />}
         {notice && (

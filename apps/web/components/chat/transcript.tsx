@@ -1,6 +1,8 @@
 // A conversation's items: the person's messages, agents' replies as Markdown, hand-offs, tool
-// calls as cards, and the citations documents gave.
+// calls as cards, actions waiting for the person's yes, and the citations documents gave.
 
+import { ActionCard } from '@/components/actions/action-card';
+import type { Action } from '@/lib/actions';
 import type { Item } from '@/lib/chat-items';
 import { Markdown, type Citation } from '@/lib/markdown';
 
@@ -43,7 +45,18 @@ function ToolCard({ item }: { item: Extract<Item, { kind: 'tool' }> }) {
   );
 }
 
-export function Transcript({ items, citations }: { items: Item[]; citations: (Citation & { label: string })[] }) {
+export function Transcript({
+  items,
+  citations,
+  streaming = false,
+  onAnswered,
+}: {
+  items: Item[];
+  citations: (Citation & { label: string })[];
+  /** A turn is running: an action it asked for can be answered once the turn is stored. */
+  streaming?: boolean;
+  onAnswered?: (action: Action) => void;
+}) {
   return (
     <>
       {items.map((item) => {
@@ -74,6 +87,12 @@ export function Transcript({ items, citations }: { items: Item[]; citations: (Ci
             return (
               <div key={item.key} className={indent}>
                 <ToolCard item={item} />
+              </div>
+            );
+          case 'confirmation':
+            return (
+              <div key={item.key} className="max-w-xl">
+                <ActionCard action={item.action} locked={streaming} onAnswered={onAnswered} />
               </div>
             );
           case 'error':

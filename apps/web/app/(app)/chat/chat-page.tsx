@@ -2,9 +2,22 @@
 
 import { ChatView, type AgentInfo } from '@/components/chat/chat-view';
 import { ConversationList } from '@/components/chat/conversation-list';
+import type { Action } from '@/lib/actions';
 import type { Conversation, StoredMessage } from '@/lib/types';
 
-export function ChatPage({ conversations, conversation, messages, agents }: { conversations: Conversation[]; conversation: Conversation | null; messages: StoredMessage[]; agents: AgentInfo[] }) {
+export function ChatPage({
+  conversations,
+  conversation,
+  messages,
+  agents,
+  actions = [],
+}: {
+  conversations: Conversation[];
+  conversation: Conversation | null;
+  messages: StoredMessage[];
+  agents: AgentInfo[];
+  actions?: Action[];
+}) {
   return (
     <div className="flex h-[calc(100dvh-4rem)] md:h-dvh">
       <aside className="hidden w-72 shrink-0 overflow-y-auto border-r border-base-300 bg-base-100 lg:block" aria-label="Conversations">
@@ -20,7 +33,7 @@ export function ChatPage({ conversations, conversation, messages, agents }: { co
           </details>
           <h1 className="truncate font-semibold">{conversation?.title ?? 'New chat'}</h1>
         </header>
-        <ChatView key={conversation?.id ?? 'new'} conversation={conversation} messages={messages} agents={agents} />
+        <ChatView key={conversation?.id ?? 'new'} conversation={conversation} messages={messages} agents={agents} actions={actions} />
       </section>
     </div>
   );
