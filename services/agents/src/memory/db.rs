@@ -14,10 +14,10 @@ use super::{Kind, Origin};
 pub struct Memory {
     pub id: Uuid,
     pub text: String,
-    #[schema(inline, value_type = super::schemas::MemoryKind)]
+    #[schema(inline, value_type = Kind)]
     pub kind: String,
     /// Extracted after a turn, the agent's remember tool, or the person
-    #[schema(inline, value_type = super::schemas::MemoryOrigin)]
+    #[schema(inline, value_type = Origin)]
     pub origin: String,
     /// The id of the person's message it was extracted from.
     #[schema(required = true)]

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
-use super::{Kind, Memories, Origin, check_text, context_block};
+use super::{Kind, Memories, Memory, Origin, check_text};
 use crate::knowledge::Knowledge;
 use crate::models::SharedModels;
 use posey_plugin::{FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
@@ -85,9 +85,24 @@ struct ForgetArgs {
     query: Option<String>,
 }
 
-fn shown(memory: &super::Memory) -> Value {
+fn shown(memory: &Memory) -> Value {
     json!({"id": memory.id, "text": memory.text, "kind": memory.kind,
            "updated_at": memory.updated_at})
+}
+
+/// The block of the system prompt listing what the agent remembers.
+fn context_block(memories: &[Memory]) -> Option<String> {
+    if memories.is_empty() {
+        return None;
+    }
+    let mut block = String::from(
+        "What you remember about the person (from earlier conversations; use it when it helps, \
+         and the `forget` tool with the id when they ask you to forget something):",
+    );
+    for memory in memories {
+        block.push_str(&format!("\n- [{}] {} (id {})", memory.kind, memory.text, memory.id));
+    }
+    Some(block)
 }
 
 impl Plugin for MemoryPlugin {

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::schemas::{FoundMemoryList, MemoryExport, MemoryKind, MemoryList};
+use super::schemas::{FoundMemoryList, MemoryExport, MemoryList};
 use super::{Kind, Memories, Memory, Origin, check_text, db};
 use crate::knowledge::Knowledge;
 
@@ -53,7 +53,7 @@ fn parse_kind(raw: &str) -> Result<Kind, ApiError> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    #[param(inline, value_type = Option<MemoryKind>)]
+    #[param(inline, value_type = Option<Kind>)]
     kind: Option<String>,
 }
 
@@ -82,7 +82,7 @@ struct SearchQuery {
     /// What to look for
     #[param(required = true, min_length = 1)]
     q: Option<String>,
-    #[param(inline, value_type = Option<MemoryKind>)]
+    #[param(inline, value_type = Option<Kind>)]
     kind: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 50, default = 10)]
     limit: Option<String>,
@@ -126,7 +126,7 @@ struct MemoryFields {
     /// Required when adding
     #[schema(min_length = 1, max_length = 1000)]
     text: Option<String>,
-    #[schema(inline, value_type = Option<MemoryKind>, default = "fact")]
+    #[schema(inline, value_type = Option<Kind>, default = "fact")]
     kind: Option<String>,
 }
 

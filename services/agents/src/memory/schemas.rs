@@ -1,5 +1,5 @@
-//! The shapes of the memory plugin's answers built as JSON, and the string values some stored
-//! fields take, for the OpenAPI document only; the API test checks real answers against them.
+//! The shapes of the memory plugin's answers built as JSON, for the OpenAPI document only; the
+//! API test checks real answers against them.
 
 // Never built: they only describe.
 #![allow(dead_code)]
@@ -10,27 +10,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Found, Memory};
-
-/// What a memory is about.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemoryKind {
-    Fact,
-    Preference,
-    Event,
-    Relationship,
-    Goal,
-    Other,
-}
-
-/// How a memory came to be.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemoryOrigin {
-    Conversation,
-    Agent,
-    Person,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct MemoryList {
