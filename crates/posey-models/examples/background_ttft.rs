@@ -2,12 +2,13 @@
 //! memory extraction's kind of request (a long prompt, a short reply) already running on the
 //! same loaded model: unmarked, as every request ran before background work yielded (the two
 //! split the cores), and marked background (it pauses while the person's request runs). Each
-//! run's prompts start with the run's number, so no cache serves them; the background request
-//! is under way (its job started) when the interactive one is sent, and both finish before the
-//! next run.
+//! measurement's prompts start with its own number, so no cache serves them; the background
+//! request is under way (its job started) when the interactive one is sent, and both finish
+//! before the next measurement. The three settings take turns, run by run, so a change in the
+//! machine's load falls on all of them.
 //!
-//! cargo run --profile local -p posey-models --example background_ttft -- \
-//!     --model FILE.gguf [--runs 5] [--threads N]
+//! cargo run --profile local -p posey-models --no-default-features --features local \
+//!     --example background_ttft -- --model FILE.gguf [--runs 7] [--threads N]
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::num::NonZeroU32;
@@ -81,34 +82,36 @@ async fn interactive(model: &LocalModel, run: u32) -> (Duration, Duration) {
     (first.expect("a reply"), start.elapsed())
 }
 
-async fn measure(
-    model: &LocalModel,
-    runs: u32,
-    beside: Option<Priority>,
-) -> Vec<(Duration, Duration)> {
-    let mut times = Vec::new();
-    for run in 0..runs {
-        let background = beside.map(|priority| {
-            let before = model.stats().requests;
-            let mut reply = model.generate(background_request(run, priority));
-            let drained = tokio::spawn(async move {
-                while let Some(chunk) = reply.next().await {
-                    chunk.expect("background request");
-                }
-            });
-            (before, drained)
-        });
-        if let Some((before, _)) = &background {
-            // Its job has started on a slot.
-            while model.stats().requests == *before {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-        times.push(interactive(model, run).await);
-        if let Some((_, drained)) = background {
-            drained.await.unwrap();
+/// The prompt tokens of `request`, from its reply's usage.
+async fn prompt_tokens(model: &LocalModel, request: CompletionRequest) -> u64 {
+    let mut reply = model.generate(request);
+    while let Some(chunk) = reply.next().await {
+        if let Chunk::End { usage, .. } = chunk.expect("warm-up request") {
+            return usage.input_tokens.unwrap_or(0);
         }
     }
+    0
+}
+
+/// One measurement (`run` numbers its prompts): the interactive request's times, alone or
+/// beside a request shaped like memory extraction's, of `beside`'s priority, under way.
+async fn measure(model: &LocalModel, run: u32, beside: Option<Priority>) -> (Duration, Duration) {
+    let Some(priority) = beside else {
+        return interactive(model, run).await;
+    };
+    let before = model.stats().requests;
+    let mut reply = model.generate(background_request(run, priority));
+    let drained = tokio::spawn(async move {
+        while let Some(chunk) = reply.next().await {
+            chunk.expect("background request");
+        }
+    });
+    // Its job has started on a slot.
+    while model.stats().requests == before {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let times = interactive(model, run).await;
+    drained.await.unwrap();
     times
 }
 
@@ -137,33 +140,42 @@ async fn main() {
     config.context_tokens = NonZeroU32::new(4096).unwrap();
     config.threads = args.threads.and_then(NonZeroU32::new);
     let model = LocalModel::load(config).await.expect("the model loads");
-    // Warm-up: contexts made, pages touched.
-    interactive(&model, u32::MAX).await;
+    // Warm-up (contexts made, pages touched), which also gives the prompts' sizes.
+    let interactive_prompt = prompt_tokens(&model, interactive_request(u32::MAX)).await;
+    let background_prompt =
+        prompt_tokens(&model, background_request(u32::MAX, Priority::Background)).await;
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "{}: {} runs, {} cores, load average {}",
+        "{}: {} runs, {} cores, load average {}; prompts: interactive {interactive_prompt} \
+         tokens, background {background_prompt} tokens",
         model.name(),
         args.runs,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
+    let modes = [
+        ("alone", None),
+        ("beside an unmarked request (before)", Some(Priority::Interactive)),
+        ("beside a background request (after)", Some(Priority::Background)),
+    ];
+    let mut times = vec![Vec::new(); modes.len()];
+    let mut measurement = 0;
+    for _ in 0..args.runs {
+        for (times, (_, beside)) in times.iter_mut().zip(modes) {
+            times.push(measure(&model, measurement, beside).await);
+            measurement += 1;
+        }
+    }
     println!("interactive reply (32 tokens at most)     first token (median, max)   end (median)");
-    report("alone", measure(&model, args.runs, None).await);
-    report(
-        "beside an unmarked request (before)",
-        measure(&model, args.runs, Some(Priority::Interactive)).await,
-    );
-    let before = model.stats();
-    report(
-        "beside a background request (after)",
-        measure(&model, args.runs, Some(Priority::Background)).await,
-    );
+    for (times, (label, _)) in times.into_iter().zip(modes) {
+        report(label, times);
+    }
     let stats = model.stats();
     println!(
-        "background requests: {}, pauses: {}, steps beside interactive work: {}",
-        stats.background_requests - before.background_requests,
-        stats.background_pauses - before.background_pauses,
+        "background requests (with the warm-up): {}, pauses: {}, steps beside interactive work: {}",
+        stats.background_requests,
+        stats.background_pauses,
         stats.background_steps_beside_interactive
     );
 }
