@@ -102,6 +102,14 @@ uuid_id!(
     /// A browser's Web Push subscription.
     PushSubscriptionId, "push subscription"
 );
+uuid_id!(
+    /// Something the companion remembers about a person.
+    MemoryId, "memory"
+);
+uuid_id!(
+    /// An action a tool asked the person to confirm.
+    ActionId, "action"
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {kind}: expected a UUID")]

@@ -9,7 +9,7 @@ pub mod time_zone;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{
-    ConversationId, DocumentId, IdError, NotificationId, PushSubscriptionId, SessionId, TaskId,
-    TypedId, UserId,
+    ActionId, ConversationId, DocumentId, IdError, MemoryId, NotificationId, PushSubscriptionId,
+    SessionId, TaskId, TypedId, UserId,
 };
 pub use time_zone::{TimeZone, TimeZoneError};

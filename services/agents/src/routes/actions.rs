@@ -4,13 +4,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use posey_http::{ApiError, Path};
+use posey_domain::ActionId;
+use posey_http::{ApiError, PathId};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{PersonWithToken, parse_id};
+use super::PersonWithToken;
 use crate::db;
 use crate::db::actions::Action;
 use crate::db::messages::{NewMessage, Role};
@@ -59,9 +60,9 @@ async fn list_actions(
 async fn confirm_action(
     State(state): State<AppState>,
     PersonWithToken(person, credential): PersonWithToken,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ActionId>,
 ) -> Result<Json<Action>, ApiError> {
-    let id = parse_id(&id, "action")?;
+    let id = id.as_uuid();
     let Some(action) = db::actions::decide(state.db(), person, id, "running").await? else {
         return Err(unanswerable(&state, person, id).await);
     };
@@ -106,9 +107,9 @@ async fn confirm_action(
 async fn deny_action(
     State(state): State<AppState>,
     PersonWithToken(person, _): PersonWithToken,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ActionId>,
 ) -> Result<Json<Action>, ApiError> {
-    let id = parse_id(&id, "action")?;
+    let id = id.as_uuid();
     let Some(action) = db::actions::decide(state.db(), person, id, "denied").await? else {
         return Err(unanswerable(&state, person, id).await);
     };

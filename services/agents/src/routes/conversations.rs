@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use posey_http::{ApiError, AppJson, OptionalJson, Path, Query};
+use posey_domain::ConversationId;
+use posey_http::{ApiError, AppJson, OptionalJson, PathId, Query};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::openapi::schemas::ConversationList;
 use super::openapi::{BadFields, BadPage, NeedsPerson, NoSuchConversation};
-use super::{Page, Person, parse_id};
+use super::{Page, Person};
 use crate::db::{self, conversations::Conversation};
 use crate::state::AppState;
 
@@ -115,9 +116,9 @@ async fn list_conversations(
 async fn get_conversation(
     State(state): State<AppState>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ConversationId>,
 ) -> Result<Json<Conversation>, ApiError> {
-    let id = parse_id(&id, "conversation")?;
+    let id = id.as_uuid();
     db::conversations::get(state.db(), person, id)
         .await?
         .map(Json)
@@ -136,10 +137,10 @@ async fn get_conversation(
 async fn update_conversation(
     State(state): State<AppState>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ConversationId>,
     AppJson(fields): AppJson<ConversationFields>,
 ) -> Result<Json<Conversation>, ApiError> {
-    let id = parse_id(&id, "conversation")?;
+    let id = id.as_uuid();
     let (title, agent) = check(&state, &fields)?;
     db::conversations::update(state.db(), person, id, title.as_deref(), agent.as_deref())
         .await?
@@ -158,9 +159,9 @@ async fn update_conversation(
 async fn delete_conversation(
     State(state): State<AppState>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ConversationId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id, "conversation")?;
+    let id = id.as_uuid();
     if db::conversations::delete(state.db(), person, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
-use posey_http::{ApiError, AppJson, Path};
+use posey_domain::ConversationId;
+use posey_http::{ApiError, AppJson, PathId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 
 use super::openapi::schemas::MessageList;
 use super::openapi::{NeedsPerson, NoSuchConversation, UsageLimit};
-use super::{Person, PersonWithToken, parse_id, usage_limit};
+use super::{Person, PersonWithToken, usage_limit};
 use crate::db;
 use crate::plugins::TurnProfile;
 use crate::runtime::TurnEvent;
@@ -54,9 +55,9 @@ struct NewMessageBody {
 async fn list_messages(
     State(state): State<AppState>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ConversationId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id, "conversation")?;
+    let id = id.as_uuid();
     db::conversations::get(state.db(), person, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such conversation".into()))?;
@@ -80,10 +81,10 @@ async fn list_messages(
 async fn post_message(
     State(state): State<AppState>,
     PersonWithToken(person, credential): PersonWithToken,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<ConversationId>,
     AppJson(body): AppJson<NewMessageBody>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "conversation")?;
+    let id = id.as_uuid();
     // The conversation and the usage the limits are checked on, in one round trip.
     let (conversation, today) = db::conversations::get_for_turn(state.db(), person, id)
         .await?

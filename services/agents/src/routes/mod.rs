@@ -14,7 +14,7 @@ mod usage_limit;
 
 use axum::Router;
 use posey_http::auth::bearer_token;
-use posey_http::params::{Page, parse_id};
+use posey_http::params::Page;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
