@@ -7,11 +7,12 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::ToolContext;
 
-/// The arguments of a tool that takes none: `{}`.
+// The arguments of a tool that takes none: `{}`. (No doc comment: it would become the schema's
+// description, which a model reads.)
 #[derive(Debug, Clone, Copy, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoArguments {}
@@ -103,12 +104,16 @@ impl Tool {
 }
 
 /// `A`'s JSON schema as a model is offered it: an object schema, inlined (no `$defs`), without
-/// the meta-schema and title that say nothing to a model.
+/// the meta-schema and title that say nothing to a model. An optional field is one that may be
+/// left out, not one that may be null (what a model is shown is what it should send).
 pub fn schema_of<A: JsonSchema>() -> Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|settings| settings.inline_subschemas = true)
         .into_generator();
     let mut schema = generator.into_root_schema_for::<A>().to_value();
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.values_mut().for_each(not_null);
+    }
     if let Some(object) = schema.as_object_mut() {
         object.remove("$schema");
         object.remove("title");
@@ -116,6 +121,41 @@ pub fn schema_of<A: JsonSchema>() -> Value {
         object.entry("properties").or_insert_with(|| Value::Object(serde_json::Map::new()));
     }
     schema
+}
+
+/// An optional field's schema without the `null` schemars adds to it (`["string", "null"]` is
+/// `"string"`; `anyOf: [X, {"type": "null"}]` is X).
+fn not_null(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else { return };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|kind| kind != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".to_owned(), only);
+        }
+    }
+    if let Some(Value::Array(any_of)) = object.get("anyOf") {
+        let kept: Vec<Value> = any_of
+            .iter()
+            .filter(|branch| branch.get("type") != Some(&json!("null")))
+            .cloned()
+            .collect();
+        if let [only] = kept.as_slice() {
+            let mut only = only.clone();
+            object.remove("anyOf");
+            if let (Some(merged), Some(fields)) = (only.as_object_mut(), Some(object.clone())) {
+                for (key, value) in fields {
+                    merged.entry(key).or_insert(value);
+                }
+                *schema = only;
+            }
+        } else {
+            object.insert("anyOf".to_owned(), Value::Array(kept));
+        }
+    }
+    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+        values.retain(|value| !value.is_null());
+    }
 }
 
 #[cfg(test)]
@@ -164,7 +204,15 @@ mod tests {
     }
 
     #[test]
+    fn an_optional_field_may_be_left_out_not_sent_as_null() {
+        let schema = schema_of::<Remember>();
+        assert_eq!(schema["properties"]["kind"]["type"], "string", "{schema}");
+    }
+
+    #[test]
     fn a_tool_without_arguments_takes_an_empty_object() {
+        let schema = schema_of::<NoArguments>();
+        assert!(schema.get("description").is_none(), "{schema}");
         let schema = schema_of::<Nothing>();
         assert_eq!(schema["type"], "object");
         assert_eq!(schema["properties"], json!({}));

@@ -265,14 +265,14 @@ mod tests {
                 "additionalProperties": false
             })
         );
-        // Both optional (absent or null: not given); at least one is checked by the tool.
+        // Both optional (may be left out); at least one is checked by the tool.
         assert_eq!(
             posey_plugin::schema_of::<ForgetArgs>(),
             json!({
                 "type": "object",
                 "properties": {
-                    "id": {"type": ["string", "null"], "format": "uuid"},
-                    "query": {"type": ["string", "null"], "minLength": 1}
+                    "id": {"type": "string", "format": "uuid"},
+                    "query": {"type": "string", "minLength": 1}
                 },
                 "additionalProperties": false
             })

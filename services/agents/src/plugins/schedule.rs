@@ -358,8 +358,8 @@ mod tests {
                 "properties": {
                     "prompt": {"type": "string", "minLength": 1, "maxLength": 4000},
                     "schedule": {"type": "string", "minLength": 1},
-                    // Optional: absent or null means the person's time zone.
-                    "time_zone": {"type": ["string", "null"],
+                    // Optional: left out means the person's time zone.
+                    "time_zone": {"type": "string",
                                   "description": "An IANA time zone name"}
                 },
                 "required": ["prompt", "schedule"],
