@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use posey_domain::TimeZone;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -15,7 +16,10 @@ use uuid::Uuid;
 pub struct Profile {
     #[schema(required = true)]
     pub name: Option<String>,
-    pub time_zone: String,
+    /// Stored as its IANA name; a stored name that is no zone fails the read, never becomes UTC.
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub time_zone: TimeZone,
     #[sqlx(json)]
     pub preferences: Map<String, Value>,
     #[schema(required = true)]
@@ -25,7 +29,7 @@ pub struct Profile {
 impl Profile {
     /// The profile of a person who never set one.
     pub fn defaults() -> Self {
-        Self { name: None, time_zone: "UTC".to_owned(), preferences: Map::new(), updated_at: None }
+        Self { name: None, time_zone: TimeZone::UTC, preferences: Map::new(), updated_at: None }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use futures::future::BoxFuture;
+use posey_domain::TimeZone;
 use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson};
 use posey_plugin::responses::{BadFields, NeedsPerson};
@@ -115,13 +116,17 @@ impl ProfileFields {
         {
             problems.push(("name", "must be 1 to 100 characters".to_owned()));
         }
-        if let Some(zone) = &self.time_zone
-            && zone.parse::<chrono_tz::Tz>().is_err()
-        {
-            problems.push(("time_zone", format!("{zone:?} is not an IANA time zone")));
-        }
+        let time_zone = match self.time_zone.as_deref().map(TimeZone::parse) {
+            None => None,
+            Some(Ok(zone)) => Some(zone.name().to_owned()),
+            Some(Err(_)) => {
+                let zone = self.time_zone.as_deref().unwrap_or_default();
+                problems.push(("time_zone", format!("{zone:?} is not an IANA time zone")));
+                None
+            }
+        };
         if problems.is_empty() {
-            Ok(ProfileChanges { name, time_zone: self.time_zone, preferences: self.preferences })
+            Ok(ProfileChanges { name, time_zone, preferences: self.preferences })
         } else {
             Err(problems)
         }

@@ -110,9 +110,11 @@ impl CronClient {
     }
 }
 
-/// The person's time zone (their profile's; UTC when it cannot be read).
-async fn zone_of(context: &ToolContext) -> String {
-    context.profile().await.map(|profile| profile.time_zone).unwrap_or_else(|_| "UTC".to_owned())
+/// The person's time zone (their profile's): a profile that cannot be read fails the tool
+/// rather than scheduling in a zone the person never chose.
+async fn zone_of(context: &ToolContext, tool: &str) -> Result<String, ToolError> {
+    let profile = context.profile().await.map_err(|error| ToolError::internal(tool, &error))?;
+    Ok(profile.time_zone.name().to_owned())
 }
 
 /// A name for a task from free text: its first line, at most 100 characters.
@@ -212,7 +214,7 @@ impl Plugin for SchedulePlugin {
                             "kind": "reminder",
                             "payload": {"title": text},
                             "schedule": {"kind": "once", "spec": at},
-                            "time_zone": zone_of(&context).await,
+                            "time_zone": zone_of(&context, "create_reminder").await?,
                         });
                         let task = client
                             .call(
@@ -241,7 +243,7 @@ impl Plugin for SchedulePlugin {
                         let schedule = filled("schedule", &arguments.schedule)?;
                         let zone = match arguments.time_zone.as_deref().map(str::trim) {
                             Some(zone) if !zone.is_empty() => zone.to_owned(),
-                            _ => zone_of(&context).await,
+                            _ => zone_of(&context, "create_recurring_task").await?,
                         };
                         let body = json!({
                             "name": name_of(&prompt),

@@ -40,7 +40,7 @@ impl Plugin for TimePlugin {
 async fn current_time(context: ToolContext, _: NoArguments) -> Result<Value, ToolError> {
     let profile =
         context.profile().await.map_err(|error| ToolError::internal("current_time", &error))?;
-    let zone: chrono_tz::Tz = profile.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = profile.time_zone.tz();
     let now = Utc::now().with_timezone(&zone);
     Ok(json!({
         "now": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),

@@ -60,6 +60,27 @@ async fn a_turn_calls_a_tool_streams_the_answer_and_is_stored() {
 }
 
 #[tokio::test]
+async fn a_stored_time_zone_that_is_no_zone_is_an_error_never_utc() {
+    let app = spawn(Models::test(), None, &[]).await;
+    let (person, token) = app.person();
+    sqlx::query("INSERT INTO agents.profiles (user_id, time_zone) VALUES ($1, 'Mars/Olympus')")
+        .bind(person)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let id = app.conversation(&token, Some("timekeeper")).await;
+
+    let stream = app.chat(&token, &id, "What time is it?").await;
+    let failed = events(&stream, "error").len() + events(&stream, "tool_result")
+        .iter()
+        .filter(|result| result["is_error"] == true)
+        .count();
+    assert!(failed > 0, "the bad zone went unnoticed: {stream:?}");
+    let said = format!("{stream:?}");
+    assert!(!said.contains("\"UTC\"") && !said.contains("+00:00"), "{said}");
+}
+
+#[tokio::test]
 async fn bad_tool_arguments_are_refused_and_the_model_tries_again() {
     let model = FunctionModel::new(|input| match input.tool_results().last() {
         None => Reply::tool_call("update_profile", json!({"name": 42, "color": "blue"})),
