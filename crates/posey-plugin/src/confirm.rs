@@ -1,5 +1,5 @@
 //! Confirmation: what a tool may do only with the person's yes. The tool asks
-//! ([`ToolContext::ask`]) instead of acting; the turn ends asking, stores the
+//! ([`crate::ToolContext::ask`]) instead of acting; the turn ends asking, stores the
 //! [`PendingAction`] with its messages, and the action runs ([`crate::Plugin::run_confirmed`])
 //! only when the person confirms it through the API, never on the model's word.
 
@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
-
-use crate::ToolContext;
 
 /// The longest a person may take to answer.
 pub const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -56,37 +54,11 @@ impl Asks {
         self.lock().clone()
     }
 
-    fn push(&self, action: PendingAction) {
+    pub(crate) fn push(&self, action: PendingAction) {
         self.lock().push(action);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingAction>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl ToolContext {
-    /// Asks the person to confirm what `plugin` would do, instead of doing it: the turn ends
-    /// asking once this tool returns. What this returns is the tool's answer for the model.
-    pub fn ask(&self, plugin: &str, request: ConfirmationRequest) -> Value {
-        let expires_in = request.expires_in.min(MAX_EXPIRY);
-        let expires_at =
-            Utc::now() + chrono::Duration::from_std(expires_in).unwrap_or(chrono::Duration::zero());
-        let action = PendingAction {
-            id: Uuid::now_v7(),
-            plugin: plugin.to_owned(),
-            summary: request.summary,
-            reason: request.reason,
-            payload: request.payload,
-            expires_at,
-        };
-        let answer = json!({
-            "status": "awaiting_confirmation",
-            "action_id": action.id,
-            "summary": action.summary,
-            "note": "Nothing was done: the person has been asked to confirm it in the app.",
-        });
-        self.asks.push(action);
-        answer
     }
 }

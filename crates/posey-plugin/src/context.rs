@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use posey_domain::TimeZone;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
+
+use crate::confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
 
 /// A person's profile: their name, IANA time zone and preferences. A person who never set one
 /// has the defaults (no name, UTC, no preferences).
@@ -54,7 +56,7 @@ pub struct ToolContext {
     /// Where the profile is read from when the turn has not read it yet.
     pub profiles: Arc<dyn ProfileSource>,
     /// What the turn's tools asked the person to confirm (see [`ToolContext::ask`]).
-    pub asks: crate::Asks,
+    pub asks: Asks,
 }
 
 impl ToolContext {
@@ -126,4 +128,30 @@ pub struct FinishedTurn {
     /// The agent's final answer (empty when the turn failed before one).
     pub answer: String,
     pub failed: bool,
+}
+
+impl ToolContext {
+    /// Asks the person to confirm what `plugin` would do, instead of doing it: the turn ends
+    /// asking once this tool returns. What this returns is the tool's answer for the model.
+    pub fn ask(&self, plugin: &str, request: ConfirmationRequest) -> Value {
+        let expires_in = request.expires_in.min(MAX_EXPIRY);
+        let expires_at =
+            Utc::now() + chrono::Duration::from_std(expires_in).unwrap_or(chrono::Duration::zero());
+        let action = PendingAction {
+            id: Uuid::now_v7(),
+            plugin: plugin.to_owned(),
+            summary: request.summary,
+            reason: request.reason,
+            payload: request.payload,
+            expires_at,
+        };
+        let answer = json!({
+            "status": "awaiting_confirmation",
+            "action_id": action.id,
+            "summary": action.summary,
+            "note": "Nothing was done: the person has been asked to confirm it in the app.",
+        });
+        self.asks.push(action);
+        answer
+    }
 }
