@@ -71,10 +71,8 @@ async fn a_stored_time_zone_that_is_no_zone_is_an_error_never_utc() {
     let id = app.conversation(&token, Some("timekeeper")).await;
 
     let stream = app.chat(&token, &id, "What time is it?").await;
-    let failed = events(&stream, "error").len() + events(&stream, "tool_result")
-        .iter()
-        .filter(|result| result["is_error"] == true)
-        .count();
+    let failed = events(&stream, "error").len()
+        + events(&stream, "tool_result").iter().filter(|result| result["is_error"] == true).count();
     assert!(failed > 0, "the bad zone went unnoticed: {stream:?}");
     let said = format!("{stream:?}");
     assert!(!said.contains("\"UTC\"") && !said.contains("+00:00"), "{said}");
