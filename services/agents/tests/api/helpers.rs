@@ -181,33 +181,7 @@ impl AgentsApp {
 
     /// A new person and their access token.
     pub fn person(&self) -> (uuid::Uuid, String) {
-        let id = uuid::Uuid::new_v4();
-        (id, self.keys.token_for(&id.to_string()))
-    }
-
-    pub fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-    ) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.address)).bearer_auth(token)
-    }
-
-    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path, token).send().await.unwrap()
-    }
-
-    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.request(reqwest::Method::POST, path, token).json(body).send().await.unwrap()
-    }
-
-    pub async fn patch_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.request(reqwest::Method::PATCH, path, token).json(body).send().await.unwrap()
-    }
-
-    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.request(reqwest::Method::DELETE, path, token).send().await.unwrap()
+        self.keys.person()
     }
 
     /// Creates a conversation (with `agent`, or the router); returns its id.
