@@ -12,7 +12,6 @@ use axum::response::IntoResponse;
 use posey_domain::TypedId;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
 use crate::ApiError;
 
@@ -127,12 +126,6 @@ pub fn path_id<T: TypedId>(raw: &str) -> Result<T, PathIdRejection> {
     raw.parse().map_err(|_| PathIdRejection::NoSuch { noun: T::NOUN })
 }
 
-/// An id from the path as a bare UUID; one that is not a UUID names nothing, so it is a 404 like
-/// any other. Prefer [`PathId`] with a typed id, which answers the same.
-pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound(format!("no such {what}")))
-}
-
 /// `?limit=&offset=` for the paged lists: 50 by default, at most 200, offsets from 0.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -181,16 +174,12 @@ mod tests {
     }
 
     #[test]
-    fn pages_are_clamped_and_ids_that_are_not_uuids_are_not_found() {
+    fn pages_are_clamped() {
         let page = |limit, offset| Page { limit, offset };
         assert_eq!((page(None, None).limit(), page(None, None).offset()), (50, 0));
         assert_eq!(page(Some(0), Some(-3)).limit(), 1);
         assert_eq!(page(Some(0), Some(-3)).offset(), 0);
         assert_eq!(page(Some(10_000), Some(7)).limit(), 200);
-        assert!(
-            matches!(parse_id("nope", "task"), Err(ApiError::NotFound(m)) if m == "no such task")
-        );
-        assert!(parse_id("0190c7d2-7c4e-7a8e-9b1a-3f2a1c0d4e5f", "task").is_ok());
     }
 
     #[tokio::test]

@@ -9,10 +9,11 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use posey_domain::DocumentId;
 use posey_http::auth::Person;
 use posey_http::openapi::Error;
-use posey_http::params::{Page, parse_id};
-use posey_http::{ApiError, Path, Query};
+use posey_http::params::Page;
+use posey_http::{ApiError, PathId, Query};
 use posey_plugin::PluginState;
 use posey_plugin::responses::{BadPage, NeedsPerson};
 use serde_json::{Value, json};
@@ -205,9 +206,9 @@ async fn list_documents(
 async fn get_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<DocumentId>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id, "document")?;
+    let id = id.as_uuid();
     let document = db::get(&documents.db, person, id).await?.ok_or_else(not_found)?;
     let vectors = documents.vectors(person, Some(id)).await?;
     let mut body = serde_json::to_value(document).map_err(anyhow::Error::from)?;
@@ -226,10 +227,10 @@ async fn get_document(
 async fn list_chunks(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<DocumentId>,
     Query(page): Query<Page>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id, "document")?;
+    let id = id.as_uuid();
     if db::get(&documents.db, person, id).await?.is_none() {
         return Err(not_found());
     }
@@ -249,9 +250,9 @@ async fn list_chunks(
 async fn reindex_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<DocumentId>,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
-    let id = parse_id(&id, "document")?;
+    let id = id.as_uuid();
     match db::requeue(&documents.db, person, id, documents.max_queued).await? {
         Requeued::Queued => {}
         Requeued::QueueFull => return Err(queue_full()),
@@ -275,9 +276,9 @@ async fn reindex_document(
 async fn delete_document(
     Extension(documents): Extension<Arc<Documents>>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<DocumentId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id, "document")?;
+    let id = id.as_uuid();
     if !db::delete(&documents.db, person, id).await? {
         return Err(not_found());
     }

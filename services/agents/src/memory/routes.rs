@@ -6,10 +6,11 @@ use std::sync::Arc;
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use posey_domain::MemoryId;
 use posey_http::auth::Person;
 use posey_http::openapi::Error;
-use posey_http::params::{Page, parse_id};
-use posey_http::{ApiError, AppJson, Path, Query};
+use posey_http::params::Page;
+use posey_http::{ApiError, AppJson, PathId, Query};
 use posey_plugin::PluginState;
 use posey_plugin::responses::{BadInput, NeedsPerson};
 use serde::Deserialize;
@@ -180,9 +181,9 @@ async fn add_memory(
 async fn get_memory(
     axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<MemoryId>,
 ) -> Result<Json<Memory>, ApiError> {
-    let id = parse_id(&id, "memory")?;
+    let id = id.as_uuid();
     db::get(state.db(), person, id)
         .await?
         .map(Json)
@@ -203,10 +204,10 @@ async fn get_memory(
 async fn edit_memory(
     axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<MemoryId>,
     AppJson(fields): AppJson<MemoryFields>,
 ) -> Result<Json<Memory>, ApiError> {
-    let id = parse_id(&id, "memory")?;
+    let id = id.as_uuid();
     let (text, kind) = check(&fields)?;
     if let Some(memory) = memories(&state).edit(person, id, text.as_deref(), kind).await? {
         return Ok(Json(memory));
@@ -227,9 +228,9 @@ async fn edit_memory(
 async fn delete_memory(
     axum::extract::State(state): axum::extract::State<State>,
     Person(person): Person,
-    Path(id): Path<String>,
+    PathId(id, ..): PathId<MemoryId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id, "memory")?;
+    let id = id.as_uuid();
     if memories(&state).delete(person, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
