@@ -18,7 +18,8 @@ use crate::confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
 pub struct Profile {
     #[schema(required = true)]
     pub name: Option<String>,
-    /// Stored as its IANA name; a stored name that is no zone fails the read, never becomes UTC.
+    /// The person's IANA time zone, such as Europe/Paris.
+    // Stored as its name; a stored name that is no zone fails the read, never becomes UTC.
     #[sqlx(try_from = "String")]
     #[schema(value_type = String)]
     pub time_zone: TimeZone,

@@ -702,6 +702,7 @@ export interface components {
             preferences: {
                 [key: string]: unknown;
             };
+            /** @description The person's IANA time zone, such as Europe/Paris. */
             time_zone: string;
             /** Format: date-time */
             updated_at: string | null;
