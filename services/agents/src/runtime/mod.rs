@@ -15,8 +15,10 @@
 pub mod budget;
 pub mod ending;
 pub mod history;
+mod hooks;
 pub mod schema;
 pub mod selection;
+mod tools;
 mod turn_error;
 
 use std::collections::VecDeque;
@@ -30,7 +32,7 @@ use rig_agent::tool::{DynamicTool, ToolExecutionError, ToolOutput};
 use rig_core::message::{AssistantContent, Message, ToolName, ToolResultContent};
 use rig_core::streaming::{Item, StreamEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -46,6 +48,10 @@ use crate::sync::lock;
 use posey_models::ToolCalling;
 use posey_plugin::{Asks, PendingAction};
 use selection::ToolSelector;
+pub use tools::ClientTool;
+use tools::{
+    DELEGATE_DESCRIPTION, checked_tool, client_tool, delegate_parameters, invalid_arguments,
+};
 
 /// The name of the tool an agent hands a task to a specialist with.
 pub const DELEGATE_TOOL: &str = "delegate";
@@ -177,13 +183,6 @@ pub struct TurnRequest {
     pub model: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct ClientTool {
-    pub name: String,
-    pub description: String,
-    pub parameters: Value,
-}
-
 /// The agents, their plugins and models: everything a turn needs.
 pub struct Runtime {
     pub agents: AgentsFile,
@@ -214,6 +213,16 @@ struct Shared {
     server_calls: Vec<ServerCall>,
     /// The model the person chose for this turn (checked), for agents that name none.
     chosen_model: Option<String>,
+}
+
+/// What every agent of one turn shares: whom its tools work for, the client's tools (offered at
+/// depth 0 only), where its events go, and its counters.
+#[derive(Clone)]
+struct TurnScope {
+    context: ToolContext,
+    client_tools: Arc<Vec<ClientTool>>,
+    events: Events,
+    shared: Arc<Mutex<Shared>>,
 }
 
 /// The result of one agent's run within a turn.
@@ -381,14 +390,16 @@ impl Runtime {
         let run = self
             .clone()
             .run_agent(
-                context,
+                TurnScope {
+                    context,
+                    client_tools: Arc::new(request.client_tools),
+                    events,
+                    shared: shared.clone(),
+                },
                 agent.name.clone(),
                 0,
                 request.history,
                 request.prompt,
-                Arc::new(request.client_tools),
-                events,
-                shared.clone(),
             )
             .await;
         let shared = std::mem::take(&mut *lock(&shared));
@@ -407,19 +418,16 @@ impl Runtime {
     }
 
     /// One agent's run: its rig agent, driven as a stream. Boxed: delegation recurses.
-    #[allow(clippy::too_many_arguments)]
     fn run_agent(
         self: Arc<Self>,
-        context: ToolContext,
+        scope: TurnScope,
         name: String,
         depth: usize,
         history: Vec<Message>,
         prompt: Message,
-        client_tools: Arc<Vec<ClientTool>>,
-        events: Events,
-        shared: Arc<Mutex<Shared>>,
     ) -> futures::future::BoxFuture<'static, AgentRun> {
         Box::pin(async move {
+            let TurnScope { context, client_tools, events, shared } = scope;
             let mut run = AgentRun {
                 messages: Vec::new(),
                 text: String::new(),
@@ -501,13 +509,17 @@ impl Runtime {
                 .filter_map(|tool| checked_tool(tool, context.clone(), &guard))
                 .collect();
             if !delegates.is_empty() {
+                let scope = TurnScope {
+                    context: context.clone(),
+                    client_tools: client_tools.clone(),
+                    events: events.clone(),
+                    shared: shared.clone(),
+                };
                 tools.extend(self.delegate_tool(
-                    &context,
+                    scope,
                     &name,
                     depth,
                     delegates,
-                    events.clone(),
-                    shared.clone(),
                     delegated.clone(),
                     &guard,
                 ));
@@ -526,9 +538,9 @@ impl Runtime {
                 .history(history)
                 .max_turns(self.settings.max_turns)
                 .add_hook(guard.hook());
-            runner = runner.add_hook(ask_hook::StopWhenAsking::new(context.asks.clone()));
+            runner = runner.add_hook(hooks::StopWhenAsking::new(context.asks.clone()));
             if depth == 0 && !client_tools.is_empty() {
-                runner = runner.add_hook(client_hook::StopOnClientTools::new(
+                runner = runner.add_hook(hooks::StopOnClientTools::new(
                     client_tools.iter().map(|tool| tool.name.clone()).collect(),
                 ));
             }
@@ -789,23 +801,20 @@ impl Runtime {
     }
 
     /// `delegate`: runs a specialist on a task (one level deeper) and answers with what it said.
-    #[allow(clippy::too_many_arguments)]
     fn delegate_tool(
         self: &Arc<Self>,
-        context: &ToolContext,
+        scope: TurnScope,
         from: &str,
         depth: usize,
         delegates: Vec<String>,
-        events: Events,
-        shared: Arc<Mutex<Shared>>,
         delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>>,
         guard: &Arc<ending::Guard>,
     ) -> Option<DynamicTool> {
+        let TurnScope { context, events, shared, .. } = scope;
         let parameters = delegate_parameters(&delegates);
         let runtime = self.clone();
         let from = from.to_owned();
         let schema = parameters.clone();
-        let context = context.clone();
         let handler = move |arguments: Value| {
             let runtime = runtime.clone();
             let context = context.clone();
@@ -827,14 +836,16 @@ impl Runtime {
                 });
                 let run = runtime
                     .run_agent(
-                        context,
+                        TurnScope {
+                            context,
+                            client_tools: Arc::default(),
+                            events: events.clone(),
+                            shared,
+                        },
                         agent.clone(),
                         depth + 1,
                         Vec::new(),
                         Message::user(task.clone()),
-                        Arc::default(),
-                        events.clone(),
-                        shared,
                     )
                     .await;
                 let mut messages = vec![NewMessage {
@@ -867,58 +878,6 @@ impl Runtime {
             guard.once(DELEGATE_TOOL.to_owned(), handler),
         ))
     }
-}
-
-const DELEGATE_DESCRIPTION: &str = "Hand a task to a specialist agent and get its answer.";
-
-fn delegate_parameters(delegates: &[String]) -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "agent": {"type": "string", "enum": delegates, "description": "The specialist"},
-            "task": {"type": "string", "minLength": 1, "description": "What the specialist should do, with everything it needs to know"}
-        },
-        "required": ["agent", "task"],
-        "additionalProperties": false
-    })
-}
-
-/// A plugin tool as a rig tool: arguments checked against the schema first (the model hears
-/// every problem and may try again), then the handler, at most once per arguments in a run.
-fn checked_tool(
-    tool: &Tool,
-    context: ToolContext,
-    guard: &Arc<ending::Guard>,
-) -> Option<DynamicTool> {
-    let name = ToolName::new(tool.name.clone()).ok()?;
-    let description = tool.description.clone();
-    let parameters = tool.parameters.clone();
-    let tool = tool.clone();
-    let once = guard.once(tool.name.clone(), move |arguments: Value| {
-        // Checked and started here, so a call clones neither the tool nor its schema.
-        let problems = schema::validate(&tool.parameters, &arguments);
-        let call = problems.is_empty().then(|| tool.call(context.clone(), arguments));
-        Box::pin(async move {
-            let Some(call) = call else {
-                return Err(invalid_arguments(&problems));
-            };
-            match call.await {
-                Ok(Value::String(text)) => Ok(ToolOutput::text(text)),
-                Ok(value) => Ok(ToolOutput::text(value.to_string())),
-                Err(error) => Err(ToolExecutionError::other(error.0)),
-            }
-        }) as futures::future::BoxFuture<'static, Result<ToolOutput, ToolExecutionError>>
-    });
-    Some(DynamicTool::new(name, description, parameters, once))
-}
-
-/// A client's tool: offered to the model; the hook stops the run before it would run.
-fn client_tool(tool: &ClientTool) -> Option<DynamicTool> {
-    let name = ToolName::new(tool.name.clone()).ok()?;
-    Some(DynamicTool::new(name, tool.description.clone(), tool.parameters.clone(), |_| {
-        Box::pin(async { Err(ToolExecutionError::other("this tool is run by the client")) })
-            as futures::future::BoxFuture<'static, Result<ToolOutput, ToolExecutionError>>
-    }))
 }
 
 /// What the message the run stopped on for the client said, and the calls of the agent's own
@@ -956,13 +915,6 @@ fn stopping_message(
         })
         .collect();
     (message.content.clone(), server_calls)
-}
-
-fn invalid_arguments(problems: &[String]) -> ToolExecutionError {
-    ToolExecutionError::invalid_args(format!(
-        "invalid arguments: {}. Call the tool again with arguments that match its schema.",
-        problems.join("; ")
-    ))
 }
 
 fn assistant(
@@ -1070,85 +1022,6 @@ fn asking(run: &mut AgentRun, events: &Events, agent: &str, depth: usize, asks: 
     }
     run.messages.push(assistant(agent, depth, reply.clone(), Vec::new()));
     run.text = reply;
-}
-
-mod ask_hook {
-    //! Stops a run before it would ask its model again once a tool asked the person to confirm
-    //! an action: the model never gets to act on, or talk past, the question.
-
-    use posey_plugin::Asks;
-    use rig_agent::agent::{AgentHook, DispatchAction, DispatchEvent, HookContext};
-    use rig_core::effect::EffectKind;
-
-    pub struct StopWhenAsking(Asks);
-
-    impl StopWhenAsking {
-        pub fn new(asks: Asks) -> Self {
-            Self(asks)
-        }
-    }
-
-    impl AgentHook for StopWhenAsking {
-        async fn on_dispatch(
-            &self,
-            _ctx: &HookContext,
-            event: DispatchEvent<'_>,
-        ) -> DispatchAction {
-            match event.kind {
-                EffectKind::Completion { .. } if !self.0.is_empty() => {
-                    DispatchAction::stop("a tool asked the person to confirm")
-                }
-                _ => DispatchAction::Proceed,
-            }
-        }
-    }
-}
-
-mod client_hook {
-    //! Stops a run when the model calls a client-supplied tool (the OpenAI-compatible API), so
-    //! the calls go back to the client instead of running here.
-    //!
-    //! A client call is skipped rather than cancelled: rig-agent runs a message's calls as one
-    //! batch and a cancelling denial fails the whole batch, dropping the results of the agent's
-    //! own tools that already ran and never starting those after it. Skipping lets the batch
-    //! finish (the agent's tools run, their results arrive); the run is then cancelled before
-    //! it would ask the model again.
-
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    use rig_agent::agent::{AgentHook, DispatchAction, DispatchEvent, HookContext};
-    use rig_core::effect::EffectKind;
-
-    pub struct StopOnClientTools {
-        names: Vec<String>,
-        /// A client call was held back: the model is not asked again.
-        held: AtomicBool,
-    }
-
-    impl StopOnClientTools {
-        pub fn new(names: Vec<String>) -> Self {
-            Self { names, held: AtomicBool::new(false) }
-        }
-    }
-
-    impl AgentHook for StopOnClientTools {
-        async fn on_dispatch(
-            &self,
-            _ctx: &HookContext,
-            event: DispatchEvent<'_>,
-        ) -> DispatchAction {
-            match event.kind {
-                EffectKind::ToolCall { name, .. } if self.names.contains(name) => {
-                    self.held.store(true, Ordering::SeqCst);
-                    DispatchAction::skip("the client runs this tool")
-                }
-                EffectKind::Completion { .. } if self.held.load(Ordering::SeqCst) => {
-                    DispatchAction::stop("the client runs its tools")
-                }
-                _ => DispatchAction::Proceed,
-            }
-        }
-    }
 }
 
 /// The text of a person's message (`None` for tool results: the OpenAI API's client tools).
