@@ -26,6 +26,12 @@ pub const DELEGATION_VAR: &str = "POSEY_MODEL_DELEGATION";
 /// a specialist's description well enough).
 pub const CAPABLE_PARAMETERS: u64 = 1_000_000_000;
 
+/// The longest reply of a local model under [`CAPABLE_PARAMETERS`]: such a model's useful
+/// answers are a few sentences, and past them it rambles until its budget runs out, which on a
+/// small machine is most of a slow turn's time. `POSEY_MODEL_MAX_OUTPUT_TOKENS` (or the agents
+/// file's `models:`) sets another.
+pub const SMALL_MODEL_REPLY_TOKENS: u32 = 512;
+
 /// How well a model calls tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,7 +91,7 @@ impl ModelProfile {
                 tracing::debug!(%error, "no profile from the GGUF header");
                 Self {
                     context_tokens: config.context_tokens.get(),
-                    max_output_tokens: None,
+                    max_output_tokens: Some(SMALL_MODEL_REPLY_TOKENS),
                     tools: ToolCalling::Weak,
                     delegation: false,
                 }
@@ -99,7 +105,7 @@ impl ModelProfile {
         let capable = info.parameters >= CAPABLE_PARAMETERS;
         Self {
             context_tokens: window.min(trained).max(1),
-            max_output_tokens: None,
+            max_output_tokens: (!capable).then_some(SMALL_MODEL_REPLY_TOKENS),
             tools: if capable { ToolCalling::Full } else { ToolCalling::Weak },
             delegation: capable,
         }
@@ -253,15 +259,18 @@ mod tests {
     }
 
     #[test]
-    fn small_gguf_models_call_tools_weakly_and_never_delegate() {
+    fn small_gguf_models_call_tools_weakly_never_delegate_and_answer_briefly() {
         let tiny = ModelProfile::from_gguf(&info(134_515_008, Some(8192)), 4096);
         assert_eq!(tiny.context_tokens, 4096, "the configured window, under the trained context");
         assert_eq!(tiny.tools, ToolCalling::Weak);
         assert!(!tiny.delegation);
+        assert_eq!(tiny.max_output_tokens, Some(SMALL_MODEL_REPLY_TOKENS), "it rambles past that");
+        assert_eq!(tiny.reply_budget(1000), Some(u64::from(SMALL_MODEL_REPLY_TOKENS)));
         let big = ModelProfile::from_gguf(&info(8_030_261_248, Some(2048)), 4096);
         assert_eq!(big.context_tokens, 2048, "the trained context, under the window");
         assert_eq!(big.tools, ToolCalling::Full);
         assert!(big.delegation);
+        assert_eq!(big.max_output_tokens, None, "a quarter of its context");
     }
 
     #[test]
