@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::ToolContext;
 
@@ -123,8 +123,9 @@ pub fn schema_of<A: JsonSchema>() -> Value {
     schema
 }
 
-/// An optional field's schema without the `null` schemars adds to it (`["string", "null"]` is
-/// `"string"`; `anyOf: [X, {"type": "null"}]` is X).
+/// An optional field's schema without the `null` schemars adds to it: `["string", "null"]` is
+/// `"string"`, and an enum loses its `null` value. (Subschemas are inlined, so schemars never
+/// wraps an optional field in `anyOf`.)
 fn not_null(schema: &mut Value) {
     let Some(object) = schema.as_object_mut() else { return };
     if let Some(Value::Array(types)) = object.get_mut("type") {
@@ -134,26 +135,7 @@ fn not_null(schema: &mut Value) {
             object.insert("type".to_owned(), only);
         }
     }
-    if let Some(Value::Array(any_of)) = object.get("anyOf") {
-        let kept: Vec<Value> = any_of
-            .iter()
-            .filter(|branch| branch.get("type") != Some(&json!("null")))
-            .cloned()
-            .collect();
-        if let [only] = kept.as_slice() {
-            let mut only = only.clone();
-            object.remove("anyOf");
-            if let (Some(merged), Some(fields)) = (only.as_object_mut(), Some(object.clone())) {
-                for (key, value) in fields {
-                    merged.entry(key).or_insert(value);
-                }
-                *schema = only;
-            }
-        } else {
-            object.insert("anyOf".to_owned(), Value::Array(kept));
-        }
-    }
-    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+    if let Some(Value::Array(values)) = object.get_mut("enum") {
         values.retain(|value| !value.is_null());
     }
 }
@@ -207,6 +189,7 @@ mod tests {
     fn an_optional_field_may_be_left_out_not_sent_as_null() {
         let schema = schema_of::<Remember>();
         assert_eq!(schema["properties"]["kind"]["type"], "string", "{schema}");
+        assert_eq!(schema["properties"]["kind"]["enum"], json!(["fact", "preference"]), "{schema}");
     }
 
     #[test]

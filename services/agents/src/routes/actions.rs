@@ -11,12 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::PersonWithToken;
+use super::{Person, PersonWithToken};
 use crate::db;
 use crate::db::actions::Action;
 use crate::db::messages::{NewMessage, Role};
-use crate::db::profiles::StoredProfiles;
-use crate::plugins::{ToolContext, TurnProfile};
 use crate::state::AppState;
 use posey_plugin::responses::NeedsPerson;
 
@@ -46,7 +44,7 @@ struct ActionList {
     responses((status = 200, description = "The pending actions", body = ActionList), NeedsPerson))]
 async fn list_actions(
     State(state): State<AppState>,
-    PersonWithToken(person, _): PersonWithToken,
+    Person(person): Person,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"actions": db::actions::pending(state.db(), person).await?})))
 }
@@ -68,15 +66,7 @@ async fn confirm_action(
     };
     let ran = match state.runtime.plugins.get(&action.plugin) {
         Some(plugin) => {
-            let context = ToolContext {
-                person,
-                db: state.db().clone(),
-                message: None,
-                credential: Some(credential),
-                profile: TurnProfile::default(),
-                profiles: std::sync::Arc::new(StoredProfiles(state.db().clone())),
-                asks: Default::default(),
-            };
+            let context = state.runtime.tool_context(person, Some(credential));
             plugin.run_confirmed(pending(&action), context).await
         }
         None => Err(crate::plugins::ToolError::new(format!(
@@ -106,7 +96,7 @@ async fn confirm_action(
         NoSuchAction, NeedsPerson))]
 async fn deny_action(
     State(state): State<AppState>,
-    PersonWithToken(person, _): PersonWithToken,
+    Person(person): Person,
     PathId(id, ..): PathId<ActionId>,
 ) -> Result<Json<Action>, ApiError> {
     let id = id.as_uuid();

@@ -21,17 +21,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::person::PersonWithToken;
-use crate::db::profiles::StoredProfiles;
-use crate::plugins::{Credential, Plugins, ToolContext, TurnProfile};
+use crate::plugins::Credential;
+use crate::runtime::Runtime;
 use crate::runtime::schema;
 use crate::state::AppState;
-use posey_plugin::Asks;
 use posey_plugin::responses::NeedsPerson;
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let plugins = state.runtime.plugins.clone();
-    let db = state.db().clone();
-    let handler = McpTools { plugins: Arc::new(plugins), db, turns: state.turns.clone() };
+    let handler = McpTools { runtime: state.runtime.clone(), turns: state.turns.clone() };
     // Stateless: every request is whole, so any replica answers any request. Host checks are
     // off: the bearer token, which a rebinding page cannot send, is what guards the endpoint.
     let config = StreamableHttpServerConfig::default()
@@ -78,8 +75,8 @@ async fn authenticate(State(state): State<AppState>, request: Request, next: Nex
 
 #[derive(Clone)]
 struct McpTools {
-    plugins: Arc<Plugins>,
-    db: sqlx::PgPool,
+    /// The plugins' tools, and the context they run with.
+    runtime: Arc<Runtime>,
     /// Where actions a tool asked the person to confirm are stored.
     turns: crate::turns::Turns,
 }
@@ -110,6 +107,7 @@ impl ServerHandler for McpTools {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let tools = self
+            .runtime
             .plugins
             .tools()
             .map(|tool| {
@@ -133,7 +131,7 @@ impl ServerHandler for McpTools {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let McpPerson(person, credential) = Self::person(&context)?;
-        let Some(tool) = self.plugins.tool(&request.name) else {
+        let Some(tool) = self.runtime.plugins.tool(&request.name) else {
             return Err(ErrorData::invalid_params(format!("no tool {:?}", request.name), None));
         };
         let arguments = Value::Object(request.arguments.unwrap_or_default());
@@ -142,15 +140,7 @@ impl ServerHandler for McpTools {
             let message = format!("invalid arguments: {}", problems.join("; "));
             return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
         }
-        let context = ToolContext {
-            person,
-            db: self.db.clone(),
-            message: None,
-            credential: Some(credential),
-            profile: TurnProfile::default(),
-            profiles: Arc::new(StoredProfiles(self.db.clone())),
-            asks: Asks::default(),
-        };
+        let context = self.runtime.tool_context(person, Some(credential));
         let asks = context.asks.clone();
         let called = tool.call(context, arguments).await;
         // A tool that asked the person to confirm: the action waits for them in the app.

@@ -43,7 +43,9 @@ use crate::db::messages::{NewMessage, Role, ToolCallRecord};
 use crate::db::profiles::StoredProfiles;
 use crate::db::usage::UsageWriter;
 use crate::models::{ModelCatalog, SharedModels};
-use crate::plugins::{Credential, FinishedTurn, Plugins, Tool, ToolContext, TurnProfile};
+use crate::plugins::{
+    Credential, FinishedTurn, Plugins, ProfileSource, Tool, ToolContext, TurnProfile,
+};
 use crate::sync::lock;
 use posey_models::ToolCalling;
 use posey_plugin::{Asks, PendingAction};
@@ -196,6 +198,8 @@ pub struct Runtime {
     selector: ToolSelector,
     models: SharedModels,
     db: sqlx::PgPool,
+    /// Where tools read profiles the turn has not read yet.
+    profiles: Arc<dyn ProfileSource>,
     /// Cancelled when the service stops and turns may run no longer: model calls in flight
     /// are dropped and the plugins' work after a turn stops.
     stopping: CancellationToken,
@@ -256,13 +260,39 @@ impl Runtime {
         }
         let usage = UsageWriter::start(db.clone());
         let stopping = CancellationToken::new();
-        Ok(Self { agents, plugins, settings, usage, catalog, selector, models, db, stopping })
+        let profiles = Arc::new(StoredProfiles(db.clone()));
+        Ok(Self {
+            agents,
+            plugins,
+            settings,
+            usage,
+            catalog,
+            selector,
+            models,
+            db,
+            profiles,
+            stopping,
+        })
     }
 
     /// Cancel it to interrupt every turn still running (their models stop, what they have is
     /// returned) and the plugins' work after turns.
     pub fn stopping(&self) -> CancellationToken {
         self.stopping.clone()
+    }
+
+    /// What a tool call for `person` knows, outside any message (an MCP client's call, a
+    /// confirmed action) or before the turn fills in its message and profile.
+    pub fn tool_context(&self, person: Uuid, credential: Option<Credential>) -> ToolContext {
+        ToolContext {
+            person,
+            db: self.db.clone(),
+            message: None,
+            credential,
+            profile: TurnProfile::default(),
+            profiles: self.profiles.clone(),
+            asks: Asks::default(),
+        }
     }
 
     /// The model spec an agent runs on when nobody chose one.
@@ -378,13 +408,9 @@ impl Runtime {
         let _ = events.send(TurnEvent::Agent { agent: agent.name.clone(), depth: 0, from: None });
         // What every tool of the turn (specialists' included) knows about whom it works for.
         let context = ToolContext {
-            person: request.person,
-            db: self.db.clone(),
             message: prompt_text(&request.prompt).map(Arc::from),
-            credential: request.credential,
             profile: request.profile,
-            profiles: Arc::new(StoredProfiles(self.db.clone())),
-            asks: Asks::default(),
+            ..self.tool_context(request.person, request.credential)
         };
         let asks = context.asks.clone();
         let run = self
