@@ -36,7 +36,8 @@ RUN case "${SERVICE}" in \
 
 COPY . .
 
-# Compile-time-checked queries read the committed .sqlx/ data: there is no database here.
+# sqlx's query macros read the committed .sqlx/ data (scripts/sqlx prepare writes it, scripts/test
+# checks it): there is no database here.
 ENV SQLX_OFFLINE=true
 
 # Cache mounts keep downloaded crates and compiled dependencies across builds (and across the

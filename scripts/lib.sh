@@ -143,6 +143,63 @@ free_port() {
   return 1
 }
 
+# wait_until NAME PID CMD...: polls CMD for up to 30 s; fails early if PID (the server) died.
+wait_until() {
+  local name=$1 pid=$2 i
+  shift 2
+  for ((i = 0; i < 300; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    [[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || die "$name exited during start"
+    sleep 0.1
+  done
+  die "$name did not answer within 30 s"
+}
+
+# start_postgres [EXCLUDE_PORT...]: a throwaway cluster in $tmp_dir/pgdata (the caller makes
+# tmp_dir, readable by the unprivileged user, and calls stop_postgres on exit) on a free port;
+# exports TEST_DATABASE_URL, sets pgdata and prints the port.
+start_postgres() {
+  local bin port
+  bin=$(pg_bin_dir) || die "no initdb/pg_ctl found"
+  port=$(free_port "$@")
+  pgdata=$tmp_dir/pgdata
+  mkdir -m 700 "$pgdata"
+  mkdir "$tmp_dir/pgsock"
+  touch "$tmp_dir/postgres.log" "$tmp_dir/initdb.log"
+  chown_unprivileged "$pgdata" "$tmp_dir/pgsock" "$tmp_dir/postgres.log" "$tmp_dir/initdb.log"
+  as_unprivileged "$bin/initdb" -D "$pgdata" --auth=trust -U posey --encoding=UTF8 --locale=C \
+    --no-sync >"$tmp_dir/initdb.log" 2>&1 || die "initdb failed"
+  # Durability off: the cluster lives for one run.
+  cat >>"$pgdata/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$tmp_dir/pgsock'
+max_connections = 300
+fsync = off
+full_page_writes = off
+synchronous_commit = off
+EOF
+  as_unprivileged "$bin/pg_ctl" -D "$pgdata" -l "$tmp_dir/postgres.log" -w -t 60 start >/dev/null \
+    || die "PostgreSQL did not start"
+  # pg_ctl -w already waited for "ready"; double-check over TCP, as the tests will connect.
+  if [[ -x $bin/pg_isready ]]; then
+    wait_until PostgreSQL "" "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U posey -d postgres
+  else
+    wait_until PostgreSQL "" port_open 127.0.0.1 "$port"
+  fi
+  export TEST_DATABASE_URL=postgres://posey@127.0.0.1:$port/postgres
+  echo "$port"
+}
+
+# stop_postgres: stops the cluster start_postgres started, if any.
+stop_postgres() {
+  if [[ -n ${pgdata:-} && -f $pgdata/postmaster.pid ]]; then
+    # Immediate: the data is thrown away anyway. Fall back to SIGQUIT (the same) on the postmaster.
+    as_unprivileged "$(pg_bin_dir)/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 \
+      || kill -QUIT "$(head -n 1 "$pgdata/postmaster.pid")" 2>/dev/null
+  fi
+}
+
 # as_unprivileged CMD...: runs CMD as $POSEY_UNPRIVILEGED_USER when root (initdb and pg_ctl
 # refuse to run as root), else as is. As root it runs from /, which that user can enter, so pass
 # absolute paths; files it writes must be chowned to it first (chown_unprivileged).
@@ -362,4 +419,65 @@ first_build_minutes() {
 # minutes_seconds SECONDS: "12 min 5 s".
 minutes_seconds() {
   printf '%d min %d s' $(($1 / 60)) $(($1 % 60))
+}
+
+# ---- compile-time-checked SQL (sqlx's query! macros and the .sqlx/ data committed beside them) --
+
+# sqlx_migration_files: every migration in the order a fresh system applies them: posey-db's set
+# (crates/posey-db/migrations), then each plugin crate's own `migrations/` directory.
+sqlx_migration_files() {
+  local repo_root=$1 dir
+  printf '%s\n' "$repo_root"/crates/posey-db/migrations/*.sql
+  for dir in "$repo_root"/crates/*/migrations "$repo_root"/plugins/*/migrations; do
+    [[ -d $dir && $dir != "$repo_root/crates/posey-db/migrations" ]] || continue
+    printf '%s\n' "$dir"/*.sql
+  done
+}
+
+# sqlx_scratch_database REPO_ROOT SERVER_URL NAME: drops and creates database NAME on the server
+# SERVER_URL points at (any database there), applies every migration to it with psql, and prints
+# its URL. The macros check each query against this schema.
+sqlx_scratch_database() {
+  local repo_root=$1 server=$2 name=$3 psql file url
+  psql=$(command -v psql || echo "$(pg_bin_dir)/psql")
+  [[ -x $psql ]] || die "psql not found"
+  PGOPTIONS="-c client_min_messages=warning" "$psql" -q -v ON_ERROR_STOP=1 -d "$server" \
+    -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" \
+    >/dev/null || die "cannot create database $name on $server"
+  url="${server%/*}/$name"
+  while IFS= read -r file; do
+    PGOPTIONS="-c client_min_messages=warning" "$psql" -q -v ON_ERROR_STOP=1 --single-transaction -d "$url" -f "$file" >/dev/null \
+      || die "migration ${file#"$repo_root"/} failed on $name"
+  done < <(sqlx_migration_files "$repo_root")
+  echo "$url"
+}
+
+# sqlx_query_files REPO_ROOT: the Rust files that use sqlx's query macros.
+sqlx_query_files() {
+  grep -rlE --include='*.rs' 'sqlx::query(_as|_scalar)?(_unchecked)?!|\bquery(_as|_scalar)?!\(' \
+    "$1"/crates "$1"/services "$1"/plugins 2>/dev/null || true
+}
+
+# sqlx_online_build REPO_ROOT DATABASE_URL OUT_DIR CARGO_ARGS...: compiles with the macros
+# online: each query is prepared against DATABASE_URL (a wrong column, type or table fails the
+# build) and its data written to OUT_DIR. The files using the macros are touched first, so every
+# macro runs again even where cargo had nothing to rebuild.
+sqlx_online_build() {
+  local repo_root=$1 url=$2 out=$3
+  shift 3
+  mkdir -p "$out"
+  sqlx_query_files "$repo_root" | xargs -r touch
+  (cd "$repo_root" && SQLX_OFFLINE=false DATABASE_URL=$url SQLX_OFFLINE_DIR=$out cargo "$@")
+}
+
+# sqlx_compare COMMITTED FRESH: fails, naming the files, when the committed .sqlx/ data differs
+# from what an online build just wrote.
+sqlx_compare() {
+  local committed=$1 fresh=$2 diffs
+  mkdir -p "$committed" "$fresh"
+  if ! diffs=$(diff -rq "$committed" "$fresh" 2>&1); then
+    printf '%s\n' "$diffs" | sed -e "s|$fresh|(fresh)|g" >&2
+    die ".sqlx/ is stale: run scripts/sqlx prepare and commit .sqlx/"
+  fi
+  log ".sqlx/ matches the queries and migrations ($(find "$fresh" -name '*.json' | wc -l) queries)"
 }
