@@ -13,9 +13,11 @@
 //! chose (`PUT /v1/me/model`), unless its agent names its own.
 
 pub mod budget;
+mod drive;
 pub mod ending;
 pub mod history;
 mod hooks;
+mod prepare;
 pub mod schema;
 pub mod selection;
 mod tools;
@@ -25,12 +27,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
-use rig_agent::AgentBuilder;
-use rig_agent::agent::MultiTurnStreamItem;
 use rig_agent::completion::PromptError;
 use rig_agent::tool::{DynamicTool, ToolExecutionError, ToolOutput};
-use rig_core::message::{AssistantContent, Message, ToolName, ToolResultContent};
-use rig_core::streaming::{Item, StreamEvent};
+use rig_core::message::{Message, ToolName, ToolResultContent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -47,13 +46,12 @@ use crate::plugins::{
     Credential, FinishedTurn, Plugins, ProfileSource, Tool, ToolContext, TurnProfile,
 };
 use crate::sync::lock;
+use drive::{Drive, Flow};
 use posey_models::ToolCalling;
 use posey_plugin::{Asks, PendingAction};
 use selection::ToolSelector;
 pub use tools::ClientTool;
-use tools::{
-    DELEGATE_DESCRIPTION, checked_tool, client_tool, delegate_parameters, invalid_arguments,
-};
+use tools::{DELEGATE_DESCRIPTION, delegate_parameters, invalid_arguments};
 
 /// The name of the tool an agent hands a task to a specialist with.
 pub const DELEGATE_TOOL: &str = "delegate";
@@ -230,11 +228,18 @@ struct TurnScope {
 }
 
 /// The result of one agent's run within a turn.
+#[derive(Default)]
 struct AgentRun {
     messages: Vec<NewMessage>,
     text: String,
     error: Option<TurnError>,
     interrupted: bool,
+}
+
+impl AgentRun {
+    fn failed(error: TurnError) -> Self {
+        Self { error: Some(error), ..Self::default() }
+    }
 }
 
 impl Runtime {
@@ -443,7 +448,8 @@ impl Runtime {
         }
     }
 
-    /// One agent's run: its rig agent, driven as a stream. Boxed: delegation recurses.
+    /// One agent's run: prepared ([`prepare`]), then driven as a stream ([`drive`]) until it
+    /// ends or the service stops. Boxed: delegation recurses.
     fn run_agent(
         self: Arc<Self>,
         scope: TurnScope,
@@ -453,141 +459,25 @@ impl Runtime {
         prompt: Message,
     ) -> futures::future::BoxFuture<'static, AgentRun> {
         Box::pin(async move {
-            let TurnScope { context, client_tools, events, shared } = scope;
-            let mut run = AgentRun {
-                messages: Vec::new(),
-                text: String::new(),
-                error: None,
-                interrupted: false,
-            };
             let Some(spec) = self.agents.agent(&name) else {
-                run.error = Some(TurnError {
+                return AgentRun::failed(TurnError {
                     code: "unknown_agent",
                     message: format!("there is no agent {name:?}"),
                 });
-                return run;
             };
-            let model_spec = self.model_for(spec, lock(&shared).chosen_model.as_deref()).to_owned();
-            let profile = self.catalog.profile(&model_spec);
-            let delegates: Vec<String> =
-                if profile.delegation && depth < self.settings.max_delegation_depth {
-                    self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect()
-                } else {
-                    Vec::new()
-                };
-            let model = match self.models.model(&model_spec).await {
-                Ok(model) => model,
-                Err(error) => {
-                    run.error = Some(TurnError {
-                        code: "model_error",
-                        message: format!("agent {name}: {error:#}"),
-                    });
-                    return run;
-                }
-            };
-            let prepared = async {
-                let preamble = self.preamble(spec, &context, &delegates).await?;
-                let message_context = self.message_context(spec, &context).await?;
-                anyhow::Ok((preamble, message_context))
-            };
-            let (preamble, message_context) = match prepared.await {
+            let prepared = match self.prepare(&scope, spec, depth, history, prompt).await {
                 Ok(prepared) => prepared,
-                Err(error) => {
-                    tracing::error!(agent = %name, error = format!("{error:#}"), "building the system prompt");
-                    run.error = Some(TurnError {
-                        code: "internal",
-                        message: "the agent could not be prepared".into(),
-                    });
-                    return run;
-                }
+                Err(error) => return AgentRun::failed(error),
             };
-
-            // What the specialists this agent delegated to said, in the order they ran (tools
-            // run one at a time), to store before the delegate call's result.
-            let delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>> = Arc::default();
-            let offered = self.offered_tools(spec, profile.tools, &context, depth, &prompt).await;
-            let offer_client_tools = depth == 0 && profile.tools != ToolCalling::None;
-            // The prompt's fixed part: the system prompt and every tool offered.
-            let mut fixed = budget::text_tokens(&preamble);
-            for tool in &offered {
-                fixed += budget::tool_tokens(&tool.name, &tool.description, &tool.parameters);
-            }
-            if !delegates.is_empty() {
-                let parameters = delegate_parameters(&delegates);
-                fixed += budget::tool_tokens(DELEGATE_TOOL, DELEGATE_DESCRIPTION, &parameters);
-            }
-            if offer_client_tools {
-                for tool in client_tools.iter() {
-                    fixed += budget::tool_tokens(&tool.name, &tool.description, &tool.parameters);
-                }
-            }
-            let with_prompt = fixed
-                .saturating_add(budget::message_tokens(&prompt))
-                .saturating_add(message_context.as_ref().map_or(0, budget::message_tokens));
-            let mut history = budget::fit_history(history, with_prompt, &profile);
-            // After the history, right before the message: the start of the prompt stays the
-            // same from turn to turn.
-            history.extend(message_context);
-            let guard =
-                ending::Guard::new(self.settings.max_turns, preamble.clone(), profile, fixed);
-            let mut tools: Vec<DynamicTool> = offered
-                .iter()
-                .filter_map(|tool| checked_tool(tool, context.clone(), &guard))
-                .collect();
-            if !delegates.is_empty() {
-                let scope = TurnScope {
-                    context: context.clone(),
-                    client_tools: client_tools.clone(),
-                    events: events.clone(),
-                    shared: shared.clone(),
-                };
-                tools.extend(self.delegate_tool(
-                    scope,
-                    &name,
-                    depth,
-                    delegates,
-                    delegated.clone(),
-                    &guard,
-                ));
-            }
-            if offer_client_tools {
-                tools.extend(client_tools.iter().filter_map(client_tool));
-            }
-            let builder = AgentBuilder::new(model).name(name.clone()).preamble(preamble);
-            let agent = if tools.is_empty() {
-                builder.build()
-            } else {
-                builder.dynamic_tools(tools).build()
-            };
-            let mut runner = agent
-                .prompt(prompt)
-                .history(history)
-                .max_turns(self.settings.max_turns)
-                .add_hook(guard.hook());
-            runner = runner.add_hook(hooks::StopWhenAsking::new(context.asks.clone()));
-            if depth == 0 && !client_tools.is_empty() {
-                runner = runner.add_hook(hooks::StopOnClientTools::new(
-                    client_tools.iter().map(|tool| tool.name.clone()).collect(),
-                ));
-            }
-            let mut stream = runner.stream();
-
-            // The assistant message being built: text so far and the calls it made.
-            let mut text = String::new();
-            let mut calls: Vec<ToolCallRecord> = Vec::new();
-            let client_names: Vec<&str> =
-                client_tools.iter().map(|tool| tool.name.as_str()).collect();
-            // The calls of the newest assistant message still waiting for their results.
-            let mut open_calls: Vec<String> = Vec::new();
-            // A limit the run hit before its model answered.
-            let mut limit: Option<ending::Limit> = None;
+            let mut stream = prepared.stream;
+            let mut drive = Drive::new(&name, depth, &scope, prepared.delegated);
             loop {
                 // The service stopping cancels the model call (or tool) in flight: the stream
                 // is no longer polled and is dropped.
                 let item = tokio::select! {
                     biased;
                     () = self.stopping.cancelled() => {
-                        run.interrupted = true;
+                        drive.run.interrupted = true;
                         break;
                     }
                     item = stream.next() => match item {
@@ -595,163 +485,14 @@ impl Runtime {
                         None => break,
                     },
                 };
-                match item {
-                    Ok(MultiTurnStreamItem::StreamAssistantItem(Item::Event(event))) => match event
-                    {
-                        StreamEvent::Text { text: delta, .. } => {
-                            text.push_str(&delta);
-                            if !events.is_closed() {
-                                let agent = name.clone();
-                                let _ = events.send(TurnEvent::Text { agent, depth, delta });
-                            }
-                        }
-                        StreamEvent::End { content: AssistantContent::ToolCall(call), .. }
-                            if !events.is_closed() =>
-                        {
-                            let _ = events.send(TurnEvent::ToolCall {
-                                agent: name.clone(),
-                                depth,
-                                id: call.id.wire().into_owned(),
-                                name: call.function.name.to_string(),
-                                arguments: Value::Object(call.function.arguments.clone()),
-                            });
-                        }
-                        _ => {}
-                    },
-                    Ok(MultiTurnStreamItem::ToolCall { tool_call }) => {
-                        let record = history::call_record(&tool_call);
-                        if client_names.contains(&record.name.as_str()) {
-                            lock(&shared).client_calls.push(record.clone());
-                        }
-                        calls.push(record);
-                    }
-                    Ok(MultiTurnStreamItem::ToolResult { tool_result }) => {
-                        let id = tool_result.call.wire().into_owned();
-                        if !calls.is_empty() {
-                            open_calls = calls.iter().map(|call| call.id.clone()).collect();
-                        }
-                        let Some(at) = open_calls.iter().position(|open| *open == id) else {
-                            // rig's answer to a call of a tool the model was not offered: the
-                            // call never came as an item, so neither is stored.
-                            tracing::debug!(agent = %name, tool = %tool_result.name, "a call of an unknown tool");
-                            continue;
-                        };
-                        open_calls.remove(at);
-                        flush(&mut run.messages, &name, depth, &mut text, &mut calls);
-                        let tool_name = tool_result.name.to_string();
-                        if client_names.contains(&tool_name.as_str()) {
-                            // Held back by the hook: the client runs it and sends the result.
-                            continue;
-                        }
-                        let content = render_result(&tool_result.content);
-                        if tool_name == DELEGATE_TOOL
-                            && let Some(inner) = lock(&delegated).pop_front()
-                        {
-                            run.messages.extend(inner);
-                        }
-                        if !events.is_closed() {
-                            let _ = events.send(TurnEvent::ToolResult {
-                                agent: name.clone(),
-                                depth,
-                                id: id.clone(),
-                                name: tool_name.clone(),
-                                content: content.clone(),
-                                is_error: tool_result.is_error,
-                            });
-                        }
-                        run.messages.push(NewMessage {
-                            role: Role::Tool,
-                            agent: name.clone(),
-                            depth: depth as i32,
-                            content,
-                            tool_calls: Vec::new(),
-                            tool: Some((id, tool_name)),
-                            is_error: tool_result.is_error,
-                        });
-                    }
-                    Ok(MultiTurnStreamItem::CompletionCall(call)) => {
-                        let mut shared = lock(&shared);
-                        shared.input_tokens += call.usage.input_tokens.unwrap_or(0);
-                        shared.output_tokens += call.usage.output_tokens.unwrap_or(0);
-                    }
-                    Ok(MultiTurnStreamItem::ModelTurnRetried { .. }) => {
-                        // The deltas of a rejected turn were provisional.
-                        text.clear();
-                        calls.clear();
-                    }
-                    Ok(MultiTurnStreamItem::FinalResponse(response)) => {
-                        run.text = response.output().to_owned();
-                        if text.is_empty() {
-                            text = run.text.clone();
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) if !context.asks.is_empty() => {
-                        // Not a failure: a tool asked the person, and the turn ends asking.
-                        flush(&mut run.messages, &name, depth, &mut text, &mut calls);
-                        asking(&mut run, &events, &name, depth, &context.asks.all());
-                        return run;
-                    }
-                    Err(error) => {
-                        let client_stop = !lock(&shared).client_calls.is_empty();
-                        if client_stop {
-                            // Not a failure: the turn stops for the client to run its tools.
-                            flush(&mut run.messages, &name, depth, &mut text, &mut calls);
-                            let (said, server_calls) =
-                                stopping_message(&run.messages, depth, &client_names);
-                            run.text = said;
-                            lock(&shared).server_calls = server_calls;
-                            return run;
-                        }
-                        limit = ending::cut_short(&error);
-                        if limit.is_none() {
-                            run.error = Some(turn_error(&name, &error));
-                        }
-                        break;
-                    }
+                match drive.on_item(item) {
+                    Flow::Next => {}
+                    Flow::Finish => break,
+                    Flow::Ended => return drive.run,
                 }
             }
             drop(stream);
-            if run.interrupted {
-                interrupted(&mut run, &shared, &events, &name, depth, text);
-                return run;
-            }
-            if run.error.is_none() && limit.is_none() && run.text.trim().is_empty() {
-                limit = Some(ending::Limit::Empty);
-            }
-            if let Some(limit) = limit {
-                // Not an error: the turn ends with a plain reply saying what it could not do.
-                tracing::warn!(agent = %name, ?limit, "a run ended without an answer from its model");
-                if !text.trim().is_empty() {
-                    // Calls whose results never came are not history: only the text stays.
-                    run.messages.push(assistant(&name, depth, text, Vec::new()));
-                }
-                let reply = ending::cut_short_reply(limit);
-                if !events.is_closed() {
-                    let delta = reply.clone();
-                    let _ = events.send(TurnEvent::Text { agent: name.clone(), depth, delta });
-                }
-                run.messages.push(assistant(&name, depth, reply.clone(), Vec::new()));
-                run.text = reply;
-            } else if run.error.is_some() {
-                // Calls whose results never came are not history: only the text stays.
-                if !text.is_empty() {
-                    run.messages.push(assistant(&name, depth, text, Vec::new()));
-                }
-                let message = run.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
-                run.messages.push(NewMessage {
-                    role: Role::Assistant,
-                    agent: name.clone(),
-                    depth: depth as i32,
-                    content: message,
-                    tool_calls: Vec::new(),
-                    tool: None,
-                    is_error: true,
-                });
-            } else {
-                flush(&mut run.messages, &name, depth, &mut text, &mut calls);
-            }
-            run
+            drive.finish()
         })
     }
 
