@@ -70,6 +70,9 @@ impl TxSlot {
     }
 }
 
+/// The compiler's SQL with its parameters. Dynamic by nature (`sqlx::query`, not the checked
+/// macros): the statement is compiled from each GraphQL operation against the catalog read at run
+/// time.
 pub fn bind_all<'q>(
     sql: &'q str,
     params: &'q [Option<String>],

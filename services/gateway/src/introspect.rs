@@ -36,8 +36,11 @@ pub struct DbConstraint {
     pub ref_columns: Option<Vec<String>>,
 }
 
-const QUERY: &str = r#"
-SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]')::text FROM (
+/// The catalog's description of `schemas`, as JSON text: one query returning JSON.
+pub async fn read_catalog(db: &sqlx::PgPool, schemas: &[String]) -> anyhow::Result<String> {
+    sqlx::query_scalar!(
+        r#"
+SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]')::text AS "catalog!" FROM (
   SELECT n.nspname AS schema, c.relname AS name,
     coalesce((SELECT json_agg(json_build_object(
         'name', a.attname, 'udt', ty.typname,
@@ -61,15 +64,12 @@ SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]')::text FROM (
       WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'f')) AS constraints
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
-) t"#;
-
-/// The catalog's description of `schemas`, as JSON text.
-pub async fn read_catalog(db: &sqlx::PgPool, schemas: &[String]) -> anyhow::Result<String> {
-    sqlx::query_scalar::<_, String>(QUERY)
-        .bind(schemas)
-        .fetch_one(db)
-        .await
-        .context("introspecting the tracked schemas")
+) t"#,
+        schemas
+    )
+    .fetch_one(db)
+    .await
+    .context("introspecting the tracked schemas")
 }
 
 pub fn parse(text: &str) -> anyhow::Result<Vec<DbTable>> {

@@ -167,6 +167,7 @@ async fn poll(
             .enumerate()
             .map(|(i, (params, _))| serde_json::json!({ "i": i, "v": params }))
             .collect();
+        // Compiled from the subscription at run time, so not one of the checked macros.
         let rows = sqlx::query(&cohort.batched_sql)
             .bind(serde_json::Value::Array(sets).to_string())
             .fetch_all(&pool)

@@ -391,12 +391,14 @@ impl RunningPostgres {
         let mut conn = sqlx::PgConnection::connect_with(&options.clone().database("postgres"))
             .await
             .context("connecting to the embedded PostgreSQL")?;
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(DATABASE)
-                .fetch_one(&mut conn)
-                .await?;
+        let exists = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+            DATABASE
+        )
+        .fetch_one(&mut conn)
+        .await?;
         if !exists {
+            // An identifier, which cannot be a bind parameter: the one statement built as text.
             sqlx::query(&format!("CREATE DATABASE {DATABASE}")).execute(&mut conn).await?;
         }
         conn.close().await?;
