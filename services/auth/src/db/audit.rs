@@ -12,21 +12,23 @@ pub struct Event<'a> {
 }
 
 pub async fn record(db: impl PgExecutor<'_>, event: Event<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO auth.audit_log (actor_id, target_id, action, ip, payload) VALUES ($1, $2, $3, $4::inet, $5)",
+    // The address goes as text, as in `sessions::insert`.
+    sqlx::query!(
+        "INSERT INTO auth.audit_log (actor_id, target_id, action, ip, payload) \
+         VALUES ($1, $2, $3, $4::text::inet, $5)",
+        event.actor_id,
+        event.target_id,
+        event.action,
+        event.ip.map(|ip| ip.to_string()),
+        event.payload,
     )
-    .bind(event.actor_id)
-    .bind(event.target_id)
-    .bind(event.action)
-    .bind(event.ip.map(|ip| ip.to_string()))
-    .bind(event.payload)
     .execute(db)
     .await
     .map(|_| ())
 }
 
 /// An audit event as the admin API lists it, with the actor's address when the actor is a user.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Entry {
     pub id: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -45,9 +47,8 @@ pub struct Filter {
     pub actor: Option<String>,
 }
 
-const FROM_WHERE: &str = "FROM auth.audit_log a LEFT JOIN auth.users u ON u.id::text = a.actor_id \
-    WHERE ($1::text IS NULL OR a.action = $1) \
-    AND ($2::text IS NULL OR a.actor_id = $2 OR u.email ILIKE '%' || $2 || '%')";
+// The listing and its count share one filter: an exact action, and an actor by id or by part
+// of its address.
 
 /// A page of events, newest first.
 pub async fn list(
@@ -56,22 +57,34 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<Entry>> {
-    sqlx::query_as(&format!(
-        "SELECT a.id, a.created_at, a.actor_id, u.email AS actor_email, a.target_id, a.action, \
-         host(a.ip) AS ip, a.payload {FROM_WHERE} ORDER BY a.created_at DESC, a.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(filter.action.as_deref())
-    .bind(filter.actor.as_deref())
-    .bind(limit)
-    .bind(offset)
+    // `actor_email` comes through a LEFT JOIN, which the macro takes for NOT NULL: `?` says
+    // it may be null.
+    sqlx::query_as!(
+        Entry,
+        r#"SELECT a.id, a.created_at, a.actor_id, u.email AS "actor_email?", a.target_id, a.action,
+                  host(a.ip) AS ip, a.payload
+           FROM auth.audit_log a LEFT JOIN auth.users u ON u.id::text = a.actor_id
+           WHERE ($1::text IS NULL OR a.action = $1)
+             AND ($2::text IS NULL OR a.actor_id = $2 OR u.email ILIKE '%' || $2 || '%')
+           ORDER BY a.created_at DESC, a.id DESC LIMIT $3 OFFSET $4"#,
+        filter.action.as_deref(),
+        filter.actor.as_deref(),
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
 }
 
 pub async fn count(db: impl PgExecutor<'_>, filter: &Filter) -> sqlx::Result<i64> {
-    sqlx::query_scalar(&format!("SELECT count(*) {FROM_WHERE}"))
-        .bind(filter.action.as_deref())
-        .bind(filter.actor.as_deref())
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!"
+           FROM auth.audit_log a LEFT JOIN auth.users u ON u.id::text = a.actor_id
+           WHERE ($1::text IS NULL OR a.action = $1)
+             AND ($2::text IS NULL OR a.actor_id = $2 OR u.email ILIKE '%' || $2 || '%')"#,
+        filter.action.as_deref(),
+        filter.actor.as_deref(),
+    )
+    .fetch_one(db)
+    .await
 }

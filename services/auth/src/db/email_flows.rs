@@ -5,26 +5,27 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::users::{COLUMNS, NewUser, User};
+use super::users::{NewUser, User, query_users};
 
 /// A new account, unless the address already has one (then `None`, and nothing is written).
 pub async fn insert_user_if_absent(
     db: impl PgExecutor<'_>,
     new: &NewUser<'_>,
 ) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!(
+    query_users!(
         "INSERT INTO auth.users (id, email, encrypted_password, role, raw_user_meta_data, \
          raw_app_meta_data, email_confirmed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) \
-         ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING RETURNING {COLUMNS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(new.email)
-    .bind(new.password_hash)
-    .bind(new.role)
-    .bind(new.user_metadata)
-    .bind(new.app_metadata)
-    .bind(new.confirmed)
+         ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING RETURNING",
+        "",
+        Uuid::now_v7(),
+        new.email,
+        new.password_hash,
+        new.role,
+        new.user_metadata,
+        new.app_metadata,
+        new.confirmed,
+    )
     .fetch_optional(db)
     .await
 }
@@ -36,13 +37,13 @@ pub async fn complete_email_change(
     user_id: Uuid,
     new_email: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth.users SET email = $2, email_change = NULL, email_change_sent_at = NULL, \
          email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() \
          WHERE id = $1",
+        user_id,
+        new_email,
     )
-    .bind(user_id)
-    .bind(new_email)
     .execute(db)
     .await
     .map(|_| ())
@@ -50,7 +51,7 @@ pub async fn complete_email_change(
 
 /// What is known about a link token that could not be used (wrong, used or expired): where its
 /// email said to go, and whether it belonged to a PKCE flow.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct SpentToken {
     pub redirect_to: Option<String>,
     pub flow_state_id: Option<Uuid>,
@@ -60,10 +61,11 @@ pub async fn find_spent_token(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
 ) -> sqlx::Result<Option<SpentToken>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SpentToken,
         "SELECT redirect_to, flow_state_id FROM auth.one_time_tokens WHERE token_hash = $1",
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(db)
     .await
 }
@@ -79,22 +81,20 @@ pub async fn decoy_issue(
     redirect_to: &str,
 ) -> sqlx::Result<()> {
     let nobody = Uuid::now_v7();
-    sqlx::query("DELETE FROM auth.one_time_tokens WHERE user_id = $1 AND kind = $2")
-        .bind(nobody)
-        .bind(kind)
+    sqlx::query!("DELETE FROM auth.one_time_tokens WHERE user_id = $1 AND kind = $2", nobody, kind)
         .execute(&mut *db)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO auth.one_time_tokens \
          (user_id, kind, token_hash, otp_hash, relates_to, redirect_to, flow_state_id, expires_at) \
          SELECT $1, $2, $3, $4, $5, $6, NULL, now() WHERE false",
+        nobody,
+        kind,
+        token_hash,
+        otp_hash,
+        relates_to,
+        redirect_to,
     )
-    .bind(nobody)
-    .bind(kind)
-    .bind(token_hash)
-    .bind(otp_hash)
-    .bind(relates_to)
-    .bind(redirect_to)
     .execute(&mut *db)
     .await
     .map(|_| ())
@@ -108,13 +108,13 @@ pub async fn decoy_outbox(
     body: &str,
     kind: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO auth.outbox (recipient, subject, body, kind) SELECT $1, $2, $3, $4 WHERE false",
+        recipient,
+        subject,
+        body,
+        kind,
     )
-    .bind(recipient)
-    .bind(subject)
-    .bind(body)
-    .bind(kind)
     .execute(db)
     .await
     .map(|_| ())

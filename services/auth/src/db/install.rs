@@ -10,7 +10,9 @@ const FIRST_ACCOUNT_LOCK: i64 = 0x706f_7365_792e_6f77;
 
 /// Whether any account exists (soft-deleted ones too: their rows stay).
 pub async fn has_accounts(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM auth.users)").fetch_one(db).await
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM auth.users) AS "exists!""#)
+        .fetch_one(db)
+        .await
 }
 
 /// Whether this transaction may create the install's first account. When the install looks
@@ -20,9 +22,6 @@ pub async fn claim_first_account(tx: &mut Transaction<'_, Postgres>) -> sqlx::Re
     if has_accounts(&mut **tx).await? {
         return Ok(false);
     }
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(FIRST_ACCOUNT_LOCK)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", FIRST_ACCOUNT_LOCK).execute(&mut **tx).await?;
     Ok(!has_accounts(&mut **tx).await?)
 }

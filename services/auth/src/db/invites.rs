@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Invite {
     /// The invited account's id.
     pub id: Uuid,
@@ -22,34 +22,46 @@ impl Invite {
     }
 }
 
-/// Pending invites: unused tokens of accounts that are still unconfirmed.
-const PENDING: &str = "FROM auth.one_time_tokens t JOIN auth.users u ON u.id = t.user_id \
-    WHERE t.kind = 'invite' AND t.used_at IS NULL \
-    AND u.email_confirmed_at IS NULL AND u.deleted_at IS NULL";
+// Pending invites: unused `invite` tokens of accounts that are still unconfirmed (and not
+// deleted). The three reads below share that condition.
 
 /// A page of pending invites (expired ones included), newest first.
 pub async fn list(db: impl PgExecutor<'_>, limit: i64, offset: i64) -> sqlx::Result<Vec<Invite>> {
-    sqlx::query_as(&format!(
-        "SELECT u.id, u.email, t.created_at AS invited_at, t.expires_at {PENDING} \
-         ORDER BY t.created_at DESC, t.id DESC LIMIT $1 OFFSET $2"
-    ))
-    .bind(limit)
-    .bind(offset)
+    sqlx::query_as!(
+        Invite,
+        "SELECT u.id, u.email, t.created_at AS invited_at, t.expires_at \
+         FROM auth.one_time_tokens t JOIN auth.users u ON u.id = t.user_id \
+         WHERE t.kind = 'invite' AND t.used_at IS NULL \
+         AND u.email_confirmed_at IS NULL AND u.deleted_at IS NULL \
+         ORDER BY t.created_at DESC, t.id DESC LIMIT $1 OFFSET $2",
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(&format!("SELECT count(*) {PENDING}")).fetch_one(db).await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!"
+           FROM auth.one_time_tokens t JOIN auth.users u ON u.id = t.user_id
+           WHERE t.kind = 'invite' AND t.used_at IS NULL
+           AND u.email_confirmed_at IS NULL AND u.deleted_at IS NULL"#
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The pending invite of account `id`, if any.
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Invite>> {
-    sqlx::query_as(&format!(
-        "SELECT u.id, u.email, t.created_at AS invited_at, t.expires_at {PENDING} \
-         AND u.id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        Invite,
+        "SELECT u.id, u.email, t.created_at AS invited_at, t.expires_at \
+         FROM auth.one_time_tokens t JOIN auth.users u ON u.id = t.user_id \
+         WHERE t.kind = 'invite' AND t.used_at IS NULL \
+         AND u.email_confirmed_at IS NULL AND u.deleted_at IS NULL AND u.id = $1",
+        id,
+    )
     .fetch_optional(db)
     .await
 }
@@ -64,21 +76,21 @@ pub struct Revoked {
 /// Withdraws account `id`'s pending invite: its token stops working, and an account that
 /// existed only for it is deleted, so the address is free again. `None` if there was none.
 pub async fn revoke(tx: &mut Transaction<'_, Postgres>, id: Uuid) -> sqlx::Result<Option<Revoked>> {
-    let email: Option<String> = sqlx::query_scalar(
+    let email: Option<String> = sqlx::query_scalar!(
         "DELETE FROM auth.one_time_tokens t USING auth.users u \
          WHERE u.id = t.user_id AND t.user_id = $1 AND t.kind = 'invite' AND t.used_at IS NULL \
          AND u.email_confirmed_at IS NULL AND u.deleted_at IS NULL \
          RETURNING u.email",
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(email) = email else { return Ok(None) };
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "DELETE FROM auth.users WHERE id = $1 AND encrypted_password IS NULL \
          AND email_confirmed_at IS NULL AND last_sign_in_at IS NULL AND deleted_at IS NULL",
+        id,
     )
-    .bind(id)
     .execute(&mut **tx)
     .await?;
     Ok(Some(Revoked { email, account_deleted: deleted.rows_affected() > 0 }))

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Session {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -18,9 +18,6 @@ pub struct Session {
     pub ip: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, user_id, created_at, refreshed_at, not_after, aal, amr, user_agent, host(ip) AS ip";
-
 pub struct NewSession<'a> {
     pub user_id: Uuid,
     /// When it starts (the service's clock): its creation and first activity.
@@ -32,33 +29,43 @@ pub struct NewSession<'a> {
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewSession<'_>) -> sqlx::Result<Session> {
-    sqlx::query_as(&format!(
-        "INSERT INTO auth.sessions (id, user_id, not_after, amr, user_agent, ip, created_at, refreshed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6::inet, $7, $7) RETURNING {COLUMNS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(new.user_id)
-    .bind(new.not_after)
-    .bind(new.amr)
-    .bind(new.user_agent)
-    .bind(new.ip.map(|ip| ip.to_string()))
-    .bind(new.now)
+    // The address goes as text (`$6::text::inet`): sqlx maps `inet` to a Rust type only with a
+    // feature this workspace leaves off.
+    sqlx::query_as!(
+        Session,
+        r#"INSERT INTO auth.sessions (id, user_id, not_after, amr, user_agent, ip, created_at, refreshed_at)
+           VALUES ($1, $2, $3, $4, $5, $6::text::inet, $7, $7)
+           RETURNING id, user_id, created_at, refreshed_at, not_after, aal, amr, user_agent, host(ip) AS ip"#,
+        Uuid::now_v7(),
+        new.user_id,
+        new.not_after,
+        new.amr,
+        new.user_agent,
+        new.ip.map(|ip| ip.to_string()),
+        new.now,
+    )
     .fetch_one(db)
     .await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Session>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.sessions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        Session,
+        "SELECT id, user_id, created_at, refreshed_at, not_after, aal, amr, user_agent, host(ip) AS ip \
+         FROM auth.sessions WHERE id = $1",
+        id,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn list_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Session>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM auth.sessions WHERE user_id = $1 ORDER BY refreshed_at DESC"
-    ))
-    .bind(user_id)
+    sqlx::query_as!(
+        Session,
+        "SELECT id, user_id, created_at, refreshed_at, not_after, aal, amr, user_agent, host(ip) AS ip \
+         FROM auth.sessions WHERE user_id = $1 ORDER BY refreshed_at DESC",
+        user_id,
+    )
     .fetch_all(db)
     .await
 }
@@ -70,20 +77,20 @@ pub async fn insert_refresh_token(
     user_id: Uuid,
     parent_id: Option<i64>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) VALUES ($1, $2, $3, $4)",
+        token_hash,
+        session_id,
+        user_id,
+        parent_id,
     )
-    .bind(token_hash)
-    .bind(session_id)
-    .bind(user_id)
-    .bind(parent_id)
     .execute(db)
     .await
     .map(|_| ())
 }
 
 /// A refresh token with what the grant needs of its session, locked for the exchange.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct LockedToken {
     pub id: i64,
     pub session_id: Uuid,
@@ -100,13 +107,14 @@ pub async fn lock_refresh_token(
     tx: &mut Transaction<'_, Postgres>,
     token_hash: &[u8],
 ) -> sqlx::Result<Option<LockedToken>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        LockedToken,
         "SELECT rt.id, rt.session_id, rt.user_id, rt.revoked, rt.rotated_at, s.refreshed_at, \
                 s.not_after, s.aal, s.amr \
          FROM auth.refresh_tokens rt JOIN auth.sessions s ON s.id = rt.session_id \
          WHERE rt.token_hash = $1 FOR UPDATE OF rt",
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(&mut **tx)
     .await
 }
@@ -118,11 +126,13 @@ pub async fn rotate(
     successor_hash: &[u8],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth.refresh_tokens SET revoked = true, rotated_at = $2 WHERE id = $1")
-        .bind(token.id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE auth.refresh_tokens SET revoked = true, rotated_at = $2 WHERE id = $1",
+        token.id,
+        now,
+    )
+    .execute(&mut **tx)
+    .await?;
     insert_refresh_token(
         &mut **tx,
         successor_hash,
@@ -131,9 +141,7 @@ pub async fn rotate(
         Some(token.id),
     )
     .await?;
-    sqlx::query("UPDATE auth.sessions SET refreshed_at = $2 WHERE id = $1")
-        .bind(token.session_id)
-        .bind(now)
+    sqlx::query!("UPDATE auth.sessions SET refreshed_at = $2 WHERE id = $1", token.session_id, now)
         .execute(&mut **tx)
         .await
         .map(|_| ())
@@ -144,10 +152,12 @@ pub async fn refresh_token_exists(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM auth.refresh_tokens WHERE token_hash = $1)")
-        .bind(token_hash)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM auth.refresh_tokens WHERE token_hash = $1) AS "exists!""#,
+        token_hash,
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Ends sessions (their refresh tokens go with them) and publishes their revocation so every
@@ -159,23 +169,21 @@ pub async fn revoke(
 ) -> sqlx::Result<Vec<Uuid>> {
     let ids: Vec<Uuid> = match filter {
         Revoke::One(id) => {
-            sqlx::query_scalar("DELETE FROM auth.sessions WHERE id = $1 RETURNING id")
-                .bind(id)
+            sqlx::query_scalar!("DELETE FROM auth.sessions WHERE id = $1 RETURNING id", id)
                 .fetch_all(&mut **tx)
                 .await?
         }
         Revoke::AllOfUser(user) => {
-            sqlx::query_scalar("DELETE FROM auth.sessions WHERE user_id = $1 RETURNING id")
-                .bind(user)
+            sqlx::query_scalar!("DELETE FROM auth.sessions WHERE user_id = $1 RETURNING id", user)
                 .fetch_all(&mut **tx)
                 .await?
         }
         Revoke::OthersOfUser { user, keep } => {
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "DELETE FROM auth.sessions WHERE user_id = $1 AND id <> $2 RETURNING id",
+                user,
+                keep,
             )
-            .bind(user)
-            .bind(keep)
             .fetch_all(&mut **tx)
             .await?
         }
@@ -183,12 +191,14 @@ pub async fn revoke(
     if !ids.is_empty() {
         let ttl =
             chrono::Duration::from_std(access_token_ttl).unwrap_or(chrono::Duration::hours(1));
-        sqlx::query(
+        // An interval: chrono's Duration encodes as one (`as _` skips the macro's PgInterval check).
+        let lifetime = ttl + chrono::Duration::minutes(1);
+        sqlx::query!(
             "INSERT INTO auth.revoked_sessions (session_id, expires_at) \
              SELECT unnest($1::uuid[]), now() + $2 ON CONFLICT (session_id) DO NOTHING",
+            &ids[..],
+            lifetime as _,
         )
-        .bind(&ids)
-        .bind(ttl + chrono::Duration::minutes(1))
         .execute(&mut **tx)
         .await?;
     }
@@ -203,13 +213,12 @@ pub enum Revoke {
 }
 
 /// What the refresh grant's fast path returns: the session and its person, with roles.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Rotated {
     pub session_id: Uuid,
     pub aal: String,
     pub amr: Value,
     pub roles: Vec<String>,
-    #[sqlx(flatten)]
     pub user: super::users::User,
 }
 
@@ -226,34 +235,58 @@ pub async fn rotate_fast(
     inactivity: chrono::Duration,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Rotated>> {
-    static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let user_columns: Vec<String> =
-            super::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
-        format!(
-            "WITH used AS ( \
-                 UPDATE auth.refresh_tokens rt SET revoked = true, rotated_at = $4 \
-                 FROM auth.sessions s \
-                 WHERE rt.token_hash = $1 AND NOT rt.revoked AND s.id = rt.session_id \
-                   AND s.not_after > $4 AND s.refreshed_at + $3 > $4 \
-                 RETURNING rt.id AS token_id, rt.session_id, rt.user_id, s.aal, s.amr), \
-             child AS ( \
-                 INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id) \
-                 SELECT $2, session_id, user_id, token_id FROM used), \
-             touched AS ( \
-                 UPDATE auth.sessions SET refreshed_at = $4 \
-                 WHERE id = (SELECT session_id FROM used)) \
-             SELECT used.session_id, used.aal, used.amr, \
-                    ARRAY(SELECT role FROM auth.user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, \
-                    {} \
-             FROM used JOIN auth.users u ON u.id = used.user_id",
-            user_columns.join(", ")
-        )
-    });
-    sqlx::query_as(&QUERY)
-        .bind(token_hash)
-        .bind(successor_hash)
-        .bind(inactivity)
-        .bind(now)
-        .fetch_optional(db)
-        .await
+    // `roles` is an ARRAY(...), never null (Postgres cannot tell). `$3` is an interval, which
+    // chrono's Duration encodes as (`as _` skips the macro's PgInterval check).
+    let row = sqlx::query!(
+        r#"WITH used AS (
+               UPDATE auth.refresh_tokens rt SET revoked = true, rotated_at = $4
+               FROM auth.sessions s
+               WHERE rt.token_hash = $1 AND NOT rt.revoked AND s.id = rt.session_id
+                 AND s.not_after > $4 AND s.refreshed_at + $3 > $4
+               RETURNING rt.id AS token_id, rt.session_id, rt.user_id, s.aal, s.amr),
+           child AS (
+               INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, parent_id)
+               SELECT $2, session_id, user_id, token_id FROM used),
+           touched AS (
+               UPDATE auth.sessions SET refreshed_at = $4
+               WHERE id = (SELECT session_id FROM used))
+           SELECT used.session_id, used.aal, used.amr,
+                  ARRAY(SELECT role FROM auth.user_roles r WHERE r.user_id = u.id ORDER BY role) AS "roles!",
+                  u.id, u.email, u.encrypted_password, u.role, u.email_confirmed_at,
+                  u.confirmation_sent_at, u.recovery_sent_at, u.invited_at, u.email_change,
+                  u.email_change_sent_at, u.last_sign_in_at, u.banned_until, u.deleted_at,
+                  u.raw_app_meta_data, u.raw_user_meta_data, u.created_at, u.updated_at
+           FROM used JOIN auth.users u ON u.id = used.user_id"#,
+        token_hash,
+        successor_hash,
+        inactivity as _,
+        now,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| Rotated {
+        session_id: row.session_id,
+        aal: row.aal,
+        amr: row.amr,
+        roles: row.roles,
+        user: super::users::User {
+            id: row.id,
+            email: row.email,
+            encrypted_password: row.encrypted_password,
+            role: row.role,
+            email_confirmed_at: row.email_confirmed_at,
+            confirmation_sent_at: row.confirmation_sent_at,
+            recovery_sent_at: row.recovery_sent_at,
+            invited_at: row.invited_at,
+            email_change: row.email_change,
+            email_change_sent_at: row.email_change_sent_at,
+            last_sign_in_at: row.last_sign_in_at,
+            banned_until: row.banned_until,
+            deleted_at: row.deleted_at,
+            raw_app_meta_data: row.raw_app_meta_data,
+            raw_user_meta_data: row.raw_user_meta_data,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
+    }))
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -103,22 +103,29 @@ fn strip_nulls(value: &mut Value) {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, email, encrypted_password, role, email_confirmed_at, confirmation_sent_at, \
-    recovery_sent_at, invited_at, email_change, email_change_sent_at, last_sign_in_at, banned_until, \
-    deleted_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at";
+/// `sqlx::query_as!` reading [`User`] rows: `$before`, the user columns, then `$after`, so the
+/// column list is written once (the macro takes only string literals, joined with `+`).
+macro_rules! query_users {
+    ($before:literal, $after:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            $crate::db::users::User,
+            $before
+                + " id, email, encrypted_password, role, email_confirmed_at, confirmation_sent_at, \
+                   recovery_sent_at, invited_at, email_change, email_change_sent_at, last_sign_in_at, \
+                   banned_until, deleted_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at "
+                + $after
+            $(, $arg)*
+        )
+    };
+}
+pub(super) use query_users;
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.users WHERE email = $1"))
-        .bind(email)
-        .fetch_optional(db)
-        .await
+    query_users!("SELECT", "FROM auth.users WHERE email = $1", email).fetch_optional(db).await
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM auth.users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    query_users!("SELECT", "FROM auth.users WHERE id = $1", id).fetch_optional(db).await
 }
 
 /// A new account. Fails with the `users_email_key` unique violation if the email is taken.
@@ -142,29 +149,32 @@ pub async fn insert_with_id(
     id: Uuid,
     new: &NewUser<'_>,
 ) -> sqlx::Result<User> {
-    sqlx::query_as(&format!(
+    query_users!(
         "INSERT INTO auth.users (id, email, encrypted_password, role, raw_user_meta_data, \
          raw_app_meta_data, email_confirmed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(new.email)
-    .bind(new.password_hash)
-    .bind(new.role)
-    .bind(new.user_metadata)
-    .bind(new.app_metadata)
-    .bind(new.confirmed)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) RETURNING",
+        "",
+        id,
+        new.email,
+        new.password_hash,
+        new.role,
+        new.user_metadata,
+        new.app_metadata,
+        new.confirmed,
+    )
     .fetch_one(db)
     .await
 }
 
 pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth.users SET encrypted_password = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .execute(db)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE auth.users SET encrypted_password = $2, updated_at = now() WHERE id = $1",
+        id,
+        hash,
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
 }
 
 /// Which metadata: the person's own, or the app's (set by admins only).
@@ -181,32 +191,40 @@ pub async fn merge_metadata(
     which: Metadata,
     patch: &Value,
 ) -> sqlx::Result<()> {
-    let column = match which {
-        Metadata::User => "raw_user_meta_data",
-        Metadata::App => "raw_app_meta_data",
-    };
-    sqlx::query(&format!(
-        "UPDATE auth.users SET {column} = jsonb_strip_nulls({column} || $2), updated_at = now() \
-         WHERE id = $1"
-    ))
-    .bind(id)
-    .bind(patch)
-    .execute(db)
-    .await
+    match which {
+        Metadata::User => {
+            sqlx::query!(
+                "UPDATE auth.users SET raw_user_meta_data = jsonb_strip_nulls(raw_user_meta_data || $2), \
+                 updated_at = now() WHERE id = $1",
+                id,
+                patch,
+            )
+            .execute(db)
+            .await
+        }
+        Metadata::App => {
+            sqlx::query!(
+                "UPDATE auth.users SET raw_app_meta_data = jsonb_strip_nulls(raw_app_meta_data || $2), \
+                 updated_at = now() WHERE id = $1",
+                id,
+                patch,
+            )
+            .execute(db)
+            .await
+        }
+    }
     .map(|_| ())
 }
 
 pub async fn touch_sign_in(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1")
-        .bind(id)
+    sqlx::query!("UPDATE auth.users SET last_sign_in_at = now() WHERE id = $1", id)
         .execute(db)
         .await
         .map(|_| ())
 }
 
 pub async fn roles(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT role FROM auth.user_roles WHERE user_id = $1 ORDER BY role")
-        .bind(id)
+    sqlx::query_scalar!("SELECT role FROM auth.user_roles WHERE user_id = $1 ORDER BY role", id)
         .fetch_all(db)
         .await
 }
@@ -226,28 +244,29 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<User>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM auth.users WHERE ($1::text IS NULL OR email ILIKE $1) \
-         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(filter.map(contains_pattern))
-    .bind(limit)
-    .bind(offset)
+    query_users!(
+        "SELECT",
+        "FROM auth.users WHERE ($1::text IS NULL OR email ILIKE $1) \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+        filter.map(contains_pattern),
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
 }
 
 pub async fn count(db: impl PgExecutor<'_>, filter: Option<&str>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM auth.users WHERE ($1::text IS NULL OR email ILIKE $1)")
-        .bind(filter.map(contains_pattern))
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM auth.users WHERE ($1::text IS NULL OR email ILIKE $1)"#,
+        filter.map(contains_pattern),
+    )
+    .fetch_one(db)
+    .await
 }
 
 pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth.users SET role = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(role)
+    sqlx::query!("UPDATE auth.users SET role = $2, updated_at = now() WHERE id = $1", id, role)
         .execute(db)
         .await
         .map(|_| ())
@@ -255,11 +274,11 @@ pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: &str) -> sqlx::Re
 
 /// Marks the address confirmed (the first confirmation time stays); `false` if it already was.
 pub async fn confirm_email(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE auth.users SET email_confirmed_at = now(), updated_at = now() \
          WHERE id = $1 AND email_confirmed_at IS NULL",
+        id,
     )
-    .bind(id)
     .execute(db)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -268,12 +287,12 @@ pub async fn confirm_email(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bo
 /// Sets the address outright, dropping any pending change. Fails with the `users_email_key`
 /// unique violation if another account has it.
 pub async fn set_email(db: impl PgExecutor<'_>, id: Uuid, email: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth.users SET email = $2, email_change = NULL, email_change_sent_at = NULL, \
          updated_at = now() WHERE id = $1",
+        id,
+        email,
     )
-    .bind(id)
-    .bind(email)
     .execute(db)
     .await
     .map(|_| ())
@@ -285,40 +304,38 @@ pub async fn set_banned_until(
     id: Uuid,
     until: Option<DateTime<Utc>>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE auth.users SET banned_until = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(until)
-        .execute(db)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE auth.users SET banned_until = $2, updated_at = now() WHERE id = $1",
+        id,
+        until,
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
 }
 
 /// Soft delete, as Supabase does it: the row stays, marked deleted, with its address replaced
 /// (so the address is free again and no email flow can reach the row), and its password,
 /// metadata, roles and pending tokens gone. Sessions are the caller's to revoke.
 pub async fn soft_delete(db: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth.users SET email = 'deleted:' || id::text, encrypted_password = NULL, \
          email_change = NULL, email_change_sent_at = NULL, raw_user_meta_data = '{}', \
          raw_app_meta_data = '{}', deleted_at = now(), updated_at = now() WHERE id = $1",
+        id,
     )
-    .bind(id)
     .execute(&mut *db)
     .await?;
-    sqlx::query("DELETE FROM auth.one_time_tokens WHERE user_id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM auth.one_time_tokens WHERE user_id = $1", id)
         .execute(&mut *db)
         .await?;
-    sqlx::query("DELETE FROM auth.user_roles WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query!("DELETE FROM auth.user_roles WHERE user_id = $1", id).execute(&mut *db).await?;
     Ok(())
 }
 
 /// Deletes the account and everything hanging off it (sessions, tokens, roles cascade).
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM auth.users WHERE id = $1").bind(id).execute(db).await.map(|_| ())
+    sqlx::query!("DELETE FROM auth.users WHERE id = $1", id).execute(db).await.map(|_| ())
 }
 
 /// What an email (or an admin-generated link) was sent for, recorded on the account.
@@ -331,17 +348,30 @@ pub enum Sent {
 }
 
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid, sent: Sent) -> sqlx::Result<()> {
-    let set = match sent {
-        Sent::Confirmation => "confirmation_sent_at = now()",
-        Sent::Invite => "confirmation_sent_at = now(), invited_at = now()",
-        Sent::Recovery => "recovery_sent_at = now()",
-        Sent::EmailChange => "email_change_sent_at = now()",
-    };
-    sqlx::query(&format!("UPDATE auth.users SET {set} WHERE id = $1"))
-        .bind(id)
+    match sent {
+        Sent::Confirmation => {
+            sqlx::query!("UPDATE auth.users SET confirmation_sent_at = now() WHERE id = $1", id)
+                .execute(db)
+                .await
+        }
+        Sent::Invite => sqlx::query!(
+            "UPDATE auth.users SET confirmation_sent_at = now(), invited_at = now() WHERE id = $1",
+            id,
+        )
         .execute(db)
-        .await
-        .map(|_| ())
+        .await,
+        Sent::Recovery => {
+            sqlx::query!("UPDATE auth.users SET recovery_sent_at = now() WHERE id = $1", id)
+                .execute(db)
+                .await
+        }
+        Sent::EmailChange => {
+            sqlx::query!("UPDATE auth.users SET email_change_sent_at = now() WHERE id = $1", id)
+                .execute(db)
+                .await
+        }
+    }
+    .map(|_| ())
 }
 
 /// Records a pending change of address, confirmed by a link.
@@ -350,12 +380,12 @@ pub async fn request_email_change(
     id: Uuid,
     new_email: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), updated_at = now() \
          WHERE id = $1",
+        id,
+        new_email,
     )
-    .bind(id)
-    .bind(new_email)
     .execute(db)
     .await
     .map(|_| ())
