@@ -19,8 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-/// Arbitrary, fixed: the advisory lock key under which replicas rotate.
-const ROTATION_LOCK: i64 = 0x706f_7365_795f_6b31;
+use crate::db;
 
 struct CurrentKey {
     kid: String,
@@ -104,13 +103,7 @@ impl Keys {
 
     /// The published keys: the current one and those retired less than a token lifetime ago.
     pub async fn jwks(&self) -> anyhow::Result<Value> {
-        let keys: Vec<Value> = sqlx::query_scalar(
-            "SELECT public_jwk FROM auth.signing_keys \
-             WHERE publish_until IS NULL OR publish_until > now() ORDER BY created_at DESC",
-        )
-        .fetch_all(&self.db)
-        .await
-        .context("reading the JWKS")?;
+        let keys = db::keys::published(&self.db).await.context("reading the JWKS")?;
         Ok(json!({ "keys": keys }))
     }
 
@@ -146,17 +139,11 @@ impl posey_http::auth::JwksSource for Keys {
 }
 
 async fn load_current(db: &PgPool) -> anyhow::Result<Option<CurrentKey>> {
-    let row: Option<(String, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT kid, private_key, created_at FROM auth.signing_keys \
-         WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
-    )
-    .fetch_optional(db)
-    .await
-    .context("reading the signing key")?;
-    Ok(row.map(|(kid, der, created_at)| CurrentKey {
-        kid,
-        encoding: EncodingKey::from_ec_der(&der),
-        created_at,
+    let key = db::keys::current(db).await.context("reading the signing key")?;
+    Ok(key.map(|key| CurrentKey {
+        kid: key.kid,
+        encoding: EncodingKey::from_ec_der(&key.private_key),
+        created_at: key.created_at,
     }))
 }
 
@@ -168,17 +155,11 @@ async fn rotate_locked(
     only_if_older_than: Option<DateTime<Utc>>,
 ) -> anyhow::Result<String> {
     let mut tx = db.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ROTATION_LOCK).execute(&mut *tx).await?;
-    if let Some(before) = only_if_older_than {
-        let fresh: Option<String> = sqlx::query_scalar(
-            "SELECT kid FROM auth.signing_keys WHERE retired_at IS NULL AND created_at >= $1 LIMIT 1",
-        )
-        .bind(before)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(kid) = fresh {
-            return Ok(kid);
-        }
+    db::keys::lock_rotation(&mut tx).await?;
+    if let Some(before) = only_if_older_than
+        && let Some(kid) = db::keys::active_since(&mut *tx, before).await?
+    {
+        return Ok(kid);
     }
     let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
     let der = secret.to_pkcs8_der().context("encoding a new signing key")?;
@@ -198,19 +179,8 @@ async fn rotate_locked(
         "key_ops": ["verify"],
     });
     let publish_for = chrono::Duration::from_std(token_ttl)? + chrono::Duration::minutes(5);
-    sqlx::query(
-        "UPDATE auth.signing_keys SET retired_at = now(), publish_until = now() + $1 \
-         WHERE retired_at IS NULL",
-    )
-    .bind(publish_for)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("INSERT INTO auth.signing_keys (kid, alg, private_key, public_jwk) VALUES ($1, 'ES256', $2, $3)")
-        .bind(&kid)
-        .bind(der.as_bytes())
-        .bind(&jwk)
-        .execute(&mut *tx)
-        .await?;
+    db::keys::retire_active(&mut *tx, publish_for).await?;
+    db::keys::insert(&mut *tx, &kid, der.as_bytes(), &jwk).await?;
     tx.commit().await?;
     tracing::info!(kid, "rotated to a new signing key");
     Ok(kid)

@@ -9,6 +9,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use posey_config::ExposeSecret;
 use sqlx::{PgExecutor, PgPool};
 
+use crate::db::outbox;
+
 #[derive(Clone)]
 pub struct Mailer {
     db: PgPool,
@@ -54,16 +56,9 @@ impl Mailer {
     /// Writes the email to the outbox through `db`: inside the transaction that issues the token
     /// it carries, the email exists exactly when the token does.
     pub async fn record(&self, db: impl PgExecutor<'_>, email: Email) -> anyhow::Result<Recorded> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO auth.outbox (recipient, subject, body, kind) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(&email.to)
-        .bind(&email.subject)
-        .bind(&email.body)
-        .bind(email.kind)
-        .fetch_one(db)
-        .await
-        .context("writing to the outbox")?;
+        let id = outbox::insert(db, &email.to, &email.subject, &email.body, email.kind)
+            .await
+            .context("writing to the outbox")?;
         Ok(Recorded { id, email })
     }
 
@@ -103,22 +98,11 @@ impl Mailer {
         let sent = outcome.is_ok();
         match outcome {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE auth.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
-                )
-                .bind(id)
-                .execute(&self.db)
-                .await?;
+                outbox::mark_sent(&self.db, id).await?;
             }
             Err(e) => {
                 tracing::warn!(to = %email.to, error = %format!("{e:#}"), "email not delivered; kept in the outbox");
-                sqlx::query(
-                    "UPDATE auth.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(format!("{e:#}"))
-                .execute(&self.db)
-                .await?;
+                outbox::mark_failed(&self.db, id, &format!("{e:#}")).await?;
             }
         }
         Ok(sent)

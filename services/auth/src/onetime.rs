@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::tokens;
+use crate::{db, tokens};
+
+pub use crate::db::onetime::Consumed;
 
 /// What a token is for (Supabase's `type` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,39 +90,20 @@ async fn store(
     new: &NewToken<'_>,
     otp_hash: &[u8],
 ) -> sqlx::Result<String> {
-    sqlx::query("DELETE FROM auth.one_time_tokens WHERE user_id = $1 AND kind = $2")
-        .bind(new.user_id)
-        .bind(new.kind.as_str())
-        .execute(&mut **tx)
-        .await?;
+    db::onetime::delete_of_kind(&mut **tx, new.user_id, new.kind.as_str()).await?;
     let link_token = tokens::random_token();
-    let ttl = chrono::Duration::from_std(new.ttl).unwrap_or(chrono::Duration::hours(1));
-    sqlx::query(
-        "INSERT INTO auth.one_time_tokens \
-         (user_id, kind, token_hash, otp_hash, relates_to, redirect_to, flow_state_id, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8)",
-    )
-    .bind(new.user_id)
-    .bind(new.kind.as_str())
-    .bind(tokens::hash(&link_token))
-    .bind(otp_hash)
-    .bind(new.relates_to)
-    .bind(new.redirect_to)
-    .bind(new.flow_state_id)
-    .bind(ttl)
-    .execute(&mut **tx)
-    .await?;
+    let stored = db::onetime::NewToken {
+        user_id: new.user_id,
+        kind: new.kind.as_str(),
+        token_hash: &tokens::hash(&link_token),
+        otp_hash,
+        relates_to: new.relates_to,
+        redirect_to: new.redirect_to,
+        flow_state_id: new.flow_state_id,
+        ttl: chrono::Duration::from_std(new.ttl).unwrap_or(chrono::Duration::hours(1)),
+    };
+    db::onetime::insert(&mut **tx, &stored).await?;
     Ok(link_token)
-}
-
-/// A consumed token.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Consumed {
-    pub user_id: Uuid,
-    pub kind: String,
-    pub relates_to: String,
-    pub redirect_to: Option<String>,
-    pub flow_state_id: Option<Uuid>,
 }
 
 /// How the token was presented.
@@ -137,21 +120,13 @@ pub async fn consume(
     presented: Presented<'_>,
     kinds: &[Kind],
 ) -> sqlx::Result<Option<Consumed>> {
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    let (column, hash) = match presented {
-        Presented::Link(token) => ("token_hash", tokens::hash(token)),
-        Presented::Code { address, code } => ("otp_hash", otp_hash(address, code)),
-    };
-    sqlx::query_as(&format!(
-        "UPDATE auth.one_time_tokens SET used_at = now() \
-         WHERE id = (SELECT id FROM auth.one_time_tokens WHERE {column} = $1 AND kind = ANY($2) \
-                     AND used_at IS NULL AND expires_at > now() LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING user_id, kind, relates_to, redirect_to, flow_state_id"
-    ))
-    .bind(hash)
-    .bind(&kinds)
-    .fetch_optional(db)
-    .await
+    let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_owned()).collect();
+    match presented {
+        Presented::Link(token) => db::onetime::consume_link(db, &tokens::hash(token), &kinds).await,
+        Presented::Code { address, code } => {
+            db::onetime::consume_code(db, &otp_hash(address, code), &kinds).await
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::db;
 use crate::error::{AuthError, AuthResult};
 use crate::tokens;
 
@@ -70,20 +71,15 @@ pub async fn save(
     authentication_method: &str,
     ttl: std::time::Duration,
 ) -> sqlx::Result<()> {
-    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
-    sqlx::query(
-        "INSERT INTO auth.flow_states (id, user_id, code_challenge, code_challenge_method, \
-         authentication_method, expires_at) VALUES ($1, $2, $3, $4, $5, now() + $6)",
-    )
-    .bind(challenge.id)
-    .bind(user_id)
-    .bind(&challenge.challenge)
-    .bind(challenge.method.as_str())
-    .bind(authentication_method)
-    .bind(ttl)
-    .execute(db)
-    .await
-    .map(|_| ())
+    let new = db::pkce::NewFlowState {
+        id: challenge.id,
+        user_id,
+        code_challenge: &challenge.challenge,
+        code_challenge_method: challenge.method.as_str(),
+        authentication_method,
+        ttl: chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1)),
+    };
+    db::pkce::insert(db, &new).await
 }
 
 /// When the email's link is followed: a fresh auth code for the flow, to put in the redirect.
@@ -93,16 +89,8 @@ pub async fn issue_code(
     user_id: Uuid,
 ) -> sqlx::Result<Option<String>> {
     let code = tokens::random_token();
-    let updated = sqlx::query(
-        "UPDATE auth.flow_states SET auth_code_hash = $2, user_id = $3 \
-         WHERE id = $1 AND used_at IS NULL AND expires_at > now()",
-    )
-    .bind(flow_state_id)
-    .bind(tokens::hash(&code))
-    .bind(user_id)
-    .execute(db)
-    .await?;
-    Ok((updated.rows_affected() == 1).then_some(code))
+    let set = db::pkce::set_auth_code(db, flow_state_id, &tokens::hash(&code), user_id).await?;
+    Ok(set.then_some(code))
 }
 
 /// The exchange: the code's flow, if `verifier` matches its challenge. The flow is marked used
@@ -114,15 +102,15 @@ pub async fn exchange(
     auth_code: &str,
     verifier: &str,
 ) -> AuthResult<(Uuid, String)> {
-    let row: Option<(Option<Uuid>, String, String, String, bool)> = sqlx::query_as(
-        "UPDATE auth.flow_states SET used_at = now() \
-         WHERE auth_code_hash = $1 AND used_at IS NULL \
-         RETURNING user_id, code_challenge, code_challenge_method, authentication_method, expires_at > now()",
-    )
-    .bind(tokens::hash(auth_code))
-    .fetch_optional(db)
-    .await?;
-    let Some((user_id, challenge, method, auth_method, live)) = row else {
+    let flow = db::pkce::use_auth_code(db, &tokens::hash(auth_code)).await?;
+    let Some(db::pkce::UsedFlow {
+        user_id,
+        code_challenge: challenge,
+        code_challenge_method: method,
+        authentication_method: auth_method,
+        live,
+    }) = flow
+    else {
         return Err(AuthError::not_found(
             "flow_state_not_found",
             "invalid flow state, no valid flow state found",

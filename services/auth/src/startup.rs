@@ -121,15 +121,8 @@ impl Application {
 async fn instance_secret(db: &sqlx::PgPool, name: &str) -> anyhow::Result<Vec<u8>> {
     let mut fresh = vec![0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut fresh);
-    sqlx::query("INSERT INTO auth.instance_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .bind(&fresh)
-        .execute(db)
+    crate::db::secrets::insert_if_absent(db, name, &fresh)
         .await
         .context("storing an instance secret")?;
-    sqlx::query_scalar("SELECT secret FROM auth.instance_secrets WHERE name = $1")
-        .bind(name)
-        .fetch_one(db)
-        .await
-        .context("reading an instance secret")
+    crate::db::secrets::get(db, name).await.context("reading an instance secret")
 }

@@ -336,9 +336,6 @@ pub async fn prepare_confirmation(
         },
     )
     .await?;
-    sqlx::query("UPDATE auth.users SET confirmation_sent_at = now() WHERE id = $1")
-        .bind(user.id)
-        .execute(&mut **tx)
-        .await?;
+    users::mark_sent(&mut **tx, user.id, users::Sent::Confirmation).await?;
     Ok(emails::for_token(state, Kind::Signup, &user.email, &issued, redirect_to))
 }

@@ -140,11 +140,7 @@ async fn update_user(
             },
         )
         .await?;
-        sqlx::query("UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), updated_at = now() WHERE id = $1")
-            .bind(user.id)
-            .bind(email.as_str())
-            .execute(&mut *tx)
-            .await?;
+        users::request_email_change(&mut *tx, user.id, email.as_str()).await?;
         audit::record(
             &mut *tx,
             Event {
