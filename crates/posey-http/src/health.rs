@@ -49,7 +49,7 @@ impl Readiness {
         self.check("postgres", move || {
             let pool = pool.clone();
             async move {
-                sqlx::query("SELECT 1").execute(&pool).await?;
+                sqlx::query!("SELECT 1 AS one").fetch_one(&pool).await?;
                 Ok(())
             }
         })

@@ -1,7 +1,8 @@
 //! Role and permission guards for handlers. A verified token says who it speaks for (a user, or
 //! a service client from auth's client-credentials grant) and which RBAC roles the user held
-//! when it was issued (`roles`); the permissions a role grants live in `auth.roles` and are read
-//! through a short cache, so a change to a role reaches every service within the cache's life.
+//! when it was issued (`roles`); the permissions a role grants live in `auth.roles`, are read
+//! through auth's `auth.role_permissions()` and kept in a short cache, so a change to a role
+//! reaches every service within the cache's life.
 //!
 //! Refusals are 403 `forbidden` in the standard error shape. Roles in a token are as fresh as
 //! the token (at most the access-token lifetime); auth's own admin API checks the database.
@@ -243,12 +244,15 @@ impl Permissions {
         if let Some(grants) = self.fresh() {
             return Ok(grants);
         }
-        let rows: Vec<(String, Vec<String>)> =
-            sqlx::query_as("SELECT name, permissions FROM auth.roles")
-                .fetch_all(&self.0.db)
-                .await
-                .context("loading role permissions from auth.roles")?;
-        let grants = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
+        // A function's columns look nullable to the macro; the table's are NOT NULL.
+        let rows = sqlx::query!(
+            r#"SELECT name AS "name!", permissions AS "permissions!" FROM auth.role_permissions()"#
+        )
+        .fetch_all(&self.0.db)
+        .await
+        .context("loading role permissions (auth.role_permissions())")?;
+        let grants =
+            Arc::new(rows.into_iter().map(|r| (r.name, r.permissions)).collect::<HashMap<_, _>>());
         *self.0.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some(Snapshot { loaded_at: self.0.clock.now(), grants: grants.clone() });
         Ok(grants)

@@ -1,7 +1,8 @@
 //! Revoked sessions: when a session ends (sign-out, refresh-token reuse, password change) its
 //! access tokens would otherwise work until they expire. Auth records it in
-//! `auth.revoked_sessions`; every service polls that table (only rows newer than the last poll)
-//! and refuses those sessions' tokens, so a revocation takes effect everywhere within a poll
+//! `auth.revoked_sessions`; every service polls it through `auth.revoked_sessions_since()`
+//! (only rows newer than the last poll; the function is auth's, so its table may change) and
+//! refuses those sessions' tokens, so a revocation takes effect everywhere within a poll
 //! interval, with no call to auth on the hot path.
 
 use std::collections::HashMap;
@@ -57,20 +58,22 @@ impl RevocationList {
     /// order) and forgets expired ones; returns the newest revocation time seen.
     async fn poll(&self, pool: &PgPool, since: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
         let after = since - chrono::Duration::seconds(1);
-        let rows: Vec<(uuid::Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT session_id, revoked_at, expires_at FROM auth.revoked_sessions \
-             WHERE revoked_at > $1 AND expires_at > now()",
+        // A function's columns look nullable to the macro; the table's are NOT NULL.
+        let rows = sqlx::query!(
+            r#"SELECT session_id AS "session_id!", revoked_at AS "revoked_at!",
+                      expires_at AS "expires_at!"
+               FROM auth.revoked_sessions_since($1)"#,
+            after,
         )
-        .bind(after)
         .fetch_all(pool)
         .await?;
         let now = Utc::now();
         let mut newest = since;
         let mut revoked = self.revoked.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         revoked.retain(|_, expires| *expires > now);
-        for (session, revoked_at, expires_at) in rows {
-            newest = newest.max(revoked_at);
-            revoked.insert(SessionId::from(session), expires_at);
+        for row in rows {
+            newest = newest.max(row.revoked_at);
+            revoked.insert(SessionId::from(row.session_id), row.expires_at);
         }
         Ok(newest)
     }
