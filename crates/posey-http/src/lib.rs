@@ -12,9 +12,11 @@ pub mod openapi;
 pub mod params;
 pub mod ratelimit;
 pub mod server;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 
 pub use error::ApiError;
 pub use json::{AppJson, OptionalJson};
 pub use params::{Path, PathId, Query};
+pub use service::{Service, ServiceConfig};

@@ -194,13 +194,6 @@ impl Config {
     pub const PORT_VAR: &str = "AGENTS_PORT";
     pub const DEFAULT_PORT: u16 = 8000;
 
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
-    }
-
     /// Reads through `env`, recording problems there.
     pub fn read(env: &mut Env<'_>) -> Option<Self> {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
@@ -320,5 +313,18 @@ impl Rest {
             documents: self.documents,
             models: self.models,
         }
+    }
+}
+
+impl posey_http::ServiceConfig for Config {
+    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = Env::process();
+        let config = Self::read(&mut env);
+        env.finish(config)
+    }
+
+    fn common(&self) -> &posey_config::ServiceConfig {
+        &self.service
     }
 }

@@ -3,8 +3,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use posey_agents::{Application, Config};
-
 /// mimalloc rather than glibc's malloc: a turn makes many small short-lived allocations
 /// (JSON values, messages, futures), and glibc's malloc was ~17% of the service's CPU under load.
 #[global_allocator]
@@ -32,10 +30,5 @@ fn main() -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
-    posey_http::server::run_main("posey-agents", Config::from_env, |config| async move {
-        posey_http::backing::log_choices(&config.service);
-        let app = Application::build(config).await?;
-        app.run_until_stopped(posey_http::shutdown::signal()).await
-    })
-    .await
+    posey_http::service::main::<posey_agents::Application>().await
 }

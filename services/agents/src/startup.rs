@@ -58,10 +58,6 @@ pub fn builtin_plugins() -> Vec<Arc<dyn Plugin>> {
 }
 
 impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with(config, Parts::default()).await
-    }
-
     pub async fn build_with(config: Config, parts: Parts) -> anyhow::Result<Self> {
         let backing = Backing::connect(SERVICE, &config.service).await?;
         let background = CancellationToken::new();
@@ -148,13 +144,23 @@ impl Application {
         documents.start(background.clone()).await?;
         Ok(Self { server, background, turns, stopping, grace })
     }
+}
+
+impl posey_http::Service for Application {
+    const PROGRAM: &str = "posey-agents";
+
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Parts::default()).await
+    }
 
     /// The port actually bound (useful when the configuration asked for 0).
-    pub fn port(&self) -> u16 {
+    fn port(&self) -> u16 {
         self.server.port()
     }
 
-    pub async fn run_until_stopped(
+    async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {

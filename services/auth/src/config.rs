@@ -72,13 +72,6 @@ impl Config {
     pub const PORT_VAR: &str = "AUTH_PORT";
     pub const DEFAULT_PORT: u16 = 9000;
 
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
-    }
-
     /// Reads through `env`, recording problems there.
     pub fn read(env: &mut Env<'_>) -> Option<Self> {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
@@ -220,6 +213,19 @@ fn default_invite_url(site_url: &url::Url) -> url::Url {
         base.set_path(&path);
     }
     base.join("invite").unwrap_or(base)
+}
+
+impl posey_http::ServiceConfig for Config {
+    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = Env::process();
+        let config = Self::read(&mut env);
+        env.finish(config)
+    }
+
+    fn common(&self) -> &posey_config::ServiceConfig {
+        &self.service
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,6 @@
 //! `posey-auth`: the auth service on its own, configured from the environment.
 
-use posey_auth::{Application, Config};
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    posey_http::server::run_main("posey-auth", Config::from_env, |config| async move {
-        posey_http::backing::log_choices(&config.service);
-        let app = Application::build(config).await?;
-        app.run_until_stopped(posey_http::shutdown::signal()).await
-    })
-    .await
+    posey_http::service::main::<posey_auth::Application>().await
 }

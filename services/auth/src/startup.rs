@@ -36,10 +36,6 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_hasher(config, None).await
-    }
-
     /// With a given password hasher (tests use cheap parameters; production uses OWASP's).
     pub async fn build_with_hasher(config: Config, hasher: Option<Hasher>) -> anyhow::Result<Self> {
         Self::build_with(config, Overrides { hasher, ..Overrides::default() }).await
@@ -97,17 +93,26 @@ impl Application {
         Ok(Self { server, background, state })
     }
 
-    /// The port actually bound (useful when the configuration asked for 0).
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
     /// The signing keys, for operators' commands and tests (rotation on demand).
     pub fn keys(&self) -> Keys {
         self.state.keys.clone()
     }
+}
 
-    pub async fn run_until_stopped(
+impl posey_http::Service for Application {
+    const PROGRAM: &str = "posey-auth";
+
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_hasher(config, None).await
+    }
+
+    fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {

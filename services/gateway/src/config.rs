@@ -89,13 +89,6 @@ impl Config {
     pub const PORT_VAR: &str = "GATEWAY_PORT";
     pub const DEFAULT_PORT: u16 = 8080;
 
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
-    }
-
     /// Reads through `env`, recording problems there.
     pub fn read(env: &mut Env<'_>) -> Option<Self> {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
@@ -192,4 +185,17 @@ pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl posey_http::ServiceConfig for Config {
+    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = Env::process();
+        let config = Self::read(&mut env);
+        env.finish(config)
+    }
+
+    fn common(&self) -> &posey_config::ServiceConfig {
+        &self.service
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use posey_agents::{Application, Config, Parts};
+use posey_http::Service as _;
 use posey_models::testing::{TestModel, local_embedder};
 pub use posey_testkit::TestApp;
 use rig_core::DynModel;

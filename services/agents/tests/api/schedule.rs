@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use posey_http::Service as _;
 use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 

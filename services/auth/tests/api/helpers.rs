@@ -7,6 +7,7 @@ use argon2::Params;
 use posey_auth::keys::Keys;
 use posey_auth::password::Hasher;
 use posey_auth::{Application, Config, Overrides};
+use posey_http::Service as _;
 use posey_domain::clock::SharedClock;
 pub use posey_testkit::TestApp;
 use reqwest::StatusCode;

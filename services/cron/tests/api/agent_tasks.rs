@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use posey_http::Service as _;
 use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 

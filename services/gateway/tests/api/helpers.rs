@@ -2,6 +2,7 @@
 //! JWKS, an admin secret, and helpers to send GraphQL as the operator or as a person.
 
 use posey_gateway::{Application, Config};
+use posey_http::Service as _;
 pub use posey_testkit::TestApp;
 use serde_json::{Value, json};
 
