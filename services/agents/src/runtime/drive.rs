@@ -9,11 +9,11 @@ use rig_core::message::AssistantContent;
 use rig_core::streaming::{Item, StreamEvent};
 use serde_json::Value;
 
-use super::prepare::Delegated;
-use super::{
-    AgentRun, DELEGATE_TOOL, TurnError, TurnEvent, TurnScope, asking, assistant, ending, flush,
-    history, interrupted, render_result, stopping_message, turn_error,
+use super::run::{
+    AgentRun, DELEGATE_TOOL, Delegated, TurnError, TurnEvent, TurnScope, asking, assistant, flush,
+    interrupted, render_result, stopping_message, turn_error,
 };
+use super::{ending, history};
 use crate::db::messages::{NewMessage, Role, ToolCallRecord};
 use crate::sync::lock;
 

@@ -17,22 +17,20 @@ mod drive;
 pub mod ending;
 pub mod history;
 mod hooks;
-mod prepare;
+mod run;
 pub mod schema;
 pub mod selection;
 mod tools;
 mod turn_error;
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
-use rig_agent::completion::PromptError;
+use rig_agent::AgentBuilder;
+use rig_agent::agent::StreamingResult;
 use rig_agent::tool::{DynamicTool, ToolExecutionError, ToolOutput};
-use rig_core::message::{Message, ToolName, ToolResultContent};
-use serde::{Deserialize, Serialize};
+use rig_core::message::{Message, ToolName};
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -49,83 +47,13 @@ use crate::sync::lock;
 use drive::{Drive, Flow};
 use posey_models::ToolCalling;
 use posey_plugin::{Asks, PendingAction};
+use run::{AgentRun, Delegated, Events, Shared, TurnScope};
+pub use run::{DELEGATE_TOOL, INTERRUPTED_MARKER, ServerCall, TurnError, TurnEvent, render_result};
 use selection::ToolSelector;
 pub use tools::ClientTool;
-use tools::{DELEGATE_DESCRIPTION, delegate_parameters, invalid_arguments};
-
-/// The name of the tool an agent hands a task to a specialist with.
-pub const DELEGATE_TOOL: &str = "delegate";
-
-/// How the reply of a turn cut short by the service stopping ends (after what its model had
-/// said until then).
-pub const INTERRUPTED_MARKER: &str = "[interrupted: Posey was stopping]";
-
-/// What a turn streams, in order. `depth` 0 is the conversation's agent; more is a specialist.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TurnEvent {
-    /// An agent starts speaking: the conversation's agent at the start of the turn, a
-    /// specialist it delegated to (`from` the delegating agent), or the delegating agent again
-    /// when the specialist is done (`from` the specialist).
-    #[schema(title = "agent")]
-    Agent { agent: String, depth: usize, from: Option<String> },
-    /// A piece of the speaking agent's answer.
-    #[schema(title = "text")]
-    Text { agent: String, depth: usize, delta: String },
-    /// The agent calls a tool.
-    #[schema(title = "tool_call")]
-    ToolCall {
-        agent: String,
-        depth: usize,
-        id: String,
-        name: String,
-        #[schema(value_type = Object)]
-        arguments: Value,
-    },
-    /// A tool's answer (`is_error`: it failed or its arguments were refused; `content` says why).
-    #[schema(title = "tool_result")]
-    ToolResult {
-        agent: String,
-        depth: usize,
-        id: String,
-        name: String,
-        content: String,
-        is_error: bool,
-    },
-    /// A tool asked the person to confirm an action instead of taking it; the turn ends
-    /// asking, and the action runs only if they confirm it (`POST /v1/actions/{id}/confirm`).
-    #[schema(title = "confirmation")]
-    Confirmation {
-        action_id: Uuid,
-        plugin: String,
-        summary: String,
-        reason: String,
-        expires_at: chrono::DateTime<chrono::Utc>,
-    },
-    /// The tokens the turn used, once it ends.
-    #[schema(title = "usage")]
-    Usage { input_tokens: u64, output_tokens: u64 },
-    /// The turn ended and is stored.
-    #[schema(title = "done")]
-    Done { turn_id: Uuid },
-    /// The turn failed (and what it did until then is stored).
-    #[schema(title = "error")]
-    Error {
-        #[schema(inline, value_type = turn_error::TurnErrorCode)]
-        code: String,
-        message: String,
-        turn_id: Uuid,
-    },
-}
-
-/// Why a turn failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TurnError {
-    /// `model_error`, `unknown_agent`, `internal`. (A turn that hits a limit is no error: it
-    /// ends with a reply saying what it could not finish.)
-    pub code: &'static str,
-    pub message: String,
-}
+use tools::{
+    DELEGATE_DESCRIPTION, checked_tool, client_tool, delegate_parameters, invalid_arguments,
+};
 
 /// What a turn produced.
 #[derive(Debug, Clone)]
@@ -151,17 +79,6 @@ pub struct TurnOutcome {
     pub asks: Vec<PendingAction>,
 }
 
-/// A call of one of the agent's own tools made in the same message as calls of client tools,
-/// and its result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServerCall {
-    /// Where the call stood among the message's tool calls.
-    pub index: usize,
-    pub call: ToolCallRecord,
-    pub result: String,
-    pub is_error: bool,
-}
-
 /// One turn to run.
 pub struct TurnRequest {
     pub person: Uuid,
@@ -183,6 +100,12 @@ pub struct TurnRequest {
     pub model: Option<String>,
 }
 
+/// An agent's run, ready to drive: nothing runs until its stream is polled.
+struct Prepared {
+    stream: StreamingResult,
+    delegated: Delegated,
+}
+
 /// The agents, their plugins and models: everything a turn needs.
 pub struct Runtime {
     pub agents: AgentsFile,
@@ -201,45 +124,6 @@ pub struct Runtime {
     /// Cancelled when the service stops and turns may run no longer: model calls in flight
     /// are dropped and the plugins' work after a turn stops.
     stopping: CancellationToken,
-}
-
-/// Where a running turn sends its events (nowhere, once the client is gone).
-type Events = mpsc::UnboundedSender<TurnEvent>;
-
-/// Counters shared by every agent of one turn.
-#[derive(Default)]
-struct Shared {
-    input_tokens: u64,
-    output_tokens: u64,
-    client_calls: Vec<ToolCallRecord>,
-    server_calls: Vec<ServerCall>,
-    /// The model the person chose for this turn (checked), for agents that name none.
-    chosen_model: Option<String>,
-}
-
-/// What every agent of one turn shares: whom its tools work for, the client's tools (offered at
-/// depth 0 only), where its events go, and its counters.
-#[derive(Clone)]
-struct TurnScope {
-    context: ToolContext,
-    client_tools: Arc<Vec<ClientTool>>,
-    events: Events,
-    shared: Arc<Mutex<Shared>>,
-}
-
-/// The result of one agent's run within a turn.
-#[derive(Default)]
-struct AgentRun {
-    messages: Vec<NewMessage>,
-    text: String,
-    error: Option<TurnError>,
-    interrupted: bool,
-}
-
-impl AgentRun {
-    fn failed(error: TurnError) -> Self {
-        Self { error: Some(error), ..Self::default() }
-    }
 }
 
 impl Runtime {
@@ -496,6 +380,98 @@ impl Runtime {
         })
     }
 
+    /// Builds `spec`'s run on `prompt` after `history`, for the turn `scope` belongs to.
+    async fn prepare(
+        self: &Arc<Self>,
+        scope: &TurnScope,
+        spec: &AgentSpec,
+        depth: usize,
+        history: Vec<Message>,
+        prompt: Message,
+    ) -> Result<Prepared, TurnError> {
+        let TurnScope { context, client_tools, .. } = scope;
+        let name = &spec.name;
+        let model_spec =
+            self.model_for(spec, lock(&scope.shared).chosen_model.as_deref()).to_owned();
+        let profile = self.catalog.profile(&model_spec);
+        let delegates: Vec<String> =
+            if profile.delegation && depth < self.settings.max_delegation_depth {
+                self.agents.delegates_of(spec).iter().map(|agent| agent.name.clone()).collect()
+            } else {
+                Vec::new()
+            };
+        let model = self.models.model(&model_spec).await.map_err(|error| TurnError {
+            code: "model_error",
+            message: format!("agent {name}: {error:#}"),
+        })?;
+        let prepared = async {
+            let preamble = self.preamble(spec, context, &delegates).await?;
+            let message_context = self.message_context(spec, context).await?;
+            anyhow::Ok((preamble, message_context))
+        };
+        let (preamble, message_context) = prepared.await.map_err(|error| {
+            tracing::error!(agent = %name, error = format!("{error:#}"), "building the system prompt");
+            TurnError { code: "internal", message: "the agent could not be prepared".into() }
+        })?;
+
+        let offered = self.offered_tools(spec, profile.tools, context, depth, &prompt).await;
+        let offer_client_tools = depth == 0 && profile.tools != ToolCalling::None;
+        // The prompt's fixed part: the system prompt and every tool offered.
+        let mut fixed = budget::text_tokens(&preamble);
+        for tool in &offered {
+            fixed += budget::tool_tokens(&tool.name, &tool.description, &tool.parameters);
+        }
+        if !delegates.is_empty() {
+            let parameters = delegate_parameters(&delegates);
+            fixed += budget::tool_tokens(DELEGATE_TOOL, DELEGATE_DESCRIPTION, &parameters);
+        }
+        if offer_client_tools {
+            for tool in client_tools.iter() {
+                fixed += budget::tool_tokens(&tool.name, &tool.description, &tool.parameters);
+            }
+        }
+        let with_prompt = fixed
+            .saturating_add(budget::message_tokens(&prompt))
+            .saturating_add(message_context.as_ref().map_or(0, budget::message_tokens));
+        let mut history = budget::fit_history(history, with_prompt, &profile);
+        // After the history, right before the message: the start of the prompt stays the same
+        // from turn to turn.
+        history.extend(message_context);
+
+        let delegated = Delegated::default();
+        let guard = ending::Guard::new(self.settings.max_turns, preamble.clone(), profile, fixed);
+        let mut tools: Vec<DynamicTool> =
+            offered.iter().filter_map(|tool| checked_tool(tool, context.clone(), &guard)).collect();
+        if !delegates.is_empty() {
+            tools.extend(self.delegate_tool(
+                scope.clone(),
+                name,
+                depth,
+                delegates,
+                delegated.clone(),
+                &guard,
+            ));
+        }
+        if offer_client_tools {
+            tools.extend(client_tools.iter().filter_map(client_tool));
+        }
+        let builder = AgentBuilder::new(model).name(name.clone()).preamble(preamble);
+        let agent =
+            if tools.is_empty() { builder.build() } else { builder.dynamic_tools(tools).build() };
+        let mut runner = agent
+            .prompt(prompt)
+            .history(history)
+            .max_turns(self.settings.max_turns)
+            .add_hook(guard.hook())
+            .add_hook(hooks::StopWhenAsking::new(context.asks.clone()));
+        if depth == 0 && !client_tools.is_empty() {
+            runner = runner.add_hook(hooks::StopOnClientTools::new(
+                client_tools.iter().map(|tool| tool.name.clone()).collect(),
+            ));
+        }
+        Ok(Prepared { stream: runner.stream(), delegated })
+    }
+
     /// The tools of `spec`'s plugins its model is offered: all of them for a model that calls
     /// tools well, the few relevant to the message for a weak one (at depth 0 the person's
     /// message; a specialist's, the task it was given), none for a model that calls none.
@@ -574,7 +550,7 @@ impl Runtime {
         from: &str,
         depth: usize,
         delegates: Vec<String>,
-        delegated: Arc<Mutex<VecDeque<Vec<NewMessage>>>>,
+        delegated: Delegated,
         guard: &Arc<ending::Guard>,
     ) -> Option<DynamicTool> {
         let TurnScope { context, events, shared, .. } = scope;
@@ -645,150 +621,6 @@ impl Runtime {
             guard.once(DELEGATE_TOOL.to_owned(), handler),
         ))
     }
-}
-
-/// What the message the run stopped on for the client said, and the calls of the agent's own
-/// tools it made beside the client's (those that answered: they ran before the stop).
-fn stopping_message(
-    messages: &[NewMessage],
-    depth: usize,
-    client_names: &[&str],
-) -> (String, Vec<ServerCall>) {
-    let depth = depth as i32;
-    let Some(at) = messages
-        .iter()
-        .rposition(|m| m.role == Role::Assistant && m.depth == depth && !m.tool_calls.is_empty())
-    else {
-        return (String::new(), Vec::new());
-    };
-    let message = &messages[at];
-    let server_calls = message
-        .tool_calls
-        .iter()
-        .enumerate()
-        .filter(|(_, call)| !client_names.contains(&call.name.as_str()))
-        .filter_map(|(index, call)| {
-            let result = messages[at + 1..].iter().find(|m| {
-                m.role == Role::Tool
-                    && m.depth == depth
-                    && m.tool.as_ref().is_some_and(|(id, _)| *id == call.id)
-            })?;
-            Some(ServerCall {
-                index,
-                call: call.clone(),
-                result: result.content.clone(),
-                is_error: result.is_error,
-            })
-        })
-        .collect();
-    (message.content.clone(), server_calls)
-}
-
-fn assistant(
-    agent: &str,
-    depth: usize,
-    content: String,
-    tool_calls: Vec<ToolCallRecord>,
-) -> NewMessage {
-    NewMessage {
-        role: Role::Assistant,
-        agent: agent.to_owned(),
-        depth: depth as i32,
-        content,
-        tool_calls,
-        tool: None,
-        is_error: false,
-    }
-}
-
-/// Ends a run the service's stopping cut short: what its model had said until then, then
-/// [`INTERRUPTED_MARKER`], as its last message (calls whose results never came are not
-/// history). The cancelled model call never reported its usage: its output is estimated from
-/// the text it streamed (about four characters a token) so the turn still counts toward the
-/// person's limits.
-fn interrupted(
-    run: &mut AgentRun,
-    shared: &Mutex<Shared>,
-    events: &Events,
-    agent: &str,
-    depth: usize,
-    mut text: String,
-) {
-    tracing::warn!(agent, depth, "a run was interrupted: the service is stopping");
-    lock(shared).output_tokens += text.len().div_ceil(4) as u64;
-    let delta = if text.is_empty() {
-        INTERRUPTED_MARKER.to_owned()
-    } else {
-        format!("\n\n{INTERRUPTED_MARKER}")
-    };
-    text.push_str(&delta);
-    if !events.is_closed() {
-        let _ = events.send(TurnEvent::Text { agent: agent.to_owned(), depth, delta });
-    }
-    run.messages.push(assistant(agent, depth, text.clone(), Vec::new()));
-    run.text = text;
-}
-
-/// Ends the assistant message being built (its text and calls so far), if it has anything.
-fn flush(
-    messages: &mut Vec<NewMessage>,
-    agent: &str,
-    depth: usize,
-    text: &mut String,
-    calls: &mut Vec<ToolCallRecord>,
-) {
-    if !text.is_empty() || !calls.is_empty() {
-        messages.push(assistant(agent, depth, std::mem::take(text), std::mem::take(calls)));
-    }
-}
-
-/// A tool result's content as one text.
-pub fn render_result(content: &[ToolResultContent]) -> String {
-    content
-        .iter()
-        .map(|part| match part {
-            ToolResultContent::Text(text) => text.text.clone(),
-            ToolResultContent::Json { value } => value.to_string(),
-            ToolResultContent::Image(_) => "[image]".to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn turn_error(agent: &str, error: &PromptError) -> TurnError {
-    tracing::warn!(agent, error = %error, "an agent run failed");
-    TurnError { code: "model_error", message: format!("agent {agent} failed: {error}") }
-}
-
-/// Ends a run whose tools asked the person to confirm actions: its reply says what waits for
-/// their yes (and the conversation's agent announces each action on the stream).
-fn asking(run: &mut AgentRun, events: &Events, agent: &str, depth: usize, asks: &[PendingAction]) {
-    let mut reply = String::from("This needs your confirmation first:");
-    for action in asks {
-        reply.push_str(&format!("\n- {} ({})", action.summary, action.reason));
-    }
-    reply.push_str("\nConfirm or deny it in the app; nothing is done until you confirm.");
-    if !events.is_closed() {
-        let delta = if run.messages.last().is_some_and(|m| m.role == Role::Assistant) {
-            format!("\n\n{reply}")
-        } else {
-            reply.clone()
-        };
-        let _ = events.send(TurnEvent::Text { agent: agent.to_owned(), depth, delta });
-        if depth == 0 {
-            for action in asks {
-                let _ = events.send(TurnEvent::Confirmation {
-                    action_id: action.id,
-                    plugin: action.plugin.clone(),
-                    summary: action.summary.clone(),
-                    reason: action.reason.clone(),
-                    expires_at: action.expires_at,
-                });
-            }
-        }
-    }
-    run.messages.push(assistant(agent, depth, reply.clone(), Vec::new()));
-    run.text = reply;
 }
 
 /// The text of a person's message (`None` for tool results: the OpenAI API's client tools).
