@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgExecutor;
+use sqlx::types::Json;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = Message)]
 pub struct StoredMessage {
     pub id: i64,
@@ -19,7 +20,6 @@ pub struct StoredMessage {
     /// 0: the conversation's agent; more: a specialist it delegated to
     pub depth: i32,
     pub content: String,
-    #[sqlx(json)]
     pub tool_calls: Vec<ToolCallRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
@@ -76,12 +76,26 @@ pub async fn list(
     db: impl PgExecutor<'_>,
     conversation: Uuid,
 ) -> anyhow::Result<Vec<StoredMessage>> {
-    sqlx::query_as(
-        "SELECT id, turn_id, role, agent, depth, content, tool_calls, tool_call_id, tool_name,
-                is_error, created_at
-         FROM agents.messages WHERE conversation_id = $1 ORDER BY id",
+    sqlx::query!(
+        r#"SELECT id, turn_id, role, agent, depth, content,
+                  tool_calls AS "tool_calls: Json<Vec<ToolCallRecord>>", tool_call_id, tool_name,
+                  is_error, created_at
+           FROM agents.messages WHERE conversation_id = $1 ORDER BY id"#,
+        conversation,
     )
-    .bind(conversation)
+    .map(|row| StoredMessage {
+        id: row.id,
+        turn_id: row.turn_id,
+        role: row.role,
+        agent: row.agent,
+        depth: row.depth,
+        content: row.content,
+        tool_calls: row.tool_calls.0,
+        tool_call_id: row.tool_call_id,
+        tool_name: row.tool_name,
+        is_error: row.is_error,
+        created_at: row.created_at,
+    })
     .fetch_all(db)
     .await
     .context("reading messages")
@@ -95,21 +109,22 @@ pub async fn append(
     turn: Uuid,
     message: &NewMessage,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    let content = super::storable(&message.content);
+    sqlx::query!(
         "WITH stored AS (
              INSERT INTO agents.messages (conversation_id, turn_id, role, agent, depth, content,
                                           tool_calls, is_error)
              VALUES ($1, $2, $3, $4, $5, $6, '[]'::jsonb, $7)
          )
          UPDATE agents.conversations SET updated_at = now() WHERE id = $1",
+        conversation,
+        turn,
+        message.role.as_str(),
+        message.agent,
+        message.depth,
+        &*content,
+        message.is_error,
     )
-    .bind(conversation)
-    .bind(turn)
-    .bind(message.role.as_str())
-    .bind(&message.agent)
-    .bind(message.depth)
-    .bind(super::storable(&message.content))
-    .bind(message.is_error)
     .execute(db)
     .await
     .context("adding a message")?;

@@ -3,6 +3,8 @@
 //! conversation stores it like this; one round trip instead of four. What a model or a tool
 //! wrote is made storable first (U+0000 replaced), so a model's NUL cannot fail the store.
 
+use std::borrow::Cow;
+
 use anyhow::Context;
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -41,7 +43,7 @@ pub async fn write(
     }
     // Data-modifying CTEs all run to completion whether or not the main query reads them.
     // `ORDER BY n` makes the ids (bigserial, drawn as rows are inserted) follow the slice.
-    sqlx::query(
+    sqlx::query!(
         "WITH stored AS (
              INSERT INTO agents.messages (conversation_id, turn_id, role, agent, depth, content,
                                           tool_calls, tool_call_id, tool_name, is_error)
@@ -65,22 +67,24 @@ pub async fn write(
          VALUES ($11, (now() AT TIME ZONE 'UTC')::date, 1, $14 + $15)
          ON CONFLICT (user_id, day)
          DO UPDATE SET requests = d.requests + 1, tokens = d.tokens + excluded.tokens",
+        conversation,
+        turn,
+        // Arrays of borrowed or nullable text are cast: the macros' check knows arrays of
+        // `String` only.
+        &roles as &[&str],
+        &agents as &[&str],
+        &depths,
+        &contents as &[Cow<'_, str>],
+        &calls,
+        &call_ids as &[Option<Cow<'_, str>>],
+        &tool_names as &[Option<Cow<'_, str>>],
+        &errors,
+        usage.person,
+        usage.agent,
+        usage.model,
+        i64::try_from(usage.input_tokens).unwrap_or(i64::MAX),
+        i64::try_from(usage.output_tokens).unwrap_or(i64::MAX),
     )
-    .bind(conversation)
-    .bind(turn)
-    .bind(roles)
-    .bind(agents)
-    .bind(depths)
-    .bind(contents)
-    .bind(calls)
-    .bind(call_ids)
-    .bind(tool_names)
-    .bind(errors)
-    .bind(usage.person)
-    .bind(&usage.agent)
-    .bind(&usage.model)
-    .bind(i64::try_from(usage.input_tokens).unwrap_or(i64::MAX))
-    .bind(i64::try_from(usage.output_tokens).unwrap_or(i64::MAX))
     .execute(db)
     .await
     .context("storing a turn")?;
@@ -90,8 +94,7 @@ pub async fn write(
 /// Serialises the storing of turn `turn` (two deliveries of one idempotency key): a lock held
 /// until the caller's transaction ends.
 pub async fn lock(tx: &mut sqlx::PgConnection, turn: Uuid) -> anyhow::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(turn.to_string())
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", turn.to_string())
         .execute(&mut *tx)
         .await
         .context("locking a turn's id")?;
@@ -100,11 +103,13 @@ pub async fn lock(tx: &mut sqlx::PgConnection, turn: Uuid) -> anyhow::Result<()>
 
 /// Whether any message of turn `turn` is stored.
 pub async fn exists(db: impl PgExecutor<'_>, turn: Uuid) -> anyhow::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents.messages WHERE turn_id = $1)")
-        .bind(turn)
-        .fetch_one(db)
-        .await
-        .context("looking for a stored turn")
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM agents.messages WHERE turn_id = $1) AS "exists!""#,
+        turn
+    )
+    .fetch_one(db)
+    .await
+    .context("looking for a stored turn")
 }
 
 /// A stored turn's answer: the conversation agent's last message of it.
@@ -121,16 +126,17 @@ pub async fn answer(
     person: Uuid,
     turn: Uuid,
 ) -> anyhow::Result<Option<Answer>> {
-    let row: Option<(Uuid, i64, String)> = sqlx::query_as(
-        "SELECT m.conversation_id, m.id, m.content FROM agents.messages m
-         JOIN agents.conversations c ON c.id = m.conversation_id
-         WHERE m.turn_id = $1 AND c.user_id = $2 AND m.role = 'assistant' AND m.depth = 0
-         ORDER BY m.id DESC LIMIT 1",
+    sqlx::query_as!(
+        Answer,
+        r#"SELECT m.conversation_id AS conversation, m.id AS message, m.content AS text
+           FROM agents.messages m
+           JOIN agents.conversations c ON c.id = m.conversation_id
+           WHERE m.turn_id = $1 AND c.user_id = $2 AND m.role = 'assistant' AND m.depth = 0
+           ORDER BY m.id DESC LIMIT 1"#,
+        turn,
+        person,
     )
-    .bind(turn)
-    .bind(person)
     .fetch_optional(db)
     .await
-    .context("reading a stored turn's answer")?;
-    Ok(row.map(|(conversation, message, text)| Answer { conversation, message, text }))
+    .context("reading a stored turn's answer")
 }

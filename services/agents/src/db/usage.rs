@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 /// What a person used since the start of the current UTC day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Today {
     pub requests: i64,
     pub tokens: i64,
@@ -110,7 +110,7 @@ async fn insert<'a>(
         outputs.push(i64::try_from(usage.output_tokens).unwrap_or(i64::MAX));
         requests.push(counted);
     }
-    sqlx::query(
+    sqlx::query!(
         "WITH batch AS (
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
                                   $6::int8[], $7::int8[])
@@ -127,14 +127,16 @@ async fn insert<'a>(
          FROM batch GROUP BY user_id ORDER BY user_id
          ON CONFLICT (user_id, day)
          DO UPDATE SET requests = d.requests + excluded.requests, tokens = d.tokens + excluded.tokens",
+        &people,
+        // Arrays of nullable ids and borrowed text are cast: the macros' check knows arrays of
+        // non-null `Uuid` and `String` only.
+        &conversations as &[Option<Uuid>],
+        &agents as &[&str],
+        &models as &[&str],
+        &inputs,
+        &outputs,
+        &requests,
     )
-    .bind(people)
-    .bind(conversations)
-    .bind(agents)
-    .bind(models)
-    .bind(inputs)
-    .bind(outputs)
-    .bind(requests)
     .execute(db)
     .await
     .context("recording usage")?;
