@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{storable, storable_json};
 
 /// An action as the person sees it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Action {
     pub id: Uuid,
     #[schema(required = true)]
@@ -48,9 +48,6 @@ pub enum ActionStatus {
     Failed,
 }
 
-const COLUMNS: &str = "id, conversation_id, plugin, summary, reason, status, result, created_at, \
-                       expires_at, decided_at, payload";
-
 /// Stores what a turn asked (inside the caller's transaction, with the turn).
 pub async fn insert(
     tx: &mut sqlx::PgConnection,
@@ -60,20 +57,23 @@ pub async fn insert(
     asks: &[PendingAction],
 ) -> anyhow::Result<()> {
     for action in asks {
-        sqlx::query(
+        let summary = storable(&action.summary);
+        let reason = storable(&action.reason);
+        // The payload goes in as JSON text, U+0000 replaced (see `storable_json`).
+        sqlx::query!(
             "INSERT INTO agents.pending_actions
                  (id, user_id, conversation_id, turn_id, plugin, summary, reason, payload, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)",
+            action.id,
+            person,
+            conversation,
+            turn,
+            action.plugin,
+            &*summary,
+            &*reason,
+            storable_json(&action.payload)?,
+            action.expires_at,
         )
-        .bind(action.id)
-        .bind(person)
-        .bind(conversation)
-        .bind(turn)
-        .bind(&action.plugin)
-        .bind(storable(&action.summary))
-        .bind(storable(&action.reason))
-        .bind(storable_json(&action.payload)?)
-        .bind(action.expires_at)
         .execute(&mut *tx)
         .await
         .context("storing an action to confirm")?;
@@ -83,12 +83,15 @@ pub async fn insert(
 
 /// The person's actions still waiting for an answer, newest first.
 pub async fn pending(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Vec<Action>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.pending_actions
+    sqlx::query_as!(
+        Action,
+        "SELECT id, conversation_id, plugin, summary, reason, status, result, created_at,
+                expires_at, decided_at, payload
+         FROM agents.pending_actions
          WHERE user_id = $1 AND status = 'pending' AND expires_at > now()
-         ORDER BY created_at DESC LIMIT 100"
-    ))
-    .bind(person)
+         ORDER BY created_at DESC LIMIT 100",
+        person,
+    )
     .fetch_all(db)
     .await
     .context("listing actions to confirm")
@@ -99,11 +102,14 @@ pub async fn get(
     person: Uuid,
     id: Uuid,
 ) -> anyhow::Result<Option<Action>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.pending_actions WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(id)
-    .bind(person)
+    sqlx::query_as!(
+        Action,
+        "SELECT id, conversation_id, plugin, summary, reason, status, result, created_at,
+                expires_at, decided_at, payload
+         FROM agents.pending_actions WHERE id = $1 AND user_id = $2",
+        id,
+        person,
+    )
     .fetch_optional(db)
     .await
     .context("reading an action")
@@ -117,14 +123,16 @@ pub async fn decide(
     id: Uuid,
     status: &str,
 ) -> anyhow::Result<Option<Action>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        Action,
         "UPDATE agents.pending_actions SET status = $3, decided_at = now()
          WHERE id = $1 AND user_id = $2 AND status = 'pending' AND expires_at > now()
-         RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(person)
-    .bind(status)
+         RETURNING id, conversation_id, plugin, summary, reason, status, result, created_at,
+                   expires_at, decided_at, payload",
+        id,
+        person,
+        status,
+    )
     .fetch_optional(db)
     .await
     .context("answering an action")
@@ -137,13 +145,16 @@ pub async fn finish(
     status: &str,
     result: &str,
 ) -> anyhow::Result<Action> {
-    sqlx::query_as(&format!(
+    let result = storable(result);
+    sqlx::query_as!(
+        Action,
         "UPDATE agents.pending_actions SET status = $2, result = $3 WHERE id = $1
-         RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(status)
-    .bind(storable(result))
+         RETURNING id, conversation_id, plugin, summary, reason, status, result, created_at,
+                   expires_at, decided_at, payload",
+        id,
+        status,
+        &*result,
+    )
     .fetch_one(db)
     .await
     .context("recording an action's result")

@@ -3,9 +3,11 @@
 
 use anyhow::Context;
 use futures::future::BoxFuture;
+use posey_domain::TimeZone;
 use posey_plugin::{Profile, ProfileSource};
 use serde_json::{Map, Value};
 use sqlx::PgExecutor;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::usage::Today;
@@ -30,22 +32,24 @@ impl ProfileSource for StoredProfiles {
 }
 
 pub async fn get(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Profile> {
-    let row: Option<Profile> = sqlx::query_as(
-        "SELECT name, time_zone, preferences, updated_at FROM agents.profiles WHERE user_id = $1",
+    let row = sqlx::query!(
+        r#"SELECT name, time_zone, preferences AS "preferences: Json<Map<String, Value>>",
+                  updated_at
+           FROM agents.profiles WHERE user_id = $1"#,
+        person,
     )
-    .bind(person)
+    .try_map(|row| {
+        Ok(Profile {
+            name: row.name,
+            time_zone: time_zone(row.time_zone)?,
+            preferences: row.preferences.0,
+            updated_at: Some(row.updated_at),
+        })
+    })
     .fetch_optional(db)
     .await
     .context("reading a profile")?;
     Ok(row.unwrap_or_else(Profile::defaults))
-}
-
-#[derive(sqlx::FromRow)]
-struct WithToday {
-    #[sqlx(flatten)]
-    profile: Profile,
-    #[sqlx(flatten)]
-    today: Today,
 }
 
 /// The profile and what the person used today, in one round trip: what a turn reads before it
@@ -54,20 +58,29 @@ pub async fn get_with_today(
     db: impl PgExecutor<'_>,
     person: Uuid,
 ) -> anyhow::Result<(Profile, Today)> {
-    let row: WithToday = sqlx::query_as(
-        "SELECT p.name, coalesce(p.time_zone, 'UTC') AS time_zone,
-                coalesce(p.preferences, '{}') AS preferences, p.updated_at,
-                coalesce(u.requests, 0) AS requests, coalesce(u.tokens, 0) AS tokens
-         FROM (SELECT $1::uuid AS user_id) AS me
-         LEFT JOIN agents.profiles p ON p.user_id = me.user_id
-         LEFT JOIN agents.usage_daily u
-                ON u.user_id = me.user_id AND u.day = (now() AT TIME ZONE 'UTC')::date",
+    sqlx::query!(
+        r#"SELECT p.name, coalesce(p.time_zone, 'UTC') AS "time_zone!",
+                  coalesce(p.preferences, '{}') AS "preferences!: Json<Map<String, Value>>",
+                  p.updated_at AS "updated_at?",
+                  coalesce(u.requests, 0) AS "requests!", coalesce(u.tokens, 0) AS "tokens!"
+           FROM (SELECT $1::uuid AS user_id) AS me
+           LEFT JOIN agents.profiles p ON p.user_id = me.user_id
+           LEFT JOIN agents.usage_daily u
+                  ON u.user_id = me.user_id AND u.day = (now() AT TIME ZONE 'UTC')::date"#,
+        person,
     )
-    .bind(person)
+    .try_map(|row| {
+        let profile = Profile {
+            name: row.name,
+            time_zone: time_zone(row.time_zone)?,
+            preferences: row.preferences.0,
+            updated_at: row.updated_at,
+        };
+        Ok((profile, Today { requests: row.requests, tokens: row.tokens }))
+    })
     .fetch_one(db)
     .await
-    .context("reading a profile and today's usage")?;
-    Ok((row.profile, row.today))
+    .context("reading a profile and today's usage")
 }
 
 /// Applies `changes` (creating the row on first use); preference keys set to null are removed.
@@ -77,22 +90,39 @@ pub async fn update(
     changes: &ProfileChanges,
 ) -> anyhow::Result<Profile> {
     let preferences = changes.preferences.clone().map(Value::Object);
-    sqlx::query_as(
-        "INSERT INTO agents.profiles AS p (user_id, name, time_zone, preferences)
-         VALUES ($1, $2, coalesce($3, 'UTC'), jsonb_strip_nulls(coalesce($4, '{}')))
-         ON CONFLICT (user_id) DO UPDATE SET
-             name = coalesce($2, p.name),
-             time_zone = coalesce($3, p.time_zone),
-             preferences = CASE WHEN $4::jsonb IS NULL THEN p.preferences
-                                ELSE jsonb_strip_nulls(p.preferences || $4) END,
-             updated_at = now()
-         RETURNING name, time_zone, preferences, updated_at",
+    sqlx::query!(
+        r#"INSERT INTO agents.profiles AS p (user_id, name, time_zone, preferences)
+           VALUES ($1, $2, coalesce($3, 'UTC'), jsonb_strip_nulls(coalesce($4::jsonb, '{}')))
+           ON CONFLICT (user_id) DO UPDATE SET
+               name = coalesce($2, p.name),
+               time_zone = coalesce($3, p.time_zone),
+               preferences = CASE WHEN $4::jsonb IS NULL THEN p.preferences
+                                  ELSE jsonb_strip_nulls(p.preferences || $4) END,
+               updated_at = now()
+           RETURNING name, time_zone, preferences AS "preferences: Json<Map<String, Value>>",
+                     updated_at"#,
+        person,
+        changes.name,
+        changes.time_zone,
+        preferences,
     )
-    .bind(person)
-    .bind(&changes.name)
-    .bind(&changes.time_zone)
-    .bind(preferences)
+    .try_map(|row| {
+        Ok(Profile {
+            name: row.name,
+            time_zone: time_zone(row.time_zone)?,
+            preferences: row.preferences.0,
+            updated_at: Some(row.updated_at),
+        })
+    })
     .fetch_one(db)
     .await
     .context("updating a profile")
+}
+
+/// A stored zone name as a zone: one that is no zone fails the read, never becomes UTC.
+fn time_zone(name: String) -> Result<TimeZone, sqlx::Error> {
+    TimeZone::try_from(name).map_err(|error| sqlx::Error::ColumnDecode {
+        index: "time_zone".into(),
+        source: error.into(),
+    })
 }
