@@ -4,14 +4,19 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::chunk::Chunk;
+use crate::knowledge::Indexed;
 
 /// A document as its owner sees it (without its bytes).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Document {
     pub id: Uuid,
     pub filename: String,
@@ -64,16 +69,37 @@ pub enum DocumentStatus {
     Failed,
 }
 
-const COLUMNS: &str = "id, filename, media_type, size_bytes, encode(sha256, 'hex') AS sha256, \
-                       status, error, pages, chunks_total, chunks_done, created_at, updated_at";
+/// How many rows the `documents` collection holds (see `knowledge::Source`): the chunks of
+/// ready documents, as [`indexed`] reads them.
+pub fn count_indexed(db: &PgPool) -> BoxFuture<'_, anyhow::Result<i64>> {
+    Box::pin(async move {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!"
+               FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id
+               WHERE d.status = 'ready'"#
+        )
+        .fetch_one(db)
+        .await
+        .context("counting the chunks of ready documents")
+    })
+}
 
 /// The rows of the `documents` collection (what `posey admin reindex` rebuilds it from): the
-/// chunks of ready documents, as `(id, user_id, text, payload)`.
-pub const INDEXED_ROWS: &str = "SELECT c.id, c.user_id, c.text, \
-    jsonb_build_object('document_id', c.document_id::text, 'filename', d.filename, \
-                       'page', c.page, 'heading', c.heading, 'ordinal', c.ordinal) AS payload \
-    FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id \
-    WHERE d.status = 'ready'";
+/// chunks of ready documents, with what a search shows of them.
+pub fn indexed(db: &PgPool) -> BoxStream<'_, anyhow::Result<Indexed>> {
+    sqlx::query!(
+        r#"SELECT c.id, c.user_id, c.text,
+                  jsonb_build_object('document_id', c.document_id::text, 'filename', d.filename,
+                                     'page', c.page, 'heading', c.heading, 'ordinal', c.ordinal)
+                      AS "payload!: Json<Map<String, Value>>"
+           FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id
+           WHERE d.status = 'ready'"#
+    )
+    .map(|row| Indexed { id: row.id, user_id: row.user_id, text: row.text, payload: row.payload.0 })
+    .fetch(db)
+    .map_err(|error| anyhow::Error::new(error).context("reading the chunks of ready documents"))
+    .boxed()
+}
 
 pub struct NewDocument<'a> {
     pub user_id: Uuid,
@@ -105,20 +131,22 @@ pub async fn insert(
     if pending >= max_queued as i64 {
         return Ok(Inserted::QueueFull);
     }
-    let document = sqlx::query_as(&format!(
-        "INSERT INTO agents.documents (id, user_id, filename, media_type, size_bytes, sha256, \
-                                       content) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (user_id, sha256) DO NOTHING \
-         RETURNING {COLUMNS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(new.user_id)
-    .bind(new.filename)
-    .bind(new.media_type)
-    .bind(new.content.len() as i64)
-    .bind(new.sha256)
-    .bind(new.content)
+    let document = sqlx::query_as!(
+        Document,
+        r#"INSERT INTO agents.documents (id, user_id, filename, media_type, size_bytes, sha256,
+                                         content)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (user_id, sha256) DO NOTHING
+           RETURNING id, filename, media_type, size_bytes, encode(sha256, 'hex') AS "sha256!",
+                     status, error, pages, chunks_total, chunks_done, created_at, updated_at"#,
+        Uuid::now_v7(),
+        new.user_id,
+        new.filename,
+        new.media_type,
+        new.content.len() as i64,
+        new.sha256,
+        new.content,
+    )
     .fetch_optional(&mut *tx)
     .await
     .context("storing a document")?;
@@ -129,16 +157,18 @@ pub async fn insert(
 /// The person's documents waiting or being ingested, counted under a lock on the person held
 /// until the transaction ends.
 async fn pending_locked(tx: &mut sqlx::PgConnection, user_id: Uuid) -> anyhow::Result<i64> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('agents.documents:' || $1, 0))")
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await
-        .context("locking a person's document queue")?;
-    sqlx::query_scalar(
-        "SELECT count(*) FROM agents.documents \
-         WHERE user_id = $1 AND status IN ('queued', 'extracting', 'embedding')",
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('agents.documents:' || $1, 0))",
+        user_id.to_string()
     )
-    .bind(user_id)
+    .execute(&mut *tx)
+    .await
+    .context("locking a person's document queue")?;
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM agents.documents
+           WHERE user_id = $1 AND status IN ('queued', 'extracting', 'embedding')"#,
+        user_id
+    )
     .fetch_one(&mut *tx)
     .await
     .context("counting a person's queued documents")
@@ -149,11 +179,14 @@ pub async fn by_hash(
     user_id: Uuid,
     sha256: &[u8],
 ) -> anyhow::Result<Option<Document>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.documents WHERE user_id = $1 AND sha256 = $2"
-    ))
-    .bind(user_id)
-    .bind(sha256)
+    sqlx::query_as!(
+        Document,
+        r#"SELECT id, filename, media_type, size_bytes, encode(sha256, 'hex') AS "sha256!",
+                  status, error, pages, chunks_total, chunks_done, created_at, updated_at
+           FROM agents.documents WHERE user_id = $1 AND sha256 = $2"#,
+        user_id,
+        sha256,
+    )
     .fetch_optional(db)
     .await
     .context("finding a document by its hash")
@@ -164,11 +197,14 @@ pub async fn get(
     user_id: Uuid,
     id: Uuid,
 ) -> anyhow::Result<Option<Document>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.documents WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(id)
-    .bind(user_id)
+    sqlx::query_as!(
+        Document,
+        r#"SELECT id, filename, media_type, size_bytes, encode(sha256, 'hex') AS "sha256!",
+                  status, error, pages, chunks_total, chunks_done, created_at, updated_at
+           FROM agents.documents WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id,
+    )
     .fetch_optional(db)
     .await
     .context("reading a document")
@@ -180,13 +216,16 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> anyhow::Result<Vec<Document>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.documents WHERE user_id = $1 \
-         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(user_id)
-    .bind(limit)
-    .bind(offset)
+    sqlx::query_as!(
+        Document,
+        r#"SELECT id, filename, media_type, size_bytes, encode(sha256, 'hex') AS "sha256!",
+                  status, error, pages, chunks_total, chunks_done, created_at, updated_at
+           FROM agents.documents WHERE user_id = $1
+           ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"#,
+        user_id,
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
     .context("listing documents")
@@ -194,22 +233,23 @@ pub async fn list(
 
 /// Deletes a document (its chunks go with it); whether there was one.
 pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> anyhow::Result<bool> {
-    let deleted = sqlx::query("DELETE FROM agents.documents WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(db)
-        .await
-        .context("deleting a document")?;
+    let deleted =
+        sqlx::query!("DELETE FROM agents.documents WHERE id = $1 AND user_id = $2", id, user_id)
+            .execute(db)
+            .await
+            .context("deleting a document")?;
     Ok(deleted.rows_affected() == 1)
 }
 
 /// Whether the document still exists (whoever owns it).
 pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents.documents WHERE id = $1)")
-        .bind(id)
-        .fetch_one(db)
-        .await
-        .context("checking that a document exists")
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM agents.documents WHERE id = $1) AS "exists!""#,
+        id
+    )
+    .fetch_one(db)
+    .await
+    .context("checking that a document exists")
 }
 
 /// What re-queueing came to.
@@ -233,14 +273,14 @@ pub async fn requeue(
     if pending_locked(&mut tx, user_id).await? >= max_queued as i64 {
         return Ok(Requeued::QueueFull);
     }
-    let queued = sqlx::query(
-        "UPDATE agents.documents \
-         SET status = 'queued', error = NULL, chunks_done = 0, attempts = 0, \
-             leased_until = NULL, updated_at = now() \
+    let queued = sqlx::query!(
+        "UPDATE agents.documents
+         SET status = 'queued', error = NULL, chunks_done = 0, attempts = 0,
+             leased_until = NULL, updated_at = now()
          WHERE id = $1 AND user_id = $2 AND status IN ('ready', 'failed')",
+        id,
+        user_id,
     )
-    .bind(id)
-    .bind(user_id)
     .execute(&mut *tx)
     .await
     .context("queueing a document again")?;
@@ -249,7 +289,7 @@ pub async fn requeue(
 }
 
 /// A document a worker claimed.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Claimed {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -267,28 +307,29 @@ pub const LEASE_SECONDS: i64 = 300;
 /// ingested now, then whoever was served longest ago (or never), then the oldest document; so
 /// one person's many or large documents never make another's wait behind all of them.
 pub async fn claim(db: &PgPool) -> anyhow::Result<Option<Claimed>> {
-    sqlx::query_as(
-        "UPDATE agents.documents AS d \
-         SET status = 'extracting', attempts = attempts + 1, error = NULL, chunks_done = 0, \
-             leased_until = now() + make_interval(secs => $1), updated_at = now() \
-         FROM (SELECT c.id FROM agents.documents c \
-               WHERE c.status = 'queued' \
-                  OR (c.status IN ('extracting', 'embedding') AND c.leased_until < now()) \
-               ORDER BY \
-                   EXISTS (SELECT 1 FROM agents.documents o \
-                           WHERE o.user_id = c.user_id AND o.id <> c.id \
-                             AND o.status IN ('extracting', 'embedding') \
-                             AND o.leased_until >= now()), \
-                   (SELECT max(o.updated_at) FROM agents.documents o \
-                    WHERE o.user_id = c.user_id AND o.id <> c.id \
-                      AND o.status IN ('extracting', 'embedding', 'ready', 'failed')) \
-                       NULLS FIRST, \
-                   c.updated_at \
-               LIMIT 1 FOR UPDATE OF c SKIP LOCKED) AS next \
-         WHERE d.id = next.id \
+    sqlx::query_as!(
+        Claimed,
+        "UPDATE agents.documents AS d
+         SET status = 'extracting', attempts = attempts + 1, error = NULL, chunks_done = 0,
+             leased_until = now() + make_interval(secs => $1), updated_at = now()
+         FROM (SELECT c.id FROM agents.documents c
+               WHERE c.status = 'queued'
+                  OR (c.status IN ('extracting', 'embedding') AND c.leased_until < now())
+               ORDER BY
+                   EXISTS (SELECT 1 FROM agents.documents o
+                           WHERE o.user_id = c.user_id AND o.id <> c.id
+                             AND o.status IN ('extracting', 'embedding')
+                             AND o.leased_until >= now()),
+                   (SELECT max(o.updated_at) FROM agents.documents o
+                    WHERE o.user_id = c.user_id AND o.id <> c.id
+                      AND o.status IN ('extracting', 'embedding', 'ready', 'failed'))
+                       NULLS FIRST,
+                   c.updated_at
+               LIMIT 1 FOR UPDATE OF c SKIP LOCKED) AS next
+         WHERE d.id = next.id
          RETURNING d.id, d.user_id, d.filename, d.media_type, d.content, d.attempts",
+        LEASE_SECONDS as f64,
     )
-    .bind(LEASE_SECONDS as f64)
     .fetch_optional(db)
     .await
     .context("claiming a document to ingest")
@@ -296,15 +337,15 @@ pub async fn claim(db: &PgPool) -> anyhow::Result<Option<Claimed>> {
 
 /// Whether the claim still holds (the document was not deleted or re-queued meanwhile).
 async fn still_claimed(db: impl PgExecutor<'_>, id: Uuid, attempts: i32) -> anyhow::Result<bool> {
-    let row: Option<(i32,)> = sqlx::query_as(
-        "SELECT attempts FROM agents.documents \
+    let current = sqlx::query_scalar!(
+        "SELECT attempts FROM agents.documents
          WHERE id = $1 AND status IN ('extracting', 'embedding') FOR UPDATE",
+        id
     )
-    .bind(id)
     .fetch_optional(db)
     .await
     .context("checking a document's claim")?;
-    Ok(row.is_some_and(|(current,)| current == attempts))
+    Ok(current == Some(attempts))
 }
 
 /// Extraction done: the chunks are stored (replacing any earlier ones) and embedding starts.
@@ -320,43 +361,43 @@ pub async fn store_chunks(
     if !still_claimed(&mut *tx, claimed.id, claimed.attempts).await? {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM agents.document_chunks WHERE document_id = $1")
-        .bind(claimed.id)
+    sqlx::query!("DELETE FROM agents.document_chunks WHERE document_id = $1", claimed.id)
         .execute(&mut *tx)
         .await
         .context("clearing a document's chunks")?;
     for (batch, ids) in chunks.chunks(500).zip(ids.chunks(500)) {
-        sqlx::query(
-            "INSERT INTO agents.document_chunks \
-                 (id, document_id, user_id, ordinal, text, page, heading, char_start, char_end) \
-             SELECT id, $2, $3, ordinal, text, page, heading, char_start, char_end \
-             FROM unnest($1::uuid[], $4::int[], $5::text[], $6::int[], $7::text[], $8::int[], \
-                         $9::int[]) \
+        sqlx::query!(
+            "INSERT INTO agents.document_chunks
+                 (id, document_id, user_id, ordinal, text, page, heading, char_start, char_end)
+             SELECT id, $2, $3, ordinal, text, page, heading, char_start, char_end
+             FROM unnest($1::uuid[], $4::int[], $5::text[], $6::int[], $7::text[], $8::int[],
+                         $9::int[])
                   AS c(id, ordinal, text, page, heading, char_start, char_end)",
+            ids,
+            claimed.id,
+            claimed.user_id,
+            &batch.iter().map(|c| c.ordinal as i32).collect::<Vec<_>>(),
+            &batch.iter().map(|c| c.text.clone()).collect::<Vec<_>>(),
+            // Arrays with NULLs are cast: the macros' check knows arrays of non-null values only.
+            &batch.iter().map(|c| c.page.map(|p| p as i32)).collect::<Vec<_>>() as &[Option<i32>],
+            &batch.iter().map(|c| c.heading.clone()).collect::<Vec<_>>() as &[Option<String>],
+            &batch.iter().map(|c| c.char_start as i32).collect::<Vec<_>>(),
+            &batch.iter().map(|c| c.char_end as i32).collect::<Vec<_>>(),
         )
-        .bind(ids)
-        .bind(claimed.id)
-        .bind(claimed.user_id)
-        .bind(batch.iter().map(|c| c.ordinal as i32).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| c.text.clone()).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| c.page.map(|p| p as i32)).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| c.heading.clone()).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| c.char_start as i32).collect::<Vec<_>>())
-        .bind(batch.iter().map(|c| c.char_end as i32).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .context("storing a document's chunks")?;
     }
-    sqlx::query(
-        "UPDATE agents.documents \
-         SET status = 'embedding', pages = $2, chunks_total = $3, chunks_done = 0, \
-             leased_until = now() + make_interval(secs => $4), updated_at = now() \
+    sqlx::query!(
+        "UPDATE agents.documents
+         SET status = 'embedding', pages = $2, chunks_total = $3, chunks_done = 0,
+             leased_until = now() + make_interval(secs => $4), updated_at = now()
          WHERE id = $1",
+        claimed.id,
+        pages.map(|p| p as i32),
+        chunks.len() as i32,
+        LEASE_SECONDS as f64,
     )
-    .bind(claimed.id)
-    .bind(pages.map(|p| p as i32))
-    .bind(chunks.len() as i32)
-    .bind(LEASE_SECONDS as f64)
     .execute(&mut *tx)
     .await
     .context("marking a document as embedding")?;
@@ -366,16 +407,16 @@ pub async fn store_chunks(
 
 /// Embedding progress (and a renewed lease).
 pub async fn progress(db: &PgPool, claimed: &Claimed, done: usize) -> anyhow::Result<bool> {
-    let updated = sqlx::query(
-        "UPDATE agents.documents \
-         SET chunks_done = $3, leased_until = now() + make_interval(secs => $4), \
-             updated_at = now() \
+    let updated = sqlx::query!(
+        "UPDATE agents.documents
+         SET chunks_done = $3, leased_until = now() + make_interval(secs => $4),
+             updated_at = now()
          WHERE id = $1 AND attempts = $2 AND status = 'embedding'",
+        claimed.id,
+        claimed.attempts,
+        done as i32,
+        LEASE_SECONDS as f64,
     )
-    .bind(claimed.id)
-    .bind(claimed.attempts)
-    .bind(done as i32)
-    .bind(LEASE_SECONDS as f64)
     .execute(db)
     .await
     .context("recording a document's progress")?;
@@ -389,22 +430,21 @@ pub async fn finish(db: &PgPool, claimed: &Claimed, error: Option<&str>) -> anyh
         return Ok(false);
     }
     if error.is_some() {
-        sqlx::query("DELETE FROM agents.document_chunks WHERE document_id = $1")
-            .bind(claimed.id)
+        sqlx::query!("DELETE FROM agents.document_chunks WHERE document_id = $1", claimed.id)
             .execute(&mut *tx)
             .await
             .context("removing a failed document's chunks")?;
     }
-    sqlx::query(
-        "UPDATE agents.documents \
-         SET status = CASE WHEN $2::text IS NULL THEN 'ready' ELSE 'failed' END, error = $2, \
-             chunks_total = CASE WHEN $2::text IS NULL THEN chunks_total ELSE 0 END, \
-             chunks_done = CASE WHEN $2::text IS NULL THEN chunks_total ELSE 0 END, \
-             leased_until = NULL, updated_at = now() \
+    sqlx::query!(
+        "UPDATE agents.documents
+         SET status = CASE WHEN $2::text IS NULL THEN 'ready' ELSE 'failed' END, error = $2,
+             chunks_total = CASE WHEN $2::text IS NULL THEN chunks_total ELSE 0 END,
+             chunks_done = CASE WHEN $2::text IS NULL THEN chunks_total ELSE 0 END,
+             leased_until = NULL, updated_at = now()
          WHERE id = $1",
+        claimed.id,
+        error,
     )
-    .bind(claimed.id)
-    .bind(error)
     .execute(&mut *tx)
     .await
     .context("finishing a document")?;
@@ -413,7 +453,7 @@ pub async fn finish(db: &PgPool, claimed: &Claimed, error: Option<&str>) -> anyh
 }
 
 /// A chunk as a citation shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = DocumentChunk)]
 pub struct StoredChunk {
     pub id: Uuid,
@@ -435,15 +475,16 @@ pub async fn chunks(
     limit: i64,
     offset: i64,
 ) -> anyhow::Result<Vec<StoredChunk>> {
-    sqlx::query_as(
-        "SELECT id, ordinal, text, page, heading, char_start, char_end \
-         FROM agents.document_chunks WHERE document_id = $1 AND user_id = $2 \
+    sqlx::query_as!(
+        StoredChunk,
+        "SELECT id, ordinal, text, page, heading, char_start, char_end
+         FROM agents.document_chunks WHERE document_id = $1 AND user_id = $2
          ORDER BY ordinal LIMIT $3 OFFSET $4",
+        document,
+        user_id,
+        limit,
+        offset,
     )
-    .bind(document)
-    .bind(user_id)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(db)
     .await
     .context("reading a document's chunks")
@@ -451,7 +492,7 @@ pub async fn chunks(
 
 /// A search hit's chunk and document, if both are still there and ready (the vector store may
 /// briefly hold points of a document being deleted).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Cited {
     pub id: Uuid,
     pub document_id: Uuid,
@@ -467,13 +508,14 @@ pub async fn cited(
     user_id: Uuid,
     ids: &[Uuid],
 ) -> anyhow::Result<Vec<Cited>> {
-    sqlx::query_as(
-        "SELECT c.id, c.document_id, d.filename, c.ordinal, c.text, c.page, c.heading \
-         FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id \
+    sqlx::query_as!(
+        Cited,
+        "SELECT c.id, c.document_id, d.filename, c.ordinal, c.text, c.page, c.heading
+         FROM agents.document_chunks c JOIN agents.documents d ON d.id = c.document_id
          WHERE c.id = ANY($1) AND c.user_id = $2 AND d.status = 'ready'",
+        ids,
+        user_id,
     )
-    .bind(ids)
-    .bind(user_id)
     .fetch_all(db)
     .await
     .context("reading cited chunks")

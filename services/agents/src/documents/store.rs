@@ -9,7 +9,7 @@ use posey_vector::{PointScope, UserFilter};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::db::INDEXED_ROWS;
+use super::db;
 use super::sandbox::Sandbox;
 use crate::config::DocumentSettings;
 use crate::knowledge::{Knowledge, Source};
@@ -25,7 +25,7 @@ pub fn spec(knowledge: &Knowledge) -> anyhow::Result<posey_vector::CollectionSpe
 
 /// What `posey admin reindex` rebuilds the collection from: the chunks of ready documents.
 pub fn source(knowledge: &Knowledge) -> anyhow::Result<Source> {
-    Ok(Source { spec: spec(knowledge)?, rows_sql: INDEXED_ROWS })
+    Ok(Source { spec: spec(knowledge)?, count: db::count_indexed, rows: db::indexed })
 }
 
 /// What the plugin, the routes and the worker share.

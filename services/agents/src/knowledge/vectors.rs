@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use futures::TryStreamExt;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use posey_config::Env;
 use posey_domain::UserId;
 use posey_models::embeddings::LocalEmbeddingConfig;
@@ -18,6 +20,7 @@ use posey_vector::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Where vectors live and which model makes them.
@@ -126,11 +129,12 @@ pub struct Indexed {
     pub payload: Map<String, Value>,
 }
 
-/// A collection rebuilt from Postgres by `reindex`: its spec and a query returning
-/// `(id uuid, user_id uuid, text text, payload jsonb)` for every row it should hold.
+/// A collection rebuilt from Postgres by `reindex`: its spec, and its owner's reads (in that
+/// owner's `db` module) of how many rows it should hold and of the rows themselves.
 pub struct Source {
     pub spec: CollectionSpec,
-    pub rows_sql: &'static str,
+    pub count: for<'a> fn(&'a PgPool) -> BoxFuture<'a, anyhow::Result<i64>>,
+    pub rows: for<'a> fn(&'a PgPool) -> BoxStream<'a, anyhow::Result<Indexed>>,
 }
 
 impl Knowledge {
@@ -176,34 +180,25 @@ impl Knowledge {
     /// embedding model changed).
     pub async fn reindex(
         &self,
-        db: &sqlx::PgPool,
+        db: &PgPool,
         source: &Source,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> anyhow::Result<u64> {
         let name = source.spec.name();
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT count(*) FROM ({}) AS rows", source.rows_sql))
-                .fetch_one(db)
-                .await
-                .with_context(|| format!("counting the rows of {name}"))?;
+        let total =
+            (source.count)(db).await.with_context(|| format!("counting the rows of {name}"))?;
         self.store.drop_collection(name).await?;
         self.store.ensure_collection(&source.spec).await?;
         let total = total.max(0) as u64;
         progress(0, total);
         let batch = (self.embedder.max_batch() * 4).max(64);
-        let mut rows =
-            sqlx::query_as::<_, (Uuid, Uuid, String, sqlx::types::Json<Value>)>(source.rows_sql)
-                .fetch(db);
+        let mut rows = (source.rows)(db);
         let mut pending = Vec::with_capacity(batch);
         let mut done = 0u64;
-        while let Some((id, user_id, text, payload)) =
+        while let Some(row) =
             rows.try_next().await.with_context(|| format!("reading the rows of {name}"))?
         {
-            let payload = match payload.0 {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            };
-            pending.push(Indexed { id, user_id, text, payload });
+            pending.push(row);
             if pending.len() == batch {
                 done += pending.len() as u64;
                 self.index(name, std::mem::take(&mut pending)).await?;

@@ -3,14 +3,19 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
-use sqlx::{PgConnection, PgExecutor};
+use serde_json::{Map, Value};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::{Kind, Origin};
+use crate::knowledge::Indexed;
 
 /// One memory, as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Memory {
     pub id: Uuid,
     pub text: String,
@@ -43,10 +48,6 @@ impl Memory {
     }
 }
 
-const COLUMNS: &str = "id, text, kind, origin, source_message, conversation_id, supersedes, \
-                       created_at, updated_at, superseded_at, retracted_at";
-const CURRENT: &str = "superseded_at IS NULL AND retracted_at IS NULL";
-
 /// What a new memory is made of.
 #[derive(Debug, Clone)]
 pub struct NewMemory<'a> {
@@ -64,7 +65,8 @@ pub async fn insert(
     person: Uuid,
     memory: &NewMemory<'_>,
 ) -> anyhow::Result<Memory> {
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        Memory,
         "INSERT INTO agents.memories
              (id, user_id, text, kind, origin, source_message, conversation_id, supersedes)
          VALUES ($1, $2, $3, $4, $5,
@@ -74,16 +76,17 @@ pub async fn insert(
                   ORDER BY m.id LIMIT 1),
                  (SELECT c.id FROM agents.conversations c WHERE c.id = $7 AND c.user_id = $2),
                  $8)
-         RETURNING {COLUMNS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(person)
-    .bind(memory.text)
-    .bind(memory.kind.as_str())
-    .bind(memory.origin.as_str())
-    .bind(memory.turn_id)
-    .bind(memory.conversation_id)
-    .bind(memory.supersedes)
+         RETURNING id, text, kind, origin, source_message, conversation_id, supersedes,
+                   created_at, updated_at, superseded_at, retracted_at",
+        Uuid::now_v7(),
+        person,
+        memory.text,
+        memory.kind.as_str(),
+        memory.origin.as_str(),
+        memory.turn_id,
+        memory.conversation_id,
+        memory.supersedes,
+    )
     .fetch_one(db)
     .await
     .context("storing a memory")
@@ -95,13 +98,17 @@ pub async fn find_current_text(
     person: Uuid,
     text: &str,
 ) -> anyhow::Result<Option<Memory>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.memories
-         WHERE user_id = $1 AND {CURRENT} AND lower(btrim(text)) = lower(btrim($2))
-         LIMIT 1"
-    ))
-    .bind(person)
-    .bind(text)
+    sqlx::query_as!(
+        Memory,
+        "SELECT id, text, kind, origin, source_message, conversation_id, supersedes,
+                created_at, updated_at, superseded_at, retracted_at
+         FROM agents.memories
+         WHERE user_id = $1 AND superseded_at IS NULL AND retracted_at IS NULL
+           AND lower(btrim(text)) = lower(btrim($2))
+         LIMIT 1",
+        person,
+        text,
+    )
     .fetch_optional(db)
     .await
     .context("looking for a memory")
@@ -115,15 +122,19 @@ pub async fn list_current(
     limit: i64,
     offset: i64,
 ) -> anyhow::Result<Vec<Memory>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.memories
-         WHERE user_id = $1 AND {CURRENT} AND ($2::text IS NULL OR kind = $2)
-         ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(person)
-    .bind(kind.map(Kind::as_str))
-    .bind(limit)
-    .bind(offset)
+    sqlx::query_as!(
+        Memory,
+        "SELECT id, text, kind, origin, source_message, conversation_id, supersedes,
+                created_at, updated_at, superseded_at, retracted_at
+         FROM agents.memories
+         WHERE user_id = $1 AND superseded_at IS NULL AND retracted_at IS NULL
+           AND ($2::text IS NULL OR kind = $2)
+         ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4",
+        person,
+        kind.map(Kind::as_str),
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
     .context("listing memories")
@@ -138,12 +149,15 @@ pub async fn current_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let found: Vec<Memory> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.memories
-         WHERE user_id = $1 AND {CURRENT} AND id = ANY($2)"
-    ))
-    .bind(person)
-    .bind(ids)
+    let found = sqlx::query_as!(
+        Memory,
+        "SELECT id, text, kind, origin, source_message, conversation_id, supersedes,
+                created_at, updated_at, superseded_at, retracted_at
+         FROM agents.memories
+         WHERE user_id = $1 AND superseded_at IS NULL AND retracted_at IS NULL AND id = ANY($2)",
+        person,
+        ids,
+    )
     .fetch_all(db)
     .await
     .context("reading memories")?;
@@ -152,10 +166,13 @@ pub async fn current_by_ids(
 
 /// Every memory of the person, history included, oldest first (the export).
 pub async fn all(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Vec<Memory>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM agents.memories WHERE user_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(person)
+    sqlx::query_as!(
+        Memory,
+        "SELECT id, text, kind, origin, source_message, conversation_id, supersedes,
+                created_at, updated_at, superseded_at, retracted_at
+         FROM agents.memories WHERE user_id = $1 ORDER BY created_at, id",
+        person,
+    )
     .fetch_all(db)
     .await
     .context("exporting memories")
@@ -167,12 +184,17 @@ pub async fn get(
     person: Uuid,
     id: Uuid,
 ) -> anyhow::Result<Option<Memory>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM agents.memories WHERE id = $1 AND user_id = $2"))
-        .bind(id)
-        .bind(person)
-        .fetch_optional(db)
-        .await
-        .context("reading a memory")
+    sqlx::query_as!(
+        Memory,
+        "SELECT id, text, kind, origin, source_message, conversation_id, supersedes,
+                created_at, updated_at, superseded_at, retracted_at
+         FROM agents.memories WHERE id = $1 AND user_id = $2",
+        id,
+        person,
+    )
+    .fetch_optional(db)
+    .await
+    .context("reading a memory")
 }
 
 /// Edits a current memory in place (the person's correction). `None`: not theirs, or not
@@ -184,16 +206,18 @@ pub async fn edit(
     text: Option<&str>,
     kind: Option<Kind>,
 ) -> anyhow::Result<Option<Memory>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        Memory,
         "UPDATE agents.memories
          SET text = coalesce($3, text), kind = coalesce($4, kind), updated_at = now()
-         WHERE id = $1 AND user_id = $2 AND {CURRENT}
-         RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(person)
-    .bind(text)
-    .bind(kind.map(Kind::as_str))
+         WHERE id = $1 AND user_id = $2 AND superseded_at IS NULL AND retracted_at IS NULL
+         RETURNING id, text, kind, origin, source_message, conversation_id, supersedes,
+                   created_at, updated_at, superseded_at, retracted_at",
+        id,
+        person,
+        text,
+        kind.map(Kind::as_str),
+    )
     .fetch_optional(db)
     .await
     .context("editing a memory")
@@ -207,13 +231,16 @@ pub async fn retire(
     id: Uuid,
     superseded: bool,
 ) -> anyhow::Result<bool> {
-    let column = if superseded { "superseded_at" } else { "retracted_at" };
-    let done = sqlx::query(&format!(
-        "UPDATE agents.memories SET {column} = now()
-         WHERE id = $1 AND user_id = $2 AND {CURRENT}"
-    ))
-    .bind(id)
-    .bind(person)
+    // A current memory has neither set, so the one not being set stays NULL.
+    let done = sqlx::query!(
+        "UPDATE agents.memories
+         SET superseded_at = CASE WHEN $3 THEN now() END,
+             retracted_at = CASE WHEN $3 THEN NULL ELSE now() END
+         WHERE id = $1 AND user_id = $2 AND superseded_at IS NULL AND retracted_at IS NULL",
+        id,
+        person,
+        superseded,
+    )
     .execute(db)
     .await
     .context("retiring a memory")?;
@@ -227,7 +254,7 @@ pub async fn delete_with_history(
     person: Uuid,
     id: Uuid,
 ) -> anyhow::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "WITH RECURSIVE chain AS (
              SELECT id, supersedes FROM agents.memories WHERE id = $1 AND user_id = $2
              UNION
@@ -236,9 +263,9 @@ pub async fn delete_with_history(
              WHERE m.user_id = $2
          )
          DELETE FROM agents.memories WHERE id IN (SELECT id FROM chain) RETURNING id",
+        id,
+        person,
     )
-    .bind(id)
-    .bind(person)
     .fetch_all(db)
     .await
     .context("deleting a memory")
@@ -246,16 +273,40 @@ pub async fn delete_with_history(
 
 /// How many current memories the person has.
 pub async fn count_current(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<i64> {
-    sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM agents.memories WHERE user_id = $1 AND {CURRENT}"
-    ))
-    .bind(person)
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM agents.memories
+           WHERE user_id = $1 AND superseded_at IS NULL AND retracted_at IS NULL"#,
+        person,
+    )
     .fetch_one(db)
     .await
     .context("counting memories")
 }
 
-/// The rows the `memories` collection holds (see `knowledge::Source`).
-pub const INDEXED_ROWS: &str = "SELECT id, user_id, text, jsonb_build_object('kind', kind) \
-                                AS payload FROM agents.memories \
-                                WHERE superseded_at IS NULL AND retracted_at IS NULL";
+/// How many rows the `memories` collection holds (see `knowledge::Source`): every current
+/// memory, as [`indexed`] reads them.
+pub fn count_indexed(db: &PgPool) -> BoxFuture<'_, anyhow::Result<i64>> {
+    Box::pin(async move {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM agents.memories
+               WHERE superseded_at IS NULL AND retracted_at IS NULL"#
+        )
+        .fetch_one(db)
+        .await
+        .context("counting the current memories")
+    })
+}
+
+/// The rows the `memories` collection holds (what `posey admin reindex` rebuilds it from):
+/// every current memory, with its kind to filter on.
+pub fn indexed(db: &PgPool) -> BoxStream<'_, anyhow::Result<Indexed>> {
+    sqlx::query!(
+        r#"SELECT id, user_id, text,
+                  jsonb_build_object('kind', kind) AS "payload!: Json<Map<String, Value>>"
+           FROM agents.memories WHERE superseded_at IS NULL AND retracted_at IS NULL"#
+    )
+    .map(|row| Indexed { id: row.id, user_id: row.user_id, text: row.text, payload: row.payload.0 })
+    .fetch(db)
+    .map_err(|error| anyhow::Error::new(error).context("reading the current memories"))
+    .boxed()
+}

@@ -25,7 +25,7 @@ pub fn spec(knowledge: &Knowledge) -> anyhow::Result<posey_vector::CollectionSpe
 
 /// What `posey admin reindex` rebuilds the collection from: every current memory.
 pub fn source(knowledge: &Knowledge) -> anyhow::Result<Source> {
-    Ok(Source { spec: spec(knowledge)?, rows_sql: db::INDEXED_ROWS })
+    Ok(Source { spec: spec(knowledge)?, count: db::count_indexed, rows: db::indexed })
 }
 
 /// A memory found by a search, with its fused score.
