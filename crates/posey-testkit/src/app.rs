@@ -6,7 +6,7 @@ use std::future::Future;
 use posey_config::{DbConfig, Env, PoolSettings, SecretString};
 use serde_json::Value;
 
-use crate::TestDatabase;
+use crate::db::TestDatabase;
 
 pub struct TestApp {
     pub address: String,
@@ -105,7 +105,7 @@ macro_rules! service_health_tests {
 
         #[tokio::test]
         async fn readyz_checks_postgres_and_redis() {
-            let app = $spawn_app_with(&[("REDIS_URL", $crate::redis_url())]).await;
+            let app = $spawn_app_with(&[("REDIS_URL", $crate::env::redis_url())]).await;
             let response = app.get("/readyz").await;
             assert_eq!(response.status(), 200);
             let body: Value = response.json().await.unwrap();

@@ -27,7 +27,7 @@ impl TestDatabase {
 
     /// Creates an empty database (no migrations), for tests of migrating itself.
     pub async fn empty() -> Self {
-        let admin_url = crate::required_url("TEST_DATABASE_URL");
+        let admin_url = crate::env::required_url("TEST_DATABASE_URL");
         let admin: PgConnectOptions =
             admin_url.parse().expect("TEST_DATABASE_URL is a Postgres URL");
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
@@ -53,7 +53,7 @@ impl TestDatabase {
     /// Terminates every connection to this database and refuses new ones: to the service under
     /// test, Postgres is gone.
     pub async fn cut_off(&self) {
-        let admin = crate::required_url("TEST_DATABASE_URL");
+        let admin = crate::env::required_url("TEST_DATABASE_URL");
         let mut conn = PgConnection::connect(&admin).await.expect("connecting as admin");
         let name = &self.name;
         sqlx::query(&format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS false"#))

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod db;
+pub mod env;
 pub mod errors;
 pub mod hostile;
 pub mod keys;
@@ -18,28 +19,8 @@ pub mod openapi;
 
 pub use app::{TestApp, spawn_service};
 pub use db::TestDatabase;
+pub use env::{mqtt_url, redis_url, required_url};
 pub use keys::{JwksServer, TEST_AUDIENCE, TEST_ISSUER, TestIssuer, TestKeys};
-
-/// A server URL the harness must provide, or a failure that says how to provide it.
-pub fn required_url(var: &str) -> String {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => panic!(
-            "{var} is not set: run the tests with ./scripts/test, which starts throwaway \
-             PostgreSQL, Redis, Mosquitto and SMTP servers, or set {var} to a server you provide"
-        ),
-    }
-}
-
-/// The harness's Redis server.
-pub fn redis_url() -> String {
-    required_url("TEST_REDIS_URL")
-}
-
-/// The harness's MQTT broker.
-pub fn mqtt_url() -> String {
-    required_url("TEST_MQTT_URL")
-}
 
 /// A TCP port free on 127.0.0.1 right now (for processes that need a port number up front).
 pub fn free_port() -> u16 {

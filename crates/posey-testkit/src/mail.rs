@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 
 /// The harness's SMTP server, for a service's `SMTP_URL` (plain SMTP: `smtp://127.0.0.1:<port>`).
 pub fn smtp_url() -> String {
-    crate::required_url("TEST_SMTP_URL")
+    crate::env::required_url("TEST_SMTP_URL")
 }
 
 /// One received message.
@@ -79,7 +79,7 @@ pub struct Mailbox {
 impl Mailbox {
     /// The Maildir in `TEST_SMTP_MAILDIR`.
     pub fn from_env() -> Self {
-        Self::at(crate::required_url("TEST_SMTP_MAILDIR"))
+        Self::at(crate::env::required_url("TEST_SMTP_MAILDIR"))
     }
 
     pub fn at(dir: impl Into<PathBuf>) -> Self {
