@@ -23,7 +23,4 @@ mod startup;
 pub mod state;
 
 pub use config::Config;
-pub use startup::Application;
-
-/// The service's name in logs and spans.
-pub const SERVICE: &str = "gateway";
+pub use startup::{Application, SERVICE};

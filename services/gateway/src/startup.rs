@@ -12,9 +12,13 @@ use posey_http::server::Server;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::routes;
 use crate::state::AppState;
-use crate::{Config, SERVICE, routes};
+
+/// The service's name in logs and spans.
+pub const SERVICE: &str = "gateway";
 
 pub struct Application {
     server: Server,
