@@ -20,13 +20,10 @@ pub mod state;
 mod tokens;
 
 pub use config::Config;
-pub use startup::{Application, Overrides};
+pub use startup::{Application, Overrides, SERVICE};
 
 /// The OpenAPI 3.1 document of this service's API (what `GET /openapi.json` serves), for tools
 /// that generate clients from it without starting the service.
 pub fn openapi_json() -> String {
     routes::openapi::document().to_pretty_json().expect("the OpenAPI document serialises")
 }
-
-/// The service's name in logs and spans.
-pub const SERVICE: &str = "auth";

@@ -13,12 +13,16 @@ use posey_http::server::Server;
 use rand::RngCore;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Config;
 use crate::keys::Keys;
 use crate::mailer::Mailer;
 use crate::password::Hasher;
+use crate::routes;
 use crate::state::{App, AppState};
-use crate::{Config, SERVICE, routes};
 use posey_http::ratelimit::RateLimiter;
+
+/// The service's name in logs and spans.
+pub const SERVICE: &str = "auth";
 
 /// What tests replace when they build the service.
 #[derive(Default)]
