@@ -9,7 +9,7 @@ use axum::http::Uri;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::{Page, query_param};
+use super::paging::{Page, query_param};
 use crate::db::audit::{self, Entry, Filter};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::Admin;

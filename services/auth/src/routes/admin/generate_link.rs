@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{object_field, record};
+use super::common::{object_field, record};
 use crate::db::users::{self, NewUser, Sent, User};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Admin, AuthJson, Client};

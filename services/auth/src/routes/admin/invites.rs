@@ -15,7 +15,8 @@ use posey_http::PathId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Page, object_field, record};
+use super::common::{object_field, record};
+use super::paging::Page;
 use crate::db::invites::{self, Invite};
 use crate::db::users::{self, NewUser, Sent};
 use crate::error::{AuthError, AuthResult};

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{load_user, record, user_not_found};
+use super::common::{load_user, record, user_not_found};
 use crate::db::{roles, users};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{ADMIN_ROLE, Admin, AuthJson, Client};

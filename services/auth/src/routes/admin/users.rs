@@ -17,7 +17,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Page, ban, load_user, object_field, optional_json, query_param, record};
+use super::ban;
+use super::common::{load_user, object_field, optional_json, record, user_not_found};
+use super::paging::{Page, query_param};
 use crate::db::sessions::{self, Revoke};
 use crate::db::users::{self, NewUser, User};
 use crate::error::{AuthError, AuthResult};
@@ -343,7 +345,7 @@ async fn update_user(
     )
     .await?;
     tx.commit().await?;
-    let user = users::find(state.db(), user.id).await?.ok_or_else(super::user_not_found)?;
+    let user = users::find(state.db(), user.id).await?.ok_or_else(user_not_found)?;
     Ok(Json(user.to_json()))
 }
 
