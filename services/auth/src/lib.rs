@@ -25,5 +25,5 @@ pub use startup::{Application, Overrides, SERVICE};
 /// The OpenAPI 3.1 document of this service's API (what `GET /openapi.json` serves), for tools
 /// that generate clients from it without starting the service.
 pub fn openapi_json() -> String {
-    routes::openapi::document().to_pretty_json().expect("the OpenAPI document serialises")
+    routes::document().to_pretty_json().expect("the OpenAPI document serialises")
 }

@@ -11,7 +11,7 @@ mod admin;
 mod email_flow;
 mod health;
 mod logout;
-pub mod openapi;
+mod openapi;
 mod otp;
 mod recover;
 mod resend;
@@ -42,6 +42,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(admin::router())
 }
 
+/// The whole document: the routers' paths, then what every operation shares.
+pub fn document() -> utoipa::openapi::OpenApi {
+    openapi::finish(api().into_openapi())
+}
+
 /// The routes, and their finished document at `GET /openapi.json`.
 pub fn router() -> Router<AppState> {
     let (router, document) = api().split_for_parts();
@@ -49,4 +54,27 @@ pub fn router() -> Router<AppState> {
         .merge(posey_http::openapi::serve(&openapi::finish(document)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::api_version))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use posey_testkit::openapi::{assert_operations_are_complete, served_paths};
+
+    #[test]
+    fn the_document_names_every_route_the_router_serves() {
+        // What the service serves: its routes and posey-http's health checks.
+        let router = super::router().merge(posey_http::health::Readiness::new().router());
+        let served = served_paths(&router);
+        assert!(served.contains("/openapi.json") && served.contains("/healthz"), "{served:?}");
+        let documented: BTreeSet<String> = super::document().paths.paths.keys().cloned().collect();
+        assert_eq!(served, documented, "served (left) and documented (right) differ");
+    }
+
+    #[test]
+    fn every_operation_has_a_unique_id_a_summary_and_responses() {
+        let document = serde_json::from_str(&crate::openapi_json()).unwrap();
+        assert_operations_are_complete(&document);
+    }
 }

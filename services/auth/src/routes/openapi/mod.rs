@@ -32,12 +32,7 @@ pub mod schemas;
 )]
 pub struct ApiDoc;
 
-/// The whole document: the routers' paths, then what every operation shares.
-pub fn document() -> utoipa::openapi::OpenApi {
-    finish(super::api().into_openapi())
-}
-
-/// `api`'s document, with what every operation shares.
+/// The routers' document (`routes::api`), with what every operation shares.
 pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     add_bearer_scheme(&mut document);
     CommonErrors {
@@ -102,28 +97,5 @@ posey_http::error_responses! { schema = "GoTrueError";
     /// A route whose input is checked field by field.
     BadInput {
         "400" => "A missing or invalid field (`validation_failed`, `email_address_invalid`, ...)",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use posey_testkit::openapi::{assert_operations_are_complete, served_paths};
-
-    #[test]
-    fn the_document_names_every_route_the_router_serves() {
-        // What the service serves: its routes and posey-http's health checks.
-        let router = crate::routes::router().merge(posey_http::health::Readiness::new().router());
-        let served = served_paths(&router);
-        assert!(served.contains("/openapi.json") && served.contains("/healthz"), "{served:?}");
-        let documented: BTreeSet<String> = super::document().paths.paths.keys().cloned().collect();
-        assert_eq!(served, documented, "served (left) and documented (right) differ");
-    }
-
-    #[test]
-    fn every_operation_has_a_unique_id_a_summary_and_responses() {
-        let document = serde_json::from_str(&crate::openapi_json()).unwrap();
-        assert_operations_are_complete(&document);
     }
 }
