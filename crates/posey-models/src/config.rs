@@ -3,6 +3,11 @@
 //! groq, ...; or `openai-compatible` with `POSEY_MODEL_BASE_URL`), `local` (the default) for
 //! the GGUF file at `POSEY_LOCAL_MODEL` run in process, `local:<file>.gguf` for a GGUF in
 //! `<POSEY_DATA_DIR>/models` run the same way, or `test` for [`TestModel`].
+//!
+//! This is data only: [`ModelConfig::profile`] (in [`crate::profile`]) tells what the model can
+//! be trusted with and [`ModelConfig::load`] makes it ready, each beside what it needs.
+//!
+//! [`TestModel`]: crate::testing::TestModel
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -15,7 +20,6 @@ use rig_core::providers::openai::wire::{Auth, BodyRewrite, Dialect, OPENAI};
 use rig_core::providers::registry::ProviderConfig;
 
 use crate::provider;
-use crate::testing::TestModel;
 
 pub const MODEL_VAR: &str = "POSEY_MODEL";
 pub const BASE_URL_VAR: &str = "POSEY_MODEL_BASE_URL";
@@ -178,15 +182,6 @@ impl ModelConfig {
         }
     }
 
-    /// What it can be trusted with (derived; operators' overrides are applied by the caller).
-    pub fn profile(&self) -> crate::ModelProfile {
-        match self {
-            Self::Local(local) => crate::ModelProfile::local(local),
-            Self::Test => crate::ModelProfile::TEST,
-            Self::Remote(remote) => crate::ModelProfile::remote(&remote.provider, &remote.model),
-        }
-    }
-
     /// The local GGUF's path, when the local model is configured.
     pub fn local_model_path(&self) -> Option<&Path> {
         match self {
@@ -194,25 +189,6 @@ impl ModelConfig {
             _ => None,
         }
     }
-
-    /// The model, ready for `rig_agent::AgentBuilder::new`. The local model is loaded here (off
-    /// the async threads); load it once and clone the result, clones share it.
-    pub async fn load(&self) -> Result<DynModel<Completion>, ModelError> {
-        match self {
-            Self::Test => Ok(service_test_model().model()),
-            Self::Remote(remote) => Ok(remote.model()),
-            #[cfg(feature = "local")]
-            Self::Local(local) => Ok(crate::local::LocalModel::load(local.clone()).await?.model()),
-            #[cfg(not(feature = "local"))]
-            Self::Local(_) => Err(ModelError::LocalUnsupported),
-        }
-    }
-}
-
-/// The test model a service runs on for `POSEY_MODEL=test`: not recording its requests, so a
-/// long-running service (or a benchmark) does not grow with each one.
-fn service_test_model() -> TestModel {
-    TestModel::new().recording(false)
 }
 
 impl RemoteModelConfig {
@@ -343,11 +319,6 @@ mod tests {
         assert_eq!(config.describe(), "openai-compatible:smollm2 at http://127.0.0.1:8080/v1");
         assert!(!format!("{config:?}").contains("sk-"));
         assert!(matches!(read(&[("POSEY_MODEL", "test")]).unwrap(), ModelConfig::Test));
-    }
-
-    #[test]
-    fn the_configured_test_model_keeps_no_requests() {
-        assert!(!service_test_model().is_recording());
     }
 
     #[test]

@@ -56,6 +56,7 @@
 pub mod config;
 pub mod embeddings;
 pub mod gguf;
+mod load;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod priority;

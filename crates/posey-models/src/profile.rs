@@ -13,7 +13,7 @@ use std::path::Path;
 use posey_config::Env;
 use serde::{Deserialize, Serialize};
 
-use crate::config::LocalModelConfig;
+use crate::config::{LocalModelConfig, ModelConfig, local_file};
 use crate::gguf;
 
 pub const CONTEXT_VAR: &str = "POSEY_MODEL_CONTEXT_TOKENS";
@@ -223,6 +223,17 @@ impl ProfileOverride {
     }
 }
 
+impl ModelConfig {
+    /// What it can be trusted with (derived; operators' overrides are applied by the caller).
+    pub fn profile(&self) -> ModelProfile {
+        match self {
+            Self::Local(local) => ModelProfile::local(local),
+            Self::Test => ModelProfile::TEST,
+            Self::Remote(remote) => ModelProfile::remote(&remote.provider, &remote.model),
+        }
+    }
+}
+
 /// The derived profile of the model `spec` names (`POSEY_MODEL`'s syntax), without loading it
 /// or needing its keys: `local` is `local`'s GGUF, `local:<file>` a GGUF in `models_dir` run
 /// like it; a spec that is none of the known forms (a test's own) gets [`ModelProfile::UNKNOWN`].
@@ -231,7 +242,7 @@ pub fn derived(spec: &str, local: &LocalModelConfig, models_dir: Option<&Path>) 
         "local" => ModelProfile::local(local),
         "test" => ModelProfile::TEST,
         spec => {
-            if let Some(file) = crate::config::local_file(spec) {
+            if let Some(file) = local_file(spec) {
                 return match models_dir {
                     Some(dir) => ModelProfile::local(&local.with_path(dir.join(file))),
                     None => ModelProfile::UNKNOWN,
