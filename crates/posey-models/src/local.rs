@@ -26,9 +26,8 @@
 
 use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -45,10 +44,16 @@ use tokio::sync::mpsc;
 
 use crate::config::{LocalModelConfig, ModelError};
 use crate::priority::{LOCAL_PROVIDER, Priority};
-use crate::wire::{Chunk, ChunkStream, Generate, in_process};
+use crate::wire::{ChunkStream, Generate, in_process};
 
 mod gate;
+mod reply;
 mod slots;
+mod stats;
+
+use reply::{Sender, provider_error};
+use stats::Counters;
+pub use stats::LocalStats;
 
 /// A tool call needs room for its JSON even when the request asked for a very short reply.
 const MIN_TOOL_CALL_TOKENS: u64 = 128;
@@ -84,99 +89,6 @@ struct Inner {
     slots: slots::Slots,
     calls: Arc<AtomicU64>,
     stats: Arc<Counters>,
-}
-
-/// Where a local model's time went since it was loaded (all requests together): what the
-/// measurement example prints, and what tests read to check that a shared prompt prefix is not
-/// evaluated twice.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LocalStats {
-    /// Requests run.
-    pub requests: u64,
-    /// Prompt tokens of all requests.
-    pub prompt_tokens: u64,
-    /// Prompt tokens actually evaluated (the rest were already in a context's KV cache).
-    pub prompt_tokens_evaluated: u64,
-    /// Time making or resizing contexts.
-    pub context_setup: Duration,
-    /// Time evaluating prompts.
-    pub prompt_eval: Duration,
-    /// Tokens generated.
-    pub generated_tokens: u64,
-    /// Time choosing tokens (samplers, grammar).
-    pub sampling: Duration,
-    /// Tokens for which the tool grammar was applied to the whole vocabulary (the sampled token
-    /// broke it); a grammar waiting for its trigger, or one the sampled token satisfies, costs
-    /// no such pass.
-    pub grammar_passes: u64,
-    /// Time evaluating generated tokens.
-    pub decoding: Duration,
-    /// Requests run as background work ([`crate::Priority::Background`]).
-    pub background_requests: u64,
-    /// Prompt tokens evaluated and tokens generated for background requests.
-    pub background_tokens: u64,
-    /// Times a background request stepped aside for interactive work.
-    pub background_pauses: u64,
-    /// Background requests paused right now.
-    pub background_paused: u64,
-    /// Background requests whose reader left while they were paused (they ended without
-    /// resuming).
-    pub background_cancelled: u64,
-    /// Steps of background work (its start, a chunk of its prompt, a generated token) begun
-    /// while an interactive request was in flight, as each interactive request counts them from
-    /// when it was handed to a slot to its end: zero while background work yields.
-    pub background_steps_beside_interactive: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    requests: AtomicU64,
-    prompt_tokens: AtomicU64,
-    prompt_tokens_evaluated: AtomicU64,
-    context_setup_ns: AtomicU64,
-    prompt_eval_ns: AtomicU64,
-    generated_tokens: AtomicU64,
-    sampling_ns: AtomicU64,
-    grammar_passes: AtomicU64,
-    decoding_ns: AtomicU64,
-    background_requests: AtomicU64,
-    background_tokens: AtomicU64,
-    background_pauses: AtomicU64,
-    background_paused: AtomicU64,
-    background_cancelled: AtomicU64,
-    background_steps_beside_interactive: AtomicU64,
-}
-
-impl Counters {
-    fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
-    fn time(counter: &AtomicU64, since: Instant) {
-        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        counter.fetch_add(nanos, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> LocalStats {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        LocalStats {
-            requests: get(&self.requests),
-            prompt_tokens: get(&self.prompt_tokens),
-            prompt_tokens_evaluated: get(&self.prompt_tokens_evaluated),
-            context_setup: Duration::from_nanos(get(&self.context_setup_ns)),
-            prompt_eval: Duration::from_nanos(get(&self.prompt_eval_ns)),
-            generated_tokens: get(&self.generated_tokens),
-            sampling: Duration::from_nanos(get(&self.sampling_ns)),
-            grammar_passes: get(&self.grammar_passes),
-            decoding: Duration::from_nanos(get(&self.decoding_ns)),
-            background_requests: get(&self.background_requests),
-            background_tokens: get(&self.background_tokens),
-            background_pauses: get(&self.background_pauses),
-            background_paused: get(&self.background_paused),
-            background_cancelled: get(&self.background_cancelled),
-            background_steps_beside_interactive: get(&self.background_steps_beside_interactive),
-        }
-    }
 }
 
 impl LocalModel {
@@ -256,12 +168,6 @@ impl Generate for LocalModel {
         futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
             .boxed()
     }
-}
-
-type Sender = mpsc::Sender<Result<Chunk, ProviderError>>;
-
-fn provider_error(what: &str, error: impl std::fmt::Display) -> ProviderError {
-    ProviderError::Provider(format!("local model: {what}: {error}"))
 }
 
 /// Where the list of tools goes in the prompt.
@@ -536,33 +442,6 @@ fn type_of(property: &Value) -> String {
     }
 }
 
-/// How a tool call after some text opens (the second of the lazy grammar's triggers,
-/// `slots::TRIGGERS`, which accepts these two).
-const CALL_OPENINGS: [&str; 2] = ["{\"tool\"", "{ \"tool\""];
-
-/// Where the JSON answer starts in a reply, when it has one: a reply that starts with `{`, or
-/// a `{"tool"` call after some text (the lazy grammar's triggers, see [`slots`]).
-fn json_start(output: &str) -> Option<usize> {
-    let trimmed = output.trim_start();
-    if trimmed.starts_with('{') {
-        return Some(output.len() - trimmed.len());
-    }
-    CALL_OPENINGS.iter().filter_map(|opening| output.find(opening)).min()
-}
-
-/// How much of a plain-text reply may be sent: all but a tail that could still become a JSON
-/// answer (leading whitespace before a possible `{`, or the start of a `{"tool"` call).
-fn streamable(output: &str) -> usize {
-    if output.trim_start().is_empty() {
-        return 0;
-    }
-    let could_open = |tail: &str| CALL_OPENINGS.iter().any(|o| o.starts_with(tail));
-    output
-        .char_indices()
-        .find(|&(i, c)| c == '{' && could_open(&output[i..]))
-        .map_or(output.len(), |(i, _)| i)
-}
-
 /// The grammar of an answer when tools are offered: one of the tool calls, each with arguments
 /// valid against its schema, or (when the model may answer) a `response` text.
 fn answer_grammar(tools: &[&ToolDefinition], may_answer: bool) -> Result<String, ProviderError> {
@@ -616,74 +495,6 @@ fn usable_schema(parameters: &Value) -> Value {
     if parameters.is_object() { parameters.clone() } else { json!({"type": "object"}) }
 }
 
-/// The text of the `response` field decoded so far, when the output is `{"response": "...`.
-fn partial_response(output: &str) -> Option<String> {
-    let rest = output.trim_start().strip_prefix('{')?.trim_start();
-    let rest = rest.strip_prefix("\"response\"")?.trim_start();
-    let rest = rest.strip_prefix(':')?.trim_start();
-    let mut chars = rest.strip_prefix('"')?.chars().peekable();
-    let mut text = String::new();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => break,
-            '\\' => {
-                let Some(escaped) = chars.next() else { break };
-                match escaped {
-                    'n' => text.push('\n'),
-                    't' => text.push('\t'),
-                    'r' => text.push('\r'),
-                    'b' => text.push('\u{8}'),
-                    'f' => text.push('\u{c}'),
-                    'u' => {
-                        let hex: String = chars.by_ref().take(4).collect();
-                        if hex.len() < 4 {
-                            break; // not all of it decoded yet
-                        }
-                        if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                        {
-                            text.push(c);
-                        }
-                    }
-                    other => text.push(other),
-                }
-            }
-            c => text.push(c),
-        }
-    }
-    Some(text)
-}
-
-/// Turns token pieces (bytes, possibly splitting a UTF-8 character) into text.
-#[derive(Default)]
-struct Utf8Pieces {
-    pending: Vec<u8>,
-}
-
-impl Utf8Pieces {
-    fn push(&mut self, bytes: &[u8]) -> String {
-        self.pending.extend_from_slice(bytes);
-        match std::str::from_utf8(&self.pending) {
-            Ok(text) => {
-                let text = text.to_owned();
-                self.pending.clear();
-                text
-            }
-            Err(error) => {
-                let valid = error.valid_up_to();
-                // An invalid sequence (not just an unfinished one) is dropped rather than kept
-                // forever.
-                let keep_from = match error.error_len() {
-                    None => valid,
-                    Some(bad) => valid + bad,
-                };
-                let text = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
-                self.pending.drain(..keep_from);
-                text
-            }
-        }
-    }
-}
-
 fn rand_seed() -> u32 {
     use std::time::{SystemTime, UNIX_EPOCH};
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
@@ -712,44 +523,6 @@ mod tests {
         let cores = std::thread::available_parallelism().unwrap().get();
         assert_eq!(generation_threads(None), i32::try_from(cores).unwrap());
         assert_eq!(generation_threads(NonZeroU32::new(3)), 3);
-    }
-
-    #[test]
-    fn partial_response_decodes_what_has_arrived() {
-        assert_eq!(partial_response(r#"{"response": "Hel"#).as_deref(), Some("Hel"));
-        assert_eq!(
-            partial_response(r#"{ "response" :"a\nb\"c\u00e9" }"#).as_deref(),
-            Some("a\nb\"cé")
-        );
-        assert_eq!(partial_response(r#"{"response": "x\u00"#).as_deref(), Some("x"));
-        assert_eq!(partial_response(r#"{"tool": "add""#), None);
-    }
-
-    #[test]
-    fn utf8_pieces_wait_for_whole_characters() {
-        let mut pieces = Utf8Pieces::default();
-        let e_acute = "é".as_bytes();
-        assert_eq!(pieces.push(&e_acute[..1]), "");
-        assert_eq!(pieces.push(&e_acute[1..]), "é");
-        assert_eq!(pieces.push(b"ok"), "ok");
-    }
-
-    #[test]
-    fn a_reply_is_json_when_it_opens_an_object_or_a_tool_call() {
-        assert_eq!(json_start(r#"  {"response": "hi"}"#), Some(2));
-        assert_eq!(json_start(r#"Sure. {"tool": "add", "arguments": {}}"#), Some(6));
-        assert_eq!(json_start(r#"Sure. { "tool": "add""#), Some(6));
-        assert_eq!(json_start("Use {braces} freely."), None);
-        assert_eq!(json_start("Hello"), None);
-    }
-
-    #[test]
-    fn plain_text_is_sent_except_what_could_still_open_a_call() {
-        assert_eq!(streamable("  "), 0, "a reply may still open with {{");
-        assert_eq!(streamable("Hello"), 5);
-        assert_eq!(streamable("Hello {\"to"), 6);
-        assert_eq!(streamable("Hello { "), 6);
-        assert_eq!(streamable("Use {braces}"), 12);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
 
-use super::{Counters, Sender};
+use super::reply::Sender;
+use super::stats::Counters;
 
 #[derive(Default)]
 struct State {

@@ -36,7 +36,8 @@ use rig_core::error::ProviderError;
 use serde_json::Value;
 
 use super::gate::{Gate, Interactive};
-use super::{Counters, Sender, Utf8Pieces, json_start, partial_response, provider_error};
+use super::reply::{Sender, Utf8Pieces, json_start, partial_response, provider_error, streamable};
+use super::stats::Counters;
 use crate::priority::Priority;
 use crate::wire::{Chunk, usage};
 
@@ -536,7 +537,7 @@ fn run<'m>(
                 match json_start(&output) {
                     // Plain text so far: send what cannot be the start of a call.
                     None => {
-                        let upto = super::streamable(&output);
+                        let upto = streamable(&output);
                         let text = output.get(sent..upto).unwrap_or_default().to_owned();
                         sent = sent.max(upto);
                         text
