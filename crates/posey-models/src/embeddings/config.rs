@@ -2,6 +2,10 @@
 //! default) for all-MiniLM-L6-v2 in process from `POSEY_LOCAL_EMBEDDING_MODEL` (a directory), or
 //! `provider:model` for a provider's embedding model (openai, ollama, gemini, ...; or
 //! `openai-compatible` with `POSEY_EMBEDDING_BASE_URL`).
+//!
+//! This is data only: [`EmbeddingConfig::load`] makes the [`Embedder`] it names, beside it.
+//!
+//! [`Embedder`]: super::Embedder
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,6 @@ use rig_core::operation::Embedding;
 use rig_core::providers::openai::wire::{Auth, Dialect, OPENAI};
 use rig_core::providers::registry::ProviderConfig;
 
-use super::{Embedder, EmbeddingError, RemoteEmbedder};
 use crate::provider;
 
 pub const EMBEDDING_MODEL_VAR: &str = "POSEY_EMBEDDING_MODEL";
@@ -157,30 +160,6 @@ impl EmbeddingConfig {
         match self {
             Self::Local(local) => Some(local),
             Self::Remote(_) => None,
-        }
-    }
-
-    /// The embedder. The local model is loaded here, off the async threads; a provider without
-    /// `POSEY_EMBEDDING_DIMENSIONS` is asked to embed one text, to learn the dimension (and to
-    /// fail now rather than at the first memory). Load once and clone the result.
-    pub async fn load(&self) -> Result<Embedder, EmbeddingError> {
-        match self {
-            #[cfg(feature = "local-embeddings")]
-            Self::Local(local) => {
-                let local = local.clone();
-                let dir = local.dir.clone();
-                let embedder =
-                    tokio::task::spawn_blocking(move || super::LocalEmbedder::load(&local))
-                        .await
-                        .map_err(|e| EmbeddingError::LocalModelLoad {
-                            dir,
-                            message: format!("the loading thread failed: {e}"),
-                        })??;
-                Ok(embedder.into())
-            }
-            #[cfg(not(feature = "local-embeddings"))]
-            Self::Local(_) => Err(EmbeddingError::LocalUnsupported),
-            Self::Remote(remote) => Ok(RemoteEmbedder::connect(remote).await?.into()),
         }
     }
 }

@@ -13,7 +13,9 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-use super::{EmbeddingError, LocalEmbeddingConfig, normalize};
+use super::config::LocalEmbeddingConfig;
+use super::error::EmbeddingError;
+use super::vector::normalize;
 
 const CONFIG_FILE: &str = "config.json";
 const TOKENIZER_FILE: &str = "tokenizer.json";

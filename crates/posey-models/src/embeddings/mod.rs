@@ -22,11 +22,12 @@
 //! ```
 
 mod config;
+mod error;
 #[cfg(feature = "local-embeddings")]
 mod local;
 mod remote;
+mod vector;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use config::{
@@ -34,33 +35,11 @@ pub use config::{
     DEFAULT_LOCAL_EMBEDDING_MODEL_DIR, DIMENSIONS_VAR, EMBEDDING_MODEL_VAR, EmbeddingConfig,
     LOCAL_EMBEDDING_MODEL_VAR, LOCAL_MODEL_FILES, LocalEmbeddingConfig, RemoteEmbeddingConfig,
 };
+pub use error::EmbeddingError;
 #[cfg(feature = "local-embeddings")]
 pub use local::LocalEmbedder;
 pub use remote::RemoteEmbedder;
-
-/// Why texts could not be embedded, or an embedding model could not be made ready.
-#[derive(Debug, thiserror::Error)]
-pub enum EmbeddingError {
-    #[error(
-        "the local embedding model in {dir} is missing {file}; install the default with \
-         scripts/up (or point POSEY_LOCAL_EMBEDDING_MODEL at a directory holding config.json, \
-         tokenizer.json and model.safetensors)"
-    )]
-    LocalModelMissing { dir: PathBuf, file: &'static str },
-    #[error("cannot load the local embedding model {dir}: {message}")]
-    LocalModelLoad { dir: PathBuf, message: String },
-    #[error(
-        "this build has no local embedding support (the posey-models `local-embeddings` feature \
-         is off)"
-    )]
-    LocalUnsupported,
-    #[error("the local embedding model failed: {0}")]
-    Inference(String),
-    #[error("the embedding provider {model} failed: {message}")]
-    Provider { model: String, message: String },
-    #[error("the embedding worker thread failed: {0}")]
-    Worker(String),
-}
+pub use vector::cosine_similarity;
 
 /// An embedding model, loaded and ready. Cheap to clone: clones share the model.
 #[derive(Clone)]
@@ -158,35 +137,27 @@ impl From<RemoteEmbedder> for Embedder {
     }
 }
 
-/// Scales `vector` to unit length (a zero vector stays zero).
-pub(crate) fn normalize(vector: &mut [f32]) {
-    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        vector.iter_mut().for_each(|x| *x /= norm);
-    }
-}
-
-/// Cosine similarity of two vectors (for unit vectors, their dot product).
-pub fn cosine_similarity(a: &[f32], b: &[f32]) -> f32 {
-    let dot = a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
-    let norms =
-        a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norms > 0.0 { dot / norms } else { 0.0 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalize_gives_unit_length_and_leaves_zero_alone() {
-        let mut v = vec![3.0, 4.0];
-        normalize(&mut v);
-        assert_eq!(v, vec![0.6, 0.8]);
-        let mut zero = vec![0.0; 3];
-        normalize(&mut zero);
-        assert_eq!(zero, vec![0.0; 3]);
-        assert!((cosine_similarity(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-6);
-        assert_eq!(cosine_similarity(&[1.0, 0.0], &[0.0, 1.0]), 0.0);
+impl EmbeddingConfig {
+    /// The embedder. The local model is loaded here, off the async threads; a provider without
+    /// `POSEY_EMBEDDING_DIMENSIONS` is asked to embed one text, to learn the dimension (and to
+    /// fail now rather than at the first memory). Load once and clone the result.
+    pub async fn load(&self) -> Result<Embedder, EmbeddingError> {
+        match self {
+            #[cfg(feature = "local-embeddings")]
+            Self::Local(local) => {
+                let local = local.clone();
+                let dir = local.dir.clone();
+                let embedder = tokio::task::spawn_blocking(move || LocalEmbedder::load(&local))
+                    .await
+                    .map_err(|e| EmbeddingError::LocalModelLoad {
+                        dir,
+                        message: format!("the loading thread failed: {e}"),
+                    })??;
+                Ok(embedder.into())
+            }
+            #[cfg(not(feature = "local-embeddings"))]
+            Self::Local(_) => Err(EmbeddingError::LocalUnsupported),
+            Self::Remote(remote) => Ok(RemoteEmbedder::connect(remote).await?.into()),
+        }
     }
 }

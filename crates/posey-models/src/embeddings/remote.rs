@@ -5,7 +5,9 @@
 use rig_core::DynModel;
 use rig_core::operation::Embedding;
 
-use super::{EmbeddingError, RemoteEmbeddingConfig, normalize};
+use super::config::RemoteEmbeddingConfig;
+use super::error::EmbeddingError;
+use super::vector::normalize;
 
 /// A provider's embedding model, ready. Clones share the HTTP client.
 #[derive(Clone, Debug)]
