@@ -11,8 +11,8 @@ use rig_core::error::ProviderError;
 use rig_core::message::{Message, UserContent};
 use rig_core::operation::Completion;
 
+use super::request::{ToolReturn, count_words, last_tool_results, request_words, text_pieces};
 use super::test_model::lock;
-use super::{count_words, last_tool_results, request_words, text_pieces};
 use crate::wire::{Chunk, ChunkStream, Generate, in_process, usage};
 
 /// What a [`FunctionModel`]'s function sees: the request as the agent sent it, with helpers for
@@ -63,17 +63,6 @@ impl ModelInput {
     pub fn tool_results(&self) -> Vec<ToolReturn> {
         last_tool_results(&self.request)
     }
-}
-
-/// One tool result as the model receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolReturn {
-    pub call_id: String,
-    pub name: String,
-    /// The result's text (JSON results as JSON text).
-    pub content: String,
-    /// Whether the tool failed or its arguments were rejected: `content` says why.
-    pub is_error: bool,
 }
 
 /// One scripted reply: text (streamed in the pieces given), tool calls, or a provider error.

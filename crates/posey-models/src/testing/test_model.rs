@@ -8,8 +8,8 @@ use rig_core::DynModel;
 use rig_core::completion::{CompletionRequest, FinishReason};
 use rig_core::operation::Completion;
 
+use super::request::{count_words, last_tool_results, request_words, text_pieces};
 use super::schema::example_value;
-use super::{count_words, last_tool_results, request_words, text_pieces};
 use crate::wire::{Chunk, ChunkStream, Generate, in_process, usage};
 
 /// A model that needs no script: on a new prompt it calls every offered tool (or the ones
