@@ -8,6 +8,9 @@ use posey_config::{
     ConfigError, DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification,
 };
 
+/// The service's name in logs and spans.
+pub const SERVICE: &str = "cron";
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub service: ServiceConfig,

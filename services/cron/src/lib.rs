@@ -15,7 +15,7 @@ mod startup;
 pub mod state;
 pub mod worker;
 
-pub use config::Config;
+pub use config::{Config, SERVICE};
 pub use startup::Application;
 
 /// The OpenAPI 3.1 document of this service's API (what `GET /openapi.json` serves), for tools
@@ -23,6 +23,3 @@ pub use startup::Application;
 pub fn openapi_json() -> String {
     routes::document().to_pretty_json().expect("the OpenAPI document serialises")
 }
-
-/// The service's name in logs and spans.
-pub const SERVICE: &str = "cron";

@@ -11,13 +11,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, SERVICE};
 use crate::dispatch::{DispatchSettings, Dispatcher};
 use crate::jobs::agent_task::AgentTasks;
 use crate::notifications::delivery::Deliverer;
 use crate::notifications::stream::Hub;
 use crate::state::AppState;
 use crate::worker::{Worker, WorkerSettings};
-use crate::{Config, SERVICE, jobs, routes};
+use crate::{jobs, routes};
 
 pub struct Application {
     server: Server,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
-use super::ScheduleError;
+use super::error::ScheduleError;
 use super::wall_clock::DstRule;
 
 #[derive(Debug, Clone)]

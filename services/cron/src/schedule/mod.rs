@@ -37,6 +37,7 @@
 //! [`Schedule::spec`] stores the anchor.
 
 mod cron_expr;
+mod error;
 mod rrule_spec;
 #[cfg(test)]
 mod tests;
@@ -47,6 +48,7 @@ use chrono_tz::Tz;
 use posey_domain::TimeZone;
 
 use cron_expr::CronExpr;
+pub use error::ScheduleError;
 use rrule_spec::RruleSpec;
 
 /// The shortest interval.
@@ -89,24 +91,6 @@ impl ScheduleKind {
             "rrule" => Some(Self::Rrule),
             _ => None,
         }
-    }
-}
-
-/// A parse failure: `field` is "schedule" or "time_zone"; `message` says what is wrong (shown to users in a 422).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct ScheduleError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl ScheduleError {
-    fn schedule(message: impl Into<String>) -> Self {
-        Self { field: "schedule", message: message.into() }
-    }
-
-    fn time_zone(message: impl Into<String>) -> Self {
-        Self { field: "time_zone", message: message.into() }
     }
 }
 

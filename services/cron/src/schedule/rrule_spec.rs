@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Timelike, Utc};
 use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
 
-use super::ScheduleError;
+use super::error::ScheduleError;
 use super::wall_clock::DstRule;
 
 #[derive(Debug, Clone)]
