@@ -198,7 +198,8 @@ pub fn plan(task: &DueTask, now: DateTime<Utc>, skip_grace: TimeDelta) -> Plan {
     let schedule = match ScheduleKind::parse(&task.schedule_kind)
         .ok_or_else(|| format!("unknown schedule kind {:?}", task.schedule_kind))
         .and_then(|kind| {
-            Schedule::parse(kind, &task.schedule, &task.time_zone).map_err(|e| e.to_string())
+            let zone = task.time_zone.clone().map_err(|e| format!("time_zone: {e}"))?;
+            Schedule::in_zone(kind, &task.schedule, zone).map_err(|e| e.to_string())
         }) {
         Ok(schedule) => schedule,
         Err(error) => {
@@ -266,7 +267,7 @@ mod tests {
             id: uuid::Uuid::now_v7(),
             schedule_kind: "cron".into(),
             schedule: "0 30 7 * * *".into(),
-            time_zone: zone.into(),
+            time_zone: posey_domain::TimeZone::parse(zone),
             next_run_at: Some(first),
             misfire_policy: MisfirePolicy::RunOnce,
             misfire_limit: 10,

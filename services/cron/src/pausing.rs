@@ -89,7 +89,7 @@ pub async fn resume(
     }
     let kind = ScheduleKind::parse(&task.schedule_kind)
         .with_context(|| format!("stored schedule kind {:?}", task.schedule_kind))?;
-    let schedule = Schedule::parse(kind, &task.schedule, &task.time_zone)
+    let schedule = Schedule::in_zone(kind, &task.schedule, task.time_zone)
         .context("reading a stored schedule")?
         .anchored_at(task.created_at);
     let next = match schedule.first_at_or_after(now) {

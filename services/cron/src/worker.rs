@@ -231,10 +231,12 @@ impl Worker {
     /// One batch of the one-statement reminder path.
     async fn send_ready_reminders(&self) -> Batch {
         let limit = self.inner.settings.reminder_batch;
+        let ctx = &self.inner.ctx;
         match jobs::reminder::run_ready(
-            &self.inner.ctx,
+            &ctx.db,
             self.now(),
             i64::try_from(limit).unwrap_or(i64::MAX),
+            ctx.channels,
         )
         .await
         {
@@ -313,7 +315,8 @@ impl Worker {
         let mut done = self.finish_claimed(runs).await;
         let limit = i64::try_from(self.inner.settings.reminder_batch).unwrap_or(i64::MAX);
         loop {
-            let sent = jobs::reminder::run_ready(&self.inner.ctx, self.now(), limit).await?;
+            let ctx = &self.inner.ctx;
+            let sent = jobs::reminder::run_ready(&ctx.db, self.now(), limit, ctx.channels).await?;
             let full = sent.len() as i64 >= limit;
             done.extend(sent.into_iter().map(|id| (id, Some(RunStatus::Succeeded))));
             if !full {
@@ -356,7 +359,9 @@ impl Worker {
     /// reminder that cannot be sent fails its attempt.
     async fn finish_reminders(&self, runs: Vec<ClaimedRun>) -> Vec<(i64, Option<RunStatus>)> {
         let batch: Vec<&ClaimedRun> = runs.iter().collect();
-        match jobs::reminder::run_many(&self.inner.ctx, &batch).await {
+        let ctx = &self.inner.ctx;
+        match jobs::reminder::run_many(&ctx.db, &ctx.owner, self.now(), ctx.channels, &batch).await
+        {
             Ok(held) => {
                 let held: std::collections::HashSet<i64> = held.into_iter().collect();
                 runs.iter()

@@ -4,11 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::Task;
-
-const COLUMNS: &str = "id, user_id, name, kind, payload, schedule_kind, schedule, time_zone, \
-    next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, timeout_seconds, \
-    max_attempts, created_at, updated_at";
+use super::tasks::{MisfirePolicy, NewTask, OverlapPolicy, Task, TaskKind, query_task};
+use super::time_zone::StoredZone;
 
 /// A person's task, locked until `tx` ends (so a concurrent update or dispatch waits).
 pub async fn lock_for_user(
@@ -16,11 +13,12 @@ pub async fn lock_for_user(
     user_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<Task>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cron.tasks WHERE id = $1 AND user_id = $2 FOR UPDATE"
-    ))
-    .bind(id)
-    .bind(user_id)
+    query_task!(
+        ["SELECT"],
+        ["FROM cron.tasks WHERE id = $1 AND user_id = $2 FOR UPDATE"],
+        id,
+        user_id,
+    )
     .fetch_optional(&mut **tx)
     .await
 }
@@ -31,27 +29,28 @@ pub async fn update(
     task: &Task,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Task> {
-    sqlx::query_as(&format!(
-        "UPDATE cron.tasks SET name = $2, kind = $3, payload = $4, schedule_kind = $5, \
-            schedule = $6, time_zone = $7, next_run_at = $8, misfire_policy = $9, \
-            misfire_limit = $10, overlap_policy = $11, timeout_seconds = $12, max_attempts = $13, \
-            updated_at = $14 \
-         WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(task.id)
-    .bind(&task.name)
-    .bind(task.kind.as_str())
-    .bind(&task.payload)
-    .bind(&task.schedule_kind)
-    .bind(&task.schedule)
-    .bind(&task.time_zone)
-    .bind(task.next_run_at)
-    .bind(task.misfire_policy.as_str())
-    .bind(task.misfire_limit)
-    .bind(task.overlap_policy.as_str())
-    .bind(task.timeout_seconds)
-    .bind(task.max_attempts)
-    .bind(now)
+    query_task!(
+        ["UPDATE cron.tasks SET name = $2, kind = $3, payload = $4, schedule_kind = $5, \
+                schedule = $6, time_zone = $7, next_run_at = $8, misfire_policy = $9, \
+                misfire_limit = $10, overlap_policy = $11, timeout_seconds = $12, \
+                max_attempts = $13, updated_at = $14 \
+             WHERE id = $1 RETURNING"],
+        [],
+        task.id,
+        task.name,
+        task.kind.as_str(),
+        task.payload,
+        task.schedule_kind,
+        task.schedule,
+        task.time_zone.name(),
+        task.next_run_at,
+        task.misfire_policy.as_str(),
+        task.misfire_limit,
+        task.overlap_policy.as_str(),
+        task.timeout_seconds,
+        task.max_attempts,
+        now,
+    )
     .fetch_one(&mut **tx)
     .await
 }
@@ -61,19 +60,23 @@ pub async fn update(
 /// creations cannot overshoot the cap.
 pub async fn insert_within_cap(
     db: &sqlx::PgPool,
-    new: &super::NewTask,
+    new: &NewTask,
     max: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Task>> {
     let mut tx = db.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('cron.tasks:' || $1::text, 0))")
-        .bind(new.user_id)
-        .execute(&mut *tx)
-        .await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.tasks WHERE user_id = $1")
-        .bind(new.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('cron.tasks:' || $1::uuid::text, 0))",
+        new.user_id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let count = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM cron.tasks WHERE user_id = $1"#,
+        new.user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if count >= max {
         return Ok(None);
     }

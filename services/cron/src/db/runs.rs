@@ -9,7 +9,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::tasks::TaskKind;
-use super::text_enum;
+use super::text_enum::text_enum;
 
 text_enum!(
     /// Where a run is in its life.
@@ -29,12 +29,11 @@ text_enum!(
 );
 
 /// A row of `cron.runs`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Run {
     pub id: i64,
     pub task_id: Uuid,
     pub scheduled_for: DateTime<Utc>,
-    #[sqlx(try_from = "String")]
     pub status: RunStatus,
     pub attempts: i32,
     pub available_at: DateTime<Utc>,
@@ -48,7 +47,7 @@ pub struct Run {
 }
 
 /// A run a worker has just claimed, with what its job needs from the task.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ClaimedRun {
     pub id: i64,
     pub task_id: Uuid,
@@ -57,7 +56,6 @@ pub struct ClaimedRun {
     pub attempts: i32,
     pub user_id: Option<Uuid>,
     pub name: String,
-    #[sqlx(try_from = "String")]
     pub kind: TaskKind,
     pub payload: Value,
     pub timeout_seconds: i32,
@@ -79,9 +77,6 @@ pub fn idempotency_key(task_id: Uuid, scheduled_for: DateTime<Utc>) -> String {
 /// run recorded on one replica is picked up at once rather than at the next poll.
 pub const RUNS_CHANNEL: &str = "posey_cron_runs";
 
-const COLUMNS: &str = "id, task_id, scheduled_for, status, attempts, available_at, lease_owner, \
-    lease_expires_at, started_at, finished_at, error, output, created_at";
-
 /// "Run now": a run scheduled for `now`, outside the schedule (which it does not move),
 /// announced to the workers. `None` if a run for this very instant exists already.
 pub async fn insert_now(
@@ -89,26 +84,38 @@ pub async fn insert_now(
     task_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Run>> {
-    sqlx::query_as(&format!(
-        "WITH r AS ( \
-            INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at) \
-            VALUES ($1, $2, $2, $2) \
-            ON CONFLICT (task_id, scheduled_for) DO NOTHING RETURNING {COLUMNS}) \
-         SELECT r.* FROM r LEFT JOIN LATERAL (SELECT pg_notify($3, '')) AS w ON true"
-    ))
-    .bind(task_id)
-    .bind(now)
-    .bind(RUNS_CHANNEL)
+    sqlx::query_as!(
+        Run,
+        r#"WITH r AS (
+               INSERT INTO cron.runs (task_id, scheduled_for, available_at, created_at)
+               VALUES ($1, $2, $2, $2)
+               ON CONFLICT (task_id, scheduled_for) DO NOTHING
+               RETURNING id, task_id, scheduled_for, status, attempts, available_at, lease_owner,
+                   lease_expires_at, started_at, finished_at, error, output, created_at)
+           SELECT r.id AS "id!", r.task_id AS "task_id!", r.scheduled_for AS "scheduled_for!",
+               r.status AS "status!: RunStatus", r.attempts AS "attempts!",
+               r.available_at AS "available_at!", r.lease_owner, r.lease_expires_at, r.started_at,
+               r.finished_at, r.error, r.output, r.created_at AS "created_at!"
+           FROM r LEFT JOIN LATERAL (SELECT pg_notify($3, '')) AS w ON true"#,
+        task_id,
+        now,
+        RUNS_CHANNEL,
+    )
     .fetch_optional(db)
     .await
 }
 
 /// A run by id.
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Run>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM cron.runs WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        Run,
+        r#"SELECT id, task_id, scheduled_for, status AS "status: RunStatus", attempts, available_at,
+               lease_owner, lease_expires_at, started_at, finished_at, error, output, created_at
+           FROM cron.runs WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// A task's runs, newest scheduled time first (the history the API shows).
@@ -118,13 +125,16 @@ pub async fn list_for_task(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<Run>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cron.runs WHERE task_id = $1 \
-         ORDER BY scheduled_for DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(task_id)
-    .bind(limit)
-    .bind(offset)
+    sqlx::query_as!(
+        Run,
+        r#"SELECT id, task_id, scheduled_for, status AS "status: RunStatus", attempts, available_at,
+               lease_owner, lease_expires_at, started_at, finished_at, error, output, created_at
+           FROM cron.runs WHERE task_id = $1
+           ORDER BY scheduled_for DESC LIMIT $2 OFFSET $3"#,
+        task_id,
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
 }
@@ -143,32 +153,34 @@ pub async fn claim_ready(
     slots: i64,
     batched: i64,
 ) -> sqlx::Result<Vec<ClaimedRun>> {
-    sqlx::query_as(
-        "WITH single AS ( \
-            SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
-            WHERE r.status IN ('pending', 'retrying') AND r.available_at <= $2 \
-              AND NOT t.paused AND (t.kind <> 'reminder' OR t.user_id IS NULL) \
-            ORDER BY r.available_at LIMIT $4 FOR UPDATE OF r SKIP LOCKED), \
-         batch AS ( \
-            SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
-            WHERE r.status IN ('pending', 'retrying') AND r.available_at <= $2 \
-              AND NOT t.paused AND t.kind = 'reminder' AND t.user_id IS NOT NULL \
-            ORDER BY r.available_at LIMIT $5 FOR UPDATE OF r SKIP LOCKED), \
-         claimed AS ( \
-            UPDATE cron.runs SET status = 'running', lease_owner = $1, lease_expires_at = $3, \
-                attempts = attempts + 1, started_at = $2 \
-            WHERE id IN (SELECT id FROM single UNION ALL SELECT id FROM batch) \
-            RETURNING id, task_id, scheduled_for, attempts) \
-         SELECT c.id, c.task_id, c.scheduled_for, c.attempts, t.user_id, t.name, t.kind, \
-                t.payload, t.timeout_seconds, t.max_attempts \
-         FROM claimed c JOIN cron.tasks t ON t.id = c.task_id \
-         ORDER BY c.scheduled_for, c.id",
+    sqlx::query_as!(
+        ClaimedRun,
+        r#"WITH single AS (
+               SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id
+               WHERE r.status IN ('pending', 'retrying') AND r.available_at <= $2
+                 AND NOT t.paused AND (t.kind <> 'reminder' OR t.user_id IS NULL)
+               ORDER BY r.available_at LIMIT $4 FOR UPDATE OF r SKIP LOCKED),
+           batch AS (
+               SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id
+               WHERE r.status IN ('pending', 'retrying') AND r.available_at <= $2
+                 AND NOT t.paused AND t.kind = 'reminder' AND t.user_id IS NOT NULL
+               ORDER BY r.available_at LIMIT $5 FOR UPDATE OF r SKIP LOCKED),
+           claimed AS (
+               UPDATE cron.runs SET status = 'running', lease_owner = $1, lease_expires_at = $3,
+                   attempts = attempts + 1, started_at = $2
+               WHERE id IN (SELECT id FROM single UNION ALL SELECT id FROM batch)
+               RETURNING id, task_id, scheduled_for, attempts)
+           SELECT c.id AS "id!", c.task_id AS "task_id!", c.scheduled_for AS "scheduled_for!",
+               c.attempts AS "attempts!", t.user_id, t.name, t.kind AS "kind: TaskKind",
+               t.payload, t.timeout_seconds, t.max_attempts
+           FROM claimed c JOIN cron.tasks t ON t.id = c.task_id
+           ORDER BY c.scheduled_for, c.id"#,
+        owner,
+        now,
+        lease_until,
+        slots,
+        batched,
     )
-    .bind(owner)
-    .bind(now)
-    .bind(lease_until)
-    .bind(slots)
-    .bind(batched)
     .fetch_all(db)
     .await
 }
@@ -181,7 +193,7 @@ pub async fn reclaim_lapsed(
     now: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    let reclaimed = sqlx::query(
+    let reclaimed = sqlx::query!(
         "UPDATE cron.runs r SET \
             status = CASE WHEN r.attempts >= t.max_attempts THEN 'dead' ELSE 'retrying' END, \
             error = 'the worker stopped before finishing (lease of ' || r.lease_owner \
@@ -192,9 +204,9 @@ pub async fn reclaim_lapsed(
          WHERE t.id = r.task_id AND r.id IN ( \
             SELECT id FROM cron.runs WHERE status = 'running' AND lease_expires_at < $1 \
             ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        now,
+        limit,
     )
-    .bind(now)
-    .bind(limit)
     .execute(db)
     .await?;
     Ok(reclaimed.rows_affected())
@@ -208,13 +220,13 @@ pub async fn heartbeat(
     owner: &str,
     lease_until: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let extended = sqlx::query(
+    let extended = sqlx::query!(
         "UPDATE cron.runs SET lease_expires_at = $3 \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        id,
+        owner,
+        lease_until,
     )
-    .bind(id)
-    .bind(owner)
-    .bind(lease_until)
     .execute(db)
     .await?;
     Ok(extended.rows_affected() == 1)
@@ -229,15 +241,15 @@ pub async fn mark_succeeded(
     now: DateTime<Utc>,
     output: &Value,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE cron.runs SET status = 'succeeded', finished_at = $3, output = $4, error = NULL, \
             lease_owner = NULL, lease_expires_at = NULL \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        id,
+        owner,
+        now,
+        output,
     )
-    .bind(id)
-    .bind(owner)
-    .bind(now)
-    .bind(output)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -254,24 +266,23 @@ pub async fn mark_failed(
     retry_at: DateTime<Utc>,
     error: &str,
 ) -> sqlx::Result<Option<RunStatus>> {
-    let status: Option<String> = sqlx::query_scalar(
-        "UPDATE cron.runs r SET \
-            status = CASE WHEN r.attempts >= t.max_attempts THEN 'dead' ELSE 'retrying' END, \
-            available_at = CASE WHEN r.attempts >= t.max_attempts THEN r.available_at ELSE $4 END, \
-            finished_at = CASE WHEN r.attempts >= t.max_attempts THEN $3 END, \
-            error = $5, lease_owner = NULL, lease_expires_at = NULL \
-         FROM cron.tasks t \
-         WHERE t.id = r.task_id AND r.id = $1 AND r.lease_owner = $2 AND r.status = 'running' \
-         RETURNING r.status",
+    sqlx::query_scalar!(
+        r#"UPDATE cron.runs r SET
+               status = CASE WHEN r.attempts >= t.max_attempts THEN 'dead' ELSE 'retrying' END,
+               available_at = CASE WHEN r.attempts >= t.max_attempts THEN r.available_at ELSE $4 END,
+               finished_at = CASE WHEN r.attempts >= t.max_attempts THEN $3::timestamptz END,
+               error = $5, lease_owner = NULL, lease_expires_at = NULL
+           FROM cron.tasks t
+           WHERE t.id = r.task_id AND r.id = $1 AND r.lease_owner = $2 AND r.status = 'running'
+           RETURNING r.status AS "status: RunStatus""#,
+        id,
+        owner,
+        now,
+        retry_at,
+        error,
     )
-    .bind(id)
-    .bind(owner)
-    .bind(now)
-    .bind(retry_at)
-    .bind(error)
     .fetch_optional(db)
-    .await?;
-    status.map(|s| s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+    .await
 }
 
 /// Cancels a task's runs that have not started (`pending`), recording them `skipped` with
@@ -282,13 +293,13 @@ pub async fn cancel_pending(
     now: DateTime<Utc>,
     reason: &str,
 ) -> sqlx::Result<u64> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE cron.runs SET status = 'skipped', finished_at = $2, error = $3 \
          WHERE task_id = $1 AND status = 'pending'",
+        task_id,
+        now,
+        reason,
     )
-    .bind(task_id)
-    .bind(now)
-    .bind(reason)
     .execute(db)
     .await
     .map(|r| r.rows_affected())
@@ -296,10 +307,11 @@ pub async fn cancel_pending(
 
 /// Whether the task has any run that was not skipped (one that ran, runs, or waits to).
 pub async fn any_not_skipped(db: impl PgExecutor<'_>, task_id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM cron.runs WHERE task_id = $1 AND status <> 'skipped')",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM cron.runs WHERE task_id = $1 AND status <> 'skipped')
+           AS "exists!""#,
+        task_id,
     )
-    .bind(task_id)
     .fetch_one(db)
     .await
 }

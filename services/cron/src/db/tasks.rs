@@ -2,17 +2,15 @@
 //! overlaps. `next_run_at` is the scheduler's state: the dispatcher claims due rows with
 //! `FOR UPDATE SKIP LOCKED` and advances it in the transaction that records the run.
 
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
+use posey_domain::TimeZone;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
-use sqlx::{PgExecutor, PgPool, Postgres};
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::text_enum;
+use super::text_enum::text_enum;
+use super::time_zone::StoredZone;
 
 text_enum!(
     /// What a task's job does (`crate::jobs`).
@@ -49,25 +47,23 @@ text_enum!(
 );
 
 /// A row of `cron.tasks`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Task {
     pub id: Uuid,
     /// NULL for the system's maintenance tasks.
     pub user_id: Option<Uuid>,
     pub name: String,
-    #[sqlx(try_from = "String")]
     pub kind: TaskKind,
     pub payload: Value,
     /// "cron" | "once" | "interval" | "rrule" (`crate::schedule::ScheduleKind`).
     pub schedule_kind: String,
     pub schedule: String,
-    pub time_zone: String,
+    /// The zone the schedule is read in; a stored name that is not a zone fails the read.
+    pub time_zone: TimeZone,
     pub next_run_at: Option<DateTime<Utc>>,
     pub paused: bool,
-    #[sqlx(try_from = "String")]
     pub misfire_policy: MisfirePolicy,
     pub misfire_limit: i32,
-    #[sqlx(try_from = "String")]
     pub overlap_policy: OverlapPolicy,
     pub timeout_seconds: i32,
     pub max_attempts: i32,
@@ -86,7 +82,7 @@ pub struct NewTask {
     pub payload: Value,
     pub schedule_kind: String,
     pub schedule: String,
-    pub time_zone: String,
+    pub time_zone: TimeZone,
     pub next_run_at: Option<DateTime<Utc>>,
     pub paused: bool,
     pub misfire_policy: MisfirePolicy,
@@ -106,7 +102,7 @@ impl NewTask {
         payload: Value,
         schedule_kind: impl Into<String>,
         schedule: impl Into<String>,
-        time_zone: impl Into<String>,
+        time_zone: TimeZone,
     ) -> Self {
         Self {
             id: Uuid::now_v7(),
@@ -116,7 +112,7 @@ impl NewTask {
             payload,
             schedule_kind: schedule_kind.into(),
             schedule: schedule.into(),
-            time_zone: time_zone.into(),
+            time_zone,
             next_run_at: None,
             paused: false,
             misfire_policy: MisfirePolicy::RunOnce,
@@ -128,14 +124,61 @@ impl NewTask {
     }
 }
 
-const COLUMNS: &str = "id, user_id, name, kind, payload, schedule_kind, schedule, time_zone, \
-    next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, timeout_seconds, \
-    max_attempts, created_at, updated_at";
+/// `sqlx::query_as!(Task, ..)` over `cron.tasks`: the SQL `[head]` (literals joined with `+`), then
+/// the task's columns, typed, then `[tail]` (one literal, or none), then the arguments. So every
+/// statement that yields tasks names the same columns: `query_task!(["SELECT"], ["FROM ..."], ..)`
+/// or `query_task!(["UPDATE ... RETURNING"], [], ..)`.
+macro_rules! query_task {
+    ([$head:literal $(+ $more:literal)*], [$($tail:literal)?] $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Task,
+            $head $(+ $more)*
+                + " id, user_id, name, kind AS \"kind: TaskKind\", payload, schedule_kind, schedule, \
+                   time_zone AS \"time_zone: StoredZone\", next_run_at, paused, \
+                   misfire_policy AS \"misfire_policy: MisfirePolicy\", misfire_limit, \
+                   overlap_policy AS \"overlap_policy: OverlapPolicy\", timeout_seconds, max_attempts, \
+                   created_at, updated_at "
+                $(+ $tail)?
+            $(, $arg)*
+        )
+    };
+}
+pub(super) use query_task;
 
-const INSERT: &str = "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, \
-    schedule, time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
-    timeout_seconds, max_attempts, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)";
+/// Inserts `new` at `now` with `$on_conflict` (a literal: a conflict clause, or "") and yields
+/// the task (`fetch_one`, or `fetch_optional` when a conflict does nothing).
+macro_rules! insert_task {
+    ($new:expr, $now:expr, $on_conflict:literal) => {{
+        let new: &NewTask = $new;
+        query_task!(
+            [
+                "INSERT INTO cron.tasks (id, user_id, name, kind, payload, schedule_kind, schedule, \
+                    time_zone, next_run_at, paused, misfire_policy, misfire_limit, overlap_policy, \
+                    timeout_seconds, max_attempts, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) "
+                + $on_conflict
+                + " RETURNING"
+            ],
+            [],
+            new.id,
+            new.user_id,
+            new.name,
+            new.kind.as_str(),
+            new.payload,
+            new.schedule_kind,
+            new.schedule,
+            new.time_zone.name(),
+            new.next_run_at,
+            new.paused,
+            new.misfire_policy.as_str(),
+            new.misfire_limit,
+            new.overlap_policy.as_str(),
+            new.timeout_seconds,
+            new.max_attempts,
+            $now,
+        )
+    }};
+}
 
 /// Inserts a task; `now` is its `created_at`/`updated_at`.
 pub async fn insert(
@@ -143,8 +186,7 @@ pub async fn insert(
     new: &NewTask,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Task> {
-    static SQL: LazyLock<String> = LazyLock::new(|| format!("{INSERT} RETURNING {COLUMNS}"));
-    bind_new(sqlx::query_as(&SQL), new, now).fetch_one(db).await
+    insert_task!(new, now, "").fetch_one(db).await
 }
 
 /// Inserts a task unless one with its id exists (the system's maintenance tasks, registered by
@@ -154,44 +196,13 @@ pub async fn insert_if_absent(
     new: &NewTask,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    static SQL: LazyLock<String> =
-        LazyLock::new(|| format!("{INSERT} ON CONFLICT (id) DO NOTHING RETURNING id"));
-    let inserted: Option<(Uuid,)> =
-        bind_new(sqlx::query_as(&SQL), new, now).fetch_optional(db).await?;
+    let inserted = insert_task!(new, now, "ON CONFLICT (id) DO NOTHING").fetch_optional(db).await?;
     Ok(inserted.is_some())
-}
-
-/// Binds a new task's values in `INSERT`'s order.
-fn bind_new<'q, O>(
-    query: QueryAs<'q, Postgres, O, PgArguments>,
-    new: &'q NewTask,
-    now: DateTime<Utc>,
-) -> QueryAs<'q, Postgres, O, PgArguments> {
-    query
-        .bind(new.id)
-        .bind(new.user_id)
-        .bind(&new.name)
-        .bind(new.kind.as_str())
-        .bind(&new.payload)
-        .bind(&new.schedule_kind)
-        .bind(&new.schedule)
-        .bind(&new.time_zone)
-        .bind(new.next_run_at)
-        .bind(new.paused)
-        .bind(new.misfire_policy.as_str())
-        .bind(new.misfire_limit)
-        .bind(new.overlap_policy.as_str())
-        .bind(new.timeout_seconds)
-        .bind(new.max_attempts)
-        .bind(now)
 }
 
 /// A task by id, whoever owns it (workers, maintenance).
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Task>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM cron.tasks WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    query_task!(["SELECT"], ["FROM cron.tasks WHERE id = $1"], id).fetch_optional(db).await
 }
 
 /// A person's task: `None` when it does not exist or is someone else's.
@@ -200,9 +211,7 @@ pub async fn find_for_user(
     user_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<Task>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM cron.tasks WHERE id = $1 AND user_id = $2"))
-        .bind(id)
-        .bind(user_id)
+    query_task!(["SELECT"], ["FROM cron.tasks WHERE id = $1 AND user_id = $2"], id, user_id)
         .fetch_optional(db)
         .await
 }
@@ -214,13 +223,13 @@ pub async fn list_for_user(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<Task>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cron.tasks WHERE user_id = $1 \
-         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(user_id)
-    .bind(limit)
-    .bind(offset)
+    query_task!(
+        ["SELECT"],
+        ["FROM cron.tasks WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"],
+        user_id,
+        limit,
+        offset,
+    )
     .fetch_all(db)
     .await
 }
@@ -233,14 +242,14 @@ pub async fn set_paused(
     next_run_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Task> {
-    sqlx::query_as(&format!(
-        "UPDATE cron.tasks SET paused = $2, next_run_at = $3, updated_at = $4 \
-         WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(paused)
-    .bind(next_run_at)
-    .bind(now)
+    query_task!(
+        ["UPDATE cron.tasks SET paused = $2, next_run_at = $3, updated_at = $4 WHERE id = $1 RETURNING"],
+        [],
+        id,
+        paused,
+        next_run_at,
+        now,
+    )
     .fetch_one(db)
     .await
 }
@@ -268,28 +277,46 @@ const DEADLOCK_DETECTED: &str = "40P01";
 
 async fn try_delete_for_user(db: &PgPool, user_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
-    sqlx::query(
+    // Only the locks are wanted; the ids are dropped.
+    sqlx::query_scalar!(
         "SELECT r.id FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
          WHERE t.id = $1 AND t.user_id = $2 FOR UPDATE OF r",
+        id,
+        user_id,
     )
-    .bind(id)
-    .bind(user_id)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    let deleted = sqlx::query("DELETE FROM cron.tasks WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    let deleted =
+        sqlx::query!("DELETE FROM cron.tasks WHERE id = $1 AND user_id = $2", id, user_id)
+            .execute(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(deleted.rows_affected() == 1)
 }
 
 /// The earliest `next_run_at` of the active tasks (the dispatcher sleeps until then).
 pub async fn next_due(db: impl PgExecutor<'_>) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT min(next_run_at) FROM cron.tasks WHERE NOT paused AND next_run_at IS NOT NULL",
     )
     .fetch_one(db)
     .await
+}
+
+/// Keeps the conversation an agent task's answer went to in its payload, so the next run
+/// continues it (`crate::jobs::agent_task`).
+pub async fn set_conversation(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    conversation_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE cron.tasks SET payload = jsonb_set(payload, '{conversation_id}', to_jsonb($2::text)) \
+         WHERE id = $1",
+        id,
+        conversation_id.to_string(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -15,12 +15,17 @@ use anyhow::Context as _;
 use posey_config::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sqlx::PgPool;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::{Completion, JobContext};
-use crate::db::ClaimedRun;
-use crate::notifications::{self, NewNotification};
+use super::completion::Completion;
+use crate::db::{self, ClaimedRun};
+use crate::notifications::{self, Channels, NewNotification};
+
+/// The error of an `agent_task` run on a replica without the agents service configured.
+pub const AGENT_TASKS_UNAVAILABLE: &str = "agent tasks are not configured on this cron replica \
+     (AGENTS_URL, AUTH_URL, CRON_SERVICE_CLIENT_ID, CRON_SERVICE_CLIENT_SECRET)";
 
 /// A token is renewed this long before it expires, so none is sent about to lapse.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
@@ -141,9 +146,16 @@ impl AgentTasks {
     }
 }
 
-pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completion> {
+/// Runs `run`'s prompt through `agents` (`None`: not configured, and the run fails saying so)
+/// and delivers the answer as a notification on `channels`.
+pub async fn run(
+    agents: Option<&AgentTasks>,
+    db: &PgPool,
+    channels: Channels,
+    run: &ClaimedRun,
+) -> anyhow::Result<Completion> {
     // Faking an answer would deliver a notification the person never asked an agent for.
-    let agents = ctx.agent_tasks.as_ref().context(super::AGENT_TASKS_UNAVAILABLE)?;
+    let agents = agents.context(AGENT_TASKS_UNAVAILABLE)?;
     let user = run.user_id.context("an agent task needs the task's owner (user_id is NULL)")?;
     let prompt = run
         .payload
@@ -159,17 +171,11 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
     }
     let answer = agents.run_turn(user, &run.idempotency_key(), &body).await?;
 
-    let mut tx = ctx.db.begin().await.context("starting to deliver an agent task's answer")?;
+    let mut tx = db.begin().await.context("starting to deliver an agent task's answer")?;
     // The next run continues this conversation.
-    sqlx::query(
-        "UPDATE cron.tasks SET payload = jsonb_set(payload, '{conversation_id}', to_jsonb($2::text))
-         WHERE id = $1",
-    )
-    .bind(run.task_id)
-    .bind(answer.conversation_id.to_string())
-    .execute(&mut *tx)
-    .await
-    .context("keeping the agent task's conversation")?;
+    db::tasks::set_conversation(&mut tx, run.task_id, answer.conversation_id)
+        .await
+        .context("keeping the agent task's conversation")?;
     let data = json!({
         "conversation_id": answer.conversation_id,
         "message_id": answer.message_id,
@@ -177,7 +183,7 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
     });
     notifications::create(
         &mut tx,
-        ctx.channels,
+        channels,
         &NewNotification {
             user_id: user,
             title: &run.name,

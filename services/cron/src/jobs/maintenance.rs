@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Completion, JobContext};
+use super::completion::Completion;
 use crate::db::{self, ClaimedRun, NewTask, TaskKind};
 use crate::schedule::{Schedule, ScheduleKind};
 
@@ -44,7 +44,7 @@ pub async fn register_system_tasks(db: &PgPool, now: DateTime<Utc>) -> anyhow::R
             json!({ "job": job }),
             ScheduleKind::Cron.as_str(),
             spec,
-            TimeZone::UTC.name(),
+            TimeZone::UTC,
         );
         task.id = id;
         task.next_run_at = schedule.next_after(now);
@@ -57,11 +57,11 @@ pub async fn register_system_tasks(db: &PgPool, now: DateTime<Utc>) -> anyhow::R
     Ok(())
 }
 
-pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completion> {
-    let now = ctx.clock.now();
+/// Runs the maintenance job `run.payload.job` at `now`.
+pub async fn run(db: &PgPool, now: DateTime<Utc>, run: &ClaimedRun) -> anyhow::Result<Completion> {
     let output = match run.payload.get("job").and_then(Value::as_str) {
-        Some("auth_cleanup") => clean_auth(&ctx.db, now).await?,
-        Some("cron_cleanup") => clean_cron(&ctx.db, now).await?,
+        Some("auth_cleanup") => clean_auth(db, now).await?,
+        Some("cron_cleanup") => clean_cron(db, now).await?,
         Some(other) => anyhow::bail!("unknown maintenance job {other:?}"),
         None => anyhow::bail!("the maintenance task has no payload.job"),
     };
@@ -70,43 +70,37 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
 
 /// Deletes what auth no longer needs; returns the counts.
 pub async fn clean_auth(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Value> {
+    use crate::db::maintenance as m;
+
     let mut tx = db.begin().await.context("starting auth cleanup")?;
-    let mut counts = serde_json::Map::new();
-    for (name, sql) in [
-        ("sessions", "DELETE FROM auth.sessions WHERE not_after < $1"),
-        ("revoked_sessions", "DELETE FROM auth.revoked_sessions WHERE expires_at < $1"),
-        (
-            "one_time_tokens",
-            "DELETE FROM auth.one_time_tokens WHERE used_at IS NOT NULL OR expires_at < $1",
-        ),
-        ("flow_states", "DELETE FROM auth.flow_states WHERE expires_at < $1"),
-    ] {
-        let deleted = sqlx::query(sql)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .with_context(|| format!("deleting expired auth.{name}"))?;
-        counts.insert(name.to_owned(), json!(deleted.rows_affected()));
-    }
+    let sessions = m::delete_expired_sessions(&mut *tx, now)
+        .await
+        .context("deleting expired auth.sessions")?;
+    let revoked_sessions = m::delete_expired_revoked_sessions(&mut *tx, now)
+        .await
+        .context("deleting expired auth.revoked_sessions")?;
+    let one_time_tokens = m::delete_spent_one_time_tokens(&mut *tx, now)
+        .await
+        .context("deleting expired auth.one_time_tokens")?;
+    let flow_states = m::delete_expired_flow_states(&mut *tx, now)
+        .await
+        .context("deleting expired auth.flow_states")?;
     tx.commit().await.context("committing auth cleanup")?;
-    Ok(Value::Object(counts))
+    Ok(json!({
+        "sessions": sessions,
+        "revoked_sessions": revoked_sessions,
+        "one_time_tokens": one_time_tokens,
+        "flow_states": flow_states,
+    }))
 }
 
 /// Deletes old finished runs and delivered deliveries; returns the counts.
 pub async fn clean_cron(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Value> {
-    let runs = sqlx::query(
-        "DELETE FROM cron.runs \
-         WHERE status IN ('succeeded', 'skipped', 'dead') AND finished_at < $1",
-    )
-    .bind(now - RUN_RETENTION)
-    .execute(db)
-    .await
-    .context("deleting old runs")?;
-    let deliveries =
-        sqlx::query("DELETE FROM cron.deliveries WHERE status = 'delivered' AND delivered_at < $1")
-            .bind(now - DELIVERY_RETENTION)
-            .execute(db)
-            .await
-            .context("deleting delivered deliveries")?;
-    Ok(json!({ "runs": runs.rows_affected(), "deliveries": deliveries.rows_affected() }))
+    let runs = db::maintenance::delete_finished_runs(db, now - RUN_RETENTION)
+        .await
+        .context("deleting old runs")?;
+    let deliveries = db::maintenance::delete_delivered(db, now - DELIVERY_RETENTION)
+        .await
+        .context("deleting delivered deliveries")?;
+    Ok(json!({ "runs": runs, "deliveries": deliveries }))
 }

@@ -12,11 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{Completion, JobContext};
+use super::completion::Completion;
 use crate::db::ClaimedRun;
 use crate::destination;
 pub use crate::destination::{DestinationPolicy, REFUSED};
@@ -64,7 +65,12 @@ pub fn signature(secret: &[u8], unix: i64, body: &[u8]) -> String {
     format!("t={unix},v1={hex}")
 }
 
-pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completion> {
+/// Sends `run`'s webhook through `webhooks`, signed at `now`.
+pub async fn run(
+    webhooks: &Webhooks,
+    now: DateTime<Utc>,
+    run: &ClaimedRun,
+) -> anyhow::Result<Completion> {
     let url = run
         .payload
         .get("url")
@@ -89,10 +95,9 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
         "body": run.payload.get("body").cloned().unwrap_or(Value::Null),
     });
     let body = serde_json::to_vec(&body).context("encoding the webhook body")?;
-    let unix = ctx.clock.now().timestamp();
+    let unix = now.timestamp();
 
-    let response = ctx
-        .webhooks
+    let response = webhooks
         .client(&url)?
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -15,6 +15,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::NotifySettings;
+use crate::db::deliveries::{self, ClaimedDelivery};
+use crate::db::push_subscriptions;
 use crate::destination::DestinationPolicy;
 
 use super::webpush::{self, PushError, VapidKey};
@@ -41,19 +43,6 @@ struct WebPush {
     vapid: VapidKey,
     destinations: Arc<DestinationPolicy>,
     allow_insecure_loopback: bool,
-}
-
-/// A claimed delivery with what sending it needs.
-#[derive(Debug, sqlx::FromRow)]
-struct Due {
-    id: i64,
-    notification_id: uuid::Uuid,
-    channel: String,
-    target: Option<String>,
-    attempts: i32,
-    title: String,
-    body: String,
-    data: serde_json::Value,
 }
 
 /// Why a send failed, and whether trying again can help.
@@ -111,20 +100,9 @@ impl Deliverer {
 
     /// One batch; returns how many were attempted.
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
-        let due: Vec<Due> = sqlx::query_as(
-            "UPDATE cron.deliveries d SET next_attempt_at = now() + $1 \
-             FROM cron.notifications n \
-             WHERE d.notification_id = n.id AND d.id IN ( \
-                 SELECT id FROM cron.deliveries WHERE status = 'pending' AND next_attempt_at <= now() \
-                 ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             RETURNING d.id, n.id AS notification_id, d.channel, d.target, d.attempts, n.title, n.body, \
-             n.data",
-        )
-        .bind(CLAIM)
-        .bind(BATCH)
-        .fetch_all(&self.db)
-        .await
-        .context("claiming due deliveries")?;
+        let due = deliveries::claim_due(&self.db, CLAIM, BATCH)
+            .await
+            .context("claiming due deliveries")?;
         let count = due.len();
         for delivery in due {
             let outcome = self.send(&delivery).await;
@@ -140,46 +118,32 @@ impl Deliverer {
     pub async fn retry_auth_outbox(&self) -> anyhow::Result<usize> {
         let Some(smtp) = &self.smtp else { return Ok(0) };
         let mut tx = self.db.begin().await.context("starting an outbox retry")?;
-        let due: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, recipient, subject, body FROM auth.outbox \
-             WHERE sent_at IS NULL AND attempts BETWEEN 1 AND $1 - 1 \
-               AND created_at + interval '1 minute' * power(2, attempts - 1) <= now() \
-             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(OUTBOX_MAX_ATTEMPTS)
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await
-        .context("claiming undelivered auth emails")?;
-        for (id, recipient, subject, body) in &due {
+        let due = deliveries::claim_outbox_retries(&mut tx, OUTBOX_MAX_ATTEMPTS, BATCH)
+            .await
+            .context("claiming undelivered auth emails")?;
+        for email in &due {
             let sent = async {
                 let message = Message::builder()
                     .from(self.from.clone())
-                    .to(recipient.parse().context("recipient address")?)
-                    .subject(subject)
+                    .to(email.recipient.parse().context("recipient address")?)
+                    .subject(&email.subject)
                     .header(ContentType::TEXT_PLAIN)
-                    .body(body.clone())
+                    .body(email.body.clone())
                     .context("building the email")?;
                 smtp.send(message).await.context("sending through SMTP")?;
                 anyhow::Ok(())
             }
             .await;
             let error = sent.as_ref().err().map(|e| format!("{e:#}"));
-            sqlx::query(
-                "UPDATE auth.outbox SET attempts = attempts + 1, last_error = $2, \
-                 sent_at = CASE WHEN $2 IS NULL THEN now() END WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&error)
-            .execute(&mut *tx)
-            .await
-            .context("recording an auth email's retry")?;
+            deliveries::record_outbox_retry(&mut tx, email.id, error.as_deref())
+                .await
+                .context("recording an auth email's retry")?;
         }
         tx.commit().await.context("committing an outbox retry")?;
         Ok(due.len())
     }
 
-    async fn send(&self, delivery: &Due) -> Result<(), Failure> {
+    async fn send(&self, delivery: &ClaimedDelivery) -> Result<(), Failure> {
         match delivery.channel.as_str() {
             "email" => self.send_email(delivery).await,
             "web_push" => self.send_web_push(delivery).await,
@@ -187,7 +151,7 @@ impl Deliverer {
         }
     }
 
-    async fn send_email(&self, delivery: &Due) -> Result<(), Failure> {
+    async fn send_email(&self, delivery: &ClaimedDelivery) -> Result<(), Failure> {
         let permanent = |error: String| Failure { error, permanent: true };
         let Some(smtp) = &self.smtp else {
             return Err(permanent("email is not configured (SMTP_URL)".into()));
@@ -211,7 +175,7 @@ impl Deliverer {
         })
     }
 
-    async fn send_web_push(&self, delivery: &Due) -> Result<(), Failure> {
+    async fn send_web_push(&self, delivery: &ClaimedDelivery) -> Result<(), Failure> {
         let permanent = |error: String| Failure { error, permanent: true };
         let Some(push) = &self.web_push else {
             return Err(permanent("web push is not configured (CRON_VAPID_PRIVATE_KEY)".into()));
@@ -221,16 +185,11 @@ impl Deliverer {
         else {
             return Err(permanent("the delivery names no push subscription".into()));
         };
-        let subscription: Option<webpush::Subscription> = sqlx::query_as(
-            "SELECT endpoint, p256dh, auth FROM cron.push_subscriptions WHERE id = $1",
-        )
-        .bind(subscription_id)
-        .fetch_optional(&self.db)
-        .await
-        .map_err(|e| Failure {
-            error: format!("loading the push subscription: {e}"),
-            permanent: false,
-        })?;
+        let subscription =
+            push_subscriptions::find(&self.db, subscription_id).await.map_err(|e| Failure {
+                error: format!("loading the push subscription: {e}"),
+                permanent: false,
+            })?;
         let Some(subscription) = subscription else {
             return Err(permanent("the push subscription is gone".into()));
         };
@@ -252,14 +211,12 @@ impl Deliverer {
             Ok(()) => Ok(()),
             Err(gone @ PushError::Gone(_)) => {
                 // The browser unsubscribed: forget it so later notifications skip it.
-                sqlx::query("DELETE FROM cron.push_subscriptions WHERE id = $1")
-                    .bind(subscription_id)
-                    .execute(&self.db)
-                    .await
-                    .map_err(|e| Failure {
+                push_subscriptions::delete(&self.db, subscription_id).await.map_err(|e| {
+                    Failure {
                         error: format!("{gone}; deleting the subscription: {e}"),
                         permanent: false,
-                    })?;
+                    }
+                })?;
                 Err(permanent(gone.to_string()))
             }
             Err(error @ PushError::Transient(_)) => {
@@ -272,19 +229,17 @@ impl Deliverer {
         }
     }
 
-    async fn record(&self, delivery: &Due, outcome: Result<(), Failure>) -> anyhow::Result<()> {
+    async fn record(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: Result<(), Failure>,
+    ) -> anyhow::Result<()> {
         let attempts = delivery.attempts + 1;
         match outcome {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE cron.deliveries SET status = 'delivered', attempts = $2, \
-                     delivered_at = now(), last_error = NULL WHERE id = $1",
-                )
-                .bind(delivery.id)
-                .bind(attempts)
-                .execute(&self.db)
-                .await
-                .context("recording a delivery")?;
+                deliveries::mark_delivered(&self.db, delivery.id, attempts)
+                    .await
+                    .context("recording a delivery")?;
             }
             Err(failure) => {
                 let give_up = failure.permanent || attempts >= MAX_ATTEMPTS;
@@ -296,16 +251,14 @@ impl Deliverer {
                     error = %failure.error,
                     "a notification's delivery failed"
                 );
-                sqlx::query(
-                    "UPDATE cron.deliveries SET status = CASE WHEN $3 THEN 'failed' ELSE 'pending' END, \
-                     attempts = $2, last_error = $4, next_attempt_at = now() + $5 WHERE id = $1",
+                deliveries::mark_failed(
+                    &self.db,
+                    delivery.id,
+                    attempts,
+                    give_up,
+                    &failure.error,
+                    backoff(attempts),
                 )
-                .bind(delivery.id)
-                .bind(attempts)
-                .bind(give_up)
-                .bind(&failure.error)
-                .bind(backoff(attempts))
-                .execute(&self.db)
                 .await
                 .context("recording a failed delivery")?;
             }

@@ -21,6 +21,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::Sha256;
 
+pub use crate::db::push_subscriptions::Subscription;
 use crate::destination::{self, DestinationPolicy};
 
 /// The record size we declare; the whole body must fit in it (one record), and 4096 is what
@@ -77,14 +78,6 @@ pub fn scheme_allowed(url: &url::Url, allow_insecure_loopback: bool) -> bool {
         },
         _ => false,
     }
-}
-
-/// A browser's subscription as stored: the endpoint and its base64url keys.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Subscription {
-    pub endpoint: String,
-    pub p256dh: String,
-    pub auth: String,
 }
 
 /// The server's VAPID key, ready to sign with.

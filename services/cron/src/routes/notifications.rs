@@ -21,6 +21,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::openapi::{BadQuery, NeedsPerson, NotFound};
+use crate::db::{self, notifications::Notification};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mark_read))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 struct NotificationView {
     id: Uuid,
     title: String,
@@ -46,7 +47,19 @@ struct NotificationView {
     read_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, title, body, data, task_id, created_at, read_at";
+impl From<Notification> for NotificationView {
+    fn from(n: Notification) -> Self {
+        Self {
+            id: n.id,
+            title: n.title,
+            body: n.body,
+            data: n.data,
+            task_id: n.task_id,
+            created_at: n.created_at,
+            read_at: n.read_at,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -79,18 +92,13 @@ async fn list_notifications(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<NotificationList>, ApiError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let notifications: Vec<NotificationView> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cron.notifications \
-         WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) AND ($3::timestamptz IS NULL OR created_at < $3) \
-         ORDER BY created_at DESC, id DESC LIMIT $4"
-    ))
-    .bind(user_id)
-    .bind(query.unread)
-    .bind(query.before)
-    .bind(limit)
-    .fetch_all(state.db())
-    .await
-    .context("listing notifications")?;
+    let notifications: Vec<NotificationView> =
+        db::notifications::list_for_user(state.db(), user_id, query.unread, query.before, limit)
+            .await
+            .context("listing notifications")?
+            .into_iter()
+            .map(NotificationView::from)
+            .collect();
     let next_before = (notifications.len() as i64 == limit)
         .then(|| notifications.last().map(|n| n.created_at))
         .flatten();
@@ -107,16 +115,12 @@ async fn mark_read(
     Person(user_id): Person,
     PathId(id, ..): PathId<NotificationId>,
 ) -> Result<Json<NotificationView>, ApiError> {
-    let notification: Option<NotificationView> = sqlx::query_as(&format!(
-        "UPDATE cron.notifications SET read_at = coalesce(read_at, now()) \
-         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
-    ))
-    .bind(id.as_uuid())
-    .bind(user_id)
-    .fetch_optional(state.db())
-    .await
-    .context("marking a notification read")?;
-    notification.map(Json).ok_or_else(|| ApiError::NotFound("no such notification".into()))
+    let notification = db::notifications::mark_read(state.db(), user_id, id.as_uuid())
+        .await
+        .context("marking a notification read")?;
+    notification
+        .map(|n| Json(n.into()))
+        .ok_or_else(|| ApiError::NotFound("no such notification".into()))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -132,14 +136,9 @@ async fn read_all(
     State(state): State<AppState>,
     Person(user_id): Person,
 ) -> Result<Json<ReadAll>, ApiError> {
-    let updated = sqlx::query(
-        "UPDATE cron.notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL",
-    )
-    .bind(user_id)
-    .execute(state.db())
-    .await
-    .context("marking notifications read")?
-    .rows_affected();
+    let updated = db::notifications::mark_all_read(state.db(), user_id)
+        .await
+        .context("marking notifications read")?;
     Ok(Json(ReadAll { updated }))
 }
 
@@ -173,15 +172,13 @@ async fn stream_notifications(
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let floor = match (last_event_id, query.since) {
         (Some(id), _) => {
-            let id = id.trim().parse::<Uuid>().ok();
-            let at: Option<DateTime<Utc>> = sqlx::query_scalar(
-                "SELECT created_at FROM cron.notifications WHERE id = $1 AND user_id = $2",
-            )
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(state.db())
-            .await
-            .context("reading the last event's time")?;
+            // An id that is not one is an id we never sent: catch up from now.
+            let at = match id.trim().parse::<Uuid>() {
+                Ok(id) => db::notifications::created_at(state.db(), user_id, id)
+                    .await
+                    .context("reading the last event's time")?,
+                Err(_) => None,
+            };
             match at {
                 Some(at) => at,
                 None => now(state.db()).await?,
@@ -208,8 +205,8 @@ async fn stream_notifications(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-async fn now(db: &PgPool) -> Result<DateTime<Utc>, ApiError> {
-    Ok(sqlx::query_scalar("SELECT now()").fetch_one(db).await.context("reading the time")?)
+async fn now(pool: &PgPool) -> Result<DateTime<Utc>, ApiError> {
+    Ok(db::notifications::now(pool).await.context("reading the time")?)
 }
 
 /// One stream's position: what it has sent, and what it has read but not sent yet.
@@ -260,16 +257,11 @@ impl Reader {
     async fn read(&mut self) -> anyhow::Result<()> {
         let from = self.floor.max(self.cursor - LOOKBACK);
         self.sent.retain(|_, at| *at >= from);
-        let rows: Vec<NotificationView> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM cron.notifications WHERE user_id = $1 AND created_at > $2 \
-             ORDER BY created_at, id LIMIT 100"
-        ))
-        .bind(self.user_id)
-        .bind(from)
-        .fetch_all(&self.db)
-        .await
-        .context("reading new notifications")?;
-        self.queue.extend(rows.into_iter().filter(|n| !self.sent.contains_key(&n.id)));
+        let rows = db::notifications::list_after(&self.db, self.user_id, from)
+            .await
+            .context("reading new notifications")?;
+        let new = rows.into_iter().filter(|n| !self.sent.contains_key(&n.id));
+        self.queue.extend(new.map(NotificationView::from));
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::invalid::Invalid;
 use super::openapi::{BadQuery, Error, NeedsPerson, NotFound};
+use crate::db::push_subscriptions::{self, Subscription};
 use crate::notifications::webpush::{EndpointProblem, check_endpoint};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -96,19 +97,14 @@ async fn subscribe(
     }
     invalid.check()?;
     // An endpoint is one browser: subscribing it again (maybe as someone else) takes it over.
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO cron.push_subscriptions (id, user_id, endpoint, p256dh, auth) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (endpoint) DO UPDATE SET user_id = $2, p256dh = $4, auth = $5 RETURNING id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(user_id)
-    .bind(new.endpoint.trim())
-    .bind(new.keys.p256dh.trim())
-    .bind(new.keys.auth.trim())
-    .fetch_one(state.db())
-    .await
-    .context("saving a push subscription")?;
+    let subscription = Subscription {
+        endpoint: new.endpoint.trim().to_owned(),
+        p256dh: new.keys.p256dh.trim().to_owned(),
+        auth: new.keys.auth.trim().to_owned(),
+    };
+    let id = push_subscriptions::upsert(state.db(), Uuid::now_v7(), user_id, &subscription)
+        .await
+        .context("saving a push subscription")?;
     Ok((StatusCode::CREATED, Json(Subscribed { id })))
 }
 
@@ -122,13 +118,10 @@ async fn unsubscribe(
     Person(user_id): Person,
     PathId(id, ..): PathId<PushSubscriptionId>,
 ) -> Result<StatusCode, ApiError> {
-    let deleted = sqlx::query("DELETE FROM cron.push_subscriptions WHERE id = $1 AND user_id = $2")
-        .bind(id.as_uuid())
-        .bind(user_id)
-        .execute(state.db())
+    let deleted = push_subscriptions::delete_for_user(state.db(), user_id, id.as_uuid())
         .await
         .context("deleting a push subscription")?;
-    if deleted.rows_affected() == 1 {
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("no such push subscription".into()))

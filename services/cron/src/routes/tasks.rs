@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use posey_domain::TaskId;
+use posey_domain::{TaskId, TimeZone};
 use posey_http::params::Page;
 use posey_http::{ApiError, AppJson, PathId, Query};
 use serde::{Deserialize, Serialize};
@@ -111,7 +111,7 @@ impl TaskView {
             kind: task.kind,
             payload,
             schedule: ScheduleView { kind: task.schedule_kind, spec: task.schedule },
-            time_zone: task.time_zone,
+            time_zone: task.time_zone.name().to_owned(),
             next_run_at: task.next_run_at,
             paused: task.paused,
             misfire_policy: task.misfire_policy,
@@ -137,7 +137,7 @@ struct Editable {
     payload: Value,
     schedule_kind: String,
     schedule: String,
-    time_zone: String,
+    time_zone: TimeZone,
     misfire_policy: MisfirePolicy,
     misfire_limit: i32,
     overlap_policy: OverlapPolicy,
@@ -153,7 +153,7 @@ impl Editable {
             payload: task.payload.clone(),
             schedule_kind: task.schedule_kind.clone(),
             schedule: task.schedule.clone(),
-            time_zone: task.time_zone.clone(),
+            time_zone: task.time_zone,
             misfire_policy: task.misfire_policy,
             misfire_limit: task.misfire_limit,
             overlap_policy: task.overlap_policy,
@@ -247,12 +247,12 @@ fn check(
         }
     }
 
-    let time_zone = match (&fields.time_zone, base) {
+    let zone_name = match (&fields.time_zone, base) {
         (Some(zone), _) => zone.trim().to_owned(),
-        (None, Some(base)) => base.time_zone.clone(),
-        (None, None) => "UTC".to_owned(),
+        (None, Some(base)) => base.time_zone.name().to_owned(),
+        (None, None) => TimeZone::UTC.name().to_owned(),
     };
-    let zone_changed = base.is_none_or(|b| b.time_zone != time_zone);
+    let zone_changed = base.is_none_or(|b| b.time_zone.name() != zone_name);
     let mut next_run_at = None;
     let mut schedule_kind = base.map(|b| b.schedule_kind.clone()).unwrap_or_default();
     let mut schedule_spec = base.map(|b| b.schedule.clone()).unwrap_or_default();
@@ -284,9 +284,13 @@ fn check(
         }
         None => None,
     };
+    // The zone the schedule is read in (`Schedule::parse` names a zone that is not one). A valid
+    // request that reads no schedule left the zone as it was: the stored one stays.
+    let mut time_zone = base.map(|b| b.time_zone);
     if let Some((kind, spec)) = to_parse {
-        match Schedule::parse(kind, &spec, &time_zone) {
+        match Schedule::parse(kind, &spec, &zone_name) {
             Ok(schedule) => {
+                time_zone = Some(schedule.time_zone());
                 let schedule = schedule.anchored_at(now);
                 match schedule.first_at_or_after(now) {
                     Some(at) => next_run_at = Some(Some(at)),
@@ -346,6 +350,7 @@ fn check(
 
     invalid.check()?;
     let kind = kind.context("a checked task has a kind")?;
+    let time_zone = time_zone.context("a checked task has a time zone")?;
     Ok(Checked {
         task: Editable {
             name,

@@ -460,3 +460,47 @@ async fn dispatch_reminders_in_one_statement_keep_their_texts_and_one_without_ow
     assert_eq!(run.status, RunStatus::Dead);
     assert!(run.error.unwrap().contains("needs the task's owner"));
 }
+
+#[tokio::test]
+async fn dispatch_a_stored_zone_that_is_not_one_is_an_error_naming_it_never_utc() {
+    let h = Harness::at("2027-03-01T07:30:00Z").await;
+    let task = h
+        .task(
+            TaskKind::Reminder,
+            json!({ "title": "t" }),
+            ("cron", "0 30 7 * * *", "Europe/Berlin"),
+            |t| {
+                t.next_run_at = Some(utc("2027-03-01T07:30:00Z"));
+            },
+        )
+        .await;
+    // A row edited by hand: the API never stores a name that is not a zone.
+    sqlx::query("UPDATE cron.tasks SET time_zone = 'Mars/Olympus' WHERE id = $1")
+        .bind(task.id)
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+
+    // Reading the task is an error naming the zone, not a task in UTC.
+    let error = posey_cron::db::tasks::find(&h.db.pool, task.id).await.unwrap_err();
+    assert!(error.to_string().contains("\"Mars/Olympus\""), "{error}");
+    let user = task.user_id.unwrap();
+    let error = posey_cron::db::tasks::list_for_user(&h.db.pool, user, 10, 0).await.unwrap_err();
+    assert!(error.to_string().contains("\"Mars/Olympus\""), "{error}");
+
+    // The dispatcher runs what was due, once, and stops the task there instead of moving it on
+    // in UTC (07:30 UTC tomorrow) or any other zone.
+    assert_eq!(h.dispatch_at(utc("2027-03-01T07:30:01Z")).await, 1);
+    let next: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT next_run_at FROM cron.tasks WHERE id = $1")
+            .bind(task.id)
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(next, None);
+
+    // Pausing reads it too. (Last: its failed transaction holds the task's row lock until the
+    // connection rolls it back, which a dispatch would skip.)
+    let error = posey_cron::pausing::pause(&h.db.pool, user, task.id, h.now()).await.unwrap_err();
+    assert!(format!("{error:#}").contains("\"Mars/Olympus\""), "{error:#}");
+}

@@ -102,7 +102,7 @@ impl Harness {
             payload,
             schedule_kind,
             schedule.spec(),
-            zone,
+            schedule.time_zone(),
         );
         new.next_run_at = schedule.first_at_or_after(self.now());
         edit(&mut new);

@@ -200,7 +200,7 @@ async fn run_history_of_a_refused_webhook_says_only_that_it_was_refused() {
         payload,
         "once",
         "2099-01-01T00:00:00Z",
-        "UTC",
+        posey_domain::TimeZone::UTC,
     );
     let task = db::tasks::insert(&app.db.pool, &new, chrono::Utc::now()).await.unwrap();
     let response = app.post_as(&format!("/v1/tasks/{}/run", task.id), &token, &json!({})).await;
