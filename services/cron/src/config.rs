@@ -104,13 +104,6 @@ impl Config {
     pub const PORT_VAR: &str = "CRON_PORT";
     pub const DEFAULT_PORT: u16 = 8090;
 
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
-    }
-
     /// Reads through `env`, recording problems there.
     pub fn read(env: &mut Env<'_>) -> Option<Self> {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
@@ -302,4 +295,17 @@ fn vapid_public_key(private_key: &str) -> Result<String, String> {
     let key = p256::SecretKey::from_slice(&bytes)
         .map_err(|_| "is not a P-256 private key (32 bytes, base64url)".to_owned())?;
     Ok(URL_SAFE_NO_PAD.encode(key.public_key().to_encoded_point(false).as_bytes()))
+}
+
+impl posey_http::ServiceConfig for Config {
+    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = Env::process();
+        let config = Self::read(&mut env);
+        env.finish(config)
+    }
+
+    fn common(&self) -> &posey_config::ServiceConfig {
+        &self.service
+    }
 }

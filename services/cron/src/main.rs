@@ -1,13 +1,6 @@
 //! `posey-cron`: the cron service on its own, configured from the environment.
 
-use posey_cron::{Application, Config};
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    posey_http::server::run_main("posey-cron", Config::from_env, |config| async move {
-        posey_http::backing::log_choices(&config.service);
-        let app = Application::build(config).await?;
-        app.run_until_stopped(posey_http::shutdown::signal()).await
-    })
-    .await
+    posey_http::service::main::<posey_cron::Application>().await
 }

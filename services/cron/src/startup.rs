@@ -28,8 +28,12 @@ pub struct Application {
     scheduler: Option<JoinHandle<()>>,
 }
 
-impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+impl posey_http::Service for Application {
+    const PROGRAM: &str = "posey-cron";
+
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
         let backing = Backing::connect(SERVICE, &config.service).await?;
         let background = CancellationToken::new();
         let verifier =
@@ -49,12 +53,11 @@ impl Application {
         Ok(Self { server, background, scheduler })
     }
 
-    /// The port actually bound (useful when the configuration asked for 0).
-    pub fn port(&self) -> u16 {
+    fn port(&self) -> u16 {
         self.server.port()
     }
 
-    pub async fn run_until_stopped(
+    async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {

@@ -33,12 +33,14 @@ impl Service {
     }
 
     pub fn http(self, config: &LauncherConfig) -> &posey_config::HttpConfig {
-        match self {
-            Self::Auth => &config.auth.service.http,
-            Self::Agents => &config.agents.service.http,
-            Self::Gateway => &config.gateway.service.http,
-            Self::Cron => &config.cron.service.http,
-        }
+        use posey_http::ServiceConfig as _;
+        let common = match self {
+            Self::Auth => config.auth.common(),
+            Self::Agents => config.agents.common(),
+            Self::Gateway => config.gateway.common(),
+            Self::Cron => config.cron.common(),
+        };
+        &common.http
     }
 }
 
@@ -74,19 +76,14 @@ pub fn read_run_facts() -> anyhow::Result<RunFacts> {
 /// Builds and serves one service, configured as [`LauncherConfig::with_run_facts`] makes it,
 /// until SIGINT/SIGTERM (which the supervisor sends).
 pub async fn serve(service: Service, config: LauncherConfig) -> anyhow::Result<()> {
-    let stop = posey_http::shutdown::signal();
     match service {
-        Service::Auth => {
-            posey_auth::Application::build(config.auth).await?.run_until_stopped(stop).await
-        }
-        Service::Agents => {
-            posey_agents::Application::build(config.agents).await?.run_until_stopped(stop).await
-        }
-        Service::Gateway => {
-            posey_gateway::Application::build(config.gateway).await?.run_until_stopped(stop).await
-        }
-        Service::Cron => {
-            posey_cron::Application::build(config.cron).await?.run_until_stopped(stop).await
-        }
+        Service::Auth => serve_one::<posey_auth::Application>(config.auth).await,
+        Service::Agents => serve_one::<posey_agents::Application>(config.agents).await,
+        Service::Gateway => serve_one::<posey_gateway::Application>(config.gateway).await,
+        Service::Cron => serve_one::<posey_cron::Application>(config.cron).await,
     }
+}
+
+async fn serve_one<S: posey_http::Service>(config: S::Config) -> anyhow::Result<()> {
+    S::build(config).await?.run_until_stopped(posey_http::shutdown::signal()).await
 }

@@ -1,6 +1,7 @@
 //! `spawn_app()`: the cron service on a random port with a fresh migrated database.
 
 use posey_cron::{Application, Config};
+use posey_http::Service as _;
 pub use posey_testkit::TestApp;
 use posey_testkit::TestIssuer;
 
