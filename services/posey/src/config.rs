@@ -1,9 +1,11 @@
-//! The launcher's configuration: every service's variables plus where embedded parts keep
-//! their data. Everything is read (and every problem reported) before anything starts.
+//! The launcher's configuration: every service's variables, the web app's, and where embedded
+//! parts keep their data. Everything is read (and every problem reported) before anything starts.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use posey_config::{ConfigError, DbConfig, Env, ExposeSecret, PoolSettings, SecretString};
+use posey_config::{
+    ConfigError, DbConfig, Env, ExposeSecret, HttpConfig, PoolSettings, SecretString,
+};
 
 #[derive(Debug, Clone)]
 pub struct LauncherConfig {
@@ -19,7 +21,7 @@ pub struct LauncherConfig {
     pub cron: posey_cron::Config,
     pub gateway: posey_gateway::Config,
     /// The web app, served as one more child when it is built.
-    pub web: crate::web::WebConfig,
+    pub web: WebConfig,
 }
 
 impl LauncherConfig {
@@ -48,7 +50,7 @@ impl LauncherConfig {
         let agents = posey_agents::Config::read_with_db(env, pending.clone());
         let cron = posey_cron::Config::read_with_db(env, pending.clone());
         let gateway = posey_gateway::Config::read_with_db(env, pending);
-        let web = crate::web::WebConfig::from_env(env);
+        let web = WebConfig::from_env(env);
         let (mut auth, mut agents, mut cron, mut gateway) = (auth, agents, cron, gateway);
         // Auth's email links lead to the web app `posey up` serves, at its actual port (its
         // invite links to the app's invite page there), and its PKCE callback is an allowed
@@ -168,6 +170,49 @@ impl LauncherConfig {
     }
 }
 
+/// The file of a Next.js standalone build that serves the app.
+pub const SERVER_FILE: &str = "server.js";
+
+/// The web app's settings; `web.rs` runs it.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// `POSEY_WEB_DIR`: the standalone build's folder (the one holding `server.js`); unset:
+    /// no web app.
+    pub dir: Option<PathBuf>,
+    /// `BIND_ADDRESS` and `WEB_PORT` (3000).
+    pub http: HttpConfig,
+    /// `POSEY_NODE`: the Node.js program (`node` on PATH).
+    pub node: PathBuf,
+}
+
+impl WebConfig {
+    pub fn from_env(env: &mut Env<'_>) -> Self {
+        let dir = env.optional::<PathBuf>("POSEY_WEB_DIR");
+        if let Some(dir) = &dir
+            && !dir.join(SERVER_FILE).is_file()
+        {
+            env.problem(
+                "POSEY_WEB_DIR",
+                format!(
+                    "{} has no {SERVER_FILE}: point it at the web app's standalone build \
+                     (apps/web/.next/standalone/..., which scripts/up builds)",
+                    dir.display()
+                ),
+            );
+        }
+        Self {
+            dir,
+            http: HttpConfig::from_env(env, "WEB_PORT", 3000),
+            node: env.or("POSEY_NODE", PathBuf::from("node")),
+        }
+    }
+
+    /// The build to serve, when there is one.
+    pub fn server(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+}
+
 /// Handed by `posey up` to each service process on its stdin (not in its environment, which
 /// `ps e` shows): what one run decided that every process must share.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -232,7 +277,7 @@ mod tests {
     #[test]
     fn auths_links_lead_to_the_served_web_app_at_its_port() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(crate::web::SERVER_FILE), "").unwrap();
+        std::fs::write(dir.path().join(SERVER_FILE), "").unwrap();
         let web_dir = dir.path().to_str().unwrap().to_owned();
         let base = [("POSEY_DATA_DIR", "/tmp/x"), ("POSEY_WEB_DIR", web_dir.as_str())];
         let config =
@@ -344,5 +389,31 @@ mod tests {
             config.cron.service.http.port,
         ];
         assert_eq!(ports, [9000, 8000, 8080, 8090]);
+    }
+
+    #[test]
+    fn unset_dir_means_no_web_app_on_the_default_port() {
+        let mut env = Env::from_pairs([("AUTH_PORT", "9000")]);
+        let config = WebConfig::from_env(&mut env);
+        assert!(config.server().is_none());
+        assert_eq!(config.http.port, 3000);
+        assert_eq!(config.node, PathBuf::from("node"));
+        env.finish(Some(())).unwrap();
+    }
+
+    #[test]
+    fn a_dir_without_a_server_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_str().unwrap().to_owned();
+        let mut env = Env::from_pairs([("POSEY_WEB_DIR", path.as_str()), ("WEB_PORT", "3100")]);
+        let _ = WebConfig::from_env(&mut env);
+        let error = env.finish(Some(())).unwrap_err().to_string();
+        assert!(error.contains("POSEY_WEB_DIR") && error.contains("server.js"), "{error}");
+
+        std::fs::write(dir.path().join(SERVER_FILE), "").unwrap();
+        let mut env = Env::from_pairs([("POSEY_WEB_DIR", path.as_str()), ("WEB_PORT", "3100")]);
+        let config = WebConfig::from_env(&mut env);
+        env.finish(Some(())).unwrap();
+        assert_eq!((config.server(), config.http.port), (Some(dir.path()), 3100));
     }
 }
