@@ -4,16 +4,8 @@
 use posey_config::{DbConfig, ExposeSecret, redact_url};
 
 use crate::LauncherConfig;
+pub use crate::embedded::postgres::Sharing;
 use crate::embedded::postgres::{EmbeddedPostgres, RunningPostgres};
-
-/// Whether an embedded cluster that another posey process runs may be used as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sharing {
-    /// `posey up`: this process must own the cluster (and stop it).
-    Exclusive,
-    /// One-off commands (`migrate`, `admin`): use a running `posey up`'s cluster, leave it be.
-    Shared,
-}
 
 /// The database in use, and the embedded cluster to stop afterwards, if any.
 pub struct Database {

@@ -23,7 +23,14 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use posey_config::SecretString;
 
-use crate::database::Sharing;
+/// Whether an embedded cluster that another posey process runs may be used as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// `posey up`: this process must own the cluster (and stop it).
+    Exclusive,
+    /// One-off commands (`migrate`, `admin`): use a running `posey up`'s cluster, leave it be.
+    Shared,
+}
 
 /// Where PostgreSQL's programs live when not on PATH (Debian's layout).
 const DEBIAN_PG_ROOT: &str = "/usr/lib/postgresql";
