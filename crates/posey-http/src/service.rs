@@ -5,16 +5,23 @@
 use std::future::Future;
 use std::process::ExitCode;
 
-use posey_config::ConfigError;
+use posey_config::{ConfigError, Env};
 
 /// A service's configuration.
 pub trait ServiceConfig: Sized + Send + 'static {
-    /// Reads it from the environment, for the service on its own; a bad or missing variable
-    /// is an error naming it.
-    fn from_env() -> Result<Self, ConfigError>;
+    /// Reads it through `env`, recording each bad or missing variable there.
+    fn read_env(env: &mut Env<'_>) -> Option<Self>;
 
     /// The settings every service has: HTTP, Postgres, Redis.
     fn common(&self) -> &posey_config::ServiceConfig;
+
+    /// Standalone: every variable from the process environment (`DATABASE_URL` required); a
+    /// bad or missing variable is an error naming it.
+    fn from_env() -> Result<Self, ConfigError> {
+        let mut env = Env::process();
+        let config = Self::read_env(&mut env);
+        env.finish(config)
+    }
 }
 
 /// One of Posey's services.

@@ -1,6 +1,6 @@
 //! The agents service's configuration, from the environment (see `.env.example`).
 
-use posey_config::{ConfigError, DbConfig, Env, ServiceConfig, TokenVerification};
+use posey_config::{DbConfig, Env, ServiceConfig, TokenVerification};
 
 use crate::catalog::AgentsFile;
 use crate::documents::extract::Limits;
@@ -317,11 +317,8 @@ impl Rest {
 }
 
 impl posey_http::ServiceConfig for Config {
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
+    fn read_env(env: &mut Env<'_>) -> Option<Self> {
+        Self::read(env)
     }
 
     fn common(&self) -> &posey_config::ServiceConfig {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use posey_config::{ConfigError, DbConfig, Env, SecretString, ServiceConfig};
+use posey_config::{DbConfig, Env, SecretString, ServiceConfig};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -216,11 +216,8 @@ fn default_invite_url(site_url: &url::Url) -> url::Url {
 }
 
 impl posey_http::ServiceConfig for Config {
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
+    fn read_env(env: &mut Env<'_>) -> Option<Self> {
+        Self::read(env)
     }
 
     fn common(&self) -> &posey_config::ServiceConfig {

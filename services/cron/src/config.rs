@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use crate::destination::DestinationPolicy;
 use crate::jobs::agent_task::AgentTaskSettings;
-use posey_config::{
-    ConfigError, DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification,
-};
+use posey_config::{DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification};
 
 /// The service's name in logs and spans.
 pub const SERVICE: &str = "cron";
@@ -298,11 +296,8 @@ fn vapid_public_key(private_key: &str) -> Result<String, String> {
 }
 
 impl posey_http::ServiceConfig for Config {
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
+    fn read_env(env: &mut Env<'_>) -> Option<Self> {
+        Self::read(env)
     }
 
     fn common(&self) -> &posey_config::ServiceConfig {

@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use posey_config::{
-    ConfigError, DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification,
-};
+use posey_config::{DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -188,11 +186,8 @@ pub fn is_identifier(name: &str) -> bool {
 }
 
 impl posey_http::ServiceConfig for Config {
-    /// Standalone: every variable from the process environment; `DATABASE_URL` required.
-    fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let config = Self::read(&mut env);
-        env.finish(config)
+    fn read_env(env: &mut Env<'_>) -> Option<Self> {
+        Self::read(env)
     }
 
     fn common(&self) -> &posey_config::ServiceConfig {
