@@ -1,52 +1,35 @@
-//! The maintenance jobs' deletions (`crate::jobs::maintenance`): what auth no longer needs, and
-//! cron's own finished history past its retention. Each returns how many rows went.
+//! The maintenance jobs' deletions (`crate::jobs::maintenance`): what auth no longer needs
+//! (through auth's own function), and cron's own finished history past its retention. Each
+//! returns how many rows went.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-/// Sessions past their `not_after`.
-pub async fn delete_expired_sessions(
-    db: impl PgExecutor<'_>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    let deleted =
-        sqlx::query!("DELETE FROM auth.sessions WHERE not_after < $1", now).execute(db).await?;
-    Ok(deleted.rows_affected())
+/// What auth no longer needs, as of `now`: counted per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AuthPurge {
+    pub sessions: i64,
+    pub revoked_sessions: i64,
+    pub one_time_tokens: i64,
+    pub flow_states: i64,
 }
 
-/// Revoked-session entries past their tokens' expiry.
-pub async fn delete_expired_revoked_sessions(
+/// Expired sessions, revocations past their tokens' expiry, used or expired one-time tokens
+/// and expired PKCE flow states, through the function auth's schema owns (`auth.purge_expired`)
+/// rather than auth's tables.
+pub async fn purge_expired_auth(
     db: impl PgExecutor<'_>,
     now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    let deleted = sqlx::query!("DELETE FROM auth.revoked_sessions WHERE expires_at < $1", now)
-        .execute(db)
-        .await?;
-    Ok(deleted.rows_affected())
-}
-
-/// One-time tokens used or expired.
-pub async fn delete_spent_one_time_tokens(
-    db: impl PgExecutor<'_>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    let deleted = sqlx::query!(
-        "DELETE FROM auth.one_time_tokens WHERE used_at IS NOT NULL OR expires_at < $1",
-        now,
+) -> sqlx::Result<AuthPurge> {
+    sqlx::query_as!(
+        AuthPurge,
+        r#"SELECT sessions AS "sessions!", revoked_sessions AS "revoked_sessions!",
+                  one_time_tokens AS "one_time_tokens!", flow_states AS "flow_states!"
+           FROM auth.purge_expired($1)"#,
+        now
     )
-    .execute(db)
-    .await?;
-    Ok(deleted.rows_affected())
-}
-
-/// PKCE flow states past their expiry.
-pub async fn delete_expired_flow_states(
-    db: impl PgExecutor<'_>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    let deleted =
-        sqlx::query!("DELETE FROM auth.flow_states WHERE expires_at < $1", now).execute(db).await?;
-    Ok(deleted.rows_affected())
+    .fetch_one(db)
+    .await
 }
 
 /// Finished runs (succeeded, skipped, dead) that finished before `before`.

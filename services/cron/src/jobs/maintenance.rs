@@ -70,28 +70,10 @@ pub async fn run(db: &PgPool, now: DateTime<Utc>, run: &ClaimedRun) -> anyhow::R
 
 /// Deletes what auth no longer needs; returns the counts.
 pub async fn clean_auth(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Value> {
-    use crate::db::maintenance as m;
-
-    let mut tx = db.begin().await.context("starting auth cleanup")?;
-    let sessions = m::delete_expired_sessions(&mut *tx, now)
+    let purged = db::maintenance::purge_expired_auth(db, now)
         .await
-        .context("deleting expired auth.sessions")?;
-    let revoked_sessions = m::delete_expired_revoked_sessions(&mut *tx, now)
-        .await
-        .context("deleting expired auth.revoked_sessions")?;
-    let one_time_tokens = m::delete_spent_one_time_tokens(&mut *tx, now)
-        .await
-        .context("deleting expired auth.one_time_tokens")?;
-    let flow_states = m::delete_expired_flow_states(&mut *tx, now)
-        .await
-        .context("deleting expired auth.flow_states")?;
-    tx.commit().await.context("committing auth cleanup")?;
-    Ok(json!({
-        "sessions": sessions,
-        "revoked_sessions": revoked_sessions,
-        "one_time_tokens": one_time_tokens,
-        "flow_states": flow_states,
-    }))
+        .context("purging auth's expired sessions, revocations, tokens and flow states")?;
+    Ok(serde_json::to_value(purged)?)
 }
 
 /// Deletes old finished runs and delivered deliveries; returns the counts.

@@ -352,6 +352,56 @@ async fn dispatch_maintenance_tasks_register_once_and_clean() {
 }
 
 #[tokio::test]
+async fn dispatch_auth_cleanup_removes_what_expired_and_keeps_the_rest() {
+    let h = Harness::at("2027-01-01T00:00:00Z").await;
+    let db = &h.db.pool;
+    let (past, future) = ("2026-12-31T00:00:00Z", "2027-01-02T00:00:00Z");
+    let user = uuid::Uuid::new_v4();
+    let seed = format!(
+        "INSERT INTO auth.users (id, email) VALUES ('{user}', 'dana@example.com');
+         INSERT INTO auth.sessions (id, user_id, not_after) VALUES
+           ('{old}', '{user}', '{past}'), ('{live}', '{user}', '{future}');
+         INSERT INTO auth.revoked_sessions (session_id, expires_at) VALUES
+           (gen_random_uuid(), '{past}'), (gen_random_uuid(), '{future}');
+         INSERT INTO auth.one_time_tokens
+           (user_id, kind, token_hash, otp_hash, relates_to, expires_at, used_at) VALUES
+           ('{user}', 'recovery', 'a', 'a', 'dana@example.com', '{past}', NULL),
+           ('{user}', 'recovery', 'b', 'b', 'dana@example.com', '{future}', '{past}'),
+           ('{user}', 'recovery', 'c', 'c', 'dana@example.com', '{future}', NULL);
+         INSERT INTO auth.flow_states
+           (id, code_challenge, code_challenge_method, authentication_method, expires_at) VALUES
+           (gen_random_uuid(), 'x', 's256', 'magiclink', '{past}'),
+           (gen_random_uuid(), 'y', 's256', 'magiclink', '{future}');",
+        old = uuid::Uuid::new_v4(),
+        live = uuid::Uuid::new_v4(),
+    );
+    sqlx::raw_sql(&seed).execute(db).await.unwrap();
+
+    let purged = posey_cron::jobs::maintenance::clean_auth(db, h.now()).await.unwrap();
+    assert_eq!(
+        purged,
+        json!({ "sessions": 1, "revoked_sessions": 1, "one_time_tokens": 2, "flow_states": 1 })
+    );
+    let left: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM auth.sessions WHERE not_after >= $1),
+                (SELECT count(*) FROM auth.revoked_sessions WHERE expires_at >= $1),
+                (SELECT count(*) FROM auth.one_time_tokens WHERE token_hash = 'c'),
+                (SELECT count(*) FROM auth.flow_states WHERE expires_at >= $1)",
+    )
+    .bind(h.now())
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(left, (1, 1, 1, 1));
+    // Nothing more is due: a second run removes nothing.
+    let again = posey_cron::jobs::maintenance::clean_auth(db, h.now()).await.unwrap();
+    assert_eq!(
+        again,
+        json!({ "sessions": 0, "revoked_sessions": 0, "one_time_tokens": 0, "flow_states": 0 })
+    );
+}
+
+#[tokio::test]
 async fn dispatch_reminder_taken_over_notifies_once() {
     let h = Harness::at("2027-01-01T00:00:00Z").await;
     let reminder = json!({ "title": "Renew the passport", "body": "It expires in March" });
