@@ -444,7 +444,9 @@ sqlx_scratch_database() {
   PGOPTIONS="-c client_min_messages=warning" "$psql" -q -v ON_ERROR_STOP=1 -d "$server" \
     -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" \
     >/dev/null || die "cannot create database $name on $server"
-  url="${server%/*}/$name"
+  # The server's URL with the database name replaced (keeping any ?options after it).
+  local base=${server%%\?*}
+  url="${base%/*}/$name${server#"$base"}"
   while IFS= read -r file; do
     PGOPTIONS="-c client_min_messages=warning" "$psql" -q -v ON_ERROR_STOP=1 --single-transaction -d "$url" -f "$file" >/dev/null \
       || die "migration ${file#"$repo_root"/} failed on $name"

@@ -14,16 +14,14 @@ use crate::confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
 
 /// A person's profile: their name, IANA time zone and preferences. A person who never set one
 /// has the defaults (no name, UTC, no preferences).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     #[schema(required = true)]
     pub name: Option<String>,
     /// The person's IANA time zone, such as Europe/Paris.
-    // Stored as its name; a stored name that is no zone fails the read, never becomes UTC.
-    #[sqlx(try_from = "String")]
+    // Stored as its name; agents' profiles db fails the read of a name that is no zone.
     #[schema(value_type = String)]
     pub time_zone: TimeZone,
-    #[sqlx(json)]
     pub preferences: Map<String, Value>,
     #[schema(required = true)]
     pub updated_at: Option<DateTime<Utc>>,
