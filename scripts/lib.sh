@@ -404,9 +404,10 @@ build_crate_count() {
   cargo tree -p posey -e normal,build --prefix none 2>/dev/null | sed 's/ (\*)$//' | sort -u | wc -l
 }
 
-# A cold `cargo build --profile local -p posey` on 2 cores took 33 min 33 s (2026-12-05, with
-# qdrant-edge still at opt-level 3; the first minutes shared the machine with other builds).
-POSEY_LOCAL_BUILD_MINUTES_ON_2_CORES=34
+# A cold `cargo build --profile local -p posey` on 2 quiet cores took about 14 min 30 s in a cold
+# `./scripts/up` (2026-12-05, the whole run to "Posey is ready" about 15 min 30 s); it took 33 min
+# 33 s while qdrant-edge still had an opt-level 3 override.
+POSEY_LOCAL_BUILD_MINUTES_ON_2_CORES=15
 
 # first_build_minutes: a rough wall time for a cold local build on build_jobs cores, from the
 # figure above as if the work shared out evenly over the cores.
