@@ -73,30 +73,37 @@ pub fn tool_tokens(name: &str, description: &str, parameters: &serde_json::Value
 }
 
 /// The history to send with a prompt whose fixed part (system prompt, tools, the new message)
-/// takes `fixed` tokens: all of it while a reply still fits the context; otherwise the oldest
-/// messages are left out until the prompt takes at most half the context (a large step, so it
-/// happens rarely and the prompt's start, which a model's cache reuses, stays put in between),
-/// starting at a person's message so no tool result is left without its call.
+/// takes `fixed` tokens: all of it while a reply still fits the context; otherwise it starts
+/// later, at one of the places it may start: a person's message (so no tool result is left
+/// without its call), the first one past each third of the context's worth of the
+/// conversation, counted from its beginning. Counted so, the same start is chosen turn after
+/// turn until what follows it outgrows the context again, and the prompt's start, which a
+/// model's cache reuses, stays put for about a third of the context instead of moving with
+/// every turn (each move costs the whole prompt's evaluation again).
 pub fn fit_history(history: Vec<Message>, fixed: u64, profile: &ModelProfile) -> Vec<Message> {
     let context = u64::from(profile.context_tokens);
     let reply = profile.reply_budget(0).unwrap_or(context / 4);
+    let room = context.saturating_sub(reply).saturating_sub(fixed);
     let sizes: Vec<u64> = history.iter().map(message_tokens).collect();
-    let total: u64 = fixed.saturating_add(sizes.iter().sum());
-    if total.saturating_add(reply) <= context {
+    let total: u64 = sizes.iter().sum();
+    if total <= room {
         return history;
     }
-    let target = context / 2;
-    let mut size = total;
-    let mut start = 0;
-    while start < history.len() && size > target {
-        size -= sizes[start];
-        start += 1;
+    let step = (context / 3).max(1);
+    let mut before = 0;
+    let mut mark = step;
+    let mut start = history.len();
+    for (at, size) in sizes.iter().enumerate() {
+        if before >= mark && is_person_message(&history[at]) {
+            if total - before <= room {
+                start = at;
+                break;
+            }
+            mark = (before / step + 1) * step;
+        }
+        before += size;
     }
-    // Start at a person's own message (not a tool result, whose call would be gone).
-    while start < history.len() && !is_person_message(&history[start]) {
-        start += 1;
-    }
-    tracing::info!(
+    tracing::debug!(
         left_out = start,
         kept = history.len() - start,
         context,
@@ -159,14 +166,36 @@ mod tests {
     }
 
     #[test]
-    fn an_outgrown_history_loses_its_oldest_turns_down_to_half_the_context() {
+    fn an_outgrown_history_loses_its_oldest_turns_and_fits() {
         let history: Vec<Message> = (0..20).flat_map(|_| exchange(60)).collect();
         let fixed = 300;
-        let kept = fit_history(history.clone(), fixed, &profile(4096));
+        let profile = profile(4096);
+        let kept = fit_history(history.clone(), fixed, &profile);
         assert!(kept.len() < history.len());
-        assert!(fixed + messages_tokens(&kept) <= 2048, "{}", messages_tokens(&kept));
+        let reply = profile.reply_budget(0).unwrap();
+        assert!(fixed + messages_tokens(&kept) + reply <= 4096, "{}", messages_tokens(&kept));
         assert!(is_person_message(&kept[0]), "it starts at a person's message");
         // What is kept is the newest part, unchanged.
         assert_eq!(kept.len() % 4, 0);
+        assert_eq!(kept[..], history[history.len() - kept.len()..]);
+    }
+
+    #[test]
+    fn a_growing_conversation_keeps_its_start_for_several_turns_at_a_time() {
+        let profile = profile(4096);
+        let mut history = Vec::new();
+        let mut starts = Vec::new();
+        for _ in 0..60 {
+            history.extend(exchange(60));
+            let kept = fit_history(history.clone(), 300, &profile);
+            starts.push(history.len() - kept.len());
+        }
+        let outgrown = starts.iter().filter(|start| **start > 0).count();
+        let mut moves = starts.clone();
+        moves.dedup();
+        // An exchange is about 340 tokens: the start moves about once in each third of the
+        // context's worth (4 exchanges), not with every turn.
+        assert!(outgrown > 40, "{starts:?}");
+        assert!(moves.len() <= 1 + outgrown / 3, "{starts:?}");
     }
 }
