@@ -35,6 +35,31 @@ impl Plugin for TimePlugin {
             ))
         })
     }
+
+    /// The date and time with every message, so a model that calls no tool (the small local
+    /// one) still knows them; next to the message, as it changes from one to the next.
+    fn context(&self, context: &ToolContext) -> BoxFuture<'static, anyhow::Result<Option<String>>> {
+        let context = context.clone();
+        Box::pin(async move {
+            let zone = match context.profile().await {
+                Ok(profile) => profile.time_zone.tz(),
+                Err(error) => {
+                    // current_time says why, if the model asks; the turn goes on without it.
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "reading the profile for the time"
+                    );
+                    return Ok(None);
+                }
+            };
+            let now = Utc::now().with_timezone(&zone);
+            Ok(Some(format!(
+                "The current date and time: {} ({}).",
+                now.format("%A %-d %B %Y, %H:%M"),
+                zone.name()
+            )))
+        })
+    }
 }
 
 async fn current_time(context: ToolContext, _: NoArguments) -> Result<Value, ToolError> {

@@ -406,7 +406,12 @@ impl Runtime {
         })?;
         let prepared = async {
             let preamble = self.preamble(spec, context, &delegates).await?;
-            let message_context = self.message_context(spec, context).await?;
+            // None when the prompt is the client's tool results (the OpenAI-compatible API):
+            // nothing may come between a model's tool calls and their results.
+            let message_context = match prompt_text(&prompt) {
+                Some(_) => self.message_context(spec, context).await?,
+                None => None,
+            };
             anyhow::Ok((preamble, message_context))
         };
         let (preamble, message_context) = prepared.await.map_err(|error| {

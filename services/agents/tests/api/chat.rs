@@ -158,8 +158,11 @@ async fn the_router_delegates_to_a_specialist_and_the_stream_says_who_speaks() {
         .map(|e| e["delta"].as_str().unwrap())
         .collect();
     assert_eq!(text, "The timekeeper says: It is noon.");
-    // The specialist got the task, not the person's conversation.
-    assert_eq!(specialist.requests()[0].chat_history.len(), 2);
+    // The specialist got the task (after its prompt and its time plugin's date and time),
+    // not the person's conversation.
+    let asked = &specialist.requests()[0].chat_history;
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(format!("{:?}", asked[1]).contains("The current date and time: "), "{asked:?}");
 
     let history = app.history(&token, &id).await;
     let shape: Vec<(String, String, i64)> = history
