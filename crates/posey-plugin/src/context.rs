@@ -127,6 +127,9 @@ pub struct FinishedTurn {
     /// The agent's final answer (empty when the turn failed before one).
     pub answer: String,
     pub failed: bool,
+    /// The message was an explicit command ("remember that …", "remind me to … at …") the
+    /// runtime carried out with a tool, without a model: there is nothing more in it to take.
+    pub explicit_command: bool,
 }
 
 impl ToolContext {

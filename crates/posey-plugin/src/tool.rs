@@ -43,6 +43,8 @@ pub struct Tool {
     pub name: String,
     pub description: String,
     pub parameters: Value,
+    /// Set by [`Tool::looks_up`].
+    pub lookup: Option<fn(&str) -> Value>,
     handler: Arc<Handler>,
 }
 
@@ -65,6 +67,7 @@ impl Tool {
             name: name.into(),
             description: description.into(),
             parameters: schema_of::<A>(),
+            lookup: None,
             handler: Arc::new(move |context, arguments| {
                 // Checked against the schema already; what serde still refuses is said plainly.
                 match serde_json::from_value::<A>(arguments) {
@@ -93,8 +96,18 @@ impl Tool {
             name: name.into(),
             description: description.into(),
             parameters,
+            lookup: None,
             handler: Arc::new(move |context, arguments| Box::pin(handler(context, arguments))),
         }
+    }
+
+    /// Marks a read-only tool that can be asked about the message itself (a search): for a
+    /// model that calls tools weakly, when the tool is among those chosen for the message, the
+    /// runtime calls it first with `arguments(message)` and gives the model its result, so
+    /// what it finds never rests on the small model deciding to call it.
+    pub fn looks_up(mut self, arguments: fn(&str) -> Value) -> Self {
+        self.lookup = Some(arguments);
+        self
     }
 
     /// Runs the handler on arguments already checked against `parameters`.

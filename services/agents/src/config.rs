@@ -188,6 +188,9 @@ pub struct RuntimeSettings {
     /// told to stop; then their models are cancelled and each stores what it has, marked
     /// interrupted.
     pub shutdown_grace: std::time::Duration,
+    /// `AGENTS_EXPLICIT_COMMANDS` (default true): a message that is only "remind me to … at …"
+    /// or "remember that …" is carried out without the model (`runtime::commands`).
+    pub explicit_commands: bool,
 }
 
 impl Config {
@@ -267,6 +270,7 @@ impl Rest {
             daily_tokens,
             memory_model,
             shutdown_grace,
+            explicit_commands: env.or("AGENTS_EXPLICIT_COMMANDS", true),
         };
         let knowledge = KnowledgeConfig::read(env, qdrant_url.clone());
         let documents = DocumentSettings::read(env);

@@ -428,6 +428,7 @@ mod tests {
             daily_tokens: 0,
             memory_model: default.to_owned(),
             shutdown_grace: std::time::Duration::from_secs(5),
+            explicit_commands: true,
         }
     }
 

@@ -127,7 +127,9 @@ impl Plugin for DocumentsPlugin {
                     Ok(json!({"passages": passages}))
                 }
             },
-        )]
+        )
+        // Three passages for a model too weak to search itself: what fits a small context.
+        .looks_up(|message| json!({"query": message, "limit": 3}))]
     }
 
     fn instructions(

@@ -208,7 +208,9 @@ impl Plugin for MemoryPlugin {
         let models = self.models.clone();
         let model_name = self.model.clone();
         Box::pin(async move {
-            if turn.failed {
+            // A command ("remember that …") was carried out already: extracting it again
+            // would only store it twice, on a model's reading.
+            if turn.failed || turn.explicit_command {
                 return Ok(());
             }
             let model = models.model(&model_name).await.context("the memory model")?;

@@ -13,10 +13,12 @@
 //! chose (`PUT /v1/me/model`), unless its agent names its own.
 
 pub mod budget;
+mod commands;
 mod drive;
 pub mod ending;
 pub mod history;
 mod hooks;
+mod lookups;
 mod run;
 pub mod schema;
 pub mod selection;
@@ -77,6 +79,9 @@ pub struct TurnOutcome {
     pub interrupted: bool,
     /// What the turn's tools asked the person to confirm: the turn ended asking.
     pub asks: Vec<PendingAction>,
+    /// The message was an explicit command the runtime carried out itself, with no model
+    /// call ([`commands`]).
+    pub explicit_command: bool,
 }
 
 /// One turn to run.
@@ -104,6 +109,8 @@ pub struct TurnRequest {
 struct Prepared {
     stream: StreamingResult,
     delegated: Delegated,
+    /// The runtime's own calls of the lookups for a weak model, made already ([`lookups`]).
+    looked_up: Vec<NewMessage>,
 }
 
 /// The agents, their plugins and models: everything a turn needs.
@@ -291,6 +298,7 @@ impl Runtime {
                 server_calls: Vec::new(),
                 interrupted: false,
                 asks: Vec::new(),
+                explicit_command: false,
             };
         };
         let model = self.model_for(agent, lock(&shared).chosen_model.as_deref()).to_owned();
@@ -302,21 +310,22 @@ impl Runtime {
             ..self.tool_context(request.person, request.credential)
         };
         let asks = context.asks.clone();
-        let run = self
-            .clone()
-            .run_agent(
-                TurnScope {
-                    context,
-                    client_tools: Arc::new(request.client_tools),
-                    events,
-                    shared: shared.clone(),
-                },
-                agent.name.clone(),
-                0,
-                request.history,
-                request.prompt,
-            )
-            .await;
+        let scope = TurnScope {
+            context,
+            client_tools: Arc::new(request.client_tools),
+            events,
+            shared: shared.clone(),
+        };
+        let command = self.run_command(&scope, agent).await;
+        let explicit_command = command.is_some();
+        let run = match command {
+            Some(run) => run,
+            None => {
+                self.clone()
+                    .run_agent(scope, agent.name.clone(), 0, request.history, request.prompt)
+                    .await
+            }
+        };
         let shared = std::mem::take(&mut *lock(&shared));
         TurnOutcome {
             messages: run.messages,
@@ -329,6 +338,7 @@ impl Runtime {
             server_calls: shared.server_calls,
             interrupted: run.interrupted,
             asks: asks.all(),
+            explicit_command,
         }
     }
 
@@ -355,6 +365,7 @@ impl Runtime {
             };
             let mut stream = prepared.stream;
             let mut drive = Drive::new(&name, depth, &scope, prepared.delegated);
+            drive.run.messages.extend(prepared.looked_up);
             loop {
                 // The service stopping cancels the model call (or tool) in flight: the stream
                 // is no longer polled and is dropped.
@@ -419,7 +430,23 @@ impl Runtime {
             TurnError { code: "internal", message: "the agent could not be prepared".into() }
         })?;
 
-        let offered = self.offered_tools(spec, profile.tools, context, depth, &prompt).await;
+        let chosen = self.offered_tools(spec, profile.tools, context, depth, &prompt).await;
+        let task = if depth == 0 { None } else { prompt_text(&prompt) };
+        let message = task.as_deref().or(context.message.as_deref());
+        let lookups = match profile.tools {
+            ToolCalling::Full => lookups::Lookups::none(chosen),
+            ToolCalling::Weak | ToolCalling::None => {
+                lookups::look_up(scope, name, depth, chosen, message).await
+            }
+        };
+        let offered = lookups.offered;
+        let message_context = match (message_context, lookups.found) {
+            (Some(Message::System { content }), Some(found)) => {
+                Some(Message::System { content: format!("{content}\n\n{found}") })
+            }
+            (None, Some(found)) => Some(Message::System { content: found }),
+            (message_context, _) => message_context,
+        };
         let offer_client_tools = depth == 0 && profile.tools != ToolCalling::None;
         // The prompt's fixed part: the system prompt and every tool offered.
         let mut fixed = budget::text_tokens(&preamble);
@@ -474,12 +501,13 @@ impl Runtime {
                 client_tools.iter().map(|tool| tool.name.clone()).collect(),
             ));
         }
-        Ok(Prepared { stream: runner.stream(), delegated })
+        Ok(Prepared { stream: runner.stream(), delegated, looked_up: lookups.messages })
     }
 
-    /// The tools of `spec`'s plugins its model is offered: all of them for a model that calls
-    /// tools well, the few relevant to the message for a weak one (at depth 0 the person's
-    /// message; a specialist's, the task it was given), none for a model that calls none.
+    /// The tools of `spec`'s plugins chosen for its model: all of them for a model that calls
+    /// tools well; the few relevant to the message (at depth 0 the person's message; a
+    /// specialist's, the task it was given) for a weak one; for a model that calls none, the
+    /// relevant lookups only ([`lookups`]: the runtime calls those itself).
     async fn offered_tools<'a>(
         &'a self,
         spec: &'a AgentSpec,
@@ -489,21 +517,20 @@ impl Runtime {
         prompt: &Message,
     ) -> Vec<&'a Tool> {
         let all: Vec<&Tool> = self.plugins.tools_of(&spec.plugins).collect();
-        match calling {
-            ToolCalling::Full => all,
-            ToolCalling::None => Vec::new(),
-            ToolCalling::Weak => {
-                let task = if depth == 0 { None } else { prompt_text(prompt) };
-                let message = task.as_deref().or(context.message.as_deref());
-                let chosen = self.selector.select(message, &all).await;
-                tracing::debug!(
-                    agent = %spec.name,
-                    tools = ?chosen.iter().map(|tool| tool.name.as_str()).collect::<Vec<_>>(),
-                    "tools chosen by relevance for a model that calls tools weakly"
-                );
-                chosen
-            }
-        }
+        let candidates: Vec<&Tool> = match calling {
+            ToolCalling::Full => return all,
+            ToolCalling::Weak => all,
+            ToolCalling::None => all.into_iter().filter(|tool| tool.lookup.is_some()).collect(),
+        };
+        let task = if depth == 0 { None } else { prompt_text(prompt) };
+        let message = task.as_deref().or(context.message.as_deref());
+        let chosen = self.selector.select(message, &candidates).await;
+        tracing::debug!(
+            agent = %spec.name,
+            tools = ?chosen.iter().map(|tool| tool.name.as_str()).collect::<Vec<_>>(),
+            "tools chosen by relevance for a model that calls tools weakly or not at all"
+        );
+        chosen
     }
 
     /// The plugins' context for the message the turn answers, as one system message.

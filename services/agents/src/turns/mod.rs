@@ -259,6 +259,7 @@ impl Turns {
                 message: messages[0].content.clone(),
                 answer: outcome.text.clone(),
                 failed: outcome.error.is_some(),
+                explicit_command: outcome.explicit_command,
             };
             let runtime = self.runtime.clone();
             self.tracker.spawn(async move { runtime.after_turn(finished).await });

@@ -285,6 +285,41 @@ async fn the_agent_remembers_recalls_and_forgets_with_its_tools() {
 }
 
 #[tokio::test]
+async fn an_explicit_remember_is_kept_as_said_without_the_model_or_an_extraction() {
+    let model = model(|_| ops(json!([{"op": "ADD", "text": "extracted", "kind": "fact"}])));
+    let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;
+    let (_, alice) = app.person();
+    let conversation = app.conversation(&alice, None).await;
+
+    let stream = app.chat(&alice, &conversation, "Remember that my sister's name is Ana.").await;
+    chat_done(&stream);
+    assert_eq!(events(&stream, "tool_call")[0]["name"], "remember");
+    assert_eq!(events(&stream, "tool_result")[0]["is_error"], false);
+    let said: String =
+        events(&stream, "text").iter().map(|e| e["delta"].as_str().unwrap()).collect();
+    assert_eq!(said, "Got it. I'll remember that your sister's name is Ana.");
+    let memories = list(&app, &alice).await;
+    assert_eq!(memories.len(), 1, "{memories:?}");
+    assert_eq!(memories[0]["text"], "Their sister's name is Ana.");
+    assert_eq!(memories[0]["kind"], "relationship");
+    // The turn is stored as a call and its answer, so the model sees it in later turns.
+    let history = app.history(&alice, &conversation).await;
+    let roles: Vec<&str> = history.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "assistant"], "{history:?}");
+
+    // The next turn is the model's, and its extraction runs; the command's never did.
+    let stream = app.chat(&alice, &conversation, "How are you?").await;
+    chat_done(&stream);
+    eventually("the next turn's extraction", || async {
+        texts(&app, &alice).await.contains(&"extracted".to_owned()).then_some(())
+    })
+    .await;
+    let asked = model.requests().len();
+    assert_eq!(asked, 2, "one chat call and one extraction, for the second turn only");
+    assert_eq!(extractions(&model).len(), 1);
+}
+
+#[tokio::test]
 async fn memories_are_managed_over_rest_and_someone_elses_are_not_found() {
     let app = spawn(Models::test(), None, &[]).await;
     let (alice_id, alice) = app.person();

@@ -134,7 +134,8 @@ async fn the_model_schedules_a_reminder_at_cron_for_the_person_it_talks_with() {
         (bob, keys.token_for(&bob.to_string()))
     };
 
-    let stream = chat(&agents, &ada_token, "Remind me to renew the passport on 3 March").await;
+    // (Not an explicit command with a time, which the runtime would carry out itself.)
+    let stream = chat(&agents, &ada_token, "I need a passport reminder, please").await;
     let results = crate::helpers::events(&stream, "tool_result");
     assert_eq!(results.len(), 1, "{stream:?}");
     assert_eq!(results[0]["name"], "create_reminder");
@@ -210,4 +211,71 @@ async fn a_turn_a_service_runs_for_a_person_schedules_at_cron_for_that_person() 
     assert_eq!(tasks[0]["payload"]["title"], "Water the plants");
     assert_eq!(tasks[0]["next_run_at"], "2099-05-05T08:00:00Z");
     assert!(tasks_at_cron(&cron, &bob_token).await.is_empty());
+}
+
+/// The text a stream said, joined.
+fn said(stream: &[crate::helpers::Sse]) -> String {
+    crate::helpers::events(stream, "text").iter().map(|e| e["delta"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn an_explicit_reminder_is_set_in_the_persons_zone_without_asking_the_model() {
+    use chrono::{Days, TimeZone as _, Utc};
+    use posey_agents::memory::extract::PROMPT_MARKER;
+
+    let keys = posey_testkit::TestKeys::new();
+    let jwks = keys.serve().await;
+    let cron = spawn_cron(jwks.url.as_str()).await;
+    let model = FunctionModel::new(|_| Reply::text("the model answered"));
+    // The turns' model calls (memory extraction runs on the same model after a turn).
+    let calls = || {
+        let requests = model.requests();
+        requests.iter().filter(|r| !format!("{:?}", r.chat_history).contains(PROMPT_MARKER)).count()
+    };
+    let agents = spawn_agents(jwks.url.as_str(), &cron.address, model.clone()).await;
+    let ada = uuid::Uuid::new_v4();
+    let token = keys.token_for(&ada.to_string());
+    let zone = chrono_tz::Asia::Kolkata;
+    let response = agents.patch_as("/v1/profile", &token, &json!({"time_zone": zone.name()})).await;
+    assert_eq!(response.status(), 200);
+
+    let tomorrow = Utc::now().with_timezone(&zone).date_naive() + Days::new(1);
+    let stream = chat(&agents, &token, "Remind me to call my mother tomorrow at 6 pm.").await;
+
+    // What is stored at cron is right: 18:00 tomorrow in Kolkata (12:30 UTC), for Ada.
+    let tasks = tasks_at_cron(&cron, &token).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let six_pm = zone
+        .from_local_datetime(&tomorrow.and_hms_opt(18, 0, 0).unwrap())
+        .single()
+        .unwrap()
+        .with_timezone(&Utc);
+    assert_eq!(tasks[0]["next_run_at"], six_pm.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    assert_eq!(tasks[0]["payload"]["title"], "Call my mother");
+    assert_eq!(tasks[0]["time_zone"], "Asia/Kolkata");
+    // The turn shows the call and its result as a model's would be, and says what was done.
+    let call = crate::helpers::events(&stream, "tool_call");
+    assert_eq!(call.len(), 1, "{stream:?}");
+    assert_eq!(call[0]["name"], "create_reminder");
+    let result = crate::helpers::events(&stream, "tool_result");
+    assert_eq!(result[0]["is_error"], false, "{}", result[0]);
+    assert_eq!(said(&stream), "Okay, I'll remind you to call your mother tomorrow at 6:00 pm.");
+    assert!(crate::helpers::events(&stream, "done").len() == 1, "{stream:?}");
+    assert_eq!(calls(), 0, "the model was asked");
+
+    // A time already gone is said to be gone; nothing is kept that would never ring.
+    let stream = chat(&agents, &token, "Remind me to stretch today at 12:00 am").await;
+    assert!(
+        said(&stream).starts_with("That time (today at 12:00 am) has passed already"),
+        "{stream:?}"
+    );
+    assert!(crate::helpers::events(&stream, "tool_call").is_empty());
+    assert_eq!(tasks_at_cron(&cron, &token).await.len(), 1);
+
+    // More than the command is the model's to answer, tools and all.
+    let stream =
+        chat(&agents, &token, "Remind me to call my mother tomorrow at 6 pm. Is she well?").await;
+    assert_eq!(said(&stream), "the model answered");
+    assert_eq!(calls(), 1);
+    assert_eq!(tasks_at_cron(&cron, &token).await.len(), 1);
 }
