@@ -473,6 +473,7 @@ fn run<'m>(
         cached.truncate(keep);
     }
     Counters::time(&stats.prompt_eval_ns, started);
+    let evaluating = Instant::now();
     let suffix = &prompt[keep..];
     let chunk = prompt_chunk(job, suffix.len());
     let mut batch = LlamaBatch::new(chunk, 1);
@@ -497,6 +498,15 @@ fn run<'m>(
         Counters::time(&stats.prompt_eval_ns, started);
     }
 
+    // Where a request's time to its first token goes (RUST_LOG=posey_models=debug).
+    tracing::debug!(
+        background,
+        prompt = prompt.len(),
+        reused = keep,
+        evaluated = suffix.len(),
+        ms = evaluating.elapsed().as_millis() as u64,
+        "local model: prompt evaluated"
+    );
     let (mut chain, mut grammar) = samplers(model, job)?;
     let vocab = model.vocab();
     let constrained = job.grammar.is_some();
