@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
 pub use context::{Credential, FinishedTurn, Profile, ProfileSource, ToolContext, TurnProfile};
-pub use tool::{NoArguments, Tool, ToolError, ToolFuture, schema_of};
+pub use tool::{Found, LookupFuture, NoArguments, Tool, ToolError, ToolFuture, schema_of};
 
 /// A plugin: listed in the agents service's `startup`, named by agents' `plugins` lists.
 pub trait Plugin: Send + Sync + 'static {

@@ -36,6 +36,18 @@ impl ToolError {
 pub type ToolFuture = BoxFuture<'static, Result<Value, ToolError>>;
 type Handler = dyn Fn(ToolContext, Value) -> ToolFuture + Send + Sync;
 
+/// What a lookup found for a message: the arguments it ran with (shown and stored as the
+/// call's) and its result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub arguments: Value,
+    pub result: Value,
+}
+
+/// A lookup's answer: what it found, or `None` when nothing is relevant to the message.
+pub type LookupFuture = BoxFuture<'static, Result<Option<Found>, ToolError>>;
+type Lookup = dyn Fn(ToolContext, String) -> LookupFuture + Send + Sync;
+
 /// One tool. The runtime checks arguments against `parameters` before the handler sees them
 /// (so a model that sent bad ones hears every problem and may try again).
 #[derive(Clone)]
@@ -43,9 +55,8 @@ pub struct Tool {
     pub name: String,
     pub description: String,
     pub parameters: Value,
-    /// Set by [`Tool::looks_up`].
-    pub lookup: Option<fn(&str) -> Value>,
     handler: Arc<Handler>,
+    lookup: Option<Arc<Lookup>>,
 }
 
 impl Tool {
@@ -101,13 +112,29 @@ impl Tool {
         }
     }
 
-    /// Marks a read-only tool that can be asked about the message itself (a search): for a
-    /// model that calls tools weakly, when the tool is among those chosen for the message, the
-    /// runtime calls it first with `arguments(message)` and gives the model its result, so
-    /// what it finds never rests on the small model deciding to call it.
-    pub fn looks_up(mut self, arguments: fn(&str) -> Value) -> Self {
-        self.lookup = Some(arguments);
+    /// Makes a read-only tool (a search) one that can look the message itself up: for a model
+    /// that calls tools weakly or not at all, the runtime runs `lookup` on each message instead
+    /// of offering the tool, and what it found (`None`: nothing relevant to the message) goes
+    /// next to the message, stored and streamed as this tool's call and result. So what a
+    /// search finds never rests on a small model deciding to search, and the lookup, which
+    /// knows its data, decides what is relevant.
+    pub fn looks_up<F, Fut>(mut self, lookup: F) -> Self
+    where
+        F: Fn(ToolContext, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<Found>, ToolError>> + Send + 'static,
+    {
+        self.lookup = Some(Arc::new(move |context, message| Box::pin(lookup(context, message))));
         self
+    }
+
+    /// Whether it looks messages up ([`Tool::looks_up`]).
+    pub fn is_lookup(&self) -> bool {
+        self.lookup.is_some()
+    }
+
+    /// Looks `message` up, if it is a lookup.
+    pub fn look_up(&self, context: ToolContext, message: &str) -> Option<LookupFuture> {
+        self.lookup.as_ref().map(|lookup| lookup(context, message.to_owned()))
     }
 
     /// Runs the handler on arguments already checked against `parameters`.

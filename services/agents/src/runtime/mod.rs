@@ -430,16 +430,17 @@ impl Runtime {
             TurnError { code: "internal", message: "the agent could not be prepared".into() }
         })?;
 
-        let chosen = self.offered_tools(spec, profile.tools, context, depth, &prompt).await;
-        let task = if depth == 0 { None } else { prompt_text(&prompt) };
-        let message = task.as_deref().or(context.message.as_deref());
+        let offered = self.offered_tools(spec, profile.tools, context, depth, &prompt).await;
         let lookups = match profile.tools {
-            ToolCalling::Full => lookups::Lookups::none(chosen),
+            ToolCalling::Full => lookups::Lookups::default(),
             ToolCalling::Weak | ToolCalling::None => {
-                lookups::look_up(scope, name, depth, chosen, message).await
+                let all: Vec<&Tool> =
+                    self.plugins.tools_of(&spec.plugins).filter(|tool| tool.is_lookup()).collect();
+                let task = if depth == 0 { None } else { prompt_text(&prompt) };
+                let message = task.as_deref().or(context.message.as_deref());
+                lookups::look_up(scope, name, depth, &all, message).await
             }
         };
-        let offered = lookups.offered;
         let message_context = match (message_context, lookups.found) {
             (Some(Message::System { content }), Some(found)) => {
                 Some(Message::System { content: format!("{content}\n\n{found}") })
@@ -504,10 +505,10 @@ impl Runtime {
         Ok(Prepared { stream: runner.stream(), delegated, looked_up: lookups.messages })
     }
 
-    /// The tools of `spec`'s plugins chosen for its model: all of them for a model that calls
-    /// tools well; the few relevant to the message (at depth 0 the person's message; a
-    /// specialist's, the task it was given) for a weak one; for a model that calls none, the
-    /// relevant lookups only ([`lookups`]: the runtime calls those itself).
+    /// The tools of `spec`'s plugins its model is offered: all of them for a model that calls
+    /// tools well; for a weak one, the few relevant to the message (at depth 0 the person's
+    /// message; a specialist's, the task it was given) that are no lookups ([`lookups`]: the
+    /// runtime runs those itself); none for a model that calls none.
     async fn offered_tools<'a>(
         &'a self,
         spec: &'a AgentSpec,
@@ -516,21 +517,23 @@ impl Runtime {
         depth: usize,
         prompt: &Message,
     ) -> Vec<&'a Tool> {
-        let all: Vec<&Tool> = self.plugins.tools_of(&spec.plugins).collect();
-        let candidates: Vec<&Tool> = match calling {
-            ToolCalling::Full => return all,
-            ToolCalling::Weak => all,
-            ToolCalling::None => all.into_iter().filter(|tool| tool.lookup.is_some()).collect(),
-        };
-        let task = if depth == 0 { None } else { prompt_text(prompt) };
-        let message = task.as_deref().or(context.message.as_deref());
-        let chosen = self.selector.select(message, &candidates).await;
-        tracing::debug!(
-            agent = %spec.name,
-            tools = ?chosen.iter().map(|tool| tool.name.as_str()).collect::<Vec<_>>(),
-            "tools chosen by relevance for a model that calls tools weakly or not at all"
-        );
-        chosen
+        let all = self.plugins.tools_of(&spec.plugins);
+        match calling {
+            ToolCalling::Full => all.collect(),
+            ToolCalling::None => Vec::new(),
+            ToolCalling::Weak => {
+                let candidates: Vec<&Tool> = all.filter(|tool| !tool.is_lookup()).collect();
+                let task = if depth == 0 { None } else { prompt_text(prompt) };
+                let message = task.as_deref().or(context.message.as_deref());
+                let chosen = self.selector.select(message, &candidates).await;
+                tracing::debug!(
+                    agent = %spec.name,
+                    tools = ?chosen.iter().map(|tool| tool.name.as_str()).collect::<Vec<_>>(),
+                    "tools chosen by relevance for a model that calls tools weakly"
+                );
+                chosen
+            }
+        }
     }
 
     /// The plugins' context for the message the turn answers, as one system message.

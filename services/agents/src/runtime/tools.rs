@@ -83,9 +83,9 @@ pub fn invalid_arguments(problems: &[String]) -> ToolExecutionError {
     ))
 }
 
-/// Calls `tool` for `agent` as the runtime's own call, not a model's (an explicit command, a
-/// lookup): arguments checked against its schema, the call and its result sent on the stream
-/// as a model's would be, and the two messages that store them. The result, or what failed.
+/// Calls `tool` for `agent` as the runtime's own call, not a model's (an explicit command):
+/// arguments checked against its schema, the call and its result sent on the stream as a
+/// model's would be, and the two messages that store them. The result, or what failed.
 pub(super) async fn call_directly(
     scope: &TurnScope,
     agent: &str,
@@ -93,9 +93,29 @@ pub(super) async fn call_directly(
     tool: &Tool,
     arguments: Value,
 ) -> (Result<Value, String>, [NewMessage; 2]) {
+    let problems = schema::validate(&tool.parameters, &arguments);
+    let result = if problems.is_empty() {
+        tool.call(scope.context.clone(), arguments.clone()).await.map_err(|error| error.0)
+    } else {
+        Err(format!("invalid arguments: {}", problems.join("; ")))
+    };
+    let messages = record_call(scope, agent, depth, &tool.name, arguments, &result);
+    (result, messages)
+}
+
+/// A call the runtime made for `agent` (an explicit command, a lookup) and its result: sent on
+/// the stream as a model's would be, and the two messages that store them.
+pub(super) fn record_call(
+    scope: &TurnScope,
+    agent: &str,
+    depth: usize,
+    name: &str,
+    arguments: Value,
+    result: &Result<Value, String>,
+) -> [NewMessage; 2] {
     let call = ToolCallRecord {
         id: format!("call_{}", Uuid::new_v4().simple()),
-        name: tool.name.clone(),
+        name: name.to_owned(),
         arguments,
     };
     let send = |event: TurnEvent| {
@@ -110,13 +130,7 @@ pub(super) async fn call_directly(
         name: call.name.clone(),
         arguments: call.arguments.clone(),
     });
-    let problems = schema::validate(&tool.parameters, &call.arguments);
-    let result = if problems.is_empty() {
-        tool.call(scope.context.clone(), call.arguments.clone()).await.map_err(|error| error.0)
-    } else {
-        Err(format!("invalid arguments: {}", problems.join("; ")))
-    };
-    let (content, is_error) = match &result {
+    let (content, is_error) = match result {
         Ok(Value::String(text)) => (text.clone(), false),
         Ok(value) => (value.to_string(), false),
         Err(message) => (message.clone(), true),
@@ -138,5 +152,5 @@ pub(super) async fn call_directly(
         tool: Some((call.id.clone(), call.name.clone())),
         is_error,
     };
-    (result, [assistant(agent, depth, String::new(), vec![call]), answer])
+    [assistant(agent, depth, String::new(), vec![call]), answer]
 }

@@ -444,3 +444,56 @@ async fn a_document_left_by_a_worker_that_died_is_taken_over() {
             .unwrap();
     assert_eq!(attempts, 2);
 }
+
+#[tokio::test]
+async fn a_weak_model_gets_the_passages_a_question_is_about_and_none_for_small_talk() {
+    // The model only says whether it was given passages: the lookup is the runtime's.
+    let model = FunctionModel::new(|input| {
+        let asked = format!("{:?}", input.request.chat_history);
+        assert!(
+            input.tool_names().is_empty()
+                || !input.tool_names().contains(&"search_documents".to_owned())
+        );
+        Reply::text(if asked.contains("search_documents found") {
+            "with passages"
+        } else {
+            "without"
+        })
+    });
+    let mut vars =
+        vec![("AGENTS_DOCUMENT_EXTRACTOR", env!("CARGO_BIN_EXE_posey-agents").to_owned())];
+    vars.push(("POSEY_MODEL_TOOLS", "weak".to_owned()));
+    let app = spawn(Models::default().with("test", model.clone()), Some(READER), &vars).await;
+    let (_, token) = app.person();
+    let lease = "# Lease\n\n## Rent\n\nThe rent of 1,200 euros is due on the first day of each month, \
+                 paid by bank transfer to the landlord, Maria Silva.\n\n## Pets\n\nNo pets are \
+                 allowed in the flat without the landlord's written consent.\n";
+    let id = app.upload_new(&token, "lease.md", lease.as_bytes().to_vec()).await;
+    assert_eq!(app.settled(&token, &id).await["status"], "ready");
+    let conversation = app.conversation(&token, None).await;
+
+    let stream = app.chat(&token, &conversation, "When is my rent due?").await;
+    let calls = events(&stream, "tool_call");
+    assert_eq!(calls.len(), 1, "{stream:?}");
+    assert_eq!(calls[0]["name"], "search_documents");
+    assert_eq!(calls[0]["arguments"], json!({"query": "When is my rent due?", "limit": 3}));
+    let found: Value =
+        serde_json::from_str(events(&stream, "tool_result")[0]["content"].as_str().unwrap())
+            .unwrap();
+    let passages = found["passages"].as_array().unwrap();
+    println!("similarity of the rent passage to the question: {}", passages[0]["score"]);
+    assert_eq!(passages[0]["cite"], "[lease.md § Lease > Rent]", "{found}");
+    let said: String =
+        events(&stream, "text").iter().map(|e| e["delta"].as_str().unwrap()).collect();
+    assert_eq!(said, "with passages");
+    let history = app.history(&token, &conversation).await;
+    let roles: Vec<&str> = history.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "assistant"], "{history:?}");
+
+    // Small talk finds nothing close enough: no call, nothing next to the message.
+    let stream = app.chat(&token, &conversation, "Hello, how are you today?").await;
+    assert!(events(&stream, "tool_call").is_empty(), "{stream:?}");
+    let said: String =
+        events(&stream, "text").iter().map(|e| e["delta"].as_str().unwrap()).collect();
+    assert_eq!(said, "without");
+}

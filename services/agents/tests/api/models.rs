@@ -265,23 +265,10 @@ async fn a_model_that_calls_tools_weakly_gets_only_the_tools_the_message_needs_a
     assert_eq!(tools[0], Vec::<String>::new(), "small talk gets no tools");
     assert!(tools[1].contains(&"current_time".to_owned()), "{tools:?}");
     assert!(tools[2].contains(&"remember".to_owned()), "{tools:?}");
-    // A search is a lookup: the runtime made it before the model ran, and the model got what
-    // it found next to the message instead of the tool.
+    // A search is a lookup, never offered to a weak model: the runtime runs it on each message
+    // (documents.rs tests what it finds); this person has no documents, so nothing is found.
     assert!(!tools[3].contains(&"search_documents".to_owned()), "{tools:?}");
-    let calls = events(&streams[3], "tool_call");
-    assert_eq!(calls.len(), 1, "{:?}", streams[3]);
-    assert_eq!(calls[0]["name"], "search_documents");
-    assert_eq!(
-        calls[0]["arguments"],
-        json!({"query": "Find the warranty terms in my uploaded documents.", "limit": 3})
-    );
-    let context = format!("{:?}", requests[3].chat_history);
-    assert!(context.contains("search_documents found, for this message: {"), "{context}");
-    assert!(!format!("{:?}", requests[2].chat_history).contains("found, for this message"));
-    let history = app.history(&token, &conversation).await;
-    let stored: Vec<&str> =
-        history.iter().rev().take(4).map(|m| m["role"].as_str().unwrap()).collect();
-    assert_eq!(stored, ["assistant", "tool", "assistant", "user"], "{history:?}");
+    assert!(events(&streams[3], "tool_call").is_empty(), "{:?}", streams[3]);
     for (offered, request) in tools.iter().zip(&requests) {
         assert!(offered.len() <= 2, "{offered:?}");
         assert!(!offered.contains(&"delegate".to_owned()), "{offered:?}");
