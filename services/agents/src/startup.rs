@@ -9,6 +9,7 @@ use anyhow::Context;
 use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
+use posey_models::ToolCalling;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -77,13 +78,27 @@ impl Application {
                 Arc::new(ConfiguredModels::load(specs, &config.models).await)
             }
         };
+        let catalog = ModelCatalog::new(&config.agents, &config.runtime, &config.models);
+        // Extraction answers in JSON: a model that cannot be trusted to call tools well cannot
+        // be trusted with it either (the small default one stores noise, and its extraction
+        // takes the CPU the person's next turn needs). "Remember that …" still works.
+        let memory_model = config.runtime.memory_model.clone();
+        let extracts = catalog.profile(&memory_model).tools == ToolCalling::Full;
+        if !extracts {
+            tracing::info!(
+                model = %memory_model,
+                "memories are not extracted after turns: the memory model calls tools weakly \
+                 (AGENTS_MEMORY_MODEL names a capable one; explicit \"remember that ...\" works)"
+            );
+        }
         let mut list = builtin_plugins();
         list.push(Arc::new(
             MemoryPlugin::open(
                 backing.db.clone(),
                 knowledge.clone(),
                 models.clone(),
-                config.runtime.memory_model.clone(),
+                memory_model,
+                extracts,
             )
             .await?,
         ));
@@ -103,7 +118,6 @@ impl Application {
                 tracing::info!(plugin = plugin.name(), applied, "applied a plugin's migrations");
             }
         }
-        let catalog = ModelCatalog::new(&config.agents, &config.runtime, &config.models);
         let selector = ToolSelector::new(
             Some(knowledge.embedder.clone()),
             config.models.tool_min_similarity,

@@ -28,15 +28,19 @@ pub struct MemoryPlugin {
     models: SharedModels,
     /// The model spec extraction runs on (`AGENTS_MEMORY_MODEL`).
     model: String,
+    /// Whether memories are extracted after turns (the memory model calls tools well).
+    extracts: bool,
 }
 
 impl MemoryPlugin {
-    /// Opens (or creates) the `memories` collection; extraction will run on `model`.
+    /// Opens (or creates) the `memories` collection; extraction will run on `model` when
+    /// `extracts`.
     pub async fn open(
         db: sqlx::PgPool,
         knowledge: Arc<Knowledge>,
         models: SharedModels,
         model: String,
+        extracts: bool,
     ) -> anyhow::Result<Self> {
         let spec = super::spec(&knowledge)?;
         knowledge
@@ -44,8 +48,16 @@ impl MemoryPlugin {
             .ensure_collection(&spec)
             .await
             .context("opening the memories vector collection (posey admin reindex rebuilds it)")?;
-        tracing::info!(model = %model, "the memory plugin extracts memories with this model");
-        Ok(Self { memories: Memories::new(db, knowledge.clone()), knowledge, models, model })
+        if extracts {
+            tracing::info!(model = %model, "the memory plugin extracts memories with this model");
+        }
+        Ok(Self {
+            memories: Memories::new(db, knowledge.clone()),
+            knowledge,
+            models,
+            model,
+            extracts,
+        })
     }
 }
 
@@ -207,10 +219,11 @@ impl Plugin for MemoryPlugin {
         let memories = self.memories.clone();
         let models = self.models.clone();
         let model_name = self.model.clone();
+        let extracts = self.extracts;
         Box::pin(async move {
             // A command ("remember that …") was carried out already: extracting it again
             // would only store it twice, on a model's reading.
-            if turn.failed || turn.explicit_command {
+            if !extracts || turn.failed || turn.explicit_command {
                 return Ok(());
             }
             let model = models.model(&model_name).await.context("the memory model")?;

@@ -320,6 +320,26 @@ async fn an_explicit_remember_is_kept_as_said_without_the_model_or_an_extraction
 }
 
 #[tokio::test]
+async fn a_memory_model_that_calls_tools_weakly_extracts_nothing() {
+    let model = model(|_| ops(json!([{"op": "ADD", "text": "extracted", "kind": "fact"}])));
+    let vars = [("POSEY_MODEL_TOOLS", "weak".to_owned())];
+    let app = spawn(Models::default().with("test", model.clone()), None, &vars).await;
+    let (_, alice) = app.person();
+    let conversation = app.conversation(&alice, None).await;
+    let stream = app.chat(&alice, &conversation, "My sister is called Ana.").await;
+    chat_done(&stream);
+    // An extraction by the test model comes within milliseconds of the turn (the other tests
+    // poll for it): give it half a second, then check none came.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(extractions(&model).is_empty(), "{:?}", model.requests());
+    assert!(list(&app, &alice).await.is_empty());
+    // "Remember that …" still keeps what the person says.
+    let stream = app.chat(&alice, &conversation, "Remember that my sister is called Ana.").await;
+    chat_done(&stream);
+    assert_eq!(texts(&app, &alice).await, ["Their sister is called Ana."]);
+}
+
+#[tokio::test]
 async fn memories_are_managed_over_rest_and_someone_elses_are_not_found() {
     let app = spawn(Models::test(), None, &[]).await;
     let (alice_id, alice) = app.person();
