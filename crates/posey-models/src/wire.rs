@@ -78,6 +78,15 @@ impl rig_core::completion::ReplayTarget for PoseyWire {
         rig_core::completion::Accepts::ALL
     }
 
+    /// Always: an in-process model renders a history's calls and results itself, the same
+    /// whether or not the request offers tools. (rig would write them as text for a request
+    /// that offers none, so the local model's prompt, and the cache holding it, changed each
+    /// time a conversation went from a message with tools to one without: the companion
+    /// bench's turns evaluated their whole conversation again, 7 to 12 s each.)
+    fn declares_tools(&self, _request: &CompletionRequest) -> bool {
+        true
+    }
+
     /// In-process models take the request's temperature and max tokens directly and ignore the
     /// provider-specific options, so every one of them is accepted and dropped.
     fn map_options(

@@ -288,6 +288,33 @@ async fn a_model_that_calls_tools_weakly_gets_only_the_tools_the_message_needs_a
     assert!(system_prompt(request).contains("Specialists"));
 }
 
+#[tokio::test]
+async fn a_request_without_tools_gets_the_historys_calls_as_calls_for_an_in_process_model() {
+    // The local model renders calls itself, the same with tools offered and without, so its
+    // cache of the conversation holds across both; as text, the prompt would change.
+    let model = replying("ok");
+    let vars =
+        [("POSEY_MODEL_TOOLS", "weak".to_owned()), ("POSEY_MODEL_DELEGATION", "false".into())];
+    let app = spawn(Models::default().with("test", model.clone()), Some(AGENTS), &vars).await;
+    let (_, token) = app.person();
+    let conversation = app.conversation(&token, None).await;
+    reply_text(&app.chat(&token, &conversation, "Remember that my sister is called Ana.").await);
+    reply_text(&app.chat(&token, &conversation, "Hello, how are you?").await);
+    let requests: Vec<CompletionRequest> =
+        model.requests().into_iter().filter(|r| !is_extraction(r)).collect();
+    let request = requests.last().unwrap();
+    let names: Vec<String> = request.tools.iter().map(|t| t.name.to_string()).collect();
+    assert!(request.tools.is_empty(), "small talk gets no tools: {names:?} of {}", requests.len());
+    let history = format!("{:?}", request.chat_history);
+    assert!(!history.contains("[called tool"), "{history}");
+    assert!(
+        request.chat_history.iter().any(
+            |m| matches!(m, Message::Assistant(a) if a.tool_calls().any(|c| c.function.name.as_str() == "remember"))
+        ),
+        "{history}"
+    );
+}
+
 /// Memory extraction runs on the same model after each turn; its requests are not the turns'.
 fn is_extraction(request: &CompletionRequest) -> bool {
     format!("{:?}", request.chat_history.first()).contains(PROMPT_MARKER)
