@@ -249,3 +249,36 @@ async fn with_a_tool_offered_and_asked_for_the_lazy_grammar_still_makes_a_valid_
     let unit = call.function.arguments.get("unit").and_then(|u| u.as_str()).unwrap();
     assert!(["celsius", "fahrenheit"].contains(&unit), "{call:?}");
 }
+
+#[tokio::test]
+async fn a_conversation_that_grows_past_a_thousand_tokens_keeps_its_cache() {
+    use rig_core::message::Message;
+    let mut config = posey_models::LocalModelConfig::new(common::model_path());
+    config.context_tokens = std::num::NonZeroU32::new(4096).unwrap();
+    let local = posey_models::LocalModel::load_blocking(config).unwrap();
+    let model: ChatModel = local.model();
+    let system =
+        Message::System { content: "You are a friendly assistant. Answer briefly.".into() };
+    let mut first = CompletionRequest::new("Say hello.");
+    first.chat_history.insert(0, system.clone());
+    first.temperature = Some(0.0);
+    first.max_tokens = Some(4);
+    model.call(first).await.unwrap();
+    let after_first = local.stats();
+
+    // The next message takes the prompt well past a thousand tokens, in the same context: a
+    // context made bigger for it would start with an empty cache.
+    let long = "The sea is wide and blue, and the waves come in slowly. ".repeat(100);
+    let mut second = CompletionRequest::new(long.clone());
+    second.chat_history = vec![system, Message::user("Say hello."), Message::user(long)];
+    second.temperature = Some(0.0);
+    second.max_tokens = Some(4);
+    model.call(second).await.unwrap();
+    let stats = local.stats();
+    let prompt = stats.prompt_tokens - after_first.prompt_tokens;
+    let evaluated = stats.prompt_tokens_evaluated - after_first.prompt_tokens_evaluated;
+    assert!(prompt > 1100, "the second prompt is only {prompt} tokens");
+    assert!(evaluated < prompt, "evaluated all {prompt} prompt tokens again: {stats:?}");
+    // (Then the shared start, the system prompt and the first message, was reused.)
+    assert!(prompt - evaluated >= 10, "reused only {} tokens: {stats:?}", prompt - evaluated);
+}

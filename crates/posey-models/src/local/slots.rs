@@ -4,9 +4,10 @@
 //! Each slot is a thread owning one llama.cpp context and the tokens whose keys and values its
 //! cache holds. A request goes to an idle slot whose cached tokens share the longest prefix with
 //! its prompt (a new slot is started while fewer than [`MAX_SLOTS`] exist); the slot drops the
-//! cache from the first differing token and evaluates the rest. A context grows (in steps of
-//! [`CONTEXT_STEP`] tokens, up to the configured window) when a request needs more room, so a
-//! short chat allocates little.
+//! cache from the first differing token and evaluates the rest. A context starts at
+//! [`CONTEXT_START`] tokens (or the configured window, when smaller) and doubles, up to the
+//! window, when a request needs more room: a new context loses its cache, so growing by small
+//! steps made a conversation evaluate its whole prompt again at each step.
 //!
 //! Background requests ([`Priority::Background`]) pass the [`Gate`] before each step, so they
 //! pause while interactive ones run; their prompt is evaluated in chunks of
@@ -48,8 +49,9 @@ const MAX_BACKGROUND_SLOTS: usize = MAX_SLOTS - 1;
 /// A background request's prompt is evaluated this many tokens at a time, pausing between
 /// chunks while interactive work runs (an interactive prompt goes in one batch).
 const BACKGROUND_CHUNK: usize = 32;
-/// Contexts grow in steps of this many tokens.
-const CONTEXT_STEP: u32 = 1024;
+/// Tokens a context starts with (the configured window when smaller): the built-in model's
+/// whole window, so its conversations never outgrow their context.
+const CONTEXT_START: u32 = 4096;
 
 /// llama.cpp may touch the model while making a context, so contexts are made one at a time.
 static CONTEXT_LOCK: Mutex<()> = Mutex::new(());
@@ -336,7 +338,8 @@ impl<'m> Cache<'m> {
         if !fits {
             self.ctx = None; // free the old one first
             self.tokens.clear();
-            let size = needed.div_ceil(CONTEXT_STEP).saturating_mul(CONTEXT_STEP).min(window);
+            let size =
+                needed.max(CONTEXT_START).checked_next_power_of_two().unwrap_or(window).min(window);
             let params = LlamaContextParams::default()
                 .with_n_ctx(NonZeroU32::new(size))
                 .with_n_batch(size)
