@@ -1,6 +1,9 @@
 //! Documents: real PDF and DOCX files written here (plus HTML, Markdown, a corrupt and an
 //! encrypted PDF) go through upload, background ingestion and search with citations; delete,
-//! re-index, limits and isolation between people.
+//! re-index, limits and isolation between people; what a lookup gives a weak model.
+
+// The lookup test prints the similarity it measured (with --nocapture).
+#![allow(clippy::print_stdout)]
 
 use std::io::Write;
 
