@@ -4,8 +4,8 @@
 //! the message. What a search finds then never rests on a small model deciding to search; the
 //! calls are on the stream and in the history as a model's would be.
 
+use super::direct::record_call;
 use super::run::TurnScope;
-use super::tools::record_call;
 use crate::db::messages::NewMessage;
 use crate::plugins::Tool;
 

@@ -14,6 +14,7 @@
 
 pub mod budget;
 mod commands;
+mod direct;
 mod drive;
 pub mod ending;
 pub mod history;

@@ -13,8 +13,8 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::Runtime;
+use super::direct::call_directly;
 use super::run::{AgentRun, TurnEvent, TurnScope, assistant};
-use super::tools::call_directly;
 use crate::catalog::AgentSpec;
 pub use read::{Command, read};
 
