@@ -239,15 +239,21 @@ fn system_prompt(request: &CompletionRequest) -> String {
     }
 }
 
-#[tokio::test]
-async fn a_model_that_calls_tools_weakly_gets_only_the_tools_the_message_needs_and_no_delegation() {
-    let model = replying("ok");
-    // The default model's profile corrected from the environment: weak tools, no delegation.
+/// A person's new conversation with `model` as the default model, its profile corrected from the
+/// environment to weak tools and no delegation: the app, their token and the conversation.
+async fn weak_conversation(model: &FunctionModel) -> (AgentsApp, String, String) {
     let vars =
         [("POSEY_MODEL_TOOLS", "weak".to_owned()), ("POSEY_MODEL_DELEGATION", "false".into())];
     let app = spawn(Models::default().with("test", model.clone()), Some(AGENTS), &vars).await;
     let (_, token) = app.person();
     let conversation = app.conversation(&token, None).await;
+    (app, token, conversation)
+}
+
+#[tokio::test]
+async fn a_model_that_calls_tools_weakly_gets_only_the_tools_the_message_needs_and_no_delegation() {
+    let model = replying("ok");
+    let (app, token, conversation) = weak_conversation(&model).await;
     let mut streams = Vec::new();
     for message in [
         "Hello, how are you?",
@@ -293,11 +299,7 @@ async fn a_request_without_tools_gets_the_historys_calls_as_calls_for_an_in_proc
     // The local model renders calls itself, the same with tools offered and without, so its
     // cache of the conversation holds across both; as text, the prompt would change.
     let model = replying("ok");
-    let vars =
-        [("POSEY_MODEL_TOOLS", "weak".to_owned()), ("POSEY_MODEL_DELEGATION", "false".into())];
-    let app = spawn(Models::default().with("test", model.clone()), Some(AGENTS), &vars).await;
-    let (_, token) = app.person();
-    let conversation = app.conversation(&token, None).await;
+    let (app, token, conversation) = weak_conversation(&model).await;
     reply_text(&app.chat(&token, &conversation, "Remember that my sister is called Ana.").await);
     reply_text(&app.chat(&token, &conversation, "Hello, how are you?").await);
     let requests: Vec<CompletionRequest> =
