@@ -79,16 +79,21 @@ pub fn tool_tokens(name: &str, description: &str, parameters: &serde_json::Value
 /// conversation, counted from its beginning. Counted so, the same start is chosen turn after
 /// turn until what follows it outgrows the context again, and the prompt's start, which a
 /// model's cache reuses, stays put for about a third of the context instead of moving with
-/// every turn (each move costs the whole prompt's evaluation again).
+/// every turn (each move costs the whole prompt's evaluation again). The room is reckoned for a
+/// fixed part of at least a quarter of the context, so a message with more next to it (a
+/// lookup's passages) does not move the start forward and the next one back.
 pub fn fit_history(history: Vec<Message>, fixed: u64, profile: &ModelProfile) -> Vec<Message> {
     let context = u64::from(profile.context_tokens);
     let reply = profile.reply_budget(0).unwrap_or(context / 4);
-    let room = context.saturating_sub(reply).saturating_sub(fixed);
     let sizes: Vec<u64> = history.iter().map(message_tokens).collect();
     let total: u64 = sizes.iter().sum();
-    if total <= room {
+    if total <= context.saturating_sub(reply).saturating_sub(fixed) {
         return history;
     }
+    // The start is chosen for a fixed part of at least a quarter of the context, so that what
+    // changes from message to message (the tools chosen, the memories and passages next to it)
+    // does not move it back and forth.
+    let room = context.saturating_sub(reply).saturating_sub(fixed.max(context / 4));
     let step = (context / 3).max(1);
     let mut before = 0;
     let mut mark = step;
@@ -185,9 +190,12 @@ mod tests {
         let profile = profile(4096);
         let mut history = Vec::new();
         let mut starts = Vec::new();
-        for _ in 0..60 {
+        for turn in 0..60 {
             history.extend(exchange(60));
-            let kept = fit_history(history.clone(), 300, &profile);
+            // What goes with each message varies (tools, memories, passages).
+            let fixed = if turn % 2 == 0 { 300 } else { 900 };
+            let kept = fit_history(history.clone(), fixed, &profile);
+            assert!(fixed + messages_tokens(&kept) + 1024 <= 4096, "turn {turn} does not fit");
             starts.push(history.len() - kept.len());
         }
         let outgrown = starts.iter().filter(|start| **start > 0).count();
