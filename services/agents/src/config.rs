@@ -206,13 +206,8 @@ impl Config {
 
     /// Uses the cron service at `url` (the launcher's, in one process) as `CRON_URL` does.
     pub fn use_cron(&mut self, url: url::Url) {
-        if self.cron_url.is_none() && self.agents == AgentsFile::builtin() {
-            let router = self.agents.router.clone();
-            self.agents
-                .agents
-                .iter_mut()
-                .filter(|agent| agent.name == router)
-                .for_each(|agent| agent.plugins.push("schedule".to_owned()));
+        if self.cron_url.is_none() {
+            schedule_on_the_builtin_router(&mut self.agents);
         }
         self.cron_url = Some(url);
     }
@@ -221,6 +216,19 @@ impl Config {
     pub fn read_with_db(env: &mut Env<'_>, db: DbConfig) -> Self {
         let service = ServiceConfig::with_db(env, Self::PORT_VAR, Self::DEFAULT_PORT, db);
         Rest::read(env).with(service)
+    }
+}
+
+/// The built-in router schedules when there is a cron service to do it (the `schedule`
+/// plugin); an agents file names the plugin itself.
+fn schedule_on_the_builtin_router(agents: &mut AgentsFile) {
+    if *agents == AgentsFile::builtin() {
+        let router = agents.router.clone();
+        agents
+            .agents
+            .iter_mut()
+            .filter(|agent| agent.name == router)
+            .for_each(|agent| agent.plugins.push("schedule".to_owned()));
     }
 }
 
@@ -292,16 +300,7 @@ impl Rest {
     }
 
     fn use_cron(&mut self, url: url::Url) {
-        // The built-in router schedules when there is a cron service to do it; an agents file
-        // names the `schedule` plugin itself.
-        if self.agents == AgentsFile::builtin() {
-            let router = self.agents.router.clone();
-            self.agents
-                .agents
-                .iter_mut()
-                .filter(|agent| agent.name == router)
-                .for_each(|agent| agent.plugins.push("schedule".to_owned()));
-        }
+        schedule_on_the_builtin_router(&mut self.agents);
         self.cron_url = Some(url);
     }
 
