@@ -100,8 +100,11 @@ fn request(message: &str) -> Option<String> {
         text = text.trim_end_matches('?').trim_end().to_owned();
     }
     for closing in [", please", " please", ", thanks", ", thank you"] {
-        if text.to_lowercase().ends_with(closing) {
-            text.truncate(text.len() - closing.len());
+        // Compared as bytes, so a cut never lands inside a character ("thanK" with a Kelvin
+        // sign lower-cases to "thank" in fewer bytes).
+        let at = text.len().saturating_sub(closing.len());
+        if text.is_char_boundary(at) && text[at..].eq_ignore_ascii_case(closing) {
+            text.truncate(at);
             text = text.trim_end_matches(['.', '!']).to_owned();
         }
     }
@@ -315,6 +318,30 @@ mod tests {
     }
 
     #[test]
+    fn text_beyond_ascii_is_read_whole() {
+        assert_eq!(
+            reminder("Remind me to call José ☎ tomorrow at 6 pm"),
+            Some((
+                "Call José ☎".to_owned(),
+                "to call José ☎".to_owned(),
+                "2026-12-06T18:00:00".to_owned()
+            ))
+        );
+        assert_eq!(
+            memory("Remember that my city is 東京 — München, «maybe»"),
+            Some((
+                "Their city is 東京 — München, «maybe».".to_owned(),
+                "your city is 東京 — München, «maybe»".to_owned(),
+                "fact"
+            ))
+        );
+        for message in ["Remind me ☕", "Remember: é", "remind me 🎉 at 6 pm", "Remember that ’"]
+        {
+            let _ = read(message, now());
+        }
+    }
+
+    #[test]
     fn anything_more_or_less_than_one_clear_request_is_for_the_model() {
         for message in [
             "Hello!",
@@ -333,6 +360,14 @@ mod tests {
         ] {
             assert_eq!(read(message, now()), None, "{message:?}");
         }
+        // A closing word spelt with a look-alike character (a Kelvin sign for the K) is no
+        // closing: it stays in the memory, whole.
+        let Some(Command::Remember { text, .. }) =
+            read("Remember that I like tea, than\u{212A} you", now())
+        else {
+            panic!("not read as a memory")
+        };
+        assert_eq!(text, "They like tea, than\u{212A} you.");
         let long = format!("Remember that {}", "my cat is fluffy and ".repeat(40));
         assert_eq!(read(&long, now()), None);
     }

@@ -16,10 +16,10 @@ pub fn turn(text: &str, facing: Facing) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut after_i = false;
     for word in text.split_whitespace() {
-        let start = word.find(|c: char| c.is_alphanumeric()).unwrap_or(word.len());
-        let end = word.rfind(|c: char| c.is_alphanumeric()).map_or(start, |at| at + 1);
-        let (before, core, rest) =
-            (&word[..start], &word[start..end.max(start)], &word[end.max(start)..]);
+        // The word without the punctuation around it (sliced by characters, not bytes).
+        let core = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let start = word.len() - word.trim_start_matches(|c: char| !c.is_alphanumeric()).len();
+        let (before, rest) = (&word[..start], &word[start + core.len()..]);
         let lower = core.to_lowercase().replace('’', "'");
         let turned = turned(&lower, after_i, facing);
         after_i = lower == "i";
@@ -90,6 +90,9 @@ mod tests {
         // Not the first person: kept as written.
         assert_eq!(turn("Ana is mine. Mind the gap", Facing::Third), "Ana is theirs. Mind the gap");
         assert_eq!(turn("I am", Facing::Third), "they are");
+        // Words ending in a letter of more than one byte are kept whole.
+        assert_eq!(turn("my name is José.", Facing::Second), "your name is José.");
+        assert_eq!(turn("«my» café, über", Facing::Third), "«their» café, über");
     }
 
     #[test]
