@@ -44,12 +44,7 @@ pub(super) fn record_call(
         name: name.to_owned(),
         arguments,
     };
-    let send = |event: TurnEvent| {
-        if !scope.events.is_closed() {
-            let _ = scope.events.send(event);
-        }
-    };
-    send(TurnEvent::ToolCall {
+    scope.send(TurnEvent::ToolCall {
         agent: agent.to_owned(),
         depth,
         id: call.id.clone(),
@@ -61,7 +56,7 @@ pub(super) fn record_call(
         Ok(value) => (value.to_string(), false),
         Err(message) => (message.clone(), true),
     };
-    send(TurnEvent::ToolResult {
+    scope.send(TurnEvent::ToolResult {
         agent: agent.to_owned(),
         depth,
         id: call.id.clone(),

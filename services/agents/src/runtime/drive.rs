@@ -64,9 +64,7 @@ impl<'a> Drive<'a> {
     }
 
     fn send(&self, event: TurnEvent) {
-        if !self.scope.events.is_closed() {
-            let _ = self.scope.events.send(event);
-        }
+        self.scope.send(event);
     }
 
     pub fn on_item(&mut self, item: Result<MultiTurnStreamItem, PromptError>) -> Flow {
@@ -208,10 +206,7 @@ impl<'a> Drive<'a> {
                 run.messages.push(assistant(name, depth, text, Vec::new()));
             }
             let reply = ending::cut_short_reply(limit);
-            if !scope.events.is_closed() {
-                let delta = reply.clone();
-                let _ = scope.events.send(TurnEvent::Text { agent: name.to_owned(), depth, delta });
-            }
+            scope.send(TurnEvent::Text { agent: name.to_owned(), depth, delta: reply.clone() });
             run.messages.push(assistant(name, depth, reply.clone(), Vec::new()));
             run.text = reply;
         } else if let Some(TurnError { message, .. }) = &run.error {

@@ -431,14 +431,16 @@ impl Runtime {
             TurnError { code: "internal", message: "the agent could not be prepared".into() }
         })?;
 
-        let offered = self.offered_tools(spec, profile.tools, context, depth, &prompt).await;
+        // What the tools are chosen and looked up for: at depth 0 the person's message; a
+        // specialist's, the task it was given.
+        let task = if depth == 0 { None } else { prompt_text(&prompt) };
+        let message = task.as_deref().or(context.message.as_deref());
+        let offered = self.offered_tools(spec, profile.tools, message).await;
         let lookups = match profile.tools {
             ToolCalling::Full => lookups::Lookups::default(),
             ToolCalling::Weak | ToolCalling::None => {
                 let all: Vec<&Tool> =
                     self.plugins.tools_of(&spec.plugins).filter(|tool| tool.is_lookup()).collect();
-                let task = if depth == 0 { None } else { prompt_text(&prompt) };
-                let message = task.as_deref().or(context.message.as_deref());
                 lookups::look_up(scope, name, depth, &all, message).await
             }
         };
@@ -507,16 +509,13 @@ impl Runtime {
     }
 
     /// The tools of `spec`'s plugins its model is offered: all of them for a model that calls
-    /// tools well; for a weak one, the few relevant to the message (at depth 0 the person's
-    /// message; a specialist's, the task it was given) that are no lookups ([`lookups`]: the
-    /// runtime runs those itself); none for a model that calls none.
+    /// tools well; for a weak one, the few relevant to `message` that are no lookups
+    /// ([`lookups`]: the runtime runs those itself); none for a model that calls none.
     async fn offered_tools<'a>(
         &'a self,
         spec: &'a AgentSpec,
         calling: ToolCalling,
-        context: &ToolContext,
-        depth: usize,
-        prompt: &Message,
+        message: Option<&str>,
     ) -> Vec<&'a Tool> {
         let all = self.plugins.tools_of(&spec.plugins);
         match calling {
@@ -524,8 +523,6 @@ impl Runtime {
             ToolCalling::None => Vec::new(),
             ToolCalling::Weak => {
                 let candidates: Vec<&Tool> = all.filter(|tool| !tool.is_lookup()).collect();
-                let task = if depth == 0 { None } else { prompt_text(prompt) };
-                let message = task.as_deref().or(context.message.as_deref());
                 let chosen = self.selector.select(message, &candidates).await;
                 tracing::debug!(
                     agent = %spec.name,

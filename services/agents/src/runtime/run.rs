@@ -129,6 +129,15 @@ pub(super) struct TurnScope {
     pub(super) shared: Arc<Mutex<Shared>>,
 }
 
+impl TurnScope {
+    /// Sends `event` to the turn's client, if it is still there (the turn goes on regardless).
+    pub(super) fn send(&self, event: TurnEvent) {
+        if !self.events.is_closed() {
+            let _ = self.events.send(event);
+        }
+    }
+}
+
 /// The result of one agent's run within a turn.
 #[derive(Default)]
 pub(super) struct AgentRun {

@@ -49,27 +49,21 @@ impl Runtime {
             self.plugins.tools_of(&agent.plugins).find(|tool| tool.name == command.tool())?;
         tracing::info!(agent = %agent.name, tool = %tool.name, "an explicit command, carried out without the model");
         let name = agent.name.as_str();
-        let send = |event: TurnEvent| {
-            if !scope.events.is_closed() {
-                let _ = scope.events.send(event);
-            }
-        };
         if let Command::Remind { at, .. } = &command
             && at.local(zone) <= now.naive_local()
         {
             // Cron would keep it and never remind them: say so instead.
-            let reply = format!(
-                "That time ({}) has passed already. When should I remind you?",
-                spoken(at.local(zone), now.naive_local()).replacen("on ", "", 1)
-            );
-            send(TurnEvent::Text { agent: name.to_owned(), depth: 0, delta: reply.clone() });
+            let when = spoken(at.local(zone), now.naive_local());
+            let when = when.strip_prefix("on ").unwrap_or(&when);
+            let reply = format!("That time ({when}) has passed already. When should I remind you?");
+            scope.send(TurnEvent::Text { agent: name.to_owned(), depth: 0, delta: reply.clone() });
             let messages = vec![assistant(name, 0, reply.clone(), Vec::new())];
             return Some(AgentRun { messages, text: reply, ..AgentRun::default() });
         }
         let (result, [call, answer]) =
             call_directly(scope, name, 0, tool, command.arguments()).await;
         let reply = reply(&command, &result, zone, Utc::now());
-        send(TurnEvent::Text { agent: name.to_owned(), depth: 0, delta: reply.clone() });
+        scope.send(TurnEvent::Text { agent: name.to_owned(), depth: 0, delta: reply.clone() });
         Some(AgentRun {
             messages: vec![call, answer, assistant(name, 0, reply.clone(), Vec::new())],
             text: reply,

@@ -57,7 +57,7 @@ impl Command {
 pub fn may_be_command(message: &str) -> bool {
     let lower = message.to_lowercase();
     let words = ["remind me", "remember", "forget that", "keep in mind", "note that"];
-    lower.len() <= MAX_COMMAND_CHARS * 4 && words.iter().any(|word| lower.contains(word))
+    words.iter().any(|word| lower.contains(word))
 }
 
 /// `message` as a command, read at `now` in the person's zone.
