@@ -197,6 +197,7 @@ fn minus(a: LocalStats, b: LocalStats) -> LocalStats {
         requests: a.requests - b.requests,
         prompt_tokens: a.prompt_tokens - b.prompt_tokens,
         prompt_tokens_evaluated: a.prompt_tokens_evaluated - b.prompt_tokens_evaluated,
+        prompt_tokens_moved: a.prompt_tokens_moved - b.prompt_tokens_moved,
         context_setup: a.context_setup - b.context_setup,
         prompt_eval: a.prompt_eval - b.prompt_eval,
         generated_tokens: a.generated_tokens - b.generated_tokens,

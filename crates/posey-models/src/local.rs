@@ -48,6 +48,7 @@ use crate::wire::{ChunkStream, Generate, in_process};
 
 mod gate;
 mod reply;
+mod reuse;
 mod slots;
 mod stats;
 

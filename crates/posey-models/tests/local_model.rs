@@ -187,6 +187,51 @@ async fn the_next_call_of_a_conversation_evaluates_only_what_is_new_in_its_promp
 }
 
 #[tokio::test]
+async fn what_follows_a_cut_or_a_dropped_context_is_moved_not_evaluated_again() {
+    use rig_core::message::Message;
+    let local = own_model();
+    let model: ChatModel = local.model();
+    let system =
+        Message::System { content: "You are a friendly assistant. Answer briefly.".into() };
+    let old = Message::user("Tell me about the sea. ".repeat(30));
+    let kept = Message::user("The forest is green and the birds sing at dawn. ".repeat(12));
+    let context = Message::System { content: "Today is Monday, 7 December. ".repeat(6) };
+    let said = Message::assistant("The forest sounds lovely, and dawn is the best time for it.");
+    let request = |history: Vec<Message>| {
+        let mut request = CompletionRequest::new("Go on.");
+        request.chat_history = history;
+        request.temperature = Some(0.0);
+        request.max_tokens = Some(4);
+        request
+    };
+    let go_on = Message::user("Go on.");
+    model
+        .call(request(vec![
+            system.clone(),
+            old,
+            context,
+            kept.clone(),
+            said.clone(),
+            go_on.clone(),
+        ]))
+        .await
+        .unwrap();
+    let before = local.stats();
+
+    // The oldest message cut (as a history over its budget is), and the context given with
+    // the message before not sent again: the kept message and the reply follow the system
+    // prompt directly now.
+    let history = vec![system, kept, said, go_on.clone(), Message::assistant("Sure."), go_on];
+    model.call(request(history)).await.unwrap();
+    let stats = local.stats();
+    let prompt = stats.prompt_tokens - before.prompt_tokens;
+    let evaluated = stats.prompt_tokens_evaluated - before.prompt_tokens_evaluated;
+    let moved = stats.prompt_tokens_moved - before.prompt_tokens_moved;
+    assert!(moved >= 120, "moved {moved} of {prompt} prompt tokens: {stats:?}");
+    assert!(evaluated <= 40, "evaluated {evaluated} of {prompt} prompt tokens again: {stats:?}");
+}
+
+#[tokio::test]
 async fn with_a_tool_offered_a_plain_answer_is_sampled_without_the_grammar() {
     let local = own_model();
     let before = local.stats();

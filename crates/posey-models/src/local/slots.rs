@@ -3,8 +3,9 @@
 //!
 //! Each slot is a thread owning one llama.cpp context and the tokens whose keys and values its
 //! cache holds. A request goes to an idle slot whose cached tokens share the longest prefix with
-//! its prompt (a new slot is started while fewer than [`MAX_SLOTS`] exist); the slot drops the
-//! cache from the first differing token and evaluates the rest. A context starts at
+//! its prompt (a new slot is started while fewer than [`MAX_SLOTS`] exist); the slot keeps that
+//! prefix and the runs of its cache that the prompt has again after something taken out
+//! ([`super::reuse`]), drops the rest of the cache and evaluates the rest of the prompt. A context starts at
 //! [`CONTEXT_START`] tokens (or the configured window, when smaller) and doubles, up to the
 //! window, when a request needs more room: a new context loses its cache, so growing by small
 //! steps made a conversation evaluate its whole prompt again at each step.
@@ -38,6 +39,7 @@ use serde_json::Value;
 
 use super::gate::{Gate, Interactive};
 use super::reply::{Sender, Utf8Pieces, json_start, partial_response, provider_error, streamable};
+use super::reuse::{self, common_prefix};
 use super::stats::Counters;
 use crate::priority::Priority;
 use crate::wire::{Chunk, usage};
@@ -144,10 +146,6 @@ pub(super) struct Slots {
     backend: &'static LlamaBackend,
     slots: Mutex<Vec<Slot>>,
     gate: Arc<Gate>,
-}
-
-fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 impl Slots {
@@ -292,7 +290,7 @@ fn worker(
     gate: &Gate,
     jobs: &std::sync::mpsc::Receiver<Queued>,
 ) {
-    let mut cache = Cache { ctx: None, tokens: Vec::new() };
+    let mut cache = Cache { ctx: None, tokens: Vec::new(), shift: reuse::can_shift(model) };
     while let Ok((job, entered)) = jobs.recv() {
         let outcome = run(model, backend, &mut cache, gate, &job);
         if outcome.is_err() {
@@ -322,6 +320,8 @@ struct Cache<'m> {
     ctx: Option<LlamaContext<'m>>,
     /// The tokens whose keys and values the context holds, position by position.
     tokens: Vec<LlamaToken>,
+    /// Whether cached tokens can be moved to other positions ([`reuse::can_shift`]).
+    shift: bool,
 }
 
 impl<'m> Cache<'m> {
@@ -460,21 +460,25 @@ fn run<'m>(
     let needed = u32::try_from(prompt_len + job.max_tokens + 1).unwrap_or(u32::MAX);
     cache.context(model, backend, needed, job.window, job.threads)?;
     Counters::time(&stats.context_setup_ns, started);
-    let Cache { ctx, tokens: cached } = cache;
+    let Cache { ctx, tokens: cached, shift } = cache;
     let Some(ctx) = ctx.as_mut() else { return Err(provider_error("context", "none")) };
 
-    // Keep the shared prefix, but always evaluate at least the last prompt token: its logits
-    // choose the first token of the reply.
+    // Keep what the cache has of the prompt, but always evaluate at least the last prompt
+    // token: its logits choose the first token of the reply.
     let started = Instant::now();
-    let mut keep = common_prefix(cached, prompt).min(prompt.len().saturating_sub(1));
-    if keep < cached.len() {
-        let from = u32::try_from(keep).unwrap_or(u32::MAX);
-        if !ctx.clear_kv_cache_seq(Some(0), Some(from), None).unwrap_or(false) {
+    let before_last = &prompt[..prompt.len().saturating_sub(1)];
+    let plan = reuse::plan(cached, before_last, *shift, reuse::MIN_MOVED);
+    let mut keep = plan.kept();
+    let mut moved = plan.moved_tokens();
+    if keep < cached.len() || moved > 0 {
+        if !reuse::apply(ctx, &plan) {
             ctx.clear_kv_cache();
-            keep = 0;
+            (keep, moved) = (0, 0);
         }
-        cached.truncate(keep);
+        cached.clear();
+        cached.extend_from_slice(&prompt[..keep]);
     }
+    Counters::add(&stats.prompt_tokens_moved, moved as u64);
     Counters::time(&stats.prompt_eval_ns, started);
     let evaluating = Instant::now();
     let suffix = &prompt[keep..];
@@ -506,6 +510,7 @@ fn run<'m>(
         background,
         prompt = prompt.len(),
         reused = keep,
+        moved,
         evaluated = suffix.len(),
         ms = evaluating.elapsed().as_millis() as u64,
         "local model: prompt evaluated"

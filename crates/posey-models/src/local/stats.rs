@@ -14,6 +14,9 @@ pub struct LocalStats {
     pub prompt_tokens: u64,
     /// Prompt tokens actually evaluated (the rest were already in a context's KV cache).
     pub prompt_tokens_evaluated: u64,
+    /// Of the prompt tokens not evaluated, those whose cached keys and values were moved to
+    /// other positions (after something before them was taken out of the prompt).
+    pub prompt_tokens_moved: u64,
     /// Time making or resizing contexts.
     pub context_setup: Duration,
     /// Time evaluating prompts.
@@ -50,6 +53,7 @@ pub(super) struct Counters {
     pub(super) requests: AtomicU64,
     pub(super) prompt_tokens: AtomicU64,
     pub(super) prompt_tokens_evaluated: AtomicU64,
+    pub(super) prompt_tokens_moved: AtomicU64,
     pub(super) context_setup_ns: AtomicU64,
     pub(super) prompt_eval_ns: AtomicU64,
     pub(super) generated_tokens: AtomicU64,
@@ -80,6 +84,7 @@ impl Counters {
             requests: get(&self.requests),
             prompt_tokens: get(&self.prompt_tokens),
             prompt_tokens_evaluated: get(&self.prompt_tokens_evaluated),
+            prompt_tokens_moved: get(&self.prompt_tokens_moved),
             context_setup: Duration::from_nanos(get(&self.context_setup_ns)),
             prompt_eval: Duration::from_nanos(get(&self.prompt_eval_ns)),
             generated_tokens: get(&self.generated_tokens),
