@@ -367,10 +367,13 @@ ensure_web_app() {
   local stamp=$apps/web/.next/posey-sources.sha256
   (($(node_major) >= 20)) \
     || die "the web app needs Node.js 20 or newer, found $(node --version 2>/dev/null || echo none); install a newer nodejs"
-  # What the build depends on: every source and lock file of the three packages.
+  # What the build depends on: every source and lock file of the three packages, not what
+  # builds write (next build writes next-env.d.ts, tsc *.tsbuildinfo: counted, they made the
+  # second run build again).
   local sum
   sum=$(cd "$apps" && find testing sdk web \( -name node_modules -o -name .next -o -name dist \
-      -o -name test-artifacts -o -name cache \) -prune -o -type f -print0 \
+      -o -name test-artifacts -o -name cache -o -name out -o -name next-env.d.ts \
+      -o -name '*.tsbuildinfo' \) -prune -o -type f -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
   if [[ -f $server/server.js && -f $stamp && $(<"$stamp") == "$sum" ]]; then
     log "web app: up to date ($server)"
