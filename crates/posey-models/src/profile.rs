@@ -30,7 +30,14 @@ pub const CAPABLE_PARAMETERS: u64 = 1_000_000_000;
 /// answers are a few sentences, and past them it rambles until its budget runs out, which on a
 /// small machine is most of a slow turn's time. `POSEY_MODEL_MAX_OUTPUT_TOKENS` (or the agents
 /// file's `models:`) sets another.
-pub const SMALL_MODEL_REPLY_TOKENS: u32 = 512;
+pub const SMALL_MODEL_REPLY_TOKENS: u32 = 256;
+
+/// The most context a local model under [`CAPABLE_PARAMETERS`] is given, whatever it was
+/// trained for: past it such a model makes no better use of an older message, and every token
+/// of a longer prompt slows each step (on the companion bench, a 135M model evaluated prompts at
+/// about 270 tokens a second with 250 tokens before them and 130 with 3,000). A longer
+/// conversation keeps its latest part. `POSEY_MODEL_CONTEXT_TOKENS` sets another.
+pub const SMALL_MODEL_CONTEXT_TOKENS: u32 = 2048;
 
 /// How well a model calls tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +97,7 @@ impl ModelProfile {
             Err(error) => {
                 tracing::debug!(%error, "no profile from the GGUF header");
                 Self {
-                    context_tokens: config.context_tokens.get(),
+                    context_tokens: config.context_tokens.get().min(SMALL_MODEL_CONTEXT_TOKENS),
                     max_output_tokens: Some(SMALL_MODEL_REPLY_TOKENS),
                     tools: ToolCalling::Weak,
                     delegation: false,
@@ -103,8 +110,10 @@ impl ModelProfile {
     pub fn from_gguf(info: &gguf::GgufInfo, window: u32) -> Self {
         let trained = info.context_length.map_or(window, |n| u32::try_from(n).unwrap_or(u32::MAX));
         let capable = info.parameters >= CAPABLE_PARAMETERS;
+        let context = window.min(trained);
         Self {
-            context_tokens: window.min(trained).max(1),
+            context_tokens: if capable { context } else { context.min(SMALL_MODEL_CONTEXT_TOKENS) }
+                .max(1),
             max_output_tokens: (!capable).then_some(SMALL_MODEL_REPLY_TOKENS),
             tools: if capable { ToolCalling::Full } else { ToolCalling::Weak },
             delegation: capable,
@@ -272,13 +281,17 @@ mod tests {
     #[test]
     fn small_gguf_models_call_tools_weakly_never_delegate_and_answer_briefly() {
         let tiny = ModelProfile::from_gguf(&info(134_515_008, Some(8192)), 4096);
-        assert_eq!(tiny.context_tokens, 4096, "the configured window, under the trained context");
+        assert_eq!(tiny.context_tokens, SMALL_MODEL_CONTEXT_TOKENS, "under the window of 4096");
+        let narrow = ModelProfile::from_gguf(&info(134_515_008, Some(8192)), 1024);
+        assert_eq!(narrow.context_tokens, 1024, "the configured window, under the small cap");
         assert_eq!(tiny.tools, ToolCalling::Weak);
         assert!(!tiny.delegation);
         assert_eq!(tiny.max_output_tokens, Some(SMALL_MODEL_REPLY_TOKENS), "it rambles past that");
         assert_eq!(tiny.reply_budget(1000), Some(u64::from(SMALL_MODEL_REPLY_TOKENS)));
-        let big = ModelProfile::from_gguf(&info(8_030_261_248, Some(2048)), 4096);
-        assert_eq!(big.context_tokens, 2048, "the trained context, under the window");
+        let big = ModelProfile::from_gguf(&info(8_030_261_248, Some(3072)), 4096);
+        assert_eq!(big.context_tokens, 3072, "the trained context, under the window");
+        let long = ModelProfile::from_gguf(&info(8_030_261_248, Some(131_072)), 16_384);
+        assert_eq!(long.context_tokens, 16_384, "the window: no small model's cap");
         assert_eq!(big.tools, ToolCalling::Full);
         assert!(big.delegation);
         assert_eq!(big.max_output_tokens, None, "a quarter of its context");

@@ -99,13 +99,14 @@ async fn the_models_are_the_configured_ones_and_every_gguf_in_the_models_folder(
                "delegation": false})
     );
     // From the GGUF's header: SmolLM2-135M, trained for 8192 tokens, run with the 4096-token
-    // window; a small model, so weak tools, no delegation and brief replies.
+    // window; a small model, so a small model's context, weak tools, no delegation and brief
+    // replies.
     let dropped = &models[2];
     assert_eq!(dropped["source"], "data_dir");
     assert_eq!(dropped["default"], false);
     assert_eq!(
         dropped["profile"],
-        json!({"context_tokens": 4096, "max_output_tokens": 512, "tools": "weak",
+        json!({"context_tokens": 2048, "max_output_tokens": 256, "tools": "weak",
                "delegation": false})
     );
     assert!(!dropped["description"].as_str().unwrap().contains('/'), "no paths: {dropped}");
