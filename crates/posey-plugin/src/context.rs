@@ -56,6 +56,10 @@ pub struct ToolContext {
     pub profiles: Arc<dyn ProfileSource>,
     /// What the turn's tools asked the person to confirm (see [`ToolContext::ask`]).
     pub asks: Asks,
+    /// The model the context is for is a small one (it calls tools weakly or not at all): what
+    /// a plugin puts next to the message should be as short as it can be (each token of it is
+    /// evaluated while the person waits), and need not name what only tools use (ids).
+    pub compact: bool,
 }
 
 impl ToolContext {

@@ -42,6 +42,10 @@ type Handler = dyn Fn(ToolContext, Value) -> ToolFuture + Send + Sync;
 pub struct Found {
     pub arguments: Value,
     pub result: Value,
+    /// What the model is shown of it next to the message, when not the result as JSON: a
+    /// compact form for a small model, each of whose prompt tokens costs the person's wait (the
+    /// stream and the history keep `result`).
+    pub shown: Option<String>,
 }
 
 /// A lookup's answer: what it found, or `None` when nothing is relevant to the message.

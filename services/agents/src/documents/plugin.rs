@@ -174,6 +174,15 @@ impl Plugin for DocumentsPlugin {
                     .map_err(|error| ToolError::internal("search_documents", &error))?;
                 Ok((!passages.is_empty()).then(|| Found {
                     arguments: json!({"query": message, "limit": LOOKUP_PASSAGES}),
+                    // Each passage as its citation and text: the ids, positions and scores
+                    // of the result are about half its tokens and tell the model nothing.
+                    shown: Some(
+                        passages
+                            .iter()
+                            .map(|passage| format!("{} {}", passage.cite, passage.text.trim()))
+                            .collect::<Vec<_>>()
+                            .join("\n\n"),
+                    ),
                     result: json!({"passages": passages}),
                 }))
             }

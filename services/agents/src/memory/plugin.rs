@@ -102,17 +102,25 @@ fn shown(memory: &Memory) -> Value {
            "updated_at": memory.updated_at})
 }
 
-/// The block of the system prompt listing what the agent remembers.
-fn context_block(memories: &[Memory]) -> Option<String> {
+/// The block next to the message listing what the agent remembers; `compact` (for a small
+/// model) without kinds and ids, which took half its tokens (`forget` finds a memory by a
+/// query too).
+fn context_block(memories: &[Memory], compact: bool) -> Option<String> {
     if memories.is_empty() {
         return None;
     }
-    let mut block = String::from(
+    let mut block = String::from(if compact {
+        "What you remember about the person:"
+    } else {
         "What you remember about the person (from earlier conversations; use it when it helps, \
-         and the `forget` tool with the id when they ask you to forget something):",
-    );
+         and the `forget` tool with the id when they ask you to forget something):"
+    });
     for memory in memories {
-        block.push_str(&format!("\n- [{}] {} (id {})", memory.kind, memory.text, memory.id));
+        if compact {
+            block.push_str(&format!("\n- {}", memory.text));
+        } else {
+            block.push_str(&format!("\n- [{}] {} (id {})", memory.kind, memory.text, memory.id));
+        }
     }
     Some(block)
 }
@@ -209,9 +217,10 @@ impl Plugin for MemoryPlugin {
         let memories = self.memories.clone();
         let person = context.person;
         let message = context.message.clone();
+        let compact = context.compact;
         Box::pin(async move {
             let chosen = memories.for_context(person, message.as_deref(), RELEVANT, RECENT).await?;
-            Ok(context_block(&chosen))
+            Ok(context_block(&chosen, compact))
         })
     }
 

@@ -33,7 +33,8 @@ pub(super) async fn look_up(
         let Some(lookup) = tool.look_up(scope.context.clone(), message) else { continue };
         match lookup.await {
             Ok(Some(what)) => {
-                found.push(format!("{} found, for this message: {}", tool.name, what.result));
+                let shown = what.shown.unwrap_or_else(|| what.result.to_string());
+                found.push(format!("{} found, for this message:\n{shown}", tool.name));
                 let result = Ok(what.result);
                 done.messages.extend(record_call(
                     scope,

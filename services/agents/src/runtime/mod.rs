@@ -189,6 +189,7 @@ impl Runtime {
             profile: TurnProfile::default(),
             profiles: self.profiles.clone(),
             asks: Asks::default(),
+            compact: false,
         }
     }
 
@@ -421,7 +422,10 @@ impl Runtime {
             // None when the prompt is the client's tool results (the OpenAI-compatible API):
             // nothing may come between a model's tool calls and their results.
             let message_context = match prompt_text(&prompt) {
-                Some(_) => self.message_context(spec, context).await?,
+                Some(_) => {
+                    let compact = profile.tools != ToolCalling::Full;
+                    self.message_context(spec, &ToolContext { compact, ..context.clone() }).await?
+                }
                 None => None,
             };
             anyhow::Ok((preamble, message_context))
@@ -436,12 +440,14 @@ impl Runtime {
         let task = if depth == 0 { None } else { prompt_text(&prompt) };
         let message = task.as_deref().or(context.message.as_deref());
         let offered = self.offered_tools(spec, profile.tools, message).await;
-        let lookups = match profile.tools {
-            ToolCalling::Full => lookups::Lookups::default(),
+        let (lookups, history) = match profile.tools {
+            ToolCalling::Full => (lookups::Lookups::default(), history),
             ToolCalling::Weak | ToolCalling::None => {
                 let all: Vec<&Tool> =
                     self.plugins.tools_of(&spec.plugins).filter(|tool| tool.is_lookup()).collect();
-                lookups::look_up(scope, name, depth, &all, message).await
+                let names: Vec<&str> = all.iter().map(|tool| tool.name.as_str()).collect();
+                let history = history::without_calls(history, &names);
+                (lookups::look_up(scope, name, depth, &all, message).await, history)
             }
         };
         let message_context = match (message_context, lookups.found) {

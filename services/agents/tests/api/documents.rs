@@ -449,7 +449,7 @@ async fn a_document_left_by_a_worker_that_died_is_taken_over() {
 }
 
 #[tokio::test]
-async fn a_weak_model_gets_the_passages_a_question_is_about_and_none_for_small_talk() {
+async fn a_weak_model_gets_passages_with_the_question_they_are_for_alone() {
     // The model only says whether it was given passages: the lookup is the runtime's.
     let model = FunctionModel::new(|input| {
         let asked = format!("{:?}", input.request.chat_history);
@@ -458,7 +458,13 @@ async fn a_weak_model_gets_the_passages_a_question_is_about_and_none_for_small_t
                 || !input.tool_names().contains(&"search_documents".to_owned())
         );
         Reply::text(if asked.contains("search_documents found") {
-            "with passages"
+            // Each passage as its citation and text, without the result's ids and scores.
+            let compact = asked.contains("[lease.md § Lease > Rent] Rent")
+                && asked.contains("The rent of 1,200 euros")
+                && !asked.contains("document_id");
+            if compact { "with passages" } else { "as JSON" }
+        } else if asked.contains("ToolCall") || asked.contains("ToolResult") {
+            "with an earlier message's passages"
         } else {
             "without"
         })
@@ -493,7 +499,8 @@ async fn a_weak_model_gets_the_passages_a_question_is_about_and_none_for_small_t
     let roles: Vec<&str> = history.iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["user", "assistant", "tool", "assistant"], "{history:?}");
 
-    // Small talk finds nothing close enough: no call, nothing next to the message.
+    // Small talk finds nothing close enough: no call, nothing next to the message; and what
+    // was found for the question before was for that question, not sent again.
     let stream = app.chat(&token, &conversation, "Hello, how are you today?").await;
     assert!(events(&stream, "tool_call").is_empty(), "{stream:?}");
     let said: String =

@@ -337,6 +337,12 @@ async fn a_memory_model_that_calls_tools_weakly_extracts_nothing() {
     let stream = app.chat(&alice, &conversation, "Remember that my sister is called Ana.").await;
     chat_done(&stream);
     assert_eq!(texts(&app, &alice).await, ["Their sister is called Ana."]);
+    // Shown to the small model next to the next message as briefly as can be: no kinds, no ids.
+    let stream = app.chat(&alice, &conversation, "Who is my sister?").await;
+    chat_done(&stream);
+    let asked = format!("{:?}", model.requests().last().unwrap().chat_history);
+    assert!(asked.contains("What you remember about the person:\\n- Their sister"), "{asked}");
+    assert!(!asked.contains("(id ") && !asked.contains("[relationship]"), "{asked}");
 }
 
 #[tokio::test]
