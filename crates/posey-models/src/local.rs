@@ -47,6 +47,7 @@ use crate::priority::{LOCAL_PROVIDER, Priority};
 use crate::wire::{ChunkStream, Generate, in_process};
 
 mod gate;
+mod replies;
 mod reply;
 mod reuse;
 mod slots;
@@ -88,6 +89,8 @@ struct Inner {
     name: String,
     /// The contexts kept between requests, each with its cache.
     slots: slots::Slots,
+    /// The tokens recent replies were generated as, for the prompts that hold them.
+    replies: Arc<replies::Replies>,
     calls: Arc<AtomicU64>,
     stats: Arc<Counters>,
 }
@@ -123,6 +126,7 @@ impl LocalModel {
                 template,
                 config,
                 name,
+                replies: Arc::default(),
                 calls: Arc::default(),
                 stats: Arc::default(),
             }),
@@ -204,7 +208,7 @@ impl Inner {
         let (tools, may_answer) = offered_tools(request);
         let tokenize = |at| -> Result<_, ProviderError> {
             let prompt = self.render_prompt(request, &tools, may_answer, at)?;
-            Ok(self.model.vocab().tokenize(prompt.as_bytes(), true, true))
+            Ok(self.replies.tokenize(&self.model, &prompt))
         };
         let mut tokens = tokenize(ToolsAt::System)?;
         if !tools.is_empty() {
@@ -253,6 +257,7 @@ impl Inner {
             tx: tx.clone(),
             stats: Arc::clone(&self.stats),
             call_ids: Arc::clone(&self.calls),
+            replies: Arc::clone(&self.replies),
         })
     }
 

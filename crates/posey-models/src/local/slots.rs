@@ -38,6 +38,7 @@ use rig_core::error::ProviderError;
 use serde_json::Value;
 
 use super::gate::{Gate, Interactive};
+use super::replies::Replies;
 use super::reply::{Sender, Utf8Pieces, json_start, partial_response, provider_error, streamable};
 use super::reuse::{self, common_prefix};
 use super::stats::Counters;
@@ -86,6 +87,8 @@ pub(super) struct Job {
     pub tx: Sender,
     pub stats: Arc<Counters>,
     pub call_ids: Arc<AtomicU64>,
+    /// Where a plain-text reply's tokens are remembered ([`Replies`]).
+    pub replies: Arc<Replies>,
 }
 
 #[derive(Default)]
@@ -523,6 +526,8 @@ fn run<'m>(
     let mut sent = 0; // bytes of `output` streamed as plain text
     let mut streamed = 0; // chars of the `response` text streamed (envelope answers)
     let mut generated = 0_u64;
+    // The reply's tokens, each evaluated into the cache after it is chosen.
+    let mut reply = Vec::new();
     let mut reason = FinishReason::Length;
     let mut single = LlamaBatch::new(1, 1);
     let mut logits_at = batch.n_tokens() - 1;
@@ -600,7 +605,12 @@ fn run<'m>(
         ctx.decode(&mut single).map_err(|e| provider_error("decode", e))?;
         Counters::time(&stats.decoding_ns, started);
         cached.push(token);
+        reply.push(token);
         logits_at = 0;
+    }
+    // A plain-text reply comes back in the next prompt (a call or the envelope does not).
+    if json_start(&output).is_none() || !constrained {
+        job.replies.remember(model, &output, &reply);
     }
 
     if constrained {
