@@ -2,10 +2,10 @@
 //! model call of a turn, the next turn of a conversation) evaluates only what is new.
 //!
 //! Each slot is a thread owning one llama.cpp context and the tokens whose keys and values its
-//! cache holds. A request goes to an idle slot whose cached tokens share the longest prefix with
-//! its prompt (a new slot is started while fewer than [`MAX_SLOTS`] exist); the slot keeps that
-//! prefix and the runs of its cache that the prompt has again after something taken out
-//! ([`super::reuse`]), drops the rest of the cache and evaluates the rest of the prompt. A context starts at
+//! cache holds. A request goes to an idle slot whose cache holds the most of its prompt: the
+//! prefix they share and the runs of the cache that the prompt has again after something taken
+//! out ([`super::reuse`]); a new slot is started while fewer than [`MAX_SLOTS`] exist. The slot
+//! keeps those, drops the rest of its cache and evaluates the rest of the prompt. A context starts at
 //! [`CONTEXT_START`] tokens (or the configured window, when smaller) and doubles, up to the
 //! window, when a request needs more room: a new context loses its cache, so growing by small
 //! steps made a conversation evaluate its whole prompt again at each step.
@@ -40,7 +40,7 @@ use serde_json::Value;
 use super::gate::{Gate, Interactive};
 use super::replies::Replies;
 use super::reply::{Sender, Utf8Pieces, json_start, partial_response, provider_error, streamable};
-use super::reuse::{self, common_prefix};
+use super::reuse;
 use super::stats::Counters;
 use crate::priority::Priority;
 use crate::wire::{Chunk, usage};
@@ -127,7 +127,7 @@ struct View {
     background: usize,
     /// Tokens its cache holds.
     cached: usize,
-    /// Of those, the ones the request's prompt starts with.
+    /// Of those, the ones the request's prompt keeps (its start, and runs it can move).
     shared: usize,
     background_cache: bool,
 }
@@ -146,6 +146,8 @@ impl View {
 /// The slots of one loaded model. Dropping it ends their threads (after the request in hand).
 pub(super) struct Slots {
     model: Arc<LlamaModel>,
+    /// Whether the model's caches can move tokens ([`reuse::can_shift`]).
+    shift: bool,
     backend: &'static LlamaBackend,
     slots: Mutex<Vec<Slot>>,
     gate: Arc<Gate>,
@@ -153,19 +155,18 @@ pub(super) struct Slots {
 
 impl Slots {
     pub fn new(model: Arc<LlamaModel>, backend: &'static LlamaBackend) -> Self {
-        Self { model, backend, slots: Mutex::new(Vec::new()), gate: Arc::new(Gate::new()) }
+        let shift = reuse::can_shift(&model);
+        Self { model, shift, backend, slots: Mutex::new(Vec::new()), gate: Arc::new(Gate::new()) }
     }
 
-    /// The longest start of `prompt` that a slot's cache holds.
+    /// The most of `prompt` that a slot's cache holds (its start, and what can be moved).
     pub fn cached_prefix(&self, prompt: &[LlamaToken]) -> usize {
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         slots
             .iter()
             .map(|slot| {
-                common_prefix(
-                    &slot.state.tokens.lock().unwrap_or_else(PoisonError::into_inner),
-                    prompt,
-                )
+                let tokens = slot.state.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+                reusable(&tokens, prompt, self.shift)
             })
             .max()
             .unwrap_or(0)
@@ -174,7 +175,7 @@ impl Slots {
     /// Runs `job` on the best slot; its chunks (or its error) go to `job.tx`.
     pub fn submit(&self, job: Job) -> Result<(), ProviderError> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        let views = views(&slots, &job.prompt);
+        let views = views(&slots, &job.prompt, self.shift);
         let index = match job.priority {
             Priority::Interactive => interactive_slot(&views, slots.len()),
             Priority::Background => background_slot(&views, slots.len()),
@@ -216,8 +217,13 @@ impl Slots {
     }
 }
 
+/// How much of `prompt` a cache holding `cached` keeps: what a slot is chosen by.
+fn reusable(cached: &[LlamaToken], prompt: &[LlamaToken], shift: bool) -> usize {
+    reuse::plan(cached, prompt, shift, reuse::MIN_MOVED).kept()
+}
+
 /// The slots as `prompt` sees them.
-fn views(slots: &[Slot], prompt: &[LlamaToken]) -> Vec<View> {
+fn views(slots: &[Slot], prompt: &[LlamaToken], shift: bool) -> Vec<View> {
     slots
         .iter()
         .enumerate()
@@ -228,7 +234,7 @@ fn views(slots: &[Slot], prompt: &[LlamaToken]) -> Vec<View> {
                 interactive: slot.state.interactive.load(Ordering::Acquire),
                 background: slot.state.background.load(Ordering::Acquire),
                 cached: tokens.len(),
-                shared: common_prefix(&tokens, prompt),
+                shared: reusable(&tokens, prompt, shift),
                 background_cache: slot.state.background_cache.load(Ordering::Acquire),
             }
         })
@@ -661,6 +667,22 @@ mod tests {
     fn cached(mut view: View, cached: usize, shared: usize, background_cache: bool) -> View {
         (view.cached, view.shared, view.background_cache) = (cached, shared, background_cache);
         view
+    }
+
+    #[test]
+    fn a_slot_is_chosen_by_what_its_cache_keeps_not_by_its_prefix_alone() {
+        let tokens = |ids: &[i32]| ids.iter().map(|id| LlamaToken::new(*id)).collect::<Vec<_>>();
+        let system: Vec<i32> = (0..10).collect();
+        // The conversation's cache: the system prompt, old messages (cut since), kept history.
+        let kept: Vec<i32> = (100..160).collect();
+        let conversation = tokens(&[system.clone(), (50..90).collect(), kept.clone()].concat());
+        // Another request's cache sharing the system prompt and a little more.
+        let other = tokens(&[system.clone(), vec![7, 7]].concat());
+        let prompt = tokens(&[system, kept, vec![200, 201]].concat());
+        assert_eq!(reuse::common_prefix(&other, &prompt), 10);
+        assert_eq!(reusable(&conversation, &prompt, true), 70);
+        assert_eq!(reusable(&other, &prompt, true), 10);
+        assert_eq!(reusable(&conversation, &prompt, false), 10, "no shift: the prefix only");
     }
 
     #[test]
