@@ -216,7 +216,7 @@ impl Inner {
             // (call after call, turn after turn), and the system message's when neither is
             // cached.
             let at_message = tokenize(ToolsAt::Message)?;
-            if self.slots.cached_prefix(&at_message) > self.slots.cached_prefix(&tokens) {
+            if self.slots.most_kept(&at_message) > self.slots.most_kept(&tokens) {
                 tokens = at_message;
             }
         }

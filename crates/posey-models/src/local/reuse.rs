@@ -105,11 +105,10 @@ pub(super) fn apply(ctx: &mut LlamaContext<'_>, reuse: &Reuse) -> bool {
         if !removed.unwrap_or(false) {
             return false;
         }
-        let delta =
-            i64::try_from(run.to).unwrap_or(i64::MAX) - i64::try_from(run.from).unwrap_or(i64::MAX);
-        let Ok(delta) = i32::try_from(delta) else { return false };
+        // Back by the gap (`to` is always before `from`).
+        let Ok(back) = i32::try_from(run.from - run.to) else { return false };
         let end = position(run.from + run.len);
-        if ctx.kv_cache_seq_add(0, position(run.from), end, delta).is_err() {
+        if ctx.kv_cache_seq_add(0, position(run.from), end, -back).is_err() {
             return false;
         }
     }

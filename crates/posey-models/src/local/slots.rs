@@ -160,7 +160,7 @@ impl Slots {
     }
 
     /// The most of `prompt` that a slot's cache holds (its start, and what can be moved).
-    pub fn cached_prefix(&self, prompt: &[LlamaToken]) -> usize {
+    pub fn most_kept(&self, prompt: &[LlamaToken]) -> usize {
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         slots
             .iter()
@@ -209,9 +209,10 @@ impl Slots {
         let backend = self.backend;
         let worker_state = Arc::clone(&state);
         let gate = Arc::clone(&self.gate);
+        let cache = Cache { ctx: None, tokens: Vec::new(), shift: self.shift };
         std::thread::Builder::new()
             .name("local-model".into())
-            .spawn(move || worker(&model, backend, &worker_state, &gate, &receiver))
+            .spawn(move || worker(&model, backend, cache, &worker_state, &gate, &receiver))
             .map_err(|e| provider_error("slot thread", e))?;
         Ok(Slot { jobs, state })
     }
@@ -291,15 +292,15 @@ fn background_slot(views: &[View], started: usize) -> Option<usize> {
     }
 }
 
-/// A slot's thread: one context, reused request after request.
-fn worker(
-    model: &LlamaModel,
+/// A slot's thread: one context (made by the first request), reused request after request.
+fn worker<'m>(
+    model: &'m LlamaModel,
     backend: &LlamaBackend,
+    mut cache: Cache<'m>,
     state: &SlotState,
     gate: &Gate,
     jobs: &std::sync::mpsc::Receiver<Queued>,
 ) {
-    let mut cache = Cache { ctx: None, tokens: Vec::new(), shift: reuse::can_shift(model) };
     while let Ok((job, entered)) = jobs.recv() {
         let outcome = run(model, backend, &mut cache, gate, &job);
         if outcome.is_err() {
@@ -479,7 +480,8 @@ fn run<'m>(
     let plan = reuse::plan(cached, before_last, *shift, reuse::MIN_MOVED);
     let mut keep = plan.kept();
     let mut moved = plan.moved_tokens();
-    if keep < cached.len() || moved > 0 {
+    // (Runs are moved only from after the prefix, so a plan with any keeps less than all.)
+    if keep < cached.len() {
         if !reuse::apply(ctx, &plan) {
             ctx.clear_kv_cache();
             (keep, moved) = (0, 0);
@@ -615,7 +617,7 @@ fn run<'m>(
         logits_at = 0;
     }
     // A plain-text reply comes back in the next prompt (a call or the envelope does not).
-    if json_start(&output).is_none() || !constrained {
+    if !constrained || json_start(&output).is_none() {
         job.replies.remember(model, &output, &reply);
     }
 
