@@ -110,6 +110,22 @@ uuid_id!(
     /// An action a tool asked the person to confirm.
     ActionId, "action"
 );
+uuid_id!(
+    /// A secret a person gave one app to sign in with (CalDAV sync, say).
+    AppPasswordId, "app password"
+);
+uuid_id!(
+    /// One of a person's calendars.
+    CalendarId, "calendar"
+);
+uuid_id!(
+    /// An event (a series and its changed occurrences) in a calendar.
+    EventId, "event"
+);
+uuid_id!(
+    /// A to-do in a calendar.
+    TodoId, "to-do"
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {kind}: expected a UUID")]

@@ -10,8 +10,8 @@ pub mod when;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{
-    ActionId, ConversationId, DocumentId, IdError, MemoryId, NotificationId, PushSubscriptionId,
-    SessionId, TaskId, TypedId, UserId,
+    ActionId, AppPasswordId, CalendarId, ConversationId, DocumentId, EventId, IdError, MemoryId,
+    NotificationId, PushSubscriptionId, SessionId, TaskId, TodoId, TypedId, UserId,
 };
 pub use time_zone::{TimeZone, TimeZoneError};
 pub use when::{Moment, parse_moment, split_moment};

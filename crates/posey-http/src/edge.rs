@@ -45,10 +45,25 @@ pub async fn guard(shape: ErrorShape, request: Request, next: Next) -> Response 
         return shape(&headers, error);
     }
     let response = next.run(request).await;
-    if response.status().as_u16() < 400 || json_content_type(response.headers()) {
+    // WebDAV's errors are XML bodies naming the precondition that failed (RFC 4918 16): a
+    // handler answering in XML speaks its protocol's shape, kept as it is.
+    if response.status().as_u16() < 400
+        || json_content_type(response.headers())
+        || xml_content_type(response.headers())
+    {
         return response;
     }
     reshape(shape, &headers, response).await
+}
+
+/// `application/xml` or `text/xml` (with parameters), or a `+xml` suffix.
+fn xml_content_type(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    matches!(essence.split_once('/'), Some(("application" | "text", subtype))
+        if subtype == "xml" || subtype.ends_with("+xml"))
 }
 
 /// Where the URI holds an encoded NUL: the query parameter (by name) or the path.

@@ -99,6 +99,8 @@ pub struct Host {
     pub db: sqlx::PgPool,
     /// Checks callers' access tokens: what `posey_http::auth::Person` needs.
     pub verifier: Arc<JwksVerifier>,
+    /// People's profiles (their time zone, say), as the tools read them.
+    pub profiles: Arc<dyn ProfileSource>,
 }
 
 /// A plugin's route state: the [`Host`] and the plugin's own part. The extractors of

@@ -26,8 +26,23 @@ where
     F: FnOnce(C) -> Fut,
     Fut: Future<Output = u16>,
 {
+    spawn_service_on(TestDatabase::new().await, port_var, vars, read, start).await
+}
+
+/// [`spawn_service`] on a database another service under test uses already: services that
+/// share Postgres in production (agents reading auth's session revocations, say).
+pub async fn spawn_service_on<C, F, Fut>(
+    db: TestDatabase,
+    port_var: &str,
+    vars: &[(&str, String)],
+    read: impl FnOnce(&mut Env<'static>, DbConfig) -> C,
+    start: F,
+) -> TestApp
+where
+    F: FnOnce(C) -> Fut,
+    Fut: Future<Output = u16>,
+{
     init_test_logging();
-    let db = TestDatabase::new().await;
     let mut pairs: Vec<(String, String)> = vec![(port_var.to_owned(), "0".into())];
     pairs.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let mut env = Env::from_pairs(pairs);

@@ -4,6 +4,7 @@
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
+#[derive(Clone)]
 pub struct TestDatabase {
     pub pool: PgPool,
     /// Connection URL of this test's database (no secrets: test servers only).

@@ -17,7 +17,7 @@ pub mod keys;
 pub mod mail;
 pub mod openapi;
 
-pub use app::{TestApp, spawn_service};
+pub use app::{TestApp, spawn_service, spawn_service_on};
 pub use db::TestDatabase;
 pub use env::{mqtt_url, redis_url, required_url};
 pub use keys::{JwksServer, TEST_AUDIENCE, TEST_ISSUER, TestIssuer, TestKeys};
