@@ -91,6 +91,26 @@ pub async fn start(
     access(state, user, &roles, session.id, &session.aal, &amr, refresh_token)
 }
 
+/// An access token in an app password's session (no refresh token: the app signs in with its
+/// password again when the token expires). Keeps the session alive as a refresh would.
+pub async fn app_password_access(
+    state: &AppState,
+    tx: &mut Transaction<'_, Postgres>,
+    user: &User,
+    session_id: uuid::Uuid,
+) -> AuthResult<Issued> {
+    if user.is_deleted() {
+        return Err(AuthError::not_found("user_not_found", "User not found"));
+    }
+    let now = state.clock.now();
+    sqlx::query!("UPDATE auth.sessions SET refreshed_at = $2 WHERE id = $1", session_id, now)
+        .execute(&mut **tx)
+        .await?;
+    let amr = json!([{ "method": "app_password", "timestamp": now.timestamp() }]);
+    let roles = users::roles(&mut **tx, user.id).await?;
+    access(state, user.clone(), &roles, session_id, "aal1", &amr, String::new())
+}
+
 fn access(
     state: &AppState,
     user: User,

@@ -1,5 +1,6 @@
 //! The auth service's SQL, one module per aggregate.
 
+pub mod app_passwords;
 pub mod audit;
 pub mod email_flows;
 pub mod install;

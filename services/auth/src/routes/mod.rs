@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 mod admin;
+mod app_passwords;
 mod email_flow;
 mod health;
 mod logout;
@@ -39,6 +40,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(verify::router())
         .merge(logout::router())
         .merge(sessions::router())
+        .merge(app_passwords::router())
         .merge(admin::router())
 }
 

@@ -45,12 +45,14 @@ struct GrantBody {
 /// By `grant_type`: `password` (`email`, `password`), `refresh_token` (`refresh_token`: single
 /// use; a racing second use within `AUTH_REFRESH_REUSE_INTERVAL` gets the same successor),
 /// `pkce` (`auth_code`, `code_verifier`: the end of an email flow started with a code
-/// challenge) or `client_credentials` (`client_id`, `client_secret`: a service token).
+/// challenge), `client_credentials` (`client_id`, `client_secret`: a service token) or
+/// `app_password` (`email`, `password`: one of the person's app passwords; an access token in
+/// its session, without a refresh token).
 #[utoipa::path(post, path = "/token", tag = "accounts",
-    params(("grant_type" = String, Query, description = "`password`, `refresh_token`, `pkce` or `client_credentials`")),
+    params(("grant_type" = String, Query, description = "`password`, `refresh_token`, `pkce`, `client_credentials` or `app_password`")),
     request_body = GrantBody,
     responses(
-        (status = 200, description = "A session (a service token for `client_credentials`)", body = schemas::TokenAnswer),
+        (status = 200, description = "A session (a service token for `client_credentials`, an access token without a refresh token for `app_password`)", body = schemas::TokenAnswer),
         (status = 400, description = "Wrong credentials (`invalid_credentials`), an unconfirmed address (`email_not_confirmed`), a banned user (`user_banned`), a used or unknown refresh token (`refresh_token_not_found`, `refresh_token_already_used`), an unknown grant (`validation_failed`)", body = schemas::GoTrueError),
         (status = 401, description = "Unknown service client or wrong secret (`invalid_credentials`)", body = schemas::GoTrueError),
         (status = 404, description = "The PKCE flow is unknown or expired (`flow_state_not_found`), or the account is gone (`user_not_found`)", body = schemas::GoTrueError),
@@ -71,6 +73,15 @@ async fn token(
         }
         Some("pkce") => pkce_grant(&state, &client, body).await,
         Some("client_credentials") => client_credentials(&state, &client, body).await,
+        Some("app_password") => {
+            super::app_passwords::grant(
+                &state,
+                &client,
+                body.email.as_deref(),
+                body.password.as_deref(),
+            )
+            .await
+        }
         Some(other) => Err(AuthError::validation(format!("unsupported grant_type {other:?}"))),
         None => Err(AuthError::validation("grant_type is required")),
     }

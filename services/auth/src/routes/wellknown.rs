@@ -39,7 +39,7 @@ async fn openid_configuration(State(state): State<AppState>) -> impl IntoRespons
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
-        "grant_types_supported": ["password", "refresh_token", "pkce", "client_credentials"],
+        "grant_types_supported": ["password", "refresh_token", "pkce", "client_credentials", "app_password"],
         "claims_supported": ["iss", "aud", "sub", "exp", "iat", "email", "role", "aal", "amr", "session_id"],
     }))
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod app_passwords;
 mod auth_js;
 mod claims;
 mod email_flows;

@@ -132,6 +132,29 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.call(&app, delete.clone(), "/sessions/{id}", &path, member, None).await;
     s.call(&app, get.clone(), "/admin/users", "/admin/users", member, None).await;
 
+    // App passwords: made, used by the app_password grant, listed, revoked.
+    let (status, made) = s
+        .call(
+            &app,
+            post.clone(),
+            "/app-passwords",
+            "/app-passwords",
+            member,
+            Some(json!({ "name": "Phone calendar" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    s.call(&app, post.clone(), "/app-passwords", "/app-passwords", member, Some(json!({}))).await;
+    let grant = json!({ "email": invitee, "password": made["password"] });
+    let (status, granted) = s
+        .call(&app, post.clone(), "/token", "/token?grant_type=app_password", None, Some(grant))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{granted}");
+    s.call(&app, get.clone(), "/app-passwords", "/app-passwords", member, None).await;
+    let path = format!("/app-passwords/{}", made["id"].as_str().unwrap());
+    s.call(&app, delete.clone(), "/app-passwords/{id}", &path, member, None).await;
+    s.call(&app, delete.clone(), "/app-passwords/{id}", &path, member, None).await;
+
     // The email flows (no SMTP: the answers are the same).
     s.call(&app, post.clone(), "/recover", "/recover", None, Some(json!({ "email": invitee })))
         .await;

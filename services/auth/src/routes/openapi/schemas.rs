@@ -112,12 +112,52 @@ pub struct ServiceToken {
     expires_at: i64,
 }
 
+/// What the `app_password` grant answers: an access token of the app password's session, with
+/// its person; no refresh token (the app signs in with its password again).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)] // Documents `additionalProperties: false`: a session is not one.
+pub struct AppPasswordToken {
+    access_token: String,
+    token_type: String,
+    expires_in: i64,
+    expires_at: i64,
+    user: User,
+}
+
 /// What `/token` answers, by grant.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum TokenAnswer {
     Session(Session),
     Service(ServiceToken),
+    AppPassword(AppPasswordToken),
+}
+
+/// A person's app passwords, without their secrets.
+#[derive(Serialize, ToSchema)]
+pub struct AppPasswordList {
+    app_passwords: Vec<AppPasswordInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppPasswordInfo {
+    id: Uuid,
+    /// What it is for.
+    name: String,
+    created_at: DateTime<Utc>,
+    /// When an app last signed in with it.
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A new app password, with its secret: shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewAppPasswordAnswer {
+    id: Uuid,
+    name: String,
+    /// The secret the app signs in with (with the person's email), in groups of four.
+    password: String,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
 }
 
 /// What `/signup` answers: a session when no confirmation is needed (the install's first
