@@ -114,10 +114,12 @@ agents:
       hand a task to a specialist when one fits it better.
     plugins: [time, profile, memory, documents]
   - name: timekeeper
-    description: Dates, times and time zones.
+    description: Dates, times and time zones, and the person's calendar and to-dos.
     prompt: >-
-      You answer questions about dates, times and time zones precisely, using the time tool.
-    plugins: [time]
+      You answer questions about dates, times and time zones precisely, using the time tool,
+      and keep the person's calendar and to-dos: read the agenda before saying what is on,
+      and make, move or cancel events and to-dos when asked.
+    plugins: [time, calendar]
   - name: biographer
     description: Remembers and updates what the person told about themselves (name, time zone, preferences).
     prompt: >-

@@ -19,6 +19,9 @@ pub struct Config {
     pub agents: AgentsFile,
     /// `CRON_URL`: the cron service, for the `schedule` plugin (unset: no such plugin).
     pub cron_url: Option<url::Url>,
+    /// `AUTH_URL`: the auth service, where calendar apps' app passwords (HTTP Basic) are
+    /// checked (unset: they sign in with access tokens only).
+    pub auth_url: Option<url::Url>,
     /// The embedding model and the vector store memory and documents search with.
     pub knowledge: KnowledgeConfig,
     /// Documents: uploads, the ingestion workers and the limits on reading a file.
@@ -239,6 +242,7 @@ struct Rest {
     runtime: RuntimeSettings,
     agents: AgentsFile,
     cron_url: Option<url::Url>,
+    auth_url: Option<url::Url>,
     knowledge: KnowledgeConfig,
     documents: DocumentSettings,
     models: ModelSettings,
@@ -260,6 +264,7 @@ impl Rest {
         let shutdown_grace =
             std::time::Duration::from_secs(env.or("AGENTS_SHUTDOWN_GRACE_SECS", 5u64));
         let cron_url = env.url("CRON_URL", &["http", "https"]);
+        let auth_url = env.url("AUTH_URL", &["http", "https"]);
         let agents = match env.raw("AGENTS_CONFIG") {
             None => AgentsFile::builtin(),
             Some(path) => match AgentsFile::load(std::path::Path::new(path.trim())) {
@@ -289,6 +294,7 @@ impl Rest {
             runtime,
             agents,
             cron_url: None,
+            auth_url,
             knowledge,
             documents,
             models,
@@ -312,6 +318,7 @@ impl Rest {
             runtime: self.runtime,
             agents: self.agents,
             cron_url: self.cron_url,
+            auth_url: self.auth_url,
             knowledge: self.knowledge,
             documents: self.documents,
             models: self.models,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use posey_calendar_plugin::CalendarPlugin;
 use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
@@ -104,6 +105,7 @@ impl Application {
         ));
         let documents = Documents::new(backing.db.clone(), knowledge.clone(), &config.documents)?;
         list.push(Arc::new(DocumentsPlugin::new(documents.clone())));
+        list.push(Arc::new(CalendarPlugin::new(config.auth_url.clone())));
         list.extend(parts.extra_plugins);
         list.extend(plugins::configured(&config)?);
         list.extend(
@@ -142,7 +144,11 @@ impl Application {
         }
         let http = config.service.http.clone();
         let verifier = Arc::new(verifier);
-        let host = Host { db: backing.db.clone(), verifier: verifier.clone() };
+        let host = Host {
+            db: backing.db.clone(),
+            verifier: verifier.clone(),
+            profiles: Arc::new(db::profiles::StoredProfiles(backing.db.clone())),
+        };
         let plugin_routes = runtime.plugins.routes(&host);
         let turns = TaskTracker::new();
         let stopping = runtime.stopping();

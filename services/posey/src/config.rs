@@ -100,6 +100,7 @@ impl LauncherConfig {
         }
         if env.raw("AUTH_URL").is_none() {
             cron.agent_tasks.auth_url = local_url(&auth.service.http, "/");
+            agents.auth_url = local_url(&auth.service.http, "/");
         }
         // Cron's agent tasks need a service client at auth. In one process the launcher makes
         // one up for this run (a fresh random secret: tokens it got live only minutes, and

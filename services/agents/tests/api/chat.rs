@@ -21,7 +21,9 @@ const PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn a_turn_calls_a_tool_streams_the_answer_and_is_stored() {
-    let app = spawn(Models::test(), None, &[]).await;
+    // The timekeeper has the calendar's tools too; this turn is about the clock.
+    let models = Models::default().with("test", TestModel::new().call_tools(["current_time"]));
+    let app = spawn(models, None, &[]).await;
     let (_, token) = app.person();
     let id = app.conversation(&token, Some("timekeeper")).await;
 
@@ -248,7 +250,8 @@ async fn a_turn_that_never_ends_stops_at_the_turn_limit_with_a_reply_and_a_consi
 
 #[tokio::test]
 async fn the_daily_request_limit_answers_429_with_a_clear_message() {
-    let app = spawn(Models::test(), None, &[("AGENTS_DAILY_REQUESTS", "2".into())]).await;
+    let models = Models::default().with("test", TestModel::new().call_tools(["current_time"]));
+    let app = spawn(models, None, &[("AGENTS_DAILY_REQUESTS", "2".into())]).await;
     let (_, token) = app.person();
     let (_, other) = app.person();
     let id = app.conversation(&token, Some("timekeeper")).await;
@@ -493,7 +496,8 @@ async fn more_turns_than_pool_connections_run_at_once_and_all_finish() {
 
 #[tokio::test]
 async fn a_lapsed_lease_left_by_a_crashed_replica_is_taken_over() {
-    let app = spawn(Models::default().with("test", TestModel::new()), None, &[]).await;
+    let models = Models::default().with("test", TestModel::new().call_tools(["current_time"]));
+    let app = spawn(models, None, &[]).await;
     let (_, token) = app.person();
     let id = app.conversation(&token, Some("timekeeper")).await;
     hold_lease(&app, &id, Uuid::new_v4(), "interval '-1 second'").await;

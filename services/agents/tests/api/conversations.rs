@@ -50,7 +50,10 @@ async fn a_conversation_is_created_listed_renamed_and_deleted() {
 
 #[tokio::test]
 async fn a_person_never_sees_someone_elses_conversation() {
-    let app = spawn(Models::test(), None, &[]).await;
+    // The timekeeper calls its clock (and none of its calendar tools) once.
+    let models = Models::default()
+        .with("test", posey_models::testing::TestModel::new().call_tools(["current_time"]));
+    let app = spawn(models, None, &[]).await;
     let (_, alice) = app.person();
     let (_, bob) = app.person();
     let id = app.conversation(&alice, Some("timekeeper")).await;
@@ -138,6 +141,14 @@ async fn agents_and_plugins_are_listed() {
     assert_eq!(
         tools,
         [
+            "calendar_agenda",
+            "create_event",
+            "move_event",
+            "cancel_event",
+            "find_free_time",
+            "add_todo",
+            "list_todos",
+            "complete_todo",
             "search_documents",
             "remember",
             "recall",

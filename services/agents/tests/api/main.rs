@@ -3,6 +3,11 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod caldav;
+mod caldav_basic;
+mod calendar;
+mod calendar_corpus;
+mod calendar_tools;
 mod chat;
 mod conversations;
 mod documents;

@@ -25,6 +25,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/actions/{id}/confirm", "post"),
     ("/v1/actions/{id}/deny", "post"),
     ("/v1/agents", "get"),
+    ("/v1/calendars", "get"),
+    ("/v1/calendars", "post"),
+    ("/v1/calendars/{id}", "delete"),
+    ("/v1/calendars/{id}", "get"),
+    ("/v1/calendars/{id}", "patch"),
+    ("/v1/calendars/{id}/export", "get"),
+    ("/v1/calendars/{id}/feed", "delete"),
+    ("/v1/calendars/{id}/feed", "post"),
+    ("/v1/calendars/{id}/import", "post"),
     ("/v1/chat/completions", "post"),
     ("/v1/conversations", "get"),
     ("/v1/conversations", "post"),
@@ -39,6 +48,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/documents/{id}", "get"),
     ("/v1/documents/{id}/chunks", "get"),
     ("/v1/documents/{id}/reindex", "post"),
+    ("/v1/events", "get"),
+    ("/v1/events", "post"),
+    ("/v1/events/{id}", "delete"),
+    ("/v1/events/{id}", "get"),
+    ("/v1/events/{id}", "patch"),
+    ("/v1/feeds/{token}", "get"),
     ("/v1/me/model", "get"),
     ("/v1/me/model", "put"),
     ("/v1/memories", "get"),
@@ -53,6 +68,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/profile", "get"),
     ("/v1/profile", "patch"),
     ("/v1/service/users/{user_id}/turns", "post"),
+    ("/v1/todos", "get"),
+    ("/v1/todos", "post"),
+    ("/v1/todos/{id}", "delete"),
+    ("/v1/todos/{id}", "get"),
+    ("/v1/todos/{id}", "patch"),
 ];
 
 #[tokio::test]
@@ -256,6 +276,82 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.send(template, call(delete.clone(), &one, me)).await;
     s.send(template, call(get.clone(), &one, me)).await;
     s.send(chunks, call(get.clone(), &format!("{one}/chunks"), me)).await;
+
+    // The calendar: calendars, events in the three scopes with ETags, to-dos, ICS and feeds.
+    let (status, calendar) = s
+        .send(
+            "/v1/calendars",
+            call(post.clone(), "/v1/calendars", me)
+                .json(&json!({"name": "Home", "time_zone": "Europe/Berlin", "colour": "#3366cc"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{calendar}");
+    s.send("/v1/calendars", call(post.clone(), "/v1/calendars", me).json(&json!({}))).await;
+    s.send("/v1/calendars", call(get.clone(), "/v1/calendars", me)).await;
+    let cal = format!("/v1/calendars/{}", calendar["id"].as_str().unwrap());
+    let cal_template = "/v1/calendars/{id}";
+    s.send(cal_template, call(get.clone(), &cal, me)).await;
+    s.send(cal_template, call(patch.clone(), &cal, me).json(&json!({"name": "Family"}))).await;
+    s.send(cal_template, call(patch.clone(), &cal, me).json(&json!({"colour": "red"}))).await;
+    let weekly = json!({"calendar_id": calendar["id"], "summary": "Swim",
+        "start": {"date_time": "2030-01-07T18:00"}, "duration": "PT1H",
+        "recurrence": {"rules": ["FREQ=WEEKLY;COUNT=4"]}, "alarms": [{"offset": "-PT15M"}]});
+    let (status, event) =
+        s.send("/v1/events", call(post.clone(), "/v1/events", me).json(&weekly)).await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let bad = json!({"summary": "x", "start": {"date": "2030-13-01"}});
+    s.send("/v1/events", call(post.clone(), "/v1/events", me).json(&bad)).await;
+    let window = "/v1/events?from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z";
+    let (_, listed) = s.send("/v1/events", call(get.clone(), window, me)).await;
+    s.send("/v1/events", call(get.clone(), "/v1/events?from=soon", me)).await;
+    let occurrence = listed["occurrences"][1]["occurrence"].as_str().unwrap().to_owned();
+    let ev = format!("/v1/events/{}", event["id"].as_str().unwrap());
+    let ev_template = "/v1/events/{id}";
+    s.send(ev_template, call(get.clone(), &ev, me)).await;
+    let this = format!("{ev}?scope=this&occurrence={occurrence}");
+    s.send(ev_template, call(patch.clone(), &this, me).json(&json!({"summary": "Swim (pool 2)"})))
+        .await;
+    let stale = call(patch.clone(), &ev, me).header("if-match", "\"stale\"");
+    s.send(ev_template, stale.json(&json!({"summary": "Late"}))).await;
+    s.send(ev_template, call(delete.clone(), &this, me)).await;
+    s.send(ev_template, call(get.clone(), "/v1/events/01a248fb-0000-7000-8000-000000000000", me))
+        .await;
+    let todo = json!({"summary": "Pack the bag", "due": {"date": "2030-01-07"}, "priority": 2});
+    let (_, todo) = s.send("/v1/todos", call(post.clone(), "/v1/todos", me).json(&todo)).await;
+    s.send("/v1/todos", call(post.clone(), "/v1/todos", me).json(&json!({"summary": ""}))).await;
+    s.send("/v1/todos", call(get.clone(), "/v1/todos", me)).await;
+    s.send("/v1/todos", call(get.clone(), "/v1/todos?status=maybe", me)).await;
+    let td = format!("/v1/todos/{}", todo["id"].as_str().unwrap());
+    let td_template = "/v1/todos/{id}";
+    s.send(td_template, call(get.clone(), &td, me)).await;
+    s.send(td_template, call(patch.clone(), &td, me).json(&json!({"status": "completed"}))).await;
+    s.send(td_template, call(patch.clone(), &td, me).json(&json!({"priority": 12}))).await;
+    s.send(td_template, call(delete.clone(), &td, me)).await;
+    s.send(td_template, call(delete.clone(), &td, me)).await;
+    let import = "/v1/calendars/{id}/import";
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:a@b\r\n\
+               DTSTAMP:20300101T000000Z\r\nDTSTART:20300110T100000Z\r\nSUMMARY:Imported\r\n\
+               END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let as_ics = |builder: reqwest::RequestBuilder, body: &str| {
+        builder.header("content-type", "text/calendar").body(body.to_owned())
+    };
+    s.send(import, as_ics(call(post.clone(), &format!("{cal}/import"), me), ics)).await;
+    s.send(import, as_ics(call(post.clone(), &format!("{cal}/import"), me), "BEGIN:VEVENT")).await;
+    s.send(import, call(post.clone(), &format!("{cal}/import"), me).json(&json!({}))).await;
+    s.send("/v1/calendars/{id}/export", call(get.clone(), &format!("{cal}/export"), me)).await;
+    let feed = "/v1/calendars/{id}/feed";
+    let (_, made) = s.send(feed, call(post.clone(), &format!("{cal}/feed"), me)).await;
+    s.send(
+        "/v1/feeds/{token}",
+        app.client.get(format!("{}{}", app.address, made["path"].as_str().unwrap())),
+    )
+    .await;
+    s.send("/v1/feeds/{token}", app.client.get(format!("{}/v1/feeds/nothing.ics", app.address)))
+        .await;
+    s.send(feed, call(delete.clone(), &format!("{cal}/feed"), me)).await;
+    s.send(ev_template, call(delete.clone(), &ev, me)).await;
+    s.send(cal_template, call(delete.clone(), &cal, me)).await;
+    s.send(cal_template, call(delete.clone(), &cal, me)).await;
 
     // Actions to confirm: two asked for (as a tool's turn stores them), one confirmed (the
     // time plugin runs none, so it fails, as it says), one denied; again is a 409.

@@ -21,9 +21,10 @@ pub mod schemas;
         title = "Posey agents API",
         description = "The companion's agents: conversations with streamed turns, the agents and \
                        plugins, the chat models and the person's choice of one, the person's \
-                       profile and long-term memories, their documents, an OpenAI-compatible \
-                       chat completions API and MCP. Every endpoint but the health checks and \
-                       this document needs an access token from the auth service \
+                       profile and long-term memories, their documents, their calendar and \
+                       to-dos, an OpenAI-compatible chat completions API and MCP. Every endpoint \
+                       but the health checks, this document and a calendar's private feed (its \
+                       token is its key) needs an access token from the auth service \
                        (Authorization: Bearer; the bearer scheme): a person's, but for the \
                        turns other services run for a person (/v1/service/...), which take a \
                        service token. Errors have one shape (Error)."
@@ -40,6 +41,7 @@ pub mod schemas;
         (name = "mcp", description = "Posey's tools over MCP"),
         (name = "service", description = "What other Posey services do for a person"),
         (name = "actions", description = "What the companion's tools asked the person to confirm: it runs only when they do"),
+        (name = "calendar", description = "The person's calendars, events (recurring ones expanded, edited per occurrence, following or all, with ETags) and to-dos; ICS import, export and private feeds"),
         (name = "meta", description = "Health and this document"),
     )
 )]
@@ -93,11 +95,12 @@ fn is_null(schema: &RefOr<Schema>) -> bool {
 }
 
 /// The documents of the built-in plugins' routes (each router has a state of its own).
-pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 3] {
+pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 4] {
     [
         crate::plugins::profile::router().into_openapi(),
         crate::memory::routes::router().into_openapi(),
         crate::documents::routes::api().into_openapi(),
+        posey_calendar_plugin::openapi(),
     ]
 }
 

@@ -17,9 +17,17 @@ async def main():
             await session.initialize()
             tools = sorted(tool.name for tool in (await session.list_tools()).tools)
             assert tools == [
+                "add_todo",
+                "calendar_agenda",
+                "cancel_event",
+                "complete_todo",
+                "create_event",
                 "current_time",
+                "find_free_time",
                 "forget",
                 "get_profile",
+                "list_todos",
+                "move_event",
                 "recall",
                 "remember",
                 "search_documents",

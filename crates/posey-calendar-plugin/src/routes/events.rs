@@ -1,0 +1,411 @@
+//! `/v1/events`: a person's events: their occurrences in a window (recurring ones expanded),
+//! one event whole, create, and edit or delete one occurrence, it and the following ones, or
+//! all. Every event has an ETag; an `If-Match` that no longer holds is a 412, so two devices
+//! never silently overwrite each other.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use posey_calendar::edit::{Patch, Scope};
+use posey_calendar::{End, Item, Kind};
+use posey_domain::EventId;
+use posey_http::auth::Person;
+use posey_http::{ApiError, AppJson, PathId, Query};
+use posey_plugin::responses::{BadInput, NeedsPerson};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState, person_zone};
+use crate::schemas::{
+    AlarmJson, Recurrence, Time, nullable, parse_duration, parse_occurrence, parse_status,
+};
+use crate::service::{self, EventJson, OccurrenceJson, Outcome, Target};
+use crate::store::zone_of;
+
+pub fn router() -> OpenApiRouter<RouteState> {
+    OpenApiRouter::new().routes(routes!(list_events, create_event)).routes(routes!(
+        get_event,
+        update_event,
+        delete_event
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct Window {
+    /// The window's start (RFC 3339).
+    #[param(required = true)]
+    from: Option<String>,
+    /// The window's end (RFC 3339), at most 3660 days after `from`.
+    #[param(required = true)]
+    to: Option<String>,
+    /// Only this calendar's events.
+    calendar_id: Option<Uuid>,
+}
+
+fn instant(field: &'static str, text: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
+    let text = text.ok_or_else(|| ApiError::invalid(field, "is required (RFC 3339)"))?;
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| ApiError::invalid(field, format!("{text:?} is not an RFC 3339 time")))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct OccurrenceList {
+    occurrences: Vec<OccurrenceJson>,
+}
+
+/// The person's events that overlap a window, each occurrence of a recurring one on its own,
+/// by start
+#[utoipa::path(get, path = "/v1/events", tag = "calendar", operation_id = "listEvents",
+    security(("bearer" = [])), params(Window),
+    responses((status = 200, description = "The occurrences", body = OccurrenceList), BadInput, NeedsPerson))]
+async fn list_events(
+    State(state): State<RouteState>,
+    Person(person): Person,
+    Query(window): Query<Window>,
+) -> Result<Json<OccurrenceList>, ApiError> {
+    let from = instant("from", window.from.as_deref())?;
+    let to = instant("to", window.to.as_deref())?;
+    let occurrences =
+        service::occurrences(state.db(), person, window.calendar_id, from, to).await?;
+    Ok(Json(OccurrenceList { occurrences }))
+}
+
+/// A new event.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// The calendar; the person's first (made when they have none) when left out.
+    calendar_id: Option<Uuid>,
+    #[schema(min_length = 1, max_length = 500)]
+    summary: String,
+    description: Option<String>,
+    location: Option<String>,
+    start: Time,
+    /// Give `end` or `duration` (neither: an all-day event lasts its day, a timed one no time).
+    end: Option<Time>,
+    /// ISO 8601, such as `PT1H30M`.
+    duration: Option<String>,
+    /// `tentative`, `confirmed` or `cancelled`.
+    status: Option<String>,
+    #[serde(default)]
+    categories: Vec<String>,
+    /// Leaves its time free (not busy).
+    #[serde(default)]
+    transparent: bool,
+    recurrence: Option<Recurrence>,
+    #[serde(default)]
+    alarms: Vec<AlarmJson>,
+}
+
+const MAX_TEXT: usize = 10_000;
+
+pub(super) fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(ApiError::invalid(field, format!("must be at most {max} characters")));
+    }
+    Ok(text.to_owned())
+}
+
+fn optional_text(field: &'static str, text: Option<&str>) -> Result<Option<String>, ApiError> {
+    text.map(|text| check_text(field, text, MAX_TEXT))
+        .transpose()
+        .map(|t| t.filter(|t| !t.is_empty()))
+}
+
+pub(super) fn end_of(
+    end: Option<&Time>,
+    duration: Option<&str>,
+    field: &'static str,
+    zone: Tz,
+) -> Result<Option<End>, ApiError> {
+    match (end, duration) {
+        (Some(_), Some(_)) => Err(ApiError::invalid("duration", "give end or duration, not both")),
+        (Some(end), None) => Ok(Some(End::At(end.parse(field, zone)?))),
+        (None, Some(duration)) => Ok(Some(End::Duration(parse_duration("duration", duration)?))),
+        (None, None) => Ok(None),
+    }
+}
+
+impl NewEvent {
+    fn item(&self, zone: Tz) -> Result<Item, ApiError> {
+        let summary = check_text("summary", &self.summary, 500)?;
+        if summary.is_empty() {
+            return Err(ApiError::invalid("summary", "must not be empty"));
+        }
+        let mut item = Item::new(Kind::Event, service::new_uid());
+        item.summary = Some(summary);
+        item.description = optional_text("description", self.description.as_deref())?;
+        item.location = optional_text("location", self.location.as_deref())?;
+        item.start = Some(self.start.parse("start", zone)?);
+        item.end = end_of(self.end.as_ref(), self.duration.as_deref(), "end", zone)?;
+        item.status = self.status.as_deref().map(|s| parse_status(s, false)).transpose()?;
+        item.categories =
+            self.categories.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+        item.transparent = self.transparent;
+        if let Some(recurrence) = &self.recurrence {
+            recurrence.apply(&mut item, zone)?;
+        }
+        item.alarms = self.alarms.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?;
+        check_times(&item)?;
+        Ok(item)
+    }
+}
+
+/// The checks the domain makes on an item read from iCalendar, made on one built from JSON.
+pub(super) fn check_times(item: &Item) -> Result<(), ApiError> {
+    let end_field = if item.kind == Kind::Event { "end" } else { "due" };
+    if let (Some(start), Some(End::At(end))) = (item.start, item.end) {
+        if start.is_date() != end.is_date() {
+            return Err(ApiError::invalid(
+                end_field,
+                "must be a date when start is a date, and a time otherwise",
+            ));
+        }
+        if end.instant(Tz::UTC) < start.instant(Tz::UTC) {
+            return Err(ApiError::invalid(end_field, "is before start"));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn with_etag(status: StatusCode, etag: &str, body: impl Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// Make an event
+#[utoipa::path(post, path = "/v1/events", tag = "calendar", operation_id = "createEvent",
+    security(("bearer" = [])), request_body = NewEvent,
+    responses((status = 201, description = "The event, with its ETag", body = EventJson),
+        NoSuchCalendar, BadInput, NeedsPerson))]
+async fn create_event(
+    State(state): State<RouteState>,
+    Person(person): Person,
+    AppJson(input): AppJson<NewEvent>,
+) -> Result<Response, ApiError> {
+    let zone = person_zone(&state, person).await?;
+    let calendar =
+        service::calendar_or_default(state.db(), person, input.calendar_id, zone).await?;
+    let item = input.item(zone_of(&calendar))?;
+    let saved = service::create(state.db(), person, &calendar, item).await?;
+    let (row, object) = service::load(state.db(), person, saved.id, Kind::Event).await?;
+    Ok(with_etag(StatusCode::CREATED, &row.etag, service::event_json(&row, &object)))
+}
+
+/// An event whole: its series, recurrence and changed occurrences
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "calendar", operation_id = "getEvent",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The event, with its ETag", body = EventJson),
+        NoSuchEvent, BadInput, NeedsPerson))]
+async fn get_event(
+    State(state): State<RouteState>,
+    Person(person): Person,
+    PathId(id, _): PathId<EventId>,
+) -> Result<Response, ApiError> {
+    let id = id.as_uuid();
+    let (row, object) = service::load(state.db(), person, id, Kind::Event).await?;
+    Ok(with_etag(StatusCode::OK, &row.etag, service::event_json(&row, &object)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct Where {
+    /// `this` (one occurrence), `following` (it and every later one) or `all` (the default).
+    scope: Option<String>,
+    /// The occurrence (`occurrence` of the listing) for `this` and `following`.
+    occurrence: Option<String>,
+}
+
+pub(super) fn target(place: &Where, headers: &HeaderMap) -> Result<Target, ApiError> {
+    let scope = match place.scope.as_deref().map(str::trim) {
+        None | Some("all") => Scope::All,
+        Some("this") => Scope::This,
+        Some("following") => Scope::Following,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "scope",
+                format!("{other:?} is not this, following or all"),
+            ));
+        }
+    };
+    let occurrence = place.occurrence.as_deref().map(parse_occurrence).transpose()?;
+    let if_match = headers.get(header::IF_MATCH).map(|value| {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .map_err(|_| ApiError::BadRequest("If-Match is not text".into()))
+    });
+    Ok(Target { scope, occurrence, if_match: if_match.transpose()? })
+}
+
+/// Changes to an event: what is left out stays as it is; null clears.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventChanges {
+    summary: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    location: Option<Option<String>>,
+    start: Option<Time>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Time>)]
+    end: Option<Option<Time>>,
+    duration: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    status: Option<Option<String>>,
+    categories: Option<Vec<String>>,
+    transparent: Option<bool>,
+    /// The whole series' or the following ones' recurrence; null: no longer recurring.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Recurrence>)]
+    recurrence: Option<Option<Recurrence>>,
+    alarms: Option<Vec<AlarmJson>>,
+}
+
+impl EventChanges {
+    fn patch(&self, zone: Tz) -> Result<Patch, ApiError> {
+        let mut patch = Patch::default();
+        if let Some(summary) = &self.summary {
+            let summary = check_text("summary", summary, 500)?;
+            if summary.is_empty() {
+                return Err(ApiError::invalid("summary", "must not be empty"));
+            }
+            patch.summary = Some(Some(summary));
+        }
+        if let Some(description) = &self.description {
+            patch.description = Some(optional_text("description", description.as_deref())?);
+        }
+        if let Some(location) = &self.location {
+            patch.location = Some(optional_text("location", location.as_deref())?);
+        }
+        if let Some(start) = &self.start {
+            patch.start = Some(start.parse("start", zone)?);
+        }
+        match (&self.end, &self.duration) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid("duration", "give end or duration, not both"));
+            }
+            (Some(None), None) => patch.end = Some(None),
+            (Some(Some(end)), None) => patch.end = Some(Some(End::At(end.parse("end", zone)?))),
+            (None, Some(duration)) => {
+                patch.end = Some(Some(End::Duration(parse_duration("duration", duration)?)));
+            }
+            (None, None) => {}
+        }
+        if let Some(status) = &self.status {
+            patch.status = Some(status.as_deref().map(|s| parse_status(s, false)).transpose()?);
+        }
+        patch.categories.clone_from(&self.categories);
+        patch.transparent = self.transparent;
+        if let Some(recurrence) = &self.recurrence {
+            let mut item = Item::new(Kind::Event, String::new());
+            if let Some(recurrence) = recurrence {
+                recurrence.apply(&mut item, zone)?;
+            }
+            patch.rules = Some(item.rules);
+            patch.rdates = Some(item.rdates);
+            patch.exdates = Some(item.exdates);
+        }
+        if let Some(alarms) = &self.alarms {
+            patch.alarms = Some(alarms.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?);
+        }
+        Ok(patch)
+    }
+}
+
+/// What an edit left.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventChange {
+    /// The event as it is now.
+    #[schema(required = true)]
+    event: Option<EventJson>,
+    /// For `following`: the new series that starts at the occurrence.
+    #[schema(required = true)]
+    split: Option<EventJson>,
+}
+
+pub(super) async fn change_json(
+    state: &RouteState,
+    person: Uuid,
+    kind: Kind,
+    outcome: Outcome,
+) -> Result<(Option<String>, EventChange), ApiError> {
+    let mut etag = None;
+    let mut event = None;
+    if let Some(saved) = outcome.object {
+        let (row, object) = service::load(state.db(), person, saved.id, kind).await?;
+        etag = Some(row.etag.clone());
+        event = Some(service::event_json(&row, &object));
+    }
+    let mut split = None;
+    if let Some(saved) = outcome.split {
+        let (row, object) = service::load(state.db(), person, saved.id, kind).await?;
+        split = Some(service::event_json(&row, &object));
+    }
+    Ok((etag, EventChange { event, split }))
+}
+
+/// Change an event: one occurrence, it and the following ones, or all
+#[utoipa::path(patch, path = "/v1/events/{id}", tag = "calendar", operation_id = "updateEvent",
+    security(("bearer" = [])), params(("id" = Uuid, Path), Where,
+        ("If-Match" = Option<String>, Header, description = "The ETag read; a 412 if it changed since")),
+    request_body = EventChanges,
+    responses((status = 200, description = "The event as it is now (and the series split off)", body = EventChange),
+        NoSuchEvent, Changed, BadInput, NeedsPerson))]
+async fn update_event(
+    State(state): State<RouteState>,
+    Person(person): Person,
+    PathId(id, _): PathId<EventId>,
+    Query(place): Query<Where>,
+    headers: HeaderMap,
+    AppJson(changes): AppJson<EventChanges>,
+) -> Result<Response, ApiError> {
+    let id = id.as_uuid();
+    let target = target(&place, &headers)?;
+    let (row, _) = service::load(state.db(), person, id, Kind::Event).await?;
+    let zone: Tz = row.time_zone.parse().unwrap_or(Tz::UTC);
+    let patch = changes.patch(zone)?;
+    if patch.rules.is_some() && target.scope == Scope::This {
+        return Err(ApiError::invalid(
+            "recurrence",
+            "changes for all or following, not one occurrence",
+        ));
+    }
+    let outcome =
+        service::change(state.db(), person, id, Kind::Event, Some(&patch), &target).await?;
+    let (etag, body) = change_json(&state, person, Kind::Event, outcome).await?;
+    Ok(with_etag(StatusCode::OK, etag.as_deref().unwrap_or_default(), body))
+}
+
+/// Delete an event: one occurrence, it and the following ones, or all
+#[utoipa::path(delete, path = "/v1/events/{id}", tag = "calendar", operation_id = "deleteEvent",
+    security(("bearer" = [])), params(("id" = Uuid, Path), Where,
+        ("If-Match" = Option<String>, Header, description = "The ETag read; a 412 if it changed since")),
+    responses((status = 204, description = "Deleted"), NoSuchEvent, Changed, BadInput, NeedsPerson))]
+async fn delete_event(
+    State(state): State<RouteState>,
+    Person(person): Person,
+    PathId(id, _): PathId<EventId>,
+    Query(place): Query<Where>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let id = id.as_uuid();
+    let target = target(&place, &headers)?;
+    service::change(state.db(), person, id, Kind::Event, None, &target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
