@@ -260,8 +260,10 @@ impl Catalog {
         catalog.infer_relationships(&constraints);
         for tm in &metadata.tables {
             let Some(&index) = catalog.by_qualified.get(&tm.table) else {
+                // Absent tables are normal until their owner creates them (the calendar plugin's,
+                // when the agents service first starts): the next catalog check picks them up.
                 tracing::warn!(schema = %tm.table.schema, table = %tm.table.name,
-                    "metadata names a table that is not tracked");
+                    "metadata names a table that is not tracked (not created yet, or outside GATEWAY_SCHEMAS)");
                 continue;
             };
             catalog.apply_relationship_names(index, tm)?;

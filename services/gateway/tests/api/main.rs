@@ -3,6 +3,7 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod calendar;
 mod chinook;
 mod health;
 mod helpers;
