@@ -70,7 +70,7 @@ describe('every page', () => {
         body: JSON.stringify({ name: 'Check the tide', kind: 'reminder', payload: { title: 'Check the tide' }, schedule: { kind: 'cron', spec: '0 0 7 * * *' }, time_zone: 'Europe/Paris' }),
       });
     });
-    const signedIn = ['/chat', paths.conversation, '/memory', '/documents', paths.document, '/reminders', '/notifications', '/settings', '/reset-password'];
+    const signedIn = ['/chat', paths.conversation, '/memory', '/documents', paths.document, '/calendar', '/reminders', '/notifications', '/settings', '/reset-password'];
     const signedOut = ['/sign-in', '/sign-up', '/sign-in/code', '/forgot-password', '/check-email?purpose=signup&email=a%40example.test', '/sign-in?error=invalid_credentials'];
     const problems: string[] = [];
     for (const [size, viewport] of Object.entries(SIZES)) {

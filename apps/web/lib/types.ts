@@ -139,3 +139,93 @@ export interface ModelChoice {
   model: string | null;
   using: string;
 }
+
+/** A calendar time: a date (all day) or a wall-clock time with its zone, and its instant. */
+export interface CalTime {
+  date?: string;
+  date_time?: string;
+  time_zone?: string;
+  floating?: boolean;
+  /** The instant (RFC 3339); always set on what the agents service sends. */
+  at?: string;
+}
+
+/** Agents' `/v1/calendars`. */
+export interface CalendarInfo {
+  id: string;
+  name: string;
+  colour: string | null;
+  time_zone: string;
+  description: string | null;
+  sync_seq: number;
+  has_feed: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CalendarAlarm {
+  action: string;
+  offset?: string;
+  related?: string;
+  at?: string;
+  description?: string;
+}
+
+/** One occurrence in agents' `/v1/events?from=&to=` (a recurring event's each on its own). */
+export interface Occurrence {
+  event_id: string;
+  calendar_id: string;
+  uid: string;
+  /** What `?occurrence=` takes to change or delete this one (recurring events only). */
+  occurrence: string | null;
+  recurring: boolean;
+  summary: string | null;
+  description: string | null;
+  location: string | null;
+  start: CalTime;
+  end: CalTime;
+  all_day: boolean;
+  status: string | null;
+  categories: string[];
+  transparent: boolean;
+  alarms: CalendarAlarm[];
+  /** The series' ETag, for `If-Match`. */
+  etag: string;
+}
+
+/** An event or to-do whole (agents' `/v1/events/{id}`, `/v1/todos`); a to-do's `end` is its due time. */
+export interface CalendarItem {
+  id: string;
+  calendar_id: string;
+  uid: string;
+  etag: string;
+  summary: string | null;
+  description: string | null;
+  location: string | null;
+  start: CalTime | null;
+  end: CalTime | null;
+  all_day: boolean;
+  status: string | null;
+  categories: string[];
+  transparent: boolean;
+  priority: number | null;
+  completed_at: string | null;
+  parent_uid: string | null;
+  recurrence: { rules: string[]; dates: CalTime[]; excluded: CalTime[] } | null;
+  alarms: CalendarAlarm[];
+  updated_at: string;
+}
+
+/** What an `.ics` import did, by UID. */
+export interface ImportReport {
+  added: string[];
+  updated: string[];
+  unchanged: string[];
+  skipped?: { uid: string; reason: string }[];
+}
+
+/** A calendar's private feed, as made: the token is shown this once. */
+export interface CalendarFeed {
+  token: string;
+  path: string;
+}

@@ -1,9 +1,13 @@
 // What the forwarder refuses before it calls any service.
 
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { cookieNames } from '@/lib/server/cookies';
 import { authPathAllowed, forward } from '@/lib/server/forward';
+import { isPublicPath } from '@/lib/server/routes';
 
 const ctx = { origin: 'http://localhost:3000', names: cookieNames(false), accessToken: 'token' };
 const req = (method: string, headers: Record<string, string> = { origin: 'http://localhost:3000' }) =>
@@ -45,5 +49,44 @@ describe('forward', () => {
 
   it('answers 401 without a session', async () => {
     expect((await forward(req('GET'), { ...ctx, accessToken: undefined }, 'agents', ['v1', 'memories'])).status).toBe(401);
+  });
+
+  describe('to a service', () => {
+    const saved = process.env.AGENTS_URL;
+    afterEach(() => {
+      process.env.AGENTS_URL = saved;
+    });
+
+    it('passes If-Match on (a calendar edit made on a stale ETag gets agents’ 412) and the ETag back', async () => {
+      const seen: Record<string, string | undefined> = {};
+      const server = createServer((request, response) => {
+        seen.ifMatch = request.headers['if-match'];
+        seen.auth = request.headers.authorization;
+        seen.url = request.url;
+        response.writeHead(412, { 'content-type': 'application/json', etag: '"7"' });
+        response.end(JSON.stringify({ error: { code: 'precondition_failed', message: 'changed' } }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        process.env.AGENTS_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const request = new Request('http://localhost:3000/api/agents/v1/events/e1?scope=this&occurrence=2027-03-09', {
+          method: 'DELETE',
+          headers: { origin: 'http://localhost:3000', 'if-match': '"6"', cookie: 'posey-at=token' },
+        });
+        const r = await forward(request, ctx, 'agents', ['v1', 'events', 'e1']);
+        expect(r.status).toBe(412);
+        expect(r.headers.get('etag')).toBe('"7"');
+        expect(seen).toEqual({ ifMatch: '"6"', auth: 'Bearer token', url: '/v1/events/e1?scope=this&occurrence=2027-03-09' });
+      } finally {
+        server.close();
+      }
+    });
+  });
+});
+
+describe('routes', () => {
+  it('lets a calendar app read a private feed without a session (its token is the key)', () => {
+    expect(isPublicPath('/feeds/abc.ics')).toBe(true);
+    expect(isPublicPath('/calendar')).toBe(false);
   });
 });

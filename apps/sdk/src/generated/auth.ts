@@ -289,6 +289,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app-passwords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's app passwords (never their secrets) */
+        get: operations["list_app_passwords"];
+        put?: never;
+        /** Make an app password; its secret is in this answer only */
+        post: operations["create_app_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app-passwords/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an app password: the app is signed out everywhere within seconds */
+        delete: operations["delete_app_password"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -553,7 +588,9 @@ export interface paths {
          * @description By `grant_type`: `password` (`email`, `password`), `refresh_token` (`refresh_token`: single
          *     use; a racing second use within `AUTH_REFRESH_REUSE_INTERVAL` gets the same successor),
          *     `pkce` (`auth_code`, `code_verifier`: the end of an email flow started with a code
-         *     challenge) or `client_credentials` (`client_id`, `client_secret`: a service token).
+         *     challenge), `client_credentials` (`client_id`, `client_secret`: a service token) or
+         *     `app_password` (`email`, `password`: one of the person's app passwords; an access token in
+         *     its session, without a refresh token).
          */
         post: operations["token"];
         delete?: never;
@@ -619,6 +656,36 @@ export interface components {
         /** @description `/healthz`. */
         Alive: {
             status: string;
+        };
+        AppPasswordInfo: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When an app last signed in with it.
+             */
+            last_used_at?: string | null;
+            /** @description What it is for. */
+            name: string;
+        };
+        /** @description A person's app passwords, without their secrets. */
+        AppPasswordList: {
+            app_passwords: components["schemas"]["AppPasswordInfo"][];
+        };
+        /**
+         * @description What the `app_password` grant answers: an access token of the app password's session, with
+         *     its person; no refresh token (the app signs in with its password again).
+         */
+        AppPasswordToken: {
+            access_token: string;
+            /** Format: int64 */
+            expires_at: number;
+            /** Format: int64 */
+            expires_in: number;
+            token_type: string;
+            user: components["schemas"]["User"];
         };
         /** @description One audit log entry, in Supabase's shape. */
         AuditEntry: {
@@ -786,6 +853,22 @@ export interface components {
             keys: {
                 [key: string]: unknown;
             }[];
+        };
+        NewAppPassword: {
+            /** @description What it is for ("Thunderbird on the laptop"), 1 to 100 characters. */
+            name?: string | null;
+        };
+        /** @description A new app password, with its secret: shown this once. */
+        NewAppPasswordAnswer: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            /** @description The secret the app signs in with (with the person's email), in groups of four. */
+            password: string;
         };
         /** @description An invite just made: whether it was emailed, and its link when it was not. */
         NewInvite: components["schemas"]["Invite"] & {
@@ -958,7 +1041,7 @@ export interface components {
             site_url: string;
         };
         /** @description What `/token` answers, by grant. */
-        TokenAnswer: components["schemas"]["Session"] | components["schemas"]["ServiceToken"];
+        TokenAnswer: components["schemas"]["Session"] | components["schemas"]["ServiceToken"] | components["schemas"]["AppPasswordToken"];
         UpdateBody: {
             /** @description Merged into `user_metadata`. */
             data?: Record<string, unknown> | null;
@@ -2557,6 +2640,197 @@ export interface operations {
             };
         };
     };
+    list_app_passwords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The app passwords, without their secrets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPasswordList"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    create_app_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAppPassword"];
+            };
+        };
+        responses: {
+            /** @description The app password with its `password`, shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewAppPasswordAnswer"];
+                };
+            };
+            /** @description No name, or too long, or too many app passwords (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (U+0000) in the body (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    delete_app_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app password's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such app password of the person's (`app_password_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
     health: {
         parameters: {
             query?: never;
@@ -3322,7 +3596,7 @@ export interface operations {
     token: {
         parameters: {
             query: {
-                /** @description `password`, `refresh_token`, `pkce` or `client_credentials` */
+                /** @description `password`, `refresh_token`, `pkce`, `client_credentials` or `app_password` */
                 grant_type: string;
             };
             header?: never;
@@ -3335,7 +3609,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A session (a service token for `client_credentials`) */
+            /** @description A session (a service token for `client_credentials`, an access token without a refresh token for `app_password`) */
             200: {
                 headers: {
                     [name: string]: unknown;

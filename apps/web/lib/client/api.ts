@@ -38,11 +38,30 @@ export async function errorOf(response: Response): Promise<ApiError> {
   return new ApiError(response.status, text, fields);
 }
 
-export async function api<T = unknown>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export interface ApiInit {
+  method?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent as it is, with its media type (an `.ics` file, say), instead of `body`. */
+  raw?: { data: string; type: string };
+  /** More request headers (`If-Match`). */
+  headers?: Record<string, string>;
+}
+
+export async function api<T = unknown>(path: string, init: ApiInit = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+  let body: string | undefined;
+  if (init.raw) {
+    headers['content-type'] = init.raw.type;
+    body = init.raw.data;
+  } else if (init.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.body);
+  }
   const response = await fetch(`/api${path}`, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: init.body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body,
     cache: 'no-store',
   });
   if (response.status === 401) signedOut();

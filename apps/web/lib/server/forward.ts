@@ -7,7 +7,7 @@ import { checkCsrf, csrfRefusal } from './csrf';
 import type { RequestContext } from './session';
 
 /** Request headers passed on; the browser's cookies and anything hop-by-hop stay here. */
-const PASS_REQUEST = ['accept', 'content-type', 'last-event-id', 'idempotency-key', 'if-none-match'];
+const PASS_REQUEST = ['accept', 'content-type', 'last-event-id', 'idempotency-key', 'if-none-match', 'if-match'];
 /** Response headers passed back. */
 const PASS_RESPONSE = ['content-type', 'content-disposition', 'retry-after', 'etag', 'last-modified'];
 

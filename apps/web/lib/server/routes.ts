@@ -5,6 +5,8 @@ const PUBLIC_PAGES = ['/sign-in', '/sign-up', '/forgot-password', '/check-email'
 /** Pages and endpoints anyone may open; everything else needs a session. */
 export function isPublicPath(pathname: string): boolean {
   if (pathname.startsWith('/auth/') || pathname.startsWith('/api/') || pathname.startsWith('/upload/')) return true;
+  // A calendar's private feed: calendar apps fetch it without a session; its token is the key.
+  if (pathname.startsWith('/feeds/')) return true;
   return PUBLIC_PAGES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
 }
 

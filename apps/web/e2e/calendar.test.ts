@@ -1,0 +1,245 @@
+// The calendar page through the browser: a weekly event made from the form (its mistakes said
+// per field first) lands on the right days in the week and month views, at the same wall-clock
+// hour after the change to summer time; one occurrence is deleted, a delete on a stale ETag is
+// refused until a reload, an .ics import reports what it did, the private feed URL serves the
+// calendar through the web app until revoked, and a to-do is added and ticked off.
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { e2e, launch, newContext, noteTokens, screenshot, serious, signUp, visit } from './browser';
+import { ARTIFACTS } from './setup';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launch();
+  context = await newContext(browser);
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await noteTokens(context);
+  await browser?.close();
+});
+
+/** The days of the month view that show an event named `name`. */
+async function daysWith(name: string): Promise<string[]> {
+  return page
+    .locator('td[data-date]')
+    .filter({ has: page.getByTestId('event').filter({ hasText: name }) })
+    .evaluateAll((cells) => cells.map((c) => (c as HTMLElement).dataset.date ?? ''));
+}
+
+/** Opens the occurrence named `name` on `date` in the month view. */
+async function openOn(date: string, name: string) {
+  await page.locator(`td[data-date="${date}"]`).getByTestId('event').filter({ hasText: name }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  return dialog;
+}
+
+const ICS = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//Posey e2e//EN',
+  'BEGIN:VEVENT',
+  'UID:dentist-1@example.test',
+  'DTSTAMP:20270101T000000Z',
+  'DTSTART:20270311T090000Z',
+  'DTEND:20270311T094500Z',
+  'SUMMARY:Dentist',
+  'END:VEVENT',
+  'BEGIN:VEVENT',
+  'UID:holiday-1@example.test',
+  'DTSTAMP:20270101T000000Z',
+  'DTSTART;VALUE=DATE:20270319',
+  'DTEND;VALUE=DATE:20270320',
+  'SUMMARY:Bank holiday',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
+
+describe('the calendar', () => {
+  it('makes a weekly event from the form and shows it in the week and month views', async () => {
+    await signUp(page, 'clara');
+    // Paris, which moves to summer time on Sunday 28 March 2027.
+    const zone = await page.evaluate(async () => {
+      const r = await fetch('/api/agents/v1/profile', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ time_zone: 'Europe/Paris' }) });
+      return ((await r.json()) as { time_zone: string }).time_zone;
+    });
+    expect(zone).toBe('Europe/Paris');
+
+    await visit(page, '/calendar?view=week&date=2027-03-02');
+    expect(await page.getByTestId('calendar-title').innerText()).toBe('1 – 7 March 2027');
+    await page.getByRole('button', { name: 'New event' }).click();
+    const form = page.getByRole('dialog', { name: 'New event' });
+    // Nothing filled in: the form says what is missing, under the field.
+    await form.getByRole('button', { name: 'Create event' }).click();
+    await expect.poll(() => form.getByTestId('error-summary').innerText()).toBe('Give the event a name.');
+    expect(await form.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+    expect(await serious(page)).toEqual([]);
+
+    await form.getByLabel('Name').fill('Choir practice');
+    await form.getByLabel('Date').fill('2027-03-02');
+    await form.getByLabel('Starts').fill('18:00');
+    await form.getByLabel('Ends').fill('19:30');
+    await form.getByLabel('Repeats').selectOption('weekly');
+    expect(await form.getByLabel('Repeats').locator('option:checked').innerText()).toBe('Every week on Tuesday');
+    await form.getByLabel('Where (optional)').fill('Town hall');
+    await form.getByLabel('Remind me').fill('15');
+    await form.getByRole('button', { name: 'Create event' }).click();
+    await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Created “Choir practice” on Tue 2 Mar.');
+    expect(await form.count()).toBe(0);
+
+    // Tuesday's column, at 18:00 in Paris; nowhere else that week.
+    const tuesday = page.locator('ul[data-date="2027-03-02"]:not([data-row])');
+    await expect.poll(() => tuesday.getByTestId('event').count()).toBe(1);
+    expect(await tuesday.locator('li').getAttribute('data-top')).toBe(String(18 * 60));
+    expect(await tuesday.getByTestId('event').innerText()).toMatch(/18:00–19:30 ↻ Choir practice/);
+    expect(await tuesday.getByTestId('event').textContent()).toContain('repeats');
+    expect(await page.getByTestId('event').count()).toBe(1);
+    expect(await serious(page)).toEqual([]);
+    await screenshot(page, 'calendar_week');
+
+    // After the clocks go forward it is still at 18:00 on Tuesdays.
+    await page.getByRole('link', { name: 'Next week' }).click();
+    await page.waitForURL(/date=2027-03-08/);
+    await visit(page, '/calendar?view=week&date=2027-03-31');
+    const after = page.locator('ul[data-date="2027-03-30"]:not([data-row])');
+    await expect.poll(() => after.getByTestId('event').count()).toBe(1);
+    expect(await after.locator('li').getAttribute('data-top')).toBe(String(18 * 60));
+
+    await visit(page, '/calendar?view=month&date=2027-03-15');
+    expect(await page.getByTestId('calendar-title').innerText()).toBe('March 2027');
+    expect(await daysWith('Choir practice')).toEqual(['2027-03-02', '2027-03-09', '2027-03-16', '2027-03-23', '2027-03-30']);
+    expect(await serious(page)).toEqual([]);
+    await screenshot(page, 'calendar_month');
+
+    const details = await openOn('2027-03-09', 'Choir practice');
+    expect(await details.getByTestId('event-details').innerText()).toMatch(/Tuesday 9 March 2027, 18:00–19:30 \(Europe\/Paris\)[\s\S]*Town hall[\s\S]*15 min before/);
+    expect(await serious(page)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/calendar_event.png` });
+    await details.getByRole('button', { name: 'Close', exact: true }).click();
+
+    await visit(page, '/calendar?view=agenda&date=2027-03-01');
+    const agendaDay = page.locator('section[data-date="2027-03-09"]');
+    expect(await agendaDay.getByRole('heading').innerText()).toBe('Tuesday 9 March');
+    expect(await agendaDay.getByTestId('event').innerText()).toMatch(/18:00–19:30\s+↻ Choir practice/);
+    expect(await page.locator('section[data-date]').count()).toBe(2);
+    expect(await serious(page)).toEqual([]);
+    await screenshot(page, 'calendar_agenda');
+  });
+
+  it('deletes one occurrence, refuses a delete on a stale ETag until a reload, and deletes this and the following', async () => {
+    await visit(page, '/calendar?view=month&date=2027-03-01');
+    let dialog = await openOn('2027-03-09', 'Choir practice');
+    await dialog.getByRole('button', { name: 'Delete this occurrence' }).click();
+    await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Deleted “Choir practice” on Tue 9 Mar.');
+    await expect.poll(() => daysWith('Choir practice')).toEqual(['2027-03-02', '2027-03-16', '2027-03-23', '2027-03-30']);
+
+    // Another device changes the event: this page's ETag is now stale.
+    await page.evaluate(async () => {
+      const list = (await (await fetch('/api/agents/v1/events?from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z')).json()) as { occurrences: { event_id: string }[] };
+      const r = await fetch(`/api/agents/v1/events/${list.occurrences[0].event_id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ location: 'Church hall' }) });
+      if (!r.ok) throw new Error(`PATCH ${r.status}`);
+    });
+    dialog = await openOn('2027-03-16', 'Choir practice');
+    await dialog.getByRole('button', { name: 'Delete this occurrence' }).click();
+    await expect.poll(() => dialog.getByRole('alert').innerText()).toMatch(/changed on another device — reload/);
+    await dialog.getByRole('button', { name: 'Reload' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    // The page is fetched again (busy until then).
+    await expect.poll(() => page.locator('section[aria-labelledby="calendar-title"]').getAttribute('aria-busy')).toBe('false');
+    await expect.poll(() => daysWith('Choir practice')).toEqual(['2027-03-02', '2027-03-16', '2027-03-23', '2027-03-30']);
+
+    dialog = await openOn('2027-03-23', 'Choir practice');
+    expect(await dialog.getByTestId('event-details').innerText()).toContain('Church hall');
+    await dialog.getByRole('button', { name: 'Delete this and following' }).click();
+    await expect.poll(() => daysWith('Choir practice')).toEqual(['2027-03-02', '2027-03-16']);
+
+    // One occurrence cancelled (from elsewhere): still shown, struck through, and said so.
+    await page.evaluate(async () => {
+      const list = (await (await fetch('/api/agents/v1/events?from=2027-03-15T00:00:00Z&to=2027-03-17T00:00:00Z')).json()) as { occurrences: { event_id: string; occurrence: string }[] };
+      const [o] = list.occurrences;
+      const q = new URLSearchParams({ scope: 'this', occurrence: o.occurrence });
+      const r = await fetch(`/api/agents/v1/events/${o.event_id}?${q}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'cancelled' }) });
+      if (!r.ok) throw new Error(`PATCH ${r.status}`);
+    });
+    await visit(page, '/calendar?view=month&date=2027-03-01');
+    const cancelled = page.locator('td[data-date="2027-03-16"]').getByTestId('event');
+    expect(await cancelled.locator('.line-through').innerText()).toBe('Choir practice');
+    expect(await cancelled.textContent()).toContain('cancelled');
+  });
+
+  it('imports an .ics file and shows what the import did', async () => {
+    await visit(page, '/calendar?view=month&date=2027-03-01');
+    const personal = page.getByTestId('calendar').filter({ hasText: 'Personal' });
+    await personal.getByLabel('Import an .ics file into Personal').setInputFiles({ name: 'small.ics', mimeType: 'text/calendar', buffer: Buffer.from(ICS) });
+    await expect.poll(() => personal.getByTestId('import-report').innerText()).toBe('Imported into Personal: 2 added, 0 updated, 0 unchanged.');
+    await expect.poll(() => daysWith('Dentist')).toEqual(['2027-03-11']);
+    expect(await daysWith('Bank holiday')).toEqual(['2027-03-19']);
+    // 09:00 UTC is 10:00 in Paris.
+    expect(await page.locator('td[data-date="2027-03-11"]').getByTestId('event').innerText()).toMatch(/^10:00 Dentist/);
+    await screenshot(page, 'calendar_imported');
+
+    // The same file again changes nothing.
+    await personal.getByLabel('Import an .ics file into Personal').setInputFiles({ name: 'small.ics', mimeType: 'text/calendar', buffer: Buffer.from(ICS) });
+    await expect.poll(() => personal.getByTestId('import-report').innerText()).toBe('Imported into Personal: 0 added, 0 updated, 2 unchanged.');
+
+    // A file that is not a calendar is refused, saying why.
+    await personal.getByLabel('Import an .ics file into Personal').setInputFiles({ name: 'notes.ics', mimeType: 'text/calendar', buffer: Buffer.from('hello') });
+    await expect.poll(() => personal.getByRole('alert').innerText()).toMatch(/The file/);
+  });
+
+  it('makes a private feed URL served through the web app, and revokes it', async () => {
+    const personal = page.getByTestId('calendar').filter({ hasText: 'Personal' });
+    await personal.getByRole('button', { name: 'Make a feed URL' }).click();
+    const url = await (async () => {
+      await expect.poll(() => personal.getByTestId('feed-url').count()).toBe(1);
+      return personal.getByTestId('feed-url').inputValue();
+    })();
+    expect(url).toMatch(new RegExp(`^${e2e().webUrl}/feeds/[A-Za-z0-9_-]+\\.ics$`));
+    // A calendar app has no session: the token alone opens it. (The server listens on 127.0.0.1.)
+    const direct = url.replace('//localhost:', '//127.0.0.1:');
+    const feed = await fetch(direct);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('content-type')).toMatch(/^text\/calendar/);
+    const text = await feed.text();
+    expect(text).toContain('SUMMARY:Choir practice');
+    expect(text).toContain('SUMMARY:Dentist');
+
+    await personal.getByRole('button', { name: 'Revoke feed' }).click();
+    await expect.poll(async () => (await fetch(direct)).status).toBe(404);
+    expect(await serious(page)).toEqual([]);
+  });
+
+  it('adds a to-do and ticks it off', async () => {
+    await visit(page, '/calendar');
+    await page.getByPlaceholder('Something to do').fill('Buy a music stand');
+    await page.getByLabel('Due').fill('2027-03-05');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const todo = page.getByTestId('todo').filter({ hasText: 'Buy a music stand' });
+    await expect.poll(() => todo.count()).toBe(1);
+    expect(await todo.innerText()).toMatch(/due Fri 5 Mar/);
+    await todo.getByRole('checkbox', { name: 'Done: Buy a music stand' }).check();
+    await expect.poll(() => todo.count()).toBe(0);
+    const done = await page.evaluate(async () => ((await (await fetch('/api/agents/v1/todos?status=done')).json()) as { todos: { summary: string }[] }).todos.map((t) => t.summary));
+    expect(done).toEqual(['Buy a music stand']);
+  });
+
+  it('fits a phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const view of ['agenda', 'week', 'month']) {
+      await visit(page, `/calendar?view=${view}&date=2027-03-01`);
+      expect(await serious(page), view).toEqual([]);
+      // Wide views scroll inside themselves; the page itself does not scroll sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), view).toBeLessThanOrEqual(390);
+      await screenshot(page, `phone_calendar_${view}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
