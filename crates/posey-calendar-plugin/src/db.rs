@@ -281,13 +281,42 @@ pub async fn object_by_uid(
     calendar: Uuid,
     uid: &str,
 ) -> sqlx::Result<Option<ObjectRow>> {
+    object_where(db, calendar, Key::Uid, uid).await
+}
+
+/// The object (live or a tombstone) at `href` in a calendar.
+pub async fn object_by_href(
+    db: impl PgExecutor<'_>,
+    calendar: Uuid,
+    href: &str,
+) -> sqlx::Result<Option<ObjectRow>> {
+    object_where(db, calendar, Key::Href, href).await
+}
+
+/// What names an object within its calendar.
+#[derive(Clone, Copy)]
+enum Key {
+    Uid,
+    Href,
+}
+
+async fn object_where(
+    db: impl PgExecutor<'_>,
+    calendar: Uuid,
+    key: Key,
+    value: &str,
+) -> sqlx::Result<Option<ObjectRow>> {
+    let column = match key {
+        Key::Uid => "uid",
+        Key::Href => "href",
+    };
     sqlx::query_as(&format!(
         "SELECT {OBJECT_COLUMNS} FROM calendar.objects o
            JOIN calendar.calendars c ON c.id = o.calendar_id
-         WHERE o.calendar_id = $1 AND o.uid = $2"
+         WHERE o.calendar_id = $1 AND o.{column} = $2"
     ))
     .bind(calendar)
-    .bind(uid)
+    .bind(value)
     .fetch_optional(db)
     .await
 }
@@ -444,23 +473,6 @@ pub async fn insert_dav_calendar(
     .bind(time_zone)
     .bind(description)
     .bind(slug)
-    .fetch_optional(db)
-    .await
-}
-
-/// The object (live or a tombstone) at `href` in a calendar.
-pub async fn object_by_href(
-    db: impl PgExecutor<'_>,
-    calendar: Uuid,
-    href: &str,
-) -> sqlx::Result<Option<ObjectRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {OBJECT_COLUMNS} FROM calendar.objects o
-           JOIN calendar.calendars c ON c.id = o.calendar_id
-         WHERE o.calendar_id = $1 AND o.href = $2"
-    ))
-    .bind(calendar)
-    .bind(href)
     .fetch_optional(db)
     .await
 }

@@ -5,11 +5,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use posey_calendar::edit::{Patch, Scope};
+use posey_calendar::edit::Patch;
 use posey_calendar::{End, Item, Kind};
 use posey_domain::EventId;
 use posey_http::auth::Person;
@@ -20,12 +20,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState, person_zone};
-use crate::schemas::{
-    AlarmJson, Recurrence, Time, nullable, parse_duration, parse_occurrence, parse_status,
-};
-use crate::service::{self, EventJson, OccurrenceJson, Outcome, Target};
-use crate::store::zone_of;
+use super::items::{self, EventChange, Where, check_text, check_times};
+use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState};
+use crate::schemas::{AlarmJson, Recurrence, Time, nullable, parse_duration, parse_status};
+use crate::service::{self, EventJson, OccurrenceJson};
 
 pub fn router() -> OpenApiRouter<RouteState> {
     OpenApiRouter::new().routes(routes!(list_events, create_event)).routes(routes!(
@@ -106,14 +104,6 @@ pub struct NewEvent {
 
 const MAX_TEXT: usize = 10_000;
 
-pub(super) fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ApiError> {
-    let text = text.trim();
-    if text.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("must be at most {max} characters")));
-    }
-    Ok(text.to_owned())
-}
-
 fn optional_text(field: &'static str, text: Option<&str>) -> Result<Option<String>, ApiError> {
     text.map(|text| check_text(field, text, MAX_TEXT))
         .transpose()
@@ -159,31 +149,6 @@ impl NewEvent {
     }
 }
 
-/// The checks the domain makes on an item read from iCalendar, made on one built from JSON.
-pub(super) fn check_times(item: &Item) -> Result<(), ApiError> {
-    let end_field = if item.kind == Kind::Event { "end" } else { "due" };
-    if let (Some(start), Some(End::At(end))) = (item.start, item.end) {
-        if start.is_date() != end.is_date() {
-            return Err(ApiError::invalid(
-                end_field,
-                "must be a date when start is a date, and a time otherwise",
-            ));
-        }
-        if end.instant(Tz::UTC) < start.instant(Tz::UTC) {
-            return Err(ApiError::invalid(end_field, "is before start"));
-        }
-    }
-    Ok(())
-}
-
-pub(super) fn with_etag(status: StatusCode, etag: &str, body: impl Serialize) -> Response {
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
 /// Make an event
 #[utoipa::path(post, path = "/v1/events", tag = "calendar", operation_id = "createEvent",
     security(("bearer" = [])), request_body = NewEvent,
@@ -194,13 +159,7 @@ async fn create_event(
     Person(person): Person,
     AppJson(input): AppJson<NewEvent>,
 ) -> Result<Response, ApiError> {
-    let zone = person_zone(&state, person).await?;
-    let calendar =
-        service::calendar_or_default(state.db(), person, input.calendar_id, zone).await?;
-    let item = input.item(zone_of(&calendar))?;
-    let saved = service::create(state.db(), person, &calendar, item).await?;
-    let (row, object) = service::load(state.db(), person, saved.id, Kind::Event).await?;
-    Ok(with_etag(StatusCode::CREATED, &row.etag, service::event_json(&row, &object)))
+    items::create(&state, person, input.calendar_id, Kind::Event, |zone| input.item(zone)).await
 }
 
 /// An event whole: its series, recurrence and changed occurrences
@@ -213,40 +172,7 @@ async fn get_event(
     Person(person): Person,
     PathId(id, _): PathId<EventId>,
 ) -> Result<Response, ApiError> {
-    let id = id.as_uuid();
-    let (row, object) = service::load(state.db(), person, id, Kind::Event).await?;
-    Ok(with_etag(StatusCode::OK, &row.etag, service::event_json(&row, &object)))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct Where {
-    /// `this` (one occurrence), `following` (it and every later one) or `all` (the default).
-    scope: Option<String>,
-    /// The occurrence (`occurrence` of the listing) for `this` and `following`.
-    occurrence: Option<String>,
-}
-
-pub(super) fn target(place: &Where, headers: &HeaderMap) -> Result<Target, ApiError> {
-    let scope = match place.scope.as_deref().map(str::trim) {
-        None | Some("all") => Scope::All,
-        Some("this") => Scope::This,
-        Some("following") => Scope::Following,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "scope",
-                format!("{other:?} is not this, following or all"),
-            ));
-        }
-    };
-    let occurrence = place.occurrence.as_deref().map(parse_occurrence).transpose()?;
-    let if_match = headers.get(header::IF_MATCH).map(|value| {
-        value
-            .to_str()
-            .map(str::to_owned)
-            .map_err(|_| ApiError::BadRequest("If-Match is not text".into()))
-    });
-    Ok(Target { scope, occurrence, if_match: if_match.transpose()? })
+    items::read(&state, person, id.as_uuid(), Kind::Event, StatusCode::OK).await
 }
 
 /// Changes to an event: what is left out stays as it is; null clears.
@@ -328,38 +254,6 @@ impl EventChanges {
     }
 }
 
-/// What an edit left.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EventChange {
-    /// The event as it is now.
-    #[schema(required = true)]
-    event: Option<EventJson>,
-    /// For `following`: the new series that starts at the occurrence.
-    #[schema(required = true)]
-    split: Option<EventJson>,
-}
-
-pub(super) async fn change_json(
-    state: &RouteState,
-    person: Uuid,
-    kind: Kind,
-    outcome: Outcome,
-) -> Result<(Option<String>, EventChange), ApiError> {
-    let mut etag = None;
-    let mut event = None;
-    if let Some(saved) = outcome.object {
-        let (row, object) = service::load(state.db(), person, saved.id, kind).await?;
-        etag = Some(row.etag.clone());
-        event = Some(service::event_json(&row, &object));
-    }
-    let mut split = None;
-    if let Some(saved) = outcome.split {
-        let (row, object) = service::load(state.db(), person, saved.id, kind).await?;
-        split = Some(service::event_json(&row, &object));
-    }
-    Ok((etag, EventChange { event, split }))
-}
-
 /// Change an event: one occurrence, it and the following ones, or all
 #[utoipa::path(patch, path = "/v1/events/{id}", tag = "calendar", operation_id = "updateEvent",
     security(("bearer" = [])), params(("id" = Uuid, Path), Where,
@@ -375,21 +269,9 @@ async fn update_event(
     headers: HeaderMap,
     AppJson(changes): AppJson<EventChanges>,
 ) -> Result<Response, ApiError> {
-    let id = id.as_uuid();
-    let target = target(&place, &headers)?;
-    let (row, _) = service::load(state.db(), person, id, Kind::Event).await?;
-    let zone: Tz = row.time_zone.parse().unwrap_or(Tz::UTC);
-    let patch = changes.patch(zone)?;
-    if patch.rules.is_some() && target.scope == Scope::This {
-        return Err(ApiError::invalid(
-            "recurrence",
-            "changes for all or following, not one occurrence",
-        ));
-    }
-    let outcome =
-        service::change(state.db(), person, id, Kind::Event, Some(&patch), &target).await?;
-    let (etag, body) = change_json(&state, person, Kind::Event, outcome).await?;
-    Ok(with_etag(StatusCode::OK, etag.as_deref().unwrap_or_default(), body))
+    let place = (&place, &headers);
+    items::update(&state, person, id.as_uuid(), Kind::Event, place, |zone| changes.patch(zone))
+        .await
 }
 
 /// Delete an event: one occurrence, it and the following ones, or all
@@ -404,8 +286,5 @@ async fn delete_event(
     Query(place): Query<Where>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let id = id.as_uuid();
-    let target = target(&place, &headers)?;
-    service::change(state.db(), person, id, Kind::Event, None, &target).await?;
-    Ok(StatusCode::NO_CONTENT)
+    items::remove(&state, person, id.as_uuid(), Kind::Event, (&place, &headers)).await
 }

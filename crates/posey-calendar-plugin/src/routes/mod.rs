@@ -1,39 +1,17 @@
-//! The plugin's REST routes, with the state they share: the host's and nothing of their own.
+//! The plugin's REST routes: calendars (with ICS import, export and feeds), events and to-dos.
 
 mod calendars;
 mod events;
+mod items;
+mod shared;
 mod todos;
 
-use chrono_tz::Tz;
-use posey_http::ApiError;
-use posey_plugin::PluginState;
 use utoipa_axum::router::OpenApiRouter;
-use uuid::Uuid;
 
-/// The host's state, and the app passwords calendar apps sign in with.
-pub type RouteState = PluginState<std::sync::Arc<crate::basic::AppPasswords>>;
-
-posey_http::error_responses! { schema = "Error";
-    /// A route taking a calendar's id.
-    NoSuchCalendar {
-        "404" => "No such calendar of this person",
-    }
-    /// A route taking an event's or to-do's id.
-    NoSuchEvent {
-        "404" => "No such event or to-do of this person",
-    }
-    /// A route that changes what an `If-Match` names.
-    Changed {
-        "412" => "The event changed since its ETag was read (If-Match); read it again",
-    }
-}
+pub use shared::RouteState;
+use shared::{Changed, NoSuchCalendar, NoSuchEvent, person_zone};
 
 /// Every route, described.
 pub fn router() -> OpenApiRouter<RouteState> {
     calendars::router().merge(events::router()).merge(todos::router())
-}
-
-/// The person's zone, from their profile.
-async fn person_zone(state: &RouteState, person: Uuid) -> Result<Tz, ApiError> {
-    Ok(state.host.profiles.profile(person).await?.time_zone.tz())
 }

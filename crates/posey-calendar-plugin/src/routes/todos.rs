@@ -18,12 +18,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::events::{EventChange, Where, change_json, check_text, check_times, target, with_etag};
-use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState, person_zone};
+use super::items::{self, EventChange, Where, check_text, check_times};
+use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState};
 use crate::db;
 use crate::schemas::{AlarmJson, Recurrence, Time, nullable, parse_status};
 use crate::service::{self, EventJson};
-use crate::store::{self, StoreError, zone_of};
+use crate::store::{self, StoreError};
 
 pub fn router() -> OpenApiRouter<RouteState> {
     OpenApiRouter::new().routes(routes!(list_todos, create_todo)).routes(routes!(
@@ -165,13 +165,7 @@ async fn create_todo(
     Person(person): Person,
     AppJson(input): AppJson<NewTodo>,
 ) -> Result<Response, ApiError> {
-    let zone = person_zone(&state, person).await?;
-    let calendar =
-        service::calendar_or_default(state.db(), person, input.calendar_id, zone).await?;
-    let item = input.item(zone_of(&calendar))?;
-    let saved = service::create(state.db(), person, &calendar, item).await?;
-    let (row, object) = service::load(state.db(), person, saved.id, Kind::Todo).await?;
-    Ok(with_etag(StatusCode::CREATED, &row.etag, service::event_json(&row, &object)))
+    items::create(&state, person, input.calendar_id, Kind::Todo, |zone| input.item(zone)).await
 }
 
 /// A to-do
@@ -184,9 +178,7 @@ async fn get_todo(
     Person(person): Person,
     PathId(id, _): PathId<TodoId>,
 ) -> Result<Response, ApiError> {
-    let id = id.as_uuid();
-    let (row, object) = service::load(state.db(), person, id, Kind::Todo).await?;
-    Ok(with_etag(StatusCode::OK, &row.etag, service::event_json(&row, &object)))
+    items::read(&state, person, id.as_uuid(), Kind::Todo, StatusCode::OK).await
 }
 
 /// Changes to a to-do: what is left out stays; null clears.
@@ -261,15 +253,8 @@ async fn update_todo(
     headers: HeaderMap,
     AppJson(changes): AppJson<TodoChanges>,
 ) -> Result<Response, ApiError> {
-    let id = id.as_uuid();
-    let target = target(&place, &headers)?;
-    let (row, _) = service::load(state.db(), person, id, Kind::Todo).await?;
-    let zone: Tz = row.time_zone.parse().unwrap_or(Tz::UTC);
-    let patch = changes.patch(zone)?;
-    let outcome =
-        service::change(state.db(), person, id, Kind::Todo, Some(&patch), &target).await?;
-    let (etag, body) = change_json(&state, person, Kind::Todo, outcome).await?;
-    Ok(with_etag(StatusCode::OK, etag.as_deref().unwrap_or_default(), body))
+    let place = (&place, &headers);
+    items::update(&state, person, id.as_uuid(), Kind::Todo, place, |zone| changes.patch(zone)).await
 }
 
 /// Delete a to-do
@@ -284,8 +269,5 @@ async fn delete_todo(
     Query(place): Query<Where>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let id = id.as_uuid();
-    let target = target(&place, &headers)?;
-    service::change(state.db(), person, id, Kind::Todo, None, &target).await?;
-    Ok(StatusCode::NO_CONTENT)
+    items::remove(&state, person, id.as_uuid(), Kind::Todo, (&place, &headers)).await
 }

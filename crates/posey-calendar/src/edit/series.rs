@@ -3,29 +3,9 @@
 
 use chrono_tz::Tz;
 
-use super::{Edit, EditError, Patch, check, master, touch};
+use super::types::{Edit, EditError, Patch, check, master, moved_end, touch};
 use crate::object::{End, Item, Object};
 use crate::when::When;
-
-/// Where the end `old_end` of an item starting at `old` goes when the start moves to `new`:
-/// the same exact length after it (RFC 5545 gives each occurrence the master's exact
-/// duration, so an occurrence in a DST gap still lasts as long), kept in the end's own form (a
-/// flight's arrival stays in its zone); whole days for dates. None when the start changes
-/// between a date and a time, which no end of the old form fits.
-pub(super) fn moved_end(old: &When, old_end: &When, new: &When, zone: Tz) -> Option<When> {
-    match (old_end.is_date(), new.is_date()) {
-        (true, true) => {
-            let days = old_end.local().date() - old.local().date();
-            new.local().date().checked_add_signed(days).map(When::Date)
-        }
-        (false, false) => {
-            let length = old_end.instant(zone) - old.instant(zone);
-            let end = new.instant(zone).checked_add_signed(length)?;
-            Some(old_end.in_form_of(&When::Utc(end), zone))
-        }
-        _ => None,
-    }
-}
 
 /// How a series' start moved, for the times that belong to it (RDATEs, EXDATEs, overrides'
 /// recurrence ids).

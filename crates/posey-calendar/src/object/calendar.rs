@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 
-use super::{End, Item, Kind, Object, ObjectError, invalid};
+use super::model::{End, Item, Kind, Object, ObjectError, invalid};
 use crate::ics::{self, Component, Limits, values};
 use crate::when::When;
 
@@ -159,4 +159,29 @@ fn read_calendar(text: &str, limits: &Limits) -> Result<(Vec<Object>, Problems),
 /// An item as its VEVENT or VTODO.
 pub fn component_of(item: &Item) -> Component {
     crate::emit::component(item)
+}
+
+impl Object {
+    /// The one object in an iCalendar text (a CalDAV PUT, a REST body).
+    pub fn parse(text: &str, limits: &Limits) -> Result<Self, ObjectError> {
+        let mut objects = parse_calendar(text, limits)?;
+        match objects.len() {
+            0 => Err(invalid("the calendar holds no VEVENT or VTODO")),
+            1 => Ok(objects.remove(0)),
+            n => {
+                let uids: Vec<&str> = objects.iter().map(|object| object.uid.as_str()).collect();
+                Err(invalid(format!(
+                    "the calendar holds {n} different UIDs ({}); one resource holds one event or \
+                     to-do",
+                    uids.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// The object as an iCalendar text: one VCALENDAR with a VTIMEZONE for every zone its
+    /// times use.
+    pub fn to_ics(&self, prodid: &str) -> String {
+        ics::write(&calendar_of(std::slice::from_ref(self), prodid, None))
+    }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::*;
+use crate::When;
 
 const BERLIN: Tz = chrono_tz::Europe::Berlin;
 const NEW_YORK: Tz = chrono_tz::America::New_York;

@@ -1,0 +1,30 @@
+//! What every route module shares: the state (the host's, and the app passwords calendar apps
+//! sign in with), the error responses they describe, and the person's zone.
+
+use chrono_tz::Tz;
+use posey_http::ApiError;
+use posey_plugin::PluginState;
+use uuid::Uuid;
+
+/// The host's state, and the app passwords calendar apps sign in with.
+pub type RouteState = PluginState<std::sync::Arc<crate::basic::AppPasswords>>;
+
+posey_http::error_responses! { schema = "Error";
+    /// A route taking a calendar's id.
+    NoSuchCalendar {
+        "404" => "No such calendar of this person",
+    }
+    /// A route taking an event's or to-do's id.
+    NoSuchEvent {
+        "404" => "No such event or to-do of this person",
+    }
+    /// A route that changes what an `If-Match` names.
+    Changed {
+        "412" => "The event changed since its ETag was read (If-Match); read it again",
+    }
+}
+
+/// The person's zone, from their profile.
+pub(super) async fn person_zone(state: &RouteState, person: Uuid) -> Result<Tz, ApiError> {
+    Ok(state.host.profiles.profile(person).await?.time_zone.tz())
+}
