@@ -27,6 +27,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::router().into_openapi()
 }
 
+/// The REST routes as served, without CalDAV's (which are not in the OpenAPI document): for
+/// the agents' check that what is served is what is documented.
+pub fn rest_router() -> axum::Router<RouteState> {
+    routes::router().split_for_parts().0
+}
+
+pub use routes::RouteState;
+
 /// The plugin.
 pub struct CalendarPlugin {
     /// Signs calendar apps in over HTTP Basic with app passwords.

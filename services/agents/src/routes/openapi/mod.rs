@@ -154,6 +154,7 @@ mod tests {
         served.extend(served_paths(&crate::plugins::profile::router().split_for_parts().0));
         served.extend(served_paths(&crate::memory::routes::router().split_for_parts().0));
         served.extend(served_paths(&crate::documents::routes::api().split_for_parts().0));
+        served.extend(served_paths(&posey_calendar_plugin::rest_router()));
         served.insert("/mcp".to_owned());
         assert!(served.contains("/openapi.json") && served.contains("/v1/profile"), "{served:?}");
         let documented: std::collections::BTreeSet<String> =
