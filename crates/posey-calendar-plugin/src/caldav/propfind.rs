@@ -195,7 +195,7 @@ pub fn property(person: Uuid, resource: &Resource, (ns, local): &Name) -> Option
         (DAV, "resourcetype", Resource::Object(_)) => Value::Empty,
         (DAV, "displayname", Resource::Root | Resource::Principal) => Value::Text("Posey".into()),
         (DAV, "displayname", Resource::Home) => Value::Text("Calendars".into()),
-        (DAV, "displayname", Resource::Calendar(c)) => Value::Text(c.calendar.name.clone()),
+        (DAV, "displayname", Resource::Calendar(c)) => Value::Text(given_name(c)?.to_owned()),
         (DAV, "current-user-principal", _) => xml(href(&principal_path(person))),
         (DAV, "owner", Resource::Principal | Resource::Home | Resource::Calendar(_)) => {
             xml(href(&principal_path(person)))
@@ -249,6 +249,15 @@ pub fn property(person: Uuid, resource: &Resource, (ns, local): &Name) -> Option
     Some(value)
 }
 
+/// The name a calendar was given, `None` for one made without (vdirsyncer's MKCOL): Posey
+/// names it after its segment, but to a client that name is no displayname, or a sync tool
+/// takes it for a change and copies it over the other server's real one (vdirsyncer's
+/// metasync, "a wins"), or calls the two a conflict.
+fn given_name(calendar: &DavCalendar) -> Option<&str> {
+    let name = calendar.calendar.name.as_str();
+    (calendar.slug.as_deref() != Some(name)).then_some(name)
+}
+
 fn privileges() -> String {
     ["all", "read", "write", "write-properties", "write-content", "bind", "unbind"]
         .iter()
@@ -283,4 +292,42 @@ fn timezone(calendar: &DavCalendar) -> String {
     wrapper.push("PRODID", store::PRODID);
     wrapper.components.push(ics::values::vtimezone(zone, from, to));
     ics::write(&wrapper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Calendar;
+
+    fn calendar(name: &str, slug: Option<&str>) -> DavCalendar {
+        let now = Utc::now();
+        let calendar = Calendar {
+            id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            name: name.into(),
+            colour: None,
+            time_zone: "UTC".into(),
+            description: None,
+            sync_seq: 0,
+            has_feed: false,
+            created_at: now,
+            updated_at: now,
+        };
+        DavCalendar { calendar, slug: slug.map(str::to_owned) }
+    }
+
+    #[test]
+    fn a_calendar_made_without_a_name_has_no_displayname() {
+        let displayname = |c: &DavCalendar| {
+            let value = property(Uuid::now_v7(), &Resource::Calendar(c), &name(DAV, "displayname"));
+            value.map(|value| match value {
+                Value::Text(text) => text,
+                _ => panic!("a displayname is text"),
+            })
+        };
+        assert_eq!(displayname(&calendar("Work", Some("work"))).as_deref(), Some("Work"));
+        assert_eq!(displayname(&calendar("Family", None)).as_deref(), Some("Family"));
+        // MKCOL at .../home/ with no displayname: Posey calls it "home", CalDAV has no name.
+        assert_eq!(displayname(&calendar("home", Some("home"))), None);
+    }
 }

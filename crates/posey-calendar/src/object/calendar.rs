@@ -16,7 +16,9 @@ pub fn calendar_of(objects: &[Object], prodid: &str, name: Option<&str>) -> Comp
     let mut calendar = Component::new("VCALENDAR");
     calendar.push("VERSION", "2.0");
     calendar.push("PRODID", prodid);
-    calendar.push("CALSCALE", "GREGORIAN");
+    // No CALSCALE: GREGORIAN is the default (RFC 5545, 3.7.1), and a sync tool that compares
+    // items by their text (vdirsyncer) takes a line the other server does not write for a
+    // change.
     if let Some(name) = name {
         calendar.push("X-WR-CALNAME", values::write_text(name));
     }

@@ -15,7 +15,7 @@ use crate::openai::python;
 
 const ISSUER: &str = "http://posey-auth.test";
 
-async fn spawn_auth() -> TestApp {
+pub(crate) async fn spawn_auth() -> TestApp {
     let vars = [
         ("AUTH_MAILER_AUTOCONFIRM", "true".to_owned()),
         ("AUTH_ISSUER", ISSUER.to_owned()),
@@ -36,7 +36,7 @@ async fn spawn_auth() -> TestApp {
     .await
 }
 
-async fn spawn_agents(auth: &TestApp) -> TestApp {
+pub(crate) async fn spawn_agents(auth: &TestApp) -> TestApp {
     let vars = [
         ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", auth.address)),
         ("AUTH_ISSUER", ISSUER.to_owned()),

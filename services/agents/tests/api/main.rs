@@ -5,6 +5,7 @@
 
 mod caldav;
 mod caldav_basic;
+mod caldav_vdirsyncer;
 mod calendar;
 mod calendar_corpus;
 mod calendar_tools;
