@@ -194,6 +194,52 @@ async fn an_agent_task_runs_on_the_agents_service_and_notifies_in_one_conversati
     assert!(!person.is_empty());
 }
 
+/// A person's daily agenda as a recurring agent task: the timekeeper reads the calendar with
+/// its agenda tool and the answer arrives as the morning's notification.
+#[tokio::test]
+async fn a_daily_agenda_is_a_recurring_agent_task_that_reads_the_calendar() {
+    let auth = spawn_auth().await;
+    let jwks = format!("{}/.well-known/jwks.json", auth.address);
+    let model = FunctionModel::new(|input| match input.tool_results().last() {
+        None => Reply::tool_call("calendar_agenda", json!({"from": "2099-01-01"})),
+        Some(agenda) => Reply::text(format!("Today: {}", agenda.content)),
+    });
+    let agents = spawn_agents(&jwks, model.clone()).await;
+    let cron = spawn_app_with(&[
+        ("AUTH_JWKS_URL", jwks.clone()),
+        ("AUTH_ISSUER", ISSUER.to_owned()),
+        ("CRON_POLL_INTERVAL_MS", "100".to_owned()),
+        ("AGENTS_URL", agents.address.clone()),
+        ("AUTH_URL", auth.address.clone()),
+        ("CRON_SERVICE_CLIENT_ID", "cron".to_owned()),
+        ("CRON_SERVICE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+    ])
+    .await;
+    let (_, token) = sign_up(&auth, "grace@example.test").await;
+    let event = json!({"summary": "Dentist", "start": {"date_time": "2099-01-01T09:00"},
+                       "duration": "PT30M"});
+    let response = post(&agents, "/v1/events", &token, &event).await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+
+    let task = json!({
+        "name": "My day",
+        "kind": "agent_task",
+        "payload": {"prompt": "What is on my calendar today?", "agent": "timekeeper"},
+        "schedule": {"kind": "rrule", "spec": "FREQ=DAILY;BYHOUR=7;BYMINUTE=0;BYSECOND=0"},
+    });
+    let response = post(&cron, "/v1/tasks", &token, &task).await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let task: Value = response.json().await.unwrap();
+    let id = task["id"].as_str().unwrap();
+    let response = post(&cron, &format!("/v1/tasks/{id}/run"), &token, &json!({})).await;
+    assert_eq!(response.status(), 202);
+    let delivered = notifications(&cron, &token, 1).await;
+    assert_eq!(delivered[0]["title"], "My day");
+    let body = delivered[0]["body"].as_str().unwrap();
+    assert!(body.starts_with("Today: ") && body.contains("Dentist"), "{body}");
+    assert!(body.contains("2099-01-01T09:00:00"), "{body}");
+}
+
 #[tokio::test]
 async fn agent_tasks_are_refused_naming_the_variables_when_not_configured() {
     let cron =
