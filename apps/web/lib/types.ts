@@ -229,3 +229,16 @@ export interface CalendarFeed {
   token: string;
   path: string;
 }
+
+/** An app password as auth lists it (its secret is never listed). */
+export interface AppPasswordInfo {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** A new app password: its `password` is in this answer only. */
+export interface NewAppPassword extends AppPasswordInfo {
+  password: string;
+}

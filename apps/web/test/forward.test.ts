@@ -43,6 +43,16 @@ describe('forward', () => {
     }
   });
 
+  it('lets through the person’s app passwords (calendar sync): list, make, revoke', () => {
+    for (const [method, path] of [['GET', ['app-passwords']], ['POST', ['app-passwords']], ['DELETE', ['app-passwords', 'x']]] as const) {
+      expect(authPathAllowed([...path], method), `${method} /${path.join('/')}`).toBe(true);
+    }
+    const refused = [['DELETE', ['app-passwords']], ['PUT', ['app-passwords']], ['GET', ['app-passwords', 'x']], ['POST', ['app-passwords', 'x']], ['DELETE', ['app-passwords', 'x', 'y']]] as const;
+    for (const [method, path] of refused) {
+      expect(authPathAllowed([...path], method), `${method} /${path.join('/')}`).toBe(false);
+    }
+  });
+
   it('refuses dot segments that would climb out of the service path', async () => {
     expect((await forward(req('GET'), ctx, 'agents', ['v1', '..', 'admin'])).status).toBe(400);
   });

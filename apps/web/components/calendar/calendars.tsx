@@ -5,6 +5,7 @@
 // the URL shown works wherever the web app does; agents keeps only the token's hash, so the URL
 // is shown once, when made.
 
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 
@@ -205,6 +206,13 @@ export function Calendars({ calendars }: { calendars: CalendarInfo[] }) {
             Make calendar
           </button>
         </form>
+        <p className="text-sm opacity-80" data-testid="calendar-sync-hint">
+          Sync with a phone or another calendar app (CalDAV, two-way):{' '}
+          <Link className="link" href="/settings#calendar-sync">
+            make an app password in Settings
+          </Link>
+          .
+        </p>
         {error && Object.entries(error).filter(([k]) => k !== 'name').length > 0 && (
           <p role="alert" className="text-sm text-error">
             {Object.entries(error)

@@ -8,6 +8,8 @@ import type { SessionInfo } from '@/lib/types';
 
 function device(ua: string | null): string {
   if (!ua) return 'Unknown device';
+  // Auth names an app password's session after it (calendar sync).
+  if (ua.startsWith('app password: ')) return `App password “${ua.slice('app password: '.length)}”`;
   const browser = /Edg\//.test(ua) ? 'Edge' : /Chrome\//.test(ua) ? 'Chrome' : /Firefox\//.test(ua) ? 'Firefox' : /Safari\//.test(ua) ? 'Safari' : ua.split(/[\s/]/)[0];
   const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
   return os ? `${browser} on ${os}` : browser;

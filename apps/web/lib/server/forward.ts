@@ -12,8 +12,9 @@ const PASS_REQUEST = ['accept', 'content-type', 'last-event-id', 'idempotency-ke
 const PASS_RESPONSE = ['content-type', 'content-disposition', 'retry-after', 'etag', 'last-modified'];
 
 /**
- * Auth routes the browser may reach through the BFF: the account and its sessions, and the
- * owner's install status and invites — nothing that mints tokens. The admin routes go with the
+ * Auth routes the browser may reach through the BFF: the account, its sessions and app passwords
+ * (calendar sync), and the owner's install status and invites — nothing that mints tokens. An
+ * app password's secret is shown to the person who made it, once; it signs in only over CalDAV. The admin routes go with the
  * person's own token, so auth's role check decides (a non-admin gets its 403).
  */
 export function authPathAllowed(path: string[], method: string): boolean {
@@ -21,6 +22,8 @@ export function authPathAllowed(path: string[], method: string): boolean {
   if (path.length === 1 && path[0] === 'sessions') return method === 'GET';
   if (path.length === 2 && path[0] === 'sessions') return method === 'DELETE';
   if (path.length === 1 && path[0] === 'invite') return method === 'POST';
+  if (path.length === 1 && path[0] === 'app-passwords') return method === 'GET' || method === 'POST';
+  if (path.length === 2 && path[0] === 'app-passwords') return method === 'DELETE';
   if (path.length === 2 && path[0] === 'admin' && path[1] === 'status') return method === 'GET';
   if (path.length === 2 && path[0] === 'admin' && path[1] === 'invites') return method === 'GET';
   if (path.length === 3 && path[0] === 'admin' && path[1] === 'invites') return method === 'DELETE';

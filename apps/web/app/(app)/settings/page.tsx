@@ -2,22 +2,26 @@ import { cookies } from 'next/headers';
 
 import { Alerts } from '@/components/alerts';
 import { PageHeader } from '@/components/page-header';
+import { AppPasswords } from '@/components/settings/app-passwords';
 import { Invites } from '@/components/settings/invites';
 import { ProfileForm } from '@/components/settings/profile-form';
 import { Sessions } from '@/components/settings/sessions';
 import { ThemePicker } from '@/components/settings/theme-picker';
+import { caldavAddress } from '@/lib/app-passwords';
 import { query } from '@/lib/messages';
 import { isAdmin } from '@/lib/server/jwt';
 import { currentClaims, serviceJson } from '@/lib/server/session';
-import type { AuthStatus, CronStatus, InviteInfo, ModelChoice, Profile, SessionInfo } from '@/lib/types';
+import type { AppPasswordInfo, AuthStatus, CronStatus, InviteInfo, ModelChoice, Profile, SessionInfo } from '@/lib/types';
 
 export const metadata = { title: 'Settings' };
 
-function Section({ title, children }: { title: string; children: React.ReactNode }) {
+function Section({ title, id, children }: { title: string; id?: string; children: React.ReactNode }) {
+  // An id without spaces: aria-labelledby takes a list of ids separated by spaces.
+  const heading = `s-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
   return (
-    <section className="card bg-base-100 shadow-sm" aria-labelledby={`s-${title}`}>
+    <section id={id} className="card scroll-mt-4 bg-base-100 shadow-sm" aria-labelledby={heading}>
       <div className="card-body gap-3">
-        <h2 id={`s-${title}`} className="card-title text-base">
+        <h2 id={heading} className="card-title text-base">
           {title}
         </h2>
         {children}
@@ -111,11 +115,14 @@ async function Install() {
 
 export default async function SettingsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const q = await query(searchParams);
-  const [profile, { sessions }, claims] = await Promise.all([
+  const [profile, { sessions }, claims, appPasswords] = await Promise.all([
     serviceJson<Profile>('agents', '/v1/profile', '/settings'),
     serviceJson<{ sessions: SessionInfo[] }>('auth', '/sessions', '/settings'),
     currentClaims(),
+    orNull(serviceJson<{ app_passwords: AppPasswordInfo[] }>('auth', '/app-passwords', '/settings')),
   ]);
+  // The agents service's CalDAV address as calendar apps reach it: only the server knows it.
+  const caldav = caldavAddress(process.env);
   const zones = Intl.supportedValuesOf('timeZone');
   if (!zones.includes(profile.time_zone)) zones.unshift(profile.time_zone);
   const theme = (await cookies()).get('posey-theme')?.value ?? 'system';
@@ -135,6 +142,15 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
         )}
         <Section title="Devices">
           <Sessions initial={sessions} />
+        </Section>
+        <Section title="Calendar sync (app passwords)" id="calendar-sync">
+          {appPasswords === null ? (
+            <p role="alert" className="text-sm text-error">
+              The app passwords could not be read.
+            </p>
+          ) : (
+            <AppPasswords initial={appPasswords.app_passwords} caldav={caldav} email={claims?.email ?? null} />
+          )}
         </Section>
         <Section title="Password">
           <form method="post" action="/auth/password" className="flex flex-col gap-3">
