@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::items::{self, EventChange, Where, check_text, check_times};
+use super::items::{self, EventChange, Where, check_times};
 use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState};
 use crate::schemas::{AlarmJson, Recurrence, Time, nullable, parse_duration, parse_status};
 use crate::service::{self, EventJson, OccurrenceJson};
@@ -102,15 +102,7 @@ pub struct NewEvent {
     alarms: Vec<AlarmJson>,
 }
 
-const MAX_TEXT: usize = 10_000;
-
-fn optional_text(field: &'static str, text: Option<&str>) -> Result<Option<String>, ApiError> {
-    text.map(|text| check_text(field, text, MAX_TEXT))
-        .transpose()
-        .map(|t| t.filter(|t| !t.is_empty()))
-}
-
-pub(super) fn end_of(
+fn end_of(
     end: Option<&Time>,
     duration: Option<&str>,
     field: &'static str,
@@ -126,24 +118,19 @@ pub(super) fn end_of(
 
 impl NewEvent {
     fn item(&self, zone: Tz) -> Result<Item, ApiError> {
-        let summary = check_text("summary", &self.summary, 500)?;
-        if summary.is_empty() {
-            return Err(ApiError::invalid("summary", "must not be empty"));
-        }
         let mut item = Item::new(Kind::Event, service::new_uid());
-        item.summary = Some(summary);
-        item.description = optional_text("description", self.description.as_deref())?;
-        item.location = optional_text("location", self.location.as_deref())?;
+        item.summary = Some(items::summary(&self.summary)?);
+        item.description = items::optional_text("description", self.description.as_deref())?;
+        item.location = items::optional_text("location", self.location.as_deref())?;
         item.start = Some(self.start.parse("start", zone)?);
         item.end = end_of(self.end.as_ref(), self.duration.as_deref(), "end", zone)?;
         item.status = self.status.as_deref().map(|s| parse_status(s, false)).transpose()?;
-        item.categories =
-            self.categories.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+        item.categories = items::categories(&self.categories);
         item.transparent = self.transparent;
         if let Some(recurrence) = &self.recurrence {
             recurrence.apply(&mut item, zone)?;
         }
-        item.alarms = self.alarms.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?;
+        item.alarms = items::alarms(&self.alarms)?;
         check_times(&item)?;
         Ok(item)
     }
@@ -207,17 +194,13 @@ impl EventChanges {
     fn patch(&self, zone: Tz) -> Result<Patch, ApiError> {
         let mut patch = Patch::default();
         if let Some(summary) = &self.summary {
-            let summary = check_text("summary", summary, 500)?;
-            if summary.is_empty() {
-                return Err(ApiError::invalid("summary", "must not be empty"));
-            }
-            patch.summary = Some(Some(summary));
+            patch.summary = Some(Some(items::summary(summary)?));
         }
         if let Some(description) = &self.description {
-            patch.description = Some(optional_text("description", description.as_deref())?);
+            patch.description = Some(items::optional_text("description", description.as_deref())?);
         }
         if let Some(location) = &self.location {
-            patch.location = Some(optional_text("location", location.as_deref())?);
+            patch.location = Some(items::optional_text("location", location.as_deref())?);
         }
         if let Some(start) = &self.start {
             patch.start = Some(start.parse("start", zone)?);
@@ -236,7 +219,7 @@ impl EventChanges {
         if let Some(status) = &self.status {
             patch.status = Some(status.as_deref().map(|s| parse_status(s, false)).transpose()?);
         }
-        patch.categories.clone_from(&self.categories);
+        patch.categories = self.categories.as_deref().map(items::categories);
         patch.transparent = self.transparent;
         if let Some(recurrence) = &self.recurrence {
             let mut item = Item::new(Kind::Event, String::new());
@@ -248,7 +231,7 @@ impl EventChanges {
             patch.exdates = Some(item.exdates);
         }
         if let Some(alarms) = &self.alarms {
-            patch.alarms = Some(alarms.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?);
+            patch.alarms = Some(items::alarms(alarms)?);
         }
         Ok(patch)
     }

@@ -6,22 +6,53 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
 use posey_calendar::edit::{Patch, Scope};
-use posey_calendar::{End, Item, Kind};
+use posey_calendar::{Alarm, End, Item, Kind};
 use posey_http::ApiError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{RouteState, person_zone};
-use crate::schemas::parse_occurrence;
+use crate::schemas::{AlarmJson, parse_occurrence};
 use crate::service::{self, EventJson, Outcome, Target};
 use crate::store::zone_of;
 
-pub(super) fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ApiError> {
+/// The longest description or location.
+const MAX_TEXT: usize = 10_000;
+
+fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, ApiError> {
     let text = text.trim();
     if text.chars().count() > max {
         return Err(ApiError::invalid(field, format!("must be at most {max} characters")));
     }
     Ok(text.to_owned())
+}
+
+/// An event's or to-do's summary: 1 to 500 characters, trimmed.
+pub(super) fn summary(text: &str) -> Result<String, ApiError> {
+    let summary = check_text("summary", text, 500)?;
+    if summary.is_empty() {
+        return Err(ApiError::invalid("summary", "must not be empty"));
+    }
+    Ok(summary)
+}
+
+/// A description or location: at most 10,000 characters, trimmed; empty is none.
+pub(super) fn optional_text(
+    field: &'static str,
+    text: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    text.map(|text| check_text(field, text, MAX_TEXT))
+        .transpose()
+        .map(|text| text.filter(|text| !text.is_empty()))
+}
+
+/// Categories trimmed, the empty ones left out.
+pub(super) fn categories(given: &[String]) -> Vec<String> {
+    given.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+}
+
+pub(super) fn alarms(given: &[AlarmJson]) -> Result<Vec<Alarm>, ApiError> {
+    Ok(given.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?)
 }
 
 /// The checks the domain makes on an item read from iCalendar, made on one built from JSON.

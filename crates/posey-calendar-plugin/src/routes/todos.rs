@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::items::{self, EventChange, Where, check_text, check_times};
+use super::items::{self, EventChange, Where, check_times};
 use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState};
 use crate::db;
 use crate::schemas::{AlarmJson, Recurrence, Time, nullable, parse_status};
@@ -117,22 +117,16 @@ fn priority(value: Option<u8>) -> Result<Option<u8>, ApiError> {
 
 impl NewTodo {
     fn item(&self, zone: Tz) -> Result<Item, ApiError> {
-        let summary = check_text("summary", &self.summary, 500)?;
-        if summary.is_empty() {
-            return Err(ApiError::invalid("summary", "must not be empty"));
-        }
         let mut item = Item::new(Kind::Todo, service::new_uid());
-        item.summary = Some(summary);
-        item.description =
-            self.description.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned);
+        item.summary = Some(items::summary(&self.summary)?);
+        item.description = items::optional_text("description", self.description.as_deref())?;
         item.start = self.start.as_ref().map(|start| start.parse("start", zone)).transpose()?;
         item.end = self.due.as_ref().map(|due| due.parse("due", zone)).transpose()?.map(End::At);
         item.priority = priority(self.priority)?;
         item.parent =
             self.parent_uid.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
         item.status = Some(Status::NeedsAction);
-        item.categories =
-            self.categories.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+        item.categories = items::categories(&self.categories);
         if let Some(recurrence) = &self.recurrence {
             if item.start.is_none() && item.end.is_none() {
                 return Err(ApiError::invalid(
@@ -149,7 +143,7 @@ impl NewTodo {
             }
             recurrence.apply(&mut item, zone)?;
         }
-        item.alarms = self.alarms.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?;
+        item.alarms = items::alarms(&self.alarms)?;
         check_times(&item)?;
         Ok(item)
     }
@@ -205,16 +199,10 @@ impl TodoChanges {
     fn patch(&self, zone: Tz) -> Result<Patch, ApiError> {
         let mut patch = Patch::default();
         if let Some(summary) = &self.summary {
-            let summary = check_text("summary", summary, 500)?;
-            if summary.is_empty() {
-                return Err(ApiError::invalid("summary", "must not be empty"));
-            }
-            patch.summary = Some(Some(summary));
+            patch.summary = Some(Some(items::summary(summary)?));
         }
         if let Some(description) = &self.description {
-            patch.description = Some(
-                description.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned),
-            );
+            patch.description = Some(items::optional_text("description", description.as_deref())?);
         }
         if let Some(due) = &self.due {
             patch.end =
@@ -230,9 +218,9 @@ impl TodoChanges {
             patch.completed = Some(done.then(store::now));
             patch.percent_complete = Some(done.then_some(100));
         }
-        patch.categories.clone_from(&self.categories);
+        patch.categories = self.categories.as_deref().map(items::categories);
         if let Some(alarms) = &self.alarms {
-            patch.alarms = Some(alarms.iter().map(AlarmJson::parse).collect::<Result<_, _>>()?);
+            patch.alarms = Some(items::alarms(alarms)?);
         }
         Ok(patch)
     }

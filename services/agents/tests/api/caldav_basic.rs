@@ -87,10 +87,9 @@ async fn propfind(agents: &TestApp, authorization: &str) -> reqwest::StatusCode 
         .status()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_calendar_app_signs_in_with_an_app_password_until_it_is_revoked() {
-    let auth = spawn_auth().await;
-    let agents = spawn_agents(&auth).await;
+/// A new person at auth with an app password named `name`: their email, access token and the
+/// app password as made (its secret in `password`).
+pub(crate) async fn app_password(auth: &TestApp, name: &str) -> (String, String, Value) {
     let email = format!("cal-{}@example.test", uuid::Uuid::new_v4().simple());
     let session: Value = auth
         .client
@@ -107,13 +106,21 @@ async fn a_calendar_app_signs_in_with_an_app_password_until_it_is_revoked() {
         .client
         .post(format!("{}/app-passwords", auth.address))
         .bearer_auth(&token)
-        .json(&json!({"name": "Python caldav"}))
+        .json(&json!({"name": name}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
+    (email, token, made)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_calendar_app_signs_in_with_an_app_password_until_it_is_revoked() {
+    let auth = spawn_auth().await;
+    let agents = spawn_agents(&auth).await;
+    let (email, token, made) = app_password(&auth, "Python caldav").await;
     let secret = made["password"].as_str().unwrap().to_owned();
 
     // The account password is not an app password, and a wrong one is a 401 with Basic offered.

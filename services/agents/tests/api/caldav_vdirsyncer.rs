@@ -3,38 +3,14 @@
 //! services run in process as in caldav_basic.rs; `python/vdirsyncer_sync.py` starts Radicale,
 //! seeds both sides, syncs, changes both sides and compares them item by item.
 
-use serde_json::{Value, json};
-
-use crate::caldav_basic::{spawn_agents, spawn_auth};
+use crate::caldav_basic::{app_password, spawn_agents, spawn_auth};
 use crate::openai::python;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn vdirsyncer_keeps_posey_and_radicale_the_same_both_ways() {
     let auth = spawn_auth().await;
     let agents = spawn_agents(&auth).await;
-    let email = format!("sync-{}@example.test", uuid::Uuid::new_v4().simple());
-    let session: Value = auth
-        .client
-        .post(format!("{}/signup", auth.address))
-        .json(&json!({"email": email, "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["access_token"].as_str().unwrap().to_owned();
-    let made: Value = auth
-        .client
-        .post(format!("{}/app-passwords", auth.address))
-        .bearer_auth(&token)
-        .json(&json!({"name": "vdirsyncer"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (email, token, made) = app_password(&auth, "vdirsyncer").await;
     let secret = made["password"].as_str().unwrap();
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/python/vdirsyncer_sync.py");

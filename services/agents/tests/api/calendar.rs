@@ -431,6 +431,15 @@ async fn todos_are_listed_completed_and_nested() {
     assert_eq!(finished["todos"][0]["summary"], "Book tickets");
     let response = app.patch_as(&format!("/v1/todos/{id}"), &token, &json!({"priority": 12})).await;
     posey_testkit::errors::error_of(response, 422).await;
+    // A to-do's description is bounded like an event's, made or changed.
+    let long = "d".repeat(10_001);
+    let response =
+        app.post_as("/v1/todos", &token, &json!({"summary": "x", "description": long})).await;
+    let (_, fields) = posey_testkit::errors::error_of(response, 422).await;
+    assert!(fields["description"].is_array(), "{fields}");
+    let response =
+        app.patch_as(&format!("/v1/todos/{id}"), &token, &json!({"description": long})).await;
+    posey_testkit::errors::error_of(response, 422).await;
     assert_eq!(app.delete_as(&format!("/v1/todos/{id}"), &token).await.status(), 204);
     let all = json_of(app.get_as("/v1/todos?status=all", &token).await, 200).await;
     assert_eq!(all["todos"].as_array().unwrap().len(), 1);
