@@ -3,6 +3,7 @@
 //! one", "this and following", "all") and free time. The agents service's `calendar` plugin
 //! stores what this crate parses and serves it over REST, CalDAV and ICS.
 
+pub mod alarms;
 pub mod edit;
 mod emit;
 pub mod free;
