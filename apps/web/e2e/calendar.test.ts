@@ -2,9 +2,11 @@
 // per field first) lands on the right days in the week and month views, at the same wall-clock
 // hour after the change to summer time; one occurrence is deleted, a delete on a stale ETag is
 // refused until a reload, an .ics import reports what it did, the private feed URL serves the
-// calendar through the web app until revoked, and a to-do is added and ticked off.
+// calendar through the web app until revoked, an event's name and time are changed (and one
+// occurrence of a series only), a change on a stale ETag is refused until a reload, and a to-do
+// is added and ticked off.
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { e2e, launch, newContext, noteTokens, screenshot, serious, signUp, visit } from './browser';
@@ -84,13 +86,13 @@ describe('the calendar', () => {
     expect(await serious(page)).toEqual([]);
 
     await form.getByLabel('Name').fill('Choir practice');
-    await form.getByLabel('Date').fill('2027-03-02');
+    await form.getByLabel('Date', { exact: true }).fill('2027-03-02');
     await form.getByLabel('Starts').fill('18:00');
     await form.getByLabel('Ends').fill('19:30');
     await form.getByLabel('Repeats').selectOption('weekly');
     expect(await form.getByLabel('Repeats').locator('option:checked').innerText()).toBe('Every week on Tuesday');
     await form.getByLabel('Where (optional)').fill('Town hall');
-    await form.getByLabel('Remind me').fill('15');
+    await form.getByLabel('15 minutes before').check();
     await form.getByRole('button', { name: 'Create event' }).click();
     await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Created “Choir practice” on Tue 2 Mar.');
     expect(await form.count()).toBe(0);
@@ -120,7 +122,7 @@ describe('the calendar', () => {
     await screenshot(page, 'calendar_month');
 
     const details = await openOn('2027-03-09', 'Choir practice');
-    expect(await details.getByTestId('event-details').innerText()).toMatch(/Tuesday 9 March 2027, 18:00–19:30 \(Europe\/Paris\)[\s\S]*Town hall[\s\S]*15 min before/);
+    expect(await details.getByTestId('event-details').innerText()).toMatch(/Tuesday 9 March 2027, 18:00–19:30 \(Europe\/Paris\)[\s\S]*Town hall[\s\S]*Reminder\s+15 minutes before/);
     expect(await serious(page)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/calendar_event.png` });
     await details.getByRole('button', { name: 'Close', exact: true }).click();
@@ -215,6 +217,118 @@ describe('the calendar', () => {
     await personal.getByRole('button', { name: 'Revoke feed' }).click();
     await expect.poll(async () => (await fetch(direct)).status).toBe(404);
     expect(await serious(page)).toEqual([]);
+  });
+
+  it('changes an event’s name and time, one occurrence of a series only, and refuses a change on a stale ETag until a reload', async () => {
+    await visit(page, '/calendar?view=month&date=2027-03-01');
+    // A mark on this page that a full reload would wipe.
+    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    const form = page.getByRole('dialog', { name: 'Edit event' });
+
+    // The imported appointment (09:00 UTC): the form has it as it is, in Paris time.
+    let dialog = await openOn('2027-03-11', 'Dentist');
+    await dialog.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel('Name').waitFor();
+    expect(await form.getByLabel('Name').inputValue()).toBe('Dentist');
+    expect(await form.getByLabel('Date', { exact: true }).inputValue()).toBe('2027-03-11');
+    expect(await form.getByLabel('Starts').inputValue()).toBe('10:00');
+    expect(await form.getByLabel('Ends').inputValue()).toBe('10:45');
+    expect(await form.getByLabel('Time zone').inputValue()).toBe('Europe/Paris');
+    expect(await form.getByLabel('Repeats').inputValue()).toBe('none');
+    expect(await serious(page)).toEqual([]);
+    await form.getByLabel('Name').fill('Dentist (check-up)');
+    await form.getByLabel('Date', { exact: true }).fill('2027-03-12');
+    await form.getByLabel('Starts').fill('14:00');
+    await form.getByLabel('Ends').fill('15:00');
+    await form.getByLabel('1 hour before').check();
+
+    // Agents refusing a field (a 422, made up here: the form lets nothing through that agents would
+    // refuse): its message under that field, and the form stays open with what was typed.
+    const isEvent = (url: URL) => url.pathname.startsWith('/api/agents/v1/events/');
+    const refuse = (route: Route) =>
+      route.request().method() === 'PATCH'
+        ? route.fulfill({ status: 422, contentType: 'application/json', body: JSON.stringify({ error: { code: 'validation_failed', message: 'the request has invalid fields', fields: { summary: ['must be at most 500 characters'] } } }) })
+        : route.fallback();
+    await page.route(isEvent, refuse);
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => form.getByTestId('error-summary').innerText()).toBe('Must be at most 500 characters');
+    expect(await form.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByLabel('Name').inputValue()).toBe('Dentist (check-up)');
+    await page.unroute(isEvent, refuse);
+
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Saved “Dentist (check-up)”.');
+    expect(await form.count()).toBe(0);
+    // The month shows it on its new day at its new time, without the page being loaded again.
+    await expect.poll(() => daysWith('Dentist')).toEqual(['2027-03-12']);
+    expect(await page.locator('td[data-date="2027-03-12"]').getByTestId('event').innerText()).toMatch(/^14:00 Dentist \(check-up\)/);
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    dialog = await openOn('2027-03-12', 'Dentist (check-up)');
+    expect(await dialog.getByTestId('event-details').innerText()).toMatch(/Friday 12 March 2027, 14:00–15:00 \(Europe\/Paris\)[\s\S]*Reminder\s+1 hour before/);
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+
+    // One occurrence of the weekly choir (2 March), for this event only.
+    dialog = await openOn('2027-03-02', 'Choir practice');
+    await dialog.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel('Name').waitFor();
+    expect(await form.getByLabel('Starts').inputValue()).toBe('18:00');
+    expect(await form.getByLabel('15 minutes before').isChecked()).toBe(true);
+    // Its repeat as the series has it now (deleting the 23rd and after ended it there), kept.
+    expect(await form.getByLabel('Repeats').locator('option:checked').innerText()).toBe('Every week on Tuesday, until Tue 23 Mar 17:59');
+    await form.getByLabel('Name').fill('Choir (sectionals)');
+    await form.getByLabel('Starts').fill('17:00');
+    await form.getByLabel('Ends').fill('18:30');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const which = form.getByRole('group', { name: 'This event repeats. Save the change for:' });
+    await which.waitFor();
+    expect(await serious(page)).toEqual([]);
+    await screenshot(page, 'calendar_edit_scope');
+    await which.getByRole('button', { name: 'This event' }).click();
+    await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Saved “Choir (sectionals)” on Tue 2 Mar.');
+    await expect.poll(() => daysWith('Choir (sectionals)')).toEqual(['2027-03-02']);
+    expect(await daysWith('Choir practice')).toEqual(['2027-03-16']);
+    expect(await page.locator('td[data-date="2027-03-02"]').getByTestId('event').innerText()).toMatch(/^17:00 ↻ Choir \(sectionals\)/);
+    // The series itself is as it was.
+    const series = await page.evaluate(async () => {
+      const list = (await (await fetch('/api/agents/v1/events?from=2027-03-01T00:00:00Z&to=2027-03-03T00:00:00Z')).json()) as { occurrences: { event_id: string }[] };
+      const event = (await (await fetch(`/api/agents/v1/events/${list.occurrences[0].event_id}`)).json()) as { summary: string; start: { date_time: string } };
+      return { summary: event.summary, start: event.start.date_time };
+    });
+    expect(series).toEqual({ summary: 'Choir practice', start: '2027-03-02T18:00:00' });
+
+    // Another device changes the appointment: this page's ETag is now stale.
+    await page.evaluate(async () => {
+      const list = (await (await fetch('/api/agents/v1/events?from=2027-03-12T00:00:00Z&to=2027-03-13T00:00:00Z')).json()) as { occurrences: { event_id: string; summary: string }[] };
+      const dentist = list.occurrences.find((o) => o.summary.startsWith('Dentist'));
+      const r = await fetch(`/api/agents/v1/events/${dentist?.event_id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ location: 'Clinic on the square' }) });
+      if (!r.ok) throw new Error(`PATCH ${r.status}`);
+    });
+    dialog = await openOn('2027-03-12', 'Dentist (check-up)');
+    await dialog.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel('Name').fill('Dentist (moved)');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => form.getByRole('alert').filter({ hasText: 'another device' }).innerText()).toMatch(/changed on another device — reload/);
+    expect(await form.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await form.getByRole('button', { name: 'Reload' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await expect.poll(() => page.locator('section[aria-labelledby="calendar-title"]').getAttribute('aria-busy')).toBe('false');
+    // Nothing was overwritten: the other device's change is there, the name as it was.
+    dialog = await openOn('2027-03-12', 'Dentist (check-up)');
+    expect(await dialog.getByTestId('event-details').innerText()).toContain('Clinic on the square');
+    // Read again, the change goes through.
+    await dialog.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel('Name').fill('Dentist (moved)');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').first().innerText()).toBe('Saved “Dentist (moved)”.');
+    await expect.poll(() => daysWith('Dentist (moved)')).toEqual(['2027-03-12']);
+
+    // The week and the agenda show the changes too.
+    await visit(page, '/calendar?view=week&date=2027-03-08');
+    const friday = page.locator('ul[data-date="2027-03-12"]:not([data-row])');
+    expect(await friday.locator('li').getAttribute('data-top')).toBe(String(14 * 60));
+    expect(await friday.getByTestId('event').innerText()).toMatch(/14:00–15:00 Dentist \(moved\)/);
+    await visit(page, '/calendar?view=agenda&date=2027-03-01');
+    expect(await page.locator('section[data-date="2027-03-02"]').getByTestId('event').innerText()).toMatch(/17:00–18:30\s+↻ Choir \(sectionals\)/);
   });
 
   it('adds a to-do and ticks it off', async () => {

@@ -1,6 +1,6 @@
 // The calendar page's pure parts: civil dates (`YYYY-MM-DD`, no zone), instants read as wall
 // clock in the person's zone, the window each view asks for, occurrences placed in day columns
-// and month cells, and the new-event form turned into agents' JSON (its RRULE and alarm).
+// and month cells, and alarms in words. (The event form's JSON is lib/event-form.ts.)
 // Nothing here reads the machine's own zone: the server and the browser compute the same.
 
 import type { CalTime, Occurrence } from './types';
@@ -389,182 +389,6 @@ export function assignLanes(segments: Segment[]): void {
   close();
 }
 
-// ---- The new-event form ---------------------------------------------------------------------
-
-export type Repeat = 'none' | 'daily' | 'weekly' | 'monthly' | 'yearly';
-const BYDAY = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
-
-/**
- * The RRULE for a repeat choice starting on `date`, or null. Weekly names its day; monthly and
- * yearly follow the start date, as RFC 5545 reads a rule without BYMONTHDAY (a monthly event on
- * the 31st skips shorter months).
- */
-export function buildRrule(repeat: Repeat, date: string, count?: number): string | null {
-  let rule: string;
-  switch (repeat) {
-    case 'none':
-      return null;
-    case 'daily':
-      rule = 'FREQ=DAILY';
-      break;
-    case 'weekly':
-      rule = `FREQ=WEEKLY;BYDAY=${BYDAY[weekday(date)]}`;
-      break;
-    case 'monthly':
-      rule = 'FREQ=MONTHLY';
-      break;
-    case 'yearly':
-      rule = 'FREQ=YEARLY';
-      break;
-  }
-  return count ? `${rule};COUNT=${count}` : rule;
-}
-
-/** The repeat choices, in words for a start on `date`. */
-export function repeatLabel(repeat: Repeat, date: string): string {
-  if (!isDate(date)) return { none: 'Does not repeat', daily: 'Every day', weekly: 'Every week', monthly: 'Every month', yearly: 'Every year' }[repeat];
-  switch (repeat) {
-    case 'none':
-      return 'Does not repeat';
-    case 'daily':
-      return 'Every day';
-    case 'weekly':
-      return `Every week on ${WEEKDAY_NAMES[weekday(date)]}`;
-    case 'monthly':
-      return `Every month on day ${Number(date.slice(8))}`;
-    case 'yearly':
-      return `Every year on ${dateLabel(date, 'dayMonth')}`;
-  }
-}
-
-export interface EventForm {
-  summary: string;
-  date: string;
-  allDay: boolean;
-  /** `HH:MM` */
-  start: string;
-  end: string;
-  repeat: Repeat;
-  /** How many times it happens (blank: no end). */
-  count: string;
-  location: string;
-  /** Minutes before the start to remind (blank: no reminder). */
-  reminder: string;
-  calendarId?: string;
-}
-
-/** The form's fields that can carry an error; `form` is for what belongs to none. */
-export type FormField = 'summary' | 'date' | 'start' | 'end' | 'repeat' | 'count' | 'location' | 'reminder' | 'calendar' | 'form';
-export type FieldErrors = Partial<Record<FormField, string[]>>;
-
-/** The POST /v1/events body agents takes. */
-export interface NewEventBody {
-  calendar_id?: string;
-  summary: string;
-  location?: string;
-  start: CalTime;
-  end?: CalTime;
-  recurrence?: { rules: string[] };
-  alarms?: { offset: string }[];
-}
-
-function parseHhmm(text: string): number | null {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
-  if (!m) return null;
-  const [h, min] = [Number(m[1]), Number(m[2])];
-  return h < 24 && min < 60 ? h * 60 + min : null;
-}
-
-/** An ISO 8601 offset before the start: 15 → `-PT15M`, 90 → `-PT1H30M`, 1440 → `-P1D`, 0 → `PT0S`. */
-export function alarmOffset(minutes: number): string {
-  if (minutes === 0) return 'PT0S';
-  const days = Math.floor(minutes / MINUTES_PER_DAY);
-  const hours = Math.floor((minutes % MINUTES_PER_DAY) / 60);
-  const mins = minutes % 60;
-  const time = `${hours ? `${hours}H` : ''}${mins ? `${mins}M` : ''}`;
-  return `-P${days ? `${days}D` : ''}${time ? `T${time}` : ''}`;
-}
-
-/**
- * The form as agents' JSON, or what is wrong with it, field by field. A timed event is in
- * `zone`; an end at or before the start (23:00 to 01:00) ends the next day; an all-day event
- * lasts its day.
- */
-export function eventBody(form: EventForm, zone: string): { body: NewEventBody } | { errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const problem = (field: FormField, message: string) => (errors[field] ??= []).push(message);
-  const summary = form.summary.trim();
-  if (!summary) problem('summary', 'Give the event a name.');
-  else if (summary.length > 500) problem('summary', 'At most 500 characters.');
-  if (!isDate(form.date)) problem('date', 'Pick a date.');
-  const start = parseHhmm(form.start);
-  const end = parseHhmm(form.end);
-  if (!form.allDay) {
-    if (start === null) problem('start', 'Pick a start time.');
-    if (end === null) problem('end', 'Pick an end time.');
-    else if (start !== null && end === start) problem('end', 'The end must differ from the start.');
-  }
-  let count: number | undefined;
-  if (form.repeat !== 'none' && form.count.trim()) {
-    count = Number(form.count);
-    if (!Number.isInteger(count) || count < 1 || count > 1000) problem('count', 'A whole number from 1 to 1000.');
-  }
-  let reminder: number | undefined;
-  if (form.reminder.trim()) {
-    reminder = Number(form.reminder);
-    if (!Number.isInteger(reminder) || reminder < 0 || reminder > 40_320) problem('reminder', 'Minutes before: a whole number from 0 to 40320 (four weeks).');
-  }
-  if (Object.keys(errors).length > 0) return { errors };
-
-  const body: NewEventBody = { summary, start: { date: form.date } };
-  if (form.calendarId) body.calendar_id = form.calendarId;
-  if (!form.allDay && start !== null && end !== null) {
-    body.start = { date_time: `${form.date}T${hhmm(start)}:00`, time_zone: zone };
-    const endDate = end <= start ? addDays(form.date, 1) : form.date;
-    body.end = { date_time: `${endDate}T${hhmm(end)}:00`, time_zone: zone };
-  }
-  const rule = buildRrule(form.repeat, form.date, count);
-  if (rule) body.recurrence = { rules: [rule] };
-  if (form.location.trim()) body.location = form.location.trim();
-  if (reminder !== undefined) body.alarms = [{ offset: alarmOffset(reminder) }];
-  return { body };
-}
-
-/** The form field a field of agents' 422 belongs to. */
-export function formFieldOf(serverField: string, allDay: boolean): FormField {
-  const head = serverField.split('.')[0];
-  switch (head) {
-    case 'summary':
-    case 'location':
-      return head;
-    case 'start':
-      return allDay ? 'date' : 'start';
-    case 'end':
-    case 'duration':
-      return allDay ? 'date' : 'end';
-    case 'recurrence':
-      return 'repeat';
-    case 'alarms':
-      return 'reminder';
-    case 'calendar_id':
-      return 'calendar';
-    default:
-      return 'form';
-  }
-}
-
-/** Agents' field errors gathered under the form's fields. */
-export function formErrors(fields: Record<string, string[]>, allDay: boolean, fallback?: string): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const [field, messages] of Object.entries(fields)) {
-    const to = formFieldOf(field, allDay);
-    const shown = to === 'form' ? messages.map((m) => `${field} ${m}`) : messages.map((m) => m.charAt(0).toUpperCase() + m.slice(1));
-    (errors[to] ??= []).push(...shown);
-  }
-  if (Object.keys(errors).length === 0 && fallback) errors.form = [fallback];
-  return errors;
-}
-
 // ---- Changing occurrences -------------------------------------------------------------------
 
 export type Scope = 'this' | 'following' | 'all';
@@ -581,21 +405,38 @@ export function feedUrl(origin: string, token: string): string {
   return `${origin.replace(/\/+$/, '')}/feeds/${encodeURIComponent(token)}.ics`;
 }
 
-/** An alarm in words: "15 min before", "1 h 30 min before", "at the start", "1 day after". */
+/** An alarm in words: "15 minutes before", "1 hour 30 minutes before", "at the start", "1 day after the end". */
 export function alarmLabel(alarm: { offset?: string; related?: string; at?: string }, zone: string): string {
   if (alarm.at) {
     const w = wallTime(alarm.at, zone);
     return `at ${dateLabel(w.date, 'short')} ${hhmm(w.minutes)}`;
   }
-  const m = /^([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(alarm.offset ?? '');
-  if (!m) return alarm.offset ?? 'a reminder';
-  const [, sign, w, d, h, min] = m;
-  const parts: string[] = [];
-  const days = Number(w ?? 0) * 7 + Number(d ?? 0);
-  if (days) parts.push(days === 1 ? '1 day' : `${days} days`);
-  if (h && Number(h)) parts.push(`${Number(h)} h`);
-  if (min && Number(min)) parts.push(`${Number(min)} min`);
+  const minutes = offsetMinutes(alarm.offset ?? '');
+  if (minutes === null) return alarm.offset ?? 'a reminder';
   const anchor = alarm.related === 'end' ? 'the end' : 'the start';
-  if (parts.length === 0) return `at ${anchor}`;
-  return `${parts.join(' ')} ${sign === '-' ? 'before' : 'after'}${alarm.related === 'end' ? ' the end' : ''}`;
+  if (minutes === 0) return `at ${anchor}`;
+  return `${lengthLabel(Math.abs(minutes))} ${minutes < 0 ? 'before' : 'after'}${alarm.related === 'end' ? ' the end' : ''}`;
+}
+
+/** A length in words: "1 week", "1 day 2 hours", "90 minutes" stays "1 hour 30 minutes". */
+export function lengthLabel(minutes: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (minutes > 0 && minutes % (7 * MINUTES_PER_DAY) === 0) return plural(minutes / (7 * MINUTES_PER_DAY), 'week');
+  const parts: string[] = [];
+  const days = Math.floor(minutes / MINUTES_PER_DAY);
+  const hours = Math.floor((minutes % MINUTES_PER_DAY) / 60);
+  const mins = minutes % 60;
+  if (days) parts.push(plural(days, 'day'));
+  if (hours) parts.push(plural(hours, 'hour'));
+  if (mins || parts.length === 0) parts.push(plural(mins, 'minute'));
+  return parts.join(' ');
+}
+
+/** An ISO 8601 duration (`-PT15M`, `-P1DT2H`, `P1W`, `PT0S`) in whole minutes, negative before; null when unreadable. */
+export function offsetMinutes(offset: string): number | null {
+  const m = /^([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(offset.trim());
+  if (!m || offset.trim().toUpperCase().endsWith('T') || !/\d/.test(offset)) return null;
+  const [, sign, w, d, h, min, sec] = m;
+  const total = (Number(w ?? 0) * 7 + Number(d ?? 0)) * MINUTES_PER_DAY + Number(h ?? 0) * 60 + Number(min ?? 0) + Math.floor(Number(sec ?? 0) / 60);
+  return sign === '-' ? -total : total;
 }

@@ -1,18 +1,15 @@
 // The calendar page's pure parts: dates, instants read in a zone (across DST and midnight), the
-// views' windows, events placed in week columns and month cells, and the new-event form's JSON.
+// views' windows, events placed in week columns and month cells, and alarms in words.
 
 import { describe, expect, it } from 'vitest';
 
 import {
   addMonths,
   alarmLabel,
-  alarmOffset,
-  buildRrule,
   dateLabel,
-  eventBody,
   eventPath,
   feedUrl,
-  formErrors,
+  offsetMinutes,
   parseView,
   placeByDay,
   spanOf,
@@ -23,7 +20,6 @@ import {
   wallTime,
   windowOf,
   zonedInstant,
-  type EventForm,
 } from '@/lib/calendar';
 import type { Occurrence } from '@/lib/types';
 
@@ -200,76 +196,28 @@ describe('placing events', () => {
   });
 });
 
-describe('the new-event form', () => {
-  const form = (f: Partial<EventForm>): EventForm => ({
-    summary: 'Choir',
-    date: '2027-03-02',
-    allDay: false,
-    start: '18:00',
-    end: '19:30',
-    repeat: 'none',
-    count: '',
-    location: '',
-    reminder: '',
-    ...f,
-  });
-
-  it('builds the RRULE for each repeat choice', () => {
-    expect(buildRrule('none', '2027-03-02')).toBeNull();
-    expect(buildRrule('daily', '2027-03-02')).toBe('FREQ=DAILY');
-    expect(buildRrule('weekly', '2027-03-02')).toBe('FREQ=WEEKLY;BYDAY=TU');
-    expect(buildRrule('weekly', '2027-03-07')).toBe('FREQ=WEEKLY;BYDAY=SU');
-    expect(buildRrule('monthly', '2027-03-31', 6)).toBe('FREQ=MONTHLY;COUNT=6');
-    expect(buildRrule('yearly', '2028-02-29')).toBe('FREQ=YEARLY');
-  });
-
-  it('writes reminders as ISO 8601 offsets before the start', () => {
-    expect(alarmOffset(15)).toBe('-PT15M');
-    expect(alarmOffset(90)).toBe('-PT1H30M');
-    expect(alarmOffset(1440)).toBe('-P1D');
-    expect(alarmOffset(0)).toBe('PT0S');
-    expect(alarmLabel({ offset: '-PT15M', related: 'start' }, 'UTC')).toBe('15 min before');
-    expect(alarmLabel({ offset: '-P1DT1H30M' }, 'UTC')).toBe('1 day 1 h 30 min before');
+describe('alarms', () => {
+  it('say when they ring, in words', () => {
+    expect(alarmLabel({ offset: '-PT15M', related: 'start' }, 'UTC')).toBe('15 minutes before');
+    expect(alarmLabel({ offset: '-PT1M' }, 'UTC')).toBe('1 minute before');
+    expect(alarmLabel({ offset: '-PT1H' }, 'UTC')).toBe('1 hour before');
+    expect(alarmLabel({ offset: '-P1DT1H30M' }, 'UTC')).toBe('1 day 1 hour 30 minutes before');
+    expect(alarmLabel({ offset: '-P1W' }, 'UTC')).toBe('1 week before');
     expect(alarmLabel({ offset: 'PT0S' }, 'UTC')).toBe('at the start');
+    expect(alarmLabel({ offset: 'PT5M', related: 'end' }, 'UTC')).toBe('5 minutes after the end');
     expect(alarmLabel({ at: '2027-03-02T08:00:00Z' }, 'Europe/Paris')).toBe('at Tue 2 Mar 09:00');
+    expect(alarmLabel({ offset: 'soon' }, 'UTC')).toBe('soon');
   });
 
-  it('turns a weekly timed event into agents’ JSON in the person’s zone', () => {
-    expect(eventBody(form({ repeat: 'weekly', location: ' Hall ', reminder: '15' }), 'Europe/Paris')).toEqual({
-      body: {
-        summary: 'Choir',
-        start: { date_time: '2027-03-02T18:00:00', time_zone: 'Europe/Paris' },
-        end: { date_time: '2027-03-02T19:30:00', time_zone: 'Europe/Paris' },
-        recurrence: { rules: ['FREQ=WEEKLY;BYDAY=TU'] },
-        location: 'Hall',
-        alarms: [{ offset: '-PT15M' }],
-      },
-    });
-  });
-
-  it('ends an event the next day when its end is before its start, and an all-day one lasts its day', () => {
-    const late = eventBody(form({ start: '23:00', end: '01:00' }), 'UTC');
-    expect(late).toMatchObject({ body: { end: { date_time: '2027-03-03T01:00:00' } } });
-    expect(eventBody(form({ allDay: true, start: '', end: '' }), 'UTC')).toEqual({ body: { summary: 'Choir', start: { date: '2027-03-02' } } });
-  });
-
-  it('says what is wrong, field by field', () => {
-    expect(eventBody(form({ summary: '  ', date: '2027-02-30', start: '25:00', reminder: 'soon' }), 'UTC')).toEqual({
-      errors: { summary: ['Give the event a name.'], date: ['Pick a date.'], start: ['Pick a start time.'], reminder: [expect.stringMatching(/whole number/)] },
-    });
-    expect(eventBody(form({ end: '18:00' }), 'UTC')).toEqual({ errors: { end: ['The end must differ from the start.'] } });
-    expect(eventBody(form({ repeat: 'daily', count: '0' }), 'UTC')).toEqual({ errors: { count: ['A whole number from 1 to 1000.'] } });
-  });
-
-  it('puts agents’ 422 fields under the form’s fields', () => {
-    expect(formErrors({ summary: ['must not be empty'], 'recurrence.rules': ['bad rule'], end: ['is before start'], weird: ['no'] }, false)).toEqual({
-      summary: ['Must not be empty'],
-      repeat: ['Bad rule'],
-      end: ['Is before start'],
-      form: ['weird no'],
-    });
-    expect(formErrors({ start: ['is not a date'] }, true)).toEqual({ date: ['Is not a date'] });
-    expect(formErrors({}, false, 'The request failed (500).')).toEqual({ form: ['The request failed (500).'] });
+  it('read ISO 8601 offsets in minutes', () => {
+    expect(offsetMinutes('-PT15M')).toBe(-15);
+    expect(offsetMinutes('-P1D')).toBe(-1440);
+    expect(offsetMinutes('P1W')).toBe(7 * 1440);
+    expect(offsetMinutes('PT0S')).toBe(0);
+    expect(offsetMinutes('-PT1H0M30S')).toBe(-60);
+    expect(offsetMinutes('P')).toBeNull();
+    expect(offsetMinutes('-PT')).toBeNull();
+    expect(offsetMinutes('15')).toBeNull();
   });
 });
 

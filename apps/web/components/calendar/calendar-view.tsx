@@ -1,7 +1,8 @@
 'use client';
 // The calendar: the view the URL asks for (`?view=agenda|week|month&date=`), its navigation,
-// and the dialogs to make an event and to open (and delete) one. The page's server component
-// fetched the occurrences; after a change the page is fetched again (`router.refresh()`).
+// and the dialogs to make an event and to open (change, delete) one. The page's server component
+// fetched the occurrences; after a change its data is fetched again (`router.refresh()`, no full
+// reload), so every view shows the change.
 
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
@@ -106,6 +107,11 @@ export function CalendarView({
           calendars={calendars}
           onClose={() => setOpen(null)}
           onDeleted={(message) => {
+            setOpen(null);
+            setFlash(message);
+            refresh();
+          }}
+          onSaved={(message) => {
             setOpen(null);
             setFlash(message);
             refresh();

@@ -1,7 +1,8 @@
 'use client';
-// One occurrence opened: what, when (in the person's zone), where, and deleting it — for a
-// repeating event this one, this and the following, or all. The delete carries the ETag the
-// listing gave (If-Match), so an event changed on another device since is not deleted blindly.
+// One occurrence opened: what, when (in the person's zone), where, its reminders; changing it
+// (the event form, edit-event.tsx) and deleting it — for a repeating event this one, this and
+// the following, or all. Both carry the ETag the listing gave (If-Match), so an event changed on
+// another device since is neither changed nor deleted blindly.
 
 import { useState } from 'react';
 
@@ -9,10 +10,10 @@ import { alarmLabel, dateLabel, eventPath, spanOf, timeLabel, type Scope } from 
 import { api, ApiError } from '@/lib/client/api';
 import type { CalendarInfo, Occurrence } from '@/lib/types';
 
+import { ChangedElsewhere, STALE_MESSAGE } from './changed-elsewhere';
+import { EditEvent } from './edit-event';
 import { EventLabel } from './event-label';
 import { Modal } from './modal';
-
-export const STALE_MESSAGE = 'This event was changed on another device — reload to see it as it is now.';
 
 export function EventDialog({
   occurrence,
@@ -20,6 +21,7 @@ export function EventDialog({
   calendars,
   onClose,
   onDeleted,
+  onSaved,
   onReload,
 }: {
   occurrence: Occurrence;
@@ -27,8 +29,10 @@ export function EventDialog({
   calendars: CalendarInfo[];
   onClose: () => void;
   onDeleted: (message: string) => void;
+  onSaved: (message: string) => void;
   onReload: () => void;
 }) {
+  const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; stale: boolean } | null>(null);
   const o = occurrence;
@@ -48,6 +52,14 @@ export function EventDialog({
     } finally {
       setBusy(false);
     }
+  }
+
+  if (editing) {
+    return (
+      <Modal title="Edit event" onClose={onClose}>
+        <EditEvent occurrence={o} zone={zone} onCancel={() => setEditing(false)} onSaved={onSaved} onReload={onReload} />
+      </Modal>
+    );
   }
 
   return (
@@ -78,7 +90,7 @@ export function EventDialog({
         )}
         {o.alarms.length > 0 && (
           <>
-            <dt className="opacity-80">Reminder</dt>
+            <dt className="opacity-80">{o.alarms.length > 1 ? 'Reminders' : 'Reminder'}</dt>
             <dd>{o.alarms.map((a) => alarmLabel(a, zone)).join(', ')}</dd>
           </>
         )}
@@ -90,17 +102,11 @@ export function EventDialog({
         )}
       </dl>
       {o.description && <p className="mt-3 whitespace-pre-wrap text-sm">{o.description}</p>}
-      {error && (
-        <div role="alert" className="alert alert-error alert-soft mt-3 text-sm">
-          <span>{error.message}</span>
-          {error.stale && (
-            <button type="button" className="btn btn-sm" onClick={onReload}>
-              Reload
-            </button>
-          )}
-        </div>
-      )}
+      {error && <ChangedElsewhere message={error.message} onReload={error.stale ? onReload : undefined} />}
       <div className="modal-action flex-wrap">
+        <button type="button" className="btn btn-sm btn-primary" disabled={busy} onClick={() => setEditing(true)}>
+          Edit
+        </button>
         {o.recurring && o.occurrence ? (
           <>
             <button type="button" className="btn btn-sm btn-error btn-outline" disabled={busy} onClick={() => void remove('this')}>
