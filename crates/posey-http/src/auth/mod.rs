@@ -7,6 +7,7 @@ mod extractor;
 mod guards;
 mod jwks;
 mod revocations;
+mod service_client;
 
 pub use claims::{Audience, Claims, HASURA_CLAIMS, HasuraClaims};
 pub use extractor::{Authenticated, Person, bearer, bearer_token};
@@ -16,6 +17,7 @@ pub use guards::{
 };
 pub use jwks::{JwksSource, JwksVerifier, VerifierConfig, VerifyError};
 pub use revocations::RevocationList;
+pub use service_client::{ServiceClient, ServiceCredentials, error_message};
 
 /// How often a service re-reads auth's revoked sessions.
 pub const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_secs(1);

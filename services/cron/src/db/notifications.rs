@@ -18,6 +18,8 @@ pub struct NewNotification<'a> {
     pub data: &'a Value,
     pub task_id: Option<Uuid>,
     pub run_id: Option<i64>,
+    /// What the service that handed it over named it: one notification per key and person.
+    pub key: Option<&'a str>,
 }
 
 /// A stored notification, as its person sees it.
@@ -34,20 +36,20 @@ pub struct Notification {
 
 /// `sqlx::$query!` over a statement that stores notifications: the SQL pieces `[with]` (joined
 /// with `+`: its `WITH` and the CTEs before, the last one `rows`, yielding (id, user_id, title,
-/// body, data, task_id, run_id) and followed by a comma), then the CTEs that store those rows as
+/// body, data, task_id, run_id, key) and followed by a comma), then the CTEs that store those rows as
 /// `n`, announce them to the streams once per person (`announced`: the final `select` must read
 /// it, or the announcement is not made) and queue their deliveries (email when `$2` is true and
 /// the person has an address in auth's table, Web Push per subscription), then `select`. `$1` is
-/// `CHANNEL`. A run that notified already is left out (one notification per run, so a retried
-/// handler does not notify twice).
+/// `CHANNEL`. A run that notified already, or a key the person was notified under already, is
+/// left out (one notification per run, so a retried handler does not notify twice; one per key).
 macro_rules! store_notifications {
     ($query:ident, [$with:literal $(+ $more:literal)*], $select:literal $(, $arg:expr)* $(,)?) => {
         sqlx::$query!(
             $with $(+ $more)*
                 + " n AS (
-                       INSERT INTO cron.notifications (id, user_id, title, body, data, task_id, run_id)
-                       SELECT id, user_id, title, body, data, task_id, run_id FROM rows
-                       ON CONFLICT (run_id) DO NOTHING RETURNING id, user_id, run_id),
+                       INSERT INTO cron.notifications (id, user_id, title, body, data, task_id, run_id, key)
+                       SELECT id, user_id, title, body, data, task_id, run_id, key FROM rows
+                       ON CONFLICT DO NOTHING RETURNING id, user_id, run_id),
                    announced AS (
                        SELECT pg_notify($1, u.user_id::text) FROM (SELECT DISTINCT user_id FROM n) AS u),
                    mail AS (
@@ -66,7 +68,8 @@ macro_rules! store_notifications {
 pub(super) use store_notifications;
 
 /// Stores `news` in one statement (see `store_notifications`), queueing emails when `email`;
-/// returns the `(id, run_id)` of those stored (one whose run already notified is left out).
+/// returns the `(id, run_id)` of those stored (one whose run or key already notified is left
+/// out).
 /// Ids are made here, time-ordered (version 7): the streams page by (created_at, id).
 pub async fn insert_many(
     tx: &mut Transaction<'_, Postgres>,
@@ -80,6 +83,7 @@ pub async fn insert_many(
     let data: Vec<&Value> = news.iter().map(|n| n.data).collect();
     let task_ids: Vec<Option<Uuid>> = news.iter().map(|n| n.task_id).collect();
     let run_ids: Vec<Option<i64>> = news.iter().map(|n| n.run_id).collect();
+    let keys: Vec<Option<&str>> = news.iter().map(|n| n.key).collect();
     // The `as _` arrays hold borrowed or nullable elements, which the macro's type check (owned,
     // non-null elements) does not know; the casts in the SQL type them.
     let stored = store_notifications!(
@@ -87,7 +91,8 @@ pub async fn insert_many(
         [
             "WITH rows AS (
                  SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[],
-                     $8::uuid[], $9::int8[]) AS r(id, user_id, title, body, data, task_id, run_id)),"
+                     $8::uuid[], $9::int8[], $10::text[])
+                     AS r(id, user_id, title, body, data, task_id, run_id, key)),"
         ],
         r#"SELECT n.id AS "id!", n.run_id FROM n, (SELECT count(*) FROM announced) AS a"#,
         CHANNEL,
@@ -99,10 +104,28 @@ pub async fn insert_many(
         &data as _,
         &task_ids as _,
         &run_ids as _,
+        &keys as _,
     )
     .fetch_all(&mut **tx)
     .await?;
     Ok(stored.into_iter().map(|n| (n.id, n.run_id)).collect())
+}
+
+/// The notification a person was given under `key` (`None`: none).
+pub async fn by_key(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    key: &str,
+) -> sqlx::Result<Option<Notification>> {
+    sqlx::query_as!(
+        Notification,
+        "SELECT id, title, body, data, task_id, created_at, read_at FROM cron.notifications \
+         WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// A person's notifications, newest first: only unread ones when `unread`, only those created

@@ -30,7 +30,7 @@ macro_rules! finish_reminders {
                                  CASE WHEN jsonb_typeof(t.payload->'body') = 'string'
                                       THEN t.payload->>'body' ELSE '' END AS body,
                                  coalesce(t.payload->'data', '{}'::jsonb) AS data,
-                                 d.task_id, d.id AS run_id
+                                 d.task_id, d.id AS run_id, NULL::text AS key
                           FROM done d JOIN cron.tasks t ON t.id = d.task_id),"
             ],
             r#"SELECT d.id AS "id!" FROM done d, (SELECT count(*) FROM announced) AS a"#

@@ -9,14 +9,14 @@
 //! task's payload, so a recurring task continues one conversation. Any failure is a failed
 //! attempt: retried with backoff, then dead-lettered with the error.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use posey_config::{ExposeSecret, SecretString};
+use posey_config::SecretString;
+use posey_http::auth::{ServiceClient, ServiceCredentials, error_message};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::completion::Completion;
@@ -27,8 +27,6 @@ use crate::notifications::{self, Channels, NewNotification};
 pub const AGENT_TASKS_UNAVAILABLE: &str = "agent tasks are not configured on this cron replica \
      (AGENTS_URL, AUTH_URL, CRON_SERVICE_CLIENT_ID, CRON_SERVICE_CLIENT_SECRET)";
 
-/// A token is renewed this long before it expires, so none is sent about to lapse.
-const RENEW_BEFORE: Duration = Duration::from_secs(60);
 /// The longest one turn may take; the task's own timeout may cut it shorter.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -44,17 +42,10 @@ pub struct AgentTaskSettings {
     pub client_secret: SecretString,
 }
 
-/// Runs agent tasks: the settings, an HTTP client and the cached service token.
+/// Runs agent tasks: where the agents service is, and cron's service client at auth.
 pub struct AgentTasks {
-    settings: AgentTaskSettings,
-    http: reqwest::Client,
-    token: Mutex<Option<(String, Instant)>>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: u64,
+    agents_url: url::Url,
+    client: ServiceClient,
 }
 
 #[derive(Deserialize)]
@@ -71,78 +62,29 @@ impl AgentTasks {
             .user_agent(concat!("posey-cron/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the agent tasks' HTTP client")?;
-        Ok(Self { settings, http, token: Mutex::new(None) })
-    }
-
-    /// A service token, from the cache unless it is about to expire.
-    async fn token(&self) -> anyhow::Result<String> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, renew_at)) = cached.as_ref()
-            && Instant::now() < *renew_at
-        {
-            return Ok(token.clone());
-        }
-        let url = self.settings.auth_url.join("token?grant_type=client_credentials")?;
-        let response = self
-            .http
-            .post(url)
-            .json(&json!({
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret.expose_secret(),
-            }))
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("getting a service token from auth: {}", e.without_url())
-            })?;
-        let status = response.status();
-        anyhow::ensure!(
-            status.is_success(),
-            "auth refused cron's service credentials (CRON_SERVICE_CLIENT_ID/SECRET): {status}"
-        );
-        let answer: TokenAnswer =
-            response.json().await.context("reading auth's service token answer")?;
-        let lifetime = Duration::from_secs(answer.expires_in);
-        let renew_at = Instant::now() + lifetime.saturating_sub(RENEW_BEFORE).max(lifetime / 2);
-        *cached = Some((answer.access_token.clone(), renew_at));
-        Ok(answer.access_token)
-    }
-
-    /// Forgets the cached token (after the agents service refused it).
-    async fn forget_token(&self) {
-        *self.token.lock().await = None;
+        let credentials = ServiceCredentials {
+            auth_url: settings.auth_url,
+            client_id: settings.client_id,
+            client_secret: settings.client_secret,
+        };
+        let client = ServiceClient::new(credentials, "CRON_SERVICE_CLIENT_ID/SECRET", http);
+        Ok(Self { agents_url: settings.agents_url, client })
     }
 
     async fn run_turn(&self, user: Uuid, key: &str, body: &Value) -> anyhow::Result<TurnAnswer> {
-        let url = self.settings.agents_url.join(&format!("v1/service/users/{user}/turns"))?;
-        for attempt in 0..2 {
-            let token = self.token().await?;
-            let response = self
-                .http
-                .post(url.clone())
-                .bearer_auth(token)
-                .header("Idempotency-Key", key)
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("calling the agents service: {}", e.without_url()))?;
-            let status = response.status();
-            // A token revoked or signed with a rotated-out key: get a new one, once.
-            if status == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
-                self.forget_token().await;
-                continue;
-            }
-            if !status.is_success() {
-                let text = response.text().await.unwrap_or_default();
-                let message = serde_json::from_str::<Value>(&text)
-                    .ok()
-                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                    .unwrap_or(text);
-                anyhow::bail!("the agents service answered {status}: {message}");
-            }
-            return response.json().await.context("reading the agents service's answer");
+        let url = self.agents_url.join(&format!("v1/service/users/{user}/turns"))?;
+        let response = self
+            .client
+            .send(|http, token| {
+                http.post(url.clone()).bearer_auth(token).header("Idempotency-Key", key).json(body)
+            })
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            let message = error_message(response).await;
+            anyhow::bail!("the agents service answered {status}: {message}");
         }
-        anyhow::bail!("the agents service refused cron's service token twice")
+        response.json().await.context("reading the agents service's answer")
     }
 }
 
@@ -191,6 +133,7 @@ pub async fn run(
             data: &data,
             task_id: Some(run.task_id),
             run_id: Some(run.id),
+            key: None,
         },
     )
     .await?;

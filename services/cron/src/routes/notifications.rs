@@ -1,5 +1,7 @@
 //! `/v1/notifications`: a person's notifications: list, mark read, and a server-sent event
-//! stream of new ones (with catch-up through `Last-Event-ID` or `?since=`).
+//! stream of new ones (with catch-up through `Last-Event-ID` or `?since=`); and the notices
+//! other Posey services hand over for a person (a calendar alarm that fell due), each under a
+//! key that makes handing it over again harmless.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -7,28 +9,29 @@ use std::convert::Infallible;
 use anyhow::Context;
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
 use posey_domain::NotificationId;
-use posey_http::auth::Person;
-use posey_http::{ApiError, PathId, Query};
+use posey_http::auth::{Authenticated, Person, acting_person, require_service};
+use posey_http::{ApiError, AppJson, PathId, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use super::openapi::{BadQuery, NeedsPerson, NotFound};
+use super::openapi::{BadQuery, Error, NeedsActingPerson, NeedsPerson, NotFound};
 use crate::db::{self, notifications::Notification};
+use crate::notifications::{self, NewNotification};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_notifications))
+        .routes(routes!(list_notifications, create_notification))
         .routes(routes!(stream_notifications))
         .routes(routes!(read_all))
         .routes(routes!(mark_read))
@@ -103,6 +106,101 @@ async fn list_notifications(
         .then(|| notifications.last().map(|n| n.created_at))
         .flatten();
     Ok(Json(NotificationList { notifications, next_before }))
+}
+
+/// A notice for a person from another Posey service.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewNotice {
+    /// Names the notice for good (at most 200 characters): a key the person was already
+    /// notified under is not notified again, so the service may send it until it hears back.
+    key: String,
+    /// At most 200 characters.
+    title: String,
+    /// At most 4,000 characters.
+    #[serde(default)]
+    body: String,
+    /// What the person's apps open (an object).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    data: Option<Value>,
+}
+
+/// The longest a notice's key and title may be, in characters.
+const MAX_KEY: usize = 200;
+const MAX_TITLE: usize = 200;
+const MAX_BODY: usize = 4_000;
+
+impl NewNotice {
+    fn check(&self) -> Result<(), ApiError> {
+        let key = self.key.trim();
+        if key.is_empty() || key.chars().count() > MAX_KEY {
+            return Err(ApiError::invalid("key", format!("must be 1 to {MAX_KEY} characters")));
+        }
+        if self.title.trim().is_empty() || self.title.chars().count() > MAX_TITLE {
+            return Err(ApiError::invalid("title", format!("must be 1 to {MAX_TITLE} characters")));
+        }
+        if self.body.chars().count() > MAX_BODY {
+            return Err(ApiError::invalid("body", format!("must be at most {MAX_BODY} characters")));
+        }
+        if self.data.as_ref().is_some_and(|data| !data.is_object()) {
+            return Err(ApiError::invalid("data", "must be an object"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct NoticeTaken {
+    /// The notification the notice is (made now, or before under the same key).
+    notification: NotificationView,
+    /// `false` when the key was given before and nothing new was made.
+    created: bool,
+}
+
+#[tracing::instrument(skip_all)]
+/// Hand over a notice for a person (service clients)
+///
+/// The notice is stored as one of the person's notifications and delivered in their channels
+/// (the in-app stream, email when SMTP is configured, Web Push per subscription). Its `key`
+/// makes sending it again harmless: the answer is then the notification made the first time.
+#[utoipa::path(post, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])),
+    params(("x-posey-person" = String, Header, description = "The person the notice is for")),
+    request_body = NewNotice,
+    responses(
+        (status = 201, description = "Stored and queued for delivery", body = NoticeTaken),
+        (status = 200, description = "Given before under this key; nothing new was made", body = NoticeTaken),
+        (status = 422, description = "A field is missing or out of bounds (`validation_failed`, naming it)", body = Error),
+        NeedsActingPerson))]
+async fn create_notification(
+    State(state): State<AppState>,
+    Authenticated(claims): Authenticated,
+    headers: HeaderMap,
+    AppJson(notice): AppJson<NewNotice>,
+) -> Result<(StatusCode, Json<NoticeTaken>), ApiError> {
+    require_service(&claims)?;
+    let user_id = acting_person(&claims, &headers)?;
+    notice.check()?;
+    let key = notice.key.trim();
+    let data = notice.data.clone().unwrap_or_else(|| Value::Object(Default::default()));
+    let mut tx = state.db().begin().await.context("starting to store a notice")?;
+    let new = NewNotification {
+        user_id,
+        title: notice.title.trim(),
+        body: &notice.body,
+        data: &data,
+        task_id: None,
+        run_id: None,
+        key: Some(key),
+    };
+    let created = notifications::create(&mut tx, state.config.notify.channels(), &new).await?;
+    tx.commit().await.context("storing a notice")?;
+    let stored = db::notifications::by_key(state.db(), user_id, key)
+        .await
+        .context("reading a notice back")?
+        .context("a notice stored under its key is not found by it")?;
+    let status = if created.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(NoticeTaken { notification: stored.into(), created: created.is_some() })))
 }
 
 #[tracing::instrument(skip_all)]

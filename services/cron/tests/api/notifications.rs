@@ -26,6 +26,7 @@ async fn notify_on(db: &PgPool, channels: Channels, user_id: Uuid, title: &str) 
         data: &data,
         task_id: None,
         run_id: None,
+        key: None,
     };
     let id = notifications::create(&mut tx, channels, &new).await.unwrap().unwrap();
     tx.commit().await.unwrap();
@@ -361,4 +362,128 @@ async fn an_auth_email_whose_delivery_failed_is_retried() {
     }
     assert_eq!(recorded, (2, true));
     assert!(mailbox.all_for(&untried).is_empty());
+}
+
+/// A token from auth's client-credentials grant, as auth mints it for the agents service.
+fn agents_service_token(app: &CronApp) -> String {
+    let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
+    claims["role"] = json!("service_role");
+    claims["client_id"] = json!("agents");
+    app.keys.signing_key().sign(&claims)
+}
+
+async fn hand_over(app: &CronApp, token: &str, person: Uuid, body: &Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}/v1/notifications", app.address))
+        .bearer_auth(token)
+        .header("x-posey-person", person.to_string())
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_service_hands_over_a_notice_once_per_key_and_it_is_emailed() {
+    let app = spawn_authed_app_with(&[
+        ("SMTP_URL", posey_testkit::mail::smtp_url()),
+        ("CRON_SMTP_FROM", "Posey <cron@posey.test>".into()),
+    ])
+    .await;
+    let (ada, ada_token) = app.person();
+    let (_, bob_token) = app.person();
+    let email = format!("{}@example.test", Uuid::new_v4());
+    add_email(&app.db.pool, ada, &email).await;
+    let service = agents_service_token(&app);
+    let notice = json!({
+        "key": "calendar-alarm:1:2:3",
+        "title": "Dentist",
+        "body": "Thu 19 Mar, 09:00–10:00 CET · Main St 1",
+        "data": {"kind": "calendar_alarm", "uid": "d@t"},
+    });
+
+    let mut stream = app
+        .client
+        .get(format!("{}/v1/notifications/stream", app.address))
+        .bearer_auth(&ada_token)
+        .send()
+        .await
+        .unwrap();
+    let first = hand_over(&app, &service, ada, &notice).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["created"], true);
+    assert_eq!(first["notification"]["title"], "Dentist");
+    assert_eq!(first["notification"]["data"]["uid"], "d@t");
+    // On the person's stream, as any notification.
+    let seen = read_until(&mut stream, "Dentist", Duration::from_secs(10)).await;
+    assert!(seen.contains("Main St 1"), "{seen}");
+
+    // Handed over again (an answer lost on the way back): the same notification, nothing new.
+    let again = hand_over(&app, &service, ada, &notice).await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["created"], false);
+    assert_eq!(again["notification"]["id"], first["notification"]["id"]);
+    let list: Value = app.get_as("/v1/notifications", &ada_token).await.json().await.unwrap();
+    assert_eq!(list["notifications"].as_array().unwrap().len(), 1, "{list}");
+    let bobs: Value = app.get_as("/v1/notifications", &bob_token).await.json().await.unwrap();
+    assert!(bobs["notifications"].as_array().unwrap().is_empty(), "{bobs}");
+
+    // Delivered in the person's channels: email, once.
+    let mail =
+        posey_testkit::mail::Mailbox::from_env().wait_for(&email, Duration::from_secs(15)).await;
+    assert_eq!(mail.subject, "Dentist");
+    let id: Uuid = first["notification"]["id"].as_str().unwrap().parse().unwrap();
+    let (status, _) = wait_for_attempt(&app.db.pool, id, "email").await;
+    assert_eq!(status, "delivered");
+    let emails: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM cron.deliveries WHERE channel = 'email' AND notification_id = $1")
+            .bind(id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(emails, 1);
+}
+
+#[tokio::test]
+async fn only_services_hand_over_notices_and_bad_ones_are_refused_by_field() {
+    let app = spawn_authed_app().await;
+    let (ada, ada_token) = app.person();
+    let service = agents_service_token(&app);
+    let good = json!({"key": "k1", "title": "t"});
+
+    // A person's own token may not make notifications, not even their own.
+    let response = hand_over(&app, &ada_token, ada, &good).await;
+    assert_eq!(response.status(), 403);
+    // A service must say whom it is for.
+    let response = app
+        .client
+        .post(format!("{}/v1/notifications", app.address))
+        .bearer_auth(&service)
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let response = app.client.post(format!("{}/v1/notifications", app.address)).json(&good).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+
+    let long = "x".repeat(201);
+    for (body, field) in [
+        (json!({"key": " ", "title": "t"}), "key"),
+        (json!({"key": long, "title": "t"}), "key"),
+        (json!({"key": "k", "title": ""}), "title"),
+        (json!({"key": "k", "title": "t", "body": "b".repeat(4001)}), "body"),
+        (json!({"key": "k", "title": "t", "data": [1]}), "data"),
+    ] {
+        let response = hand_over(&app, &service, ada, &body).await;
+        assert_eq!(response.status(), 422, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"]["fields"].get(field).is_some(), "{field}: {error}");
+    }
+    let response = hand_over(&app, &service, ada, &json!({"key": "k", "title": "t", "colour": 1})).await;
+    assert_eq!(response.status(), 422);
+    let list: Value = app.get_as("/v1/notifications", &ada_token).await.json().await.unwrap();
+    assert!(list["notifications"].as_array().unwrap().is_empty(), "nothing was made: {list}");
 }

@@ -103,6 +103,7 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
         data: &data,
         task_id: None,
         run_id: None,
+        key: None,
     };
     let notification =
         notifications::create(&mut tx, Channels::default(), &new).await.unwrap().unwrap();
@@ -131,6 +132,18 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     )
     .await;
     s.call(&app, get.clone(), "/v1/notifications", "/v1/notifications", Some(&service), None).await;
+    // A notice another service hands over: made, made before, refused.
+    let notice = json!({ "key": "calendar-alarm:x", "title": "Dentist", "data": { "uid": "d" } });
+    for body in [notice.clone(), notice, json!({ "key": "", "title": "t" })] {
+        let request = app
+            .client
+            .post(format!("{}/v1/notifications", app.address))
+            .bearer_auth(&service)
+            .header("x-posey-person", person.to_string())
+            .json(&body);
+        s.send("/v1/notifications", request).await;
+    }
+    s.call(&app, post.clone(), "/v1/notifications", "/v1/notifications", me, Some(json!({}))).await;
 
     // Web Push.
     s.call(&app, get.clone(), "/v1/push/vapid-public-key", "/v1/push/vapid-public-key", None, None)

@@ -152,6 +152,7 @@ async fn notify(db: &PgPool, user_id: Uuid, title: &str) -> Uuid {
         data: &data,
         task_id: None,
         run_id: None,
+        key: None,
     };
     let id = notifications::create(&mut tx, Channels::default(), &new).await.unwrap().unwrap();
     tx.commit().await.unwrap();
