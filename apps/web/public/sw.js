@@ -9,7 +9,13 @@ self.addEventListener('push', (event) => {
     message = { title: 'Posey', body: event.data ? event.data.text() : '' };
   }
   const data = message.data || {};
-  const url = typeof data.conversation_id === 'string' ? `/chat/${encodeURIComponent(data.conversation_id)}` : '/notifications';
+  // As lib/notifications.ts's linkOf: a conversation, a calendar alarm's day, else the list.
+  let url = '/notifications';
+  if (typeof data.conversation_id === 'string') {
+    url = `/chat/${encodeURIComponent(data.conversation_id)}`;
+  } else if (data.kind === 'calendar_alarm' && typeof data.link === 'string' && /^\/calendar(\?[\w=&%.-]*)?$/.test(data.link)) {
+    url = data.link;
+  }
   event.waitUntil(
     self.registration.showNotification(message.title || 'Posey', {
       body: message.body || '',

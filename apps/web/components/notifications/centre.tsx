@@ -6,6 +6,7 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 
 import { api } from '@/lib/client/api';
+import { linkOf } from '@/lib/notifications';
 import type { Notification } from '@/lib/types';
 
 import { NOTIFICATION_EVENT, READ_EVENT, subscribeNotifications } from '../notification-badge';
@@ -51,8 +52,6 @@ export function Centre({ initial }: { initial: Notification[] }) {
     }
   }
 
-  const conversationOf = (n: Notification) => (typeof n.data?.conversation_id === 'string' ? n.data.conversation_id : null);
-
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-center justify-between gap-2">
@@ -81,11 +80,11 @@ export function Centre({ initial }: { initial: Notification[] }) {
               {n.body && <p className="whitespace-pre-wrap text-sm">{n.body}</p>}
               <p className="text-xs opacity-70">
                 {new Date(n.created_at).toLocaleString()}
-                {conversationOf(n) && (
+                {linkOf(n.data) && (
                   <>
                     {' · '}
-                    <Link className="link" href={`/chat/${conversationOf(n)}`}>
-                      open the conversation
+                    <Link className="link" href={linkOf(n.data)?.href ?? '/notifications'}>
+                      {linkOf(n.data)?.label}
                     </Link>
                   </>
                 )}
