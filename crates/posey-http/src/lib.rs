@@ -1,9 +1,11 @@
 //! The HTTP edge every Posey service shares: one error shape, JSON extraction, access-token
 //! verification against auth's JWKS, telemetry, health and readiness, the shared parts of the
-//! OpenAPI documents, and serving with a graceful shutdown.
+//! OpenAPI documents, serving with a graceful shutdown, and the guard on where outgoing HTTP to
+//! a person's URL may go.
 
 pub mod auth;
 pub mod backing;
+pub mod destination;
 pub mod edge;
 pub mod error;
 pub mod health;

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::destination::DestinationPolicy;
 use crate::jobs::agent_task::AgentTaskSettings;
 use posey_config::{DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification};
+use posey_http::destination::DestinationPolicy;
 
 /// The service's name in logs and spans.
 pub const SERVICE: &str = "cron";

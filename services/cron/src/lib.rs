@@ -4,7 +4,6 @@
 pub mod clock;
 pub mod config;
 pub mod db;
-pub mod destination;
 pub mod dispatch;
 pub mod jobs;
 pub mod notifications;
@@ -14,6 +13,10 @@ pub mod schedule;
 mod startup;
 pub mod state;
 pub mod worker;
+
+/// The guard on webhook and push destinations, shared with the agents service: named here too,
+/// as it was when it was cron's own.
+pub use posey_http::destination;
 
 pub use config::{Config, SERVICE};
 pub use startup::Application;

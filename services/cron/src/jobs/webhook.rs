@@ -6,7 +6,7 @@
 //! - `X-Posey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
 //!
 //! A 2xx answer is success; anything else, a redirect included, is a failed attempt. Only
-//! public destinations and the operator's allow-list are reached ([`crate::destination`]).
+//! public destinations and the operator's allow-list are reached ([`posey_http::destination`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,13 +14,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use posey_http::destination;
+pub use posey_http::destination::{DestinationPolicy, REFUSED};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::completion::Completion;
 use crate::db::ClaimedRun;
-use crate::destination;
-pub use crate::destination::{DestinationPolicy, REFUSED};
 
 pub const IDEMPOTENCY_HEADER: &str = "X-Posey-Idempotency-Key";
 pub const SIGNATURE_HEADER: &str = "X-Posey-Signature";

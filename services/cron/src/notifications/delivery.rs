@@ -11,13 +11,13 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use posey_config::ExposeSecret;
+use posey_http::destination::DestinationPolicy;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::NotifySettings;
 use crate::db::deliveries::{self, ClaimedDelivery};
 use crate::db::push_subscriptions;
-use crate::destination::DestinationPolicy;
 
 use super::webpush::{self, PushError, VapidKey};
 

@@ -1,7 +1,7 @@
 //! Web Push: a payload encrypted for one browser (RFC 8291, `aes128gcm` of RFC 8188), signed
 //! for by the VAPID key (RFC 8292), and POSTed to the browser's push service. An endpoint is a
 //! URL the person chose, so it is held to the destination policy (`CRON_PUSH_ALLOW`) when
-//! subscribed and again on the address each delivery connects to ([`crate::destination`]).
+//! subscribed and again on the address each delivery connects to ([`posey_http::destination`]).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,12 +17,12 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::pkcs8::EncodePrivateKey;
 use p256::{PublicKey, SecretKey};
+use posey_http::destination::{self, DestinationPolicy};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::Sha256;
 
 pub use crate::db::push_subscriptions::Subscription;
-use crate::destination::{self, DestinationPolicy};
 
 /// The record size we declare; the whole body must fit in it (one record), and 4096 is what
 /// every push service must accept (RFC 8291 §4).
@@ -200,7 +200,7 @@ pub enum PushError {
     /// 404/410: the browser unsubscribed; the subscription should go.
     #[error("the push service says the subscription is gone ({0})")]
     Gone(reqwest::StatusCode),
-    /// The destination is not allowed ([`crate::destination`]); nothing was sent.
+    /// The destination is not allowed ([`posey_http::destination`]); nothing was sent.
     #[error("{}", destination::REFUSED)]
     Refused,
     /// 429, 5xx or the network: worth trying again later.

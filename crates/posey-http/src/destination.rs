@@ -1,8 +1,9 @@
-//! Where cron's outgoing HTTP may go — webhooks and Web Push endpoints, both URLs a person
-//! chooses: the public internet, plus the hosts an operator trusts (`CRON_WEBHOOK_ALLOW`,
-//! `CRON_PUSH_ALLOW`). Anything else — loopback, private, link-local (cloud metadata), CGNAT,
-//! multicast, reserved, and their IPv4-in-IPv6 spellings — is refused, so a person's URL cannot
-//! reach or map the services inside the network.
+//! Where outgoing HTTP to a URL a person chose may go — cron's webhooks and Web Push endpoints,
+//! the calendar's subscriptions: the public internet, plus the hosts an operator trusts
+//! (`CRON_WEBHOOK_ALLOW`, `CRON_PUSH_ALLOW`, `CALENDAR_SUBSCRIPTION_ALLOW`). Anything else —
+//! loopback, private, link-local (cloud metadata), CGNAT, multicast, reserved, and their
+//! IPv4-in-IPv6 spellings — is refused, so a person's URL cannot reach or map the services
+//! inside the network.
 //!
 //! The check runs on the address a connection is actually made to: IP literals before the
 //! request, names inside the HTTP client's resolver ([`GuardedResolver`]) on every lookup, so a
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// The destinations a webhook may reach besides public addresses.
+/// The destinations a person's URL may reach besides public addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DestinationPolicy {
     allow: Vec<Allowed>,
@@ -105,8 +106,9 @@ impl DestinationPolicy {
             })
     }
 
-    /// Checks a URL when a task is saved: IP literals against the policy, names as far as
-    /// possible without resolving them (they are checked when resolved, at every run).
+    /// Checks a URL when it is saved (a task's, a subscription's): IP literals against the
+    /// policy, names as far as possible without resolving them (they are checked when resolved,
+    /// at every call).
     pub fn permits_url(&self, url: &url::Url) -> bool {
         match (self.permits_literal(url), url.host_str(), url.port_or_known_default()) {
             (Some(permitted), _, _) => permitted,
