@@ -88,12 +88,10 @@ pub async fn insert_many(
     // non-null elements) does not know; the casts in the SQL type them.
     let stored = store_notifications!(
         query,
-        [
-            "WITH rows AS (
+        ["WITH rows AS (
                  SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[],
                      $8::uuid[], $9::int8[], $10::text[])
-                     AS r(id, user_id, title, body, data, task_id, run_id, key)),"
-        ],
+                     AS r(id, user_id, title, body, data, task_id, run_id, key)),"],
         r#"SELECT n.id AS "id!", n.run_id FROM n, (SELECT count(*) FROM announced) AS a"#,
         CHANNEL,
         email,

@@ -141,7 +141,10 @@ impl NewNotice {
             return Err(ApiError::invalid("title", format!("must be 1 to {MAX_TITLE} characters")));
         }
         if self.body.chars().count() > MAX_BODY {
-            return Err(ApiError::invalid("body", format!("must be at most {MAX_BODY} characters")));
+            return Err(ApiError::invalid(
+                "body",
+                format!("must be at most {MAX_BODY} characters"),
+            ));
         }
         if self.data.as_ref().is_some_and(|data| !data.is_object()) {
             return Err(ApiError::invalid("data", "must be an object"));

@@ -437,12 +437,13 @@ async fn a_service_hands_over_a_notice_once_per_key_and_it_is_emailed() {
     let id: Uuid = first["notification"]["id"].as_str().unwrap().parse().unwrap();
     let (status, _) = wait_for_attempt(&app.db.pool, id, "email").await;
     assert_eq!(status, "delivered");
-    let emails: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM cron.deliveries WHERE channel = 'email' AND notification_id = $1")
-            .bind(id)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let emails: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM cron.deliveries WHERE channel = 'email' AND notification_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(emails, 1);
 }
 
@@ -466,7 +467,13 @@ async fn only_services_hand_over_notices_and_bad_ones_are_refused_by_field() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    let response = app.client.post(format!("{}/v1/notifications", app.address)).json(&good).send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}/v1/notifications", app.address))
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
 
     let long = "x".repeat(201);
@@ -482,7 +489,8 @@ async fn only_services_hand_over_notices_and_bad_ones_are_refused_by_field() {
         let error: Value = response.json().await.unwrap();
         assert!(error["error"]["fields"].get(field).is_some(), "{field}: {error}");
     }
-    let response = hand_over(&app, &service, ada, &json!({"key": "k", "title": "t", "colour": 1})).await;
+    let response =
+        hand_over(&app, &service, ada, &json!({"key": "k", "title": "t", "colour": 1})).await;
     assert_eq!(response.status(), 422);
     let list: Value = app.get_as("/v1/notifications", &ada_token).await.json().await.unwrap();
     assert!(list["notifications"].as_array().unwrap().is_empty(), "nothing was made: {list}");
