@@ -51,6 +51,7 @@ pub struct AuthSettings {
     pub smtp_url: Option<SecretString>,
     pub smtp_from: String,
     pub rate_limits: RateLimits,
+    pub mfa_lockout: MfaLockout,
     /// Concurrent password hashes (each takes ~19 MiB and a core for tens of milliseconds).
     pub hash_concurrency: usize,
 }
@@ -66,6 +67,15 @@ pub struct RateLimits {
     pub emails_per_hour: u32,
     /// Refresh grants per client IP per minute (apps refresh often; this is a flood guard).
     pub refresh_per_ip_per_minute: u32,
+}
+
+/// Wrong MFA codes allowed within `window` before further attempts get 429 until the oldest of
+/// them is `window` old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaLockout {
+    pub per_factor: u32,
+    pub per_account: u32,
+    pub window: Duration,
 }
 
 impl Config {
@@ -135,6 +145,17 @@ impl AuthSettings {
             emails_per_hour: env.or("AUTH_RATE_LIMIT_EMAILS_PER_HOUR", 10),
             refresh_per_ip_per_minute: env.or("AUTH_RATE_LIMIT_REFRESH_PER_IP", 1800),
         };
+        let mfa_lockout = MfaLockout {
+            per_factor: env.or("AUTH_MFA_MAX_FAILURES_PER_FACTOR", 5),
+            per_account: env.or("AUTH_MFA_MAX_FAILURES_PER_ACCOUNT", 10),
+            window: env.seconds("AUTH_MFA_LOCKOUT_WINDOW", Duration::from_secs(900)),
+        };
+        if mfa_lockout.per_factor == 0 || mfa_lockout.per_account == 0 {
+            env.problem(
+                "AUTH_MFA_MAX_FAILURES_PER_FACTOR",
+                "the MFA failure limits must be at least 1",
+            );
+        }
         let hash_concurrency = env.or(
             "AUTH_HASH_CONCURRENCY",
             std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -169,6 +190,7 @@ impl AuthSettings {
             smtp_url,
             smtp_from,
             rate_limits,
+            mfa_lockout,
             hash_concurrency,
         }
     }

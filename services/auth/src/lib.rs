@@ -9,6 +9,7 @@ pub mod error;
 mod extract;
 pub mod keys;
 mod mailer;
+mod mfa;
 mod onetime;
 pub mod password;
 mod pkce;

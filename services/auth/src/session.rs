@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
 use crate::db::audit::{self, Event};
+use crate::db::factors;
 use crate::db::sessions::{self, NewSession, Revoke};
 use crate::db::users::{self, User};
 use crate::error::{AuthError, AuthResult};
@@ -20,6 +21,8 @@ pub struct Issued {
     pub expires_in: i64,
     pub expires_at: i64,
     pub user: User,
+    /// The person's MFA factors, as `user.factors`.
+    pub factors: Vec<Value>,
 }
 
 impl Issued {
@@ -30,7 +33,7 @@ impl Issued {
             "expires_in": self.expires_in,
             "expires_at": self.expires_at,
             "refresh_token": self.refresh_token,
-            "user": self.user.to_json(),
+            "user": self.user.to_json_with_factors(&self.factors),
         })
     }
 }
@@ -88,7 +91,42 @@ pub async fn start(
     let mut user = user.clone();
     user.last_sign_in_at = Some(now);
     let roles = users::roles(&mut **tx, user.id).await?;
-    access(state, user, &roles, session.id, &session.aal, &amr, refresh_token)
+    let factors = factors::json_for_user(&mut **tx, user.id).await?;
+    let session = Granted { id: session.id, aal: &session.aal, amr: &amr };
+    access(state, user, &roles, factors, session, refresh_token)
+}
+
+/// Raises the bearer's session to `aal2` after a second factor (`method`: `totp`,
+/// `recovery_code`), inside `tx`: the same session, a new refresh token (the ones before it are
+/// spent), an access token with `aal2` and the method in `amr`.
+pub async fn elevate(
+    state: &AppState,
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: uuid::Uuid,
+    session_id: uuid::Uuid,
+    method: &str,
+) -> AuthResult<Issued> {
+    let now = state.clock.now();
+    let user = users::find(&mut **tx, user_id)
+        .await?
+        .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
+    let (aal, amr) = factors::elevate_session(&mut **tx, session_id, method, now)
+        .await?
+        .ok_or_else(AuthError::session_not_found)?;
+    factors::retire_refresh_tokens(&mut **tx, session_id, now).await?;
+    let refresh_token = tokens::random_token();
+    sessions::insert_refresh_token(
+        &mut **tx,
+        &tokens::hash(&refresh_token),
+        session_id,
+        user.id,
+        None,
+    )
+    .await?;
+    let roles = users::roles(&mut **tx, user.id).await?;
+    let factors = factors::json_for_user(&mut **tx, user.id).await?;
+    let session = Granted { id: session_id, aal: &aal, amr: &amr };
+    access(state, user, &roles, factors, session, refresh_token)
 }
 
 /// An access token in an app password's session (no refresh token: the app signs in with its
@@ -108,18 +146,27 @@ pub async fn app_password_access(
         .await?;
     let amr = json!([{ "method": "app_password", "timestamp": now.timestamp() }]);
     let roles = users::roles(&mut **tx, user.id).await?;
-    access(state, user.clone(), &roles, session_id, "aal1", &amr, String::new())
+    let factors = factors::json_for_user(&mut **tx, user.id).await?;
+    let session = Granted { id: session_id, aal: "aal1", amr: &amr };
+    access(state, user.clone(), &roles, factors, session, String::new())
+}
+
+/// The session an access token is for: its id, assurance level and methods.
+struct Granted<'a> {
+    id: uuid::Uuid,
+    aal: &'a str,
+    amr: &'a Value,
 }
 
 fn access(
     state: &AppState,
     user: User,
     roles: &[String],
-    session_id: uuid::Uuid,
-    aal: &str,
-    amr: &Value,
+    factors: Vec<Value>,
+    session: Granted<'_>,
     refresh_token: String,
 ) -> AuthResult<Issued> {
+    let Granted { id: session_id, aal, amr } = session;
     let ttl = state.settings().access_token_ttl.as_secs() as i64;
     let now = state.clock.now().timestamp();
     let claims = PersonToken {
@@ -133,7 +180,14 @@ fn access(
         expires_at: now + ttl,
     };
     let access_token = state.keys.sign(&claims.claims())?;
-    Ok(Issued { access_token, refresh_token, expires_in: ttl, expires_at: now + ttl, user })
+    Ok(Issued {
+        access_token,
+        refresh_token,
+        expires_in: ttl,
+        expires_at: now + ttl,
+        user,
+        factors,
+    })
 }
 
 /// The refresh grant.
@@ -173,8 +227,13 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
                 "User is banned",
             ));
         }
-        let sessions::Rotated { session_id, aal, amr, roles, user } = rotated;
-        return access(state, user, &roles, session_id, &aal, &amr, successor);
+        let sessions::Rotated { session_id, aal, amr, roles, has_factors, user } = rotated;
+        let factors = match has_factors {
+            true => factors::json_for_user(state.db(), user.id).await?,
+            false => Vec::new(),
+        };
+        let session = Granted { id: session_id, aal: &aal, amr: &amr };
+        return access(state, user, &roles, factors, session, successor);
     }
 
     // Everything else, carefully: unknown, expired, or a used token (a race or a theft).
@@ -236,6 +295,8 @@ pub async fn refresh(state: &AppState, presented: &str, client: &Client) -> Auth
         ));
     }
     let roles = users::roles(&mut *tx, user.id).await?;
+    let factors = factors::json_for_user(&mut *tx, user.id).await?;
     tx.commit().await?;
-    access(state, user, &roles, token.session_id, &token.aal, &token.amr, successor)
+    let session = Granted { id: token.session_id, aal: &token.aal, amr: &token.amr };
+    access(state, user, &roles, factors, session, successor)
 }

@@ -75,6 +75,7 @@ impl Application {
         };
         let mailer = Mailer::new(backing.db.clone(), settings)?;
         let refresh_secret = instance_secret(&backing.db, "refresh_token_successor").await?;
+        let mfa_key = instance_secret(&backing.db, "mfa_totp_seal").await?;
         let limiter = RateLimiter::new(backing.redis.clone(), "posey:auth:rl:");
         let readiness = backing.readiness();
         let http = config.service.http.clone();
@@ -87,6 +88,7 @@ impl Application {
             limiter,
             mailer,
             refresh_secret,
+            mfa_key,
             clock,
         }));
         let router = routes::router().with_state(state.clone()).merge(readiness.router());

@@ -26,6 +26,8 @@ pub struct App {
     pub mailer: Mailer,
     /// Derives a refresh token's successor from it (see `tokens`).
     pub refresh_secret: Vec<u8>,
+    /// Seals TOTP secrets at rest (see `mfa::seal`).
+    pub mfa_key: Vec<u8>,
     /// "Now" for sessions and their tokens (sign-in, refresh, the reuse interval) and for
     /// verifying tokens; tests move it instead of sleeping.
     pub clock: SharedClock,

@@ -219,6 +219,8 @@ pub struct Rotated {
     pub aal: String,
     pub amr: Value,
     pub roles: Vec<String>,
+    /// Whether the person has MFA factors (read only then, to keep this one round trip).
+    pub has_factors: bool,
     pub user: super::users::User,
 }
 
@@ -252,6 +254,7 @@ pub async fn rotate_fast(
                WHERE id = (SELECT session_id FROM used))
            SELECT used.session_id, used.aal, used.amr,
                   ARRAY(SELECT role FROM auth.user_roles r WHERE r.user_id = u.id ORDER BY role) AS "roles!",
+                  EXISTS (SELECT 1 FROM auth.mfa_factors f WHERE f.user_id = u.id) AS "has_factors!",
                   u.id, u.email, u.encrypted_password, u.role, u.email_confirmed_at,
                   u.confirmation_sent_at, u.recovery_sent_at, u.invited_at, u.email_change,
                   u.email_change_sent_at, u.last_sign_in_at, u.banned_until, u.deleted_at,
@@ -269,6 +272,7 @@ pub async fn rotate_fast(
         aal: row.aal,
         amr: row.amr,
         roles: row.roles,
+        has_factors: row.has_factors,
         user: super::users::User {
             id: row.id,
             email: row.email,

@@ -49,6 +49,16 @@ impl User {
         self.deleted_at.is_some()
     }
 
+    /// The user as Supabase Auth's API returns it, with their MFA `factors` (GoTrue leaves the
+    /// key out when there are none).
+    pub fn to_json_with_factors(&self, factors: &[Value]) -> Value {
+        let mut user = self.to_json();
+        if let (false, Some(map)) = (factors.is_empty(), user.as_object_mut()) {
+            map.insert("factors".into(), Value::Array(factors.to_vec()));
+        }
+        user
+    }
+
     /// The user as Supabase Auth's API returns it.
     pub fn to_json(&self) -> Value {
         let mut identity = json!({

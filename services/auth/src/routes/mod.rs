@@ -10,6 +10,7 @@ use crate::state::AppState;
 mod admin;
 mod app_passwords;
 mod email_flow;
+mod factors;
 mod health;
 mod logout;
 mod openapi;
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(logout::router())
         .merge(sessions::router())
         .merge(app_passwords::router())
+        .merge(factors::router())
         .merge(admin::router())
 }
 

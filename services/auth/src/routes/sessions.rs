@@ -12,7 +12,7 @@ use crate::db::audit::{self, Event};
 use crate::db::sessions::{self, Revoke};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Client, CurrentUser};
-use crate::routes::openapi::{NeedsToken, schemas};
+use crate::routes::openapi::{NeedsAal2, schemas};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,11 +21,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(delete_session))
 }
 
+/// A person with a verified MFA factor manages their sessions from an `aal2` one.
+async fn require_aal2(state: &AppState, me: &CurrentUser) -> AuthResult<()> {
+    let message = "AAL2 required to manage sessions";
+    crate::mfa::require_aal2(state, me, StatusCode::FORBIDDEN, message).await
+}
+
 /// The signed-in person's devices (sessions)
 #[utoipa::path(get, path = "/sessions", tag = "accounts",
     security(("bearer" = [])),
-    responses((status = 200, description = "The person's live sessions", body = schemas::SessionList), NeedsToken))]
+    responses(
+        (status = 200, description = "The person's live sessions", body = schemas::SessionList),
+        NeedsAal2,
+    ))]
 async fn list_sessions(State(state): State<AppState>, me: CurrentUser) -> AuthResult<Json<Value>> {
+    require_aal2(&state, &me).await?;
     let sessions = sessions::list_for_user(state.db(), me.user_id).await?;
     let list: Vec<Value> = sessions
         .iter()
@@ -53,7 +63,7 @@ async fn list_sessions(State(state): State<AppState>, me: CurrentUser) -> AuthRe
     responses(
         (status = 204, description = "Signed out: its tokens stop working within seconds"),
         (status = 404, description = "No such session of the person's (`session_not_found`)", body = schemas::GoTrueError),
-        NeedsToken,
+        NeedsAal2,
     ))]
 async fn delete_session(
     State(state): State<AppState>,
@@ -61,6 +71,7 @@ async fn delete_session(
     client: Client,
     PathId(id, ..): PathId<SessionId, AuthError>,
 ) -> AuthResult<StatusCode> {
+    require_aal2(&state, &me).await?;
     let not_found = || AuthError::not_found("session_not_found", "Session not found");
     // Someone else's session is as unknown as a missing one.
     let session = sessions::find(state.db(), id.as_uuid())

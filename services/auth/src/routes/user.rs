@@ -3,19 +3,20 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::db::audit::{self, Event};
 use crate::db::sessions::{self, Revoke};
-use crate::db::users;
+use crate::db::{factors, users};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client, CurrentUser};
 use crate::onetime::{self, Kind, NewToken};
-use crate::routes::openapi::{BadInput, NeedsToken, RateLimited, schemas};
+use crate::routes::openapi::{BadInput, NeedsAal2For401, NeedsToken, RateLimited, schemas};
 use crate::routes::signup::RedirectQuery;
 use crate::state::AppState;
-use crate::{emails, policy};
+use crate::{emails, mfa, policy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,7 +36,8 @@ async fn get_user(State(state): State<AppState>, me: CurrentUser) -> AuthResult<
     let user = users::find(state.db(), me.user_id).await?.ok_or_else(|| {
         AuthError::not_found("user_not_found", "User from sub claim in JWT does not exist")
     })?;
-    Ok(Json(user.to_json()))
+    let factors = factors::json_for_user(state.db(), user.id).await?;
+    Ok(Json(user.to_json_with_factors(&factors)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -59,7 +61,7 @@ struct UpdateBody {
         (status = 200, description = "The account as it is now", body = schemas::User),
         (status = 404, description = "The account is gone (`user_not_found`)", body = schemas::GoTrueError),
         (status = 422, description = "A weak password (`weak_password`), or the address is taken (`email_exists`)", body = schemas::GoTrueError),
-        BadInput, NeedsToken, RateLimited,
+        BadInput, NeedsAal2For401, RateLimited,
     ))]
 async fn update_user(
     State(state): State<AppState>,
@@ -80,6 +82,16 @@ async fn update_user(
     };
     if let Some(password) = &body.password {
         policy::check_password(settings, password)?;
+    }
+    // GoTrue's rule: with a verified factor, only an `aal2` session changes the password or address.
+    if body.password.is_some() || body.email.is_some() {
+        mfa::require_aal2(
+            &state,
+            &me,
+            StatusCode::UNAUTHORIZED,
+            "AAL2 session is required to update email or password when MFA is enabled.",
+        )
+        .await?;
     }
     let new_email = match body.email.as_deref() {
         Some(raw) => {
@@ -163,5 +175,6 @@ async fn update_user(
     let user = users::find(state.db(), user.id)
         .await?
         .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
-    Ok(Json(user.to_json()))
+    let factors = factors::json_for_user(state.db(), user.id).await?;
+    Ok(Json(user.to_json_with_factors(&factors)))
 }

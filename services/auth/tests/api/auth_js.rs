@@ -1,37 +1,25 @@
-//! The npm client `@supabase/auth-js`, unchanged, against this service: the Node script in
-//! `tests/auth-js/` signs up, confirms through the email delivered over SMTP, signs in, updates,
-//! refreshes, verifies the token locally and signs out, and uses the admin API.
+//! The npm client `@supabase/auth-js`, unchanged, against this service: the Node scripts in
+//! `tests/auth-js/`. `flow.test.mjs` signs up, confirms through the email delivered over SMTP,
+//! signs in, updates, refreshes, verifies the token locally and signs out, and uses the admin
+//! API; `mfa.test.mjs` drives the `mfa` API (TOTP enrolment, challenge, verify, list, the
+//! assurance level, unenrol) and the admin's factor listing and deletion.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use crate::helpers::spawn_auth;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn supabase_auth_js_works_unchanged() {
+/// Runs `node --test <script>` in `tests/auth-js` with `env`; its report, once it passed with
+/// `tests` tests.
+async fn run_node(script: &'static str, env: Vec<(&'static str, String)>, tests: usize) -> String {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/auth-js");
     assert!(
         dir.join("node_modules/@supabase/auth-js").is_dir(),
         "{}/node_modules is missing: ./scripts/test installs it (npm ci)",
         dir.display()
     );
-    let app = spawn_auth(&[
-        ("AUTH_MAILER_AUTOCONFIRM", "false".into()),
-        ("SMTP_URL", posey_testkit::mail::smtp_url()),
-    ])
-    .await;
-    let service_token = app.service_token().await;
-    let maildir = posey_testkit::required_url("TEST_SMTP_MAILDIR");
-    let address = app.address.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("--test")
-            .arg("flow.test.mjs")
-            .current_dir(&dir)
-            .env("AUTH_URL", address)
-            .env("TEST_SMTP_MAILDIR", maildir)
-            .env("SERVICE_TOKEN", service_token)
-            .output()
+        Command::new("node").arg("--test").arg(script).current_dir(&dir).envs(env).output()
     })
     .await
     .unwrap()
@@ -41,6 +29,29 @@ async fn supabase_auth_js_works_unchanged() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "auth-js flow failed:\n{report}");
-    assert!(report.contains("# pass 2") && report.contains("# fail 0"), "{report}");
+    assert!(output.status.success(), "auth-js {script} failed:\n{report}");
+    assert!(report.contains(&format!("# pass {tests}")) && report.contains("# fail 0"), "{report}");
+    report
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supabase_auth_js_works_unchanged() {
+    let app = spawn_auth(&[
+        ("AUTH_MAILER_AUTOCONFIRM", "false".into()),
+        ("SMTP_URL", posey_testkit::mail::smtp_url()),
+    ])
+    .await;
+    let env = vec![
+        ("AUTH_URL", app.address.clone()),
+        ("TEST_SMTP_MAILDIR", posey_testkit::required_url("TEST_SMTP_MAILDIR")),
+        ("SERVICE_TOKEN", app.service_token().await),
+    ];
+    run_node("flow.test.mjs", env, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supabase_auth_js_mfa_works_unchanged() {
+    let app = spawn_auth(&[]).await;
+    let env = vec![("AUTH_URL", app.address.clone()), ("SERVICE_TOKEN", app.service_token().await)];
+    run_node("mfa.test.mjs", env, 2).await;
 }

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod hostile_input;
 mod invites;
+mod mfa;
 mod openapi;
 mod sessions;
 mod signup;

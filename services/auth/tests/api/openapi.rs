@@ -8,7 +8,8 @@ use posey_testkit::openapi::{Samples, check_with_node};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{email, spawn_empty};
+use crate::helpers::{email, spawn_empty, token_claims};
+use crate::mfa::totp;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
@@ -174,6 +175,62 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     let response = client.get(app.url("/verify?type=signup&token=nope")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     s.record(&get, "/verify", response).await;
+
+    // MFA: enrol, challenge, verify (aal2), recovery codes, unenrol; refusals; the admin's view.
+    let member_id = token_claims(&member_token)["sub"].as_str().unwrap().to_owned();
+    let enrol = json!({ "factor_type": "totp", "friendly_name": "phone" });
+    let (_, factor) =
+        s.call(&app, post.clone(), "/factors", "/factors", member, Some(enrol.clone())).await;
+    let factor_id = factor["id"].as_str().unwrap().to_owned();
+    let secret = factor["totp"]["secret"].as_str().unwrap().to_owned();
+    let challenge_path = format!("/factors/{factor_id}/challenge");
+    let verify_path = format!("/factors/{factor_id}/verify");
+    let (_, challenge) = s
+        .call(&app, post.clone(), "/factors/{factor_id}/challenge", &challenge_path, member, None)
+        .await;
+    let wrong = json!({ "challenge_id": challenge["id"], "code": "000000" });
+    let (status, _) = s
+        .call(&app, post.clone(), "/factors/{factor_id}/verify", &verify_path, member, Some(wrong))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let right =
+        json!({ "challenge_id": challenge["id"], "code": totp(&secret, now.as_secs() as i64) });
+    let (status, elevated) = s
+        .call(&app, post.clone(), "/factors/{factor_id}/verify", &verify_path, member, Some(right))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{elevated}");
+    let aal2 = Some(elevated["access_token"].as_str().unwrap());
+    s.call(&app, post.clone(), "/factors", "/factors", member, Some(enrol.clone())).await;
+    s.call(&app, get.clone(), "/sessions", "/sessions", member, None).await;
+    s.call(&app, post.clone(), "/mfa/recovery-codes", "/mfa/recovery-codes", member, None).await;
+    let (status, _) =
+        s.call(&app, post.clone(), "/mfa/recovery-codes", "/mfa/recovery-codes", aal2, None).await;
+    assert_eq!(status, StatusCode::OK);
+    s.call(&app, get.clone(), "/user", "/user", aal2, None).await;
+    let (_, second) = s
+        .call(
+            &app,
+            post.clone(),
+            "/factors",
+            "/factors",
+            aal2,
+            Some(json!({ "factor_type": "totp", "friendly_name": "tablet" })),
+        )
+        .await;
+    let factors = format!("/admin/users/{member_id}/factors");
+    s.call(&app, get.clone(), "/admin/users/{id}/factors", &factors, owner, None).await;
+    let second = format!("{factors}/{}", second["id"].as_str().unwrap());
+    let (status, _) = s
+        .call(&app, delete.clone(), "/admin/users/{id}/factors/{factor_id}", &second, owner, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let factor_path = format!("/factors/{factor_id}");
+    s.call(&app, delete.clone(), "/factors/{factor_id}", &factor_path, member, None).await;
+    let (status, _) =
+        s.call(&app, delete.clone(), "/factors/{factor_id}", &factor_path, aal2, None).await;
+    assert_eq!(status, StatusCode::OK);
+    s.call(&app, delete.clone(), "/factors/{factor_id}", &factor_path, aal2, None).await;
 
     // Administration.
     s.call(&app, get.clone(), "/admin/users", "/admin/users?per_page=2", owner, None).await;

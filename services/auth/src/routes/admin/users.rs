@@ -1,6 +1,6 @@
 //! `/admin/users`: Supabase Auth's user administration — list (paged), create, read, update,
 //! delete (hard, or soft: the account is kept but can never sign in again) and the user's MFA
-//! factors (none exist yet).
+//! factors (list, and delete for a person who lost their authenticator).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::ban;
 use super::common::{load_user, object_field, optional_json, record, user_not_found};
 use super::paging::{Page, query_param};
+use crate::db::factors;
 use crate::db::sessions::{self, Revoke};
 use crate::db::users::{self, NewUser, User};
 use crate::error::{AuthError, AuthResult};
@@ -66,7 +67,9 @@ async fn get_user(
     _: Admin,
     PathId(id, ..): PathId<UserId, AuthError>,
 ) -> AuthResult<Json<Value>> {
-    Ok(Json(load_user(state.db(), id).await?.to_json()))
+    let user = load_user(state.db(), id).await?;
+    let factors = factors::json_for_user(state.db(), user.id).await?;
+    Ok(Json(user.to_json_with_factors(&factors)))
 }
 
 /// What auth-js's `createUser` and `updateUserById` send (`AdminUserAttributes`).
@@ -402,31 +405,52 @@ async fn delete_user(
     Ok(Json(json!({})))
 }
 
-/// No MFA factors exist yet: an existing user has none.
-/// A user's MFA factors (none exist yet)
+/// A user's MFA factors
 #[utoipa::path(get, path = "/admin/users/{id}/factors", tag = "admin", operation_id = "admin_list_factors",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
-    responses((status = 200, description = "The factors", body = Vec<schemas::Factor>), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
+    responses((status = 200, description = "The factors (never their secrets)", body = Vec<schemas::Factor>), (status = 404, description = "No such user (`user_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn list_factors(
     State(state): State<AppState>,
     _: Admin,
     PathId(id, ..): PathId<UserId, AuthError>,
 ) -> AuthResult<Json<Value>> {
-    load_user(state.db(), id).await?;
-    Ok(Json(json!([])))
+    let user = load_user(state.db(), id).await?;
+    Ok(Json(Value::Array(factors::json_for_user(state.db(), user.id).await?)))
 }
 
-/// Delete a user's MFA factor (none exist yet)
+/// Delete a user's MFA factor
+///
+/// For a person who lost their authenticator. Once no verified factor is left, their sessions
+/// are `aal1` again.
 #[utoipa::path(delete, path = "/admin/users/{id}/factors/{factor_id}", tag = "admin", operation_id = "admin_delete_factor",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id"), ("factor_id" = String, Path, description = "The factor's id")),
-    responses((status = 404, description = "No such user (`user_not_found`) or factor (`mfa_factor_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
+    responses((status = 200, description = "The factor deleted", body = schemas::Factor), (status = 404, description = "No such user (`user_not_found`) or factor of theirs (`mfa_factor_not_found`)", body = schemas::GoTrueError), NeedsAdmin))]
 async fn delete_factor(
     State(state): State<AppState>,
-    _: Admin,
-    Path((id, _factor)): Path<(String, String)>,
+    admin: Admin,
+    client: Client,
+    Path((id, factor_id)): Path<(String, String)>,
 ) -> AuthResult<Json<Value>> {
-    load_user(state.db(), path_id::<UserId>(&id)?).await?;
-    Err(AuthError::not_found("mfa_factor_not_found", "Factor not found"))
+    let user = load_user(state.db(), path_id::<UserId>(&id)?).await?;
+    let not_found = || AuthError::not_found("mfa_factor_not_found", "Factor not found");
+    let factor_id: Uuid = factor_id.parse().map_err(|_| not_found())?;
+    let factor =
+        factors::find_for_user(state.db(), factor_id, user.id).await?.ok_or_else(not_found)?;
+    let mut tx = state.db().begin().await?;
+    if !factors::delete(&mut tx, factor.id, user.id).await? {
+        return Err(not_found());
+    }
+    record(
+        &mut *tx,
+        &admin,
+        &client,
+        "factor_deleted",
+        Some(user.id),
+        json!({ "factor_id": factor.id, "factor_status": factor.status }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(factor.to_json()))
 }

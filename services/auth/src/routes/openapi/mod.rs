@@ -24,6 +24,7 @@ pub mod schemas;
     components(schemas(schemas::GoTrueError)),
     tags(
         (name = "accounts", description = "Sign-up, sign-in, the signed-in person's account and devices"),
+        (name = "mfa", description = "Second factors (TOTP) and recovery codes: sessions at `aal2`"),
         (name = "email", description = "The email flows: confirmation, recovery, magic links and codes"),
         (name = "admin", description = "User administration, invites, roles, the audit log and the install's status"),
         (name = "keys", description = "What other services verify access tokens with"),
@@ -83,6 +84,17 @@ posey_http::error_responses! { schema = "GoTrueError";
     /// A route that takes a person's access token.
     NeedsToken {
         "401" => "No bearer token (`no_authorization`)",
+        "403" => "The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`)",
+    }
+    /// A route that takes a person's access token, at `aal2` when the person has a verified
+    /// MFA factor.
+    NeedsAal2 {
+        "401" => "No bearer token (`no_authorization`)",
+        "403" => "The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`)",
+    }
+    /// [`NeedsAal2`] where GoTrue answers a session below `aal2` with 401 (`PUT /user`).
+    NeedsAal2For401 {
+        "401" => "No bearer token (`no_authorization`), or a password or address change by a person with a verified MFA factor from a session not at `aal2` (`insufficient_aal`)",
         "403" => "The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`)",
     }
     /// An admin route: a service token, or a user holding the `admin` role.

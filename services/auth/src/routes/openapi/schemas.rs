@@ -61,6 +61,8 @@ pub struct User {
     is_anonymous: bool,
     banned_until: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
+    /// The person's MFA factors; absent when there are none.
+    factors: Option<Vec<Factor>>,
 }
 
 /// The account's email identity.
@@ -265,10 +267,63 @@ pub struct GeneratedLink {
     verification_type: String,
 }
 
-/// An MFA factor (none exist yet).
+/// An MFA factor (TOTP), as GoTrue lists it: never its secret.
 #[derive(Serialize, ToSchema)]
 pub struct Factor {
-    id: String,
+    id: Uuid,
+    /// May be empty.
+    friendly_name: String,
+    /// Always `totp`.
+    factor_type: String,
+    /// `unverified` until its first successful verification, then `verified`.
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    last_challenged_at: Option<DateTime<Utc>>,
+}
+
+/// A factor just enrolled, with what the person's app needs (shown this once).
+#[derive(Serialize, ToSchema)]
+pub struct EnrolledFactor {
+    id: Uuid,
+    /// Always `totp`.
+    #[serde(rename = "type")]
+    factor_type: String,
+    friendly_name: String,
+    totp: TotpEnrolment,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// The `uri` as a QR code: an SVG document (auth-js makes it a `data:` URI).
+    qr_code: String,
+    /// The secret, base32 (SHA-1, 6 digits, 30-second steps).
+    secret: String,
+    /// `otpauth://totp/<issuer>:<email>?...`
+    uri: String,
+}
+
+/// A challenge to answer at `/factors/{factor_id}/verify`.
+#[derive(Serialize, ToSchema)]
+pub struct MfaChallenge {
+    id: Uuid,
+    /// Always `totp`.
+    #[serde(rename = "type")]
+    factor_type: String,
+    /// When it can no longer be answered (Unix seconds).
+    expires_at: i64,
+}
+
+/// The factor unenrolled.
+#[derive(Serialize, ToSchema)]
+pub struct FactorId {
+    id: Uuid,
+}
+
+/// Recovery codes, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    codes: Vec<String>,
 }
 
 /// One audit log entry, in Supabase's shape.
