@@ -144,18 +144,23 @@ pub async fn delete(
     Ok(deleted)
 }
 
+/// A new challenge of the factor, made `now`; the factor's challenges made before
+/// `expired_before` (answered or not, they can no longer be) go.
 pub async fn insert_challenge(
     db: impl PgExecutor<'_>,
     id: Uuid,
     factor_id: Uuid,
     now: DateTime<Utc>,
+    expired_before: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "WITH c AS (INSERT INTO auth.mfa_challenges (id, factor_id, created_at) VALUES ($1, $2, $3)) \
+        "WITH c AS (INSERT INTO auth.mfa_challenges (id, factor_id, created_at) VALUES ($1, $2, $3)), \
+              old AS (DELETE FROM auth.mfa_challenges WHERE factor_id = $2 AND created_at < $4) \
          UPDATE auth.mfa_factors SET last_challenged_at = $3 WHERE id = $2",
         id,
         factor_id,
         now,
+        expired_before,
     )
     .execute(db)
     .await
@@ -263,17 +268,22 @@ pub async fn retire_refresh_tokens(
     .map(|_| ())
 }
 
+/// Records a wrong code at `at`; the person's records from before `forgotten_before` (out of
+/// every window) go.
 pub async fn record_failure(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     factor_id: Uuid,
     at: DateTime<Utc>,
+    forgotten_before: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO auth.mfa_failures (user_id, factor_id, at) VALUES ($1, $2, $3)",
+        "WITH old AS (DELETE FROM auth.mfa_failures WHERE user_id = $1 AND at < $4) \
+         INSERT INTO auth.mfa_failures (user_id, factor_id, at) VALUES ($1, $2, $3)",
         user_id,
         factor_id,
         at,
+        forgotten_before,
     )
     .execute(db)
     .await

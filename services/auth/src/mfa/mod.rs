@@ -78,7 +78,7 @@ pub async fn record_failure(
         chrono::Duration::from_std(lockout.window).map_err(|e| AuthError::Internal(e.into()))?;
     let now = state.clock.now();
     let mut tx = state.db().begin().await?;
-    factors::record_failure(&mut *tx, user_id, factor_id, now).await?;
+    factors::record_failure(&mut *tx, user_id, factor_id, now, now - window).await?;
     let event = |action, payload| Event {
         action,
         actor_id: Some(user_id.to_string()),

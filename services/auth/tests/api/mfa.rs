@@ -106,6 +106,10 @@ impl Mfa {
         session["access_token"].as_str().unwrap().to_owned()
     }
 
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.app.db.pool).await.unwrap()
+    }
+
     async fn audit_actions(&self, user_id: &str) -> Vec<(String, Value)> {
         sqlx::query_as("SELECT action, payload FROM auth.audit_log WHERE actor_id = $1 ORDER BY id")
             .bind(user_id)
@@ -232,6 +236,10 @@ async fn a_code_is_good_once_within_a_step_either_way_and_a_wrong_one_fails() {
         (status, code_of(&body)),
         (StatusCode::UNPROCESSABLE_ENTITY, "mfa_challenge_expired")
     );
+    // A new challenge clears the factor's expired ones away.
+    assert!(t.count("SELECT count(*) FROM auth.mfa_challenges").await > 1);
+    t.challenge(&aal1, &factor_id).await;
+    assert_eq!(t.count("SELECT count(*) FROM auth.mfa_challenges").await, 1);
 }
 
 #[tokio::test]
@@ -269,8 +277,12 @@ async fn wrong_codes_lock_the_factor_and_the_account_out_for_a_while_and_are_aud
     assert_eq!(locked.len(), 1, "{audit:?}");
     assert_eq!(locked[0]["scope"], "factor");
 
-    // The window passes: the right code works again and clears the record.
+    // The window passes: what it held is forgotten at the next wrong code, and the right code
+    // works again and clears the record.
     t.clock.advance(TimeDelta::seconds(601));
+    let (status, _) = t.verify(&aal1, &factor_id, "000000").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(t.count("SELECT count(*) FROM auth.mfa_failures").await, 1);
     let (status, body) = t.verify(&aal1, &factor_id, &t.code(&secret)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
