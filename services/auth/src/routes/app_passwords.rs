@@ -21,7 +21,7 @@ use crate::db::sessions::{self, NewSession, Revoke};
 use crate::db::users;
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client, CurrentUser};
-use crate::routes::openapi::{NeedsToken, schemas};
+use crate::routes::openapi::{NeedsAal2, NeedsToken, schemas};
 use crate::state::AppState;
 use crate::{policy, session};
 use utoipa_axum::router::OpenApiRouter;
@@ -73,7 +73,7 @@ struct NewAppPassword {
     responses(
         (status = 201, description = "The app password with its `password`, shown this once", body = schemas::NewAppPasswordAnswer),
         (status = 400, description = "No name, or too long, or too many app passwords (`validation_failed`)", body = schemas::GoTrueError),
-        NeedsToken,
+        NeedsAal2,
     ))]
 async fn create_app_password(
     State(state): State<AppState>,
@@ -81,6 +81,9 @@ async fn create_app_password(
     client: Client,
     AuthJson(body): AuthJson<NewAppPassword>,
 ) -> AuthResult<(StatusCode, Json<Value>)> {
+    // A lasting credential that skips the second factor: made only from an `aal2` session.
+    let message = "AAL2 required to make an app password";
+    crate::mfa::require_aal2(&state, &me, StatusCode::FORBIDDEN, message).await?;
     let name = body.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AuthError::validation("name must be 1 to 100 characters"));

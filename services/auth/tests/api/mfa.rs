@@ -365,6 +365,10 @@ async fn with_a_verified_factor_sessions_password_and_factors_need_aal2() {
     let enrol = json!({ "factor_type": "totp", "friendly_name": "second" });
     let (status, body) = t.call(Method::POST, "/factors", &aal1, Some(enrol.clone())).await;
     assert_eq!((status, code_of(&body)), (StatusCode::FORBIDDEN, "insufficient_aal"));
+    let app_password = json!({ "name": "phone calendar" });
+    let (status, body) =
+        t.call(Method::POST, "/app-passwords", &aal1, Some(app_password.clone())).await;
+    assert_eq!((status, code_of(&body)), (StatusCode::FORBIDDEN, "insufficient_aal"));
     let (status, body) =
         t.call(Method::DELETE, &format!("/factors/{factor_id}"), &aal1, None).await;
     assert_eq!((status, code_of(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_aal"));
@@ -382,6 +386,8 @@ async fn with_a_verified_factor_sessions_password_and_factors_need_aal2() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = t.call(Method::PUT, "/user", aal2, Some(password)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = t.call(Method::POST, "/app-passwords", aal2, Some(app_password)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, second) = t.call(Method::POST, "/factors", aal2, Some(enrol)).await;
     assert_eq!(status, StatusCode::OK, "{second}");
     let (status, body) = t.call(Method::DELETE, &format!("/factors/{factor_id}"), aal2, None).await;
