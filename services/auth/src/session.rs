@@ -113,7 +113,7 @@ pub async fn elevate(
     let (aal, amr) = factors::elevate_session(&mut **tx, session_id, method, now)
         .await?
         .ok_or_else(AuthError::session_not_found)?;
-    factors::retire_refresh_tokens(&mut **tx, session_id, now).await?;
+    factors::retire_refresh_tokens(&mut **tx, session_id).await?;
     let refresh_token = tokens::random_token();
     sessions::insert_refresh_token(
         &mut **tx,

@@ -252,20 +252,14 @@ pub async fn elevate_session(
     Ok(row.map(|r| (r.aal, r.amr)))
 }
 
-/// The session's refresh tokens in use are spent: the step up hands out a new one.
-pub async fn retire_refresh_tokens(
-    db: impl PgExecutor<'_>,
-    session_id: Uuid,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE auth.refresh_tokens SET revoked = true, rotated_at = $2 WHERE session_id = $1 AND NOT revoked",
-        session_id,
-        now,
-    )
-    .execute(db)
-    .await
-    .map(|_| ())
+/// The session's refresh tokens go: the step up hands out a new one. Deleted rather than marked
+/// used, so one presented later is simply unknown (400) instead of looking like a stolen copy,
+/// which would end the session.
+pub async fn retire_refresh_tokens(db: impl PgExecutor<'_>, session_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM auth.refresh_tokens WHERE session_id = $1", session_id)
+        .execute(db)
+        .await
+        .map(|_| ())
 }
 
 /// Records a wrong code at `at`; the person's records from before `forgotten_before` (out of

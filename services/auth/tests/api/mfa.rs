@@ -190,8 +190,11 @@ async fn enrolment_challenge_and_verification_step_the_session_up_to_aal2() {
     assert_eq!(token_claims(token(&refreshed))["aal"], "aal2");
     assert_eq!(methods(&refreshed), ["password", "totp"]);
     assert_eq!(refreshed["user"]["factors"][0]["id"], factor["id"]);
-    let (status, _) = t.app.refresh(session["refresh_token"].as_str().unwrap()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = t.app.refresh(session["refresh_token"].as_str().unwrap()).await;
+    assert_eq!((status, code_of(&body)), (StatusCode::BAD_REQUEST, "refresh_token_not_found"));
+    // ... without ending the session, as a stolen copy would.
+    let (status, body) = t.app.refresh(refreshed["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // Auth's audit log has the steps, in GoTrue's names.
     let user_id = claims["sub"].as_str().unwrap();
