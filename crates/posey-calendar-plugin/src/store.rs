@@ -1,7 +1,8 @@
 //! Objects in and out of the database: every write of one calendar's objects happens in one
 //! transaction holding the calendar's lock, checks the caller's precondition (the ETag it last
 //! saw, or that the UID is new), and takes the calendar's next sequence number, so CalDAV's
-//! sync tokens see every change once and two devices never silently overwrite each other.
+//! sync tokens see every change once and two devices never silently overwrite each other. The
+//! times an object's alarms ring are written out in the same transaction.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::alarms;
 use crate::db::{self, Calendar, ObjectFields, ObjectRow};
 
 /// What Posey writes as PRODID.
@@ -197,6 +199,23 @@ pub async fn commit(
                     parent_uid: master.and_then(|item| item.parent.as_deref()),
                 };
                 let id = db::put_object(&mut tx, person, calendar.id, seq, &fields).await?;
+                // A subscribed calendar's alarms stay silent (as calendar apps remove a
+                // subscription's alerts by default): the publisher's reminders are not the
+                // person's.
+                if calendar.subscribed {
+                    alarms::schedule::after_delete(&mut tx, id).await?;
+                } else {
+                    alarms::schedule::after_put(
+                        &mut tx,
+                        person,
+                        calendar.id,
+                        id,
+                        &object,
+                        zone,
+                        now(),
+                    )
+                    .await?;
+                }
                 saved.push(Saved { id, uid, href, etag, seq });
             }
             Change::Delete { .. } => {
@@ -204,6 +223,7 @@ pub async fn commit(
                     return Err(StoreError::NotFound(format!("no event or to-do with UID {uid}")));
                 };
                 db::delete_object(&mut tx, row.id, seq).await?;
+                alarms::schedule::after_delete(&mut tx, row.id).await?;
                 saved.push(Saved {
                     id: row.id,
                     uid,

@@ -1,6 +1,7 @@
 //! The agents service's plugin API. A plugin gives agents abilities: tools (typed, see
 //! [`Tool::typed`]), lines for the system prompt, context for the message a turn answers, work
-//! after a turn, and REST routes with their OpenAPI description. A plugin owns its tables (its
+//! after a turn, REST routes with their OpenAPI description, and work in the background while
+//! the service runs. A plugin owns its tables (its
 //! SQL in its own `db` module) and its logic; it is written against this crate alone and never
 //! names the agents service's state, which only composes plugins at start.
 //!
@@ -8,6 +9,7 @@
 
 mod confirm;
 mod context;
+mod notify;
 pub mod responses;
 mod tool;
 
@@ -20,6 +22,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
 pub use context::{Credential, FinishedTurn, Profile, ProfileSource, ToolContext, TurnProfile};
+pub use notify::{MAX_KEY_LEN, Notice, Notifier};
+pub use tokio_util::sync::CancellationToken;
 pub use tool::{Found, LookupFuture, NoArguments, Tool, ToolError, ToolFuture, schema_of};
 
 /// A plugin: listed in the agents service's `startup`, named by agents' `plugins` lists.
@@ -82,6 +86,14 @@ pub trait Plugin: Send + Sync + 'static {
     fn routes(&self, _host: &Host) -> Option<OpenApiRouter> {
         None
     }
+
+    /// Work the plugin does while the service runs (alarms that fall due, feeds to refresh):
+    /// spawned once the service is built; `stop` is cancelled at shutdown and the work should
+    /// end soon after. Several replicas run it at once, so it takes its work with row locks
+    /// (`FOR UPDATE SKIP LOCKED`). `None`: none.
+    fn background(&self, _host: &Host, _stop: CancellationToken) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
 }
 
 /// One step of a plugin's tables.
@@ -101,6 +113,9 @@ pub struct Host {
     pub verifier: Arc<JwksVerifier>,
     /// People's profiles (their time zone, say), as the tools read them.
     pub profiles: Arc<dyn ProfileSource>,
+    /// Tells people things outside a turn, through cron (`None`: the service has no service
+    /// credentials or no cron to tell them with; notices wait, see [`Notifier`]).
+    pub notifier: Option<Arc<dyn Notifier>>,
 }
 
 /// A plugin's route state: the [`Host`] and the plugin's own part. The extractors of

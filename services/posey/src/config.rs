@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use posey_agents::config::ServiceClientSettings;
 use posey_config::{
     ConfigError, DbConfig, Env, ExposeSecret, HttpConfig, PoolSettings, SecretString,
 };
@@ -113,6 +114,17 @@ impl LauncherConfig {
             cron.agent_tasks.client_id = Some(IN_PROCESS_CRON_CLIENT.to_owned());
             cron.agent_tasks.client_secret = Some(secret);
         }
+        // Likewise the agents service's client, which hands notices (calendar alarms) to cron.
+        if env.raw(ServiceClientSettings::ID_VAR).is_none()
+            && env.raw(ServiceClientSettings::SECRET_VAR).is_none()
+        {
+            let secret = SecretString::from(random_secret());
+            auth.auth.service_clients.push((IN_PROCESS_AGENTS_CLIENT.to_owned(), secret.clone()));
+            agents.service_client = Some(ServiceClientSettings {
+                client_id: IN_PROCESS_AGENTS_CLIENT.to_owned(),
+                client_secret: secret,
+            });
+        }
         data_dir.map(|data_dir| Self {
             data_dir,
             pg_bin_dir,
@@ -142,15 +154,22 @@ impl LauncherConfig {
         let cron_client_secret = (tasks.client_id.as_deref() == Some(IN_PROCESS_CRON_CLIENT))
             .then(|| tasks.client_secret.as_ref().map(|s| s.expose_secret().to_owned()))
             .flatten();
+        let agents_client_secret = self
+            .agents
+            .service_client
+            .as_ref()
+            .filter(|client| client.client_id == IN_PROCESS_AGENTS_CLIENT)
+            .map(|client| client.client_secret.expose_secret().to_owned());
         RunFacts {
             supervisor_pid: std::process::id(),
             database_url: db.url.expose_secret().to_owned(),
             cron_client_secret,
+            agents_client_secret,
         }
     }
 
     /// This configuration, read again from the same environment by a service process, made
-    /// the same as its supervisor's: same database, same made-up cron client secret.
+    /// the same as its supervisor's: same database, same made-up service client secrets.
     pub fn with_run_facts(mut self, facts: &RunFacts) -> Self {
         if let Some(secret) = &facts.cron_client_secret {
             let secret = SecretString::from(secret.clone());
@@ -159,6 +178,22 @@ impl LauncherConfig {
             }
             for (id, known) in &mut self.auth.auth.service_clients {
                 if id == IN_PROCESS_CRON_CLIENT {
+                    *known = secret.clone();
+                }
+            }
+        }
+        if let Some(secret) = &facts.agents_client_secret {
+            let secret = SecretString::from(secret.clone());
+            if let Some(client) = self
+                .agents
+                .service_client
+                .as_mut()
+                .filter(|client| client.client_id == IN_PROCESS_AGENTS_CLIENT)
+            {
+                client.client_secret = secret.clone();
+            }
+            for (id, known) in &mut self.auth.auth.service_clients {
+                if id == IN_PROCESS_AGENTS_CLIENT {
                     *known = secret.clone();
                 }
             }
@@ -223,10 +258,16 @@ pub struct RunFacts {
     pub database_url: String,
     /// The secret of [`IN_PROCESS_CRON_CLIENT`], when the launcher made that client up.
     pub cron_client_secret: Option<String>,
+    /// The secret of [`IN_PROCESS_AGENTS_CLIENT`], likewise.
+    #[serde(default)]
+    pub agents_client_secret: Option<String>,
 }
 
 /// The service client `posey up` gives cron at auth when none is configured.
 pub const IN_PROCESS_CRON_CLIENT: &str = "posey-cron";
+
+/// The service client `posey up` gives the agents service at auth when none is configured.
+pub const IN_PROCESS_AGENTS_CLIENT: &str = "posey-agents";
 
 /// 32 random bytes from the OS, hex-encoded.
 fn random_secret() -> String {
@@ -272,6 +313,15 @@ mod tests {
         };
         assert_eq!(secret(&child), secret(&supervisor));
         assert_eq!(secret(&child).0, secret(&child).1);
+        let agents_secret = |c: &LauncherConfig| {
+            let agents = c.agents.service_client.as_ref().unwrap().client_secret.expose_secret();
+            let auth =
+                c.auth.auth.service_clients.iter().find(|(id, _)| id == IN_PROCESS_AGENTS_CLIENT);
+            (agents.to_owned(), auth.unwrap().1.expose_secret().to_owned())
+        };
+        assert_eq!(agents_secret(&child), agents_secret(&supervisor));
+        assert_eq!(agents_secret(&child).0, agents_secret(&child).1);
+        assert_ne!(agents_secret(&child).0, secret(&child).0, "one secret per client");
         assert_eq!(child.gateway.service.db.url.expose_secret(), db.url.expose_secret());
     }
 
@@ -375,6 +425,29 @@ mod tests {
         assert_eq!(config.cron.agent_tasks.client_id.as_deref(), Some("cron"));
         assert!(
             !config.auth.auth.service_clients.iter().any(|(id, _)| id == IN_PROCESS_CRON_CLIENT)
+        );
+    }
+
+    #[test]
+    fn agents_get_a_service_client_at_auth_unless_one_is_configured() {
+        let config = LauncherConfig::read(Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x")])).unwrap();
+        let client = config.agents.service_client.as_ref().unwrap();
+        assert_eq!(client.client_id, IN_PROCESS_AGENTS_CLIENT);
+        let known = &config.auth.auth.service_clients;
+        assert!(known.iter().any(|(id, s)| id == IN_PROCESS_AGENTS_CLIENT
+            && s.expose_secret() == client.client_secret.expose_secret()));
+        assert!(config.agents.cron_url.is_some() && config.agents.auth_url.is_some());
+
+        let config = LauncherConfig::read(Env::from_pairs([
+            ("POSEY_DATA_DIR", "/tmp/x"),
+            ("AUTH_SERVICE_CLIENTS", "agents:a-long-enough-s3cret"),
+            ("AGENTS_SERVICE_CLIENT_ID", "agents"),
+            ("AGENTS_SERVICE_CLIENT_SECRET", "a-long-enough-s3cret"),
+        ]))
+        .unwrap();
+        assert_eq!(config.agents.service_client.as_ref().unwrap().client_id, "agents");
+        assert!(
+            !config.auth.auth.service_clients.iter().any(|(id, _)| id == IN_PROCESS_AGENTS_CLIENT)
         );
     }
 

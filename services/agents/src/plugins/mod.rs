@@ -6,6 +6,7 @@
 //! plugin never touches it.
 
 pub mod mcp;
+pub mod notices;
 pub mod profile;
 pub mod schedule;
 pub mod time;
@@ -89,5 +90,15 @@ impl Plugins {
             .filter_map(|plugin| plugin.routes(host))
             .fold(OpenApiRouter::new(), OpenApiRouter::merge)
             .with_state(())
+    }
+
+    /// Starts every plugin's background work (see [`Plugin::background`]), each until `stop`.
+    pub fn start_background(&self, host: &Host, stop: &tokio_util::sync::CancellationToken) {
+        for plugin in self.plugins.values() {
+            if let Some(work) = plugin.background(host, stop.clone()) {
+                tracing::debug!(plugin = plugin.name(), "started a plugin's background work");
+                tokio::spawn(work);
+            }
+        }
     }
 }

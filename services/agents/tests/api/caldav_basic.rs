@@ -13,15 +13,21 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 use crate::openai::python;
 
-const ISSUER: &str = "http://posey-auth.test";
+pub(crate) const ISSUER: &str = "http://posey-auth.test";
 
 pub(crate) async fn spawn_auth() -> TestApp {
-    let vars = [
+    spawn_auth_with(&[]).await
+}
+
+/// Auth as `spawn_auth`, with `extra` variables on top.
+pub(crate) async fn spawn_auth_with(extra: &[(&str, String)]) -> TestApp {
+    let mut vars = vec![
         ("AUTH_MAILER_AUTOCONFIRM", "true".to_owned()),
         ("AUTH_ISSUER", ISSUER.to_owned()),
         ("AUTH_RATE_LIMIT_PER_IP", "100000".to_owned()),
         ("AUTH_RATE_LIMIT_PER_ACCOUNT", "100000".to_owned()),
     ];
+    vars.extend(extra.iter().cloned());
     posey_testkit::spawn_service(
         posey_auth::Config::PORT_VAR,
         &vars,
@@ -37,13 +43,20 @@ pub(crate) async fn spawn_auth() -> TestApp {
 }
 
 pub(crate) async fn spawn_agents(auth: &TestApp) -> TestApp {
-    let vars = [
+    spawn_agents_with(auth, &[]).await
+}
+
+/// The agents service checking tokens and app passwords at `auth`, on its database, with
+/// `extra` variables on top.
+pub(crate) async fn spawn_agents_with(auth: &TestApp, extra: &[(&str, String)]) -> TestApp {
+    let mut vars = vec![
         ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", auth.address)),
         ("AUTH_ISSUER", ISSUER.to_owned()),
         ("AUTH_URL", format!("{}/", auth.address)),
         ("POSEY_MODEL", "test".to_owned()),
         ("POSEY_DATA_DIR", posey_testkit::data_dir().display().to_string()),
     ];
+    vars.extend(extra.iter().cloned());
     posey_testkit::spawn_service_on(
         auth.db.clone(),
         posey_agents::Config::PORT_VAR,
@@ -87,9 +100,8 @@ async fn propfind(agents: &TestApp, authorization: &str) -> reqwest::StatusCode 
         .status()
 }
 
-/// A new person at auth with an app password named `name`: their email, access token and the
-/// app password as made (its secret in `password`).
-pub(crate) async fn app_password(auth: &TestApp, name: &str) -> (String, String, Value) {
+/// A new person at auth, signed up with a password: their email and access token.
+pub(crate) async fn sign_up(auth: &TestApp) -> (String, String) {
     let email = format!("cal-{}@example.test", uuid::Uuid::new_v4().simple());
     let session: Value = auth
         .client
@@ -101,7 +113,14 @@ pub(crate) async fn app_password(auth: &TestApp, name: &str) -> (String, String,
         .json()
         .await
         .unwrap();
-    let token = session["access_token"].as_str().unwrap().to_owned();
+    let token = session["access_token"].as_str().unwrap_or_else(|| panic!("signing up: {session}"));
+    (email, token.to_owned())
+}
+
+/// A new person at auth with an app password named `name`: their email, access token and the
+/// app password as made (its secret in `password`).
+pub(crate) async fn app_password(auth: &TestApp, name: &str) -> (String, String, Value) {
+    let (email, token) = sign_up(auth).await;
     let made: Value = auth
         .client
         .post(format!("{}/app-passwords", auth.address))
