@@ -26,12 +26,18 @@ pub struct Calendar {
     pub sync_seq: i64,
     /// Whether a private feed URL is on.
     pub has_feed: bool,
+    /// Filled from a URL (`/v1/calendars/{id}/subscription`): its events and to-dos are
+    /// read-only, changed only by refreshing it.
+    pub subscribed: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const CALENDAR_COLUMNS: &str = "id, user_id, name, colour, time_zone, description, sync_seq, \
-                                feed_token_hash IS NOT NULL AS has_feed, created_at, updated_at";
+    feed_token_hash IS NOT NULL AS has_feed, \
+    EXISTS (SELECT 1 FROM calendar.subscriptions s WHERE s.calendar_id = calendars.id) \
+        AS subscribed, \
+    created_at, updated_at";
 
 /// A stored object: the iCalendar text of one UID and its place.
 #[derive(Debug, Clone, FromRow)]
@@ -112,7 +118,8 @@ pub async fn lock_calendar(
     .await
 }
 
-/// The person's first calendar, made (named `name`, in `time_zone`) when they have none.
+/// The person's first calendar of their own (not a subscription), made (named `name`, in
+/// `time_zone`) when they have none.
 pub async fn default_calendar(
     db: &PgPool,
     person: Uuid,
@@ -127,6 +134,8 @@ pub async fn default_calendar(
         .await?;
     let found: Option<Calendar> = sqlx::query_as(&format!(
         "SELECT {CALENDAR_COLUMNS} FROM calendar.calendars WHERE user_id = $1 \
+           AND NOT EXISTS (SELECT 1 FROM calendar.subscriptions s \
+                           WHERE s.calendar_id = calendars.id) \
          ORDER BY created_at, id LIMIT 1"
     ))
     .bind(person)

@@ -1,9 +1,12 @@
 //! The `calendar` plugin of the agents service: a person's calendars, events and to-dos in
 //! Postgres schema `calendar` (one row per calendar object: the iCalendar text of one UID), the
 //! REST routes under `/v1/calendars`, `/v1/events` and `/v1/todos` with ETags, ICS import,
-//! export and private feeds, CalDAV under `/dav/` (the `caldav` module), and the tools agents
-//! keep a person's time with. The calendar logic itself is the `posey-calendar` crate's.
+//! export and private feeds, CalDAV under `/dav/` (the `caldav` module), alarms rung as
+//! notifications through cron (the `alarms` module), subscriptions to ICS URLs refreshed on a
+//! schedule (the `subscriptions` module), and the tools agents keep a person's time with. The
+//! calendar logic itself is the `posey-calendar` crate's.
 
+mod alarms;
 pub mod basic;
 mod caldav;
 pub mod db;
@@ -12,13 +15,15 @@ mod routes;
 pub mod schemas;
 pub mod service;
 pub mod store;
+mod subscriptions;
 mod tools;
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use posey_plugin::{
-    Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext, ToolError,
+    CancellationToken, Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext,
+    ToolError,
 };
 use utoipa_axum::router::OpenApiRouter;
 
@@ -34,18 +39,33 @@ pub fn rest_router() -> axum::Router<RouteState> {
 }
 
 pub use routes::RouteState;
+pub use subscriptions::SubscriptionSettings;
+
+/// What the plugin is made with.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarSettings {
+    /// The auth service, which app passwords are checked at (`None`: calendar apps sign in
+    /// with access tokens only).
+    pub auth_url: Option<url::Url>,
+    /// Where subscriptions' feeds may be fetched from, and how often due ones are looked for.
+    pub subscriptions: SubscriptionSettings,
+}
 
 /// The plugin.
 pub struct CalendarPlugin {
-    /// Signs calendar apps in over HTTP Basic with app passwords.
-    app_passwords: Arc<basic::AppPasswords>,
+    /// The app passwords calendar apps sign in with, and the subscriptions' fetcher.
+    own: Arc<routes::Own>,
+    /// How often the refresher looks for subscriptions that are due.
+    subscription_poll: std::time::Duration,
 }
 
 impl CalendarPlugin {
-    /// `auth_url`: the auth service, which app passwords are checked at (`None`: calendar apps
-    /// sign in with access tokens only).
-    pub fn new(auth_url: Option<url::Url>) -> Self {
-        Self { app_passwords: Arc::new(basic::AppPasswords::new(auth_url)) }
+    pub fn new(settings: CalendarSettings) -> Self {
+        let own = routes::Own {
+            app_passwords: basic::AppPasswords::new(settings.auth_url),
+            feeds: subscriptions::Fetcher::new(settings.subscriptions.allow),
+        };
+        Self { own: Arc::new(own), subscription_poll: settings.subscriptions.poll }
     }
 }
 
@@ -75,7 +95,19 @@ impl Plugin for CalendarPlugin {
     }
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
-        let state = PluginState::new(host, self.app_passwords.clone());
+        let state = PluginState::new(host, self.own.clone());
         Some(routes::router().merge(caldav::router()).with_state(state))
+    }
+
+    /// Rings alarms as they fall due (handing them to cron through the host's notifier), and
+    /// refreshes subscriptions as they fall due.
+    fn background(&self, host: &Host, stop: CancellationToken) -> Option<BoxFuture<'static, ()>> {
+        let alarms = alarms::worker::run(host.clone(), stop.clone());
+        let feeds = self.own.feeds.clone();
+        let subscriptions =
+            subscriptions::worker::run(host.db.clone(), feeds, self.subscription_poll, stop);
+        Some(Box::pin(async move {
+            tokio::join!(alarms, subscriptions);
+        }))
     }
 }

@@ -1,5 +1,7 @@
 //! What the routes and the tools both do with a person's calendar: create, list occurrences
-//! in a window, edit and delete in the three scopes, import and export ICS.
+//! in a window, edit and delete in the three scopes, import and export ICS. A subscribed
+//! calendar is filled from its URL alone: every change a person asks for is refused here
+//! ([`ChangeError::ReadOnly`]), and CalDAV, which writes through the store, asks [`writable`].
 
 use std::collections::BTreeSet;
 
@@ -7,9 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use posey_calendar::edit::{self, Edit, Edited, Patch, Scope};
 use posey_calendar::ics::Limits;
-use posey_calendar::object::{calendar_of, parse_calendar_lenient};
+use posey_calendar::object::{Skipped, calendar_of, parse_calendar_lenient};
 use posey_calendar::{Item, Kind, Object, When};
-use serde::Serialize;
+use posey_http::ApiError;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -25,6 +28,43 @@ pub const MAX_WINDOW_DAYS: i64 = 3660;
 
 /// The occurrences one listing returns at most (over all the person's events).
 pub const MAX_OCCURRENCES: usize = 5_000;
+
+/// Why a change a person asked for was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The calendar is a subscription: what is in it comes from its URL (HTTP 403).
+    #[error("{0}")]
+    ReadOnly(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ChangeError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+impl From<ChangeError> for ApiError {
+    fn from(error: ChangeError) -> Self {
+        match error {
+            ChangeError::ReadOnly(message) => ApiError::Forbidden(message),
+            ChangeError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// Refuses changes to a subscribed calendar's events and to-dos, saying what to do instead.
+pub fn writable(calendar: &Calendar) -> Result<(), ChangeError> {
+    if calendar.subscribed {
+        return Err(ChangeError::ReadOnly(format!(
+            "\"{}\" is a subscription: its events come from its URL and are read-only here; \
+             change them where they are published, or delete the calendar to unsubscribe",
+            calendar.name
+        )));
+    }
+    Ok(())
+}
 
 /// The calendar named, or the person's first (made in `zone` when they have none).
 pub async fn calendar_or_default(
@@ -52,7 +92,8 @@ pub async fn create(
     person: Uuid,
     calendar: &Calendar,
     mut item: Item,
-) -> Result<Saved, StoreError> {
+) -> Result<Saved, ChangeError> {
+    writable(calendar)?;
     let now = store::now();
     item.created = Some(now);
     item.last_modified = Some(now);
@@ -319,8 +360,12 @@ pub async fn change(
     kind: Kind,
     patch: Option<&Patch>,
     target: &Target,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome, ChangeError> {
     let (row, object) = load(db, person, id, kind).await?;
+    let calendar = db::calendar(db, person, row.calendar_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("no such calendar".into()))?;
+    writable(&calendar)?;
     let zone: Tz = row.time_zone.parse().unwrap_or(Tz::UTC);
     if target.scope != Scope::All
         && target.occurrence.is_none()
@@ -329,7 +374,8 @@ pub async fn change(
         return Err(StoreError::invalid(
             "occurrence",
             "name the occurrence (its `occurrence` from the listing) for scope this or following",
-        ));
+        )
+        .into());
     }
     let new_uid = new_uid();
     let at = Edit {
@@ -387,7 +433,7 @@ pub struct ImportReport {
 }
 
 /// An event or to-do an import left out.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SkippedJson {
     /// Its UID (one made from its content when it has none).
     pub uid: String,
@@ -403,37 +449,84 @@ pub async fn import(
     person: Uuid,
     calendar: &Calendar,
     text: &str,
-) -> Result<ImportReport, StoreError> {
-    let zone = zone_of(calendar);
-    let (objects, skipped) = parse_calendar_lenient(text, &Limits::FILE)
+) -> Result<ImportReport, ChangeError> {
+    writable(calendar)?;
+    let parsed = parse_calendar_lenient(text, &Limits::FILE)
         .map_err(|error| StoreError::invalid("file", error))?;
     let existing = db::calendar_objects(db, calendar.id).await?;
+    let plan = plan(zone_of(calendar), &existing, parsed, Mode::Merge)?;
+    if !plan.changes.is_empty() {
+        store::commit(db, person, calendar.id, plan.changes).await?;
+    }
+    Ok(plan.report)
+}
+
+/// How [`plan`] treats what a calendar has and a file has not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An import: it stays.
+    Merge,
+    /// A subscription's refresh: the calendar becomes the file, so it goes; and a DTSTAMP alone
+    /// is no change, as feeds stamp every object with the time they were fetched.
+    Mirror,
+}
+
+/// What making a calendar's objects those of a file takes.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub report: ImportReport,
+    /// UIDs the calendar has and the file has not ([`Mode::Mirror`] only).
+    pub removed: Vec<String>,
+    /// The puts and deletes, each conditional on the ETag read (none for what is unchanged).
+    pub changes: Vec<Change>,
+}
+
+/// The changes that make `existing` (a calendar's live objects) hold the file's objects,
+/// matched by UID; an object of the file that is wrong on its own is skipped with the reason.
+pub fn plan(
+    zone: Tz,
+    existing: &[ObjectRow],
+    (objects, skipped): (Vec<Object>, Vec<Skipped>),
+    mode: Mode,
+) -> Result<Plan, StoreError> {
     let skipped = skipped
         .into_iter()
         .map(|skipped| SkippedJson { uid: skipped.uid, reason: skipped.reason })
         .collect();
-    let mut report = ImportReport { skipped, ..ImportReport::default() };
-    let mut changes = Vec::new();
+    let mut plan =
+        Plan { report: ImportReport { skipped, ..ImportReport::default() }, ..Plan::default() };
+    let same = |stored: &Object, given: &Object| match mode {
+        Mode::Merge => stored == given,
+        Mode::Mirror => unstamped(stored) == unstamped(given),
+    };
     let mut seen = BTreeSet::new();
     for object in objects {
-        if !seen.insert(object.uid.clone()) {
+        if seen.contains(&object.uid) {
             continue;
         }
         // A series that cannot be expanded within the caps is wrong on its own too.
         if let Err(error) = object.span(zone, &CAPS) {
-            report.skipped.push(SkippedJson { uid: object.uid, reason: error.to_string() });
+            plan.report.skipped.push(SkippedJson { uid: object.uid, reason: error.to_string() });
             continue;
         }
+        seen.insert(object.uid.clone());
+        let report = &mut plan.report;
         match existing.iter().find(|row| row.uid == object.uid) {
-            Some(row) if store::read(row)? == object => report.unchanged.push(object.uid.clone()),
+            Some(row) if same(&store::read(row)?, &object) => {
+                report.unchanged.push(object.uid.clone());
+            }
             Some(row) => {
                 report.updated.push(object.uid.clone());
                 let precondition = Precondition::Exists(Some(row.etag.clone()));
-                changes.push(Change::Put { object: Box::new(object), href: None, precondition });
+                plan.changes.push(Change::Put {
+                    object: Box::new(object),
+                    href: None,
+                    precondition,
+                });
             }
             None => {
                 report.added.push(object.uid.clone());
-                changes.push(Change::Put {
+                plan.changes.push(Change::Put {
                     object: Box::new(object),
                     href: None,
                     precondition: Precondition::Any,
@@ -441,10 +534,27 @@ pub async fn import(
             }
         }
     }
-    if !changes.is_empty() {
-        store::commit(db, person, calendar.id, changes).await?;
+    if mode == Mode::Mirror {
+        // What was skipped goes too: the calendar holds what the file holds that can be read,
+        // and the report says what could not.
+        for row in existing.iter().filter(|row| !seen.contains(&row.uid)) {
+            plan.removed.push(row.uid.clone());
+            plan.changes.push(Change::Delete {
+                uid: row.uid.clone(),
+                precondition: Precondition::Exists(Some(row.etag.clone())),
+            });
+        }
     }
-    Ok(report)
+    Ok(plan)
+}
+
+/// An object without its DTSTAMPs.
+fn unstamped(object: &Object) -> Object {
+    let mut object = object.clone();
+    for item in object.master.iter_mut().chain(object.overrides.iter_mut()) {
+        item.extra.retain(|property| property.name != "DTSTAMP");
+    }
+    object
 }
 
 /// A calendar's objects as one iCalendar text.

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::schemas::{occurrence_param, parse_occurrence};
-use crate::service::{self, OccurrenceJson, Target};
+use crate::service::{self, ChangeError, OccurrenceJson, Target};
 use crate::store::{StoreError, zone_of};
 
 /// The plugin's name, as confirmations name it.
@@ -64,9 +64,9 @@ pub fn all() -> Vec<Tool> {
     ]
 }
 
-fn failed(tool: &'static str) -> impl Fn(StoreError) -> ToolError {
-    move |error| match error {
-        StoreError::Internal(error) => ToolError::internal(tool, &error),
+fn failed<E: Into<ChangeError>>(tool: &'static str) -> impl Fn(E) -> ToolError {
+    move |error| match error.into() {
+        ChangeError::Store(StoreError::Internal(error)) => ToolError::internal(tool, &error),
         other => ToolError::new(other.to_string()),
     }
 }

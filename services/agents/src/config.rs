@@ -1,6 +1,8 @@
 //! The agents service's configuration, from the environment (see `.env.example`).
 
+use posey_calendar_plugin::{CalendarSettings, SubscriptionSettings};
 use posey_config::{DbConfig, Env, ServiceConfig, TokenVerification};
+use posey_http::destination::DestinationPolicy;
 
 use crate::catalog::AgentsFile;
 use crate::documents::extract::Limits;
@@ -22,12 +24,44 @@ pub struct Config {
     /// `AUTH_URL`: the auth service, where calendar apps' app passwords (HTTP Basic) are
     /// checked (unset: they sign in with access tokens only).
     pub auth_url: Option<url::Url>,
+    /// `AGENTS_SERVICE_CLIENT_ID` / `_SECRET`: the service's own client at auth, which it hands
+    /// people's notices to cron with (calendar alarms). Unset: notices wait undelivered.
+    pub service_client: Option<ServiceClientSettings>,
+    /// Calendar subscriptions: where their feeds may be fetched from besides the public
+    /// internet (`CALENDAR_SUBSCRIPTION_ALLOW`), and how often due ones are looked for
+    /// (`CALENDAR_SUBSCRIPTION_POLL_SECS`).
+    pub calendar_subscriptions: SubscriptionSettings,
     /// The embedding model and the vector store memory and documents search with.
     pub knowledge: KnowledgeConfig,
     /// Documents: uploads, the ingestion workers and the limits on reading a file.
     pub documents: DocumentSettings,
     /// Where chat models come from besides their specs, and how a weak one's tools are chosen.
     pub models: ModelSettings,
+}
+
+/// The agents service's client at auth (client-credentials grant).
+#[derive(Debug, Clone)]
+pub struct ServiceClientSettings {
+    pub client_id: String,
+    pub client_secret: posey_config::SecretString,
+}
+
+impl ServiceClientSettings {
+    pub const ID_VAR: &str = "AGENTS_SERVICE_CLIENT_ID";
+    pub const SECRET_VAR: &str = "AGENTS_SERVICE_CLIENT_SECRET";
+
+    /// Both variables, else `None`: an id without its secret (compose names the id by default)
+    /// leaves notices undelivered, which the service logs at start.
+    fn read(env: &mut Env<'_>) -> Option<Self> {
+        let client_id =
+            env.raw(Self::ID_VAR).map(|id| id.trim().to_owned()).filter(|id| !id.is_empty());
+        let secret = env.raw(Self::SECRET_VAR).filter(|secret| !secret.trim().is_empty());
+        let (client_id, secret) = (client_id?, secret?);
+        Some(Self {
+            client_id,
+            client_secret: posey_config::SecretString::from(secret.trim().to_owned()),
+        })
+    }
 }
 
 /// What the model catalog needs beyond the specs: how local GGUFs run, where more of them may
@@ -220,6 +254,14 @@ impl Config {
         let service = ServiceConfig::with_db(env, Self::PORT_VAR, Self::DEFAULT_PORT, db);
         Rest::read(env).with(service)
     }
+
+    /// What the calendar plugin is made with.
+    pub fn calendar_settings(&self) -> CalendarSettings {
+        CalendarSettings {
+            auth_url: self.auth_url.clone(),
+            subscriptions: self.calendar_subscriptions.clone(),
+        }
+    }
 }
 
 /// The built-in router schedules when there is a cron service to do it (the `schedule`
@@ -243,6 +285,8 @@ struct Rest {
     agents: AgentsFile,
     cron_url: Option<url::Url>,
     auth_url: Option<url::Url>,
+    service_client: Option<ServiceClientSettings>,
+    calendar_subscriptions: SubscriptionSettings,
     knowledge: KnowledgeConfig,
     documents: DocumentSettings,
     models: ModelSettings,
@@ -265,6 +309,8 @@ impl Rest {
             std::time::Duration::from_secs(env.or("AGENTS_SHUTDOWN_GRACE_SECS", 5u64));
         let cron_url = env.url("CRON_URL", &["http", "https"]);
         let auth_url = env.url("AUTH_URL", &["http", "https"]);
+        let service_client = ServiceClientSettings::read(env);
+        let calendar_subscriptions = read_calendar_subscriptions(env);
         let agents = match env.raw("AGENTS_CONFIG") {
             None => AgentsFile::builtin(),
             Some(path) => match AgentsFile::load(std::path::Path::new(path.trim())) {
@@ -295,6 +341,8 @@ impl Rest {
             agents,
             cron_url: None,
             auth_url,
+            service_client,
+            calendar_subscriptions,
             knowledge,
             documents,
             models,
@@ -319,11 +367,30 @@ impl Rest {
             agents: self.agents,
             cron_url: self.cron_url,
             auth_url: self.auth_url,
+            service_client: self.service_client,
+            calendar_subscriptions: self.calendar_subscriptions,
             knowledge: self.knowledge,
             documents: self.documents,
             models: self.models,
         }
     }
+}
+
+/// `CALENDAR_SUBSCRIPTION_ALLOW` (in `CRON_WEBHOOK_ALLOW`'s syntax; unset: public addresses
+/// only) and `CALENDAR_SUBSCRIPTION_POLL_SECS`.
+fn read_calendar_subscriptions(env: &mut Env<'_>) -> SubscriptionSettings {
+    let defaults = SubscriptionSettings::default();
+    let var = "CALENDAR_SUBSCRIPTION_ALLOW";
+    let allow =
+        DestinationPolicy::parse(&env.raw(var).unwrap_or_default()).unwrap_or_else(|message| {
+            env.problem(var, message);
+            DestinationPolicy::deny_private()
+        });
+    let poll = env.seconds("CALENDAR_SUBSCRIPTION_POLL_SECS", defaults.poll);
+    if poll.is_zero() {
+        env.problem("CALENDAR_SUBSCRIPTION_POLL_SECS", "must be at least 1");
+    }
+    SubscriptionSettings { allow, poll: poll.max(std::time::Duration::from_secs(1)) }
 }
 
 impl posey_http::ServiceConfig for Config {

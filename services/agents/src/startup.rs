@@ -11,6 +11,7 @@ use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
 use posey_models::ToolCalling;
+use posey_plugin::Notifier;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -19,6 +20,7 @@ use crate::documents::{Documents, DocumentsPlugin};
 use crate::knowledge::Knowledge;
 use crate::memory::MemoryPlugin;
 use crate::models::{ConfiguredModels, ModelCatalog, SharedModels};
+use crate::plugins::notices::CronNotices;
 use crate::plugins::{Host, Plugin, Plugins, profile::ProfilePlugin, time::TimePlugin};
 use crate::runtime::Runtime;
 use crate::runtime::selection::ToolSelector;
@@ -105,7 +107,7 @@ impl Application {
         ));
         let documents = Documents::new(backing.db.clone(), knowledge.clone(), &config.documents)?;
         list.push(Arc::new(DocumentsPlugin::new(documents.clone())));
-        list.push(Arc::new(CalendarPlugin::new(config.auth_url.clone())));
+        list.push(Arc::new(CalendarPlugin::new(config.calendar_settings())));
         list.extend(parts.extra_plugins);
         list.extend(plugins::configured(&config)?);
         list.extend(
@@ -144,10 +146,12 @@ impl Application {
         }
         let http = config.service.http.clone();
         let verifier = Arc::new(verifier);
+        let notifier = CronNotices::configured(&config)?.map(|n| Arc::new(n) as Arc<dyn Notifier>);
         let host = Host {
             db: backing.db.clone(),
             verifier: verifier.clone(),
             profiles: Arc::new(db::profiles::StoredProfiles(backing.db.clone())),
+            notifier,
         };
         let plugin_routes = runtime.plugins.routes(&host);
         let turns = TaskTracker::new();
@@ -156,12 +160,14 @@ impl Application {
         let leases = TurnLeases::start(backing.db.clone(), background.clone()).await?;
         let runtime = Arc::new(runtime);
         let life = Turns::new(backing.db.clone(), runtime.clone(), leases, turns.clone());
+        let plugins = runtime.clone();
         let state = AppState::new(config, backing.clone(), verifier, runtime, life, knowledge);
         let router = routes::router(state.clone(), plugin_routes)
             .with_state(state)
             .merge(readiness.router());
         let server = Server::bind(SERVICE, &http, router, backing).await?;
         documents.start(background.clone()).await?;
+        plugins.plugins.start_background(&host, &background);
         Ok(Self { server, background, turns, stopping, grace })
     }
 }

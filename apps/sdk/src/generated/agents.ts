@@ -160,6 +160,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/calendars/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's subscriptions, oldest first */
+        get: operations["listCalendarSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe to an iCalendar URL: the feed is fetched now (nothing is made if that fails) into
+         *     a new calendar of the person's, read-only, refreshed on the interval
+         */
+        post: operations["createCalendarSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/calendars/{id}": {
         parameters: {
             query?: never;
@@ -232,6 +253,44 @@ export interface paths {
          *     iCalendar (or is over the limits) is refused whole, naming the line
          */
         post: operations["importCalendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendars/{id}/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscription and how it is doing */
+        get: operations["getCalendarSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change how often a subscription is refreshed */
+        patch: operations["updateCalendarSubscription"];
+        trace?: never;
+    };
+    "/v1/calendars/{id}/subscription/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh a subscription now: the calendar becomes what the feed holds (a 422 saying why when
+         *     the fetch fails; the calendar then keeps what it had)
+         */
+        post: operations["refreshCalendarSubscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -714,6 +773,11 @@ export interface components {
             id: string;
             name: string;
             /**
+             * @description Filled from a URL (`/v1/calendars/{id}/subscription`): its events and to-dos are
+             *     read-only, changed only by refreshing it.
+             */
+            subscribed: boolean;
+            /**
              * Format: int64
              * @description Changes so far: grows with every change to the calendar's events and to-dos (what
              *     CalDAV's sync token and ctag are made of).
@@ -1019,6 +1083,25 @@ export interface components {
             /** @description Leaves its time free (not busy). */
             transparent?: boolean;
         };
+        /** @description A subscription to make. */
+        NewSubscription: {
+            /** @description `#rrggbb` */
+            colour?: string | null;
+            /** @description The calendar's name; the feed's own (X-WR-CALNAME), else the URL's host, when left out. */
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description 15 to 10080 (a week); 60 when left out.
+             */
+            refresh_interval_minutes?: number | null;
+            /**
+             * @description The IANA zone its floating and all-day times are read in; the feed's (X-WR-TIMEZONE),
+             *     else the person's, when left out.
+             */
+            time_zone?: string | null;
+            /** @description The calendar's address: `webcal://`, `https://` or `http://`. */
+            url: string;
+        };
         /** @description A new to-do. */
         NewTodo: {
             alarms?: components["schemas"]["AlarmJson"][];
@@ -1126,6 +1209,21 @@ export interface components {
             /** @description RRULE values, such as `FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10`. */
             rules?: string[];
         };
+        /** @description What a subscription's fetch did to its calendar. */
+        RefreshReport: {
+            /** @description UIDs new to the calendar. */
+            added: string[];
+            /** @description The server said the feed had not changed (304): nothing was read or changed. */
+            not_modified: boolean;
+            /** @description UIDs the feed no longer has, deleted. */
+            removed: string[];
+            /** @description Events and to-dos of the feed left out, with why. */
+            skipped: components["schemas"]["SkippedJson"][];
+            /** @description Events and to-dos as they were. */
+            unchanged: number;
+            /** @description UIDs it had, now as the feed has them. */
+            updated: string[];
+        };
         /** @description What the caller gets: where the answer is kept, and the answer. */
         ServiceTurnAnswer: {
             /** Format: uuid */
@@ -1160,6 +1258,50 @@ export interface components {
             reason: string;
             /** @description Its UID (one made from its content when it has none). */
             uid: string;
+        };
+        /** @description Changes to a subscription. */
+        SubscriptionChanges: {
+            /**
+             * Format: int64
+             * @description 15 to 10080 (a week).
+             */
+            refresh_interval_minutes: number;
+        };
+        /** @description A subscription and how it is doing. */
+        SubscriptionJson: {
+            /** @description The calendar it fills (read-only: `subscribed` is true); deleting it unsubscribes. */
+            calendar: components["schemas"]["Calendar"];
+            /**
+             * @description Why the last fetch failed, for the person to act on; `null` when it worked. The
+             *     calendar keeps what it had, and the next attempt waits longer after each failure.
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description The last fetch that worked (its feed unchanged too).
+             */
+            last_refreshed_at: string | null;
+            /**
+             * Format: date-time
+             * @description When it is refreshed next (sooner by a refresh asked for).
+             */
+            next_refresh_at: string;
+            /** Format: int32 */
+            refresh_interval_minutes: number;
+            /** @description Whether a refresh is under way. */
+            refreshing: boolean;
+            /** @description What the last good fetch left out (events or to-dos wrong on their own), with why. */
+            skipped: components["schemas"]["SkippedJson"][];
+            /** @description What is fetched (a `webcal://` URL as the https one it means). */
+            url: string;
+        };
+        SubscriptionList: {
+            subscriptions: components["schemas"]["SubscriptionJson"][];
+        };
+        /** @description What subscribing made, or a refresh did. */
+        SubscriptionRefreshed: {
+            report: components["schemas"]["RefreshReport"];
+            subscription: components["schemas"]["SubscriptionJson"];
         };
         /** @description A date or a time. */
         Time: {
@@ -1789,6 +1931,140 @@ export interface operations {
             };
         };
     };
+    listCalendarSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCalendarSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSubscription"];
+            };
+        };
+        responses: {
+            /** @description The subscription, and what its first fetch added and skipped */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRefreshed"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields; or the URL is refused (not public), unreachable, answered with an error, too big, or not iCalendar: `url` says which */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getCalendar: {
         parameters: {
             query?: never;
@@ -2251,7 +2527,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,6 +2555,250 @@ export interface operations {
                 };
             };
             /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCalendarSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscribed calendar's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionJson"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such calendar of this person, or it is not a subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCalendarSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscribed calendar's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionChanges"];
+            };
+        };
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionJson"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such calendar of this person, or it is not a subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refreshCalendarSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscribed calendar's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription, and what the refresh changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRefreshed"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such calendar of this person, or it is not a subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A refresh of it is under way already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields; or the URL is refused (not public), unreachable, answered with an error, too big, or not iCalendar: `url` says which */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3525,7 +4045,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3683,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3780,7 +4300,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4988,7 +5508,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5146,7 +5666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5243,7 +5763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token, not a person's */
+            /** @description A service token, not a person's; or the calendar is a subscription, whose events and to-dos are read-only */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,8 @@
 //! Calendars as collections: MKCALENDAR (and an extended MKCOL of a calendar, RFC 5689) makes
 //! one at the segment the client chose, PROPPATCH changes its name, colour, description or
-//! zone, DELETE deletes it with its events and to-dos, GET exports it as one iCalendar file.
+//! zone (not a subscribed calendar's: it is read-only over CalDAV), DELETE deletes it with its
+//! events and to-dos (a subscribed one too: that is unsubscribing), GET exports it as one
+//! iCalendar file.
 //!
 //! PROPPATCH applies the properties Posey keeps and refuses the others (403) without failing
 //! the whole request as RFC 4918 would have it: clients set properties of their own (iOS's
@@ -13,7 +15,7 @@ use posey_calendar::ics::{self, Limits};
 
 use super::multistatus::{self, Multistatus, Name};
 use super::xml::{APPLE, CALDAV, DAV, Element};
-use super::{Dav, bad_request, calendar_path, internal, not_found};
+use super::{Dav, bad_request, calendar_path, internal, not_found, writable};
 use crate::db;
 use crate::service;
 
@@ -163,6 +165,7 @@ pub async fn proppatch(dav: Dav, segment: &str) -> Result<Response, Response> {
         return Err(bad_request("the body of a PROPPATCH is a DAV:propertyupdate".into()));
     };
     let calendar = dav.calendar(segment).await?.ok_or_else(not_found)?;
+    writable(&calendar.calendar)?;
     let mut fields = Fields::default();
     let mut done: Vec<(Name, multistatus::Value)> = Vec::new();
     let mut refused: Vec<(Name, StatusCode)> = Vec::new();

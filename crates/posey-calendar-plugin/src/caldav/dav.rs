@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::multistatus::{self, decode_segment};
 use super::xml;
 use crate::basic::BasicError;
-use crate::db::{self, DavCalendar};
+use crate::db::{self, Calendar, DavCalendar};
 use crate::routes::RouteState;
+use crate::service;
 use crate::store::StoreError;
 
 /// The largest body read: an XML request, or one event or to-do.
@@ -31,7 +32,7 @@ pub async fn dav_person(state: &RouteState, headers: &HeaderMap) -> Result<Uuid,
     let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     if let Some(credentials) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))
     {
-        return match state.own.person(credentials, &state.host.verifier).await {
+        return match state.own.app_passwords.person(credentials, &state.host.verifier).await {
             Ok(person) => Ok(person),
             Err(BasicError::Unavailable(error)) => {
                 Err(ApiError::Unavailable(error).into_response())
@@ -159,6 +160,14 @@ pub(super) fn not_allowed() -> Response {
 
 pub(super) fn bad_request(message: String) -> Response {
     ApiError::BadRequest(message).into_response()
+}
+
+/// Refuses a change to a subscribed calendar or its resources (RFC 3744's need-privileges).
+#[allow(clippy::result_large_err, reason = "the handlers here all fail with a response")]
+pub(super) fn writable(calendar: &Calendar) -> Result<(), Response> {
+    service::writable(calendar).map_err(|refusal| {
+        multistatus::error(StatusCode::FORBIDDEN, xml::DAV, "need-privileges", &refusal.to_string())
+    })
 }
 
 pub(super) fn internal(error: impl Into<StoreError>) -> Response {

@@ -29,7 +29,7 @@ use crate::routes::RouteState;
 pub use dav::dav_person;
 use dav::{
     ALLOW, Dav, MAX_BODY, Target, bad_request, calendar_path, home_path, internal, not_allowed,
-    not_found, object_path, principal_path, sync_token,
+    not_found, object_path, principal_path, sync_token, writable,
 };
 
 pub fn router() -> OpenApiRouter<RouteState> {

@@ -1,7 +1,8 @@
 //! Calendar object resources: GET with its ETag, PUT of one event or to-do (all of one UID)
 //! with `If-Match` / `If-None-Match: *`, DELETE with `If-Match`. A PUT is checked as the REST
 //! routes check a body (`Object::parse`, then the store's recurrence caps) and refused with
-//! the CalDAV precondition it breaks (RFC 4791 5.3.2.1).
+//! the CalDAV precondition it breaks (RFC 4791 5.3.2.1). A subscribed calendar's resources are
+//! read-only: a PUT or DELETE there is a 403 (DAV:need-privileges).
 //!
 //! Posey stores the object in its own serialisation (what it does not model kept as given),
 //! so the ETag a PUT answers is that of the stored text, which a GET returns.
@@ -13,7 +14,7 @@ use posey_calendar::ics::Limits;
 
 use super::multistatus::error;
 use super::xml::CALDAV;
-use super::{Dav, internal, not_found};
+use super::{Dav, internal, not_found, writable};
 use crate::db::{self, ObjectRow};
 use crate::store::{self, Change, Precondition, StoreError};
 
@@ -62,6 +63,7 @@ pub async fn put(dav: Dav, segment: &str, href: &str) -> Result<Response, Respon
     let Some(calendar) = dav.calendar(segment).await? else {
         return Err((StatusCode::CONFLICT, "no such calendar: make it first").into_response());
     };
+    writable(&calendar.calendar)?;
     if href.chars().count() > MAX_HREF {
         return Err((StatusCode::BAD_REQUEST, "the resource name is too long").into_response());
     }
@@ -119,6 +121,8 @@ pub async fn put(dav: Dav, segment: &str, href: &str) -> Result<Response, Respon
 }
 
 pub async fn delete(dav: Dav, segment: &str, href: &str) -> Result<Response, Response> {
+    let calendar = dav.calendar(segment).await?.ok_or_else(not_found)?;
+    writable(&calendar.calendar)?;
     let row = live(&dav, segment, href).await?;
     let if_match = dav.header(header::IF_MATCH).map(str::to_owned);
     if if_match.as_deref().is_some_and(|given| !store::matches(given, &row.etag)) {

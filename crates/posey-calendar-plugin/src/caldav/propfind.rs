@@ -205,6 +205,9 @@ pub fn property(person: Uuid, resource: &Resource, (ns, local): &Name) -> Option
             xml(href("/dav/principals/"))
         }
         (CALDAV, "calendar-home-set", Resource::Principal) => xml(href(&home_path(person))),
+        (DAV, "current-user-privilege-set", Resource::Calendar(c)) if c.calendar.subscribed => {
+            xml(read_only_privileges())
+        }
         (DAV, "current-user-privilege-set", _) => xml(privileges()),
         (CALDAV, "calendar-description", Resource::Calendar(c)) => {
             Value::Text(c.calendar.description.clone()?)
@@ -269,6 +272,15 @@ fn privileges() -> String {
         .collect()
 }
 
+/// A subscribed calendar's: its events are read, never written, over CalDAV.
+fn read_only_privileges() -> String {
+    format!(
+        "<d:privilege>{}</d:privilege><d:privilege>{}</d:privilege>",
+        empty(DAV, "read"),
+        empty(CALDAV, "read-free-busy")
+    )
+}
+
 fn reports() -> String {
     [(CALDAV, "calendar-query"), (CALDAV, "calendar-multiget"), (DAV, "sync-collection")]
         .iter()
@@ -310,6 +322,7 @@ mod tests {
             description: None,
             sync_seq: 0,
             has_feed: false,
+            subscribed: false,
             created_at: now,
             updated_at: now,
         };

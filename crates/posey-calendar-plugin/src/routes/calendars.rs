@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{NoSuchCalendar, RouteState, person_zone};
+use super::{NoSuchCalendar, ReadOnly, RouteState, person_zone};
 use crate::db::{self, Calendar};
 use crate::schemas::{nullable, parse_zone};
 use crate::service::{self, ImportReport};
@@ -244,7 +244,7 @@ async fn export_calendar(
     request_body(content = String, content_type = "text/calendar"),
     responses((status = 200, description = "What the import added, updated, found unchanged and skipped (with why)", body = ImportReport),
         (status = 415, description = "The body is not text/calendar", body = Error),
-        NoSuchCalendar, BadInput, NeedsPerson))]
+        NoSuchCalendar, BadInput, NeedsPerson, ReadOnly))]
 async fn import_calendar(
     State(state): State<RouteState>,
     Person(person): Person,

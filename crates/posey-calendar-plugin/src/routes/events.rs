@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::items::{self, EventChange, Where, check_times};
-use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState};
+use super::{Changed, NoSuchCalendar, NoSuchEvent, ReadOnly, RouteState};
 use crate::schemas::{AlarmJson, Recurrence, Time, nullable, parse_duration, parse_status};
 use crate::service::{self, EventJson, OccurrenceJson};
 
@@ -140,7 +140,7 @@ impl NewEvent {
 #[utoipa::path(post, path = "/v1/events", tag = "calendar", operation_id = "createEvent",
     security(("bearer" = [])), request_body = NewEvent,
     responses((status = 201, description = "The event, with its ETag", body = EventJson),
-        NoSuchCalendar, BadInput, NeedsPerson))]
+        NoSuchCalendar, BadInput, NeedsPerson, ReadOnly))]
 async fn create_event(
     State(state): State<RouteState>,
     Person(person): Person,
@@ -243,7 +243,7 @@ impl EventChanges {
         ("If-Match" = Option<String>, Header, description = "The ETag read; a 412 if it changed since")),
     request_body = EventChanges,
     responses((status = 200, description = "The event as it is now (and the series split off)", body = EventChange),
-        NoSuchEvent, Changed, BadInput, NeedsPerson))]
+        NoSuchEvent, Changed, BadInput, NeedsPerson, ReadOnly))]
 async fn update_event(
     State(state): State<RouteState>,
     Person(person): Person,
@@ -261,7 +261,8 @@ async fn update_event(
 #[utoipa::path(delete, path = "/v1/events/{id}", tag = "calendar", operation_id = "deleteEvent",
     security(("bearer" = [])), params(("id" = Uuid, Path), Where,
         ("If-Match" = Option<String>, Header, description = "The ETag read; a 412 if it changed since")),
-    responses((status = 204, description = "Deleted"), NoSuchEvent, Changed, BadInput, NeedsPerson))]
+    responses((status = 204, description = "Deleted"), NoSuchEvent, Changed, BadInput, NeedsPerson,
+        ReadOnly))]
 async fn delete_event(
     State(state): State<RouteState>,
     Person(person): Person,

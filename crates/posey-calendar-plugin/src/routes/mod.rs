@@ -1,17 +1,22 @@
-//! The plugin's REST routes: calendars (with ICS import, export and feeds), events and to-dos.
+//! The plugin's REST routes: calendars (with ICS import, export and feeds), subscriptions,
+//! events and to-dos.
 
 mod calendars;
 mod events;
 mod items;
 mod shared;
+mod subscriptions;
 mod todos;
 
 use utoipa_axum::router::OpenApiRouter;
 
-pub use shared::RouteState;
-use shared::{Changed, NoSuchCalendar, NoSuchEvent, person_zone};
+use shared::{Changed, NoSuchCalendar, NoSuchEvent, ReadOnly, person_zone};
+pub use shared::{Own, RouteState};
 
 /// Every route, described.
 pub fn router() -> OpenApiRouter<RouteState> {
-    calendars::router().merge(events::router()).merge(todos::router())
+    calendars::router()
+        .merge(events::router())
+        .merge(todos::router())
+        .merge(subscriptions::router())
 }

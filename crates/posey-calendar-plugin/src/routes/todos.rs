@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::items::{self, EventChange, Where, check_times};
-use super::{Changed, NoSuchCalendar, NoSuchEvent, RouteState};
+use super::{Changed, NoSuchCalendar, NoSuchEvent, ReadOnly, RouteState};
 use crate::db;
 use crate::schemas::{AlarmJson, Recurrence, Time, nullable, parse_status};
 use crate::service::{self, EventJson};
@@ -153,7 +153,7 @@ impl NewTodo {
 #[utoipa::path(post, path = "/v1/todos", tag = "calendar", operation_id = "createTodo",
     security(("bearer" = [])), request_body = NewTodo,
     responses((status = 201, description = "The to-do, with its ETag", body = EventJson),
-        NoSuchCalendar, BadInput, NeedsPerson))]
+        NoSuchCalendar, BadInput, NeedsPerson, ReadOnly))]
 async fn create_todo(
     State(state): State<RouteState>,
     Person(person): Person,
@@ -232,7 +232,7 @@ impl TodoChanges {
         ("If-Match" = Option<String>, Header, description = "The ETag read; a 412 if it changed since")),
     request_body = TodoChanges,
     responses((status = 200, description = "The to-do as it is now", body = EventChange),
-        NoSuchEvent, Changed, BadInput, NeedsPerson))]
+        NoSuchEvent, Changed, BadInput, NeedsPerson, ReadOnly))]
 async fn update_todo(
     State(state): State<RouteState>,
     Person(person): Person,
@@ -249,7 +249,8 @@ async fn update_todo(
 #[utoipa::path(delete, path = "/v1/todos/{id}", tag = "calendar", operation_id = "deleteTodo",
     security(("bearer" = [])), params(("id" = Uuid, Path), Where,
         ("If-Match" = Option<String>, Header, description = "The ETag read; a 412 if it changed since")),
-    responses((status = 204, description = "Deleted"), NoSuchEvent, Changed, BadInput, NeedsPerson))]
+    responses((status = 204, description = "Deleted"), NoSuchEvent, Changed, BadInput, NeedsPerson,
+        ReadOnly))]
 async fn delete_todo(
     State(state): State<RouteState>,
     Person(person): Person,

@@ -11,6 +11,7 @@ use posey_testkit::openapi::{Samples, check_with_node, operations};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::calendar_subscriptions::{A as SUBSCRIBED, Feed};
 use crate::documents::pdf;
 use crate::helpers::{Models, spawn};
 use crate::service::service_token;
@@ -27,6 +28,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/agents", "get"),
     ("/v1/calendars", "get"),
     ("/v1/calendars", "post"),
+    ("/v1/calendars/subscriptions", "get"),
+    ("/v1/calendars/subscriptions", "post"),
     ("/v1/calendars/{id}", "delete"),
     ("/v1/calendars/{id}", "get"),
     ("/v1/calendars/{id}", "patch"),
@@ -34,6 +37,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/calendars/{id}/feed", "delete"),
     ("/v1/calendars/{id}/feed", "post"),
     ("/v1/calendars/{id}/import", "post"),
+    ("/v1/calendars/{id}/subscription", "get"),
+    ("/v1/calendars/{id}/subscription", "patch"),
+    ("/v1/calendars/{id}/subscription/refresh", "post"),
     ("/v1/chat/completions", "post"),
     ("/v1/conversations", "get"),
     ("/v1/conversations", "post"),
@@ -117,7 +123,12 @@ async fn every_documented_operation_is_served_and_no_other_method_is() {
 async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     // Files are read by the posey-agents binary's extractor child.
     let extractor = env!("CARGO_BIN_EXE_posey-agents").to_owned();
-    let app = spawn(Models::test(), None, &[("AGENTS_DOCUMENT_EXTRACTOR", extractor)]).await;
+    // Calendar subscriptions fetch a feed served here, on loopback.
+    let vars = [
+        ("AGENTS_DOCUMENT_EXTRACTOR", extractor),
+        ("CALENDAR_SUBSCRIPTION_ALLOW", "127.0.0.1".to_owned()),
+    ];
+    let app = spawn(Models::test(), None, &vars).await;
     let response = app.get("/openapi.json").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
@@ -349,6 +360,45 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.send("/v1/feeds/{token}", app.client.get(format!("{}/v1/feeds/nothing.ics", app.address)))
         .await;
     s.send(feed, call(delete.clone(), &format!("{cal}/feed"), me)).await;
+
+    // Subscriptions: made from a feed, listed, read, its interval changed, refreshed (a 304),
+    // and read-only to writes.
+    let source = Feed::serve(&[SUBSCRIBED]).await;
+    let subscriptions = "/v1/calendars/subscriptions";
+    let new = json!({"url": source.url("/feed.ics"), "refresh_interval_minutes": 30});
+    let (status, made) =
+        s.send(subscriptions, call(post.clone(), subscriptions, me).json(&new)).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let bad = json!({"url": "ftp://example.com/feed.ics"});
+    s.send(subscriptions, call(post.clone(), subscriptions, me).json(&bad)).await;
+    s.send(subscriptions, call(get.clone(), subscriptions, me)).await;
+    let sub_cal =
+        format!("/v1/calendars/{}", made["subscription"]["calendar"]["id"].as_str().unwrap());
+    let sub = format!("{sub_cal}/subscription");
+    let sub_template = "/v1/calendars/{id}/subscription";
+    s.send(sub_template, call(get.clone(), &sub, me)).await;
+    s.send(sub_template, call(get.clone(), &format!("{cal}/subscription"), me)).await;
+    s.send(
+        sub_template,
+        call(patch.clone(), &sub, me).json(&json!({"refresh_interval_minutes": 120})),
+    )
+    .await;
+    s.send(
+        sub_template,
+        call(patch.clone(), &sub, me).json(&json!({"refresh_interval_minutes": 1})),
+    )
+    .await;
+    let refresh = "/v1/calendars/{id}/subscription/refresh";
+    let (status, refreshed) =
+        s.send(refresh, call(post.clone(), &format!("{sub}/refresh"), me)).await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    s.send(refresh, call(post.clone(), &format!("{cal}/subscription/refresh"), me)).await;
+    let into = json!({"calendar_id": made["subscription"]["calendar"]["id"], "summary": "Mine",
+        "start": {"date_time": "2030-01-07T18:00"}});
+    let (status, _) = s.send("/v1/events", call(post.clone(), "/v1/events", me).json(&into)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.send(cal_template, call(delete.clone(), &sub_cal, me)).await;
+
     s.send(ev_template, call(delete.clone(), &ev, me)).await;
     s.send(cal_template, call(delete.clone(), &cal, me)).await;
     s.send(cal_template, call(delete.clone(), &cal, me)).await;
