@@ -220,10 +220,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * No MFA factors exist yet: an existing user has none.
-         *     A user's MFA factors (none exist yet)
-         */
+        /** A user's MFA factors */
         get: operations["admin_list_factors"];
         put?: never;
         post?: never;
@@ -243,7 +240,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a user's MFA factor (none exist yet) */
+        /**
+         * Delete a user's MFA factor
+         * @description For a person who lost their authenticator. Once no verified factor is left, their sessions
+         *     are `aal1` again.
+         */
         delete: operations["admin_delete_factor"];
         options?: never;
         head?: never;
@@ -324,6 +325,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol a TOTP factor
+         * @description The factor starts `unverified`; its first successful verification verifies it. The secret is
+         *     shown here only. A person who already has a verified factor must be at `aal2`.
+         */
+        post: operations["enroll_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/factors/{factor_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unenrol a factor
+         * @description A person with a verified factor must be at `aal2`. Once no verified factor is left, their
+         *     sessions are `aal1` again.
+         */
+        delete: operations["unenroll_factor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/factors/{factor_id}/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a challenge
+         * @description Answer it within five minutes at `/factors/{factor_id}/verify`.
+         */
+        post: operations["challenge_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/factors/{factor_id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a challenge
+         * @description A code is good within one 30-second step either way of now, once. A recovery code is
+         *     accepted in place of it (once) for a verified factor. Success raises the session to `aal2`
+         *     (`amr` gains `totp` or `recovery_code`) and answers its new tokens; the first success
+         *     verifies the factor. Too many wrong codes for the factor or the account lock further
+         *     attempts out for a while.
+         */
+        post: operations["verify_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -396,6 +483,28 @@ export interface paths {
          *     `others`. The sessions' access tokens stop working everywhere within seconds.
          */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes (Posey's; GoTrue has none)
+         * @description Ten codes, shown only in this answer; they replace any the person had. Each is accepted
+         *     once in place of a TOTP code at `/factors/{factor_id}/verify`. Needs a verified factor and
+         *     an `aal2` session.
+         */
+        post: operations["create_recovery_codes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -720,13 +829,48 @@ export interface components {
         };
         /** @description An email flow's answer: nothing to say (whether an email went out is not told). */
         Empty: Record<string, unknown>;
+        /** @description What auth-js's `mfa.enroll` sends. */
+        EnrollBody: {
+            /** @description Only `totp`. */
+            factor_type: string;
+            friendly_name?: string | null;
+            /** @description The name apps show beside the code (default: the site URL's host). */
+            issuer?: string | null;
+        };
+        /** @description A factor just enrolled, with what the person's app needs (shown this once). */
+        EnrolledFactor: {
+            friendly_name: string;
+            /** Format: uuid */
+            id: string;
+            totp: components["schemas"]["TotpEnrolment"];
+            /** @description Always `totp`. */
+            type: string;
+        };
         External: {
             anonymous_users: boolean;
             email: boolean;
             phone: boolean;
         };
-        /** @description An MFA factor (none exist yet). */
+        /** @description An MFA factor (TOTP), as GoTrue lists it: never its secret. */
         Factor: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Always `totp`. */
+            factor_type: string;
+            /** @description May be empty. */
+            friendly_name: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_challenged_at?: string | null;
+            /** @description `unverified` until its first successful verification, then `verified`. */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description The factor unenrolled. */
+        FactorId: {
+            /** Format: uuid */
             id: string;
         };
         /**
@@ -854,6 +998,18 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** @description A challenge to answer at `/factors/{factor_id}/verify`. */
+        MfaChallenge: {
+            /**
+             * Format: int64
+             * @description When it can no longer be answered (Unix seconds).
+             */
+            expires_at: number;
+            /** Format: uuid */
+            id: string;
+            /** @description Always `totp`. */
+            type: string;
+        };
         NewAppPassword: {
             /** @description What it is for ("Thunderbird on the laptop"), 1 to 100 characters. */
             name?: string | null;
@@ -916,6 +1072,10 @@ export interface components {
             code_challenge?: string | null;
             code_challenge_method?: string | null;
             email?: string | null;
+        };
+        /** @description Recovery codes, shown once. */
+        RecoveryCodes: {
+            codes: string[];
         };
         ResendBody: {
             code_challenge?: string | null;
@@ -1042,6 +1202,14 @@ export interface components {
         };
         /** @description What `/token` answers, by grant. */
         TokenAnswer: components["schemas"]["Session"] | components["schemas"]["ServiceToken"] | components["schemas"]["AppPasswordToken"];
+        TotpEnrolment: {
+            /** @description The `uri` as a QR code: an SVG document (auth-js makes it a `data:` URI). */
+            qr_code: string;
+            /** @description The secret, base32 (SHA-1, 6 digits, 30-second steps). */
+            secret: string;
+            /** @description `otpauth://totp/<issuer>:<email>?...` */
+            uri: string;
+        };
         UpdateBody: {
             /** @description Merged into `user_metadata`. */
             data?: Record<string, unknown> | null;
@@ -1071,6 +1239,8 @@ export interface components {
             email_change_sent_at?: string | null;
             /** Format: date-time */
             email_confirmed_at?: string | null;
+            /** @description The person's MFA factors; absent when there are none. */
+            factors?: components["schemas"]["Factor"][] | null;
             /** Format: uuid */
             id: string;
             identities: components["schemas"]["Identity"][];
@@ -2223,7 +2393,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The factors */
+            /** @description The factors (never their secrets) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2284,6 +2454,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The factor deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Factor"];
+                };
+            };
             /** @description No bearer token (`no_authorization`) */
             401: {
                 headers: {
@@ -2302,7 +2481,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description No such user (`user_not_found`) or factor (`mfa_factor_not_found`) */
+            /** @description No such user (`user_not_found`) or factor of theirs (`mfa_factor_not_found`) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2727,7 +2906,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2813,6 +2992,346 @@ export interface operations {
             };
             /** @description No such app password of the person's (`app_password_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    enroll_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollBody"];
+            };
+        };
+        responses: {
+            /** @description The new factor, with its secret, `otpauth://` URI and QR code (an SVG document) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolledFactor"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Not `totp` (`validation_failed`), the name is taken (`mfa_factor_name_conflict`), or too many factors (`too_many_enrolled_mfa_factors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    unenroll_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The factor's id */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unenrolled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorId"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such factor of the person's (`mfa_factor_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The person has a verified factor and the session is not `aal2` (`insufficient_aal`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    challenge_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The factor's id */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The challenge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaChallenge"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such factor of the person's (`mfa_factor_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    verify_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The factor's id */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyBody"];
+            };
+        };
+        responses: {
+            /** @description The session, now `aal2` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such factor or challenge of the person's (`mfa_factor_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A wrong or used code (`mfa_verification_failed`), or an answered or expired challenge (`mfa_challenge_expired`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many wrong codes lately, or too many requests (`over_request_rate_limit`); `Retry-After` says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3030,6 +3549,62 @@ export interface operations {
             };
             /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    create_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The codes (stored only as hashes) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No verified factor yet (`mfa_verified_factor_required`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3394,7 +3969,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3442,7 +4017,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3785,7 +4360,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description No bearer token (`no_authorization`) */
+            /** @description No bearer token (`no_authorization`), or a password or address change by a person with a verified MFA factor from a session not at `aal2` (`insufficient_aal`) */
             401: {
                 headers: {
                     [name: string]: unknown;

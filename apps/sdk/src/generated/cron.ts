@@ -67,7 +67,13 @@ export interface paths {
         /** The person's notifications, newest first */
         get: operations["list_notifications"];
         put?: never;
-        post?: never;
+        /**
+         * Hand over a notice for a person (service clients)
+         * @description The notice is stored as one of the person's notifications and delivered in their channels
+         *     (the in-app stream, email when SMTP is configured, Web Push per subscription). Its `key`
+         *     makes sending it again harmless: the answer is then the notification made the first time.
+         */
+        post: operations["create_notification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -353,9 +359,29 @@ export interface components {
          * @enum {string}
          */
         MisfirePolicy: "run_once" | "run_all" | "skip";
+        /** @description A notice for a person from another Posey service. */
+        NewNotice: {
+            /** @description At most 4,000 characters. */
+            body?: string;
+            /** @description What the person's apps open (an object). */
+            data?: Record<string, unknown> | null;
+            /**
+             * @description Names the notice for good (at most 200 characters): a key the person was already
+             *     notified under is not notified again, so the service may send it until it hears back.
+             */
+            key: string;
+            /** @description At most 200 characters. */
+            title: string;
+        };
         NewSubscription: {
             endpoint: string;
             keys: components["schemas"]["SubscriptionKeys"];
+        };
+        NoticeTaken: {
+            /** @description `false` when the key was given before and nothing new was made. */
+            created: boolean;
+            /** @description The notification the notice is (made now, or before under the same key). */
+            notification: components["schemas"]["NotificationView"];
         };
         NotificationList: {
             /**
@@ -667,6 +693,105 @@ export interface operations {
                 };
             };
             /** @description A bad query parameter or id (`validation_failed`, naming it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_notification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The person the notice is for */
+                "x-posey-person": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewNotice"];
+            };
+        };
+        responses: {
+            /** @description Given before under this key; nothing new was made */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeTaken"];
+                };
+            };
+            /** @description Stored and queued for delivery */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeTaken"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or out of bounds (`validation_failed`, naming it) */
             422: {
                 headers: {
                     [name: string]: unknown;
