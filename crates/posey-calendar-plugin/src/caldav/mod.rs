@@ -19,7 +19,7 @@ mod report;
 mod xml;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use posey_http::ApiError;
@@ -40,6 +40,16 @@ pub fn router() -> OpenApiRouter<RouteState> {
         .route("/dav/{*rest}", any(serve))
 }
 
+/// An answer given before the request's body was read: the connection is closed after it
+/// (`Connection: close` tells the client so). Otherwise the server closes it anyway, for the
+/// unread body, and a client that sends its next request on it (the same PROPFIND again with
+/// credentials, after a 401) finds it closed without an answer — and a PROPFIND, not being
+/// idempotent to HTTP libraries, is not retried.
+fn unread(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// RFC 6764: where a client that knows only the host finds the server.
 async fn well_known() -> Response {
     (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/dav/")]).into_response()
@@ -52,13 +62,13 @@ async fn serve(State(state): State<RouteState>, request: Request) -> Response {
     }
     let person = match dav_person(&state, &parts.headers).await {
         Ok(person) => person,
-        Err(response) => return response,
+        Err(response) => return unread(response),
     };
     let Some(target) = Target::parse(parts.uri.path()) else {
-        return not_found();
+        return unread(not_found());
     };
     if target.owner().is_some_and(|owner| owner != person) {
-        return not_found();
+        return unread(not_found());
     }
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
         return ApiError::PayloadTooLarge(format!("the body is larger than {MAX_BODY} bytes"))
