@@ -203,7 +203,7 @@ pub async fn commit(
                 // subscription's alerts by default): the publisher's reminders are not the
                 // person's.
                 if calendar.subscribed {
-                    alarms::schedule::after_delete(&mut tx, id).await?;
+                    alarms::schedule::clear(&mut tx, id).await?;
                 } else {
                     alarms::schedule::after_put(
                         &mut tx,
@@ -223,7 +223,7 @@ pub async fn commit(
                     return Err(StoreError::NotFound(format!("no event or to-do with UID {uid}")));
                 };
                 db::delete_object(&mut tx, row.id, seq).await?;
-                alarms::schedule::after_delete(&mut tx, row.id).await?;
+                alarms::schedule::clear(&mut tx, row.id).await?;
                 saved.push(Saved {
                     id: row.id,
                     uid,

@@ -109,8 +109,7 @@ impl LauncherConfig {
         if env.raw("CRON_SERVICE_CLIENT_ID").is_none()
             && env.raw("CRON_SERVICE_CLIENT_SECRET").is_none()
         {
-            let secret = SecretString::from(random_secret());
-            auth.auth.service_clients.push((IN_PROCESS_CRON_CLIENT.to_owned(), secret.clone()));
+            let secret = in_process_client(&mut auth, IN_PROCESS_CRON_CLIENT);
             cron.agent_tasks.client_id = Some(IN_PROCESS_CRON_CLIENT.to_owned());
             cron.agent_tasks.client_secret = Some(secret);
         }
@@ -118,8 +117,7 @@ impl LauncherConfig {
         if env.raw(ServiceClientSettings::ID_VAR).is_none()
             && env.raw(ServiceClientSettings::SECRET_VAR).is_none()
         {
-            let secret = SecretString::from(random_secret());
-            auth.auth.service_clients.push((IN_PROCESS_AGENTS_CLIENT.to_owned(), secret.clone()));
+            let secret = in_process_client(&mut auth, IN_PROCESS_AGENTS_CLIENT);
             agents.service_client = Some(ServiceClientSettings {
                 client_id: IN_PROCESS_AGENTS_CLIENT.to_owned(),
                 client_secret: secret,
@@ -148,7 +146,7 @@ impl LauncherConfig {
     }
 
     /// What the service processes of this run must agree on beyond the environment they
-    /// inherit: the database chosen and the cron client's secret made up for this run.
+    /// inherit: the database chosen and the service clients' secrets made up for this run.
     pub fn run_facts(&self, db: &DbConfig) -> RunFacts {
         let tasks = &self.cron.agent_tasks;
         let cron_client_secret = (tasks.client_id.as_deref() == Some(IN_PROCESS_CRON_CLIENT))
@@ -176,11 +174,7 @@ impl LauncherConfig {
             if self.cron.agent_tasks.client_id.as_deref() == Some(IN_PROCESS_CRON_CLIENT) {
                 self.cron.agent_tasks.client_secret = Some(secret.clone());
             }
-            for (id, known) in &mut self.auth.auth.service_clients {
-                if id == IN_PROCESS_CRON_CLIENT {
-                    *known = secret.clone();
-                }
-            }
+            set_client_secret(&mut self.auth, IN_PROCESS_CRON_CLIENT, &secret);
         }
         if let Some(secret) = &facts.agents_client_secret {
             let secret = SecretString::from(secret.clone());
@@ -192,11 +186,7 @@ impl LauncherConfig {
             {
                 client.client_secret = secret.clone();
             }
-            for (id, known) in &mut self.auth.auth.service_clients {
-                if id == IN_PROCESS_AGENTS_CLIENT {
-                    *known = secret.clone();
-                }
-            }
+            set_client_secret(&mut self.auth, IN_PROCESS_AGENTS_CLIENT, &secret);
         }
         let db = DbConfig {
             url: SecretString::from(facts.database_url.clone()),
@@ -268,6 +258,23 @@ pub const IN_PROCESS_CRON_CLIENT: &str = "posey-cron";
 
 /// The service client `posey up` gives the agents service at auth when none is configured.
 pub const IN_PROCESS_AGENTS_CLIENT: &str = "posey-agents";
+
+/// A service client at `auth` for one service of this run, with a fresh random secret (tokens
+/// it gets live only minutes, and nothing outside the run uses it); returns the secret.
+fn in_process_client(auth: &mut posey_auth::Config, id: &str) -> SecretString {
+    let secret = SecretString::from(random_secret());
+    auth.auth.service_clients.push((id.to_owned(), secret.clone()));
+    secret
+}
+
+/// Gives auth's service client `id` the secret a service process was handed.
+fn set_client_secret(auth: &mut posey_auth::Config, id: &str, secret: &SecretString) {
+    for (known_id, known) in &mut auth.auth.service_clients {
+        if known_id == id {
+            *known = secret.clone();
+        }
+    }
+}
 
 /// 32 random bytes from the OS, hex-encoded.
 fn random_secret() -> String {

@@ -69,8 +69,9 @@ pub async fn after_put(
     }
 }
 
-/// After the object `object_id` was deleted: nothing of it rings any more.
-pub async fn after_delete(tx: &mut Transaction<'_, Postgres>, object_id: Uuid) -> sqlx::Result<()> {
+/// Nothing of the object `object_id` rings any more (it was deleted, or its calendar is a
+/// subscription).
+pub async fn clear(tx: &mut Transaction<'_, Postgres>, object_id: Uuid) -> sqlx::Result<()> {
     db::clear(tx, object_id).await
 }
 
