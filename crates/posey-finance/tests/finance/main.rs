@@ -1,0 +1,3 @@
+//! posey-finance's integration tests: what the crate writes, read back by real tools.
+
+mod journal;
