@@ -51,7 +51,8 @@ pg_bin_dir() {
 
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
 # postgres, redis, mosquitto, curl, build (cc + pkg-config), python (python3 that can make a
-# venv), node (Node.js with npm), chromium (the browser the web app's tests drive) and llama
+# venv), node (Node.js with npm), chromium (the browser the web app's tests drive), hledger (what
+# reads back posey-finance's journal in its tests) and llama
 # (cmake, a C++ compiler and libclang: what building llama.cpp from source needs, for the crate llama-cpp-2 and for llama-cpp-python); none given
 # means all of them.
 # apt-get update runs once, and only when something has to be installed.
@@ -81,6 +82,7 @@ ensure_packages() {
         command -v npm >/dev/null || missing+=("npm|npm")
         ;;
       chromium) command -v chromium >/dev/null || missing+=("chromium|the web app's browser tests") ;;
+      hledger) command -v hledger >/dev/null || missing+=("hledger|posey-finance's journal test") ;;
       llama)
         command -v cmake >/dev/null || missing+=("cmake|cmake")
         command -v c++ >/dev/null || missing+=("g++|c++")
