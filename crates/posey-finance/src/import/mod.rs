@@ -92,6 +92,8 @@ pub trait Importer {
 /// The formats, as an upload names them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "format", rename_all = "snake_case")]
+// One per upload and never in a collection: boxing the mapping would only make it harder to build.
+#[expect(clippy::large_enum_variant, reason = "one per upload")]
 pub enum Format {
     Csv { mapping: csv::CsvMapping },
     /// OFX 1.x or 2.x, and QFX (which is OFX).
