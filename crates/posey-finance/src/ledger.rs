@@ -304,8 +304,12 @@ mod tests {
     struct Plan {
         currency: Currency,
         total_units: i64,
-        legs: Vec<(u32, u128, Option<(Currency, i64, u32)>)>,
+        legs: Vec<Leg>,
     }
+
+    /// A weight, an account, and maybe a foreign amount (currency, minor units, rate in
+    /// ten-thousandths).
+    type Leg = (u32, u128, Option<(Currency, i64, u32)>);
 
     fn plan() -> impl Strategy<Value = Plan> {
         let leg = (

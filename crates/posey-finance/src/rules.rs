@@ -282,7 +282,10 @@ mod tests {
             vec![contains("rewe"), Condition::Outflow],
             vec![Action::SetCategory { id: GROCERIES }],
         );
-        let outcome = apply(&[groceries.clone()], &subject(Some("REWE Markt GmbH"), "-23.40", &[]));
+        let outcome = apply(
+            std::slice::from_ref(&groceries),
+            &subject(Some("REWE Markt GmbH"), "-23.40", &[]),
+        );
         assert_eq!(outcome.category, Some(GROCERIES));
         assert_eq!(outcome.matched, [0]);
         let umlaut = rule(vec![contains("äpfel")], vec![Action::SetCategory { id: GROCERIES }]);
