@@ -147,6 +147,12 @@ fn read(mapping: &CsvMapping, bytes: &[u8]) -> Result<Statement, ImportError> {
                 mapping.delimiter
             ))
         })?;
+    if !matches!(mapping.decimal_separator, '.' | ',') {
+        return Err(mapping_error(format!(
+            "the decimal separator {:?} is neither . nor ,",
+            mapping.decimal_separator
+        )));
+    }
     let text = match mapping.encoding {
         CsvEncoding::Utf8 => encoding_rs::UTF_8.decode_with_bom_removal(bytes).0,
         CsvEncoding::Windows1252 | CsvEncoding::Iso88591 => {

@@ -95,7 +95,9 @@ pub trait Importer {
 // One per upload and never in a collection: boxing the mapping would only make it harder to build.
 #[expect(clippy::large_enum_variant, reason = "one per upload")]
 pub enum Format {
-    Csv { mapping: csv::CsvMapping },
+    Csv {
+        mapping: csv::CsvMapping,
+    },
     /// OFX 1.x or 2.x, and QFX (which is OFX).
     Ofx,
     Camt053,
