@@ -288,11 +288,4 @@ pub fn end_of(item: &Item, zone: Tz) -> Option<Time> {
     }
 }
 
-/// A field that may be left out (`None`), set to null (`Some(None)`) or given.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
+pub use posey_http::json::nullable;

@@ -126,6 +126,31 @@ uuid_id!(
     /// A to-do in a calendar.
     TodoId, "to-do"
 );
+uuid_id!(
+    /// One of a person's money accounts (a current account, a card, a loan) or categories
+    /// (their income and expense accounts).
+    FinanceAccountId, "account"
+);
+uuid_id!(
+    /// A transaction in a person's books, with its splits.
+    FinanceTransactionId, "transaction"
+);
+uuid_id!(
+    /// A rule that categorises a person's transactions.
+    FinanceRuleId, "rule"
+);
+uuid_id!(
+    /// One bank file a person imported (or is previewing).
+    FinanceImportId, "import"
+);
+uuid_id!(
+    /// A bill a person expects to pay again and again.
+    FinanceBillId, "bill"
+);
+uuid_id!(
+    /// How one bank's CSV files are read, saved by a person.
+    CsvMappingId, "CSV mapping"
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {kind}: expected a UUID")]

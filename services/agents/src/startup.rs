@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use posey_calendar_plugin::CalendarPlugin;
+use posey_finance_plugin::FinancePlugin;
 use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
@@ -108,6 +109,7 @@ impl Application {
         let documents = Documents::new(backing.db.clone(), knowledge.clone(), &config.documents)?;
         list.push(Arc::new(DocumentsPlugin::new(documents.clone())));
         list.push(Arc::new(CalendarPlugin::new(config.calendar_settings())));
+        list.push(Arc::new(FinancePlugin));
         list.extend(parts.extra_plugins);
         list.extend(plugins::configured(&config)?);
         list.extend(

@@ -22,7 +22,7 @@ pub mod schemas;
         description = "The companion's agents: conversations with streamed turns, the agents and \
                        plugins, the chat models and the person's choice of one, the person's \
                        profile and long-term memories, their documents, their calendar and \
-                       to-dos, an OpenAI-compatible chat completions API and MCP. Every endpoint \
+                       to-dos, their money, an OpenAI-compatible chat completions API and MCP. Every endpoint \
                        but the health checks, this document and a calendar's private feed (its \
                        token is its key) needs an access token from the auth service \
                        (Authorization: Bearer; the bearer scheme): a person's, but for the \
@@ -42,6 +42,7 @@ pub mod schemas;
         (name = "service", description = "What other Posey services do for a person"),
         (name = "actions", description = "What the companion's tools asked the person to confirm: it runs only when they do"),
         (name = "calendar", description = "The person's calendars, events (recurring ones expanded, edited per occurrence, following or all, with ETags) and to-dos; ICS import, export and private feeds"),
+        (name = "finance", description = "The person's money: accounts with balances, categories, double-entry transactions, bank file imports, rules, budgets, bills, reports and exports"),
         (name = "meta", description = "Health and this document"),
     )
 )]
@@ -95,12 +96,13 @@ fn is_null(schema: &RefOr<Schema>) -> bool {
 }
 
 /// The documents of the built-in plugins' routes (each router has a state of its own).
-pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 4] {
+pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 5] {
     [
         crate::plugins::profile::router().into_openapi(),
         crate::memory::routes::router().into_openapi(),
         crate::documents::routes::api().into_openapi(),
         posey_calendar_plugin::openapi(),
+        posey_finance_plugin::openapi(),
     ]
 }
 
@@ -155,6 +157,7 @@ mod tests {
         served.extend(served_paths(&crate::memory::routes::router().split_for_parts().0));
         served.extend(served_paths(&crate::documents::routes::api().split_for_parts().0));
         served.extend(served_paths(&posey_calendar_plugin::rest_router()));
+        served.extend(served_paths(&posey_finance_plugin::rest_router()));
         served.insert("/mcp".to_owned());
         assert!(served.contains("/openapi.json") && served.contains("/v1/profile"), "{served:?}");
         let documented: std::collections::BTreeSet<String> =

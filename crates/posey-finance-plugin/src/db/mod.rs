@@ -1,0 +1,45 @@
+//! The plugin's SQL. Its tables come from the plugin's own migrations, applied when the agents
+//! service starts, so the queries are checked by the API tests rather than by `sqlx::query!`.
+//! Every query is scoped by the person's id.
+
+pub mod accounts;
+pub mod transactions;
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// The currency a person's budgets and totals are in, if they chose one.
+pub async fn currency(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT currency FROM finance.settings WHERE user_id = $1")
+        .bind(person)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn set_currency(db: impl PgExecutor<'_>, person: Uuid, code: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO finance.settings (user_id, currency) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET currency = EXCLUDED.currency, updated_at = now()",
+    )
+    .bind(person)
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Chooses `code` as the person's currency when they have none yet (their first account's).
+pub async fn ensure_currency(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    code: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO finance.settings (user_id, currency) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(person)
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(())
+}
