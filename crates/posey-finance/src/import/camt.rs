@@ -88,7 +88,7 @@ fn decode(bytes: &[u8]) -> String {
         .and_then(|decl| decl.split("encoding=").nth(1))
         .and_then(|rest| {
             let quote = rest.chars().next()?;
-            rest[1..].split(quote).next()
+            rest[quote.len_utf8()..].split(quote).next()
         })
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
     declared.unwrap_or(encoding_rs::UTF_8).decode_without_bom_handling(bytes).0.into_owned()

@@ -88,7 +88,7 @@ fn xml_encoding(head: &str) -> Option<String> {
     let decl = &decl[..decl.find("?>")?];
     let after = &decl[decl.find("ENCODING=")? + "ENCODING=".len()..];
     let quote = after.chars().next()?;
-    let rest = &after[1..];
+    let rest = &after[quote.len_utf8()..];
     Some(rest[..rest.find(quote)?].to_owned())
 }
 
@@ -329,7 +329,8 @@ fn collect_statements<'a>(node: &'a Node, into: &mut Vec<&'a Node>) {
 /// Why a file holds no statement, as precisely as the file says.
 fn no_statement(root: &Node) -> ImportError {
     let mut statuses = Vec::new();
-    for wrapper in ["STMTTRNRS", "CCSTMTTRNRS"] {
+    // A refused sign-on (a wrong password) first, then a statement request the bank refused.
+    for wrapper in ["SONRS", "STMTTRNRS", "CCSTMTTRNRS"] {
         root.descendants(wrapper, &mut statuses);
     }
     for wrapper in statuses {

@@ -39,6 +39,34 @@ fn one(path: &str) -> Statement {
     statements.remove(0)
 }
 
+/// Every prefix of every real file is read or refused, never a panic.
+#[test]
+fn no_cut_of_a_real_file_panics() {
+    let files = [
+        "ofxparse/bank_medium.ofx",
+        "ofxparse/checking.ofx",
+        "ofxparse/anzcc.ofx",
+        "ofxparse/suncorp.ofx",
+        "ofxparse/ofx-v102-empty-tags.ofx",
+        "camt053/business_sample_camt.053.001.04.xml",
+        "camt053/statement_ac04.xml",
+    ];
+    for path in files {
+        let bytes = fixture(path);
+        let format = sniff(&bytes).expect("recognised");
+        let importer = format.importer();
+        for end in 0..bytes.len() {
+            let _ = importer.parse(&bytes[..end]);
+        }
+    }
+    let mapping =
+        presets().into_iter().find(|p| p.id == "dkb-girokonto").expect("a preset").mapping;
+    let bytes = fixture("banks/dkb-girokonto.csv");
+    for end in 0..bytes.len() {
+        let _ = (&mapping).parse(&bytes[..end]);
+    }
+}
+
 mod ofx {
     use super::*;
 
@@ -152,6 +180,9 @@ mod ofx {
         let error = import("ofxparse/error_message.ofx").expect_err("the bank's error");
         assert_eq!(error.at, "line 22");
         assert!(error.message.contains("General Server Error (code 2000)"), "{error}");
+        let error = import("ofxparse/signon_fail.ofx").expect_err("a wrong password");
+        assert_eq!(error.at, "line 11");
+        assert!(error.message.contains("password was incorrect (code 15500)"), "{error}");
         let error = import("ofxparse/fidelity-savings.ofx").expect_err("investments");
         assert_eq!(error.at, "line 36");
         assert!(error.message.contains("INVSTMTRS"), "{error}");
