@@ -5,8 +5,8 @@
 //! hledger journal. The agents service's `finance` plugin stores and serves what this crate
 //! computes.
 
-pub mod budget;
 pub mod bills;
+pub mod budget;
 pub mod import;
 pub mod journal;
 pub mod ledger;

@@ -29,6 +29,7 @@ pub struct Currency {
 
 // Active ISO 4217 codes with their minor units (list 1, 2024); funds and precious metals that
 // have no minor units are left out.
+#[rustfmt::skip]
 const CURRENCIES: &[(&str, u8)] = &[
     ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2),
     ("AUD", 2), ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2),
@@ -84,8 +85,8 @@ impl Currency {
     /// `amount` rounded to this currency's minor units, half away from zero (what banks do
     /// with a converted amount).
     pub fn round(&self, amount: Decimal) -> Decimal {
-        let mut rounded =
-            amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero);
+        let mut rounded = amount
+            .round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero);
         rounded.rescale(self.minor_units());
         rounded
     }
@@ -183,10 +184,8 @@ impl Money {
         let mut remainders: Vec<(usize, Decimal)> = Vec::with_capacity(weights.len());
         for (index, weight) in weights.iter().enumerate() {
             let exact = self.amount * *weight / total;
-            let truncated = exact.round_dp_with_strategy(
-                self.currency.minor_units(),
-                RoundingStrategy::ToZero,
-            );
+            let truncated =
+                exact.round_dp_with_strategy(self.currency.minor_units(), RoundingStrategy::ToZero);
             parts.push(truncated);
             remainders.push((index, (exact - truncated).abs()));
         }
@@ -241,7 +240,8 @@ pub fn parse_amount(text: &str, decimal_separator: char) -> Result<Decimal, Mone
     let first = body.find(|c: char| c.is_ascii_digit()).ok_or_else(not_an_amount)?;
     let last = body.rfind(|c: char| c.is_ascii_digit()).ok_or_else(not_an_amount)?;
     // Around the number: a sign, and a currency symbol or code, which says nothing here.
-    for c in body[..first].chars().chain(body[last + 1..].chars()) {
+    let (before, after) = (&body[..first], &body[last + 1..]);
+    for c in before.chars().chain(after.chars()) {
         match c {
             '-' | '\u{2212}' if !negative => negative = true,
             '+' => {}
@@ -249,6 +249,12 @@ pub fn parse_amount(text: &str, decimal_separator: char) -> Result<Decimal, Mone
             c if c.is_alphabetic() || c.is_whitespace() || is_currency_symbol(c) => {}
             _ => return Err(not_an_amount()),
         }
+    }
+    // Letters are only a currency's code ("EUR 12.00", "12.00 chf"), never a stray letter.
+    let words =
+        before.split(|c: char| !c.is_alphabetic()).chain(after.split(|c: char| !c.is_alphabetic()));
+    if words.filter(|w| !w.is_empty()).any(|w| Currency::parse(w).is_err()) {
+        return Err(not_an_amount());
     }
     let mut digits = String::with_capacity(last + 1 - first);
     let mut seen_separator = false;
@@ -351,6 +357,8 @@ mod tests {
         assert!(parse_amount("", '.').is_err());
         assert!(parse_amount("abc", '.').is_err());
         assert!(parse_amount("12a34", '.').is_err());
+        assert!(parse_amount("12,3x", ',').is_err());
+        assert_eq!(parse_amount("EUR -3,50", ',').expect("ok"), dec("-3.50"));
         assert!(parse_amount("1.5.0", '.').is_err());
         assert!(parse_amount("1,2,3", ',').is_err());
         assert!(parse_amount("--1", '.').is_err());
