@@ -477,3 +477,58 @@ pub async fn record_reconciliation(
     .fetch_one(db)
     .await
 }
+
+/// What the person's splits in a category (and the categories under it) add up to between
+/// `from` and `to` (exclusive), per currency, with how many transactions.
+pub async fn category_totals(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    category: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<(String, Decimal, i64)>> {
+    sqlx::query_as(
+        "WITH RECURSIVE tree AS ( \
+             SELECT id FROM finance.accounts WHERE id = $2 AND user_id = $1 \
+             UNION ALL SELECT a.id FROM finance.accounts a JOIN tree ON a.parent_id = tree.id) \
+         SELECT s.currency, sum(s.amount), count(DISTINCT s.transaction_id) \
+         FROM finance.splits s WHERE s.user_id = $1 AND s.account_id IN (SELECT id FROM tree) \
+           AND s.date >= $3 AND s.date < $4 \
+         GROUP BY s.currency ORDER BY s.currency",
+    )
+    .bind(person)
+    .bind(category)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}
+
+/// What moved between the person's accounts and payees whose name contains `words`, between
+/// `from` and `to` (exclusive), per currency (paid out negative), with how many transactions.
+pub async fn payee_totals(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    words: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<(String, Decimal, i64)>> {
+    let pattern =
+        format!("%{}%", words.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    sqlx::query_as(
+        "SELECT s.currency, sum(s.amount), count(DISTINCT s.transaction_id) \
+         FROM finance.splits s \
+         JOIN finance.transactions t ON t.id = s.transaction_id \
+         JOIN finance.payees p ON p.id = t.payee_id \
+         JOIN finance.accounts a ON a.id = s.account_id \
+         WHERE s.user_id = $1 AND p.name ILIKE $2 AND a.kind IN ('asset', 'liability') \
+           AND s.date >= $3 AND s.date < $4 \
+         GROUP BY s.currency ORDER BY s.currency",
+    )
+    .bind(person)
+    .bind(pattern)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}
