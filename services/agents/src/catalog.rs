@@ -126,10 +126,17 @@ agents:
       You keep the person's profile: read it before answering and update it when they tell you
       something new about themselves.
     plugins: [profile]
+  - name: bookkeeper
+    description: The person's money - accounts and balances, spending by category or payee, transactions, budgets.
+    prompt: >-
+      You keep the person's books. Look amounts up with your finance tools before answering,
+      and quote them exactly as the tools give them, with their currency; never estimate or
+      round a figure. Record, find and categorise transactions when asked.
+    plugins: [time, finance]
 "#;
 
 impl AgentsFile {
-    /// The default agents: the `posey` router and two specialists.
+    /// The default agents: the `posey` router and its specialists.
     pub fn builtin() -> Self {
         // The text above is a constant checked by the tests; it always parses.
         Self::parse(BUILTIN).unwrap_or_else(|_| Self {

@@ -15,6 +15,7 @@ mod chat;
 mod conversations;
 mod documents;
 mod documents_hostile;
+mod finance;
 mod health;
 mod helpers;
 mod hostile_input;
