@@ -250,9 +250,17 @@ fn read_statement(stmt: &Element, number: usize) -> Result<Statement, ImportErro
     // The previous statement's closing balance is this one's opening when no OPBD is given.
     let opening_balance = opening_balance.or(previous_closing);
 
+    // BookgDt and ValDt are both optional in the schema: an entry with neither was booked
+    // within the statement, whose end (or, failing that, its making) dates it.
+    let statement_date = stmt
+        .text_at(&["FrToDt", "ToDtTm"])
+        .or_else(|| stmt.text_at(&["CreDtTm"]))
+        .and_then(|text| text.get(..10))
+        .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok());
     let mut lines = Vec::new();
     for (index, entry) in stmt.children_named("Ntry").enumerate() {
-        if let Some(line) = read_entry(entry, &at(&format!("Ntry {}", index + 1)))? {
+        if let Some(line) = read_entry(entry, &at(&format!("Ntry {}", index + 1)), statement_date)?
+        {
             lines.push(line);
         }
     }
@@ -260,7 +268,11 @@ fn read_statement(stmt: &Element, number: usize) -> Result<Statement, ImportErro
 }
 
 /// One booked entry as a line; `None` for one that is not booked (see the module's doc).
-fn read_entry(entry: &Element, at: &str) -> Result<Option<StatementLine>, ImportError> {
+fn read_entry(
+    entry: &Element,
+    at: &str,
+    statement_date: Option<NaiveDate>,
+) -> Result<Option<StatementLine>, ImportError> {
     // `<Sts>BOOK</Sts>` up to .001.06, `<Sts><Cd>BOOK</Cd></Sts>` from .001.07 on.
     let status = entry.text_at(&["Sts", "Cd"]).or_else(|| entry.text_at(&["Sts"]));
     if status.is_some_and(|s| s != "BOOK") {
@@ -270,7 +282,13 @@ fn read_entry(entry: &Element, at: &str) -> Result<Option<StatementLine>, Import
     let date = match date_of(entry.child("BookgDt"), &format!("{at}/BookgDt"))? {
         Some(date) => date,
         None => date_of(entry.child("ValDt"), &format!("{at}/ValDt"))?
-            .ok_or_else(|| ImportError::new(at, "no BookgDt or ValDt: the entry has no date"))?,
+            .or(statement_date)
+            .ok_or_else(|| {
+                ImportError::new(
+                    at,
+                    "no BookgDt or ValDt, and no statement date: the entry has no date",
+                )
+            })?,
     };
     let transactions: Vec<&Element> = entry
         .children_named("NtryDtls")

@@ -250,8 +250,12 @@ mod camt {
     }
 
     #[test]
-    fn an_entry_without_any_date_is_refused_by_name() {
-        let error = import("camt053/statement_ac04.xml").expect_err("Ntry 3 has no date");
+    fn an_entry_without_booking_or_value_date_takes_the_statements() {
+        let s = one("camt053/statement_ac04.xml");
+        assert_eq!(s.lines[2].date, NaiveDate::from_ymd_opt(2026, 6, 15).expect("a date"));
+        let text = String::from_utf8(fixture("camt053/statement_ac04.xml")).expect("utf-8");
+        let undated = text.replace("<CreDtTm>2026-06-15T08:00:00</CreDtTm>", "");
+        let error = import_bytes(&undated).expect_err("no date anywhere");
         assert_eq!(error.at, "Stmt 1/Ntry 3");
         assert!(error.message.contains("no BookgDt or ValDt"), "{error}");
     }
