@@ -1,0 +1,45 @@
+// Transactions: filtered by the URL (`?account_id=&category_id=&q=&from=&to=&uncategorised=&page=`),
+// a page of 50 at a time, newest first; add, categorise and delete (components/finance).
+
+import Link from 'next/link';
+
+import { TransactionFiltersForm } from '@/components/finance/transaction-filters';
+import { Transactions } from '@/components/finance/transactions';
+import { filtersHref, listQuery, PAGE_SIZE, parseFilters, type FinanceAccount, type Transaction } from '@/lib/finance';
+import { financeJson, personToday } from '@/lib/finance-server';
+
+export const metadata = { title: 'Transactions' };
+
+export default async function TransactionsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const filters = parseFilters(await searchParams);
+  const here = filtersHref(filters);
+  const [{ transactions }, { accounts }, { categories }, today] = await Promise.all([
+    financeJson<{ transactions: Transaction[] }>(`/transactions?${listQuery(filters)}`, here),
+    financeJson<{ accounts: FinanceAccount[] }>('/accounts', here),
+    financeJson<{ categories: FinanceAccount[] }>('/categories', here),
+    personToday(here),
+  ]);
+  const more = transactions.length > PAGE_SIZE;
+  const shown = transactions.slice(0, PAGE_SIZE);
+  return (
+    <>
+      <TransactionFiltersForm key={here} filters={filters} accounts={accounts} categories={categories} />
+      <Transactions transactions={shown} accounts={accounts} categories={categories} accountId={filters.account_id} today={today} />
+      {(filters.page > 1 || more) && (
+        <nav aria-label="Pages" className="flex items-center gap-2">
+          {filters.page > 1 && (
+            <Link className="btn btn-sm" href={filtersHref({ ...filters, page: filters.page - 1 })}>
+              Newer
+            </Link>
+          )}
+          <span className="text-sm">Page {filters.page}</span>
+          {more && (
+            <Link className="btn btn-sm" href={filtersHref({ ...filters, page: filters.page + 1 })}>
+              Older
+            </Link>
+          )}
+        </nav>
+      )}
+    </>
+  );
+}
