@@ -20,7 +20,7 @@ export function FinanceTabs() {
       {TABS.map((t) => {
         const active = t.href === '/finance' ? path === '/finance' : path === t.href || path.startsWith(`${t.href}/`);
         return (
-          <Link key={t.href} href={t.href} className={`tab whitespace-nowrap ${active ? 'tab-active' : ''}`} aria-current={active ? 'page' : undefined}>
+          <Link key={t.href} href={t.href} className={`tab whitespace-nowrap ${active ? 'tab-active font-semibold' : 'text-base-content/80'}`} aria-current={active ? 'page' : undefined}>
             {t.label}
           </Link>
         );

@@ -370,7 +370,7 @@ export function ImportWizard({
                           Open
                         </button>
                       )}
-                      <button type="button" className="btn btn-ghost btn-xs text-error" disabled={busy} onClick={() => void remove(i)} aria-label={`Delete the import of ${i.file_name ?? 'the file'}`}>
+                      <button type="button" className="btn btn-ghost btn-xs text-error" disabled={busy} onClick={() => void remove(i)} aria-label={`${i.state === 'committed' ? 'Delete' : 'Discard'} the import of ${i.file_name ?? 'the file'}`}>
                         {i.state === 'committed' ? 'Delete' : 'Discard'}
                       </button>
                       </div>
