@@ -219,4 +219,16 @@ describe('money', () => {
     await page.waitForURL(/by=payee/);
     await expect.poll(() => page.getByRole('table', { name: 'Spending by payee in USD' }).innerText()).toMatch(/AUTOMATIC WITHDRAWAL, ELECTRIC BILL\s+34\.51 USD/);
   });
+
+  it('every finance page fits a phone with no serious accessibility violation', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const problems: string[] = [];
+    for (const path of ['/finance', '/finance/transactions', '/finance/accounts', '/finance/import', '/finance/budget', '/finance/reports']) {
+      await visit(page, path);
+      for (const v of await serious(page)) problems.push(`${path}: ${v}`);
+      await screenshot(page, `phone${path.replace(/\//g, '_')}`);
+    }
+    expect(problems).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
 });

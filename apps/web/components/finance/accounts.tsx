@@ -12,7 +12,7 @@ import { Modal } from '@/components/calendar/modal';
 import { api, ApiError } from '@/lib/client/api';
 import { accountsOf, apiFieldErrors, cleanAmount, formatAmount, isDecimal, SUBTYPES, subtypeLabel, type FinanceAccount, type Reconciled } from '@/lib/finance';
 
-import { FieldError, Money, wired } from './money';
+import { FieldError, Money, Scroll, wired } from './money';
 
 const OPEN_FIELDS = ['name', 'kind', 'subtype', 'currency', 'opening_balance', 'opening_date', 'number'] as const;
 type OpenField = (typeof OPEN_FIELDS)[number];
@@ -211,7 +211,7 @@ function AccountRows({ title, accounts, busy, onAct }: { title: string; accounts
   return (
     <section aria-label={title}>
       <h2 className="mb-2 font-semibold">{title}</h2>
-      <div className="overflow-x-auto">
+      <Scroll label={title}>
         <table className="table table-sm bg-base-100">
           <thead>
             <tr>
@@ -257,7 +257,7 @@ function AccountRows({ title, accounts, busy, onAct }: { title: string; accounts
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </section>
   );
 }

@@ -10,7 +10,7 @@ import { useState, useTransition } from 'react';
 import { api, ApiError } from '@/lib/client/api';
 import { cleanAmount, compareAmounts, formatAmount, isDecimal, isNegative, monthLabel, type BudgetMonth, type CategoryEnvelope } from '@/lib/finance';
 
-import { FieldError, Money, wired } from './money';
+import { FieldError, Money, Scroll, wired } from './money';
 
 /** Categories in tree order (parents before their children), each with its depth. */
 export function treeOrder(categories: CategoryEnvelope[]): { c: CategoryEnvelope; depth: number }[] {
@@ -132,7 +132,7 @@ export function Budget({ budget }: { budget: BudgetMonth }) {
       {rows.length === 0 ? (
         <p className="opacity-80">No expense categories yet: make some under Accounts.</p>
       ) : (
-        <div className="overflow-x-auto">
+        <Scroll label={`Budget for ${monthLabel(month)}`}>
           <table className="table table-sm bg-base-100" aria-label={`Budget for ${monthLabel(month)}`}>
             <thead>
               <tr>
@@ -183,7 +183,7 @@ export function Budget({ budget }: { budget: BudgetMonth }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </div>
   );

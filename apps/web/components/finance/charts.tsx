@@ -5,7 +5,7 @@ import Link from 'next/link';
 
 import { formatAmount, linePoints, proportions, shortMonth } from '@/lib/finance';
 
-import { Money } from './money';
+import { Money, Scroll } from './money';
 
 export interface BarRow {
   key: string;
@@ -40,7 +40,7 @@ export function HBars({ rows, title, empty = 'Nothing yet.' }: { rows: BarRow[];
                 r.label
               )}
             </th>
-            <td className="py-1 pr-2" aria-hidden="true">
+            <td className="w-1/2 py-1 pr-2" aria-hidden="true">
               <div className="h-3 rounded bg-primary" style={{ width: `${Math.max(1, shares[i] * 100).toFixed(1)}%` }} />
             </td>
             <td className="py-1 text-right">
@@ -69,8 +69,8 @@ export function CashFlowChart({ months, currency }: { months: CashFlowMonth[]; c
   const width = Math.max(slot * months.length, 100);
   return (
     <div className="grid gap-4 lg:grid-cols-2" data-testid={`cash-flow-${currency}`}>
-      <figure className="overflow-x-auto">
-        <svg role="img" aria-label={`Income and expenses per month in ${currency}`} viewBox={`0 0 ${width} ${h + 16}`} className="h-40 max-w-full" style={{ width: `${width * 1.3}px` }}>
+      <figure className="overflow-x-auto" tabIndex={0} aria-label={`Chart of income and expenses in ${currency}`}>
+        <svg role="img" aria-label={`Income and expenses per month in ${currency}`} viewBox={`0 0 ${width} ${h + 16}`} width={Math.round(width * 1.3)} height={Math.round((h + 16) * 1.3)} className="block">
           {months.map((m, i) => {
             const inc = shares[i * 2] * h;
             const exp = shares[i * 2 + 1] * h;
@@ -96,7 +96,7 @@ export function CashFlowChart({ months, currency }: { months: CashFlowMonth[]; c
           Expenses
         </figcaption>
       </figure>
-      <div className="overflow-x-auto">
+      <Scroll label={`Cash flow in ${currency}, figures`}>
         <table className="table table-sm" aria-label={`Cash flow in ${currency}`}>
           <thead>
             <tr>
@@ -131,7 +131,7 @@ export function CashFlowChart({ months, currency }: { months: CashFlowMonth[]; c
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </div>
   );
 }
@@ -156,8 +156,8 @@ export function NetWorthChart({ points, currency }: { points: NetWorthPoint[]; c
   return (
     <div className="grid gap-4 lg:grid-cols-2" data-testid={`net-worth-${currency}`}>
       <figure>
-        <svg role="img" aria-label={`Net worth at each month's end in ${currency}`} viewBox={`0 0 ${w} ${h}`} className="h-40 w-full">
-          <path d={path} fill="none" className="stroke-primary" strokeWidth={2} />
+        <svg role="img" aria-label={`Net worth at each month's end in ${currency}`} viewBox={`0 0 ${w} ${h}`} className="block h-40 w-full" preserveAspectRatio="none">
+          <path d={path} fill="none" className="stroke-primary" strokeWidth={2} vectorEffect="non-scaling-stroke" />
           {xy.map((p, i) => (
             <circle key={points[i].month} cx={p.x} cy={p.y} r={3} className="fill-primary">
               <title>{`${shortMonth(points[i].month)}: ${formatAmount(points[i].net, currency)}`}</title>
@@ -165,7 +165,7 @@ export function NetWorthChart({ points, currency }: { points: NetWorthPoint[]; c
           ))}
         </svg>
       </figure>
-      <div className="overflow-x-auto">
+      <Scroll label={`Net worth in ${currency}, figures`}>
         <table className="table table-sm" aria-label={`Net worth in ${currency}`}>
           <thead>
             <tr>
@@ -200,7 +200,7 @@ export function NetWorthChart({ points, currency }: { points: NetWorthPoint[]; c
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </div>
   );
 }

@@ -12,7 +12,7 @@ import { useId, useState, useTransition } from 'react';
 import { api, ApiError, errorOf, signedOut } from '@/lib/client/api';
 import { apiFieldErrors, dayLabel, type CsvPresetInfo, type FinanceAccount, type FinanceImport, type SavedCsvMapping } from '@/lib/finance';
 
-import { FieldError, Money, wired } from './money';
+import { FieldError, Money, Scroll, wired } from './money';
 
 const FORMAT_NAMES: Record<string, string> = { ofx: 'OFX', camt053: 'CAMT.053', csv: 'CSV' };
 
@@ -58,7 +58,7 @@ export function Preview({ preview, account, busy, onCommit, onDiscard }: { previ
         ) : (
           <p className="text-sm opacity-80">The file states no closing balance to check against.</p>
         )}
-        <div className="max-h-[60dvh] overflow-auto">
+        <Scroll label="Lines in the file" className="max-h-[60dvh] overflow-auto">
           <table className="table table-sm table-pin-rows" aria-label="Lines in the file">
             <thead>
               <tr>
@@ -92,7 +92,7 @@ export function Preview({ preview, account, busy, onCommit, onDiscard }: { previ
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
         <div className="flex flex-wrap gap-2">
           <button type="button" className="btn btn-primary" disabled={busy} onClick={onCommit}>
             Commit {preview.new_lines ?? 0} new transaction{preview.new_lines === 1 ? '' : 's'}
@@ -333,7 +333,7 @@ export function ImportWizard({
         {imports.length === 0 ? (
           <p className="text-sm opacity-80">None yet.</p>
         ) : (
-          <div className="overflow-x-auto">
+          <Scroll label="Past imports">
             <table className="table table-sm bg-base-100" aria-label="Past imports">
               <thead>
                 <tr>
@@ -379,7 +379,7 @@ export function ImportWizard({
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )}
       </section>
     </div>

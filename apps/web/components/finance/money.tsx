@@ -33,3 +33,12 @@ export function FieldError({ id, messages }: { id: string; messages?: string[] }
 export function wired(id: string, messages?: string[]): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
   return messages?.length ? { 'aria-invalid': true, 'aria-describedby': id } : {};
 }
+
+/** A region that scrolls sideways on a narrow screen (a wide table), reachable by keyboard. */
+export function Scroll({ label, className = 'overflow-x-auto', children }: { label: string; className?: string; children: React.ReactNode }) {
+  return (
+    <div className={className} role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

@@ -10,7 +10,7 @@ import { useState, useTransition } from 'react';
 import { api, ApiError } from '@/lib/client/api';
 import { categoryOptions, dayLabel, transactionTitle, viewOf, type FinanceAccount, type Transaction } from '@/lib/finance';
 
-import { Money } from './money';
+import { Money, Scroll } from './money';
 import { TransactionForm } from './transaction-form';
 
 function Row({
@@ -208,7 +208,7 @@ export function Transactions({
       {transactions.length === 0 ? (
         <p className="opacity-80">No transactions match.</p>
       ) : (
-        <div className="overflow-x-auto">
+        <Scroll label="Transactions">
           <table className="table table-sm bg-base-100" aria-label="Transactions">
             <thead>
               <tr>
@@ -231,7 +231,7 @@ export function Transactions({
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </div>
   );
