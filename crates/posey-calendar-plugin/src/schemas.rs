@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use posey_calendar::ics::values;
 use posey_calendar::recurrence::Rule;
 use posey_calendar::{Alarm, End, Item, Status, Trigger, When};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;
 

@@ -62,6 +62,14 @@ pub enum Kinds {
     Categories,
 }
 
+/// Balances at their currency's minor units.
+fn exact(mut account: Account) -> Account {
+    if let (Some(balance), Some(currency)) = (account.balance, &account.currency) {
+        account.balance = Some(super::exact(balance, currency));
+    }
+    account
+}
+
 pub async fn list(
     db: impl PgExecutor<'_>,
     person: Uuid,
@@ -78,6 +86,7 @@ pub async fn list(
     .bind(person)
     .fetch_all(db)
     .await
+    .map(|all: Vec<Account>| all.into_iter().map(exact).collect())
 }
 
 pub async fn find(
@@ -92,6 +101,7 @@ pub async fn find(
     .bind(id)
     .fetch_optional(db)
     .await
+    .map(|found: Option<Account>| found.map(exact))
 }
 
 /// The person's account or category named `name` (any letter case), of `kinds`.
@@ -113,6 +123,7 @@ pub async fn find_by_name(
     .bind(name.trim())
     .fetch_all(db)
     .await
+    .map(|all: Vec<Account>| all.into_iter().map(exact).collect())
 }
 
 /// What a new account or category is.

@@ -5,8 +5,15 @@
 pub mod accounts;
 pub mod transactions;
 
+use rust_decimal::Decimal;
 use sqlx::PgExecutor;
 use uuid::Uuid;
+
+/// `amount` at `currency`'s minor units, as the API shows money (Postgres gives a zero sum
+/// back without its scale: `0`, not `0.00`).
+pub fn exact(amount: Decimal, currency: &str) -> Decimal {
+    posey_finance::Currency::parse(currency).map_or(amount, |currency| currency.round(amount))
+}
 
 /// The currency a person's budgets and totals are in, if they chose one.
 pub async fn currency(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Option<String>> {

@@ -394,8 +394,14 @@ async fn with_splits(db: &mut PgConnection, rows: Vec<Row>) -> sqlx::Result<Vec<
     .bind(&ids)
     .fetch_all(&mut *db)
     .await?;
+    let currencies: HashMap<Uuid, &str> =
+        rows.iter().map(|r| (r.id, r.currency.as_str())).collect();
     let mut by_transaction: HashMap<Uuid, Vec<Split>> = HashMap::new();
-    for split in splits {
+    for mut split in splits {
+        split.amount = super::exact(split.amount, &split.currency);
+        if let Some(currency) = currencies.get(&split.transaction_id) {
+            split.value = super::exact(split.value, currency);
+        }
         by_transaction.entry(split.transaction_id).or_default().push(split);
     }
     Ok(rows
