@@ -44,6 +44,13 @@ async function balanceOf(name: string): Promise<string> {
   return page.locator(`[data-testid="account-row"][data-account="${name}"]`).getByTestId('account-balance').innerText();
 }
 
+/** Axe's serious findings once the page's data is fetched again after a change (`aria-busy` gone). */
+async function settledProblems(): Promise<string[]> {
+  await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
+  await expect.poll(() => page.title()).not.toBe('');
+  return serious(page);
+}
+
 /** Waits for the status message an action ends with (others on the page may stay from before). */
 async function status(expected: string): Promise<void> {
   await expect.poll(() => page.getByRole('status').allInnerTexts()).toContain(expected);
@@ -77,7 +84,7 @@ describe('money', () => {
     await open.getByRole('button', { name: 'Open account' }).click();
     await status('Opened “Checking” with 160.49 USD.');
     await expect.poll(() => page.locator('[data-testid="account"][data-account="Checking"]').getByTestId('balance').innerText()).toBe('160.49 USD');
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_accounts');
 
     await visit(page, '/finance/transactions');
@@ -93,7 +100,7 @@ describe('money', () => {
     const describedBy = (await amount.getAttribute('aria-describedby')) as string;
     expect(await page.locator(`[id="${describedBy}"]`).innerText()).toMatch(/\S/);
     expect(await form.getByTestId('field-error').count()).toBe(1);
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
 
     await amount.fill('12.34');
     await form.getByRole('button', { name: 'Add transaction' }).click();
@@ -106,7 +113,7 @@ describe('money', () => {
     expect(await page.getByTestId('net-worth').innerText()).toContain('148.15 USD');
     const spending = page.getByRole('table', { name: /^Spending in .* by category$/ });
     expect(await spending.innerText()).toMatch(/Groceries\s+12\.34 USD/);
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_overview');
   });
 
@@ -123,7 +130,7 @@ describe('money', () => {
     );
     expect(await preview.locator('[data-testid="preview-line"][data-duplicate="false"]').count()).toBe(3);
     expect(await preview.getByTestId('preview-line').filter({ hasText: 'AUTOMATIC WITHDRAWAL, ELECTRIC BILL' }).innerText()).toMatch(/5 Apr 2011.*-34\.51 USD\s+new/s);
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_import_preview');
 
     await preview.getByRole('button', { name: 'Commit 3 new transactions' }).click();
@@ -157,7 +164,7 @@ describe('money', () => {
     await expect.poll(() => page.getByTestId('transaction').count()).toBe(2);
     await visit(page, '/finance/transactions?q=electric');
     expect(await page.getByTestId('transaction').getByRole('combobox').locator('option:checked').innerText()).toBe('Utilities');
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_transactions');
   });
 
@@ -176,7 +183,7 @@ describe('money', () => {
     await groceries.getByLabel('Budgeted for Groceries').press('Enter');
     await expect.poll(() => groceries.getByTestId('available').innerText()).toBe('7.66 USD');
     expect(await groceries.getAttribute('data-overspent')).toBe('false');
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_budget');
 
     await visit(page, '/finance/accounts');
@@ -211,7 +218,7 @@ describe('money', () => {
     expect(await worth.innerText()).toMatch(/Apr 2011\s+125\.99 USD\s+0\.00 USD\s+125\.99 USD/);
     expect(await page.getByTestId('report-net-worth').locator('svg path').count()).toBe(1);
     expect(await page.getByRole('table', { name: 'Spending by category in USD' }).innerText()).toMatch(/Utilities\s+34\.51 USD/);
-    expect(await serious(page)).toEqual([]);
+    expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_reports');
 
     await page.locator('select[name="by"]').selectOption('payee');
