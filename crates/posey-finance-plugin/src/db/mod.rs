@@ -3,6 +3,9 @@
 //! Every query is scoped by the person's id.
 
 pub mod accounts;
+pub mod bills;
+pub mod budgets;
+pub mod reports;
 pub mod transactions;
 
 use rust_decimal::Decimal;

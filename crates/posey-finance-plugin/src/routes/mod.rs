@@ -2,7 +2,11 @@
 //! categories, payees and transactions.
 
 mod accounts;
+mod bills;
+mod budgets;
 mod categories;
+mod export;
+mod reports;
 mod shared;
 mod transactions;
 
@@ -12,5 +16,11 @@ pub use shared::RouteState;
 
 /// Every route, described.
 pub fn router() -> OpenApiRouter<RouteState> {
-    accounts::router().merge(categories::router()).merge(transactions::router())
+    accounts::router()
+        .merge(categories::router())
+        .merge(transactions::router())
+        .merge(budgets::router())
+        .merge(bills::router())
+        .merge(reports::router())
+        .merge(export::router())
 }

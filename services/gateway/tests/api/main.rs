@@ -5,6 +5,7 @@
 
 mod calendar;
 mod chinook;
+mod finance;
 mod health;
 mod helpers;
 mod hostile;
