@@ -198,6 +198,10 @@ describe('money', () => {
     await balance.fill('100.99');
     await dialog.getByRole('button', { name: 'Reconcile' }).click();
     await status('Reconciled “Checking” at 100.99 USD on 2013-05-25: 4 transactions marked reconciled.');
+    await page.locator('[data-testid="account"][data-account="Checking"]').getByRole('link', { name: 'Checking' }).click();
+    await page.waitForURL(/\/finance\/transactions\?account_id=/);
+    await expect.poll(() => page.getByTestId('account-summary').innerText()).toMatch(/^Checking\s+88\.65 USD/);
+    expect(await page.locator('[data-testid="transaction"][data-status="reconciled"]').count()).toBe(4);
 
     // Deleting a reconciled transaction asks first, saying so.
     await visit(page, '/finance/transactions?q=fee');

@@ -12,7 +12,7 @@ vi.mock('next/navigation', () => ({ useRouter: () => ({ refresh: () => {} }), us
 import { AccountList } from '@/components/finance/account-list';
 import { Budget, treeOrder } from '@/components/finance/budget';
 import { CashFlowChart, HBars, NetWorthChart } from '@/components/finance/charts';
-import { Preview } from '@/components/finance/import-wizard';
+import { Preview, SHOWN_LINES } from '@/components/finance/import-wizard';
 import { Money } from '@/components/finance/money';
 import { TransactionForm } from '@/components/finance/transaction-form';
 import { Transactions } from '@/components/finance/transactions';
@@ -164,6 +164,14 @@ describe('the import preview', () => {
     const mismatch = html(Preview, { preview: { ...preview, balance_check: { date: '2013-05-25', stated: '100.99', after_import: '90.00', matches: false } }, busy: false, onCommit: () => {}, onDiscard: () => {} });
     expect(mismatch).toContain('alert-error');
     expect(text(mismatch)).toContain('The balance does not match');
+
+    // A long file: the table shows the first lines and says so; committing takes all.
+    const line = preview.lines![0];
+    const many = Array.from({ length: SHOWN_LINES + 1 }, (_, i) => ({ ...line, import_key: `k${i}`, source: `STMTTRN ${i + 1}` }));
+    const long = html(Preview, { preview: { ...preview, lines: many, new_lines: many.length, duplicate_lines: 0 }, busy: false, onCommit: () => {}, onDiscard: () => {} });
+    expect(long.match(/data-testid="preview-line"/g)).toHaveLength(SHOWN_LINES);
+    expect(text(long)).toContain(`The first ${SHOWN_LINES} of ${SHOWN_LINES + 1} lines are shown; committing takes them all.`);
+    expect(text(long)).toContain(`Commit ${SHOWN_LINES + 1} new transactions`);
   });
 });
 

@@ -5,6 +5,7 @@
 // much, under the balance). Mistakes show under their field, whether the form or agents' 422
 // found them. After a change the page's data is fetched again (`router.refresh()`).
 
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useId, useState, useTransition } from 'react';
 
@@ -230,7 +231,10 @@ function AccountRows({ title, accounts, busy, onAct }: { title: string; accounts
             {accounts.map((a) => (
               <tr key={a.id} data-testid="account" data-account={a.name}>
                 <th scope="row" className="font-medium">
-                  {a.name} {a.closed_at && <span className="badge badge-sm badge-ghost">closed</span>}
+                  <Link className="link link-hover" href={`/finance/transactions?account_id=${a.id}`}>
+                    {a.name}
+                  </Link>{' '}
+                  {a.closed_at && <span className="badge badge-sm badge-ghost">closed</span>}
                   {!a.on_budget && <span className="badge badge-sm badge-ghost ml-1">off budget</span>}
                 </th>
                 <td>{subtypeLabel(a.subtype)}</td>

@@ -35,8 +35,13 @@ type UploadErrors = Partial<Record<(typeof UPLOAD_FIELDS)[number] | 'form', stri
 
 type Reader = 'auto' | 'mapping' | 'preset';
 
+/** How many of a preview's lines the table shows. */
+export const SHOWN_LINES = 500;
+
 export function Preview({ preview, account, busy, onCommit, onDiscard }: { preview: FinanceImport; account?: FinanceAccount; busy: boolean; onCommit: () => void; onDiscard: () => void }) {
-  const lines = preview.lines ?? [];
+  const all = preview.lines ?? [];
+  // A year of a busy account is thousands of lines: the first ones are shown, all are committed.
+  const lines = all.slice(0, SHOWN_LINES);
   const currency = account?.currency ?? '';
   const check = preview.balance_check;
   return (
@@ -93,6 +98,11 @@ export function Preview({ preview, account, busy, onCommit, onDiscard }: { previ
             </tbody>
           </table>
         </Scroll>
+        {all.length > lines.length && (
+          <p className="text-sm" data-testid="preview-cut">
+            The first {lines.length} of {all.length} lines are shown; committing takes them all.
+          </p>
+        )}
         <div className="flex flex-wrap gap-2">
           <button type="button" className="btn btn-primary" disabled={busy} onClick={onCommit}>
             Commit {preview.new_lines ?? 0} new transaction{preview.new_lines === 1 ? '' : 's'}

@@ -3,6 +3,7 @@
 
 import Link from 'next/link';
 
+import { Money } from '@/components/finance/money';
 import { TransactionFiltersForm } from '@/components/finance/transaction-filters';
 import { Transactions } from '@/components/finance/transactions';
 import { filtersHref, listQuery, PAGE_SIZE, parseFilters, type FinanceAccount, type Transaction } from '@/lib/finance';
@@ -19,10 +20,23 @@ export default async function TransactionsPage({ searchParams }: { searchParams:
     financeJson<{ categories: FinanceAccount[] }>('/categories', here),
     personToday(here),
   ]);
+  const account = filters.account_id ? accounts.find((a) => a.id === filters.account_id) : undefined;
   const more = transactions.length > PAGE_SIZE;
   const shown = transactions.slice(0, PAGE_SIZE);
   return (
     <>
+      {account && (
+        <div className="flex flex-wrap items-baseline gap-3" data-testid="account-summary">
+          <h2 className="text-lg font-semibold">{account.name}</h2>
+          {account.balance !== null && account.currency && <Money amount={account.balance} currency={account.currency} className="text-lg" />}
+          {account.closed_at && <span className="badge badge-ghost">closed</span>}
+          {!account.closed_at && (
+            <Link className="link text-sm" href={`/finance/import?account_id=${account.id}`}>
+              Import a bank file into it
+            </Link>
+          )}
+        </div>
+      )}
       <TransactionFiltersForm key={here} filters={filters} accounts={accounts} categories={categories} />
       <Transactions transactions={shown} accounts={accounts} categories={categories} accountId={filters.account_id} today={today} />
       {(filters.page > 1 || more) && (
