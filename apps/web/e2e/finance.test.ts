@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, newContext, noteTokens, screenshot, serious, signUp, visit } from './browser';
 
 /** A real bank file no one here wrote (MIT, see the fixtures' README): 3 lines, USD, closing 100.99 on 2013-05-25. */
-const OFX = join(import.meta.dirname, '..', '..', '..', 'crates', 'posey-finance', 'tests', 'finance', 'fixtures', 'ofxparse', 'checking.ofx');
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'crates', 'posey-finance', 'tests', 'finance', 'fixtures');
+const OFX = join(FIXTURES, 'ofxparse', 'checking.ofx');
+/** Chase's CSV export layout (made-up people and amounts): 5 lines, two identical coffees on one day, closing 1347.05 on 2024-01-05. */
+const CHASE_CSV = join(FIXTURES, 'banks', 'chase-checking.csv');
 
 let browser: Browser;
 let context: BrowserContext;
@@ -144,6 +147,26 @@ describe('money', () => {
     await preview.getByRole('button', { name: 'Discard' }).click();
     await expect.poll(() => preview.count()).toBe(0);
 
+    // A CSV file read with a bank's preset, into an account opened for it.
+    const opened = await page.evaluate(async () => {
+      const r = await fetch('/api/agents/v1/finance/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Chase', kind: 'asset', currency: 'USD' }) });
+      return r.status;
+    });
+    expect(opened).toBe(201);
+    await visit(page, '/finance/import');
+    await page.getByLabel('1. Account').selectOption({ label: 'Chase (USD)' });
+    await page.getByLabel('2. Kind of file').selectOption('preset');
+    await page.locator('select[name="preset"]').selectOption({ label: 'Chase checking / savings' });
+    await page.getByLabel('3. File').setInputFiles(CHASE_CSV);
+    await page.getByRole('button', { name: 'Upload and preview' }).click();
+    await expect.poll(() => preview.getByTestId('preview-summary').innerText()).toMatch(/^5 new, 0 already there/);
+    expect(await preview.getByTestId('balance-check').innerText()).toContain('the file says 1,347.05 USD at the end of 5 Jan 2024');
+    // Two identical purchases on one day are both kept.
+    expect(await preview.getByTestId('preview-line').filter({ hasText: 'STARBUCKS' }).count()).toBe(2);
+    await preview.getByRole('button', { name: 'Commit 5 new transactions' }).click();
+    await expect.poll(() => page.getByTestId('import-done').innerText()).toMatch(/^Imported chase-checking\.csv: 5 added, 0 skipped/);
+    expect(await balanceOf('Chase')).toBe('1,347.05 USD');
+
     await visit(page, '/finance/transactions');
     const rows = page.getByTestId('transaction');
     for (const [payee, amount] of [
@@ -157,11 +180,12 @@ describe('money', () => {
 
     // Categorised in place; the uncategorised filter no longer lists it.
     await visit(page, '/finance/transactions?uncategorised=true');
-    expect(await page.getByTestId('transaction').count()).toBe(3);
+    // The OFX file's three and the CSV file's five.
+    expect(await page.getByTestId('transaction').count()).toBe(8);
     const electric = page.getByTestId('transaction').filter({ hasText: 'ELECTRIC BILL' });
     await electric.getByRole('combobox').selectOption({ label: 'Utilities' });
     await status('“AUTOMATIC WITHDRAWAL, ELECTRIC BILL” is now in Utilities.');
-    await expect.poll(() => page.getByTestId('transaction').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('transaction').count()).toBe(7);
     await visit(page, '/finance/transactions?q=electric');
     expect(await page.getByTestId('transaction').getByRole('combobox').locator('option:checked').innerText()).toBe('Utilities');
     expect(await settledProblems()).toEqual([]);
