@@ -190,6 +190,24 @@ describe('money', () => {
     expect(await page.getByTestId('transaction').getByRole('combobox').locator('option:checked').innerText()).toBe('Utilities');
     expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_transactions');
+
+    // A rule: tried on past transactions first, then applied.
+    await visit(page, '/finance/rules');
+    const rule = page.getByRole('form', { name: 'New rule' });
+    await rule.getByLabel('Name').fill('Coffee');
+    await rule.getByLabel('When').selectOption('payee_contains');
+    await rule.getByLabel('Words or amount').fill('starbucks');
+    await rule.getByLabel('Set the category').selectOption({ label: 'Groceries' });
+    await rule.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(() => page.getByTestId('rule-words').allInnerTexts()).toEqual(['payee contains “starbucks” → category Groceries']);
+    await page.getByRole('button', { name: 'Dry run Coffee' }).click();
+    await expect.poll(() => page.getByTestId('rule-run-summary').innerText()).toBe('2 matched, 2 would change.');
+    expect(await page.getByTestId('rule-change').first().innerText()).toMatch(/5 Jan 2024\s+STARBUCKS.*-4\.75 USD\s+Uncategorised\s+Groceries/s);
+    expect(await settledProblems()).toEqual([]);
+    await page.getByRole('button', { name: 'Apply to past transactions: Coffee' }).click();
+    await status('Applied “Coffee”: 2 transactions changed.');
+    await visit(page, '/finance/transactions?q=starbucks');
+    expect(await page.getByTestId('transaction').getByRole('combobox').evaluateAll((s) => s.map((x) => (x as HTMLSelectElement).selectedOptions[0]?.text))).toEqual(['Groceries', 'Groceries']);
   });
 
   it('budgets a month, reconciles against the statement, and draws the reports', async () => {
@@ -258,7 +276,7 @@ describe('money', () => {
   it('every finance page fits a phone with no serious accessibility violation', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const problems: string[] = [];
-    for (const path of ['/finance', '/finance/transactions', '/finance/accounts', '/finance/import', '/finance/budget', '/finance/reports']) {
+    for (const path of ['/finance', '/finance/transactions', '/finance/accounts', '/finance/import', '/finance/rules', '/finance/budget', '/finance/reports']) {
       await visit(page, path);
       for (const v of await serious(page)) problems.push(`${path}: ${v}`);
       await screenshot(page, `phone${path.replace(/\//g, '_')}`);

@@ -14,6 +14,7 @@ import { Budget, treeOrder } from '@/components/finance/budget';
 import { CashFlowChart, HBars, NetWorthChart } from '@/components/finance/charts';
 import { Preview, SHOWN_LINES } from '@/components/finance/import-wizard';
 import { Money } from '@/components/finance/money';
+import { describeRule } from '@/components/finance/rules';
 import { TransactionForm } from '@/components/finance/transaction-form';
 import { Transactions } from '@/components/finance/transactions';
 import { ApiError } from '@/lib/client/api';
@@ -226,5 +227,31 @@ describe('charts', () => {
     const worth = html(NetWorthChart, { currency: 'EUR', points: [{ month: '2027-01', assets: '100.00', liabilities: '0.00', net: '100.00' }, { month: '2027-02', assets: '150.00', liabilities: '20.00', net: '130.00' }] });
     expect(worth).toMatch(/<path d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
     expect(text(worth)).toContain('Feb 2027 150.00 EUR 20.00 EUR 130.00 EUR');
+  });
+});
+
+describe('rules', () => {
+  it('are said in words', () => {
+    const names = new Map([
+      ['g', 'Groceries'],
+      ['a', 'Checking'],
+    ]);
+    expect(describeRule({ conditions: [{ type: 'payee_contains', value: 'rewe' }], actions: [{ type: 'set_category', id: 'g' }], match_all: true }, names)).toBe('payee contains “rewe” → category Groceries');
+    expect(
+      describeRule(
+        {
+          conditions: [
+            { type: 'amount_between', min: '-50.00', max: '-10.00' },
+            { type: 'account', id: 'a' },
+          ],
+          actions: [
+            { type: 'set_payee', name: 'Rewe' },
+            { type: 'add_tag', tag: 'food' },
+          ],
+          match_all: false,
+        },
+        names,
+      ),
+    ).toBe('amount from -50.00 to -10.00 or account is Checking → payee “Rewe”, tag “food”');
   });
 });

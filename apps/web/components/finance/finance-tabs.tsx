@@ -1,5 +1,5 @@
 'use client';
-// The finance pages' own navigation: overview, transactions, accounts, import, budget, reports.
+// The finance pages' own navigation: overview, transactions, accounts, import, rules, budget, reports.
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
@@ -9,6 +9,7 @@ const TABS = [
   { href: '/finance/transactions', label: 'Transactions' },
   { href: '/finance/accounts', label: 'Accounts' },
   { href: '/finance/import', label: 'Import' },
+  { href: '/finance/rules', label: 'Rules' },
   { href: '/finance/budget', label: 'Budget' },
   { href: '/finance/reports', label: 'Reports' },
 ];
