@@ -5,8 +5,10 @@
 
 pub mod db;
 pub mod error;
+pub mod imports;
 pub mod migrations;
 mod routes;
+pub mod rules;
 pub mod service;
 mod tools;
 

@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod bills;
 pub mod budgets;
+pub mod imports;
 pub mod reports;
+pub mod rules;
 pub mod transactions;
 
 use rust_decimal::Decimal;

@@ -6,7 +6,9 @@ mod bills;
 mod budgets;
 mod categories;
 mod export;
+mod imports;
 mod reports;
+mod rules;
 mod shared;
 mod transactions;
 
@@ -23,4 +25,6 @@ pub fn router() -> OpenApiRouter<RouteState> {
         .merge(bills::router())
         .merge(reports::router())
         .merge(export::router())
+        .merge(imports::router())
+        .merge(rules::router())
 }

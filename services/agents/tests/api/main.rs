@@ -16,6 +16,7 @@ mod conversations;
 mod documents;
 mod documents_hostile;
 mod finance;
+mod finance_imports;
 mod finance_reports;
 mod health;
 mod helpers;
