@@ -346,7 +346,7 @@ pub async fn commit(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Imp
             let counter = match line.category_id.filter(|c| categories.contains(c)) {
                 Some(category) => category,
                 None => {
-                    // A category deleted since the preview: uncategorised, by sign.
+                    // No category (or one deleted since the preview): uncategorised, by sign.
                     let role = if line.amount.is_sign_negative() {
                         "uncategorised_expense"
                     } else {

@@ -52,15 +52,16 @@ posey_http::error_responses! { schema = "Error";
 }
 
 pub fn router() -> OpenApiRouter<RouteState> {
-    OpenApiRouter::new()
+    // Room for a file on the upload only; the JSON routes keep the default limit.
+    let upload = OpenApiRouter::new()
         .routes(routes!(list_imports, upload_import))
+        .layer(DefaultBodyLimit::max(MAX_FILE_BYTES));
+    upload
         .routes(routes!(get_import, delete_import))
         .routes(routes!(commit_import))
         .routes(routes!(list_csv_mappings, create_csv_mapping))
         .routes(routes!(delete_csv_mapping))
         .routes(routes!(list_csv_presets))
-        // Room for the file and nothing else: only the upload reads a large body.
-        .layer(DefaultBodyLimit::max(MAX_FILE_BYTES))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
