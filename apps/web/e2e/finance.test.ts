@@ -167,6 +167,17 @@ describe('money', () => {
     await expect.poll(() => page.getByTestId('import-done').innerText()).toMatch(/^Imported chase-checking\.csv: 5 added, 0 skipped/);
     expect(await balanceOf('Chase')).toBe('1,347.05 USD');
 
+    // A mapping of one's own, started from the bank's preset, is offered for the next CSV file.
+    await visit(page, '/finance/import');
+    await page.getByText('CSV mappings for other banks').click();
+    const mapping = page.getByRole('form', { name: 'New mapping' });
+    await mapping.getByLabel('Name', { exact: true }).fill('My Chase');
+    await mapping.getByRole('button', { name: 'Save mapping' }).click();
+    await status('Saved the mapping “My Chase”: choose “CSV with a saved mapping” above to import with it.');
+    await page.getByLabel('2. Kind of file').selectOption('mapping');
+    await expect.poll(() => page.locator('select[name="mapping_id"] option').allInnerTexts()).toEqual(['Choose…', 'My Chase']);
+    expect(await settledProblems()).toEqual([]);
+
     await visit(page, '/finance/transactions');
     const rows = page.getByTestId('transaction');
     for (const [payee, amount] of [

@@ -1,5 +1,7 @@
-// Import a bank file: the wizard (upload → preview → commit) and the past imports.
+// Import a bank file: the wizard (upload → preview → commit), the past imports, and the saved
+// CSV mappings.
 
+import { CsvMappings } from '@/components/finance/csv-mappings';
 import { ImportWizard } from '@/components/finance/import-wizard';
 import type { CsvPresetInfo, FinanceAccount, FinanceImport, SavedCsvMapping } from '@/lib/finance';
 import { financeJson, maybe } from '@/lib/finance-server';
@@ -17,13 +19,12 @@ export default async function ImportPage({ searchParams }: { searchParams: Promi
     maybe<{ mappings: SavedCsvMapping[] }>('/csv-mappings', HERE),
     maybe<{ presets: CsvPresetInfo[] }>('/csv-presets', HERE),
   ]);
+  const saved = mappings.ok ? mappings.value.mappings : [];
+  const banks = presets.ok ? presets.value.presets : [];
   return (
-    <ImportWizard
-      accounts={accounts}
-      imports={imports}
-      mappings={mappings.ok ? mappings.value.mappings : []}
-      presets={presets.ok ? presets.value.presets : []}
-      initialAccount={account}
-    />
+    <>
+      <ImportWizard accounts={accounts} imports={imports} mappings={saved} presets={banks} initialAccount={account} />
+      <CsvMappings mappings={saved} presets={banks} />
+    </>
   );
 }
