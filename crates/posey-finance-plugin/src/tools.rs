@@ -4,10 +4,12 @@
 //! can quote it as it is. What changes many rows at once (applying a rule to the past,
 //! deleting an import) asks the person first.
 
+use std::time::Duration as StdDuration;
+
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use futures::future::BoxFuture;
 use posey_finance::{Currency, Money};
-use posey_plugin::{PendingAction, Tool, ToolContext, ToolError};
+use posey_plugin::{ConfirmationRequest, PendingAction, Tool, ToolContext, ToolError};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -18,6 +20,9 @@ use crate::db::accounts::{self, Account, Kinds};
 use crate::db::transactions::{self, Filter, Transaction};
 use crate::error::FinanceError;
 use crate::service::{self, Entry, Legs};
+
+/// The plugin's name, as confirmations name it.
+pub const PLUGIN: &str = "finance";
 
 pub fn all() -> Vec<Tool> {
     vec![
@@ -48,6 +53,17 @@ pub fn all() -> Vec<Tool> {
             "finance_categorise",
             "Put a transaction (by its id from finance_transactions) in a category.",
             categorise,
+        ),
+        Tool::typed(
+            "finance_apply_rule",
+            "Apply one of the person's rules to their past transactions (asks the person first: \
+             it changes many at once).",
+            apply_rule,
+        ),
+        Tool::typed(
+            "finance_delete_import",
+            "Delete an imported bank file with every transaction it added (asks the person first).",
+            delete_import,
         ),
     ]
 }
@@ -386,11 +402,129 @@ async fn categorise(context: ToolContext, args: CategoriseArgs) -> Result<Value,
     Ok(json!({"categorised": brief(&saved)}))
 }
 
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ApplyRuleArgs {
+    /// The rule's name or id.
+    rule: String,
+    /// Only transactions from this day, YYYY-MM-DD.
+    from: Option<String>,
+    /// Only transactions up to this day, YYYY-MM-DD (included).
+    to: Option<String>,
+}
+
+/// How long a question about many rows stands.
+const ASK_FOR: StdDuration = StdDuration::from_secs(24 * 3600);
+
+async fn apply_rule(context: ToolContext, args: ApplyRuleArgs) -> Result<Value, ToolError> {
+    const TOOL: &str = "finance_apply_rule";
+    let from = args.from.as_deref().map(|d| parse_day("from", d)).transpose()?;
+    // The tool's last day is included; the rule's run ends before its `to`.
+    let to = args
+        .to
+        .as_deref()
+        .map(|d| parse_day("to", d))
+        .transpose()?
+        .map(|d| d.succ_opt().unwrap_or(NaiveDate::MAX));
+    let rules =
+        crate::db::rules::list(&context.db, context.person).await.map_err(db_failed(TOOL))?;
+    let wanted = args.rule.trim();
+    let rule = rules
+        .iter()
+        .find(|r| r.id.to_string() == wanted || r.name.eq_ignore_ascii_case(wanted))
+        .ok_or_else(|| {
+            let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+            ToolError::new(format!(
+                "the person has no rule called {wanted:?}; theirs are: {}",
+                names.join(", ")
+            ))
+        })?;
+    let mut db = context.db.acquire().await.map_err(db_failed(TOOL))?;
+    let preview = crate::rules::apply_rule(&mut db, context.person, rule.id, from, to, false)
+        .await
+        .map_err(failed(TOOL))?;
+    if preview.changed == 0 {
+        return Ok(json!({"changed": 0, "note": "The rule changes none of these transactions."}));
+    }
+    Ok(context.ask(
+        PLUGIN,
+        ConfirmationRequest {
+            summary: format!(
+                "Apply the rule \"{}\" to {} past transactions",
+                rule.name, preview.changed
+            ),
+            reason: "it changes many transactions at once".into(),
+            payload: json!({"apply_rule": rule.id, "from": from, "to": to}),
+            expires_in: ASK_FOR,
+        },
+    ))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DeleteImportArgs {
+    /// The import's id.
+    import_id: String,
+}
+
+async fn delete_import(context: ToolContext, args: DeleteImportArgs) -> Result<Value, ToolError> {
+    const TOOL: &str = "finance_delete_import";
+    let id: Uuid = args.import_id.trim().parse().map_err(|_| {
+        ToolError::new(format!("import_id: {:?} is not an import's id", args.import_id))
+    })?;
+    let mut db = context.db.acquire().await.map_err(db_failed(TOOL))?;
+    let import = crate::imports::get(&mut db, context.person, id).await.map_err(failed(TOOL))?;
+    Ok(context.ask(
+        PLUGIN,
+        ConfirmationRequest {
+            summary: format!(
+                "Delete the import of {} with the {} transactions it added",
+                import.file_name.as_deref().unwrap_or("a bank file"),
+                import.added.unwrap_or(0)
+            ),
+            reason: "it deletes many transactions at once".into(),
+            payload: json!({"delete_import": import.id}),
+            expires_in: ASK_FOR,
+        },
+    ))
+}
+
 pub fn run_confirmed(
-    _action: PendingAction,
-    _context: ToolContext,
+    action: PendingAction,
+    context: ToolContext,
 ) -> BoxFuture<'static, Result<Value, ToolError>> {
-    Box::pin(async {
+    Box::pin(async move {
+        let payload = &action.payload;
+        let id_at = |key: &str| payload[key].as_str().and_then(|id| id.parse::<Uuid>().ok());
+        let day_at = |key: &str| payload[key].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
+        if let Some(rule) = id_at("apply_rule") {
+            const TOOL: &str = "finance_apply_rule";
+            let mut tx = context.db.begin().await.map_err(db_failed(TOOL))?;
+            let run = crate::rules::apply_rule(
+                &mut tx,
+                context.person,
+                rule,
+                day_at("from"),
+                day_at("to"),
+                true,
+            )
+            .await
+            .map_err(failed(TOOL))?;
+            tx.commit().await.map_err(db_failed(TOOL))?;
+            return Ok(
+                json!({"changed": run.changed, "skipped_reconciled": run.skipped_reconciled}),
+            );
+        }
+        if let Some(import) = id_at("delete_import") {
+            const TOOL: &str = "finance_delete_import";
+            let mut tx = context.db.begin().await.map_err(db_failed(TOOL))?;
+            // The person confirmed deleting the import whole, reconciled rows included.
+            let deleted = crate::imports::delete(&mut tx, context.person, import, true)
+                .await
+                .map_err(failed(TOOL))?;
+            tx.commit().await.map_err(db_failed(TOOL))?;
+            return Ok(json!({"deleted": true, "transactions": deleted.transactions}));
+        }
         Err(ToolError::new("the confirmed action names nothing the finance plugin runs"))
     })
 }

@@ -24,7 +24,9 @@ pub struct Rule {
 
 /// Text conditions ignore letter case (Unicode lowercase: "ÄPFEL" contains "äpfel"); amount
 /// conditions read the signed amount (spending is negative).
+// Named apart in OpenAPI documents, where `Condition` and `Action` are taken by others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = RuleCondition)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Condition {
     PayeeContains {
@@ -58,6 +60,7 @@ pub enum Condition {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = RuleAction)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     SetCategory {

@@ -46,10 +46,7 @@ struct SavedRule {
     enabled: bool,
     /// posey-finance's rule: `{"conditions": [{"type": "payee_contains", "value": ".."}, ..],
     /// "actions": [{"type": "set_category", "id": ".."}, ..], "match_all": true}`.
-    // Described as an object: posey-finance's `Condition` and `Action` schemas share their
-    // names with other components of the agents' document (its pending `Action`), which would
-    // take their place.
-    #[schema(value_type = Object)]
+    #[schema(value_type = posey_finance::rules::Rule)]
     rule: serde_json::Value,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -97,7 +94,7 @@ struct NewRule {
     enabled: Option<bool>,
     /// When it matches and what it sets (as in `SavedRule`); categories and accounts must be
     /// the person's.
-    #[schema(value_type = Object)]
+    #[schema(value_type = posey_finance::rules::Rule)]
     rule: serde_json::Value,
 }
 
@@ -127,7 +124,7 @@ struct RuleFields {
     name: Option<String>,
     position: Option<i32>,
     enabled: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<posey_finance::rules::Rule>)]
     rule: Option<serde_json::Value>,
 }
 

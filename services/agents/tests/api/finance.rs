@@ -29,36 +29,62 @@ pub async fn category(app: &AgentsApp, token: &str, body: Value) -> String {
 }
 
 async fn balance(app: &AgentsApp, token: &str, id: &str) -> String {
-    let account = json_of(app.get_as(&format!("/v1/finance/accounts/{id}"), token).await, 200).await;
+    let account =
+        json_of(app.get_as(&format!("/v1/finance/accounts/{id}"), token).await, 200).await;
     account["balance"].as_str().unwrap().to_owned()
 }
 
 async fn count(app: &AgentsApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM finance.transactions").fetch_one(&app.db.pool).await.unwrap()
+    sqlx::query_scalar("SELECT count(*) FROM finance.transactions")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn accounts_categories_and_transactions_keep_the_books_exact() {
     let app = spawn(Models::test(), None, &[]).await;
     let (_, token) = app.person();
-    let checking = account(&app, &token, json!({"name": "Checking", "kind": "asset",
+    let checking = account(
+        &app,
+        &token,
+        json!({"name": "Checking", "kind": "asset",
         "subtype": "checking", "currency": "eur", "opening_balance": "1000.00",
-        "opening_date": "2026-01-01", "number": "DE89 3704 0044 0532 0130 00"})).await;
-    let card = account(&app, &token, json!({"name": "Visa", "kind": "liability",
-        "subtype": "credit_card", "currency": "EUR"})).await;
-    let dollars = account(&app, &token, json!({"name": "US account", "kind": "asset",
-        "currency": "USD"})).await;
-    let yen = account(&app, &token, json!({"name": "Tokyo wallet", "kind": "asset",
-        "subtype": "cash", "currency": "JPY", "opening_balance": "5000"})).await;
+        "opening_date": "2026-01-01", "number": "DE89 3704 0044 0532 0130 00"}),
+    )
+    .await;
+    let card = account(
+        &app,
+        &token,
+        json!({"name": "Visa", "kind": "liability",
+        "subtype": "credit_card", "currency": "EUR"}),
+    )
+    .await;
+    let dollars = account(
+        &app,
+        &token,
+        json!({"name": "US account", "kind": "asset",
+        "currency": "USD"}),
+    )
+    .await;
+    let yen = account(
+        &app,
+        &token,
+        json!({"name": "Tokyo wallet", "kind": "asset",
+        "subtype": "cash", "currency": "JPY", "opening_balance": "5000"}),
+    )
+    .await;
     let settings = json_of(app.get_as("/v1/finance/settings", &token).await, 200).await;
     assert_eq!(settings["currency"], "EUR", "the first account's currency is the person's");
     let listed = json_of(app.get_as("/v1/finance/accounts", &token).await, 200).await;
-    let numbers: Vec<&Value> = listed["accounts"].as_array().unwrap().iter().map(|a| &a["number"]).collect();
+    let numbers: Vec<&Value> =
+        listed["accounts"].as_array().unwrap().iter().map(|a| &a["number"]).collect();
     assert!(numbers.contains(&&json!("DE89370400440532013000")), "{listed}");
 
     let food = category(&app, &token, json!({"name": "Food"})).await;
     let groceries = category(&app, &token, json!({"name": "Groceries", "parent_id": food})).await;
-    let restaurants = category(&app, &token, json!({"name": "Restaurants", "parent_id": food})).await;
+    let restaurants =
+        category(&app, &token, json!({"name": "Restaurants", "parent_id": food})).await;
     let salary = category(&app, &token, json!({"name": "Salary", "kind": "income"})).await;
 
     let spend = |account: &str, amount: &str, category: &str, payee: &str, date: &str| {
@@ -88,11 +114,11 @@ async fn accounts_categories_and_transactions_keep_the_books_exact() {
     assert_eq!(sent["splits"][1]["value"], "100.00");
     // Splits given one by one: a shop's bill over two categories.
     let split = json!({"currency": "EUR", "date": "2026-02-05", "payee": "Rewe",
-        "splits": [
-            {"account_id": checking, "amount": "-30.00"},
-            {"account_id": groceries, "amount": "20.00"},
-            {"account_id": restaurants, "amount": "10.00", "memo": "coffee"},
-        ]});
+    "splits": [
+        {"account_id": checking, "amount": "-30.00"},
+        {"account_id": groceries, "amount": "20.00"},
+        {"account_id": restaurants, "amount": "10.00", "memo": "coffee"},
+    ]});
     let split = json_of(app.post_as("/v1/finance/transactions", &token, &split).await, 201).await;
     assert_eq!(split["splits"].as_array().unwrap().len(), 3);
 
@@ -102,7 +128,11 @@ async fn accounts_categories_and_transactions_keep_the_books_exact() {
     assert_eq!(balance(&app, &token, &yen).await, "3800");
 
     // A category's listing holds those under it; words find payees.
-    let in_food = json_of(app.get_as(&format!("/v1/finance/transactions?category_id={food}"), &token).await, 200).await;
+    let in_food = json_of(
+        app.get_as(&format!("/v1/finance/transactions?category_id={food}"), &token).await,
+        200,
+    )
+    .await;
     assert_eq!(in_food["transactions"].as_array().unwrap().len(), 4, "{in_food}");
     let rewe = json_of(app.get_as("/v1/finance/transactions?q=rew", &token).await, 200).await;
     assert_eq!(rewe["transactions"].as_array().unwrap().len(), 2);
@@ -111,28 +141,58 @@ async fn accounts_categories_and_transactions_keep_the_books_exact() {
         200,
     )
     .await;
-    let dates: Vec<&str> = february["transactions"].as_array().unwrap().iter().map(|t| t["date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = february["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["date"].as_str().unwrap())
+        .collect();
     assert_eq!(dates, ["2026-02-28", "2026-02-25"], "newest first, two per page");
     let payees = json_of(app.get_as("/v1/finance/payees", &token).await, 200).await;
     let rewe = payees["payees"].as_array().unwrap().iter().find(|p| p["name"] == "Rewe").unwrap();
     assert_eq!(rewe["transactions"], 2);
 
     // Categorising moves the one category split; the amount stays.
-    let first = &in_food["transactions"].as_array().unwrap().iter().find(|t| t["payee"] == "Ichiran").unwrap().clone();
+    let first = &in_food["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["payee"] == "Ichiran")
+        .unwrap()
+        .clone();
     let moved = json!({"category_id": groceries});
-    let moved = json_of(app.patch_as(&format!("/v1/finance/transactions/{}", first["id"].as_str().unwrap()), &token, &moved).await, 200).await;
+    let moved = json_of(
+        app.patch_as(
+            &format!("/v1/finance/transactions/{}", first["id"].as_str().unwrap()),
+            &token,
+            &moved,
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(moved["splits"][1]["account_name"], "Groceries");
     assert_eq!(moved["splits"][1]["amount"], "1200");
     // A transaction of no category (the card bill) cannot be categorised.
-    let refused = app.patch_as(&format!("/v1/finance/transactions/{}", paid["id"].as_str().unwrap()), &token, &json!({"category_id": groceries})).await;
+    let refused = app
+        .patch_as(
+            &format!("/v1/finance/transactions/{}", paid["id"].as_str().unwrap()),
+            &token,
+            &json!({"category_id": groceries}),
+        )
+        .await;
     let refused = json_of(refused, 422).await;
-    assert!(refused["error"]["fields"]["category_id"][0].as_str().unwrap().contains("transfer"), "{refused}");
+    assert!(
+        refused["error"]["fields"]["category_id"][0].as_str().unwrap().contains("transfer"),
+        "{refused}"
+    );
 
     // Without a category, money goes to Posey's uncategorised ones by its sign.
     let loose = json!({"account_id": checking, "amount": "-5.00", "payee": "Kiosk"});
     let loose = json_of(app.post_as("/v1/finance/transactions", &token, &loose).await, 201).await;
     assert_eq!(loose["splits"][1]["account_name"], "Uncategorised");
-    let open = json_of(app.get_as("/v1/finance/transactions?uncategorised=true", &token).await, 200).await;
+    let open =
+        json_of(app.get_as("/v1/finance/transactions?uncategorised=true", &token).await, 200).await;
     assert_eq!(open["transactions"].as_array().unwrap().len(), 1);
 
     // A category in use, or with categories under it, is not deleted; an empty one is.
@@ -146,53 +206,130 @@ async fn accounts_categories_and_transactions_keep_the_books_exact() {
 async fn bad_input_is_refused_by_name_and_nothing_is_written() {
     let app = spawn(Models::test(), None, &[]).await;
     let (_, token) = app.person();
-    let checking = account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR"})).await;
-    let yen = account(&app, &token, json!({"name": "Yen", "kind": "asset", "currency": "JPY"})).await;
+    let checking =
+        account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR"}))
+            .await;
+    let yen =
+        account(&app, &token, json!({"name": "Yen", "kind": "asset", "currency": "JPY"})).await;
     let groceries = category(&app, &token, json!({"name": "Groceries"})).await;
     let refused = |field: &'static str, body: Value| {
         let app = &app;
         let token = &token;
         async move {
-            let answer = json_of(app.post_as("/v1/finance/transactions", token, &body).await, 422).await;
+            let answer =
+                json_of(app.post_as("/v1/finance/transactions", token, &body).await, 422).await;
             assert!(answer["error"]["fields"][field].is_array(), "{field}: {answer}");
             answer["error"]["fields"][field][0].as_str().unwrap().to_owned()
         }
     };
-    let message = refused("amount", json!({"account_id": checking, "amount": "12.345", "category_id": groceries})).await;
+    let message = refused(
+        "amount",
+        json!({"account_id": checking, "amount": "12.345", "category_id": groceries}),
+    )
+    .await;
     assert!(message.contains("minor units"), "{message}");
     refused("amount", json!({"account_id": yen, "amount": "1.5", "category_id": groceries})).await;
-    refused("amount", json!({"account_id": checking, "amount": "0", "category_id": groceries})).await;
+    refused("amount", json!({"account_id": checking, "amount": "0", "category_id": groceries}))
+        .await;
     let message = refused("splits", json!({"currency": "EUR", "splits": [
         {"account_id": checking, "amount": "-10.00"}, {"account_id": groceries, "amount": "9.99"}]})).await;
     assert!(message.contains("0.01"), "the difference is named: {message}");
     refused("currency", json!({"currency": "EURO", "splits": []})).await;
-    let message = refused("splits[1].value", json!({"currency": "EUR", "splits": [
-        {"account_id": checking, "amount": "-10.00"}, {"account_id": yen, "amount": "1600"}]})).await;
+    let message = refused(
+        "splits[1].value",
+        json!({"currency": "EUR", "splits": [
+        {"account_id": checking, "amount": "-10.00"}, {"account_id": yen, "amount": "1600"}]}),
+    )
+    .await;
     assert!(message.contains("JPY"), "{message}");
     refused("account_id", json!({"account_id": groceries, "amount": "-1.00"})).await;
-    refused("category_id", json!({"account_id": checking, "amount": "-1.00", "category_id": yen})).await;
-    refused("transfer_amount", json!({"account_id": checking, "amount": "-1.00", "transfer_account_id": yen})).await;
+    refused("category_id", json!({"account_id": checking, "amount": "-1.00", "category_id": yen}))
+        .await;
+    refused(
+        "transfer_amount",
+        json!({"account_id": checking, "amount": "-1.00", "transfer_account_id": yen}),
+    )
+    .await;
     refused("account_id", json!({"account_id": uuid::Uuid::now_v7(), "amount": "-1.00"})).await;
-    let closed = app.patch_as(&format!("/v1/finance/accounts/{yen}"), &token, &json!({"closed": true})).await;
+    let closed = app
+        .patch_as(&format!("/v1/finance/accounts/{yen}"), &token, &json!({"closed": true}))
+        .await;
     assert!(json_of(closed, 200).await["closed_at"].is_string());
-    let message = refused("transfer_account_id", json!({"account_id": checking, "amount": "-1.00",
-        "transfer_account_id": yen, "transfer_amount": "160"})).await;
+    let message = refused(
+        "transfer_account_id",
+        json!({"account_id": checking, "amount": "-1.00",
+        "transfer_account_id": yen, "transfer_amount": "160"}),
+    )
+    .await;
     assert!(message.contains("closed"), "{message}");
     assert_eq!(count(&app).await, 0);
 
     // Accounts and categories: named problems, and names unique per person.
-    let bad = json_of(app.post_as("/v1/finance/accounts", &token, &json!({"name": " ", "kind": "asset", "currency": "EUR"})).await, 422).await;
+    let bad = json_of(
+        app.post_as(
+            "/v1/finance/accounts",
+            &token,
+            &json!({"name": " ", "kind": "asset", "currency": "EUR"}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert!(bad["error"]["fields"]["name"].is_array());
-    let bad = json_of(app.post_as("/v1/finance/accounts", &token, &json!({"name": "X", "kind": "expense", "currency": "EUR"})).await, 422).await;
+    let bad = json_of(
+        app.post_as(
+            "/v1/finance/accounts",
+            &token,
+            &json!({"name": "X", "kind": "expense", "currency": "EUR"}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert!(bad["error"]["fields"]["kind"].is_array());
-    let bad = json_of(app.post_as("/v1/finance/accounts", &token, &json!({"name": "X", "kind": "asset", "currency": "XYZ"})).await, 422).await;
+    let bad = json_of(
+        app.post_as(
+            "/v1/finance/accounts",
+            &token,
+            &json!({"name": "X", "kind": "asset", "currency": "XYZ"}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert!(bad["error"]["fields"]["currency"].is_array());
-    let bad = json_of(app.post_as("/v1/finance/accounts", &token, &json!({"name": "X", "kind": "asset", "subtype": "loan", "currency": "EUR"})).await, 422).await;
+    let bad = json_of(
+        app.post_as(
+            "/v1/finance/accounts",
+            &token,
+            &json!({"name": "X", "kind": "asset", "subtype": "loan", "currency": "EUR"}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert!(bad["error"]["fields"]["subtype"].is_array());
-    json_of(app.post_as("/v1/finance/accounts", &token, &json!({"name": "checking", "kind": "asset", "currency": "EUR"})).await, 409).await;
-    let loop_ = app.patch_as(&format!("/v1/finance/categories/{groceries}"), &token, &json!({"parent_id": groceries})).await;
+    json_of(
+        app.post_as(
+            "/v1/finance/accounts",
+            &token,
+            &json!({"name": "checking", "kind": "asset", "currency": "EUR"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let loop_ = app
+        .patch_as(
+            &format!("/v1/finance/categories/{groceries}"),
+            &token,
+            &json!({"parent_id": groceries}),
+        )
+        .await;
     json_of(loop_, 422).await;
-    let settings = app.request(reqwest::Method::PUT, "/v1/finance/settings", &token).json(&json!({"currency": "ABC"}));
+    let settings = app
+        .request(reqwest::Method::PUT, "/v1/finance/settings", &token)
+        .json(&json!({"currency": "ABC"}));
     json_of(settings.send().await.unwrap(), 422).await;
 }
 
@@ -200,7 +337,9 @@ async fn bad_input_is_refused_by_name_and_nothing_is_written() {
 async fn the_database_refuses_unbalanced_books_whoever_writes_them() {
     let app = spawn(Models::test(), None, &[]).await;
     let (person, token) = app.person();
-    let checking = account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR"})).await;
+    let checking =
+        account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR"}))
+            .await;
     let groceries = category(&app, &token, json!({"name": "Groceries"})).await;
     let made = json!({"account_id": checking, "amount": "-10.00", "category_id": groceries});
     let made = json_of(app.post_as("/v1/finance/transactions", &token, &made).await, 201).await;
@@ -215,11 +354,12 @@ async fn the_database_refuses_unbalanced_books_whoever_writes_them() {
     let error = error.as_database_error().unwrap();
     assert_eq!(error.constraint(), Some("splits_balance"), "{error}");
     // Deleting one leg of two: refused.
-    let error = sqlx::query("DELETE FROM finance.splits WHERE transaction_id = $1 AND position = 0")
-        .bind(id)
-        .execute(pool)
-        .await
-        .unwrap_err();
+    let error =
+        sqlx::query("DELETE FROM finance.splits WHERE transaction_id = $1 AND position = 0")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap_err();
     assert_eq!(error.as_database_error().unwrap().constraint(), Some("splits_balance"));
     // A split in another currency than its account's: refused.
     let error = sqlx::query("UPDATE finance.splits SET currency = 'USD' WHERE transaction_id = $1")
@@ -247,8 +387,13 @@ async fn the_database_refuses_unbalanced_books_whoever_writes_them() {
 async fn reconciling_protects_what_the_statement_confirmed() {
     let app = spawn(Models::test(), None, &[]).await;
     let (_, token) = app.person();
-    let checking = account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR",
-        "opening_balance": "100.00", "opening_date": "2026-03-01"})).await;
+    let checking = account(
+        &app,
+        &token,
+        json!({"name": "Checking", "kind": "asset", "currency": "EUR",
+        "opening_balance": "100.00", "opening_date": "2026-03-01"}),
+    )
+    .await;
     let groceries = category(&app, &token, json!({"name": "Groceries"})).await;
     let made = json!({"account_id": checking, "amount": "-25.50", "category_id": groceries, "date": "2026-03-05"});
     let made = json_of(app.post_as("/v1/finance/transactions", &token, &made).await, 201).await;
@@ -256,14 +401,17 @@ async fn reconciling_protects_what_the_statement_confirmed() {
     let later = json_of(app.post_as("/v1/finance/transactions", &token, &later).await, 201).await;
     let reconcile = format!("/v1/finance/accounts/{checking}/reconcile");
 
-    let wrong = app.post_as(&reconcile, &token, &json!({"date": "2026-03-31", "balance": "75.00"})).await;
+    let wrong =
+        app.post_as(&reconcile, &token, &json!({"date": "2026-03-31", "balance": "75.00"})).await;
     let wrong = json_of(wrong, 422).await;
     let message = wrong["error"]["fields"]["statement_balance"][0].as_str().unwrap();
     assert!(message.contains("74.50 EUR") && message.contains("0.50 EUR"), "{message}");
-    let listed = json_of(app.get_as("/v1/finance/transactions?status=reconciled", &token).await, 200).await;
+    let listed =
+        json_of(app.get_as("/v1/finance/transactions?status=reconciled", &token).await, 200).await;
     assert_eq!(listed["transactions"].as_array().unwrap().len(), 0);
 
-    let right = app.post_as(&reconcile, &token, &json!({"date": "2026-03-31", "balance": "74.50"})).await;
+    let right =
+        app.post_as(&reconcile, &token, &json!({"date": "2026-03-31", "balance": "74.50"})).await;
     let right = json_of(right, 200).await;
     assert_eq!(right["transactions"], 2, "the opening balance and the purchase");
     let one = format!("/v1/finance/transactions/{}", made["id"].as_str().unwrap());
@@ -272,10 +420,22 @@ async fn reconciling_protects_what_the_statement_confirmed() {
     assert_eq!(json_of(app.get_as(&after, &token).await, 200).await["status"], "uncleared");
 
     // A silent edit or delete is refused; said plainly, it is done.
-    json_of(app.patch_as(&one, &token, &json!({"amount": "-26.00", "account_id": checking, "category_id": groceries})).await, 409).await;
+    json_of(
+        app.patch_as(
+            &one,
+            &token,
+            &json!({"amount": "-26.00", "account_id": checking, "category_id": groceries}),
+        )
+        .await,
+        409,
+    )
+    .await;
     json_of(app.delete_as(&one, &token).await, 409).await;
     let changed = json!({"description": "corrected", "confirm_reconciled": true});
-    assert_eq!(json_of(app.patch_as(&one, &token, &changed).await, 200).await["description"], "corrected");
+    assert_eq!(
+        json_of(app.patch_as(&one, &token, &changed).await, 200).await["description"],
+        "corrected"
+    );
     json_of(app.delete_as(&format!("{one}?confirm_reconciled=true"), &token).await, 204).await;
     assert_eq!(balance(&app, &token, &checking).await, "96.00");
 }
@@ -285,13 +445,20 @@ async fn one_persons_books_are_invisible_and_unusable_to_another() {
     let app = spawn(Models::test(), None, &[]).await;
     let (_, alice) = app.person();
     let (_, bob) = app.person();
-    let checking = account(&app, &alice, json!({"name": "Checking", "kind": "asset", "currency": "EUR"})).await;
+    let checking =
+        account(&app, &alice, json!({"name": "Checking", "kind": "asset", "currency": "EUR"}))
+            .await;
     let groceries = category(&app, &alice, json!({"name": "Groceries"})).await;
     let made = json!({"account_id": checking, "amount": "-10.00", "category_id": groceries, "payee": "Rewe"});
     let made = json_of(app.post_as("/v1/finance/transactions", &alice, &made).await, 201).await;
     let transaction = format!("/v1/finance/transactions/{}", made["id"].as_str().unwrap());
 
-    for path in ["/v1/finance/accounts", "/v1/finance/categories", "/v1/finance/transactions", "/v1/finance/payees"] {
+    for path in [
+        "/v1/finance/accounts",
+        "/v1/finance/categories",
+        "/v1/finance/transactions",
+        "/v1/finance/payees",
+    ] {
         let seen = json_of(app.get_as(path, &bob).await, 200).await;
         let list = seen.as_object().unwrap().values().next().unwrap();
         assert_eq!(list.as_array().unwrap().len(), 0, "{path}: {seen}");
@@ -300,16 +467,40 @@ async fn one_persons_books_are_invisible_and_unusable_to_another() {
     json_of(app.get_as(&transaction, &bob).await, 404).await;
     json_of(app.patch_as(&transaction, &bob, &json!({"description": "mine"})).await, 404).await;
     json_of(app.delete_as(&transaction, &bob).await, 404).await;
-    json_of(app.patch_as(&format!("/v1/finance/categories/{groceries}"), &bob, &json!({"name": "x"})).await, 404).await;
+    json_of(
+        app.patch_as(&format!("/v1/finance/categories/{groceries}"), &bob, &json!({"name": "x"}))
+            .await,
+        404,
+    )
+    .await;
     json_of(app.delete_as(&format!("/v1/finance/accounts/{checking}"), &bob).await, 404).await;
-    json_of(app.post_as(&format!("/v1/finance/accounts/{checking}/reconcile"), &bob, &json!({"date": "2026-01-01", "balance": "0"})).await, 404).await;
+    json_of(
+        app.post_as(
+            &format!("/v1/finance/accounts/{checking}/reconcile"),
+            &bob,
+            &json!({"date": "2026-01-01", "balance": "0"}),
+        )
+        .await,
+        404,
+    )
+    .await;
     // Alice's account and category cannot carry Bob's money either.
-    let his = account(&app, &bob, json!({"name": "Mine", "kind": "asset", "currency": "EUR"})).await;
+    let his =
+        account(&app, &bob, json!({"name": "Mine", "kind": "asset", "currency": "EUR"})).await;
     let stolen = json!({"account_id": his, "amount": "-1.00", "category_id": groceries});
     json_of(app.post_as("/v1/finance/transactions", &bob, &stolen).await, 422).await;
     let stolen = json!({"account_id": his, "amount": "-1.00", "transfer_account_id": checking});
     json_of(app.post_as("/v1/finance/transactions", &bob, &stolen).await, 422).await;
-    json_of(app.post_as("/v1/finance/categories", &bob, &json!({"name": "Sub", "parent_id": groceries})).await, 422).await;
+    json_of(
+        app.post_as(
+            "/v1/finance/categories",
+            &bob,
+            &json!({"name": "Sub", "parent_id": groceries}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert_eq!(balance(&app, &alice, &checking).await, "-10.00");
 }
 
@@ -338,7 +529,13 @@ fn scripted() -> FunctionModel {
     })
 }
 
-async fn call(app: &AgentsApp, token: &str, conversation: &str, tool: &str, arguments: Value) -> (bool, Value) {
+async fn call(
+    app: &AgentsApp,
+    token: &str,
+    conversation: &str,
+    tool: &str,
+    arguments: Value,
+) -> (bool, Value) {
     let stream = app.chat(token, conversation, &format!("{tool} {arguments}")).await;
     assert_eq!(stream.last().unwrap().event, "done", "{stream:?}");
     let results = events(&stream, "tool_result");
@@ -352,39 +549,280 @@ async fn call(app: &AgentsApp, token: &str, conversation: &str, tool: &str, argu
 async fn the_bookkeepers_tools_answer_with_exact_amounts() {
     let app = spawn(Models::default().with("test", scripted()), Some(AGENTS), &[]).await;
     let (_, token) = app.person();
-    let checking = account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR",
-        "opening_balance": "500.00", "opening_date": "2026-01-01"})).await;
+    let checking = account(
+        &app,
+        &token,
+        json!({"name": "Checking", "kind": "asset", "currency": "EUR",
+        "opening_balance": "500.00", "opening_date": "2026-01-01"}),
+    )
+    .await;
     let food = category(&app, &token, json!({"name": "Food"})).await;
     category(&app, &token, json!({"name": "Groceries", "parent_id": food})).await;
     category(&app, &token, json!({"name": "Rent"})).await;
     let conversation = app.conversation(&token, None).await;
 
-    for (amount, date) in [("-45.20", "2026-02-03"), ("-12.35", "2026-02-17"), ("-9.99", "2026-03-01")] {
+    for (amount, date) in
+        [("-45.20", "2026-02-03"), ("-12.35", "2026-02-17"), ("-9.99", "2026-03-01")]
+    {
         let (failed, added) = call(&app, &token, &conversation, "finance_add_transaction",
             json!({"account": "checking", "amount": amount, "category": "groceries", "payee": "Rewe", "date": date})).await;
         assert!(!failed, "{added}");
         assert_eq!(added["recorded"]["money"][0]["amount"], format!("{amount} EUR"));
     }
-    let (_, spent) = call(&app, &token, &conversation, "finance_spending", json!({"category": "Food", "month": "2026-02"})).await;
+    let (_, spent) = call(
+        &app,
+        &token,
+        &conversation,
+        "finance_spending",
+        json!({"category": "Food", "month": "2026-02"}),
+    )
+    .await;
     assert_eq!(spent["totals"], json!([{"total": "57.55 EUR", "transactions": 2}]), "{spent}");
     assert_eq!(spent["to"], "2026-02-28");
-    let (_, at_rewe) = call(&app, &token, &conversation, "finance_spending", json!({"payee": "rewe", "from": "2026-01-01", "to": "2026-03-01"})).await;
+    let (_, at_rewe) = call(
+        &app,
+        &token,
+        &conversation,
+        "finance_spending",
+        json!({"payee": "rewe", "from": "2026-01-01", "to": "2026-03-01"}),
+    )
+    .await;
     assert_eq!(at_rewe["totals"][0]["total"], "-67.54 EUR");
     let (_, accounts) = call(&app, &token, &conversation, "finance_accounts", json!({})).await;
     assert_eq!(accounts["accounts"][0]["balance"], "432.46 EUR");
-    let (_, found) = call(&app, &token, &conversation, "finance_transactions", json!({"text": "rewe", "from": "2026-02-10"})).await;
+    let (_, found) = call(
+        &app,
+        &token,
+        &conversation,
+        "finance_transactions",
+        json!({"text": "rewe", "from": "2026-02-10"}),
+    )
+    .await;
     let found = found["transactions"].as_array().unwrap().clone();
     assert_eq!(found.len(), 2);
-    let (failed, moved) = call(&app, &token, &conversation, "finance_categorise",
-        json!({"transaction_id": found[0]["id"], "category": "rent"})).await;
+    let (failed, moved) = call(
+        &app,
+        &token,
+        &conversation,
+        "finance_categorise",
+        json!({"transaction_id": found[0]["id"], "category": "rent"}),
+    )
+    .await;
     assert!(!failed, "{moved}");
     assert_eq!(moved["categorised"]["categories"], json!(["Rent"]));
     // What the tools cannot resolve is said with the choices.
-    let (failed, said) = call(&app, &token, &conversation, "finance_spending", json!({"category": "Travel"})).await;
+    let (failed, said) =
+        call(&app, &token, &conversation, "finance_spending", json!({"category": "Travel"})).await;
     assert!(failed);
     assert!(said.as_str().unwrap().contains("Groceries"), "{said}");
-    let (failed, said) = call(&app, &token, &conversation, "finance_add_transaction",
-        json!({"account": "checking", "amount": "-1.005", "category": "rent"})).await;
+    let (failed, said) = call(
+        &app,
+        &token,
+        &conversation,
+        "finance_add_transaction",
+        json!({"account": "checking", "amount": "-1.005", "category": "rent"}),
+    )
+    .await;
     assert!(failed && said.as_str().unwrap().contains("minor units"), "{said}");
     assert_eq!(balance(&app, &token, &checking).await, "432.46");
+}
+
+async fn in_category(app: &AgentsApp, token: &str, category: &str) -> usize {
+    let path = format!("/v1/finance/transactions?category_id={category}");
+    json_of(app.get_as(&path, token).await, 200).await["transactions"].as_array().unwrap().len()
+}
+
+/// What a turn asked the person to confirm; nothing else happened in it.
+async fn asked(
+    app: &AgentsApp,
+    token: &str,
+    conversation: &str,
+    tool: &str,
+    arguments: Value,
+) -> String {
+    let stream = app.chat(token, conversation, &format!("{tool} {arguments}")).await;
+    let asked = events(&stream, "confirmation");
+    assert_eq!(asked.len(), 1, "{stream:?}");
+    asked[0]["action_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn rules_over_the_past_and_deleting_an_import_wait_for_the_persons_yes() {
+    let app = spawn(Models::default().with("test", scripted()), Some(AGENTS), &[]).await;
+    let (_, token) = app.person();
+    let checking = account(
+        &app,
+        &token,
+        json!({"name": "Checking", "kind": "asset", "currency": "USD",
+        "opening_balance": "160.49", "opening_date": "2011-01-01"}),
+    )
+    .await;
+    let bills = category(&app, &token, json!({"name": "Bills"})).await;
+    let file = std::fs::read(format!(
+        "{}/../../crates/posey-finance/tests/finance/fixtures/ofxparse/checking.ofx",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let upload = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/finance/imports?account_id={checking}"),
+            &token,
+        )
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    let import = json_of(upload, 201).await;
+    let import_id = import["id"].as_str().unwrap().to_owned();
+    let committed =
+        app.post_as(&format!("/v1/finance/imports/{import_id}/commit"), &token, &json!({})).await;
+    assert_eq!(json_of(committed, 200).await["added"], 3);
+    let rule = json!({"name": "Electricity", "rule": {"match_all": true,
+        "conditions": [{"type": "payee_contains", "value": "electric"}],
+        "actions": [{"type": "set_category", "id": bills}]}});
+    json_of(app.post_as("/v1/finance/rules", &token, &rule).await, 201).await;
+    let conversation = app.conversation(&token, None).await;
+
+    // The rule over the past: asked, nothing changed until the yes, then changed once.
+    let action =
+        asked(&app, &token, &conversation, "finance_apply_rule", json!({"rule": "electricity"}))
+            .await;
+    assert_eq!(in_category(&app, &token, &bills).await, 0);
+    let confirmed = app.post_as(&format!("/v1/actions/{action}/confirm"), &token, &json!({})).await;
+    let confirmed = json_of(confirmed, 200).await;
+    assert_eq!(in_category(&app, &token, &bills).await, 1, "{confirmed}");
+    // Nothing left to change: no question.
+    let (failed, nothing) =
+        call(&app, &token, &conversation, "finance_apply_rule", json!({"rule": "Electricity"}))
+            .await;
+    assert!(!failed && nothing["changed"] == 0, "{nothing}");
+
+    // Deleting the import: asked; a denial keeps it; a yes removes its three transactions.
+    let action = asked(
+        &app,
+        &token,
+        &conversation,
+        "finance_delete_import",
+        json!({"import_id": import_id}),
+    )
+    .await;
+    json_of(app.post_as(&format!("/v1/actions/{action}/deny"), &token, &json!({})).await, 200)
+        .await;
+    assert_eq!(balance(&app, &token, &checking).await, "100.99");
+    let action = asked(
+        &app,
+        &token,
+        &conversation,
+        "finance_delete_import",
+        json!({"import_id": import_id}),
+    )
+    .await;
+    json_of(app.post_as(&format!("/v1/actions/{action}/confirm"), &token, &json!({})).await, 200)
+        .await;
+    assert_eq!(balance(&app, &token, &checking).await, "160.49");
+    // Someone else's import is nothing to ask about.
+    let (_, bob) = app.person();
+    let theirs = app.conversation(&bob, None).await;
+    let (failed, said) =
+        call(&app, &bob, &theirs, "finance_delete_import", json!({"import_id": import_id})).await;
+    assert!(failed, "{said}");
+}
+
+/// Calls each of the core finance operations at least once, answers and errors, for the
+/// OpenAPI check (`openapi.rs`): settings, accounts, reconciling, categories, payees,
+/// transactions.
+pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, token: &str) {
+    use reqwest::Method;
+    let call = |method: Method, path: &str| app.request(method, path, token);
+    let settings = "/v1/finance/settings";
+    s.send(settings, call(Method::GET, settings)).await;
+    s.send(settings, call(Method::PUT, settings).json(&json!({"currency": "EUR"}))).await;
+    s.send(settings, call(Method::PUT, settings).json(&json!({"currency": "EURO"}))).await;
+
+    let accounts = "/v1/finance/accounts";
+    let opened = json!({"name": "Samples", "kind": "asset", "subtype": "checking", "currency": "EUR",
+                        "opening_balance": "10.00", "opening_date": "2026-01-01"});
+    let (_, account) = s.send(accounts, call(Method::POST, accounts).json(&opened)).await;
+    s.send(
+        accounts,
+        call(Method::POST, accounts).json(&json!({"name": "", "kind": "asset", "currency": "EUR"})),
+    )
+    .await;
+    s.send(accounts, call(Method::POST, accounts).json(&opened)).await;
+    s.send(accounts, call(Method::GET, accounts)).await;
+    let one = format!("/v1/finance/accounts/{}", account["id"].as_str().unwrap());
+    let nobody = format!("/v1/finance/accounts/{}", uuid::Uuid::now_v7());
+    let template = "/v1/finance/accounts/{id}";
+    s.send(template, call(Method::GET, &one)).await;
+    s.send(template, call(Method::GET, &nobody)).await;
+    s.send(
+        template,
+        call(Method::PATCH, &one).json(&json!({"number": "DE02 1203 0000 0000 2020 51"})),
+    )
+    .await;
+    s.send(template, call(Method::PATCH, &one).json(&json!({"subtype": "loan"}))).await;
+
+    let categories = "/v1/finance/categories";
+    let (_, food) = s
+        .send(categories, call(Method::POST, categories).json(&json!({"name": "Samples food"})))
+        .await;
+    s.send(categories, call(Method::POST, categories).json(&json!({"name": "x", "kind": "asset"})))
+        .await;
+    s.send(categories, call(Method::GET, categories)).await;
+    let category = format!("/v1/finance/categories/{}", food["id"].as_str().unwrap());
+    let category_template = "/v1/finance/categories/{id}";
+    s.send(
+        category_template,
+        call(Method::PATCH, &category).json(&json!({"rollover_overspending": true})),
+    )
+    .await;
+    s.send(category_template, call(Method::PATCH, &category).json(&json!({"name": ""}))).await;
+
+    let transactions = "/v1/finance/transactions";
+    let spent = json!({"account_id": account["id"], "amount": "-2.50", "category_id": food["id"],
+                       "payee": "Bakery", "date": "2026-01-02", "tags": ["breakfast"]});
+    let (_, made) = s.send(transactions, call(Method::POST, transactions).json(&spent)).await;
+    s.send(
+        transactions,
+        call(Method::POST, transactions)
+            .json(&json!({"account_id": account["id"], "amount": "1.001"})),
+    )
+    .await;
+    s.send(transactions, call(Method::GET, &format!("{transactions}?q=bakery&limit=5"))).await;
+    s.send(transactions, call(Method::GET, &format!("{transactions}?limit=0"))).await;
+    let transaction = format!("/v1/finance/transactions/{}", made["id"].as_str().unwrap());
+    let transaction_template = "/v1/finance/transactions/{id}";
+    s.send(transaction_template, call(Method::GET, &transaction)).await;
+    s.send(transaction_template, call(Method::PATCH, &transaction).json(&json!({"notes": "warm"})))
+        .await;
+    s.send(
+        transaction_template,
+        call(Method::PATCH, &transaction).json(&json!({"status": "lost"})),
+    )
+    .await;
+    s.send("/v1/finance/payees", call(Method::GET, "/v1/finance/payees")).await;
+
+    let reconcile = "/v1/finance/accounts/{id}/reconcile";
+    let statement = format!("{one}/reconcile");
+    s.send(
+        reconcile,
+        call(Method::POST, &statement).json(&json!({"date": "2026-01-31", "balance": "1.00"})),
+    )
+    .await;
+    s.send(
+        reconcile,
+        call(Method::POST, &statement).json(&json!({"date": "2026-01-31", "balance": "7.50"})),
+    )
+    .await;
+    s.send(transaction_template, call(Method::DELETE, &transaction)).await;
+    s.send(
+        transaction_template,
+        call(Method::DELETE, &format!("{transaction}?confirm_reconciled=true")),
+    )
+    .await;
+    s.send(transaction_template, call(Method::DELETE, &transaction)).await;
+    s.send(category_template, call(Method::DELETE, &category)).await;
+    s.send(template, call(Method::DELETE, &one)).await;
+    s.send(template, call(Method::DELETE, &nobody)).await;
 }

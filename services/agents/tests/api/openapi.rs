@@ -60,6 +60,52 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/events/{id}", "get"),
     ("/v1/events/{id}", "patch"),
     ("/v1/feeds/{token}", "get"),
+    ("/v1/finance/accounts", "get"),
+    ("/v1/finance/accounts", "post"),
+    ("/v1/finance/accounts/{id}", "delete"),
+    ("/v1/finance/accounts/{id}", "get"),
+    ("/v1/finance/accounts/{id}", "patch"),
+    ("/v1/finance/accounts/{id}/reconcile", "post"),
+    ("/v1/finance/bills", "get"),
+    ("/v1/finance/bills", "post"),
+    ("/v1/finance/bills/{id}", "delete"),
+    ("/v1/finance/bills/{id}", "patch"),
+    ("/v1/finance/budgets", "get"),
+    ("/v1/finance/budgets/{category_id}/{month}", "put"),
+    ("/v1/finance/categories", "get"),
+    ("/v1/finance/categories", "post"),
+    ("/v1/finance/categories/{id}", "delete"),
+    ("/v1/finance/categories/{id}", "patch"),
+    ("/v1/finance/csv-mappings", "get"),
+    ("/v1/finance/csv-mappings", "post"),
+    ("/v1/finance/csv-mappings/{id}", "delete"),
+    ("/v1/finance/csv-presets", "get"),
+    ("/v1/finance/export.csv", "get"),
+    ("/v1/finance/export.journal", "get"),
+    ("/v1/finance/imports", "get"),
+    ("/v1/finance/imports", "post"),
+    ("/v1/finance/imports/{id}", "delete"),
+    ("/v1/finance/imports/{id}", "get"),
+    ("/v1/finance/imports/{id}/commit", "post"),
+    ("/v1/finance/payees", "get"),
+    ("/v1/finance/reports/budget", "get"),
+    ("/v1/finance/reports/cash-flow", "get"),
+    ("/v1/finance/reports/net-worth", "get"),
+    ("/v1/finance/reports/spending", "get"),
+    ("/v1/finance/reports/upcoming-bills", "get"),
+    ("/v1/finance/rules", "get"),
+    ("/v1/finance/rules", "post"),
+    ("/v1/finance/rules/{id}", "delete"),
+    ("/v1/finance/rules/{id}", "patch"),
+    ("/v1/finance/rules/{id}/apply", "post"),
+    ("/v1/finance/rules/{id}/dry-run", "post"),
+    ("/v1/finance/settings", "get"),
+    ("/v1/finance/settings", "put"),
+    ("/v1/finance/transactions", "get"),
+    ("/v1/finance/transactions", "post"),
+    ("/v1/finance/transactions/{id}", "delete"),
+    ("/v1/finance/transactions/{id}", "get"),
+    ("/v1/finance/transactions/{id}", "patch"),
     ("/v1/me/model", "get"),
     ("/v1/me/model", "put"),
     ("/v1/memories", "get"),
@@ -428,6 +474,11 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.send(deny, call(post.clone(), &format!("/v1/actions/{}/deny", asked[1]), me)).await;
     let nobody = uuid::Uuid::now_v7();
     s.send(deny, call(post.clone(), &format!("/v1/actions/{nobody}/deny"), me)).await;
+
+    // Finance: the books, imports with rules and mappings, budgets, bills, reports, exports.
+    crate::finance::samples(&mut s, &app, me).await;
+    crate::finance_imports::samples(&mut s, &app, me).await;
+    crate::finance_reports::samples(&mut s, &app, me).await;
 
     // MCP: JSON-RPC over streamable HTTP.
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
