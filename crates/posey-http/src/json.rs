@@ -145,6 +145,16 @@ impl<T: Serialize> IntoResponse for AppJson<T> {
     }
 }
 
+/// A field that may be left out (`None`), set to null (`Some(None)`) or given: for changes
+/// where null clears a value (`#[serde(default, deserialize_with = "posey_http::json::nullable")]`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,14 +188,4 @@ mod tests {
         assert!(!with("text/plain"));
         assert!(!json_content_type(&HeaderMap::new()));
     }
-}
-
-/// A field that may be left out (`None`), set to null (`Some(None)`) or given: for changes
-/// where null clears a value (`#[serde(default, deserialize_with = "posey_http::json::nullable")]`).
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }

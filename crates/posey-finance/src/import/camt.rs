@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use quick_xml::events::Event;
 use rust_decimal::Decimal;
 
-use super::{AccountRef, Balance, ImportError, Importer, Statement, StatementLine};
+use super::statement::{AccountRef, Balance, ImportError, Importer, Statement, StatementLine};
 use crate::money::Currency;
 
 /// Reads camt.053 files.

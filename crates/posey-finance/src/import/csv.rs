@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AccountRef, Balance, ImportError, Importer, Statement, StatementLine};
+use super::statement::{AccountRef, Balance, ImportError, Importer, Statement, StatementLine};
 use crate::money::{Currency, parse_amount};
 
 /// How one bank's CSV export is read.

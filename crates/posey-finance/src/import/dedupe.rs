@@ -14,7 +14,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::StatementLine;
+use super::statement::StatementLine;
 use crate::money::Currency;
 
 /// One key per line, in the lines' order: `ref:<reference>` or `hash:<sha256 hex>:<n>`.

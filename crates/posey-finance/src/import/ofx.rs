@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{AccountRef, Balance, ImportError, Importer, Statement, StatementLine};
+use super::statement::{AccountRef, Balance, ImportError, Importer, Statement, StatementLine};
 use crate::money::Currency;
 
 /// Reads OFX 1.x, 2.x and QFX files.
