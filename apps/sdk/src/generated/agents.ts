@@ -502,6 +502,580 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/finance/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's accounts with their balances */
+        get: operations["listFinanceAccounts"];
+        put?: never;
+        /** Open an account, with its opening balance */
+        post: operations["createFinanceAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account with its balance */
+        get: operations["getFinanceAccount"];
+        put?: never;
+        post?: never;
+        /** Delete an account no transaction uses (close one that has them) */
+        delete: operations["deleteFinanceAccount"];
+        options?: never;
+        head?: never;
+        /** Rename, retype, close or reopen an account */
+        patch: operations["updateFinanceAccount"];
+        trace?: never;
+    };
+    "/v1/finance/accounts/{id}/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile an account against a bank statement
+         * @description When the account's balance at the end of the statement's date is the statement's, every
+         *     transaction of the account up to then is marked reconciled (and protected from silent
+         *     edits); else nothing changes and the 422 names the difference.
+         */
+        post: operations["reconcileFinanceAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/bills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's bills, by name */
+        get: operations["listBills"];
+        put?: never;
+        /** Add a bill */
+        post: operations["createBill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/bills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a bill */
+        delete: operations["deleteBill"];
+        options?: never;
+        head?: never;
+        /** Change a bill (fields left out stay) */
+        patch: operations["updateBill"];
+        trace?: never;
+    };
+    "/v1/finance/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A month of the budget: each expense category's envelope and what is left to budget
+         * @description Computed from the person's first month with a budget or a transaction, so that every
+         *     carry-over is counted.
+         */
+        get: operations["getBudgetMonth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/budgets/{category_id}/{month}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a category's envelope for a month */
+        put: operations["setBudgetEnvelope"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's categories (income and expense), parents before children's names */
+        get: operations["listCategories"];
+        put?: never;
+        /** Make a category */
+        post: operations["createCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/categories/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a category no transaction and no other category uses */
+        delete: operations["deleteCategory"];
+        options?: never;
+        head?: never;
+        /** Rename or move a category */
+        patch: operations["updateCategory"];
+        trace?: never;
+    };
+    "/v1/finance/csv-mappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's saved CSV mappings, by name */
+        get: operations["listCsvMappings"];
+        put?: never;
+        /** Save a CSV mapping for a bank's files */
+        post: operations["createCsvMapping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/csv-mappings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a saved CSV mapping */
+        delete: operations["deleteCsvMapping"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/csv-presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mappings for a few banks' CSV exports, to import with (`preset=`) or start a mapping from */
+        get: operations["listCsvPresets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every split as a CSV row
+         * @description One row per split (RFC 4180): `date, transaction_id, payee, description, account,
+         *     account_kind, amount, currency, value, transaction_currency, status, tags`. `account` is
+         *     the account's or category's name under its parents (`Food:Groceries`); `amount` is in the
+         *     account's `currency`, debit positive, `value` in the transaction's; `tags` are joined by
+         *     commas.
+         */
+        get: operations["exportFinanceCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/export.journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The books as an hledger journal
+         * @description Readable by hledger (and mostly ledger): `hledger -f posey.journal bal` gives the balances
+         *     Posey shows. Accounts are named by kind and their tree (`expenses:Food:Groceries`); an
+         *     account's opening balance is written against `equity:opening balances`.
+         */
+        get: operations["exportFinanceJournal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's imports, newest first */
+        get: operations["listImports"];
+        put?: never;
+        /**
+         * Upload a bank file and preview its import
+         * @description The body is the file as it is (any content type, at most 20 MB). Nothing is written to the
+         *     books: the answer shows each line with whether the account holds it already, what the
+         *     person's rules set, and the file's closing balance against what the account would hold. A
+         *     file that cannot be read is refused naming its line or element (field `file`).
+         */
+        post: operations["uploadImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import, with its lines while a preview */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        /** Delete an import: a preview, or a committed one with the transactions it added */
+        delete: operations["deleteImport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/imports/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a preview: its new lines become cleared transactions, all in one database transaction
+         * @description Lines another import added since the preview are skipped and counted.
+         */
+        post: operations["commitImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/payees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's payees, with how often they were paid */
+        get: operations["listPayees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/reports/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Budget against actual, per expense category and month */
+        get: operations["getBudgetReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/reports/cash-flow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cash flow by month: income, expenses and net per currency
+         * @description Summed from the income and expense categories (transfers between accounts and opening
+         *     balances are neither).
+         */
+        get: operations["getCashFlowReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/reports/net-worth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Net worth at each month's end, per currency */
+        get: operations["getNetWorthReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/reports/spending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spending (or income) by category or payee
+         * @description Over whole months the categories are summed from the monthly rollup; over days, and by
+         *     payee, from the transactions.
+         */
+        get: operations["getSpendingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/reports/upcoming-bills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bills due in the coming days, and recent ones paid or missed
+         * @description Each due date from `today - past` to `today + days` is matched to a payment on the bill's
+         *     account (any account in its currency when it names none) that the bill accepts (payee and
+         *     amount within its tolerance), up to five days early or late, each payment paying one due
+         *     date.
+         */
+        get: operations["getUpcomingBillsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's rules, in the order they run */
+        get: operations["listRules"];
+        put?: never;
+        /** Save a rule */
+        post: operations["createRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a rule (what it set on transactions stays) */
+        delete: operations["deleteRule"];
+        options?: never;
+        head?: never;
+        /** Change a rule (fields left out stay) */
+        patch: operations["updateRule"];
+        trace?: never;
+    };
+    "/v1/finance/rules/{id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a rule to the person's transactions, in one transaction; reconciled ones are skipped */
+        post: operations["applyRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/rules/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What a rule would change in the person's transactions, without changing anything */
+        post: operations["dryRunRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's finance settings */
+        get: operations["getFinanceSettings"];
+        /** Choose the currency budgets and totals are in */
+        put: operations["putFinanceSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's transactions, newest first */
+        get: operations["listTransactions"];
+        put?: never;
+        /** Record a transaction */
+        post: operations["createTransaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/transactions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A transaction with its splits */
+        get: operations["getTransaction"];
+        put?: never;
+        post?: never;
+        /** Delete a transaction */
+        delete: operations["deleteTransaction"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a transaction
+         * @description Fields left out stay. `category_id` alone categorises (moves its one category split);
+         *     `account_id` with `amount`, or `currency` with `splits`, replace its splits.
+         */
+        patch: operations["updateTransaction"];
+        trace?: never;
+    };
     "/v1/me/model": {
         parameters: {
             query?: never;
@@ -707,6 +1281,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An account or a category, as the API shows it. */
+        Account: {
+            /**
+             * @description An account's balance in its currency, debit positive: what an asset holds, minus what a
+             *     liability owes (a card's debt is negative). Categories: `null`.
+             */
+            balance: string | null;
+            bank_id: string | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description An account's ISO 4217 currency (categories take each transaction's). */
+            currency: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description `asset`, `liability` (accounts), `income`, `expense` (categories) or `equity`. */
+            kind: string;
+            name: string;
+            /** @description What bank files call it (IBAN or number): imports find the account by it. */
+            number: string | null;
+            /** @description Whether the account's money is budgeted (off-budget: investments, a mortgage). */
+            on_budget: boolean;
+            /**
+             * Format: uuid
+             * @description A category's parent category.
+             */
+            parent_id: string | null;
+            /**
+             * @description Made by Posey: `opening` (opening balances), `uncategorised_expense`,
+             *     `uncategorised_income`.
+             */
+            role: string | null;
+            /** @description A category's overspending carries into the next month's envelope. */
+            rollover_overspending: boolean;
+            /**
+             * @description What kind of asset or liability: `checking`, `savings`, `cash`, `investment`,
+             *     `credit_card`, `loan`, `mortgage`, `other`.
+             */
+            subtype: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AccountFields: {
+            bank_id?: string | null;
+            /** @description Close (true) or reopen (false): a closed account takes no new transactions. */
+            closed?: boolean | null;
+            name?: string | null;
+            number?: string | null;
+            on_budget?: boolean | null;
+            subtype?: string | null;
+        };
+        AccountList: {
+            accounts: components["schemas"]["Account"][];
+        };
         /** @description An action as the person sees it. */
         Action: {
             /** Format: uuid */
@@ -760,6 +1389,166 @@ export interface components {
         Alive: {
             status: string;
         };
+        /**
+         * @description One signed amount column, or a debit and a credit column (money out in one, money in in
+         *     the other; how their numbers are signed does not matter).
+         */
+        AmountColumns: {
+            credit: components["schemas"]["Column"];
+            debit: components["schemas"]["Column"];
+        } | components["schemas"]["Column"];
+        /** @description The file's closing balance against what the account holds on that day. */
+        BalanceCheck: {
+            /**
+             * @description What the account holds at the end of `date`: once the preview's new lines are in, for a
+             *     preview.
+             */
+            after_import: string;
+            /** Format: date */
+            date: string;
+            matches: boolean;
+            /** @description What the file says. */
+            stated: string;
+        };
+        BillDues: {
+            /** Format: uuid */
+            account_id: string | null;
+            amount: string;
+            /** Format: uuid */
+            bill_id: string;
+            currency: string;
+            /** @description In date order. */
+            dues: components["schemas"]["Due"][];
+            name: string;
+        };
+        BillFields: {
+            /**
+             * Format: uuid
+             * @description `null`: paid from any account in the bill's currency.
+             */
+            account_id?: string | null;
+            amount?: string | null;
+            cadence?: null | components["schemas"]["Cadence"];
+            currency?: string | null;
+            /**
+             * Format: date
+             * @description `null`: no end.
+             */
+            ends?: string | null;
+            name?: string | null;
+            payee_contains?: string | null;
+            /** Format: date */
+            starts?: string | null;
+            tolerance?: string | null;
+        };
+        BillList: {
+            bills: components["schemas"]["BillView"][];
+        };
+        /** @description A bill, as the API shows it. */
+        BillView: {
+            /**
+             * Format: uuid
+             * @description The account it is paid from; `null`: any of the person's accounts in `currency`.
+             */
+            account_id: string | null;
+            /**
+             * @description The expected payment, signed as the account sees it (a bill paid is negative).
+             * @example -49.99
+             */
+            amount: string;
+            cadence: components["schemas"]["Cadence"];
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            /**
+             * Format: date
+             * @description The last day it can fall due.
+             */
+            ends: string | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Text the paying transaction's payee contains (any letter case); empty: any payee. */
+            payee_contains: string;
+            /**
+             * Format: date
+             * @description The first due date, from which the others are counted.
+             */
+            starts: string;
+            /**
+             * @description How far a payment may be from `amount` and still pay the bill.
+             * @example 5.00
+             */
+            tolerance: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One category's month: budgeted against what happened. */
+        BudgetLine: {
+            /** @description Spending negative, refunds positive (as in the budget view). */
+            activity: string;
+            budgeted: string;
+            /** Format: uuid */
+            category_id: string;
+            /**
+             * @description `budgeted + activity`: what is left of the month's budget (negative: over budget). The
+             *     month alone, without what earlier months carried in (the budget view has that).
+             */
+            difference: string;
+            /** @example 2026-01 */
+            month: string;
+            name: string;
+            /** Format: uuid */
+            parent_id: string | null;
+        };
+        /** @description A month of the budget. */
+        BudgetMonth: {
+            /** @description Every category's activity this month. */
+            activity: string;
+            /** @description What every category was given this month. */
+            budgeted: string;
+            /** @description What last month left to budget (negative when it was over-budgeted). */
+            carried_in: string;
+            /** @description Every expense category, by name. */
+            categories: components["schemas"]["CategoryEnvelope"][];
+            /** @description The person's currency, which everything here is in. */
+            currency: string;
+            /** @description The month's income (income categories, positive). */
+            income: string;
+            /** @example 2026-03 */
+            month: string;
+            /** @description Last month's overspending that the categories did not carry: it comes off this month. */
+            overspent_last_month: string;
+            /** @description `carried_in + income - overspent_last_month - budgeted`; negative: over-budgeted. */
+            to_be_budgeted: string;
+        };
+        BudgetReport: {
+            /** @description The person's currency: budgets and the activity they are compared with are in it. */
+            currency: string;
+            /**
+             * @description By month, then category name; a category's month with neither a budget nor activity is
+             *     left out.
+             */
+            lines: components["schemas"]["BudgetLine"][];
+        };
+        /**
+         * @description Every so many days, weeks, months or years from the anchor date. Months and years are
+         *     counted from the anchor each time, not from the date before, so a date clamped to a short
+         *     month's end (Jan 31 → Feb 28) goes back to the 31st when the month has one.
+         */
+        Cadence: {
+            /** Format: int32 */
+            days: number;
+        } | {
+            /** Format: int32 */
+            weeks: number;
+        } | {
+            /** Format: int32 */
+            months: number;
+        } | {
+            /** Format: int32 */
+            years: number;
+        };
         /** @description A calendar, as the API shows it. */
         Calendar: {
             /** @description `#rrggbb` */
@@ -800,6 +1589,58 @@ export interface components {
         CalendarList: {
             calendars: components["schemas"]["Calendar"][];
         };
+        CashFlow: {
+            /** @description By month, then currency; months with no income and no spending are left out. */
+            months: components["schemas"]["CashFlowMonth"][];
+        };
+        /** @description One month of one currency's cash flow. */
+        CashFlowMonth: {
+            currency: string;
+            /** @description What went out through expense categories, net of refunds. */
+            expenses: string;
+            /** @description What came in through income categories (refunds of income make it smaller). */
+            income: string;
+            /** @example 2026-01 */
+            month: string;
+            /** @description `income - expenses`. */
+            net: string;
+        };
+        /** @description One category's envelope in the month. */
+        CategoryEnvelope: {
+            /** @description Spending negative, refunds positive. */
+            activity: string;
+            /** @description `carried_in + budgeted + activity`. */
+            available: string;
+            budgeted: string;
+            /**
+             * @description What the month before left in the category: positive balances carry; overspending
+             *     carries only with `rollover_overspending`.
+             */
+            carried_in: string;
+            /** Format: uuid */
+            category_id: string;
+            name: string;
+            overspent: boolean;
+            /** Format: uuid */
+            parent_id: string | null;
+            /**
+             * @description Overspending stays in the category (negative) instead of coming off next month's money
+             *     to budget.
+             */
+            rollover_overspending: boolean;
+        };
+        CategoryFields: {
+            name?: string | null;
+            /**
+             * Format: uuid
+             * @description Move under another category, or to the top (`null`).
+             */
+            parent_id?: string | null;
+            rollover_overspending?: boolean | null;
+        };
+        CategoryList: {
+            categories: components["schemas"]["Account"][];
+        };
         ChatModel: {
             /** @description Whether it is the model turns use unless the person chose another */
             default: boolean;
@@ -810,6 +1651,11 @@ export interface components {
             /** @description configured (POSEY_MODEL, an agent's model, the agents file's models) or a GGUF found in the data directory's models folder */
             source: "configured" | "data_dir";
         };
+        /**
+         * @description A column by its header's name (matched trimmed and ignoring case; the first of equal names)
+         *     or by its 0-based index.
+         */
+        Column: number | string;
         Conversation: {
             agent: string;
             /** Format: date-time */
@@ -824,6 +1670,65 @@ export interface components {
             /** @description An agent's name; default the router */
             agent?: string | null;
             title?: string | null;
+        };
+        /** @enum {string} */
+        CsvEncoding: "utf-8" | "windows-1252" | "iso-8859-1";
+        /** @description How one bank's CSV export is read. */
+        CsvMapping: {
+            amount: components["schemas"]["AmountColumns"];
+            balance?: null | components["schemas"]["Column"];
+            booked_only?: null | components["schemas"]["StatusFilter"];
+            currency?: null | components["schemas"]["Column"];
+            /** @description The booking date's column. */
+            date: components["schemas"]["Column"];
+            /** @description The dates' chrono format (`%d.%m.%Y`, `%m/%d/%Y`, `%Y-%m-%d %H:%M:%S`). */
+            date_format: string;
+            /** @description `.` (the default) or `,`; the other one groups thousands. */
+            decimal_separator?: string;
+            /** @description The field separator: `,` (the default), `;` (most European banks), a tab. */
+            delimiter?: string;
+            /** @description What the bank says about a line; several columns are joined with a space. */
+            description?: components["schemas"]["Column"][];
+            encoding?: components["schemas"]["CsvEncoding"];
+            /**
+             * @description Whether a header row names the columns (the default). Without one, columns are given by
+             *     index.
+             */
+            has_header?: boolean;
+            payee?: null | components["schemas"]["Column"];
+            payer?: null | components["schemas"]["Column"];
+            reference?: null | components["schemas"]["Column"];
+            sign?: components["schemas"]["SignConvention"];
+            /**
+             * @description Lines at the top to skip before looking for the header (or the first row): the account
+             *     summary some banks put there. With a header, rows up to the first one that has every
+             *     column named below are skipped too, so a summary of varying length needs no count.
+             */
+            skip_rows?: number;
+        };
+        CsvMappingList: {
+            mappings: components["schemas"]["SavedCsvMapping"][];
+        };
+        /** @description A mapping for one bank's export, ready to use or to start a new one from. */
+        CsvPreset: {
+            /** @description Stable, for saving which preset an account uses (`dkb-girokonto`). */
+            id: string;
+            mapping: components["schemas"]["CsvMapping"];
+            /** @description As a person would look for it (`DKB Girokonto`). */
+            name: string;
+        };
+        CsvPresetList: {
+            presets: components["schemas"]["CsvPreset"][];
+        };
+        /** @description What deleting an import removed. */
+        DeletedImport: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description The transactions it had added (none for a preview).
+             */
+            transactions: number;
         };
         /** @description A document as its owner sees it (without its bytes). */
         Document: {
@@ -875,6 +1780,31 @@ export interface components {
             /** Format: int32 */
             page: number | null;
             text: string;
+        };
+        /** @description One due date of a bill. */
+        Due: {
+            /** Format: date */
+            date: string;
+            /**
+             * @description `paid`, `upcoming` (not paid, still payable) or `missed` (not paid, and more than five
+             *     days past).
+             */
+            status: components["schemas"]["DueStatus"];
+            /**
+             * Format: uuid
+             * @description The transaction that paid it.
+             */
+            transaction_id: string | null;
+        };
+        /** @enum {string} */
+        DueStatus: "paid" | "upcoming" | "missed";
+        EnvelopeFields: {
+            /**
+             * @description What the category is given for the month, exact at the currency's minor units; `0`
+             *     removes the envelope.
+             * @example 300.00
+             */
+            amount: string;
         };
         /** @description Every error: `{"error": {"code", "message", "fields"?}}`. */
         Error: {
@@ -947,10 +1877,81 @@ export interface components {
             /** @description The secret that reads the calendar: keep it like a password. */
             token: string;
         };
+        /** @description An import: a preview of a file, or what committing it added. */
+        FinanceImport: {
+            /** Format: uuid */
+            account_id: string;
+            /**
+             * Format: int32
+             * @description What committing added, and skipped as already there.
+             */
+            added: number | null;
+            balance_check?: null | components["schemas"]["BalanceCheck"];
+            /** Format: date-time */
+            committed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            duplicate_lines: number | null;
+            /**
+             * Format: date-time
+             * @description When an uncommitted preview is forgotten.
+             */
+            expires_at: string | null;
+            file_name: string | null;
+            /** @description `ofx`, `camt053` or `csv`. */
+            format: string;
+            /** Format: uuid */
+            id: string;
+            /** @description A preview's lines (not in lists). */
+            lines?: components["schemas"]["ImportLine"][] | null;
+            /**
+             * Format: int64
+             * @description A preview's lines that committing would add, and those it would skip.
+             */
+            new_lines: number | null;
+            /** Format: int32 */
+            skipped: number | null;
+            /** @description `preview` (not written yet) or `committed`. */
+            state: string;
+        };
         /** @description A memory found by a search, with its fused score. */
         FoundMemory: components["schemas"]["Memory"] & {
             /** Format: float */
             score: number;
+        };
+        /** @description One line of a preview, as kept until committed and as shown. */
+        ImportLine: {
+            /** @description Signed, in the account's currency: money out is negative. */
+            amount: string;
+            category: string | null;
+            /**
+             * Format: uuid
+             * @description The category a rule chose; `null`: uncategorised.
+             */
+            category_id: string | null;
+            check_number: string | null;
+            /** Format: date */
+            date: string;
+            description: string | null;
+            /** @description The account holds this line already (or the file repeats it): committing skips it. */
+            duplicate: boolean;
+            /** @description As the file says it, when a rule changed it. */
+            file_payee: string | null;
+            /** @description What makes importing it again change nothing. */
+            import_key: string;
+            /** @description As the rules leave it. */
+            payee: string | null;
+            /** @description The bank's own id for the line (OFX FITID, CAMT AcctSvcrRef). */
+            reference: string | null;
+            /** @description The rules that matched, in the order they ran. */
+            rules: string[];
+            /** @description Where in the file it is (`line 12`, `STMTTRN 3, line 40`, `Stmt 1/Ntry 2`). */
+            source: string;
+            tags: string[];
+        };
+        ImportList: {
+            imports: components["schemas"]["FinanceImport"][];
         };
         /** @description What an import did. */
         ImportReport: {
@@ -1061,6 +2062,97 @@ export interface components {
             /** @description full: every tool of the agent; weak: only the few tools relevant to each message; none: no tools */
             tools: "full" | "weak" | "none";
         };
+        NetWorth: {
+            /** @description Every month of the range, by month then currency (every currency the accounts hold). */
+            months: components["schemas"]["NetWorthMonth"][];
+        };
+        /** @description One currency's balances at a month's end. */
+        NetWorthMonth: {
+            /** @description What the asset accounts hold. */
+            assets: string;
+            currency: string;
+            /** @description What the liability accounts owe (positive: a debt). */
+            liabilities: string;
+            /**
+             * @description The month at whose last day the balances are.
+             * @example 2026-01
+             */
+            month: string;
+            /** @description `assets - liabilities`. */
+            net: string;
+        };
+        NewAccountFields: {
+            bank_id?: string | null;
+            /** @description ISO 4217, e.g. `EUR`. */
+            currency: string;
+            /** @description `asset` or `liability`. */
+            kind: string;
+            name: string;
+            /** @description IBAN or account number, as bank files give it. */
+            number?: string | null;
+            /** @description Default true. */
+            on_budget?: boolean | null;
+            /**
+             * @description What the account held (debit positive: a card's or loan's debt is negative) on
+             *     `opening_date` (default today).
+             */
+            opening_balance?: string | null;
+            /** Format: date */
+            opening_date?: string | null;
+            /**
+             * @description `checking`, `savings`, `cash`, `investment`, `other` (assets); `credit_card`, `loan`,
+             *     `mortgage`, `other` (liabilities).
+             */
+            subtype?: string | null;
+        };
+        NewBill: {
+            /**
+             * Format: uuid
+             * @description The account it is paid from (its currency is the bill's).
+             */
+            account_id?: string | null;
+            /**
+             * @description Exact at the currency's minor units; a payment is negative.
+             * @example -49.99
+             */
+            amount: string;
+            /** @description `{"months": 1}`, `{"weeks": 2}`, `{"days": 10}`, `{"years": 1}`. */
+            cadence: components["schemas"]["Cadence"];
+            /** @description ISO 4217; default the account's, else the person's currency. */
+            currency?: string | null;
+            /** Format: date */
+            ends?: string | null;
+            name: string;
+            /** @description Default empty: any payee. */
+            payee_contains?: string | null;
+            /** Format: date */
+            starts: string;
+            /**
+             * @description Default 0: the exact amount.
+             * @example 5.00
+             */
+            tolerance?: string | null;
+        };
+        NewCategory: {
+            /** @description `expense` (default) or `income`. */
+            kind?: string | null;
+            name: string;
+            /**
+             * Format: uuid
+             * @description The category it is under (of the same kind).
+             */
+            parent_id?: string | null;
+            /**
+             * @description Whether overspending carries into next month's envelope (default: it is taken from next
+             *     month's money to budget instead).
+             */
+            rollover_overspending?: boolean | null;
+        };
+        NewCsvMapping: {
+            /** @description How the bank's files are read (start from a preset's). */
+            mapping: components["schemas"]["CsvMapping"];
+            name: string;
+        };
         /** @description A new event. */
         NewEvent: {
             alarms?: components["schemas"]["AlarmJson"][];
@@ -1082,6 +2174,21 @@ export interface components {
             summary: string;
             /** @description Leaves its time free (not busy). */
             transparent?: boolean;
+        };
+        NewRule: {
+            /** @description Default true. */
+            enabled?: boolean | null;
+            name: string;
+            /**
+             * Format: int32
+             * @description Default: after the person's other rules.
+             */
+            position?: number | null;
+            /**
+             * @description When it matches and what it sets (as in `SavedRule`); categories and accounts must be
+             *     the person's.
+             */
+            rule: components["schemas"]["Rule"];
         };
         /** @description A subscription to make. */
         NewSubscription: {
@@ -1162,6 +2269,19 @@ export interface components {
             status: string | null;
             summary: string | null;
         };
+        /** @description A payee with how often and how lately the person paid them. */
+        Payee: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date */
+            last_date: string | null;
+            name: string;
+            /** Format: int64 */
+            transactions: number;
+        };
+        PayeeList: {
+            payees: components["schemas"]["Payee"][];
+        };
         Plugin: {
             description: string;
             name: string;
@@ -1202,6 +2322,21 @@ export interface components {
             };
             status: string;
         };
+        /** @description What reconciling an account against a statement did. */
+        Reconciled: {
+            /** Format: uuid */
+            account_id: string;
+            /** Format: uuid */
+            id: string;
+            statement_balance: string;
+            /** Format: date */
+            statement_date: string;
+            /**
+             * Format: int64
+             * @description How many transactions were marked reconciled.
+             */
+            transactions: number;
+        };
         /** @description A recurrence: RFC 5545 rules, extra dates and excluded dates. */
         Recurrence: {
             dates?: components["schemas"]["Time"][];
@@ -1223,6 +2358,124 @@ export interface components {
             unchanged: number;
             /** @description UIDs it had, now as the feed has them. */
             updated: string[];
+        };
+        Rule: {
+            actions: components["schemas"]["RuleAction"][];
+            conditions: components["schemas"]["RuleCondition"][];
+            /** @description Every condition must match (`true`) or any one (`false`). */
+            match_all: boolean;
+        };
+        RuleAction: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            type: "set_category";
+        } | {
+            name: string;
+            /** @enum {string} */
+            type: "set_payee";
+        } | {
+            tag: string;
+            /** @enum {string} */
+            type: "add_tag";
+        };
+        /**
+         * @description Text conditions ignore letter case (Unicode lowercase: "ÄPFEL" contains "äpfel"); amount
+         *     conditions read the signed amount (spending is negative).
+         */
+        RuleCondition: {
+            /** @enum {string} */
+            type: "payee_contains";
+            value: string;
+        } | {
+            /** @enum {string} */
+            type: "payee_is";
+            value: string;
+        } | {
+            /** @enum {string} */
+            type: "description_contains";
+            value: string;
+        } | {
+            /** @example -9.99 */
+            amount: string;
+            /** @enum {string} */
+            type: "amount_equals";
+        } | {
+            /** @example -10.00 */
+            max: string;
+            /** @example -50.00 */
+            min: string;
+            /** @enum {string} */
+            type: "amount_between";
+        } | {
+            /** @enum {string} */
+            type: "outflow";
+        } | {
+            /** @enum {string} */
+            type: "inflow";
+        } | {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            type: "account";
+        };
+        RuleFields: {
+            enabled?: boolean | null;
+            name?: string | null;
+            /** Format: int32 */
+            position?: number | null;
+            rule?: null | components["schemas"]["Rule"];
+        };
+        RuleList: {
+            rules: components["schemas"]["SavedRule"][];
+        };
+        /** @description What running a rule over past transactions changes (or would). */
+        RuleRun: {
+            /** @description Transactions it changes, reconciled ones not among them. */
+            changed: number;
+            /** @description The changes, oldest first; at most 1000 are listed. */
+            changes: components["schemas"]["TransactionChange"][];
+            /** @description Transactions the rule matched. */
+            matched: number;
+            /** Format: uuid */
+            rule_id: string;
+            /** @description Reconciled transactions the rule would change, left as they are. */
+            skipped_reconciled: number;
+            /** @description More changes than are listed. */
+            truncated: boolean;
+            /** @description Whether the changes were written (apply) or only listed (dry run). */
+            written: boolean;
+        };
+        /** @description A saved CSV mapping. */
+        SavedCsvMapping: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            mapping: components["schemas"]["CsvMapping"];
+            name: string;
+        };
+        /** @description A saved rule. */
+        SavedRule: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Whether imports apply it. */
+            enabled: boolean;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * Format: int32
+             * @description Rules run in ascending position; a later rule sees what earlier ones set.
+             */
+            position: number;
+            /**
+             * @description posey-finance's rule: `{"conditions": [{"type": "payee_contains", "value": ".."}, ..],
+             *     "actions": [{"type": "set_category", "id": ".."}, ..], "match_all": true}`.
+             */
+            rule: components["schemas"]["Rule"];
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description What the caller gets: where the answer is kept, and the answer. */
         ServiceTurnAnswer: {
@@ -1252,12 +2505,107 @@ export interface components {
             /** @description A new conversation's title; default the prompt's first line */
             title?: string | null;
         };
+        SetEnvelope: {
+            amount: string;
+            /** Format: uuid */
+            category_id: string;
+            currency: string;
+            /** @example 2026-03 */
+            month: string;
+        };
+        /** @description The person's finance settings. */
+        Settings: {
+            /**
+             * @description The ISO 4217 currency budgets and totals are in; `null` until chosen (the first
+             *     account's currency is chosen when the person has none).
+             */
+            currency: string | null;
+        };
+        /**
+         * @description How a single amount column is signed.
+         * @enum {string}
+         */
+        SignConvention: "signed" | "outflow_positive";
         /** @description An event or to-do an import left out. */
         SkippedJson: {
             /** @description What is wrong with it. */
             reason: string;
             /** @description Its UID (one made from its content when it has none). */
             uid: string;
+        };
+        Spending: {
+            /** @description `category` or `payee`. */
+            by: string;
+            /** @description `expense` or `income`. */
+            kind: string;
+            /** @description By currency, then the largest first. */
+            totals: components["schemas"]["SpendingTotal"][];
+        };
+        /** @description What went to (or came from) one category or payee, in one currency. */
+        SpendingTotal: {
+            /**
+             * @description Spending (kind `expense`) or earnings (kind `income`), positive; refunds make it
+             *     smaller.
+             */
+            amount: string;
+            currency: string;
+            /**
+             * Format: uuid
+             * @description The category's or payee's id; `null`: transactions with no payee.
+             */
+            id: string | null;
+            name: string | null;
+        };
+        /**
+         * @description One leg of a transaction: money into (positive) or out of (negative) one account, debit
+         *     positive (spending is positive in an expense category, income negative in an income one).
+         */
+        Split: {
+            /** Format: uuid */
+            account_id: string;
+            /** @description The account's kind: `asset`, `liability`, `income`, `expense`, `equity`. */
+            account_kind: string;
+            account_name: string;
+            /** @description In `currency`, the account's (a category's: the transaction's). */
+            amount: string;
+            currency: string;
+            /** Format: uuid */
+            id: string;
+            memo: string | null;
+            /** @description Value per unit of amount, for a split in another currency. */
+            rate: string | null;
+            /** Format: date */
+            rate_date: string | null;
+            /** @description In the transaction's currency: what balances. */
+            value: string;
+        };
+        SplitFields: {
+            /** Format: uuid */
+            account_id: string;
+            /** @description In the account's currency (a category's: the transaction's), debit positive. */
+            amount: string;
+            memo?: string | null;
+            /**
+             * Format: date
+             * @description When the rate was taken.
+             */
+            rate_date?: string | null;
+            /** @description In the transaction's currency, for a split in another. */
+            value?: string | null;
+        };
+        Statement: {
+            /** @description Its closing balance, debit positive (what a card's statement says you owe is negative). */
+            balance: string;
+            /**
+             * Format: date
+             * @description The statement's last day.
+             */
+            date: string;
+        };
+        StatusFilter: {
+            column: components["schemas"]["Column"];
+            /** @description Matched trimmed and ignoring case. */
+            values: string[];
         };
         /** @description Changes to a subscription. */
         SubscriptionChanges: {
@@ -1337,6 +2685,108 @@ export interface components {
             id: string;
             name: string;
         };
+        /** @description A transaction with its splits, as the API shows it. */
+        Transaction: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The ISO 4217 currency its splits' values balance in. */
+            currency: string;
+            /** Format: date */
+            date: string;
+            description: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The import it came from.
+             */
+            import_id: string | null;
+            notes: string | null;
+            payee: string | null;
+            /** Format: uuid */
+            payee_id: string | null;
+            /** @description Where in its file it came from (`line 12`, `STMTTRN 3`). */
+            source: string | null;
+            splits: components["schemas"]["Split"][];
+            /**
+             * @description `uncleared`, `cleared` or `reconciled` (reconciled ones change only when the change
+             *     says `confirm_reconciled`).
+             */
+            status: string;
+            tags: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One transaction and what the rule changes about it. */
+        TransactionChange: {
+            /** Format: uuid */
+            account_id: string;
+            added_tags: string[];
+            /** @description Into (positive) or out of (negative) `account_id`, in its currency. */
+            amount: string;
+            currency: string;
+            current_category: string | null;
+            /** Format: uuid */
+            current_category_id: string | null;
+            /** Format: date */
+            date: string;
+            new_category: string | null;
+            /**
+             * Format: uuid
+             * @description Set when the category changes.
+             */
+            new_category_id: string | null;
+            /** @description Set when the payee changes. */
+            new_payee: string | null;
+            payee: string | null;
+            /** Format: uuid */
+            transaction_id: string;
+        };
+        /**
+         * @description A transaction as a person writes it: either `account_id` and `amount` (against
+         *     `category_id`, or `transfer_account_id`, or neither: uncategorised), or `currency` and
+         *     `splits`.
+         */
+        TransactionFields: {
+            /**
+             * Format: uuid
+             * @description The account money comes into (positive `amount`) or goes out of (negative).
+             */
+            account_id?: string | null;
+            /** @description In the account's currency, exact to its minor units: a string like `-12.50`. */
+            amount?: string | null;
+            /**
+             * Format: uuid
+             * @description What it was spent on or earned from.
+             */
+            category_id?: string | null;
+            /** @description Changing or deleting a reconciled transaction: say so. */
+            confirm_reconciled?: boolean | null;
+            /** @description With `splits`: the currency their values balance in. */
+            currency?: string | null;
+            /**
+             * Format: date
+             * @description Default today (in the person's zone).
+             */
+            date?: string | null;
+            description?: string | null;
+            notes?: string | null;
+            payee?: string | null;
+            splits?: components["schemas"]["SplitFields"][] | null;
+            /** @description `uncleared` (default), `cleared` or `reconciled`. */
+            status?: string | null;
+            tags?: string[] | null;
+            /**
+             * Format: uuid
+             * @description The person's other account, for a transfer.
+             */
+            transfer_account_id?: string | null;
+            /** @description What the other account moves, in its currency, when that is not the first's. */
+            transfer_amount?: string | null;
+        };
+        TransactionList: {
+            transactions: components["schemas"]["Transaction"][];
+        };
         /** @description What a turn streams, in order. `depth` 0 is the conversation's agent; more is a specialist. */
         TurnEvent: {
             agent: string;
@@ -1400,6 +2850,22 @@ export interface components {
             turn_id: string;
             /** @enum {string} */
             type: "error";
+        };
+        UpcomingBills: {
+            /** @description Every bill with a due date in the range, by name. */
+            bills: components["schemas"]["BillDues"][];
+            /**
+             * Format: date
+             * @description The first day looked at.
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description The day after the last day looked at.
+             */
+            to: string;
+            /** Format: date */
+            today: string;
         };
     };
     responses: never;
@@ -4397,6 +5863,3256 @@ export interface operations {
             };
             /** @description No feed has this token (it may have been revoked) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listFinanceAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Asset and liability accounts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createFinanceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAccountFields"];
+            };
+        };
+        responses: {
+            /** @description The account */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFinanceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such account of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteFinanceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such account of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateFinanceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountFields"];
+            };
+        };
+        responses: {
+            /** @description The account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such account of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reconcileFinanceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Statement"];
+            };
+        };
+        responses: {
+            /** @description Reconciled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciled"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such account of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listBills: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bills */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createBill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBill"];
+            };
+        };
+        responses: {
+            /** @description The bill */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillView"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteBill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such bill of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateBill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillFields"];
+            };
+        };
+        responses: {
+            /** @description The bill */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillView"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such bill of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBudgetMonth: {
+        parameters: {
+            query: {
+                /** @description The month, `2026-03`. */
+                month: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The month's envelopes and what is left to budget */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetMonth"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setBudgetEnvelope: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An expense category */
+                category_id: string;
+                /** @description The month, `2026-03` */
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvelopeFields"];
+            };
+        };
+        responses: {
+            /** @description The envelope as set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetEnvelope"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such category of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCategories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The categories */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCategory"];
+            };
+        };
+        responses: {
+            /** @description The category */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such category of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryFields"];
+            };
+        };
+        responses: {
+            /** @description The category */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such category of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCsvMappings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mappings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsvMappingList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCsvMapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCsvMapping"];
+            };
+        };
+        responses: {
+            /** @description The mapping */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedCsvMapping"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A CSV mapping with this name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCsvMapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such CSV mapping of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCsvPresets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The presets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsvPresetList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportFinanceCsv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The splits as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportFinanceJournal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hledger journal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listImports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Previews and committed imports (without lines) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadImport: {
+        parameters: {
+            query: {
+                /** @description The account the file is a statement of. */
+                account_id: string;
+                /**
+                 * @description `ofx` (also QFX), `camt053` or `csv`; left out, it is recognised from the file (CSV
+                 *     when `mapping_id` or `preset` is given).
+                 */
+                format?: string;
+                /** @description A saved CSV mapping of the person's, for a CSV file. */
+                mapping_id?: string;
+                /** @description A bank's preset (`GET /v1/finance/csv-presets`), for a CSV file. */
+                preset?: string;
+                /** @description The file's name, kept to show. */
+                file_name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The statement file: OFX, QFX, CAMT.053 XML or CSV */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The preview, kept for 24 hours */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceImport"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such CSV mapping of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file is larger than 20 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceImport"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import of this person, or a preview that expired (after 24 hours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteImport: {
+        parameters: {
+            query?: {
+                /** @description Also when transactions the import added are reconciled. */
+                confirm_reconciled?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with how many transactions went with it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedImport"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import of this person, or a preview that expired (after 24 hours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The import is committed already, or it added reconciled transactions (send confirm_reconciled=true) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commitImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The committed import with what it added and skipped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceImport"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import of this person, or a preview that expired (after 24 hours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The import is committed already, or it added reconciled transactions (send confirm_reconciled=true) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPayees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payees */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayeeList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBudgetReport: {
+        parameters: {
+            query: {
+                /** @description The first month in the report, `2026-01` (or its first day, `2026-01-01`). */
+                from: string;
+                /**
+                 * @description The month after the last one in the report: `from=2026-01&to=2026-04` is January to
+                 *     March.
+                 */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each category's budget and activity per month */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetReport"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCashFlowReport: {
+        parameters: {
+            query: {
+                /** @description The first month in the report, `2026-01` (or its first day, `2026-01-01`). */
+                from: string;
+                /**
+                 * @description The month after the last one in the report: `from=2026-01&to=2026-04` is January to
+                 *     March.
+                 */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Income, expenses and net per month and currency */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CashFlow"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNetWorthReport: {
+        parameters: {
+            query: {
+                /** @description The first month in the report, `2026-01` (or its first day, `2026-01-01`). */
+                from: string;
+                /**
+                 * @description The month after the last one in the report: `from=2026-01&to=2026-04` is January to
+                 *     March.
+                 */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Assets, liabilities and net at each month's end, per currency */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetWorth"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSpendingReport: {
+        parameters: {
+            query: {
+                /** @description From this month (`2026-01`) or day (`2026-01-15`) on. */
+                from: string;
+                /** @description Before this month or day. */
+                to: string;
+                /** @description `category` (default) or `payee`. */
+                by?: string;
+                /** @description `expense` (default: spending) or `income` (earnings). */
+                kind?: string;
+                /** @description By category: each category's sub-categories summed into their top-level category. */
+                rollup?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Totals per category or payee and currency, largest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Spending"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUpcomingBillsReport: {
+        parameters: {
+            query?: {
+                /** @description How many days ahead, 1 to 366 (default 30). */
+                days?: number;
+                /** @description How many days back, 0 to 366 (default 30): recent due dates, paid or missed. */
+                past?: number;
+                /** @description The day to look from (default today in the person's zone). */
+                today?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each bill's due dates with what paid them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpcomingBills"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRule"];
+            };
+        };
+        responses: {
+            /** @description The rule */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedRule"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such rule of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleFields"];
+            };
+        };
+        responses: {
+            /** @description The rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedRule"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such rule of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applyRule: {
+        parameters: {
+            query?: {
+                /** @description Transactions from this day on. */
+                from?: string;
+                /** @description Transactions before this day. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What changed (reconciled transactions counted, not changed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRun"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such rule of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dryRunRule: {
+        parameters: {
+            query?: {
+                /** @description Transactions from this day on. */
+                from?: string;
+                /** @description Transactions before this day. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What would change (reconciled transactions counted, not listed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRun"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such rule of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFinanceSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putFinanceSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Settings"];
+            };
+        };
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTransactions: {
+        parameters: {
+            query?: {
+                /** @description Only those moving money in or out of this account. */
+                account_id?: string;
+                /** @description Only those in this category or one under it. */
+                category_id?: string;
+                payee_id?: string;
+                /** @description Words in the payee, description or notes. */
+                q?: string;
+                /** @description From this day on. */
+                from?: string;
+                /** @description Before this day. */
+                to?: string;
+                tag?: string;
+                /** @description `uncleared`, `cleared` or `reconciled`. */
+                status?: string;
+                import_id?: string;
+                /** @description Only those not categorised yet. */
+                uncategorised?: boolean;
+                /** @description 1 to 500, default 100. */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transactions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransactionFields"];
+            };
+        };
+        responses: {
+            /** @description The transaction */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transaction */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteTransaction: {
+        parameters: {
+            query?: {
+                /** @description Deleting a reconciled transaction: say so. */
+                confirm_reconciled?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransactionFields"];
+            };
+        };
+        responses: {
+            /** @description The transaction */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
