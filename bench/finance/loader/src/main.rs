@@ -264,7 +264,7 @@ async fn generate(pool: &PgPool, person: Uuid, n: usize) -> anyhow::Result<()> {
                  CASE WHEN i % 10 = 0 THEN md5('income' || (i % 2))::uuid
                       WHEN i % 4 = 0 THEN md5('top' || (i % 5))::uuid
                       ELSE md5('cat' || (i % 15))::uuid END AS category
-               FROM generate_series({from}, {to}) i;
+               FROM generate_series({from}::bigint, {to}::bigint) i;
              INSERT INTO finance.transactions (id, user_id, date, currency, payee_id, description, status)
                SELECT id, '{person}', date, 'EUR', md5('payee' || (i % 200))::uuid, 'bench ' || i, 'cleared' FROM g;
              INSERT INTO finance.splits (id, transaction_id, user_id, account_id, amount, currency, value, position, date)
