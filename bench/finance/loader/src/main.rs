@@ -258,7 +258,7 @@ async fn generate(pool: &PgPool, person: Uuid, n: usize) -> anyhow::Result<()> {
         let to = (from + chunk).min(n) - 1;
         let sql = format!(
             "CREATE TEMP TABLE g AS
-               SELECT i, md5('t' || i)::uuid AS id, DATE '2016-01-01' + (i % 3652) AS date,
+               SELECT i, md5('t' || i)::uuid AS id, DATE '2016-01-01' + (i % 3652)::int AS date,
                  i % 10 = 0 AS income, round(((i * 7919) % 20000 + 99) / 100.0, 2) AS amount,
                  CASE WHEN i % 3 = 0 THEN md5('card')::uuid ELSE md5('checking')::uuid END AS account,
                  CASE WHEN i % 10 = 0 THEN md5('income' || (i % 2))::uuid
