@@ -5,17 +5,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, spawn};
+use crate::helpers::{AgentsApp, Models, json_of, spawn};
 
 async fn app() -> AgentsApp {
     spawn(Models::test(), None, &[]).await
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let code = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(code.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
 async fn make_calendar(app: &AgentsApp, token: &str, zone: &str) -> String {

@@ -18,10 +18,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, events, spawn};
+use crate::helpers::{AgentsApp, Models, events, json_of, scripted_tools, spawn};
 
 /// The allow-list these tests run with: loopback, where the feed is served.
 fn allow_loopback() -> Vec<(&'static str, String)> {
@@ -151,13 +150,6 @@ async fn feed(State(state): State<Arc<FeedState>>, headers: HeaderMap) -> Respon
 }
 
 // --- The API -----------------------------------------------------------------------------------
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let code = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(code.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
 
 /// Subscribes to `url`: the 201's body.
 async fn subscribe(app: &AgentsApp, token: &str, url: &str) -> Value {
@@ -518,24 +510,9 @@ agents:
     plugins: [calendar]
 "#;
 
-fn scripted() -> FunctionModel {
-    FunctionModel::new(|input| {
-        if let Some(result) = input.tool_results().last() {
-            return Reply::text(format!("result: {}", result.content));
-        }
-        let said = input.last_user_text().unwrap_or_default();
-        match said.split_once(' ') {
-            Some((tool, arguments)) => {
-                Reply::tool_call(tool, serde_json::from_str(arguments).unwrap_or(Value::Null))
-            }
-            None => Reply::text("Hello."),
-        }
-    })
-}
-
 #[tokio::test]
 async fn the_agents_tools_leave_a_subscribed_calendar_alone() {
-    let models = Models::default().with("test", scripted());
+    let models = Models::default().with("test", scripted_tools());
     let app = spawn(models, Some(KEEPER), &allow_loopback()).await;
     let (_, token) = app.person();
     let feed = Feed::serve(&[A, B, C]).await;

@@ -2,10 +2,9 @@
 //! repeating event from an RRULE, reading the agenda in the person's zone, finding free time,
 //! to-dos, and cancelling a whole series only once the person confirms.
 
-use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, events, spawn};
+use crate::helpers::{AgentsApp, Models, events, scripted_tools, spawn};
 
 const AGENTS: &str = r#"
 router: keeper
@@ -15,22 +14,6 @@ agents:
     prompt: You keep the person's calendar.
     plugins: [calendar]
 "#;
-
-/// Calls the tool named in a message `tool {json}`, then says what it got back.
-fn scripted() -> FunctionModel {
-    FunctionModel::new(|input| {
-        if let Some(result) = input.tool_results().last() {
-            return Reply::text(format!("result: {}", result.content));
-        }
-        let said = input.last_user_text().unwrap_or_default();
-        match said.split_once(' ') {
-            Some((tool, arguments)) => {
-                Reply::tool_call(tool, serde_json::from_str(arguments).unwrap_or(Value::Null))
-            }
-            None => Reply::text("Hello."),
-        }
-    })
-}
 
 async fn call(
     app: &AgentsApp,
@@ -50,7 +33,7 @@ async fn call(
 
 #[tokio::test]
 async fn an_agent_keeps_the_calendar_and_cancels_a_series_only_when_the_person_confirms() {
-    let app = spawn(Models::default().with("test", scripted()), Some(AGENTS), &[]).await;
+    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &[]).await;
     let (_, token) = app.person();
     let profile =
         app.patch_as("/v1/profile", &token, &json!({"time_zone": "America/New_York"})).await;
@@ -175,7 +158,7 @@ async fn an_agent_keeps_the_calendar_and_cancels_a_series_only_when_the_person_c
 
 #[tokio::test]
 async fn the_tools_see_only_the_persons_own_events() {
-    let app = spawn(Models::default().with("test", scripted()), Some(AGENTS), &[]).await;
+    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &[]).await;
     let (_, alice) = app.person();
     let (_, bob) = app.person();
     let body = json!({"summary": "Alice's secret", "start": {"date_time": "2030-05-01T10:00"}, "duration": "PT1H"});

@@ -4,17 +4,9 @@
 //! them; reconciliation and what it protects; isolation between people; and the bookkeeper's
 //! tools answering with exact amounts.
 
-use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, events, spawn};
-
-pub async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let code = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(code.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
+use crate::helpers::{AgentsApp, Models, events, json_of, scripted_tools, spawn};
 
 /// Opens an account; its id.
 pub async fn account(app: &AgentsApp, token: &str, body: Value) -> String {
@@ -28,7 +20,7 @@ pub async fn category(app: &AgentsApp, token: &str, body: Value) -> String {
     made["id"].as_str().unwrap().to_owned()
 }
 
-async fn balance(app: &AgentsApp, token: &str, id: &str) -> String {
+pub async fn balance(app: &AgentsApp, token: &str, id: &str) -> String {
     let account =
         json_of(app.get_as(&format!("/v1/finance/accounts/{id}"), token).await, 200).await;
     account["balance"].as_str().unwrap().to_owned()
@@ -513,22 +505,6 @@ agents:
     plugins: [finance]
 "#;
 
-/// Calls the tool named in a message `tool {json}`, then says what it got back.
-fn scripted() -> FunctionModel {
-    FunctionModel::new(|input| {
-        if let Some(result) = input.tool_results().last() {
-            return Reply::text(format!("result: {}", result.content));
-        }
-        let said = input.last_user_text().unwrap_or_default();
-        match said.split_once(' ') {
-            Some((tool, arguments)) => {
-                Reply::tool_call(tool, serde_json::from_str(arguments).unwrap_or(Value::Null))
-            }
-            None => Reply::text("Hello."),
-        }
-    })
-}
-
 async fn call(
     app: &AgentsApp,
     token: &str,
@@ -547,7 +523,7 @@ async fn call(
 
 #[tokio::test]
 async fn the_bookkeepers_tools_answer_with_exact_amounts() {
-    let app = spawn(Models::default().with("test", scripted()), Some(AGENTS), &[]).await;
+    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &[]).await;
     let (_, token) = app.person();
     let checking = account(
         &app,
@@ -648,7 +624,7 @@ async fn asked(
 
 #[tokio::test]
 async fn rules_over_the_past_and_deleting_an_import_wait_for_the_persons_yes() {
-    let app = spawn(Models::default().with("test", scripted()), Some(AGENTS), &[]).await;
+    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &[]).await;
     let (_, token) = app.person();
     let checking = account(
         &app,

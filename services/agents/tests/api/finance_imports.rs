@@ -6,7 +6,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, spawn};
+use crate::finance::{account, balance};
+use crate::helpers::{AgentsApp, Models, json_of, spawn};
 
 async fn app() -> AgentsApp {
     spawn(Models::test(), None, &[]).await
@@ -18,13 +19,6 @@ fn fixture(path: &str) -> Vec<u8> {
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&full).unwrap_or_else(|error| panic!("{full}: {error}"))
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let code = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(code.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
 async fn upload(app: &AgentsApp, token: &str, query: &str, file: &[u8]) -> reqwest::Response {
@@ -45,21 +39,8 @@ async fn commit(app: &AgentsApp, token: &str, import: &Value) -> reqwest::Respon
     app.request(Method::POST, &path, token).send().await.unwrap()
 }
 
-async fn account(app: &AgentsApp, token: &str, fields: Value) -> String {
-    let made = json_of(app.post_as("/v1/finance/accounts", token, &fields).await, 201).await;
-    made["id"].as_str().unwrap().to_owned()
-}
-
 async fn category(app: &AgentsApp, token: &str, name: &str) -> String {
-    let body = json!({"name": name});
-    let made = json_of(app.post_as("/v1/finance/categories", token, &body).await, 201).await;
-    made["id"].as_str().unwrap().to_owned()
-}
-
-async fn balance(app: &AgentsApp, token: &str, account: &str) -> String {
-    let path = format!("/v1/finance/accounts/{account}");
-    let found = json_of(app.get_as(&path, token).await, 200).await;
-    found["balance"].as_str().unwrap().to_owned()
+    crate::finance::category(app, token, json!({"name": name})).await
 }
 
 async fn transactions(app: &AgentsApp, token: &str, query: &str) -> Vec<Value> {

@@ -12,17 +12,11 @@ use posey_testkit::openapi::Samples;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{AgentsApp, Models, spawn};
+use crate::finance::{account, category};
+use crate::helpers::{AgentsApp, Models, json_of, spawn};
 
 async fn app() -> AgentsApp {
     spawn(Models::test(), None, &[]).await
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let code = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(code.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
 async fn get(app: &AgentsApp, token: &str, path: &str) -> Value {
@@ -49,14 +43,6 @@ struct Book {
     travel: String,
     salary: String,
     rent_paid_late: String,
-}
-
-async fn account(app: &AgentsApp, token: &str, body: Value) -> String {
-    id(&json_of(app.post_as("/v1/finance/accounts", token, &body).await, 201).await)
-}
-
-async fn category(app: &AgentsApp, token: &str, body: Value) -> String {
-    id(&json_of(app.post_as("/v1/finance/categories", token, &body).await, 201).await)
 }
 
 async fn spend(app: &AgentsApp, token: &str, body: Value) -> String {

@@ -303,3 +303,29 @@ pub async fn store_and_release(app: &AgentsApp, id: &str, agent: &str, turn: [&s
     .unwrap();
     tx.commit().await.unwrap();
 }
+
+/// The body of a response with the status it must have (the body shown when it has another).
+pub async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    let code = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(code.as_u16(), status, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// A model that calls the tool a message names (`tool {json}`), then says what it got back:
+/// how tools' tests drive real turns.
+pub fn scripted_tools() -> posey_models::testing::FunctionModel {
+    posey_models::testing::FunctionModel::new(|input| {
+        if let Some(result) = input.tool_results().last() {
+            return posey_models::testing::Reply::text(format!("result: {}", result.content));
+        }
+        let said = input.last_user_text().unwrap_or_default();
+        match said.split_once(' ') {
+            Some((tool, arguments)) => posey_models::testing::Reply::tool_call(
+                tool,
+                serde_json::from_str(arguments).unwrap_or(Value::Null),
+            ),
+            None => posey_models::testing::Reply::text("Hello."),
+        }
+    })
+}
