@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(file.router, "posey");
         let router = file.agent("posey").unwrap();
         let delegates: Vec<_> = file.delegates_of(router).iter().map(|a| a.name.clone()).collect();
-        assert_eq!(delegates, ["timekeeper", "biographer"]);
+        assert_eq!(delegates, ["timekeeper", "biographer", "bookkeeper"]);
     }
 
     #[test]

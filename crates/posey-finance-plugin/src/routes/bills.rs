@@ -18,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::reports::at_units;
 use super::shared::{RouteState, name};
 use crate::db::bills::{self, BillRow};
 use crate::error::FinanceError;
@@ -69,8 +68,8 @@ fn view(row: BillRow) -> BillView {
         id: row.id,
         name: bill.name,
         payee_contains: bill.payee_contains,
-        amount: at_units(bill.amount, &row.currency),
-        tolerance: at_units(bill.tolerance, &row.currency),
+        amount: crate::db::exact(bill.amount, &row.currency),
+        tolerance: crate::db::exact(bill.tolerance, &row.currency),
         cadence: bill.cadence,
         starts: bill.starts,
         ends: bill.ends,
