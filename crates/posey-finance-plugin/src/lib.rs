@@ -3,6 +3,7 @@
 //! `/v1/finance`, and the tools agents answer money questions with. The finance logic itself
 //! (money, balancing, imports, rules, budgets, bills, journals) is the `posey-finance` crate's.
 
+pub mod budgets;
 pub mod db;
 pub mod error;
 pub mod imports;

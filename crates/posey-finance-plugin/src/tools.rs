@@ -44,6 +44,12 @@ pub fn all() -> Vec<Tool> {
             find_transactions,
         ),
         Tool::typed(
+            "finance_budget",
+            "The person's budget for a month: each category's envelope (budgeted, spent, \
+             available, overspent) and what is left to budget.",
+            budget_status,
+        ),
+        Tool::typed(
             "finance_add_transaction",
             "Record money the person spent (negative amount) or received (positive) on one of \
              their accounts, with its category.",
@@ -326,6 +332,53 @@ async fn find_transactions(context: ToolContext, args: FindArgs) -> Result<Value
     let found =
         transactions::list(&mut db, context.person, &filter).await.map_err(db_failed(TOOL))?;
     Ok(json!({"transactions": found.iter().map(brief).collect::<Vec<_>>()}))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BudgetArgs {
+    /// The month, YYYY-MM (this month when left out).
+    month: Option<String>,
+}
+
+async fn budget_status(context: ToolContext, args: BudgetArgs) -> Result<Value, ToolError> {
+    const TOOL: &str = "finance_budget";
+    let month = match &args.month {
+        Some(text) => text
+            .trim()
+            .parse::<posey_finance::budget::Month>()
+            .map_err(|_| ToolError::new(format!("month: {text:?} is not a month (YYYY-MM)")))?,
+        None => posey_finance::budget::Month::of(today(&context, TOOL).await?),
+    };
+    let code = crate::db::currency(&context.db, context.person)
+        .await
+        .map_err(db_failed(TOOL))?
+        .ok_or_else(|| ToolError::new("the person has no budget yet: no currency is chosen"))?;
+    let currency = Currency::parse(&code).map_err(|e| ToolError::new(e.to_string()))?;
+    let budget = crate::budgets::month_of(&context.db, context.person, currency, month)
+        .await
+        .map_err(failed(TOOL))?;
+    let shown = |amount: Decimal| money(amount, &budget.currency);
+    let categories: Vec<Value> = budget
+        .categories
+        .iter()
+        .filter(|c| !(c.budgeted.is_zero() && c.activity.is_zero() && c.available.is_zero()))
+        .map(|c| {
+            json!({
+                "category": c.name,
+                "budgeted": shown(c.budgeted),
+                "spent": shown(-c.activity),
+                "available": shown(c.available),
+                "overspent": c.overspent,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "month": month.to_string(),
+        "to_be_budgeted": shown(budget.to_be_budgeted),
+        "income": shown(budget.income),
+        "categories": categories,
+    }))
 }
 
 #[derive(Deserialize, JsonSchema)]

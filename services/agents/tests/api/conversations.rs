@@ -153,6 +153,7 @@ async fn agents_and_plugins_are_listed() {
             "finance_accounts",
             "finance_spending",
             "finance_transactions",
+            "finance_budget",
             "finance_add_transaction",
             "finance_categorise",
             "finance_apply_rule",

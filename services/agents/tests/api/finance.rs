@@ -533,7 +533,7 @@ async fn the_bookkeepers_tools_answer_with_exact_amounts() {
     )
     .await;
     let food = category(&app, &token, json!({"name": "Food"})).await;
-    category(&app, &token, json!({"name": "Groceries", "parent_id": food})).await;
+    let groceries = category(&app, &token, json!({"name": "Groceries", "parent_id": food})).await;
     category(&app, &token, json!({"name": "Rent"})).await;
     let conversation = app.conversation(&token, None).await;
 
@@ -586,6 +586,19 @@ async fn the_bookkeepers_tools_answer_with_exact_amounts() {
     .await;
     assert!(!failed, "{moved}");
     assert_eq!(moved["categorised"]["categories"], json!(["Rent"]));
+    // The month's envelopes, overspending told as it is.
+    let envelope = format!("/v1/finance/budgets/{groceries}/2026-02");
+    let set = app.request(reqwest::Method::PUT, &envelope, &token).json(&json!({"amount": "50"}));
+    json_of(set.send().await.unwrap(), 200).await;
+    let (failed, budget) =
+        call(&app, &token, &conversation, "finance_budget", json!({"month": "2026-02"})).await;
+    assert!(!failed, "{budget}");
+    assert_eq!(
+        budget["categories"],
+        json!([{"category": "Groceries", "budgeted": "50.00 EUR", "spent": "57.55 EUR",
+                "available": "-7.55 EUR", "overspent": true}]),
+        "{budget}"
+    );
     // What the tools cannot resolve is said with the choices.
     let (failed, said) =
         call(&app, &token, &conversation, "finance_spending", json!({"category": "Travel"})).await;

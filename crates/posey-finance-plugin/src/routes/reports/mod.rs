@@ -13,7 +13,7 @@ mod range;
 
 use utoipa_axum::router::OpenApiRouter;
 
-pub use range::{budget_currency, grouped};
+pub use range::budget_currency;
 
 use super::shared::RouteState;
 

@@ -1,7 +1,4 @@
-//! What the reports share: their date ranges, checked, the person's budget currency, and
-//! grouping rows.
-
-use std::collections::BTreeMap;
+//! What the reports share: their date ranges, checked, and the person's budget currency.
 
 use chrono::{Datelike, NaiveDate};
 use posey_finance::Currency;
@@ -83,13 +80,4 @@ pub async fn budget_currency(state: &RouteState, person: Uuid) -> Result<Currenc
         )
     })?;
     Currency::parse(&code).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))
-}
-
-/// Groups `items` by `key`, keeping their order within a group.
-pub fn grouped<K: Ord, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> BTreeMap<K, Vec<T>> {
-    let mut groups: BTreeMap<K, Vec<T>> = BTreeMap::new();
-    for item in items {
-        groups.entry(key(&item)).or_default().push(item);
-    }
-    groups
 }
