@@ -87,6 +87,18 @@ fn grouped<K: Ord, T>(items: Vec<T>, key: impl Fn(&T) -> K) -> BTreeMap<K, Vec<T
     groups
 }
 
+/// The person's currency, which budgets are in; invalid input naming `currency` when they
+/// have chosen none.
+pub async fn currency(db: &PgPool, person: Uuid) -> Result<Currency, FinanceError> {
+    let code = crate::db::currency(db, person).await?.ok_or_else(|| {
+        FinanceError::invalid(
+            "currency",
+            "budgets are in the person's currency and none is chosen: PUT /v1/finance/settings",
+        )
+    })?;
+    Currency::parse(&code).map_err(|e| FinanceError::Internal(anyhow::anyhow!(e)))
+}
+
 /// The person's budget for `month`, in `currency` (theirs).
 pub async fn month_of(
     db: &PgPool,

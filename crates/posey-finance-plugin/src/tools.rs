@@ -350,11 +350,8 @@ async fn budget_status(context: ToolContext, args: BudgetArgs) -> Result<Value, 
             .map_err(|_| ToolError::new(format!("month: {text:?} is not a month (YYYY-MM)")))?,
         None => posey_finance::budget::Month::of(today(&context, TOOL).await?),
     };
-    let code = crate::db::currency(&context.db, context.person)
-        .await
-        .map_err(db_failed(TOOL))?
-        .ok_or_else(|| ToolError::new("the person has no budget yet: no currency is chosen"))?;
-    let currency = Currency::parse(&code).map_err(|e| ToolError::new(e.to_string()))?;
+    let currency =
+        crate::budgets::currency(&context.db, context.person).await.map_err(failed(TOOL))?;
     let budget = crate::budgets::month_of(&context.db, context.person, currency, month)
         .await
         .map_err(failed(TOOL))?;

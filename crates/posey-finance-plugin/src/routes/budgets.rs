@@ -22,7 +22,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::reports::budget_currency;
 use super::shared::{NoSuchCategory, RouteState};
 use crate::db::budgets;
 use crate::error::FinanceError;
@@ -61,7 +60,7 @@ async fn get_budget(
 ) -> Result<Json<crate::budgets::BudgetMonth>, ApiError> {
     let month = params.month.ok_or_else(|| ApiError::invalid("month", "is required"))?;
     let (month, _) = month_of("month", &month)?;
-    let currency = budget_currency(&state, person).await?;
+    let currency = crate::budgets::currency(state.db(), person).await?;
     Ok(Json(crate::budgets::month_of(state.db(), person, currency, month).await?))
 }
 
@@ -110,7 +109,7 @@ async fn set_budget(
         ));
     }
     let (month, first) = month_of("month", &month)?;
-    let currency = budget_currency(&state, person).await?;
+    let currency = crate::budgets::currency(state.db(), person).await?;
     let amount = Money::new(fields.amount, currency)
         .map_err(|e| ApiError::invalid("amount", e.to_string()))?
         .amount();

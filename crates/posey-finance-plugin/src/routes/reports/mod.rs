@@ -13,8 +13,6 @@ mod range;
 
 use utoipa_axum::router::OpenApiRouter;
 
-pub use range::budget_currency;
-
 use super::shared::RouteState;
 
 pub fn router() -> OpenApiRouter<RouteState> {

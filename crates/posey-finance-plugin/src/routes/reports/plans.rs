@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::range::{GRACE_DAYS, RangeParams, budget_currency, range};
+use super::range::{GRACE_DAYS, RangeParams, range};
 use crate::db::reports;
 use crate::error::FinanceError;
 use crate::routes::shared::{RouteState, today};
@@ -62,7 +62,7 @@ async fn budget_report(
     Query(params): Query<RangeParams>,
 ) -> Result<Json<BudgetReport>, ApiError> {
     let (from, to) = range(params.from.as_deref(), params.to.as_deref(), true)?;
-    let currency = budget_currency(&state, person).await?;
+    let currency = crate::budgets::currency(state.db(), person).await?;
     let rows = reports::budget_vs_actual(state.db(), person, currency.code(), from, to)
         .await
         .map_err(FinanceError::from)?;

@@ -1,14 +1,9 @@
-//! What the reports share: their date ranges, checked, and the person's budget currency.
+//! What the reports share: their date ranges, checked.
 
 use chrono::{Datelike, NaiveDate};
-use posey_finance::Currency;
 use posey_finance::budget::Month;
 use posey_http::ApiError;
 use serde::Deserialize;
-use uuid::Uuid;
-
-use crate::error::FinanceError;
-use crate::routes::shared::RouteState;
 
 /// The longest range a report covers.
 pub(super) const MAX_YEARS: i32 = 50;
@@ -68,16 +63,4 @@ pub(super) struct RangeParams {
     /// March.
     #[param(required = true)]
     pub(super) to: Option<String>,
-}
-
-/// The person's currency, or a 422 saying to choose one.
-pub async fn budget_currency(state: &RouteState, person: Uuid) -> Result<Currency, ApiError> {
-    let code = crate::db::currency(state.db(), person).await.map_err(FinanceError::from)?;
-    let code = code.ok_or_else(|| {
-        ApiError::invalid(
-            "currency",
-            "budgets are in the person's currency and none is chosen: PUT /v1/finance/settings",
-        )
-    })?;
-    Currency::parse(&code).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))
 }
