@@ -8,6 +8,7 @@
 pub mod command;
 pub mod entity;
 pub mod exposure;
+pub mod ha;
 pub mod secret;
 pub mod security;
 pub mod watch;

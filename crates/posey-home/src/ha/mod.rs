@@ -1,0 +1,10 @@
+//! Home Assistant: the messages of its WebSocket API and a mirror of one home fed by them.
+
+pub mod messages;
+pub mod mirror;
+
+pub use messages::{
+    Auth, ClientMessage, Event, HaCommand, HaError, IdCounter, Request, ResultMessage,
+    ServerMessage, StateChanged, Target,
+};
+pub use mirror::{Mirror, Snapshot};
