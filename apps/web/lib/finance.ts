@@ -646,3 +646,489 @@ export function linePoints(amounts: string[], width: number, height: number, pad
     y: Math.round((pad + (1 - (v - min) / span) * (height - 2 * pad)) * 10) / 10,
   }));
 }
+
+// ---- Schedules: recurring transactions and bills ---------------------------------------------
+
+export type CadenceUnit = 'days' | 'weeks' | 'months' | 'years';
+
+/** Every so many days, weeks, months or years from the start date: `{"months": 1}`. */
+export type Cadence = Partial<Record<CadenceUnit, number>>;
+
+export const CADENCE_UNITS: { value: CadenceUnit; one: string; many: string }[] = [
+  { value: 'days', one: 'day', many: 'days' },
+  { value: 'weeks', one: 'week', many: 'weeks' },
+  { value: 'months', one: 'month', many: 'months' },
+  { value: 'years', one: 'year', many: 'years' },
+];
+
+/** The cadence's unit and count (`{"weeks": 2}` → weeks, 2); a month when it says nothing known. */
+export function cadenceParts(cadence: Cadence): { unit: CadenceUnit; every: number } {
+  for (const u of CADENCE_UNITS) {
+    const n = cadence[u.value];
+    if (typeof n === 'number') return { unit: u.value, every: n };
+  }
+  return { unit: 'months', every: 1 };
+}
+
+/** `{"months": 1}` → `every month`; `{"weeks": 2}` → `every 2 weeks`. */
+export function cadenceLabel(cadence: Cadence): string {
+  const { unit, every } = cadenceParts(cadence);
+  const u = CADENCE_UNITS.find((c) => c.value === unit)!;
+  return every === 1 ? `every ${u.one}` : `every ${every} ${u.many}`;
+}
+
+export interface PlannedSplit {
+  account_id: string;
+  amount: string;
+  value: string | null;
+  rate_date: string | null;
+  memo: string | null;
+}
+
+export interface RecurringView {
+  id: string;
+  name: string;
+  cadence: Cadence;
+  starts: string;
+  ends: string | null;
+  /** `null`: no dates left. */
+  next_date: string | null;
+  /** The next dates, up to five. */
+  upcoming: string[];
+  paused: boolean;
+  posted: number;
+  last_posted: string | null;
+  last_transaction_id: string | null;
+  /** Why it paused itself. */
+  last_error: string | null;
+  currency: string;
+  payee: string | null;
+  description: string | null;
+  notes: string | null;
+  tags: string[];
+  account_id: string | null;
+  amount: string | null;
+  category_id: string | null;
+  transfer_account_id: string | null;
+  transfer_amount: string | null;
+  splits: PlannedSplit[] | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Bill {
+  id: string;
+  name: string;
+  /** Text the paying transaction's payee contains; empty: any payee. */
+  payee_contains: string;
+  /** Signed as the account sees it: a bill paid is negative. */
+  amount: string;
+  tolerance: string;
+  cadence: Cadence;
+  starts: string;
+  ends: string | null;
+  /** `null`: any of the person's accounts in `currency`. */
+  account_id: string | null;
+  currency: string;
+  created_at: string;
+  updated_at: string;
+}
+
+type Errors = Record<string, string[]>;
+
+function schedule(unit: CadenceUnit, every: string, starts: string, ends: string, errors: Errors): Cadence {
+  const add = (field: string, message: string) => (errors[field] = [...(errors[field] ?? []), message]);
+  const n = Number(every.trim());
+  if (!/^\d+$/.test(every.trim()) || n < 1 || n > 1000) add('cadence', 'Give how often as a whole number from 1 to 1000.');
+  if (!starts) add('starts', 'Give the first date.');
+  else if (!isDate(starts)) add('starts', 'Give the date as YYYY-MM-DD.');
+  if (ends && !isDate(ends)) add('ends', 'Give the date as YYYY-MM-DD.');
+  else if (ends && isDate(starts) && ends < starts) add('ends', 'The last date must not be before the first.');
+  return { [unit]: n };
+}
+
+/** What a recurring transaction's form holds: what is posted (as a new transaction's), and when. */
+export interface RecurringForm extends Omit<EntryForm, 'date'> {
+  name: string;
+  unit: CadenceUnit;
+  every: string;
+  starts: string;
+  ends: string;
+  notes: string;
+}
+
+export type RecurringErrors = Partial<Record<'name' | 'cadence' | 'starts' | 'ends' | 'notes' | keyof EntryErrors, string[]>>;
+
+/**
+ * The JSON agents' `POST /v1/finance/recurring` takes for the form (`PATCH` with `change`:
+ * emptied fields sent as `null` or `[]` so they are cleared; with `keepSplits` the amounts are
+ * left out, a split one keeping its splits), or what is wrong, per field.
+ */
+export function recurringBody(
+  form: RecurringForm,
+  accounts: FinanceAccount[],
+  options: { change?: boolean; keepSplits?: boolean } = {},
+): { body: Record<string, unknown> } | { errors: RecurringErrors } {
+  const errors: Errors = {};
+  if (!form.name.trim()) errors.name = ['Give it a name, like “Rent”.'];
+  else if (form.name.trim().length > 200) errors.name = ['At most 200 characters.'];
+  const cadence = schedule(form.unit, form.every, form.starts, form.ends, errors);
+  let money: Record<string, unknown> = {};
+  if (!options.keepSplits) {
+    const entry = entryBody({ ...form, date: '' }, accounts);
+    if ('errors' in entry) Object.assign(errors, entry.errors);
+    else money = entry.body;
+  }
+  if (Object.keys(errors).length) return { errors };
+  const { payee, description, tags, ...amounts } = money;
+  const body: Record<string, unknown> = { name: form.name.trim(), cadence, starts: form.starts };
+  if (!options.keepSplits) Object.assign(body, amounts);
+  const notes = form.notes.trim();
+  if (options.change) {
+    Object.assign(body, {
+      ends: form.ends || null,
+      payee: form.payee.trim() || null,
+      description: form.description.trim() || null,
+      notes: notes || null,
+      tags: tagList(form.tags),
+    });
+  } else {
+    if (form.ends) body.ends = form.ends;
+    if (payee) body.payee = payee;
+    if (description) body.description = description;
+    if (notes) body.notes = notes;
+    if (tags) body.tags = tags;
+  }
+  return { body };
+}
+
+function tagList(typed: string): string[] {
+  return typed
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
+/** A saved recurring transaction as its form shows it (the amount without its sign, the kind saying which way). */
+export function recurringForm(r: RecurringView): RecurringForm {
+  const { unit, every } = cadenceParts(r.cadence);
+  const kind: EntryKind = r.transfer_account_id ? 'transfer' : r.amount && !isNegative(r.amount) ? 'income' : 'expense';
+  return {
+    name: r.name,
+    unit,
+    every: String(every),
+    starts: r.starts,
+    ends: r.ends ?? '',
+    notes: r.notes ?? '',
+    kind,
+    account_id: r.account_id ?? '',
+    amount: r.amount ? absAmount(r.amount) : '',
+    category_id: r.category_id ?? '',
+    transfer_account_id: r.transfer_account_id ?? '',
+    transfer_amount: r.transfer_amount ? absAmount(r.transfer_amount) : '',
+    payee: r.payee ?? '',
+    description: r.description ?? '',
+    tags: r.tags.join(', '),
+  };
+}
+
+/** What a bill's form holds: the amount typed without a sign (a bill is money out). */
+export interface BillForm {
+  name: string;
+  payee_contains: string;
+  amount: string;
+  tolerance: string;
+  unit: CadenceUnit;
+  every: string;
+  starts: string;
+  ends: string;
+  /** Empty: paid from any account in `currency`. */
+  account_id: string;
+  currency: string;
+}
+
+export const BILL_FIELDS = ['name', 'payee_contains', 'amount', 'tolerance', 'cadence', 'starts', 'ends', 'account_id', 'currency'] as const;
+export type BillErrors = Partial<Record<(typeof BILL_FIELDS)[number] | 'form', string[]>>;
+
+/** The JSON agents' `POST /v1/finance/bills` (or, with `change`, `PATCH`) takes for the form, or what is wrong, per field. */
+export function billBody(form: BillForm, options: { change?: boolean } = {}): { body: Record<string, unknown> } | { errors: BillErrors } {
+  const errors: Errors = {};
+  const add = (field: string, message: string) => (errors[field] = [...(errors[field] ?? []), message]);
+  if (!form.name.trim()) add('name', 'Give the bill a name, like “Rent”.');
+  const amount = cleanAmount(form.amount);
+  if (!amount) add('amount', 'Give the amount.');
+  else if (!isDecimal(amount)) add('amount', 'Write the amount as digits, like 49.99.');
+  else if (isZero(amount)) add('amount', 'The amount must not be zero.');
+  const tolerance = cleanAmount(form.tolerance);
+  if (tolerance && (!isDecimal(tolerance) || isNegative(tolerance))) add('tolerance', 'Write how far off a payment may be as digits, like 5.00.');
+  const currency = form.currency.trim().toUpperCase();
+  if (!form.account_id && !/^[A-Z]{3}$/.test(currency)) add('currency', 'Give the three-letter currency code, like EUR.');
+  const cadence = schedule(form.unit, form.every, form.starts, form.ends, errors);
+  if (Object.keys(errors).length) return { errors };
+  const body: Record<string, unknown> = {
+    name: form.name.trim(),
+    payee_contains: form.payee_contains.trim(),
+    amount: negate(absAmount(amount)),
+    tolerance: tolerance || '0',
+    cadence,
+    starts: form.starts,
+  };
+  if (form.ends || options.change) body.ends = form.ends || null;
+  if (form.account_id) body.account_id = form.account_id;
+  else {
+    if (options.change) body.account_id = null;
+    body.currency = currency;
+  }
+  return { body };
+}
+
+export function billForm(b: Bill): BillForm {
+  const { unit, every } = cadenceParts(b.cadence);
+  return {
+    name: b.name,
+    payee_contains: b.payee_contains,
+    amount: absAmount(b.amount),
+    tolerance: isZero(b.tolerance) ? '' : b.tolerance,
+    unit,
+    every: String(every),
+    starts: b.starts,
+    ends: b.ends ?? '',
+    account_id: b.account_id ?? '',
+    currency: b.currency,
+  };
+}
+
+// ---- Splits ---------------------------------------------------------------------------------
+
+/** One split as typed: signed, debit positive (money into an account or spent in a category is positive). */
+export interface SplitLine {
+  account_id: string;
+  amount: string;
+  /** In the transaction's currency, for an account in another. */
+  value: string;
+  memo: string;
+}
+
+/** What the split lines add up to in the transaction's currency (lines not yet amounts left out); zero when they balance. */
+export function splitsTotal(lines: SplitLine[], currency: string, accounts: FinanceAccount[]): string {
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const values = lines.map((l) => {
+    const own = byId.get(l.account_id)?.currency;
+    const v = cleanAmount(own && own !== currency ? l.value : l.amount);
+    return isDecimal(v) ? v : '0';
+  });
+  return sumAmounts(values);
+}
+
+export interface SplitsForm {
+  currency: string;
+  lines: SplitLine[];
+  date: string;
+  payee: string;
+  description: string;
+  tags: string;
+}
+
+/** Errors of a split form: `splits[i].amount`-style keys are agents' own. */
+export type SplitErrors = Record<string, string[]>;
+
+/**
+ * The JSON agents' transaction routes take for split lines (`currency` + `splits`, with the
+ * date, payee, description and tags; `change`: emptied ones cleared), or what is wrong, keyed as
+ * agents names it (`splits[1].amount`).
+ */
+export function splitsBody(form: SplitsForm, accounts: FinanceAccount[], options: { change?: boolean } = {}): { body: Record<string, unknown> } | { errors: SplitErrors } {
+  const errors: Errors = {};
+  const add = (field: string, message: string) => (errors[field] = [...(errors[field] ?? []), message]);
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const lines = form.lines.filter((l) => l.account_id || l.amount.trim() || l.memo.trim());
+  if (!/^[A-Z]{3}$/.test(form.currency)) add('currency', 'Choose the currency.');
+  if (lines.length < 2) add('splits', 'A split transaction has two lines or more.');
+  const splits = lines.map((l) => {
+    const at = `splits[${form.lines.indexOf(l)}]`;
+    const split: Record<string, unknown> = { account_id: l.account_id };
+    if (!l.account_id) add(`${at}.account_id`, 'Choose an account or category.');
+    const amount = cleanAmount(l.amount);
+    if (!amount) add(`${at}.amount`, 'Give the amount.');
+    else if (!isDecimal(amount)) add(`${at}.amount`, 'Write the amount as digits, like -12.50.');
+    else split.amount = amount;
+    const own = byId.get(l.account_id)?.currency;
+    if (own && own !== form.currency) {
+      const value = cleanAmount(l.value);
+      if (!value) add(`${at}.value`, `Give what it is worth in ${form.currency}.`);
+      else if (!isDecimal(value)) add(`${at}.value`, 'Write the amount as digits, like -12.50.');
+      else split.value = value;
+    }
+    if (l.memo.trim()) split.memo = l.memo.trim();
+    return split;
+  });
+  if (lines.length >= 2 && !Object.keys(errors).some((k) => k.startsWith('splits['))) {
+    const total = splitsTotal(lines, form.currency, accounts);
+    if (!isZero(total)) add('splits', `The lines must add up to zero; they are off by ${formatAmount(total, form.currency)}.`);
+  }
+  if (form.date && !isDate(form.date)) add('date', 'Give the date as YYYY-MM-DD.');
+  if (Object.keys(errors).length) return { errors };
+  const body: Record<string, unknown> = { currency: form.currency, splits };
+  if (form.date) body.date = form.date;
+  const tags = tagList(form.tags);
+  if (options.change) Object.assign(body, { payee: form.payee.trim() || null, description: form.description.trim() || null, tags });
+  else {
+    if (form.payee.trim()) body.payee = form.payee.trim();
+    if (form.description.trim()) body.description = form.description.trim();
+    if (tags.length) body.tags = tags;
+  }
+  return { body };
+}
+
+/** A saved transaction's splits as lines to edit. */
+export function splitLines(t: Transaction): SplitLine[] {
+  return t.splits.map((s) => ({ account_id: s.account_id, amount: s.amount, value: s.currency !== t.currency ? s.value : '', memo: s.memo ?? '' }));
+}
+
+// ---- Export ---------------------------------------------------------------------------------
+
+/** The BFF's address of agents' export of the books (`csv`: every split; `journal`: hledger). */
+export function exportHref(format: 'csv' | 'journal'): string {
+  return `/api/agents/v1/finance/export.${format}`;
+}
+
+// ---- Rules ----------------------------------------------------------------------------------
+
+/** posey-finance's rule condition (`{"type": "payee_contains", "value": "rewe"}`). */
+export interface RuleCondition {
+  type: string;
+  value?: string;
+  amount?: string;
+  min?: string;
+  max?: string;
+  id?: string;
+}
+
+/** posey-finance's rule action (`{"type": "set_category", "id": ".."}`). */
+export interface RuleAction {
+  type: string;
+  id?: string;
+  name?: string;
+  tag?: string;
+}
+
+export interface RuleSpec {
+  conditions: RuleCondition[];
+  actions: RuleAction[];
+  /** Every condition must match, or any one. */
+  match_all: boolean;
+}
+
+/** A condition as its row in the form holds it; which fields count depends on `type`. */
+export interface ConditionDraft {
+  type: string;
+  /** Words, or the amount for `amount_equals`. */
+  value: string;
+  min: string;
+  max: string;
+  /** The account for `account`. */
+  id: string;
+}
+
+/** An action as its row holds it: the category's id, the payee's name or the tag. */
+export interface ActionDraft {
+  type: string;
+  value: string;
+}
+
+export const RULE_CONDITIONS: { value: string; label: string }[] = [
+  { value: 'payee_contains', label: 'Payee contains' },
+  { value: 'description_contains', label: 'Description contains' },
+  { value: 'payee_is', label: 'Payee is' },
+  { value: 'amount_equals', label: 'Amount is' },
+  { value: 'amount_between', label: 'Amount is between' },
+  { value: 'outflow', label: 'Money out' },
+  { value: 'inflow', label: 'Money in' },
+  { value: 'account', label: 'Account is' },
+];
+
+export const RULE_ACTIONS: { value: string; label: string }[] = [
+  { value: 'set_category', label: 'Set the category' },
+  { value: 'set_payee', label: 'Set the payee' },
+  { value: 'add_tag', label: 'Add the tag' },
+];
+
+export const blankCondition = (): ConditionDraft => ({ type: 'payee_contains', value: '', min: '', max: '', id: '' });
+export const blankAction = (): ActionDraft => ({ type: 'set_category', value: '' });
+
+/** A saved rule's conditions and actions as the form's rows. */
+export function ruleDrafts(rule: RuleSpec): { conditions: ConditionDraft[]; actions: ActionDraft[] } {
+  return {
+    conditions: rule.conditions.map((c) => ({ ...blankCondition(), type: c.type, value: c.value ?? c.amount ?? '', min: c.min ?? '', max: c.max ?? '', id: c.id ?? '' })),
+    actions: rule.actions.map((a) => ({ type: a.type, value: a.id ?? a.name ?? a.tag ?? '' })),
+  };
+}
+
+/**
+ * The rule agents' `/v1/finance/rules` takes for the form's rows, or what is wrong, keyed by row
+ * (`conditions[1]`, `actions[0]`; `rule` for the whole).
+ */
+export function ruleOf(conditions: ConditionDraft[], actions: ActionDraft[], matchAll: boolean): { rule: RuleSpec } | { errors: Record<string, string[]> } {
+  const errors: Errors = {};
+  const add = (field: string, message: string) => (errors[field] = [...(errors[field] ?? []), message]);
+  const amount = (field: string, typed: string): string => {
+    const a = cleanAmount(typed);
+    if (!a) add(field, 'Give the amount.');
+    else if (!isDecimal(a)) add(field, 'Write the amount as digits, like -9.99 (money out is negative).');
+    return a;
+  };
+  if (conditions.length === 0) add('rule', 'A rule needs at least one condition.');
+  if (actions.length === 0) add('rule', 'A rule needs at least one action.');
+  const when: RuleCondition[] = conditions.map((c, i) => {
+    const at = `conditions[${i}]`;
+    switch (c.type) {
+      case 'payee_contains':
+      case 'description_contains':
+      case 'payee_is':
+        if (!c.value.trim()) add(at, 'Give the words to look for.');
+        return { type: c.type, value: c.value.trim() };
+      case 'amount_equals':
+        return { type: c.type, amount: amount(at, c.value) };
+      case 'amount_between': {
+        const min = amount(at, c.min);
+        const max = amount(at, c.max);
+        if (isDecimal(min) && isDecimal(max) && compareAmounts(min, max) > 0) add(at, 'The lowest amount must not be above the highest.');
+        return { type: c.type, min, max };
+      }
+      case 'account':
+        if (!c.id) add(at, 'Choose the account.');
+        return { type: c.type, id: c.id };
+      default:
+        return { type: c.type };
+    }
+  });
+  const then: RuleAction[] = actions.map((a, i) => {
+    const at = `actions[${i}]`;
+    const value = a.value.trim();
+    switch (a.type) {
+      case 'set_category':
+        if (!value) add(at, 'Choose the category it sets.');
+        return { type: a.type, id: value };
+      case 'set_payee':
+        if (!value) add(at, 'Give the payee it sets.');
+        return { type: a.type, name: value };
+      default:
+        if (!value) add(at, 'Give the tag it adds.');
+        else if (value.includes(',') || value.length > 50) add(at, 'A tag is 1 to 50 characters, no commas.');
+        return { type: a.type, tag: value };
+    }
+  });
+  return Object.keys(errors).length ? { errors } : { rule: { conditions: when, actions: then, match_all: matchAll } };
+}
+
+/** A 422 on a rule: agents' `rule.conditions[1].id` goes to its row, `name` to the name, the rest to the rule. */
+export function ruleApiErrors(fields: Record<string, string[]>, message: string): Record<string, string[]> {
+  const out: Errors = {};
+  for (const [field, problems] of Object.entries(fields)) {
+    const row = /^rule\.(conditions|actions)\[(\d+)\]/.exec(field);
+    const key = row ? `${row[1]}[${row[2]}]` : field === 'name' ? 'name' : 'rule';
+    out[key] = [...(out[key] ?? []), ...problems];
+  }
+  if (Object.keys(out).length === 0) out.rule = [message];
+  return out;
+}

@@ -127,7 +127,7 @@ describe('the transactions list', () => {
       categories: [account({ id: 'g', kind: 'expense', name: 'Groceries', currency: null, balance: null })],
       today: '2027-03-05',
     });
-    expect(text(out)).toMatch(/2 Mar 2027 Corner shop food Checking Groceries -1,234.50 USD reconciled Delete/);
+    expect(text(out)).toMatch(/2 Mar 2027 Corner shop food Checking Groceries -1,234.50 USD reconciled Edit Delete/);
     expect(out).toMatch(/<select[^>]*aria-label="Category of Corner shop on 2 Mar 2027"/);
     expect(out).toMatch(/<option value="g" selected="">Groceries<\/option>/);
   });

@@ -1,5 +1,5 @@
 'use client';
-// The finance pages' own navigation: overview, transactions, accounts, import, rules, budget, reports.
+// The finance pages' own navigation: overview, transactions, recurring, bills, accounts, import, rules, budget, reports.
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
@@ -7,6 +7,8 @@ import { usePathname } from 'next/navigation';
 const TABS = [
   { href: '/finance', label: 'Overview' },
   { href: '/finance/transactions', label: 'Transactions' },
+  { href: '/finance/recurring', label: 'Recurring' },
+  { href: '/finance/bills', label: 'Bills' },
   { href: '/finance/accounts', label: 'Accounts' },
   { href: '/finance/import', label: 'Import' },
   { href: '/finance/rules', label: 'Rules' },

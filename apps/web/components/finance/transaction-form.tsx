@@ -1,23 +1,43 @@
 'use client';
-// A new transaction: an expense or income against a category, or a transfer between two of the
-// person's accounts (with what the other account receives when its currency differs). The
-// amount is typed without a sign; the kind decides the direction. Mistakes show under their
-// field, whether the form or agents' 422 found them.
+// A new transaction: an expense or income against a category, a transfer between two of the
+// person's accounts (with what the other account receives when its currency differs), or split
+// lines (`currency` + `splits`, what they are off by shown while typing). The amount of the
+// first three is typed without a sign; the kind decides the direction. Given a transaction, the
+// form changes it instead: its splits, date, payee, description and tags (`PATCH`; a reconciled
+// one only after the person confirms). Mistakes show under their field, whether the form or
+// agents' 422 found them.
 
 import { useId, useState } from 'react';
 
 import { api, ApiError } from '@/lib/client/api';
-import { apiFieldErrors, categoryOptions, entryBody, type EntryErrors, type EntryForm, type EntryKind, type FinanceAccount, type Transaction } from '@/lib/finance';
+import { apiFieldErrors, dayLabel, entryBody, splitLines, splitsBody, transactionTitle, type EntryErrors, type EntryForm, type EntryKind, type FinanceAccount, type SplitLine, type Transaction } from '@/lib/finance';
 
+import { EntryFields } from './entry-fields';
 import { FieldError, wired } from './money';
+import { BLANK_LINE, SplitFields } from './split-fields';
 
 const API_FIELDS = ['date', 'account_id', 'amount', 'category_id', 'transfer_account_id', 'transfer_amount', 'payee', 'description', 'tags'] as const;
+const SPLIT_FIELDS = ['currency', 'splits', 'date', 'payee', 'description', 'tags'];
 
-const KINDS: { value: EntryKind; label: string }[] = [
+type Kind = EntryKind | 'split';
+
+const KINDS: { value: Kind; label: string }[] = [
   { value: 'expense', label: 'Expense' },
   { value: 'income', label: 'Income' },
   { value: 'transfer', label: 'Transfer' },
+  { value: 'split', label: 'Split' },
 ];
+
+/** A 422's fields for split lines: agents' `splits[1].amount` and the form's own names kept, the rest for the form. */
+function splitApiErrors(fields: Record<string, string[]>, message: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [field, problems] of Object.entries(fields)) {
+    const key = SPLIT_FIELDS.includes(field) || /^splits\[\d+\]\.(account_id|amount|value)$/.test(field) ? field : 'form';
+    out[key] = [...(out[key] ?? []), ...problems.map((p) => (key === 'form' ? `${field} ${p}` : p))];
+  }
+  if (Object.keys(out).length === 0) out.form = [message];
+  return out;
+}
 
 export function TransactionForm({
   accounts,
@@ -25,22 +45,29 @@ export function TransactionForm({
   today,
   defaultAccount,
   initialErrors = {},
+  editing,
   onCreated,
+  onCancel,
 }: {
   accounts: FinanceAccount[];
   categories: FinanceAccount[];
   today: string;
   defaultAccount?: string;
   /** Mistakes to show at first (the tests render a 422's without a browser). */
-  initialErrors?: EntryErrors;
+  initialErrors?: EntryErrors | Record<string, string[]>;
+  /** The transaction to change instead of making a new one. */
+  editing?: Transaction;
+  /** Called with the transaction made or changed. */
   onCreated: (t: Transaction) => void;
+  onCancel?: () => void;
 }) {
   const id = useId();
-  const open = accounts.filter((a) => !a.closed_at);
+  const open = accounts.filter((a) => !a.closed_at || editing?.splits.some((s) => s.account_id === a.id));
+  const firstAccount = defaultAccount && open.some((a) => a.id === defaultAccount) ? defaultAccount : (open[0]?.id ?? '');
   const blank = (): EntryForm => ({
     kind: 'expense',
     date: today,
-    account_id: defaultAccount && open.some((a) => a.id === defaultAccount) ? defaultAccount : (open[0]?.id ?? ''),
+    account_id: firstAccount,
     amount: '',
     category_id: '',
     transfer_account_id: '',
@@ -49,17 +76,41 @@ export function TransactionForm({
     description: '',
     tags: '',
   });
-  const [values, setValues] = useState<EntryForm>(blank);
-  const [errors, setErrors] = useState<EntryErrors>(initialErrors);
+  const [values, setValues] = useState<EntryForm>(() =>
+    editing ? { ...blank(), date: editing.date, payee: editing.payee ?? '', description: editing.description ?? '', tags: editing.tags.join(', ') } : blank(),
+  );
+  const [kind, setKind] = useState<Kind>(editing ? 'split' : 'expense');
+  const [currency, setCurrency] = useState(editing?.currency ?? open.find((a) => a.id === firstAccount)?.currency ?? 'EUR');
+  const [lines, setLines] = useState<SplitLine[]>(() => (editing ? splitLines(editing) : [{ ...BLANK_LINE }, { ...BLANK_LINE }]));
+  const [errors, setErrors] = useState<Record<string, string[]>>(initialErrors);
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof EntryForm>(key: K, value: EntryForm[K]) => setValues((v) => ({ ...v, [key]: value }));
-  const fid = (f: keyof EntryErrors) => `${id}-${f}-error`;
-  const from = open.find((a) => a.id === values.account_id);
-  const to = open.find((a) => a.id === values.transfer_account_id);
-  const otherCurrency = values.kind === 'transfer' && from && to && from.currency !== to.currency;
+  const fid = (f: string) => `${id}-${f.replace(/[^\w-]/g, '_')}-error`;
+  const currencies = [...new Set([currency, ...open.map((a) => a.currency).filter((c): c is string => !!c)])].sort();
+
+  /** Switching to split lines starts them from what the simple fields hold. */
+  function choose(next: Kind) {
+    if (next === 'split' && kind !== 'split' && !lines.some((l) => l.account_id || l.amount)) {
+      const from = open.find((a) => a.id === values.account_id);
+      const other = values.kind === 'transfer' ? values.transfer_account_id : values.category_id;
+      const amount = values.amount.trim();
+      const out = amount ? (values.kind === 'income' ? amount : `-${amount.replace(/^[-+]/, '')}`) : '';
+      const back = out ? (out.startsWith('-') ? out.slice(1) : `-${out}`) : '';
+      setLines([
+        { ...BLANK_LINE, account_id: values.account_id, amount: out },
+        { ...BLANK_LINE, account_id: other, amount: back },
+      ]);
+      if (from?.currency) setCurrency(from.currency);
+    }
+    setKind(next);
+    if (next !== 'split') set('kind', next);
+  }
 
   async function submit() {
-    const built = entryBody(values, accounts);
+    const built =
+      kind === 'split'
+        ? splitsBody({ currency, lines, date: values.date, payee: values.payee, description: values.description, tags: values.tags }, accounts, { change: !!editing })
+        : entryBody(values, accounts);
     if ('errors' in built) {
       setErrors(built.errors);
       return;
@@ -67,17 +118,33 @@ export function TransactionForm({
     setErrors({});
     setBusy(true);
     try {
-      const made = await api<Transaction>('/agents/v1/finance/transactions', { body: built.body });
-      setValues({ ...blank(), kind: values.kind, account_id: values.account_id, date: values.date });
+      let made: Transaction;
+      if (editing) {
+        const path = `/agents/v1/finance/transactions/${editing.id}`;
+        try {
+          made = await api<Transaction>(path, { method: 'PATCH', body: built.body });
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409 && editing.status === 'reconciled')) throw e;
+          const question = `Change “${transactionTitle(editing)}” of ${dayLabel(editing.date)}? It is reconciled against a bank statement: changing it may make that statement no longer match.`;
+          if (!window.confirm(question)) return;
+          made = await api<Transaction>(path, { method: 'PATCH', body: { ...built.body, confirm_reconciled: true } });
+        }
+      } else {
+        made = await api<Transaction>('/agents/v1/finance/transactions', { body: built.body });
+        setValues({ ...blank(), kind: values.kind, account_id: values.account_id, date: values.date });
+        setLines([{ ...BLANK_LINE }, { ...BLANK_LINE }]);
+      }
       onCreated(made);
     } catch (e) {
-      setErrors(e instanceof ApiError && e.status === 422 ? apiFieldErrors(e.fields, API_FIELDS, e.message) : { form: [(e as Error).message] });
+      if (e instanceof ApiError && e.status === 422) setErrors(kind === 'split' ? splitApiErrors(e.fields, e.message) : apiFieldErrors(e.fields, API_FIELDS, e.message));
+      else setErrors({ form: [(e as Error).message] });
     } finally {
       setBusy(false);
     }
   }
 
   if (open.length === 0) return <p className="opacity-80">Open an account first (Accounts).</p>;
+  const title = editing ? `Change “${transactionTitle(editing)}”` : 'Add a transaction';
 
   return (
     <form
@@ -91,78 +158,20 @@ export function TransactionForm({
     >
       <div className="card-body gap-3">
         <h2 id={`${id}-title`} className="card-title text-base">
-          Add a transaction
+          {title}
         </h2>
-        <div role="radiogroup" aria-label="Kind" className="join">
-          {KINDS.map((k) => (
-            <input
-              key={k.value}
-              className="join-item btn btn-sm"
-              type="radio"
-              name="entry-kind"
-              aria-label={k.label}
-              checked={values.kind === k.value}
-              onChange={() => set('kind', k.value)}
-            />
-          ))}
-        </div>
+        {!editing && (
+          <div role="radiogroup" aria-label="Kind" className="join">
+            {KINDS.map((k) => (
+              <input key={k.value} className="join-item btn btn-sm" type="radio" name={`${id}-kind`} aria-label={k.label} checked={kind === k.value} onChange={() => choose(k.value)} />
+            ))}
+          </div>
+        )}
+        {kind === 'split' && (
+          <SplitFields currency={currency} lines={lines} onCurrency={setCurrency} onLines={setLines} currencies={currencies} errors={errors} fid={fid} accounts={open} categories={categories} />
+        )}
         <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
-          <label className="flex flex-col gap-1">
-            <span className="text-sm">{values.kind === 'transfer' ? 'From account' : 'Account'}</span>
-            <select className="select w-full" value={values.account_id} onChange={(e) => set('account_id', e.target.value)} {...wired(fid('account_id'), errors.account_id)}>
-              {open.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name} ({a.currency})
-                </option>
-              ))}
-            </select>
-            <FieldError id={fid('account_id')} messages={errors.account_id} />
-          </label>
-          <label className="flex flex-col gap-1">
-            <span className="text-sm">Amount{from?.currency ? ` (${from.currency})` : ''}</span>
-            <input className="input w-full" inputMode="decimal" autoComplete="off" placeholder="12.50" value={values.amount} onChange={(e) => set('amount', e.target.value)} {...wired(fid('amount'), errors.amount)} />
-            <FieldError id={fid('amount')} messages={errors.amount} />
-          </label>
-          {values.kind === 'transfer' ? (
-            <label className="flex flex-col gap-1">
-              <span className="text-sm">To account</span>
-              <select className="select w-full" value={values.transfer_account_id} onChange={(e) => set('transfer_account_id', e.target.value)} {...wired(fid('transfer_account_id'), errors.transfer_account_id)}>
-                <option value="">Choose…</option>
-                {open
-                  .filter((a) => a.id !== values.account_id)
-                  .map((a) => (
-                    <option key={a.id} value={a.id}>
-                      {a.name} ({a.currency})
-                    </option>
-                  ))}
-              </select>
-              <FieldError id={fid('transfer_account_id')} messages={errors.transfer_account_id} />
-            </label>
-          ) : (
-            <label className="flex flex-col gap-1">
-              <span className="text-sm">Category</span>
-              <select className="select w-full" value={values.category_id} onChange={(e) => set('category_id', e.target.value)} {...wired(fid('category_id'), errors.category_id)}>
-                <option value="">Uncategorised</option>
-                {categoryOptions(categories, values.kind === 'income' ? 'income' : 'expense')
-                  .filter((o) => !categories.find((c) => c.id === o.id)?.role)
-                  .map((o) => (
-                    <option key={o.id} value={o.id}>
-                      {o.label}
-                    </option>
-                  ))}
-              </select>
-              <FieldError id={fid('category_id')} messages={errors.category_id} />
-            </label>
-          )}
-          {otherCurrency && (
-            <label className="flex flex-col gap-1">
-              <span className="text-sm">
-                {to?.name} receives ({to?.currency})
-              </span>
-              <input className="input w-full" inputMode="decimal" autoComplete="off" value={values.transfer_amount} onChange={(e) => set('transfer_amount', e.target.value)} {...wired(fid('transfer_amount'), errors.transfer_amount)} />
-              <FieldError id={fid('transfer_amount')} messages={errors.transfer_amount} />
-            </label>
-          )}
+          {kind !== 'split' && <EntryFields values={values} set={set} errors={errors} fid={fid} open={open} categories={categories} />}
           <label className="flex flex-col gap-1">
             <span className="text-sm">Date</span>
             <input className="input w-full" type="date" value={values.date} onChange={(e) => set('date', e.target.value)} {...wired(fid('date'), errors.date)} />
@@ -189,9 +198,16 @@ export function TransactionForm({
             {errors.form.join(' ')}
           </p>
         )}
-        <button className="btn btn-primary" type="submit" disabled={busy}>
-          Add transaction
-        </button>
+        <div className="flex flex-wrap gap-2">
+          <button className="btn btn-primary" type="submit" disabled={busy}>
+            {editing ? 'Save changes' : 'Add transaction'}
+          </button>
+          {onCancel && (
+            <button className="btn" type="button" onClick={onCancel}>
+              Cancel
+            </button>
+          )}
+        </div>
       </div>
     </form>
   );

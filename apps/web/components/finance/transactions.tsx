@@ -1,6 +1,7 @@
 'use client';
 // The transactions listing: each one from its account's side (the filtered account's, when one
-// is), its category chosen in place (a `PATCH` of `category_id` alone), and deleted. A
+// is), its category chosen in place (a `PATCH` of `category_id` alone), its splits changed in
+// the transaction form (Edit), and deleted. A
 // reconciled transaction changes only after the person confirms it (agents' 409, then again
 // with `confirm_reconciled`). After a change the page's data is fetched again.
 
@@ -19,6 +20,7 @@ function Row({
   accountId,
   busy,
   onCategorise,
+  onEdit,
   onDelete,
 }: {
   t: Transaction;
@@ -26,6 +28,7 @@ function Row({
   accountId?: string;
   busy: boolean;
   onCategorise: (t: Transaction, category: string) => void;
+  onEdit: (t: Transaction) => void;
   onDelete: (t: Transaction) => void;
 }) {
   const v = viewOf(t, categories, accountId);
@@ -86,7 +89,10 @@ function Row({
           <span className="badge badge-sm badge-ghost">cleared</span>
         ) : null}
       </td>
-      <td>
+      <td className="whitespace-nowrap">
+        <button type="button" className="btn btn-ghost btn-xs" disabled={busy} onClick={() => onEdit(t)} aria-label={`Edit ${title} on ${dayLabel(t.date)}`}>
+          Edit
+        </button>
         <button type="button" className="btn btn-ghost btn-xs text-error" disabled={busy} onClick={() => onDelete(t)} aria-label={`Delete ${title} on ${dayLabel(t.date)}`}>
           Delete
         </button>
@@ -114,6 +120,7 @@ export function Transactions({
   const [error, setError] = useState<string | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Transaction | null>(null);
   const refresh = () => startRefresh(() => router.refresh());
 
   /** Runs `call`; on agents' 409 for a reconciled transaction asks, then runs it confirmed. */
@@ -178,11 +185,35 @@ export function Transactions({
   return (
     <div className="space-y-4" aria-busy={refreshing}>
       <div className="flex flex-wrap items-center gap-2">
-        <button type="button" className="btn btn-sm btn-primary" aria-expanded={adding} onClick={() => setAdding((a) => !a)}>
+        <button
+          type="button"
+          className="btn btn-sm btn-primary"
+          aria-expanded={adding}
+          onClick={() => {
+            setEditing(null);
+            setAdding((a) => !a);
+          }}
+        >
           {adding ? 'Hide the new transaction form' : 'Add a transaction'}
         </button>
       </div>
-      {adding && (
+      {editing && (
+        <TransactionForm
+          key={editing.id}
+          accounts={accounts}
+          categories={categories}
+          today={today}
+          editing={editing}
+          onCancel={() => setEditing(null)}
+          onCreated={(t) => {
+            setEditing(null);
+            setError(null);
+            setFlash(`Saved “${transactionTitle(t)}”.`);
+            refresh();
+          }}
+        />
+      )}
+      {adding && !editing && (
         <TransactionForm
           accounts={accounts}
           categories={categories}
@@ -227,7 +258,13 @@ export function Transactions({
             </thead>
             <tbody>
               {transactions.map((t) => (
-                <Row key={t.id} t={t} categories={categories} accountId={accountId} busy={busy} onCategorise={(x, c) => void categorise(x, c)} onDelete={(x) => void remove(x)} />
+                <Row key={t.id} t={t} categories={categories} accountId={accountId} busy={busy} onCategorise={(x, c) => void categorise(x, c)}
+                  onEdit={(x) => {
+                    setFlash(null);
+                    setEditing(x);
+                    window.scrollTo({ top: 0 });
+                  }}
+                  onDelete={(x) => void remove(x)} />
               ))}
             </tbody>
           </table>

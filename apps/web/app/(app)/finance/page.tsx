@@ -86,6 +86,9 @@ export default async function FinanceOverview() {
               ))}
             </ul>
           )}
+          <Link className="link text-sm" href="/finance/bills">
+            Your bills
+          </Link>
         </div>
       </section>
     </div>

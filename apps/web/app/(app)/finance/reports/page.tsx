@@ -1,11 +1,12 @@
 // Reports over a range of months (`?from=YYYY-MM&to=YYYY-MM`, both included; the last six by
 // default): cash flow by month, spending by category or payee (`?by=`), net worth at each
-// month's end. Each chart has the exact figures beside it; each currency is its own.
+// month's end. Each chart has the exact figures beside it; each currency is its own. At the end,
+// the whole books to download (agents' exports, through the BFF with their file names).
 
 import Form from 'next/form';
 
 import { CashFlowChart, HBars, NetWorthChart } from '@/components/finance/charts';
-import { addMonth, byCurrency, isMonth, lastDayOf, monthLabel, type CashFlowReport, type NetWorthReport, type SpendingReport } from '@/lib/finance';
+import { addMonth, byCurrency, exportHref, isMonth, lastDayOf, monthLabel, type CashFlowReport, type NetWorthReport, type SpendingReport } from '@/lib/finance';
 import { maybe, personToday, type Maybe } from '@/lib/finance-server';
 
 export const metadata = { title: 'Reports' };
@@ -125,6 +126,27 @@ export default async function ReportsPage({ searchParams }: { searchParams: Prom
                 </div>
               ))
             ))}
+        </div>
+      </section>
+
+      <section className="card bg-base-100 shadow-sm" aria-labelledby="export-title">
+        <div className="card-body gap-2">
+          <h2 id="export-title" className="card-title text-base">
+            Download your books
+          </h2>
+          <p className="text-sm">Everything, from the first transaction to the last, whatever months are shown above.</p>
+          <ul className="flex flex-wrap gap-2">
+            <li>
+              <a className="btn btn-sm" href={exportHref('csv')} download>
+                Every split as CSV
+              </a>
+            </li>
+            <li>
+              <a className="btn btn-sm" href={exportHref('journal')} download>
+                hledger journal
+              </a>
+            </li>
+          </ul>
         </div>
       </section>
     </>
