@@ -9,6 +9,7 @@ pub mod command;
 pub mod entity;
 pub mod exposure;
 pub mod ha;
+pub mod mqtt;
 pub mod secret;
 pub mod security;
 pub mod watch;

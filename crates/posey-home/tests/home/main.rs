@@ -1,0 +1,3 @@
+//! posey-home's integration tests: what real MQTT devices publish, read back by this crate.
+
+mod discoverable;
