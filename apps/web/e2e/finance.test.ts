@@ -206,9 +206,9 @@ describe('money', () => {
     await visit(page, '/finance/rules');
     const rule = page.getByRole('form', { name: 'New rule' });
     await rule.getByLabel('Name').fill('Coffee');
-    await rule.getByLabel('When').selectOption('payee_contains');
-    await rule.getByLabel('Words or amount').fill('starbucks');
-    await rule.getByLabel('Set the category').selectOption({ label: 'Groceries' });
+    await rule.getByLabel('Condition 1', { exact: true }).selectOption('payee_contains');
+    await rule.getByLabel('Condition 1: words').fill('starbucks');
+    await rule.getByLabel('Action 1: category').selectOption({ label: 'Groceries' });
     await rule.getByRole('button', { name: 'Save rule' }).click();
     await expect.poll(() => page.getByTestId('rule-words').allInnerTexts()).toEqual(['payee contains “starbucks” → category Groceries']);
     await page.getByRole('button', { name: 'Dry run Coffee' }).click();
@@ -287,7 +287,7 @@ describe('money', () => {
   it('every finance page fits a phone with no serious accessibility violation', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const problems: string[] = [];
-    for (const path of ['/finance', '/finance/transactions', '/finance/accounts', '/finance/import', '/finance/rules', '/finance/budget', '/finance/reports']) {
+    for (const path of ['/finance', '/finance/transactions', '/finance/recurring', '/finance/bills', '/finance/accounts', '/finance/import', '/finance/rules', '/finance/budget', '/finance/reports']) {
       await visit(page, path);
       for (const v of await serious(page)) problems.push(`${path}: ${v}`);
       await screenshot(page, `phone${path.replace(/\//g, '_')}`);
