@@ -1,6 +1,6 @@
 //! Devices that speak MQTT to Posey directly: Home Assistant's MQTT discovery (configurations
 //! under `homeassistant/<component>/.../config`, their states, availability and commands) and
-//! Zigbee2MQTT.
+//! Zigbee2MQTT (`bridge/devices`, `zigbee2mqtt/<name>` and `/set`).
 
 use std::fmt;
 
@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod publish;
 pub mod state;
 pub mod template;
+pub mod z2m;
 
 pub use discovery::{
     Availability, AvailabilityMode, AvailabilityTopic, Component, Discovery, DiscoveryTopic,
