@@ -192,6 +192,16 @@ impl Command {
         }
     }
 
+    /// The command without its alarm code, to keep in an audit log or a pending confirmation:
+    /// the code is asked for again, never stored.
+    pub fn without_code(&self) -> Self {
+        match self {
+            Self::AlarmArm { mode, .. } => Self::AlarmArm { mode: *mode, code: None },
+            Self::AlarmDisarm { .. } => Self::AlarmDisarm { code: None },
+            other => other.clone(),
+        }
+    }
+
     /// `Toggle` as the `TurnOn` or `TurnOff` it means for an entity now in `current` state,
     /// for devices that have no toggle of their own (MQTT lights and switches).
     pub fn resolve_toggle(self, current: &str) -> Self {
@@ -637,6 +647,8 @@ mod tests {
         assert!(!format!("{command:?}").contains("9876"));
         let call = command.to_service_call(&id("alarm_control_panel.home")).expect("a call");
         assert_eq!(call.data["code"], json!("9876"));
+        let kept = serde_json::to_string(&command.without_code()).expect("json");
+        assert_eq!(kept, r#"{"action":"alarm_disarm"}"#);
         assert!(!format!("{call:?}").contains("9876"));
     }
 

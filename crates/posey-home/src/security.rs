@@ -82,6 +82,9 @@ pub fn requires_confirmation(command: &Command, entity: &EntityInfo) -> Option<R
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
     use super::*;
     use crate::command::{AlarmMode, Brightness, HvacMode, TargetTemperature};
     use crate::secret::Secret;
@@ -249,5 +252,63 @@ mod tests {
         let light = info("light.desk", None);
         assert_eq!(requires_confirmation(&Command::TurnOff, &light), None);
         assert_eq!(Reason::DisarmAlarm.to_string(), "disarming an alarm");
+    }
+
+    /// What the model may run on its own: a command the entity takes, needing no confirmation.
+    fn model_alone(command: &Command, entity: &EntityInfo) -> bool {
+        command.check(&entity.entity_id).is_ok() && requires_confirmation(command, entity).is_none()
+    }
+
+    proptest! {
+        #[test]
+        fn no_sequence_of_the_models_commands_opens_a_locked_door(
+            commands in proptest::collection::vec(select(every_command()), 0..30),
+        ) {
+            let lock = info("lock.front_door", None);
+            let mut state = "locked";
+            for command in commands.iter().filter(|c| model_alone(c, &lock)) {
+                state = match command {
+                    Command::Lock => "locked",
+                    Command::Unlock => "unlocked",
+                    Command::Open => "open",
+                    _ => state,
+                };
+            }
+            prop_assert_eq!(state, "locked");
+        }
+
+        #[test]
+        fn no_sequence_of_the_models_commands_opens_a_closed_garage_or_gate(
+            commands in proptest::collection::vec(select(every_command()), 0..30),
+            class in select(vec!["garage", "gate", "door", "GATE"]),
+        ) {
+            let cover = info("cover.entrance", Some(class));
+            let mut position = 0u8;
+            for command in commands.iter().filter(|c| model_alone(c, &cover)) {
+                position = match command {
+                    Command::OpenCover => 100,
+                    Command::CloseCover => 0,
+                    Command::SetCoverPosition { position } => *position,
+                    Command::Toggle if position == 0 => 100,
+                    Command::Toggle => 0,
+                    _ => position,
+                };
+            }
+            prop_assert_eq!(position, 0);
+        }
+
+        #[test]
+        fn the_model_alone_never_arms_or_disarms_an_alarm_nor_disables_an_automation(
+            command in select(every_command()),
+        ) {
+            let alarm = info("alarm_control_panel.home", None);
+            prop_assert!(!model_alone(&command, &alarm));
+            let automation = info("automation.night_lock", None);
+            if model_alone(&command, &automation) {
+                // Turning an automation on is enabling it.
+                let enables = matches!(command, Command::EnableAutomation | Command::TurnOn { .. });
+                prop_assert!(enables, "{:?}", command);
+            }
+        }
     }
 }

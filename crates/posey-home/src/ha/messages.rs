@@ -39,8 +39,8 @@ pub struct Request {
     pub command: HaCommand,
 }
 
-/// The commands Posey uses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The commands Posey uses. `Debug` hides an alarm code in `service_data`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum HaCommand {
     #[serde(rename = "get_states")]
@@ -84,6 +84,36 @@ impl HaCommand {
             service: call.service.clone(),
             service_data: call.data.clone(),
             target: Some(Target { entity_id: vec![call.target.clone()] }),
+        }
+    }
+}
+
+impl std::fmt::Debug for HaCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::GetStates => f.write_str("GetStates"),
+            Self::AreaRegistryList => f.write_str("AreaRegistryList"),
+            Self::DeviceRegistryList => f.write_str("DeviceRegistryList"),
+            Self::EntityRegistryList => f.write_str("EntityRegistryList"),
+            Self::SubscribeEvents { event_type } => {
+                f.debug_struct("SubscribeEvents").field("event_type", event_type).finish()
+            }
+            Self::UnsubscribeEvents { subscription } => {
+                f.debug_struct("UnsubscribeEvents").field("subscription", subscription).finish()
+            }
+            Self::CallService { domain, service, service_data, target } => {
+                let mut data = service_data.clone();
+                if let Some(code) = data.get_mut("code") {
+                    *code = Value::String("***".into());
+                }
+                f.debug_struct("CallService")
+                    .field("domain", domain)
+                    .field("service", service)
+                    .field("service_data", &data)
+                    .field("target", target)
+                    .finish()
+            }
+            Self::Ping => f.write_str("Ping"),
         }
     }
 }
@@ -384,6 +414,16 @@ mod tests {
                 "service_data": {"brightness": 101},
                 "target": {"entity_id": ["light.kitchen"]}
             })
+        );
+        let disarm = Command::AlarmDisarm { code: Some(Secret::new("2468")) }
+            .to_service_call(&id("alarm_control_panel.home"))
+            .expect("a call");
+        let request =
+            ClientMessage::Request(Request { id: 25, command: HaCommand::call_service(&disarm) });
+        assert!(!format!("{request:?}").contains("2468"));
+        assert!(
+            serde_json::to_string(&request).expect("json").contains("2468"),
+            "the wire carries it"
         );
         let bare = Command::Lock.to_service_call(&id("lock.front")).expect("a call");
         let json = serde_json::to_value(Request { id: 2, command: HaCommand::call_service(&bare) })
