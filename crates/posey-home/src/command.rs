@@ -454,6 +454,32 @@ pub struct ServiceCall {
     pub data: Map<String, Value>,
 }
 
+/// The unit a Home Assistant instance keeps temperatures in (its unit system's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TemperatureUnit {
+    #[default]
+    #[serde(rename = "°C")]
+    Celsius,
+    #[serde(rename = "°F")]
+    Fahrenheit,
+}
+
+impl ServiceCall {
+    /// The call for an instance that keeps temperatures in `unit`: commands give Celsius, an
+    /// instance in Fahrenheit takes Fahrenheit (to a tenth of a degree).
+    pub fn in_unit(mut self, unit: TemperatureUnit) -> Self {
+        if unit == TemperatureUnit::Fahrenheit {
+            for key in ["temperature", "target_temp_low", "target_temp_high"] {
+                if let Some(celsius) = self.data.get(key).and_then(Value::as_f64) {
+                    let fahrenheit = ((celsius * 9.0 / 5.0 + 32.0) * 10.0).round() / 10.0;
+                    self.data.insert(key.to_owned(), json!(fahrenheit));
+                }
+            }
+        }
+        self
+    }
+}
+
 impl fmt::Debug for ServiceCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut data = self.data.clone();
@@ -588,6 +614,24 @@ mod tests {
             .to_service_call(&id("media_player.tv"))
             .expect("call");
         assert_eq!(call.data["volume_level"], json!(0.25));
+    }
+
+    #[test]
+    fn temperatures_follow_the_instances_unit() {
+        let call = Command::SetTemperature { target: TargetTemperature::Single(20.0) }
+            .to_service_call(&id("climate.hall"))
+            .expect("a call");
+        assert_eq!(call.clone().in_unit(TemperatureUnit::Celsius).data["temperature"], json!(20.0));
+        assert_eq!(call.in_unit(TemperatureUnit::Fahrenheit).data["temperature"], json!(68.0));
+        let range =
+            Command::SetTemperature { target: TargetTemperature::Range { low: 18.5, high: 24.0 } }
+                .to_service_call(&id("climate.hall"))
+                .expect("a call")
+                .in_unit(TemperatureUnit::Fahrenheit);
+        assert_eq!(range.data["target_temp_low"], json!(65.3));
+        assert_eq!(range.data["target_temp_high"], json!(75.2));
+        let unit: TemperatureUnit = serde_json::from_value(json!("°F")).expect("a unit");
+        assert_eq!(unit, TemperatureUnit::Fahrenheit);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::command::ServiceCall;
+use crate::command::{ServiceCall, TemperatureUnit};
 use crate::entity::{Area, Device, EntityEntry, EntityId, EntityState};
 use crate::secret::Secret;
 
@@ -67,6 +67,9 @@ pub enum HaCommand {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         target: Option<Target>,
     },
+    /// The instance's configuration: its unit system, time zone, version.
+    #[serde(rename = "get_config")]
+    GetConfig,
     #[serde(rename = "ping")]
     Ping,
 }
@@ -113,6 +116,7 @@ impl std::fmt::Debug for HaCommand {
                     .field("target", target)
                     .finish()
             }
+            Self::GetConfig => f.write_str("GetConfig"),
             Self::Ping => f.write_str("Ping"),
         }
     }
@@ -259,6 +263,28 @@ pub struct StateChanged {
     pub new_state: Option<EntityState>,
 }
 
+/// What Posey reads of `get_config`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HaConfig {
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub unit_system: UnitSystem,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitSystem {
+    #[serde(default)]
+    pub temperature: TemperatureUnit,
+}
+
+/// `get_config`'s result.
+pub fn parse_config(result: Value) -> Result<HaConfig, serde_json::Error> {
+    serde_json::from_value(result)
+}
+
 /// `get_states`' result.
 pub fn parse_states(result: Value) -> Result<Vec<EntityState>, serde_json::Error> {
     serde_json::from_value(result)
@@ -384,6 +410,7 @@ mod tests {
                 json!({"id": 5, "type": "subscribe_events", "event_type": "state_changed"}),
             ),
             (HaCommand::Ping, json!({"id": 6, "type": "ping"})),
+            (HaCommand::GetConfig, json!({"id": 7, "type": "get_config"})),
         ];
         for (command, expected) in cases {
             let request = ClientMessage::Request(ids.request(command));
@@ -505,6 +532,18 @@ mod tests {
         let frame = r#"[{"id": 3, "type": "pong"}, {"type": "something_new", "x": 1}]"#;
         let messages = ServerMessage::parse_frame(frame).expect("messages");
         assert_eq!(messages, vec![ServerMessage::Pong { id: 3 }, ServerMessage::Other]);
+    }
+
+    #[test]
+    fn the_config_gives_the_temperature_unit() {
+        let config = parse_config(json!({
+            "latitude": 52.37, "longitude": 4.89, "elevation": 0,
+            "unit_system": {"length": "mi", "accumulated_precipitation": "in", "mass": "lb", "pressure": "psi", "temperature": "°F", "volume": "gal", "wind_speed": "mph"},
+            "location_name": "Home", "time_zone": "America/New_York", "components": ["light"], "version": "2024.3.3", "state": "RUNNING"
+        }))
+        .expect("a config");
+        assert_eq!(config.unit_system.temperature, TemperatureUnit::Fahrenheit);
+        assert_eq!(config.time_zone.as_deref(), Some("America/New_York"));
     }
 
     #[test]

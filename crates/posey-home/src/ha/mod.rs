@@ -4,7 +4,7 @@ pub mod messages;
 pub mod mirror;
 
 pub use messages::{
-    Auth, ClientMessage, Event, HaCommand, HaError, IdCounter, Request, ResultMessage,
+    Auth, ClientMessage, Event, HaCommand, HaConfig, HaError, IdCounter, Request, ResultMessage,
     ServerMessage, StateChanged, Target,
 };
 pub use mirror::{Mirror, Snapshot};

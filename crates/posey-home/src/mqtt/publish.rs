@@ -152,6 +152,46 @@ impl EntityConfig {
     }
 }
 
+impl EntityConfig {
+    /// Whether the entity is optimistic, as Home Assistant decides it: asked to be, or with no
+    /// topic that reports its state. An optimistic entity's state is what it was last told.
+    pub fn is_optimistic(&self) -> bool {
+        if self.common.optimistic == Some(true) {
+            return true;
+        }
+        let reported = match &self.kind {
+            Kind::Cover(cover) => {
+                self.common.state_topic.is_some() || cover.position_topic.is_some()
+            }
+            Kind::Climate(climate) => climate.mode_state_topic.is_some(),
+            Kind::Sensor(_) | Kind::BinarySensor(_) | Kind::AlarmControlPanel(_) => true,
+            _ => self.common.state_topic.is_some(),
+        };
+        !reported
+    }
+
+    /// The state an optimistic entity takes once `command` is published; `None` when the
+    /// entity reports its own state or the command sets none.
+    pub fn assumed_state(&self, command: &Command) -> Option<&'static str> {
+        if !self.is_optimistic() {
+            return None;
+        }
+        Some(match (&self.kind, command) {
+            (Kind::Light(_) | Kind::Switch(_), Command::TurnOn { .. }) => "on",
+            (Kind::Light(_) | Kind::Switch(_), Command::TurnOff) => "off",
+            (Kind::Lock(_), Command::Lock) => "locked",
+            (Kind::Lock(_), Command::Unlock) => "unlocked",
+            (Kind::Lock(_), Command::Open) => "open",
+            (Kind::Cover(_), Command::OpenCover) => "open",
+            (Kind::Cover(_), Command::CloseCover) => "closed",
+            (Kind::Cover(_), Command::SetCoverPosition { position: 0 }) => "closed",
+            (Kind::Cover(_), Command::SetCoverPosition { .. }) => "open",
+            (Kind::Climate(_), Command::SetHvacMode { mode }) => mode.as_str(),
+            _ => return None,
+        })
+    }
+}
+
 fn light_publications(
     light: &LightConfig,
     command: &Command,
@@ -493,6 +533,31 @@ mod tests {
         assert_eq!(
             pairs(&fahrenheit.publications(&set(20.0)).expect("ok")),
             vec![("h/t/set", "68.0")]
+        );
+    }
+
+    #[test]
+    fn optimistic_entities_take_the_state_they_are_told() {
+        let blind = config("homeassistant/switch/s/config", json!({"cmd_t": "s/set"}));
+        assert!(blind.is_optimistic());
+        assert_eq!(blind.assumed_state(&on(None, None, None)), Some("on"));
+        assert_eq!(blind.assumed_state(&Command::TurnOff), Some("off"));
+        let reporting =
+            config("homeassistant/switch/s/config", json!({"cmd_t": "s/set", "stat_t": "s/state"}));
+        assert!(!reporting.is_optimistic());
+        assert_eq!(reporting.assumed_state(&Command::TurnOff), None);
+        let forced = config(
+            "homeassistant/lock/l/config",
+            json!({"cmd_t": "l/set", "stat_t": "l/state", "opt": true}),
+        );
+        assert_eq!(forced.assumed_state(&Command::Unlock), Some("unlocked"));
+        let cover =
+            config("homeassistant/cover/c/config", json!({"cmd_t": "c/set", "pos_t": "c/pos"}));
+        assert!(!cover.is_optimistic());
+        let climate = config("homeassistant/climate/h/config", json!({"mode_cmd_t": "h/m"}));
+        assert_eq!(
+            climate.assumed_state(&Command::SetHvacMode { mode: HvacMode::Heat }),
+            Some("heat")
         );
     }
 
