@@ -232,6 +232,12 @@ mod tests {
         assert_eq!(mirror.area_id_of(&id("lock.front_door")), Some("hall"));
         assert_eq!(mirror.area_of(&id("lock.front_door")).map(|a| a.name.as_str()), Some("hall"));
         assert_eq!(mirror.area_id_of(&id("sensor.outside")), None);
+        // An entity's own area wins over its device's.
+        let mut moved = home();
+        moved.entities[1].area_id = Some("kitchen".into());
+        mirror.apply_snapshot(moved);
+        assert_eq!(mirror.area_id_of(&id("lock.front_door")), Some("kitchen"));
+        mirror.apply_snapshot(home());
         let hall: Vec<_> = mirror.in_area("hall").map(|s| s.entity_id.to_string()).collect();
         assert_eq!(hall, ["lock.front_door"]);
     }
