@@ -91,6 +91,24 @@ describe('forward', () => {
         server.close();
       }
     });
+
+    it('passes a download’s file name on (the books’ export saves as agents names it)', async () => {
+      const server = createServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="posey-finance.csv"' });
+        response.end('date,transaction_id\n');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        process.env.AGENTS_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const r = await forward(req('GET'), ctx, 'agents', ['v1', 'finance', 'export.csv']);
+        expect(r.status).toBe(200);
+        expect(r.headers.get('content-disposition')).toBe('attachment; filename="posey-finance.csv"');
+        expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+        expect(await r.text()).toBe('date,transaction_id\n');
+      } finally {
+        server.close();
+      }
+    });
   });
 });
 
