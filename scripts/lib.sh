@@ -322,6 +322,32 @@ ensure_embedding_model() {
   echo "$target"
 }
 
+# Home Assistant for posey-home-plugin's tests against a real instance (tests/ha_live.rs): PyPI
+# homeassistant 2024.3.3, the last release that runs on Python 3.11, in a venv of its own so its
+# hundreds of exact pins never meet the other venv's. josepy is held below 2: 2.x dropped what
+# hass-nabucasa's acme imports, and without it HA answers 500 to every request. The first install
+# takes about five minutes (pip builds a few packages from source); pip's cache makes later ones
+# quicker.
+POSEY_HA_SPECS=('homeassistant==2024.3.3' 'josepy==1.14.0')
+
+# ensure_home_assistant: the venv with POSEY_HA_SPECS in it, made again when its python is gone or
+# the specs changed (a marker file holds those it was made with). Prints its `hass`.
+ensure_home_assistant() {
+  local venv marker out
+  venv=${XDG_CACHE_HOME:-$HOME/.cache}/posey/ha-venv
+  marker=$venv/posey-specs
+  if [[ ! -x $venv/bin/hass || ! -x $venv/bin/python || $(cat "$marker" 2>/dev/null) != "${POSEY_HA_SPECS[*]}" ]]; then
+    log "installing ${POSEY_HA_SPECS[*]} (PyPI) into $venv"
+    mkdir -p "$(dirname "$venv")"
+    out=$(mktemp)
+    { python3 -m venv --clear "$venv" && "$venv/bin/python" -m pip install -q "${POSEY_HA_SPECS[@]}"; } >"$out" 2>&1 \
+      || { cat "$out" >&2; rm -f "$out"; die "installing Home Assistant into $venv failed"; }
+    rm -f "$out"
+    echo "${POSEY_HA_SPECS[*]}" >"$marker"
+  fi
+  echo "$venv/bin/hass"
+}
+
 # ensure_llama_server: llama-cpp-python with its OpenAI-compatible server in the venv (built from
 # source, about five minutes the first time). Prints the venv's python, which runs it as
 # `python -m llama_cpp.server --model FILE --host 127.0.0.1 --port PORT`.
