@@ -81,6 +81,12 @@ impl LinkConfig {
             options.set_credentials(user.clone(), password.expose().to_owned());
         }
         if self.url.is_tls() {
+            // rumqttc builds its TLS config on rustls's process-wide provider, and more than
+            // one is compiled in here (ring, aws-lc-rs): without one named it panics. aws-lc-rs
+            // is the one rumqttc itself brings; an Err means one is installed already.
+            let _ = rumqttc::tokio_rustls::rustls::crypto::aws_lc_rs::default_provider()
+                .install_default();
+            // The platform's trusted roots.
             options.set_transport(rumqttc::Transport::tls_with_default_config());
         }
         options
@@ -337,4 +343,29 @@ async fn run(
     let effects = shared.registry().set_connected(false, Utc::now());
     shared.send(effects.events);
     tracing::info!(broker = %config.url, "MQTT link stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mqtts_builds_a_tls_transport_and_plain_mqtt_does_not() {
+        let tls = LinkConfig::new(BrokerUrl::parse("mqtts://u:pw@broker.example").expect("a URL"));
+        let options = tls.options();
+        assert!(matches!(options.transport(), rumqttc::Transport::Tls(_)));
+        assert_eq!(options.broker_address(), ("broker.example".to_owned(), 8883));
+        let plain = LinkConfig::new(BrokerUrl::parse("mqtt://broker").expect("a URL"));
+        assert!(matches!(plain.options().transport(), rumqttc::Transport::Tcp));
+        assert!(!format!("{tls:?}").contains("pw"), "{tls:?}");
+    }
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        let backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1) };
+        for (attempt, ceiling) in [(0, 100), (1, 200), (2, 400), (3, 800), (4, 1000), (30, 1000)] {
+            let delay = backoff.delay(attempt).as_millis();
+            assert!((ceiling / 2..=ceiling).contains(&delay), "attempt {attempt}: {delay} ms");
+        }
+    }
 }

@@ -553,3 +553,102 @@ pub(crate) fn describe(error: &MqttError) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("a time")
+    }
+
+    fn switch(object: &str, name: &str, state_topic: &str) -> (String, Vec<u8>) {
+        let config = json!({"name": name, "state_topic": state_topic,
+                            "command_topic": format!("{state_topic}/set")});
+        (format!("homeassistant/switch/{object}/config"), config.to_string().into_bytes())
+    }
+
+    fn connected() -> Registry {
+        let mut registry = Registry::new("homeassistant", Some("zigbee2mqtt"));
+        registry.set_connected(true, now());
+        registry
+    }
+
+    #[test]
+    fn two_entities_announcing_one_id_get_home_assistants_suffix() {
+        let mut registry = connected();
+        let (topic, payload) = switch("a", "Kettle", "a/state");
+        registry.handle(&topic, &payload, now());
+        let (topic, payload) = switch("b", "Kettle", "b/state");
+        let effects = registry.handle(&topic, &payload, now());
+        assert!(matches!(&effects.events[..], [LinkEvent::Discovered { entity, .. }]
+            if entity.entity_id.as_str() == "switch.kettle_2"));
+        assert_eq!(effects.subscribe, ["b/state"]);
+    }
+
+    #[test]
+    fn a_config_again_is_nothing_new_a_changed_one_moves_subscriptions_and_empty_removes() {
+        let mut registry = connected();
+        let (topic, payload) = switch("k", "Kettle", "old/state");
+        let first = registry.handle(&topic, &payload, now());
+        assert_eq!(first.subscribe, ["old/state"]);
+        let again = registry.handle(&topic, &payload, now());
+        assert!(again.events.is_empty() && again.subscribe.is_empty(), "{again:?}");
+
+        registry.handle("old/state", b"ON", now());
+        let (_, moved) = switch("k", "Kettle", "new/state");
+        let effects = registry.handle(&topic, &moved, now());
+        assert!(matches!(&effects.events[..], [LinkEvent::Discovered { .. }]), "{effects:?}");
+        assert_eq!(
+            (effects.subscribe, effects.unsubscribe),
+            (vec!["new/state".to_owned()], vec!["old/state".to_owned()])
+        );
+        let kettle = EntityId::parse("switch.kettle").expect("an id");
+        assert_eq!(
+            registry.state(&kettle).map(|s| s.state.as_str()),
+            Some("on"),
+            "the state stays"
+        );
+
+        let effects = registry.handle(&topic, b"", now());
+        assert!(matches!(&effects.events[..], [LinkEvent::Removed(id)] if *id == kettle));
+        assert_eq!(effects.unsubscribe, ["new/state"]);
+        assert!(registry.states().is_empty());
+        assert_eq!(registry.all_filters(), registry.base_filters());
+    }
+
+    #[test]
+    fn every_entity_is_unavailable_while_the_link_is_down() {
+        let mut registry = connected();
+        let (topic, payload) = switch("k", "Kettle", "k/state");
+        registry.handle(&topic, &payload, now());
+        registry.handle("k/state", b"OFF", now());
+        let down = registry.set_connected(false, now());
+        assert!(matches!(&down.events[..], [LinkEvent::Changed(c)]
+            if c.new.as_ref().is_some_and(|s| s.state == "unavailable")));
+        let kettle = EntityId::parse("switch.kettle").expect("an id");
+        assert!(matches!(
+            registry.publications(
+                &kettle,
+                &Command::TurnOn { brightness: None, rgb: None, color_temp_kelvin: None }
+            ),
+            Err(LinkError::Unavailable(_))
+        ));
+        let up = registry.set_connected(true, now());
+        assert!(matches!(&up.events[..], [LinkEvent::Changed(c)]
+            if c.new.as_ref().is_some_and(|s| s.state == "off")));
+        let publications = registry.publications(&kettle, &Command::Toggle).expect("it takes it");
+        assert_eq!(publications[0].payload, "ON", "a toggle of what is off turns it on");
+    }
+
+    #[test]
+    fn logged_errors_never_carry_a_payload() {
+        let error = MqttError::NotJson(r#"{"code": "1234"#.into());
+        assert!(!describe(&error).contains("1234"));
+        let error =
+            MqttError::UnexpectedPayload { entity: "lock.door".into(), payload: "1234".into() };
+        assert!(!describe(&error).contains("1234"));
+    }
+}
