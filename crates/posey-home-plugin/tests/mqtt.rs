@@ -70,3 +70,45 @@ async fn the_embedded_broker_reports_its_port_stops_and_installs_nothing_global(
     let again = broker::start(addr).await.expect("the same port again after stop");
     again.stop().await;
 }
+
+#[tokio::test]
+async fn the_embedded_broker_takes_only_its_login_when_given_one() {
+    use std::time::Duration;
+
+    use posey_home::Secret;
+    use posey_home_plugin::mqtt::{BrokerUrl, Link, LinkConfig, LinkEvent};
+    use tokio_util::sync::CancellationToken;
+
+    let password = Secret::new("c0rrect h0rse");
+    let broker =
+        broker::start_with_login("127.0.0.1:0".parse().expect("an address"), "posey", &password)
+            .await
+            .expect("the embedded broker");
+    let port = broker.addr().port();
+    // The password travels in MQTT_URL, percent-encoded, and shows nowhere.
+    let url =
+        BrokerUrl::parse(&format!("mqtt://posey:c0rrect%20h0rse@127.0.0.1:{port}")).expect("a URL");
+    assert!(!format!("{url} {url:?}").contains("h0rse"));
+    let cancel = CancellationToken::new();
+    let (link, mut events) = Link::spawn(LinkConfig::new(url), &cancel);
+    let connected = tokio::time::timeout(helpers::WAIT, async {
+        loop {
+            if let Ok(LinkEvent::Connected) = events.recv().await {
+                return;
+            }
+        }
+    });
+    connected.await.expect("the link logs in");
+    assert!(link.is_connected());
+
+    for wrong in
+        [format!("mqtt://127.0.0.1:{port}"), format!("mqtt://posey:guess@127.0.0.1:{port}")]
+    {
+        let (outsider, _) =
+            Link::spawn(LinkConfig::new(BrokerUrl::parse(&wrong).expect("a URL")), &cancel);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!outsider.is_connected(), "{wrong} got in");
+    }
+    cancel.cancel();
+    broker.stop().await;
+}

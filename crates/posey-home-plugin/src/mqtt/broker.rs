@@ -1,6 +1,7 @@
 //! An MQTT broker in the process (rumqttd), for `posey up` when no `MQTT_URL` is set: devices
-//! connect to Posey directly. MQTT 3.1.1 over plain TCP, no authentication: bind it to an
-//! address only the home's network reaches.
+//! connect to Posey directly. MQTT 3.1.1 over plain TCP, open to any client or only to those
+//! with the login given to [`start_with_login`] (better): either way, bind it to an address
+//! only the home's network reaches.
 //!
 //! rumqttd's own `Broker::start` blocks forever, cannot be stopped, never says which port it
 //! bound and starts a Prometheus exporter when configured; so this runs rumqttd's `Router`
@@ -19,6 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use posey_home::Secret;
 use rumqttd::protocol::v4::V4;
 use rumqttd::{ConnectionSettings, LinkType, Router, RouterConfig, Server, ServerSettings};
 use tokio::sync::oneshot;
@@ -43,16 +45,34 @@ impl std::fmt::Debug for Broker {
     }
 }
 
-/// Starts a broker listening on `addr`; port 0 picks a free port ([`Broker::addr`] says
-/// which). Returns once it accepts connections.
+/// Starts a broker listening on `addr` that any client may use; port 0 picks a free port
+/// ([`Broker::addr`] says which). Returns once it accepts connections.
 pub async fn start(addr: SocketAddr) -> anyhow::Result<Broker> {
+    start_broker(addr, None).await
+}
+
+/// [`start`], taking only clients that log in as `user` with `password` (rumqttd drops any
+/// other connection without a CONNACK).
+pub async fn start_with_login(
+    addr: SocketAddr,
+    user: &str,
+    password: &Secret,
+) -> anyhow::Result<Broker> {
+    let login = HashMap::from([(user.to_owned(), password.expose().to_owned())]);
+    start_broker(addr, Some(login)).await
+}
+
+async fn start_broker(
+    addr: SocketAddr,
+    login: Option<HashMap<String, String>>,
+) -> anyhow::Result<Broker> {
     // rumqttd binds inside its server and never says the port: bind here first, to find a
     // free port for port 0 and to fail plainly on a port in use (what another process might
     // take in between is a bind error reported below).
     let addr = TcpListener::bind(addr)
         .and_then(|listener| listener.local_addr())
         .with_context(|| format!("listening for MQTT on {addr}"))?;
-    let mut server = Server::new(server_settings(addr), router().spawn(), V4);
+    let mut server = Server::new(server_settings(addr, login), router().spawn(), V4);
     let (stop, stopped) = oneshot::channel::<()>();
     let (failed_tx, mut failed) = oneshot::channel::<String>();
     let thread = std::thread::Builder::new()
@@ -147,7 +167,8 @@ fn router() -> Router {
     )
 }
 
-fn server_settings(listen: SocketAddr) -> ServerSettings {
+/// rumqttd's settings. Never log them: their `Debug` shows the login's password.
+fn server_settings(listen: SocketAddr, auth: Option<HashMap<String, String>>) -> ServerSettings {
     ServerSettings {
         name: "posey-mqtt".into(),
         listen,
@@ -157,7 +178,7 @@ fn server_settings(listen: SocketAddr) -> ServerSettings {
             connection_timeout_ms: 60_000,
             max_payload_size: MAX_PAYLOAD,
             max_inflight_count: 100,
-            auth: None::<HashMap<String, String>>,
+            auth,
             external_auth: None,
             dynamic_filters: true,
         },
