@@ -28,6 +28,13 @@ impl Socket {
         timeout: Duration,
     ) -> Result<Self, LinkError> {
         let url = endpoint.websocket_url().to_string();
+        if url.starts_with("wss:") {
+            // tungstenite builds its TLS config on rustls's process-wide provider, and more than
+            // one is compiled in here (ring, aws-lc-rs): without one named it panics. aws-lc-rs,
+            // as the MQTT link names it (through rumqttc's rustls); Err: one is named already.
+            let _ = rumqttc::tokio_rustls::rustls::crypto::aws_lc_rs::default_provider()
+                .install_default();
+        }
         let timed_out = |what: &str| LinkError::Timeout {
             url: url.clone(),
             what: what.to_owned(),
