@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod fake;
 pub mod proxy;
 
 /// The `hass` of the test venv, or a failure that says how to get it.
