@@ -112,3 +112,32 @@ async fn the_embedded_broker_takes_only_its_login_when_given_one() {
     cancel.cancel();
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn a_device_with_a_topic_no_broker_takes_spoils_nothing_for_the_others() {
+    let broker = embedded().await;
+    let mut test = helpers::TestLink::start(&broker.url()).await;
+    let url = posey_home_plugin::mqtt::BrokerUrl::parse(&broker.url()).expect("a URL");
+    let device = helpers::TestClient::connect(&url).await;
+    let broken = serde_json::json!({"name": "Broken", "state_topic": "", "command_topic": "b/set"});
+    let fine =
+        serde_json::json!({"name": "Fine", "state_topic": "f/state", "command_topic": "f/set"});
+    device
+        .publish(&format!("{}/switch/broken/config", test.prefix), broken.to_string(), true)
+        .await;
+    device.publish(&format!("{}/switch/fine/config", test.prefix), fine.to_string(), true).await;
+    let fine = helpers::id("switch.fine");
+    test.next_event("the fine switch", |e| {
+        matches!(e, posey_home_plugin::mqtt::LinkEvent::Discovered { entity, .. } if entity.entity_id == fine)
+    })
+    .await;
+    assert!(test.link.entity(&helpers::id("switch.broken")).is_some(), "discovered all the same");
+    // Published until heard: the link subscribes a moment after it discovers.
+    let deadline = tokio::time::Instant::now() + helpers::WAIT;
+    while test.link.state(&fine).map(|s| s.state) != Some("on".into()) {
+        assert!(tokio::time::Instant::now() < deadline, "the fine switch's state never came");
+        device.publish("f/state", "ON", false).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    broker.stop().await;
+}

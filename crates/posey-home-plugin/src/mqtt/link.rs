@@ -232,7 +232,8 @@ fn qos(level: u8) -> QoS {
 }
 
 /// Subscribes and unsubscribes in the order asked, apart from the event loop, which must
-/// never wait on rumqttc's request queue it alone drains.
+/// never wait on rumqttc's request queue it alone drains. A topic rumqttc refuses (an empty
+/// one in some device's config, say) is logged and skipped, never the others.
 async fn subscribe_in_order(
     client: AsyncClient,
     mut queue: mpsc::UnboundedReceiver<Subscription>,
@@ -243,27 +244,35 @@ async fn subscribe_in_order(
             () = cancel.cancelled() => return,
             next = queue.recv() => next,
         };
-        let result = match next {
+        match next {
             None => return,
             Some(Subscription::Subscribe(topics)) => {
-                let mut result = Ok(());
                 for chunk in topics.chunks(64) {
-                    let filters =
-                        chunk.iter().map(|t| SubscribeFilter::new(t.clone(), QoS::AtLeastOnce));
-                    result = result.and(client.subscribe_many(filters).await);
+                    let filters = |topics: &[String]| {
+                        topics
+                            .iter()
+                            .map(|t| SubscribeFilter::new(t.clone(), QoS::AtLeastOnce))
+                            .collect::<Vec<_>>()
+                    };
+                    if client.subscribe_many(filters(chunk)).await.is_ok() {
+                        continue;
+                    }
+                    for topic in chunk {
+                        if let Err(error) =
+                            client.subscribe_many(filters(std::slice::from_ref(topic))).await
+                        {
+                            tracing::warn!(topic, %error, "cannot subscribe to a device's topic");
+                        }
+                    }
                 }
-                result
             }
             Some(Subscription::Unsubscribe(topics)) => {
-                let mut result = Ok(());
                 for topic in topics {
-                    result = result.and(client.unsubscribe(topic).await);
+                    if let Err(error) = client.unsubscribe(topic.clone()).await {
+                        tracing::debug!(topic, %error, "cannot unsubscribe");
+                    }
                 }
-                result
             }
-        };
-        if result.is_err() {
-            return;
         }
     }
 }
