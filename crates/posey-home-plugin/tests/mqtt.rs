@@ -141,3 +141,25 @@ async fn a_device_with_a_topic_no_broker_takes_spoils_nothing_for_the_others() {
     }
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn a_stopped_link_disconnects_and_refuses_commands() {
+    let broker = embedded().await;
+    let mut test = helpers::TestLink::start(&broker.url()).await;
+    let url = posey_home_plugin::mqtt::BrokerUrl::parse(&broker.url()).expect("a URL");
+    let device = helpers::TestClient::connect(&url).await;
+    let config = serde_json::json!({"name": "Fan", "command_topic": "fan/set"});
+    device.publish(&format!("{}/switch/fan/config", test.prefix), config.to_string(), true).await;
+    let fan = helpers::id("switch.fan");
+    test.state_becomes(&fan, "unknown").await;
+
+    test.link.stop();
+    test.changed_to(&fan, "unavailable").await;
+    assert!(!test.link.is_connected());
+    let refused = test.link.command(
+        &fan,
+        &posey_home::Command::TurnOn { brightness: None, rgb: None, color_temp_kelvin: None },
+    );
+    assert!(matches!(refused.await, Err(posey_home_plugin::mqtt::LinkError::Stopped)));
+    broker.stop().await;
+}
