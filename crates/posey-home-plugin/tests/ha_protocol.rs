@@ -93,6 +93,13 @@ async fn a_call_whose_answer_is_lost_is_not_sent_again() {
     assert!(matches!(error, LinkError::LostBeforeAnswer), "{error}");
     status_where(&link, |s| matches!(s, LinkStatus::Connected { sessions: 2, .. })).await;
     assert_eq!(fake.script.calls.load(Ordering::SeqCst), 1, "sent once, not again");
+    // Nor can a service call go around call_service's check.
+    let unchecked = posey_home::ha::HaCommand::call_service(
+        &Command::Unlock.to_service_call(&id("lock.front_door")).expect("a call"),
+    );
+    let error = link.request(unchecked).await.expect_err("unchecked");
+    assert!(matches!(error, LinkError::UncheckedServiceCall), "{error}");
+    assert_eq!(fake.script.calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -110,7 +117,10 @@ async fn a_token_refused_on_reconnecting_stops_the_link_without_a_retry_storm() 
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(fake.script.connections.load(Ordering::SeqCst), 2, "one try with the refused token");
     let error = link.call_service(&id("light.desk"), &on()).await.expect_err("stopped");
-    assert!(!matches!(error, LinkError::LostBeforeAnswer), "{error}");
+    assert!(
+        matches!(&error, LinkError::Stopped { reason } if reason.contains("refused the access token")),
+        "{error}"
+    );
     // Cancelling the token it was given ends the link's task.
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(5), link.stop()).await.expect("stopped promptly");

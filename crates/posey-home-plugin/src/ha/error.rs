@@ -40,6 +40,9 @@ pub enum LinkError {
     Command(#[from] CommandError),
     #[error("Home Assistant's REST API answered {status} to {what}: {body}")]
     Rest { what: String, status: u16, body: String },
+    /// Service calls go through `Link::call_service`, which checks them.
+    #[error("a service call must go through call_service, which checks the command")]
+    UncheckedServiceCall,
     #[error("the link to Home Assistant is stopped: {reason}")]
     Stopped { reason: String },
 }

@@ -200,7 +200,7 @@ impl Link {
             entity_id: entity_id.to_string(),
             error,
         };
-        match self.request(HaCommand::call_service(&call)).await {
+        match self.send(HaCommand::call_service(&call)).await {
             Ok(_) => Ok(Delivery::WebSocket),
             Err(LinkError::Ha(error)) => Err(refused(error)),
             Err(LinkError::NotConnected) => {
@@ -213,10 +213,22 @@ impl Link {
     }
 
     /// Sends one command over the socket and awaits its result. [`LinkError::NotConnected`]
-    /// when the socket is down (nothing was sent).
+    /// when the socket is down (nothing was sent). Service calls go through
+    /// [`Link::call_service`] only, which checks the command against its entity first.
     pub async fn request(&self, command: HaCommand) -> Result<Value, LinkError> {
-        if !matches!(*self.status.borrow(), LinkStatus::Connected { .. }) {
-            return Err(LinkError::NotConnected);
+        if matches!(command, HaCommand::CallService { .. }) {
+            return Err(LinkError::UncheckedServiceCall);
+        }
+        self.send(command).await
+    }
+
+    async fn send(&self, command: HaCommand) -> Result<Value, LinkError> {
+        match &*self.status.borrow() {
+            LinkStatus::Connected { .. } => {}
+            LinkStatus::Reconnecting { .. } => return Err(LinkError::NotConnected),
+            LinkStatus::Stopped { reason } => {
+                return Err(LinkError::Stopped { reason: reason.clone() });
+            }
         }
         let (reply, answer) = oneshot::channel();
         self.ops.send(Op { command, reply }).await.map_err(|_| self.stopped())?;
