@@ -69,6 +69,11 @@ async fn the_embedded_broker_reports_its_port_stops_and_installs_nothing_global(
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still listening after stop");
     let again = broker::start(addr).await.expect("the same port again after stop");
     again.stop().await;
+    // Listening on every address, it gives clients on this host the loopback address.
+    let everywhere =
+        broker::start("0.0.0.0:0".parse().expect("an address")).await.expect("a broker");
+    assert_eq!(everywhere.url(), format!("mqtt://127.0.0.1:{}", everywhere.addr().port()));
+    everywhere.stop().await;
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@
 //! service's filter.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -126,9 +126,17 @@ impl Broker {
         self.addr
     }
 
-    /// `mqtt://host:port`, for the link (and for devices on this host).
+    /// `mqtt://host:port` for a client on this host (the link): loopback when the broker
+    /// listens on every address.
     pub fn url(&self) -> String {
-        format!("mqtt://{}", self.addr)
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("mqtt://{addr}")
     }
 
     /// Stops listening and closes every client's connection; returns once they are closed.
