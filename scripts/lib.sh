@@ -52,7 +52,8 @@ pg_bin_dir() {
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
 # postgres, redis, mosquitto, curl, build (cc + pkg-config), python (python3 that can make a
 # venv), node (Node.js with npm), chromium (the browser the web app's tests drive), hledger (what
-# reads back posey-finance's journal in its tests) and llama
+# reads back posey-finance's journal in its tests), cxx (a C++ compiler: libfuzzer-sys builds
+# libFuzzer for scripts/fuzz) and llama
 # (cmake, a C++ compiler and libclang: what building llama.cpp from source needs, for the crate llama-cpp-2 and for llama-cpp-python); none given
 # means all of them.
 # apt-get update runs once, and only when something has to be installed.
@@ -83,6 +84,7 @@ ensure_packages() {
         ;;
       chromium) command -v chromium >/dev/null || missing+=("chromium|the web app's browser tests") ;;
       hledger) command -v hledger >/dev/null || missing+=("hledger|posey-finance's journal test") ;;
+      cxx) command -v c++ >/dev/null || missing+=("g++|c++ (libFuzzer, for scripts/fuzz)") ;;
       llama)
         command -v cmake >/dev/null || missing+=("cmake|cmake")
         command -v c++ >/dev/null || missing+=("g++|c++")
@@ -419,6 +421,21 @@ ensure_web_app() {
   echo "$sum" >"$stamp"
   log "web app: built in $((SECONDS - start)) s"
   echo "$server"
+}
+
+# The cargo-fuzz that scripts/fuzz runs (crates.io), pinned so every machine builds the targets
+# with the same flags.
+POSEY_CARGO_FUZZ_VERSION=0.13.2
+
+# ensure_cargo_fuzz: `cargo fuzz` at that version, installed with `cargo install --locked` when
+# missing or another version. Built in cargo's own temporary directory, not CARGO_TARGET_DIR.
+ensure_cargo_fuzz() {
+  local have
+  have=$(cargo fuzz --version 2>/dev/null || true)
+  [[ $have == "cargo-fuzz $POSEY_CARGO_FUZZ_VERSION" ]] && return 0
+  log "installing cargo-fuzz $POSEY_CARGO_FUZZ_VERSION (crates.io)${have:+ over $have}"
+  env -u CARGO_TARGET_DIR cargo install --quiet --locked --force cargo-fuzz \
+    --version "$POSEY_CARGO_FUZZ_VERSION" || die "cargo install cargo-fuzz failed"
 }
 
 # build_jobs: how many jobs cargo runs at once here ($CARGO_BUILD_JOBS, else the CPUs this

@@ -1,0 +1,32 @@
+//! Parsers that live in crates too large to build for fuzzing (the agents service pulls in
+//! llama.cpp, candle and Qdrant) or in private modules (the calendar plugin's WebDAV XML), read
+//! here from their own source files, unchanged: the fuzz targets run the code the services run.
+
+pub mod caldav;
+pub mod documents;
+
+/// Splits a fuzz input at the first `\n`: a small header the target reads (a mode, a content
+/// type, a key set) and the bytes under test.
+pub fn split_line(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.iter().position(|&b| b == b'\n') {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, &[]),
+    }
+}
+
+/// For code that catches a dependency's panic on purpose (document extraction turns a PDF or
+/// ZIP parser's panic into "the file could not be read"): such a panic is let through to that
+/// `catch_unwind`, any other still aborts as libFuzzer's hook makes it (a crash). A panic is a
+/// dependency's when its location is in a crate from a registry.
+pub fn panics_outside_dependencies_abort() {
+    let crash = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_dependency = info.location().is_some_and(|at| {
+            let file = at.file();
+            file.contains("/registry/src/") || file.contains("/git/checkouts/")
+        });
+        if !in_dependency {
+            crash(info);
+        }
+    }));
+}
