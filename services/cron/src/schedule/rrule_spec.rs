@@ -48,6 +48,14 @@ impl RruleSpec {
                 ));
             };
             let body = strip_prefix(line, "RRULE:").unwrap_or(line);
+            // The rrule crate reads a whole property line, taking anything before a colon as a
+            // name and parameters; a bare rule is the value alone, since `RRULE:` + it is the
+            // line spec() stores and the next dispatch reads back.
+            if body.contains(':') {
+                return Err(ScheduleError::schedule(
+                    "an RRULE without DTSTART must be a single FREQ=... line, without parameters",
+                ));
+            }
             let rule: RRule<Unvalidated> = body.parse().map_err(invalid)?;
             let rule = float_until(rule, zone);
             // Validate against a placeholder start; the anchor comes later.

@@ -495,6 +495,24 @@ fn runs_closer_than_catches_every_frequent_kind() {
     }
 }
 
+/// Found by fuzzing (fuzz/fuzz_targets/cron_schedule.rs): the rrule crate read this bare rule's
+/// text before the colon as a property's parameters and accepted it, so the task was created,
+/// but the spec stored for it (`RRULE:` + the text) no longer parsed.
+#[test]
+fn bare_rrule_with_parameters_is_refused_not_stored_unreadable() {
+    let spec = "D\u{1}\0\0\0R$T;TZID=Europe/Ber0301T0731T07300,0E:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR";
+    let e = err(Rrule, spec, "Europe/Berlin");
+    assert!(e.message.contains("single FREQ=... line"), "{e}");
+    let e = err(Rrule, "RRULE;X-NAME=1:FREQ=DAILY", "UTC");
+    assert!(e.message.contains("single FREQ=... line"), "{e}");
+    // Every bare rule that is taken is stored as a spec that reads back the same.
+    for spec in ["FREQ=DAILY", "rrule:freq=daily;until=20280101T000000Z", "FREQ=HOURLY;BYMINUTE=5"]
+    {
+        let s = parse(Rrule, spec, "Europe/Berlin").anchored_at(utc("2027-03-27T23:59:30Z"));
+        assert_round_trip(&s, "2027-03-27T23:59:30Z");
+    }
+}
+
 #[test]
 fn over_long_specs_are_refused() {
     let long = format!("FREQ=DAILY{}", ";BYHOUR=9".repeat(300));
