@@ -327,10 +327,17 @@ ensure_embedding_model() {
 # Home Assistant for posey-home-plugin's tests against a real instance (tests/ha_live.rs): PyPI
 # homeassistant 2024.3.3, the last release that runs on Python 3.11, in a venv of its own so its
 # hundreds of exact pins never meet the other venv's. josepy is held below 2: 2.x dropped what
-# hass-nabucasa's acme imports, and without it HA answers 500 to every request. The first install
-# takes about five minutes (pip builds a few packages from source); pip's cache makes later ones
-# quicker.
-POSEY_HA_SPECS=('homeassistant==2024.3.3' 'josepy==1.14.0')
+# hass-nabucasa's acme imports, and without it HA answers 500 to every request. The rest are the
+# requirements, at their manifests' versions, of the integrations HA sets up even in a minimal
+# configuration (recorder, frontend, backup, hardware, image and file upload, the auth's TOTP):
+# HA would pip-install them at its first start, and the tests start it with --skip-pip so that
+# nothing is fetched while they run. About six minutes the first time on two CPUs.
+POSEY_HA_SPECS=(
+  'homeassistant==2024.3.3' 'josepy==1.14.0'
+  'SQLAlchemy==2.0.27' 'fnv-hash-fast==0.5.0' 'psutil-home-assistant==0.0.1' 'psutil==7.2.2'
+  'home-assistant-frontend==20240307.0' 'securetar==2024.2.1' 'Pillow==10.2.0' 'janus==1.0.0'
+  'pyotp==2.8.0' 'PyQRCode==1.2.1'
+)
 
 # ensure_home_assistant: the venv with POSEY_HA_SPECS in it, made again when its python is gone or
 # the specs changed (a marker file holds those it was made with). Prints its `hass`.
