@@ -148,6 +148,10 @@ uuid_id!(
     FinanceBillId, "bill"
 );
 uuid_id!(
+    /// A transaction that posts itself on every date of a cadence.
+    FinanceRecurringId, "recurring transaction"
+);
+uuid_id!(
     /// How one bank's CSV files are read, saved by a person.
     CsvMappingId, "CSV mapping"
 );

@@ -11,8 +11,9 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{
     ActionId, AppPasswordId, CalendarId, ConversationId, CsvMappingId, DocumentId, EventId,
-    FinanceAccountId, FinanceBillId, FinanceImportId, FinanceRuleId, FinanceTransactionId, IdError,
-    MemoryId, NotificationId, PushSubscriptionId, SessionId, TaskId, TodoId, TypedId, UserId,
+    FinanceAccountId, FinanceBillId, FinanceImportId, FinanceRecurringId, FinanceRuleId,
+    FinanceTransactionId, IdError, MemoryId, NotificationId, PushSubscriptionId, SessionId, TaskId,
+    TodoId, TypedId, UserId,
 };
 pub use time_zone::{TimeZone, TimeZoneError};
 pub use when::{Moment, parse_moment, split_moment};

@@ -50,6 +50,9 @@ impl From<sqlx::Error> for FinanceError {
             Some("transactions_reconciled") => Self::Conflict(
                 "the transaction is reconciled; send confirm_reconciled: true to change it".into(),
             ),
+            Some("transactions_recurring") => Self::Conflict(
+                "its recurring transaction has a transaction on this date already".into(),
+            ),
             Some("splits_account_id_fkey") => Self::Conflict(
                 "the account has transactions: close it instead, or delete them first".into(),
             ),

@@ -383,6 +383,7 @@ pub async fn commit(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Imp
                 import_id: Some(id),
                 import_key: Some((account.id, line.import_key.clone())),
                 source: Some(line.source.clone()),
+                recurring_id: None,
                 splits: vec![split(account.id, line.amount), split(counter, -line.amount)],
             });
         }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod imports;
 pub mod migrations;
+pub mod recurring;
 mod routes;
 pub mod rules;
 pub mod service;
@@ -15,7 +16,8 @@ mod tools;
 
 use futures::future::BoxFuture;
 use posey_plugin::{
-    Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext, ToolError,
+    CancellationToken, Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext,
+    ToolError,
 };
 use utoipa_axum::router::OpenApiRouter;
 
@@ -63,5 +65,10 @@ impl Plugin for FinancePlugin {
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
         Some(routes::router().with_state(PluginState::new(host, ())))
+    }
+
+    /// Posts recurring transactions as they fall due.
+    fn background(&self, host: &Host, stop: CancellationToken) -> Option<BoxFuture<'static, ()>> {
+        Some(Box::pin(recurring::run(host.clone(), stop)))
     }
 }

@@ -8,7 +8,10 @@
 
 use posey_plugin::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration { name: "0001_finance", sql: INITIAL }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "0001_finance", sql: INITIAL },
+    Migration { name: "0002_recurring", sql: RECURRING },
+];
 
 const INITIAL: &str = r"
 CREATE SCHEMA IF NOT EXISTS finance;
@@ -291,4 +294,42 @@ CREATE TABLE finance.bills (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX bills_user ON finance.bills (user_id, name);
+";
+
+/// Recurring transactions: a transaction to post on every date of a cadence. `due_at` is the
+/// instant the next date begins in the person's zone, so the workers of every replica claim
+/// what is due with one indexed comparison; a posted transaction points back at what posted
+/// it, once per date whatever happens.
+const RECURRING: &str = r"
+CREATE TABLE finance.recurring (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL,
+    name text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    -- The transaction to post (the plugin's `recurring::Template`), and its currency.
+    template jsonb NOT NULL,
+    currency text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    -- posey-finance's `bills::Cadence`, from `starts`, up to and including `ends`.
+    cadence jsonb NOT NULL,
+    starts date NOT NULL,
+    ends date CHECK (ends >= starts),
+    -- The next date to post; NULL: none left.
+    next_date date,
+    due_at timestamptz,
+    paused boolean NOT NULL DEFAULT false,
+    posted integer NOT NULL DEFAULT 0,
+    last_posted date,
+    last_transaction_id uuid,
+    -- Why it paused itself (an account closed since, say).
+    last_error text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT recurring_due CHECK ((next_date IS NULL) = (due_at IS NULL))
+);
+CREATE INDEX recurring_user ON finance.recurring (user_id, lower(name));
+CREATE INDEX recurring_due_at ON finance.recurring (due_at) WHERE NOT paused AND due_at IS NOT NULL;
+
+ALTER TABLE finance.transactions
+    ADD COLUMN recurring_id uuid REFERENCES finance.recurring ON DELETE SET NULL;
+CREATE UNIQUE INDEX transactions_recurring ON finance.transactions (recurring_id, date)
+    WHERE recurring_id IS NOT NULL;
 ";

@@ -28,8 +28,35 @@ pub struct Entry {
     pub legs: Legs,
 }
 
-/// Where the money goes.
-#[derive(Debug, Clone)]
+/// A transaction without its date: what a recurring transaction posts on each of its dates
+/// (kept as JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Template {
+    pub payee: Option<String>,
+    pub description: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub legs: Legs,
+}
+
+impl Template {
+    /// The transaction to post on `date`: uncleared, as a person's own entry is.
+    pub fn entry(&self, date: NaiveDate) -> Entry {
+        Entry {
+            date,
+            payee: self.payee.clone(),
+            description: self.description.clone(),
+            notes: self.notes.clone(),
+            tags: self.tags.clone(),
+            status: "uncleared".into(),
+            legs: self.legs.clone(),
+        }
+    }
+}
+
+/// Where the money goes (kept as JSON in a recurring transaction's template).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Legs {
     /// `amount` into (positive) or out of (negative) an account, against a category, another
     /// of the person's accounts (a transfer; `transfer_amount` is what the other account
@@ -45,7 +72,7 @@ pub enum Legs {
     Splits { currency: String, splits: Vec<SplitEntry> },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SplitEntry {
     pub account_id: Uuid,
     /// In the account's currency (a category's: the transaction's).
@@ -206,6 +233,7 @@ pub async fn build(
         import_id: None,
         import_key: None,
         source: None,
+        recurring_id: None,
         splits: splits
             .into_iter()
             .map(|(account, (amount, value, rate_date, memo))| NewSplit {

@@ -102,6 +102,31 @@ pub fn occurrences(
     dates
 }
 
+/// The first date of a recurring thing on or after `date`; `None` when it has ended (or the
+/// calendar has). Walks from a step just before `date`, so it costs a few steps however far
+/// `date` is from `starts`.
+pub fn next_on_or_after(
+    cadence: Cadence,
+    starts: NaiveDate,
+    ends: Option<NaiveDate>,
+    date: NaiveDate,
+) -> Option<NaiveDate> {
+    if cadence.every() == 0 {
+        return (starts >= date && ends.is_none_or(|ends| starts <= ends)).then_some(starts);
+    }
+    let mut n = cadence.steps_before(starts, date);
+    loop {
+        let next = cadence.nth(starts, n)?;
+        if ends.is_some_and(|ends| next > ends) {
+            return None;
+        }
+        if next >= date {
+            return Some(next);
+        }
+        n += 1;
+    }
+}
+
 /// A bill: an amount expected every so often, paid to a payee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Bill {
@@ -397,5 +422,49 @@ mod tests {
         assert!(Bill { tolerance: dec("-1"), ..rent() }.check().is_err());
         assert!(Bill { ends: Some(date("2022-01-01")), ..rent() }.check().is_err());
         assert_eq!(Bill { name: " ".into(), ..rent() }.check(), Err(BillError::NoName));
+    }
+
+    #[test]
+    fn the_next_date_counts_from_the_anchor_and_stops_at_the_end() {
+        let monthly = Cadence::Months(1);
+        let starts = date("2026-01-31");
+        assert_eq!(next_on_or_after(monthly, starts, None, date("2025-06-01")), Some(starts));
+        assert_eq!(next_on_or_after(monthly, starts, None, starts), Some(starts));
+        assert_eq!(
+            next_on_or_after(monthly, starts, None, date("2026-02-01")),
+            Some(date("2026-02-28"))
+        );
+        assert_eq!(
+            next_on_or_after(monthly, starts, None, date("2026-03-01")),
+            Some(date("2026-03-31"))
+        );
+        let ends = Some(date("2026-03-30"));
+        assert_eq!(next_on_or_after(monthly, starts, ends, date("2026-03-01")), None);
+        let daily_since_1990 =
+            next_on_or_after(Cadence::Days(1), date("1990-01-01"), None, date("2026-12-06"));
+        assert_eq!(daily_since_1990, Some(date("2026-12-06")));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_next_date_is_the_first_occurrence_from_then(
+            every in 1u32..5,
+            unit in 0u8..4,
+            starts in 0i64..3000,
+            ends in proptest::option::of(0i64..4000),
+            from in 0i64..5000,
+        ) {
+            let cadence = match unit {
+                0 => Cadence::Days(every),
+                1 => Cadence::Weeks(every),
+                2 => Cadence::Months(every),
+                _ => Cadence::Years(every),
+            };
+            let base = date("2020-01-29");
+            let day = |n: i64| base + chrono::Duration::days(n);
+            let (starts, ends, from) = (day(starts), ends.map(day), day(from));
+            let expected = occurrences(cadence, starts, ends, from, day(9000)).first().copied();
+            proptest::prop_assert_eq!(next_on_or_after(cadence, starts, ends, from), expected);
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod bills;
 pub mod budgets;
 pub mod imports;
+pub mod recurring;
 pub mod reports;
 pub mod rules;
 pub mod transactions;

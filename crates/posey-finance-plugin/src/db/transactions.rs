@@ -34,6 +34,9 @@ pub struct Transaction {
     /// Where in its file it came from (`line 12`, `STMTTRN 3`).
     #[schema(required = true)]
     pub source: Option<String>,
+    /// The recurring transaction that posted it.
+    #[schema(required = true)]
+    pub recurring_id: Option<Uuid>,
     pub splits: Vec<Split>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,12 +82,13 @@ struct Row {
     status: String,
     import_id: Option<Uuid>,
     source: Option<String>,
+    recurring_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "t.id, t.date, t.currency, t.payee_id, p.name AS payee, t.description, \
-    t.notes, t.tags, t.status, t.import_id, t.source, t.created_at, t.updated_at";
+    t.notes, t.tags, t.status, t.import_id, t.source, t.recurring_id, t.created_at, t.updated_at";
 
 /// A split to write.
 #[derive(Debug, Clone)]
@@ -113,6 +117,8 @@ pub struct NewTransaction {
     /// The account an imported line was for, and its dedupe key.
     pub import_key: Option<(Uuid, String)>,
     pub source: Option<String>,
+    /// The recurring transaction posting it.
+    pub recurring_id: Option<Uuid>,
     pub splits: Vec<NewSplit>,
 }
 
@@ -132,14 +138,15 @@ pub async fn insert(
         .collect();
     let written: Vec<Uuid> = sqlx::query_scalar(
         "INSERT INTO finance.transactions (id, user_id, date, currency, payee_id, description, \
-             notes, tags, status, import_id, import_account, import_key, source) \
+             notes, tags, status, import_id, import_account, import_key, source, recurring_id) \
          SELECT i.id, $1, i.date, i.currency, i.payee_id, i.description, i.notes, \
              ARRAY(SELECT jsonb_array_elements_text(i.tags::jsonb)), i.status, i.import_id, \
-             i.import_account, i.import_key, i.source \
+             i.import_account, i.import_key, i.source, i.recurring_id \
          FROM UNNEST($2::uuid[], $3::date[], $4::text[], $5::uuid[], $6::text[], $7::text[], \
-             $8::text[], $9::text[], $10::uuid[], $11::uuid[], $12::text[], $13::text[]) \
+             $8::text[], $9::text[], $10::uuid[], $11::uuid[], $12::text[], $13::text[], \
+             $14::uuid[]) \
              AS i(id, date, currency, payee_id, description, notes, tags, status, import_id, \
-                  import_account, import_key, source) \
+                  import_account, import_key, source, recurring_id) \
          ON CONFLICT (user_id, import_account, import_key) WHERE import_key IS NOT NULL DO NOTHING \
          RETURNING id",
     )
@@ -158,6 +165,7 @@ pub async fn insert(
         transactions.iter().map(|t| t.import_key.as_ref().map(|k| k.1.clone())).collect::<Vec<_>>(),
     )
     .bind(transactions.iter().map(|t| t.source.clone()).collect::<Vec<_>>())
+    .bind(transactions.iter().map(|t| t.recurring_id).collect::<Vec<_>>())
     .fetch_all(&mut *db)
     .await?;
     let kept: std::collections::HashSet<Uuid> = written.iter().copied().collect();
@@ -419,6 +427,7 @@ async fn with_splits(db: &mut PgConnection, rows: Vec<Row>) -> sqlx::Result<Vec<
             status: row.status,
             import_id: row.import_id,
             source: row.source,
+            recurring_id: row.recurring_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

@@ -5,8 +5,10 @@ mod accounts;
 mod bills;
 mod budgets;
 mod categories;
+mod entry;
 mod export;
 mod imports;
+mod recurring;
 mod reports;
 mod rules;
 mod shared;
@@ -23,6 +25,7 @@ pub fn router() -> OpenApiRouter<RouteState> {
         .merge(transactions::router())
         .merge(budgets::router())
         .merge(bills::router())
+        .merge(recurring::router())
         .merge(reports::router())
         .merge(export::router())
         .merge(imports::router())

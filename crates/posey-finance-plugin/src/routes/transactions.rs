@@ -17,10 +17,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::entry::{self, LegFields, STATUSES, SplitFields, status, tags, text};
 use super::shared::{NoSuchTransaction, Refused, RouteState, today};
 use crate::db::transactions::{self, Filter, Transaction};
 use crate::error::FinanceError;
-use crate::service::{self, Entry, Legs, SplitEntry};
+use crate::service::{self, Entry, Legs};
 
 pub fn router() -> OpenApiRouter<RouteState> {
     OpenApiRouter::new().routes(routes!(list_transactions, create_transaction)).routes(routes!(
@@ -60,8 +61,6 @@ struct ListParams {
 struct TransactionList {
     transactions: Vec<Transaction>,
 }
-
-const STATUSES: &[&str] = &["uncleared", "cleared", "reconciled"];
 
 /// The person's transactions, newest first
 #[utoipa::path(get, path = "/v1/finance/transactions", tag = "finance", operation_id = "listTransactions",
@@ -144,107 +143,18 @@ struct TransactionFields {
     confirm_reconciled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct SplitFields {
-    account_id: Uuid,
-    /// In the account's currency (a category's: the transaction's), debit positive.
-    #[schema(value_type = String)]
-    amount: Decimal,
-    /// In the transaction's currency, for a split in another.
-    #[schema(value_type = Option<String>)]
-    value: Option<Decimal>,
-    /// When the rate was taken.
-    rate_date: Option<NaiveDate>,
-    memo: Option<String>,
-}
-
-fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => {
-            Err(ApiError::invalid(field, format!("must be at most {max} characters")))
-        }
-        other => Ok(other),
-    }
-}
-
-fn tags(value: Vec<String>) -> Result<Vec<String>, ApiError> {
-    let mut kept: Vec<String> = Vec::new();
-    for tag in value {
-        let tag = tag.trim().to_owned();
-        if tag.is_empty()
-            || tag.chars().count() > 50
-            || tag.contains(|c: char| c.is_control() || c == ',')
-        {
-            return Err(ApiError::invalid(
-                "tags",
-                format!("{tag:?}: a tag is 1 to 50 characters, no commas"),
-            ));
-        }
-        if !kept.contains(&tag) {
-            kept.push(tag);
-        }
-    }
-    if kept.len() > 20 {
-        return Err(ApiError::invalid("tags", "at most 20 tags"));
-    }
-    Ok(kept)
-}
-
-fn status(value: Option<String>, default: &str) -> Result<String, ApiError> {
-    let value = value.unwrap_or_else(|| default.to_owned());
-    if STATUSES.contains(&value.as_str()) {
-        Ok(value)
-    } else {
-        Err(ApiError::invalid("status", "must be uncleared, cleared or reconciled"))
-    }
-}
-
-/// The legs `fields` give, if they give any.
-fn legs(fields: &mut TransactionFields) -> Result<Option<Legs>, ApiError> {
-    let simple = fields.account_id.is_some()
-        || fields.amount.is_some()
-        || fields.transfer_account_id.is_some();
-    match (simple, fields.splits.take()) {
-        (true, Some(_)) => Err(ApiError::invalid(
-            "splits",
-            "give account_id and amount, or currency and splits, not both",
-        )),
-        (true, None) => {
-            let account_id = fields
-                .account_id
-                .ok_or_else(|| ApiError::invalid("account_id", "is required with amount"))?;
-            let amount = fields
-                .amount
-                .ok_or_else(|| ApiError::invalid("amount", "is required with account_id"))?;
-            Ok(Some(Legs::Simple {
-                account_id,
-                amount,
-                category_id: fields.category_id,
-                transfer_account_id: fields.transfer_account_id,
-                transfer_amount: fields.transfer_amount,
-            }))
-        }
-        (false, Some(splits)) => {
-            let currency = fields
-                .currency
-                .take()
-                .ok_or_else(|| ApiError::invalid("currency", "is required with splits"))?;
-            Ok(Some(Legs::Splits {
-                currency,
-                splits: splits
-                    .into_iter()
-                    .map(|s| SplitEntry {
-                        account_id: s.account_id,
-                        amount: s.amount,
-                        value: s.value,
-                        rate_date: s.rate_date,
-                        memo: s.memo,
-                    })
-                    .collect(),
-            }))
-        }
-        (false, None) => Ok(None),
+impl TransactionFields {
+    /// The legs the fields give, if they give any (`splits` and `currency` taken out).
+    fn legs(&mut self) -> Result<Option<Legs>, ApiError> {
+        entry::legs(LegFields {
+            account_id: self.account_id,
+            amount: self.amount,
+            category_id: self.category_id,
+            transfer_account_id: self.transfer_account_id,
+            transfer_amount: self.transfer_amount,
+            currency: self.currency.take(),
+            splits: self.splits.take(),
+        })
     }
 }
 
@@ -257,7 +167,7 @@ async fn create_transaction(
     Person(person): Person,
     AppJson(mut fields): AppJson<TransactionFields>,
 ) -> Result<(StatusCode, Json<Transaction>), ApiError> {
-    let legs = legs(&mut fields)?.ok_or_else(|| {
+    let legs = fields.legs()?.ok_or_else(|| {
         ApiError::invalid("amount", "give account_id and amount, or currency and splits")
     })?;
     let date = match fields.date {
@@ -314,7 +224,7 @@ async fn update_transaction(
 ) -> Result<Json<Transaction>, ApiError> {
     let current = find(&state, person, id.as_uuid()).await?;
     let confirm = fields.confirm_reconciled.unwrap_or(false);
-    let legs = legs(&mut fields)?;
+    let legs = fields.legs()?;
     let mut tx = state.db().begin().await.map_err(FinanceError::from)?;
     let mut entry = service::entry_of(&current);
     match (legs, fields.category_id) {

@@ -17,6 +17,7 @@ mod documents;
 mod documents_hostile;
 mod finance;
 mod finance_imports;
+mod finance_recurring;
 mod finance_reports;
 mod health;
 mod helpers;

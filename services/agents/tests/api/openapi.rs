@@ -88,6 +88,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/finance/imports/{id}", "get"),
     ("/v1/finance/imports/{id}/commit", "post"),
     ("/v1/finance/payees", "get"),
+    ("/v1/finance/recurring", "get"),
+    ("/v1/finance/recurring", "post"),
+    ("/v1/finance/recurring/{id}", "delete"),
+    ("/v1/finance/recurring/{id}", "get"),
+    ("/v1/finance/recurring/{id}", "patch"),
+    ("/v1/finance/recurring/{id}/skip", "post"),
     ("/v1/finance/reports/budget", "get"),
     ("/v1/finance/reports/cash-flow", "get"),
     ("/v1/finance/reports/net-worth", "get"),
@@ -479,6 +485,7 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     crate::finance::samples(&mut s, &app, me).await;
     crate::finance_imports::samples(&mut s, &app, me).await;
     crate::finance_reports::samples(&mut s, &app, me).await;
+    crate::finance_recurring::samples(&mut s, &app, me).await;
 
     // MCP: JSON-RPC over streamable HTTP.
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {

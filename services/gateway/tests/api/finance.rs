@@ -1,6 +1,7 @@
 //! The built-in metadata over the finance plugin's tables (created by the plugin's own
 //! migrations, run here as the agents service runs them): a person reads only their own
-//! accounts, transactions, splits, payees, budgets and monthly rollup, and changes nothing.
+//! accounts, transactions, splits, payees, budgets, recurring transactions and monthly rollup,
+//! and changes nothing.
 
 use serde_json::{Value, json};
 
@@ -45,6 +46,11 @@ async fn insert_books(app: &GatewayApp) {
                 ('{split}000000-0000-4000-8000-000000000002', '{transaction}', '{person}', '{food}', {amount}, 'EUR', {amount}, 1, '2026-03-02');
              INSERT INTO finance.budgets (user_id, category_id, month, amount) VALUES
                 ('{person}', '{food}', '2026-03-01', 100);
+             INSERT INTO finance.recurring (id, user_id, name, template, currency, cadence, starts)
+                VALUES ('{split}000000-0000-4000-8000-000000000009', '{person}', 'Rent of {person}',
+                        '{{}}', 'EUR', '{{\"months\": 1}}', '2026-03-01');
+             UPDATE finance.transactions SET recurring_id = '{split}000000-0000-4000-8000-000000000009'
+                WHERE id = '{transaction}';
             "
         ));
     }
@@ -76,11 +82,12 @@ async fn a_person_reads_only_their_own_books() {
         .as_user(
             &a,
             "{ finance_accounts(order_by: {name: asc}) { id name kind }
-               finance_transactions { id description payee { name }
+               finance_transactions { id description recurring_id payee { name }
                  splits(order_by: {position: asc}) { amount account { name } } }
                finance_splits_aggregate { aggregate { count } }
                finance_payees { name }
                finance_budgets { category_id month amount }
+               finance_recurring { name cadence }
                finance_account_months(order_by: {amount: asc}) { month currency amount account { name } } }",
             json!({}),
         )
@@ -104,6 +111,12 @@ async fn a_person_reads_only_their_own_books() {
     assert_eq!(splits[1]["account"]["name"], format!("Food of {A}"));
     assert_eq!(data["finance_splits_aggregate"]["aggregate"]["count"], 2, "{body}");
     assert_eq!(data["finance_payees"], json!([{"name": "REWE"}]), "{body}");
+    assert_eq!(
+        data["finance_recurring"],
+        json!([{"name": format!("Rent of {A}"), "cadence": {"months": 1}}]),
+        "{body}"
+    );
+    assert_eq!(transactions[0]["recurring_id"], "a4000000-0000-4000-8000-000000000009");
     let budgets = data["finance_budgets"].as_array().unwrap();
     assert_eq!(budgets.len(), 1, "{body}");
     assert_eq!(
@@ -190,6 +203,7 @@ async fn people_cannot_change_their_books_through_the_gateway() {
         "mutation { delete_finance_account_months(where: {}) { affected_rows } }".to_owned(),
         format!(r#"mutation {{ delete_finance_transactions_by_pk(id: "{TRANSACTION_A}") {{ id }} }}"#),
         "mutation { delete_finance_payees(where: {}) { affected_rows } }".to_owned(),
+        r#"mutation { update_finance_recurring(where: {}, _set: {paused: true}) { affected_rows } }"#.to_owned(),
     ];
     for mutation in &mutations {
         let body = app.as_user(&a, mutation, json!({})).await;
