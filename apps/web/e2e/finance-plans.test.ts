@@ -89,7 +89,7 @@ describe('money: plans and edits', () => {
     expect(await settledProblems()).toEqual([]);
     await screenshot(page, 'finance_recurring');
 
-    await rent.getByRole('button', { name: 'Skip the next date of Rent' }).click();
+    await rent.getByRole('button', { name: 'Skip next date of Rent' }).click();
     await status('Skipped 31 Jan 2030 of “Rent”: next on 28 Feb 2030.');
     await expect.poll(() => rent.getByTestId('recurring-next').innerText()).toMatch(/^Next: 28 Feb 2030; then 31 Mar 2030/);
 
@@ -143,7 +143,7 @@ describe('money: plans and edits', () => {
     await screenshot(page, 'finance_bills');
 
     await visit(page, '/finance');
-    expect(await page.getByTestId('bills').innerText()).toMatch(/Phone\s+49\.99 EUR|Phone\s+-49\.99 EUR/);
+    expect(await page.getByTestId('bills').innerText()).toMatch(/Phone\s+-49\.99 EUR/);
 
     await visit(page, '/finance/bills');
     await phone.getByRole('button', { name: 'Edit Phone' }).click();
@@ -180,11 +180,11 @@ describe('money: plans and edits', () => {
     expect(await page.locator(`[id="${await first.getAttribute('aria-describedby')}"]`).innerText()).toMatch(/\S/);
 
     await first.fill('-100.00');
-    await form.getByLabel('Line 2: amount').fill('60');
+    await form.getByLabel('Line 2: amount').fill('60.00');
     await expect.poll(() => remainder.innerText()).toBe('Off by -40.00 EUR: the lines must add up to zero.');
     await form.getByRole('button', { name: 'Add a line' }).click();
     await form.getByLabel('Line 3: account or category').selectOption({ label: 'Household' });
-    await form.getByLabel('Line 3: amount').fill('40');
+    await form.getByLabel('Line 3: amount').fill('40.00');
     await expect.poll(() => remainder.innerText()).toBe('The lines balance.');
     await form.getByLabel('Line 3: memo').fill('soap');
     expect(await settledProblems()).toEqual([]);
@@ -192,7 +192,7 @@ describe('money: plans and edits', () => {
     await status('Added “Market”.');
     const row = page.getByTestId('transaction').filter({ hasText: 'Market' });
     await expect.poll(() => row.getByTestId('amount').innerText()).toBe('-100.00 EUR');
-    expect(await row.innerText()).toContain('Groceries, Household');
+    expect(await row.innerText()).toMatch(/Groceries, Household|Household, Groceries/);
 
     await row.getByRole('button', { name: /^Edit Market/ }).click();
     const change = page.getByRole('form', { name: 'Change “Market”' });
@@ -203,9 +203,9 @@ describe('money: plans and edits', () => {
     const lineOf = async (name: string) => (await change.getByTestId('split-line').evaluateAll((all, name) => all.findIndex((l) => l.querySelector('select')?.selectedOptions[0]?.text === name), name)) + 1;
     const groceries = await lineOf('Groceries');
     expect(groceries).toBeGreaterThan(0);
-    await change.getByLabel(`Line ${groceries}: amount`).fill('70');
+    await change.getByLabel(`Line ${groceries}: amount`).fill('70.00');
     await expect.poll(() => change.getByTestId('split-remainder').innerText()).toBe('Off by +10.00 EUR: the lines must add up to zero.');
-    await change.getByLabel(`Line ${await lineOf('Household')}: amount`).fill('30');
+    await change.getByLabel(`Line ${await lineOf('Household')}: amount`).fill('30.00');
     await change.getByRole('button', { name: 'Save changes' }).click();
     await status('Saved “Market”.');
     const saved = await agents<{ transactions: { splits: { account_name: string; amount: string; memo: string | null }[] }[] }>('/v1/finance/transactions?q=Market');
@@ -237,15 +237,15 @@ describe('money: plans and edits', () => {
     await visit(page, '/finance/rules');
     const form = page.getByRole('form', { name: 'New rule' });
     await form.getByLabel('Name').fill('Big shop');
-    await form.getByLabel('Condition 1', { exact: true }).selectOption('payee_contains');
+    await form.getByLabel('Condition 1: type').selectOption('payee_contains');
     await form.getByLabel('Condition 1: words').fill('market');
     await form.getByRole('button', { name: 'Add a condition' }).click();
-    await form.getByLabel('Condition 2', { exact: true }).selectOption('amount_between');
+    await form.getByLabel('Condition 2: type').selectOption('amount_between');
     await form.getByLabel('Condition 2: from').fill('-50');
     await form.getByLabel('Condition 2: to').fill('-200');
     await form.getByLabel('Action 1: category').selectOption({ label: 'Household' });
     await form.getByRole('button', { name: 'Add an action' }).click();
-    await form.getByLabel('Action 2', { exact: true }).selectOption('add_tag');
+    await form.getByLabel('Action 2: type').selectOption('add_tag');
     await form.getByLabel('Action 2: tag').fill('weekly');
     await form.getByRole('button', { name: 'Save rule' }).click();
     // From above to: the form says so under the condition before sending anything.

@@ -206,7 +206,7 @@ describe('money', () => {
     await visit(page, '/finance/rules');
     const rule = page.getByRole('form', { name: 'New rule' });
     await rule.getByLabel('Name').fill('Coffee');
-    await rule.getByLabel('Condition 1', { exact: true }).selectOption('payee_contains');
+    await rule.getByLabel('Condition 1: type').selectOption('payee_contains');
     await rule.getByLabel('Condition 1: words').fill('starbucks');
     await rule.getByLabel('Action 1: category').selectOption({ label: 'Groceries' });
     await rule.getByRole('button', { name: 'Save rule' }).click();

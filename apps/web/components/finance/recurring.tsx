@@ -80,7 +80,7 @@ function Item({ r, names, busy, onEdit, onAct }: { r: RecurringView; names: Map<
           <button type="button" className="btn btn-xs" disabled={busy} onClick={() => onAct(r.paused ? 'resume' : 'pause')} aria-label={`${r.paused ? 'Resume' : 'Pause'} ${r.name}`}>
             {r.paused ? 'Resume' : 'Pause'}
           </button>
-          <button type="button" className="btn btn-xs" disabled={busy || !r.next_date} onClick={() => onAct('skip')} aria-label={`Skip the next date of ${r.name}`}>
+          <button type="button" className="btn btn-xs" disabled={busy || !r.next_date} onClick={() => onAct('skip')} aria-label={`Skip next date of ${r.name}`}>
             Skip next date
           </button>
           <button type="button" className="btn btn-ghost btn-xs text-error" disabled={busy} onClick={() => onAct('delete')} aria-label={`Delete ${r.name}`}>

@@ -165,7 +165,7 @@ function RuleEditor({ categories, accounts, editing, onSaved, onCancel }: { cate
               return (
                 <li key={i} className="flex flex-wrap items-end gap-2" data-testid="rule-condition">
                   <label className="flex flex-col gap-1">
-                    <span className="text-xs">Condition {n}</span>
+                    <span className="text-xs">Condition {n}: type</span>
                     <select className="select select-sm w-52" value={c.type} onChange={(e) => setCondition(i, { type: e.target.value })}>
                       {RULE_CONDITIONS.map((o) => (
                         <option key={o.value} value={o.value}>
@@ -235,7 +235,7 @@ function RuleEditor({ categories, accounts, editing, onSaved, onCancel }: { cate
               return (
                 <li key={i} className="flex flex-wrap items-end gap-2" data-testid="rule-action">
                   <label className="flex flex-col gap-1">
-                    <span className="text-xs">Action {n}</span>
+                    <span className="text-xs">Action {n}: type</span>
                     <select className="select select-sm w-52" value={a.type} onChange={(e) => setAction(i, { type: e.target.value, value: '' })}>
                       {RULE_ACTIONS.map((o) => (
                         <option key={o.value} value={o.value}>
