@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod imports;
 pub mod migrations;
+mod question;
 pub mod recurring;
 mod routes;
 pub mod rules;

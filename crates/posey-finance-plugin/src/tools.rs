@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use futures::future::BoxFuture;
 use posey_finance::{Currency, Money};
-use posey_plugin::{ConfirmationRequest, PendingAction, Tool, ToolContext, ToolError};
+use posey_plugin::{ConfirmationRequest, Found, PendingAction, Tool, ToolContext, ToolError};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -17,8 +17,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::db::accounts::{self, Account, Kinds};
+use crate::db::reports::{self, Side};
 use crate::db::transactions::{self, Filter, Transaction};
 use crate::error::FinanceError;
+use crate::question;
 use crate::service::{self, Entry, Legs};
 
 /// The plugin's name, as confirmations name it.
@@ -36,7 +38,8 @@ pub fn all() -> Vec<Tool> {
             "How much the person spent on a category (e.g. groceries) or at a payee, or earned \
              from an income category, in a period: exact totals per currency.",
             spending,
-        ),
+        )
+        .looks_up(look_up_spending),
         Tool::typed(
             "finance_transactions",
             "Find the person's transactions: by words in payee or description, category, account \
@@ -285,6 +288,142 @@ async fn spending(context: ToolContext, args: PeriodArgs) -> Result<Value, ToolE
         })).collect::<Vec<_>>(),
         "nothing": totals.is_empty(),
     }))
+}
+
+/// Categories an overview of a period names, largest first.
+const OVERVIEW: usize = 5;
+
+/// Answers a question about what was spent or earned ("how much did I spend on groceries last
+/// month?") before a model that calls tools weakly sees it: the category or payee the message
+/// names, else the period's largest categories. Nothing for other messages, or for a person
+/// who keeps no books here.
+async fn look_up_spending(
+    context: ToolContext,
+    message: String,
+) -> Result<Option<Found>, ToolError> {
+    const TOOL: &str = "finance_spending";
+    let today = today(&context, TOOL).await?;
+    let Some(asked) = question::money_question(&message, today) else { return Ok(None) };
+    let categories = accounts::list(&context.db, context.person, Kinds::Categories)
+        .await
+        .map_err(db_failed(TOOL))?;
+    if categories.is_empty() {
+        return Ok(None);
+    }
+    let kind = if asked.earned { "income" } else { "expense" };
+    let (from, last) = (asked.from, asked.to.pred_opt().unwrap_or(asked.to));
+    let of_kind = categories.iter().filter(|c| c.kind == kind).map(|c| c.name.as_str());
+    let category = question::named(&message, of_kind).first().map(|name| (*name).to_owned());
+    let payee = match category {
+        Some(_) => None,
+        None => {
+            let payees = accounts::payee_names(&context.db, context.person)
+                .await
+                .map_err(db_failed(TOOL))?;
+            question::named(&message, payees.iter().map(String::as_str))
+                .first()
+                .map(|name| (*name).to_owned())
+        }
+    };
+    if category.is_none() && payee.is_none() {
+        return overview(&context, asked.earned, from, asked.to).await.map(Some);
+    }
+    let arguments = json!({
+        "category": category, "payee": payee, "from": from.to_string(), "to": last.to_string(),
+    });
+    let args = PeriodArgs {
+        category,
+        payee,
+        month: None,
+        from: Some(from.to_string()),
+        to: Some(last.to_string()),
+    };
+    let result = spending(context, args).await?;
+    let verb = if asked.earned { "Earned from" } else { "Spent on" };
+    let what = result["of"]["category"]
+        .as_str()
+        .map(|name| format!("{verb} {name}"))
+        .or_else(|| {
+            result["of"]["payee"].as_str().map(|name| format!("Paid to or received from {name}"))
+        })
+        .unwrap_or_default();
+    let totals: Vec<String> = result["totals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let count = t["transactions"].as_i64().unwrap_or_default();
+            let noun = if count == 1 { "transaction" } else { "transactions" };
+            format!("{} in {count} {noun}", t["total"].as_str().unwrap_or(""))
+        })
+        .collect();
+    let shown = format!(
+        "{what} from {from} to {last}: {}.",
+        if totals.is_empty() { "nothing".to_owned() } else { totals.join(", ") }
+    );
+    Ok(Some(Found { arguments: arguments_without_nulls(arguments), result, shown: Some(shown) }))
+}
+
+fn arguments_without_nulls(mut arguments: Value) -> Value {
+    if let Some(fields) = arguments.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    arguments
+}
+
+/// The period's largest categories and the whole total, per currency.
+async fn overview(
+    context: &ToolContext,
+    earned: bool,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Found, ToolError> {
+    const TOOL: &str = "finance_spending";
+    let side = if earned { Side::Income } else { Side::Expense };
+    let rows = reports::by_category(&context.db, context.person, side, true, from, to, false)
+        .await
+        .map_err(db_failed(TOOL))?;
+    let mut totals: Vec<(String, Decimal)> = Vec::new();
+    for row in &rows {
+        match totals.iter_mut().find(|(currency, _)| *currency == row.currency) {
+            Some((_, sum)) => *sum += row.amount,
+            None => totals.push((row.currency.clone(), row.amount)),
+        }
+    }
+    let last = to.pred_opt().unwrap_or(to);
+    let largest: Vec<Value> = rows
+        .iter()
+        .take(OVERVIEW)
+        .map(|row| json!({"category": row.name, "total": money(row.amount, &row.currency)}))
+        .collect();
+    let totals: Vec<String> = totals.iter().map(|(currency, sum)| money(*sum, currency)).collect();
+    let what = if earned { "Earned" } else { "Spent" };
+    let shown = format!(
+        "{what} from {from} to {last}: {} in all{}",
+        if totals.is_empty() { "nothing".to_owned() } else { totals.join(" and ") },
+        if largest.is_empty() {
+            ".".to_owned()
+        } else {
+            format!(
+                "; most on {}.",
+                largest
+                    .iter()
+                    .map(|c| format!(
+                        "{} {}",
+                        c["category"].as_str().unwrap_or("?"),
+                        c["total"].as_str().unwrap_or("")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    Ok(Found {
+        arguments: json!({"from": from.to_string(), "to": last.to_string()}),
+        result: json!({"from": from.to_string(), "to": last.to_string(), "totals": totals,
+                       "largest": largest}),
+        shown: Some(shown),
+    })
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -300,6 +300,14 @@ pub struct Payee {
     pub last_date: Option<chrono::NaiveDate>,
 }
 
+/// The names of the person's payees.
+pub async fn payee_names(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT name FROM finance.payees WHERE user_id = $1")
+        .bind(person)
+        .fetch_all(db)
+        .await
+}
+
 pub async fn payees(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Vec<Payee>> {
     sqlx::query_as(
         "SELECT p.id, p.name, count(t.id) AS transactions, max(t.date) AS last_date \

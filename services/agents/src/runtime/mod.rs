@@ -443,8 +443,7 @@ impl Runtime {
         let (lookups, history) = match profile.tools {
             ToolCalling::Full => (lookups::Lookups::default(), history),
             ToolCalling::Weak | ToolCalling::None => {
-                let all: Vec<&Tool> =
-                    self.plugins.tools_of(&spec.plugins).filter(|tool| tool.is_lookup()).collect();
+                let all = self.lookups_for(spec);
                 let names: Vec<&str> = all.iter().map(|tool| tool.name.as_str()).collect();
                 let history = history::without_calls(history, &names);
                 (lookups::look_up(scope, name, depth, &all, message).await, history)
@@ -512,6 +511,23 @@ impl Runtime {
             ));
         }
         Ok(Prepared { stream: runner.stream(), delegated, looked_up: lookups.messages })
+    }
+
+    /// The lookups run for `spec` on a model that calls tools weakly or not at all: its own
+    /// plugins' and those of the specialists it could hand a message to. Such a model hands
+    /// nothing on reliably (its profile usually offers no delegation), so what a specialist
+    /// would have looked up (what was spent on groceries) is looked up for it.
+    fn lookups_for<'a>(&'a self, spec: &'a AgentSpec) -> Vec<&'a Tool> {
+        let mut lookups: Vec<&Tool> =
+            self.plugins.tools_of(&spec.plugins).filter(|tool| tool.is_lookup()).collect();
+        for delegate in self.agents.delegates_of(spec) {
+            for tool in self.plugins.tools_of(&delegate.plugins).filter(|tool| tool.is_lookup()) {
+                if !lookups.iter().any(|known| known.name == tool.name) {
+                    lookups.push(tool);
+                }
+            }
+        }
+        lookups
     }
 
     /// The tools of `spec`'s plugins its model is offered: all of them for a model that calls

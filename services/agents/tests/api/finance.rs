@@ -1,9 +1,12 @@
 //! The finance plugin over REST and through its tools: accounts with opening balances,
 //! categories, transactions against categories, transfers (in one currency and across two),
 //! splits; what is refused and why; the database refusing unbalanced books whoever writes
-//! them; reconciliation and what it protects; isolation between people; and the bookkeeper's
-//! tools answering with exact amounts.
+//! them; reconciliation and what it protects; isolation between people; the bookkeeper's
+//! tools answering with exact amounts; and a weak model given the amount a spending question
+//! asks for without calling or delegating anything.
 
+use chrono::Datelike as _;
+use posey_models::testing::{FunctionModel, Reply};
 use serde_json::{Value, json};
 
 use crate::helpers::{AgentsApp, Models, events, json_of, scripted_tools, spawn};
@@ -721,6 +724,81 @@ async fn rules_over_the_past_and_deleting_an_import_wait_for_the_persons_yes() {
 /// Calls each of the core finance operations at least once, answers and errors, for the
 /// OpenAPI check (`openapi.rs`): settings, accounts, reconciling, categories, payees,
 /// transactions.
+#[tokio::test]
+async fn a_weak_model_is_given_what_a_spending_question_asks_for() {
+    // The model repeats what it was given next to the message: the lookup is the runtime's.
+    let model = FunctionModel::new(|input| {
+        assert!(!input.tool_names().contains(&"finance_spending".to_owned()));
+        let asked = format!("{:?}", input.request.chat_history);
+        let found = asked
+            .split("finance_spending found, for this message:\\n")
+            .nth(1)
+            .map(|rest| rest.split('"').next().unwrap_or_default().to_owned());
+        Reply::text(found.unwrap_or_else(|| "nothing".to_owned()))
+    });
+    let vars =
+        [("POSEY_MODEL_TOOLS", "weak".to_owned()), ("POSEY_MODEL_DELEGATION", "false".into())];
+    // The built-in agents: the router has no finance plugin; its bookkeeper has.
+    let app = spawn(Models::default().with("test", model), None, &vars).await;
+    let (_, token) = app.person();
+    let checking =
+        account(&app, &token, json!({"name": "Checking", "kind": "asset", "currency": "EUR"}))
+            .await;
+    let food = category(&app, &token, json!({"name": "Food"})).await;
+    let groceries = category(&app, &token, json!({"name": "Groceries", "parent_id": food})).await;
+    let rent = category(&app, &token, json!({"name": "Rent"})).await;
+    let today = chrono::Utc::now().date_naive();
+    let last_month = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap()
+        - chrono::Months::new(1);
+    for (amount, category, day) in
+        [("-30.25", &groceries, 3), ("-12.25", &groceries, 20), ("-900", &rent, 1)]
+    {
+        let body = json!({"account_id": checking, "amount": amount, "category_id": category,
+                          "date": last_month.with_day(day).unwrap(), "payee": "Edeka"});
+        json_of(app.post_as("/v1/finance/transactions", &token, &body).await, 201).await;
+    }
+    let this_month = json!({"account_id": checking, "amount": "-5.00", "category_id": groceries,
+                            "date": today, "payee": "Edeka"});
+    json_of(app.post_as("/v1/finance/transactions", &token, &this_month).await, 201).await;
+    let conversation = app.conversation(&token, None).await;
+    let said = |stream: &[crate::helpers::Sse]| -> String {
+        events(stream, "text").iter().map(|e| e["delta"].as_str().unwrap()).collect()
+    };
+    let last = (last_month + chrono::Months::new(1)).pred_opt().unwrap();
+
+    let stream =
+        app.chat(&token, &conversation, "How much did I spend on groceries last month?").await;
+    assert_eq!(
+        said(&stream),
+        format!("Spent on Groceries from {last_month} to {last}: 42.50 EUR in 2 transactions.")
+    );
+    let calls = events(&stream, "tool_call");
+    assert_eq!(calls.len(), 1, "{stream:?}");
+    assert_eq!(calls[0]["name"], "finance_spending");
+    assert_eq!(calls[0]["arguments"]["category"], "Groceries");
+
+    // No category named: the month's largest, and the whole.
+    let stream = app.chat(&token, &conversation, "What did I spend last month?").await;
+    assert_eq!(
+        said(&stream),
+        format!(
+            "Spent from {last_month} to {last}: 942.50 EUR in all; most on Rent 900.00 EUR, \
+             Food 42.50 EUR."
+        )
+    );
+    // A payee instead.
+    let stream = app.chat(&token, &conversation, "How much did I pay at Edeka this month?").await;
+    assert!(
+        said(&stream).contains("Edeka") && said(&stream).contains("-5.00 EUR"),
+        "{}",
+        said(&stream)
+    );
+    // Other messages look nothing up.
+    let stream = app.chat(&token, &conversation, "Hello, how are you?").await;
+    assert_eq!(said(&stream), "nothing");
+    assert!(events(&stream, "tool_call").is_empty());
+}
+
 pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, token: &str) {
     use reqwest::Method;
     let call = |method: Method, path: &str| app.request(method, path, token);
