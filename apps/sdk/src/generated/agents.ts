@@ -848,6 +848,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/finance/recurring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's recurring transactions, by name */
+        get: operations["listRecurring"];
+        put?: never;
+        /**
+         * Add a recurring transaction
+         * @description Its first date is the first on or after both `starts` and today (in the person's zone): one
+         *     due today is posted within seconds.
+         */
+        post: operations["createRecurring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/recurring/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recurring transaction */
+        get: operations["getRecurring"];
+        put?: never;
+        post?: never;
+        /** Delete a recurring transaction (the transactions it posted stay) */
+        delete: operations["deleteRecurring"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a recurring transaction (fields left out stay)
+         * @description A new schedule counts from today (or from the day after the last date posted, if later);
+         *     resuming posts nothing for the dates that passed while it was paused.
+         */
+        patch: operations["updateRecurring"];
+        trace?: never;
+    };
+    "/v1/finance/recurring/{id}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skip the next date (nothing is posted for it) */
+        post: operations["skipRecurring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/finance/reports/budget": {
         parameters: {
             query?: never;
@@ -2175,6 +2237,39 @@ export interface components {
             /** @description Leaves its time free (not busy). */
             transparent?: boolean;
         };
+        /**
+         * @description A recurring transaction as a person makes one: a name, a schedule, and the transaction
+         *     (`account_id` and `amount`, against `category_id` or `transfer_account_id`; or `currency`
+         *     and `splits`).
+         */
+        NewRecurring: {
+            /** Format: uuid */
+            account_id?: string | null;
+            /** @description In the account's currency, exact to its minor units: `-1200.00`. */
+            amount?: string | null;
+            cadence: components["schemas"]["Cadence"];
+            /** Format: uuid */
+            category_id?: string | null;
+            currency?: string | null;
+            description?: string | null;
+            /** Format: date */
+            ends?: string | null;
+            name: string;
+            notes?: string | null;
+            /** @description Default false. */
+            paused?: boolean | null;
+            payee?: string | null;
+            splits?: components["schemas"]["SplitFields"][] | null;
+            /**
+             * Format: date
+             * @description The first date, from which the others are counted.
+             */
+            starts: string;
+            tags?: string[] | null;
+            /** Format: uuid */
+            transfer_account_id?: string | null;
+            transfer_amount?: string | null;
+        };
         NewRule: {
             /** @description Default true. */
             enabled?: boolean | null;
@@ -2343,6 +2438,101 @@ export interface components {
             excluded?: components["schemas"]["Time"][];
             /** @description RRULE values, such as `FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10`. */
             rules?: string[];
+        };
+        RecurringFields: {
+            /**
+             * Format: uuid
+             * @description `account_id` with `amount`, or `currency` with `splits`, replace where its money goes;
+             *     `category_id` alone moves it to another category.
+             */
+            account_id?: string | null;
+            amount?: string | null;
+            cadence?: null | components["schemas"]["Cadence"];
+            /** Format: uuid */
+            category_id?: string | null;
+            currency?: string | null;
+            description?: string | null;
+            /**
+             * Format: date
+             * @description `null`: no end.
+             */
+            ends?: string | null;
+            name?: string | null;
+            notes?: string | null;
+            /** @description `true` pauses it; `false` resumes it from today. */
+            paused?: boolean | null;
+            payee?: string | null;
+            splits?: components["schemas"]["SplitFields"][] | null;
+            /** Format: date */
+            starts?: string | null;
+            tags?: string[] | null;
+            /** Format: uuid */
+            transfer_account_id?: string | null;
+            transfer_amount?: string | null;
+        };
+        RecurringList: {
+            recurring: components["schemas"]["RecurringView"][];
+        };
+        /**
+         * @description A recurring transaction, as the API shows it: its schedule, where posting has got to, and
+         *     the transaction it posts (as `POST /v1/finance/transactions` takes one, without a date).
+         */
+        RecurringView: {
+            /**
+             * Format: uuid
+             * @description With `amount`: the account money comes into (positive) or goes out of (negative).
+             */
+            account_id: string | null;
+            amount: string | null;
+            /** @description `{"months": 1}`, `{"weeks": 2}`, `{"days": 10}`, `{"years": 1}`, from `starts`. */
+            cadence: components["schemas"]["Cadence"];
+            /** Format: uuid */
+            category_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The currency its transactions balance in. */
+            currency: string;
+            description: string | null;
+            /**
+             * Format: date
+             * @description The last day it can post on.
+             */
+            ends: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description Why it paused itself (a date it could not post), until it is resumed. */
+            last_error: string | null;
+            /** Format: date */
+            last_posted: string | null;
+            /** Format: uuid */
+            last_transaction_id: string | null;
+            name: string;
+            /**
+             * Format: date
+             * @description The next date it posts on; `null`: none left.
+             */
+            next_date: string | null;
+            notes: string | null;
+            /** @description Paused: it posts nothing until resumed (dates passed meanwhile are not posted). */
+            paused: boolean;
+            payee: string | null;
+            /**
+             * Format: int32
+             * @description Transactions it has posted.
+             */
+            posted: number;
+            /** @description Instead of `account_id` and `amount`: the splits, balancing in `currency`. */
+            splits: components["schemas"]["SplitFields"][] | null;
+            /** Format: date */
+            starts: string;
+            tags: string[];
+            /** Format: uuid */
+            transfer_account_id: string | null;
+            transfer_amount: string | null;
+            /** @description The next few dates, from `next_date`. */
+            upcoming: string[];
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description What a subscription's fetch did to its calendar. */
         RefreshReport: {
@@ -2579,6 +2769,7 @@ export interface components {
             /** @description In the transaction's currency: what balances. */
             value: string;
         };
+        /** @description One split as a person gives it. */
         SplitFields: {
             /** Format: uuid */
             account_id: string;
@@ -2705,6 +2896,11 @@ export interface components {
             payee: string | null;
             /** Format: uuid */
             payee_id: string | null;
+            /**
+             * Format: uuid
+             * @description The recurring transaction that posted it.
+             */
+            recurring_id: string | null;
             /** @description Where in its file it came from (`line 12`, `STMTTRN 3`). */
             source: string | null;
             splits: components["schemas"]["Split"][];
@@ -7828,6 +8024,419 @@ export interface operations {
             };
             /** @description A service token, not a person's */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRecurring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recurring transactions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createRecurring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRecurring"];
+            };
+        };
+        responses: {
+            /** @description The recurring transaction */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringView"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecurring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recurring transaction */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringView"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteRecurring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateRecurring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecurringFields"];
+            };
+        };
+        responses: {
+            /** @description The recurring transaction */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringView"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    skipRecurring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recurring transaction, its next date moved on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecurringView"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such recurring transaction of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It exists already, it is in use, or it is reconciled (the message says which) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
