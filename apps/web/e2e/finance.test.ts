@@ -5,7 +5,8 @@
 // import wizard — preview with three new lines and a matching closing balance, commit, the same
 // file again is all duplicates — and its rows show among the transactions, one categorised in
 // place; the budget marks an overspent envelope; the account is reconciled against the file's
-// statement (a wrong balance refused first, with agents' message); the reports draw the months.
+// statement (a wrong balance refused first, with agents' message), and a reconciled transaction is
+// deleted and another's lines changed only after a confirm; the reports draw the months.
 
 import { join } from 'node:path';
 
@@ -263,6 +264,20 @@ describe('money', () => {
     await fee.getByRole('button', { name: /^Delete / }).click();
     await status('Deleted “RETURNED CHECK FEE, CHECK # 319”.');
     expect(asked.at(-1)).toContain('It is reconciled against a bank statement');
+    expect(await balanceOf('Checking')).toBe('113.65 USD');
+
+    // Changing a reconciled transaction's lines asks first too, then goes through confirmed.
+    await visit(page, '/finance/transactions?q=dividend');
+    const dividend = page.getByTestId('transaction').filter({ hasText: 'DIVIDEND' });
+    await dividend.getByRole('button', { name: /^Edit / }).click();
+    const change = page.getByRole('form', { name: /^Change “DIVIDEND/ });
+    expect(await change.getByTestId('split-remainder').innerText()).toBe('The lines balance.');
+    await change.getByLabel('Line 1: memo').fill('interest');
+    const before = asked.length;
+    await change.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.getByRole('status').allInnerTexts()).toContainEqual(expect.stringMatching(/^Saved “DIVIDEND/));
+    expect(asked.slice(before)).toEqual([expect.stringContaining('It is reconciled against a bank statement: changing it may make that statement no longer match.')]);
+    expect(await dividend.getAttribute('data-status')).toBe('reconciled');
     expect(await balanceOf('Checking')).toBe('113.65 USD');
 
     await visit(page, '/finance/reports?from=2011-03&to=2011-04');
