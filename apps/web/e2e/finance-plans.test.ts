@@ -113,6 +113,29 @@ describe('money: plans and edits', () => {
     await status('Resumed “Rent”.');
     await expect.poll(() => rent.getAttribute('data-paused')).toBe('false');
 
+    // One due today is posted by itself within seconds, as a transaction marked as recurring's.
+    await form.getByLabel('Name').fill('Pocket money');
+    await form.getByLabel('Amount (EUR)').fill('10.00');
+    await form.getByLabel('Category').selectOption({ label: 'Groceries' });
+    await form.getByLabel('Payee').fill('Kiosk');
+    await form.getByRole('button', { name: 'Save recurring transaction' }).click();
+    await expect.poll(() => page.getByRole('status').allInnerTexts()).toContainEqual(expect.stringMatching(/^Saved “Pocket money”: next on /));
+    await expect
+      .poll(
+        async () => {
+          await visit(page, '/finance/transactions?q=kiosk');
+          return page.getByTestId('transaction').filter({ has: page.getByTestId('posted-by-recurring') }).getByTestId('amount').allInnerTexts();
+        },
+        { timeout: 60_000, interval: 2_000 },
+      )
+      .toEqual(['-10.00 EUR']);
+    await visit(page, '/finance/recurring');
+    const pocket = page.locator('[data-testid="recurring"][data-name="Pocket money"]');
+    expect(await pocket.innerText()).toMatch(/Posted 1 time, last on /);
+    await pocket.getByRole('button', { name: 'Delete Pocket money' }).click();
+    await status('Deleted “Pocket money”; the transactions it posted stay.');
+    expect((await agents<{ transactions: unknown[] }>('/v1/finance/transactions?q=kiosk')).json.transactions).toHaveLength(1);
+
     await rent.getByRole('button', { name: 'Delete Rent' }).click();
     await status('Deleted “Rent”; the transactions it posted stay.');
     expect(asked.at(-1)).toBe('Delete “Rent”? The transactions it posted stay.');

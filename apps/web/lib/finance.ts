@@ -50,6 +50,8 @@ export interface Transaction {
   tags: string[];
   status: 'uncleared' | 'cleared' | 'reconciled' | string;
   import_id: string | null;
+  /** The recurring transaction that posted it. */
+  recurring_id?: string | null;
   source: string | null;
   splits: Split[];
   created_at: string;

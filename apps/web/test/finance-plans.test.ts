@@ -308,6 +308,18 @@ describe('split lines', () => {
     expect(out).toContain('Save changes');
     expect(out).not.toContain('role="radiogroup"');
   });
+
+  it('what a recurring transaction posted is marked so in the list', async () => {
+    const { Transactions } = await import('@/components/finance/transactions');
+    const base = { id: 't', date: '2027-02-10', currency: 'EUR', payee_id: null, description: null, notes: null, tags: [], status: 'uncleared', import_id: null, source: null, created_at: '', updated_at: '' };
+    const splits = [
+      { id: 's1', account_id: 'a1', account_name: 'Checking', account_kind: 'asset', amount: '-850.00', currency: 'EUR', value: '-850.00', rate: null, rate_date: null, memo: null },
+      { id: 's2', account_id: 'rent', account_name: 'Rent', account_kind: 'expense', amount: '850.00', currency: 'EUR', value: '850.00', rate: null, rate_date: null, memo: null },
+    ];
+    const out = html(Transactions, { transactions: [{ ...base, payee: 'Landlord', recurring_id: 'r1', splits }, { ...base, id: 'u', payee: 'Shop', recurring_id: null, splits }], accounts, categories, today: '2027-02-11' });
+    expect(out.match(/data-testid="posted-by-recurring"/g)).toHaveLength(1);
+    expect(text(out)).toContain('Landlord recurring');
+  });
 });
 
 describe('rules of several conditions', () => {

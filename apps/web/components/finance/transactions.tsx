@@ -39,6 +39,11 @@ function Row({
       <td className="whitespace-nowrap">{dayLabel(t.date)}</td>
       <th scope="row" className="font-normal">
         <span className="font-medium">{title}</span>
+        {t.recurring_id && (
+          <span className="badge badge-xs badge-ghost ml-1" data-testid="posted-by-recurring">
+            recurring
+          </span>
+        )}
         {t.description && t.payee && <span className="block text-xs opacity-80">{t.description}</span>}
         {t.tags.length > 0 && (
           <span className="mt-0.5 flex flex-wrap gap-1">
