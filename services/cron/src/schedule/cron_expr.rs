@@ -38,6 +38,23 @@ impl CronExpr {
             .build()
             .parse(&text)
             .map_err(|e| ScheduleError::schedule(format!("invalid cron expression: {e}")))?;
+        // A field that matches nothing (croner reads a lone `,` as an empty list) would make
+        // the never-matches check below walk every day up to the year 5000: seconds of CPU
+        // for one request. Refused before that.
+        let pattern = &cron.pattern;
+        let empty = [
+            ("second", (0..60).any(|s| pattern.second_match(s).unwrap_or(false))),
+            ("minute", (0..60).any(|m| pattern.minute_match(m).unwrap_or(false))),
+            ("hour", (0..24).any(|h| pattern.hour_match(h).unwrap_or(false))),
+            ("month", (1..=12).any(|m| pattern.month_match(m).unwrap_or(false))),
+        ]
+        .into_iter()
+        .find_map(|(field, any)| (!any).then_some(field));
+        if let Some(field) = empty {
+            return Err(ScheduleError::schedule(format!(
+                "the cron expression's {field} field matches no {field}"
+            )));
+        }
         let every_hour = (0..24).all(|h| cron.pattern.hour_match(h).unwrap_or(false));
         let rule = if every_hour { DstRule::Elapsed } else { DstRule::Pinned };
         let expr = Self { cron, text, rule };

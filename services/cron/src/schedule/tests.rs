@@ -513,6 +513,21 @@ fn bare_rrule_with_parameters_is_refused_not_stored_unreadable() {
     }
 }
 
+/// Found by fuzzing (cron_schedule, a timeout): croner reads a lone `,` as a field that
+/// matches nothing, and checking that such an expression ever runs walked every day to the
+/// year 5000, seconds of CPU for one request.
+#[test]
+fn cron_field_that_matches_nothing_is_refused_at_once() {
+    for (spec, field) in
+        [("0 */15 , * * *", "hour"), ("0 , * * * *", "minute"), (", * * * * *", "second")]
+    {
+        let started = std::time::Instant::now();
+        let e = err(Cron, spec, "Europe/Berlin");
+        assert!(e.message.contains(&format!("{field} field matches no")), "{spec}: {e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{spec} took long");
+    }
+}
+
 #[test]
 fn over_long_specs_are_refused() {
     let long = format!("FREQ=DAILY{}", ";BYHOUR=9".repeat(300));
