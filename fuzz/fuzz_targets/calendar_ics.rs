@@ -8,7 +8,6 @@ use chrono_tz::Tz;
 use libfuzzer_sys::fuzz_target;
 use posey_calendar::ics::{self, Limits};
 use posey_calendar::object::parse_calendar_lenient;
-use posey_calendar::recurrence::Caps;
 use posey_calendar::{Object, alarms};
 
 fuzz_target!(|data: &[u8]| {
@@ -20,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let Ok((objects, _skipped)) = parse_calendar_lenient(text, &Limits::OBJECT) else { return };
     let zone = Tz::Europe__Berlin;
-    let caps = Caps::DEFAULT;
+    let caps = posey_fuzz::CALENDAR_CAPS;
     let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let to = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
     for object in &objects {

@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use libfuzzer_sys::fuzz_target;
 use posey_calendar::When;
-use posey_calendar::recurrence::{Caps, Rule, Series};
+use posey_calendar::recurrence::{Rule, Series};
 
 const ZONES: [Tz; 5] = [
     Tz::Europe__Berlin,
@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(rule) = Rule::parse(rule) else { return };
     let series =
         Series { start, rules: vec![rule.clone()], rdates: Vec::new(), exdates: Vec::new() };
-    let caps = Caps::DEFAULT;
+    let caps = posey_fuzz::CALENDAR_CAPS;
     let from = start.instant(zone) - Duration::days(1);
     let Some(to) = from.checked_add_signed(Duration::days(400)) else { return };
     let _ = series.last_start(zone, &caps);
