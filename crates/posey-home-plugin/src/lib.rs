@@ -4,5 +4,8 @@
 //! Home Assistant instance over its WebSocket API. What the entities are, which commands they
 //! take and which need the person's yes is `posey-home`'s.
 
+mod backoff;
 pub mod ha;
 pub mod mqtt;
+
+pub use backoff::Backoff;

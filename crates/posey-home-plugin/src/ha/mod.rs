@@ -6,13 +6,12 @@
 //! [`Mirror`]: posey_home::ha::Mirror
 //! [`Change`]: posey_home::Change
 
-mod backoff;
 mod endpoint;
 mod error;
 mod link;
 mod socket;
 
-pub use backoff::Backoff;
+pub use crate::Backoff;
 pub use endpoint::Endpoint;
 pub use error::LinkError;
 pub use link::{Changes, Delivery, Link, LinkConfig, LinkStatus};

@@ -10,36 +10,13 @@ use chrono::Utc;
 use posey_home::mqtt::discovery::DEFAULT_PREFIX;
 use posey_home::mqtt::z2m::DEFAULT_BASE;
 use posey_home::{Command, EntityId, EntityState};
-use rand::Rng;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, QoS, SubscribeFilter};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::registry::{Effects, Registry};
 use super::{BrokerUrl, DiscoveredEntity, LinkError, LinkEvent};
-
-/// How long to wait before reconnecting: doubling from `initial` up to `max`, each wait
-/// between half and all of that, so links cut off together do not return together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self { initial: Duration::from_millis(500), max: Duration::from_secs(30) }
-    }
-}
-
-impl Backoff {
-    fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
-        let ceiling = self.initial.saturating_mul(factor).min(self.max);
-        let half = ceiling / 2;
-        half + rand::thread_rng().gen_range(Duration::ZERO..=half)
-    }
-}
+use crate::Backoff;
 
 #[derive(Debug, Clone)]
 pub struct LinkConfig {
@@ -65,7 +42,7 @@ impl LinkConfig {
             discovery_prefix: DEFAULT_PREFIX.to_owned(),
             zigbee2mqtt_base: Some(DEFAULT_BASE.to_owned()),
             keep_alive: Duration::from_secs(30),
-            backoff: Backoff::default(),
+            backoff: Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(30) },
             event_capacity: 4096,
         }
     }
@@ -329,7 +306,7 @@ async fn run(
                 } else {
                     tracing::debug!(broker = %config.url, %error, failures, "MQTT broker still unreachable");
                 }
-                let delay = config.backoff.delay(failures);
+                let delay = config.backoff.delay(failures, &mut rand::thread_rng());
                 failures = failures.saturating_add(1);
                 tokio::select! {
                     () = cancel.cancelled() => break,
@@ -367,14 +344,5 @@ mod tests {
         let plain = LinkConfig::new(BrokerUrl::parse("mqtt://broker").expect("a URL"));
         assert!(matches!(plain.options().transport(), rumqttc::Transport::Tcp));
         assert!(!format!("{tls:?}").contains("pw"), "{tls:?}");
-    }
-
-    #[test]
-    fn backoff_grows_to_its_cap_with_jitter() {
-        let backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1) };
-        for (attempt, ceiling) in [(0, 100), (1, 200), (2, 400), (3, 800), (4, 1000), (30, 1000)] {
-            let delay = backoff.delay(attempt).as_millis();
-            assert!((ceiling / 2..=ceiling).contains(&delay), "attempt {attempt}: {delay} ms");
-        }
     }
 }

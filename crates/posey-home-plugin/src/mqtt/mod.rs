@@ -10,7 +10,8 @@ mod link;
 mod registry;
 mod url;
 
-pub use link::{Backoff, Link, LinkConfig};
+pub use crate::Backoff;
+pub use link::{Link, LinkConfig};
 pub use url::BrokerUrl;
 
 /// Where an entity came from.

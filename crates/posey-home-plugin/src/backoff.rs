@@ -1,5 +1,6 @@
 //! How long to wait before reconnecting: doubling from `initial` up to `max`, with jitter so
-//! many links cut off together (Home Assistant restarting) do not come back at the same instant.
+//! many links cut off together (Home Assistant or the broker restarting) do not come back at the
+//! same instant. Both links' reconnects use it.
 
 use std::time::Duration;
 
