@@ -15,7 +15,8 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::registry::{Effects, Registry};
-use super::{BrokerUrl, DiscoveredEntity, LinkError, LinkEvent};
+use super::types::{DiscoveredEntity, LinkError, LinkEvent};
+use super::url::BrokerUrl;
 use crate::Backoff;
 
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ use posey_home::mqtt::{
 use posey_home::{Change, Command, EntityId, EntityState};
 use serde_json::{Value, json};
 
-use super::{DiscoveredEntity, LinkError, LinkEvent, Source};
+use super::types::{DiscoveredEntity, LinkError, LinkEvent, Source};
 
 /// What one message changed: the events to send and the subscriptions to make or drop.
 #[derive(Debug, Default)]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use posey_home::Secret;
 
-use super::LinkError;
+use super::types::LinkError;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct BrokerUrl {

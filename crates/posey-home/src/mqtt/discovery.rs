@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::MqttError;
 use super::abbreviations::expand;
+use super::message::MqttError;
 use super::template::{CommandTemplate, ValueTemplate};
 use crate::entity::{Domain, EntityId};
 use crate::secret::Secret;

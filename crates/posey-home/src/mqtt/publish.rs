@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::discovery::{AlarmConfig, EntityConfig, Kind, LightConfig, LightSchema, OnCommandType};
+use super::message::{MqttError, Publication};
 use super::template::{CommandTemplate, python_float};
-use super::{MqttError, Publication};
 use crate::command::{AlarmMode, Command, TargetTemperature};
 use crate::secret::Secret;
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::MqttError;
 use super::discovery::{Availability, AvailabilityMode, EntityConfig, Kind, LightSchema};
+use super::message::MqttError;
 use super::template::ValueTemplate;
 use crate::entity::{EntityId, EntityState};
 

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::MqttError;
+use super::message::MqttError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {

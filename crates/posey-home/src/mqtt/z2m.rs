@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{MqttError, MqttState, Publication};
+use super::message::{MqttError, Publication};
+use super::state::MqttState;
 use crate::command::{Command, TargetTemperature};
 use crate::entity::{Domain, EntityId, slugify};
 
