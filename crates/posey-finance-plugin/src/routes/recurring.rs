@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc};
 use posey_domain::{FinanceRecurringId, TimeZone};
 use posey_finance::bills::Cadence;
 use posey_http::auth::Person;
@@ -215,6 +215,12 @@ async fn check(
             "cadence",
             "recurs every 1 or more days, weeks, months or years",
         ));
+    }
+    // Its dates become instants in the person's zone (`due_at`): keep them where those exist.
+    for (field, date) in [("starts", Some(settings.starts)), ("ends", settings.ends)] {
+        if date.is_some_and(|date| !(1900..=9999).contains(&date.year())) {
+            return Err(ApiError::invalid(field, "must be a date in the years 1900 to 9999"));
+        }
     }
     if let Some(ends) = settings.ends.filter(|ends| *ends < settings.starts) {
         return Err(ApiError::invalid(

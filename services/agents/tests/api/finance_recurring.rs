@@ -267,6 +267,8 @@ async fn bad_recurring_transactions_are_refused_by_name_and_others_see_none() {
     for (change, field) in [
         (json!({"cadence": {"months": 0}}), "cadence"),
         (json!({"ends": "2025-12-31"}), "ends"),
+        (json!({"starts": "+200000-01-01"}), "starts"),
+        (json!({"ends": "+250000-01-01"}), "ends"),
         (json!({"amount": "-950.001"}), "amount"),
         (json!({"name": " "}), "name"),
         (json!({"category_id": uuid::Uuid::new_v4()}), "category_id"),
