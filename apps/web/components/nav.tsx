@@ -12,6 +12,7 @@ const ITEMS = [
   { href: '/documents', label: 'Documents', icon: 'M6 3h8l4 4v14H6zM14 3v4h4' },
   { href: '/calendar', label: 'Calendar', icon: 'M4 6h16v14H4zM4 10h16M8 3v4M16 3v4' },
   { href: '/finance', label: 'Money', icon: 'M3 7h18v12H3zM3 11h18M7 15h3' },
+  { href: '/home', label: 'Home', icon: 'M3 11l9-7 9 7M5 10v10h14V10M10 20v-6h4v6' },
   { href: '/reminders', label: 'Reminders', icon: 'M12 7v5l3 2M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z' },
   { href: '/notifications', label: 'Alerts', icon: 'M6 16V11a6 6 0 1 1 12 0v5l2 2H4zM10 21h4' },
   { href: '/settings', label: 'Settings', icon: 'M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM4 12h2M18 12h2M12 4v2M12 18v2' },
