@@ -105,7 +105,7 @@ impl Config {
         let tokens = TokenVerification::from_env(env);
         let schemas: Vec<String> = env
             .raw("GATEWAY_SCHEMAS")
-            .unwrap_or_else(|| "app,cron,calendar,finance".into())
+            .unwrap_or_else(|| "app,cron,calendar,finance,home".into())
             .split(',')
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())

@@ -8,6 +8,7 @@ mod chinook;
 mod finance;
 mod health;
 mod helpers;
+mod home;
 mod hostile;
 mod limits;
 mod notifications;
