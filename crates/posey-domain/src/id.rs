@@ -152,6 +152,14 @@ uuid_id!(
     FinanceRecurringId, "recurring transaction"
 );
 uuid_id!(
+    /// A person's link to their home: a Home Assistant instance or an MQTT broker.
+    HomeConnectionId, "home connection"
+);
+uuid_id!(
+    /// A person's watch on a home entity's state.
+    HomeWatchId, "watch"
+);
+uuid_id!(
     /// How one bank's CSV files are read, saved by a person.
     CsvMappingId, "CSV mapping"
 );

@@ -12,6 +12,7 @@ pub use email::{Email, EmailError};
 pub use id::{
     ActionId, AppPasswordId, CalendarId, ConversationId, CsvMappingId, DocumentId, EventId,
     FinanceAccountId, FinanceBillId, FinanceImportId, FinanceRecurringId, FinanceRuleId,
+    HomeConnectionId, HomeWatchId,
     FinanceTransactionId, IdError, MemoryId, NotificationId, PushSubscriptionId, SessionId, TaskId,
     TodoId, TypedId, UserId,
 };

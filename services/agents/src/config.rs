@@ -1,5 +1,6 @@
 //! The agents service's configuration, from the environment (see `.env.example`).
 
+use posey_home_plugin::{HomeSettings, SealKey};
 use posey_calendar_plugin::{CalendarSettings, SubscriptionSettings};
 use posey_config::{DbConfig, Env, ServiceConfig, TokenVerification};
 use posey_http::destination::DestinationPolicy;
@@ -31,6 +32,9 @@ pub struct Config {
     /// internet (`CALENDAR_SUBSCRIPTION_ALLOW`), and how often due ones are looked for
     /// (`CALENDAR_SUBSCRIPTION_POLL_SECS`).
     pub calendar_subscriptions: SubscriptionSettings,
+    /// The home plugin: the instance's MQTT broker (`MQTT_URL`), the key that seals Home
+    /// Assistant tokens (`HOME_SEAL_KEY`) and how long states are kept (`HOME_HISTORY_DAYS`).
+    pub home: HomeSettings,
     /// The embedding model and the vector store memory and documents search with.
     pub knowledge: KnowledgeConfig,
     /// Documents: uploads, the ingestion workers and the limits on reading a file.
@@ -287,6 +291,7 @@ struct Rest {
     auth_url: Option<url::Url>,
     service_client: Option<ServiceClientSettings>,
     calendar_subscriptions: SubscriptionSettings,
+    home: HomeSettings,
     knowledge: KnowledgeConfig,
     documents: DocumentSettings,
     models: ModelSettings,
@@ -311,6 +316,7 @@ impl Rest {
         let auth_url = env.url("AUTH_URL", &["http", "https"]);
         let service_client = ServiceClientSettings::read(env);
         let calendar_subscriptions = read_calendar_subscriptions(env);
+        let home = read_home(env);
         let agents = match env.raw("AGENTS_CONFIG") {
             None => AgentsFile::builtin(),
             Some(path) => match AgentsFile::load(std::path::Path::new(path.trim())) {
@@ -343,6 +349,7 @@ impl Rest {
             auth_url,
             service_client,
             calendar_subscriptions,
+            home,
             knowledge,
             documents,
             models,
@@ -369,11 +376,34 @@ impl Rest {
             auth_url: self.auth_url,
             service_client: self.service_client,
             calendar_subscriptions: self.calendar_subscriptions,
+            home: self.home,
             knowledge: self.knowledge,
             documents: self.documents,
             models: self.models,
         }
     }
+}
+
+/// `MQTT_URL`, `HOME_SEAL_KEY` (32 bytes, base64) and `HOME_HISTORY_DAYS`.
+fn read_home(env: &mut Env<'_>) -> HomeSettings {
+    let mut home = HomeSettings::default();
+    if let Some(url) = env.raw("MQTT_URL").filter(|url| !url.trim().is_empty()) {
+        match posey_home_plugin::mqtt::BrokerUrl::parse(&url) {
+            Ok(url) => home.broker = Some(url),
+            Err(error) => env.problem("MQTT_URL", error.to_string()),
+        }
+    }
+    if let Some(key) = env.raw("HOME_SEAL_KEY").filter(|key| !key.trim().is_empty()) {
+        match SealKey::parse(&key) {
+            Ok(key) => home.seal_key = Some(key),
+            Err(error) => env.problem("HOME_SEAL_KEY", format!("{error:#}")),
+        }
+    }
+    home.history_days = env.or("HOME_HISTORY_DAYS", HomeSettings::DEFAULT_HISTORY_DAYS);
+    if home.history_days == 0 {
+        env.problem("HOME_HISTORY_DAYS", "must be at least 1");
+    }
+    home
 }
 
 /// `CALENDAR_SUBSCRIPTION_ALLOW` (in `CRON_WEBHOOK_ALLOW`'s syntax; unset: public addresses

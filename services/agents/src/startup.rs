@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use posey_calendar_plugin::CalendarPlugin;
 use posey_finance_plugin::FinancePlugin;
+use posey_home_plugin::HomePlugin;
 use posey_http::auth::start_verifier;
 use posey_http::backing::Backing;
 use posey_http::server::Server;
@@ -110,6 +111,7 @@ impl Application {
         list.push(Arc::new(DocumentsPlugin::new(documents.clone())));
         list.push(Arc::new(CalendarPlugin::new(config.calendar_settings())));
         list.push(Arc::new(FinancePlugin));
+        list.push(Arc::new(HomePlugin::new(config.home.clone())));
         list.extend(parts.extra_plugins);
         list.extend(plugins::configured(&config)?);
         list.extend(

@@ -49,6 +49,12 @@ impl BrokerUrl {
         Self { host: host.into(), port, tls: false, credentials: None }
     }
 
+    /// The same broker, signed in to as `user` with `password`.
+    pub fn with_login(mut self, user: impl Into<String>, password: Secret) -> Self {
+        self.credentials = Some((user.into(), password));
+        self
+    }
+
     pub fn host(&self) -> &str {
         &self.host
     }

@@ -96,13 +96,14 @@ fn is_null(schema: &RefOr<Schema>) -> bool {
 }
 
 /// The documents of the built-in plugins' routes (each router has a state of its own).
-pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 5] {
+pub(super) fn builtin_plugin_documents() -> [utoipa::openapi::OpenApi; 6] {
     [
         crate::plugins::profile::router().into_openapi(),
         crate::memory::routes::router().into_openapi(),
         crate::documents::routes::api().into_openapi(),
         posey_calendar_plugin::openapi(),
         posey_finance_plugin::openapi(),
+        posey_home_plugin::openapi(),
     ]
 }
 
@@ -158,6 +159,7 @@ mod tests {
         served.extend(served_paths(&crate::documents::routes::api().split_for_parts().0));
         served.extend(served_paths(&posey_calendar_plugin::rest_router()));
         served.extend(served_paths(&posey_finance_plugin::rest_router()));
+        served.extend(served_paths(&posey_home_plugin::rest_router()));
         served.insert("/mcp".to_owned());
         assert!(served.contains("/openapi.json") && served.contains("/v1/profile"), "{served:?}");
         let documented: std::collections::BTreeSet<String> =
