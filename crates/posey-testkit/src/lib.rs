@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod db;
+pub mod devices;
 pub mod env;
 pub mod errors;
 pub mod hostile;

@@ -1,5 +1,5 @@
 //! Devices made by the PyPI library ha-mqtt-discoverable (a light, a switch, a lock and a
-//! sensor, tests/mqtt/devices.py) on a real broker: the link discovers them, reads their
+//! sensor, posey-testkit's python/mqtt_devices.py) on a real broker: the link discovers them, reads their
 //! states, carries Posey's commands to their callbacks and sees the states they publish back,
 //! follows availability (set by the device and by the broker's last will) and removal.
 

@@ -121,83 +121,12 @@ impl TestLink {
     }
 }
 
-/// The Python interpreter with ha-mqtt-discoverable: `TEST_AGENTS_PYTHON` (scripts/test sets
-/// it), else the venv scripts/test makes.
-pub fn python() -> PathBuf {
-    if let Ok(python) = std::env::var("TEST_AGENTS_PYTHON")
-        && !python.trim().is_empty()
-    {
-        return python.into();
-    }
-    let cache = std::env::var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
-    });
-    let venv = cache.join("posey/venv/bin/python");
-    assert!(
-        venv.exists(),
-        "no Python with ha-mqtt-discoverable: run ./scripts/test (which installs it into {}), \
-         or set TEST_AGENTS_PYTHON",
-        venv.display()
-    );
-    venv
-}
-
-/// The light, switch, lock and sensor of tests/mqtt/devices.py, run by ha-mqtt-discoverable.
-pub struct Devices {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Lines<BufReader<ChildStdout>>,
-    pub state_prefix: String,
-}
+/// The devices of posey-testkit (ha-mqtt-discoverable's), on `broker`.
+pub struct Devices;
 
 impl Devices {
-    pub async fn start(broker: &BrokerUrl, discovery_prefix: &str) -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mqtt/devices.py");
-        let state_prefix = unique("hmd");
-        let mut child = tokio::process::Command::new(python())
-            .arg(script)
-            .args([broker.host(), &broker.port().to_string(), discovery_prefix, &state_prefix])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("starting tests/mqtt/devices.py");
-        let stdin = child.stdin.take().expect("stdin");
-        let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut devices = Self { child, stdin, lines, state_prefix };
-        devices.expect("ready").await;
-        devices
-    }
-
-    /// The next line the devices print; it must start with `prefix`.
-    pub async fn expect(&mut self, prefix: &str) -> String {
-        let line = within(&format!("the devices to say {prefix:?}"), self.lines.next_line())
-            .await
-            .expect("reading the devices' output")
-            .unwrap_or_else(|| panic!("the devices exited before saying {prefix:?}"));
-        assert!(line.starts_with(prefix), "the devices said {line:?}, not {prefix:?}...");
-        line
-    }
-
-    pub async fn tell(&mut self, line: &str) {
-        self.stdin.write_all(format!("{line}\n").as_bytes()).await.expect("writing to the devices");
-        self.stdin.flush().await.expect("writing to the devices");
-        if !matches!(line, "quit" | "crash") {
-            self.expect(&format!("done {line}")).await;
-        }
-    }
-
-    /// Clears what the devices retained on the broker and waits for them to leave.
-    pub async fn quit(mut self) {
-        self.tell("quit").await;
-        self.expect("bye").await;
-        within("the devices to exit", self.child.wait()).await.expect("the devices' exit");
-    }
-
-    /// Leaves without disconnecting: the broker publishes the light's last will.
-    pub async fn crash(mut self) {
-        self.tell("crash").await;
-        within("the devices to exit", self.child.wait()).await.expect("the devices' exit");
+    pub async fn start(broker: &BrokerUrl, discovery_prefix: &str) -> posey_testkit::devices::Devices {
+        posey_testkit::devices::Devices::start(broker.host(), broker.port(), discovery_prefix).await
     }
 }
 
