@@ -82,7 +82,7 @@ fn on_posey_network(service: &Value) -> bool {
 fn compose_defines_every_service_with_healthchecks_limits_and_the_network() {
     let compose = yaml("docker-compose.yml");
     let expected: BTreeSet<String> =
-        ["postgres", "qdrant", "redis", "auth", "agents", "gateway", "cron", "web"]
+        ["postgres", "qdrant", "redis", "mosquitto", "auth", "agents", "gateway", "cron", "web"]
             .map(String::from)
             .into();
     assert_eq!(names(&compose), expected);
@@ -145,6 +145,14 @@ fn compose_ports_and_variables_agree_with_the_services_config() {
         assert_eq!(service["build"]["args"]["SERVICE"], binary, "{name}: builds the wrong binary");
     }
     assert_eq!(compose["services"]["agents"]["environment"]["QDRANT_URL"], "http://qdrant:6333");
+    // The home plugin's broker is the mosquitto service inside the network, by default.
+    let mqtt = compose["services"]["agents"]["environment"]["MQTT_URL"].as_str().unwrap();
+    assert!(mqtt.ends_with(":-mqtt://mosquitto:1883}"), "{mqtt}");
+    let mosquitto = &compose["services"]["mosquitto"];
+    let config = &mosquitto["configs"][0];
+    assert_eq!(config["target"], "/mosquitto/config/mosquitto.conf");
+    let text = compose["configs"][config["source"].as_str().unwrap()]["content"].as_str().unwrap();
+    assert!(text.contains("listener 1883"), "mosquitto 2 would listen on loopback only: {text}");
     // A service that checks tokens must reach auth inside the network, not its own loopback.
     for (name, service) in services(&compose) {
         if let Some(url) = service["environment"]["AUTH_JWKS_URL"].as_str() {
