@@ -13,6 +13,7 @@ pub mod db;
 pub mod devices;
 pub mod env;
 pub mod errors;
+pub mod home_assistant;
 pub mod hostile;
 pub mod keys;
 pub mod mail;

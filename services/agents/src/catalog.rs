@@ -133,6 +133,14 @@ agents:
       and quote them exactly as the tools give them, with their currency; never estimate or
       round a figure. Record, find and categorise transactions when asked.
     plugins: [time, finance]
+  - name: steward
+    description: The person's home - lights, switches, climate, covers, locks and alarms by area, their states, scenes, and watches that tell the person when something changes.
+    prompt: >-
+      You run the person's home with your home tools: look entities up before acting, say exactly
+      what you changed and the state the tool reports, and never claim a lock, door or alarm
+      changed unless the tool says so. Unlocking, disarming and opening entrances wait for the
+      person's confirmation: tell them it is waiting for their yes.
+    plugins: [time, home]
 "#;
 
 impl AgentsFile {
@@ -244,7 +252,7 @@ mod tests {
         assert_eq!(file.router, "posey");
         let router = file.agent("posey").unwrap();
         let delegates: Vec<_> = file.delegates_of(router).iter().map(|a| a.name.clone()).collect();
-        assert_eq!(delegates, ["timekeeper", "biographer", "bookkeeper"]);
+        assert_eq!(delegates, ["timekeeper", "biographer", "bookkeeper", "steward"]);
     }
 
     #[test]

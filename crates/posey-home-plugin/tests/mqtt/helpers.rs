@@ -2,15 +2,11 @@
 //! ha-mqtt-discoverable, a plain MQTT client for the test's own messages, and waiting.
 
 use std::future::Future;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use posey_home::{EntityId, EntityState};
 use posey_home_plugin::mqtt::{Backoff, BrokerUrl, Link, LinkConfig, LinkEvent};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 

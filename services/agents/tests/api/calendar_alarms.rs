@@ -40,6 +40,11 @@ async fn spawn_cron(auth: &TestApp) -> TestApp {
 
 /// Auth knowing the agents' client, cron, and the agents service with that client.
 async fn spawn_all() -> (TestApp, TestApp, TestApp) {
+    spawn_all_with(&[]).await
+}
+
+/// As [`spawn_all`], with `extra` variables for the agents service.
+pub(crate) async fn spawn_all_with(extra: &[(&str, String)]) -> (TestApp, TestApp, TestApp) {
     let auth = spawn_auth_with(&[
         ("AUTH_SERVICE_CLIENTS", format!("agents:{SECRET}")),
         ("AUTH_OPEN_SIGNUP", "true".to_owned()),
@@ -52,19 +57,22 @@ async fn spawn_all() -> (TestApp, TestApp, TestApp) {
             ("CRON_URL", format!("{}/", cron.address)),
             ("AGENTS_SERVICE_CLIENT_ID", "agents".to_owned()),
             ("AGENTS_SERVICE_CLIENT_SECRET", SECRET.to_owned()),
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect::<Vec<_>>(),
     )
     .await;
     (auth, cron, agents)
 }
 
-async fn notifications(cron: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn notifications(cron: &TestApp, token: &str) -> Vec<Value> {
     let list: Value = cron.get_as("/v1/notifications", token).await.json().await.unwrap();
     list["notifications"].as_array().unwrap().clone()
 }
 
 /// Waits until `token`'s person has a notification titled `title`.
-async fn wait_for_notification(cron: &TestApp, token: &str, title: &str) -> Value {
+pub(crate) async fn wait_for_notification(cron: &TestApp, token: &str, title: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Some(found) =

@@ -125,9 +125,9 @@ async fn agents_and_plugins_are_listed() {
     let agents: Value = app.get_as("/v1/agents", &token).await.json().await.unwrap();
     let names: Vec<&str> =
         agents["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["posey", "timekeeper", "biographer", "bookkeeper"]);
+    assert_eq!(names, ["posey", "timekeeper", "biographer", "bookkeeper", "steward"]);
     assert_eq!(agents["agents"][0]["router"], true);
-    assert_eq!(agents["agents"][0]["delegates"], json!(["timekeeper", "biographer", "bookkeeper"]));
+    assert_eq!(agents["agents"][0]["delegates"], json!(["timekeeper", "biographer", "bookkeeper", "steward"]));
     assert_eq!(agents["agents"][0]["model"], "test");
 
     let plugins: Value = app.get_as("/v1/plugins", &token).await.json().await.unwrap();
@@ -158,6 +158,11 @@ async fn agents_and_plugins_are_listed() {
             "finance_categorise",
             "finance_apply_rule",
             "finance_delete_import",
+            "home_entities",
+            "home_state",
+            "home_control",
+            "home_scene",
+            "home_watch",
             "remember",
             "recall",
             "forget",

@@ -20,6 +20,7 @@ mod finance_imports;
 mod finance_recurring;
 mod finance_reports;
 mod health;
+mod home;
 mod helpers;
 mod hostile_input;
 mod mcp;

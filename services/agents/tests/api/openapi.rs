@@ -112,6 +112,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/finance/transactions/{id}", "delete"),
     ("/v1/finance/transactions/{id}", "get"),
     ("/v1/finance/transactions/{id}", "patch"),
+    ("/v1/home/audit", "get"),
+    ("/v1/home/connections", "get"),
+    ("/v1/home/connections", "post"),
+    ("/v1/home/connections/{id}", "delete"),
+    ("/v1/home/entities", "get"),
+    ("/v1/home/entities/{entity_id}", "get"),
+    ("/v1/home/entities/{entity_id}/commands", "post"),
+    ("/v1/home/entities/{entity_id}/history", "get"),
+    ("/v1/home/exposure", "get"),
+    ("/v1/home/exposure", "put"),
+    ("/v1/home/watches", "get"),
+    ("/v1/home/watches", "post"),
+    ("/v1/home/watches/{id}", "delete"),
     ("/v1/me/model", "get"),
     ("/v1/me/model", "put"),
     ("/v1/memories", "get"),
@@ -486,6 +499,9 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     crate::finance_imports::samples(&mut s, &app, me).await;
     crate::finance_reports::samples(&mut s, &app, me).await;
     crate::finance_recurring::samples(&mut s, &app, me).await;
+
+    // Home: a broker's devices, commands, exposure, audit and watches.
+    crate::home::samples(&mut s, &app, me).await;
 
     // MCP: JSON-RPC over streamable HTTP.
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
