@@ -397,7 +397,7 @@ pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, t
     s.send(connections, call(Method::POST, connections).json(&broker)).await;
     s.send(connections, call(Method::POST, connections).json(&json!({"kind": "mqtt", "name": ""}))).await;
     let (host, port) = self::broker();
-    let devices = Devices::start(&host, port, &prefix).await;
+    let mut devices = Devices::start(&host, port, &prefix).await;
     until(app, token, "/v1/home/entities", |l| state_of(l, LAMP).as_deref() == Some("off")).await;
     s.send(connections, call(Method::GET, connections)).await;
 
@@ -413,6 +413,7 @@ pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, t
     let commands = "/v1/home/entities/{entity_id}/commands";
     let lamp = format!("/v1/home/entities/{LAMP}/commands");
     s.send(commands, call(Method::POST, &lamp).json(&json!({"action": "turn_on"}))).await;
+    devices.expect("command light").await;
     s.send(commands, call(Method::POST, &lamp).json(&json!({"action": "lock"}))).await;
     s.send(commands, call(Method::POST, "/v1/home/entities/light.nobody/commands").json(&json!({"action": "turn_on"}))).await;
 
