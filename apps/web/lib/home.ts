@@ -135,11 +135,15 @@ export interface Watch {
 
 export type Errors<K extends string> = Partial<Record<K | 'form', string[]>>;
 
-/** A 422's `fields` under the form's own fields; one the form has no field for goes to `form`. */
+/**
+ * A 422's `fields` under the form's own fields (a nested one, agents' `window.start`, under its
+ * parent `window`); one the form has no field for goes to `form`.
+ */
 export function apiFieldErrors<K extends string>(fields: Record<string, string[]>, known: readonly K[], message?: string): Errors<K> {
   const out: Errors<K> = {};
   for (const [field, problems] of Object.entries(fields)) {
-    const key = (known as readonly string[]).includes(field) ? (field as K) : 'form';
+    const parent = field.split(/[.[]/)[0];
+    const key = (known as readonly string[]).includes(field) ? (field as K) : (known as readonly string[]).includes(parent) ? (parent as K) : 'form';
     const text = problems.map((p) => (key === 'form' ? `${field} ${p}` : p));
     out[key] = [...(out[key] ?? []), ...text];
   }

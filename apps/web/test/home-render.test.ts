@@ -80,7 +80,8 @@ describe('the Home page', () => {
           entity({ state: 'on', attributes: { brightness: 102 } }),
           entity({ entity_id: 'lock.front', domain: 'lock', name: 'Front door', area_id: 'hall', state: 'locked', security: true }),
           entity({ entity_id: 'climate.hall', domain: 'climate', name: 'Thermostat', area_id: 'hall', state: 'heat', attributes: { temperature: 21, hvac_modes: ['off', 'heat'] } }),
-          entity({ entity_id: 'alarm_control_panel.home', domain: 'alarm_control_panel', name: 'Alarm', area_id: null, area: null, state: 'disarmed', security: true }),
+          entity({ entity_id: 'alarm_control_panel.home', domain: 'alarm_control_panel', name: 'Alarm', area_id: null, area: null, device: 'Alarm panel', state: 'disarmed', security: true }),
+          entity({ entity_id: 'sensor.porch', domain: 'sensor', name: 'Porch temperature', area_id: null, area: null, device: 'Weather station', state: '4.5', attributes: { unit_of_measurement: '°C' } }),
           entity({ entity_id: 'switch.kettle', domain: 'switch', name: 'Kettle', area_id: 'kitchen', state: 'unavailable' }),
         ],
       }),
@@ -97,6 +98,11 @@ describe('the Home page', () => {
     expect(card(markup, 'climate.hall')).toContain('<select');
     expect(card(markup, 'alarm_control_panel.home')).toContain('type="password"');
     expect(text(card(markup, 'alarm_control_panel.home'))).toMatch(/Arm home .*Arm away .*Disarm/);
+    // Devices in no area are told apart by their device; one named as its device does not repeat it.
+    expect(text(card(markup, 'sensor.porch'))).toContain('Weather station');
+    expect(text(card(markup, 'sensor.porch'))).toContain('4.5 °C');
+    expect(card(markup, 'alarm_control_panel.home')).toContain('data-testid="entity-device"');
+    expect(card(markup, 'light.kitchen')).not.toContain('data-testid="entity-device"');
     const kettle = card(markup, 'switch.kettle');
     expect(text(kettle)).toContain('unavailable');
     expect(kettle).toMatch(/role="switch"[^>]*disabled=""/);

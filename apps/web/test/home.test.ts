@@ -38,6 +38,7 @@ import {
   switchCommand,
   temperatureCommand,
   watchBody,
+  WATCH_FIELDS,
   watchWords,
   withCode,
   type AuditEntry,
@@ -338,6 +339,8 @@ describe('connections', () => {
       form: ['other is odd'],
     });
     expect(apiFieldErrors({}, CONNECTION_FIELDS, 'Bad')).toEqual({ form: ['Bad'] });
+    // Agents names a watch's window times `window.start` / `window.end`: shown under the window.
+    expect(apiFieldErrors({ 'window.start': ['"25:00" is not a time as HH:MM'] }, WATCH_FIELDS)).toEqual({ window: ['"25:00" is not a time as HH:MM'] });
   });
 });
 

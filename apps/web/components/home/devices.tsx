@@ -1,5 +1,5 @@
 'use client';
-// The home's entities under their areas ("No area" last): each with its state, its controls and
+// The home's entities under their areas ("No area" last): each with its device, state, controls and
 // what the companion may do with it, and per area "may see all / control all". A command goes to
 // agents at once, or after the person's yes in a dialog when it is a security one (unlocking,
 // opening a garage, arming or disarming, switching an automation off). Exposure changes read the
@@ -111,6 +111,12 @@ function EntityCard({ entity, exposure, busy, exposureBusy, send, onExposure }: 
             {unavailable ? 'unavailable' : stateLabel(entity)}
           </span>
         </div>
+        {/* Devices announced without an area all land under "No area": the device tells them apart. */}
+        {entity.device && entity.device !== name && (
+          <p className="-mt-1 text-xs opacity-80" data-testid="entity-device">
+            {entity.device}
+          </p>
+        )}
         <EntityControls entity={entity} busy={busy} send={send} />
         {exposure && <ExposureBoxes entity={entity} exposure={exposure} disabled={exposureBusy} onChange={onExposure} />}
       </div>
