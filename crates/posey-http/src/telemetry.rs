@@ -15,9 +15,15 @@ pub const VARIABLES: [&str; 2] = ["RUST_LOG", "LOG_FORMAT"];
 /// Installs the global subscriber once; later calls (tests, the launcher) are no-ops.
 /// A bad `RUST_LOG` or `LOG_FORMAT` is a configuration error naming the variable.
 pub fn init() -> Result<(), ConfigError> {
+    init_with(&[])
+}
+
+/// [`init`], with `directives` added to the default filter (a library's own, such as the
+/// embedded MQTT broker's); a `RUST_LOG` that is set is taken as it is.
+pub fn init_with(directives: &[&str]) -> Result<(), ConfigError> {
     let mut env = Env::process();
     let filter = match env.raw("RUST_LOG") {
-        None => Some(EnvFilter::new(DEFAULT_FILTER)),
+        None => Some(EnvFilter::new(default_filter(directives))),
         Some(raw) => match EnvFilter::try_new(&raw) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -42,6 +48,11 @@ pub fn init() -> Result<(), ConfigError> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
     Ok(())
+}
+
+/// [`DEFAULT_FILTER`] with `directives` after it (a later directive for a target wins).
+fn default_filter(directives: &[&str]) -> String {
+    std::iter::once(DEFAULT_FILTER).chain(directives.iter().copied()).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]
@@ -80,5 +91,24 @@ mod tests {
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         assert!(!text.contains("llama_model_loader"), "{text}");
         assert!(text.contains("a warning from llama.cpp") && text.contains("serving"), "{text}");
+    }
+
+    #[test]
+    fn added_directives_quiet_their_target_and_keep_the_defaults() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(default_filter(&["rumqttd=warn"])))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "rumqttd::router", "client connected");
+            tracing::warn!(target: "rumqttd::router", "a warning from the broker");
+            tracing::info!(target: "llama-cpp-2", "llama_model_loader: - kv 0: general.name");
+            tracing::info!(target: "posey", "serving");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("client connected") && !text.contains("llama_model"), "{text}");
+        assert!(text.contains("a warning from the broker") && text.contains("serving"), "{text}");
     }
 }

@@ -1,6 +1,7 @@
 //! The launcher's configuration: every service's variables, the web app's, and where embedded
 //! parts keep their data. Everything is read (and every problem reported) before anything starts.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use posey_agents::config::ServiceClientSettings;
@@ -23,7 +24,23 @@ pub struct LauncherConfig {
     pub gateway: posey_gateway::Config,
     /// The web app, served as one more child when it is built.
     pub web: WebConfig,
+    /// `POSEY_MQTT_LISTEN`: where the embedded MQTT broker listens when no `MQTT_URL` is set
+    /// (`127.0.0.1:1883`); `None`: `off`, or a broker is configured.
+    pub mqtt_listen: Option<SocketAddr>,
+    /// What `posey up` made for the agents' home plugin in this run (`home.rs`).
+    pub home_made: HomeMade,
 }
+
+/// Made by `posey up` for the home plugin, when the operator configured none: the embedded
+/// broker's URL (`MQTT_URL`) and the key kept in the data dir (`HOME_SEAL_KEY`).
+#[derive(Debug, Clone, Default)]
+pub struct HomeMade {
+    pub mqtt_url: Option<String>,
+    pub seal_key: Option<SecretString>,
+}
+
+/// `POSEY_MQTT_LISTEN`'s default: loopback only, since the embedded broker takes any client.
+pub const DEFAULT_MQTT_LISTEN: &str = "127.0.0.1:1883";
 
 impl LauncherConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -52,6 +69,7 @@ impl LauncherConfig {
         let cron = posey_cron::Config::read_with_db(env, pending.clone());
         let gateway = posey_gateway::Config::read_with_db(env, pending);
         let web = WebConfig::from_env(env);
+        let mqtt_listen = read_mqtt_listen(env, &agents);
         let (mut auth, mut agents, mut cron, mut gateway) = (auth, agents, cron, gateway);
         // Auth's email links lead to the web app `posey up` serves, at its actual port (its
         // invite links to the app's invite page there), and its PKCE callback is an allowed
@@ -133,7 +151,27 @@ impl LauncherConfig {
             cron,
             gateway,
             web,
+            mqtt_listen,
+            home_made: HomeMade::default(),
         })
+    }
+
+    /// Hands the agents service what `posey up` made for its home plugin (the embedded
+    /// broker's URL, the generated seal key); an error names what did not parse.
+    pub fn with_home_made(mut self, made: HomeMade) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        if let Some(url) = &made.mqtt_url {
+            let url = posey_home_plugin::mqtt::BrokerUrl::parse(url)
+                .context("the embedded MQTT broker's URL")?;
+            self.agents.home.broker = Some(url);
+        }
+        if let Some(key) = &made.seal_key {
+            let key = posey_home_plugin::SealKey::parse(key.expose_secret())
+                .context("the generated HOME_SEAL_KEY")?;
+            self.agents.home.seal_key = Some(key);
+        }
+        self.home_made = made;
+        Ok(self)
     }
 
     /// Points every service at the database that was chosen.
@@ -163,12 +201,14 @@ impl LauncherConfig {
             database_url: db.url.expose_secret().to_owned(),
             cron_client_secret,
             agents_client_secret,
+            mqtt_url: self.home_made.mqtt_url.clone(),
+            home_seal_key: self.home_made.seal_key.as_ref().map(|k| k.expose_secret().to_owned()),
         }
     }
 
     /// This configuration, read again from the same environment by a service process, made
     /// the same as its supervisor's: same database, same made-up service client secrets.
-    pub fn with_run_facts(mut self, facts: &RunFacts) -> Self {
+    pub fn with_run_facts(mut self, facts: &RunFacts) -> anyhow::Result<Self> {
         if let Some(secret) = &facts.cron_client_secret {
             let secret = SecretString::from(secret.clone());
             if self.cron.agent_tasks.client_id.as_deref() == Some(IN_PROCESS_CRON_CLIENT) {
@@ -192,7 +232,11 @@ impl LauncherConfig {
             url: SecretString::from(facts.database_url.clone()),
             pool: self.pool.clone(),
         };
-        self.with_database(&db)
+        let made = HomeMade {
+            mqtt_url: facts.mqtt_url.clone(),
+            seal_key: facts.home_seal_key.clone().map(SecretString::from),
+        };
+        self.with_database(&db).with_home_made(made)
     }
 }
 
@@ -251,6 +295,38 @@ pub struct RunFacts {
     /// The secret of [`IN_PROCESS_AGENTS_CLIENT`], likewise.
     #[serde(default)]
     pub agents_client_secret: Option<String>,
+    /// The embedded MQTT broker's URL, when `posey up` runs one (no `MQTT_URL` set).
+    #[serde(default)]
+    pub mqtt_url: Option<String>,
+    /// The `HOME_SEAL_KEY` kept in the data dir, when none is set.
+    #[serde(default)]
+    pub home_seal_key: Option<String>,
+}
+
+/// `POSEY_MQTT_LISTEN` (an address, or `off`), read only when no broker is configured
+/// (`MQTT_URL`, which the agents service reads).
+fn read_mqtt_listen(env: &mut Env<'_>, agents: &posey_agents::Config) -> Option<SocketAddr> {
+    let raw = env.raw("POSEY_MQTT_LISTEN");
+    if agents.home.broker.is_some() {
+        return None;
+    }
+    let raw = raw.map(|raw| raw.trim().to_owned()).filter(|raw| !raw.is_empty());
+    let text = raw.as_deref().unwrap_or(DEFAULT_MQTT_LISTEN);
+    if text.eq_ignore_ascii_case("off") {
+        return None;
+    }
+    match text.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            env.problem(
+                "POSEY_MQTT_LISTEN",
+                format!(
+                    "{text:?} is not an address and port (like {DEFAULT_MQTT_LISTEN}) or `off`"
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// The service client `posey up` gives cron at auth when none is configured.
@@ -304,11 +380,18 @@ mod tests {
         let supervisor = LauncherConfig::read(Env::from_pairs(pairs)).unwrap();
         let url = "postgres://posey@localhost/posey?host=%2Ftmp%2Fx".to_owned();
         let db = DbConfig { url: SecretString::from(url), pool: supervisor.pool.clone() };
-        let supervisor = supervisor.with_database(&db);
+        let made = HomeMade {
+            mqtt_url: Some("mqtt://127.0.0.1:18830".to_owned()),
+            seal_key: Some(SecretString::from(
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+            )),
+        };
+        let supervisor = supervisor.with_database(&db).with_home_made(made).unwrap();
         let facts = supervisor.run_facts(&db);
         let wire = serde_json::to_string(&facts).unwrap();
         let facts: RunFacts = serde_json::from_str(&wire).unwrap();
-        let child = LauncherConfig::read(Env::from_pairs(pairs)).unwrap().with_run_facts(&facts);
+        let child =
+            LauncherConfig::read(Env::from_pairs(pairs)).unwrap().with_run_facts(&facts).unwrap();
 
         // Debug shows everything but secrets, which are compared one by one.
         assert_eq!(format!("{child:?}"), format!("{supervisor:?}"));
@@ -330,6 +413,35 @@ mod tests {
         assert_eq!(agents_secret(&child).0, agents_secret(&child).1);
         assert_ne!(agents_secret(&child).0, secret(&child).0, "one secret per client");
         assert_eq!(child.gateway.service.db.url.expose_secret(), db.url.expose_secret());
+        // The embedded broker and the generated seal key reach the agents service.
+        let home = &child.agents.home;
+        assert_eq!(home.broker.as_ref().unwrap().to_string(), "mqtt://127.0.0.1:18830");
+        let probe = uuid::Uuid::nil();
+        let secret = posey_home::Secret::new("a Home Assistant token".to_owned());
+        let sealed =
+            supervisor.agents.home.seal_key.as_ref().unwrap().seal(probe, &secret).unwrap();
+        let opened = home.seal_key.as_ref().unwrap().open(probe, &sealed).unwrap();
+        assert_eq!(opened.expose(), "a Home Assistant token");
+    }
+
+    #[test]
+    fn the_embedded_broker_listens_on_loopback_unless_told_otherwise() {
+        let read = |pairs: &[(&str, &str)]| {
+            let pairs = [("POSEY_DATA_DIR", "/tmp/x")].into_iter().chain(pairs.iter().copied());
+            LauncherConfig::read(Env::from_pairs(pairs))
+        };
+        let config = read(&[]).unwrap();
+        assert_eq!(config.mqtt_listen, Some(DEFAULT_MQTT_LISTEN.parse().unwrap()));
+        assert!(config.agents.home.broker.is_none() && config.agents.home.seal_key.is_none());
+        let config = read(&[("POSEY_MQTT_LISTEN", "0.0.0.0:1884")]).unwrap();
+        assert_eq!(config.mqtt_listen, Some("0.0.0.0:1884".parse().unwrap()));
+        assert_eq!(read(&[("POSEY_MQTT_LISTEN", "off")]).unwrap().mqtt_listen, None);
+        // A broker of the operator's: none embedded.
+        let config = read(&[("MQTT_URL", "mqtt://broker.lan:1883")]).unwrap();
+        assert_eq!(config.mqtt_listen, None);
+        assert_eq!(config.agents.home.broker.unwrap().host(), "broker.lan");
+        let error = read(&[("POSEY_MQTT_LISTEN", "1883")]).unwrap_err().to_string();
+        assert!(error.contains("POSEY_MQTT_LISTEN") && error.contains("off"), "{error}");
     }
 
     #[test]

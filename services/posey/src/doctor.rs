@@ -38,6 +38,8 @@ pub async fn check(config: &LauncherConfig) -> Vec<Finding> {
         chat_model(config, |name| std::env::var(name).ok()),
         embedding_model(config, |name| std::env::var(name).ok()),
         web_app(config).await,
+        mqtt_broker(config).await,
+        seal_key(config),
     ];
     findings.extend(services(config));
     findings
@@ -240,6 +242,113 @@ fn chat_model(config: &LauncherConfig, lookup: impl Fn(&str) -> Option<String>) 
     }
 }
 
+/// The MQTT broker home devices use: the one `MQTT_URL` names (does it take a TCP connection?)
+/// or the embedded one of `posey up` (where it listens, or off). Without one Posey runs, only
+/// MQTT devices do not, so a problem is a warning.
+async fn mqtt_broker(config: &LauncherConfig) -> Finding {
+    let part = "mqtt broker";
+    if let Some(url) = &config.agents.home.broker {
+        return match tcp_connect(url.host(), url.port()).await {
+            Ok(()) => Finding { part, status: Status::Ok, detail: format!("{url} (MQTT_URL)") },
+            Err(e) => Finding {
+                part,
+                status: Status::Warning,
+                detail: format!(
+                    "MQTT_URL ({url}) does not answer: {e}; fix: start that broker, correct \
+                     MQTT_URL, or unset it for the embedded broker"
+                ),
+            },
+        };
+    }
+    let Some(listen) = config.mqtt_listen else {
+        return Finding {
+            part,
+            status: Status::Ok,
+            detail: "off (POSEY_MQTT_LISTEN=off, MQTT_URL unset): MQTT devices cannot connect; \
+                     Home Assistant connections still work"
+                .into(),
+        };
+    };
+    if let Some(run) = RunStatus::read_running(&status::path(&config.data_dir)) {
+        return match run.mqtt_broker {
+            Some(url) => Finding {
+                part,
+                status: Status::Ok,
+                detail: format!(
+                    "embedded, in `posey up` (pid {}), listening at {url}",
+                    run.supervisor_pid
+                ),
+            },
+            None => Finding {
+                part,
+                status: Status::Warning,
+                detail: format!(
+                    "the `posey up` running (pid {}) has no embedded broker: it could not listen \
+                     on {listen} (its log says why); fix: set POSEY_MQTT_LISTEN to a free \
+                     address, or MQTT_URL to a broker, and start it again",
+                    run.supervisor_pid
+                ),
+            },
+        };
+    }
+    // No `posey up` here: whatever answers on the address would keep its broker out.
+    match tcp_connect(&listen.ip().to_string(), listen.port()).await {
+        Ok(()) => Finding {
+            part,
+            status: Status::Warning,
+            detail: format!(
+                "embedded, to listen on {listen} (POSEY_MQTT_LISTEN), but something else \
+                 listens there, so `posey up` would run without it; fix: set POSEY_MQTT_LISTEN \
+                 to a free address, or MQTT_URL to that broker"
+            ),
+        },
+        Err(_) => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!(
+                "embedded, listening on {listen} while `posey up` runs (POSEY_MQTT_LISTEN; \
+                 MQTT_URL unset)"
+            ),
+        },
+    }
+}
+
+/// A TCP connection to `host:port` within a few seconds.
+async fn tcp_connect(host: &str, port: u16) -> Result<(), String> {
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 3 s".into()),
+    }
+}
+
+/// The key that seals Home Assistant tokens: the operator's, or the one `posey up` keeps in the
+/// data dir.
+fn seal_key(config: &LauncherConfig) -> Finding {
+    let part = "home seal key";
+    if config.agents.home.seal_key.is_some() {
+        return Finding { part, status: Status::Ok, detail: "set (HOME_SEAL_KEY)".into() };
+    }
+    let path = crate::home::seal_key_path(&config.data_dir);
+    match crate::home::read_seal_key(&path) {
+        Ok(None) => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!(
+                "HOME_SEAL_KEY unset: generated on first `posey up` into {}",
+                path.display()
+            ),
+        },
+        Ok(Some(_)) => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!("generated, kept in {} (HOME_SEAL_KEY unset)", path.display()),
+        },
+        Err(e) => Finding { part, status: Status::Missing, detail: format!("{e:#}") },
+    }
+}
+
 /// The web app: whether a build is configured and Node.js runs. Without it the APIs still
 /// serve, so a missing app is a warning.
 async fn web_app(config: &LauncherConfig) -> Finding {
@@ -361,6 +470,79 @@ mod tests {
         let finding = chat_model(&config, vars(&[("POSEY_MODEL", "openai:gpt-4o-mini")]));
         assert_eq!(finding.status, Status::Missing, "{finding:?}");
         assert!(finding.detail.contains("OPENAI_API_KEY"), "{finding:?}");
+    }
+
+    fn launcher_with(data_dir: &std::path::Path, pairs: &[(&str, &str)]) -> LauncherConfig {
+        let dir = data_dir.to_str().unwrap().to_owned();
+        let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let env = std::iter::once(("POSEY_DATA_DIR".to_owned(), dir)).chain(pairs);
+        LauncherConfig::read(posey_config::Env::from_pairs(env)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_mqtt_check_names_the_external_broker_and_whether_it_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = broker.local_addr().unwrap().port();
+        let url = format!("mqtt://posey:hunter2@127.0.0.1:{port}");
+        let config = launcher_with(dir.path(), &[("MQTT_URL", &url)]);
+        let finding = mqtt_broker(&config).await;
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.contains(&format!("127.0.0.1:{port} (MQTT_URL)")), "{finding:?}");
+        assert!(!finding.detail.contains("hunter2"), "{finding:?}");
+
+        drop(broker);
+        let finding = mqtt_broker(&config).await;
+        assert_eq!(finding.status, Status::Warning, "{finding:?}");
+        assert!(finding.detail.contains("does not answer"), "{finding:?}");
+        assert!(!finding.detail.contains("hunter2"), "{finding:?}");
+    }
+
+    #[tokio::test]
+    async fn the_mqtt_check_names_where_the_embedded_broker_listens_or_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = posey_testkit::free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let config = launcher_with(dir.path(), &[("POSEY_MQTT_LISTEN", &listen)]);
+        let finding = mqtt_broker(&config).await;
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(
+            finding.detail.contains(&format!("embedded, listening on {listen}")),
+            "{finding:?}"
+        );
+
+        // Another program on the address: `posey up` would go on without its broker.
+        let _taken = std::net::TcpListener::bind(&listen).unwrap();
+        let finding = mqtt_broker(&config).await;
+        assert_eq!(finding.status, Status::Warning, "{finding:?}");
+        assert!(finding.detail.contains("something else listens there"), "{finding:?}");
+
+        let config = launcher_with(dir.path(), &[("POSEY_MQTT_LISTEN", "off")]);
+        let finding = mqtt_broker(&config).await;
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.starts_with("off"), "{finding:?}");
+    }
+
+    #[test]
+    fn the_seal_key_check_says_whether_it_is_set_or_generated() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = launcher(dir.path());
+        let finding = seal_key(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.contains("generated on first `posey up`"), "{finding:?}");
+
+        crate::home::load_or_make_seal_key(dir.path()).unwrap();
+        let finding = seal_key(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.starts_with("generated, kept in"), "{finding:?}");
+
+        std::fs::write(crate::home::seal_key_path(dir.path()), "damaged").unwrap();
+        assert_eq!(seal_key(&config).status, Status::Missing);
+
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let config = launcher_with(dir.path(), &[("HOME_SEAL_KEY", key)]);
+        let finding = seal_key(&config);
+        assert_eq!((finding.status, finding.detail.as_str()), (Status::Ok, "set (HOME_SEAL_KEY)"));
     }
 
     #[test]

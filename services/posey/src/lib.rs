@@ -7,6 +7,7 @@ pub mod config;
 pub mod database;
 pub mod doctor;
 pub mod embedded;
+pub mod home;
 pub mod models;
 pub mod service;
 pub mod status;

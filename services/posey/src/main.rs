@@ -118,7 +118,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    if let Err(e) = posey_http::telemetry::init() {
+    // The embedded MQTT broker's router logs every connection at info.
+    if let Err(e) =
+        posey_http::telemetry::init_with(&[posey_home_plugin::mqtt::broker::LOG_DIRECTIVE])
+    {
         eprintln!("posey: {e}");
         return ExitCode::FAILURE;
     }
@@ -169,7 +172,7 @@ async fn run(cli: Cli) -> ExitCode {
 /// One service of `posey up`, in the process `posey up` started for it.
 async fn serve(service: Service, config: LauncherConfig) -> anyhow::Result<()> {
     let facts = tokio::task::spawn_blocking(posey::service::read_run_facts).await??;
-    posey::service::serve(service, config.with_run_facts(&facts)).await
+    posey::service::serve(service, config.with_run_facts(&facts)?).await
 }
 
 async fn migrate(config: LauncherConfig) -> anyhow::Result<()> {

@@ -19,6 +19,9 @@ pub struct RunStatus {
     /// Unix seconds.
     pub started_at: u64,
     pub services: Vec<ServiceStatus>,
+    /// The embedded MQTT broker's URL (`mqtt://host:port`), when this run has one.
+    #[serde(default)]
+    pub mqtt_broker: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,6 +183,7 @@ mod tests {
             supervisor_pid: u32::MAX - 1,
             started_at: 1,
             services: vec![service(State::Up, 0, 0)],
+            mqtt_broker: None,
         };
         status.write(&file).unwrap();
         assert!(!file.with_extension("json.tmp").exists());

@@ -42,7 +42,17 @@ pub async fn run(config: LauncherConfig) -> anyhow::Result<()> {
     let database = Database::open(&config, Sharing::Exclusive).await?;
     // Every service reads the same REDIS_URL: one line for all.
     posey_http::backing::log_cache_choice(config.auth.service.redis.as_ref());
-    let result = supervise(config.with_database(&database.config), &database).await;
+    let result = async {
+        // The broker runs in this process, outliving any restart of the agents service.
+        let home = crate::home::provide(&config).await?;
+        let config = config.with_database(&database.config).with_home_made(home.made)?;
+        let result = supervise(config, &database).await;
+        if let Some(broker) = home.broker {
+            broker.stop().await;
+        }
+        result
+    }
+    .await;
     let closed = database.close().await;
     result.and(closed)
 }
@@ -185,6 +195,8 @@ struct Supervisor {
     argv0: std::ffi::OsString,
     /// The web app's program, folder and environment, when it is built.
     web: Option<WebLaunch>,
+    /// The embedded MQTT broker's URL, for `posey doctor`.
+    mqtt_broker: Option<String>,
 }
 
 struct WebLaunch {
@@ -243,6 +255,7 @@ impl Supervisor {
             http: reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build()?,
             argv0: std::env::args_os().next().unwrap_or_else(|| "posey".into()),
             web,
+            mqtt_broker: config.home_made.mqtt_url.clone(),
         })
     }
 
@@ -519,6 +532,7 @@ impl Supervisor {
             supervisor_pid: std::process::id(),
             started_at: self.started_at,
             services: self.slots.iter().map(|s| s.status.clone()).collect(),
+            mqtt_broker: self.mqtt_broker.clone(),
         };
         if let Err(e) = status.write(&self.status_file) {
             tracing::warn!(error = %format!("{e:#}"), "cannot record the services' status");

@@ -3,11 +3,13 @@
 //! the cluster, and reuses its data on the next run; a crashed service is restarted while the
 //! others keep serving, and a killed `posey up` leaves nothing running; and every hostile input
 //! of issue 12, sent at one `posey up`, leaves all four services up without a restart; the web
-//! app runs beside them as one more supervised child.
+//! app runs beside them as one more supervised child; without `MQTT_URL` an MQTT broker runs
+//! in `posey up`, and a seal key for the home plugin is made once and kept.
 
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod home;
 mod hostile;
 mod lifecycle;
 mod support;

@@ -44,6 +44,10 @@ impl Posey {
             .env_remove("QDRANT_URL")
             .env_remove("POSTGRES_BIN_DIR")
             .env_remove("POSEY_WEB_DIR")
+            .env_remove("MQTT_URL")
+            .env_remove("HOME_SEAL_KEY")
+            // Each run's embedded MQTT broker on a port of its own (1883 may be taken).
+            .env("POSEY_MQTT_LISTEN", "127.0.0.1:0")
             .env("POSEY_DATA_DIR", data_dir)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
