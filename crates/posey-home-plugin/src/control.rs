@@ -104,7 +104,9 @@ pub fn is_security(row: &EntityRow) -> bool {
         Command::AlarmDisarm { code: None },
         Command::DisableAutomation,
     ];
-    probes.iter().any(|c| c.check(&info.entity_id).is_ok() && requires_confirmation(c, &info).is_some())
+    probes
+        .iter()
+        .any(|c| c.check(&info.entity_id).is_ok() && requires_confirmation(c, &info).is_some())
 }
 
 /// Gives `command` to the entity as `actor`.
@@ -200,8 +202,7 @@ mod tests {
 
     #[test]
     fn the_audit_log_never_holds_a_code() {
-        let command =
-            Command::AlarmArm { mode: AlarmMode::Away, code: Some(Secret::new("4711")) };
+        let command = Command::AlarmArm { mode: AlarmMode::Away, code: Some(Secret::new("4711")) };
         let kept = parameters(&command).to_string();
         assert!(!kept.contains("4711"), "{kept}");
         assert!(kept.contains("away"), "{kept}");

@@ -11,18 +11,19 @@ use std::time::Duration;
 use chrono::Utc;
 use posey_home::mqtt::MqttError;
 use posey_home::{Command, EntityId, EntityState, Secret, entity::slugify};
-use posey_plugin::{CancellationToken, Host, Notifier, ProfileSource};
+use posey_plugin::{CancellationToken, Host};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
-use crate::HomeSettings;
 use crate::db::connections::{self, Connection, Kind};
 use crate::db::entities::{self, EntityRow};
 use crate::db::history;
 use crate::error::HomeError;
-use crate::{ha, mqtt, watching};
+use crate::settings::HomeSettings;
+use crate::watching::Watchers;
+use crate::{ha, mqtt};
 
 /// How long making a connection may take before it is refused as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,8 +62,8 @@ pub struct NewConnection {
 pub struct Homes {
     pub(crate) db: PgPool,
     pub(crate) settings: HomeSettings,
-    pub(crate) profiles: Arc<dyn ProfileSource>,
-    pub(crate) notifier: Option<Arc<dyn Notifier>>,
+    /// Shows each change to the person's watches.
+    watchers: Watchers,
     links: Mutex<HashMap<Uuid, Arc<Running>>>,
     /// Wakes the loop when a connection was made or removed here.
     changed: Notify,
@@ -75,8 +76,11 @@ impl Homes {
         Self {
             db: host.db.clone(),
             settings,
-            profiles: host.profiles.clone(),
-            notifier: host.notifier.clone(),
+            watchers: Watchers {
+                db: host.db.clone(),
+                profiles: host.profiles.clone(),
+                notifier: host.notifier.clone(),
+            },
             links: Mutex::default(),
             changed: Notify::new(),
             stop: CancellationToken::new(),
@@ -112,7 +116,7 @@ impl Homes {
                 last_cleanup = Some(std::time::Instant::now());
                 self.forget_old_history().await;
             }
-            watching::redeliver(&self).await;
+            self.watchers.redeliver().await;
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = self.changed.notified() => {}
@@ -212,15 +216,23 @@ impl Homes {
         let prefix = new.discovery_prefix.map(|p| p.trim().trim_matches('/').to_owned());
         let discovery_prefix = match prefix {
             Some(p) if p.is_empty() || p.contains(['+', '#']) => {
-                return Err(HomeError::invalid("discovery_prefix", "must be a topic without wildcards"));
+                return Err(HomeError::invalid(
+                    "discovery_prefix",
+                    "must be a topic without wildcards",
+                ));
             }
             Some(p) => p,
             None => "homeassistant".to_owned(),
         };
-        let zigbee2mqtt_base =
-            new.zigbee2mqtt_base.map(|b| b.trim().trim_matches('/').to_owned()).filter(|b| !b.is_empty());
+        let zigbee2mqtt_base = new
+            .zigbee2mqtt_base
+            .map(|b| b.trim().trim_matches('/').to_owned())
+            .filter(|b| !b.is_empty());
         if zigbee2mqtt_base.as_ref().is_some_and(|b| b.contains(['+', '#'])) {
-            return Err(HomeError::invalid("zigbee2mqtt_base", "must be a topic without wildcards"));
+            return Err(HomeError::invalid(
+                "zigbee2mqtt_base",
+                "must be a topic without wildcards",
+            ));
         }
         let now = Utc::now();
         let connection = Connection {
@@ -239,9 +251,12 @@ impl Homes {
         };
         // Refused here before anything is stored; the name is checked first, so a taken one
         // is a 409 and no link is made for nothing.
-        if connections::of_person(&self.db, person).await.map_err(HomeError::from)?.iter().any(
-            |c| c.name.to_lowercase() == connection.name.to_lowercase(),
-        ) {
+        if connections::of_person(&self.db, person)
+            .await
+            .map_err(HomeError::from)?
+            .iter()
+            .any(|c| c.name.to_lowercase() == connection.name.to_lowercase())
+        {
             return Err(HomeError::Conflict("a connection with this name exists".into()));
         }
         let running = self.open(&connection).await.map_err(|error| match error {
@@ -427,7 +442,7 @@ impl Homes {
                             entities::delete(&self.db, connection.id, change.entity_id.as_str()).await?;
                         }
                     }
-                    watching::on_change(self, &connection, &change).await;
+                    self.watchers.on_change(&connection, &change).await;
                 }
                 moved = status.changed() => {
                     if moved.is_err() { return Ok(()) }
@@ -479,7 +494,7 @@ impl Homes {
                                 .await?;
                         }
                     }
-                    watching::on_change(self, &connection, &change).await;
+                    self.watchers.on_change(&connection, &change).await;
                 }
                 mqtt::LinkEvent::Removed(entity_id) => {
                     entities::delete(&self.db, connection.id, entity_id.as_str()).await?;

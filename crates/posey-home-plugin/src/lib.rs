@@ -12,11 +12,12 @@ pub mod db;
 mod error;
 pub mod ha;
 mod homes;
-mod new_watch;
 pub mod migrations;
 pub mod mqtt;
+mod new_watch;
 mod routes;
 mod seal;
+mod settings;
 mod tools;
 mod watching;
 
@@ -34,6 +35,7 @@ pub use control::Actor;
 pub use homes::Homes;
 pub use routes::RouteState;
 pub use seal::SealKey;
+pub use settings::HomeSettings;
 
 /// The plugin's routes described, without a running service (the agents' OpenAPI document).
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -44,37 +46,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// documented.
 pub fn rest_router() -> axum::Router<RouteState> {
     routes::router().split_for_parts().0
-}
-
-/// What the plugin is made with.
-#[derive(Debug, Clone)]
-pub struct HomeSettings {
-    /// The instance's broker (`MQTT_URL`; `posey up` runs one in the process when none is
-    /// set): where an MQTT connection without a URL of its own connects.
-    pub broker: Option<mqtt::BrokerUrl>,
-    /// Seals Home Assistant tokens and broker passwords (`HOME_SEAL_KEY`); without it a
-    /// connection that needs one cannot be made.
-    pub seal_key: Option<SealKey>,
-    /// How long states are kept (`HOME_HISTORY_DAYS`).
-    pub history_days: u32,
-    /// How often each replica looks for connections made or removed elsewhere.
-    pub poll: std::time::Duration,
-}
-
-impl Default for HomeSettings {
-    fn default() -> Self {
-        Self {
-            broker: None,
-            seal_key: None,
-            history_days: Self::DEFAULT_HISTORY_DAYS,
-            poll: std::time::Duration::from_secs(10),
-        }
-    }
-}
-
-impl HomeSettings {
-    /// Home Assistant's recorder keeps 10 days.
-    pub const DEFAULT_HISTORY_DAYS: u32 = 10;
 }
 
 /// The plugin.

@@ -68,14 +68,18 @@ impl NewWatch {
                 if t.above.is_none() && t.below.is_none() {
                     return Err(HomeError::invalid("threshold", "give `above`, `below` or both"));
                 }
-                if t.above.is_some_and(|v| !v.is_finite()) || t.below.is_some_and(|v| !v.is_finite())
+                if t.above.is_some_and(|v| !v.is_finite())
+                    || t.below.is_some_and(|v| !v.is_finite())
                 {
                     return Err(HomeError::invalid("threshold", "the bounds must be numbers"));
                 }
                 if let (Some(above), Some(below)) = (t.above, t.below)
                     && above >= below
                 {
-                    return Err(HomeError::invalid("threshold", "`above` must be less than `below`"));
+                    return Err(HomeError::invalid(
+                        "threshold",
+                        "`above` must be less than `below`",
+                    ));
                 }
                 Some(Threshold { attribute: t.attribute, above: t.above, below: t.below })
             }
@@ -90,10 +94,14 @@ impl NewWatch {
             None => None,
             Some(w) => {
                 let time = |field: &str, text: &str| {
-                    NaiveTime::parse_from_str(text.trim(), "%H:%M")
-                        .map_err(|_| HomeError::invalid(field, format!("{text:?} is not a time as HH:MM")))
+                    NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| {
+                        HomeError::invalid(field, format!("{text:?} is not a time as HH:MM"))
+                    })
                 };
-                Some(TimeWindow { start: time("window.start", &w.start)?, end: time("window.end", &w.end)? })
+                Some(TimeWindow {
+                    start: time("window.start", &w.start)?,
+                    end: time("window.end", &w.end)?,
+                })
             }
         };
         Ok((name, Watch { id: Uuid::now_v7(), entity_id, from, to, threshold, window }))
@@ -121,7 +129,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(field(watch(serde_json::json!({"entity_id": "light.a", "name": "x"}))), "to");
-        assert_eq!(field(watch(serde_json::json!({"entity_id": "nope", "name": "x", "to": "on"}))), "entity_id");
+        assert_eq!(
+            field(watch(serde_json::json!({"entity_id": "nope", "name": "x", "to": "on"}))),
+            "entity_id"
+        );
         assert_eq!(
             field(watch(serde_json::json!({"entity_id": "light.a", "name": "x", "to": "on",
                 "window": {"start": "25:00", "end": "06:00"}}))),

@@ -44,8 +44,9 @@ impl SealKey {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let payload = Payload { msg: secret.expose().as_bytes(), aad: connection.as_bytes() };
-        let sealed =
-            cipher.encrypt(&Nonce::from(nonce), payload).map_err(|_| anyhow!("sealing a secret"))?;
+        let sealed = cipher
+            .encrypt(&Nonce::from(nonce), payload)
+            .map_err(|_| anyhow!("sealing a secret"))?;
         Ok([nonce.as_slice(), &sealed].concat())
     }
 

@@ -102,8 +102,9 @@ async fn visible(
     tool: &'static str,
 ) -> Result<EntityRow, ToolError> {
     let row = control::find(homes, context.person, entity_id, None).await.map_err(failed(tool))?;
-    let policy =
-        exposure::get(&homes.db, context.person).await.map_err(|e| ToolError::internal(tool, &e))?;
+    let policy = exposure::get(&homes.db, context.person)
+        .await
+        .map_err(|e| ToolError::internal(tool, &e))?;
     if !exposed(&policy, &row).0 {
         return Err(ToolError::new(format!("no entity {} in this home", entity_id.trim())));
     }
@@ -135,8 +136,9 @@ async fn list(shared: Shared, context: ToolContext, args: ListArgs) -> Result<Va
     let rows = entities::of_person(&homes.db, context.person, None, args.domain.as_deref())
         .await
         .map_err(|e| ToolError::internal(TOOL, &e.into()))?;
-    let policy =
-        exposure::get(&homes.db, context.person).await.map_err(|e| ToolError::internal(TOOL, &e))?;
+    let policy = exposure::get(&homes.db, context.person)
+        .await
+        .map_err(|e| ToolError::internal(TOOL, &e))?;
     let wanted = args.area.as_deref().map(|a| a.trim().to_lowercase());
     let list: Vec<Value> = rows
         .iter()
@@ -305,7 +307,9 @@ fn command_of(args: &ControlArgs) -> Result<Command, ToolError> {
         Action::AlarmDisarm => Command::AlarmDisarm { code: None },
         Action::MediaPlay => Command::MediaPlay,
         Action::MediaPause => Command::MediaPause,
-        Action::SetVolume => Command::SetVolume { level: args.volume.ok_or_else(|| need("volume"))? },
+        Action::SetVolume => {
+            Command::SetVolume { level: args.volume.ok_or_else(|| need("volume"))? }
+        }
     })
 }
 
@@ -347,9 +351,15 @@ async fn run(
     tool: &'static str,
 ) -> Result<Value, ToolError> {
     let summary = format!("{} {}", command.name().replace('_', " "), row.name);
-    let outcome = control::control(homes, context.person, &Actor::Agent { confirmed: false }, row, command.clone())
-        .await
-        .map_err(failed(tool))?;
+    let outcome = control::control(
+        homes,
+        context.person,
+        &Actor::Agent { confirmed: false },
+        row,
+        command.clone(),
+    )
+    .await
+    .map_err(failed(tool))?;
     match outcome {
         Outcome::Done { state, .. } => Ok(json!({
             "done": summary,

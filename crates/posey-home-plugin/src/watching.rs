@@ -10,25 +10,47 @@ use posey_plugin::{MAX_KEY_LEN, Notice};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
+use posey_plugin::{Notifier, ProfileSource};
+use sqlx::PgPool;
+
 use crate::db::connections::Connection;
 use crate::db::{notices, watches};
-use crate::homes::Homes;
 
-/// Shows `change` to the person's watches; failures are logged (the change is mirrored
-/// whatever becomes of its watches).
-pub async fn on_change(homes: &Homes, connection: &Connection, change: &Change) {
-    if let Err(error) = fire(homes, connection, change).await {
+/// What firing watches needs: the database, people's zones and cron.
+pub struct Watchers {
+    pub db: PgPool,
+    pub profiles: Arc<dyn ProfileSource>,
+    pub notifier: Option<Arc<dyn Notifier>>,
+}
+
+impl Watchers {
+    /// Shows `change` to the person's watches; failures are logged (the change is mirrored
+    /// whatever becomes of its watches).
+    pub async fn on_change(&self, connection: &Connection, change: &Change) {
+        on_change(self, connection, change).await;
+    }
+
+    /// Hands over again the notices cron did not take.
+    pub async fn redeliver(&self) {
+        redeliver(self).await;
+    }
+}
+
+async fn on_change(watchers: &Watchers, connection: &Connection, change: &Change) {
+    if let Err(error) = fire(watchers, connection, change).await {
         tracing::warn!(error = format!("{error:#}"), entity = %change.entity_id, "a home watch failed");
     }
 }
 
-async fn fire(homes: &Homes, connection: &Connection, change: &Change) -> anyhow::Result<()> {
+async fn fire(watchers: &Watchers, connection: &Connection, change: &Change) -> anyhow::Result<()> {
     let person = connection.user_id;
-    let watching = watches::on_entity(&homes.db, person, change.entity_id.as_str()).await?;
+    let watching = watches::on_entity(&watchers.db, person, change.entity_id.as_str()).await?;
     if watching.is_empty() {
         return Ok(());
     }
-    let tz: Tz = homes.profiles.profile(person).await?.time_zone.tz();
+    let tz: Tz = watchers.profiles.profile(person).await?.time_zone.tz();
     for row in watching {
         if !fires(&row.watch, change, tz) {
             continue;
@@ -53,9 +75,9 @@ async fn fire(homes: &Homes, connection: &Connection, change: &Change) -> anyhow
                 "connection_id": connection.id,
             }),
         };
-        if notices::insert(&homes.db, row.watch.id, &notice).await? {
-            watches::fired(&homes.db, row.watch.id, new.last_updated).await?;
-            deliver(homes, notice).await;
+        if notices::insert(&watchers.db, row.watch.id, &notice).await? {
+            watches::fired(&watchers.db, row.watch.id, new.last_updated).await?;
+            deliver(watchers, notice).await;
         }
     }
     Ok(())
@@ -73,33 +95,35 @@ fn key(dedupe: &str) -> String {
 }
 
 /// Hands the notice to cron; marked delivered once cron has it.
-async fn deliver(homes: &Homes, notice: Notice) {
-    let Some(notifier) = &homes.notifier else {
+async fn deliver(watchers: &Watchers, notice: Notice) {
+    let Some(notifier) = &watchers.notifier else {
         tracing::warn!("a home watch fired, but this service has no cron to tell the person with");
         return;
     };
     let key = notice.key.clone();
     match notifier.notify(notice).await {
         Ok(()) => {
-            if let Err(error) = notices::delivered(&homes.db, &key).await {
+            if let Err(error) = notices::delivered(&watchers.db, &key).await {
                 tracing::warn!(error = %error, "marking a home notice delivered failed");
             }
         }
         Err(error) => {
-            tracing::warn!(error = format!("{error:#}"), "a home notice did not reach cron; it will be handed over again");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "a home notice did not reach cron; it will be handed over again"
+            );
         }
     }
 }
 
-/// Hands over again the notices cron did not take.
-pub async fn redeliver(homes: &Homes) {
-    if homes.notifier.is_none() {
+async fn redeliver(watchers: &Watchers) {
+    if watchers.notifier.is_none() {
         return;
     }
-    match notices::undelivered(&homes.db, 100).await {
+    match notices::undelivered(&watchers.db, 100).await {
         Ok(waiting) => {
             for notice in waiting {
-                deliver(homes, notice).await;
+                deliver(watchers, notice).await;
             }
         }
         Err(error) => tracing::warn!(error = %error, "reading undelivered home notices failed"),

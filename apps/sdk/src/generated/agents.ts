@@ -1138,6 +1138,179 @@ export interface paths {
         patch: operations["updateTransaction"];
         trace?: never;
     };
+    "/v1/home/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The commands given to the person's home, newest first */
+        get: operations["listHomeAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's connections */
+        get: operations["listHomeConnections"];
+        put?: never;
+        /** Connect a Home Assistant instance or an MQTT broker */
+        post: operations["createHomeConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a connection: its entities and their history go; the audit log stays */
+        delete: operations["deleteHomeConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's entities, by area */
+        get: operations["listHomeEntities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/entities/{entity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One entity */
+        get: operations["getHomeEntity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/entities/{entity_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give an entity a command (`{"action": "turn_on", "brightness": {"percent": 40}}`) */
+        post: operations["commandHomeEntity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/entities/{entity_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The states an entity took */
+        get: operations["homeEntityHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the companion may see and control */
+        get: operations["getHomeExposure"];
+        /** Set what the companion may see and control (the whole policy) */
+        put: operations["putHomeExposure"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/watches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's watches */
+        get: operations["listHomeWatches"];
+        put?: never;
+        /** Make a watch ("tell me if the front door opens after 23:00") */
+        post: operations["createHomeWatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/home/watches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a watch */
+        delete: operations["deleteHomeWatch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/model": {
         parameters: {
             query?: never;
@@ -1459,6 +1632,37 @@ export interface components {
             credit: components["schemas"]["Column"];
             debit: components["schemas"]["Column"];
         } | components["schemas"]["Column"];
+        /** @description An area, as the entities name it. */
+        AreaView: {
+            area_id: string;
+            name: string;
+        };
+        /** @description One command, as the audit log keeps it (never an alarm code). */
+        AuditEntry: {
+            /** @description `person`, `agent` or `automation`. */
+            actor: string;
+            /** @description The agent that gave it, when an agent did. */
+            agent: string | null;
+            /** Format: date-time */
+            at: string;
+            /** @description `turn_on`, `unlock`, `alarm_disarm`... */
+            command: string;
+            /** Format: uuid */
+            connection_id: string | null;
+            entity_id: string;
+            error: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description `done`, `failed`, `refused` (not exposed, not possible) or `awaiting_confirmation`. */
+            outcome: string;
+            /** @description The command's values (brightness, target temperature), never a code. */
+            parameters: Record<string, unknown>;
+            /** @description The entity's state once the command had run, as the link saw it. */
+            state_after: string | null;
+        };
+        AuditList: {
+            entries: components["schemas"]["AuditEntry"][];
+        };
         /** @description The file's closing balance against what the account holds on that day. */
         BalanceCheck: {
             /**
@@ -1718,6 +1922,41 @@ export interface components {
          *     or by its 0-based index.
          */
         Column: number | string;
+        Commanded: {
+            audit: components["schemas"]["AuditEntry"];
+            /** @description The entity as mirrored after the command. */
+            entity: components["schemas"]["EntityView"];
+        };
+        ConnectionList: {
+            connections: components["schemas"]["ConnectionView"][];
+        };
+        /** @description A connection, as the API shows it. */
+        ConnectionView: {
+            /** Format: date-time */
+            created_at: string;
+            discovery_prefix: string;
+            /**
+             * Format: int64
+             * @description How many entities it mirrors.
+             */
+            entities: number;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["Kind"];
+            last_error: string | null;
+            name: string;
+            /**
+             * @description `connecting`, `connected`, `disconnected` (retrying) or `stopped` (the token was
+             *     refused: connect again with a new one).
+             */
+            status: string;
+            /**
+             * @description Home Assistant's address or the broker's (never with a password); `null`: this Posey's
+             *     broker.
+             */
+            url: string | null;
+            zigbee2mqtt_base: string | null;
+        };
         Conversation: {
             agent: string;
             /** Format: date-time */
@@ -1860,6 +2099,44 @@ export interface components {
         };
         /** @enum {string} */
         DueStatus: "paid" | "upcoming" | "missed";
+        EntityList: {
+            /** @description The areas the entities are in, by name. */
+            areas: components["schemas"]["AreaView"][];
+            /** @description By area name (entities without an area last), then name. */
+            entities: components["schemas"]["EntityView"][];
+        };
+        /** @description An entity, as the API shows it. */
+        EntityView: {
+            /** @description The area's name. */
+            area: string | null;
+            area_id: string | null;
+            attributes: Record<string, unknown>;
+            /** Format: uuid */
+            connection_id: string;
+            /** @description Whether the companion may control it. */
+            controllable: boolean;
+            /** @description The device's name. */
+            device: string | null;
+            device_class: string | null;
+            /** @description `light`, `switch`, `lock`, `climate`, `cover`, `alarm_control_panel`, `sensor`... */
+            domain: string;
+            /** @description `light.kitchen`. */
+            entity_id: string;
+            /** Format: date-time */
+            last_changed: string;
+            /** Format: date-time */
+            last_updated: string;
+            name: string;
+            /**
+             * @description Whether some of its commands need the person's yes when the companion asks (locks,
+             *     alarm panels, garage doors and gates, automations).
+             */
+            security: boolean;
+            /** @description `on`, `off`, `locked`, `21.5`, `unavailable`... */
+            state: string;
+            /** @description Whether the companion may see it. */
+            visible: boolean;
+        };
         EnvelopeFields: {
             /**
              * @description What the category is given for the month, exact at the currency's minor units; `0`
@@ -1933,6 +2210,17 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @description What the companion may see and control: entities by id, areas by id. An entity it may
+         *     control it may also see; a hidden entity it neither sees nor controls, whatever its area.
+         */
+        Exposure: {
+            controllable_areas?: string[];
+            controllable_entities?: string[];
+            hidden_entities?: string[];
+            visible_areas?: string[];
+            visible_entities?: string[];
+        };
         Feed: {
             /** @description Where a calendar app subscribes (on this service's address). */
             path: string;
@@ -1982,6 +2270,10 @@ export interface components {
             /** Format: float */
             score: number;
         };
+        History: {
+            /** @description Oldest first. */
+            states: components["schemas"]["Past"][];
+        };
         /** @description One line of a preview, as kept until committed and as shown. */
         ImportLine: {
             /** @description Signed, in the account's currency: money out is negative. */
@@ -2030,6 +2322,11 @@ export interface components {
             /** @description UIDs it had, now as the file has them. */
             updated: string[];
         };
+        /**
+         * @description What a connection is to.
+         * @enum {string}
+         */
+        Kind: "home_assistant" | "mqtt";
         /** @description One memory, as the API shows it. */
         Memory: {
             /** Format: uuid */
@@ -2210,6 +2507,22 @@ export interface components {
              */
             rollover_overspending?: boolean | null;
         };
+        /** @description What to connect to. */
+        NewConnectionBody: {
+            /** @description Home Assistant's MQTT discovery prefix (default `homeassistant`). */
+            discovery_prefix?: string | null;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            /** @description Home Assistant's long-lived access token (required for it), or the broker's password. */
+            token?: string | null;
+            /**
+             * @description Home Assistant's address (`http://homeassistant.local:8123`), or the broker's
+             *     (`mqtt://host:1883`; left out: this Posey's broker).
+             */
+            url?: string | null;
+            /** @description Zigbee2MQTT's base topic (`zigbee2mqtt`) to follow its devices; left out: none. */
+            zigbee2mqtt_base?: string | null;
+        };
         NewCsvMapping: {
             /** @description How the bank's files are read (start from a preset's). */
             mapping: components["schemas"]["CsvMapping"];
@@ -2304,6 +2617,14 @@ export interface components {
             /** @description The calendar's address: `webcal://`, `https://` or `http://`. */
             url: string;
         };
+        NewThreshold: {
+            /** Format: double */
+            above?: number | null;
+            /** @description The attribute to read (`temperature`); left out: the state itself. */
+            attribute?: string | null;
+            /** Format: double */
+            below?: number | null;
+        };
         /** @description A new to-do. */
         NewTodo: {
             alarms?: components["schemas"]["AlarmJson"][];
@@ -2325,6 +2646,25 @@ export interface components {
             recurrence?: null | components["schemas"]["Recurrence"];
             start?: null | components["schemas"]["Time"];
             summary: string;
+        };
+        /** @description What to watch. */
+        NewWatch: {
+            /** @description The entity, `binary_sensor.front_door`. */
+            entity_id: string;
+            /** @description The state it must change from (`off`). */
+            from?: string | null;
+            /** @description What the notification is titled ("Front door opened late"). */
+            name: string;
+            threshold?: null | components["schemas"]["NewThreshold"];
+            /** @description The state it must change to (`on`, `open`, `unlocked`). */
+            to?: string | null;
+            window?: null | components["schemas"]["NewWindow"];
+        };
+        NewWindow: {
+            /** @description `HH:MM`, local time; before `start` crosses midnight. */
+            end: string;
+            /** @description `HH:MM`, local time. */
+            start: string;
         };
         /** @description One occurrence of an event (or a to-do) in a window. */
         OccurrenceJson: {
@@ -2363,6 +2703,16 @@ export interface components {
             start: null | components["schemas"]["Time"];
             status: string | null;
             summary: string | null;
+        };
+        /** @description One state in an entity's history. */
+        Past: {
+            /**
+             * Format: date-time
+             * @description When Home Assistant (or the link) wrote it.
+             */
+            at: string;
+            attributes: Record<string, unknown>;
+            state: string;
         };
         /** @description A payee with how often and how lately the person paid them. */
         Payee: {
@@ -3062,6 +3412,25 @@ export interface components {
             to: string;
             /** Format: date */
             today: string;
+        };
+        WatchList: {
+            watches: components["schemas"]["WatchView"][];
+        };
+        /** @description A watch, as the API shows it. */
+        WatchView: {
+            /** Format: date-time */
+            created_at: string;
+            entity_id: string;
+            from: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_fired_at: string | null;
+            name: string;
+            threshold: Record<string, unknown> | null;
+            to: string | null;
+            /** @description `{"start": "23:00:00", "end": "06:00:00"}`, local time. */
+            window: Record<string, unknown> | null;
         };
     };
     responses: never;
@@ -9722,6 +10091,938 @@ export interface operations {
             };
             /** @description Bad fields or parameters, each named */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHomeAudit: {
+        parameters: {
+            query?: {
+                /** @description Those before this moment (the last one's `at`, for the next page). */
+                before?: string;
+                /** @description 1 to 500, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHomeConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createHomeConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description Connected; its entities are being mirrored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionView"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A connection with this name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteHomeConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such connection of this person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHomeEntities: {
+        parameters: {
+            query?: {
+                /** @description Only those in this area (its id). */
+                area?: string;
+                /** @description Only those of this domain (`light`). */
+                domain?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entities */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntityList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHomeEntity: {
+        parameters: {
+            query?: {
+                /** @description The connection, when two have an entity with this id. */
+                connection?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The entity's id, `light.kitchen` */
+                entity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntityView"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such entity in this person's home */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Two connections have an entity with this id: say which with `connection` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commandHomeEntity: {
+        parameters: {
+            query?: {
+                /** @description The connection, when two have an entity with this id. */
+                connection?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The entity's id */
+                entity_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The command: `action` (`turn_on`, `turn_off`, `toggle`, `set_temperature`, `set_hvac_mode`, `open_cover`, `close_cover`, `stop_cover`, `set_cover_position`, `lock`, `unlock`, `open`, `alarm_arm`, `alarm_disarm`, `media_play`, `media_pause`, `set_volume`, `activate_scene`, `run_script`, `enable_automation`, `disable_automation`) and its values */
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description Done, with the entity after and the audit entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Commanded"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such entity in this person's home */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The entity is unavailable, or the home refused the command */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The connection to the home is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    homeEntityHistory: {
+        parameters: {
+            query?: {
+                /** @description From then on (default: 24 hours ago). */
+                since?: string;
+                /** @description 1 to 5000, default 1000. */
+                limit?: number;
+                /** @description The connection, when two have an entity with this id. */
+                connection?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The entity's id */
+                entity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its states */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such entity in this person's home */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Two connections have an entity with this id: say which with `connection` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields or parameters, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHomeExposure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exposure"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putHomeExposure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Exposure"];
+            };
+        };
+        responses: {
+            /** @description The policy as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exposure"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listHomeWatches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The watches */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchList"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createHomeWatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewWatch"];
+            };
+        };
+        responses: {
+            /** @description The watch */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchView"];
+                };
+            };
+            /** @description Malformed JSON (`bad_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields, each named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteHomeWatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The watch's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such watch of this person */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

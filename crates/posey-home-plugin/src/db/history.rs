@@ -54,7 +54,13 @@ pub async fn since(
     .fetch_all(db)
     .await?;
     rows.iter()
-        .map(|r| Ok(Past { state: r.try_get("state")?, attributes: r.try_get("attributes")?, at: r.try_get("at")? }))
+        .map(|r| {
+            Ok(Past {
+                state: r.try_get("state")?,
+                attributes: r.try_get("attributes")?,
+                at: r.try_get("at")?,
+            })
+        })
         .collect()
 }
 

@@ -46,5 +46,9 @@ async fn list_audit(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be 1 to 500"));
     }
-    Ok(Json(AuditList { entries: audit::list(state.db(), person, params.before, limit).await.map_err(HomeError::from)? }))
+    Ok(Json(AuditList {
+        entries: audit::list(state.db(), person, params.before, limit)
+            .await
+            .map_err(HomeError::from)?,
+    }))
 }

@@ -64,14 +64,10 @@ async fn list_entities(
     Person(person): Person,
     Query(params): Query<ListParams>,
 ) -> Result<Json<EntityList>, ApiError> {
-    let rows = entities::of_person(
-        state.db(),
-        person,
-        params.area.as_deref(),
-        params.domain.as_deref(),
-    )
-    .await
-    .map_err(HomeError::from)?;
+    let rows =
+        entities::of_person(state.db(), person, params.area.as_deref(), params.domain.as_deref())
+            .await
+            .map_err(HomeError::from)?;
     let policy = exposure::get(state.db(), person).await?;
     let mut areas: Vec<AreaView> = rows
         .iter()
