@@ -109,8 +109,15 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
-/** Runs axe on the page (evaluated through DevTools, so the page's CSP does not stop it). */
+/**
+ * Runs axe on the page (evaluated through DevTools, so the page's CSP does not stop it).
+ *
+ * Next streams a page's metadata: while a `router.refresh()` is in flight the `<title>` can be
+ * briefly absent, a state no one reading the page is in. So axe waits (up to 5 s) for a title; a
+ * page that never gets one still fails `document-title`.
+ */
 export async function serious(page: Page): Promise<string[]> {
+  await page.waitForFunction(() => document.title.trim() !== '', undefined, { timeout: 5000 }).catch(() => undefined);
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
