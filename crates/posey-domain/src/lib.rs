@@ -12,9 +12,8 @@ pub use email::{Email, EmailError};
 pub use id::{
     ActionId, AppPasswordId, CalendarId, ConversationId, CsvMappingId, DocumentId, EventId,
     FinanceAccountId, FinanceBillId, FinanceImportId, FinanceRecurringId, FinanceRuleId,
-    HomeConnectionId, HomeWatchId,
-    FinanceTransactionId, IdError, MemoryId, NotificationId, PushSubscriptionId, SessionId, TaskId,
-    TodoId, TypedId, UserId,
+    FinanceTransactionId, HomeConnectionId, HomeWatchId, IdError, MemoryId, NotificationId,
+    PushSubscriptionId, SessionId, TaskId, TodoId, TypedId, UserId,
 };
 pub use time_zone::{TimeZone, TimeZoneError};
 pub use when::{Moment, parse_moment, split_moment};

@@ -48,8 +48,7 @@ pub struct Devices {
 impl Devices {
     /// Announces the devices under `discovery_prefix` on the broker at `host:port`.
     pub async fn start(host: &str, port: u16, discovery_prefix: &str) -> Self {
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/mqtt_devices.py");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/mqtt_devices.py");
         let state_prefix = format!("hmd-{:08x}", rand::random::<u32>());
         let mut child = tokio::process::Command::new(python())
             .arg(script)

@@ -1,8 +1,8 @@
 //! The agents service's configuration, from the environment (see `.env.example`).
 
-use posey_home_plugin::{HomeSettings, SealKey};
 use posey_calendar_plugin::{CalendarSettings, SubscriptionSettings};
 use posey_config::{DbConfig, Env, ServiceConfig, TokenVerification};
+use posey_home_plugin::{HomeSettings, SealKey};
 use posey_http::destination::DestinationPolicy;
 
 use crate::catalog::AgentsFile;

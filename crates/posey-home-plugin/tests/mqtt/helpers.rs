@@ -121,7 +121,10 @@ impl TestLink {
 pub struct Devices;
 
 impl Devices {
-    pub async fn start(broker: &BrokerUrl, discovery_prefix: &str) -> posey_testkit::devices::Devices {
+    pub async fn start(
+        broker: &BrokerUrl,
+        discovery_prefix: &str,
+    ) -> posey_testkit::devices::Devices {
         posey_testkit::devices::Devices::start(broker.host(), broker.port(), discovery_prefix).await
     }
 }

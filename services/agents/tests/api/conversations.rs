@@ -127,7 +127,10 @@ async fn agents_and_plugins_are_listed() {
         agents["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["posey", "timekeeper", "biographer", "bookkeeper", "steward"]);
     assert_eq!(agents["agents"][0]["router"], true);
-    assert_eq!(agents["agents"][0]["delegates"], json!(["timekeeper", "biographer", "bookkeeper", "steward"]));
+    assert_eq!(
+        agents["agents"][0]["delegates"],
+        json!(["timekeeper", "biographer", "bookkeeper", "steward"])
+    );
     assert_eq!(agents["agents"][0]["model"], "test");
 
     let plugins: Value = app.get_as("/v1/plugins", &token).await.json().await.unwrap();

@@ -12,8 +12,8 @@ use posey_testkit::devices::Devices;
 use posey_testkit::home_assistant::Hass;
 use serde_json::{Value, json};
 
-use crate::calendar_alarms::{notifications, spawn_all_with, wait_for_notification};
 use crate::caldav_basic::sign_up;
+use crate::calendar_alarms::{notifications, spawn_all_with, wait_for_notification};
 use crate::helpers::{AgentsApp, Models, Sse, events, json_of, scripted_tools, spawn};
 
 const LAMP: &str = "light.posey_test_rig_desk_lamp";
@@ -49,7 +49,12 @@ fn broker() -> (String, u16) {
 }
 
 /// Polls `path` until `check` holds on its JSON; fails after 20 s.
-async fn until(app: &crate::helpers::TestApp, token: &str, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+async fn until(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    path: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let body = json_of(app.get_as(path, token).await, 200).await;
@@ -95,7 +100,13 @@ async fn connect_devices(app: &crate::helpers::TestApp, token: &str) -> (String,
     (made["id"].as_str().unwrap().to_owned(), devices)
 }
 
-async fn tool(app: &AgentsApp, token: &str, conversation: &str, name: &str, args: Value) -> Vec<Sse> {
+async fn tool(
+    app: &AgentsApp,
+    token: &str,
+    conversation: &str,
+    name: &str,
+    args: Value,
+) -> Vec<Sse> {
     let stream = app.chat(token, conversation, &format!("{name} {args}")).await;
     assert_eq!(stream.last().unwrap().event, "done", "{stream:?}");
     stream
@@ -110,7 +121,8 @@ fn result(stream: &[Sse]) -> (bool, Value) {
 
 #[tokio::test]
 async fn a_persons_devices_are_mirrored_controlled_and_audited() {
-    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
+    let app =
+        spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
     let (_, token) = app.person();
     let (connection, mut devices) = connect_devices(&app, &token).await;
 
@@ -118,7 +130,10 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     assert_eq!(list["entities"].as_array().unwrap().len(), 4, "{list}");
     let door = entity(&list, DOOR).unwrap();
     assert_eq!(door["security"], true, "{door}");
-    assert_eq!((door["visible"].clone(), door["controllable"].clone()), (json!(false), json!(false)));
+    assert_eq!(
+        (door["visible"].clone(), door["controllable"].clone()),
+        (json!(false), json!(false))
+    );
     let lamp = entity(&list, LAMP).unwrap();
     assert_eq!(lamp["security"], false);
     assert_eq!(lamp["device"], "Posey Test Rig");
@@ -148,23 +163,49 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
 
     // The companion sees nothing and controls nothing until the person chooses.
     let conversation = app.conversation(&token, None).await;
-    let (failed, seen) = result(&tool(&app, &token, &conversation, "home_entities", json!({})).await);
+    let (failed, seen) =
+        result(&tool(&app, &token, &conversation, "home_entities", json!({})).await);
     assert!(!failed && seen["entities"] == json!([]), "{seen}");
     let off = json!({"entity_id": LAMP, "action": "turn_off"});
-    let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", off.clone()).await);
+    let (failed, said) =
+        result(&tool(&app, &token, &conversation, "home_control", off.clone()).await);
     assert!(failed, "{said}");
     assert_eq!(devices.said_within(Duration::from_millis(300)).await, None);
 
-    let exposure = json!({"visible_entities": [TEMPERATURE], "controllable_entities": [LAMP, DOOR]});
-    json_of(app.request(reqwest::Method::PUT, "/v1/home/exposure", &token).json(&exposure).send().await.unwrap(), 200).await;
+    let exposure =
+        json!({"visible_entities": [TEMPERATURE], "controllable_entities": [LAMP, DOOR]});
+    json_of(
+        app.request(reqwest::Method::PUT, "/v1/home/exposure", &token)
+            .json(&exposure)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
     let bad = json!({"controllable_entities": ["not an id"]});
-    let bad = json_of(app.request(reqwest::Method::PUT, "/v1/home/exposure", &token).json(&bad).send().await.unwrap(), 422).await;
+    let bad = json_of(
+        app.request(reqwest::Method::PUT, "/v1/home/exposure", &token)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
     assert!(bad["error"]["fields"]["controllable_entities"].is_array(), "{bad}");
     let (_, seen) = result(&tool(&app, &token, &conversation, "home_entities", json!({})).await);
-    let mut ids: Vec<&str> = seen["entities"].as_array().unwrap().iter().map(|e| e["entity_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = seen["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entity_id"].as_str().unwrap())
+        .collect();
     ids.sort_unstable();
     assert_eq!(ids, [LAMP, DOOR, TEMPERATURE], "the coffee maker stays hidden: {seen}");
-    let (failed, said) = result(&tool(&app, &token, &conversation, "home_state", json!({"entity_id": COFFEE})).await);
+    let (failed, said) = result(
+        &tool(&app, &token, &conversation, "home_state", json!({"entity_id": COFFEE})).await,
+    );
     assert!(failed, "{said}");
     let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", off).await);
     assert!(!failed, "{said}");
@@ -174,13 +215,24 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     // No sequence of the model's calls moves the lock: each security command only asks.
     let mut asked = Vec::new();
     for action in ["unlock", "open", "unlock", "toggle", "turn_off", "alarm_disarm", "unlock"] {
-        let stream = tool(&app, &token, &conversation, "home_control", json!({"entity_id": DOOR, "action": action})).await;
+        let stream = tool(
+            &app,
+            &token,
+            &conversation,
+            "home_control",
+            json!({"entity_id": DOOR, "action": action}),
+        )
+        .await;
         for confirmation in events(&stream, "confirmation") {
             asked.push(confirmation["action_id"].as_str().unwrap().to_owned());
         }
     }
     assert_eq!(asked.len(), 4, "unlock three times and open once ask; the rest are refused");
-    assert_eq!(devices.said_within(Duration::from_millis(500)).await, None, "no command reached the lock");
+    assert_eq!(
+        devices.said_within(Duration::from_millis(500)).await,
+        None,
+        "no command reached the lock"
+    );
     let list = json_of(app.get_as("/v1/home/entities", &token).await, 200).await;
     assert_eq!(state_of(&list, DOOR).as_deref(), Some("locked"));
 
@@ -189,16 +241,21 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     let confirmed = json_of(app.post_as(&confirm, &token, &json!({})).await, 200).await;
     assert_eq!(confirmed["status"], "done", "{confirmed}");
     assert_eq!(devices.expect("command lock").await, "command lock UNLOCK");
-    until(&app, &token, "/v1/home/entities", |l| state_of(l, DOOR).as_deref() == Some("unlocked")).await;
+    until(&app, &token, "/v1/home/entities", |l| state_of(l, DOOR).as_deref() == Some("unlocked"))
+        .await;
     assert_eq!(app.post_as(&confirm, &token, &json!({})).await.status(), 409);
-    json_of(app.post_as(&format!("/v1/actions/{}/deny", asked[1]), &token, &json!({})).await, 200).await;
+    json_of(app.post_as(&format!("/v1/actions/{}/deny", asked[1]), &token, &json!({})).await, 200)
+        .await;
     assert_eq!(devices.said_within(Duration::from_millis(300)).await, None);
 
     // Every command is in the audit log, newest first, with who gave it.
     let audit = json_of(app.get_as("/v1/home/audit", &token).await, 200).await;
     let entries = audit["entries"].as_array().unwrap();
     let of = |actor: &str, command: &str, outcome: &str| {
-        entries.iter().filter(|e| e["actor"] == actor && e["command"] == command && e["outcome"] == outcome).count()
+        entries
+            .iter()
+            .filter(|e| e["actor"] == actor && e["command"] == command && e["outcome"] == outcome)
+            .count()
     };
     assert_eq!(of("person", "turn_on", "done"), 1, "{audit}");
     assert_eq!(of("person", "lock", "refused"), 1, "{audit}");
@@ -212,8 +269,14 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     assert_eq!(entries[0]["state_after"], "unlocked", "{audit}");
 
     // History: the lamp went on and off again.
-    let history = json_of(app.get_as(&format!("/v1/home/entities/{LAMP}/history"), &token).await, 200).await;
-    let mut states: Vec<&str> = history["states"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    let history =
+        json_of(app.get_as(&format!("/v1/home/entities/{LAMP}/history"), &token).await, 200).await;
+    let mut states: Vec<&str> = history["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
     // An attribute's change (the brightness) is a state of its own.
     states.dedup();
     assert!(states.ends_with(&["off", "on", "off"]), "{history}");
@@ -225,10 +288,19 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     assert_eq!(app.get_as(&format!("/v1/home/entities/{LAMP}"), &bob).await.status(), 404);
     assert_eq!(app.post_as(&path, &bob, &on).await.status(), 404);
     assert_eq!(json_of(app.get_as("/v1/home/audit", &bob).await, 200).await["entries"], json!([]));
-    assert_eq!(json_of(app.get_as("/v1/home/connections", &bob).await, 200).await["connections"], json!([]));
-    assert_eq!(app.delete_as(&format!("/v1/home/connections/{connection}"), &bob).await.status(), 404);
+    assert_eq!(
+        json_of(app.get_as("/v1/home/connections", &bob).await, 200).await["connections"],
+        json!([])
+    );
+    assert_eq!(
+        app.delete_as(&format!("/v1/home/connections/{connection}"), &bob).await.status(),
+        404
+    );
     let bobs = app.conversation(&bob, None).await;
-    let (failed, _) = result(&tool(&app, &bob, &bobs, "home_control", json!({"entity_id": LAMP, "action": "turn_on"})).await);
+    let (failed, _) = result(
+        &tool(&app, &bob, &bobs, "home_control", json!({"entity_id": LAMP, "action": "turn_on"}))
+            .await,
+    );
     assert!(failed);
     assert_eq!(devices.said_within(Duration::from_millis(300)).await, None);
 
@@ -251,21 +323,34 @@ async fn a_connection_that_cannot_be_made_is_refused_by_field() {
         async move { json_of(app.post_as("/v1/home/connections", &token, &body).await, 422).await }
     };
     let unreachable = refused(json!({"kind": "home_assistant", "name": "HA",
-        "url": "http://127.0.0.1:9", "token": "abc"})).await;
+        "url": "http://127.0.0.1:9", "token": "abc"}))
+    .await;
     assert!(unreachable["error"]["fields"]["url"].is_array(), "{unreachable}");
-    let no_token = refused(json!({"kind": "home_assistant", "name": "HA", "url": "http://127.0.0.1:9"})).await;
+    let no_token =
+        refused(json!({"kind": "home_assistant", "name": "HA", "url": "http://127.0.0.1:9"})).await;
     assert!(no_token["error"]["fields"]["token"].is_array(), "{no_token}");
     let not_mqtt = refused(json!({"kind": "mqtt", "name": "B", "url": "http://broker"})).await;
     assert!(not_mqtt["error"]["fields"]["url"].is_array(), "{not_mqtt}");
-    let no_broker = refused(json!({"kind": "mqtt", "name": "B", "url": "mqtt://127.0.0.1:9"})).await;
-    assert!(no_broker["error"]["fields"]["url"].as_array().unwrap()[0].as_str().unwrap().contains("could not connect"), "{no_broker}");
+    let no_broker =
+        refused(json!({"kind": "mqtt", "name": "B", "url": "mqtt://127.0.0.1:9"})).await;
+    assert!(
+        no_broker["error"]["fields"]["url"].as_array().unwrap()[0]
+            .as_str()
+            .unwrap()
+            .contains("could not connect"),
+        "{no_broker}"
+    );
     let wildcard = refused(json!({"kind": "mqtt", "name": "B", "discovery_prefix": "a/#"})).await;
     assert!(wildcard["error"]["fields"]["discovery_prefix"].is_array(), "{wildcard}");
     let made = json!({"kind": "mqtt", "name": "Broker", "discovery_prefix": unique_prefix()});
     json_of(app.post_as("/v1/home/connections", &token, &made).await, 201).await;
     json_of(app.post_as("/v1/home/connections", &token, &made).await, 409).await;
     let listed = json_of(app.get_as("/v1/home/connections", &token).await, 200).await;
-    assert_eq!(listed["connections"].as_array().unwrap().len(), 1, "nothing refused was stored: {listed}");
+    assert_eq!(
+        listed["connections"].as_array().unwrap().len(),
+        1,
+        "nothing refused was stored: {listed}"
+    );
 }
 
 #[tokio::test]
@@ -289,7 +374,8 @@ async fn a_watch_tells_the_person_through_cron_once_per_change() {
     devices.tell("sensor 31").await;
     devices.tell("sensor 20").await;
     until(&agents, &token, "/v1/home/entities", |l| number(l) == Some(20.0)).await;
-    let count = |list: Vec<Value>| list.iter().filter(|n| n["title"] == "Living room too warm").count();
+    let count =
+        |list: Vec<Value>| list.iter().filter(|n| n["title"] == "Living room too warm").count();
     assert_eq!(count(notifications(&cron, &token).await), 1);
     devices.tell("sensor 28").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -318,10 +404,12 @@ async fn ha_state_becomes(hass: &Hass, entity_id: &str, state: &str) {
 }
 
 async fn connect_home_assistant(app: &crate::helpers::TestApp, token: &str, hass: &Hass) -> Value {
-    let wrong = json!({"kind": "home_assistant", "name": "Home", "url": hass.base, "token": "not-a-token"});
+    let wrong =
+        json!({"kind": "home_assistant", "name": "Home", "url": hass.base, "token": "not-a-token"});
     let refused = json_of(app.post_as("/v1/home/connections", token, &wrong).await, 422).await;
     assert!(refused["error"]["fields"]["token"].is_array(), "{refused}");
-    let right = json!({"kind": "home_assistant", "name": "Home", "url": hass.base, "token": hass.token});
+    let right =
+        json!({"kind": "home_assistant", "name": "Home", "url": hass.base, "token": hass.token});
     let made = json_of(app.post_as("/v1/home/connections", token, &right).await, 201).await;
     assert!(!made.to_string().contains(&hass.token), "the token is never shown: {made}");
     until(app, token, "/v1/home/entities", |list| {
@@ -338,18 +426,31 @@ async fn connect_home_assistant(app: &crate::helpers::TestApp, token: &str, hass
 #[tokio::test]
 async fn a_home_assistant_is_mirrored_and_run_by_the_companion_with_the_persons_yes() {
     let hass = Hass::start().await;
-    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
+    let app =
+        spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
     let (_, token) = app.person();
     let made = connect_home_assistant(&app, &token, &hass).await;
-    let sealed: Vec<u8> = sqlx::query_scalar("SELECT secret_sealed FROM home.connections WHERE id = $1")
-        .bind(uuid::Uuid::parse_str(made["id"].as_str().unwrap()).unwrap())
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    assert!(!sealed.windows(hass.token.len()).any(|w| w == hass.token.as_bytes()), "sealed at rest");
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT secret_sealed FROM home.connections WHERE id = $1")
+            .bind(uuid::Uuid::parse_str(made["id"].as_str().unwrap()).unwrap())
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        !sealed.windows(hass.token.len()).any(|w| w == hass.token.as_bytes()),
+        "sealed at rest"
+    );
 
     let exposure = json!({"controllable_entities": ["light.kitchen_ceiling", "lock.front_door"]});
-    json_of(app.request(reqwest::Method::PUT, "/v1/home/exposure", &token).json(&exposure).send().await.unwrap(), 200).await;
+    json_of(
+        app.request(reqwest::Method::PUT, "/v1/home/exposure", &token)
+            .json(&exposure)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
     let conversation = app.conversation(&token, None).await;
     let on = json!({"entity_id": "light.kitchen_ceiling", "action": "turn_on"});
     let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", on).await);
@@ -367,8 +468,12 @@ async fn a_home_assistant_is_mirrored_and_run_by_the_companion_with_the_persons_
     ha_state_becomes(&hass, "lock.front_door", "unlocked").await;
 
     // What changes in Home Assistant itself reaches the mirror.
-    hass.call("input_boolean", "turn_off", json!({"entity_id": "input_boolean.kitchen_power"})).await;
-    until(&app, &token, "/v1/home/entities", |l| state_of(l, "light.kitchen_ceiling").as_deref() == Some("off")).await;
+    hass.call("input_boolean", "turn_off", json!({"entity_id": "input_boolean.kitchen_power"}))
+        .await;
+    until(&app, &token, "/v1/home/entities", |l| {
+        state_of(l, "light.kitchen_ceiling").as_deref() == Some("off")
+    })
+    .await;
 }
 
 /// A change made in Home Assistant fires the person's watch, told through cron.
@@ -378,7 +483,8 @@ async fn a_change_in_home_assistant_fires_a_watch() {
     let (auth, cron, agents) = spawn_all_with(&home_vars()).await;
     let (_, token) = sign_up(&auth).await;
     connect_home_assistant(&agents, &token, &hass).await;
-    let watch = json!({"entity_id": "lock.front_door", "name": "Front door unlocked", "to": "unlocked"});
+    let watch =
+        json!({"entity_id": "lock.front_door", "name": "Front door unlocked", "to": "unlocked"});
     json_of(agents.post_as("/v1/home/watches", &token, &watch).await, 201).await;
     hass.call("lock", "unlock", json!({"entity_id": "lock.front_door"})).await;
     let told = wait_for_notification(&cron, &token, "Front door unlocked").await;
@@ -395,7 +501,8 @@ pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, t
         "discovery_prefix": prefix});
     let (_, made) = s.send(connections, call(Method::POST, connections).json(&broker)).await;
     s.send(connections, call(Method::POST, connections).json(&broker)).await;
-    s.send(connections, call(Method::POST, connections).json(&json!({"kind": "mqtt", "name": ""}))).await;
+    s.send(connections, call(Method::POST, connections).json(&json!({"kind": "mqtt", "name": ""})))
+        .await;
     let (host, port) = self::broker();
     let mut devices = Devices::start(&host, port, &prefix).await;
     until(app, token, "/v1/home/entities", |l| state_of(l, LAMP).as_deref() == Some("off")).await;
@@ -415,12 +522,18 @@ pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, t
     s.send(commands, call(Method::POST, &lamp).json(&json!({"action": "turn_on"}))).await;
     devices.expect("command light").await;
     s.send(commands, call(Method::POST, &lamp).json(&json!({"action": "lock"}))).await;
-    s.send(commands, call(Method::POST, "/v1/home/entities/light.nobody/commands").json(&json!({"action": "turn_on"}))).await;
+    s.send(
+        commands,
+        call(Method::POST, "/v1/home/entities/light.nobody/commands")
+            .json(&json!({"action": "turn_on"})),
+    )
+    .await;
 
     let exposure = "/v1/home/exposure";
     s.send(exposure, call(Method::GET, exposure)).await;
     s.send(exposure, call(Method::PUT, exposure).json(&json!({"visible_entities": [LAMP]}))).await;
-    s.send(exposure, call(Method::PUT, exposure).json(&json!({"visible_entities": ["lamp"]}))).await;
+    s.send(exposure, call(Method::PUT, exposure).json(&json!({"visible_entities": ["lamp"]})))
+        .await;
     let audit = "/v1/home/audit";
     s.send(audit, call(Method::GET, audit)).await;
     s.send(audit, call(Method::GET, "/v1/home/audit?limit=0")).await;
@@ -428,7 +541,8 @@ pub async fn samples(s: &mut posey_testkit::openapi::Samples, app: &AgentsApp, t
     let watches = "/v1/home/watches";
     let watch = json!({"entity_id": LAMP, "name": "Lamp on", "to": "on"});
     let (_, made_watch) = s.send(watches, call(Method::POST, watches).json(&watch)).await;
-    s.send(watches, call(Method::POST, watches).json(&json!({"entity_id": LAMP, "name": "x"}))).await;
+    s.send(watches, call(Method::POST, watches).json(&json!({"entity_id": LAMP, "name": "x"})))
+        .await;
     s.send(watches, call(Method::GET, watches)).await;
     let watch_one = "/v1/home/watches/{id}";
     let id = made_watch["id"].as_str().unwrap();
