@@ -217,62 +217,14 @@ struct ControlArgs {
     /// set_temperature: the target in degrees Celsius.
     temperature: Option<f64>,
     /// set_hvac_mode.
-    hvac_mode: Option<Hvac>,
+    hvac_mode: Option<HvacMode>,
     /// set_cover_position: 0 closed to 100 open.
     #[schemars(range(min = 0, max = 100))]
     position: Option<u8>,
     /// alarm_arm: home, away, night or vacation.
-    alarm_mode: Option<Arming>,
+    alarm_mode: Option<AlarmMode>,
     /// set_volume: 0.0 to 1.0.
     volume: Option<f64>,
-}
-
-/// posey-home's `HvacMode`, as the model is offered it.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum Hvac {
-    Off,
-    Heat,
-    Cool,
-    HeatCool,
-    Auto,
-    Dry,
-    FanOnly,
-}
-
-impl From<Hvac> for HvacMode {
-    fn from(mode: Hvac) -> Self {
-        match mode {
-            Hvac::Off => Self::Off,
-            Hvac::Heat => Self::Heat,
-            Hvac::Cool => Self::Cool,
-            Hvac::HeatCool => Self::HeatCool,
-            Hvac::Auto => Self::Auto,
-            Hvac::Dry => Self::Dry,
-            Hvac::FanOnly => Self::FanOnly,
-        }
-    }
-}
-
-/// posey-home's `AlarmMode`, as the model is offered it.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum Arming {
-    Home,
-    Away,
-    Night,
-    Vacation,
-}
-
-impl From<Arming> for AlarmMode {
-    fn from(mode: Arming) -> Self {
-        match mode {
-            Arming::Home => Self::Home,
-            Arming::Away => Self::Away,
-            Arming::Night => Self::Night,
-            Arming::Vacation => Self::Vacation,
-        }
-    }
 }
 
 fn command_of(args: &ControlArgs) -> Result<Command, ToolError> {
@@ -289,7 +241,7 @@ fn command_of(args: &ControlArgs) -> Result<Command, ToolError> {
             target: TargetTemperature::Single(args.temperature.ok_or_else(|| need("temperature"))?),
         },
         Action::SetHvacMode => {
-            Command::SetHvacMode { mode: args.hvac_mode.ok_or_else(|| need("hvac_mode"))?.into() }
+            Command::SetHvacMode { mode: args.hvac_mode.ok_or_else(|| need("hvac_mode"))? }
         }
         Action::OpenCover => Command::OpenCover,
         Action::CloseCover => Command::CloseCover,
@@ -301,7 +253,7 @@ fn command_of(args: &ControlArgs) -> Result<Command, ToolError> {
         Action::Unlock => Command::Unlock,
         Action::Open => Command::Open,
         Action::AlarmArm => Command::AlarmArm {
-            mode: args.alarm_mode.ok_or_else(|| need("alarm_mode"))?.into(),
+            mode: args.alarm_mode.ok_or_else(|| need("alarm_mode"))?,
             code: None,
         },
         Action::AlarmDisarm => Command::AlarmDisarm { code: None },
