@@ -173,7 +173,17 @@ impl Homes {
             return Err(HomeError::invalid("name", "must be 1 to 200 characters"));
         }
         let id = Uuid::now_v7();
-        let sealed = match &new.secret {
+        // A broker's password given in its URL is kept sealed like one given as `token`; the
+        // URL is stored without it.
+        let secret = match (&new.secret, new.kind, new.url.as_deref()) {
+            (Some(secret), ..) if !secret.is_empty() => Some(secret.clone()),
+            (_, Kind::Mqtt, Some(url)) => mqtt::BrokerUrl::parse(url)
+                .ok()
+                .and_then(|url| url.credentials().map(|(_, password)| password.clone()))
+                .filter(|password| !password.is_empty()),
+            _ => None,
+        };
+        let sealed = match &secret {
             Some(secret) if !secret.is_empty() => {
                 let key = self.settings.seal_key.as_ref().ok_or_else(|| {
                     HomeError::invalid(

@@ -351,6 +351,22 @@ async fn a_connection_that_cannot_be_made_is_refused_by_field() {
         1,
         "nothing refused was stored: {listed}"
     );
+
+    // A password in the broker's URL is kept sealed (the harness's broker takes any login),
+    // never stored or shown in the URL.
+    let (host, port) = broker();
+    let with_login = json!({"kind": "mqtt", "name": "Locked broker", "discovery_prefix": unique_prefix(),
+        "url": format!("mqtt://posey:s3cret-pw@{host}:{port}")});
+    let made = json_of(app.post_as("/v1/home/connections", &token, &with_login).await, 201).await;
+    assert_eq!(made["url"], format!("mqtt://posey@{host}:{port}"), "{made}");
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT secret_sealed FROM home.connections WHERE id = $1")
+            .bind(uuid::Uuid::parse_str(made["id"].as_str().unwrap()).unwrap())
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let sealed = sealed.expect("the URL's password is kept, sealed");
+    assert!(!sealed.windows(9).any(|w| w == b"s3cret-pw"));
 }
 
 #[tokio::test]
