@@ -1,6 +1,8 @@
 //! Postgres for every service: the pool, the one migration set (`migrations/`), and, as the
 //! services grow, one module per aggregate with its SQL.
 
+pub mod erasure;
+
 use std::time::Duration;
 
 use posey_config::{DbConfig, ExposeSecret};

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod documents;
+pub mod erasure;
 pub mod knowledge;
 pub mod memory;
 pub mod models;

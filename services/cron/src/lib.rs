@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod dispatch;
+pub mod erasure;
 pub mod jobs;
 pub mod notifications;
 pub mod pausing;

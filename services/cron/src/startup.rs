@@ -45,6 +45,7 @@ impl posey_http::Service for Application {
             None
         };
         let notifications = start_notifications(&backing.db, &config, background.clone()).await?;
+        crate::erasure::start(backing.db.clone(), background.clone());
         let readiness = backing.readiness();
         let http = config.service.http.clone();
         let state = AppState::new(config, backing.clone(), Arc::new(verifier), notifications);

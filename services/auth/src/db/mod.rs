@@ -3,6 +3,7 @@
 pub mod app_passwords;
 pub mod audit;
 pub mod email_flows;
+pub mod erasure;
 pub mod factors;
 pub mod install;
 pub mod invites;

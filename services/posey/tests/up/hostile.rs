@@ -3,7 +3,6 @@
 //! and an honest document still becomes ready. Each service's own tests pin the details; this
 //! one proves the whole system stays up through all of them together.
 
-use std::time::{Duration, Instant};
 
 use posey_testkit::errors::{error_of, refused_for_nul};
 use posey_testkit::hostile::{docx_of, nested, pdf_claiming};
@@ -11,83 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Posey, answers_healthz, ports, service_pid, status_when_all_up, temp_parent, wait_until_ready,
+    Person, Posey, answers_healthz, ports, service_pid, status_when_all_up, temp_parent,
+    wait_until_ready,
 };
-
-/// A signed-in person and where each service listens.
-struct Person {
-    client: reqwest::Client,
-    token: String,
-    auth: u16,
-    agents: u16,
-    gateway: u16,
-    cron: u16,
-}
-
-impl Person {
-    async fn sign_up(ports: &[(&str, u16)]) -> Self {
-        let port = |var: &str| ports.iter().find(|(name, _)| *name == var).unwrap().1;
-        let client = reqwest::Client::new();
-        let auth = port("AUTH_PORT");
-        let session: Value = client
-            .post(format!("http://127.0.0.1:{auth}/signup"))
-            .json(&json!({"email": "mallory@example.com", "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = session["access_token"].as_str().unwrap_or_else(|| panic!("{session}"));
-        Self {
-            client,
-            token: token.to_owned(),
-            auth,
-            agents: port("AGENTS_PORT"),
-            gateway: port("GATEWAY_PORT"),
-            cron: port("CRON_PORT"),
-        }
-    }
-
-    fn post(&self, port: u16, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(format!("http://127.0.0.1:{port}{path}")).bearer_auth(&self.token)
-    }
-
-    fn get(&self, port: u16, path: &str) -> reqwest::RequestBuilder {
-        self.client.get(format!("http://127.0.0.1:{port}{path}")).bearer_auth(&self.token)
-    }
-
-    async fn upload(&self, filename: &str, bytes: Vec<u8>) -> String {
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
-        let form = reqwest::multipart::Form::new().part("file", part);
-        let response =
-            self.post(self.agents, "/v1/documents").multipart(form).send().await.unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap();
-        assert!(status.is_success(), "uploading {filename}: {status} {body}");
-        body["id"].as_str().unwrap().to_owned()
-    }
-
-    /// The document once it is `ready` or `failed`.
-    async fn settled(&self, id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let document: Value = self
-                .get(self.agents, &format!("/v1/documents/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if matches!(document["status"].as_str(), Some("ready" | "failed")) {
-                return document;
-            }
-            assert!(Instant::now() < deadline, "document never settled: {document}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_hostile_input_leaves_every_service_up() {
@@ -98,7 +23,7 @@ async fn every_hostile_input_leaves_every_service_up() {
     let mut posey = Posey::start_with(&data_dir, &ports, &["up"], "hostile.log", &vars);
     wait_until_ready(&mut posey, &ports).await;
     let before = status_when_all_up(&mut posey, &data_dir);
-    let mallory = Person::sign_up(&ports).await;
+    let mallory = Person::sign_up(&ports, "mallory@example.com").await;
 
     // 1. A PDF whose page tree claims 10^15 pages.
     let pdf = mallory.upload("many.pdf", pdf_claiming(1_000_000_000_000_000)).await;

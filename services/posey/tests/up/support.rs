@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use posey::status::{RunStatus, State};
+use serde_json::{Value, json};
 
 const SERVICES: [&str; 4] = ["AUTH_PORT", "AGENTS_PORT", "GATEWAY_PORT", "CRON_PORT"];
 
@@ -190,5 +191,89 @@ pub(crate) fn await_gone(pids: &[u32], what: &str, limit: Duration) {
         }
         assert!(Instant::now() < deadline, "{what} still running after {limit:?}: {left:?}");
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A signed-in person and where each service listens.
+pub(crate) struct Person {
+    pub(crate) client: reqwest::Client,
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) token: String,
+    pub(crate) auth: u16,
+    pub(crate) agents: u16,
+    pub(crate) gateway: u16,
+    pub(crate) cron: u16,
+}
+
+impl Person {
+    /// Signs `email` up (the install confirms addresses itself: `AUTH_MAILER_AUTOCONFIRM`).
+    pub(crate) async fn sign_up(ports: &[(&str, u16)], email: &str) -> Self {
+        let port = |var: &str| ports.iter().find(|(name, _)| *name == var).unwrap().1;
+        let client = reqwest::Client::new();
+        let auth = port("AUTH_PORT");
+        let session: Value = client
+            .post(format!("http://127.0.0.1:{auth}/signup"))
+            .json(&json!({"email": email, "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = session["access_token"].as_str().unwrap_or_else(|| panic!("{session}"));
+        Self {
+            client,
+            id: session["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            token: token.to_owned(),
+            auth,
+            agents: port("AGENTS_PORT"),
+            gateway: port("GATEWAY_PORT"),
+            cron: port("CRON_PORT"),
+        }
+    }
+
+    pub(crate) fn request(&self, method: reqwest::Method, port: u16, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("http://127.0.0.1:{port}{path}")).bearer_auth(&self.token)
+    }
+
+    pub(crate) fn post(&self, port: u16, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, port, path)
+    }
+
+    pub(crate) fn get(&self, port: u16, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, port, path)
+    }
+
+    pub(crate) async fn upload(&self, filename: &str, bytes: Vec<u8>) -> String {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let response =
+            self.post(self.agents, "/v1/documents").multipart(form).send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "uploading {filename}: {status} {body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The document once it is `ready` or `failed`.
+    pub(crate) async fn settled(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let document: Value = self
+                .get(self.agents, &format!("/v1/documents/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if matches!(document["status"].as_str(), Some("ready" | "failed")) {
+                return document;
+            }
+            assert!(Instant::now() < deadline, "document never settled: {document}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::ban;
 use super::common::{load_user, object_field, optional_json, record, user_not_found};
 use super::paging::{Page, query_param};
+use crate::db::erasure;
 use crate::db::factors;
 use crate::db::sessions::{self, Revoke};
 use crate::db::users::{self, NewUser, User};
@@ -360,7 +361,9 @@ struct DeleteParams {
 /// Delete a user
 ///
 /// For good, or with `should_soft_delete` kept but never signed in again (the address is freed).
-/// Either way the user's sessions end.
+/// Either way the user's sessions end and everything Posey holds of them is erased in every
+/// service within seconds (rows, files, vectors; the audit log keeps only that their id was
+/// deleted, and by whom).
 #[utoipa::path(delete, path = "/admin/users/{id}", tag = "admin", operation_id = "admin_delete_user",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The user's id")),
@@ -392,13 +395,18 @@ async fn delete_user(
     } else {
         users::delete(&mut *tx, user.id).await?;
     }
+    // Either way the person's data goes, in every service; a soft delete keeps only the
+    // account's row, unreachable, and the audit entry below keeps only their id.
+    if !(soft && user.is_deleted()) {
+        erasure::forget(&mut tx, user.id, &user.email).await?;
+    }
     record(
         &mut *tx,
         &admin,
         &client,
         "user_deleted",
         Some(user.id),
-        json!({ "user_id": user.id, "user_email": user.email, "soft": soft, "sessions_revoked": revoked }),
+        json!({ "user_id": user.id, "soft": soft, "sessions_revoked": revoked }),
     )
     .await?;
     tx.commit().await?;

@@ -1,0 +1,179 @@
+//! Erasure (issue 21), end to end at one `posey up`: a person with data in every service (their
+//! profile, a conversation, a memory, a document and its file, a calendar event, money, a home
+//! connection, a reminder) is deleted by the owner. Soon after, no row of any table in any
+//! schema holds their id or their address (each row is read whole, as text), no vector
+//! collection has a point of theirs, and the person beside them keeps every row and point.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use posey_agents::knowledge::{self, Knowledge, KnowledgeConfig, StoreConfig};
+use posey_domain::UserId;
+use posey_models::embeddings::{EmbeddingConfig, LocalEmbeddingConfig};
+use posey_vector::{PointScope, UserFilter};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::support::{Person, Posey, ports, temp_parent, wait_until_ready};
+
+async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(got.as_u16(), status, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// Something of `person` in every service, named after them.
+async fn fill(person: &Person, name: &str) {
+    let (agents, cron) = (person.agents, person.cron);
+    let profile = json!({"name": name, "time_zone": "Europe/Berlin"});
+    json_of(person.request(Method::PATCH, agents, "/v1/profile").json(&profile).send().await.unwrap(), 200).await;
+    let title = json!({"title": format!("{name}'s plans")});
+    json_of(person.post(agents, "/v1/conversations").json(&title).send().await.unwrap(), 201).await;
+    let memory = json!({"text": format!("{name} rows on the lake on Sundays")});
+    json_of(person.post(agents, "/v1/memories").json(&memory).send().await.unwrap(), 201).await;
+    let text = format!("# {name}'s notes\n\nThe boiler is serviced in May.\n");
+    let document = person.upload("notes.md", text.into_bytes()).await;
+    assert_eq!(person.settled(&document).await["status"], "ready");
+
+    let calendar = json!({"name": "Home", "time_zone": "Europe/Berlin"});
+    let calendar = json_of(person.post(agents, "/v1/calendars").json(&calendar).send().await.unwrap(), 201).await;
+    let event = json!({"calendar_id": calendar["id"], "summary": format!("{name} at the dentist"),
+                       "start": {"date_time": "2027-03-04T10:00"}, "duration": "PT1H"});
+    json_of(person.post(agents, "/v1/events").json(&event).send().await.unwrap(), 201).await;
+
+    let account = json!({"name": "Checking", "kind": "asset", "currency": "EUR", "opening_balance": "100.00"});
+    let account = json_of(person.post(agents, "/v1/finance/accounts").json(&account).send().await.unwrap(), 201).await;
+    let spent = json!({"account_id": account["id"], "amount": "-12.50", "date": "2026-12-01",
+                       "payee": format!("{name}'s bakery")});
+    json_of(person.post(agents, "/v1/finance/transactions").json(&spent).send().await.unwrap(), 201).await;
+
+    // The instance's own broker (posey up's): no address given.
+    let home = json!({"kind": "mqtt", "name": format!("{name}'s flat"), "discovery_prefix": format!("erasure-{}", &person.id[..8])});
+    json_of(person.post(agents, "/v1/home/connections").json(&home).send().await.unwrap(), 201).await;
+
+    let reminder = json!({"name": "stretch", "kind": "reminder", "payload": {"title": format!("{name}, stretch")},
+                          "schedule": {"kind": "interval", "spec": 3600}});
+    json_of(person.post(cron, "/v1/tasks").json(&reminder).send().await.unwrap(), 201).await;
+}
+
+/// Rows per table (`schema.table`) whose text holds `id` or `email` (any case), over every
+/// table of every schema but the system's.
+async fn holdings(db: &PgPool, id: &str, email: &str) -> BTreeMap<String, i64> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert!(tables.len() > 50, "{tables:?}");
+    let mut found = BTreeMap::new();
+    for (schema, table) in tables {
+        let sql = format!(
+            "SELECT count(*) FROM \"{schema}\".\"{table}\" AS r \
+             WHERE strpos(r::text, $1) > 0 OR strpos(lower(r::text), lower($2)) > 0"
+        );
+        let n: i64 = sqlx::query_scalar(&sql).bind(id).bind(email).fetch_one(db).await.unwrap();
+        if n > 0 {
+            found.insert(format!("{schema}.{table}"), n);
+        }
+    }
+    found
+}
+
+/// Points of `person` per vector collection, read from the stopped install's embedded store.
+async fn points(knowledge: &Knowledge, person: &str) -> BTreeMap<String, u64> {
+    let filter = UserFilter::for_user(UserId::from_uuid(person.parse::<Uuid>().unwrap()));
+    let mut found = BTreeMap::new();
+    for source in knowledge::sources(knowledge).unwrap() {
+        knowledge.store.ensure_collection(&source.spec).await.unwrap();
+        let scope = PointScope::Filter(filter.clone());
+        found.insert(source.spec.name().to_owned(), knowledge.store.count(source.spec.name(), &scope).await.unwrap());
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_person_is_erased_from_every_table_and_collection_and_no_one_else_is() {
+    let db = posey_testkit::TestDatabase::empty().await;
+    let parent = temp_parent();
+    let data_dir = parent.path().join("data");
+    let ports = ports();
+    let listen = format!("127.0.0.1:{}", posey_testkit::free_port());
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("AUTH_MAILER_AUTOCONFIRM", "true"),
+        ("POSEY_MQTT_LISTEN", listen.as_str()),
+    ];
+    let mut posey = Posey::start_with(&data_dir, &ports, &["up"], "erasure.log", &vars);
+    wait_until_ready(&mut posey, &ports).await;
+
+    // The first to sign up owns the install (and is its admin).
+    let owner = Person::sign_up(&ports, "owner@example.com").await;
+    let ann = Person::sign_up(&ports, "Ann.Erased@example.com").await;
+    let bob = Person::sign_up(&ports, "bob@example.com").await;
+    fill(&ann, "Ann").await;
+    fill(&bob, "Bob").await;
+    let anns = holdings(&db.pool, &ann.id, &ann.email).await;
+    for table in ["agents.conversations", "agents.memories", "agents.documents", "agents.document_chunks",
+                  "calendar.objects", "finance.transactions", "home.connections", "cron.tasks", "auth.users",
+                  "auth.sessions", "auth.audit_log"] {
+        assert!(anns.contains_key(table), "nothing of Ann's in {table} to erase: {anns:?}");
+    }
+    let bobs = holdings(&db.pool, &bob.id, &bob.email).await;
+
+    let deleted = owner.request(Method::DELETE, owner.auth, &format!("/admin/users/{}", ann.id)).send().await.unwrap();
+    assert_eq!(json_of(deleted, 200).await, json!({}));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM auth.erasures WHERE user_id = $1::uuid AND erased_at IS NOT NULL")
+            .bind(&ann.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        if done == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the erasure did not finish; log:\n{}", posey.log());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Left: the erasure's own record (agents' part and cron's) and the audit entry that the owner
+    // deleted that id, which names nothing else of her.
+    let left = holdings(&db.pool, &ann.id, &ann.email).await;
+    assert_eq!(left, BTreeMap::from([("auth.audit_log".to_owned(), 1), ("auth.erasures".to_owned(), 2)]));
+    let (action, payload): (String, Value) = sqlx::query_as("SELECT action, payload FROM auth.audit_log WHERE target_id = $1")
+        .bind(&ann.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(action, "user_deleted");
+    assert_eq!(payload, json!({"user_id": ann.id, "soft": false, "sessions_revoked": payload["sessions_revoked"]}));
+    assert!(holdings(&db.pool, "no id of hers", &ann.email).await.is_empty(), "her address is still kept");
+    // Bob lost nothing.
+    assert_eq!(holdings(&db.pool, &bob.id, &bob.email).await, bobs);
+    let response = ann.get(ann.agents, "/v1/conversations").send().await.unwrap();
+    assert_eq!(response.status(), 401, "her token still opens her conversations");
+    let response = bob.get(bob.agents, "/v1/conversations").send().await.unwrap();
+    assert_eq!(json_of(response, 200).await["conversations"].as_array().unwrap().len(), 1);
+
+    // The vector store is the embedded one in the data dir: readable once posey has stopped.
+    posey.interrupt();
+    assert!(posey.wait(Duration::from_secs(60)).success(), "{}", posey.log());
+    let model = std::env::var_os("POSEY_LOCAL_EMBEDDING_MODEL").expect("POSEY_LOCAL_EMBEDDING_MODEL (scripts/test sets it)");
+    let config = KnowledgeConfig {
+        embedding: EmbeddingConfig::Local(LocalEmbeddingConfig::new(model)),
+        store: StoreConfig::Embedded(data_dir.join("vectors")),
+    };
+    let knowledge = Knowledge::open(&config, None).await.unwrap();
+    let empty = BTreeMap::from([("documents".to_owned(), 0), ("memories".to_owned(), 0)]);
+    assert_eq!(points(&knowledge, &ann.id).await, empty, "points of hers are left");
+    let his = points(&knowledge, &bob.id).await;
+    assert!(his.values().all(|n| *n > 0), "{his:?}");
+}
