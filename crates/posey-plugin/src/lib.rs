@@ -9,6 +9,7 @@
 
 mod confirm;
 mod context;
+mod export;
 mod notify;
 pub mod responses;
 mod tool;
@@ -21,6 +22,7 @@ use posey_http::auth::JwksVerifier;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
+pub use export::{Export, ExportFile, safe_path};
 pub use context::{Credential, FinishedTurn, Profile, ProfileSource, ToolContext, TurnProfile};
 pub use notify::{MAX_KEY_LEN, Notice, Notifier};
 pub use tokio_util::sync::CancellationToken;
@@ -84,6 +86,18 @@ pub trait Plugin: Send + Sync + 'static {
     /// (`#[utoipa::path]`, registered with `utoipa_axum::routes!`), with the plugin's own state
     /// already applied (see [`PluginState`]); merged into the service's router and document.
     fn routes(&self, _host: &Host) -> Option<OpenApiRouter> {
+        None
+    }
+
+    /// The plugin's part of a person's export (`GET /v1/me/export`): everything it keeps of
+    /// `person`, in open formats (JSON, CSV, ICS, Markdown, the files they gave), written to
+    /// `out` (a folder of the plugin's name). `None`: it keeps nothing of people.
+    fn export(
+        &self,
+        _host: &Host,
+        _person: uuid::Uuid,
+        _out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
         None
     }
 
