@@ -10,6 +10,7 @@ mod backoff;
 mod control;
 pub mod db;
 mod error;
+mod export;
 pub mod ha;
 mod homes;
 pub mod migrations;
@@ -25,8 +26,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use posey_plugin::{
-    CancellationToken, Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext,
-    ToolError,
+    CancellationToken, Export, Host, Migration, PendingAction, Plugin, PluginState, Tool,
+    ToolContext, ToolError,
 };
 use utoipa_axum::router::OpenApiRouter;
 
@@ -101,5 +102,15 @@ impl Plugin for HomePlugin {
     fn background(&self, host: &Host, stop: CancellationToken) -> Option<BoxFuture<'static, ()>> {
         let homes = self.homes(host);
         Some(Box::pin(async move { homes.run(stop).await }))
+    }
+
+    /// Connections, entities, exposure, watches, the audit log and the history (`home/`).
+    fn export(
+        &self,
+        host: &Host,
+        person: uuid::Uuid,
+        out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+        Some(Box::pin(export::write(host.db.clone(), person, out)))
     }
 }

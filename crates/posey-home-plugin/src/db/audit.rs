@@ -78,19 +78,22 @@ pub async fn insert(
     Ok(())
 }
 
-/// The newest `limit` entries before `before`, newest first.
+/// The newest `limit` entries before `before`, newest first; with `before_id` (the last
+/// entry's, paging through all of them) also those at that same moment with a lower id.
 pub async fn list(
     db: impl PgExecutor<'_>,
     person: Uuid,
     before: Option<DateTime<Utc>>,
+    before_id: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM home.audit WHERE user_id = $1 AND ($2::timestamptz IS NULL OR \
-         at < $2) ORDER BY at DESC, id DESC LIMIT $3"
+         at < $2 OR (at = $2 AND id < $3)) ORDER BY at DESC, id DESC LIMIT $4"
     ))
     .bind(person)
     .bind(before)
+    .bind(before_id)
     .bind(limit)
     .fetch_all(db)
     .await?;

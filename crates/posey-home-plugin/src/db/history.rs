@@ -64,6 +64,49 @@ pub async fn since(
         .collect()
 }
 
+/// A state a person's entity took, with which entity it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kept {
+    pub connection_id: Uuid,
+    pub entity_id: String,
+    pub state: String,
+    pub attributes: Value,
+    pub at: DateTime<Utc>,
+}
+
+/// A page of everything kept of a person's entities, by entity id, time and connection: the
+/// `limit` after `after` (the previous page's last).
+pub async fn of_person(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    after: Option<&Kept>,
+    limit: i64,
+) -> Result<Vec<Kept>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT connection_id, entity_id, state, attributes, at FROM home.history \
+         WHERE user_id = $1 AND ($2::text IS NULL OR (entity_id, at, connection_id) > ($2, $3, $4)) \
+         ORDER BY entity_id, at, connection_id LIMIT $5",
+    )
+    .bind(person)
+    .bind(after.map(|k| k.entity_id.as_str()))
+    .bind(after.map(|k| k.at))
+    .bind(after.map(|k| k.connection_id))
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Kept {
+                connection_id: r.try_get("connection_id")?,
+                entity_id: r.try_get("entity_id")?,
+                state: r.try_get("state")?,
+                attributes: r.try_get("attributes")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
 /// Forgets states older than `before`, a batch at a time; how many went.
 pub async fn forget_before(
     db: impl PgExecutor<'_>,

@@ -29,8 +29,8 @@ struct AuditParams {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct AuditList {
-    entries: Vec<AuditEntry>,
+pub(crate) struct AuditList {
+    pub(crate) entries: Vec<AuditEntry>,
 }
 
 /// The commands given to the person's home, newest first
@@ -47,7 +47,7 @@ async fn list_audit(
         return Err(ApiError::invalid("limit", "must be 1 to 500"));
     }
     Ok(Json(AuditList {
-        entries: audit::list(state.db(), person, params.before, limit)
+        entries: audit::list(state.db(), person, params.before, None, limit)
             .await
             .map_err(HomeError::from)?,
     }))

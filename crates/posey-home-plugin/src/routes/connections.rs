@@ -2,6 +2,7 @@
 //! connects at once: a refused token or an unreachable address is a 422 naming it, and
 //! nothing is stored. The token (or the broker's password) is sealed, never returned.
 
+use anyhow::Context as _;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,13 +13,13 @@ use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson, PathId};
 use posey_plugin::responses::{BadFields, NeedsPerson};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::shared::{NameTaken, NoSuchConnection, RouteState};
 use crate::db::connections::{self, Connection, Kind};
-use crate::error::HomeError;
 use crate::homes::NewConnection;
 
 pub fn router() -> OpenApiRouter<RouteState> {
@@ -66,8 +67,22 @@ fn view(c: Connection, entities: i64) -> ConnectionView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct ConnectionList {
+pub(crate) struct ConnectionList {
     connections: Vec<ConnectionView>,
+}
+
+/// The person's connections as the list shows them (never a token or a password).
+pub(crate) async fn connection_list(db: &PgPool, person: Uuid) -> anyhow::Result<ConnectionList> {
+    let counts = connections::entity_counts(db, person).await.context("counting entities")?;
+    let list = connections::of_person(db, person).await.context("reading connections")?;
+    let connections = list
+        .into_iter()
+        .map(|c| {
+            let n = counts.iter().find(|(id, _)| *id == c.id).map_or(0, |(_, n)| *n);
+            view(c, n)
+        })
+        .collect();
+    Ok(ConnectionList { connections })
 }
 
 /// The person's connections
@@ -78,16 +93,7 @@ async fn list_connections(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<ConnectionList>, ApiError> {
-    let counts = connections::entity_counts(state.db(), person).await.map_err(HomeError::from)?;
-    let list = connections::of_person(state.db(), person).await.map_err(HomeError::from)?;
-    let connections = list
-        .into_iter()
-        .map(|c| {
-            let n = counts.iter().find(|(id, _)| *id == c.id).map_or(0, |(_, n)| *n);
-            view(c, n)
-        })
-        .collect();
-    Ok(Json(ConnectionList { connections }))
+    Ok(Json(connection_list(state.db(), person).await?))
 }
 
 /// What to connect to.

@@ -2,6 +2,7 @@
 //! person's own commands (which run at once: the person is the one who confirms; the web app
 //! asks before a security-relevant one).
 
+use anyhow::Context as _;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson, Path, Query};
 use posey_plugin::responses::{BadInput, NeedsPerson};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -48,7 +50,7 @@ struct AreaView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct EntityList {
+pub(crate) struct EntityList {
     /// The areas the entities are in, by name.
     areas: Vec<AreaView>,
     /// By area name (entities without an area last), then name.
@@ -64,11 +66,20 @@ async fn list_entities(
     Person(person): Person,
     Query(params): Query<ListParams>,
 ) -> Result<Json<EntityList>, ApiError> {
-    let rows =
-        entities::of_person(state.db(), person, params.area.as_deref(), params.domain.as_deref())
-            .await
-            .map_err(HomeError::from)?;
-    let policy = exposure::get(state.db(), person).await?;
+    Ok(Json(
+        entity_list(state.db(), person, params.area.as_deref(), params.domain.as_deref()).await?,
+    ))
+}
+
+/// The person's entities as the list shows them; `area` and `domain` narrow them.
+pub(crate) async fn entity_list(
+    db: &PgPool,
+    person: Uuid,
+    area: Option<&str>,
+    domain: Option<&str>,
+) -> anyhow::Result<EntityList> {
+    let rows = entities::of_person(db, person, area, domain).await.context("reading entities")?;
+    let policy = exposure::get(db, person).await.context("reading the exposure policy")?;
     let mut areas: Vec<AreaView> = rows
         .iter()
         .filter_map(|r| Some(AreaView { area_id: r.area_id.clone()?, name: r.area.clone()? }))
@@ -76,7 +87,7 @@ async fn list_entities(
     areas.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.cmp(b)));
     areas.dedup();
     let entities = rows.into_iter().map(|row| EntityView::new(row, &policy)).collect();
-    Ok(Json(EntityList { areas, entities }))
+    Ok(EntityList { areas, entities })
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

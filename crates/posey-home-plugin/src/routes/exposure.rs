@@ -11,6 +11,7 @@ use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson};
 use posey_plugin::responses::{BadFields, NeedsPerson};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,7 +26,7 @@ pub fn router() -> OpenApiRouter<RouteState> {
 /// control it may also see; a hidden entity it neither sees nor controls, whatever its area.
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Exposure {
+pub(crate) struct Exposure {
     #[serde(default)]
     visible_entities: BTreeSet<String>,
     #[serde(default)]
@@ -47,6 +48,11 @@ fn shown(policy: ExposurePolicy) -> Exposure {
         controllable_areas: policy.controllable_areas,
         hidden_entities: ids(policy.hidden_entities),
     }
+}
+
+/// The person's policy as the API shows it.
+pub(crate) async fn exposure_of(db: &PgPool, person: uuid::Uuid) -> anyhow::Result<Exposure> {
+    Ok(shown(exposure::get(db, person).await?))
 }
 
 fn read(body: Exposure) -> Result<ExposurePolicy, ApiError> {
@@ -82,7 +88,7 @@ async fn get_exposure(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<Exposure>, ApiError> {
-    Ok(Json(shown(exposure::get(state.db(), person).await?)))
+    Ok(Json(exposure_of(state.db(), person).await?))
 }
 
 /// Set what the companion may see and control (the whole policy)

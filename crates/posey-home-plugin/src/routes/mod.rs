@@ -12,6 +12,12 @@ mod watches;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use shared::RouteState;
+// What the person's export writes: the lists as the routes give them.
+pub(crate) use audit::AuditList;
+pub(crate) use connections::connection_list;
+pub(crate) use entities::entity_list;
+pub(crate) use exposure::exposure_of;
+pub(crate) use watches::watch_list;
 
 /// Every route, described.
 pub fn router() -> OpenApiRouter<RouteState> {

@@ -11,6 +11,7 @@ use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson, PathId};
 use posey_plugin::responses::{BadFields, NeedsPerson};
 use serde::Serialize;
+use sqlx::PgPool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -58,8 +59,14 @@ pub fn view(row: WatchRow) -> WatchView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct WatchList {
+pub(crate) struct WatchList {
     watches: Vec<WatchView>,
+}
+
+/// The person's watches as the list shows them.
+pub(crate) async fn watch_list(db: &PgPool, person: Uuid) -> anyhow::Result<WatchList> {
+    let rows = watches::of_person(db, person).await?;
+    Ok(WatchList { watches: rows.into_iter().map(view).collect() })
 }
 
 /// The person's watches
@@ -70,8 +77,7 @@ async fn list_watches(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<WatchList>, ApiError> {
-    let rows = watches::of_person(state.db(), person).await?;
-    Ok(Json(WatchList { watches: rows.into_iter().map(view).collect() }))
+    Ok(Json(watch_list(state.db(), person).await?))
 }
 
 /// Make a watch ("tell me if the front door opens after 23:00")
