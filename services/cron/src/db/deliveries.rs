@@ -3,7 +3,7 @@
 //! which cron's delivery loop retries because it holds the SMTP transport. These run on the
 //! database's clock (`now()`): delivery timing is not what tests move.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
@@ -131,4 +131,33 @@ pub async fn record_outbox_retry(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A notification's delivery on one channel, as the person's export shows it (not its target:
+/// an address or a subscription's id).
+#[derive(Debug)]
+pub struct Delivery {
+    pub notification_id: Uuid,
+    /// "email" or "web_push".
+    pub channel: String,
+    /// "pending", "delivered" or "failed".
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The deliveries of a person's notifications, in the order they were queued.
+pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Delivery>> {
+    sqlx::query_as!(
+        Delivery,
+        "SELECT d.notification_id, d.channel, d.status, d.attempts, d.last_error, \
+                d.delivered_at, d.created_at \
+         FROM cron.deliveries d JOIN cron.notifications n ON n.id = d.notification_id \
+         WHERE n.user_id = $1 ORDER BY d.id",
+        user_id,
+    )
+    .fetch_all(db)
+    .await
 }

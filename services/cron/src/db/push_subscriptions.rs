@@ -1,6 +1,7 @@
 //! `cron.push_subscriptions`: the browsers a person subscribed to Web Push (one row per
 //! endpoint), which notification delivery sends to.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -65,4 +66,24 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Subs
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
     sqlx::query!("DELETE FROM cron.push_subscriptions WHERE id = $1", id).execute(db).await?;
     Ok(())
+}
+
+/// A person's subscription as their export shows it: never its keys.
+#[derive(Debug)]
+pub struct Subscribed {
+    pub id: Uuid,
+    pub endpoint: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person's subscriptions, oldest first, without their keys.
+pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Subscribed>> {
+    sqlx::query_as!(
+        Subscribed,
+        "SELECT id, endpoint, created_at FROM cron.push_subscriptions WHERE user_id = $1 \
+         ORDER BY created_at, id",
+        user_id,
+    )
+    .fetch_all(db)
+    .await
 }

@@ -2,6 +2,7 @@
 //! parts they share (`acting_person`, `invalid`, `openapi`) sit below them, not in this module.
 
 mod acting_person;
+mod export;
 mod invalid;
 mod notifications;
 pub mod openapi;
@@ -24,6 +25,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(push::router())
         .merge(status::router())
+        .merge(export::router())
 }
 
 /// The routes, and their finished document at `GET /openapi.json`.

@@ -70,7 +70,7 @@ struct ScheduleFields {
 
 /// A task as the API shows it: the webhook secret is never in `payload`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct TaskView {
+pub(super) struct TaskView {
     id: Uuid,
     name: String,
     kind: TaskKind,
@@ -100,7 +100,7 @@ struct ScheduleView {
 }
 
 impl TaskView {
-    fn of(task: Task, secret: Option<String>) -> Self {
+    pub(super) fn of(task: Task, secret: Option<String>) -> Self {
         let mut payload = task.payload;
         if let Some(object) = payload.as_object_mut() {
             object.remove(SECRET);

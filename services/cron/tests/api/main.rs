@@ -5,6 +5,7 @@
 
 mod agent_tasks;
 mod dispatch;
+mod export;
 mod health;
 mod helpers;
 mod hostile_input;

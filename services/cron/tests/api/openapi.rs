@@ -174,6 +174,11 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.call(&app, delete.clone(), "/v1/push/subscriptions/{id}", &path, me, None).await;
     s.call(&app, delete.clone(), "/v1/push/subscriptions/{id}", &path, me, None).await;
 
+    // The person's export.
+    s.call(&app, get.clone(), "/v1/me/export", "/v1/me/export", me, None).await;
+    s.call(&app, get.clone(), "/v1/me/export", "/v1/me/export", None, None).await;
+    s.call(&app, get.clone(), "/v1/me/export", "/v1/me/export", Some(&service), None).await;
+
     // Every operation of the document was seen answering at least once (the stream's events
     // are not JSON: its error answer stands for it).
     s.assert_every_operation_seen(&document, &["get /openapi.json"]);
