@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use posey_plugin::{
-    CancellationToken, Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext,
-    ToolError,
+    CancellationToken, Export, Host, Migration, PendingAction, Plugin, PluginState, Tool,
+    ToolContext, ToolError,
 };
 use utoipa_axum::router::OpenApiRouter;
 
@@ -97,6 +97,16 @@ impl Plugin for CalendarPlugin {
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
         let state = PluginState::new(host, self.own.clone());
         Some(routes::router().merge(caldav::router()).with_state(state))
+    }
+
+    /// Each calendar as an ICS file, and the calendars and subscriptions as JSON.
+    fn export(
+        &self,
+        host: &Host,
+        person: uuid::Uuid,
+        out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+        Some(Box::pin(routes::export_person(host.db.clone(), person, out)))
     }
 
     /// Rings alarms as they fall due (handing them to cron through the host's notifier), and

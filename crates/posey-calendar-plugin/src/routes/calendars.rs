@@ -37,8 +37,8 @@ pub fn router() -> OpenApiRouter<RouteState> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct CalendarList {
-    calendars: Vec<Calendar>,
+pub(super) struct CalendarList {
+    pub(super) calendars: Vec<Calendar>,
 }
 
 /// The person's calendars, oldest first

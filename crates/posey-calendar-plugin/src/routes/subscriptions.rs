@@ -89,8 +89,25 @@ impl SubscriptionJson {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct SubscriptionList {
+pub(super) struct SubscriptionList {
     subscriptions: Vec<SubscriptionJson>,
+}
+
+/// The person's subscriptions, oldest first, as the list shows them (and their export).
+pub(super) async fn subscription_list(
+    pool: &sqlx::PgPool,
+    person: Uuid,
+) -> Result<SubscriptionList, StoreError> {
+    let found = stored::list(pool, person).await?;
+    let mut calendars = db::list_calendars(pool, person).await?;
+    let subscriptions = found
+        .iter()
+        .filter_map(|subscription| {
+            let at = calendars.iter().position(|c| c.id == subscription.calendar_id)?;
+            Some(SubscriptionJson::of(calendars.swap_remove(at), subscription))
+        })
+        .collect();
+    Ok(SubscriptionList { subscriptions })
 }
 
 /// The person's subscriptions, oldest first
@@ -101,16 +118,7 @@ async fn list_subscriptions(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<SubscriptionList>, ApiError> {
-    let found = stored::list(state.db(), person).await.map_err(StoreError::from)?;
-    let mut calendars = db::list_calendars(state.db(), person).await.map_err(StoreError::from)?;
-    let subscriptions = found
-        .iter()
-        .filter_map(|subscription| {
-            let at = calendars.iter().position(|c| c.id == subscription.calendar_id)?;
-            Some(SubscriptionJson::of(calendars.swap_remove(at), subscription))
-        })
-        .collect();
-    Ok(Json(SubscriptionList { subscriptions }))
+    Ok(Json(subscription_list(state.db(), person).await?))
 }
 
 /// A subscription to make.

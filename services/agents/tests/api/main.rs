@@ -9,6 +9,7 @@ mod caldav_vdirsyncer;
 mod calendar;
 mod calendar_alarms;
 mod calendar_corpus;
+mod calendar_export;
 mod calendar_subscriptions;
 mod calendar_tools;
 mod chat;
