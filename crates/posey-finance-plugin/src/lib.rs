@@ -17,8 +17,8 @@ mod tools;
 
 use futures::future::BoxFuture;
 use posey_plugin::{
-    CancellationToken, Host, Migration, PendingAction, Plugin, PluginState, Tool, ToolContext,
-    ToolError,
+    CancellationToken, Export, Host, Migration, PendingAction, Plugin, PluginState, Tool,
+    ToolContext, ToolError,
 };
 use utoipa_axum::router::OpenApiRouter;
 
@@ -66,6 +66,16 @@ impl Plugin for FinancePlugin {
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {
         Some(routes::router().with_state(PluginState::new(host, ())))
+    }
+
+    /// The books as CSV and an hledger journal, and the rest as JSON.
+    fn export(
+        &self,
+        host: &Host,
+        person: uuid::Uuid,
+        out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+        Some(Box::pin(routes::export_person(host.db.clone(), person, out)))
     }
 
     /// Posts recurring transactions as they fall due.

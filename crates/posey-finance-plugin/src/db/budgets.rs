@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
@@ -131,4 +132,23 @@ pub async fn set(
         .await?;
     }
     Ok(())
+}
+
+/// An envelope as kept: what a category was given in the month starting `month`.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Envelope {
+    pub category_id: Uuid,
+    pub month: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// Every envelope of the person's, by month then category (their export's).
+pub async fn envelopes(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Vec<Envelope>> {
+    sqlx::query_as(
+        "SELECT category_id, month, amount FROM finance.budgets WHERE user_id = $1 \
+         ORDER BY month, category_id",
+    )
+    .bind(person)
+    .fetch_all(db)
+    .await
 }

@@ -2,8 +2,8 @@
 //! summed from the `account_months` rollup where the report is by month (a few rows per
 //! account and month, whatever the number of transactions), from the splits where it needs
 //! what the rollup does not keep (payees, days); and the rows the exports write, with the
-//! journal they make (assembled here so that the export route and the benchmark write the
-//! same text).
+//! CSV and journal they make (assembled here so that the export routes, a person's export and
+//! the benchmark write the same text).
 //!
 //! Splits are debit positive; the reports turn them the way people read them: income and
 //! spending positive, what a liability owes positive.
@@ -315,6 +315,48 @@ pub async fn export_splits(
     .bind(person)
     .fetch_all(db)
     .await
+}
+
+/// Every split of the person's as a CSV row (the export's; the columns are described on its
+/// route): read in two queries.
+pub async fn csv(db: &sqlx::PgPool, person: Uuid) -> anyhow::Result<Vec<u8>> {
+    let accounts = account_paths(db, person).await?;
+    let splits = export_splits(db, person).await?;
+    let by_id: HashMap<Uuid, &AccountPath> = accounts.iter().map(|a| (a.id, a)).collect();
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(splits.len() * 120));
+    out.write_record([
+        "date",
+        "transaction_id",
+        "payee",
+        "description",
+        "account",
+        "account_kind",
+        "amount",
+        "currency",
+        "value",
+        "transaction_currency",
+        "status",
+        "tags",
+    ])?;
+    for split in &splits {
+        let account = by_id.get(&split.account_id);
+        out.write_record([
+            split.date.to_string(),
+            split.transaction_id.to_string(),
+            split.payee.clone().unwrap_or_default(),
+            split.description.clone().unwrap_or_default(),
+            // The account's names joined as one: `Food:Groceries`.
+            account.map(|a| a.path.join(":")).unwrap_or_default(),
+            account.map(|a| a.kind.clone()).unwrap_or_default(),
+            split.amount.to_string(),
+            split.currency.clone(),
+            split.value.to_string(),
+            split.transaction_currency.clone(),
+            split.status.clone(),
+            split.tags.join(","),
+        ])?;
+    }
+    Ok(out.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// The person's books as an hledger journal (the export's, and the benchmark's): read in

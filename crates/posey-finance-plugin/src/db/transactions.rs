@@ -493,6 +493,32 @@ pub async fn record_reconciliation(
     .await
 }
 
+/// A reconciliation as kept: an account's balance matched a statement's on `statement_date`.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Reconciliation {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub statement_date: NaiveDate,
+    pub statement_balance: Decimal,
+    /// How many transactions were marked reconciled.
+    pub transactions: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The person's reconciliations, oldest first (their export's).
+pub async fn reconciliations(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+) -> sqlx::Result<Vec<Reconciliation>> {
+    sqlx::query_as(
+        "SELECT id, account_id, statement_date, statement_balance, transactions, created_at \
+         FROM finance.reconciliations WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(person)
+    .fetch_all(db)
+    .await
+}
+
 /// What the person's splits in a category (and the categories under it) add up to between
 /// `from` and `to` (exclusive), per currency, with how many transactions.
 pub async fn category_totals(

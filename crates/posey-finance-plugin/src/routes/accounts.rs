@@ -35,7 +35,7 @@ pub fn router() -> OpenApiRouter<RouteState> {
 /// The person's finance settings.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Settings {
+pub(super) struct Settings {
     /// The ISO 4217 currency budgets and totals are in; `null` until chosen (the first
     /// account's currency is chosen when the person has none).
     #[schema(required = true)]
@@ -50,8 +50,12 @@ async fn get_settings(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<Settings>, ApiError> {
-    let currency = crate::db::currency(state.db(), person).await.map_err(FinanceError::from)?;
-    Ok(Json(Settings { currency }))
+    Ok(Json(settings(state.db(), person).await?))
+}
+
+/// The person's settings as their route shows them (and their export).
+pub(super) async fn settings(db: &sqlx::PgPool, person: Uuid) -> Result<Settings, FinanceError> {
+    Ok(Settings { currency: crate::db::currency(db, person).await? })
 }
 
 /// Choose the currency budgets and totals are in
@@ -73,7 +77,7 @@ async fn put_settings(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct AccountList {
+pub(super) struct AccountList {
     accounts: Vec<Account>,
 }
 
@@ -85,9 +89,15 @@ async fn list_accounts(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<AccountList>, ApiError> {
-    let accounts =
-        accounts::list(state.db(), person, Kinds::Accounts).await.map_err(FinanceError::from)?;
-    Ok(Json(AccountList { accounts }))
+    Ok(Json(account_list(state.db(), person).await?))
+}
+
+/// The person's accounts as their list shows them (and their export).
+pub(super) async fn account_list(
+    db: &sqlx::PgPool,
+    person: Uuid,
+) -> Result<AccountList, FinanceError> {
+    Ok(AccountList { accounts: accounts::list(db, person, Kinds::Accounts).await? })
 }
 
 const SUBTYPES: &[(&str, &str)] = &[
@@ -344,7 +354,7 @@ async fn reconcile_account(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct PayeeList {
+pub(super) struct PayeeList {
     payees: Vec<Payee>,
 }
 
@@ -356,6 +366,10 @@ async fn list_payees(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<PayeeList>, ApiError> {
-    let payees = accounts::payees(state.db(), person).await.map_err(FinanceError::from)?;
-    Ok(Json(PayeeList { payees }))
+    Ok(Json(payee_list(state.db(), person).await?))
+}
+
+/// The person's payees as their list shows them (and their export).
+pub(super) async fn payee_list(db: &sqlx::PgPool, person: Uuid) -> Result<PayeeList, FinanceError> {
+    Ok(PayeeList { payees: accounts::payees(db, person).await? })
 }

@@ -81,7 +81,7 @@ fn view(row: BillRow) -> BillView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct BillList {
+pub(super) struct BillList {
     bills: Vec<BillView>,
 }
 
@@ -93,8 +93,13 @@ async fn list_bills(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<BillList>, ApiError> {
-    let rows = bills::list(state.db(), person).await.map_err(FinanceError::from)?;
-    Ok(Json(BillList { bills: rows.into_iter().map(view).collect() }))
+    Ok(Json(bill_list(state.db(), person).await?))
+}
+
+/// The person's bills as their list shows them (and their export).
+pub(super) async fn bill_list(db: &sqlx::PgPool, person: Uuid) -> Result<BillList, FinanceError> {
+    let rows = bills::list(db, person).await?;
+    Ok(BillList { bills: rows.into_iter().map(view).collect() })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

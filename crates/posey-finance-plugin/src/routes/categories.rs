@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<RouteState> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct CategoryList {
+pub(super) struct CategoryList {
     categories: Vec<Account>,
 }
 
@@ -36,9 +36,15 @@ async fn list_categories(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<CategoryList>, ApiError> {
-    let categories =
-        accounts::list(state.db(), person, Kinds::Categories).await.map_err(FinanceError::from)?;
-    Ok(Json(CategoryList { categories }))
+    Ok(Json(category_list(state.db(), person).await?))
+}
+
+/// The person's categories as their list shows them (and their export).
+pub(super) async fn category_list(
+    db: &sqlx::PgPool,
+    person: Uuid,
+) -> Result<CategoryList, FinanceError> {
+    Ok(CategoryList { categories: accounts::list(db, person, Kinds::Categories).await? })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -65,8 +65,8 @@ pub fn router() -> OpenApiRouter<RouteState> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct ImportList {
-    imports: Vec<Import>,
+pub(super) struct ImportList {
+    pub(super) imports: Vec<Import>,
 }
 
 /// The person's imports, newest first
@@ -77,8 +77,16 @@ async fn list_imports(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<ImportList>, ApiError> {
-    let mut db = state.db().acquire().await.map_err(FinanceError::from)?;
-    Ok(Json(ImportList { imports: imports::list(&mut db, person).await? }))
+    Ok(Json(import_list(state.db(), person).await?))
+}
+
+/// The person's imports as their list shows them (and their export).
+pub(super) async fn import_list(
+    pool: &sqlx::PgPool,
+    person: Uuid,
+) -> Result<ImportList, FinanceError> {
+    let mut db = pool.acquire().await?;
+    Ok(ImportList { imports: imports::list(&mut db, person).await? })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -211,7 +219,7 @@ impl From<CsvMappingRow> for SavedCsvMapping {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct CsvMappingList {
+pub(super) struct CsvMappingList {
     mappings: Vec<SavedCsvMapping>,
 }
 
@@ -223,8 +231,16 @@ async fn list_csv_mappings(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<CsvMappingList>, ApiError> {
-    let rows = store::csv_mappings(state.db(), person).await.map_err(FinanceError::from)?;
-    Ok(Json(CsvMappingList { mappings: rows.into_iter().map(Into::into).collect() }))
+    Ok(Json(csv_mapping_list(state.db(), person).await?))
+}
+
+/// The person's CSV mappings as their list shows them (and their export).
+pub(super) async fn csv_mapping_list(
+    db: &sqlx::PgPool,
+    person: Uuid,
+) -> Result<CsvMappingList, FinanceError> {
+    let rows = store::csv_mappings(db, person).await?;
+    Ok(CsvMappingList { mappings: rows.into_iter().map(Into::into).collect() })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -1,5 +1,6 @@
 //! The plugin's REST routes under `/v1/finance`: settings, accounts (with reconciliation),
-//! categories, payees and transactions.
+//! categories, payees and transactions; and the finance part of a person's export, made of
+//! what they list.
 
 mod accounts;
 mod bills;
@@ -16,6 +17,7 @@ mod transactions;
 
 use utoipa_axum::router::OpenApiRouter;
 
+pub use export::export_person;
 pub use shared::RouteState;
 
 /// Every route, described.

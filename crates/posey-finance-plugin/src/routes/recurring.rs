@@ -145,7 +145,7 @@ fn view(row: RecurringRow) -> RecurringView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct RecurringList {
+pub(super) struct RecurringList {
     recurring: Vec<RecurringView>,
 }
 
@@ -157,8 +157,16 @@ async fn list_recurring(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<RecurringList>, ApiError> {
-    let rows = db::list(state.db(), person).await.map_err(FinanceError::from)?;
-    Ok(Json(RecurringList { recurring: rows.into_iter().map(view).collect() }))
+    Ok(Json(recurring_list(state.db(), person).await?))
+}
+
+/// The person's recurring transactions as their list shows them (and their export).
+pub(super) async fn recurring_list(
+    pool: &sqlx::PgPool,
+    person: Uuid,
+) -> Result<RecurringList, FinanceError> {
+    let rows = db::list(pool, person).await?;
+    Ok(RecurringList { recurring: rows.into_iter().map(view).collect() })
 }
 
 /// A recurring transaction as a person makes one: a name, a schedule, and the transaction

@@ -67,7 +67,7 @@ impl From<RuleRow> for SavedRule {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct RuleList {
+pub(super) struct RuleList {
     rules: Vec<SavedRule>,
 }
 
@@ -79,8 +79,13 @@ async fn list_rules(
     State(state): State<RouteState>,
     Person(person): Person,
 ) -> Result<Json<RuleList>, ApiError> {
-    let rows = store::list(state.db(), person).await.map_err(FinanceError::from)?;
-    Ok(Json(RuleList { rules: rows.into_iter().map(Into::into).collect() }))
+    Ok(Json(rule_list(state.db(), person).await?))
+}
+
+/// The person's rules as their list shows them (and their export).
+pub(super) async fn rule_list(db: &sqlx::PgPool, person: Uuid) -> Result<RuleList, FinanceError> {
+    let rows = store::list(db, person).await?;
+    Ok(RuleList { rules: rows.into_iter().map(Into::into).collect() })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -17,6 +17,7 @@ mod conversations;
 mod documents;
 mod documents_hostile;
 mod finance;
+mod finance_export;
 mod finance_imports;
 mod finance_recurring;
 mod finance_reports;
