@@ -22,14 +22,15 @@ pub struct Export {
 }
 
 impl Export {
-    /// Files of `folder` (a plugin's name, or the service's own) into `files`.
+    /// Files of `folder` (a plugin's name; empty: the zip's top) into `files`.
     pub fn new(folder: &str, files: mpsc::Sender<ExportFile>) -> Self {
         Self { folder: folder.to_owned(), files }
     }
 
     /// Adds `name` (a path under the folder; `/` makes subfolders) with `bytes`.
     pub async fn file(&self, name: &str, bytes: impl Into<Vec<u8>>) -> anyhow::Result<()> {
-        let path = format!("{}/{}", self.folder, safe_path(name));
+        let name = safe_path(name);
+        let path = if self.folder.is_empty() { name } else { format!("{}/{name}", self.folder) };
         self.files
             .send(ExportFile { path, bytes: bytes.into() })
             .await

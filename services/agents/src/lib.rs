@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod documents;
 pub mod erasure;
+mod export;
 pub mod knowledge;
 pub mod memory;
 pub mod models;

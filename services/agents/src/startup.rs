@@ -166,7 +166,7 @@ impl Application {
         let life = Turns::new(backing.db.clone(), runtime.clone(), leases, turns.clone());
         let plugins = runtime.clone();
         crate::erasure::start(backing.db.clone(), knowledge.clone(), background.clone());
-        let state = AppState::new(config, backing.clone(), verifier, runtime, life, knowledge);
+        let state = AppState::new(config, backing.clone(), runtime, life, knowledge, host.clone());
         let router = routes::router(state.clone(), plugin_routes)
             .with_state(state)
             .merge(readiness.router());

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use posey_http::auth::JwksVerifier;
 use posey_http::backing::Backing;
+use posey_plugin::Host;
 
 use crate::Config;
 use crate::knowledge::Knowledge;
@@ -25,18 +26,22 @@ pub struct App {
     pub turns: Turns,
     /// The embedding model and vector store of memory and documents.
     pub knowledge: Arc<Knowledge>,
+    /// What plugins are lent outside their own routes (a person's export).
+    pub host: Host,
 }
 
 impl AppState {
+    /// The verifier is the one lent to plugins in `host`.
     pub fn new(
         config: Config,
         backing: Backing,
-        verifier: Arc<JwksVerifier>,
         runtime: Arc<Runtime>,
         turns: Turns,
         knowledge: Arc<Knowledge>,
+        host: Host,
     ) -> Self {
-        Self(Arc::new(App { config, backing, verifier, runtime, turns, knowledge }))
+        let verifier = host.verifier.clone();
+        Self(Arc::new(App { config, backing, verifier, runtime, turns, knowledge, host }))
     }
 
     pub fn db(&self) -> &sqlx::PgPool {

@@ -83,18 +83,31 @@ pub async fn insert(
 
 /// The person's actions still waiting for an answer, newest first.
 pub async fn pending(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Vec<Action>> {
+    select(db, person, true).await.context("listing actions to confirm")
+}
+
+/// Every action of the person, answered or not, newest first (their export).
+pub async fn all(db: impl PgExecutor<'_>, person: Uuid) -> anyhow::Result<Vec<Action>> {
+    select(db, person, false).await.context("listing actions")
+}
+
+async fn select(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    pending_only: bool,
+) -> sqlx::Result<Vec<Action>> {
     sqlx::query_as!(
         Action,
         "SELECT id, conversation_id, plugin, summary, reason, status, result, created_at,
                 expires_at, decided_at, payload
          FROM agents.pending_actions
-         WHERE user_id = $1 AND status = 'pending' AND expires_at > now()
-         ORDER BY created_at DESC LIMIT 100",
+         WHERE user_id = $1 AND (NOT $2 OR (status = 'pending' AND expires_at > now()))
+         ORDER BY created_at DESC LIMIT CASE WHEN $2 THEN 100 END",
         person,
+        pending_only,
     )
     .fetch_all(db)
     .await
-    .context("listing actions to confirm")
 }
 
 pub async fn get(

@@ -231,6 +231,22 @@ pub async fn list(
     .context("listing documents")
 }
 
+/// The file a person uploaded, as they gave it.
+pub async fn content(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar!(
+        "SELECT content FROM agents.documents WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+    .context("reading a document's file")
+}
+
 /// Deletes a document (its chunks go with it); whether there was one.
 pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> anyhow::Result<bool> {
     let deleted =

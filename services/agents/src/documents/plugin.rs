@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{COLLECTION, Documents, db};
 use posey_models::embeddings::cosine_similarity;
-use posey_plugin::{Found, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
+use posey_plugin::{Export, Found, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
 
 /// Passages a lookup gives a weak model for a message ([`Tool::looks_up`]): what fits a small
 /// context.
@@ -202,6 +202,31 @@ impl Plugin for DocumentsPlugin {
                     .to_owned(),
             ))
         })
+    }
+
+    /// `documents.json` (what the list shows of each) and each file as uploaded, under
+    /// `files/`, read one at a time.
+    fn export(&self, host: &Host, person: Uuid, out: Export) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+        let db = host.db.clone();
+        Some(Box::pin(async move {
+            const PAGE: i64 = 100;
+            let mut all = Vec::new();
+            loop {
+                let page = db::list(&db, person, PAGE, all.len() as i64).await?;
+                let last = page.len() < PAGE as usize;
+                all.extend(page);
+                if last {
+                    break;
+                }
+            }
+            for document in &all {
+                // Deleted since it was listed: nothing to give.
+                let Some(bytes) = db::content(&db, person, document.id).await? else { continue };
+                let short = &document.id.to_string()[..8];
+                out.file(&format!("files/{short} {}", document.filename.replace('/', "-")), bytes).await?;
+            }
+            out.json("documents.json", &json!({"documents": all})).await
+        }))
     }
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {

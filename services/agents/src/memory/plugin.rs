@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::{Kind, Memories, Memory, Origin, check_text};
 use crate::knowledge::Knowledge;
 use crate::models::SharedModels;
-use posey_plugin::{FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
+use posey_plugin::{
+    Export, FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError,
+};
 
 /// Memories most relevant to the message put in context.
 const RELEVANT: usize = 5;
@@ -247,6 +249,15 @@ impl Plugin for MemoryPlugin {
             );
             Ok(())
         })
+    }
+
+    /// `memories.json`: every memory with its history (what `GET /v1/memories/export` gives).
+    fn export(&self, _host: &Host, person: Uuid, out: Export) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+        let db = self.memories.db.clone();
+        Some(Box::pin(async move {
+            let all = super::db::all(&db, person).await?;
+            out.json("memories.json", &json!({"memories": all})).await
+        }))
     }
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {

@@ -7,7 +7,10 @@ use posey_domain::TimeZone;
 use posey_http::auth::Person;
 use posey_http::{ApiError, AppJson};
 use posey_plugin::responses::{BadFields, NeedsPerson};
-use posey_plugin::{Host, NoArguments, Plugin, PluginState, Profile, Tool, ToolContext, ToolError};
+use posey_plugin::{
+    Export, Host, NoArguments, Plugin, PluginState, Profile, Tool, ToolContext, ToolError,
+};
+use uuid::Uuid;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -80,6 +83,15 @@ impl Plugin for ProfilePlugin {
             }
             Ok(Some(lines))
         })
+    }
+
+    /// `profile.json`: their name, time zone and preferences.
+    fn export(&self, host: &Host, person: Uuid, out: Export) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+        let db = host.db.clone();
+        Some(Box::pin(async move {
+            let profile = db::profiles::get(&db, person).await?;
+            out.json("profile.json", &profile).await
+        }))
     }
 
     fn routes(&self, host: &Host) -> Option<OpenApiRouter> {

@@ -35,6 +35,7 @@ pub fn api(plugins: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(openai::router())
         .merge(service::router())
         .merge(actions::router())
+        .merge(crate::export::router())
         .merge(plugins)
 }
 

@@ -168,6 +168,15 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
             </button>
           </form>
         </Section>
+        <Section title="Your data" id="your-data">
+          <p className="text-sm">
+            Everything Posey keeps of you in one zip: conversations, memories, documents as you uploaded them, calendars, money, home, reminders and
+            notifications, in open formats (JSON, Markdown, CSV, iCalendar). Its README says what each file is.
+          </p>
+          <a className="btn self-start" href="/api/agents/v1/me/export" download data-testid="export-everything">
+            Download everything (zip)
+          </a>
+        </Section>
         <Section title="Appearance">
           <ThemePicker initial={theme} />
         </Section>

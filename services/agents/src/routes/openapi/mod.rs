@@ -40,6 +40,7 @@ pub mod schemas;
         (name = "openai", description = "The OpenAI-compatible API"),
         (name = "mcp", description = "Posey's tools over MCP"),
         (name = "service", description = "What other Posey services do for a person"),
+        (name = "export", description = "Everything Posey keeps of the person, as one zip in open formats"),
         (name = "actions", description = "What the companion's tools asked the person to confirm: it runs only when they do"),
         (name = "calendar", description = "The person's calendars, events (recurring ones expanded, edited per occurrence, following or all, with ETags) and to-dos; ICS import, export and private feeds"),
         (name = "finance", description = "The person's money: accounts with balances, categories, double-entry transactions, bank file imports, rules, budgets, bills, reports and exports"),

@@ -1,0 +1,164 @@
+//! The export's files that are no plugin's: the README, the account (auth's), conversations,
+//! the actions the companion asked to confirm, and reminders and notifications (cron's).
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use posey_plugin::{Credential, Export, ExportFile};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::db::{self, conversations::Conversation, messages::StoredMessage};
+use crate::state::AppState;
+
+/// How long auth and cron get to answer.
+const PEER_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn write(
+    state: &AppState,
+    person: Uuid,
+    credential: &Credential,
+    plugins: &[&str],
+    files: &mpsc::Sender<ExportFile>,
+) -> anyhow::Result<()> {
+    let root = Export::new("", files.clone());
+    let config = &state.config;
+    let mut missing = Vec::new();
+    if config.auth_url.is_none() {
+        missing.push("your account's details (this install's agents service has no AUTH_URL)");
+    }
+    if config.cron_url.is_none() {
+        missing.push("reminders and notifications (this install's agents service has no CRON_URL)");
+    }
+    root.file("README.md", readme(person, Utc::now(), plugins, &missing)).await?;
+
+    let peers = reqwest::Client::builder().timeout(PEER_TIMEOUT).build()?;
+    if let Some(auth) = &config.auth_url {
+        let account = fetch(&peers, auth.join("user")?, credential).await.context("reading the account from auth")?;
+        root.json("account.json", &account).await?;
+    }
+    conversations(&state.db().clone(), person, &Export::new("conversations", files.clone())).await?;
+    let actions = db::actions::all(state.db(), person).await?;
+    root.json("actions.json", &json!({"actions": actions})).await?;
+    if let Some(cron) = &config.cron_url {
+        let kept = fetch(&peers, cron.join("v1/me/export")?, credential)
+            .await
+            .context("reading reminders and notifications from cron")?;
+        let reminders = Export::new("reminders", files.clone());
+        let Value::Object(parts) = kept else { anyhow::bail!("cron's export is not a JSON object") };
+        for (name, part) in parts.into_iter().filter(|(_, part)| part.is_array()) {
+            reminders.json(&format!("{name}.json"), &json!({ name.clone(): part })).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A GET of another service's API as the person.
+async fn fetch(client: &reqwest::Client, url: url::Url, credential: &Credential) -> anyhow::Result<Value> {
+    let Credential::Person(token) = credential else {
+        anyhow::bail!("only a person's own token exports their data");
+    };
+    let response = client.get(url.clone()).bearer_auth(token).send().await.with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        anyhow::bail!("GET {url}: {status}");
+    }
+    response.json().await.with_context(|| format!("GET {url}: not JSON"))
+}
+
+/// Each conversation as Markdown to read and JSON with every message as stored.
+async fn conversations(db: &sqlx::PgPool, person: Uuid, out: &Export) -> anyhow::Result<()> {
+    const PAGE: i64 = 100;
+    let mut offset = 0;
+    loop {
+        let page = db::conversations::list(db, person, PAGE, offset).await?;
+        for conversation in &page {
+            let messages = db::messages::list(db, conversation.id).await?;
+            let stem = file_stem(conversation);
+            out.file(&format!("{stem}.md"), markdown(conversation, &messages)).await?;
+            out.json(&format!("{stem}.json"), &json!({"conversation": conversation, "messages": messages})).await?;
+        }
+        if page.len() < PAGE as usize {
+            return Ok(());
+        }
+        offset += PAGE;
+    }
+}
+
+/// `2026-12-01 Trip to Lisbon (0191a2b3)`: sorted by when it began, told apart by its id.
+fn file_stem(conversation: &Conversation) -> String {
+    let title: String = conversation.title.replace('/', "-").chars().take(60).collect();
+    let title = title.trim();
+    let title = if title.is_empty() { "Conversation" } else { title };
+    let id = conversation.id.to_string();
+    format!("{} {title} ({})", conversation.created_at.format("%Y-%m-%d"), &id[..8])
+}
+
+fn markdown(conversation: &Conversation, messages: &[StoredMessage]) -> String {
+    let mut text = format!(
+        "# {}\n\nWith {}, from {} to {}.\n",
+        conversation.title,
+        conversation.agent,
+        conversation.created_at.format("%Y-%m-%d %H:%M UTC"),
+        conversation.updated_at.format("%Y-%m-%d %H:%M UTC"),
+    );
+    for message in messages {
+        let when = message.created_at.format("%Y-%m-%d %H:%M UTC");
+        let body = match message.role.as_str() {
+            "user" => format!("## You, {when}\n\n{}", message.content),
+            "tool" => {
+                let tool = message.tool_name.as_deref().unwrap_or("a tool");
+                format!("> {tool} answered{}:\n>\n> {}", if message.is_error { " with an error" } else { "" }, message.content.replace('\n', "\n> "))
+            }
+            _ => {
+                let called: Vec<&str> = message.tool_calls.iter().map(|call| call.name.as_str()).collect();
+                let calls = if called.is_empty() { String::new() } else { format!("\n\n*Used {}.*", called.join(", ")) };
+                format!("## {}, {when}\n\n{}{calls}", message.agent, message.content)
+            }
+        };
+        text.push('\n');
+        text.push_str(body.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn readme(person: Uuid, now: DateTime<Utc>, plugins: &[&str], missing: &[&str]) -> String {
+    let mut text = format!(
+        "# Everything Posey keeps of you\n\n\
+         Exported {} for the account {person}. Every file is in an open format: JSON, Markdown,\n\
+         CSV, iCalendar (.ics), an hledger journal (.ledger), and your documents as you uploaded them.\n\n\
+         - `account.json`: your account (address, sign-in methods, when it was made).\n\
+         - `conversations/`: each conversation as Markdown to read, and as JSON with every message,\n  \
+           tool call and answer as stored.\n\
+         - `actions.json`: what the companion asked you to confirm, and what you answered.\n\
+         - `reminders/`: your reminders and scheduled tasks, their runs, your notifications and the\n  \
+           devices that get push notifications.\n",
+        now.format("%Y-%m-%d %H:%M UTC"),
+    );
+    let described = [
+        ("profile", "`profile/`: your name, time zone and preferences."),
+        ("memory", "`memory/memories.json`: what the companion remembers, with each memory's history."),
+        ("documents", "`documents/`: your documents as uploaded (`files/`) and what Posey knows of them."),
+        ("calendar", "`calendar/`: each calendar as iCalendar, and your calendars and subscriptions as JSON."),
+        ("finance", "`finance/`: transactions as CSV and an hledger journal; accounts, budgets, rules and bills as JSON."),
+        ("home", "`home/`: your home connections (never their tokens), entities, exposure, watches, audit log and state history."),
+    ];
+    for (plugin, line) in described {
+        if plugins.contains(&plugin) {
+            text.push_str(&format!("- {line}\n"));
+        }
+    }
+    for plugin in plugins.iter().filter(|p| !described.iter().any(|(d, _)| d == *p)) {
+        text.push_str(&format!("- `{plugin}/`: what the {plugin} plugin keeps, if anything.\n"));
+    }
+    if !missing.is_empty() {
+        text.push_str("\nNot in this export:\n\n");
+        for line in missing {
+            text.push_str(&format!("- {line}\n"));
+        }
+    }
+    text
+}
