@@ -3,7 +3,7 @@
 //! and nothing of anyone else's home.
 
 use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::export::{export_of, json_in};
