@@ -1311,6 +1311,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything Posey keeps of the person, as one zip
+         * @description Profile, conversations (Markdown and JSON), memories with their history, documents with
+         *     the files as uploaded, calendars (iCalendar), money (CSV and an hledger journal, with the
+         *     accounts, budgets and rules as JSON), the home's connections, entities, audit and history,
+         *     reminders and notifications, and the account itself. `README.md` in the zip says what each
+         *     file is. Streamed as it is written; a download that fails part-way is cut off, never
+         *     finished, so a complete zip is the whole export.
+         */
+        get: operations["exportEverything"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/model": {
         parameters: {
             query?: never;
@@ -11023,6 +11048,62 @@ export interface operations {
             };
             /** @description No such watch of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportEverything: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The zip (Content-Disposition: attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": number[];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An export of theirs is still being written (`conflict`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

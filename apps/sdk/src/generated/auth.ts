@@ -205,7 +205,9 @@ export interface paths {
         /**
          * Delete a user
          * @description For good, or with `should_soft_delete` kept but never signed in again (the address is freed).
-         *     Either way the user's sessions end.
+         *     Either way the user's sessions end and everything Posey holds of them is erased in every
+         *     service within seconds (rows, files, vectors; the audit log keeps only that their id was
+         *     deleted, and by whom).
          */
         delete: operations["admin_delete_user"];
         options?: never;

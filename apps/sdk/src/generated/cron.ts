@@ -57,6 +57,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything cron keeps of the person (their part of the account's export) */
+        get: operations["exportMine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notifications": {
         parameters: {
             query?: never;
@@ -337,6 +354,35 @@ export interface components {
         Alive: {
             status: string;
         };
+        /** @description Everything cron keeps of the person. */
+        CronExport: {
+            /** Format: date-time */
+            exported_at: string;
+            /** @description Read and unread, newest first. */
+            notifications: components["schemas"]["NotificationExport"][];
+            /** @description The browsers subscribed to Web Push, oldest first (never their keys). */
+            push_subscriptions: components["schemas"]["SubscriptionExport"][];
+            /** @description Every run of those tasks: by task, newest scheduled time first. */
+            runs: components["schemas"]["RunExport"][];
+            /** @description Newest first, as `GET /v1/tasks/{id}` shows each (a webhook's secret is never in it). */
+            tasks: components["schemas"]["TaskView"][];
+            /** Format: uuid */
+            user_id: string;
+        };
+        /** @description A notification's sending on one channel. */
+        DeliveryExport: {
+            /** Format: int32 */
+            attempts: number;
+            /** @description `email` or `web_push`. */
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            last_error?: string | null;
+            /** @description `pending`, `delivered` or `failed`. */
+            status: string;
+        };
         EmailStatus: {
             /** @description `SMTP_URL` is set: notifications are also emailed. */
             configured: boolean;
@@ -383,6 +429,22 @@ export interface components {
             /** @description The notification the notice is (made now, or before under the same key). */
             notification: components["schemas"]["NotificationView"];
         };
+        /** @description A notification, as `GET /v1/notifications` shows it, with how it was delivered. */
+        NotificationExport: {
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            data: Record<string, unknown>;
+            /** @description Its sending by email and Web Push, in the order queued. */
+            deliveries: components["schemas"]["DeliveryExport"][];
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            read_at?: string | null;
+            /** Format: uuid */
+            task_id?: string | null;
+            title: string;
+        };
         NotificationList: {
             /**
              * Format: date-time
@@ -420,6 +482,27 @@ export interface components {
                 [key: string]: string;
             };
             status: string;
+        };
+        /** @description A run of one of the person's tasks. */
+        RunExport: {
+            /** Format: int32 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description What the run's job gave back (an agent task's answer, a webhook's status). */
+            output?: Record<string, unknown> | null;
+            /** Format: date-time */
+            scheduled_for: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            status: components["schemas"]["RunStatus"];
+            /** Format: uuid */
+            task_id: string;
         };
         RunList: {
             /** Format: int64 */
@@ -470,6 +553,14 @@ export interface components {
             web_push: components["schemas"]["WebPushStatus"];
         };
         Subscribed: {
+            /** Format: uuid */
+            id: string;
+        };
+        /** @description A browser subscribed to Web Push: its endpoint, not its keys. */
+        SubscriptionExport: {
+            /** Format: date-time */
+            created_at: string;
+            endpoint: string;
             /** Format: uuid */
             id: string;
         };
@@ -645,6 +736,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    exportMine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The person's tasks, runs, notifications and push subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronExport"];
+                };
+            };
+            /** @description No valid access token (`unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not a person's token (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -8,13 +8,23 @@ use uuid::Uuid;
 /// entry, and asks the other services to erase them.
 pub async fn forget(db: &mut sqlx::PgConnection, id: Uuid, email: &str) -> sqlx::Result<()> {
     let actor = id.to_string();
-    // What they did (sign-ins, with their addresses and IPs).
-    sqlx::query!("DELETE FROM auth.audit_log WHERE actor_id = $1", actor)
-        .execute(&mut *db)
-        .await?;
-    // What was done to them by someone else stays as that person's act, without their details.
+    // What they did (sign-ins, with their addresses and IPs), and the attempts made on their
+    // address (failed sign-ins name the address they were tried for).
     sqlx::query!(
-        "UPDATE auth.audit_log SET payload = jsonb_build_object('erased', true) \
+        "DELETE FROM auth.audit_log WHERE actor_id = $1 OR lower(payload ->> 'email') = lower($2)",
+        actor,
+        email,
+    )
+    .execute(&mut *db)
+    .await?;
+    // What was done to them by someone else stays as that person's act, without their address
+    // (GoTrue's entries carry it as `user_email`, at the top or in `traits`).
+    sqlx::query!(
+        "UPDATE auth.audit_log SET payload = CASE \
+             WHEN jsonb_typeof(payload -> 'traits') = 'object' THEN jsonb_set( \
+                 payload - 'user_email' - 'email', '{traits}', \
+                 (payload -> 'traits') - 'user_email' - 'email') \
+             ELSE payload - 'user_email' - 'email' END \
          WHERE target_id = $1",
         actor,
     )

@@ -525,11 +525,15 @@ async fn deleted_users_cannot_sign_in_and_their_tokens_stop_working() {
     let address = email();
     let session = app.session_for(&address).await;
     let id = session["user"]["id"].as_str().unwrap().to_owned();
-    let mentioning = "SELECT count(*) FROM auth.audit_log a WHERE strpos(lower(a::text), lower($1)) > 0";
     let mailed = "SELECT count(*) FROM auth.outbox WHERE lower(recipient) = lower($1)";
-    // An email to them (a reset link), recorded in the outbox.
+    let mentioning = "SELECT count(*) FROM auth.audit_log a WHERE strpos(lower(a::text), lower($1)) > 0";
+    // An email to them (a reset link), recorded in the outbox, and a wrong password, whose audit
+    // entry names the address it was tried for.
     assert_eq!(app.post("/recover", &json!({ "email": address })).await.0, StatusCode::OK);
-    assert!(app.count(mentioning, &address).await > 0, "nothing of theirs in the audit log to erase");
+    assert_eq!(app.login(&address, "not the password").await.0, StatusCode::BAD_REQUEST);
+    let about = "SELECT count(*) FROM auth.audit_log WHERE actor_id = $1 OR target_id = $1";
+    assert!(app.count(about, &id).await > 0, "nothing of theirs in the audit log to erase");
+    assert!(app.count(mentioning, &address).await > 0, "no audit entry names their address");
     assert!(app.count(mailed, &address).await > 0, "no email of theirs to erase");
     let (status, body) = app
         .admin(
@@ -540,6 +544,21 @@ async fn deleted_users_cannot_sign_in_and_their_tokens_stop_working() {
         )
         .await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
+    // Their data goes everywhere: the other services are asked to erase theirs, and auth keeps
+    // nothing of them (their sign-ins, the emails sent to them, the address a failed sign-in
+    // named) but the deletion of their id.
+    let parts: Vec<String> = sqlx::query_scalar(
+        "SELECT service FROM auth.erasures WHERE user_id::text = $1 AND erased_at IS NULL ORDER BY 1",
+    )
+    .bind(&id)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(parts, ["agents", "cron"]);
+    assert_eq!(app.count(mentioning, &address).await, 0, "the audit log still has their address");
+    assert_eq!(app.count(mailed, &address).await, 0, "the emails to them are still kept");
+    assert_eq!(app.count(about, &id).await, 1, "only the deletion itself names their id");
+
     let (status, body) = app.get_with_token("/user", token_of(&session)).await;
     assert_eq!(
         (status, body["error_code"].as_str()),
@@ -557,20 +576,6 @@ async fn deleted_users_cannot_sign_in_and_their_tokens_stop_working() {
         )
         .await;
     assert_eq!(published, 1, "other services learn of it");
-    // Their data goes everywhere: the other services are asked to erase theirs, and auth keeps
-    // nothing of them (their sign-ins, the emails sent to them) but the deletion of their id.
-    let parts: Vec<String> = sqlx::query_scalar(
-        "SELECT service FROM auth.erasures WHERE user_id::text = $1 AND erased_at IS NULL ORDER BY 1",
-    )
-    .bind(&id)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
-    assert_eq!(parts, ["agents", "cron"]);
-    assert_eq!(app.count(mentioning, &address).await, 0, "the audit log still has their address");
-    assert_eq!(app.count(mailed, &address).await, 0, "the emails to them are still kept");
-    let about = "SELECT count(*) FROM auth.audit_log WHERE actor_id = $1 OR target_id = $1";
-    assert_eq!(app.count(about, &id).await, 1, "only the deletion itself names their id");
 
     // Soft: kept, marked, unreachable; the address is free again.
     let address = email();

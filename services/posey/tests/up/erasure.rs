@@ -1,6 +1,7 @@
-//! Erasure (issue 21), end to end at one `posey up`: a person with data in every service (their
-//! profile, a conversation, a memory, a document and its file, a calendar event, money, a home
-//! connection, a reminder) is deleted by the owner. Soon after, no row of any table in any
+//! A person's data out and gone (issue 21), end to end at one `posey up`: a person with data in
+//! every service (their profile, a conversation, a memory, a document and its file, a calendar
+//! event, money, a home connection, a reminder) downloads it all as one zip, then is deleted by
+//! the owner. Soon after, no row of any table in any
 //! schema holds their id or their address (each row is read whole, as text), no vector
 //! collection has a point of theirs, and the person beside them keeps every row and point.
 
@@ -87,6 +88,22 @@ async fn holdings(db: &PgPool, id: &str, email: &str) -> BTreeMap<String, i64> {
     found
 }
 
+/// `person`'s export: file name → content.
+async fn export_of(person: &Person) -> BTreeMap<String, Vec<u8>> {
+    let response = person.get(person.agents, "/v1/me/export").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut files = BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut content).unwrap();
+        files.insert(file.name().to_owned(), content);
+    }
+    files
+}
+
 /// Points of `person` per vector collection, read from the stopped install's embedded store.
 async fn points(knowledge: &Knowledge, person: &str) -> BTreeMap<String, u64> {
     let filter = UserFilter::for_user(UserId::from_uuid(person.parse::<Uuid>().unwrap()));
@@ -100,7 +117,7 @@ async fn points(knowledge: &Knowledge, person: &str) -> BTreeMap<String, u64> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_deleted_person_is_erased_from_every_table_and_collection_and_no_one_else_is() {
+async fn a_person_exports_everything_then_is_erased_from_every_table_and_collection_alone() {
     let db = posey_testkit::TestDatabase::empty().await;
     let parent = temp_parent();
     let data_dir = parent.path().join("data");
@@ -109,6 +126,8 @@ async fn a_deleted_person_is_erased_from_every_table_and_collection_and_no_one_e
     let vars = [
         ("DATABASE_URL", db.url.as_str()),
         ("AUTH_MAILER_AUTOCONFIRM", "true"),
+        // Everyone signs up themselves (rather than by the owner's invite).
+        ("AUTH_OPEN_SIGNUP", "true"),
         ("POSEY_MQTT_LISTEN", listen.as_str()),
     ];
     let mut posey = Posey::start_with(&data_dir, &ports, &["up"], "erasure.log", &vars);
@@ -127,6 +146,21 @@ async fn a_deleted_person_is_erased_from_every_table_and_collection_and_no_one_e
         assert!(anns.contains_key(table), "nothing of Ann's in {table} to erase: {anns:?}");
     }
     let bobs = holdings(&db.pool, &bob.id, &bob.email).await;
+
+    // Her export holds every service's part, and nothing of Bob's.
+    let export = export_of(&ann).await;
+    for part in ["README.md", "account.json", "actions.json", "profile/profile.json", "memory/memories.json",
+                 "documents/documents.json", "calendar/calendars.json", "finance/transactions.csv",
+                 "finance/journal.ledger", "home/connections.json", "reminders/tasks.json"] {
+        assert!(export.contains_key(part), "no {part} in {:?}", export.keys());
+    }
+    let account = String::from_utf8_lossy(&export["account.json"]).to_lowercase();
+    assert!(account.contains(&ann.email.to_lowercase()), "{account}");
+    let files = export.keys().filter(|k| k.starts_with("documents/files/")).count();
+    assert_eq!(files, 1, "{:?}", export.keys());
+    for (name, content) in &export {
+        assert!(!String::from_utf8_lossy(content).contains("Bob"), "{name} holds Bob's data");
+    }
 
     let deleted = owner.request(Method::DELETE, owner.auth, &format!("/admin/users/{}", ann.id)).send().await.unwrap();
     assert_eq!(json_of(deleted, 200).await, json!({}));
