@@ -45,7 +45,11 @@ where
 {
     loop {
         if let Err(error) = poll(&db, part, &outside).await {
-            tracing::warn!(service = part.service, error = format!("{error:#}"), "erasure failed; retrying at the next poll");
+            tracing::warn!(
+                service = part.service,
+                error = format!("{error:#}"),
+                "erasure failed; retrying at the next poll"
+            );
         }
         tokio::select! {
             () = stop.cancelled() => return,
@@ -139,9 +143,14 @@ async fn tables_in_order(
 
 /// `tables` ordered so that a table comes after every table referencing it (`edges` are
 /// `(referencing, referenced)`); tables in a cycle come last, in id order.
-fn children_first<T>(mut tables: BTreeMap<i64, T>, edges: impl Iterator<Item = (i64, i64)>) -> Vec<T> {
+fn children_first<T>(
+    mut tables: BTreeMap<i64, T>,
+    edges: impl Iterator<Item = (i64, i64)>,
+) -> Vec<T> {
     let mut referenced_by: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for (from, to) in edges.filter(|(from, to)| tables.contains_key(from) && tables.contains_key(to)) {
+    for (from, to) in
+        edges.filter(|(from, to)| tables.contains_key(from) && tables.contains_key(to))
+    {
         referenced_by.entry(to).or_default().insert(from);
     }
     let mut order = Vec::with_capacity(tables.len());
@@ -149,7 +158,9 @@ fn children_first<T>(mut tables: BTreeMap<i64, T>, edges: impl Iterator<Item = (
         let ready: Vec<i64> = tables
             .keys()
             .copied()
-            .filter(|t| referenced_by.get(t).is_none_or(|by| by.iter().all(|f| !tables.contains_key(f))))
+            .filter(|t| {
+                referenced_by.get(t).is_none_or(|by| by.iter().all(|f| !tables.contains_key(f)))
+            })
             .collect();
         if ready.is_empty() {
             break;

@@ -82,11 +82,17 @@ mod tests {
         export.file("Home.ics", "BEGIN:VCALENDAR").await.unwrap();
         export.json("calendars.json", &serde_json::json!({"n": 1})).await.unwrap();
         let first = rx.recv().await.unwrap();
-        assert_eq!((first.path.as_str(), first.bytes.as_slice()), ("calendar/Home.ics", &b"BEGIN:VCALENDAR"[..]));
+        assert_eq!(
+            (first.path.as_str(), first.bytes.as_slice()),
+            ("calendar/Home.ics", &b"BEGIN:VCALENDAR"[..])
+        );
         let second = rx.recv().await.unwrap();
         assert_eq!(second.path, "calendar/calendars.json");
         assert_eq!(second.bytes, b"{\n  \"n\": 1\n}\n");
         drop(rx);
-        assert!(export.file("late.txt", "x").await.is_err(), "a closed download must stop the export");
+        assert!(
+            export.file("late.txt", "x").await.is_err(),
+            "a closed download must stop the export"
+        );
     }
 }

@@ -22,8 +22,8 @@ use posey_http::auth::JwksVerifier;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use confirm::{Asks, ConfirmationRequest, MAX_EXPIRY, PendingAction};
-pub use export::{Export, ExportFile, safe_path};
 pub use context::{Credential, FinishedTurn, Profile, ProfileSource, ToolContext, TurnProfile};
+pub use export::{Export, ExportFile, safe_path};
 pub use notify::{MAX_KEY_LEN, Notice, Notifier};
 pub use tokio_util::sync::CancellationToken;
 pub use tool::{Found, LookupFuture, NoArguments, Tool, ToolError, ToolFuture, schema_of};

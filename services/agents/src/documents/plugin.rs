@@ -206,7 +206,12 @@ impl Plugin for DocumentsPlugin {
 
     /// `documents.json` (what the list shows of each) and each file as uploaded, under
     /// `files/`, read one at a time.
-    fn export(&self, host: &Host, person: Uuid, out: Export) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+    fn export(
+        &self,
+        host: &Host,
+        person: Uuid,
+        out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
         let db = host.db.clone();
         Some(Box::pin(async move {
             const PAGE: i64 = 100;
@@ -223,7 +228,8 @@ impl Plugin for DocumentsPlugin {
                 // Deleted since it was listed: nothing to give.
                 let Some(bytes) = db::content(&db, person, document.id).await? else { continue };
                 let short = &document.id.to_string()[..8];
-                out.file(&format!("files/{short} {}", document.filename.replace('/', "-")), bytes).await?;
+                out.file(&format!("files/{short} {}", document.filename.replace('/', "-")), bytes)
+                    .await?;
             }
             out.json("documents.json", &json!({"documents": all})).await
         }))

@@ -38,7 +38,8 @@ pub fn write(mut files: mpsc::Receiver<ExportFile>, out: mpsc::Sender<Chunk>) {
 /// Text compresses well; a person's files (PDFs, images, Office documents) mostly are
 /// compressed already and are stored as they are.
 fn options(path: &str, size: usize) -> SimpleFileOptions {
-    let text = [".json", ".md", ".csv", ".ics", ".ledger", ".txt"].iter().any(|ext| path.ends_with(ext));
+    let text =
+        [".json", ".md", ".csv", ".ics", ".ledger", ".txt"].iter().any(|ext| path.ends_with(ext));
     let method = if text { CompressionMethod::Deflated } else { CompressionMethod::Stored };
     SimpleFileOptions::default()
         .compression_method(method)
@@ -110,11 +111,15 @@ mod tests {
     #[test]
     fn the_files_come_out_as_a_zip_any_unzip_reads() {
         let big: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
-        let chunks = zip_of(vec![file("README.md", b"# Yours"), file("documents/files/scan.pdf", &big)]);
+        let chunks =
+            zip_of(vec![file("README.md", b"# Yours"), file("documents/files/scan.pdf", &big)]);
         assert!(chunks.len() > 2, "streamed in chunks, not at once");
         let bytes: Vec<u8> = chunks.into_iter().flat_map(|c| c.unwrap().to_vec()).collect();
         let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
-        assert_eq!(archive.file_names().collect::<std::collections::BTreeSet<_>>(), ["README.md", "documents/files/scan.pdf"].into());
+        assert_eq!(
+            archive.file_names().collect::<std::collections::BTreeSet<_>>(),
+            ["README.md", "documents/files/scan.pdf"].into()
+        );
         let mut text = String::new();
         archive.by_name("README.md").unwrap().read_to_string(&mut text).unwrap();
         assert_eq!(text, "# Yours");

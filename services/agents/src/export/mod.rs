@@ -17,8 +17,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use posey_http::ApiError;
 use posey_http::openapi::Error;
-use posey_plugin::{Credential, Export, ExportFile};
 use posey_plugin::responses::NeedsPerson;
+use posey_plugin::{Credential, Export, ExportFile};
 use tokio::sync::mpsc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -52,7 +52,9 @@ async fn export(
 ) -> Result<Response, ApiError> {
     // One at a time per person: an export reads all they have.
     let running = Running::start(person).ok_or_else(|| {
-        ApiError::Conflict("an export of yours is already being written; try again when it has finished".into())
+        ApiError::Conflict(
+            "an export of yours is already being written; try again when it has finished".into(),
+        )
     })?;
     // Small queues: the export runs as fast as the person downloads it.
     let (files, to_zip) = mpsc::channel::<ExportFile>(2);
@@ -70,8 +72,15 @@ async fn export(
         }
     });
     let body = Body::from_stream(futures::stream::poll_fn(move |cx| download.poll_recv(cx)));
-    let name = format!("attachment; filename=\"posey-export-{}.zip\"", chrono::Utc::now().format("%Y-%m-%d"));
-    Ok(([(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, name)], body).into_response())
+    let name = format!(
+        "attachment; filename=\"posey-export-{}.zip\"",
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, name)],
+        body,
+    )
+        .into_response())
 }
 
 /// Every part, in order: the service's own, then each plugin's under its name.

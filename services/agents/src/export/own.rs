@@ -36,10 +36,13 @@ pub async fn write(
 
     let peers = reqwest::Client::builder().timeout(PEER_TIMEOUT).build()?;
     if let Some(auth) = &config.auth_url {
-        let account = fetch(&peers, auth.join("user")?, credential).await.context("reading the account from auth")?;
+        let account = fetch(&peers, auth.join("user")?, credential)
+            .await
+            .context("reading the account from auth")?;
         root.json("account.json", &account).await?;
     }
-    conversations(&state.db().clone(), person, &Export::new("conversations", files.clone())).await?;
+    conversations(&state.db().clone(), person, &Export::new("conversations", files.clone()))
+        .await?;
     let actions = db::actions::all(state.db(), person).await?;
     root.json("actions.json", &json!({"actions": actions})).await?;
     if let Some(cron) = &config.cron_url {
@@ -47,7 +50,9 @@ pub async fn write(
             .await
             .context("reading reminders and notifications from cron")?;
         let reminders = Export::new("reminders", files.clone());
-        let Value::Object(parts) = kept else { anyhow::bail!("cron's export is not a JSON object") };
+        let Value::Object(parts) = kept else {
+            anyhow::bail!("cron's export is not a JSON object")
+        };
         for (name, part) in parts.into_iter().filter(|(_, part)| part.is_array()) {
             reminders.json(&format!("{name}.json"), &json!({ name.clone(): part })).await?;
         }
@@ -56,11 +61,20 @@ pub async fn write(
 }
 
 /// A GET of another service's API as the person.
-async fn fetch(client: &reqwest::Client, url: url::Url, credential: &Credential) -> anyhow::Result<Value> {
+async fn fetch(
+    client: &reqwest::Client,
+    url: url::Url,
+    credential: &Credential,
+) -> anyhow::Result<Value> {
     let Credential::Person(token) = credential else {
         anyhow::bail!("only a person's own token exports their data");
     };
-    let response = client.get(url.clone()).bearer_auth(token).send().await.with_context(|| format!("GET {url}"))?;
+    let response = client
+        .get(url.clone())
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     let status = response.status();
     if !status.is_success() {
         anyhow::bail!("GET {url}: {status}");
@@ -78,7 +92,11 @@ async fn conversations(db: &sqlx::PgPool, person: Uuid, out: &Export) -> anyhow:
             let messages = db::messages::list(db, conversation.id).await?;
             let stem = file_stem(conversation);
             out.file(&format!("{stem}.md"), markdown(conversation, &messages)).await?;
-            out.json(&format!("{stem}.json"), &json!({"conversation": conversation, "messages": messages})).await?;
+            out.json(
+                &format!("{stem}.json"),
+                &json!({"conversation": conversation, "messages": messages}),
+            )
+            .await?;
         }
         if page.len() < PAGE as usize {
             return Ok(());
@@ -110,11 +128,20 @@ fn markdown(conversation: &Conversation, messages: &[StoredMessage]) -> String {
             "user" => format!("## You, {when}\n\n{}", message.content),
             "tool" => {
                 let tool = message.tool_name.as_deref().unwrap_or("a tool");
-                format!("> {tool} answered{}:\n>\n> {}", if message.is_error { " with an error" } else { "" }, message.content.replace('\n', "\n> "))
+                format!(
+                    "> {tool} answered{}:\n>\n> {}",
+                    if message.is_error { " with an error" } else { "" },
+                    message.content.replace('\n', "\n> ")
+                )
             }
             _ => {
-                let called: Vec<&str> = message.tool_calls.iter().map(|call| call.name.as_str()).collect();
-                let calls = if called.is_empty() { String::new() } else { format!("\n\n*Used {}.*", called.join(", ")) };
+                let called: Vec<&str> =
+                    message.tool_calls.iter().map(|call| call.name.as_str()).collect();
+                let calls = if called.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n\n*Used {}.*", called.join(", "))
+                };
                 format!("## {}, {when}\n\n{}{calls}", message.agent, message.content)
             }
         };
@@ -140,11 +167,26 @@ fn readme(person: Uuid, now: DateTime<Utc>, plugins: &[&str], missing: &[&str]) 
     );
     let described = [
         ("profile", "`profile/`: your name, time zone and preferences."),
-        ("memory", "`memory/memories.json`: what the companion remembers, with each memory's history."),
-        ("documents", "`documents/`: your documents as uploaded (`files/`) and what Posey knows of them."),
-        ("calendar", "`calendar/`: each calendar as iCalendar, and your calendars and subscriptions as JSON."),
-        ("finance", "`finance/`: transactions as CSV and an hledger journal; accounts, budgets, rules and bills as JSON."),
-        ("home", "`home/`: your home connections (never their tokens), entities, exposure, watches, audit log and state history."),
+        (
+            "memory",
+            "`memory/memories.json`: what the companion remembers, with each memory's history.",
+        ),
+        (
+            "documents",
+            "`documents/`: your documents as uploaded (`files/`) and what Posey knows of them.",
+        ),
+        (
+            "calendar",
+            "`calendar/`: each calendar as iCalendar, and your calendars and subscriptions as JSON.",
+        ),
+        (
+            "finance",
+            "`finance/`: transactions as CSV and an hledger journal; accounts, budgets, rules and bills as JSON.",
+        ),
+        (
+            "home",
+            "`home/`: your home connections (never their tokens), entities, exposure, watches, audit log and state history.",
+        ),
     ];
     for (plugin, line) in described {
         if plugins.contains(&plugin) {

@@ -14,9 +14,7 @@ use uuid::Uuid;
 use super::{Kind, Memories, Memory, Origin, check_text};
 use crate::knowledge::Knowledge;
 use crate::models::SharedModels;
-use posey_plugin::{
-    Export, FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError,
-};
+use posey_plugin::{Export, FinishedTurn, Host, Plugin, PluginState, Tool, ToolContext, ToolError};
 
 /// Memories most relevant to the message put in context.
 const RELEVANT: usize = 5;
@@ -252,7 +250,12 @@ impl Plugin for MemoryPlugin {
     }
 
     /// `memories.json`: every memory with its history (what `GET /v1/memories/export` gives).
-    fn export(&self, _host: &Host, person: Uuid, out: Export) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+    fn export(
+        &self,
+        _host: &Host,
+        person: Uuid,
+        out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
         let db = self.memories.db.clone();
         Some(Box::pin(async move {
             let all = super::db::all(&db, person).await?;

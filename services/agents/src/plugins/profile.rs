@@ -10,12 +10,12 @@ use posey_plugin::responses::{BadFields, NeedsPerson};
 use posey_plugin::{
     Export, Host, NoArguments, Plugin, PluginState, Profile, Tool, ToolContext, ToolError,
 };
-use uuid::Uuid;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::db::{self, profiles::ProfileChanges};
 
@@ -86,7 +86,12 @@ impl Plugin for ProfilePlugin {
     }
 
     /// `profile.json`: their name, time zone and preferences.
-    fn export(&self, host: &Host, person: Uuid, out: Export) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
+    fn export(
+        &self,
+        host: &Host,
+        person: Uuid,
+        out: Export,
+    ) -> Option<BoxFuture<'static, anyhow::Result<()>>> {
         let db = host.db.clone();
         Some(Box::pin(async move {
             let profile = db::profiles::get(&db, person).await?;

@@ -36,7 +36,10 @@ pub(crate) fn json_in(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Value {
 }
 
 fn text_in(files: &BTreeMap<String, Vec<u8>>, name: &str) -> String {
-    String::from_utf8(files.get(name).unwrap_or_else(|| panic!("no {name} in {:?}", files.keys())).clone()).unwrap()
+    String::from_utf8(
+        files.get(name).unwrap_or_else(|| panic!("no {name} in {:?}", files.keys())).clone(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -64,23 +67,39 @@ async fn a_person_gets_everything_of_theirs_in_one_zip_and_nothing_of_anyone_els
     let files = export_of(&app, &ada).await;
     let readme = text_in(&files, "README.md");
     assert!(readme.contains("`memory/memories.json`"), "{readme}");
-    assert!(readme.contains("reminders and notifications (this install's agents service has no CRON_URL)"), "{readme}");
+    assert!(
+        readme.contains(
+            "reminders and notifications (this install's agents service has no CRON_URL)"
+        ),
+        "{readme}"
+    );
     assert!(!files.contains_key("account.json"), "no auth to ask here");
 
     // The conversation, to read and as stored: the person's message and the answer.
-    let stems: Vec<&String> = files.keys().filter(|k| k.starts_with("conversations/") && k.ends_with(".md")).collect();
+    let stems: Vec<&String> =
+        files.keys().filter(|k| k.starts_with("conversations/") && k.ends_with(".md")).collect();
     assert_eq!(stems.len(), 1, "{:?}", files.keys());
     let markdown = text_in(&files, stems[0]);
     assert!(markdown.contains("## You, "), "{markdown}");
     assert!(markdown.contains("Plan a walk along the Thames"), "{markdown}");
     let stored = json_in(&files, &stems[0].replace(".md", ".json"));
     assert_eq!(stored["conversation"]["id"], conversation.as_str());
-    let roles: Vec<&str> = stored["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = stored["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles.first(), Some(&"user"));
     assert!(roles.contains(&"assistant"), "{roles:?}");
 
     let memories = json_in(&files, "memory/memories.json");
-    let texts: Vec<&str> = memories["memories"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = memories["memories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert!(texts.contains(&"Ada prefers trains to planes"), "{texts:?}");
     assert_eq!(json_in(&files, "profile/profile.json")["name"], "Ada");
     let short = &document[..8];

@@ -526,7 +526,8 @@ async fn deleted_users_cannot_sign_in_and_their_tokens_stop_working() {
     let session = app.session_for(&address).await;
     let id = session["user"]["id"].as_str().unwrap().to_owned();
     let mailed = "SELECT count(*) FROM auth.outbox WHERE lower(recipient) = lower($1)";
-    let mentioning = "SELECT count(*) FROM auth.audit_log a WHERE strpos(lower(a::text), lower($1)) > 0";
+    let mentioning =
+        "SELECT count(*) FROM auth.audit_log a WHERE strpos(lower(a::text), lower($1)) > 0";
     // An email to them (a reset link), recorded in the outbox, and a wrong password, whose audit
     // entry names the address it was tried for.
     assert_eq!(app.post("/recover", &json!({ "email": address })).await.0, StatusCode::OK);

@@ -30,7 +30,11 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
 async fn fill(person: &Person, name: &str) {
     let (agents, cron) = (person.agents, person.cron);
     let profile = json!({"name": name, "time_zone": "Europe/Berlin"});
-    json_of(person.request(Method::PATCH, agents, "/v1/profile").json(&profile).send().await.unwrap(), 200).await;
+    json_of(
+        person.request(Method::PATCH, agents, "/v1/profile").json(&profile).send().await.unwrap(),
+        200,
+    )
+    .await;
     let title = json!({"title": format!("{name}'s plans")});
     json_of(person.post(agents, "/v1/conversations").json(&title).send().await.unwrap(), 201).await;
     let memory = json!({"text": format!("{name} rows on the lake on Sundays")});
@@ -40,20 +44,31 @@ async fn fill(person: &Person, name: &str) {
     assert_eq!(person.settled(&document).await["status"], "ready");
 
     let calendar = json!({"name": "Home", "time_zone": "Europe/Berlin"});
-    let calendar = json_of(person.post(agents, "/v1/calendars").json(&calendar).send().await.unwrap(), 201).await;
+    let calendar =
+        json_of(person.post(agents, "/v1/calendars").json(&calendar).send().await.unwrap(), 201)
+            .await;
     let event = json!({"calendar_id": calendar["id"], "summary": format!("{name} at the dentist"),
                        "start": {"date_time": "2027-03-04T10:00"}, "duration": "PT1H"});
     json_of(person.post(agents, "/v1/events").json(&event).send().await.unwrap(), 201).await;
 
     let account = json!({"name": "Checking", "kind": "asset", "currency": "EUR", "opening_balance": "100.00"});
-    let account = json_of(person.post(agents, "/v1/finance/accounts").json(&account).send().await.unwrap(), 201).await;
+    let account = json_of(
+        person.post(agents, "/v1/finance/accounts").json(&account).send().await.unwrap(),
+        201,
+    )
+    .await;
     let spent = json!({"account_id": account["id"], "amount": "-12.50", "date": "2026-12-01",
                        "payee": format!("{name}'s bakery")});
-    json_of(person.post(agents, "/v1/finance/transactions").json(&spent).send().await.unwrap(), 201).await;
+    json_of(
+        person.post(agents, "/v1/finance/transactions").json(&spent).send().await.unwrap(),
+        201,
+    )
+    .await;
 
     // The instance's own broker (posey up's): no address given.
     let home = json!({"kind": "mqtt", "name": format!("{name}'s flat"), "discovery_prefix": format!("erasure-{}", &person.id[..8])});
-    json_of(person.post(agents, "/v1/home/connections").json(&home).send().await.unwrap(), 201).await;
+    json_of(person.post(agents, "/v1/home/connections").json(&home).send().await.unwrap(), 201)
+        .await;
 
     let reminder = json!({"name": "stretch", "kind": "reminder", "payload": {"title": format!("{name}, stretch")},
                           "schedule": {"kind": "interval", "spec": 3600}});
@@ -111,7 +126,10 @@ async fn points(knowledge: &Knowledge, person: &str) -> BTreeMap<String, u64> {
     for source in knowledge::sources(knowledge).unwrap() {
         knowledge.store.ensure_collection(&source.spec).await.unwrap();
         let scope = PointScope::Filter(filter.clone());
-        found.insert(source.spec.name().to_owned(), knowledge.store.count(source.spec.name(), &scope).await.unwrap());
+        found.insert(
+            source.spec.name().to_owned(),
+            knowledge.store.count(source.spec.name(), &scope).await.unwrap(),
+        );
     }
     found
 }
@@ -140,18 +158,38 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
     fill(&ann, "Ann").await;
     fill(&bob, "Bob").await;
     let anns = holdings(&db.pool, &ann.id, &ann.email).await;
-    for table in ["agents.conversations", "agents.memories", "agents.documents", "agents.document_chunks",
-                  "calendar.objects", "finance.transactions", "home.connections", "cron.tasks", "auth.users",
-                  "auth.sessions", "auth.audit_log"] {
+    for table in [
+        "agents.conversations",
+        "agents.memories",
+        "agents.documents",
+        "agents.document_chunks",
+        "calendar.objects",
+        "finance.transactions",
+        "home.connections",
+        "cron.tasks",
+        "auth.users",
+        "auth.sessions",
+        "auth.audit_log",
+    ] {
         assert!(anns.contains_key(table), "nothing of Ann's in {table} to erase: {anns:?}");
     }
     let bobs = holdings(&db.pool, &bob.id, &bob.email).await;
 
     // Her export holds every service's part, and nothing of Bob's.
     let export = export_of(&ann).await;
-    for part in ["README.md", "account.json", "actions.json", "profile/profile.json", "memory/memories.json",
-                 "documents/documents.json", "calendar/calendars.json", "finance/transactions.csv",
-                 "finance/journal.ledger", "home/connections.json", "reminders/tasks.json"] {
+    for part in [
+        "README.md",
+        "account.json",
+        "actions.json",
+        "profile/profile.json",
+        "memory/memories.json",
+        "documents/documents.json",
+        "calendar/calendars.json",
+        "finance/transactions.csv",
+        "finance/journal.ledger",
+        "home/connections.json",
+        "reminders/tasks.json",
+    ] {
         assert!(export.contains_key(part), "no {part} in {:?}", export.keys());
     }
     let account = String::from_utf8_lossy(&export["account.json"]).to_lowercase();
@@ -162,15 +200,21 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
         assert!(!String::from_utf8_lossy(content).contains("Bob"), "{name} holds Bob's data");
     }
 
-    let deleted = owner.request(Method::DELETE, owner.auth, &format!("/admin/users/{}", ann.id)).send().await.unwrap();
+    let deleted = owner
+        .request(Method::DELETE, owner.auth, &format!("/admin/users/{}", ann.id))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_of(deleted, 200).await, json!({}));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM auth.erasures WHERE user_id = $1::uuid AND erased_at IS NOT NULL")
-            .bind(&ann.id)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM auth.erasures WHERE user_id = $1::uuid AND erased_at IS NOT NULL",
+        )
+        .bind(&ann.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
         if done == 2 {
             break;
         }
@@ -181,15 +225,25 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
     // Left: the erasure's own record (agents' part and cron's) and the audit entry that the owner
     // deleted that id, which names nothing else of her.
     let left = holdings(&db.pool, &ann.id, &ann.email).await;
-    assert_eq!(left, BTreeMap::from([("auth.audit_log".to_owned(), 1), ("auth.erasures".to_owned(), 2)]));
-    let (action, payload): (String, Value) = sqlx::query_as("SELECT action, payload FROM auth.audit_log WHERE target_id = $1")
-        .bind(&ann.id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        left,
+        BTreeMap::from([("auth.audit_log".to_owned(), 1), ("auth.erasures".to_owned(), 2)])
+    );
+    let (action, payload): (String, Value) =
+        sqlx::query_as("SELECT action, payload FROM auth.audit_log WHERE target_id = $1")
+            .bind(&ann.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(action, "user_deleted");
-    assert_eq!(payload, json!({"user_id": ann.id, "soft": false, "sessions_revoked": payload["sessions_revoked"]}));
-    assert!(holdings(&db.pool, "no id of hers", &ann.email).await.is_empty(), "her address is still kept");
+    assert_eq!(
+        payload,
+        json!({"user_id": ann.id, "soft": false, "sessions_revoked": payload["sessions_revoked"]})
+    );
+    assert!(
+        holdings(&db.pool, "no id of hers", &ann.email).await.is_empty(),
+        "her address is still kept"
+    );
     // Bob lost nothing.
     assert_eq!(holdings(&db.pool, &bob.id, &bob.email).await, bobs);
     let response = ann.get(ann.agents, "/v1/conversations").send().await.unwrap();
@@ -200,7 +254,8 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
     // The vector store is the embedded one in the data dir: readable once posey has stopped.
     posey.interrupt();
     assert!(posey.wait(Duration::from_secs(60)).success(), "{}", posey.log());
-    let model = std::env::var_os("POSEY_LOCAL_EMBEDDING_MODEL").expect("POSEY_LOCAL_EMBEDDING_MODEL (scripts/test sets it)");
+    let model = std::env::var_os("POSEY_LOCAL_EMBEDDING_MODEL")
+        .expect("POSEY_LOCAL_EMBEDDING_MODEL (scripts/test sets it)");
     let config = KnowledgeConfig {
         embedding: EmbeddingConfig::Local(LocalEmbeddingConfig::new(model)),
         store: StoreConfig::Embedded(data_dir.join("vectors")),

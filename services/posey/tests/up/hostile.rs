@@ -3,7 +3,6 @@
 //! and an honest document still becomes ready. Each service's own tests pin the details; this
 //! one proves the whole system stays up through all of them together.
 
-
 use posey_testkit::errors::{error_of, refused_for_nul};
 use posey_testkit::hostile::{docx_of, nested, pdf_claiming};
 use reqwest::StatusCode;

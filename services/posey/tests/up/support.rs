@@ -234,8 +234,15 @@ impl Person {
         }
     }
 
-    pub(crate) fn request(&self, method: reqwest::Method, port: u16, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("http://127.0.0.1:{port}{path}")).bearer_auth(&self.token)
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        port: u16,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("http://127.0.0.1:{port}{path}"))
+            .bearer_auth(&self.token)
     }
 
     pub(crate) fn post(&self, port: u16, path: &str) -> reqwest::RequestBuilder {
