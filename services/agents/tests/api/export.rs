@@ -5,7 +5,6 @@
 //! and home parts have tests of their own beside their plugins' (`*_export.rs`).
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 
 use serde_json::{Value, json};
 
@@ -18,16 +17,7 @@ pub(crate) async fn export_of(app: &AgentsApp, token: &str) -> BTreeMap<String, 
     assert_eq!(response.headers()["content-type"], "application/zip");
     let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
     assert!(disposition.starts_with("attachment; filename=\"posey-export-"), "{disposition}");
-    let bytes = response.bytes().await.unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let mut files = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let mut content = Vec::new();
-        file.read_to_end(&mut content).unwrap();
-        files.insert(file.name().to_owned(), content);
-    }
-    files
+    posey_testkit::unzip::entries(response.bytes().await.unwrap().to_vec())
 }
 
 pub(crate) fn json_in(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Value {

@@ -107,16 +107,7 @@ async fn holdings(db: &PgPool, id: &str, email: &str) -> BTreeMap<String, i64> {
 async fn export_of(person: &Person) -> BTreeMap<String, Vec<u8>> {
     let response = person.get(person.agents, "/v1/me/export").send().await.unwrap();
     assert_eq!(response.status(), 200);
-    let bytes = response.bytes().await.unwrap().to_vec();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut files = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut content).unwrap();
-        files.insert(file.name().to_owned(), content);
-    }
-    files
+    posey_testkit::unzip::entries(response.bytes().await.unwrap().to_vec())
 }
 
 /// Points of `person` per vector collection, read from the stopped install's embedded store.
