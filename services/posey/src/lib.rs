@@ -3,6 +3,7 @@
 //! commands.
 
 pub mod admin;
+pub mod backup;
 pub mod config;
 pub mod database;
 pub mod doctor;

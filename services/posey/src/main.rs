@@ -75,6 +75,12 @@ enum AdminTask {
         /// Only this collection (`memories`, `documents`); all of them when unset.
         collection: Option<String>,
     },
+    /// Back the whole system up into DIR (new or empty) while it serves: the database as one
+    /// consistent dump, the data dir's keys, and a manifest with checksums and row counts.
+    Backup { dir: std::path::PathBuf },
+    /// Restore a backup from DIR into an empty database and data dir (checked against its
+    /// manifest first), then rebuild the vector collections. Stop the services first.
+    Restore { dir: std::path::PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -137,6 +143,12 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::Admin { task: AdminTask::Reindex { collection } } => {
             posey::admin::reindex(&config, collection.as_deref()).await
+        }
+        Command::Admin { task: AdminTask::Backup { dir } } => {
+            posey::backup::backup(&config, &dir).await
+        }
+        Command::Admin { task: AdminTask::Restore { dir } } => {
+            posey::backup::restore(&config, &dir).await
         }
         Command::Doctor => {
             let findings = posey::doctor::check(&config).await;

@@ -5,11 +5,12 @@
 //! of issue 12, sent at one `posey up`, leaves all four services up without a restart; the web
 //! app runs beside them as one more supervised child; without `MQTT_URL` an MQTT broker runs
 //! in `posey up`, and a seal key for the home plugin is made once and kept; a deleted person is
-//! erased from every table and vector collection.
+//! erased from every table and vector collection; a backup taken while serving restores identically.
 
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod backup;
 mod erasure;
 mod home;
 mod hostile;
