@@ -142,3 +142,47 @@ async fn insert<'a>(
     .context("recording usage")?;
     Ok(())
 }
+
+/// One model call of a person's, as their export lists it.
+#[derive(Debug)]
+pub struct UsageRow {
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub conversation_id: Option<uuid::Uuid>,
+    pub agent: String,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+}
+
+/// A page of the person's usage records, oldest first, after the record `after` (an id).
+pub async fn of_person(
+    db: impl PgExecutor<'_>,
+    person: uuid::Uuid,
+    after: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<(i64, UsageRow)>> {
+    let rows = sqlx::query!(
+        "SELECT id, created_at, conversation_id, agent, model, input_tokens, output_tokens
+         FROM agents.usage WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        person,
+        after,
+        limit,
+    )
+    .fetch_all(db)
+    .await
+    .context("reading a person's usage")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let row = UsageRow {
+                created_at: r.created_at,
+                conversation_id: r.conversation_id,
+                agent: r.agent,
+                model: r.model,
+                input_tokens: r.input_tokens,
+                output_tokens: r.output_tokens,
+            };
+            (r.id, row)
+        })
+        .collect())
+}

@@ -45,6 +45,9 @@ pub async fn write(
         .await?;
     let actions = db::actions::all(state.db(), person).await?;
     root.json("actions.json", &json!({"actions": actions})).await?;
+    let model = db::model_choices::get(state.db(), person).await?;
+    root.json("settings.json", &json!({"model": model})).await?;
+    root.file("usage.csv", usage_csv(state.db(), person).await?).await?;
     if let Some(cron) = &config.cron_url {
         let kept = fetch(&peers, cron.join("v1/me/export")?, credential)
             .await
@@ -105,6 +108,41 @@ async fn conversations(db: &sqlx::PgPool, person: Uuid, out: &Export) -> anyhow:
     }
 }
 
+/// Every model call of the person's: when, in which conversation, by which agent on which
+/// model, and its tokens (read a page at a time).
+async fn usage_csv(db: &sqlx::PgPool, person: Uuid) -> anyhow::Result<Vec<u8>> {
+    const PAGE: i64 = 5_000;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "created_at",
+        "conversation_id",
+        "agent",
+        "model",
+        "input_tokens",
+        "output_tokens",
+    ])?;
+    let mut after = 0;
+    loop {
+        let page = db::usage::of_person(db, person, after, PAGE).await?;
+        for (_, row) in &page {
+            let conversation = row.conversation_id.map(|c| c.to_string()).unwrap_or_default();
+            out.write_record([
+                row.created_at.to_rfc3339(),
+                conversation,
+                row.agent.clone(),
+                row.model.clone(),
+                row.input_tokens.to_string(),
+                row.output_tokens.to_string(),
+            ])?;
+        }
+        match page.last() {
+            Some((id, _)) if page.len() == PAGE as usize => after = *id,
+            _ => break,
+        }
+    }
+    out.into_inner().context("writing usage.csv")
+}
+
 /// `2026-12-01 Trip to Lisbon (0191a2b3)`: sorted by when it began, told apart by its id.
 fn file_stem(conversation: &Conversation) -> String {
     let title: String = conversation.title.replace('/', "-").chars().take(60).collect();
@@ -161,6 +199,8 @@ fn readme(person: Uuid, now: DateTime<Utc>, plugins: &[&str], missing: &[&str]) 
          - `conversations/`: each conversation as Markdown to read, and as JSON with every message,\n  \
            tool call and answer as stored.\n\
          - `actions.json`: what the companion asked you to confirm, and what you answered.\n\
+         - `settings.json`: the chat model you chose; `usage.csv`: every model call made for you\n  \
+           (when, which agent and model, tokens in and out).\n\
          - `reminders/`: your reminders and scheduled tasks, their runs, your notifications and the\n  \
            devices that get push notifications.\n",
         now.format("%Y-%m-%d %H:%M UTC"),

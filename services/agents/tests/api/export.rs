@@ -99,6 +99,12 @@ async fn a_person_gets_everything_of_theirs_in_one_zip_and_nothing_of_anyone_els
     assert_eq!(files[stored[0]], notes);
     assert_eq!(json_in(&files, "documents/documents.json")["documents"][0]["status"], "ready");
     assert_eq!(json_in(&files, "actions.json"), json!({"actions": []}));
+    assert_eq!(json_in(&files, "settings.json"), json!({"model": null}));
+    // The turn's model call, in the conversation it was made for.
+    let usage = text_in(&files, "usage.csv");
+    let lines: Vec<&str> = usage.lines().collect();
+    assert_eq!(lines[0], "created_at,conversation_id,agent,model,input_tokens,output_tokens");
+    assert!(lines[1..].iter().any(|l| l.contains(&conversation)), "{usage}");
 
     for (name, content) in &files {
         let text = String::from_utf8_lossy(content);
