@@ -11,21 +11,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::support::{Person, Posey, ports, temp_parent, wait_until_ready};
+use crate::support::{Person, Posey, ports, tables, temp_parent, wait_until_ready};
 
 /// Each table outside the system's schemas: its rows, hashed in a fixed order.
 async fn fingerprint(db: &PgPool) -> BTreeMap<String, String> {
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
-           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'",
-    )
-    .fetch_all(db)
-    .await
-    .unwrap();
     let mut found = BTreeMap::new();
-    for (schema, table) in tables {
+    for (schema, table) in tables(db).await {
         let sql = format!(
             "SELECT count(*)::text || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') \
              FROM \"{schema}\".\"{table}\" AS r"
@@ -146,32 +137,10 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
     let vars = [("DATABASE_URL", after.url.as_str()), ("POSEY_MQTT_LISTEN", listen.as_str())];
     let mut posey = Posey::start_with(&restored_dir, &ports, &["up"], "restored-up.log", &vars);
     wait_until_ready(&mut posey, &ports).await;
-    let auth = ports.iter().find(|(v, _)| *v == "AUTH_PORT").unwrap().1;
-    let agents = ports.iter().find(|(v, _)| *v == "AGENTS_PORT").unwrap().1;
-    let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("http://127.0.0.1:{auth}/token?grant_type=password"))
-        .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["access_token"].as_str().unwrap_or_else(|| panic!("{session}"));
+    let ada = Person::sign_in(&ports, "ada@example.com").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let found = loop {
-        let found: Value = client
-            .get(format!(
-                "http://127.0.0.1:{agents}/v1/memories/search?q=where%20is%20the%20sailboat"
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let found = ada.json(ada.agents, "/v1/memories/search?q=where%20is%20the%20sailboat").await;
         if found.to_string().contains("Lake Constance") || Instant::now() > deadline {
             break found;
         }

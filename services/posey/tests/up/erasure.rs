@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{Person, Posey, ports, temp_parent, wait_until_ready};
+use crate::support::{Person, Posey, ports, tables, temp_parent, wait_until_ready};
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {
     let got = response.status();
@@ -78,16 +78,7 @@ async fn fill(person: &Person, name: &str) {
 /// Rows per table (`schema.table`) whose text holds `id` or `email` (any case), over every
 /// table of every schema but the system's.
 async fn holdings(db: &PgPool, id: &str, email: &str) -> BTreeMap<String, i64> {
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
-           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
-         ORDER BY 1, 2",
-    )
-    .fetch_all(db)
-    .await
-    .unwrap();
+    let tables = tables(db).await;
     assert!(tables.len() > 50, "{tables:?}");
     let mut found = BTreeMap::new();
     for (schema, table) in tables {

@@ -209,11 +209,20 @@ pub(crate) struct Person {
 impl Person {
     /// Signs `email` up (the install confirms addresses itself: `AUTH_MAILER_AUTOCONFIRM`).
     pub(crate) async fn sign_up(ports: &[(&str, u16)], email: &str) -> Self {
+        Self::session(ports, "/signup", email).await
+    }
+
+    /// Signs `email` in with the password `sign_up` gave them.
+    pub(crate) async fn sign_in(ports: &[(&str, u16)], email: &str) -> Self {
+        Self::session(ports, "/token?grant_type=password", email).await
+    }
+
+    async fn session(ports: &[(&str, u16)], path: &str, email: &str) -> Self {
         let port = |var: &str| ports.iter().find(|(name, _)| *name == var).unwrap().1;
         let client = reqwest::Client::new();
         let auth = port("AUTH_PORT");
         let session: Value = client
-            .post(format!("http://127.0.0.1:{auth}/signup"))
+            .post(format!("http://127.0.0.1:{auth}{path}"))
             .json(&json!({"email": email, "password": "correct horse battery"}))
             .send()
             .await
@@ -232,6 +241,11 @@ impl Person {
             gateway: port("GATEWAY_PORT"),
             cron: port("CRON_PORT"),
         }
+    }
+
+    /// `GET path` of the service at `port` as this person, its JSON.
+    pub(crate) async fn json(&self, port: u16, path: &str) -> Value {
+        self.get(port, path).send().await.unwrap().json().await.unwrap()
     }
 
     pub(crate) fn request(
@@ -283,4 +297,18 @@ impl Person {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// Every table outside the system's schemas: (schema, table).
+pub(crate) async fn tables(db: &sqlx::PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
 }
