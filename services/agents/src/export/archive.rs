@@ -58,7 +58,7 @@ impl Chunks {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::take(&mut self.buffer));
+        let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
         self.out
             .blocking_send(Ok(chunk))
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the download ended"))
@@ -66,10 +66,17 @@ impl Chunks {
 }
 
 impl Write for Chunks {
+    /// Cuts what it is given into chunks of [`CHUNK`] bytes: a document of many megabytes is
+    /// handed on a chunk at a time like everything else.
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= CHUNK {
-            self.send()?;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let take = (CHUNK - self.buffer.len()).min(rest.len());
+            self.buffer.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.buffer.len() == CHUNK {
+                self.send()?;
+            }
         }
         Ok(bytes.len())
     }
@@ -113,7 +120,9 @@ mod tests {
         let big: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
         let chunks =
             zip_of(vec![file("README.md", b"# Yours"), file("documents/files/scan.pdf", &big)]);
-        assert!(chunks.len() > 2, "streamed in chunks, not at once");
+        assert!(chunks.len() > 10, "streamed in chunks, not at once");
+        let sizes: Vec<usize> = chunks.iter().map(|c| c.as_ref().unwrap().len()).collect();
+        assert!(sizes.iter().all(|n| *n <= CHUNK), "{sizes:?}");
         let bytes: Vec<u8> = chunks.into_iter().flat_map(|c| c.unwrap().to_vec()).collect();
         let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
         assert_eq!(

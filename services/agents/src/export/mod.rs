@@ -111,7 +111,8 @@ struct Running(Uuid);
 impl Running {
     fn start(person: Uuid) -> Option<Self> {
         let mut running = RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        running.insert(person).then_some(Self(person))
+        // `then`, not `then_some`: a guard made and dropped here would unlock the other export.
+        running.insert(person).then(|| Self(person))
     }
 }
 
