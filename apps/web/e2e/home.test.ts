@@ -41,7 +41,8 @@ class Devices {
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on('line', (line) => this.lines.push(line));
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
-    child.once('exit', (code, signal) => (this.exited = code ?? signal));
+    // `close`, not `exit`: a process can exit before its last lines are read ("bye" was lost so).
+    child.once('close', (code, signal) => (this.exited = code ?? signal));
   }
 
   static async start(python: string, brokerUrl: string, prefix: string): Promise<Devices> {
@@ -59,9 +60,10 @@ class Devices {
     await expect
       .poll(
         () => {
-          if (this.exited !== null) throw new Error(`the devices exited (${this.exited}) before saying ${prefix}: ${this.stderr.join('')}`);
           found = this.lines.slice(from).find((l) => l.startsWith(prefix));
-          return found !== undefined;
+          if (found !== undefined) return true;
+          if (this.exited !== null) throw new Error(`the devices exited (${this.exited}) before saying ${prefix}: ${this.stderr.join('')}`);
+          return false;
         },
         { timeout: 15_000, message: `the devices never said ${prefix}…; they said ${JSON.stringify(this.lines.slice(from))}` },
       )
