@@ -41,8 +41,7 @@ pub async fn write(
             .context("reading the account from auth")?;
         root.json("account.json", &account).await?;
     }
-    conversations(&state.db().clone(), person, &Export::new("conversations", files.clone()))
-        .await?;
+    conversations(state.db(), person, &Export::new("conversations", files.clone())).await?;
     let actions = db::actions::all(state.db(), person).await?;
     root.json("actions.json", &json!({"actions": actions})).await?;
     let model = db::model_choices::get(state.db(), person).await?;
