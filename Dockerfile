@@ -133,6 +133,23 @@ RUN ln -s "${SERVICE}" /usr/local/bin/entrypoint
 USER 10001:10001
 ENTRYPOINT ["/usr/local/bin/entrypoint"]
 
+# ---- the cron service, with pg_dump for the scheduled backups -----------------------------------
+# docker build --build-arg SERVICE=posey-cron --target runtime-cron -t posey-cron .
+# pg_dump must be at least the server's version (postgres:17 in docker-compose.yml), newer than
+# bookworm's 15: the client comes from PostgreSQL's own apt repository, which postgresql-common's
+# script adds (with the key it ships).
+FROM runtime AS runtime-cron
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-common \
+ && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+ && apt-get install -y --no-install-recommends postgresql-client-17 \
+ && rm -rf /var/lib/apt/lists/*
+ENV POSTGRES_BIN_DIR=/usr/lib/postgresql/17/bin
+# The backups volume takes this directory's owner and mode when it is first mounted.
+RUN install -d -m 0700 -o posey -g posey /var/lib/posey /var/lib/posey/backups
+USER 10001:10001
+
 # ---- the agents service, with the default local model ---------------------------------------------
 # docker build --build-arg SERVICE=posey-agents --target runtime-agents -t posey-agents .
 FROM runtime AS runtime-agents

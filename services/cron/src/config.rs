@@ -1,9 +1,14 @@
 //! The cron service's configuration, from the environment (see `.env.example`).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::jobs::agent_task::AgentTaskSettings;
+use crate::schedule::{Schedule, ScheduleKind};
+use posey_backup::PgTools;
+use posey_backup::rotation::Rotation;
 use posey_config::{DbConfig, Env, ExposeSecret, SecretString, ServiceConfig, TokenVerification};
+use posey_domain::TimeZone;
 use posey_http::destination::DestinationPolicy;
 
 /// The service's name in logs and spans.
@@ -23,6 +28,64 @@ pub struct Config {
     pub webhooks: DestinationPolicy,
     /// How much one person may schedule.
     pub limits: TaskLimits,
+    /// Scheduled backups of the whole system (the `backup` maintenance job).
+    pub backup: BackupSettings,
+}
+
+/// Scheduled backups: the `backup` maintenance job writes one into `rotation.root` on
+/// `schedule` and keeps the newest `rotation.keep` (see `posey_backup::rotation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSettings {
+    /// `CRON_BACKUP_DIR`; `None` (unset, or `off`): no scheduled backups. `posey up` defaults
+    /// it to `<data dir>/backups`.
+    pub dir: Option<PathBuf>,
+    /// `CRON_BACKUP_KEEP` (default 7): how many backups are kept.
+    pub keep: usize,
+    /// `CRON_BACKUP_SCHEDULE` (default daily at 03:30 UTC): a cron expression with seconds, in
+    /// UTC.
+    pub schedule: String,
+    /// `POSTGRES_BIN_DIR`: where `pg_dump` is (else `PATH`'s); it must be at least the
+    /// server's version.
+    pub tools: PgTools,
+    /// Files backed up besides the database where they exist (`posey up` names the home
+    /// plugin's seal key kept in its data dir).
+    pub files: Vec<PathBuf>,
+}
+
+impl BackupSettings {
+    pub const DEFAULT_SCHEDULE: &str = "0 30 3 * * *";
+    pub const DEFAULT_KEEP: usize = 7;
+
+    fn from_env(env: &mut Env<'_>) -> Self {
+        let dir = env.raw("CRON_BACKUP_DIR").filter(|d| !d.trim().is_empty() && d.trim() != "off");
+        let keep = env.or("CRON_BACKUP_KEEP", Self::DEFAULT_KEEP);
+        if keep == 0 {
+            env.problem("CRON_BACKUP_KEEP", "must be at least 1");
+        }
+        let schedule =
+            env.raw("CRON_BACKUP_SCHEDULE").unwrap_or_else(|| Self::DEFAULT_SCHEDULE.to_owned());
+        if let Err(e) = Schedule::in_zone(ScheduleKind::Cron, &schedule, TimeZone::UTC) {
+            env.problem("CRON_BACKUP_SCHEDULE", format!("not a cron schedule with seconds: {e}"));
+        }
+        let dir = dir.map(PathBuf::from);
+        if let Some(dir) = &dir
+            && !dir.is_absolute()
+        {
+            env.problem("CRON_BACKUP_DIR", "must be an absolute path (or `off`)");
+        }
+        Self {
+            dir,
+            keep: keep.max(1),
+            schedule,
+            tools: PgTools::in_dir(env.optional::<PathBuf>("POSTGRES_BIN_DIR")),
+            files: Vec::new(),
+        }
+    }
+
+    /// Where backups go and how many are kept, when scheduled backups are on.
+    pub fn rotation(&self) -> Option<Rotation> {
+        self.dir.clone().map(|root| Rotation { root, keep: self.keep })
+    }
 }
 
 /// Limits on what one person may schedule, so nobody floods the scheduler, the workers or
@@ -110,6 +173,7 @@ impl Config {
         let agent_tasks = read_agent_tasks(env);
         let webhooks = read_webhook_policy(env);
         let limits = TaskLimits::from_env(env);
+        let backup = BackupSettings::from_env(env);
         service.map(|service| Self {
             service,
             tokens: rest.0,
@@ -118,6 +182,7 @@ impl Config {
             agent_tasks,
             webhooks,
             limits,
+            backup,
         })
     }
 
@@ -129,7 +194,8 @@ impl Config {
         let agent_tasks = read_agent_tasks(env);
         let webhooks = read_webhook_policy(env);
         let limits = TaskLimits::from_env(env);
-        Self { service, tokens, scheduler, notify, agent_tasks, webhooks, limits }
+        let backup = BackupSettings::from_env(env);
+        Self { service, tokens, scheduler, notify, agent_tasks, webhooks, limits, backup }
     }
 
     fn read_rest(env: &mut Env<'_>) -> (TokenVerification, SchedulerSettings) {

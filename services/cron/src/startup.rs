@@ -90,7 +90,16 @@ async fn start_scheduler(
 ) -> anyhow::Result<JoinHandle<()>> {
     let settings = &config.scheduler;
     let clock: SharedClock = Arc::new(SystemClock);
-    jobs::maintenance::register_system_tasks(db, clock.now()).await?;
+    let backups = config.backup.rotation().map(|rotation| {
+        Arc::new(jobs::maintenance::Backups {
+            rotation,
+            db: config.service.db.clone(),
+            tools: config.backup.tools.clone(),
+            files: config.backup.files.clone(),
+        })
+    });
+    let schedule = backups.is_some().then_some(config.backup.schedule.as_str());
+    jobs::maintenance::register_system_tasks(db, clock.now(), schedule).await?;
     let dispatcher =
         Dispatcher::new(db.clone(), clock.clone(), DispatchSettings::new(settings.poll_interval));
     let worker = Worker::new(
@@ -100,7 +109,8 @@ async fn start_scheduler(
         jobs::webhook::Webhooks::new(config.webhooks.clone()),
         config.notify.channels(),
     )
-    .with_agent_tasks(agent_tasks(config)?);
+    .with_agent_tasks(agent_tasks(config)?)
+    .with_backups(backups);
     Ok(tokio::spawn(async move {
         tokio::join!(dispatcher.run(cancel.clone()), worker.run(cancel));
     }))

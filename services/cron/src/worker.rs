@@ -99,7 +99,8 @@ impl Worker {
         channels: Channels,
     ) -> Self {
         let owner = format!("worker-{}", uuid::Uuid::new_v4().simple());
-        let ctx = JobContext { db, webhooks, clock, owner, channels, agent_tasks: None };
+        let ctx =
+            JobContext { db, webhooks, clock, owner, channels, agent_tasks: None, backups: None };
         Self { inner: Arc::new(Inner { ctx, settings, last_reclaim: std::sync::Mutex::new(None) }) }
     }
 
@@ -108,6 +109,15 @@ impl Worker {
     pub fn with_agent_tasks(mut self, agent_tasks: Option<Arc<AgentTasks>>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.ctx.agent_tasks = agent_tasks;
+        }
+        self
+    }
+
+    /// Runs the `backup` maintenance job into `backups` (without: it fails as not configured).
+    /// Call before the worker is cloned or run.
+    pub fn with_backups(mut self, backups: Option<Arc<crate::jobs::maintenance::Backups>>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.ctx.backups = backups;
         }
         self
     }

@@ -39,6 +39,9 @@ pub struct HomeMade {
     pub seal_key: Option<SecretString>,
 }
 
+/// Where `posey up`'s scheduled backups go in the data dir unless `CRON_BACKUP_DIR` says.
+pub const DEFAULT_BACKUP_DIR: &str = "backups";
+
 /// `POSEY_MQTT_LISTEN`'s default: loopback only, since the embedded broker takes any client.
 pub const DEFAULT_MQTT_LISTEN: &str = "127.0.0.1:1883";
 
@@ -140,6 +143,17 @@ impl LauncherConfig {
                 client_id: IN_PROCESS_AGENTS_CLIENT.to_owned(),
                 client_secret: secret,
             });
+        }
+        // Scheduled backups go into the data dir unless the operator said where (or `off`),
+        // with the data dir's seal key and the client programs beside the cluster's.
+        if let Some(data_dir) = &data_dir {
+            if env.raw("CRON_BACKUP_DIR").is_none() {
+                cron.backup.dir = Some(data_dir.join(DEFAULT_BACKUP_DIR));
+            }
+            cron.backup.files = crate::backup::data_files(data_dir);
+            if let Ok(dir) = crate::embedded::postgres::find_bin_dir(pg_bin_dir.as_deref()) {
+                cron.backup.tools = posey_backup::PgTools::in_dir(Some(dir));
+            }
         }
         data_dir.map(|data_dir| Self {
             data_dir,

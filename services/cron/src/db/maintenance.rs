@@ -57,3 +57,35 @@ pub async fn delete_delivered(db: impl PgExecutor<'_>, before: DateTime<Utc>) ->
     .await?;
     Ok(deleted.rows_affected())
 }
+
+/// Puts a system task on `schedule` from `next_run_at` when it was on another (the backup
+/// task follows the operator's `CRON_BACKUP_SCHEDULE`); true when it changed.
+pub async fn reschedule_system_task(
+    db: impl PgExecutor<'_>,
+    id: uuid::Uuid,
+    schedule: &str,
+    next_run_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE cron.tasks SET schedule = $2, next_run_at = $3, updated_at = $4
+         WHERE id = $1 AND user_id IS NULL AND schedule <> $2",
+    )
+    .bind(id)
+    .bind(schedule)
+    .bind(next_run_at)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Deletes a system task (the backup task once backups are turned off) with its runs; true
+/// when there was one.
+pub async fn delete_system_task(db: impl PgExecutor<'_>, id: uuid::Uuid) -> sqlx::Result<bool> {
+    let deleted = sqlx::query("DELETE FROM cron.tasks WHERE id = $1 AND user_id IS NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected() > 0)
+}

@@ -33,6 +33,8 @@ pub struct JobContext {
     pub channels: Channels,
     /// Where `agent_task` runs go (`None`: not configured, and they fail saying so).
     pub agent_tasks: Option<Arc<agent_task::AgentTasks>>,
+    /// Where the `backup` job writes (`None`: scheduled backups are off).
+    pub backups: Option<Arc<maintenance::Backups>>,
 }
 
 /// Runs `run`'s job. An error is a failed attempt (retried with backoff, then dead-lettered).
@@ -42,7 +44,9 @@ pub async fn run(ctx: &JobContext, run: &ClaimedRun) -> anyhow::Result<Completio
             reminder::run(&ctx.db, &ctx.owner, ctx.clock.now(), ctx.channels, run).await
         }
         TaskKind::Webhook => webhook::run(&ctx.webhooks, ctx.clock.now(), run).await,
-        TaskKind::Maintenance => maintenance::run(&ctx.db, ctx.clock.now(), run).await,
+        TaskKind::Maintenance => {
+            maintenance::run(&ctx.db, ctx.backups.as_deref(), ctx.clock.now(), run).await
+        }
         TaskKind::AgentTask => {
             agent_task::run(ctx.agent_tasks.as_deref(), &ctx.db, ctx.channels, run).await
         }

@@ -1,14 +1,19 @@
 //! `GET /v1/status`: how this install's cron is set up, for the owner's settings page: whether
-//! Web Push (VAPID) and notification email are configured, whether agent tasks can run, and
-//! whether this replica schedules. For admins (the `admin` role) and service clients.
+//! Web Push (VAPID) and notification email are configured, whether agent tasks can run,
+//! whether this replica schedules, and the scheduled backups with their newest runs. For
+//! admins (the `admin` role) and service clients.
 
+use anyhow::Context as _;
 use axum::Json;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use posey_http::ApiError;
 use posey_http::auth::{Authenticated, require_role};
 use serde::Serialize;
 
 use super::openapi::Error;
+use crate::db::{self, RunStatus};
+use crate::jobs::maintenance::BACKUP_TASK;
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +28,77 @@ pub struct Status {
     pub email: EmailStatus,
     pub agent_tasks: AgentTasksStatus,
     pub scheduler: SchedulerStatus,
+    pub backups: BackupStatus,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupStatus {
+    /// Scheduled backups are on (`CRON_BACKUP_DIR`).
+    pub configured: bool,
+    /// Where they go (on the cron service's machine).
+    pub dir: Option<String>,
+    /// When: a cron expression with seconds, in UTC (`CRON_BACKUP_SCHEDULE`).
+    pub schedule: Option<String>,
+    /// How many are kept (`CRON_BACKUP_KEEP`).
+    pub keep: Option<usize>,
+    /// The newest backup run, whatever its state (a failed one carries its error).
+    pub last_run: Option<BackupRun>,
+    /// The newest backup run that succeeded.
+    pub last_success: Option<BackupRun>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupRun {
+    pub scheduled_for: DateTime<Utc>,
+    pub status: RunStatus,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// The backup's directory under `dir`, once written.
+    pub name: Option<String>,
+    /// Its size in bytes.
+    pub bytes: Option<u64>,
+}
+
+impl From<db::Run> for BackupRun {
+    fn from(run: db::Run) -> Self {
+        let output = run.output.unwrap_or_default();
+        Self {
+            scheduled_for: run.scheduled_for,
+            status: run.status,
+            finished_at: run.finished_at,
+            error: run.error,
+            name: output.get("name").and_then(|n| n.as_str()).map(str::to_owned),
+            bytes: output.get("bytes").and_then(serde_json::Value::as_u64),
+        }
+    }
+}
+
+/// The backup settings and the newest runs (among the last few, the newest that succeeded).
+async fn backups(state: &AppState) -> anyhow::Result<BackupStatus> {
+    let settings = &state.config.backup;
+    let Some(dir) = &settings.dir else {
+        return Ok(BackupStatus {
+            configured: false,
+            dir: None,
+            schedule: None,
+            keep: None,
+            last_run: None,
+            last_success: None,
+        });
+    };
+    let runs = db::runs::list_for_task(state.db(), BACKUP_TASK, 20, 0)
+        .await
+        .context("reading the backup task's runs")?;
+    let last_success =
+        runs.iter().find(|r| r.status == RunStatus::Succeeded).cloned().map(BackupRun::from);
+    Ok(BackupStatus {
+        configured: true,
+        dir: Some(dir.display().to_string()),
+        schedule: Some(settings.schedule.clone()),
+        keep: Some(settings.keep),
+        last_run: runs.into_iter().next().map(BackupRun::from),
+        last_success,
+    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -85,5 +161,6 @@ async fn status(
             enabled: config.scheduler.enabled,
             workers: config.scheduler.workers,
         },
+        backups: backups(&state).await?,
     }))
 }

@@ -338,7 +338,9 @@ async fn dispatch_agent_task_fails_clearly_and_once_task_stops() {
 async fn dispatch_maintenance_tasks_register_once_and_clean() {
     let h = Harness::at("2027-01-01T00:00:00Z").await;
     for _ in 0..2 {
-        posey_cron::jobs::maintenance::register_system_tasks(&h.db.pool, h.now()).await.unwrap();
+        posey_cron::jobs::maintenance::register_system_tasks(&h.db.pool, h.now(), None)
+            .await
+            .unwrap();
     }
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.tasks WHERE user_id IS NULL")
         .fetch_one(&h.db.pool)

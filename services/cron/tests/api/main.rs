@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agent_tasks;
+mod backup;
 mod dispatch;
 mod export;
 mod health;

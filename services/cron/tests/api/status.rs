@@ -1,5 +1,6 @@
 //! `GET /v1/status`: what the owner's settings page shows about cron — Web Push (VAPID),
-//! notification email, agent tasks, the scheduler — for admins and service clients only.
+//! notification email, agent tasks, the scheduler, scheduled backups — for admins and service
+//! clients only.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,6 +38,50 @@ async fn nothing_configured_is_reported_as_such() {
         json!(["AGENTS_URL", "AUTH_URL", "CRON_SERVICE_CLIENT_ID", "CRON_SERVICE_CLIENT_SECRET"])
     );
     assert_eq!(body["scheduler"]["enabled"], true);
+    assert_eq!(body["backups"]["configured"], false);
+    assert!(body["backups"]["last_run"].is_null());
+}
+
+#[tokio::test]
+async fn scheduled_backups_show_their_settings_and_newest_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().display().to_string();
+    let app = spawn_authed_app_with(&[
+        ("CRON_BACKUP_DIR", dir.clone()),
+        ("CRON_BACKUP_SCHEDULE", "0 0 4 * * *".to_owned()),
+        ("CRON_BACKUP_KEEP", "3".to_owned()),
+    ])
+    .await;
+    let admin = token_with_roles(&app, &["admin"]);
+    let (code, body) = status(&app, &admin).await;
+    assert_eq!(code, 200, "{body}");
+    let backups = &body["backups"];
+    assert_eq!(backups["configured"], true, "{body}");
+    assert_eq!(backups["dir"], dir);
+    assert_eq!(backups["schedule"], "0 0 4 * * *");
+    assert_eq!(backups["keep"], 3);
+    assert!(backups["last_run"].is_null() && backups["last_success"].is_null(), "{body}");
+
+    // One backup that succeeded, then a newer one that failed.
+    let task = posey_cron::jobs::maintenance::BACKUP_TASK;
+    sqlx::query(
+        "INSERT INTO cron.runs (task_id, scheduled_for, status, attempts, available_at, finished_at, error, output) VALUES
+           ($1, '2027-01-01T04:00:00Z', 'succeeded', 1, now(), '2027-01-01T04:00:09Z', NULL,
+            '{\"name\": \"posey-20270101T040000Z\", \"bytes\": 123456}'),
+           ($1, '2027-01-02T04:00:00Z', 'dead', 3, now(), '2027-01-02T04:10:00Z',
+            'backing up: pg_dump failed', NULL)",
+    )
+    .bind(task)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let (_, body) = status(&app, &admin).await;
+    let backups = &body["backups"];
+    assert_eq!(backups["last_run"]["status"], "dead", "{body}");
+    assert_eq!(backups["last_run"]["error"], "backing up: pg_dump failed");
+    assert_eq!(backups["last_success"]["name"], "posey-20270101T040000Z", "{body}");
+    assert_eq!(backups["last_success"]["bytes"], 123456);
+    assert_eq!(backups["last_success"]["scheduled_for"], "2027-01-01T04:00:00Z");
 }
 
 #[tokio::test]

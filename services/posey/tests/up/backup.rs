@@ -2,7 +2,9 @@
 //! database and data dir: every table comes back with the same rows (each table's rows hashed
 //! in order), the seal key comes back, the person signs in with their old password and finds
 //! their memory by meaning (the vectors were rebuilt); a backup altered by one byte, or a
-//! database that is not empty, is refused before anything is written.
+//! database that is not empty, is refused before anything is written. Meanwhile cron's
+//! scheduled backups (every two seconds here) land whole in `<data dir>/backups`, the newest
+//! two kept.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +29,37 @@ async fn fingerprint(db: &PgPool) -> BTreeMap<String, String> {
         );
     }
     found
+}
+
+/// Cron's backup task has run at least three times since now (after the person's memory was
+/// made); the newest two backups are left, each whole (every file matches its manifest) with
+/// that memory and the seal key in it.
+async fn scheduled_backups_rotate(db: &PgPool, root: &Path) {
+    let since: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT now()").fetch_one(db).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let succeeded = loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM cron.runs r JOIN cron.tasks t ON t.id = r.task_id \
+             WHERE t.payload->>'job' = 'backup' AND r.status = 'succeeded' AND r.scheduled_for > $1",
+        )
+        .bind(since)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if n >= 3 || Instant::now() > deadline {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(succeeded >= 3, "{succeeded} scheduled backups in 120 s");
+    let kept = posey_backup::rotation::list(root).unwrap();
+    assert_eq!(kept.len(), 2, "retention keeps two: {kept:?}");
+    for name in kept {
+        let manifest = posey_backup::verify(&root.join(&name)).unwrap();
+        assert_eq!(manifest.tables["agents.memories"], 1, "{name}");
+        assert_eq!(manifest.copied_files().collect::<Vec<_>>(), ["home-seal-key"], "{name}");
+    }
 }
 
 /// `posey admin <task> <dir>` run to its end with `vars`; its success and output.
@@ -56,6 +89,8 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
         ("DATABASE_URL", before.url.as_str()),
         ("AUTH_MAILER_AUTOCONFIRM", "true"),
         ("POSEY_MQTT_LISTEN", listen.as_str()),
+        ("CRON_BACKUP_SCHEDULE", "*/2 * * * * *"),
+        ("CRON_BACKUP_KEEP", "2"),
     ];
     let mut posey = Posey::start_with(&data_dir, &ports, &["up"], "backup-up.log", &vars);
     wait_until_ready(&mut posey, &ports).await;
@@ -81,6 +116,7 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
     assert_eq!(manifest["tables"]["agents.memories"], 1, "{manifest}");
     let (ok, log) = admin("backup", &backup, &data_dir, &vars[..1], "backup-again.log");
     assert!(!ok && log.contains("is not empty"), "{log}");
+    scheduled_backups_rotate(&before.pool, &data_dir.join("backups")).await;
     posey.interrupt();
     assert!(posey.wait(Duration::from_secs(60)).success(), "{}", posey.log());
     let stopped = fingerprint(&before.pool).await;
