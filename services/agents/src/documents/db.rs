@@ -315,8 +315,12 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// How long a claim holds before another worker may take the document over (its worker died).
-pub const LEASE_SECONDS: i64 = 300;
+/// How long a claim holds unless renewed: how long a document whose worker died (a killed or
+/// crashed process) waits before another worker takes it over. Its worker renews it every
+/// [`RENEW_EVERY`] while it works, however long extracting and embedding take.
+pub const LEASE_SECONDS: i64 = 30;
+/// How often a working worker renews its claim (a few tries before the lease would lapse).
+pub const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Claims the next document (queued, or one whose worker's lease expired): it becomes
 /// `extracting`, leased to this worker. Fair between people: first those with nothing being
@@ -419,6 +423,22 @@ pub async fn store_chunks(
     .context("marking a document as embedding")?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Renews the claim's lease while its worker works; `false`: the document is done, gone or was
+/// taken over, and there is nothing left to renew.
+pub async fn renew(db: &PgPool, id: Uuid, attempts: i32) -> anyhow::Result<bool> {
+    let renewed = sqlx::query(
+        "UPDATE agents.documents SET leased_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND attempts = $2 AND status IN ('extracting', 'embedding')",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(LEASE_SECONDS as f64)
+    .execute(db)
+    .await
+    .context("renewing a document's lease")?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 /// Embedding progress (and a renewed lease).

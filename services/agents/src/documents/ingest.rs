@@ -1,6 +1,7 @@
 //! The ingestion workers (`AGENTS_DOCUMENT_WORKERS` of them). Postgres is the queue: a queued
 //! document is claimed with `FOR UPDATE SKIP LOCKED` (so any replica can work, and a restart
-//! resumes), fairly between people; extracted and chunked in a child process under resource
+//! resumes), fairly between people, under a short lease renewed while the worker works (so the
+//! document of a killed process is taken over within seconds); extracted and chunked in a child process under resource
 //! limits (`sandbox`), embedded batch by batch with its progress recorded, and only then marked
 //! `ready`. A failure removes whatever was written (chunks and vectors) and leaves `failed` with
 //! the reason; a file whose reading crashed is failed at once, never retried.
@@ -52,6 +53,8 @@ async fn work(documents: Arc<Documents>, stop: CancellationToken) {
         match claimed {
             Ok(Some(claimed)) => {
                 let id = claimed.id;
+                // Renewed until this worker is done with it, whichever way.
+                let _renewing = renew(&documents, id, claimed.attempts).drop_guard();
                 tokio::select! {
                     _ = stop.cancelled() => {
                         // Another start takes it over when the lease runs out.
@@ -75,6 +78,31 @@ async fn work(documents: Arc<Documents>, stop: CancellationToken) {
             _ = tokio::time::sleep(POLL) => {}
         }
     }
+}
+
+/// Renews the claim of document `id` every [`db::RENEW_EVERY`] until the token is cancelled or
+/// the claim is no longer this worker's.
+fn renew(documents: &Arc<Documents>, id: Uuid, attempts: i32) -> CancellationToken {
+    let stop = CancellationToken::new();
+    let (pool, until) = (documents.db.clone(), stop.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = until.cancelled() => return,
+                () = tokio::time::sleep(db::RENEW_EVERY) => {}
+            }
+            match db::renew(&pool, id, attempts).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => tracing::warn!(
+                    document = %id,
+                    error = format!("{error:#}"),
+                    "renewing a document's lease failed; trying again"
+                ),
+            }
+        }
+    });
+    stop
 }
 
 /// One claimed document, to `ready` or `failed`. `Err`: Postgres or the vector store failed
