@@ -1,6 +1,7 @@
 // A person's export from Settings: the link downloads one whole zip (its end-of-archive record
 // present) through the BFF, whose entries include the account from auth, the reminders from cron
-// and the memory just made, so every service took part. What is inside each file is checked by
+// and the memory just made, so every service took part; the page follows the export's progress
+// to its end and gives the number of files the zip holds. What is inside each file is checked by
 // the services' own tests.
 
 import { readFile } from 'node:fs/promises';
@@ -52,5 +53,11 @@ describe('your data', () => {
     for (const name of ['README.md', 'account.json', 'memory/memories.json', 'profile/profile.json', 'reminders/tasks.json', 'actions.json']) {
       expect(names, name).toContain(name);
     }
+    // The page follows the export to its end and says what was written.
+    const progress = page.getByTestId('export-progress');
+    await progress.getByText(/Your export is written: \d+ files/).waitFor();
+    // The end of central directory record's count of entries.
+    const entries = zip.readUInt16LE(zip.length - 22 + 10);
+    expect(await progress.innerText()).toContain(`${entries} files`);
   });
 });

@@ -94,6 +94,15 @@ describe('first run', () => {
     expect(model.using).not.toBe('');
     expect((await owner.getByTestId('model-in-use').innerText()).trim()).toBe(model.using);
     expect(await owner.getByTestId('status-sign-up').innerText()).toMatch(/by invitation only/);
+    // posey up takes scheduled backups into its data dir unless told otherwise.
+    const backups = await owner.evaluate(() =>
+      fetch('/api/cron/v1/status').then((r) => r.json() as Promise<{ backups: { configured: boolean; dir: string } }>),
+    );
+    expect(backups.backups.configured).toBe(true);
+    const row = await owner.getByTestId('status-backups').innerText();
+    expect(row).toMatch(/\bconfigured\b(?<!not configured)/);
+    expect(row).toContain(backups.backups.dir);
+    expect(row).toMatch(/None taken yet|Last: posey-/);
     expect(await serious(owner)).toEqual([]);
     await screenshot(owner, 'settings-owner');
   });

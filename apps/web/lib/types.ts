@@ -132,6 +132,38 @@ export interface CronStatus {
   web_push: { configured: boolean };
   email: { configured: boolean };
   agent_tasks: { configured: boolean; missing: string[] };
+  backups: BackupStatus;
+}
+
+/** Cron's scheduled backups, in its `/v1/status`. */
+export interface BackupStatus {
+  configured: boolean;
+  dir?: string | null;
+  schedule?: string | null;
+  keep?: number | null;
+  last_run?: BackupRun | null;
+  last_success?: BackupRun | null;
+}
+
+export interface BackupRun {
+  scheduled_for: string;
+  status: string;
+  finished_at?: string | null;
+  error?: string | null;
+  name?: string | null;
+  bytes?: number | null;
+}
+
+/** Agents' `/v1/me/export/progress`. */
+export interface ExportProgress {
+  state: 'none' | 'running' | 'finished' | 'failed';
+  started_at?: string | null;
+  finished_at?: string | null;
+  part?: string | null;
+  parts_done: number;
+  parts_total: number;
+  files: number;
+  bytes: number;
 }
 
 /** Agents' `/v1/me/model`. */

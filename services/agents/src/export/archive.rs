@@ -7,6 +7,8 @@ use std::io::{self, Write};
 use axum::body::Bytes;
 use posey_plugin::ExportFile;
 use tokio::sync::mpsc;
+
+use super::progress::Progress;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -18,17 +20,22 @@ pub type Chunk = Result<Bytes, io::Error>;
 
 /// Writes every file from `files` into one zip sent to `out`, and finishes it once `files`
 /// closes. Stops without finishing when the download is gone (the sender of `files` then fails).
-pub fn write(mut files: mpsc::Receiver<ExportFile>, out: mpsc::Sender<Chunk>) {
-    let mut zip = ZipWriter::new_stream(Chunks { out: out.clone(), buffer: Vec::new() });
+/// `progress` counts the files written and the bytes handed on.
+pub fn write(mut files: mpsc::Receiver<ExportFile>, out: mpsc::Sender<Chunk>, progress: &Progress) {
+    let chunks = Chunks { out: out.clone(), buffer: Vec::new(), progress };
+    let mut zip = ZipWriter::new_stream(chunks);
     let result = (|| -> zip::result::ZipResult<()> {
         while let Some(file) = files.blocking_recv() {
             zip.start_file(file.path.as_str(), options(&file.path, file.bytes.len()))?;
             zip.write_all(&file.bytes)?;
+            progress.file_written();
         }
         zip.finish()?.into_inner().flush()?;
+        progress.finished();
         Ok(())
     })();
     if let Err(error) = result {
+        progress.failed();
         // The download is gone, or the archive could not be written: either way it must not
         // end looking complete.
         let _ = out.blocking_send(Err(io::Error::other(format!("writing the export: {error}"))));
@@ -48,24 +55,28 @@ fn options(path: &str, size: usize) -> SimpleFileOptions {
 }
 
 /// A `Write` that sends full chunks to the download, waiting while it is behind.
-struct Chunks {
+struct Chunks<'a> {
     out: mpsc::Sender<Chunk>,
     buffer: Vec<u8>,
+    progress: &'a Progress,
 }
 
-impl Chunks {
+impl Chunks<'_> {
     fn send(&mut self) -> io::Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
+        let len = chunk.len();
         self.out
             .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the download ended"))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the download ended"))?;
+        self.progress.sent(len);
+        Ok(())
     }
 }
 
-impl Write for Chunks {
+impl Write for Chunks<'_> {
     /// Cuts what it is given into chunks of [`CHUNK`] bytes: a document of many megabytes is
     /// handed on a chunk at a time like everything else.
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
@@ -100,7 +111,7 @@ mod tests {
     fn zip_of(given: Vec<ExportFile>) -> Vec<Chunk> {
         let (files, rx) = mpsc::channel(1);
         let (out, mut chunks) = mpsc::channel(4);
-        let writer = std::thread::spawn(move || write(rx, out));
+        let writer = std::thread::spawn(move || write(rx, out, &Progress::for_test()));
         let feeder = std::thread::spawn(move || {
             for f in given {
                 files.blocking_send(f).unwrap();
@@ -144,7 +155,7 @@ mod tests {
         let (files, rx) = mpsc::channel(1);
         let (out, chunks) = mpsc::channel(1);
         drop(chunks);
-        let writer = std::thread::spawn(move || write(rx, out));
+        let writer = std::thread::spawn(move || write(rx, out, &Progress::for_test()));
         let big = vec![7u8; 3 * CHUNK];
         // The writer fails on its first full chunk and drops its receiver: sending fails soon.
         let mut sent = 0;

@@ -3,14 +3,14 @@
 //! account auth keeps, conversations, confirmations, and the reminders and notifications cron
 //! keeps, asked of cron with the person's token), then every plugin its own (`Plugin::export`:
 //! profile, memories, documents and their files, calendars, money, home). A failure part-way
-//! ends the download with an error rather than with a zip that looks complete.
+//! ends the download with an error rather than with a zip that looks complete. While it is
+//! written, `GET /v1/me/export/progress` says how far it has got (`progress`).
 
 mod archive;
 mod own;
+mod progress;
 
-use std::collections::BTreeSet;
-use std::sync::{LazyLock, Mutex};
-
+use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
@@ -24,11 +24,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use progress::{ExportProgress, Progress, Running};
+
 use crate::routes::PersonWithToken;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export))
+    OpenApiRouter::new().routes(routes!(export)).routes(routes!(export_progress))
 }
 
 /// Everything Posey keeps of the person, as one zip
@@ -51,7 +53,8 @@ async fn export(
     PersonWithToken(person, credential): PersonWithToken,
 ) -> Result<Response, ApiError> {
     // One at a time per person: an export reads all they have.
-    let running = Running::start(person).ok_or_else(|| {
+    let parts = 1 + state.runtime.plugins.all().count();
+    let running = Running::start(person, parts).ok_or_else(|| {
         ApiError::Conflict(
             "an export of yours is already being written; try again when it has finished".into(),
         )
@@ -59,17 +62,22 @@ async fn export(
     // Small queues: the export runs as fast as the person downloads it.
     let (files, to_zip) = mpsc::channel::<ExportFile>(2);
     let (chunks, mut download) = mpsc::channel::<archive::Chunk>(8);
-    tokio::task::spawn_blocking({
-        let chunks = chunks.clone();
-        move || archive::write(to_zip, chunks)
+    let writer = tokio::task::spawn_blocking({
+        let (chunks, progress) = (chunks.clone(), running.progress.clone());
+        move || archive::write(to_zip, chunks, &progress)
     });
     tokio::spawn(async move {
-        let _running = running;
-        if let Err(error) = produce(&state, person, credential, &files).await {
+        let progress = running.progress.clone();
+        if let Err(error) = produce(&state, person, credential, &files, &progress).await {
             tracing::warn!(user_id = %person, error = format!("{error:#}"), "a person's export failed part-way");
+            progress.failed();
             // Before `files` closes (which finishes the zip), so the download ends broken.
             let _ = chunks.send(Err(std::io::Error::other("the export failed part-way"))).await;
         }
+        drop(files);
+        // Ended when the zip is finished (or could not be): then the next may start.
+        let _ = writer.await;
+        drop(running);
     });
     let body = Body::from_stream(futures::stream::poll_fn(move |cx| download.poll_recv(cx)));
     let name = format!(
@@ -83,57 +91,44 @@ async fn export(
         .into_response())
 }
 
+/// How far the person's export has got (the one being written, else the last one)
+///
+/// For a progress view while a large account downloads: the part being written, parts done of
+/// all, and the files and bytes handed to the download so far; after the end, whether the zip
+/// was finished or the export failed part-way. `state` is `none` when they have not exported
+/// since the service started.
+#[utoipa::path(get, path = "/v1/me/export/progress", tag = "export",
+    operation_id = "exportProgress", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Where the export stands", body = ExportProgress),
+        NeedsPerson,
+    ))]
+async fn export_progress(
+    PersonWithToken(person, _): PersonWithToken,
+) -> Result<Json<ExportProgress>, ApiError> {
+    Ok(Json(progress::of(person)))
+}
+
 /// Every part, in order: the service's own, then each plugin's under its name.
 async fn produce(
     state: &AppState,
     person: Uuid,
     credential: Credential,
     files: &mpsc::Sender<ExportFile>,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let plugins: Vec<_> = state.runtime.plugins.all().cloned().collect();
     let names: Vec<&str> = plugins.iter().map(|p| p.name()).collect();
+    progress.part("posey");
     own::write(state, person, &credential, &names, files).await?;
+    progress.part_done();
     for plugin in &plugins {
+        progress.part(plugin.name());
         let out = Export::new(plugin.name(), files.clone());
         if let Some(part) = plugin.export(&state.host, person, out) {
             part.await.map_err(|e| e.context(format!("the {} plugin's part", plugin.name())))?;
         }
+        progress.part_done();
     }
     Ok(())
-}
-
-/// The people whose export is being written in this process.
-static RUNNING: LazyLock<Mutex<BTreeSet<Uuid>>> = LazyLock::new(Mutex::default);
-
-/// A person's export being written; ended when dropped.
-struct Running(Uuid);
-
-impl Running {
-    fn start(person: Uuid) -> Option<Self> {
-        let mut running = RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // `then`, not `then_some`: a guard made and dropped here would unlock the other export.
-        running.insert(person).then(|| Self(person))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&self.0);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_export_at_a_time_per_person() {
-        let (ada, bob) = (Uuid::new_v4(), Uuid::new_v4());
-        let first = Running::start(ada).expect("the first");
-        assert!(Running::start(ada).is_none(), "a second while the first is written");
-        let other = Running::start(bob).expect("someone else's is theirs");
-        drop(first);
-        assert!(Running::start(ada).is_some(), "again once the first has finished");
-        drop(other);
-    }
 }

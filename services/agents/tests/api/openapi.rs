@@ -126,6 +126,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/v1/home/watches", "post"),
     ("/v1/home/watches/{id}", "delete"),
     ("/v1/me/export", "get"),
+    ("/v1/me/export/progress", "get"),
     ("/v1/me/model", "get"),
     ("/v1/me/model", "put"),
     ("/v1/memories", "get"),
@@ -223,6 +224,9 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.send("/v1/me/model", call(get.clone(), "/v1/me/model", me)).await;
     s.send("/v1/me/export", call(get.clone(), "/v1/me/export", me)).await;
     s.send("/v1/me/export", app.client.get(format!("{}/v1/me/export", app.address))).await;
+    let progress = "/v1/me/export/progress";
+    s.send(progress, call(get.clone(), progress, me)).await;
+    s.send(progress, app.client.get(format!("{}{progress}", app.address))).await;
     let (status, _) = s
         .send("/v1/me/model", call(put.clone(), "/v1/me/model", me).json(&json!({"model": null})))
         .await;

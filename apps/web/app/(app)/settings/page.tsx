@@ -3,6 +3,7 @@ import { cookies } from 'next/headers';
 import { Alerts } from '@/components/alerts';
 import { PageHeader } from '@/components/page-header';
 import { AppPasswords } from '@/components/settings/app-passwords';
+import { ExportEverything } from '@/components/settings/export-everything';
 import { Invites } from '@/components/settings/invites';
 import { ProfileForm } from '@/components/settings/profile-form';
 import { Sessions } from '@/components/settings/sessions';
@@ -11,7 +12,7 @@ import { caldavAddress } from '@/lib/app-passwords';
 import { query } from '@/lib/messages';
 import { isAdmin } from '@/lib/server/jwt';
 import { currentClaims, serviceJson } from '@/lib/server/session';
-import type { AppPasswordInfo, AuthStatus, CronStatus, InviteInfo, ModelChoice, Profile, SessionInfo } from '@/lib/types';
+import type { AppPasswordInfo, AuthStatus, BackupStatus, CronStatus, InviteInfo, ModelChoice, Profile, SessionInfo } from '@/lib/types';
 
 export const metadata = { title: 'Settings' };
 
@@ -57,6 +58,34 @@ function StatusRow({ label, ok, children }: { label: string; ok: boolean | null;
   );
 }
 
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_000_000).toFixed(bytes < 10_000_000 ? 1 : 0)} MB`;
+}
+
+/** The scheduled backups: where and when, the newest that succeeded, a failed run's error. */
+function Backups({ status }: { status: BackupStatus }) {
+  if (!status.configured) {
+    return <>Set CRON_BACKUP_DIR for scheduled backups (or take one with `posey admin backup DIR`).</>;
+  }
+  const last = status.last_success;
+  const failed = status.last_run && status.last_run.status !== 'succeeded' && status.last_run.error ? status.last_run : null;
+  return (
+    <>
+      On <code>{status.schedule}</code> (UTC) into <code>{status.dir}</code>, the newest {status.keep} kept.{' '}
+      <span data-testid="backup-last">
+        {last
+          ? `Last: ${last.name ?? 'a backup'}${last.bytes != null ? `, ${megabytes(last.bytes)}` : ''}, ${new Date(last.finished_at ?? last.scheduled_for).toLocaleString()}.`
+          : 'None taken yet.'}
+      </span>
+      {failed && (
+        <span role="alert" className="block text-warning">
+          The last run did not succeed: {failed.error}
+        </span>
+      )}
+    </>
+  );
+}
+
 /** The owner's view of the install: what is set up, and the invites. Shown to admins only. */
 async function Install() {
   const [auth, cron, model, list] = await Promise.all([
@@ -90,6 +119,9 @@ async function Install() {
           </StatusRow>
           <StatusRow label="Agent tasks" ok={cron ? cron.agent_tasks.configured : null}>
             {cron && !cron.agent_tasks.configured ? `Missing: ${cron.agent_tasks.missing.join(', ')}.` : 'Recurring tasks run the companion.'}
+          </StatusRow>
+          <StatusRow label="Backups" ok={cron ? cron.backups.configured : null}>
+            {cron === null ? 'Cron’s status could not be read.' : <Backups status={cron.backups} />}
           </StatusRow>
           <tr data-testid="status-sign-up">
             <th scope="row" className="font-medium">
@@ -173,9 +205,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
             Everything Posey keeps of you in one zip: conversations, memories, documents as you uploaded them, calendars, money, home, reminders and
             notifications, in open formats (JSON, Markdown, CSV, iCalendar). Its README says what each file is.
           </p>
-          <a className="btn self-start" href="/api/agents/v1/me/export" download data-testid="export-everything">
-            Download everything (zip)
-          </a>
+          <ExportEverything />
         </Section>
         <Section title="Appearance">
           <ThemePicker initial={theme} />
