@@ -21,7 +21,7 @@ struct Calendars {
     subscriptions: SubscriptionList,
 }
 
-/// Writes `calendar/<name> (<id8>).ics` for each of the person's calendars, one at a time, then
+/// Writes `calendar/<name> (<id>).ics` for each of the person's calendars, one at a time, then
 /// `calendar/calendars.json`.
 pub async fn export_person(db: PgPool, person: Uuid, out: Export) -> anyhow::Result<()> {
     let calendars = db::list_calendars(&db, person).await.context("listing the calendars")?;
@@ -39,9 +39,10 @@ pub async fn export_person(db: PgPool, person: Uuid, out: Export) -> anyhow::Res
 
 /// A calendar's file: its name (a `/` in it would make a folder) and its id's start, so two
 /// calendars of one name stay two files.
+/// With the whole id: its first digits are a time (UUIDv7), the same for calendars made within
+/// a minute, and two calendars of one name must not share a file.
 fn ics_name(name: &str, id: Uuid) -> String {
-    let id = id.simple().to_string();
-    format!("{} ({}).ics", name.replace('/', "-"), &id[..8])
+    format!("{} ({}).ics", name.replace('/', "-"), id.simple())
 }
 
 #[cfg(test)]
@@ -51,6 +52,9 @@ mod tests {
     #[test]
     fn a_calendar_file_is_named_by_name_and_id() {
         let id = Uuid::parse_str("0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0").unwrap();
-        assert_eq!(ics_name("Work/Home", id), "Work-Home (0b1c2d3e).ics");
+        assert_eq!(ics_name("Work/Home", id), "Work-Home (0b1c2d3e4f5061728394a5b6c7d8e9f0).ics");
+        // Made in the same millisecond: the same time digits, still two files.
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_ne!(ics_name("Home", a), ics_name("Home", b));
     }
 }

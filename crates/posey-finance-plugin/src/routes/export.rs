@@ -92,7 +92,7 @@ struct Reconciliations {
 /// `journal.ledger` (the export routes' files), the lists as their routes show them
 /// (`settings`, `accounts`, `categories`, `payees`, `rules`, `bills`, `recurring`,
 /// `csv_mappings`, `imports`), the budget's envelopes and the reconciliations, and each
-/// import still a preview with its lines (`imports/<id8> preview.json`). Bank files themselves
+/// import still a preview with its lines (`imports/<id> preview.json`). Bank files themselves
 /// are not kept, so they are not in it.
 pub async fn export_person(db: PgPool, person: Uuid, out: Export) -> anyhow::Result<()> {
     let csv = reports::csv(&db, person).await.context("writing the transactions' CSV")?;
@@ -138,8 +138,8 @@ pub async fn export_person(db: PgPool, person: Uuid, out: Export) -> anyhow::Res
             Err(FinanceError::NotFound(_)) => continue,
             Err(error) => return Err(anyhow::Error::from(error).context("reading a preview")),
         };
-        let id = import.id.simple().to_string();
-        out.json(&format!("imports/{} preview.json", &id[..8]), &preview).await?;
+        // The whole id: its first digits are a time (UUIDv7), shared by imports within a minute.
+        out.json(&format!("imports/{} preview.json", import.id.simple()), &preview).await?;
     }
     Ok(())
 }

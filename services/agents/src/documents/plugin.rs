@@ -227,8 +227,10 @@ impl Plugin for DocumentsPlugin {
             for document in &all {
                 // Deleted since it was listed: nothing to give.
                 let Some(bytes) = db::content(&db, person, document.id).await? else { continue };
-                let short = &document.id.to_string()[..8];
-                out.file(&format!("files/{short} {}", document.filename.replace('/', "-")), bytes)
+                // The whole id: its first digits are a time (UUIDv7), the same for documents
+                // stored within a minute, and two files of one name must not share a path.
+                let id = document.id.simple();
+                out.file(&format!("files/{id} {}", document.filename.replace('/', "-")), bytes)
                     .await?;
             }
             out.json("documents.json", &json!({"documents": all})).await

@@ -142,13 +142,14 @@ async fn usage_csv(db: &sqlx::PgPool, person: Uuid) -> anyhow::Result<Vec<u8>> {
     out.into_inner().context("writing usage.csv")
 }
 
-/// `2026-12-01 Trip to Lisbon (0191a2b3)`: sorted by when it began, told apart by its id.
+/// `2026-12-01 Trip to Lisbon (0191a2b3c4d57e6f8091a2b3c4d5e6f7)`: sorted by when it began,
+/// told apart by its whole id (its first digits are a time, the same for conversations begun
+/// within a minute).
 fn file_stem(conversation: &Conversation) -> String {
     let title: String = conversation.title.replace('/', "-").chars().take(60).collect();
     let title = title.trim();
     let title = if title.is_empty() { "Conversation" } else { title };
-    let id = conversation.id.to_string();
-    format!("{} {title} ({})", conversation.created_at.format("%Y-%m-%d"), &id[..8])
+    format!("{} {title} ({})", conversation.created_at.format("%Y-%m-%d"), conversation.id.simple())
 }
 
 fn markdown(conversation: &Conversation, messages: &[StoredMessage]) -> String {
@@ -242,4 +243,24 @@ fn readme(person: Uuid, now: DateTime<Utc>, plugins: &[&str], missing: &[&str]) 
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversations_begun_in_the_same_minute_get_files_of_their_own() {
+        // UUIDv7s made together share their first digits (a time); a zip refuses a name twice.
+        let untitled = |id| Conversation {
+            id,
+            title: String::new(),
+            agent: "posey".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let (a, b) = (untitled(Uuid::now_v7()), untitled(Uuid::now_v7()));
+        assert_ne!(file_stem(&a), file_stem(&b));
+        assert!(file_stem(&a).ends_with(&format!("Conversation ({})", a.id.simple())));
+    }
 }

@@ -31,7 +31,7 @@ async fn a_persons_calendars_are_in_their_export_without_feed_tokens_or_anyone_e
     json_of(app.post_as("/v1/events", &bob, &his_event).await, 201).await;
 
     let files = export_of(&app, &ada).await;
-    let name = format!("calendar/Work-Home ({}).ics", &id.replace('-', "")[..8]);
+    let name = format!("calendar/Work-Home ({}).ics", id.replace('-', ""));
     let ics = String::from_utf8(
         files.get(&name).unwrap_or_else(|| panic!("no {name} in {:?}", files.keys())).clone(),
     )
