@@ -13,6 +13,9 @@ pub use sqlx::PgPool;
 /// Every migration of the system, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a pooled connection may sit idle before it is checked again on its way out.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// The pool could not be opened; the message names `DATABASE_URL` (password redacted).
 #[derive(Debug, thiserror::Error)]
 #[error("DATABASE_URL ({url}): cannot connect to Postgres: {source}")]
@@ -38,6 +41,17 @@ pub async fn connect(config: &DbConfig) -> Result<PgPool, ConnectError> {
         // doubles the round trips of every short statement on the request path, while the ping
         // on release (off that path) already catches a connection broken while in use.
         .test_before_acquire(false)
+        // A connection that sat idle is another matter: the server may have restarted meanwhile
+        // (a restart ends every session), and the request handed that connection would fail
+        // however long ago the restart was. It is pinged first, and replaced if it is gone.
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= CHECK_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options.application_name("posey"))
         .await
         .map_err(fail)

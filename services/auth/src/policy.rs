@@ -45,7 +45,7 @@ async fn check(
     window: Duration,
     code: &'static str,
 ) -> AuthResult<()> {
-    match state.limiter.count(key, limit, window).await.map_err(AuthError::Internal)? {
+    match state.limiter.count(key, limit, window).await {
         Some(retry_after) => Err(AuthError::RateLimited { retry_after, code }),
         None => Ok(()),
     }
