@@ -69,6 +69,9 @@ pub struct CommonErrors<'a> {
     /// To operations with a JSON request body: what the body extractor refuses (status,
     /// description).
     pub with_body: &'a [(&'a str, &'a str)],
+    /// To operations with parameters in the path or query: what refuses them (the edge guard's
+    /// 422 for a `%00`, a query extractor's rejection).
+    pub with_params: &'a [(&'a str, &'a str)],
     /// To every operation.
     pub always: &'a [(&'a str, &'a str)],
     /// Paths whose operations answer in their own terms (a protocol's server), left as they are.
@@ -79,6 +82,7 @@ impl CommonErrors<'_> {
     pub fn add_to(&self, document: &mut OpenApi) {
         let paths = document.paths.paths.iter_mut();
         for (_, item) in paths.filter(|(path, _)| !self.except.contains(&path.as_str())) {
+            let shared = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let operations =
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
@@ -87,7 +91,10 @@ impl CommonErrors<'_> {
                     .as_ref()
                     .is_some_and(|body| body.content.contains_key("application/json"));
                 let body = if json { self.with_body } else { &[] };
-                for (status, description) in body.iter().chain(self.always) {
+                let parameters =
+                    shared || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let params = if parameters { self.with_params } else { &[] };
+                for (status, description) in body.iter().chain(params).chain(self.always) {
                     operation
                         .responses
                         .responses

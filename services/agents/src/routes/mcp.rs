@@ -51,6 +51,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     responses(
         (status = 200, description = "The JSON-RPC answer", body = Object),
         (status = 202, description = "A notification was accepted"),
+        (status = 406, description = "The client does not accept both `application/json` and `text/event-stream` (`bad_request`)", body = posey_http::openapi::Error),
+        (status = 415, description = "The body is not `application/json`, or not JSON-RPC (`unsupported_media_type`)", body = posey_http::openapi::Error),
         (status = 500, description = "An unexpected failure checking the token (`internal`)", body = posey_http::openapi::Error),
         NeedsPerson,
     ))]

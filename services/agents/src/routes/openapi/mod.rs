@@ -64,6 +64,11 @@ pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenAp
                  (`validation_failed`, naming each in `fields`)",
             ),
         ],
+        with_params: &[(
+            "422",
+            "A path or query parameter is invalid or holds the NUL character (`%00`) \
+             (`validation_failed`, naming it in `fields`)",
+        )],
         always: &[("500", "An unexpected failure (`internal`); the detail is logged, not sent")],
         // The MCP server answers in JSON-RPC's own terms (its errors before it are described
         // with it).

@@ -47,6 +47,10 @@ pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenAp
             ("415", "The body is not `application/json` (`bad_json`)"),
             ("422", "A NUL character (U+0000) in the body (`validation_failed`, naming where)"),
         ],
+        with_params: &[(
+            "422",
+            "A NUL character (`%00`) in the path or query (`validation_failed`, naming where)",
+        )],
         always: &[(
             "500",
             "An unexpected failure (`unexpected_failure`); the detail is logged, not sent",
