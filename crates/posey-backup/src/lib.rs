@@ -120,13 +120,18 @@ pub async fn write(
     Ok(manifest)
 }
 
+/// Reads the manifest of the backup in `dir` without checking the files (see [`verify`]).
+pub fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
+    let path = dir.join(MANIFEST);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a backup's manifest", path.display()))
+}
+
 /// Reads the manifest of the backup in `dir` and checks every file against it.
 pub fn verify(dir: &Path) -> anyhow::Result<Manifest> {
     let path = dir.join(MANIFEST);
-    let manifest: Manifest = serde_json::from_slice(
-        &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
-    )
-    .with_context(|| format!("{}: not a backup's manifest", path.display()))?;
+    let manifest = read_manifest(dir)?;
     if manifest.format != FORMAT {
         bail!("{}: backup format {} (this posey reads {FORMAT})", dir.display(), manifest.format);
     }

@@ -24,6 +24,19 @@ impl PgTools {
         }
     }
 
+    /// Where the program `name` that [`PgTools::run`] would run is, if anywhere.
+    pub fn find(&self, name: &str) -> Option<PathBuf> {
+        let program = self.program(name);
+        if program.is_absolute() {
+            return Some(program);
+        }
+        std::env::var_os("PATH")?
+            .to_str()?
+            .split(':')
+            .map(|dir| PathBuf::from(dir).join(name))
+            .find(|candidate| candidate.is_file())
+    }
+
     /// Runs the client program `name`, the password (if any) in its environment rather than
     /// on its command line, where any local user could read it.
     pub(crate) async fn run(

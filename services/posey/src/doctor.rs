@@ -40,6 +40,7 @@ pub async fn check(config: &LauncherConfig) -> Vec<Finding> {
         web_app(config).await,
         mqtt_broker(config).await,
         seal_key(config),
+        backups(config),
     ];
     findings.extend(services(config));
     findings
@@ -349,6 +350,71 @@ fn seal_key(config: &LauncherConfig) -> Finding {
     }
 }
 
+/// Scheduled backups: where they go, the newest (a warning when it is older than its schedule
+/// says, or when there is no `pg_dump` to take them with).
+fn backups(config: &LauncherConfig) -> Finding {
+    let part = "backups";
+    let settings = &config.cron.backup;
+    let Some(dir) = &settings.dir else {
+        return Finding {
+            part,
+            status: Status::Warning,
+            detail: "off (CRON_BACKUP_DIR=off): take them with `posey admin backup DIR`".into(),
+        };
+    };
+    if settings.tools.find("pg_dump").is_none() {
+        return Finding {
+            part,
+            status: Status::Warning,
+            detail: format!(
+                "no pg_dump beside the cluster's programs or on PATH: the backups into {} fail \
+                 (install PostgreSQL's client programs)",
+                dir.display()
+            ),
+        };
+    }
+    let schedule = format!("on `{}` (UTC) into {}", settings.schedule, dir.display());
+    let newest = match posey_backup::rotation::list(dir) {
+        Ok(names) => names.last().cloned(),
+        Err(_) if !dir.exists() => None,
+        Err(e) => return Finding { part, status: Status::Warning, detail: format!("{e:#}") },
+    };
+    let Some(newest) = newest else {
+        return Finding { part, status: Status::Ok, detail: format!("{schedule}; none taken yet") };
+    };
+    let taken = match posey_backup::read_manifest(&dir.join(&newest)) {
+        Ok(manifest) => manifest.created_at,
+        Err(e) => return Finding { part, status: Status::Warning, detail: format!("{e:#}") },
+    };
+    let detail = format!("{schedule}; newest {newest}, {} MB", mb_of(&dir.join(&newest)));
+    // Due again after the newest: late by more than an hour means runs are failing.
+    let due = posey_cron::schedule::Schedule::in_zone(
+        posey_cron::schedule::ScheduleKind::Cron,
+        &settings.schedule,
+        posey_domain::TimeZone::UTC,
+    )
+    .ok()
+    .and_then(|s| s.next_after(taken));
+    match due {
+        Some(due) if chrono::Utc::now() > due + chrono::TimeDelta::hours(1) => Finding {
+            part,
+            status: Status::Warning,
+            detail: format!(
+                "{detail}; the next was due at {due} and has not been taken: see cron's runs \
+                 (the owner's settings) and its log"
+            ),
+        },
+        _ => Finding { part, status: Status::Ok, detail },
+    }
+}
+
+/// A backup's size in MB (its manifest's count of the files' bytes).
+fn mb_of(dir: &std::path::Path) -> String {
+    posey_backup::read_manifest(dir)
+        .map(|m| format!("{:.1}", m.bytes() as f64 / 1_000_000.0))
+        .unwrap_or_else(|_| "?".into())
+}
+
 /// The web app: whether a build is configured and Node.js runs. Without it the APIs still
 /// serve, so a missing app is a warning.
 async fn web_app(config: &LauncherConfig) -> Finding {
@@ -543,6 +609,53 @@ mod tests {
         let config = launcher_with(dir.path(), &[("HOME_SEAL_KEY", key)]);
         let finding = seal_key(&config);
         assert_eq!((finding.status, finding.detail.as_str()), (Status::Ok, "set (HOME_SEAL_KEY)"));
+    }
+
+    /// A backup's directory as the rotation leaves it: a manifest with its time and size.
+    fn backup_at(root: &std::path::Path, name: &str, created_at: &str) {
+        std::fs::create_dir_all(root.join(name)).unwrap();
+        let manifest = serde_json::json!({
+            "format": 1, "created_at": created_at, "posey_version": "0.1.0",
+            "files": {"database.dump": {"bytes": 2_500_000, "sha256": "00"}}, "tables": {},
+        });
+        std::fs::write(root.join(name).join("manifest.json"), manifest.to_string()).unwrap();
+    }
+
+    #[test]
+    fn the_backups_check_names_the_newest_and_warns_when_runs_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        // PATH's pg_dump when no cluster's programs are found (Debian's wrapper here).
+        let config = launcher(dir.path());
+        let finding = backups(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.contains("backups; none taken yet"), "{finding:?}");
+        assert!(finding.detail.starts_with("on `0 30 3 * * *` (UTC) into "), "{finding:?}");
+
+        let root = dir.path().join("backups");
+        let now = chrono::Utc::now();
+        backup_at(
+            &root,
+            "posey-20270101T033000Z",
+            &(now - chrono::TimeDelta::hours(2)).to_rfc3339(),
+        );
+        let finding = backups(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.ends_with("newest posey-20270101T033000Z, 2.5 MB"), "{finding:?}");
+
+        // Three days without a new one on a daily schedule: the runs are failing.
+        backup_at(
+            &root,
+            "posey-20270102T033000Z",
+            &(now - chrono::TimeDelta::days(3)).to_rfc3339(),
+        );
+        let finding = backups(&config);
+        assert_eq!(finding.status, Status::Warning, "{finding:?}");
+        assert!(finding.detail.contains("has not been taken"), "{finding:?}");
+
+        let config = launcher_with(dir.path(), &[("CRON_BACKUP_DIR", "off")]);
+        let finding = backups(&config);
+        assert_eq!(finding.status, Status::Warning, "{finding:?}");
+        assert!(finding.detail.starts_with("off"), "{finding:?}");
     }
 
     #[test]
