@@ -357,6 +357,27 @@ ensure_home_assistant() {
   echo "$venv/bin/hass"
 }
 
+# schemathesis for the `posey up` test that runs it against every service's OpenAPI document
+# (services/posey/tests/up/schemathesis.rs), pinned, in a venv of its own: caldav's niquests in
+# the other venv brings urllib3-future, which replaces the `urllib3` module schemathesis's
+# requests needs (its runs then fail in urllib3's connection pool). Prints its python.
+POSEY_SCHEMATHESIS_SPEC='schemathesis==4.32.5'
+ensure_schemathesis() {
+  local venv marker out
+  venv=${XDG_CACHE_HOME:-$HOME/.cache}/posey/schemathesis-venv
+  marker=$venv/posey-specs
+  if [[ ! -x $venv/bin/python || $(cat "$marker" 2>/dev/null) != "$POSEY_SCHEMATHESIS_SPEC" ]]; then
+    log "installing $POSEY_SCHEMATHESIS_SPEC (PyPI) into $venv"
+    mkdir -p "$(dirname "$venv")"
+    out=$(mktemp)
+    { python3 -m venv --clear "$venv" && "$venv/bin/python" -m pip install -q "$POSEY_SCHEMATHESIS_SPEC"; } >"$out" 2>&1 \
+      || { cat "$out" >&2; rm -f "$out"; die "installing schemathesis into $venv failed"; }
+    rm -f "$out"
+    echo "$POSEY_SCHEMATHESIS_SPEC" >"$marker"
+  fi
+  echo "$venv/bin/python"
+}
+
 # ensure_llama_server: llama-cpp-python with its OpenAI-compatible server in the venv (built from
 # source, about five minutes the first time). Prints the venv's python, which runs it as
 # `python -m llama_cpp.server --model FILE --host 127.0.0.1 --port PORT`.

@@ -1336,6 +1336,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How far the person's export has got (the one being written, else the last one)
+         * @description For a progress view while a large account downloads: the part being written, parts done of
+         *     all, and the files and bytes handed to the download so far; after the end, whether the zip
+         *     was finished or the export failed part-way. `state` is `none` when they have not exported
+         *     since the service started.
+         */
+        get: operations["exportProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/model": {
         parameters: {
             query?: never;
@@ -2235,6 +2258,36 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description What `GET /v1/me/export/progress` answers. */
+        ExportProgress: {
+            /**
+             * Format: int64
+             * @description Bytes of the zip handed to the download so far.
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description Files written into the zip so far.
+             */
+            files: number;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /**
+             * @description The part being written (`posey` for the account, conversations and reminders, then
+             *     each plugin's name).
+             */
+            part?: string | null;
+            parts_done: number;
+            parts_total: number;
+            /** Format: date-time */
+            started_at?: string | null;
+            state: components["schemas"]["ExportState"];
+        };
+        /**
+         * @description Where an export stands.
+         * @enum {string}
+         */
+        ExportState: "none" | "running" | "finished" | "failed";
         /**
          * @description What the companion may see and control: entities by id, areas by id. An entity it may
          *     control it may also see; a hidden entity it neither sees nor controls, whatever its area.
@@ -3543,6 +3596,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The client does not accept both `application/json` and `text/event-stream` (`bad_request`) */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or not JSON-RPC (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure checking the token (`internal`) */
             500: {
                 headers: {
@@ -3725,6 +3796,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -3786,6 +3866,15 @@ export interface operations {
             };
             /** @description The action was answered already, or it expired */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5223,6 +5312,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -5273,6 +5371,15 @@ export interface operations {
             };
             /** @description No such conversation (or it is someone else's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5433,6 +5540,15 @@ export interface operations {
             };
             /** @description No such conversation (or it is someone else's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5789,6 +5905,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -5839,6 +5964,15 @@ export interface operations {
             };
             /** @description No such document of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5980,6 +6114,15 @@ export interface operations {
             };
             /** @description The document is being ingested already */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6460,6 +6603,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -6661,6 +6813,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -6719,6 +6880,15 @@ export interface operations {
             };
             /** @description It exists already, it is in use, or it is reconciled (the message says which) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7114,6 +7284,15 @@ export interface operations {
             };
             /** @description No such bill of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7587,6 +7766,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -7886,6 +8074,15 @@ export interface operations {
             };
             /** @description No such CSV mapping of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8232,6 +8429,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -8371,6 +8577,15 @@ export interface operations {
             };
             /** @description The import is committed already, or it added reconciled transactions (send confirm_reconciled=true) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8617,6 +8832,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -8666,6 +8890,15 @@ export interface operations {
             };
             /** @description No such recurring transaction of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8831,6 +9064,15 @@ export interface operations {
             };
             /** @description It exists already, it is in use, or it is reconciled (the message says which) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9343,6 +9585,15 @@ export interface operations {
             };
             /** @description No such rule of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9948,6 +10199,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -10009,6 +10269,15 @@ export interface operations {
             };
             /** @description It exists already, it is in use, or it is reconciled (the message says which) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10377,6 +10646,15 @@ export interface operations {
             };
             /** @description No such connection of this person */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11055,6 +11333,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -11104,6 +11391,53 @@ export interface operations {
             };
             /** @description An export of theirs is still being written (`conflict`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure (`internal`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where the export stands */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportProgress"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service token, not a person's */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11575,6 +11909,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure (`internal`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -11625,6 +11968,15 @@ export interface operations {
             };
             /** @description No such memory (or it is someone else's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

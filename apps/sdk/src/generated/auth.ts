@@ -1421,6 +1421,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -1588,6 +1597,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -1638,6 +1656,15 @@ export interface operations {
             };
             /** @description No such pending invite (`invite_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1847,6 +1874,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -1906,6 +1942,15 @@ export interface operations {
             };
             /** @description No such role (`role_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2020,6 +2065,15 @@ export interface operations {
             };
             /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2166,6 +2220,15 @@ export interface operations {
             };
             /** @description No such user (`user_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2431,6 +2494,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -2492,6 +2564,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -2544,6 +2625,15 @@ export interface operations {
             };
             /** @description No such user (`user_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2810,6 +2900,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -2994,6 +3093,15 @@ export interface operations {
             };
             /** @description No such app password of the person's (`app_password_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3217,6 +3325,15 @@ export interface operations {
             };
             /** @description No such factor of the person's (`mfa_factor_not_found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3551,6 +3668,15 @@ export interface operations {
             };
             /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4037,6 +4163,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -4460,6 +4595,15 @@ export interface operations {
             };
             /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -354,6 +354,33 @@ export interface components {
         Alive: {
             status: string;
         };
+        BackupRun: {
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            bytes?: number | null;
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** @description The backup's directory under `dir`, once written. */
+            name?: string | null;
+            /** Format: date-time */
+            scheduled_for: string;
+            status: components["schemas"]["RunStatus"];
+        };
+        BackupStatus: {
+            /** @description Scheduled backups are on (`CRON_BACKUP_DIR`). */
+            configured: boolean;
+            /** @description Where they go (on the cron service's machine). */
+            dir?: string | null;
+            /** @description How many are kept (`CRON_BACKUP_KEEP`). */
+            keep?: number | null;
+            last_run?: null | components["schemas"]["BackupRun"];
+            last_success?: null | components["schemas"]["BackupRun"];
+            /** @description When: a cron expression with seconds, in UTC (`CRON_BACKUP_SCHEDULE`). */
+            schedule?: string | null;
+        };
         /** @description Everything cron keeps of the person. */
         CronExport: {
             /** Format: date-time */
@@ -548,6 +575,7 @@ export interface components {
         };
         Status: {
             agent_tasks: components["schemas"]["AgentTasksStatus"];
+            backups: components["schemas"]["BackupStatus"];
             email: components["schemas"]["EmailStatus"];
             scheduler: components["schemas"]["SchedulerStatus"];
             web_push: components["schemas"]["WebPushStatus"];
