@@ -77,6 +77,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(cause) if out_of_space(cause) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +96,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::Internal(cause) if out_of_space(cause) => "insufficient_storage",
             Self::Internal(_) => "internal",
         }
     }
@@ -116,11 +118,34 @@ impl ApiError {
             Self::RateLimited { retry_after } => {
                 (format!("too many requests; retry after {}s", retry_after.as_secs().max(1)), None)
             }
-            // Internal detail is logged, never sent.
+            // Internal detail is logged, never sent; a full disk is named, as the operator
+            // (and the person, who can retry later) must know it.
+            Self::Internal(cause) if out_of_space(cause) => (
+                "the server is out of disk space; try again once space is freed".to_owned(),
+                None,
+            ),
             Self::Internal(_) => ("an internal error occurred".to_owned(), None),
         };
         ErrorBody { error: ErrorDetail { code: self.code(), message, fields } }
     }
+}
+
+/// Whether `cause` is a full disk (or quota): an I/O error saying so anywhere in its chain,
+/// PostgreSQL's `disk_full` (SQLSTATE 53100), or, for stores whose errors arrive as text,
+/// the system's message for it.
+fn out_of_space(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|error| {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            );
+        }
+        if let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>() {
+            return db.code().as_deref() == Some("53100");
+        }
+        error.to_string().contains("No space left on device")
+    })
 }
 
 impl IntoResponse for ApiError {
@@ -160,6 +185,21 @@ mod tests {
         let bytes = to_bytes(body, 1 << 16).await.expect("body");
         let json = serde_json::from_slice(&bytes).expect("json");
         (status, json, Response::from_parts(parts, axum::body::Body::empty()))
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_a_507_that_says_so() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let err = ApiError::Internal(anyhow::Error::new(full).context("writing a file"));
+        let (status, json, _) = body_of(err).await;
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(json["error"]["code"], "insufficient_storage");
+        assert!(json["error"]["message"].as_str().unwrap().contains("out of disk space"));
+        let text = anyhow::anyhow!("Service internal error: No space left on device (os error 28)");
+        let (status, ..) = body_of(ApiError::Internal(text.context("upserting"))).await;
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        let other = ApiError::Internal(anyhow::anyhow!("connection refused"));
+        assert_eq!(body_of(other).await.0, StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[tokio::test]
