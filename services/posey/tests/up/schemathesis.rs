@@ -115,7 +115,6 @@ async fn every_documented_operation_answers_as_its_document_says() {
         let (passed, report) = tokio::task::block_in_place(|| {
             schemathesis(&python, parent.path(), &who.token, port, filters)
         });
-        println!("--- {name} ---\n{report}");
         // Each run reached its operations: none was left untested (by an error of the tool).
         assert!(report.contains("Tested:"), "{name}: no summary\n{report}");
         if !passed {
