@@ -790,6 +790,7 @@ async fn redis_gone_while_configured_leaves_sign_in_and_limits_working_and_nothi
     let ada = Person::sign_up(&ports, "ada@example.com").await;
     let bea = Person::sign_up(&ports, "bea@example.com").await;
     let cy = Person::sign_up(&ports, "cy@example.com").await;
+    let dee = Person::sign_up(&ports, "dee@example.com").await;
     let refresh = refresh_token_of(&ada.client, ada.auth, "ada@example.com").await;
     let client = reqwest::Client::new();
 
@@ -859,6 +860,28 @@ async fn redis_gone_while_configured_leaves_sign_in_and_limits_working_and_nothi
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let ready = back.elapsed();
+    // Each process asks Redis again within a second of its last try: counts show up there soon,
+    // and from then on the limits count there alone.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for n in 0.. {
+        let probe = format!("probe-{n}@example.com");
+        let request = client
+            .post(format!("http://127.0.0.1:{}/token?grant_type=password", ada.auth))
+            .json(&json!({"email": probe, "password": "not the password"}));
+        timed("a sign-in", HASHING_BOUND, request).await;
+        let daily = json!({"name": "daily", "kind": "reminder", "payload": {"title": "Daily"},
+                           "schedule": {"kind": "cron", "spec": "0 0 9 * * *"}});
+        let request = dee.post(dee.cron, "/v1/tasks").json(&daily);
+        timed("a task creation", WITHOUT_REDIS_BOUND, request).await;
+        let auth_key = format!("posey:auth:rl:account:{probe}");
+        let cron_key = format!("posey:cron:rl:tasks:{}", dee.id);
+        if redis.keys(&auth_key).len() == 1 && redis.keys(&cron_key).len() == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Redis unused 30 s after it was back");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let used_again = back.elapsed();
     let limit_back = sign_ins_before_limit(&client, ada.auth, "nobody-3@example.com").await;
     assert_eq!(limit_back, limit, "the sign-in limit with Redis back");
     let tasks_back = tasks_before_limit(&cy).await;
@@ -886,10 +909,11 @@ async fn redis_gone_while_configured_leaves_sign_in_and_limits_working_and_nothi
          sign-in, refresh, task writes, GraphQL and agents reads answered (the slowest of {requests} \
          requests took {slowest} ms); \
          the sign-in limit ({limit} per account) and the task limit ({tasks} per person) held \
-         without Redis; Redis back: all ready after {:.2}s, both limits counted in Redis again; \
+         without Redis; Redis back: all ready after {:.2}s, both limits counted in Redis again after {:.2}s; \
          no service restarted",
         without.as_secs_f64(),
-        ready.as_secs_f64()
+        ready.as_secs_f64(),
+        used_again.as_secs_f64()
     );
     posey.interrupt();
     assert!(posey.wait(Duration::from_secs(60)).success(), "{}", posey.log());
