@@ -36,6 +36,13 @@ pub fn write(mut files: mpsc::Receiver<ExportFile>, out: mpsc::Sender<Chunk>, pr
     })();
     if let Err(error) = result {
         progress.failed();
+        let gone =
+            matches!(&error, zip::result::ZipError::Io(e) if e.kind() == io::ErrorKind::BrokenPipe);
+        if gone {
+            tracing::info!("an export's download ended before its zip was finished");
+        } else {
+            tracing::warn!(error = %error, "an export's zip could not be written");
+        }
         // The download is gone, or the archive could not be written: either way it must not
         // end looking complete.
         let _ = out.blocking_send(Err(io::Error::other(format!("writing the export: {error}"))));

@@ -5,15 +5,21 @@
 //! of issue 12, sent at one `posey up`, leaves all four services up without a restart; the web
 //! app runs beside them as one more supervised child; without `MQTT_URL` an MQTT broker runs
 //! in `posey up`, and a seal key for the home plugin is made once and kept; a deleted person is
-//! erased from every table and vector collection; a backup taken while serving restores identically.
+//! erased from every table and vector collection; a backup taken while serving restores identically,
+//! and cron's scheduled backups rotate; the fault drills (Postgres restarted and Redis gone under
+//! load, agents killed mid-turn and mid-ingestion, a full disk) keep every acknowledged write; and
+//! schemathesis finds every answer of auth, agents and cron as their OpenAPI documents say.
 
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
 mod backup;
+mod drill_database;
+mod drill_processes;
 mod erasure;
 mod home;
 mod hostile;
 mod lifecycle;
+mod schemathesis;
 mod support;
 mod web;
