@@ -120,10 +120,9 @@ impl ApiError {
             }
             // Internal detail is logged, never sent; a full disk is named, as the operator
             // (and the person, who can retry later) must know it.
-            Self::Internal(cause) if out_of_space(cause) => (
-                "the server is out of disk space; try again once space is freed".to_owned(),
-                None,
-            ),
+            Self::Internal(cause) if out_of_space(cause) => {
+                ("the server is out of disk space; try again once space is freed".to_owned(), None)
+            }
             Self::Internal(_) => ("an internal error occurred".to_owned(), None),
         };
         ErrorBody { error: ErrorDetail { code: self.code(), message, fields } }

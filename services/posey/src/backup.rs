@@ -5,7 +5,7 @@
 //! database that already holds tables, restores the dump, checks the row counts, puts the files
 //! back into the data dir (never over a different one), and reindexes every vector collection.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use posey_backup::PgTools;
 
@@ -19,7 +19,7 @@ pub async fn backup(config: &LauncherConfig, dir: &Path) -> anyhow::Result<()> {
         dir,
         &database.config,
         &pg_tools(config),
-        &data_files(&config.data_dir),
+        &crate::config::data_files(&config.data_dir),
         env!("CARGO_PKG_VERSION"),
     )
     .await;
@@ -47,12 +47,6 @@ pub async fn restore(config: &LauncherConfig, dir: &Path) -> anyhow::Result<()> 
         "database restored; rebuilding the vector collections"
     );
     crate::admin::reindex(config, None).await
-}
-
-/// The files of the data dir that are no copy of the database: the home plugin's seal key
-/// (backed up when the install made one).
-pub fn data_files(data_dir: &Path) -> Vec<PathBuf> {
-    vec![crate::home::seal_key_path(data_dir)]
 }
 
 /// `pg_dump` / `pg_restore` beside the cluster's `initdb` (POSTGRES_BIN_DIR, PATH, or Debian's

@@ -39,6 +39,20 @@ pub struct HomeMade {
     pub seal_key: Option<SecretString>,
 }
 
+/// The file under the data dir that keeps the home plugin's generated seal key (base64, mode
+/// 0600; `home.rs` makes it).
+pub const SEAL_KEY_FILE: &str = "home-seal-key";
+
+pub fn seal_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SEAL_KEY_FILE)
+}
+
+/// The files of the data dir that are no copy of the database, which backups take: the home
+/// plugin's seal key (when the install made one).
+pub fn data_files(data_dir: &Path) -> Vec<PathBuf> {
+    vec![seal_key_path(data_dir)]
+}
+
 /// Where `posey up`'s scheduled backups go in the data dir unless `CRON_BACKUP_DIR` says.
 pub const DEFAULT_BACKUP_DIR: &str = "backups";
 
@@ -145,15 +159,13 @@ impl LauncherConfig {
             });
         }
         // Scheduled backups go into the data dir unless the operator said where (or `off`),
-        // with the data dir's seal key and the client programs beside the cluster's.
+        // with the data dir's seal key. Their pg_dump is POSTGRES_BIN_DIR's, else PATH's (on
+        // Debian its wrapper runs the newest client, as the embedded cluster is the newest).
         if let Some(data_dir) = &data_dir {
             if env.raw("CRON_BACKUP_DIR").is_none() {
                 cron.backup.dir = Some(data_dir.join(DEFAULT_BACKUP_DIR));
             }
-            cron.backup.files = crate::backup::data_files(data_dir);
-            if let Ok(dir) = crate::embedded::postgres::find_bin_dir(pg_bin_dir.as_deref()) {
-                cron.backup.tools = posey_backup::PgTools::in_dir(Some(dir));
-            }
+            cron.backup.files = data_files(data_dir);
         }
         data_dir.map(|data_dir| Self {
             data_dir,

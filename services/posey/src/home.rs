@@ -5,7 +5,7 @@
 
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use base64::Engine as _;
@@ -14,13 +14,7 @@ use posey_home_plugin::mqtt::broker::{self, Broker};
 
 use crate::LauncherConfig;
 use crate::config::HomeMade;
-
-/// The file under the data dir that keeps the generated seal key (base64, mode 0600).
-pub const SEAL_KEY_FILE: &str = "home-seal-key";
-
-pub fn seal_key_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(SEAL_KEY_FILE)
-}
+pub use crate::config::{SEAL_KEY_FILE, seal_key_path};
 
 /// What this run made, and the broker to stop once the services have stopped.
 pub struct Provided {
