@@ -339,21 +339,28 @@ POSEY_HA_SPECS=(
   'pyotp==2.8.0' 'PyQRCode==1.2.1'
 )
 
-# ensure_home_assistant: the venv with POSEY_HA_SPECS in it, made again when its python is gone or
-# the specs changed (a marker file holds those it was made with). Prints its `hass`.
-ensure_home_assistant() {
-  local venv marker out
-  venv=${XDG_CACHE_HOME:-$HOME/.cache}/posey/ha-venv
-  marker=$venv/posey-specs
-  if [[ ! -x $venv/bin/hass || ! -x $venv/bin/python || $(cat "$marker" 2>/dev/null) != "${POSEY_HA_SPECS[*]}" ]]; then
-    log "installing ${POSEY_HA_SPECS[*]} (PyPI) into $venv"
+# ensure_pinned_venv NAME PROGRAM SPEC...: the venv NAME in the user's cache holding SPEC...,
+# made again when its PROGRAM (under bin/) is gone or the specs changed (a marker file holds
+# those it was made with). Prints the venv's directory.
+ensure_pinned_venv() {
+  local venv=${XDG_CACHE_HOME:-$HOME/.cache}/posey/$1 program=$2 out
+  shift 2
+  if [[ ! -x $venv/bin/python || ! -x $venv/bin/$program || $(cat "$venv/posey-specs" 2>/dev/null) != "$*" ]]; then
+    log "installing $* (PyPI) into $venv"
     mkdir -p "$(dirname "$venv")"
     out=$(mktemp)
-    { python3 -m venv --clear "$venv" && "$venv/bin/python" -m pip install -q "${POSEY_HA_SPECS[@]}"; } >"$out" 2>&1 \
-      || { cat "$out" >&2; rm -f "$out"; die "installing Home Assistant into $venv failed"; }
+    { python3 -m venv --clear "$venv" && "$venv/bin/python" -m pip install -q "$@"; } >"$out" 2>&1 \
+      || { cat "$out" >&2; rm -f "$out"; die "installing $* into $venv failed"; }
     rm -f "$out"
-    echo "${POSEY_HA_SPECS[*]}" >"$marker"
+    echo "$*" >"$venv/posey-specs"
   fi
+  echo "$venv"
+}
+
+# ensure_home_assistant: the venv with POSEY_HA_SPECS in it. Prints its `hass`.
+ensure_home_assistant() {
+  local venv
+  venv=$(ensure_pinned_venv ha-venv hass "${POSEY_HA_SPECS[@]}") || exit 1
   echo "$venv/bin/hass"
 }
 
@@ -363,18 +370,8 @@ ensure_home_assistant() {
 # requests needs (its runs then fail in urllib3's connection pool). Prints its python.
 POSEY_SCHEMATHESIS_SPEC='schemathesis==4.32.5'
 ensure_schemathesis() {
-  local venv marker out
-  venv=${XDG_CACHE_HOME:-$HOME/.cache}/posey/schemathesis-venv
-  marker=$venv/posey-specs
-  if [[ ! -x $venv/bin/python || $(cat "$marker" 2>/dev/null) != "$POSEY_SCHEMATHESIS_SPEC" ]]; then
-    log "installing $POSEY_SCHEMATHESIS_SPEC (PyPI) into $venv"
-    mkdir -p "$(dirname "$venv")"
-    out=$(mktemp)
-    { python3 -m venv --clear "$venv" && "$venv/bin/python" -m pip install -q "$POSEY_SCHEMATHESIS_SPEC"; } >"$out" 2>&1 \
-      || { cat "$out" >&2; rm -f "$out"; die "installing schemathesis into $venv failed"; }
-    rm -f "$out"
-    echo "$POSEY_SCHEMATHESIS_SPEC" >"$marker"
-  fi
+  local venv
+  venv=$(ensure_pinned_venv schemathesis-venv python "$POSEY_SCHEMATHESIS_SPEC") || exit 1
   echo "$venv/bin/python"
 }
 

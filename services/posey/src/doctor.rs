@@ -382,11 +382,13 @@ fn backups(config: &LauncherConfig) -> Finding {
     let Some(newest) = newest else {
         return Finding { part, status: Status::Ok, detail: format!("{schedule}; none taken yet") };
     };
-    let taken = match posey_backup::read_manifest(&dir.join(&newest)) {
-        Ok(manifest) => manifest.created_at,
+    let manifest = match posey_backup::read_manifest(&dir.join(&newest)) {
+        Ok(manifest) => manifest,
         Err(e) => return Finding { part, status: Status::Warning, detail: format!("{e:#}") },
     };
-    let detail = format!("{schedule}; newest {newest}, {} MB", mb_of(&dir.join(&newest)));
+    let taken = manifest.created_at;
+    let mb = manifest.bytes() as f64 / 1_000_000.0;
+    let detail = format!("{schedule}; newest {newest}, {mb:.1} MB");
     // Due again after the newest: late by more than an hour means runs are failing.
     let due = posey_cron::schedule::Schedule::in_zone(
         posey_cron::schedule::ScheduleKind::Cron,
@@ -406,13 +408,6 @@ fn backups(config: &LauncherConfig) -> Finding {
         },
         _ => Finding { part, status: Status::Ok, detail },
     }
-}
-
-/// A backup's size in MB (its manifest's count of the files' bytes).
-fn mb_of(dir: &std::path::Path) -> String {
-    posey_backup::read_manifest(dir)
-        .map(|m| format!("{:.1}", m.bytes() as f64 / 1_000_000.0))
-        .unwrap_or_else(|_| "?".into())
 }
 
 /// The web app: whether a build is configured and Node.js runs. Without it the APIs still

@@ -1,10 +1,11 @@
 //! The ingestion workers (`AGENTS_DOCUMENT_WORKERS` of them). Postgres is the queue: a queued
 //! document is claimed with `FOR UPDATE SKIP LOCKED` (so any replica can work, and a restart
 //! resumes), fairly between people, under a short lease renewed while the worker works (so the
-//! document of a killed process is taken over within seconds); extracted and chunked in a child process under resource
-//! limits (`sandbox`), embedded batch by batch with its progress recorded, and only then marked
-//! `ready`. A failure removes whatever was written (chunks and vectors) and leaves `failed` with
-//! the reason; a file whose reading crashed is failed at once, never retried.
+//! document of a killed process is taken over within seconds); extracted and chunked in a child
+//! process under resource limits (`sandbox`), embedded batch by batch with its progress
+//! recorded, and only then marked `ready`. A failure removes whatever was written (chunks and
+//! vectors) and leaves `failed` with the reason; a file whose reading crashed is failed at once,
+//! never retried.
 
 use std::sync::Arc;
 use std::time::Duration;
