@@ -165,20 +165,6 @@ impl Tally {
     }
 }
 
-/// A password sign-in's refresh token (a session of its own).
-async fn refresh_token_of(client: &reqwest::Client, auth: u16, email: &str) -> String {
-    let session: Value = client
-        .post(format!("http://127.0.0.1:{auth}/token?grant_type=password"))
-        .json(&json!({"email": email, "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["refresh_token"].as_str().unwrap_or_else(|| panic!("{session}")).to_owned()
-}
-
 /// What the load's workers had acknowledged (2xx) when they stopped.
 #[derive(Default)]
 struct Acknowledged {
@@ -343,7 +329,8 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
                                   "schedule": {"kind": "interval", "spec": 1}});
         let made = person.post(person.cron, "/v1/tasks").json(&every_second).send().await.unwrap();
         assert_eq!(made.status(), StatusCode::CREATED, "{}", made.text().await.unwrap());
-        let refresh = refresh_token_of(&person.client, person.auth, &email).await;
+        // A session of its own for the refresh chain.
+        let refresh = Person::sign_in(&ports, &email).await.refresh_token;
         people.push((Arc::new(person), refresh));
     }
 
@@ -791,7 +778,7 @@ async fn redis_gone_while_configured_leaves_sign_in_and_limits_working_and_nothi
     let bea = Person::sign_up(&ports, "bea@example.com").await;
     let cy = Person::sign_up(&ports, "cy@example.com").await;
     let dee = Person::sign_up(&ports, "dee@example.com").await;
-    let refresh = refresh_token_of(&ada.client, ada.auth, "ada@example.com").await;
+    let refresh = Person::sign_in(&ports, "ada@example.com").await.refresh_token;
     let client = reqwest::Client::new();
 
     // With Redis: the limits count there.

@@ -200,6 +200,8 @@ pub(crate) struct Person {
     pub(crate) id: String,
     pub(crate) email: String,
     pub(crate) token: String,
+    /// The session's refresh token.
+    pub(crate) refresh_token: String,
     pub(crate) auth: u16,
     pub(crate) agents: u16,
     pub(crate) gateway: u16,
@@ -236,6 +238,7 @@ impl Person {
             id: session["user"]["id"].as_str().unwrap().to_owned(),
             email: email.to_owned(),
             token: token.to_owned(),
+            refresh_token: session["refresh_token"].as_str().unwrap().to_owned(),
             auth,
             agents: port("AGENTS_PORT"),
             gateway: port("GATEWAY_PORT"),
