@@ -29,7 +29,9 @@ pub enum Actor {
     Person,
     /// The companion, in a turn (the person's yes, when the command needed it, is `confirmed`).
     Agent { confirmed: bool },
-    /// One of the person's automations.
+    /// A turn no one is in: one another service started for the person (a scheduled task of
+    /// cron's), named by what started it. It is still the model's word: it controls only what
+    /// the companion may, and a security-relevant command waits for the person's yes.
     Automation(String),
 }
 
@@ -141,7 +143,12 @@ pub async fn control(
     if let Err(error) = command.check(&entity_id) {
         return refuse(entry, HomeError::invalid("action", error)).await;
     }
-    if let Actor::Agent { confirmed } = actor {
+    let confirmed = match actor {
+        Actor::Person => None,
+        Actor::Agent { confirmed } => Some(*confirmed),
+        Actor::Automation(_) => Some(false),
+    };
+    if let Some(confirmed) = confirmed {
         let policy = exposure::get(&homes.db, person).await?;
         if !exposed(&policy, row).1 {
             let error = HomeError::NotAllowed(format!(

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use posey_home::Command;
+use posey_home::Secret;
 use posey_home::command::{AlarmMode, Brightness, HvacMode, TargetTemperature};
-use posey_plugin::{ConfirmationRequest, PendingAction, Tool, ToolContext, ToolError};
+use posey_plugin::{ConfirmationRequest, Credential, PendingAction, Tool, ToolContext, ToolError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -294,6 +295,15 @@ async fn scene(shared: Shared, context: ToolContext, args: EntityArgs) -> Result
     run(&homes, &context, &row, command, TOOL).await
 }
 
+/// Who the tool acts as: the companion in the person's turn, or an automation in a turn
+/// another service started for them (cron's scheduled tasks call with a service token).
+fn actor(context: &ToolContext) -> Actor {
+    match context.credential {
+        Some(Credential::Service(_)) => Actor::Automation("scheduled task".into()),
+        _ => Actor::Agent { confirmed: false },
+    }
+}
+
 /// Runs the command as the companion: what needs the person's yes is asked for instead.
 async fn run(
     homes: &Homes,
@@ -303,15 +313,9 @@ async fn run(
     tool: &'static str,
 ) -> Result<Value, ToolError> {
     let summary = format!("{} {}", command.name().replace('_', " "), row.name);
-    let outcome = control::control(
-        homes,
-        context.person,
-        &Actor::Agent { confirmed: false },
-        row,
-        command.clone(),
-    )
-    .await
-    .map_err(failed(tool))?;
+    let outcome = control::control(homes, context.person, &actor(context), row, command.clone())
+        .await
+        .map_err(failed(tool))?;
     match outcome {
         Outcome::Done { state, .. } => Ok(json!({
             "done": summary,
@@ -359,8 +363,13 @@ pub fn run_confirmed(
         let payload = &action.payload;
         let connection = payload["connection_id"].as_str().and_then(|id| id.parse::<Uuid>().ok());
         let entity_id = payload["entity_id"].as_str().unwrap_or_default();
-        let command: Command = serde_json::from_value(payload["command"].clone())
+        let mut command: Command = serde_json::from_value(payload["command"].clone())
             .map_err(|_| ToolError::new("the confirmed action is not a home command"))?;
+        // The alarm code the person gave with their yes (never asked of the model, never kept):
+        // it goes to the alarm's call and nowhere else.
+        if let Some(code) = payload.get("code").and_then(Value::as_str) {
+            command = command.with_code(Secret::new(code));
+        }
         let row = control::find(&homes, context.person, entity_id, connection)
             .await
             .map_err(failed(TOOL))?;

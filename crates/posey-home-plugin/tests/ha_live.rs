@@ -109,7 +109,7 @@ async fn the_link_mirrors_home_assistant_and_calls_its_services() {
     assert_eq!(link.state(&id("input_boolean.guest_mode")).expect("guest mode").state, "on");
 
     // The alarm arms with its code; a wrong code is refused, and the error names the call.
-    let arm = Command::AlarmArm { mode: AlarmMode::Away, code: Some(Secret::new("2468")) };
+    let arm = Command::AlarmArm { mode: AlarmMode::Away, code: Some(Secret::new(ha::ALARM_CODE)) };
     link.call_service(&id("alarm_control_panel.home_alarm"), &arm).await.expect("armed");
     change_to(&mut changes, "alarm_control_panel.home_alarm", "armed_away").await;
     let wrong = Command::AlarmDisarm { code: Some(Secret::new("0000")) };

@@ -202,6 +202,16 @@ impl Command {
         }
     }
 
+    /// The command with the alarm code the person gave (with their yes to a pending one);
+    /// a command that takes no code is as it was.
+    pub fn with_code(self, code: Secret) -> Self {
+        match self {
+            Self::AlarmArm { mode, .. } => Self::AlarmArm { mode, code: Some(code) },
+            Self::AlarmDisarm { .. } => Self::AlarmDisarm { code: Some(code) },
+            other => other,
+        }
+    }
+
     /// `Toggle` as the `TurnOn` or `TurnOff` it means for an entity now in `current` state,
     /// for devices that have no toggle of their own (MQTT lights and switches).
     pub fn resolve_toggle(self, current: &str) -> Self {
@@ -694,6 +704,16 @@ mod tests {
         let kept = serde_json::to_string(&command.without_code()).expect("json");
         assert_eq!(kept, r#"{"action":"alarm_disarm"}"#);
         assert!(!format!("{call:?}").contains("9876"));
+    }
+
+    #[test]
+    fn a_code_given_later_goes_only_where_a_code_is_taken() {
+        let code = || Secret::new("2468");
+        let disarm = Command::AlarmDisarm { code: None }.with_code(code());
+        assert_eq!(disarm.code(), Some(&code()));
+        let arm = Command::AlarmArm { mode: AlarmMode::Night, code: None }.with_code(code());
+        assert_eq!(arm, Command::AlarmArm { mode: AlarmMode::Night, code: Some(code()) });
+        assert_eq!(Command::Unlock.with_code(code()), Command::Unlock);
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! venv of its own and names in `TEST_HA_HASS`) in a temp config dir: started as a child
 //! process on a free port, onboarded through its REST onboarding API, and given a long-lived
 //! access token over its WebSocket API, as a person would make one. Its home: template lights
-//! and a lock driven by input booleans, a manual alarm panel with a code.
+//! and a lock driven by input booleans, a manual alarm panel with a code, a thermostat
+//! (generic_thermostat), blinds (a template cover) and a TV (a universal media player) driven
+//! by input helpers, a scene and a script.
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -24,8 +27,15 @@ pub fn hass_bin() -> String {
     }
 }
 
+/// The alarm panel's code. Not digits alone: a check that it never reaches a log cannot be
+/// fooled by a UUID or a hex dump that happens to hold the same digits.
+pub const ALARM_CODE: &str = "quince-2468";
+
 /// The home the tests run against: template lights and a lock driven by input booleans, a
-/// manual alarm panel with a code; nothing that reaches the network.
+/// manual alarm panel with a code; a thermostat, blinds and a TV whose states are input
+/// helpers; a scene and a script. Only core integrations without requirements (`demo` would
+/// pull in `conversation`'s packages, which `--skip-pip` does not install); nothing that
+/// reaches the network.
 fn configuration(port: u16, extra: &str) -> String {
     format!(
         r#"homeassistant:
@@ -50,7 +60,106 @@ input_boolean:
   front_door_locked:
     name: Front door locked
     initial: true
+  study_heater:
+    name: Study heater
 {extra}
+input_number:
+  study_temperature:
+    name: Study temperature
+    min: 0
+    max: 40
+    step: 0.5
+    initial: 19
+  blinds_position:
+    name: Blinds position
+    min: 0
+    max: 100
+    step: 1
+    initial: 0
+  tv_volume:
+    name: TV volume
+    min: 0
+    max: 1
+    step: 0.01
+    initial: 0.2
+input_select:
+  tv_state:
+    name: TV state
+    options: ["playing", "paused"]
+    initial: paused
+climate:
+  - platform: generic_thermostat
+    name: Study
+    unique_id: posey_study_thermostat
+    heater: input_boolean.study_heater
+    target_sensor: input_number.study_temperature
+    min_temp: 5
+    max_temp: 30
+    target_temp: 19
+    initial_hvac_mode: "off"
+cover:
+  - platform: template
+    covers:
+      living_room_blinds:
+        friendly_name: Living room blinds
+        unique_id: posey_living_room_blinds
+        position_template: "{{{{ states('input_number.blinds_position') | int }}}}"
+        open_cover:
+          service: input_number.set_value
+          target:
+            entity_id: input_number.blinds_position
+          data:
+            value: 100
+        close_cover:
+          service: input_number.set_value
+          target:
+            entity_id: input_number.blinds_position
+          data:
+            value: 0
+        set_cover_position:
+          service: input_number.set_value
+          target:
+            entity_id: input_number.blinds_position
+          data:
+            value: "{{{{ position }}}}"
+media_player:
+  - platform: universal
+    name: Living room TV
+    unique_id: posey_living_room_tv
+    state_template: "{{{{ states('input_select.tv_state') }}}}"
+    attributes:
+      volume_level: input_number.tv_volume
+    commands:
+      media_play:
+        service: input_select.select_option
+        target:
+          entity_id: input_select.tv_state
+        data:
+          option: playing
+      media_pause:
+        service: input_select.select_option
+        target:
+          entity_id: input_select.tv_state
+        data:
+          option: paused
+      volume_set:
+        service: input_number.set_value
+        target:
+          entity_id: input_number.tv_volume
+        data:
+          value: "{{{{ volume_level }}}}"
+scene:
+  - name: Evening
+    id: posey_evening
+    entities:
+      light.kitchen_ceiling: "on"
+script:
+  guest_arrival:
+    alias: Guest arrival
+    sequence:
+      - service: input_boolean.turn_on
+        target:
+          entity_id: input_boolean.guest_mode
 light:
   - platform: template
     lights:
@@ -82,7 +191,7 @@ lock:
 alarm_control_panel:
   - platform: manual
     name: Home alarm
-    code: "2468"
+    code: "{ALARM_CODE}"
     arming_time: 0
     delay_time: 0
     trigger_time: 10
@@ -367,4 +476,47 @@ pub async fn ws_commands(base: &str, token: &str, commands: Vec<Value>) -> Vec<V
     }
     let _ = ws.close(None).await;
     results
+}
+
+/// What the code under test logs while it is held, at debug level and above: for checks that
+/// a secret (an alarm code) never reaches a log. It listens on the current thread, where a
+/// `#[tokio::test]`'s (current-thread) runtime runs the service's tasks.
+pub struct Logs {
+    written: Arc<Mutex<Vec<u8>>>,
+    _listening: Box<dyn std::any::Any>,
+}
+
+/// Starts listening; see [`Logs`].
+pub fn capture_logs() -> Logs {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let into = written.clone();
+    let listening = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || LogWriter(into.clone()))
+        .finish()
+        .set_default();
+    Logs { written, _listening: Box::new(listening) }
+}
+
+impl Logs {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.written.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_owned()
+    }
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

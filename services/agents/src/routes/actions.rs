@@ -5,7 +5,8 @@
 use axum::Json;
 use axum::extract::State;
 use posey_domain::ActionId;
-use posey_http::{ApiError, PathId};
+use posey_http::{ApiError, OptionalJson, PathId};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,7 +17,7 @@ use crate::db;
 use crate::db::actions::Action;
 use crate::db::messages::{NewMessage, Role};
 use crate::state::AppState;
-use posey_plugin::responses::NeedsPerson;
+use posey_plugin::responses::{BadFields, NeedsPerson};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,17 +50,34 @@ async fn list_actions(
     Ok(Json(json!({"actions": db::actions::pending(state.db(), person).await?})))
 }
 
+/// What the person may give with their yes. No `Debug`: the code is never printed.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Confirmation {
+    /// The alarm's code, when the action arms or disarms an alarm that asks for one. It goes
+    /// to the alarm and nowhere else: not kept, logged, audited or shown to the model.
+    #[schema(min_length = 1, max_length = 64)]
+    code: Option<String>,
+}
+
 /// Confirm an action: it runs now, and what it came to is answered and added to its conversation
 #[utoipa::path(post, path = "/v1/actions/{id}/confirm", tag = "actions",
     operation_id = "confirmAction", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The action's id")),
+    request_body(content = Option<Confirmation>, description = "Optional: an alarm's code", content_type = "application/json"),
     responses((status = 200, description = "The action, `done` or `failed`, with its result", body = Action),
-        NoSuchAction, NeedsPerson))]
+        (status = 400, description = "Malformed JSON", body = posey_http::openapi::Error),
+        BadFields, NoSuchAction, NeedsPerson))]
 async fn confirm_action(
     State(state): State<AppState>,
     PersonWithToken(person, credential): PersonWithToken,
     PathId(id, ..): PathId<ActionId>,
+    OptionalJson(confirmation): OptionalJson<Confirmation>,
 ) -> Result<Json<Action>, ApiError> {
+    let code = confirmation.unwrap_or_default().code;
+    if code.as_ref().is_some_and(|c| c.is_empty() || c.chars().count() > 64) {
+        return Err(ApiError::invalid("code", "an alarm code is 1 to 64 characters"));
+    }
     let id = id.as_uuid();
     let Some(action) = db::actions::decide(state.db(), person, id, "running").await? else {
         return Err(unanswerable(&state, person, id).await);
@@ -67,7 +85,12 @@ async fn confirm_action(
     let ran = match state.runtime.plugins.get(&action.plugin) {
         Some(plugin) => {
             let context = state.runtime.tool_context(person, Some(credential));
-            plugin.run_confirmed(pending(&action), context).await
+            let mut pending = pending(&action);
+            // Handed to the plugin with what it asked to keep, in memory only.
+            if let (Some(code), Value::Object(payload)) = (code, &mut pending.payload) {
+                payload.insert("code".into(), Value::String(code));
+            }
+            plugin.run_confirmed(pending, context).await
         }
         None => Err(crate::plugins::ToolError::new(format!(
             "the plugin {:?} that asked is no longer running",

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use posey_testkit::devices::Devices;
-use posey_testkit::home_assistant::Hass;
+use posey_testkit::home_assistant::{ALARM_CODE, Hass, capture_logs};
 use serde_json::{Value, json};
 
-use crate::caldav_basic::sign_up;
+use crate::caldav_basic::{sign_up, spawn_agents_with, spawn_auth};
 use crate::calendar_alarms::{notifications, spawn_all_with, wait_for_notification};
 use crate::helpers::{AgentsApp, Models, Sse, events, json_of, scripted_tools, spawn};
 
@@ -287,7 +287,26 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     assert_eq!(theirs["entities"], json!([]));
     assert_eq!(app.get_as(&format!("/v1/home/entities/{LAMP}"), &bob).await.status(), 404);
     assert_eq!(app.post_as(&path, &bob, &on).await.status(), 404);
+    assert_eq!(
+        app.get_as(&format!("/v1/home/entities/{LAMP}/history"), &bob).await.status(),
+        404,
+        "Ada's history is not Bob's to read"
+    );
     assert_eq!(json_of(app.get_as("/v1/home/audit", &bob).await, 200).await["entries"], json!([]));
+    // Bob's exposure is his own: putting it leaves Ada's as it was, and her companion still
+    // sees no coffee maker.
+    let adas = json_of(app.get_as("/v1/home/exposure", &token).await, 200).await;
+    let his = json!({"visible_entities": [COFFEE], "controllable_entities": [COFFEE, LAMP],
+        "controllable_areas": ["kitchen"]});
+    let put = app.request(reqwest::Method::PUT, "/v1/home/exposure", &bob).json(&his);
+    json_of(put.send().await.unwrap(), 200).await;
+    assert_eq!(json_of(app.get_as("/v1/home/exposure", &token).await, 200).await, adas);
+    assert_eq!(adas["controllable_entities"], json!([LAMP, DOOR]), "{adas}");
+    assert_eq!(adas["visible_entities"], json!([TEMPERATURE]), "{adas}");
+    let (failed, said) = result(
+        &tool(&app, &token, &conversation, "home_state", json!({"entity_id": COFFEE})).await,
+    );
+    assert!(failed, "{said}");
     assert_eq!(
         json_of(app.get_as("/v1/home/connections", &bob).await, 200).await["connections"],
         json!([])
@@ -310,6 +329,68 @@ async fn a_persons_devices_are_mirrored_controlled_and_audited() {
     assert_eq!(list["entities"], json!([]));
     let audit = json_of(app.get_as("/v1/home/audit", &token).await, 200).await;
     assert!(audit["entries"].as_array().unwrap().len() >= 8);
+    devices.quit().await;
+}
+
+/// A turn cron started for the person (a scheduled task's, on a service token) commands as
+/// the automation: only what the companion may control, and a lock still waits for the
+/// person's yes. The person's own turns stay the agent's.
+#[tokio::test]
+async fn a_scheduled_turns_commands_are_the_automations() {
+    let app =
+        spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
+    let (person, token) = app.person();
+    let (_, mut devices) = connect_devices(&app, &token).await;
+    let exposure = json!({"controllable_entities": [LAMP, DOOR]});
+    let put = app.request(reqwest::Method::PUT, "/v1/home/exposure", &token).json(&exposure);
+    json_of(put.send().await.unwrap(), 200).await;
+    let service = crate::service::service_token(&app);
+    let scheduled = |key: &'static str, call: Value| {
+        let request = app
+            .request(reqwest::Method::POST, &format!("/v1/service/users/{person}/turns"), &service)
+            .header("Idempotency-Key", key)
+            .json(&json!({"prompt": format!("home_control {call}")}));
+        async move { json_of(request.send().await.unwrap(), 200).await }
+    };
+
+    scheduled("task:1", json!({"entity_id": LAMP, "action": "turn_on"})).await;
+    assert!(devices.expect("command light").await.contains("ON"));
+    scheduled("task:2", json!({"entity_id": DOOR, "action": "unlock"})).await;
+    scheduled("task:3", json!({"entity_id": COFFEE, "action": "turn_on"})).await;
+    assert_eq!(devices.said_within(Duration::from_millis(500)).await, None, "nothing else ran");
+    let actions = json_of(app.get_as("/v1/actions", &token).await, 200).await;
+    assert_eq!(actions["actions"].as_array().unwrap().len(), 1, "the unlock asks: {actions}");
+
+    let conversation = app.conversation(&token, None).await;
+    let off = json!({"entity_id": LAMP, "action": "turn_off"});
+    let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", off).await);
+    assert!(!failed, "{said}");
+    assert!(devices.expect("command light").await.contains("OFF"));
+
+    let audit = json_of(app.get_as("/v1/home/audit", &token).await, 200).await;
+    let mut seen: Vec<(&str, &str, &str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap(),
+                e["agent"].as_str().unwrap_or("-"),
+                e["command"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    seen.reverse();
+    assert_eq!(
+        seen,
+        [
+            ("automation", "scheduled task", "turn_on", "done"),
+            ("automation", "scheduled task", "unlock", "awaiting_confirmation"),
+            ("agent", "-", "turn_off", "done"),
+        ],
+        "the coffee maker is not the companion's to see: no command, no entry; {audit}"
+    );
     devices.quit().await;
 }
 
@@ -382,6 +463,20 @@ async fn a_watch_tells_the_person_through_cron_once_per_change() {
     let bad = json_of(agents.post_as("/v1/home/watches", &token, &bad).await, 422).await;
     assert!(bad["error"]["fields"]["window.start"].is_array(), "{bad}");
 
+    // Bob watches an entity of the same id, which he does not have: Ada's changes are not his.
+    let (_, bob) = sign_up(&auth).await;
+    let his = json!({"entity_id": TEMPERATURE, "name": "Bob's room too warm",
+        "threshold": {"above": 25.0}});
+    let his = json_of(agents.post_as("/v1/home/watches", &bob, &his).await, 201).await;
+    let listed = json_of(agents.get_as("/v1/home/watches", &bob).await, 200).await;
+    let ids: Vec<&Value> = listed["watches"].as_array().unwrap().iter().map(|w| &w["id"]).collect();
+    assert_eq!(ids, [&his["id"]], "Bob lists only his own watch: {listed}");
+    let adas = format!("/v1/home/watches/{}", made["id"].as_str().unwrap());
+    assert_eq!(agents.delete_as(&adas, &bob).await.status(), 404);
+    let listed = json_of(agents.get_as("/v1/home/watches", &token).await, 200).await;
+    assert_eq!(listed["watches"][0]["id"], made["id"], "Ada's watch stays: {listed}");
+    assert_eq!(listed["watches"].as_array().unwrap().len(), 1, "{listed}");
+
     devices.tell("sensor 30").await;
     let told = wait_for_notification(&cron, &token, "Living room too warm").await;
     assert!(told["body"].as_str().unwrap().contains("from 21.5 to 30"), "{told}");
@@ -399,6 +494,9 @@ async fn a_watch_tells_the_person_through_cron_once_per_change() {
         assert!(tokio::time::Instant::now() < deadline, "no second notification");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    assert_eq!(notifications(&cron, &bob).await, Vec::<Value>::new(), "Bob was told nothing");
+    let watches = json_of(agents.get_as("/v1/home/watches", &bob).await, 200).await;
+    assert!(watches["watches"][0]["last_fired_at"].is_null(), "{watches}");
     let watches = json_of(agents.get_as("/v1/home/watches", &token).await, 200).await;
     assert!(watches["watches"][0]["last_fired_at"].is_string(), "{watches}");
     let id = watches["watches"][0]["id"].as_str().unwrap();
@@ -406,17 +504,142 @@ async fn a_watch_tells_the_person_through_cron_once_per_change() {
     devices.quit().await;
 }
 
+/// History is kept `HOME_HISTORY_DAYS`: what is older is forgotten (a replica forgets it when
+/// it starts, then hourly), what is newer stays.
+#[tokio::test]
+async fn history_older_than_its_retention_is_forgotten() {
+    let auth = spawn_auth().await;
+    let vars = [home_vars(), vec![("HOME_HISTORY_DAYS", "3".to_owned())]].concat();
+    let agents = spawn_agents_with(&auth, &vars).await;
+    let (_, token) = sign_up(&auth).await;
+    let (connection, devices) = connect_devices(&agents, &token).await;
+    let connection = uuid::Uuid::parse_str(&connection).unwrap();
+    let pool = &agents.db.pool;
+    // What was recorded of the lamp goes four days back; an older state and one two days old
+    // (inside the three days) are added beside it.
+    let moved = sqlx::query(
+        "UPDATE home.history SET at = at - interval '4 days' \
+         WHERE connection_id = $1 AND entity_id = $2",
+    )
+    .bind(connection)
+    .bind(LAMP)
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert!(moved >= 1, "the lamp's state was recorded");
+    for (entity, days) in [(LAMP, 12), (COFFEE, 2)] {
+        sqlx::query(
+            "INSERT INTO home.history (connection_id, entity_id, user_id, state, attributes, at) \
+             SELECT id, $2, user_id, 'on', '{}', now() - make_interval(days => $3) \
+             FROM home.connections WHERE id = $1",
+        )
+        .bind(connection)
+        .bind(entity)
+        .bind(days)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let old = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM home.history WHERE connection_id = $1 \
+             AND at < now() - interval '3 days'",
+        )
+        .bind(connection)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(old().await, 1 + i64::try_from(moved).unwrap());
+
+    // Another replica starts on the same database and forgets what is past the three days.
+    let _replica = spawn_agents_with(&auth, &vars).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while old().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "old history was never forgotten");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let history = |entity: &'static str| {
+        let path = format!("/v1/home/entities/{entity}/history?since={month_ago}");
+        let agents = &agents;
+        let token = token.clone();
+        async move { json_of(agents.get_as(&path, &token).await, 200).await }
+    };
+    let two_days_ago = chrono::Utc::now() - chrono::Duration::days(2);
+    let coffee = history(COFFEE).await;
+    let kept: Vec<&Value> = coffee["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            let at: chrono::DateTime<chrono::Utc> = s["at"].as_str().unwrap().parse().unwrap();
+            at < two_days_ago + chrono::Duration::hours(1)
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "the two-day-old state stays: {coffee}");
+    let lamp = history(LAMP).await;
+    assert!(
+        lamp["states"].as_array().unwrap().iter().all(|s| {
+            let at: chrono::DateTime<chrono::Utc> = s["at"].as_str().unwrap().parse().unwrap();
+            at > chrono::Utc::now() - chrono::Duration::days(3)
+        }),
+        "nothing older than three days is left: {lamp}"
+    );
+    devices.quit().await;
+}
+
 /// Polls Home Assistant until `entity_id` is in `state`; fails after 20 s.
 async fn ha_state_becomes(hass: &Hass, entity_id: &str, state: &str) {
+    ha_becomes(hass, entity_id, state, |now| now["state"] == state).await;
+}
+
+/// Polls Home Assistant until `entity_id`'s state and attributes pass `check`; fails after
+/// 20 s, saying `what` was awaited.
+async fn ha_becomes(hass: &Hass, entity_id: &str, what: &str, check: impl Fn(&Value) -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let now = hass.state(entity_id).await;
-        if now["state"] == state {
+        if check(&now) {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{entity_id} never became {state}: {now}");
+        assert!(tokio::time::Instant::now() < deadline, "{entity_id} never became {what}: {now}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A number, as HA gives it (some attributes are strings).
+fn number(value: &Value) -> Option<f64> {
+    value.as_f64().or_else(|| value.as_str()?.parse().ok())
+}
+
+/// Makes an area in Home Assistant as a person does and puts `entities` in it; its id.
+async fn ha_area(hass: &Hass, name: &str, entities: &[&str]) -> String {
+    let made = hass.ws(vec![json!({"type": "config/area_registry/create", "name": name})]).await;
+    let id = made[0]["area_id"].as_str().unwrap().to_owned();
+    let put = entities.iter().map(|entity| {
+        json!({"type": "config/entity_registry/update", "entity_id": entity, "area_id": id})
+    });
+    hass.ws(put.collect()).await;
+    id
+}
+
+async fn put_exposure(app: &crate::helpers::TestApp, token: &str, exposure: Value) {
+    let put = app.request(reqwest::Method::PUT, "/v1/home/exposure", token).json(&exposure);
+    json_of(put.send().await.unwrap(), 200).await;
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entity_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 async fn connect_home_assistant(app: &crate::helpers::TestApp, token: &str, hass: &Hass) -> Value {
@@ -505,6 +728,311 @@ async fn a_change_in_home_assistant_fires_a_watch() {
     hass.call("lock", "unlock", json!({"entity_id": "lock.front_door"})).await;
     let told = wait_for_notification(&cron, &token, "Front door unlocked").await;
     assert!(told["body"].as_str().unwrap().contains("from locked to unlocked"), "{told}");
+}
+
+const KITCHEN_LIGHT: &str = "light.kitchen_ceiling";
+const BLINDS: &str = "cover.living_room_blinds";
+const TV: &str = "media_player.living_room_tv";
+const THERMOSTAT: &str = "climate.study";
+const ALARM: &str = "alarm_control_panel.home_alarm";
+
+/// Areas made in Home Assistant: the entities are listed by area on the API and by the
+/// companion's tool, and an area the person exposes makes its entities visible or
+/// controllable, the others staying as they were.
+#[tokio::test]
+async fn a_home_assistant_home_is_listed_and_exposed_by_area() {
+    let hass = Hass::start().await;
+    let kitchen = ha_area(&hass, "Posey kitchen", &[KITCHEN_LIGHT]).await;
+    // (Onboarding made a "Living Room" of its own.)
+    let living = ha_area(&hass, "Posey living room", &[BLINDS, TV]).await;
+    let app =
+        spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
+    let (_, token) = app.person();
+    connect_home_assistant(&app, &token, &hass).await;
+    until(&app, &token, "/v1/home/entities", |l| {
+        entity(l, BLINDS).is_some_and(|e| e["area"] == "Posey living room")
+            && entity(l, TV).is_some_and(|e| e["area"] == "Posey living room")
+    })
+    .await;
+
+    let in_kitchen = format!("/v1/home/entities?area={kitchen}");
+    let listed = json_of(app.get_as(&in_kitchen, &token).await, 200).await;
+    assert_eq!(ids_of(&listed), [KITCHEN_LIGHT], "{listed}");
+    assert_eq!(listed["areas"], json!([{"area_id": kitchen, "name": "Posey kitchen"}]));
+    let listed =
+        json_of(app.get_as(&format!("/v1/home/entities?area={living}"), &token).await, 200).await;
+    assert_eq!(ids_of(&listed), [BLINDS, TV], "{listed}");
+    let all = json_of(app.get_as("/v1/home/entities", &token).await, 200).await;
+    assert!(ids_of(&all).len() > 5, "{all}");
+
+    // The kitchen is the companion's to control, the living room only to see.
+    put_exposure(&app, &token, json!({"visible_areas": [living], "controllable_areas": [kitchen]}))
+        .await;
+    let all = json_of(app.get_as("/v1/home/entities", &token).await, 200).await;
+    let exposed = |id: &str| {
+        let e = entity(&all, id).unwrap();
+        (e["visible"].as_bool().unwrap(), e["controllable"].as_bool().unwrap())
+    };
+    assert_eq!(exposed(KITCHEN_LIGHT), (true, true), "{all}");
+    assert_eq!(exposed(BLINDS), (true, false), "{all}");
+    assert_eq!(exposed(TV), (true, false), "{all}");
+    assert_eq!(exposed("lock.front_door"), (false, false), "{all}");
+    assert_eq!(exposed(THERMOSTAT), (false, false), "{all}");
+
+    let conversation = app.conversation(&token, None).await;
+    let entities = |area: Option<&str>| {
+        let args = area.map_or_else(|| json!({}), |area| json!({"area": area}));
+        let (app, token, conversation) = (&app, token.clone(), conversation.clone());
+        async move {
+            let (failed, seen) =
+                result(&tool(app, &token, &conversation, "home_entities", args).await);
+            assert!(!failed, "{seen}");
+            seen
+        }
+    };
+    let seen = entities(Some("Posey living room")).await;
+    assert_eq!(ids_of(&seen), [BLINDS, TV], "{seen}");
+    assert!(seen["entities"].as_array().unwrap().iter().all(|e| e["controllable"] == false));
+    let seen = entities(Some("posey kitchen")).await;
+    assert_eq!(ids_of(&seen), [KITCHEN_LIGHT], "{seen}");
+    assert_eq!(seen["entities"][0]["controllable"], true, "{seen}");
+    let seen = entities(None).await;
+    assert_eq!(ids_of(&seen), [BLINDS, KITCHEN_LIGHT, TV], "only the two areas: {seen}");
+
+    let on = json!({"entity_id": KITCHEN_LIGHT, "action": "turn_on"});
+    let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", on).await);
+    assert!(!failed, "{said}");
+    ha_state_becomes(&hass, KITCHEN_LIGHT, "on").await;
+    let open = json!({"entity_id": BLINDS, "action": "open_cover"});
+    let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", open).await);
+    assert!(failed, "seen, not controlled: {said}");
+    let warm = json!({"entity_id": THERMOSTAT, "action": "set_temperature", "temperature": 25});
+    let (failed, said) = result(&tool(&app, &token, &conversation, "home_control", warm).await);
+    assert!(failed, "not even seen: {said}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hass.state(BLINDS).await["state"], "closed");
+    assert_eq!(hass.state(THERMOSTAT).await["attributes"]["temperature"], 19.0);
+}
+
+/// The companion runs a Home Assistant scene and script with `home_scene`, and a watch it made
+/// with `home_watch` fires when the scene changes what it watches.
+#[tokio::test]
+async fn the_companion_runs_scenes_and_scripts_and_makes_watches() {
+    let hass = Hass::start().await;
+    let app =
+        spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &home_vars()).await;
+    let (_, token) = app.person();
+    connect_home_assistant(&app, &token, &hass).await;
+    until(&app, &token, "/v1/home/entities", |l| {
+        entity(l, "scene.evening").is_some() && entity(l, "script.guest_arrival").is_some()
+    })
+    .await;
+    put_exposure(
+        &app,
+        &token,
+        json!({"visible_entities": [KITCHEN_LIGHT, "input_boolean.guest_mode"],
+            "controllable_entities": ["scene.evening", "script.guest_arrival"]}),
+    )
+    .await;
+    let conversation = app.conversation(&token, None).await;
+    let call = |name: &'static str, args: Value| {
+        let (app, token, conversation) = (&app, token.clone(), conversation.clone());
+        async move { result(&tool(app, &token, &conversation, name, args).await) }
+    };
+
+    let watch = json!({"entity_id": KITCHEN_LIGHT, "name": "Kitchen lit", "to": "on"});
+    let (failed, made) = call("home_watch", watch).await;
+    assert!(!failed, "{made}");
+    assert_eq!(made["watching"], KITCHEN_LIGHT, "{made}");
+    let watches = json_of(app.get_as("/v1/home/watches", &token).await, 200).await;
+    assert_eq!(watches["watches"][0]["id"], made["id"], "{watches}");
+    assert!(watches["watches"][0]["last_fired_at"].is_null(), "{watches}");
+
+    let (failed, said) = call("home_scene", json!({"entity_id": "scene.evening"})).await;
+    assert!(!failed, "{said}");
+    ha_state_becomes(&hass, KITCHEN_LIGHT, "on").await;
+    until(&app, &token, "/v1/home/watches", |w| w["watches"][0]["last_fired_at"].is_string()).await;
+
+    let (failed, said) = call("home_scene", json!({"entity_id": "script.guest_arrival"})).await;
+    assert!(!failed, "{said}");
+    ha_state_becomes(&hass, "input_boolean.guest_mode", "on").await;
+    let (failed, said) = call("home_scene", json!({"entity_id": KITCHEN_LIGHT})).await;
+    assert!(failed, "a light is no scene: {said}");
+
+    let audit = json_of(app.get_as("/v1/home/audit", &token).await, 200).await;
+    let done: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "agent" && e["outcome"] == "done")
+        .map(|e| (e["entity_id"].as_str().unwrap(), e["command"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        done,
+        [("script.guest_arrival", "run_script"), ("scene.evening", "activate_scene")],
+        "{audit}"
+    );
+}
+
+/// A Home Assistant's thermostat, blinds and TV, run by the person through the API: each
+/// command changes them in Home Assistant, and the mirror follows.
+#[tokio::test]
+async fn a_home_assistants_thermostat_blinds_and_tv_are_run_through_the_api() {
+    let hass = Hass::start().await;
+    let app = spawn(Models::test(), None, &home_vars()).await;
+    let (_, token) = app.person();
+    connect_home_assistant(&app, &token, &hass).await;
+    until(&app, &token, "/v1/home/entities", |l| {
+        state_of(l, THERMOSTAT).as_deref() == Some("off")
+            && state_of(l, BLINDS).as_deref() == Some("closed")
+            && state_of(l, TV).as_deref() == Some("paused")
+    })
+    .await;
+    let command = |entity_id: &'static str, body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let path = format!("/v1/home/entities/{entity_id}/commands");
+            let done = json_of(app.post_as(&path, &token, &body).await, 200).await;
+            assert_eq!(done["audit"]["outcome"], "done", "{done}");
+            done
+        }
+    };
+
+    command(THERMOSTAT, json!({"action": "set_hvac_mode", "mode": "heat"})).await;
+    ha_state_becomes(&hass, THERMOSTAT, "heat").await;
+    let done =
+        command(THERMOSTAT, json!({"action": "set_temperature", "target": {"single": 22.5}})).await;
+    assert_eq!(done["audit"]["parameters"], json!({"target": {"single": 22.5}}), "{done}");
+    ha_becomes(&hass, THERMOSTAT, "22.5 °C", |s| s["attributes"]["temperature"] == 22.5).await;
+
+    command(BLINDS, json!({"action": "open_cover"})).await;
+    ha_state_becomes(&hass, BLINDS, "open").await;
+    command(BLINDS, json!({"action": "set_cover_position", "position": 40})).await;
+    ha_becomes(&hass, BLINDS, "40 % open", |s| {
+        number(&s["attributes"]["current_position"]) == Some(40.0)
+    })
+    .await;
+    command(BLINDS, json!({"action": "close_cover"})).await;
+    ha_state_becomes(&hass, BLINDS, "closed").await;
+
+    command(TV, json!({"action": "media_play"})).await;
+    ha_state_becomes(&hass, TV, "playing").await;
+    command(TV, json!({"action": "set_volume", "level": 0.35})).await;
+    ha_becomes(&hass, TV, "volume 0.35", |s| {
+        number(&s["attributes"]["volume_level"]) == Some(0.35)
+    })
+    .await;
+    command(TV, json!({"action": "media_pause"})).await;
+    ha_state_becomes(&hass, TV, "paused").await;
+
+    // The mirror follows Home Assistant.
+    let list = until(&app, &token, "/v1/home/entities", |l| {
+        state_of(l, THERMOSTAT).as_deref() == Some("heat")
+            && state_of(l, BLINDS).as_deref() == Some("closed")
+            && state_of(l, TV).as_deref() == Some("paused")
+    })
+    .await;
+    assert_eq!(entity(&list, THERMOSTAT).unwrap()["attributes"]["temperature"], 22.5, "{list}");
+}
+
+/// An alarm code goes to the alarm and nowhere else: given with the person's command, or with
+/// their yes to the companion's disarm, it is in no audit entry, stored action, conversation,
+/// model request or log line.
+#[tokio::test]
+async fn an_alarm_code_reaches_the_alarm_and_nothing_else() {
+    let logs = capture_logs();
+    let hass = Hass::start().await;
+    let model = scripted_tools();
+    let app =
+        spawn(Models::default().with("test", model.clone()), Some(AGENTS), &home_vars()).await;
+    let (_, token) = app.person();
+    connect_home_assistant(&app, &token, &hass).await;
+    let path = format!("/v1/home/entities/{ALARM}/commands");
+    let arm = json!({"action": "alarm_arm", "mode": "away", "code": ALARM_CODE});
+
+    // The person's own commands, with the code.
+    json_of(app.post_as(&path, &token, &arm).await, 200).await;
+    ha_state_becomes(&hass, ALARM, "armed_away").await;
+    let refused = app.post_as(&path, &token, &json!({"action": "alarm_disarm"})).await;
+    assert_eq!(refused.status(), 409, "Home Assistant wants the code");
+    assert_eq!(hass.state(ALARM).await["state"], "armed_away");
+    let disarm = json!({"action": "alarm_disarm", "code": ALARM_CODE});
+    let done = json_of(app.post_as(&path, &token, &disarm).await, 200).await;
+    assert_eq!(done["audit"]["parameters"], json!({}), "{done}");
+    ha_state_becomes(&hass, ALARM, "disarmed").await;
+
+    // The companion's disarm asks; the person's yes carries the code.
+    json_of(app.post_as(&path, &token, &arm).await, 200).await;
+    ha_state_becomes(&hass, ALARM, "armed_away").await;
+    put_exposure(&app, &token, json!({"controllable_entities": [ALARM]})).await;
+    let conversation = app.conversation(&token, None).await;
+    let ask = || {
+        let (app, token, conversation) = (&app, token.clone(), conversation.clone());
+        let disarm = json!({"entity_id": ALARM, "action": "alarm_disarm"});
+        async move {
+            let stream = tool(app, &token, &conversation, "home_control", disarm).await;
+            let asked = events(&stream, "confirmation");
+            assert_eq!(asked.len(), 1, "{stream:?}");
+            format!("/v1/actions/{}/confirm", asked[0]["action_id"].as_str().unwrap())
+        }
+    };
+    // A yes without the code: Home Assistant refuses it.
+    let confirm = ask().await;
+    let failed = json_of(app.post_as(&confirm, &token, &json!({})).await, 200).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(hass.state(ALARM).await["state"], "armed_away");
+    // With it, the alarm is disarmed; a code that is no code is refused by name first.
+    let confirm = ask().await;
+    let empty = json_of(app.post_as(&confirm, &token, &json!({"code": ""})).await, 422).await;
+    assert!(empty["error"]["fields"]["code"].is_array(), "{empty}");
+    json_of(app.post_as(&confirm, &token, &json!({"pin": ALARM_CODE})).await, 422).await;
+    let done =
+        json_of(app.post_as(&confirm, &token, &json!({"code": ALARM_CODE})).await, 200).await;
+    assert_eq!(done["status"], "done", "{done}");
+    ha_state_becomes(&hass, ALARM, "disarmed").await;
+    // The model hears what came of it in the next turn.
+    let (failed, said) =
+        result(&tool(&app, &token, &conversation, "home_state", json!({"entity_id": ALARM})).await);
+    assert!(!failed && said["state"] == "disarmed", "{said}");
+
+    // Nowhere else.
+    let audit = json_of(app.get_as("/v1/home/audit", &token).await, 200).await;
+    let by = |actor: &str, outcome: &str| {
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["actor"] == actor && e["command"] == "alarm_disarm" && e["outcome"] == outcome
+            })
+            .count()
+    };
+    assert_eq!((by("person", "done"), by("person", "failed")), (1, 1), "{audit}");
+    assert_eq!((by("agent", "done"), by("agent", "failed")), (1, 1), "{audit}");
+    let history = app.history(&token, &conversation).await;
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT row_to_json(a)::text FROM agents.pending_actions a \
+         UNION ALL SELECT row_to_json(h)::text FROM home.audit h",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(stored.len() >= 6, "{stored:?}");
+    let asked_of_the_model = format!("{:?}", model.requests());
+    assert!(asked_of_the_model.contains("disarmed"), "the model was told the outcome");
+    let logged = logs.text();
+    // What the service did with the code was captured: each command's audit entry is logged
+    // (as sqlx's statement, without its values).
+    assert!(logged.contains("INSERT INTO home.audit"), "the logs were captured: {logged}");
+    for (place, text) in [
+        ("the audit log", audit.to_string()),
+        ("the conversation", json!(history).to_string()),
+        ("the database", stored.join("\n")),
+        ("the model's requests", asked_of_the_model),
+        ("the service's logs", logged),
+    ] {
+        assert!(!text.contains(ALARM_CODE), "the code is in {place}: {text}");
+    }
 }
 
 /// Each home operation answering, for the OpenAPI check (`openapi.rs`).
