@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -38,6 +39,11 @@ const RECORD_FILE: &str = "posey-collection.json";
 /// The file in the root whose exclusive lock says a process has the store open.
 const LOCK_FILE: &str = ".posey-vectors.lock";
 
+/// The free space a write must leave on the store's filesystem (see [`EdgeStore::room`]):
+/// room for the pages Edge's memory-mapped files may touch beyond the write itself (a new
+/// chunk, the id tracker, a WAL segment's headroom).
+pub const MIN_FREE_BYTES: u64 = 64 << 20;
+
 /// Qdrant Edge collections under one directory (e.g. `<POSEY_DATA_DIR>/vectors`). One process
 /// at a time: opening takes an exclusive lock on a file in the directory, held until the
 /// store is dropped, since two processes writing one Edge shard would corrupt it.
@@ -47,6 +53,8 @@ pub struct EdgeStore {
     open: RwLock<HashMap<String, Arc<OpenCollection>>>,
     /// Serialises opening and dropping, so one directory is never loaded twice at once.
     lifecycle: Mutex<()>,
+    /// Free space every write must leave ([`MIN_FREE_BYTES`] unless set).
+    min_free: AtomicU64,
 }
 
 struct OpenCollection {
@@ -79,11 +87,50 @@ impl EdgeStore {
                     .into());
             }
         }
-        Ok(Self { root, _lock: lock, open: RwLock::new(HashMap::new()), lifecycle: Mutex::new(()) })
+        Ok(Self {
+            root,
+            _lock: lock,
+            open: RwLock::new(HashMap::new()),
+            lifecycle: Mutex::new(()),
+            min_free: AtomicU64::new(MIN_FREE_BYTES),
+        })
+    }
+
+    /// Sets the free space every write must leave on the store's filesystem (instead of
+    /// [`MIN_FREE_BYTES`]); takes effect at the next write.
+    pub fn set_min_free(&self, bytes: u64) {
+        self.min_free.store(bytes, Ordering::Relaxed);
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Ok if the store's filesystem has room for a write of about `writing` bytes and the
+    /// margin after it, else [`VectorError::OutOfSpace`]. Edge writes through memory maps of
+    /// files it sizes without allocating them: on a full disk such a write is a SIGBUS that
+    /// kills the process (and every restart, while the disk stays full), so every write and
+    /// every opening asks first. The disk can still fill between the check and the write; the
+    /// margin makes that a race with another writer of tens of megabytes, not the rule.
+    fn room(&self, writing: u64) -> Result<()> {
+        let free = fs4::available_space(&self.root)
+            .with_context(|| format!("reading the free space of {}", self.root.display()))?;
+        let needed = self.min_free.load(Ordering::Relaxed).saturating_add(writing);
+        if free >= needed {
+            return Ok(());
+        }
+        tracing::error!(
+            path = %self.root.display(),
+            free_mib = free >> 20,
+            needed_mib = needed.div_ceil(1 << 20),
+            "the vector store is out of disk space: writes are refused until space is freed"
+        );
+        Err(VectorError::OutOfSpace {
+            path: self.root.display().to_string(),
+            free,
+            needed,
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        })
     }
 
     fn collection(&self, name: &str) -> Result<Arc<OpenCollection>> {
@@ -115,6 +162,8 @@ impl VectorStore for EdgeStore {
         if let Ok(open) = self.collection(spec.name()) {
             return Recorded::check(spec, &open.spec.recorded());
         }
+        // Opening replays and resizes Edge's files: on a full disk it would die like a write.
+        self.room(0)?;
         let dir = self.root.join(spec.name());
         let spec_for_open = spec.clone();
         let shard = tokio::task::spawn_blocking(move || open_shard(&dir, &spec_for_open))
@@ -170,6 +219,7 @@ impl VectorStore for EdgeStore {
         if points.is_empty() {
             return Ok(());
         }
+        self.room(written_bytes(&points))?;
         self.with(collection, move |open| {
             let mut persisted = Vec::with_capacity(points.len());
             for point in &points {
@@ -190,6 +240,7 @@ impl VectorStore for EdgeStore {
         if ids.is_empty() {
             return Ok(());
         }
+        self.room(0)?;
         let ids: Vec<PointId> = ids.iter().map(|id| PointId::Uuid(*id)).collect();
         self.with(collection, move |open| {
             update(
@@ -202,6 +253,7 @@ impl VectorStore for EdgeStore {
 
     async fn delete_by_filter(&self, collection: &str, filter: &UserFilter) -> Result<()> {
         let filter = to_edge_filter(filter)?;
+        self.room(0)?;
         self.with(collection, move |open| {
             update(
                 &open.shard,
@@ -322,12 +374,48 @@ impl VectorStore for EdgeStore {
     }
 
     async fn optimize(&self, collection: &str) -> Result<()> {
+        // Optimizing rewrites the collection's segments beside the old ones.
+        let dir = self.root.join(collection);
+        let size = tokio::task::spawn_blocking(move || bytes_under(&dir))
+            .await
+            .context("Qdrant Edge task panicked")?;
+        self.room(size)?;
         self.with(collection, |open| {
             open.shard.optimize().map_err(edge_error("optimize"))?;
             Ok(())
         })
         .await
     }
+}
+
+/// About what upserting `points` writes: their vectors and payloads, twice (the WAL and the
+/// segment).
+fn written_bytes(points: &[Point]) -> u64 {
+    let each: usize = points
+        .iter()
+        .map(|point| {
+            let sparse = point.sparse.as_ref().map_or(0, |s| s.indices.len() * 8);
+            let payload: usize =
+                point.payload.iter().map(|(k, v)| k.len() + v.to_string().len()).sum();
+            point.dense.len() * 4 + sparse + payload + 64
+        })
+        .sum();
+    2 * each as u64
+}
+
+/// The bytes of the files under `dir` (0 when it cannot be read).
+fn bytes_under(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => bytes_under(&entry.path()),
+            Ok(_) => entry.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 /// Open (or create) the shard in `dir`, after checking or writing its recorded model.

@@ -24,6 +24,24 @@ pub enum VectorError {
          at a time may open an embedded store)"
     )]
     Locked(String),
+    /// The embedded store's filesystem has less room than a write may need. Qdrant Edge
+    /// writes through memory maps of sparse files, and a write into a hole the full disk
+    /// cannot fill kills the process (SIGBUS), so the store refuses the write instead. The
+    /// source is a [`std::io::ErrorKind::StorageFull`] error, so callers that map a full disk
+    /// to an answer (507) see it as one.
+    #[error(
+        "the vector store at {path} is out of disk space: {} MiB free, {} MiB needed to write \
+         safely",
+        free >> 20,
+        needed.div_ceil(1 << 20)
+    )]
+    OutOfSpace {
+        path: String,
+        free: u64,
+        needed: u64,
+        #[source]
+        source: std::io::Error,
+    },
     /// The backend failed (I/O, Qdrant error, unreachable server).
     #[error(transparent)]
     Backend(#[from] anyhow::Error),

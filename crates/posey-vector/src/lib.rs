@@ -18,7 +18,7 @@ pub mod sparse;
 mod store;
 
 pub use collection::{CollectionSpec, DENSE_VECTOR, SPARSE_VECTOR};
-pub use edge::EdgeStore;
+pub use edge::{EdgeStore, MIN_FREE_BYTES};
 pub use error::{ModelMismatch, VectorError};
 pub use filter::{FieldValue, PointScope, Range, UserFilter};
 pub use payload::USER_ID_FIELD;

@@ -55,6 +55,47 @@ async fn edge_points_and_recorded_model_survive_reopening() {
 }
 
 #[tokio::test]
+async fn edge_refuses_writes_and_openings_without_room_on_the_disk_and_keeps_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EdgeStore::open(dir.path().join("vectors")).unwrap();
+    store.ensure_collection(&spec("memories")).await.unwrap();
+    let user = UserId::new();
+    let kept = Uuid::new_v4();
+    store.upsert("memories", vec![Point::new(kept, user, vector(1))]).await.unwrap();
+
+    // A filesystem with less free space than the margin: as if the disk were full.
+    store.set_min_free(u64::MAX / 4);
+    let full = |err: VectorError| {
+        assert!(matches!(err, VectorError::OutOfSpace { .. }), "{err:?}");
+        assert!(err.to_string().contains("out of disk space"), "{err}");
+        // Callers see a full disk in the error's chain (the HTTP layer answers 507 for it).
+        let err = anyhow::Error::from(err);
+        let io = err.chain().find_map(|e| e.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(std::io::Error::kind), Some(std::io::ErrorKind::StorageFull));
+    };
+    full(
+        store
+            .upsert("memories", vec![Point::new(Uuid::new_v4(), user, vector(2))])
+            .await
+            .unwrap_err(),
+    );
+    full(store.delete_ids("memories", &[kept]).await.unwrap_err());
+    full(store.delete_by_filter("memories", &UserFilter::for_user(user)).await.unwrap_err());
+    full(store.optimize("memories").await.unwrap_err());
+    full(store.ensure_collection(&spec("documents")).await.unwrap_err());
+    assert!(!dir.path().join("vectors/documents").exists(), "a collection was created");
+    // Reads go on, and nothing was written or lost.
+    assert_eq!(store.count("memories", &PointScope::All).await.unwrap(), 1);
+    let query = DenseQuery { vector: vector(1), filter: UserFilter::for_user(user), limit: 5 };
+    assert_eq!(store.search("memories", &query).await.unwrap()[0].id, kept);
+
+    // Space is back: writes go through again.
+    store.set_min_free(0);
+    store.upsert("memories", vec![Point::new(Uuid::new_v4(), user, vector(2))]).await.unwrap();
+    assert_eq!(store.count("memories", &PointScope::All).await.unwrap(), 2);
+}
+
+#[tokio::test]
 async fn edge_refuses_a_directory_it_did_not_create() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("memories")).unwrap();
