@@ -1,9 +1,9 @@
 //! A month of a person's budget as Actual Budget keeps it: each expense category's envelope
 //! (budgeted, activity, what carried in, what is available) and what is left to budget, in the
-//! person's currency; what the budget route and the budget tool both answer. The carry-over
-//! rules are posey-finance's `budget` module's; this reads the months they need from the
-//! rollup, from the person's first month with a budget or a transaction, so that every
-//! carry-over is counted.
+//! person's currency, counting only what went through on-budget accounts; what the budget route
+//! and the budget tool both answer. The carry-over rules are posey-finance's `budget` module's;
+//! this reads the months they need from the rollup, from the person's first month with a
+//! budget or a transaction, so that every carry-over is counted.
 
 use std::collections::BTreeMap;
 
@@ -51,7 +51,9 @@ pub struct BudgetMonth {
     pub month: Month,
     /// The person's currency, which everything here is in.
     pub currency: String,
-    /// The month's income (income categories, positive).
+    /// The month's income: what came into income categories through on-budget accounts
+    /// (positive), plus what moved into on-budget accounts from off-budget ones less what moved
+    /// out to them.
     #[schema(value_type = String)]
     pub income: Decimal,
     /// What every category was given this month.

@@ -221,7 +221,7 @@ pub struct BudgetRow {
 }
 
 /// Each expense category's budget and activity in `currency` per month in `from..to` (month
-/// starts), where it had either.
+/// starts), where it had either; activity as the budget counts it (through on-budget accounts).
 pub async fn budget_vs_actual(
     db: impl PgExecutor<'_>,
     person: Uuid,
@@ -229,13 +229,8 @@ pub async fn budget_vs_actual(
     from: NaiveDate,
     to: NaiveDate,
 ) -> sqlx::Result<Vec<BudgetRow>> {
-    sqlx::query_as(
-        "WITH activity AS ( \
-             SELECT m.account_id, m.month, -sum(m.amount) AS amount \
-             FROM finance.account_months m JOIN finance.accounts a ON a.id = m.account_id \
-             WHERE m.user_id = $1 AND a.kind = 'expense' AND m.currency = $2 \
-               AND m.month >= $3 AND m.month < $4 \
-             GROUP BY 1, 2), \
+    let sql = format!(
+        "{}, \
          budgeted AS ( \
              SELECT category_id, month, amount FROM finance.budgets \
              WHERE user_id = $1 AND month >= $3 AND month < $4) \
@@ -245,13 +240,12 @@ pub async fn budget_vs_actual(
          JOIN finance.accounts c ON c.id = COALESCE(x.account_id, b.category_id) \
          WHERE COALESCE(b.amount, 0) <> 0 OR COALESCE(x.amount, 0) <> 0 \
          ORDER BY 1, lower(c.name), c.id",
-    )
-    .bind(person)
-    .bind(currency)
-    .bind(from)
-    .bind(to)
-    .fetch_all(db)
-    .await
+        super::budgets::activity_sql(
+            "m.month >= $3 AND m.month < $4",
+            "o.date >= $3 AND o.date < $4"
+        )
+    );
+    sqlx::query_as(&sql).bind(person).bind(currency).bind(from).bind(to).fetch_all(db).await
 }
 
 /// An account or category with its names from the top of its tree down.

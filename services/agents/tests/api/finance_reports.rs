@@ -475,6 +475,111 @@ async fn envelopes_carry_what_is_left_and_overspending_comes_off_next_months_mon
     }
 }
 
+/// Off-budget accounts (a brokerage, a loan tracked off budget) are not the budget's, as in
+/// Actual Budget: what is spent or earned through them alone is in no envelope and no income,
+/// transfers between two of them count nowhere, and money moved between the budget and one of
+/// them leaves or enters what is left to budget.
+#[tokio::test]
+async fn off_budget_accounts_stay_out_of_the_budget_and_money_moved_to_them_leaves_it() {
+    let app = app().await;
+    let (_, token) = app.person();
+    let book = small_book(&app, &token).await;
+    budget_book(&app, &token, &book).await;
+    let brokerage = account(
+        &app,
+        &token,
+        json!({"name": "Brokerage", "kind": "asset", "subtype": "investment", "currency": "EUR",
+               "on_budget": false, "opening_balance": "5000.00", "opening_date": "2026-01-01"}),
+    )
+    .await;
+    let loan = account(
+        &app,
+        &token,
+        json!({"name": "Car loan", "kind": "liability", "subtype": "loan", "currency": "EUR",
+               "on_budget": false}),
+    )
+    .await;
+    let pension = account(
+        &app,
+        &token,
+        json!({"name": "Pension", "kind": "asset", "currency": "EUR", "on_budget": false}),
+    )
+    .await;
+    let dividends = category(&app, &token, json!({"name": "Dividends", "kind": "income"})).await;
+    let simple = |date: &str, account: &str, amount: &str, category: &str| json!({"date": date, "account_id": account, "amount": amount, "category_id": category});
+    let transfer = |date: &str, from: &str, amount: &str, to: &str| json!({"date": date, "account_id": from, "amount": amount, "transfer_account_id": to});
+    for body in [
+        // Spent and earned through off-budget accounts alone: not the budget's.
+        simple("2026-01-12", &brokerage, "-500.00", &book.groceries),
+        simple("2026-02-13", &loan, "-40.00", &book.restaurants),
+        simple("2026-01-31", &brokerage, "75.00", &dividends),
+        simple("2026-02-27", &brokerage, "80.00", &book.salary),
+        // Between two off-budget accounts: nowhere.
+        transfer("2026-01-20", &brokerage, "-1000.00", &loan),
+        // Out of the budget in January, some of it back in February.
+        transfer("2026-01-22", &book.checking, "-200.00", &brokerage),
+        transfer("2026-02-03", &brokerage, "-50.00", &book.checking),
+        // March's salary, 500 of it paid straight into the pension: the budget got 1500.
+        json!({"date": "2026-03-02", "currency": "EUR", "splits": [
+            {"account_id": book.checking, "amount": "1500.00"},
+            {"account_id": pension, "amount": "500.00"},
+            {"account_id": book.salary, "amount": "-2000.00"},
+        ]}),
+    ] {
+        spend(&app, &token, body).await;
+    }
+
+    // The same envelopes as without the off-budget accounts; January's income less the 200
+    // moved out, February's plus the 50 moved back.
+    let month = |m: &str| format!("/v1/finance/budgets?month={m}");
+    let january = get(&app, &token, &month("2026-01")).await;
+    assert_eq!(
+        envelope(&january, "Groceries"),
+        strings(&["150.00", "-120.50", "0.00", "29.50", "false"]),
+        "{january}"
+    );
+    assert_eq!(
+        [&january["income"], &january["activity"], &january["to_be_budgeted"]],
+        [&json!("1800.00"), &json!("-1175.50"), &json!("630.00")],
+        "{january}"
+    );
+    let february = get(&app, &token, &month("2026-02")).await;
+    assert_eq!(
+        envelope(&february, "Restaurants"),
+        strings(&["0.00", "0.00", "0.00", "0.00", "false"]),
+        "{february}"
+    );
+    assert_eq!(
+        [&february["income"], &february["carried_in"], &february["to_be_budgeted"]],
+        [&json!("2050.00"), &json!("630.00"), &json!("1575.00")],
+        "{february}"
+    );
+    let march = get(&app, &token, &month("2026-03")).await;
+    assert_eq!(
+        [&march["income"], &march["to_be_budgeted"]],
+        [&json!("3500.00"), &json!("4125.00")],
+        "{march}"
+    );
+    // Budget against actual agrees.
+    let report = get(&app, &token, "/v1/finance/reports/budget?from=2026-01&to=2026-03").await;
+    assert_eq!(
+        rows(&report, "lines", &["month", "name", "activity"]),
+        table(&[
+            &["2026-01", "Groceries", "-120.50"],
+            &["2026-01", "Rent", "-950.00"],
+            &["2026-01", "Restaurants", "-45.00"],
+            &["2026-01", "Travel", "-60.00"],
+            &["2026-02", "Groceries", "-70.00"],
+            &["2026-02", "Rent", "-950.00"],
+            &["2026-02", "Travel", "0.00"],
+        ]),
+        "{report}"
+    );
+    // The off-budget accounts still keep their own books.
+    assert_eq!(crate::finance::balance(&app, &token, &brokerage).await, "3805.00");
+    assert_eq!(crate::finance::balance(&app, &token, &loan).await, "960.00");
+}
+
 #[tokio::test]
 async fn bills_paid_late_are_paid_and_bills_not_paid_are_missed() {
     let app = app().await;
