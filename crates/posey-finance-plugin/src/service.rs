@@ -236,15 +236,19 @@ pub async fn build(
         recurring_id: None,
         splits: splits
             .into_iter()
-            .map(|(account, (amount, value, rate_date, memo))| NewSplit {
-                account_id: account,
-                amount: amount.amount(),
-                currency: amount.currency().code().to_owned(),
-                value: value.amount(),
-                rate: (amount.currency() != value.currency() && !amount.is_zero())
-                    .then(|| value.amount() / amount.amount()),
-                rate_date,
-                memo,
+            .map(|(account, (amount, value, rate_date, memo))| {
+                let rate = (amount.currency() != value.currency() && !amount.is_zero())
+                    .then(|| value.amount() / amount.amount());
+                NewSplit {
+                    account_id: account,
+                    amount: amount.amount(),
+                    currency: amount.currency().code().to_owned(),
+                    value: value.amount(),
+                    // A rate is the day's: the transaction's when the person names no other.
+                    rate_date: rate_date.or(rate.map(|_| entry.date)),
+                    rate,
+                    memo,
+                }
             })
             .collect(),
     })

@@ -107,6 +107,35 @@ async fn accounts_categories_and_transactions_keep_the_books_exact() {
     assert_eq!(sent["splits"][1]["amount"], "108.50");
     assert_eq!(sent["splits"][1]["currency"], "USD");
     assert_eq!(sent["splits"][1]["value"], "100.00");
+    // The rate kept is the value per unit of the split's own currency (100 EUR for 108.50 USD),
+    // taken on the transaction's day when no other is named; the EUR side has none.
+    let (rate, rate_date, back): (String, Option<chrono::NaiveDate>, String) = sqlx::query_as(
+        "SELECT rate::text, rate_date, round(rate * amount, 2)::text FROM finance.splits \
+         WHERE transaction_id = $1::uuid AND currency = 'USD'",
+    )
+    .bind(sent["id"].as_str().unwrap())
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(rate.starts_with("0.92165898617511520737"), "{rate}");
+    assert_eq!(back, "100.00");
+    assert_eq!(rate_date, chrono::NaiveDate::from_ymd_opt(2026, 2, 10));
+    assert_eq!(sent["splits"][1]["rate"], json!(rate), "{sent}");
+    assert_eq!(sent["splits"][1]["rate_date"], "2026-02-10", "{sent}");
+    assert_eq!([&sent["splits"][0]["rate"], &sent["splits"][0]["rate_date"]], [&Value::Null; 2]);
+    // A rate taken on another day keeps that day.
+    let dated = json!({"currency": "EUR", "date": "2026-02-11", "splits": [
+        {"account_id": checking, "amount": "-10.00"},
+        {"account_id": dollars, "amount": "11.00", "value": "10.00", "rate_date": "2026-02-09"},
+    ]});
+    let dated = json_of(app.post_as("/v1/finance/transactions", &token, &dated).await, 201).await;
+    assert_eq!(
+        [&dated["splits"][1]["rate"], &dated["splits"][1]["rate_date"]],
+        [&json!("0.9090909090909090909090909091"), &json!("2026-02-09")],
+        "{dated}"
+    );
+    let undone = format!("/v1/finance/transactions/{}", dated["id"].as_str().unwrap());
+    json_of(app.delete_as(&undone, &token).await, 204).await;
     // Splits given one by one: a shop's bill over two categories.
     let split = json!({"currency": "EUR", "date": "2026-02-05", "payee": "Rewe",
     "splits": [
@@ -617,6 +646,139 @@ async fn the_bookkeepers_tools_answer_with_exact_amounts() {
     .await;
     assert!(failed && said.as_str().unwrap().contains("minor units"), "{said}");
     assert_eq!(balance(&app, &token, &checking).await, "432.46");
+}
+
+/// Bob's tools, given Alice's names and ids, find nothing of hers and change nothing: every
+/// lookup is by the person the runtime says is talking, not by what the model passes.
+#[tokio::test]
+async fn the_tools_give_another_person_nothing_of_ones_books() {
+    let app = spawn(Models::default().with("test", scripted_tools()), Some(AGENTS), &[]).await;
+    let (_, alice) = app.person();
+    let checking = account(
+        &app,
+        &alice,
+        json!({"name": "Alice Checking", "kind": "asset", "currency": "EUR",
+               "opening_balance": "500.00", "opening_date": "2026-01-01"}),
+    )
+    .await;
+    let groceries = category(&app, &alice, json!({"name": "Alice Groceries"})).await;
+    let rent = category(&app, &alice, json!({"name": "Alice Rent"})).await;
+    let bought = json!({"account_id": checking, "amount": "-45.20", "category_id": groceries,
+                        "payee": "Alice Grocer", "date": "2026-02-03"});
+    let bought = json_of(app.post_as("/v1/finance/transactions", &alice, &bought).await, 201).await;
+    let bought = bought["id"].as_str().unwrap().to_owned();
+    let rule = json!({"name": "Alice Rule", "rule": {"match_all": true,
+        "conditions": [{"type": "payee_contains", "value": "grocer"}],
+        "actions": [{"type": "set_category", "id": rent}]}});
+    let rule = json_of(app.post_as("/v1/finance/rules", &alice, &rule).await, 201).await;
+    let rule = rule["id"].as_str().unwrap().to_owned();
+    let budget = format!("/v1/finance/budgets/{groceries}/2026-02");
+    let set = app.request(reqwest::Method::PUT, &budget, &alice).json(&json!({"amount": "80"}));
+    json_of(set.send().await.unwrap(), 200).await;
+
+    // Bob keeps books of his own, in the same currency, so that his tools have something to
+    // answer with.
+    let (_, bob) = app.person();
+    let wallet =
+        account(&app, &bob, json!({"name": "Wallet", "kind": "asset", "currency": "EUR"})).await;
+    let misc = category(&app, &bob, json!({"name": "Misc"})).await;
+    let his = json!({"account_id": wallet, "amount": "-3.00", "category_id": misc,
+                     "payee": "Kiosk", "date": "2026-02-04"});
+    let his = json_of(app.post_as("/v1/finance/transactions", &bob, &his).await, 201).await;
+    let his = his["id"].as_str().unwrap().to_owned();
+    let conversation = app.conversation(&bob, None).await;
+
+    // Nothing of Alice's is in an answer but what Bob's own arguments named.
+    let hers = [
+        "Alice",
+        "Grocer",
+        "45.20",
+        "500.00",
+        "80.00",
+        checking.as_str(),
+        groceries.as_str(),
+        rent.as_str(),
+        bought.as_str(),
+        rule.as_str(),
+    ];
+    let calls = [
+        ("finance_accounts", json!({})),
+        ("finance_spending", json!({"category": "Alice Groceries", "month": "2026-02"})),
+        ("finance_spending", json!({"category": groceries, "month": "2026-02"})),
+        ("finance_spending", json!({"payee": "grocer", "from": "2026-01-01", "to": "2026-03-31"})),
+        ("finance_transactions", json!({"text": "grocer"})),
+        ("finance_transactions", json!({"account": "Alice Checking"})),
+        ("finance_transactions", json!({"account": checking})),
+        ("finance_transactions", json!({"category": groceries})),
+        ("finance_transactions", json!({"from": "2026-01-01", "to": "2026-12-31"})),
+        ("finance_budget", json!({"month": "2026-02"})),
+        ("finance_categorise", json!({"transaction_id": bought, "category": "Misc"})),
+        ("finance_categorise", json!({"transaction_id": bought, "category": "Alice Rent"})),
+        ("finance_categorise", json!({"transaction_id": his, "category": rent})),
+        ("finance_apply_rule", json!({"rule": "Alice Rule"})),
+        ("finance_apply_rule", json!({"rule": rule})),
+    ];
+    let mut answers = Vec::new();
+    for (tool, arguments) in calls {
+        let (failed, said) = call(&app, &bob, &conversation, tool, arguments.clone()).await;
+        let given = arguments.to_string();
+        let text = said.to_string();
+        for secret in hers.iter().filter(|h| !given.contains(**h)) {
+            assert!(!text.contains(secret), "{tool} {given} told Bob {secret:?}: {text}");
+        }
+        answers.push((tool, given, failed, said));
+    }
+    let answer = |at: usize| &answers[at].3;
+    let failed = |at: usize| answers[at].2;
+    assert_eq!(answer(0)["accounts"].as_array().unwrap().len(), 1, "{}", answer(0));
+    assert_eq!(answer(0)["accounts"][0]["name"], "Wallet");
+    // Her category is not his, by name or id; her payee has nothing of his.
+    assert!(failed(1) && failed(2), "{} / {}", answer(1), answer(2));
+    assert!(!failed(3) && answer(3)["totals"] == json!([]), "{}", answer(3));
+    // Searching finds his transactions only; her account and category are not his.
+    assert_eq!(answer(4)["transactions"], json!([]), "{}", answer(4));
+    assert!(failed(5) && failed(6) && failed(7), "{} / {} / {}", answer(5), answer(6), answer(7));
+    let seen = answer(8)["transactions"].as_array().unwrap();
+    assert_eq!(seen.len(), 1, "{}", answer(8));
+    assert_eq!(seen[0]["id"], his.as_str());
+    // His budget has his category only, and none of her money.
+    assert!(!failed(9), "{}", answer(9));
+    assert_eq!(
+        answer(9)["categories"],
+        json!([{"category": "Misc", "budgeted": "0.00 EUR", "spent": "3.00 EUR",
+                "available": "-3.00 EUR", "overspent": true}]),
+        "{}",
+        answer(9)
+    );
+    assert_eq!(answer(9)["income"], "0.00 EUR");
+    // Her transaction cannot be categorised by him, nor his put in her category; her rule is
+    // nothing he can run (and nothing is asked).
+    for at in 10..15 {
+        assert!(failed(at), "{} {}: {}", answers[at].0, answers[at].1, answer(at));
+    }
+    let asked: i64 = sqlx::query_scalar("SELECT count(*) FROM agents.pending_actions")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(asked, 0, "a confirmation was asked of Bob");
+
+    // Alice's books are as she left them, and his transaction still in his category.
+    let mine =
+        json_of(app.get_as(&format!("/v1/finance/transactions/{bought}"), &alice).await, 200).await;
+    let categories: Vec<&Value> = mine["splits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["account_kind"] == "expense")
+        .map(|s| &s["account_id"])
+        .collect();
+    assert_eq!(categories, [&json!(groceries)], "{mine}");
+    assert_eq!(in_category(&app, &alice, &rent).await, 0);
+    assert_eq!(balance(&app, &alice, &checking).await, "454.80");
+    assert_eq!(in_category(&app, &bob, &misc).await, 1);
+    let february =
+        json_of(app.get_as("/v1/finance/budgets?month=2026-02", &alice).await, 200).await;
+    assert_eq!(february["categories"][0]["activity"], "-45.20", "{february}");
 }
 
 async fn in_category(app: &AgentsApp, token: &str, category: &str) -> usize {
