@@ -78,6 +78,8 @@ export interface ImportLine {
   tags: string[];
   rules: string[];
   duplicate: boolean;
+  /** The transaction the recurring poster already posted for this payment: committing links the line to it. */
+  matches?: string | null;
   source: string;
   import_key: string;
 }
@@ -97,7 +99,10 @@ export interface FinanceImport {
   state: 'preview' | 'committed' | string;
   new_lines: number | null;
   duplicate_lines: number | null;
+  /** Lines that are payments the recurring poster already posted (linked, not added). */
+  matched_lines?: number | null;
   added: number | null;
+  matched?: number | null;
   skipped: number | null;
   balance_check?: BalanceCheck | null;
   lines?: ImportLine[] | null;

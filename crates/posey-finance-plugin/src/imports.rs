@@ -1,7 +1,8 @@
 //! Bank files into the books, for routes and tools alike: a file is parsed into a preview
-//! (lines the account holds already flagged, the person's rules applied, the statement's
-//! closing balance checked) kept for a day; committing writes its new lines in one database
-//! transaction, and deleting an import takes the transactions it added with it.
+//! (lines the account holds already flagged, lines that are payments the recurring poster
+//! already posted matched to them, the person's rules applied, the statement's closing balance
+//! checked) kept for a day; committing writes its new lines and links the matched ones in one
+//! database transaction, and deleting an import takes the transactions it added with it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,6 +32,9 @@ const CHUNK: usize = 2000;
 // The columns' limits (see the migration): longer text from a bank is cut, not refused.
 const MAX_PAYEE: usize = 200;
 const MAX_DESCRIPTION: usize = 2000;
+/// How many days apart a bank line and a transaction the recurring poster posted may be and
+/// still be one payment: Actual Budget's window for matching imported lines to existing ones.
+const MATCH_DAYS: u64 = 7;
 
 /// A file as uploaded, with how to read it.
 #[derive(Debug, Clone)]
@@ -76,6 +80,14 @@ pub struct ImportLine {
     pub rules: Vec<Uuid>,
     /// The account holds this line already (or the file repeats it): committing skips it.
     pub duplicate: bool,
+    /// The transaction the recurring poster already posted for this payment (same account and
+    /// amount, at most 7 days apart, not matched to a bank line before): committing links the
+    /// line to it (it keeps its date, category and payee, takes the line's dedupe key and is
+    /// cleared) instead of adding a second one. A reconciled one is left as it is, and the
+    /// line skipped.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub matches: Option<Uuid>,
     /// Where in the file it is (`line 12`, `STMTTRN 3, line 40`, `Stmt 1/Ntry 2`).
     pub source: String,
     /// What makes importing it again change nothing.
@@ -108,14 +120,20 @@ pub struct Import {
     pub file_name: Option<String>,
     /// `preview` (not written yet) or `committed`.
     pub state: String,
-    /// A preview's lines that committing would add, and those it would skip.
+    /// A preview's lines that committing would add, those it would skip, and those it would
+    /// link to the recurring transactions they match.
     #[schema(required = true)]
     pub new_lines: Option<i64>,
     #[schema(required = true)]
     pub duplicate_lines: Option<i64>,
-    /// What committing added, and skipped as already there.
+    #[schema(required = true)]
+    pub matched_lines: Option<i64>,
+    /// What committing added, linked to posted recurring transactions, and skipped as
+    /// already there.
     #[schema(required = true)]
     pub added: Option<i32>,
+    #[schema(required = true)]
+    pub matched: Option<i32>,
     #[schema(required = true)]
     pub skipped: Option<i32>,
     /// Where the file states a closing balance (not in lists).
@@ -136,15 +154,19 @@ impl Import {
     fn of(row: ImportRow) -> Self {
         let preview = row.state == "preview";
         let duplicates = row.duplicate_count.unwrap_or(0);
+        let matched = row.matched_count.unwrap_or(0);
         Self {
             id: row.id,
             account_id: row.account_id,
             format: row.format,
             file_name: row.file_name,
-            new_lines: preview.then(|| i64::from(row.line_count.unwrap_or(0)) - duplicates),
+            new_lines: preview
+                .then(|| i64::from(row.line_count.unwrap_or(0)) - duplicates - matched),
             duplicate_lines: preview.then_some(duplicates),
+            matched_lines: preview.then_some(matched),
             state: row.state,
             added: row.added,
+            matched: row.matched,
             skipped: row.skipped,
             balance_check: None,
             lines: None,
@@ -244,10 +266,12 @@ pub async fn preview(
             tags: outcome.tags,
             rules: outcome.matched.iter().map(|at| rules.0[*at]).collect(),
             duplicate,
+            matches: None,
             source: line.source.clone(),
             import_key: key.clone(),
         });
     }
+    match_posted(db, person, account.id, &mut lines).await?;
 
     store::delete_expired(&mut *db, person).await?;
     let id = Uuid::now_v7();
@@ -283,7 +307,7 @@ pub async fn get(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Import
         let coming: Decimal = lines
             .iter()
             .flatten()
-            .filter(|l| !l.duplicate && l.date <= date)
+            .filter(|l| !l.duplicate && l.matches.is_none() && l.date <= date)
             .map(|l| l.amount)
             .sum();
         let after_import = held + coming;
@@ -333,12 +357,40 @@ pub async fn commit(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Imp
         .into_iter()
         .map(|c| c.id)
         .collect();
-    let new: Vec<&ImportLine> = lines.iter().filter(|l| !l.duplicate).collect();
-    let mut names: Vec<String> = new.iter().filter_map(|l| l.payee.clone()).collect();
+    let kept: Vec<&ImportLine> = lines.iter().filter(|l| !l.duplicate).collect();
+    let mut names: Vec<String> = kept.iter().filter_map(|l| l.payee.clone()).collect();
     names.sort();
     names.dedup();
     let payees = store::payee_ids(db, person, &names).await?;
     let mut roles: HashMap<&str, Uuid> = HashMap::new();
+    // Lines matched to a posted recurring transaction link to it; one gone or matched since
+    // the preview leaves its line to be added; a reconciled one skips it (Actual Budget's way).
+    let mut new: Vec<&ImportLine> = Vec::with_capacity(kept.len());
+    let mut matched = 0;
+    for line in kept {
+        let Some(posted) = line.matches else {
+            new.push(line);
+            continue;
+        };
+        match store::lock_unmatched(&mut *db, person, posted).await?.as_deref() {
+            None => new.push(line),
+            Some("reconciled") => {}
+            Some(_) => {
+                let link = store::Link {
+                    transaction: posted,
+                    account: account.id,
+                    import: id,
+                    key: &line.import_key,
+                    source: &line.source,
+                    description: line.description.as_deref(),
+                    payee_id: line.payee.as_ref().and_then(|p| payees.get(p).copied()),
+                };
+                if store::link(&mut *db, person, &link).await? {
+                    matched += 1;
+                }
+            }
+        }
+    }
     let mut added = 0;
     for chunk in new.chunks(CHUNK) {
         let mut batch = Vec::with_capacity(chunk.len());
@@ -389,7 +441,7 @@ pub async fn commit(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Imp
         }
         added += transactions::insert(db, person, &batch).await?.len();
     }
-    store::mark_committed(&mut *db, id, added, lines.len() - added).await?;
+    store::mark_committed(&mut *db, id, added, matched, lines.len() - added - matched).await?;
     get(db, person, id).await
 }
 
@@ -422,8 +474,43 @@ pub async fn delete(
         }
         transactions::allow_reconciled_changes(db).await?;
     }
+    store::unlink(&mut *db, person, id).await?;
     store::delete(&mut *db, person, id).await?;
     Ok(DeletedImport { id, transactions: count })
+}
+
+/// Marks each new line that is a payment the recurring poster already posted on the account:
+/// same amount, at most [`MATCH_DAYS`] apart, each posted transaction matched once, the
+/// nearest in date first (in the file's order, as Actual Budget matches imported lines).
+async fn match_posted(
+    db: &mut PgConnection,
+    person: Uuid,
+    account: Uuid,
+    lines: &mut [ImportLine],
+) -> Result<(), FinanceError> {
+    let dates = lines.iter().filter(|l| !l.duplicate).map(|l| l.date);
+    let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else { return Ok(()) };
+    let window = chrono::Days::new(MATCH_DAYS);
+    let from = first.checked_sub_days(window).unwrap_or(first);
+    let to = last.checked_add_days(window).unwrap_or(last);
+    let posted = store::posted_unmatched(&mut *db, person, account, from, to).await?;
+    if posted.is_empty() {
+        return Ok(());
+    }
+    let mut taken: HashSet<Uuid> = HashSet::new();
+    for line in lines.iter_mut().filter(|l| !l.duplicate) {
+        let apart = |date: NaiveDate| (date - line.date).num_days().unsigned_abs();
+        let nearest = posted
+            .iter()
+            .filter(|p| p.amount == line.amount && !taken.contains(&p.id))
+            .filter(|p| apart(p.date) <= MATCH_DAYS)
+            .min_by_key(|p| (apart(p.date), p.date, p.id));
+        if let Some(found) = nearest {
+            taken.insert(found.id);
+            line.matches = Some(found.id);
+        }
+    }
+    Ok(())
 }
 
 async fn account_of(

@@ -11,6 +11,7 @@ use posey_plugin::Migration;
 pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "0001_finance", sql: INITIAL },
     Migration { name: "0002_recurring", sql: RECURRING },
+    Migration { name: "0003_import_matches", sql: IMPORT_MATCHES },
 ];
 
 const INITIAL: &str = r"
@@ -332,4 +333,16 @@ ALTER TABLE finance.transactions
     ADD COLUMN recurring_id uuid REFERENCES finance.recurring ON DELETE SET NULL;
 CREATE UNIQUE INDEX transactions_recurring ON finance.transactions (recurring_id, date)
     WHERE recurring_id IS NOT NULL;
+";
+
+/// A bank line that is a payment the recurring poster already posted is linked to that
+/// transaction instead of being added again: the transaction takes the line's dedupe key (so
+/// the file imports again as nothing new) and remembers which import matched it (deleting the
+/// import unlinks it and keeps it: it was not the import's). No foreign key: deleting an
+/// import must not write to a reconciled transaction.
+const IMPORT_MATCHES: &str = r"
+ALTER TABLE finance.transactions ADD COLUMN matched_import uuid;
+CREATE INDEX transactions_matched_import ON finance.transactions (matched_import)
+    WHERE matched_import IS NOT NULL;
+ALTER TABLE finance.imports ADD COLUMN matched integer;
 ";

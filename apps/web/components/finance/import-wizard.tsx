@@ -51,7 +51,9 @@ export function Preview({ preview, account, busy, onCommit, onDiscard }: { previ
           Preview of {preview.file_name ?? 'the file'} ({FORMAT_NAMES[preview.format] ?? preview.format}) into {account?.name ?? 'the account'}
         </h2>
         <p data-testid="preview-summary">
-          {preview.new_lines ?? 0} new, {preview.duplicate_lines ?? 0} already there (skipped when committing). Nothing is written until you commit.
+          {preview.new_lines ?? 0} new, {preview.duplicate_lines ?? 0} already there (skipped when committing)
+          {preview.matched_lines ? `, ${preview.matched_lines} already posted by a recurring transaction (linked to it, not added again)` : ''}. Nothing is written until you
+          commit.
         </p>
         {check ? (
           <div role="status" className={`alert alert-soft ${check.matches ? 'alert-success' : 'alert-error'}`} data-testid="balance-check">
@@ -92,7 +94,17 @@ export function Preview({ preview, account, busy, onCommit, onDiscard }: { previ
                   <td className="text-right">
                     <Money amount={l.amount} currency={currency} tone />
                   </td>
-                  <td>{l.duplicate ? <span className="badge badge-sm badge-ghost">duplicate</span> : <span className="badge badge-sm badge-primary">new</span>}</td>
+                  <td>
+                    {l.duplicate ? (
+                      <span className="badge badge-sm badge-ghost">duplicate</span>
+                    ) : l.matches ? (
+                      <span className="badge badge-sm badge-ghost" title="A recurring transaction posted this payment already: committing links this line to it.">
+                        posted already
+                      </span>
+                    ) : (
+                      <span className="badge badge-sm badge-primary">new</span>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -182,7 +194,8 @@ export function ImportWizard({
     try {
       const done = await api<FinanceImport>(`/agents/v1/finance/imports/${preview.id}/commit`, { method: 'POST' });
       setPreview(null);
-      setFlash({ text: `Imported ${done.file_name ?? 'the file'}: ${done.added ?? 0} added, ${done.skipped ?? 0} skipped as already there.`, importId: done.id });
+      const linked = done.matched ? `, ${done.matched} linked to what recurring transactions posted` : '';
+      setFlash({ text: `Imported ${done.file_name ?? 'the file'}: ${done.added ?? 0} added${linked}, ${done.skipped ?? 0} skipped as already there.`, importId: done.id });
       refresh();
     } catch (e) {
       setError((e as Error).message);

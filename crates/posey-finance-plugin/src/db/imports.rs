@@ -21,18 +21,24 @@ pub struct ImportRow {
     pub statement_date: Option<NaiveDate>,
     pub added: Option<i32>,
     pub skipped: Option<i32>,
-    /// A preview's lines, and of those the ones the account holds already.
+    /// What committing linked to transactions the recurring poster had posted.
+    pub matched: Option<i32>,
+    /// A preview's lines, of those the ones the account holds already, and of the others
+    /// those that match a posted recurring transaction.
     pub line_count: Option<i32>,
     pub duplicate_count: Option<i64>,
+    pub matched_count: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub committed_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "i.id, i.account_id, i.format, i.file_name, i.state, i.statement_balance, \
-    i.statement_date, i.added, i.skipped, jsonb_array_length(i.lines) AS line_count, \
+    i.statement_date, i.added, i.skipped, i.matched, jsonb_array_length(i.lines) AS line_count, \
     (SELECT count(*) FROM jsonb_array_elements(i.lines) e WHERE (e->>'duplicate')::boolean) \
         AS duplicate_count, \
+    (SELECT count(*) FROM jsonb_array_elements(i.lines) e \
+        WHERE NOT (e->>'duplicate')::boolean AND e->>'matches' IS NOT NULL) AS matched_count, \
     i.created_at, i.committed_at, i.expires_at";
 
 /// What a new preview stores.
@@ -129,23 +135,129 @@ pub async fn lines<L: serde::de::DeserializeOwned + Send + Unpin + 'static>(
     Ok(lines.flatten().map(|json| json.0))
 }
 
-/// Marks a preview committed with what it added and skipped, and drops its lines.
+/// Marks a preview committed with what it added, linked and skipped, and drops its lines.
 pub async fn mark_committed(
     db: impl PgExecutor<'_>,
     id: Uuid,
     added: usize,
+    matched: usize,
     skipped: usize,
 ) -> sqlx::Result<()> {
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     sqlx::query(
-        "UPDATE finance.imports SET state = 'committed', lines = NULL, added = $2, skipped = $3, \
-             committed_at = now(), expires_at = NULL WHERE id = $1",
+        "UPDATE finance.imports SET state = 'committed', lines = NULL, added = $2, matched = $3, \
+             skipped = $4, committed_at = now(), expires_at = NULL WHERE id = $1",
     )
     .bind(id)
-    .bind(i32::try_from(added).unwrap_or(i32::MAX))
-    .bind(i32::try_from(skipped).unwrap_or(i32::MAX))
+    .bind(count(added))
+    .bind(count(matched))
+    .bind(count(skipped))
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// A transaction the recurring poster posted that no bank line is linked to yet, with what it
+/// moved on the account.
+#[derive(Debug, Clone, FromRow)]
+pub struct Posted {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// The person's posted recurring transactions on `account` dated `from..=to` that no import
+/// has matched, by date.
+pub async fn posted_unmatched(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    account: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<Posted>> {
+    sqlx::query_as(
+        "SELECT t.id, t.date, sum(s.amount) AS amount FROM finance.transactions t \
+         JOIN finance.splits s ON s.transaction_id = t.id AND s.account_id = $2 \
+         WHERE t.user_id = $1 AND t.recurring_id IS NOT NULL AND t.import_key IS NULL \
+           AND t.date BETWEEN $3 AND $4 \
+         GROUP BY t.id, t.date ORDER BY t.date, t.id",
+    )
+    .bind(person)
+    .bind(account)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}
+
+/// A posted transaction's status, locked until the commit ends, when no import has matched it.
+pub async fn lock_unmatched(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT status FROM finance.transactions \
+         WHERE user_id = $1 AND id = $2 AND import_key IS NULL FOR UPDATE",
+    )
+    .bind(person)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// What a bank line gives the posted transaction it is linked to.
+#[derive(Debug, Clone)]
+pub struct Link<'a> {
+    pub transaction: Uuid,
+    pub account: Uuid,
+    pub import: Uuid,
+    pub key: &'a str,
+    pub source: &'a str,
+    pub description: Option<&'a str>,
+    pub payee_id: Option<Uuid>,
+}
+
+/// Links a posted transaction to its bank line, as Actual Budget links an imported line to the
+/// scheduled one it matches: the transaction keeps its date, payee, category and description
+/// (the line's payee and description fill in what it lacks), takes the line's dedupe key and
+/// where in the file it is, and is cleared. False when the account holds the key already.
+pub async fn link(db: impl PgExecutor<'_>, person: Uuid, link: &Link<'_>) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE finance.transactions t SET import_account = $3, import_key = $4, \
+             matched_import = $5, source = $6, status = 'cleared', \
+             description = COALESCE(t.description, $7), payee_id = COALESCE(t.payee_id, $8), \
+             updated_at = now() \
+         WHERE t.user_id = $1 AND t.id = $2 AND t.import_key IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM finance.transactions o \
+               WHERE o.user_id = $1 AND o.import_account = $3 AND o.import_key = $4)",
+    )
+    .bind(person)
+    .bind(link.transaction)
+    .bind(link.account)
+    .bind(link.key)
+    .bind(link.import)
+    .bind(link.source)
+    .bind(link.description)
+    .bind(link.payee_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Unlinks the transactions an import matched (keeping them: they were not its), but for
+/// reconciled ones, which stay as they are; how many.
+pub async fn unlink(db: impl PgExecutor<'_>, person: Uuid, import: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE finance.transactions SET import_account = NULL, import_key = NULL, \
+             matched_import = NULL, source = NULL, updated_at = now() \
+         WHERE user_id = $1 AND matched_import = $2 AND status <> 'reconciled'",
+    )
+    .bind(person)
+    .bind(import)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// How many transactions an import added are left, and how many of those are reconciled.

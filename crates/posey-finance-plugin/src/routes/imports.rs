@@ -160,10 +160,13 @@ async fn get_import(
 
 /// Commit a preview: its new lines become cleared transactions, all in one database transaction
 ///
-/// Lines another import added since the preview are skipped and counted.
+/// Lines another import added since the preview are skipped and counted. A line that matches a
+/// transaction the recurring poster posted is linked to it (which is cleared and keeps its
+/// date, category and payee) instead of being added, as Actual Budget matches imported lines
+/// to scheduled ones.
 #[utoipa::path(post, path = "/v1/finance/imports/{id}/commit", tag = "finance", operation_id = "commitImport",
     security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The committed import with what it added and skipped", body = Import),
+    responses((status = 200, description = "The committed import with what it added, linked and skipped", body = Import),
         NoSuchImport, ImportRefused, NeedsPerson))]
 async fn commit_import(
     State(state): State<RouteState>,

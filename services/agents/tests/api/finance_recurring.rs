@@ -248,6 +248,147 @@ async fn a_date_that_cannot_be_posted_pauses_it_with_the_reason() {
     assert!(date(&resumed["next_date"]) > due, "dates passed while paused are not posted");
 }
 
+/// A Chase export (newest first) of `lines` (date, description, amount), with the running
+/// balance from `opening`.
+fn chase_file(opening: &str, lines: &[(NaiveDate, &str, &str)]) -> Vec<u8> {
+    let exact = |text: &str| -> i64 { text.replace('.', "").parse().unwrap() };
+    let mut balance = exact(opening);
+    let mut rows: Vec<String> = Vec::new();
+    for (date, description, amount) in lines {
+        balance += exact(amount);
+        let kind = if amount.starts_with('-') { "DEBIT" } else { "CREDIT" };
+        rows.push(format!(
+            "{kind},{},\"{description}\",{amount},ACH_DEBIT,{}.{:02},,",
+            date.format("%m/%d/%Y"),
+            balance / 100,
+            balance % 100
+        ));
+    }
+    rows.reverse();
+    let header = "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #";
+    format!("{header}\n{}\n", rows.join("\n")).into_bytes()
+}
+
+async fn import(app: &AgentsApp, token: &str, account: &str, file: &[u8]) -> Value {
+    let path = format!("/v1/finance/imports?account_id={account}&preset=chase-checking");
+    let sent = app.request(Method::POST, &path, token).body(file.to_vec()).send().await.unwrap();
+    json_of(sent, 201).await
+}
+
+/// The bank's line for a payment the poster already posted is that payment, as Actual Budget
+/// treats a scheduled transaction and the imported line that matches it: the preview says so,
+/// and committing links the line to the posted transaction (cleared, its date and category
+/// kept, the line's dedupe key taken) instead of adding it a second time.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bank_line_for_a_posted_recurring_payment_is_linked_not_added_again() {
+    let app = spawn(Models::test(), None, &[]).await;
+    let (_, token) = app.person();
+    let checking = account(
+        &app,
+        &token,
+        json!({"name": "Checking", "kind": "asset", "currency": "USD",
+               "opening_balance": "1000.00", "opening_date": "2020-01-01"}),
+    )
+    .await;
+    let gym = category(&app, &token, json!({"name": "Gym"})).await;
+    let made = json_of(
+        app.post_as(
+            "/v1/finance/recurring",
+            &token,
+            // Daily, so that today's date is posted whatever today is (as in the first test).
+            &json!({"name": "Gym", "cadence": {"days": 1}, "starts": "2020-01-01",
+                    "account_id": checking, "amount": "-45.00", "category_id": gym,
+                    "payee": "City Gym"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let today = date(&made["next_date"]);
+    let after = posted(&app, &token, &id, 1).await;
+    let posting = after["last_transaction_id"].as_str().unwrap().to_owned();
+    assert_eq!(balance(&app, &token, &checking).await, "955.00");
+
+    // The bank took the gym's 45.00 two days after the poster's date; 45.00 again twelve days
+    // after is another payment, as are the coffee and the payee's refund.
+    let file = chase_file(
+        "1000.00",
+        &[
+            (days(today, 1), "COFFEE", "-4.75"),
+            (days(today, 2), "CITY GYM MEMBERSHIP", "-45.00"),
+            (days(today, 3), "CITY GYM REFUND", "45.00"),
+            (days(today, 12), "CITY GYM DAY PASSES", "-45.00"),
+        ],
+    );
+    let preview = import(&app, &token, &checking, &file).await;
+    let lines = preview["lines"].as_array().unwrap();
+    let matches: Vec<(&str, &Value)> =
+        lines.iter().map(|l| (l["payee"].as_str().unwrap(), &l["matches"])).collect();
+    assert_eq!(
+        matches,
+        [
+            ("CITY GYM DAY PASSES", &Value::Null),
+            ("CITY GYM REFUND", &Value::Null),
+            ("CITY GYM MEMBERSHIP", &json!(posting)),
+            ("COFFEE", &Value::Null),
+        ],
+        "{preview}"
+    );
+    assert_eq!(
+        [&preview["new_lines"], &preview["matched_lines"], &preview["duplicate_lines"]],
+        [&json!(3), &json!(1), &json!(0)],
+        "{preview}"
+    );
+    // The bank's balance is the books' once the three new lines are in: the gym is there.
+    assert_eq!(preview["balance_check"]["stated"], "950.25", "{preview}");
+    assert_eq!(preview["balance_check"]["matches"], true, "{preview}");
+
+    let path = format!("/v1/finance/imports/{}", preview["id"].as_str().unwrap());
+    let done = json_of(app.post_as(&format!("{path}/commit"), &token, &json!({})).await, 200).await;
+    assert_eq!(
+        [&done["added"], &done["matched"], &done["skipped"]],
+        [&json!(3), &json!(1), &json!(0)],
+        "{done}"
+    );
+    assert_eq!(balance(&app, &token, &checking).await, "950.25");
+    let linked =
+        json_of(app.get_as(&format!("/v1/finance/transactions/{posting}"), &token).await, 200)
+            .await;
+    assert_eq!(
+        [&linked["date"], &linked["status"], &linked["recurring_id"], &linked["payee"]],
+        [&json!(today), &json!("cleared"), &json!(id), &json!("City Gym")],
+        "{linked}"
+    );
+    let gyms: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM finance.splits WHERE account_id = $1::uuid AND amount = -45",
+    )
+    .bind(&checking)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(gyms, 2, "the membership once, and the day passes");
+
+    // The same file again: every line is there already.
+    let again = import(&app, &token, &checking, &file).await;
+    assert_eq!(
+        [&again["new_lines"], &again["matched_lines"], &again["duplicate_lines"]],
+        [&json!(0), &json!(0), &json!(4)],
+        "{again}"
+    );
+    let again = format!("/v1/finance/imports/{}", again["id"].as_str().unwrap());
+    json_of(app.delete_as(&again, &token).await, 200).await;
+
+    // Deleting the import takes what it added and leaves the posted payment, unlinked: the
+    // file matches it again.
+    let deleted = json_of(app.delete_as(&path, &token).await, 200).await;
+    assert_eq!(deleted["transactions"], 3, "{deleted}");
+    assert_eq!(balance(&app, &token, &checking).await, "955.00");
+    let anew = import(&app, &token, &checking, &file).await;
+    assert_eq!(anew["matched_lines"], 1, "{anew}");
+    assert!(anew["lines"].as_array().unwrap().iter().any(|l| l["matches"] == posting.as_str()));
+}
+
 #[tokio::test]
 async fn bad_recurring_transactions_are_refused_by_name_and_others_see_none() {
     let app = spawn(Models::test(), None, &[]).await;
