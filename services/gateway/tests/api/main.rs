@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod home;
 mod hostile;
+mod json_depth;
 mod limits;
 mod notifications;
 mod permissions;
