@@ -129,10 +129,11 @@ impl ApiError {
     }
 }
 
-/// Whether `cause` is a full disk (or quota): an I/O error saying so anywhere in its chain,
-/// PostgreSQL's `disk_full` (SQLSTATE 53100), or, for stores whose errors arrive as text,
-/// the system's message for it.
-fn out_of_space(cause: &anyhow::Error) -> bool {
+/// Whether `cause` is a full disk (or quota): an I/O error saying so anywhere in its chain
+/// (the vector store's refusal of a write on a full disk is one), PostgreSQL's `disk_full`
+/// (SQLSTATE 53100), or, for stores whose errors arrive as text, the system's message for it.
+/// Such a failure passes once space is freed, so work that meets it waits rather than fails.
+pub fn out_of_space(cause: &anyhow::Error) -> bool {
     cause.chain().any(|error| {
         if let Some(io) = error.downcast_ref::<std::io::Error>() {
             return matches!(

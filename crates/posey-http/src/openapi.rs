@@ -163,6 +163,9 @@ pub struct Alive {
 /// `/readyz`: each check and whether it answered.
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
+    /// `ready`; `degraded` (200: a part the service serves without, such as Redis, is away and
+    /// its fallback is in use); or `unavailable` (503: a part it needs is away).
     status: String,
+    /// Each check by name: `ok` or `unavailable`.
     checks: HashMap<String, String>,
 }

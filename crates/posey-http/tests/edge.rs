@@ -131,6 +131,39 @@ async fn request_ids_are_made_or_kept() {
     assert_eq!(headers["x-request-id"], "abc-123");
 }
 
+/// Readiness of `checks` (name, required, ok) as `/readyz` answers it.
+async fn readiness_of(checks: &[(&'static str, bool, bool)]) -> (StatusCode, Value) {
+    let mut readiness = Readiness::new();
+    for &(name, required, ok) in checks {
+        let check = move || async move { if ok { Ok(()) } else { anyhow::bail!("down") } };
+        readiness =
+            if required { readiness.check(name, check) } else { readiness.optional(name, check) };
+    }
+    let response = readiness
+        .router::<()>()
+        .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn a_failing_optional_check_is_degraded_but_ready_and_a_required_one_is_not() {
+    let (status, body) = readiness_of(&[("postgres", true, true), ("redis", false, false)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"status": "degraded", "checks": {"postgres": "ok", "redis": "unavailable"}})
+    );
+    let (status, body) = readiness_of(&[("postgres", true, false), ("redis", false, true)]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["status"], "unavailable");
+    let (status, body) = readiness_of(&[("postgres", true, true), ("redis", false, true)]).await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("ready")));
+}
+
 #[tokio::test]
 async fn readiness_names_failed_and_timed_out_checks() {
     let (status, _, body) = send(Request::get("/readyz").body(Body::empty()).unwrap()).await;

@@ -798,10 +798,12 @@ async fn redis_gone_while_configured_leaves_sign_in_and_limits_working_and_nothi
     SLOWEST_MS.store(0, Ordering::Relaxed);
     TIMED.store(0, Ordering::Relaxed);
 
-    // Without it, nothing waits long: readiness names Redis...
+    // Without it, nothing waits long: every service stays ready, naming Redis as away (none
+    // needs it to serve: the limits count in process)...
     for (var, status, body) in readiness(&client, &ports).await {
-        assert_eq!(status, 503, "{var}: {body}");
-        assert!(body.to_string().contains("redis"), "{var}: {body}");
+        assert_eq!(status, 200, "{var}: {body}");
+        assert_eq!(body["status"], "degraded", "{var}: {body}");
+        assert_eq!(body["checks"]["redis"], "unavailable", "{var}: {body}");
     }
     // ...sign-in and refresh work, and the limits hold, counted in each process.
     let request = client
@@ -840,7 +842,7 @@ async fn redis_gone_while_configured_leaves_sign_in_and_limits_working_and_nothi
     let deadline = back + Duration::from_secs(30);
     loop {
         let looks = readiness(&client, &ports).await;
-        if looks.iter().all(|(_, status, _)| *status == 200) {
+        if looks.iter().all(|(_, status, body)| *status == 200 && body["status"] == "ready") {
             break;
         }
         assert!(Instant::now() < deadline, "not ready 30 s after Redis was back: {looks:?}");

@@ -122,7 +122,7 @@ fn healthz() {}
 /// Dependencies answer
 #[utoipa::path(get, path = "/readyz", tag = "meta",
     responses(
-        (status = 200, description = "Ready", body = Readiness),
+        (status = 200, description = "Ready (`degraded` when Redis is away: nothing here needs it)", body = Readiness),
         (status = 503, description = "A dependency is down", body = Readiness),
     ))]
 #[allow(dead_code)] // Served by posey-http's readiness router; documented here.

@@ -71,13 +71,14 @@ pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenAp
 #[allow(dead_code)] // Served by posey-http's readiness router; documented here.
 fn healthz() {}
 
-/// The database (and Redis, when configured) answer
+/// The database answers (Redis, when configured, is reported: without it the rate limits count
+/// in process and the service is `degraded`, still ready)
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "meta",
     responses(
-        (status = 200, description = "Every check answered", body = Readiness),
+        (status = 200, description = "Ready: every check answered, or only Redis did not (`degraded`)", body = Readiness),
         (status = 503, description = "A check failed; `checks` names it", body = Readiness),
     )
 )]
