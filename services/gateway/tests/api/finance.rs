@@ -1,7 +1,7 @@
 //! The built-in metadata over the finance plugin's tables (created by the plugin's own
 //! migrations, run here as the agents service runs them): a person reads only their own
-//! accounts, transactions, splits, payees, budgets, recurring transactions and monthly rollup,
-//! and changes nothing.
+//! accounts, transactions, splits, payees, budgets, recurring transactions, bills and monthly
+//! rollup, and changes nothing.
 
 use serde_json::{Value, json};
 
@@ -51,6 +51,9 @@ async fn insert_books(app: &GatewayApp) {
                         '{{}}', 'EUR', '{{\"months\": 1}}', '2026-03-01');
              UPDATE finance.transactions SET recurring_id = '{split}000000-0000-4000-8000-000000000009'
                 WHERE id = '{transaction}';
+             INSERT INTO finance.bills (id, user_id, name, account_id, currency, bill)
+                VALUES ('{split}000000-0000-4000-8000-00000000000b', '{person}', 'Power of {person}',
+                        '{checking}', 'EUR', '{{\"amount\": \"-{amount}\"}}');
             "
         ));
     }
@@ -88,6 +91,8 @@ async fn a_person_reads_only_their_own_books() {
                finance_payees { name }
                finance_budgets { category_id month amount }
                finance_recurring { name cadence }
+               finance_bills { name currency bill account { name } }
+               finance_bills_aggregate { aggregate { count } }
                finance_account_months(order_by: {amount: asc}) { month currency amount account { name } } }",
             json!({}),
         )
@@ -117,6 +122,13 @@ async fn a_person_reads_only_their_own_books() {
         "{body}"
     );
     assert_eq!(transactions[0]["recurring_id"], "a4000000-0000-4000-8000-000000000009");
+    assert_eq!(
+        data["finance_bills"],
+        json!([{"name": format!("Power of {A}"), "currency": "EUR", "bill": {"amount": "-12.50"},
+                "account": {"name": format!("Checking of {A}")}}]),
+        "{body}"
+    );
+    assert_eq!(data["finance_bills_aggregate"]["aggregate"]["count"], 1, "{body}");
     let budgets = data["finance_budgets"].as_array().unwrap();
     assert_eq!(budgets.len(), 1, "{body}");
     assert_eq!(
@@ -132,18 +144,22 @@ async fn a_person_reads_only_their_own_books() {
     let body = app
         .as_user(
             &a,
-            "query($a: uuid!, $t: uuid!, $p: uuid!) {
+            "query($a: uuid!, $t: uuid!, $p: uuid!, $b: uuid!) {
                finance_accounts_by_pk(id: $a) { name }
+               finance_bills_by_pk(id: $b) { name }
+               finance_bills(where: {account_id: {_eq: $a}}) { name }
                finance_transactions_by_pk(id: $t) { description }
                finance_payees_by_pk(id: $p) { name }
                finance_splits(where: {transaction_id: {_eq: $t}}) { amount }
                finance_account_months(where: {account_id: {_eq: $a}}) { amount } }",
-            json!({"a": CHECKING_B, "t": TRANSACTION_B, "p": PAYEE_B}),
+            json!({"a": CHECKING_B, "t": TRANSACTION_B, "p": PAYEE_B,
+                   "b": "b4000000-0000-4000-8000-00000000000b"}),
         )
         .await;
     assert_eq!(
         body["data"],
-        json!({"finance_accounts_by_pk": null, "finance_transactions_by_pk": null,
+        json!({"finance_accounts_by_pk": null, "finance_bills_by_pk": null, "finance_bills": [],
+               "finance_transactions_by_pk": null,
                "finance_payees_by_pk": null, "finance_splits": [], "finance_account_months": []}),
         "{body}"
     );
@@ -152,14 +168,16 @@ async fn a_person_reads_only_their_own_books() {
     let body = app
         .as_user(
             &b,
-            "{ finance_transactions { description user_id } finance_payees { name } }",
+            "{ finance_transactions { description user_id } finance_payees { name }
+               finance_bills { name } }",
             json!({}),
         )
         .await;
     assert_eq!(
         body["data"],
         json!({"finance_transactions": [{"description": format!("groceries of {B}"), "user_id": B}],
-               "finance_payees": [{"name": "secret shop of b"}]}),
+               "finance_payees": [{"name": "secret shop of b"}],
+               "finance_bills": [{"name": format!("Power of {B}")}]}),
         "{body}"
     );
 }
@@ -204,6 +222,13 @@ async fn people_cannot_change_their_books_through_the_gateway() {
         format!(r#"mutation {{ delete_finance_transactions_by_pk(id: "{TRANSACTION_A}") {{ id }} }}"#),
         "mutation { delete_finance_payees(where: {}) { affected_rows } }".to_owned(),
         r#"mutation { update_finance_recurring(where: {}, _set: {paused: true}) { affected_rows } }"#.to_owned(),
+        r#"mutation { update_finance_bills(where: {}, _set: {name: "changed"}) { affected_rows } }"#.to_owned(),
+        "mutation { delete_finance_bills(where: {}) { affected_rows } }".to_owned(),
+        format!(
+            r#"mutation {{ insert_finance_bills_one(object: {{id: "{}", user_id: "{A}",
+                 name: "new", currency: "EUR", bill: {{}}}}) {{ id }} }}"#,
+            "a9000000-0000-4000-8000-0000000000bb"
+        ),
     ];
     for mutation in &mutations {
         let body = app.as_user(&a, mutation, json!({})).await;
@@ -219,7 +244,9 @@ async fn people_cannot_change_their_books_through_the_gateway() {
                 (SELECT count(*) FROM finance.splits),
                 (SELECT count(*) FROM finance.budgets),
                 (SELECT count(*) FROM finance.transactions WHERE description = 'changed')
-                  + (SELECT count(*) FROM finance.accounts WHERE name = 'changed')",
+                  + (SELECT count(*) FROM finance.accounts WHERE name = 'changed')
+                  + (SELECT count(*) FROM finance.bills WHERE name <> 'Power of ' || user_id)
+                  + (2 - (SELECT count(*) FROM finance.bills))",
         )
         .fetch_one(&app.db.pool)
         .await
