@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use posey_config::{DbConfig, Env, SecretString, ServiceConfig};
 
+use crate::key_encryption::KeyEncryption;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub service: ServiceConfig,
@@ -30,6 +32,9 @@ pub struct AuthSettings {
     pub session_timebox: Duration,
     /// A new signing key every so often; the old one stays published until its tokens expire.
     pub key_rotation_interval: Duration,
+    /// The operator's key that seals the signing keys at rest, and the previous one while
+    /// rotating it.
+    pub key_encryption: KeyEncryption,
     /// No sign-up at all, not even the first account's (invites still work), as GoTrue's.
     pub disable_signup: bool,
     /// Once the install has an account (the first is its owner), whether anyone may sign up;
@@ -45,8 +50,8 @@ pub struct AuthSettings {
     /// Lifetime of the tokens in confirmation, recovery and magic-link emails.
     pub email_token_ttl: Duration,
     pub password_min_length: usize,
-    /// Service clients for the client-credentials grant: `(client_id, secret)`.
-    pub service_clients: Vec<(String, SecretString)>,
+    /// Service clients for the client-credentials grant, with the scopes each is granted.
+    pub service_clients: Vec<ServiceClient>,
     /// SMTP server; unset means the outbox table.
     pub smtp_url: Option<SecretString>,
     pub smtp_from: String,
@@ -54,6 +59,22 @@ pub struct AuthSettings {
     pub mfa_lockout: MfaLockout,
     /// Concurrent password hashes (each takes ~19 MiB and a core for tens of milliseconds).
     pub hash_concurrency: usize,
+}
+
+/// A client of the client-credentials grant (`AUTH_SERVICE_CLIENTS`) and what its tokens may
+/// do (`AUTH_SERVICE_CLIENT_SCOPES`; none: it may act for nobody).
+#[derive(Debug, Clone)]
+pub struct ServiceClient {
+    pub id: String,
+    pub secret: SecretString,
+    pub scopes: Vec<String>,
+}
+
+impl ServiceClient {
+    /// A client granted `scopes`.
+    pub fn new(id: &str, secret: SecretString, scopes: &[&str]) -> Self {
+        Self { id: id.to_owned(), secret, scopes: scopes.iter().map(|s| (*s).to_owned()).collect() }
+    }
 }
 
 /// Requests allowed per window, per key.
@@ -82,15 +103,18 @@ impl Config {
     pub const PORT_VAR: &str = "AUTH_PORT";
     pub const DEFAULT_PORT: u16 = 9000;
 
-    /// Reads through `env`, recording problems there.
+    /// Reads through `env`, recording problems there (a standalone service needs its key
+    /// encryption key configured).
     pub fn read(env: &mut Env<'_>) -> Option<Self> {
         let service = ServiceConfig::from_env(env, Self::PORT_VAR, Self::DEFAULT_PORT);
         let port = service.as_ref().map_or(Self::DEFAULT_PORT, |s| s.http.port);
         let auth = AuthSettings::read(env, port);
+        auth.key_encryption.require(env);
         service.map(|service| Self { service, auth })
     }
 
-    /// With the database the caller chose (the launcher's embedded cluster, say).
+    /// With the database the caller chose (the launcher's embedded cluster, say, which also
+    /// gives the key encryption key's file when none is configured).
     pub fn read_with_db(env: &mut Env<'_>, db: DbConfig) -> Self {
         let service = ServiceConfig::with_db(env, Self::PORT_VAR, Self::DEFAULT_PORT, db);
         let auth = AuthSettings::read(env, service.http.port);
@@ -126,6 +150,7 @@ impl AuthSettings {
             env.seconds("AUTH_SESSION_TIMEBOX", Duration::from_secs(365 * 86_400));
         let key_rotation_interval =
             env.seconds("AUTH_KEY_ROTATION_INTERVAL", Duration::from_secs(30 * 86_400));
+        let key_encryption = KeyEncryption::read(env);
         let disable_signup = env.or("AUTH_DISABLE_SIGNUP", false);
         let open_signup = env.or("AUTH_OPEN_SIGNUP", false);
         let invite_ttl = env.seconds("AUTH_INVITE_TTL", Duration::from_secs(7 * 86_400));
@@ -179,6 +204,7 @@ impl AuthSettings {
             session_inactivity_timeout,
             session_timebox,
             key_rotation_interval,
+            key_encryption,
             disable_signup,
             open_signup,
             invite_ttl,
@@ -195,15 +221,24 @@ impl AuthSettings {
         }
     }
 
-    /// `AUTH_SERVICE_CLIENTS=id:secret,id2:secret2`.
-    fn read_clients(env: &mut Env<'_>) -> Vec<(String, SecretString)> {
+    /// `AUTH_SERVICE_CLIENTS=id:secret,id2:secret2`, with their scopes from
+    /// `AUTH_SERVICE_CLIENT_SCOPES`.
+    fn read_clients(env: &mut Env<'_>) -> Vec<ServiceClient> {
         const VAR: &str = "AUTH_SERVICE_CLIENTS";
-        let Some(raw) = env.raw(VAR) else { return Vec::new() };
+        let raw = env.raw(VAR);
+        let scopes = env.raw(SCOPES_VAR);
         let mut clients = Vec::new();
-        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in raw.iter().flat_map(|raw| raw.split(',')).map(str::trim) {
+            if entry.is_empty() {
+                continue;
+            }
             match entry.split_once(':') {
                 Some((id, secret)) if !id.is_empty() && secret.len() >= 16 => {
-                    clients.push((id.to_owned(), SecretString::from(secret.to_owned())));
+                    clients.push(ServiceClient::new(
+                        id,
+                        SecretString::from(secret.to_owned()),
+                        &[],
+                    ));
                 }
                 _ => {
                     let id = entry.split(':').next().unwrap_or_default();
@@ -216,6 +251,9 @@ impl AuthSettings {
                 }
             }
         }
+        if let Some(scopes) = scopes {
+            read_scopes(env, &scopes, &mut clients);
+        }
         clients
     }
 
@@ -224,6 +262,40 @@ impl AuthSettings {
         redirect_to == self.site_url.as_str()
             || redirect_to == self.site_url.as_str().trim_end_matches('/')
             || self.redirect_urls.iter().any(|u| u == redirect_to)
+    }
+}
+
+/// The scopes of `AUTH_SERVICE_CLIENTS`' clients.
+pub const SCOPES_VAR: &str = "AUTH_SERVICE_CLIENT_SCOPES";
+
+/// `AUTH_SERVICE_CLIENT_SCOPES=id=scope scope,id2=scope`: the scopes each client is granted
+/// (space-separated, as OAuth writes them). Each must be one a Posey service checks, and each
+/// id one of `AUTH_SERVICE_CLIENTS`'.
+fn read_scopes(env: &mut Env<'_>, raw: &str, clients: &mut [ServiceClient]) {
+    use posey_http::auth::scopes;
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((id, granted)) = entry.split_once('=') else {
+            env.problem(SCOPES_VAR, format!("entry {entry:?} is not `client_id=scope scope`"));
+            continue;
+        };
+        let id = id.trim();
+        let Some(client) = clients.iter_mut().find(|c| c.id == id) else {
+            env.problem(SCOPES_VAR, format!("{id:?} is not a client of AUTH_SERVICE_CLIENTS"));
+            continue;
+        };
+        for scope in granted.split_ascii_whitespace() {
+            if !scopes::ALL.contains(&scope) {
+                env.problem(
+                    SCOPES_VAR,
+                    format!(
+                        "{id:?} is given the unknown scope {scope:?} (known: {})",
+                        scopes::ALL.join(", ")
+                    ),
+                );
+            } else if !client.scopes.iter().any(|s| s == scope) {
+                client.scopes.push(scope.to_owned());
+            }
+        }
     }
 }
 
@@ -250,6 +322,41 @@ impl posey_http::ServiceConfig for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clients(pairs: &[(&str, &str)]) -> Result<Vec<ServiceClient>, String> {
+        let mut env = Env::from_pairs(pairs.iter().copied());
+        let clients = AuthSettings::read_clients(&mut env);
+        env.finish(Some(clients)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn service_clients_get_the_scopes_configured_for_them() {
+        let secrets =
+            ("AUTH_SERVICE_CLIENTS", "cron:cron-secret-0123456789,agents:agents-secret-0123456");
+        let read = clients(&[
+            secrets,
+            (SCOPES_VAR, " cron = agents:turns  cron:act-for-person , agents=cron:act-for-person"),
+        ])
+        .unwrap();
+        let scopes: Vec<_> = read.iter().map(|c| (c.id.as_str(), c.scopes.join(" "))).collect();
+        assert_eq!(
+            scopes,
+            [
+                ("cron", "agents:turns cron:act-for-person".into()),
+                ("agents", "cron:act-for-person".into())
+            ]
+        );
+        // Unset: no client may act for anyone.
+        assert!(clients(&[secrets]).unwrap().iter().all(|c| c.scopes.is_empty()));
+        for (bad, named) in [
+            ("nobody=agents:turns", "\"nobody\""),
+            ("cron=agents:turn", "agents:turn"),
+            ("cron", "client_id=scope"),
+        ] {
+            let error = clients(&[secrets, (SCOPES_VAR, bad)]).unwrap_err();
+            assert!(error.contains(SCOPES_VAR) && error.contains(named), "{bad}: {error}");
+        }
+    }
 
     #[test]
     fn the_invite_page_sits_under_the_site_url() {

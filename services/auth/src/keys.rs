@@ -3,6 +3,9 @@
 //! the same current key and publishes the same JWKS. A new key takes over every
 //! `key_rotation_interval` (or on demand); the old one stays in the JWKS until every token it
 //! signed has expired. Rotation runs under an advisory lock, so replicas rotate once between them.
+//! Private keys are stored sealed (`crate::seal`, the kid as associated data) under the
+//! operator's key (`crate::key_encryption`); at start, keys stored unsealed are sealed and keys
+//! only the previous operator key opens are sealed again under the current one.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -20,6 +23,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::db;
+use crate::key_encryption::{PREVIOUS_VAR, SealingKeys};
+use crate::seal;
 
 struct CurrentKey {
     kid: String,
@@ -31,27 +36,32 @@ struct CurrentKey {
 pub struct Keys {
     db: PgPool,
     current: Arc<RwLock<Arc<CurrentKey>>>,
+    sealing: Arc<SealingKeys>,
     rotation_interval: Duration,
     token_ttl: Duration,
 }
 
 impl Keys {
-    /// Loads the current key, creating (or rotating to) one when needed.
+    /// Seals the stored keys under `sealing`'s current key (once: see [`seal_stored`]), then
+    /// loads the current key, creating (or rotating to) one when needed.
     pub async fn load(
         db: PgPool,
+        sealing: SealingKeys,
         rotation_interval: Duration,
         token_ttl: Duration,
     ) -> anyhow::Result<Self> {
-        let current = match load_current(&db).await? {
+        seal_stored(&db, &sealing).await?;
+        let current = match load_current(&db, &sealing).await? {
             Some(key) => key,
             None => {
-                rotate_locked(&db, token_ttl, None).await?;
-                load_current(&db).await?.context("no signing key after creating one")?
+                rotate_locked(&db, &sealing, token_ttl, None).await?;
+                load_current(&db, &sealing).await?.context("no signing key after creating one")?
             }
         };
         let keys = Self {
             db,
             current: Arc::new(RwLock::new(Arc::new(current))),
+            sealing: Arc::new(sealing),
             rotation_interval,
             token_ttl,
         };
@@ -78,7 +88,7 @@ impl Keys {
 
     /// A new key takes over now; the previous one is published until its tokens expire.
     pub async fn rotate(&self) -> anyhow::Result<String> {
-        let kid = rotate_locked(&self.db, self.token_ttl, None).await?;
+        let kid = rotate_locked(&self.db, &self.sealing, self.token_ttl, None).await?;
         self.reload().await?;
         Ok(kid)
     }
@@ -87,14 +97,14 @@ impl Keys {
     pub async fn rotate_if_due(&self) -> anyhow::Result<()> {
         let due_before = Utc::now() - chrono::Duration::from_std(self.rotation_interval)?;
         if self.current().created_at < due_before {
-            rotate_locked(&self.db, self.token_ttl, Some(due_before)).await?;
+            rotate_locked(&self.db, &self.sealing, self.token_ttl, Some(due_before)).await?;
         }
         self.reload().await
     }
 
     /// Picks up a key another replica rotated to.
     pub async fn reload(&self) -> anyhow::Result<()> {
-        if let Some(key) = load_current(&self.db).await? {
+        if let Some(key) = load_current(&self.db, &self.sealing).await? {
             *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
                 Arc::new(key);
         }
@@ -138,19 +148,85 @@ impl posey_http::auth::JwksSource for Keys {
     }
 }
 
-async fn load_current(db: &PgPool) -> anyhow::Result<Option<CurrentKey>> {
-    let key = db::keys::current(db).await.context("reading the signing key")?;
-    Ok(key.map(|key| CurrentKey {
+async fn load_current(db: &PgPool, sealing: &SealingKeys) -> anyhow::Result<Option<CurrentKey>> {
+    let Some(key) = db::keys::current(db).await.context("reading the signing key")? else {
+        return Ok(None);
+    };
+    // A key stored unsealed (by a replica that does not seal yet) is sealed at the next start.
+    let der = if key.sealed {
+        seal::open(sealing.current.bytes(), key.kid.as_bytes(), &key.private_key)
+            .map_err(|_| cannot_open(&key.kid, sealing))?
+    } else {
+        key.private_key
+    };
+    Ok(Some(CurrentKey {
         kid: key.kid,
-        encoding: EncodingKey::from_ec_der(&key.private_key),
+        encoding: EncodingKey::from_ec_der(&der),
         created_at: key.created_at,
     }))
+}
+
+/// Seals every key stored unsealed, and seals again under the current operator key every key
+/// only the previous one opens (under the rotation lock, so replicas do it once between them).
+/// A key neither opens stops the start with an error naming the variables.
+async fn seal_stored(db: &PgPool, sealing: &SealingKeys) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    db::keys::lock_rotation(&mut tx).await?;
+    let stored = db::keys::every(&mut tx).await.context("reading the signing keys")?;
+    let (mut sealed, mut resealed) = (0, 0);
+    for key in stored {
+        let aad = key.kid.as_bytes();
+        let der = if !key.sealed {
+            sealed += 1;
+            key.private_key
+        } else if seal::open(sealing.current.bytes(), aad, &key.private_key).is_ok() {
+            continue;
+        } else {
+            let previous = sealing.previous.as_ref();
+            let der = previous.and_then(|p| seal::open(p.bytes(), aad, &key.private_key).ok());
+            resealed += 1;
+            der.ok_or_else(|| cannot_open(&key.kid, sealing))?
+        };
+        let sealed_key = seal::seal(sealing.current.bytes(), aad, &der)?;
+        db::keys::set_sealed(&mut tx, &key.kid, &sealed_key)
+            .await
+            .context("sealing a signing key")?;
+    }
+    tx.commit().await.context("storing the sealed signing keys")?;
+    if sealed > 0 {
+        tracing::info!(keys = sealed, "sealed the signing keys stored in clear");
+    }
+    if resealed > 0 {
+        tracing::info!(
+            keys = resealed,
+            "sealed the signing keys again under the new key ({PREVIOUS_VAR} may now be unset)"
+        );
+    }
+    Ok(())
+}
+
+/// Why a stored key does not open, and what the operator can do.
+fn cannot_open(kid: &str, sealing: &SealingKeys) -> anyhow::Error {
+    let named = &sealing.named;
+    if sealing.previous.is_some() {
+        anyhow::anyhow!(
+            "neither {named} nor {PREVIOUS_VAR} opens the stored signing key {kid}: give the key \
+             the signing keys were sealed with"
+        )
+    } else {
+        anyhow::anyhow!(
+            "{named} does not open the stored signing key {kid}: it was sealed under another \
+             key. Start with that key; to change keys, give the old one as {PREVIOUS_VAR} once \
+             and the signing keys are sealed again under the new one"
+        )
+    }
 }
 
 /// Creates a key and retires the others, under an advisory lock. With `only_if_older_than`,
 /// does nothing when another replica already rotated past that time.
 async fn rotate_locked(
     db: &PgPool,
+    sealing: &SealingKeys,
     token_ttl: Duration,
     only_if_older_than: Option<DateTime<Utc>>,
 ) -> anyhow::Result<String> {
@@ -180,7 +256,8 @@ async fn rotate_locked(
     });
     let publish_for = chrono::Duration::from_std(token_ttl)? + chrono::Duration::minutes(5);
     db::keys::retire_active(&mut *tx, publish_for).await?;
-    db::keys::insert(&mut *tx, &kid, der.as_bytes(), &jwk).await?;
+    let sealed = seal::seal(sealing.current.bytes(), kid.as_bytes(), der.as_bytes())?;
+    db::keys::insert(&mut *tx, &kid, &sealed, &jwk).await?;
     tx.commit().await?;
     tracing::info!(kid, "rotated to a new signing key");
     Ok(kid)

@@ -1,6 +1,7 @@
-//! Building and running the service: connect and migrate, load (or create) the signing key and
-//! instance secrets, start the background work (key rotation, revocation polling), bind first
-//! (port 0 works), then serve until the shutdown future completes.
+//! Building and running the service: read (or make) the key that seals the signing keys, connect
+//! and migrate, load (or create) the signing key and instance secrets, start the background work
+//! (key rotation, revocation polling), bind first (port 0 works), then serve until the shutdown
+//! future completes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,11 +50,14 @@ impl Application {
     pub async fn build_with(config: Config, overrides: Overrides) -> anyhow::Result<Self> {
         let Overrides { hasher, clock } = overrides;
         let clock = clock.unwrap_or_else(SystemClock::shared);
+        // Before anything connects: a missing or damaged key stops the start at once.
+        let sealing = config.auth.key_encryption.resolve()?;
         let backing = Backing::connect(SERVICE, &config.service).await?;
         let settings = &config.auth;
         let background = CancellationToken::new();
         let keys = Keys::load(
             backing.db.clone(),
+            sealing,
             settings.key_rotation_interval,
             settings.access_token_ttl,
         )

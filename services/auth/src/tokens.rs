@@ -84,11 +84,18 @@ impl PersonToken<'_> {
 }
 
 /// The claims of a service client's token (the client-credentials grant): no person, the
-/// database role `service_role`, and the gateway's role `service`.
-pub fn service_claims(client_id: &str, issuer: &str, issued_at: i64, expires_at: i64) -> Claims {
+/// database role `service_role`, the gateway's role `service`, and its scopes (`scope`).
+pub fn service_claims(
+    client_id: &str,
+    scopes: &[String],
+    issuer: &str,
+    issued_at: i64,
+    expires_at: i64,
+) -> Claims {
     Claims {
         role: Some(SERVICE_ROLE.to_owned()),
         client_id: Some(client_id.to_owned()),
+        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
         hasura: Some(HasuraClaims {
             default_role: GATEWAY_SERVICE_ROLE.to_owned(),
             allowed_roles: vec![GATEWAY_SERVICE_ROLE.to_owned()],

@@ -5,9 +5,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use posey_agents::config::ServiceClientSettings;
+use posey_auth::config::ServiceClient;
+use posey_auth::key_encryption::KeySource;
 use posey_config::{
     ConfigError, DbConfig, Env, ExposeSecret, HttpConfig, PoolSettings, SecretString,
 };
+use posey_http::auth::scopes;
 
 #[derive(Debug, Clone)]
 pub struct LauncherConfig {
@@ -47,10 +50,19 @@ pub fn seal_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SEAL_KEY_FILE)
 }
 
+/// The file under the data dir that keeps the key auth seals its signing keys with (base64,
+/// mode 0600), which auth makes on its first start when neither `AUTH_KEY_ENCRYPTION_KEY` nor
+/// `AUTH_KEY_ENCRYPTION_KEY_FILE` is set.
+pub const AUTH_KEY_FILE: &str = "auth-key-encryption-key";
+
+pub fn auth_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(AUTH_KEY_FILE)
+}
+
 /// The files of the data dir that are no copy of the database, which backups take: the home
-/// plugin's seal key (when the install made one).
+/// plugin's seal key and auth's key encryption key (when the install made them).
 pub fn data_files(data_dir: &Path) -> Vec<PathBuf> {
-    vec![seal_key_path(data_dir)]
+    vec![seal_key_path(data_dir), auth_key_path(data_dir)]
 }
 
 /// Where `posey up`'s scheduled backups go in the data dir unless `CRON_BACKUP_DIR` says.
@@ -144,7 +156,9 @@ impl LauncherConfig {
         if env.raw("CRON_SERVICE_CLIENT_ID").is_none()
             && env.raw("CRON_SERVICE_CLIENT_SECRET").is_none()
         {
-            let secret = in_process_client(&mut auth, IN_PROCESS_CRON_CLIENT);
+            // Its tokens run agent turns, and those turns' schedule tools act at cron.
+            let scopes = [scopes::AGENTS_TURNS, scopes::CRON_ACT_FOR_PERSON];
+            let secret = in_process_client(&mut auth, IN_PROCESS_CRON_CLIENT, &scopes);
             cron.agent_tasks.client_id = Some(IN_PROCESS_CRON_CLIENT.to_owned());
             cron.agent_tasks.client_secret = Some(secret);
         }
@@ -152,11 +166,19 @@ impl LauncherConfig {
         if env.raw(ServiceClientSettings::ID_VAR).is_none()
             && env.raw(ServiceClientSettings::SECRET_VAR).is_none()
         {
-            let secret = in_process_client(&mut auth, IN_PROCESS_AGENTS_CLIENT);
+            let scopes = [scopes::CRON_ACT_FOR_PERSON];
+            let secret = in_process_client(&mut auth, IN_PROCESS_AGENTS_CLIENT, &scopes);
             agents.service_client = Some(ServiceClientSettings {
                 client_id: IN_PROCESS_AGENTS_CLIENT.to_owned(),
                 client_secret: secret,
             });
+        }
+        // Auth seals its signing keys with a key kept in the data dir (made on its first start),
+        // unless the operator gave one.
+        if auth.auth.key_encryption.source.is_none()
+            && let Some(data_dir) = &data_dir
+        {
+            auth.auth.key_encryption.source = Some(KeySource::File(auth_key_path(data_dir)));
         }
         // Scheduled backups go into the data dir unless the operator said where (or `off`),
         // with the data dir's seal key. Their pg_dump is POSTGRES_BIN_DIR's, else PATH's (on
@@ -361,19 +383,20 @@ pub const IN_PROCESS_CRON_CLIENT: &str = "posey-cron";
 /// The service client `posey up` gives the agents service at auth when none is configured.
 pub const IN_PROCESS_AGENTS_CLIENT: &str = "posey-agents";
 
-/// A service client at `auth` for one service of this run, with a fresh random secret (tokens
-/// it gets live only minutes, and nothing outside the run uses it); returns the secret.
-fn in_process_client(auth: &mut posey_auth::Config, id: &str) -> SecretString {
+/// A service client at `auth` for one service of this run, granted `scopes`, with a fresh
+/// random secret (tokens it gets live only minutes, and nothing outside the run uses it);
+/// returns the secret.
+fn in_process_client(auth: &mut posey_auth::Config, id: &str, scopes: &[&str]) -> SecretString {
     let secret = SecretString::from(random_secret());
-    auth.auth.service_clients.push((id.to_owned(), secret.clone()));
+    auth.auth.service_clients.push(ServiceClient::new(id, secret.clone(), scopes));
     secret
 }
 
 /// Gives auth's service client `id` the secret a service process was handed.
 fn set_client_secret(auth: &mut posey_auth::Config, id: &str, secret: &SecretString) {
-    for (known_id, known) in &mut auth.auth.service_clients {
-        if known_id == id {
-            *known = secret.clone();
+    for known in &mut auth.auth.service_clients {
+        if known.id == id {
+            known.secret = secret.clone();
         }
     }
 }
@@ -423,17 +446,16 @@ mod tests {
         assert_eq!(format!("{child:?}"), format!("{supervisor:?}"));
         let secret = |c: &LauncherConfig| {
             let cron = c.cron.agent_tasks.client_secret.as_ref().unwrap().expose_secret();
-            let auth =
-                c.auth.auth.service_clients.iter().find(|(id, _)| id == IN_PROCESS_CRON_CLIENT);
-            (cron.to_owned(), auth.unwrap().1.expose_secret().to_owned())
+            let auth = c.auth.auth.service_clients.iter().find(|k| k.id == IN_PROCESS_CRON_CLIENT);
+            (cron.to_owned(), auth.unwrap().secret.expose_secret().to_owned())
         };
         assert_eq!(secret(&child), secret(&supervisor));
         assert_eq!(secret(&child).0, secret(&child).1);
         let agents_secret = |c: &LauncherConfig| {
             let agents = c.agents.service_client.as_ref().unwrap().client_secret.expose_secret();
             let auth =
-                c.auth.auth.service_clients.iter().find(|(id, _)| id == IN_PROCESS_AGENTS_CLIENT);
-            (agents.to_owned(), auth.unwrap().1.expose_secret().to_owned())
+                c.auth.auth.service_clients.iter().find(|k| k.id == IN_PROCESS_AGENTS_CLIENT);
+            (agents.to_owned(), auth.unwrap().secret.expose_secret().to_owned())
         };
         assert_eq!(agents_secret(&child), agents_secret(&supervisor));
         assert_eq!(agents_secret(&child).0, agents_secret(&child).1);
@@ -551,9 +573,10 @@ mod tests {
         let secret = vars.client_secret.as_ref().unwrap().expose_secret().to_owned();
         assert_eq!(secret.len(), 64);
         let known = &config.auth.auth.service_clients;
-        assert!(
-            known.iter().any(|(id, s)| id == IN_PROCESS_CRON_CLIENT && s.expose_secret() == secret)
-        );
+        let client = known.iter().find(|k| k.id == IN_PROCESS_CRON_CLIENT).unwrap();
+        assert_eq!(client.secret.expose_secret(), secret);
+        // Cron's tokens run turns at agents, whose schedule tools act at cron with them.
+        assert_eq!(client.scopes, [scopes::AGENTS_TURNS, scopes::CRON_ACT_FOR_PERSON]);
         assert!(vars.settings().is_ok(), "agent tasks are fully configured under posey up");
         // Another run, another secret.
         let again = LauncherConfig::read(Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x")])).unwrap();
@@ -568,9 +591,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(config.cron.agent_tasks.client_id.as_deref(), Some("cron"));
-        assert!(
-            !config.auth.auth.service_clients.iter().any(|(id, _)| id == IN_PROCESS_CRON_CLIENT)
-        );
+        assert!(!config.auth.auth.service_clients.iter().any(|k| k.id == IN_PROCESS_CRON_CLIENT));
     }
 
     #[test]
@@ -579,8 +600,9 @@ mod tests {
         let client = config.agents.service_client.as_ref().unwrap();
         assert_eq!(client.client_id, IN_PROCESS_AGENTS_CLIENT);
         let known = &config.auth.auth.service_clients;
-        assert!(known.iter().any(|(id, s)| id == IN_PROCESS_AGENTS_CLIENT
-            && s.expose_secret() == client.client_secret.expose_secret()));
+        let known = known.iter().find(|k| k.id == IN_PROCESS_AGENTS_CLIENT).unwrap();
+        assert_eq!(known.secret.expose_secret(), client.client_secret.expose_secret());
+        assert_eq!(known.scopes, [scopes::CRON_ACT_FOR_PERSON]);
         assert!(config.agents.cron_url.is_some() && config.agents.auth_url.is_some());
 
         let config = LauncherConfig::read(Env::from_pairs([
@@ -591,8 +613,33 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(config.agents.service_client.as_ref().unwrap().client_id, "agents");
+        assert!(!config.auth.auth.service_clients.iter().any(|k| k.id == IN_PROCESS_AGENTS_CLIENT));
+    }
+
+    #[test]
+    fn auth_keeps_its_key_encryption_key_in_the_data_dir_unless_one_is_given() {
+        let config = LauncherConfig::read(Env::from_pairs([("POSEY_DATA_DIR", "/tmp/x")])).unwrap();
+        let path = PathBuf::from("/tmp/x").join(AUTH_KEY_FILE);
         assert!(
-            !config.auth.auth.service_clients.iter().any(|(id, _)| id == IN_PROCESS_AGENTS_CLIENT)
+            matches!(&config.auth.auth.key_encryption.source, Some(KeySource::File(p)) if *p == path)
+        );
+        assert!(data_files(&config.data_dir).contains(&path), "backups take it");
+        assert!(config.cron.backup.files.contains(&path));
+
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let config = LauncherConfig::read(Env::from_pairs([
+            ("POSEY_DATA_DIR", "/tmp/x"),
+            ("AUTH_KEY_ENCRYPTION_KEY", key),
+        ]))
+        .unwrap();
+        assert!(matches!(config.auth.auth.key_encryption.source, Some(KeySource::Given(_))));
+        let config = LauncherConfig::read(Env::from_pairs([
+            ("POSEY_DATA_DIR", "/tmp/x"),
+            ("AUTH_KEY_ENCRYPTION_KEY_FILE", "/srv/kek"),
+        ]))
+        .unwrap();
+        assert!(
+            matches!(&config.auth.auth.key_encryption.source, Some(KeySource::File(p)) if p.as_os_str() == "/srv/kek")
         );
     }
 

@@ -63,6 +63,10 @@ pub struct Claims {
     /// The service client a client-credentials token was issued to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// What a service client's token may do (RFC 8693's `scope`: space-separated names such as
+    /// `agents:turns`), as auth granted its client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// What the gateway reads: the Hasura role and session variables.
     #[serde(
         rename = "https://hasura.io/jwt/claims",
@@ -117,6 +121,7 @@ impl Claims {
             user_metadata: None,
             roles: None,
             client_id: None,
+            scope: None,
             hasura: None,
             extra: Map::new(),
         }

@@ -1,8 +1,9 @@
-//! Role and permission guards for handlers. A verified token says who it speaks for (a user, or
-//! a service client from auth's client-credentials grant) and which RBAC roles the user held
-//! when it was issued (`roles`); the permissions a role grants live in `auth.roles`, are read
-//! through auth's `auth.role_permissions()` and kept in a short cache, so a change to a role
-//! reaches every service within the cache's life.
+//! Role, scope and permission guards for handlers. A verified token says who it speaks for (a
+//! user, or a service client from auth's client-credentials grant), which RBAC roles the user
+//! held when it was issued (`roles`), and what a service client may do (`scope`); the
+//! permissions a role grants live in `auth.roles`, are read through auth's
+//! `auth.role_permissions()` and kept in a short cache, so a change to a role reaches every
+//! service within the cache's life.
 //!
 //! Refusals are 403 `forbidden` in the standard error shape. Roles in a token are as fresh as
 //! the token (at most the access-token lifetime); auth's own admin API checks the database.
@@ -25,6 +26,18 @@ use crate::ApiError;
 /// The `role` claim of a service client's token.
 pub const SERVICE_ROLE: &str = "service_role";
 
+/// The scopes a service client may be granted (auth's `AUTH_SERVICE_CLIENT_SCOPES`), each what
+/// one service lets a service token do for a person there.
+pub mod scopes {
+    /// Run a turn for a person at the agents service (cron's agent tasks).
+    pub const AGENTS_TURNS: &str = "agents:turns";
+    /// Act for a person at cron: their tasks, runs and notices (the agents service's schedule
+    /// tools and calendar alarms, and the turns cron asked the agents service to run).
+    pub const CRON_ACT_FOR_PERSON: &str = "cron:act-for-person";
+    /// Every scope a Posey service checks.
+    pub const ALL: &[&str] = &[AGENTS_TURNS, CRON_ACT_FOR_PERSON];
+}
+
 impl Claims {
     /// The RBAC roles the token carries.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
@@ -39,6 +52,16 @@ impl Claims {
     /// subject that is not a user id. A user token carrying that role is still a user's.
     pub fn is_service(&self) -> bool {
         self.role.as_deref() == Some(SERVICE_ROLE) && self.sub.parse::<uuid::Uuid>().is_err()
+    }
+
+    /// The scopes the token carries (the space-separated `scope` claim).
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.iter().flat_map(|scope| scope.split_ascii_whitespace())
+    }
+
+    /// Whether this is a service client's token granted `scope` (a person's token has none).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.is_service() && self.scopes().any(|s| s == scope)
     }
 }
 
@@ -61,17 +84,31 @@ pub fn require_service(claims: &Claims) -> Result<(), ApiError> {
     }
 }
 
+/// Ok for a service client's token granted `scope`; else 403, naming the scope when the token
+/// is a service client's without it.
+pub fn require_scope(claims: &Claims, scope: &str) -> Result<(), ApiError> {
+    require_service(claims)?;
+    if claims.has_scope(scope) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "this service token lacks the scope {scope:?} (auth's AUTH_SERVICE_CLIENT_SCOPES)"
+        )))
+    }
+}
+
 /// The header a service client names the person it acts for with (`X-Posey-Person: <uuid>`).
 pub const ACTING_FOR_HEADER: &str = "x-posey-person";
 
 /// The person a request acts for. A person's token speaks for its own person, and naming
 /// anyone else in [`ACTING_FOR_HEADER`] is a 403. A service client's token (auth's
-/// client-credentials grant) acts for the person the header names; every client auth is
-/// configured with is trusted to, as its tokens carry no narrower scope. A service token
-/// without the header is a 403.
+/// client-credentials grant) acts for the person the header names only when auth granted its
+/// client `scope` (a 403 naming the scope otherwise). A service token without the header is a
+/// 403.
 pub fn acting_person(
     claims: &Claims,
     headers: &axum::http::HeaderMap,
+    scope: &str,
 ) -> Result<uuid::Uuid, ApiError> {
     let named = match headers.get(ACTING_FOR_HEADER) {
         None => None,
@@ -93,7 +130,7 @@ pub fn acting_person(
         };
     }
     match named {
-        Some(named) if claims.is_service() => Ok(named),
+        Some(named) if claims.is_service() => require_scope(claims, scope).map(|()| named),
         Some(_) => Err(ApiError::Forbidden("only service clients act for a person".into())),
         None => Err(ApiError::Forbidden("this API needs a person's access token".into())),
     }
@@ -346,22 +383,60 @@ mod tests {
         };
         let none = axum::http::HeaderMap::new();
         let ada_token = claims(json!({ "sub": ada.to_string(), "role": "authenticated" }));
-        assert_eq!(acting_person(&ada_token, &none).unwrap(), ada);
-        assert_eq!(acting_person(&ada_token, &naming(&ada)).unwrap(), ada);
-        let refused = acting_person(&ada_token, &naming(&bob)).unwrap_err();
+        assert_eq!(acting_person(&ada_token, &none, CRON).unwrap(), ada);
+        assert_eq!(acting_person(&ada_token, &naming(&ada), CRON).unwrap(), ada);
+        let refused = acting_person(&ada_token, &naming(&bob), CRON).unwrap_err();
         assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
 
-        let service = claims(json!({ "sub": "service:cron", "role": "service_role" }));
-        assert_eq!(acting_person(&service, &naming(&bob)).unwrap(), bob);
-        let refused = acting_person(&service, &none).unwrap_err();
+        let service = claims(json!({
+            "sub": "service:cron", "role": "service_role", "scope": "agents:turns cron:act-for-person"
+        }));
+        assert_eq!(acting_person(&service, &naming(&bob), CRON).unwrap(), bob);
+        let refused = acting_person(&service, &none, CRON).unwrap_err();
         assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
-        let not_service = claims(json!({ "sub": "service:cron", "role": "authenticated" }));
-        let refused = acting_person(&not_service, &naming(&bob)).unwrap_err();
+        let not_service = claims(json!({
+            "sub": "service:cron", "role": "authenticated", "scope": "cron:act-for-person"
+        }));
+        let refused = acting_person(&not_service, &naming(&bob), CRON).unwrap_err();
         assert_eq!(refused.status(), axum::http::StatusCode::FORBIDDEN);
         let mut junk = axum::http::HeaderMap::new();
         junk.insert(ACTING_FOR_HEADER, "nobody".parse().unwrap());
-        let refused = acting_person(&service, &junk).unwrap_err();
+        let refused = acting_person(&service, &junk, CRON).unwrap_err();
         assert_eq!(refused.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    const CRON: &str = scopes::CRON_ACT_FOR_PERSON;
+
+    #[test]
+    fn a_service_token_acts_for_a_person_only_with_the_scope() {
+        let bob = uuid::Uuid::new_v4();
+        let mut naming = axum::http::HeaderMap::new();
+        naming.insert(ACTING_FOR_HEADER, bob.to_string().parse().unwrap());
+        let forbidden = |e: ApiError| {
+            assert_eq!(e.status(), axum::http::StatusCode::FORBIDDEN);
+            e.to_string()
+        };
+        for scope in [None, Some(""), Some("agents:turns"), Some("cron:act-for-person-x")] {
+            let mut token = json!({ "sub": "service:agents", "role": "service_role" });
+            if let Some(scope) = scope {
+                token["scope"] = scope.into();
+            }
+            let unscoped = claims(token);
+            let message = forbidden(acting_person(&unscoped, &naming, CRON).unwrap_err());
+            assert!(message.contains("cron:act-for-person"), "{scope:?}: {message}");
+            let message = forbidden(require_scope(&unscoped, CRON).unwrap_err());
+            assert!(message.contains("cron:act-for-person"), "{message}");
+        }
+        let scoped = claims(json!({
+            "sub": "service:agents", "role": "service_role", "scope": " cron:act-for-person  x "
+        }));
+        assert_eq!(acting_person(&scoped, &naming, CRON).unwrap(), bob);
+        assert!(require_scope(&scoped, CRON).is_ok());
+        assert!(require_scope(&scoped, scopes::AGENTS_TURNS).is_err());
+        // A person's token carrying a `scope` is still only a person's.
+        let person = claims(json!({ "role": "authenticated", "scope": "agents:turns" }));
+        assert!(!person.has_scope(scopes::AGENTS_TURNS));
+        forbidden(require_scope(&person, scopes::AGENTS_TURNS).unwrap_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub use claims::{Audience, Claims, HASURA_CLAIMS, HasuraClaims};
 pub use extractor::{Authenticated, Person, bearer, bearer_token};
 pub use guards::{
     ACTING_FOR_HEADER, AdminRole, PermissionName, Permissions, RequirePermission, RequireRole,
-    RoleName, SERVICE_ROLE, acting_person, require_role, require_service,
+    RoleName, SERVICE_ROLE, acting_person, require_role, require_scope, require_service, scopes,
 };
 pub use jwks::{JwksSource, JwksVerifier, VerifierConfig, VerifyError};
 pub use revocations::RevocationList;

@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use posey_http::auth::{Authenticated, require_service};
+use posey_http::auth::{Authenticated, require_scope, scopes};
 use posey_http::{ApiError, AppJson, Path};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -169,7 +169,7 @@ async fn service_turn(
     headers: HeaderMap,
     AppJson(body): AppJson<ServiceTurnBody>,
 ) -> Result<Response, ApiError> {
-    require_service(&claims)?;
+    require_scope(&claims, scopes::AGENTS_TURNS)?;
     let request = check(&state, &user_id, body, &headers)?;
     let person = request.person;
     if let Some(turn) = request.key.as_ref().map(|key| keyed_turn_id(person, key))

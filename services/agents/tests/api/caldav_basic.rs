@@ -26,6 +26,7 @@ pub(crate) async fn spawn_auth_with(extra: &[(&str, String)]) -> TestApp {
         ("AUTH_ISSUER", ISSUER.to_owned()),
         ("AUTH_RATE_LIMIT_PER_IP", "100000".to_owned()),
         ("AUTH_RATE_LIMIT_PER_ACCOUNT", "100000".to_owned()),
+        ("AUTH_KEY_ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned()),
     ];
     vars.extend(extra.iter().cloned());
     posey_testkit::spawn_service(

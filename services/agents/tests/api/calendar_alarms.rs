@@ -47,6 +47,7 @@ async fn spawn_all() -> (TestApp, TestApp, TestApp) {
 pub(crate) async fn spawn_all_with(extra: &[(&str, String)]) -> (TestApp, TestApp, TestApp) {
     let auth = spawn_auth_with(&[
         ("AUTH_SERVICE_CLIENTS", format!("agents:{SECRET}")),
+        ("AUTH_SERVICE_CLIENT_SCOPES", "agents=cron:act-for-person".to_owned()),
         ("AUTH_OPEN_SIGNUP", "true".to_owned()),
     ])
     .await;

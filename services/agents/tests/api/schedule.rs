@@ -170,6 +170,7 @@ fn service_token(keys: &posey_testkit::TestKeys) -> String {
     let mut claims = posey_testkit::TestKeys::claims_for("service:cron");
     claims["role"] = json!("service_role");
     claims["client_id"] = json!("cron");
+    claims["scope"] = json!("agents:turns cron:act-for-person");
     keys.signing_key().sign(&claims)
 }
 

@@ -12,6 +12,7 @@ pub fn service_token(app: &AgentsApp) -> String {
     let mut claims = posey_testkit::TestKeys::claims_for("service:cron");
     claims["role"] = json!("service_role");
     claims["client_id"] = json!("cron");
+    claims["scope"] = json!("agents:turns cron:act-for-person");
     claims["https://hasura.io/jwt/claims"] =
         json!({"x-hasura-default-role": "service", "x-hasura-allowed-roles": ["service"]});
     app.keys.signing_key().sign(&claims)
@@ -95,6 +96,38 @@ async fn a_service_runs_a_turn_for_a_person_once_per_key_in_a_new_then_the_same_
     .await
     .unwrap();
     assert_eq!(usage, (2, 30));
+}
+
+/// A service token as auth mints it for a client granted only `scope` (none: `None`).
+fn token_with_scope(app: &AgentsApp, scope: Option<&str>) -> String {
+    let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
+    claims["role"] = json!("service_role");
+    claims["client_id"] = json!("agents");
+    if let Some(scope) = scope {
+        claims["scope"] = json!(scope);
+    }
+    app.keys.signing_key().sign(&claims)
+}
+
+#[tokio::test]
+async fn only_service_tokens_granted_agents_turns_run_turns() {
+    let model = counting_model();
+    let app = spawn(Models::default().with("test", model.clone()), None, &[]).await;
+    let (person, _) = app.person();
+    let path = format!("/v1/service/users/{person}/turns");
+    for scope in [None, Some(""), Some("cron:act-for-person"), Some("agents:turnsx")] {
+        let token = token_with_scope(&app, scope);
+        let response = app.post_as(&path, &token, &json!({"prompt": "hi"})).await;
+        assert_eq!(response.status(), 403, "{scope:?}");
+        let error: Value = response.json().await.unwrap();
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("agents:turns"), "{scope:?}: {error}");
+    }
+    assert!(model.requests().is_empty(), "no turn ran");
+    let token = token_with_scope(&app, Some("agents:turns"));
+    let response = app.post_as(&path, &token, &json!({"prompt": "hi"})).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(model.requests().len(), 1);
 }
 
 #[tokio::test]

@@ -19,22 +19,54 @@ pub async fn published(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Value>> {
 }
 
 /// The key that signs: the newest one not retired.
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct Current {
     pub kid: String,
-    /// PKCS#8 DER.
+    /// PKCS#8 DER, sealed (`crate::keys`) unless `sealed` is false.
     pub private_key: Vec<u8>,
+    /// False for a key stored before keys were sealed (or by a replica that did not seal yet).
+    pub sealed: bool,
     pub created_at: DateTime<Utc>,
 }
 
 pub async fn current(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Current>> {
-    sqlx::query_as!(
-        Current,
-        "SELECT kid, private_key, created_at FROM auth.signing_keys \
-         WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1"
+    sqlx::query_as(
+        "SELECT kid, private_key, sealed, created_at FROM auth.signing_keys \
+         WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
     )
     .fetch_optional(db)
     .await
+}
+
+/// A stored private key, as `every` reads it to seal or re-seal it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Stored {
+    pub kid: String,
+    pub private_key: Vec<u8>,
+    pub sealed: bool,
+}
+
+/// Every stored private key, locked until the transaction ends.
+pub async fn every(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<Vec<Stored>> {
+    sqlx::query_as(
+        "SELECT kid, private_key, sealed FROM auth.signing_keys ORDER BY created_at FOR UPDATE",
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Replaces a key's private half with `sealed`, sealed.
+pub async fn set_sealed(
+    tx: &mut Transaction<'_, Postgres>,
+    kid: &str,
+    sealed: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE auth.signing_keys SET private_key = $2, sealed = true WHERE kid = $1")
+        .bind(kid)
+        .bind(sealed)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
 }
 
 /// Takes the rotation lock, held until the transaction ends, so replicas rotate one at a time.
@@ -75,19 +107,20 @@ pub async fn retire_active(
     .map(|_| ())
 }
 
-/// A new ES256 key, which signs from now on.
+/// A new ES256 key, which signs from now on; `sealed_private_key` is its PKCS#8 DER, sealed.
 pub async fn insert(
     db: impl PgExecutor<'_>,
     kid: &str,
-    private_key: &[u8],
+    sealed_private_key: &[u8],
     public_jwk: &Value,
 ) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO auth.signing_keys (kid, alg, private_key, public_jwk) VALUES ($1, 'ES256', $2, $3)",
-        kid,
-        private_key,
-        public_jwk,
+    sqlx::query(
+        "INSERT INTO auth.signing_keys (kid, alg, private_key, public_jwk, sealed) \
+         VALUES ($1, 'ES256', $2, $3, true)",
     )
+    .bind(kid)
+    .bind(sealed_private_key)
+    .bind(public_jwk)
     .execute(db)
     .await
     .map(|_| ())

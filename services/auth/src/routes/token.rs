@@ -38,6 +38,9 @@ struct GrantBody {
     code_verifier: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// `client_credentials`: the scopes wanted, space-separated (RFC 6749 3.3); unset: every
+    /// scope the client is granted.
+    scope: Option<String>,
 }
 
 /// Get a session or a service token
@@ -45,7 +48,8 @@ struct GrantBody {
 /// By `grant_type`: `password` (`email`, `password`), `refresh_token` (`refresh_token`: single
 /// use; a racing second use within `AUTH_REFRESH_REUSE_INTERVAL` gets the same successor),
 /// `pkce` (`auth_code`, `code_verifier`: the end of an email flow started with a code
-/// challenge), `client_credentials` (`client_id`, `client_secret`: a service token) or
+/// challenge), `client_credentials` (`client_id`, `client_secret`, optional `scope`: a service
+/// token with the client's scopes, or those asked for) or
 /// `app_password` (`email`, `password`: one of the person's app passwords; an access token in
 /// its session, without a refresh token).
 #[utoipa::path(post, path = "/token", tag = "accounts",
@@ -53,7 +57,7 @@ struct GrantBody {
     request_body = GrantBody,
     responses(
         (status = 200, description = "A session (a service token for `client_credentials`, an access token without a refresh token for `app_password`)", body = schemas::TokenAnswer),
-        (status = 400, description = "Wrong credentials (`invalid_credentials`), an unconfirmed address (`email_not_confirmed`), a banned user (`user_banned`), a used or unknown refresh token (`refresh_token_not_found`, `refresh_token_already_used`), an unknown grant (`validation_failed`)", body = schemas::GoTrueError),
+        (status = 400, description = "Wrong credentials (`invalid_credentials`), an unconfirmed address (`email_not_confirmed`), a banned user (`user_banned`), a used or unknown refresh token (`refresh_token_not_found`, `refresh_token_already_used`), an unknown grant (`validation_failed`), a scope beyond the service client's (`invalid_scope`)", body = schemas::GoTrueError),
         (status = 401, description = "Unknown service client or wrong secret (`invalid_credentials`)", body = schemas::GoTrueError),
         (status = 404, description = "The PKCE flow is unknown or expired (`flow_state_not_found`), or the account is gone (`user_not_found`)", body = schemas::GoTrueError),
         RateLimited,
@@ -172,11 +176,11 @@ async fn client_credentials(
     let (Some(id), Some(secret)) = (body.client_id, body.client_secret) else {
         return Err(invalid());
     };
-    let known = state.settings().service_clients.iter().find(|(client_id, _)| *client_id == id);
-    let matches = known.is_some_and(|(_, expected)| {
-        bool::from(expected.expose_secret().as_bytes().ct_eq(secret.as_bytes()))
+    let known = state.settings().service_clients.iter().find(|known| known.id == id);
+    let matched = known.filter(|known| {
+        bool::from(known.secret.expose_secret().as_bytes().ct_eq(secret.as_bytes()))
     });
-    if !matches {
+    let Some(known) = matched else {
         audit::record(
             state.db(),
             Event {
@@ -189,12 +193,68 @@ async fn client_credentials(
         )
         .await?;
         return Err(invalid());
-    }
+    };
+    let scopes = granted_scopes(&known.scopes, body.scope.as_deref())?;
     let ttl = state.settings().access_token_ttl.as_secs() as i64;
     let now = chrono::Utc::now().timestamp();
-    let claims = crate::tokens::service_claims(&id, &state.settings().issuer, now, now + ttl);
+    let claims =
+        crate::tokens::service_claims(&id, &scopes, &state.settings().issuer, now, now + ttl);
     let access_token = state.keys.sign(&claims)?;
-    Ok(Json(
-        json!({ "access_token": access_token, "token_type": "bearer", "expires_in": ttl, "expires_at": now + ttl }),
-    ))
+    Ok(Json(json!({
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "expires_at": now + ttl,
+        "scope": scopes.join(" "),
+    })))
+}
+
+/// The scopes a service token gets: those asked for (space-separated), each of which the
+/// client must be granted, else `invalid_scope` (RFC 6749 5.2); every granted one when none
+/// are asked for.
+fn granted_scopes(granted: &[String], wanted: Option<&str>) -> AuthResult<Vec<String>> {
+    let wanted: Vec<&str> =
+        wanted.map(|w| w.split_ascii_whitespace().collect()).unwrap_or_default();
+    if wanted.is_empty() {
+        return Ok(granted.to_vec());
+    }
+    if let Some(beyond) = wanted.iter().find(|w| !granted.iter().any(|g| g == *w)) {
+        return Err(AuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            format!("The scope {beyond:?} is not granted to this client"),
+        ));
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for w in wanted {
+        if !scopes.iter().any(|s| s == w) {
+            scopes.push(w.to_owned());
+        }
+    }
+    Ok(scopes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_gets_what_it_is_granted_and_nothing_beyond() {
+        let granted = vec!["agents:turns".to_owned(), "cron:act-for-person".to_owned()];
+        assert_eq!(granted_scopes(&granted, None).unwrap(), granted);
+        assert_eq!(granted_scopes(&granted, Some("  ")).unwrap(), granted);
+        assert_eq!(
+            granted_scopes(&granted, Some("cron:act-for-person cron:act-for-person")).unwrap(),
+            ["cron:act-for-person"]
+        );
+        let AuthError::Client { status, code, message } =
+            granted_scopes(&granted, Some("agents:turns admin")).unwrap_err()
+        else {
+            panic!("not a client error")
+        };
+        assert_eq!((status, code), (StatusCode::BAD_REQUEST, "invalid_scope"));
+        assert!(message.contains("admin"), "{message}");
+        assert!(granted_scopes(&[], Some("agents:turns")).is_err());
+        assert!(granted_scopes(&[], None).unwrap().is_empty());
+    }
 }

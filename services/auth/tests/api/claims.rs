@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 
 use axum::http::HeaderMap;
-use posey_http::auth::{ACTING_FOR_HEADER, Claims, JwksVerifier, VerifierConfig, acting_person};
+use posey_http::auth::{
+    ACTING_FOR_HEADER, Claims, JwksVerifier, VerifierConfig, acting_person, scopes,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -84,7 +86,7 @@ async fn a_persons_token_parses_into_the_shared_claims_with_every_field_readers_
     assert_eq!(hasura.allowed_roles, ["user", "admin"]);
     assert_eq!(hasura.user_id.as_deref(), Some(user_id.as_str()));
     assert!(hasura.vars.is_empty(), "{:?}", hasura.vars);
-    let person = acting_person(&claims, &HeaderMap::new()).unwrap();
+    let person = acting_person(&claims, &HeaderMap::new(), scopes::CRON_ACT_FOR_PERSON).unwrap();
     assert_eq!(person.to_string(), user_id);
     // The type says exactly what was signed.
     assert_eq!(serde_json::to_value(&claims).unwrap(), wire);
@@ -105,6 +107,7 @@ async fn a_service_token_parses_into_the_shared_claims_as_a_service() {
             "iat",
             "iss",
             "role",
+            "scope",
             "sub",
         ])
     );
@@ -124,6 +127,7 @@ async fn a_service_token_parses_into_the_shared_claims_as_a_service() {
     let person = uuid::Uuid::new_v4();
     let mut headers = HeaderMap::new();
     headers.insert(ACTING_FOR_HEADER, person.to_string().parse().unwrap());
-    assert_eq!(acting_person(&claims, &headers).unwrap(), person);
+    assert_eq!(claims.scope.as_deref(), Some("agents:turns cron:act-for-person"));
+    assert_eq!(acting_person(&claims, &headers, scopes::CRON_ACT_FOR_PERSON).unwrap(), person);
     assert_eq!(serde_json::to_value(&claims).unwrap(), wire);
 }

@@ -32,6 +32,9 @@ pub async fn spawn_app_with(vars: &[(&str, String)]) -> TestApp {
     spawn_auth(vars).await.app
 }
 
+/// The key the test installs seal their signing keys with (32 bytes, base64).
+pub const TEST_KEY_ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// The address of the owner every install from [`spawn_auth`] already has.
 pub const OWNER_EMAIL: &str = "owner@posey.test";
 
@@ -76,7 +79,12 @@ async fn spawn_empty_with_clock(vars: &[(&str, String)], clock: Option<SharedClo
         ("AUTH_RATE_LIMIT_PER_ACCOUNT", "100000".into()),
         ("AUTH_RATE_LIMIT_EMAILS_PER_HOUR", "100000".into()),
         ("AUTH_ISSUER", "http://posey-auth.test".into()),
-        ("AUTH_SERVICE_CLIENTS", "cron:cron-secret-0123456789".into()),
+        (
+            "AUTH_SERVICE_CLIENTS",
+            "cron:cron-secret-0123456789,unscoped:unscoped-secret-0123456789".into(),
+        ),
+        ("AUTH_SERVICE_CLIENT_SCOPES", "cron=agents:turns cron:act-for-person".into()),
+        ("AUTH_KEY_ENCRYPTION_KEY", TEST_KEY_ENCRYPTION_KEY.into()),
     ];
     all.extend(vars.iter().cloned());
     let keys = Arc::new(Mutex::new(None));

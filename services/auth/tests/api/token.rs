@@ -194,6 +194,68 @@ async fn service_clients_get_service_role_tokens() {
     );
 }
 
+/// The payload of a JWT, unverified.
+fn payload(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn service_tokens_carry_their_clients_scopes_and_no_more() {
+    let app = spawn().await;
+    let grant = |client: &str, secret: &str, scope: Option<&str>| {
+        let mut body = json!({ "client_id": client, "client_secret": secret });
+        if let Some(scope) = scope {
+            body["scope"] = scope.into();
+        }
+        let app = &app;
+        async move { app.post("/token?grant_type=client_credentials", &body).await }
+    };
+    const CRON: &str = "cron-secret-0123456789";
+
+    // Every granted scope, in the answer and the token, unless fewer are asked for.
+    let (status, body) = grant("cron", CRON, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "agents:turns cron:act-for-person");
+    let token = payload(body["access_token"].as_str().unwrap());
+    assert_eq!(token["scope"], "agents:turns cron:act-for-person");
+    let (status, body) = grant("cron", CRON, Some("cron:act-for-person")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "cron:act-for-person");
+    assert_eq!(payload(body["access_token"].as_str().unwrap())["scope"], "cron:act-for-person");
+
+    // A scope beyond the client's grant is refused (RFC 6749 5.2), naming it.
+    let (status, body) = grant("cron", CRON, Some("agents:turns admin:everything")).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    assert!(body["msg"].as_str().unwrap().contains("admin:everything"), "{body}");
+
+    // A client granted nothing gets a token that may act for nobody, and nothing when it asks.
+    let unscoped = "unscoped-secret-0123456789";
+    let (status, body) = grant("unscoped", unscoped, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "");
+    let token = payload(body["access_token"].as_str().unwrap());
+    assert!(token.get("scope").is_none(), "{token}");
+    let (status, body) = grant("unscoped", unscoped, Some("agents:turns")).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    // The secret is checked before the scope: a wrong one is still a 401.
+    let (status, body) = grant("unscoped", "wrong-secret-0123456789", Some("agents:turns")).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+    );
+}
+
 #[tokio::test]
 async fn a_hash_with_old_parameters_is_upgraded_at_sign_in() {
     let app = spawn().await;

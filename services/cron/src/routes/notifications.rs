@@ -14,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::Stream;
 use posey_domain::NotificationId;
-use posey_http::auth::{Authenticated, Person, acting_person, require_service};
+use posey_http::auth::{Authenticated, Person, acting_person, require_service, scopes};
 use posey_http::{ApiError, AppJson, PathId, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -182,7 +182,7 @@ async fn create_notification(
     AppJson(notice): AppJson<NewNotice>,
 ) -> Result<(StatusCode, Json<NoticeTaken>), ApiError> {
     require_service(&claims)?;
-    let user_id = acting_person(&claims, &headers)?;
+    let user_id = acting_person(&claims, &headers, scopes::CRON_ACT_FOR_PERSON)?;
     notice.check()?;
     let key = notice.key.trim();
     let data = notice.data.clone().unwrap_or_else(|| Value::Object(Default::default()));

@@ -82,7 +82,7 @@ posey_http::error_responses! { schema = "Error";
     /// A task route: a person's token, or a service token with `X-Posey-Person`.
     NeedsActingPerson {
         "401" => "No valid access token (`unauthorized`)",
-        "403" => "A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`)",
+        "403" => "A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`)",
     }
     /// A route with an id in the path.
     NotFound {

@@ -21,6 +21,8 @@ async fn spawn_auth() -> TestApp {
         ("AUTH_RATE_LIMIT_PER_IP", "100000".to_owned()),
         ("AUTH_ISSUER", ISSUER.to_owned()),
         ("AUTH_SERVICE_CLIENTS", format!("cron:{CLIENT_SECRET}")),
+        ("AUTH_SERVICE_CLIENT_SCOPES", "cron=agents:turns cron:act-for-person".to_owned()),
+        ("AUTH_KEY_ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned()),
     ];
     posey_testkit::spawn_service(
         posey_auth::Config::PORT_VAR,

@@ -24,6 +24,7 @@ fn as_service(app: &CronApp, person: uuid::Uuid, path: &str) -> reqwest::Request
     let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
     claims["role"] = json!("service_role");
     claims["client_id"] = json!("agents");
+    claims["scope"] = json!("cron:act-for-person");
     let token = app.keys.signing_key().sign(&claims);
     app.request(reqwest::Method::POST, path, &token).header("X-Posey-Person", person.to_string())
 }

@@ -369,6 +369,7 @@ fn agents_service_token(app: &CronApp) -> String {
     let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
     claims["role"] = json!("service_role");
     claims["client_id"] = json!("agents");
+    claims["scope"] = json!("cron:act-for-person");
     app.keys.signing_key().sign(&claims)
 }
 

@@ -44,7 +44,11 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     let (person, token) = app.person();
     let me = Some(token.as_str());
     let admin = token_with(&app, &uuid::Uuid::new_v4().to_string(), json!({ "roles": ["admin"] }));
-    let service = token_with(&app, "agents", json!({ "role": "service_role" }));
+    let service = token_with(
+        &app,
+        "agents",
+        json!({ "role": "service_role", "scope": "cron:act-for-person" }),
+    );
     let mut s = Samples::default();
     let (get, post, patch, delete) = (Method::GET, Method::POST, Method::PATCH, Method::DELETE);
 

@@ -277,7 +277,60 @@ fn service_token(app: &crate::helpers::CronApp) -> String {
     let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
     claims["role"] = json!("service_role");
     claims["client_id"] = json!("agents");
+    claims["scope"] = json!("cron:act-for-person");
     app.keys.signing_key().sign(&claims)
+}
+
+#[tokio::test]
+async fn a_service_token_without_cron_act_for_person_acts_for_nobody() {
+    let app = spawn_authed_app().await;
+    let (ada, _) = app.person();
+    let token_with = |scope: Option<&str>| {
+        let mut claims = posey_testkit::TestKeys::claims_for("service:agents");
+        claims["role"] = json!("service_role");
+        claims["client_id"] = json!("agents");
+        if let Some(scope) = scope {
+            claims["scope"] = json!(scope);
+        }
+        app.keys.signing_key().sign(&claims)
+    };
+    let calls = |token: String| {
+        let app = &app;
+        async move {
+            let ada = ada.to_string();
+            let tasks = app.request(reqwest::Method::GET, "/v1/tasks", &token);
+            let create = app.request(reqwest::Method::POST, "/v1/tasks", &token).json(&reminder());
+            let notice = json!({ "key": "calendar-alarm:x", "title": "Dentist" });
+            let notify =
+                app.request(reqwest::Method::POST, "/v1/notifications", &token).json(&notice);
+            let mut answers = Vec::new();
+            for request in [tasks, create, notify] {
+                let response = request.header("X-Posey-Person", &ada).send().await.unwrap();
+                let status = response.status().as_u16();
+                answers.push((status, response.json::<Value>().await.unwrap()));
+            }
+            answers
+        }
+    };
+    for scope in [None, Some(""), Some("agents:turns")] {
+        for (status, body) in calls(token_with(scope)).await {
+            assert_eq!(status, 403, "{scope:?}: {body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains("cron:act-for-person"), "{scope:?}: {body}");
+        }
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cron.tasks WHERE user_id = $1")
+        .bind(ada)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing was made for Ada");
+    let statuses: Vec<u16> = calls(token_with(Some("cron:act-for-person")))
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    assert_eq!(statuses, [200, 201, 201]);
 }
 
 #[tokio::test]

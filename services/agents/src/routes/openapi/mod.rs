@@ -132,7 +132,7 @@ posey_http::error_responses! { schema = "Error";
     /// A route for a service's token (auth's client-credentials grant).
     NeedsService {
         "401" => "No valid access token",
-        "403" => "A person's token, not a service's",
+        "403" => "A person's token, or a service token without the scope `agents:turns` (`forbidden`, naming it)",
     }
     /// A route taking a conversation's id.
     NoSuchConversation {

@@ -112,6 +112,8 @@ pub struct ServiceToken {
     token_type: String,
     expires_in: i64,
     expires_at: i64,
+    /// The token's scopes, space-separated (empty: it may act for nobody).
+    scope: String,
 }
 
 /// What the `app_password` grant answers: an access token of the app password's session, with
