@@ -10,6 +10,7 @@ mod export;
 mod health;
 mod helpers;
 mod hostile_input;
+mod json_depth;
 mod limits;
 mod notifications;
 mod openapi;
