@@ -441,6 +441,25 @@ pub async fn renew(db: &PgPool, id: Uuid, attempts: i32) -> anyhow::Result<bool>
     Ok(renewed.rows_affected() == 1)
 }
 
+/// Gives the claim back without counting it as an attempt, to be claimed again after
+/// `seconds`: for a failure that passes by itself (a full disk), which is no fault of the
+/// document. `false`: the claim was no longer this worker's.
+pub async fn defer(db: &PgPool, id: Uuid, attempts: i32, seconds: i64) -> anyhow::Result<bool> {
+    let deferred = sqlx::query(
+        "UPDATE agents.documents
+         SET attempts = attempts - 1, leased_until = now() + make_interval(secs => $3),
+             updated_at = now()
+         WHERE id = $1 AND attempts = $2 AND status IN ('extracting', 'embedding')",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(seconds as f64)
+    .execute(db)
+    .await
+    .context("deferring a document")?;
+    Ok(deferred.rows_affected() == 1)
+}
+
 /// Embedding progress (and a renewed lease).
 pub async fn progress(db: &PgPool, claimed: &Claimed, done: usize) -> anyhow::Result<bool> {
     let updated = sqlx::query!(

@@ -25,6 +25,9 @@ use crate::knowledge::Indexed;
 /// expired leases).
 const POLL: Duration = Duration::from_secs(3);
 
+/// Seconds a document that met a full disk waits before it is claimed again.
+const FULL_DISK_RETRY: i64 = 30;
+
 /// Claims of one document before it is given up as failed (a worker that keeps dying on it, or
 /// a store that keeps refusing it); a re-index starts the count again.
 const MAX_ATTEMPTS: i32 = 3;
@@ -53,17 +56,23 @@ async fn work(documents: Arc<Documents>, stop: CancellationToken) {
         };
         match claimed {
             Ok(Some(claimed)) => {
-                let id = claimed.id;
+                let (id, attempts) = (claimed.id, claimed.attempts);
                 // Renewed until this worker is done with it, whichever way.
-                let _renewing = renew(&documents, id, claimed.attempts).drop_guard();
+                let _renewing = renew(&documents, id, attempts).drop_guard();
                 tokio::select! {
                     _ = stop.cancelled() => {
                         // Another start takes it over when the lease runs out.
                         tracing::info!(document = %id, "stopping in the middle of a document");
                         return;
                     }
-                    result = ingest(&documents, claimed) => if let Err(error) = result {
-                        tracing::error!(document = %id, error = format!("{error:#}"), "ingesting a document failed");
+                    result = ingest(&documents, claimed) => match result {
+                        Ok(()) => {}
+                        Err(error) if posey_http::error::out_of_space(&error) => {
+                            wait_for_space(&documents, id, attempts, &error).await;
+                        }
+                        Err(error) => {
+                            tracing::error!(document = %id, error = format!("{error:#}"), "ingesting a document failed");
+                        }
                     },
                 }
                 continue;
@@ -107,7 +116,8 @@ fn renew(documents: &Arc<Documents>, id: Uuid, attempts: i32) -> CancellationTok
 }
 
 /// One claimed document, to `ready` or `failed`. `Err`: Postgres or the vector store failed
-/// (the document stays claimed and is retried when its lease runs out).
+/// (the document stays claimed and is retried when its lease runs out, or, for a full disk,
+/// waits for space uncounted).
 async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if claimed.attempts > MAX_ATTEMPTS {
@@ -146,6 +156,10 @@ async fn ingest(documents: &Documents, mut claimed: Claimed) -> anyhow::Result<(
             })
             .collect();
         if let Err(error) = documents.knowledge.index(COLLECTION, items).await {
+            if posey_http::error::out_of_space(&error) {
+                // No fault of the document's: it waits for space (see `wait_for_space`).
+                return Err(error);
+            }
             tracing::error!(document = %claimed.id, error = format!("{error:#}"), "embedding a document failed");
             return fail(
                 documents,
@@ -183,6 +197,23 @@ fn payload(claimed: &Claimed, chunk: &Chunk) -> Map<String, Value> {
         return Map::new();
     };
     map
+}
+
+/// The disk is full (the vector store refuses writes, or Postgres does): the document is no
+/// worse for it, so it goes back to the queue uncounted and is tried again after
+/// [`FULL_DISK_RETRY`], however long the disk stays full, instead of failing after
+/// [`MAX_ATTEMPTS`]. What it stored so far is replaced by the next try.
+async fn wait_for_space(documents: &Documents, id: Uuid, attempts: i32, error: &anyhow::Error) {
+    tracing::warn!(
+        document = %id,
+        error = format!("{error:#}"),
+        retry_in_seconds = FULL_DISK_RETRY,
+        "out of disk space while ingesting a document; it waits for space"
+    );
+    if let Err(error) = db::defer(&documents.db, id, attempts, FULL_DISK_RETRY).await {
+        // Its lease runs out and it is claimed again, counted.
+        tracing::warn!(document = %id, error = format!("{error:#}"), "deferring a document failed");
+    }
 }
 
 /// Marks the document failed with `reason`, with nothing of it left indexed.

@@ -328,13 +328,14 @@ impl Memories {
                 Operation::Noop => applied.unchanged += 1,
             }
         }
+        // New memories commit only with their vectors (a vector store that refuses the write,
+        // on a full disk, leaves no memory that search can never find); retired ones leave
+        // the vectors once they are retired.
+        self.index(person, &new_rows).await?;
         tx.commit().await.context("committing the memory changes")?;
-
-        // The vectors follow the truth: new memories in, retired ones out.
         let mut gone: Vec<Uuid> = applied.updated.iter().map(|(old, _)| *old).collect();
         gone.extend(&applied.deleted);
         self.unindex(&gone).await?;
-        self.index(person, &new_rows).await?;
         Ok(applied)
     }
 }

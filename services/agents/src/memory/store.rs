@@ -60,9 +60,11 @@ impl Memories {
         if let Some(existing) = db::find_current_text(&self.db, person, text).await? {
             return Ok(existing);
         }
-        let mut conn = self.db.acquire().await.context("connecting")?;
+        // The row commits only once its vector is stored, so a write the vector store refuses
+        // (a full disk) leaves no memory that search can never find, and a retry starts afresh.
+        let mut tx = self.db.begin().await.context("connecting")?;
         let memory = db::insert(
-            &mut conn,
+            &mut tx,
             person,
             &db::NewMemory {
                 text,
@@ -74,8 +76,8 @@ impl Memories {
             },
         )
         .await?;
-        drop(conn);
         self.index(person, std::slice::from_ref(&memory)).await?;
+        tx.commit().await.context("storing the memory")?;
         Ok(memory)
     }
 
@@ -87,21 +89,28 @@ impl Memories {
         text: Option<&str>,
         kind: Option<Kind>,
     ) -> anyhow::Result<Option<Memory>> {
-        let Some(memory) = db::edit(&self.db, person, id, text, kind).await? else {
+        // As in `add`: the edit commits only with its vector.
+        let mut tx = self.db.begin().await.context("connecting")?;
+        let Some(memory) = db::edit(&mut *tx, person, id, text, kind).await? else {
             return Ok(None);
         };
         self.index(person, std::slice::from_ref(&memory)).await?;
+        tx.commit().await.context("storing the edit")?;
         Ok(Some(memory))
     }
 
     /// Forgets a memory for real: its row, the rows it superseded, and their vectors. False:
     /// it is not the person's.
     pub async fn delete(&self, person: Uuid, id: Uuid) -> anyhow::Result<bool> {
-        let ids = db::delete_with_history(&self.db, person, id).await?;
+        // The rows go only with their vectors: a refused vector delete (a full disk) changes
+        // nothing, so the person's retry finds it all still there.
+        let mut tx = self.db.begin().await.context("connecting")?;
+        let ids = db::delete_with_history(&mut *tx, person, id).await?;
         if ids.is_empty() {
             return Ok(false);
         }
         self.unindex(&ids).await?;
+        tx.commit().await.context("forgetting the memory")?;
         Ok(true)
     }
 
