@@ -1,13 +1,17 @@
 // Transactions: filtered by the URL (`?account_id=&category_id=&q=&from=&to=&uncategorised=&page=`),
-// a page of 50 at a time, newest first; add, categorise and delete (components/finance).
+// a page of 50 at a time, newest first; add, categorise and delete (components/finance). An
+// account, category or import in the URL that is not the person's is not found, not an empty
+// list.
 
 import Link from 'next/link';
+import { notFound } from 'next/navigation';
 
 import { Money } from '@/components/finance/money';
 import { TransactionFiltersForm } from '@/components/finance/transaction-filters';
 import { Transactions } from '@/components/finance/transactions';
 import { filtersHref, listQuery, PAGE_SIZE, parseFilters, type FinanceAccount, type Transaction } from '@/lib/finance';
 import { financeJson, personToday } from '@/lib/finance-server';
+import { ServiceError } from '@/lib/server/session';
 
 export const metadata = { title: 'Transactions' };
 
@@ -20,6 +24,16 @@ export default async function TransactionsPage({ searchParams }: { searchParams:
     financeJson<{ categories: FinanceAccount[] }>('/categories', here),
     personToday(here),
   ]);
+  if (filters.account_id && !accounts.some((a) => a.id === filters.account_id)) notFound();
+  if (filters.category_id && !categories.some((c) => c.id === filters.category_id)) notFound();
+  if (filters.import_id) {
+    try {
+      await financeJson<unknown>(`/imports/${filters.import_id}`, here);
+    } catch (error) {
+      if (error instanceof ServiceError && error.status === 404) notFound();
+      throw error;
+    }
+  }
   const account = filters.account_id ? accounts.find((a) => a.id === filters.account_id) : undefined;
   const more = transactions.length > PAGE_SIZE;
   const shown = transactions.slice(0, PAGE_SIZE);
