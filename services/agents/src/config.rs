@@ -128,6 +128,8 @@ impl ModelSettings {
 pub struct DocumentSettings {
     /// `AGENTS_MAX_UPLOAD_BYTES`: the largest document a person may upload.
     pub max_upload_bytes: usize,
+    /// `AGENTS_DOCUMENTS_QUOTA_BYTES`: what a person's stored documents may add up to.
+    pub quota_bytes: u64,
     /// `AGENTS_DOCUMENT_WORKERS`: documents ingested at once.
     pub workers: usize,
     /// `AGENTS_DOCUMENT_MAX_QUEUED`: a person's documents waiting or being ingested at once.
@@ -148,6 +150,7 @@ impl Default for DocumentSettings {
     fn default() -> Self {
         Self {
             max_upload_bytes: 20 * 1024 * 1024,
+            quota_bytes: 2 * 1024 * 1024 * 1024,
             workers: 2,
             max_queued: 20,
             extractor: None,
@@ -170,6 +173,7 @@ impl DocumentSettings {
         }
         let max_upload_bytes =
             positive(env, "AGENTS_MAX_UPLOAD_BYTES", defaults.max_upload_bytes as u64) as usize;
+        let quota_bytes = positive(env, "AGENTS_DOCUMENTS_QUOTA_BYTES", defaults.quota_bytes);
         let workers = positive(env, "AGENTS_DOCUMENT_WORKERS", defaults.workers as u64) as usize;
         let max_queued =
             positive(env, "AGENTS_DOCUMENT_MAX_QUEUED", defaults.max_queued as u64) as usize;
@@ -199,6 +203,7 @@ impl DocumentSettings {
         let extractor = env.raw("AGENTS_DOCUMENT_EXTRACTOR").map(std::path::PathBuf::from);
         Self {
             max_upload_bytes,
+            quota_bytes,
             workers,
             max_queued,
             extractor,

@@ -117,41 +117,20 @@ pub enum Inserted {
     Duplicate,
     /// This person has `max_queued` documents waiting or being ingested already.
     QueueFull,
+    /// The file would take the person's stored documents past their quota: `used` bytes are
+    /// stored already.
+    OverQuota { used: u64 },
 }
 
 /// Stores a new document, queued, unless the person has `max_queued` documents waiting or
 /// being ingested (checked under a per-person lock, so a burst of uploads cannot overshoot).
+/// No storage quota: [`insert_within_quota`] is the upload's.
 pub async fn insert(
     db: &PgPool,
     new: NewDocument<'_>,
     max_queued: usize,
 ) -> anyhow::Result<Inserted> {
-    let mut tx = db.begin().await?;
-    let pending = pending_locked(&mut tx, new.user_id).await?;
-    if pending >= max_queued as i64 {
-        return Ok(Inserted::QueueFull);
-    }
-    let document = sqlx::query_as!(
-        Document,
-        r#"INSERT INTO agents.documents (id, user_id, filename, media_type, size_bytes, sha256,
-                                         content)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (user_id, sha256) DO NOTHING
-           RETURNING id, filename, media_type, size_bytes, encode(sha256, 'hex') AS "sha256!",
-                     status, error, pages, chunks_total, chunks_done, created_at, updated_at"#,
-        Uuid::now_v7(),
-        new.user_id,
-        new.filename,
-        new.media_type,
-        new.content.len() as i64,
-        new.sha256,
-        new.content,
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .context("storing a document")?;
-    tx.commit().await?;
-    Ok(document.map_or(Inserted::Duplicate, Inserted::Queued))
+    insert_within_quota(db, new, max_queued, u64::MAX).await
 }
 
 /// The person's documents waiting or being ingested, counted under a lock on the person held
@@ -574,4 +553,59 @@ pub async fn cited(
     .fetch_all(db)
     .await
     .context("reading cited chunks")
+}
+
+/// Stores a new document, queued, unless the person has `max_queued` documents waiting or
+/// being ingested, or their stored documents and this one would add up to more than
+/// `quota_bytes`; both are checked under the per-person lock of [`pending_locked`], in the
+/// insert's transaction, so a burst of uploads cannot overshoot either.
+pub async fn insert_within_quota(
+    db: &PgPool,
+    new: NewDocument<'_>,
+    max_queued: usize,
+    quota_bytes: u64,
+) -> anyhow::Result<Inserted> {
+    let mut tx = db.begin().await?;
+    let pending = pending_locked(&mut tx, new.user_id).await?;
+    if pending >= max_queued as i64 {
+        return Ok(Inserted::QueueFull);
+    }
+    // Under the same lock: two uploads at once cannot both fit in what is left.
+    let used = stored_bytes(&mut tx, new.user_id).await?;
+    if used.saturating_add(new.content.len() as u64) > quota_bytes {
+        return Ok(Inserted::OverQuota { used });
+    }
+    let document = sqlx::query_as!(
+        Document,
+        r#"INSERT INTO agents.documents (id, user_id, filename, media_type, size_bytes, sha256,
+                                         content)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (user_id, sha256) DO NOTHING
+           RETURNING id, filename, media_type, size_bytes, encode(sha256, 'hex') AS "sha256!",
+                     status, error, pages, chunks_total, chunks_done, created_at, updated_at"#,
+        Uuid::now_v7(),
+        new.user_id,
+        new.filename,
+        new.media_type,
+        new.content.len() as i64,
+        new.sha256,
+        new.content,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .context("storing a document")?;
+    tx.commit().await?;
+    Ok(document.map_or(Inserted::Duplicate, Inserted::Queued))
+}
+
+/// The bytes of the person's stored documents (call with their lock held: [`pending_locked`]).
+async fn stored_bytes(tx: &mut sqlx::PgConnection, user_id: Uuid) -> anyhow::Result<u64> {
+    let used: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(size_bytes), 0)::bigint FROM agents.documents WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await
+    .context("adding up the size of a person's documents")?;
+    Ok(u64::try_from(used).unwrap_or(0))
 }

@@ -211,7 +211,10 @@ pub fn extract(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<Extracted, R
     let extracted = std::panic::catch_unwind(|| match kind {
         Kind::Pdf => pdf(bytes, limits),
         Kind::Docx => docx(bytes, limits),
-        Kind::Html => text_of(bytes).map(html).ok_or_else(|| "the file is not UTF-8 text".into()),
+        Kind::Html => match text_of(bytes) {
+            Some(text) => html_within_depth(text).map(|()| html(text)),
+            None => Err("the file is not UTF-8 text".into()),
+        },
         Kind::Markdown => {
             text_of(bytes).map(markdown).ok_or_else(|| "the file is not UTF-8 text".into())
         }
@@ -243,10 +246,18 @@ fn name(kind: Kind) -> &'static str {
 
 fn pdf(bytes: &[u8], limits: &Limits) -> Result<Extracted, Reason> {
     const ENCRYPTED: &str = "the PDF is encrypted (password protected)";
-    let mut document = match lopdf::Document::load_mem(bytes) {
+    // Object and cross-reference streams are inflated while the file loads: each within the
+    // same bound as page contents (lopdf's own default is 256 MiB a stream).
+    let options = lopdf::LoadOptions::with_max_decompressed_size(
+        usize::try_from(limits.max_inflated_bytes).unwrap_or(usize::MAX),
+    );
+    let mut document = match lopdf::Document::load_mem_with_options(bytes, options) {
         Ok(document) => document,
         Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => {
             return Err(ENCRYPTED.into());
+        }
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            return Err(inflates_too_far("PDF", limits));
         }
         Err(error) => return Err(format!("the PDF is damaged and cannot be read ({error})")),
     };
@@ -497,6 +508,119 @@ fn push_reference(text: &mut String, reference: &quick_xml::events::BytesRef<'_>
     });
 }
 
+/// How deep HTML elements may nest. The parser's tree builder looks through the open elements
+/// at each tag (for a `<p>` to close, a formatting element to reopen), so a page of 200,000
+/// nested `<div>`s costs time quadratic in its depth; browsers stop nesting at 512 (Blink's
+/// parser), and real pages stay far below it.
+pub const MAX_HTML_DEPTH: usize = 512;
+
+/// Elements that never hold others, or whose end tag may be left out (`<p>`, `<li>`, `<td>`
+/// close themselves): they do not count toward the depth.
+const UNCOUNTED: &[&str] = &[
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img",
+    "input", "keygen", "link", "menuitem", "meta", "param", "source", "track", "wbr", "html",
+    "head", "body", "p", "li", "dt", "dd", "rb", "rt", "rtc", "rp", "optgroup", "option",
+    "colgroup", "caption", "thead", "tbody", "tfoot", "tr", "td", "th",
+];
+
+/// Elements whose content is text up to their end tag (a `<` in it is no tag).
+const RAW_TEXT: &[&str] =
+    &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"];
+
+/// Refuses HTML nested deeper than [`MAX_HTML_DEPTH`], found in one pass over the text before
+/// the parser sees it: a stack of open elements, where an end tag closes up to its element
+/// (as the parser does with elements left open) and a stray one is ignored.
+fn html_within_depth(source: &str) -> Result<(), Reason> {
+    let bytes = source.as_bytes();
+    let mut open: Vec<String> = Vec::new();
+    // How many of each name are open, so a stray end tag costs nothing to ignore.
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut i = 0;
+    while let Some(at) = bytes[i..].iter().position(|&b| b == b'<') {
+        i += at + 1;
+        let rest = &bytes[i..];
+        if rest.starts_with(b"!--") {
+            i += find(rest, b"-->").map_or(rest.len(), |end| end + 3);
+            continue;
+        }
+        if rest.starts_with(b"!") || rest.starts_with(b"?") {
+            i += rest.iter().position(|&b| b == b'>').map_or(rest.len(), |end| end + 1);
+            continue;
+        }
+        let closing = rest.starts_with(b"/");
+        let name_start = i + usize::from(closing);
+        let name_len = bytes[name_start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric() && *b != b'-' && *b != b':')
+            .unwrap_or(bytes.len() - name_start);
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = source[name_start..name_start + name_len].to_ascii_lowercase();
+        // The rest of the tag, to its `>` outside quoted attribute values.
+        let (mut j, mut quote) = (name_start + name_len, None);
+        while j < bytes.len() {
+            match (quote, bytes[j]) {
+                (None, b'>') => break,
+                (None, q @ (b'"' | b'\'')) => quote = Some(q),
+                (Some(q), b) if b == q => quote = None,
+                _ => {}
+            }
+            j += 1;
+        }
+        let self_closing = j > 0 && bytes[j - 1] == b'/';
+        i = (j + 1).min(bytes.len());
+        if closing {
+            if counts.get(&name).copied().unwrap_or(0) > 0 {
+                while let Some(top) = open.pop() {
+                    if let Some(count) = counts.get_mut(&top) {
+                        *count -= 1;
+                    }
+                    if top == name {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if UNCOUNTED.contains(&name.as_str()) {
+            continue;
+        }
+        if RAW_TEXT.contains(&name.as_str()) {
+            i = end_tag(bytes, i, name.as_bytes());
+            continue;
+        }
+        // `<x/>` closes itself only inside SVG and MathML; in HTML the slash means nothing.
+        let foreign = ["svg", "math"].iter().any(|f| counts.get(*f).is_some_and(|c| *c > 0));
+        if self_closing && foreign {
+            continue;
+        }
+        *counts.entry(name.clone()).or_default() += 1;
+        open.push(name);
+        if open.len() > MAX_HTML_DEPTH {
+            return Err(format!(
+                "the HTML page nests its elements more than the limit of {MAX_HTML_DEPTH} levels \
+                 deep"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where the end tag `</name` is, from `from` on (case-insensitive), or the end of `bytes`.
+fn end_tag(bytes: &[u8], mut from: usize, name: &[u8]) -> usize {
+    while let Some(at) = find(&bytes[from..], b"</") {
+        let start = from + at + 2;
+        if bytes.len() >= start + name.len()
+            && bytes[start..start + name.len()].eq_ignore_ascii_case(name)
+        {
+            return from + at;
+        }
+        from = start;
+    }
+    bytes.len()
+}
+
 fn html(source: &str) -> Extracted {
     use scraper::Node;
 
@@ -645,6 +769,30 @@ mod tests {
             extracted.sections.iter().map(|s| s.heading.as_deref()).collect();
         assert_eq!(headings, [None, Some("Setup"), Some("Setup > Wiring")]);
         assert_eq!(extracted.sections[2].paragraphs, ["Wiring", "red to red"]);
+    }
+
+    #[test]
+    fn html_nested_past_the_limit_is_refused_before_parsing() {
+        let deep = |open: &str, close: &str, levels: usize| {
+            format!("<html><body>{}deep{}</body></html>", open.repeat(levels), close.repeat(levels))
+        };
+        let started = std::time::Instant::now();
+        for (open, close) in [("<div>", "</div>"), ("<b>", "</b>"), ("<div/>", "")] {
+            let reason = html_within_depth(&deep(open, close, 200_000)).unwrap_err();
+            assert!(reason.contains("more than the limit of 512 levels"), "{reason}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        // At the limit, and what real pages do: elements left open that close themselves,
+        // closed up by an outer end tag, self-closed inside SVG, and markup inside a script.
+        assert_eq!(html_within_depth(&deep("<div>", "</div>", MAX_HTML_DEPTH)), Ok(()));
+        let sloppy = format!(
+            "<html><body>{}{}<svg>{}</svg><script>{}</script></body></html>",
+            "<p>para<li>item<td>cell".repeat(5_000),
+            "<section><span><i>left open</section>".repeat(1_000),
+            "<path d='M0 0'/>".repeat(1_000),
+            "document.write('<div>');".repeat(1_000),
+        );
+        assert_eq!(html_within_depth(&sloppy), Ok(()));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `/v1/documents`: upload (multipart, sniffed, deduplicated, within the person's share of the
-//! queue), list, get, chunks, re-index and delete. Someone else's document is a 404. Every
-//! rejection, the extractors' included, is `ApiError`'s JSON.
+//! queue and their storage quota), list, get, chunks, re-index and delete. Someone else's
+//! document is a 404. Every rejection, the extractors' included, is `ApiError`'s JSON.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +67,15 @@ fn too_large(documents: &Documents) -> ApiError {
     ))
 }
 
+/// The file would take the person's stored documents past `AGENTS_DOCUMENTS_QUOTA_BYTES`.
+fn over_quota(documents: &Documents, used: u64, size: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "the file ({size} bytes) would take your documents past your storage quota of {} bytes \
+         (AGENTS_DOCUMENTS_QUOTA_BYTES): {used} bytes are used; delete documents to make room",
+        documents.quota_bytes
+    ))
+}
+
 /// The person has `AGENTS_DOCUMENT_MAX_QUEUED` documents waiting: a 429 until some are done.
 fn queue_full() -> ApiError {
     ApiError::RateLimited { retry_after: Duration::from_secs(30) }
@@ -83,7 +92,7 @@ fn queue_full() -> ApiError {
         (status = 200, description = "The person uploaded these bytes before: the existing document", body = Document),
         (status = 400, description = "No `file` field, an empty file, or a malformed multipart body", body = Error),
         (status = 409, description = "The same file is being uploaded at the same time; retry", body = Error),
-        (status = 413, description = "The file is larger than AGENTS_MAX_UPLOAD_BYTES", body = Error),
+        (status = 413, description = "The file is larger than AGENTS_MAX_UPLOAD_BYTES, or would take the person's stored documents past AGENTS_DOCUMENTS_QUOTA_BYTES (nothing is stored); the message names the limit", body = Error),
         (status = 415, description = "The body is not multipart/form-data, or the content is not a supported type; the message names what it is", body = Error),
         QueueFull, NeedsPerson,
     ))]
@@ -154,12 +163,16 @@ async fn upload_document(
         sha256: &sha256,
         content: &bytes,
     };
-    match db::insert(&documents.db, new, documents.max_queued).await? {
+    let inserted =
+        db::insert_within_quota(&documents.db, new, documents.max_queued, documents.quota_bytes)
+            .await?;
+    match inserted {
         Inserted::Queued(document) => {
             documents.queued();
             Ok((StatusCode::ACCEPTED, Json(document)))
         }
         Inserted::QueueFull => Err(queue_full()),
+        Inserted::OverQuota { used } => Err(over_quota(&documents, used, bytes.len())),
         // The same bytes arrived concurrently: one document.
         Inserted::Duplicate => db::by_hash(&documents.db, person, &sha256)
             .await?

@@ -34,6 +34,8 @@ pub struct Documents {
     pub knowledge: Arc<Knowledge>,
     /// `AGENTS_MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: usize,
+    /// `AGENTS_DOCUMENTS_QUOTA_BYTES`.
+    pub quota_bytes: u64,
     /// `AGENTS_DOCUMENT_MAX_QUEUED`.
     pub max_queued: usize,
     /// `AGENTS_DOCUMENT_WORKERS`.
@@ -66,6 +68,7 @@ impl Documents {
             db,
             knowledge,
             max_upload_bytes: settings.max_upload_bytes,
+            quota_bytes: settings.quota_bytes,
             max_queued: settings.max_queued,
             workers: settings.workers.max(1),
             sandbox,

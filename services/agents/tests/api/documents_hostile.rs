@@ -274,3 +274,297 @@ async fn the_queue_takes_turns_between_people() {
     assert_eq!(claim(pool).await.filename, "a3");
     assert!(db::claim(pool).await.unwrap().is_none());
 }
+
+// Issue 21: a test per resource guard. Markup nested hundreds of thousands deep, PDF object
+// streams that lie or inflate, and a person's storage quota.
+
+/// Settles within `seconds`, however the document ends: a guard that is missing shows as a
+/// reader running into its time limit (60 s) instead of a prompt reason.
+async fn settled_within(app: &AgentsApp, token: &str, id: &str, seconds: u64) -> Value {
+    let deadline = std::time::Duration::from_secs(seconds);
+    tokio::time::timeout(deadline, app.settled(token, id))
+        .await
+        .unwrap_or_else(|_| panic!("document {id} still not settled after {seconds} s"))
+}
+
+#[tokio::test]
+async fn html_and_markdown_nested_200_000_deep_end_promptly_and_others_are_read() {
+    // 50 chunks at most, so that a long Markdown line is refused rather than embedded.
+    let app = reader_app(&[("AGENTS_DOCUMENT_MAX_CHUNKS", "50".into())]).await;
+    let (_, alice) = app.person();
+    let (_, bob) = app.person();
+    let levels = 200_000;
+
+    let page = |open: &str, close: &str| {
+        format!(
+            "<!DOCTYPE html><html><body>{}deep inside{}</body></html>",
+            open.repeat(levels),
+            close.repeat(levels)
+        )
+        .into_bytes()
+    };
+    let divs = app.upload_new(&alice, "divs.html", page("<div>", "</div>")).await;
+    let bolds = app.upload_new(&alice, "bold.html", page("<b>", "</b>")).await;
+    // Blockquotes and list items nested as deep (CommonMark reads `>>>` as three quotes).
+    let quotes = format!("# Deep\n\n{} a quote\n", ">".repeat(levels));
+    let quotes = app.upload_new(&alice, "quotes.md", quotes.into_bytes()).await;
+    let items = format!("# Deep\n\n{}an item\n", "- ".repeat(levels));
+    let items = app.upload_new(&alice, "items.md", items.into_bytes()).await;
+    // Another person's ordinary documents, queued behind them.
+    let notes = "# Notes\n\n> Keep the receipt.\n\n- milk\n  - oat\n";
+    let notes = app.upload_new(&bob, "notes.md", notes.as_bytes().to_vec()).await;
+    let page_of_his = "<!DOCTYPE html><html><body><h1>Plan</h1><div><p>Water the <b>ferns</b>.</p></div></body></html>";
+    let page_of_his = app.upload_new(&bob, "plan.html", page_of_his.as_bytes().to_vec()).await;
+
+    let started = std::time::Instant::now();
+    for id in [&divs, &bolds] {
+        let document = settled_within(&app, &alice, id, 30).await;
+        assert_eq!(document["status"], "failed", "{document}");
+        assert!(
+            error_of(&document).contains("nests its elements more than the limit of 512 levels"),
+            "{document}"
+        );
+        assert_eq!(document["chunks_total"], 0);
+        assert_eq!(attempts(&app, id).await, 1);
+    }
+    // Markdown is read line by line, never recursively: the depth costs nothing, and what the
+    // lines hold is bounded like any text.
+    for id in [&quotes, &items] {
+        let document = settled_within(&app, &alice, id, 30).await;
+        assert_eq!(document["status"], "failed", "{document}");
+        assert!(error_of(&document).contains("more than the limit of 50 chunks"), "{document}");
+        assert!(error_of(&document).contains("AGENTS_DOCUMENT_MAX_CHUNKS"), "{document}");
+    }
+    for id in [&notes, &page_of_his] {
+        let document = settled_within(&app, &bob, id, 30).await;
+        assert_eq!(document["status"], "ready", "{document}");
+    }
+    let chunks = app.chunks(&bob, &page_of_his).await;
+    assert!(chunks[0]["text"].as_str().unwrap().contains("Water the ferns."), "{chunks:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+    // The service is up.
+    assert_eq!(app.get_as("/v1/documents", &alice).await.status(), 200);
+}
+
+/// A zlib stream that inflates to `bytes` zero bytes (rounded to a whole number of matches):
+/// one fixed-Huffman block of a literal 0 and then copies of 258 bytes from one byte back,
+/// 13 bits each (a ratio of about 160). Written bit by bit, so no compressor has to chew
+/// through the zeros.
+fn zlib_zeros(bytes: usize) -> (Vec<u8>, usize) {
+    struct Bits {
+        out: Vec<u8>,
+        bit: u32,
+    }
+    impl Bits {
+        /// `count` bits of `value`, least significant first (header fields).
+        fn value(&mut self, value: u32, count: u32) {
+            for i in 0..count {
+                if self.bit == 0 {
+                    self.out.push(0);
+                }
+                *self.out.last_mut().unwrap() |= (((value >> i) & 1) as u8) << self.bit;
+                self.bit = (self.bit + 1) % 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, code: u32, count: u32) {
+            for i in (0..count).rev() {
+                self.value((code >> i) & 1, 1);
+            }
+        }
+    }
+    let copies = bytes.saturating_sub(1) / 258;
+    let total = 1 + copies * 258;
+    let mut bits = Bits { out: vec![0x78, 0x01], bit: 0 };
+    bits.value(1, 1); // the last block
+    bits.value(1, 2); // fixed Huffman codes
+    bits.code(0x30, 8); // literal 0
+    for _ in 0..copies {
+        bits.code(0b1100_0101, 8); // length 258 (symbol 285)
+        bits.code(0, 5); // distance 1
+    }
+    bits.code(0, 7); // end of block
+    let (a, b) = (1u32, (total % 65_521) as u32);
+    bits.out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    (bits.out, total)
+}
+
+/// A one-page PDF ("Page text in plain sight.") with an object stream: `/N` and `/First` as
+/// given, its content `content` (zlib-compressed when `deflated`).
+fn pdf_with_object_stream(n: &str, first: &str, content: &[u8], deflated: bool) -> Vec<u8> {
+    let text = "BT /F1 12 Tf 72 720 Td (Page text in plain sight.) Tj ET";
+    let filter = if deflated { " /Filter /FlateDecode" } else { "" };
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+           /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_vec(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()).into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ];
+    let mut stream = format!(
+        "<< /Type /ObjStm /N {n} /First {first} /Length {}{filter} >>\nstream\n",
+        content.len()
+    )
+    .into_bytes();
+    stream.extend_from_slice(content);
+    stream.extend_from_slice(b"\nendstream");
+    objects.push(stream);
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(bytes.len());
+        bytes.extend_from_slice(format!("{} 0 obj\n", index + 1).as_bytes());
+        bytes.extend_from_slice(object);
+        bytes.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = bytes.len();
+    bytes.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        bytes.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    bytes.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    bytes
+}
+
+#[tokio::test]
+async fn pdf_object_streams_that_lie_or_inflate_are_bounded() {
+    let app = reader_app(&[]).await;
+    let (_, token) = app.person();
+
+    // Object streams claiming a quadrillion objects, or their first object a petabyte in: the
+    // claims size nothing, and the page is read.
+    let members = b"7 0 8 21 << /Note (inside) >> << /Note (also inside) >>";
+    let many = pdf_with_object_stream("1000000000000000", "9", members, false);
+    let far = pdf_with_object_stream("2", "1000000000000000", members, false);
+    let negative = pdf_with_object_stream("-1", "-9", members, false);
+    let mut ids = Vec::new();
+    for (name, bytes) in [("many.pdf", many), ("far.pdf", far), ("negative.pdf", negative)] {
+        ids.push(app.upload_new(&token, name, bytes).await);
+    }
+    // A deflate bomb inside an object stream: 48 MiB of zeros in 300 KB, past the 32 MiB
+    // that a PDF's streams may inflate to.
+    let (zeros, inflated) = zlib_zeros(48 << 20);
+    assert!(zeros.len() < 400 * 1024, "{} bytes", zeros.len());
+    assert!(inflated > 32 << 20);
+    let bomb =
+        app.upload_new(&token, "bomb.pdf", pdf_with_object_stream("1", "10", &zeros, true)).await;
+
+    for id in &ids {
+        let document = settled_within(&app, &token, id, 30).await;
+        assert_eq!(document["status"], "ready", "{document}");
+        assert_eq!(document["pages"], 1);
+        assert_eq!(document["chunks_total"], 1);
+        let chunks = app.chunks(&token, id).await;
+        assert!(chunks[0]["text"].as_str().unwrap().contains("Page text in plain sight."));
+    }
+    let document = settled_within(&app, &token, &bomb, 30).await;
+    assert_eq!(document["status"], "failed", "{document}");
+    assert!(error_of(&document).contains("the PDF inflates to more than the limit of 32 MiB"));
+    assert!(error_of(&document).contains("AGENTS_DOCUMENT_MAX_INFLATED_BYTES"), "{document}");
+    assert_eq!(document["chunks_total"], 0);
+    assert_eq!(attempts(&app, &bomb).await, 1);
+
+    // With the inflation limit lifted far, the reader's memory is what stops the bomb, and
+    // its death costs only that document.
+    let app = reader_app(&[
+        ("AGENTS_DOCUMENT_MAX_INFLATED_BYTES", (4u64 << 30).to_string()),
+        ("AGENTS_DOCUMENT_MAX_MEMORY_MB", "64".into()),
+    ])
+    .await;
+    let (_, token) = app.person();
+    let (zeros, _) = zlib_zeros(160 << 20);
+    let bomb =
+        app.upload_new(&token, "bomb.pdf", pdf_with_object_stream("1", "10", &zeros, true)).await;
+    let document = settled_within(&app, &token, &bomb, 30).await;
+    assert_eq!(document["status"], "failed", "{document}");
+    assert!(
+        error_of(&document).contains("needed more than the limit of 64 MiB of memory"),
+        "{document}"
+    );
+    assert_eq!(attempts(&app, &bomb).await, 1);
+    // (64 MiB of address space is too little for this debug build to read any PDF, so what
+    // shows the service is whole here is that it answers.)
+    let list: Value = app.get_as("/v1/documents", &token).await.json().await.unwrap();
+    assert_eq!(list["documents"][0]["status"], "failed", "{list}");
+}
+
+/// The person's documents' bytes as stored.
+async fn stored_bytes(app: &AgentsApp, person: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(size_bytes), 0)::bigint FROM agents.documents WHERE user_id = $1",
+    )
+    .bind(person)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// `size` bytes of text, different for each `tag`.
+fn text_of_size(tag: &str, size: usize) -> Vec<u8> {
+    let mut text = format!("{tag} ").repeat(size / (tag.len() + 1) + 1).into_bytes();
+    text.truncate(size);
+    text
+}
+
+#[tokio::test]
+async fn a_persons_documents_are_held_to_their_storage_quota() {
+    let app = reader_app(&[("AGENTS_DOCUMENTS_QUOTA_BYTES", "1000".into())]).await;
+    let (alice, token) = app.person();
+    let (bob, his_token) = app.person();
+
+    let first = app.upload_new(&token, "first.txt", text_of_size("first", 600)).await;
+    // 600 + 500 is over 1,000: refused, naming the quota, what is used and the file's size.
+    let response = app.upload(&token, "second.txt", text_of_size("second", 500)).await;
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    for part in
+        ["(500 bytes)", "quota of 1000 bytes", "AGENTS_DOCUMENTS_QUOTA_BYTES", "600 bytes are used"]
+    {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    // Nothing of it was stored.
+    assert_eq!(stored_bytes(&app, alice).await, 600);
+    let list: Value = app.get_as("/v1/documents", &token).await.json().await.unwrap();
+    assert_eq!(list["documents"].as_array().unwrap().len(), 1, "{list}");
+    // Up to the quota exactly is fine.
+    app.upload_new(&token, "third.txt", text_of_size("third", 400)).await;
+    assert_eq!(app.upload(&token, "one.txt", b"x".to_vec()).await.status(), 413);
+
+    // Deleting a document frees its share; then uploads at once take no more than is free
+    // (400 used: two of five 300-byte files fit), however they interleave.
+    let deleted = app.delete_as(&format!("/v1/documents/{first}"), &token).await;
+    assert_eq!(deleted.status(), 204);
+    let uploads = (0..5).map(|n| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            app.upload(&token, &format!("{n}.txt"), text_of_size(&format!("at-once-{n}"), 300))
+                .await
+        }
+    });
+    let statuses: Vec<u16> = futures::future::join_all(uploads)
+        .await
+        .iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 2, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 413).count(), 3, "{statuses:?}");
+    assert_eq!(stored_bytes(&app, alice).await, 1000);
+
+    // Bob's quota is his own.
+    let his = app.upload_new(&his_token, "his.txt", text_of_size("his", 1000)).await;
+    assert_eq!(app.settled(&his_token, &his).await["status"], "ready");
+    assert_eq!(stored_bytes(&app, bob).await, 1000);
+}

@@ -27,6 +27,7 @@ mod helpers;
 mod home;
 mod home_export;
 mod hostile_input;
+mod json_depth;
 mod mcp;
 mod memory;
 mod models;
