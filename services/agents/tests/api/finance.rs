@@ -753,8 +753,8 @@ async fn the_tools_give_another_person_nothing_of_ones_books() {
     assert_eq!(answer(9)["income"], "0.00 EUR");
     // Her transaction cannot be categorised by him, nor his put in her category; her rule is
     // nothing he can run (and nothing is asked).
-    for at in 10..15 {
-        assert!(failed(at), "{} {}: {}", answers[at].0, answers[at].1, answer(at));
+    for (tool, given, failed, said) in &answers[10..15] {
+        assert!(failed, "{tool} {given}: {said}");
     }
     let asked: i64 = sqlx::query_scalar("SELECT count(*) FROM agents.pending_actions")
         .fetch_one(&app.db.pool)
