@@ -822,7 +822,10 @@ export interface paths {
         put?: never;
         /**
          * Commit a preview: its new lines become cleared transactions, all in one database transaction
-         * @description Lines another import added since the preview are skipped and counted.
+         * @description Lines another import added since the preview are skipped and counted. A line that matches a
+         *     transaction the recurring poster posted is linked to it (which is cleared and keeps its
+         *     date, category and payee) instead of being added, as Actual Budget matches imported lines
+         *     to scheduled ones.
          */
         post: operations["commitImport"];
         delete?: never;
@@ -1827,7 +1830,11 @@ export interface components {
             categories: components["schemas"]["CategoryEnvelope"][];
             /** @description The person's currency, which everything here is in. */
             currency: string;
-            /** @description The month's income (income categories, positive). */
+            /**
+             * @description The month's income: what came into income categories through on-budget accounts
+             *     (positive), plus what moved into on-budget accounts from off-budget ones less what moved
+             *     out to them.
+             */
             income: string;
             /** @example 2026-03 */
             month: string;
@@ -1974,6 +1981,14 @@ export interface components {
             audit: components["schemas"]["AuditEntry"];
             /** @description The entity as mirrored after the command. */
             entity: components["schemas"]["EntityView"];
+        };
+        /** @description What the person may give with their yes. No `Debug`: the code is never printed. */
+        Confirmation: {
+            /**
+             * @description The alarm's code, when the action arms or disarms an alarm that asks for one. It goes
+             *     to the alarm and nowhere else: not kept, logged, audited or shown to the model.
+             */
+            code?: string | null;
         };
         ConnectionList: {
             connections: components["schemas"]["ConnectionView"][];
@@ -2311,7 +2326,8 @@ export interface components {
             account_id: string;
             /**
              * Format: int32
-             * @description What committing added, and skipped as already there.
+             * @description What committing added, linked to posted recurring transactions, and skipped as
+             *     already there.
              */
             added: number | null;
             balance_check?: null | components["schemas"]["BalanceCheck"];
@@ -2333,9 +2349,14 @@ export interface components {
             id: string;
             /** @description A preview's lines (not in lists). */
             lines?: components["schemas"]["ImportLine"][] | null;
+            /** Format: int32 */
+            matched: number | null;
+            /** Format: int64 */
+            matched_lines: number | null;
             /**
              * Format: int64
-             * @description A preview's lines that committing would add, and those it would skip.
+             * @description A preview's lines that committing would add, those it would skip, and those it would
+             *     link to the recurring transactions they match.
              */
             new_lines: number | null;
             /** Format: int32 */
@@ -2372,6 +2393,15 @@ export interface components {
             file_payee: string | null;
             /** @description What makes importing it again change nothing. */
             import_key: string;
+            /**
+             * Format: uuid
+             * @description The transaction the recurring poster already posted for this payment (same account and
+             *     amount, at most 7 days apart, not matched to a bank line before): committing links the
+             *     line to it (it keeps its date, category and payee, takes the line's dedupe key and is
+             *     cleared) instead of adding a second one. A reconciled one is left as it is, and the
+             *     line skipped.
+             */
+            matches: string | null;
             /** @description As the rules leave it. */
             payee: string | null;
             /** @description The bank's own id for the line (OFX FITID, CAMT AcctSvcrRef). */
@@ -2840,9 +2870,14 @@ export interface components {
         };
         /** @description `/readyz`: each check and whether it answered. */
         Readiness: {
+            /** @description Each check by name: `ok` or `unavailable`. */
             checks: {
                 [key: string]: string;
             };
+            /**
+             * @description `ready`; `degraded` (200: a part the service serves without, such as Redis, is away and
+             *     its fallback is in use); or `unavailable` (503: a part it needs is away).
+             */
             status: string;
         };
         /** @description What reconciling an account against a statement did. */
@@ -3663,7 +3698,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ready */
+            /** @description Ready (`degraded` when Redis is away: nothing here needs it) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3749,7 +3784,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: an alarm's code */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Confirmation"];
+            };
+        };
         responses: {
             /** @description The action, `done` or `failed`, with its result */
             200: {
@@ -3758,6 +3798,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid access token */
@@ -3796,7 +3845,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path or query parameter is invalid or holds the NUL character (`%00`) (`validation_failed`, naming it in `fields`) */
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad fields, each named */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5813,7 +5871,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The file is larger than AGENTS_MAX_UPLOAD_BYTES */
+            /** @description The file is larger than AGENTS_MAX_UPLOAD_BYTES, or would take the person's stored documents past AGENTS_DOCUMENTS_QUOTA_BYTES (nothing is stored); the message names the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8539,7 +8597,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The committed import with what it added and skipped */
+            /** @description The committed import with what it added, linked and skipped */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12402,7 +12460,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A person's token, not a service's */
+            /** @description A person's token, or a service token without the scope `agents:turns` (`forbidden`, naming it) */
             403: {
                 headers: {
                     [name: string]: unknown;

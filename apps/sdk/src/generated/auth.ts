@@ -558,7 +558,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database (and Redis, when configured) answer */
+        /**
+         * The database answers (Redis, when configured, is reported: without it the rate limits count
+         *     in process and the service is `degraded`, still ready)
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -699,7 +702,8 @@ export interface paths {
          * @description By `grant_type`: `password` (`email`, `password`), `refresh_token` (`refresh_token`: single
          *     use; a racing second use within `AUTH_REFRESH_REUSE_INTERVAL` gets the same successor),
          *     `pkce` (`auth_code`, `code_verifier`: the end of an email flow started with a code
-         *     challenge), `client_credentials` (`client_id`, `client_secret`: a service token) or
+         *     challenge), `client_credentials` (`client_id`, `client_secret`, optional `scope`: a service
+         *     token with the client's scopes, or those asked for) or
          *     `app_password` (`email`, `password`: one of the person's app passwords; an access token in
          *     its session, without a refresh token).
          */
@@ -924,6 +928,11 @@ export interface components {
             email?: string | null;
             password?: string | null;
             refresh_token?: string | null;
+            /**
+             * @description `client_credentials`: the scopes wanted, space-separated (RFC 6749 3.3); unset: every
+             *     scope the client is granted.
+             */
+            scope?: string | null;
         };
         Health: {
             description: string;
@@ -1065,9 +1074,14 @@ export interface components {
         };
         /** @description `/readyz`: each check and whether it answered. */
         Readiness: {
+            /** @description Each check by name: `ok` or `unavailable`. */
             checks: {
                 [key: string]: string;
             };
+            /**
+             * @description `ready`; `degraded` (200: a part the service serves without, such as Redis, is away and
+             *     its fallback is in use); or `unavailable` (503: a part it needs is away).
+             */
             status: string;
         };
         RecoverBody: {
@@ -1106,6 +1120,8 @@ export interface components {
             expires_at: number;
             /** Format: int64 */
             expires_in: number;
+            /** @description The token's scopes, space-separated (empty: it may act for nobody). */
+            scope: string;
             token_type: string;
         };
         /** @description A signed-in session: what every grant and verified link answers. */
@@ -3873,7 +3889,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every check answered */
+            /** @description Ready: every check answered, or only Redis did not (`degraded`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4330,7 +4346,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenAnswer"];
                 };
             };
-            /** @description Wrong credentials (`invalid_credentials`), an unconfirmed address (`email_not_confirmed`), a banned user (`user_banned`), a used or unknown refresh token (`refresh_token_not_found`, `refresh_token_already_used`), an unknown grant (`validation_failed`) */
+            /** @description Wrong credentials (`invalid_credentials`), an unconfirmed address (`email_not_confirmed`), a banned user (`user_banned`), a used or unknown refresh token (`refresh_token_not_found`, `refresh_token_already_used`), an unknown grant (`validation_failed`), a scope beyond the service client's (`invalid_scope`) */
             400: {
                 headers: {
                     [name: string]: unknown;

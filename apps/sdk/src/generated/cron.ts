@@ -47,7 +47,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database (and Redis, when configured) answer */
+        /**
+         * The database answers (Redis, when configured, is reported: without it the rate limits count
+         *     in process and the service is `degraded`, still ready)
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -505,9 +508,14 @@ export interface components {
         };
         /** @description `/readyz`: each check and whether it answered. */
         Readiness: {
+            /** @description Each check by name: `ok` or `unavailable`. */
             checks: {
                 [key: string]: string;
             };
+            /**
+             * @description `ready`; `degraded` (200: a part the service serves without, such as Redis, is away and
+             *     its fallback is in use); or `unavailable` (503: a part it needs is away).
+             */
             status: string;
         };
         /** @description A run of one of the person's tasks. */
@@ -739,7 +747,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every check answered */
+            /** @description Ready: every check answered, or only Redis did not (`degraded`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -930,7 +938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1424,7 +1432,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1493,7 +1501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1588,7 +1596,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1654,7 +1662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1735,7 +1743,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1830,7 +1838,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1898,7 +1906,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1966,7 +1974,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2057,7 +2065,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A service token without `X-Posey-Person`, or a person's token naming someone else (`forbidden`) */
+            /** @description A service token without `X-Posey-Person` or the scope `cron:act-for-person`, or a person's token naming someone else (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
