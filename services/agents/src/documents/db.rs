@@ -119,7 +119,9 @@ pub enum Inserted {
     QueueFull,
     /// The file would take the person's stored documents past their quota: `used` bytes are
     /// stored already.
-    OverQuota { used: u64 },
+    OverQuota {
+        used: u64,
+    },
 }
 
 /// Stores a new document, queued, unless the person has `max_queued` documents waiting or
