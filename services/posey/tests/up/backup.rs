@@ -58,7 +58,11 @@ async fn scheduled_backups_rotate(db: &PgPool, root: &Path) {
     for name in kept {
         let manifest = posey_backup::verify(&root.join(&name)).unwrap();
         assert_eq!(manifest.tables["agents.memories"], 1, "{name}");
-        assert_eq!(manifest.copied_files().collect::<Vec<_>>(), ["home-seal-key"], "{name}");
+        assert_eq!(
+            manifest.copied_files().collect::<Vec<_>>(),
+            ["auth-key-encryption-key", "home-seal-key"],
+            "{name}"
+        );
     }
 }
 
@@ -113,6 +117,10 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
         serde_json::from_slice(&std::fs::read(backup.join("manifest.json")).unwrap()).unwrap();
     assert!(manifest["files"]["database.dump"]["sha256"].is_string(), "{manifest}");
     assert!(manifest["files"]["home-seal-key"].is_object(), "the seal key is kept: {manifest}");
+    assert!(
+        manifest["files"]["auth-key-encryption-key"].is_object(),
+        "the key the signing keys are sealed under is kept: {manifest}"
+    );
     assert_eq!(manifest["tables"]["agents.memories"], 1, "{manifest}");
     let (ok, log) = admin("backup", &backup, &data_dir, &vars[..1], "backup-again.log");
     assert!(!ok && log.contains("is not empty"), "{log}");
