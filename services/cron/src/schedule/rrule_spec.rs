@@ -39,6 +39,11 @@ impl RruleSpec {
         if lines.is_empty() {
             return Err(ScheduleError::schedule("the RRULE is empty"));
         }
+        // The rrule crate slices values by byte and panics inside a multi-byte character; only
+        // ASCII is valid in a rule, its dates and IANA zone names anyway.
+        if !spec.is_ascii() {
+            return Err(ScheduleError::schedule("the RRULE has characters other than ASCII"));
+        }
         let has_start = lines.iter().any(|l| l.to_ascii_uppercase().starts_with("DTSTART"));
         if !has_start {
             // A bare rule: `FREQ=...` or `RRULE:FREQ=...`, one line.

@@ -513,6 +513,20 @@ fn bare_rrule_with_parameters_is_refused_not_stored_unreadable() {
     }
 }
 
+/// Found by fuzzing (cron_schedule, CI): the rrule crate cut the weekday off a BYDAY value by
+/// byte and panicked inside a multi-byte character, taking the request's task down with it.
+#[test]
+fn rrule_with_non_ascii_is_refused_not_a_panic() {
+    for (spec, zone) in [
+        ("FREQ=WEEKLY;BYDAY=1\u{472}O", "UTC"),
+        ("DTSTART:20270101T090000Z\nRRULE:FREQ=MONTHLY;BYDAY=T9\u{472}O", "UTC"),
+        ("FREQ=DAILY;X-NAME=caf\u{e9}", "Europe/Berlin"),
+    ] {
+        let e = err(Rrule, spec, zone);
+        assert!(e.message.contains("other than ASCII"), "{spec}: {e}");
+    }
+}
+
 /// Found by fuzzing (cron_schedule, a timeout): croner reads a lone `,` as a field that
 /// matches nothing, and checking that such an expression ever runs walked every day to the
 /// year 5000, seconds of CPU for one request.
