@@ -1,0 +1,40 @@
+// Data a screen shows, fetched when it opens and again on `reload` (pull to refresh, a timer):
+// the state is set only when an answer arrives, and an answer for a screen that has closed
+// meanwhile is dropped.
+
+import { useCallback, useEffect, useState } from 'react';
+
+import { message } from './ui';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: string | null;
+  loading: boolean;
+  reload: () => void;
+  /** Changes the shown data in place (after a create or delete the server confirmed). */
+  update: (change: (data: T | undefined) => T | undefined) => void;
+  setError: (error: string | null) => void;
+}
+
+/** `fetch` is the caller's `useCallback`: a new one (say, another server) fetches again. */
+export function useLoad<T>(fetch: () => Promise<T>): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: string | null; loading: boolean }>({ data: undefined, error: null, loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    fetch().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (e: unknown) => live && setState((s) => ({ ...s, error: message(e), loading: false })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [fetch, tick]);
+  const reload = useCallback(() => {
+    setState((s) => ({ ...s, loading: true }));
+    setTick((t) => t + 1);
+  }, []);
+  const update = useCallback((change: (data: T | undefined) => T | undefined) => setState((s) => ({ ...s, data: change(s.data) })), []);
+  const setError = useCallback((error: string | null) => setState((s) => ({ ...s, error })), []);
+  return { ...state, reload, update, setError };
+}
