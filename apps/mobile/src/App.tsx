@@ -11,13 +11,14 @@ import { type Connection, connect, signOut } from './lib/connection';
 import { type DeepLink, parseDeepLink } from './lib/deepLink';
 import { type Server, type ServerList, loadServers, saveServers, withServer, withoutServer } from './lib/servers';
 import { loadSettings, saveSettings } from './lib/settings';
-import { biometricAvailable, platform } from './platform';
+import { biometricAvailable, isWeb, platform } from './platform';
 import { ChatList, ConversationView } from './screens/Chat';
 import { MemoryScreen } from './screens/Memory';
 import { Notifications } from './screens/Notifications';
 import { Reminders } from './screens/Reminders';
 import { ServerForm } from './screens/ServerForm';
 import { Settings } from './screens/Settings';
+import { IncomingShare } from './screens/Share';
 import { SignIn } from './screens/SignIn';
 import { Unlock } from './screens/Unlock';
 import { ErrorText, colors, message, styles } from './ui';
@@ -50,7 +51,7 @@ function Root() {
   const [locked, setLocked] = useState(false);
   const [biometric, setBiometric] = useState({ available: false, on: false });
   const [tab, setTab] = useState<Tab>('chat');
-  const [chat, setChat] = useState<{ id: string | null; title?: string; key: number } | null>(null);
+  const [chat, setChat] = useState<{ id: string | null; title?: string; draft?: string; key: number } | null>(null);
   const [linkError, setLinkError] = useState<string | null>(null);
   const [unread, setUnread] = useState(0);
 
@@ -187,6 +188,7 @@ function Root() {
             connection={connection}
             id={chat.id}
             {...(chat.title ? { title: chat.title } : {})}
+            {...(chat.draft ? { draft: chat.draft } : {})}
             onBack={() => setChat(null)}
             onCreated={() => undefined}
           />
@@ -228,6 +230,15 @@ function Root() {
   return (
     <View style={styles.screen}>
       <View style={{ flex: 1 }}>{body}</View>
+      {!isWeb && (
+        <IncomingShare
+          connection={connection}
+          onChat={(draft) => {
+            setTab('chat');
+            setChat({ id: null, draft, key: Date.now() });
+          }}
+        />
+      )}
       <View accessibilityRole="tablist" style={[styles.row, { justifyContent: 'space-around', borderTopWidth: 1, borderColor: colors.border, backgroundColor: colors.card, paddingVertical: 6 }]}>
         {TABS.map(({ tab: t, title }) => (
           <Pressable

@@ -106,7 +106,7 @@ async function fetchThread(connection: Connection, conversation: string | null):
   }
 }
 
-export function ConversationView(props: { connection: Connection; id: string | null; title?: string; onBack: () => void; onCreated: (id: string) => void }) {
+export function ConversationView(props: { connection: Connection; id: string | null; title?: string; draft?: string; onBack: () => void; onCreated: (id: string) => void }) {
   const { connection } = props;
   const [id, setId] = useState(props.id);
   const thread = useLoad(useCallback(() => fetchThread(connection, props.id), [connection, props.id]));
@@ -114,7 +114,7 @@ export function ConversationView(props: { connection: Connection; id: string | n
   const [streaming, setStreaming] = useState<string | null>(null);
   const [tools, setTools] = useState<string[]>([]);
   const [pending, setPending] = useState<Pending[]>([]);
-  const [draft, setDraft] = useState('');
+  const [draft, setDraft] = useState(props.draft ?? '');
   const [error, setError] = useState<string | null>(null);
   const scroll = useRef<ScrollView>(null);
   const abort = useRef<AbortController | null>(null);
