@@ -163,7 +163,7 @@ function Root() {
     return (
       <View style={styles.screen}>
         <ErrorText error={linkError} />
-        <SignIn connection={connection} onSignedIn={() => setLinkError(null)} onServers={() => setTab('settings')} />
+        <SignIn connection={connection} onSignedIn={() => setLinkError(null)} onAddServer={() => setAdding(true)} />
         {servers.servers.length > 1 && (
           <View style={[styles.row, styles.pad]}>
             {servers.servers

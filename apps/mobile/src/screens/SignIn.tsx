@@ -10,7 +10,7 @@ import { Button, ErrorText, Field, Notice, Title, message, styles } from '../ui'
 
 type Mode = 'password' | 'code';
 
-export function SignIn(props: { connection: Connection; onSignedIn: () => void; onServers: () => void }) {
+export function SignIn(props: { connection: Connection; onSignedIn: () => void; onAddServer: () => void }) {
   const { auth, server } = props.connection;
   const [mode, setMode] = useState<Mode>('password');
   const [email, setEmail] = useState('');
@@ -76,7 +76,7 @@ export function SignIn(props: { connection: Connection; onSignedIn: () => void; 
           <Button title="Use my password instead" kind="plain" onPress={() => { setMode('password'); setCodeSent(false); setError(null); }} />
         </>
       )}
-      <Button title="Servers" kind="plain" onPress={props.onServers} />
+      <Button title="Add a server" kind="plain" onPress={props.onAddServer} />
     </ScrollView>
   );
 }
