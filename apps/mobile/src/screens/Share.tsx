@@ -13,7 +13,9 @@ import { Button, ErrorText, Notice, Title, colors, message, styles } from '../ui
 
 export function IncomingShare(props: { connection: Connection; onChat: (draft: string) => void }) {
   const share = useIncomingShare();
-  const payloads: Payload[] = share.resolvedSharedPayloads.length > 0 ? share.resolvedSharedPayloads : share.sharedPayloads;
+  // The API is experimental: anything but a list is taken as nothing shared.
+  const resolved: Payload[] = Array.isArray(share.resolvedSharedPayloads) ? share.resolvedSharedPayloads : [];
+  const payloads: Payload[] = resolved.length > 0 ? resolved : Array.isArray(share.sharedPayloads) ? share.sharedPayloads : [];
   if (payloads.length === 0) return null;
   return <ShareSheet connection={props.connection} items={sortShared(payloads)} onDone={share.clearSharedPayloads} onChat={props.onChat} />;
 }
