@@ -239,7 +239,7 @@ function Root() {
           }}
         />
       )}
-      <View accessibilityRole="tablist" style={[styles.row, { justifyContent: 'space-around', borderTopWidth: 1, borderColor: colors.border, backgroundColor: colors.card, paddingVertical: 6 }]}>
+      <View accessibilityRole="tablist" style={[styles.row, { gap: 0, borderTopWidth: 1, borderColor: colors.border, backgroundColor: colors.card, paddingVertical: 6 }]}>
         {TABS.map(({ tab: t, title }) => (
           <Pressable
             key={t}
@@ -250,11 +250,11 @@ function Root() {
               setTab(t);
               if (t === 'chat') setChat(null);
             }}
-            style={{ padding: 8, minWidth: 56, alignItems: 'center' }}
+            style={{ flex: 1, paddingVertical: 8, alignItems: 'center' }}
           >
-            <Text style={{ color: tab === t ? colors.primary : colors.muted, fontWeight: tab === t ? '600' : '400' }}>
+            <Text numberOfLines={1} style={{ fontSize: 13, color: tab === t ? colors.primary : colors.muted, fontWeight: tab === t ? '600' : '400' }}>
               {title}
-              {t === 'notifications' && unread > 0 ? ` (${unread})` : ''}
+              {t === 'notifications' && unread > 0 ? ` ${unread}` : ''}
             </Text>
           </Pressable>
         ))}
