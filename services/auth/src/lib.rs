@@ -11,6 +11,7 @@ pub mod key_encryption;
 pub mod keys;
 mod mailer;
 mod mfa;
+mod oidc;
 mod onetime;
 pub mod password;
 mod pkce;

@@ -7,6 +7,7 @@ pub mod erasure;
 pub mod factors;
 pub mod install;
 pub mod invites;
+pub mod oauth;
 pub mod keys;
 pub mod onetime;
 pub mod outbox;

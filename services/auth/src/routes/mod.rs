@@ -13,6 +13,7 @@ mod email_flow;
 mod factors;
 mod health;
 mod logout;
+mod oauth;
 mod openapi;
 mod otp;
 mod recover;
@@ -44,6 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(app_passwords::router())
         .merge(factors::router())
         .merge(admin::router())
+        .merge(oauth::router())
 }
 
 /// The whole document: the routers' paths, then what every operation shares.

@@ -15,6 +15,7 @@ mod hostile_input;
 mod invites;
 mod json_depth;
 mod mfa;
+mod oidc;
 mod openapi;
 mod sessions;
 mod signing_keys;

@@ -328,6 +328,8 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     .await;
     s.call(&app, delete.clone(), "/admin/roles/{name}", "/admin/roles/editor", owner, None).await;
     s.call(&app, delete.clone(), "/admin/users/{id}", &user, owner, None).await;
+    crate::oidc::sample_operations(&app, &mut s, &owner_token, (&invitee, "another good password"))
+        .await;
     s.call(&app, post.clone(), "/logout", "/logout", member, None).await;
     s.call(&app, post.clone(), "/logout", "/logout", member, None).await;
 

@@ -1,0 +1,147 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): `end_session_endpoint`, GET
+//! with a query or POST with a form. Ends the provider's browser session; sends the person to
+//! `post_logout_redirect_uri` only when it is one the client registered, exactly (the client
+//! from `id_token_hint`'s audience or `client_id`); otherwise shows a page.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::db::oauth;
+use crate::error::AuthResult;
+use crate::oidc::request::Form;
+use crate::oidc::{browser, html, tokens};
+use crate::routes::oauth::authorize::redirect;
+use crate::routes::oauth::schemas;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(logout_get, logout_post))
+}
+
+async fn end_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+    status: StatusCode,
+) -> AuthResult<Response> {
+    let refuse = |message: &str| Ok(html::refusal(StatusCode::BAD_REQUEST, message));
+    if form.repeated().is_some() {
+        return refuse("A parameter is given more than once.");
+    }
+    let hinted = match form.get("id_token_hint") {
+        Some(hint) => {
+            // An expired id token still says who and for which client.
+            let Some(claims) = tokens::verify(state, hint, true).await else {
+                return refuse("The id_token_hint is not a token Posey issued.");
+            };
+            let aud = match claims.get("aud") {
+                Some(Value::String(aud)) => Some(aud.clone()),
+                Some(Value::Array(auds)) => auds.first().and_then(Value::as_str).map(str::to_owned),
+                _ => None,
+            };
+            match aud.and_then(|a| a.parse::<Uuid>().ok()) {
+                Some(id) => Some(id),
+                None => return refuse("The id_token_hint names no client."),
+            }
+        }
+        None => None,
+    };
+    let named = match form.get("client_id") {
+        Some(id) => match id.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => return refuse("This app is not registered with Posey."),
+        },
+        None => None,
+    };
+    if let (Some(hinted), Some(named)) = (hinted, named)
+        && hinted != named
+    {
+        return refuse("client_id is not the id_token_hint's client.");
+    }
+    let client = match hinted.or(named) {
+        Some(id) => match oauth::find_client(state.db(), id).await? {
+            Some(client) => Some(client),
+            None => return refuse("This app is not registered with Posey."),
+        },
+        None => None,
+    };
+    let target = match form.get("post_logout_redirect_uri") {
+        Some(uri) => {
+            let registered = client
+                .as_ref()
+                .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri));
+            if !registered {
+                return refuse(
+                    "The post_logout_redirect_uri is not one the app registered; Posey will not \
+                     send you there.",
+                );
+            }
+            Some(uri)
+        }
+        None => None,
+    };
+    let cookie = browser::end(state, headers).await?;
+    let mut response = match target {
+        Some(uri) => {
+            let mut url = url::Url::parse(uri).map_err(|e| anyhow::anyhow!(e))?;
+            if let Some(s) = form.get("state") {
+                url.query_pairs_mut().append_pair("state", s);
+            }
+            redirect(status, url.as_str())
+        }
+        None => html::signed_out(),
+    };
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// Sign out of Posey's sign-in (OpenID Connect)
+///
+/// RP-initiated logout: ends the provider's browser session, then redirects to
+/// `post_logout_redirect_uri` (with `state`) if the client (from `id_token_hint` or
+/// `client_id`) registered it exactly, or shows a signed-out page.
+#[utoipa::path(get, operation_id = "oauth_logout_get", path = "/oauth/logout", tag = "oauth",
+    params(
+        ("id_token_hint" = Option<String>, Query, description = "An id token this provider issued (expired ones too)"),
+        ("client_id" = Option<String>, Query, description = "The client, when there is no id_token_hint"),
+        ("post_logout_redirect_uri" = Option<String>, Query, description = "One of the client's post-logout redirect URIs, exactly"),
+        ("state" = Option<String>, Query, description = "Returned with the redirect"),
+    ),
+    responses(
+        (status = 200, description = "Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected)", content_type = "text/html", body = String),
+        (status = 302, description = "Signed out: to the post-logout redirect URI"),
+    ))]
+async fn logout_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> AuthResult<Response> {
+    let form = Form::parse(raw.unwrap_or_default().as_bytes());
+    end_session(&state, &headers, &form, StatusCode::FOUND).await
+}
+
+/// Sign out of Posey's sign-in (OpenID Connect, POST)
+///
+/// As `GET /oauth/logout`, with the parameters in a form.
+#[utoipa::path(post, operation_id = "oauth_logout_post", path = "/oauth/logout", tag = "oauth",
+    request_body(content = schemas::LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected)", content_type = "text/html", body = String),
+        (status = 303, description = "Signed out: to the post-logout redirect URI"),
+    ))]
+async fn logout_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AuthResult<Response> {
+    end_session(&state, &headers, &Form::parse(&body), StatusCode::SEE_OTHER).await
+}
