@@ -57,6 +57,8 @@ pub struct AuthSettings {
     pub smtp_from: String,
     pub rate_limits: RateLimits,
     pub mfa_lockout: MfaLockout,
+    /// The WebAuthn relying party passkeys are bound to.
+    pub webauthn: WebauthnSettings,
     /// Concurrent password hashes (each takes ~19 MiB and a core for tens of milliseconds).
     pub hash_concurrency: usize,
 }
@@ -88,6 +90,54 @@ pub struct RateLimits {
     pub emails_per_hour: u32,
     /// Refresh grants per client IP per minute (apps refresh often; this is a flood guard).
     pub refresh_per_ip_per_minute: u32,
+}
+
+/// The WebAuthn relying party: its id (a domain, what credentials are bound to) and the origins
+/// whose ceremonies are accepted. Defaults from `AUTH_SITE_URL` (its host, its origin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebauthnSettings {
+    pub rp_id: String,
+    pub origins: Vec<url::Url>,
+    pub rp_name: String,
+}
+
+impl WebauthnSettings {
+    /// `AUTH_WEBAUTHN_RP_ID`, `AUTH_WEBAUTHN_ORIGINS` (comma-separated) and
+    /// `AUTH_WEBAUTHN_RP_NAME`; each origin must be the RP id or a subdomain of it.
+    fn read(env: &mut Env<'_>, site_url: &url::Url) -> Self {
+        let rp_id = env
+            .raw("AUTH_WEBAUTHN_RP_ID")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_else(|| site_url.host_str().unwrap_or("localhost").to_owned());
+        let mut origins = Vec::new();
+        match env.raw("AUTH_WEBAUTHN_ORIGINS") {
+            Some(raw) => {
+                for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                    match url::Url::parse(entry) {
+                        Ok(origin) if matches!(origin.scheme(), "http" | "https") => {
+                            origins.push(origin)
+                        }
+                        _ => env.problem(
+                            "AUTH_WEBAUTHN_ORIGINS",
+                            format!("{entry:?} is not an http(s) origin"),
+                        ),
+                    }
+                }
+            }
+            None => origins.push(site_url.clone()),
+        }
+        for origin in &origins {
+            let host = origin.host_str().unwrap_or_default();
+            if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+                env.problem(
+                    "AUTH_WEBAUTHN_RP_ID",
+                    format!("{rp_id:?} is not {host:?} or a parent domain of it (a WebAuthn RP id must be)"),
+                );
+            }
+        }
+        let rp_name = env.raw("AUTH_WEBAUTHN_RP_NAME").unwrap_or_else(|| "Posey".into());
+        Self { rp_id, origins, rp_name }
+    }
 }
 
 /// Wrong MFA codes allowed within `window` before further attempts get 429 until the oldest of
@@ -181,6 +231,7 @@ impl AuthSettings {
                 "the MFA failure limits must be at least 1",
             );
         }
+        let webauthn = WebauthnSettings::read(env, &site_url);
         let hash_concurrency = env.or(
             "AUTH_HASH_CONCURRENCY",
             std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -217,6 +268,7 @@ impl AuthSettings {
             smtp_from,
             rate_limits,
             mfa_lockout,
+            webauthn,
             hash_concurrency,
         }
     }

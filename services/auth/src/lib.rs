@@ -22,6 +22,7 @@ mod session;
 mod startup;
 pub mod state;
 mod tokens;
+mod webauthn;
 
 pub use config::Config;
 pub use startup::{Application, Overrides, SERVICE};

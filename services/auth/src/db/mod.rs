@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod keys;
 pub mod onetime;
 pub mod outbox;
+pub mod passkeys;
 pub mod pkce;
 pub mod roles;
 pub mod secrets;

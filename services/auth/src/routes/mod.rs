@@ -16,6 +16,7 @@ mod logout;
 mod oauth;
 mod openapi;
 mod otp;
+mod passkeys;
 mod recover;
 mod resend;
 mod sessions;
@@ -44,6 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(app_passwords::router())
         .merge(factors::router())
+        .merge(passkeys::router())
         .merge(admin::router())
         .merge(oauth::router())
 }

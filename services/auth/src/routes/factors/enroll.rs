@@ -28,22 +28,24 @@ const MAX_FACTORS: i64 = 10;
 /// What auth-js's `mfa.enroll` sends.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct EnrollBody {
-    /// Only `totp`.
+    /// `totp`, or `webauthn` (a passkey or security key, registered at its first challenge).
     factor_type: String,
     friendly_name: Option<String>,
     /// The name apps show beside the code (default: the site URL's host).
     issuer: Option<String>,
 }
 
-/// Enrol a TOTP factor
+/// Enrol a TOTP or WebAuthn factor
 ///
-/// The factor starts `unverified`; its first successful verification verifies it. The secret is
-/// shown here only. A person who already has a verified factor must be at `aal2`.
+/// The factor starts `unverified`; its first successful verification verifies it. A TOTP
+/// factor's secret is shown here only; a `webauthn` factor's credential is registered by the
+/// ceremony its first challenge starts. A person who already has a verified factor must be at
+/// `aal2`.
 #[utoipa::path(post, path = "/factors", tag = "mfa", security(("bearer" = [])),
     request_body = EnrollBody,
     responses(
-        (status = 200, description = "The new factor, with its secret, `otpauth://` URI and QR code (an SVG document)", body = schemas::EnrolledFactor),
-        (status = 422, description = "Not `totp` (`validation_failed`), the name is taken (`mfa_factor_name_conflict`), or too many factors (`too_many_enrolled_mfa_factors`)", body = schemas::GoTrueError),
+        (status = 200, description = "The new factor; a TOTP one with its secret, `otpauth://` URI and QR code (an SVG document)", body = schemas::EnrolledFactor),
+        (status = 422, description = "Not `totp` or `webauthn` (`validation_failed`), passkeys unavailable on this install (`webauthn_not_configured`), the name is taken (`mfa_factor_name_conflict`), or too many factors (`too_many_enrolled_mfa_factors`)", body = schemas::GoTrueError),
         BadInput, NeedsAal2, RateLimited,
     ))]
 async fn enroll_factor(
@@ -54,11 +56,11 @@ async fn enroll_factor(
 ) -> AuthResult<Json<Value>> {
     session_of(&me)?;
     policy::limit_ip(&state, &client).await?;
-    if body.factor_type != "totp" {
+    if body.factor_type != "totp" && body.factor_type != "webauthn" {
         return Err(AuthError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
-            "factor_type must be totp: the only kind of factor this service enrols",
+            "factor_type must be totp or webauthn: the kinds of factor this service enrols",
         ));
     }
     let friendly_name = body.friendly_name.unwrap_or_default().trim().to_owned();
@@ -80,6 +82,9 @@ async fn enroll_factor(
             "too_many_enrolled_mfa_factors",
             "Maximum number of enrolled factors reached, unenroll to continue",
         ));
+    }
+    if body.factor_type == "webauthn" {
+        return super::webauthn::enroll(&state, &me, &client, &friendly_name).await.map(Json);
     }
     let user = users::find(state.db(), me.user_id)
         .await?

@@ -1,6 +1,7 @@
 //! `POST /factors/{factor_id}/challenge` and `POST /factors/{factor_id}/verify`.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -8,6 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::common::{audit_event, my_factor, session_of};
+use super::webauthn;
 use crate::db::{audit, factors};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client, CurrentUser};
@@ -27,23 +29,39 @@ const CHALLENGE_TTL_SECS: i64 = 300;
 
 /// Start a challenge
 ///
-/// Answer it within five minutes at `/factors/{factor_id}/verify`.
+/// Answer it within five minutes at `/factors/{factor_id}/verify`. A `webauthn` factor's answer
+/// also has `webauthn`: `{type: "create", credential_options: {publicKey}}` (the registration
+/// ceremony, while the factor is unverified) or `{type: "request", ...}` (an authentication),
+/// the options for `navigator.credentials.create()` / `.get()` as JSON; the ceremony's state
+/// stays here, answerable once.
 #[utoipa::path(post, path = "/factors/{factor_id}/challenge", tag = "mfa", security(("bearer" = [])),
     params(("factor_id" = String, Path, description = "The factor's id")),
+    request_body(content = Option<webauthn::ChallengeBody>, description = "Optional; a `webauthn` factor's expected relying party"),
     responses(
         (status = 200, description = "The challenge", body = schemas::MfaChallenge),
         (status = 404, description = "No such factor of the person's (`mfa_factor_not_found`)", body = schemas::GoTrueError),
-        NeedsToken, RateLimited,
+        (status = 422, description = "A `webauthn` factor's: the body names another relying party (`webauthn_rp_mismatch`), or passkeys are unavailable on this install (`webauthn_not_configured`)", body = schemas::GoTrueError),
+        BadInput, NeedsToken, RateLimited,
     ))]
 async fn challenge_factor(
     State(state): State<AppState>,
     me: CurrentUser,
     client: Client,
     Path(factor_id): Path<String>,
+    body: Bytes,
 ) -> AuthResult<Json<Value>> {
     session_of(&me)?;
     policy::limit_ip(&state, &client).await?;
     let factor = my_factor(&state, &me, &factor_id).await?;
+    if factor.factor_type == "webauthn" {
+        let body = match body.is_empty() {
+            true => webauthn::ChallengeBody::default(),
+            false => serde_json::from_slice(&body).map_err(|e| {
+                AuthError::validation(format!("the body is not a challenge's JSON: {e}"))
+            })?,
+        };
+        return webauthn::challenge(&state, &me, &client, &factor, body).await.map(Json);
+    }
     let id = Uuid::now_v7();
     let now = state.clock.now();
     let expired_before = now - chrono::Duration::seconds(CHALLENGE_TTL_SECS);
@@ -64,7 +82,9 @@ async fn challenge_factor(
 struct VerifyBody {
     challenge_id: String,
     /// The six-digit code, or one of the person's recovery codes (`xxxxx-xxxxx`).
-    code: String,
+    code: Option<String>,
+    /// A `webauthn` factor's answer instead of a code.
+    webauthn: Option<webauthn::VerifyParams>,
 }
 
 /// Answer a challenge
@@ -73,14 +93,17 @@ struct VerifyBody {
 /// accepted in place of it (once) for a verified factor. Success raises the session to `aal2`
 /// (`amr` gains `totp` or `recovery_code`) and answers its new tokens; the first success
 /// verifies the factor. Too many wrong codes for the factor or the account lock further
-/// attempts out for a while.
+/// attempts out for a while. A `webauthn` factor is answered with `webauthn` (`type`, `rpId`,
+/// `rpOrigins`, `credential_response`: the authenticator's `PublicKeyCredential.toJSON()`)
+/// instead of `code`; a wrong signature, origin or RP id, or a signature counter that went back
+/// (a cloned authenticator) is `mfa_verification_failed` and counts towards the lockout.
 #[utoipa::path(post, path = "/factors/{factor_id}/verify", tag = "mfa", security(("bearer" = [])),
     params(("factor_id" = String, Path, description = "The factor's id")),
     request_body = VerifyBody,
     responses(
         (status = 200, description = "The session, now `aal2`", body = schemas::Session),
         (status = 404, description = "No such factor or challenge of the person's (`mfa_factor_not_found`)", body = schemas::GoTrueError),
-        (status = 422, description = "A wrong or used code (`mfa_verification_failed`), or an answered or expired challenge (`mfa_challenge_expired`)", body = schemas::GoTrueError),
+        (status = 422, description = "A wrong or used code or WebAuthn credential (`mfa_verification_failed`), an answered or expired challenge (`mfa_challenge_expired`), a credential already registered (`webauthn_credential_exists`), another relying party named (`webauthn_rp_mismatch`)", body = schemas::GoTrueError),
         (status = 429, description = "Too many wrong codes lately, or too many requests (`over_request_rate_limit`); `Retry-After` says when to try again", body = schemas::GoTrueError),
         BadInput, NeedsToken,
     ))]
@@ -95,6 +118,14 @@ async fn verify_factor(
     policy::limit_ip(&state, &client).await?;
     let factor = my_factor(&state, &me, &factor_id).await?;
     mfa::check_lockout(&state, me.user_id, factor.id).await?;
+    let recovery = body.code.as_deref().is_some_and(mfa::looks_like_recovery_code);
+    if factor.factor_type == "webauthn" && !(recovery && factor.is_verified()) {
+        let (challenge_id, params) = (&body.challenge_id, body.webauthn);
+        return webauthn::verify(&state, &me, &client, session_id, &factor, challenge_id, params)
+            .await
+            .map(Json);
+    }
+    let code = body.code.ok_or_else(|| AuthError::validation("code is required"))?;
     let challenge_id: Uuid = body.challenge_id.parse().map_err(|_| {
         AuthError::not_found(
             "mfa_factor_not_found",
@@ -121,7 +152,7 @@ async fn verify_factor(
             ),
         ));
     }
-    let code = body.code.trim();
+    let code = code.trim();
     let wrong = || {
         AuthError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
