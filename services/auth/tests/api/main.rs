@@ -17,6 +17,7 @@ mod json_depth;
 mod mfa;
 mod oidc;
 mod openapi;
+mod passkeys;
 mod sessions;
 mod signing_keys;
 mod signup;

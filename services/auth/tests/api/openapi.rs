@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{email, spawn_empty, token_claims};
 use crate::mfa::totp;
+use crate::passkeys::authenticator;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
@@ -232,6 +233,47 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     assert_eq!(status, StatusCode::OK);
     s.call(&app, delete.clone(), "/factors/{factor_id}", &factor_path, aal2, None).await;
 
+    // Passkeys: registered, listed, renamed, a passwordless sign-in (then its replay), deleted.
+    let (_, started) = s
+        .call(
+            &app,
+            post.clone(),
+            "/passkeys/registration/options",
+            "/passkeys/registration/options",
+            member,
+            Some(json!({})),
+        )
+        .await;
+    let (credential, device) =
+        authenticator("create", &started["options"], "http://localhost:3000", None).await;
+    let register = "/passkeys/registration/verify";
+    let unknown = json!({ "challenge_id": uuid::Uuid::new_v4(), "credential": credential });
+    s.call(&app, post.clone(), register, register, member, Some(unknown)).await;
+    let answer = json!({ "challenge_id": started["challenge_id"], "credential": credential });
+    let (status, passkey) =
+        s.call(&app, post.clone(), register, register, member, Some(answer)).await;
+    assert_eq!(status, StatusCode::OK, "{passkey}");
+    s.call(&app, get.clone(), "/passkeys", "/passkeys", member, None).await;
+    let passkey_path = format!("/passkeys/{}", passkey["id"].as_str().unwrap());
+    let rename = json!({ "friendly_name": "Laptop" });
+    s.call(&app, Method::PATCH, "/passkeys/{passkey_id}", &passkey_path, member, Some(rename))
+        .await;
+    let start = "/passkeys/authentication/options";
+    let (_, started) = s.call(&app, post.clone(), start, start, None, Some(json!({}))).await;
+    let (credential, _) =
+        authenticator("get", &started["options"], "http://localhost:3000", Some(&device)).await;
+    let finish = "/passkeys/authentication/verify";
+    let answer = json!({ "challenge_id": started["challenge_id"], "credential": credential });
+    let (status, signed_in) =
+        s.call(&app, post.clone(), finish, finish, None, Some(answer.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    let (status, _) = s.call(&app, post.clone(), finish, finish, None, Some(answer)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) =
+        s.call(&app, delete.clone(), "/passkeys/{passkey_id}", &passkey_path, member, None).await;
+    assert_eq!(status, StatusCode::OK);
+    s.call(&app, delete.clone(), "/passkeys/{passkey_id}", &passkey_path, member, None).await;
+
     // Administration.
     s.call(&app, get.clone(), "/admin/users", "/admin/users?per_page=2", owner, None).await;
     let (_, created) = s.call(&app, post.clone(), "/admin/users", "/admin/users", owner, Some(json!({ "email": email(), "password": "correct horse battery", "email_confirm": true }))).await;
@@ -351,7 +393,8 @@ async fn every_documented_operation_is_served_and_no_other_method_is() {
             .replace("{id}", &uuid::Uuid::new_v4().to_string())
             .replace("{name}", "editor")
             .replace("{role}", "editor")
-            .replace("{factor_id}", "x");
+            .replace("{factor_id}", "x")
+            .replace("{passkey_id}", "x");
         for method in methods {
             let response = app
                 .client
