@@ -5,7 +5,9 @@
 
 import { join } from 'node:path';
 
-import { Mailbox } from '@posey/testing';
+import { randomUUID } from 'node:crypto';
+
+import { Mailbox, queryDatabase } from '@posey/testing';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -144,6 +146,37 @@ describe('a person on their phone', () => {
       await context.setOffline(false);
     }
     await page.getByRole('button', { name: 'Back to chats' }).click();
+  });
+
+  it('answers what a tool asked to confirm: denies one, approves another', async () => {
+    const { databaseUrl } = e2e();
+    // No built-in plugin asks, so the actions are stored as a turn that asked would store them
+    // (as the web app's test does); the answers are the agents service's own.
+    const [conversation] = await queryDatabase<{ id: string; user_id: string }>(databaseUrl, 'SELECT id::text, user_id::text FROM agents.conversations ORDER BY created_at DESC LIMIT 1');
+    expect(conversation).toBeTruthy();
+    const ask = async (summary: string) => {
+      const id = randomUUID();
+      await queryDatabase(
+        databaseUrl,
+        `INSERT INTO agents.pending_actions (id, user_id, conversation_id, plugin, summary, reason, payload, expires_at)
+         VALUES ($1, $2, $3, 'time', $4, 'it changes the clock', '{}', now() + interval '1 hour')`,
+        [id, conversation?.user_id, conversation?.id, summary],
+      );
+      return id;
+    };
+    const status = async (id: string) => (await queryDatabase<{ status: string }>(databaseUrl, 'SELECT status FROM agents.pending_actions WHERE id = $1', [id]))[0]?.status;
+    const deny = await ask('set the clock back an hour');
+    const approve = await ask('set the clock forward an hour');
+    await page.getByRole('tab', { name: 'Reminders' }).click();
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    const card = (summary: string) => page.getByTestId('confirmation').filter({ hasText: summary });
+    await card('set the clock back').getByRole('button', { name: 'Deny' }).click();
+    await card('set the clock back').getByText('Denied: it will not happen.').waitFor();
+    expect(await status(deny)).toBe('denied');
+    await card('set the clock forward').getByRole('button', { name: 'Approve' }).click();
+    // The time plugin runs no confirmed action, so the approved one fails; it did run.
+    await card('set the clock forward').getByText('Approved, but it failed.').waitFor();
+    expect(await status(approve)).toBe('failed');
   });
 
   it('keeps no token in what the page stores (the session is in memory on the web)', async () => {

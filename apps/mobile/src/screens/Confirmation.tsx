@@ -15,6 +15,13 @@ export interface Pending {
   expires_at: string;
 }
 
+const OUTCOME: Record<string, string> = {
+  denied: 'Denied: it will not happen.',
+  done: 'Approved: done.',
+  running: 'Approved: running.',
+  failed: 'Approved, but it failed.',
+};
+
 export function fromAction(a: Action): Pending {
   return { action_id: a.id, summary: a.summary, reason: a.reason, expires_at: a.expires_at };
 }
@@ -45,7 +52,7 @@ export function ConfirmationCard(props: { connection: Connection; pending: Pendi
       <Text style={{ fontWeight: '600', color: colors.text }}>Posey asks: {props.pending.summary}</Text>
       <Text style={styles.notice}>{props.pending.reason}</Text>
       {status ? (
-        <Text style={styles.notice}>{status === 'denied' ? 'Denied: it will not happen.' : `Approved (${status}).`}</Text>
+        <Text style={styles.notice}>{OUTCOME[status] ?? `Approved (${status}).`}</Text>
       ) : (
         <View style={styles.row}>
           <Button title="Approve" onPress={() => void answer(true)} busy={busy} />
