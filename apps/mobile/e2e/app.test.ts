@@ -179,6 +179,23 @@ describe('a person on their phone', () => {
     expect(await status(approve)).toBe('failed');
   });
 
+  it('adds a memory and forgets it', async () => {
+    await page.getByRole('tab', { name: 'Memory' }).click();
+    await page.getByLabel('Something to remember', { exact: true }).fill('I take my tea without sugar');
+    await page.getByRole('button', { name: 'Remember', exact: true }).click();
+    const memory = page.getByTestId('memory').filter({ hasText: 'I take my tea without sugar' });
+    await expect.poll(() => memory.count()).toBe(1);
+    await page.getByRole('tab', { name: 'Reminders' }).click();
+    await page.getByRole('tab', { name: 'Memory' }).click();
+    await expect.poll(() => memory.count()).toBe(1);
+    await memory.getByRole('button', { name: 'Forget I take my tea without sugar' }).click();
+    await expect.poll(() => memory.count()).toBe(0);
+    await page.getByRole('tab', { name: 'Reminders' }).click();
+    await page.getByRole('tab', { name: 'Memory' }).click();
+    await page.getByRole('heading', { name: 'Memory' }).waitFor();
+    await expect.poll(() => memory.count()).toBe(0);
+  });
+
   it('keeps no token in what the page stores (the session is in memory on the web)', async () => {
     expect(tokens.size).toBeGreaterThan(0);
     const stored = await page.evaluate(async () => {
