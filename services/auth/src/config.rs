@@ -59,6 +59,9 @@ pub struct AuthSettings {
     pub mfa_lockout: MfaLockout,
     /// The WebAuthn relying party passkeys are bound to.
     pub webauthn: WebauthnSettings,
+    /// Social login: the upstream providers (`AUTH_EXTERNAL_<PROVIDER>_*`, see
+    /// `external::settings`) and what is fetched from them.
+    pub external: crate::external::Upstreams,
     /// Concurrent password hashes (each takes ~19 MiB and a core for tens of milliseconds).
     pub hash_concurrency: usize,
 }
@@ -232,6 +235,7 @@ impl AuthSettings {
             );
         }
         let webauthn = WebauthnSettings::read(env, &site_url);
+        let external = crate::external::Upstreams::read(env, &external_url);
         let hash_concurrency = env.or(
             "AUTH_HASH_CONCURRENCY",
             std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -269,6 +273,7 @@ impl AuthSettings {
             rate_limits,
             mfa_lockout,
             webauthn,
+            external,
             hash_concurrency,
         }
     }

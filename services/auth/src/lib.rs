@@ -7,6 +7,7 @@ mod db;
 mod emails;
 pub mod error;
 mod extract;
+pub mod external;
 pub mod key_encryption;
 pub mod keys;
 mod mailer;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod email_flows;
 pub mod erasure;
 pub mod factors;
+pub mod identities;
 pub mod install;
 pub mod invites;
 pub mod oauth;

@@ -326,7 +326,8 @@ pub async fn set_banned_until(
 
 /// Soft delete, as Supabase does it: the row stays, marked deleted, with its address replaced
 /// (so the address is free again and no email flow can reach the row), and its password,
-/// metadata, roles and pending tokens gone. Sessions are the caller's to revoke.
+/// metadata, roles, upstream identities and pending tokens gone. Sessions are the caller's to
+/// revoke.
 pub async fn soft_delete(db: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE auth.users SET email = 'deleted:' || id::text, encrypted_password = NULL, \
@@ -340,6 +341,8 @@ pub async fn soft_delete(db: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<
         .execute(&mut *db)
         .await?;
     sqlx::query!("DELETE FROM auth.user_roles WHERE user_id = $1", id).execute(&mut *db).await?;
+    // Its upstream identities too: the person may sign up again with them.
+    sqlx::query("DELETE FROM auth.identities WHERE user_id = $1").bind(id).execute(&mut *db).await?;
     Ok(())
 }
 

@@ -26,18 +26,22 @@ async fn health() -> Json<Value> {
     }))
 }
 
-/// Public settings: who may sign up
+/// Public settings: who may sign up, and with which providers
 ///
-/// GoTrue's public settings; `disable_signup` is true whenever sign-up needs an invite, and
-/// Posey's `signup` says who may sign up: `owner` (the install is empty: the first account is
-/// its owner), `open` or `invite`.
+/// GoTrue's public settings (`external`: the upstream providers enabled for `/authorize`);
+/// `disable_signup` is true whenever sign-up needs an invite, and Posey's `signup` says who may
+/// sign up: `owner` (the install is empty: the first account is its owner), `open` or `invite`.
 #[utoipa::path(get, path = "/settings", tag = "accounts",
     responses((status = 200, description = "The settings", body = schemas::Settings)))]
 async fn settings(State(state): State<AppState>) -> AuthResult<Json<Value>> {
     let s = state.settings();
     let mode = policy::signup_mode(&state).await?;
+    let mut external = json!({ "email": true, "phone": false, "anonymous_users": false });
+    for name in crate::external::settings::NAMES {
+        external[name] = json!(s.external.find(name).is_some());
+    }
     Ok(Json(json!({
-        "external": { "email": true, "phone": false, "anonymous_users": false },
+        "external": external,
         "disable_signup": mode == SignupMode::Invite,
         "signup": mode.as_str(),
         "mailer_autoconfirm": s.mailer_autoconfirm,

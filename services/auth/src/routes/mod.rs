@@ -10,6 +10,7 @@ use crate::state::AppState;
 mod admin;
 mod app_passwords;
 mod email_flow;
+mod external;
 mod factors;
 mod health;
 mod logout;
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(otp::router())
         .merge(resend::router())
         .merge(verify::router())
+        .merge(external::router())
         .merge(logout::router())
         .merge(sessions::router())
         .merge(app_passwords::router())

@@ -2,7 +2,9 @@
 //! `tests/auth-js/`. `flow.test.mjs` signs up, confirms through the email delivered over SMTP,
 //! signs in, updates, refreshes, verifies the token locally and signs out, and uses the admin
 //! API; `mfa.test.mjs` drives the `mfa` API (TOTP enrolment, challenge, verify, list, the
-//! assurance level, unenrol) and the admin's factor listing and deletion.
+//! assurance level, unenrol) and the admin's factor listing and deletion; `social.test.mjs`
+//! signs in with an upstream OpenID provider (`signInWithOAuth` with PKCE, then
+//! `exchangeCodeForSession`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -54,4 +56,16 @@ async fn supabase_auth_js_mfa_works_unchanged() {
     let app = spawn_auth(&[]).await;
     let env = vec![("AUTH_URL", app.address.clone()), ("SERVICE_TOKEN", app.service_token().await)];
     run_node("mfa.test.mjs", env, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supabase_auth_js_signs_in_with_an_upstream_provider_unchanged() {
+    let idp = crate::social::Idp::start(None).await;
+    let app = spawn_auth(&idp.vars()).await;
+    let env = vec![
+        ("AUTH_URL", app.address.clone()),
+        ("PUBLIC_URL", crate::social::PUBLIC_URL.to_owned()),
+        ("APP_URL", crate::social::APP_URL.to_owned()),
+    ];
+    run_node("social.test.mjs", env, 2).await;
 }

@@ -21,5 +21,6 @@ mod passkeys;
 mod sessions;
 mod signing_keys;
 mod signup;
+mod social;
 mod token;
 mod user;

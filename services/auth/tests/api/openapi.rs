@@ -37,6 +37,16 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
     s.call(&app, get.clone(), discovery, discovery, None, None).await;
     s.call(&app, get.clone(), "/healthz", "/healthz", None, None).await;
     s.call(&app, get.clone(), "/readyz", "/readyz", None, None).await;
+    // Social login's refusals (tests/api/social.rs signs in through an upstream provider).
+    let (status, _) =
+        s.call(&app, get.clone(), "/authorize", "/authorize?provider=google", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        s.call(&app, get.clone(), "/callback", "/callback?state=unknown&code=x", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let form = app.client.post(app.url("/callback")).form(&[("state", "unknown"), ("code", "x")]);
+    let (status, _) = s.send("/callback", form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let owner_email = email();
     let signup = json!({ "email": owner_email, "password": "correct horse battery" });
     let (status, owner) =

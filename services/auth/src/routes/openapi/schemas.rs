@@ -205,6 +205,12 @@ pub struct External {
     email: bool,
     phone: bool,
     anonymous_users: bool,
+    /// Social login (`GET /authorize?provider=`): whether each upstream provider is enabled.
+    google: bool,
+    apple: bool,
+    azure: bool,
+    github: bool,
+    oidc: bool,
 }
 
 /// The public keys access tokens are signed with (JWK, ES256).
