@@ -119,8 +119,7 @@ pub struct Credential {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str =
-    "id, user_id, passkey, sign_count, friendly_name, created_at, last_used_at";
+const COLUMNS: &str = "id, user_id, passkey, sign_count, friendly_name, created_at, last_used_at";
 
 fn credential(row: sqlx::postgres::PgRow) -> sqlx::Result<Credential> {
     Ok(Credential {
