@@ -57,8 +57,17 @@ async fn permissions_come_from_the_roles_a_token_carries() {
     let refused = permissions.require(&nobody, "users:manage").await.unwrap_err();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
-    // Service clients are trusted with everything; a user merely claiming the role is not.
-    assert!(permissions.has_permission(&service_claims(), "anything:at_all").await.unwrap());
+    // A service client granted `admin` is trusted with everything, one without it with
+    // nothing (cron's client acts for people, it does not manage them); a user merely claiming
+    // the role is not a service client.
+    assert!(!permissions.has_permission(&service_claims(), "users:manage").await.unwrap());
+    let scoped = claims_with(json!({ "sub": "service:cron", "role": "service_role",
+        "scope": "agents:turns cron:act-for-person" }));
+    assert!(!permissions.has_permission(&scoped, "users:manage").await.unwrap());
+    let refused = permissions.require(&scoped, "users:manage").await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let ops = claims_with(json!({ "sub": "service:ops", "role": "service_role", "scope": "admin" }));
+    assert!(permissions.has_permission(&ops, "anything:at_all").await.unwrap());
     let pretender = claims_with(json!({ "role": "service_role" }));
     assert!(!permissions.has_permission(&pretender, "users:manage").await.unwrap());
 
@@ -216,7 +225,9 @@ async fn require_permission_looks_the_roles_up() {
     let (status, _) = h.call("/users", Some(&h.token(json!({ "roles": ["admin"] })))).await;
     assert_eq!(status, StatusCode::OK);
     let service = h.token(json!({ "sub": "service:cron", "role": "service_role" }));
-    assert_eq!(h.call("/users", Some(&service)).await.0, StatusCode::OK);
+    assert_eq!(h.call("/users", Some(&service)).await.0, StatusCode::FORBIDDEN);
+    let ops = h.token(json!({ "sub": "service:ops", "role": "service_role", "scope": "admin" }));
+    assert_eq!(h.call("/users", Some(&ops)).await.0, StatusCode::OK);
 
     let (status, body) = h.call("/users", Some(&h.token(json!({})))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -68,6 +68,15 @@ impl AuthError {
         Self::new(StatusCode::FORBIDDEN, "not_admin", "User not allowed")
     }
 
+    /// A service client's token without the scope `admin` at the admin API.
+    pub fn service_not_admin() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "not_admin",
+            "this service token lacks the scope \"admin\" (AUTH_SERVICE_CLIENT_SCOPES)",
+        )
+    }
+
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }

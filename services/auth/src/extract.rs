@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use posey_http::auth::{Claims, VerifyError};
+use posey_http::auth::{Claims, VerifyError, scopes};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -178,7 +178,8 @@ pub const SERVICE_ROLE: &str = "service_role";
 /// The RBAC role that opens the admin API to a signed-in user.
 pub const ADMIN_ROLE: &str = "admin";
 
-/// Someone allowed to use the admin API: a service client, or a signed-in user (live session)
+/// Someone allowed to use the admin API: a service client granted the scope `admin`
+/// (`AUTH_SERVICE_CLIENT_SCOPES`), or a signed-in user (live session)
 /// whose token carries the RBAC role `admin` and who still holds it. The token says what it was
 /// issued with (a new grant counts from the next refresh, as everywhere else); the database is
 /// asked on every request, so revoking the role (or banning or deleting the user) counts at
@@ -202,7 +203,11 @@ impl FromRequestParts<AppState> for Admin {
         // token claiming `service_role` is judged as the user it is.
         if !is_user {
             return match claims.role.as_deref() {
-                Some(SERVICE_ROLE) => Ok(Self { actor: claims.sub }),
+                Some(SERVICE_ROLE) if claims.has_scope(scopes::ADMIN) => {
+                    Ok(Self { actor: claims.sub })
+                }
+                // Posey's own services act for people; they never manage them.
+                Some(SERVICE_ROLE) => Err(AuthError::service_not_admin()),
                 _ => Err(AuthError::not_admin()),
             };
         }

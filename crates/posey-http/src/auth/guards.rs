@@ -34,8 +34,11 @@ pub mod scopes {
     /// Act for a person at cron: their tasks, runs and notices (the agents service's schedule
     /// tools and calendar alarms, and the turns cron asked the agents service to run).
     pub const CRON_ACT_FOR_PERSON: &str = "cron:act-for-person";
+    /// What an admin may do, for an operator's tool: auth's admin API, every RBAC permission
+    /// (`Permissions`), the services' status pages. Posey's own services are never given it.
+    pub const ADMIN: &str = "admin";
     /// Every scope a Posey service checks.
-    pub const ALL: &[&str] = &[AGENTS_TURNS, CRON_ACT_FOR_PERSON];
+    pub const ALL: &[&str] = &[AGENTS_TURNS, CRON_ACT_FOR_PERSON, ADMIN];
 }
 
 impl Claims {
@@ -235,13 +238,15 @@ impl Permissions {
         Ok(claims.roles().filter_map(|role| grants.get(role)).flatten().cloned().collect())
     }
 
+    /// Whether the token may do `permission`: a person's through their roles' grants, a
+    /// service client's only when auth granted its client the scope `admin`.
     pub async fn has_permission(
         &self,
         claims: &Claims,
         permission: &str,
     ) -> Result<bool, ApiError> {
         if claims.is_service() {
-            return Ok(true);
+            return Ok(claims.has_scope(scopes::ADMIN));
         }
         if claims.roles().next().is_none() {
             return Ok(false);

@@ -119,6 +119,25 @@ async fn normal_users_are_refused_on_every_admin_route() {
 }
 
 #[tokio::test]
+async fn service_tokens_without_the_admin_scope_are_refused_on_every_admin_route() {
+    let app = spawn().await;
+    let me = app.session_for(&email()).await["user"]["id"].as_str().unwrap().to_owned();
+    // Cron's client acts for people (agents:turns cron:act-for-person); it does not manage them.
+    let cron = app.client_token("cron", "cron-secret-0123456789").await;
+    let unscoped = app.client_token("unscoped", "unscoped-secret-0123456789").await;
+    for token in [&cron, &unscoped] {
+        for (method, path, body) in admin_routes(&me) {
+            let (status, answer) = app.admin(method.clone(), &path, token, body.clone()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
+            assert_eq!(answer["error_code"], "not_admin", "{method} {path}: {answer}");
+            assert!(answer["msg"].as_str().unwrap().contains("\"admin\""), "{answer}");
+        }
+    }
+    let (status, user) = app.admin(Method::GET, &format!("/admin/users/{me}"), &cron, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+}
+
+#[tokio::test]
 async fn service_tokens_and_admin_role_holders_pass_and_a_revoked_role_stops_at_once() {
     let app = spawn().await;
     let service = app.service_token().await;
@@ -1030,7 +1049,7 @@ async fn admin_actions_are_audited_and_readable_newest_first() {
         ]
     );
     for entry in &entries {
-        assert_eq!(entry["payload"]["actor_id"], "service:cron", "{entry}");
+        assert_eq!(entry["payload"]["actor_id"], "service:ops", "{entry}");
         assert!(
             entry["id"].is_number()
                 && entry["created_at"].is_string()

@@ -95,7 +95,7 @@ async fn a_persons_token_parses_into_the_shared_claims_with_every_field_readers_
 #[tokio::test]
 async fn a_service_token_parses_into_the_shared_claims_as_a_service() {
     let app = spawn().await;
-    let token = app.service_token().await;
+    let token = app.client_token("cron", "cron-secret-0123456789").await;
     let wire = token_claims(&token);
     assert_eq!(
         keys(&wire),

@@ -81,9 +81,11 @@ async fn spawn_empty_with_clock(vars: &[(&str, String)], clock: Option<SharedClo
         ("AUTH_ISSUER", "http://posey-auth.test".into()),
         (
             "AUTH_SERVICE_CLIENTS",
-            "cron:cron-secret-0123456789,unscoped:unscoped-secret-0123456789".into(),
+            "cron:cron-secret-0123456789,unscoped:unscoped-secret-0123456789,\
+             ops:ops-secret-0123456789"
+                .into(),
         ),
-        ("AUTH_SERVICE_CLIENT_SCOPES", "cron=agents:turns cron:act-for-person".into()),
+        ("AUTH_SERVICE_CLIENT_SCOPES", "cron=agents:turns cron:act-for-person,ops=admin".into()),
         ("AUTH_KEY_ENCRYPTION_KEY", TEST_KEY_ENCRYPTION_KEY.into()),
     ];
     all.extend(vars.iter().cloned());
@@ -164,12 +166,18 @@ impl AuthApp {
         body
     }
 
-    /// A service token (role `service_role`) from the client-credentials grant.
+    /// A service token (role `service_role`) from the client-credentials grant, for the
+    /// operator's client `ops`, granted the scope `admin` (the admin API's).
     pub async fn service_token(&self) -> String {
+        self.client_token("ops", "ops-secret-0123456789").await
+    }
+
+    /// A service token from the client-credentials grant for a configured client.
+    pub async fn client_token(&self, client_id: &str, secret: &str) -> String {
         let (status, body) = self
             .post(
                 "/token?grant_type=client_credentials",
-                &json!({ "client_id": "cron", "client_secret": "cron-secret-0123456789" }),
+                &json!({ "client_id": client_id, "client_secret": secret }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -180,7 +180,7 @@ async fn service_clients_get_service_role_tokens() {
         .unwrap()
     };
     assert_eq!(claims["role"], "service_role");
-    assert_eq!(claims["sub"], "service:cron");
+    assert_eq!(claims["sub"], "service:ops");
 
     let (status, body) = app
         .post(

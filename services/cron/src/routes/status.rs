@@ -1,14 +1,14 @@
 //! `GET /v1/status`: how this install's cron is set up, for the owner's settings page: whether
 //! Web Push (VAPID) and notification email are configured, whether agent tasks can run,
 //! whether this replica schedules, and the scheduled backups with their newest runs. For
-//! admins (the `admin` role) and service clients.
+//! admins (the `admin` role) and service clients granted the scope `admin`.
 
 use anyhow::Context as _;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use posey_http::ApiError;
-use posey_http::auth::{Authenticated, require_role};
+use posey_http::auth::{Authenticated, require_role, require_scope, scopes};
 use serde::Serialize;
 
 use super::openapi::Error;
@@ -136,12 +136,14 @@ pub struct SchedulerStatus {
 #[utoipa::path(get, path = "/v1/status", tag = "meta", security(("bearer" = [])),
     responses((status = 200, description = "The status", body = Status),
         (status = 401, description = "No valid access token (`unauthorized`)", body = Error),
-        (status = 403, description = "Neither an admin's nor a service token (`forbidden`)", body = Error)))]
+        (status = 403, description = "Neither an admin's nor a service token granted `admin` (`forbidden`)", body = Error)))]
 async fn status(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
 ) -> Result<Json<Status>, ApiError> {
-    if !claims.is_service() {
+    if claims.is_service() {
+        require_scope(&claims, scopes::ADMIN)?;
+    } else {
         require_role(&claims, "admin")?;
     }
     let config = &state.config;

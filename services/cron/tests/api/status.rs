@@ -108,7 +108,7 @@ async fn web_push_email_and_agent_tasks_show_when_set() {
 }
 
 #[tokio::test]
-async fn only_admins_and_service_clients_see_it() {
+async fn only_admins_and_admin_service_clients_see_it() {
     let app = spawn_authed_app().await;
     let (_, person) = app.person();
     let (code, body) = status(&app, &person).await;
@@ -119,9 +119,15 @@ async fn only_admins_and_service_clients_see_it() {
     let response = app.client.get(format!("{}/v1/status", app.address)).send().await.unwrap();
     assert_eq!(response.status(), 401);
 
+    // A service client sees it only when granted `admin`: cron's and the agents service's own
+    // clients act for people and are refused.
     let mut claims = TestKeys::claims_for("cron");
     claims["role"] = json!("service_role");
-    let service = app.keys.signing_key().sign(&claims);
-    let (code, body) = status(&app, &service).await;
+    claims["scope"] = json!("agents:turns cron:act-for-person");
+    let (code, body) = status(&app, &app.keys.signing_key().sign(&claims)).await;
+    assert_eq!(code, 403, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("\"admin\""), "{body}");
+    claims["scope"] = json!("admin");
+    let (code, body) = status(&app, &app.keys.signing_key().sign(&claims)).await;
     assert_eq!(code, 200, "{body}");
 }
