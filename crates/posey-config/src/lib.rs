@@ -10,6 +10,8 @@ use std::time::Duration;
 
 pub use secrecy::{ExposeSecret, SecretString};
 
+pub mod key_file;
+
 /// Everything wrong with a configuration, one line per variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {

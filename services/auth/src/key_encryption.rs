@@ -3,14 +3,12 @@
 //! one in its data dir). While rotating it, the old one is `AUTH_KEY_ENCRYPTION_KEY_PREVIOUS`:
 //! what it sealed is sealed again under the new one at start.
 
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use posey_config::Env;
+use posey_config::{Env, key_file};
 use rand::RngCore as _;
 
 pub const KEY_VAR: &str = "AUTH_KEY_ENCRYPTION_KEY";
@@ -152,46 +150,29 @@ pub fn load_or_make(path: &Path) -> anyhow::Result<EncryptionKey> {
     if let Some(key) = read_file(path)? {
         return Ok(key);
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let key = EncryptionKey::random();
-    // Written aside, then linked into place: a reader never sees half a key, and of two
-    // replicas making one at once, the first to link wins and the other reads it.
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
-    let aside = dir.join(format!(".{name}.{}", std::process::id()));
-    let written = (|| {
-        let mut file =
-            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&aside)?;
-        file.write_all(format!("{}\n", key.to_base64()).as_bytes())?;
-        file.sync_all()?;
-        std::fs::hard_link(&aside, path)
-    })();
-    let _ = std::fs::remove_file(&aside);
-    match written {
-        Ok(()) => {
-            tracing::info!(
-                file = %path.display(),
-                "made the key that seals the signing keys, kept in {}: back it up with the \
-                 database (without it the signing keys cannot be opened)",
-                path.display()
-            );
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read_file(path)?.with_context(|| format!("{} appeared and went again", path.display()))
-        }
-        Err(e) => Err(e).with_context(|| format!("writing the key to {}", path.display())),
+    let made = key_file::create(path, &key.to_base64())
+        .with_context(|| format!("writing the key to {}", path.display()))?;
+    if !made {
+        // Another replica made it at the same moment: theirs is the key.
+        return read_file(path)?
+            .with_context(|| format!("{} appeared and went again", path.display()));
     }
+    tracing::info!(
+        file = %path.display(),
+        "made the key that seals the signing keys, kept in {}: back it up with the database \
+         (without it the signing keys cannot be opened)",
+        path.display()
+    );
+    Ok(key)
 }
 
-/// The key in `path`, `None` when there is no such file.
-fn read_file(path: &Path) -> anyhow::Result<Option<EncryptionKey>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(e).with_context(|| format!("reading {} ({FILE_VAR})", path.display()));
-        }
+/// The key in `path`, `None` when there is no such file (`posey doctor` asks too).
+pub fn read_file(path: &Path) -> anyhow::Result<Option<EncryptionKey>> {
+    let Some(text) =
+        key_file::read(path).with_context(|| format!("reading {} ({FILE_VAR})", path.display()))?
+    else {
+        return Ok(None);
     };
     let key = EncryptionKey::parse(&text).with_context(|| {
         format!(
@@ -199,21 +180,13 @@ fn read_file(path: &Path) -> anyhow::Result<Option<EncryptionKey>> {
             path.display()
         )
     })?;
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(
-            file = %path.display(),
-            "{} can be read by others; fix: chmod 600 {}",
-            path.display(),
-            path.display()
-        );
-    }
     Ok(Some(key))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
 
     const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

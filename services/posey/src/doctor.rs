@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use posey_agents::knowledge::StoreConfig;
+use posey_auth::key_encryption::KeySource;
 use posey_config::{ExposeSecret, redact_url};
 
 use crate::LauncherConfig;
@@ -40,6 +41,7 @@ pub async fn check(config: &LauncherConfig) -> Vec<Finding> {
         web_app(config).await,
         mqtt_broker(config).await,
         seal_key(config),
+        auth_key(config),
         backups(config),
     ];
     findings.extend(services(config));
@@ -350,6 +352,49 @@ fn seal_key(config: &LauncherConfig) -> Finding {
     }
 }
 
+/// The key auth's signing keys are sealed under: the operator's, the file they named, or the
+/// one `posey up` keeps in the data dir.
+fn auth_key(config: &LauncherConfig) -> Finding {
+    let part = "auth key encryption key";
+    let settings = &config.auth.auth.key_encryption;
+    let rotating = if settings.previous.is_some() {
+        "; signing keys sealed under AUTH_KEY_ENCRYPTION_KEY_PREVIOUS are sealed again at start"
+    } else {
+        ""
+    };
+    let path = match &settings.source {
+        Some(KeySource::Given(_)) => {
+            return Finding {
+                part,
+                status: Status::Ok,
+                detail: format!("set (AUTH_KEY_ENCRYPTION_KEY){rotating}"),
+            };
+        }
+        Some(KeySource::File(path)) => path,
+        None => {
+            return Finding {
+                part,
+                status: Status::Missing,
+                detail: "neither AUTH_KEY_ENCRYPTION_KEY nor AUTH_KEY_ENCRYPTION_KEY_FILE is set"
+                    .into(),
+            };
+        }
+    };
+    match posey_auth::key_encryption::read_file(path) {
+        Ok(None) => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!("made at auth's first start into {}{rotating}", path.display()),
+        },
+        Ok(Some(_)) => Finding {
+            part,
+            status: Status::Ok,
+            detail: format!("kept in {} (back it up with the database){rotating}", path.display()),
+        },
+        Err(e) => Finding { part, status: Status::Missing, detail: format!("{e:#}") },
+    }
+}
+
 /// Scheduled backups: where they go, the newest (a warning when it is older than its schedule
 /// says, or when there is no `pg_dump` to take them with).
 fn backups(config: &LauncherConfig) -> Finding {
@@ -604,6 +649,40 @@ mod tests {
         let config = launcher_with(dir.path(), &[("HOME_SEAL_KEY", key)]);
         let finding = seal_key(&config);
         assert_eq!((finding.status, finding.detail.as_str()), (Status::Ok, "set (HOME_SEAL_KEY)"));
+    }
+
+    #[test]
+    fn the_auth_key_check_says_where_the_key_is_and_whether_it_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = launcher(dir.path());
+        let path = dir.path().join(crate::config::AUTH_KEY_FILE);
+        let finding = auth_key(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.starts_with("made at auth's first start into"), "{finding:?}");
+        assert!(finding.detail.contains(&path.display().to_string()), "{finding:?}");
+
+        posey_auth::key_encryption::load_or_make(&path).unwrap();
+        let finding = auth_key(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(finding.detail.starts_with("kept in"), "{finding:?}");
+
+        std::fs::write(&path, "damaged").unwrap();
+        let finding = auth_key(&config);
+        assert_eq!(finding.status, Status::Missing, "{finding:?}");
+        assert!(finding.detail.contains("restore it from a backup"), "{finding:?}");
+
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let previous = "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=";
+        let config = launcher_with(
+            dir.path(),
+            &[("AUTH_KEY_ENCRYPTION_KEY", key), ("AUTH_KEY_ENCRYPTION_KEY_PREVIOUS", previous)],
+        );
+        let finding = auth_key(&config);
+        assert_eq!(finding.status, Status::Ok, "{finding:?}");
+        assert!(
+            finding.detail.starts_with("set (AUTH_KEY_ENCRYPTION_KEY); signing"),
+            "{finding:?}"
+        );
     }
 
     /// A backup's directory as the rotation leaves it: a manifest with its time and size.

@@ -3,13 +3,11 @@
 //! `HOME_SEAL_KEY` made once and kept in the data dir (sealed Home Assistant tokens must open
 //! again on the next run, so it is never made anew while its file is there).
 
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
 use anyhow::Context;
 use base64::Engine as _;
-use posey_config::SecretString;
+use posey_config::{SecretString, key_file};
 use posey_home_plugin::mqtt::broker::{self, Broker};
 
 use crate::LauncherConfig;
@@ -66,55 +64,39 @@ pub async fn provide(config: &LauncherConfig) -> anyhow::Result<Provided> {
     Ok(Provided { made: HomeMade { mqtt_url, seal_key }, broker })
 }
 
-/// The seal key kept in `data_dir`, made (32 random bytes, base64) the first time.
+/// The seal key kept in `data_dir`, made (32 random bytes, base64, mode 0600) the first time.
 pub fn load_or_make_seal_key(data_dir: &Path) -> anyhow::Result<SecretString> {
     let path = seal_key_path(data_dir);
-    match read_seal_key(&path) {
-        Ok(Some(key)) => return Ok(key),
-        Ok(None) => {}
-        Err(e) => return Err(e),
+    if let Some(key) = read_seal_key(&path)? {
+        return Ok(key);
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let key = {
         use rand::RngCore as _;
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         base64::engine::general_purpose::STANDARD.encode(bytes)
     };
-    // Written aside, then linked into place: a reader never sees half a key, and of two runs
-    // making one at once, the first to link wins and the other reads it.
-    let aside = data_dir.join(format!(".{SEAL_KEY_FILE}.{}", std::process::id()));
-    let written = (|| {
-        let mut file =
-            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&aside)?;
-        file.write_all(format!("{key}\n").as_bytes())?;
-        file.sync_all()?;
-        std::fs::hard_link(&aside, &path)
-    })();
-    let _ = std::fs::remove_file(&aside);
-    match written {
-        Ok(()) => {
-            tracing::info!(
-                file = %path.display(),
-                "HOME_SEAL_KEY unset: made one, kept in {}; back it up with the database \
-                 (Home Assistant tokens stored sealed cannot be opened without it)",
-                path.display()
-            );
-            Ok(SecretString::from(key))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_seal_key(&path)?
-            .with_context(|| format!("{} appeared and went again", path.display())),
-        Err(e) => Err(e).with_context(|| format!("writing the seal key to {}", path.display())),
+    let made = key_file::create(&path, &key)
+        .with_context(|| format!("writing the seal key to {}", path.display()))?;
+    if !made {
+        // Another run made it at the same moment: theirs is the key.
+        return read_seal_key(&path)?
+            .with_context(|| format!("{} appeared and went again", path.display()));
     }
+    tracing::info!(
+        file = %path.display(),
+        "HOME_SEAL_KEY unset: made one, kept in {}; back it up with the database \
+         (Home Assistant tokens stored sealed cannot be opened without it)",
+        path.display()
+    );
+    Ok(SecretString::from(key))
 }
 
 /// The key in `path`, `None` when there is no such file.
 pub fn read_seal_key(path: &Path) -> anyhow::Result<Option<SecretString>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    let Some(text) = key_file::read(path).with_context(|| format!("reading {}", path.display()))?
+    else {
+        return Ok(None);
     };
     posey_home_plugin::SealKey::parse(&text).with_context(|| {
         format!(
@@ -123,17 +105,7 @@ pub fn read_seal_key(path: &Path) -> anyhow::Result<Option<SecretString>> {
             path.display()
         )
     })?;
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(
-            file = %path.display(),
-            "{} can be read by others; fix: chmod 600 {}",
-            path.display(),
-            path.display()
-        );
-    }
-    Ok(Some(SecretString::from(text.trim().to_owned())))
+    Ok(Some(SecretString::from(text)))
 }
 
 #[cfg(test)]
