@@ -33,8 +33,9 @@ const CHUNK: usize = 2000;
 const MAX_PAYEE: usize = 200;
 const MAX_DESCRIPTION: usize = 2000;
 /// How many days apart a bank line and a transaction the recurring poster posted may be and
-/// still be one payment: Actual Budget's window for matching imported lines to existing ones.
-const MATCH_DAYS: u64 = 7;
+/// still be one payment: Actual Budget's window for matching imported lines to existing ones
+/// (the poster uses it too, for a line imported before its date was posted).
+pub(crate) const MATCH_DAYS: u64 = 7;
 
 /// A file as uploaded, with how to read it.
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 //! time (its row locked, `SKIP LOCKED`), posts each of its dates up to the person's today in
 //! the same database transaction that moves its next date on, and commits both or neither. A
 //! date that cannot be posted (an account closed since) pauses it with the reason, for the
-//! person to see and fix.
+//! person to see and fix. A date whose bank line was imported first is that line, not a
+//! second payment.
 
 use std::time::Duration;
 
@@ -12,12 +13,14 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone as _, Utc};
 use posey_domain::TimeZone;
 use posey_finance::bills::{self, Cadence};
 use posey_plugin::{CancellationToken, Host};
+use rust_decimal::Decimal;
 use sqlx::{Acquire as _, PgConnection};
 use uuid::Uuid;
 
 use crate::db::recurring::{self as db, Next, RecurringRow};
 use crate::db::transactions;
 use crate::error::FinanceError;
+use crate::imports::MATCH_DAYS;
 use crate::service;
 
 /// How often the worker looks for what is due.
@@ -111,7 +114,11 @@ async fn post_due(
     Ok((posted, at))
 }
 
-/// Writes the transaction of one date, marked as this recurring transaction's.
+/// Writes the transaction of one date, marked as this recurring transaction's; or, when the
+/// bank's line for it was imported first (the same amount on its account, at most
+/// [`MATCH_DAYS`] days apart), makes that line this date's instead of adding the payment a
+/// second time (the other way round from an import matching what was posted). A reconciled
+/// line stands for the date unchanged. The transaction's id.
 async fn post_one(
     db: &mut PgConnection,
     row: &RecurringRow,
@@ -120,6 +127,32 @@ async fn post_one(
     let mut new =
         service::build(db, row.user_id, Uuid::now_v7(), row.template.0.entry(date)).await?;
     new.recurring_id = Some(row.id);
+    let splits: Vec<(Uuid, Decimal)> =
+        new.splits.iter().map(|s| (s.account_id, s.amount)).collect();
+    let window = Days::new(MATCH_DAYS);
+    let around = (
+        date.checked_sub_days(window).unwrap_or(date),
+        date.checked_add_days(window).unwrap_or(date),
+    );
+    if let Some(line) =
+        db::imported_for(&mut *db, row.user_id, row.id, &splits, date, around).await?
+    {
+        if line.status == "reconciled" {
+            return Ok(line.id);
+        }
+        // A two-sided template's other side is where the money went: the line's category.
+        let category = match new.splits.as_slice() {
+            [a, b] if a.account_id == line.account_id => Some(b.account_id),
+            [a, b] if b.account_id == line.account_id => Some(a.account_id),
+            _ => None,
+        };
+        let description = new.description.as_deref();
+        if db::adopt_imported(db, row.user_id, line.id, row.id, new.payee_id, description, category)
+            .await?
+        {
+            return Ok(line.id);
+        }
+    }
     transactions::insert(db, row.user_id, std::slice::from_ref(&new)).await?;
     Ok(new.id)
 }

@@ -205,3 +205,95 @@ pub async fn pause(db: impl PgExecutor<'_>, id: Uuid, reason: &str) -> sqlx::Res
     .await?;
     Ok(())
 }
+
+/// A bank line already imported that a recurring date may stand on.
+#[derive(Debug, Clone, FromRow)]
+pub struct Imported {
+    pub id: Uuid,
+    pub status: String,
+    /// The account of `splits` it moved the amount on.
+    pub account_id: Uuid,
+}
+
+/// The imported transaction, not yet any recurring one's, that moved exactly `amount` on one
+/// of `accounts` (asset or liability accounts only: where bank lines land) dated `from..=to`,
+/// the nearest to `date` first; none dated a day `recurring` has a transaction on already.
+pub async fn imported_for(
+    db: impl PgExecutor<'_>,
+    person: Uuid,
+    recurring: Uuid,
+    splits: &[(Uuid, rust_decimal::Decimal)],
+    date: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+) -> sqlx::Result<Option<Imported>> {
+    let (accounts, amounts): (Vec<Uuid>, Vec<rust_decimal::Decimal>) =
+        splits.iter().copied().unzip();
+    sqlx::query_as(
+        "WITH wanted AS (SELECT w.account_id, w.amount \
+             FROM unnest($3::uuid[], $4::numeric[]) AS w(account_id, amount) \
+             JOIN finance.accounts a ON a.id = w.account_id AND a.user_id = $1 \
+               AND a.kind IN ('asset', 'liability')) \
+         SELECT t.id, t.status, w.account_id FROM finance.transactions t \
+         JOIN finance.splits s ON s.transaction_id = t.id \
+         JOIN wanted w ON w.account_id = s.account_id \
+         WHERE t.user_id = $1 AND t.import_id IS NOT NULL AND t.recurring_id IS NULL \
+           AND t.date BETWEEN $6 AND $7 \
+           AND NOT EXISTS (SELECT 1 FROM finance.transactions o \
+               WHERE o.user_id = $1 AND o.recurring_id = $2 AND o.date = t.date) \
+         GROUP BY t.id, t.status, t.date, w.account_id, w.amount \
+         HAVING sum(s.amount) = w.amount \
+         ORDER BY abs(t.date - $5), t.date, t.id LIMIT 1",
+    )
+    .bind(person)
+    .bind(recurring)
+    .bind(accounts)
+    .bind(amounts)
+    .bind(date)
+    .bind(from)
+    .bind(to)
+    .fetch_optional(db)
+    .await
+}
+
+/// Makes an imported transaction `recurring`'s: it keeps its date, amount and the bank's
+/// payee and description (the template's fill in what it lacks), and its uncategorised side
+/// takes the template's category when given. False when another took it first.
+pub async fn adopt_imported(
+    db: &mut PgConnection,
+    person: Uuid,
+    id: Uuid,
+    recurring: Uuid,
+    payee_id: Option<Uuid>,
+    description: Option<&str>,
+    category: Option<Uuid>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE finance.transactions SET recurring_id = $3, \
+             payee_id = COALESCE(payee_id, $4), description = COALESCE(description, $5), \
+             updated_at = now() \
+         WHERE user_id = $1 AND id = $2 AND recurring_id IS NULL AND status <> 'reconciled'",
+    )
+    .bind(person)
+    .bind(id)
+    .bind(recurring)
+    .bind(payee_id)
+    .bind(description)
+    .execute(&mut *db)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some(category) = category {
+        sqlx::query(
+            "UPDATE finance.splits s SET account_id = $3 FROM finance.accounts a \
+             WHERE s.transaction_id = $2 AND a.id = s.account_id AND a.user_id = $1 \
+               AND a.role IN ('uncategorised_expense', 'uncategorised_income')",
+        )
+        .bind(person)
+        .bind(id)
+        .bind(category)
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(true)
+}

@@ -389,6 +389,78 @@ async fn a_bank_line_for_a_posted_recurring_payment_is_linked_not_added_again() 
     assert!(anew["lines"].as_array().unwrap().iter().any(|l| l["matches"] == posting.as_str()));
 }
 
+/// The other order: the bank's line was imported before the poster reached its date (the
+/// bank took the payment a day early). The poster makes that line the date's transaction,
+/// categorised as the template says, instead of paying the gym twice; a line of another
+/// amount is left alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bank_line_imported_before_its_date_is_posted_is_that_date_not_a_second_payment() {
+    let app = spawn(Models::test(), None, &[]).await;
+    let (_, token) = app.person();
+    let checking = account(
+        &app,
+        &token,
+        json!({"name": "Checking", "kind": "asset", "currency": "USD",
+               "opening_balance": "1000.00", "opening_date": "2020-01-01"}),
+    )
+    .await;
+    let gym = category(&app, &token, json!({"name": "Gym"})).await;
+    let yesterday = days(chrono::Utc::now().date_naive(), -1);
+    let file = chase_file(
+        "1000.00",
+        &[(yesterday, "CITY GYM MEMBERSHIP", "-45.00"), (yesterday, "CITY GYM TOWEL", "-4.00")],
+    );
+    let preview = import(&app, &token, &checking, &file).await;
+    let path = format!("/v1/finance/imports/{}", preview["id"].as_str().unwrap());
+    let done = json_of(app.post_as(&format!("{path}/commit"), &token, &json!({})).await, 200).await;
+    assert_eq!(done["added"], 2, "{done}");
+    assert_eq!(balance(&app, &token, &checking).await, "951.00");
+    let line: String = sqlx::query_scalar(
+        "SELECT t.id::text FROM finance.transactions t JOIN finance.splits s \
+         ON s.transaction_id = t.id AND s.account_id = $1::uuid AND s.amount = -45",
+    )
+    .bind(&checking)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+
+    let made = json_of(
+        app.post_as(
+            "/v1/finance/recurring",
+            &token,
+            &json!({"name": "Gym", "cadence": {"days": 1}, "starts": "2020-01-01",
+                    "account_id": checking, "amount": "-45.00", "category_id": gym,
+                    "payee": "City Gym"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let after = posted(&app, &token, &id, 1).await;
+    assert_eq!(after["last_transaction_id"], line.as_str(), "{after}");
+    assert_eq!(balance(&app, &token, &checking).await, "951.00", "the gym was paid once");
+    assert_eq!(posted_by(&app, &id).await, [(yesterday, "-45.00".to_owned())]);
+    let adopted =
+        json_of(app.get_as(&format!("/v1/finance/transactions/{line}"), &token).await, 200).await;
+    assert_eq!(adopted["recurring_id"], id.as_str(), "{adopted}");
+    assert_eq!(adopted["payee"], "CITY GYM MEMBERSHIP", "the bank's payee is kept: {adopted}");
+    let on_gym: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM finance.splits WHERE transaction_id = $1::uuid \
+         AND account_id = $2::uuid AND amount = 45",
+    )
+    .bind(&line)
+    .bind(&gym)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(on_gym, 1, "the line's uncategorised side is the template's category now");
+
+    // Importing the file again changes nothing; the next date is posted as usual.
+    let again = import(&app, &token, &checking, &file).await;
+    assert_eq!(again["duplicate_lines"], 2, "{again}");
+}
+
 #[tokio::test]
 async fn bad_recurring_transactions_are_refused_by_name_and_others_see_none() {
     let app = spawn(Models::test(), None, &[]).await;
