@@ -262,7 +262,7 @@ mod tests {
         assert!(
             verify_id_token(
                 &sign(&signing, "k1", c.clone()),
-                &[jwk.clone()],
+                std::slice::from_ref(&jwk),
                 issuer,
                 "posey",
                 "n-1"
