@@ -54,6 +54,8 @@ pub fn seal_key_path(data_dir: &Path) -> PathBuf {
 /// mode 0600), which auth makes on its first start when neither `AUTH_KEY_ENCRYPTION_KEY` nor
 /// `AUTH_KEY_ENCRYPTION_KEY_FILE` is set.
 pub const AUTH_KEY_FILE: &str = "auth-key-encryption-key";
+/// Where auth's email links lead the mobile app (its `posey://` deep link).
+pub const MOBILE_AUTH_CALLBACK: &str = "posey://auth-callback";
 
 pub fn auth_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join(AUTH_KEY_FILE)
@@ -120,6 +122,11 @@ impl LauncherConfig {
             if env.raw("AUTH_REDIRECT_URLS").is_none() {
                 auth.auth.redirect_urls.push(format!("{site}/auth/callback"));
             }
+        }
+        // The mobile app's link for auth's emails (apps/mobile), unless the operator listed
+        // their own: a sign-in or reset link opened on the phone comes back to the app.
+        if env.raw("AUTH_REDIRECT_URLS").is_none() {
+            auth.auth.redirect_urls.push(MOBILE_AUTH_CALLBACK.to_owned());
         }
         // In one process the token checkers' defaults follow auth's actual port and issuer
         // (a standalone service can only guess auth's defaults).
@@ -505,6 +512,7 @@ mod tests {
         assert_eq!(auth.site_url.as_str(), "http://localhost:3107/");
         assert_eq!(auth.invite_url.as_str(), "http://localhost:3107/invite");
         assert!(auth.redirect_urls.contains(&"http://localhost:3107/auth/callback".to_owned()));
+        assert!(auth.redirect_urls.contains(&MOBILE_AUTH_CALLBACK.to_owned()), "{auth:?}");
 
         // What the operator set stays.
         let config = LauncherConfig::read(Env::from_pairs(base.into_iter().chain([
@@ -520,6 +528,12 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(config.auth.auth.invite_url.as_str(), "https://posey.example.org/app/invite");
+        let listed = "https://posey.example.org/auth/callback";
+        let config = LauncherConfig::read(Env::from_pairs(
+            base.into_iter().chain([("AUTH_REDIRECT_URLS", listed)]),
+        ))
+        .unwrap();
+        assert_eq!(config.auth.auth.redirect_urls, [listed], "the operator's list only");
     }
 
     #[test]
