@@ -22,7 +22,14 @@ assert.ok(url && origin && python, 'AUTH_URL, WEBAUTHN_ORIGIN and TEST_AGENTS_PY
 const authenticatorDir = fileURLToPath(new URL('../webauthn/', import.meta.url))
 
 const client = () =>
-  new AuthClient({ url, autoRefreshToken: false, persistSession: false, detectSessionInUrl: false })
+  new AuthClient({
+    url,
+    autoRefreshToken: false,
+    persistSession: false,
+    detectSessionInUrl: false,
+    // auth-js 2.109 (the newest for Node 20) has the passkey API behind this switch.
+    experimental: { passkey: true },
+  })
 
 const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString())
 
