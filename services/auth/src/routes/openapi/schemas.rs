@@ -281,7 +281,7 @@ pub struct Factor {
     id: Uuid,
     /// May be empty.
     friendly_name: String,
-    /// Always `totp`.
+    /// `totp` or `webauthn`.
     factor_type: String,
     /// `unverified` until its first successful verification, then `verified`.
     status: String,
@@ -294,11 +294,13 @@ pub struct Factor {
 #[derive(Serialize, ToSchema)]
 pub struct EnrolledFactor {
     id: Uuid,
-    /// Always `totp`.
+    /// `totp` or `webauthn`.
     #[serde(rename = "type")]
     factor_type: String,
     friendly_name: String,
-    totp: TotpEnrolment,
+    /// A TOTP factor's secret; a WebAuthn factor has none (its credential is registered by
+    /// answering its first challenge).
+    totp: Option<TotpEnrolment>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -315,11 +317,24 @@ pub struct TotpEnrolment {
 #[derive(Serialize, ToSchema)]
 pub struct MfaChallenge {
     id: Uuid,
-    /// Always `totp`.
+    /// `totp` or `webauthn`.
     #[serde(rename = "type")]
     factor_type: String,
     /// When it can no longer be answered (Unix seconds).
     expires_at: i64,
+    /// A WebAuthn factor's ceremony; none for TOTP.
+    webauthn: Option<WebauthnChallenge>,
+}
+
+/// The ceremony a WebAuthn challenge asks the authenticator for.
+#[derive(Serialize, ToSchema)]
+pub struct WebauthnChallenge {
+    /// `create` (registering an unverified factor's credential) or `request` (authenticating).
+    #[serde(rename = "type")]
+    kind: String,
+    /// The options for `navigator.credentials.create`/`get`: `{publicKey: {...}}`, binary
+    /// fields base64url.
+    credential_options: serde_json::Value,
 }
 
 /// The factor unenrolled.
