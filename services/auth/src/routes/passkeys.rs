@@ -14,6 +14,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential,
 };
 
+use super::factors::audit_event;
 use crate::db::audit::{self, Event};
 use crate::db::passkeys::{self, Ceremony, NewCredential};
 use crate::db::users;
@@ -126,18 +127,7 @@ async fn registration_options(
             "Maximum number of passkeys reached, delete one to continue",
         ));
     }
-    let user = users::find(state.db(), me.user_id)
-        .await?
-        .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
-    let exclude = passkeys::credential_ids(state.db(), me.user_id).await?;
-    let (options, ceremony) = rp
-        .start_passkey_registration(
-            me.user_id,
-            &user.email,
-            &user.email,
-            Some(exclude),
-        )
-        .map_err(|e| AuthError::Internal(e.into()))?;
+    let (options, ceremony) = webauthn::start_registration(&state, &rp, me.user_id).await?;
     let mut options = json!(options.public_key);
     // A passkey for usernameless sign-in must be discoverable (a resident key).
     options["authenticatorSelection"]["residentKey"] = json!("required");
@@ -208,7 +198,7 @@ async fn registration_verify(
         other => other?,
     };
     let event =
-        person_event(&me, &client, "passkey_registered", json!({ "passkey_id": created.id }));
+        audit_event(&me, &client, "passkey_registered", json!({ "passkey_id": created.id }));
     audit::record(&mut *tx, event).await?;
     tx.commit().await?;
     Ok(Json(json!(PasskeyItem::from(&created))))
@@ -364,7 +354,7 @@ async fn delete_passkey(
     }
     audit::record(
         &mut *tx,
-        person_event(&me, &client, "passkey_deleted", json!({ "passkey_id": id })),
+        audit_event(&me, &client, "passkey_deleted", json!({ "passkey_id": id })),
     )
     .await?;
     tx.commit().await?;
@@ -401,21 +391,6 @@ async fn update_passkey(
     let renamed =
         passkeys::rename_passkey(state.db(), id, me.user_id, name).await?.ok_or_else(no_passkey)?;
     Ok(Json(json!(PasskeyItem::from(&renamed))))
-}
-
-fn person_event(
-    me: &CurrentUser,
-    client: &Client,
-    action: &'static str,
-    payload: Value,
-) -> Event<'static> {
-    Event {
-        action,
-        actor_id: Some(me.user_id.to_string()),
-        target_id: Some(me.user_id.to_string()),
-        ip: client.ip,
-        payload,
-    }
 }
 
 async fn audit_failure(

@@ -13,10 +13,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
-use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder, WebauthnError};
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, PasskeyRegistration, Url, Webauthn, WebauthnBuilder, WebauthnError,
+};
 
 use crate::config::WebauthnSettings;
 use crate::db::passkeys::{self, Ceremony, TakenChallenge};
+use crate::db::users;
 use crate::error::{AuthError, AuthResult};
 use crate::state::AppState;
 
@@ -90,6 +93,21 @@ pub fn check_client_rp(
         }
     }
     Ok(())
+}
+
+/// A registration ceremony for the person: their address as the credential's name, and the
+/// credentials they have already excluded (an authenticator registers once).
+pub async fn start_registration(
+    state: &AppState,
+    rp: &Webauthn,
+    user_id: Uuid,
+) -> AuthResult<(CreationChallengeResponse, PasskeyRegistration)> {
+    let user = users::find(state.db(), user_id)
+        .await?
+        .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
+    let exclude = passkeys::credential_ids(state.db(), user_id).await?;
+    rp.start_passkey_registration(user_id, &user.email, &user.email, Some(exclude))
+        .map_err(|e| AuthError::Internal(e.into()))
 }
 
 /// Stores a ceremony's state for its answer; its id is the `challenge_id` the client sends back.

@@ -6,6 +6,8 @@ use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 mod common;
+
+pub(super) use common::audit_event;
 mod enroll;
 mod recovery;
 mod verify;

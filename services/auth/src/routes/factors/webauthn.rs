@@ -12,9 +12,9 @@ use webauthn_rs::prelude::{
 };
 
 use super::common::{audit_event, factor_not_found};
+use crate::db::audit;
 use crate::db::factors::{self, Factor};
 use crate::db::passkeys::{self, Ceremony, NewCredential};
-use crate::db::{audit, users};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Client, CurrentUser};
 use crate::state::AppState;
@@ -126,18 +126,7 @@ pub async fn challenge(
         .await?;
         ("request", json!(options), id, expires_at)
     } else {
-        let user = users::find(state.db(), me.user_id)
-            .await?
-            .ok_or_else(|| AuthError::not_found("user_not_found", "User not found"))?;
-        let exclude = passkeys::credential_ids(state.db(), me.user_id).await?;
-        let (options, ceremony) = rp
-            .start_passkey_registration(
-                me.user_id,
-                &user.email,
-                &user.email,
-                Some(exclude),
-            )
-            .map_err(|e| AuthError::Internal(e.into()))?;
+        let (options, ceremony) = webauthn::start_registration(state, &rp, me.user_id).await?;
         let (id, expires_at) = webauthn::save_challenge(
             state,
             Ceremony::Registration,
