@@ -5,7 +5,8 @@
 local codes = {}
 local counter = 0
 local threads = {}
-local exchanged = 0
+-- A global, so that done() can read each thread's count.
+exchanged = 0
 
 function setup(thread)
   counter = counter + 1
