@@ -79,6 +79,7 @@ async fn challenge_factor(
 
 /// What auth-js's `mfa.verify` sends.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = FactorVerifyBody)]
 struct VerifyBody {
     challenge_id: String,
     /// The six-digit code, or one of the person's recovery codes (`xxxxx-xxxxx`).

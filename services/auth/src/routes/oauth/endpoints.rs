@@ -68,7 +68,7 @@ fn no_store(body: Value) -> Response {
 #[utoipa::path(post, operation_id = "oauth_token", path = "/oauth/token", tag = "oauth",
     request_body(content = schemas::TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Tokens", body = schemas::TokenAnswer),
+        (status = 200, description = "Tokens", body = schemas::OAuthTokens),
         (status = 400, description = "`invalid_grant` (unknown, used or expired code, wrong redirect URI or PKCE verifier, used refresh token), `invalid_request`, `unsupported_grant_type`, `unauthorized_client`, `invalid_scope`", body = schemas::OAuthError),
         (status = 401, description = "`invalid_client`: unknown client or wrong secret", body = schemas::OAuthError),
         (status = 429, description = "`slow_down`: too many requests from this address", body = schemas::OAuthError),

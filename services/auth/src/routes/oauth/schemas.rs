@@ -99,7 +99,7 @@ pub struct TokenForm {
 
 /// Tokens (RFC 6749 5.1; OpenID Connect Core 3.1.3.3).
 #[derive(Serialize, ToSchema)]
-pub struct TokenAnswer {
+pub struct OAuthTokens {
     access_token: String,
     /// `Bearer`.
     token_type: String,
