@@ -66,7 +66,8 @@ async fn permissions_come_from_the_roles_a_token_carries() {
     assert!(!permissions.has_permission(&scoped, "users:manage").await.unwrap());
     let refused = permissions.require(&scoped, "users:manage").await.unwrap_err();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let ops = claims_with(json!({ "sub": "service:ops", "role": "service_role", "scope": "admin" }));
+    let ops =
+        claims_with(json!({ "sub": "service:ops", "role": "service_role", "scope": "admin" }));
     assert!(permissions.has_permission(&ops, "anything:at_all").await.unwrap());
     let pretender = claims_with(json!({ "role": "service_role" }));
     assert!(!permissions.has_permission(&pretender, "users:manage").await.unwrap());

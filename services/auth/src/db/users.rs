@@ -342,7 +342,10 @@ pub async fn soft_delete(db: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<
         .await?;
     sqlx::query!("DELETE FROM auth.user_roles WHERE user_id = $1", id).execute(&mut *db).await?;
     // Its upstream identities too: the person may sign up again with them.
-    sqlx::query("DELETE FROM auth.identities WHERE user_id = $1").bind(id).execute(&mut *db).await?;
+    sqlx::query("DELETE FROM auth.identities WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
     Ok(())
 }
 
