@@ -23,6 +23,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth authorization server metadata (RFC 8414)
+         * @description The same document as `/.well-known/openid-configuration`.
+         */
+        get: operations["oauth_authorization_server_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/openid-configuration": {
         parameters: {
             query?: never;
@@ -30,7 +50,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OpenID discovery */
+        /**
+         * OpenID discovery
+         * @description The OpenID provider's metadata: its endpoints, scopes, grants, client authentication
+         *     methods and algorithms.
+         */
         get: operations["openid_configuration"];
         put?: never;
         post?: never;
@@ -106,6 +130,78 @@ export interface paths {
          * @description Its link stops working; an account that existed only for it is deleted.
          */
         delete: operations["revoke_invite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/oauth/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the OAuth clients
+         * @description Every registered client (without secrets).
+         */
+        get: operations["oauth_list_clients"];
+        put?: never;
+        /**
+         * Register an OAuth client
+         * @description A client of Posey's OpenID provider. `token_endpoint_auth_method` `none` (or `client_type`
+         *     `public`) makes a public client, which must use PKCE; otherwise it is confidential and the
+         *     answer holds its `client_secret`, shown this once.
+         */
+        post: operations["oauth_create_client"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/oauth/clients/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an OAuth client */
+        get: operations["oauth_get_client"];
+        /**
+         * Update an OAuth client
+         * @description Changes the fields given; its type and authentication method stay.
+         */
+        put: operations["oauth_update_client"];
+        post?: never;
+        /**
+         * Delete an OAuth client
+         * @description Its codes, grants, tokens and consents go with it.
+         */
+        delete: operations["oauth_delete_client"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/oauth/clients/{client_id}/regenerate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate an OAuth client's secret
+         * @description A confidential client gets a new secret (in the answer, this once); the old one stops
+         *     working at once.
+         */
+        post: operations["oauth_regenerate_secret"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -327,6 +423,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with an upstream provider
+         * @description Redirects (302) to the provider's sign-in page (or answers its URL, with
+         *     `skip_http_redirect=true`); the provider sends the person back to `/callback`.
+         *     The providers on offer are `GET /settings`'s `external`.
+         */
+        get: operations["authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Back from the upstream provider
+         * @description Checks the sign-in's `state`, exchanges the code and checks the person the upstream vouches
+         *     for, then redirects (302) to the sign-in's `redirect_to` with `?code=` (PKCE) or the session
+         *     in the fragment, or with the error (`error`, `error_code`, `error_description`) in the
+         *     fragment and, for PKCE, the query. An unknown, used or missing `state` (nowhere known to
+         *     send the person) gets a 400 error.
+         */
+        get: operations["callback"];
+        put?: never;
+        /**
+         * Back from the upstream provider, as a form post
+         * @description `GET /callback`'s, for providers that post their answer (Apple's `response_mode=form_post`).
+         */
+        post: operations["callback_form"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/factors": {
         parameters: {
             query?: never;
@@ -337,9 +483,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Enrol a TOTP factor
-         * @description The factor starts `unverified`; its first successful verification verifies it. The secret is
-         *     shown here only. A person who already has a verified factor must be at `aal2`.
+         * Enrol a TOTP or WebAuthn factor
+         * @description The factor starts `unverified`; its first successful verification verifies it. A TOTP
+         *     factor's secret is shown here only; a `webauthn` factor's credential is registered by the
+         *     ceremony its first challenge starts. A person who already has a verified factor must be at
+         *     `aal2`.
          */
         post: operations["enroll_factor"];
         delete?: never;
@@ -380,7 +528,11 @@ export interface paths {
         put?: never;
         /**
          * Start a challenge
-         * @description Answer it within five minutes at `/factors/{factor_id}/verify`.
+         * @description Answer it within five minutes at `/factors/{factor_id}/verify`. A `webauthn` factor's answer
+         *     also has `webauthn`: `{type: "create", credential_options: {publicKey}}` (the registration
+         *     ceremony, while the factor is unverified) or `{type: "request", ...}` (an authentication),
+         *     the options for `navigator.credentials.create()` / `.get()` as JSON; the ceremony's state
+         *     stays here, answerable once.
          */
         post: operations["challenge_factor"];
         delete?: never;
@@ -404,7 +556,10 @@ export interface paths {
          *     accepted in place of it (once) for a verified factor. Success raises the session to `aal2`
          *     (`amr` gains `totp` or `recovery_code`) and answers its new tokens; the first success
          *     verifies the factor. Too many wrong codes for the factor or the account lock further
-         *     attempts out for a while.
+         *     attempts out for a while. A `webauthn` factor is answered with `webauthn` (`type`, `rpId`,
+         *     `rpOrigins`, `credential_response`: the authenticator's `PublicKeyCredential.toJSON()`)
+         *     instead of `code`; a wrong signature, origin or RP id, or a signature counter that went back
+         *     (a cloned authenticator) is `mfa_verification_failed` and counts towards the lockout.
          */
         post: operations["verify_factor"];
         delete?: never;
@@ -513,6 +668,196 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with Posey (OpenID Connect)
+         * @description The authorization endpoint (`response_type=code`, `client_id`, `redirect_uri` registered
+         *     exactly, `scope` of `openid profile email offline_access`, `state`, `nonce`, PKCE
+         *     `code_challenge` with `code_challenge_method=S256` (required of public clients; `plain` is
+         *     refused), `prompt` (`none`, `login`, `consent`), `max_age`). Answers an HTML page (sign-in or
+         *     consent), or redirects to the client with `code` (or `error`), `state` and `iss`. A bad
+         *     client or redirect URI is shown on a page, never redirected to.
+         */
+        get: operations["oauth_authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer the consent page
+         * @description The consent form: `allow` gives the client a code (and remembers the consent for this
+         *     client and these scopes), `deny` sends `error=access_denied`. The form's CSRF token is
+         *     bound to the browser session and to the request.
+         */
+        post: operations["oauth_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Introspect a token (RFC 7662)
+         * @description Whether one of the calling client's tokens is active, and what it grants. Confidential
+         *     clients only; another client's token is inactive to it.
+         */
+        post: operations["oauth_introspect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in (the provider's page)
+         * @description The sign-in form of `/oauth/authorize`'s page: email and password, checked as the password
+         *     grant checks them (rate limits per address and per account). Answers the consent page, a
+         *     redirect to the client, or the sign-in page again with what was wrong. Starts the provider's
+         *     browser session (a cookie).
+         */
+        post: operations["oauth_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign out of Posey's sign-in (OpenID Connect)
+         * @description RP-initiated logout: ends the provider's browser session, then redirects to
+         *     `post_logout_redirect_uri` (with `state`) if the client (from `id_token_hint` or
+         *     `client_id`) registered it exactly, or shows a signed-out page.
+         */
+        get: operations["oauth_logout_get"];
+        put?: never;
+        /**
+         * Sign out of Posey's sign-in (OpenID Connect, POST)
+         * @description As `GET /oauth/logout`, with the parameters in a form.
+         */
+        post: operations["oauth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token (RFC 7009)
+         * @description Ends the grant of the client's access or refresh token, and with it every token of that
+         *     grant. An unknown token, or another client's, gets the same 200.
+         */
+        post: operations["oauth_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get tokens (OAuth 2.1 / OpenID Connect)
+         * @description By `grant_type`: `authorization_code` (`code`, `redirect_uri`, `code_verifier`: the code is
+         *     single use, expires after a minute, and presented again revokes what it gave),
+         *     `refresh_token` (single use; the answer has the next one; a used one presented again revokes
+         *     the grant) or `client_credentials` (a confidential client's own token). The client
+         *     authenticates with `Authorization: Basic` or `client_id`/`client_secret` in the form; a
+         *     public client sends only `client_id`. Access tokens are for the client (`aud` is its id):
+         *     Posey's own APIs do not take them.
+         */
+        post: operations["oauth_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/userinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the token's person is (OpenID Connect)
+         * @description The `sub` and the claims the token's scopes allow (`email`, `email_verified` for `email`;
+         *     `name`, `preferred_username`, `updated_at` for `profile`), for `Authorization: Bearer` with
+         *     an access token from `/oauth/token`.
+         */
+        get: operations["oauth_userinfo_get"];
+        put?: never;
+        /**
+         * Who the token's person is (OpenID Connect, POST)
+         * @description As `GET /oauth/userinfo`.
+         */
+        post: operations["oauth_userinfo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -549,6 +894,127 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's passkeys */
+        get: operations["list_passkeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/authentication/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a passkey sign-in
+         * @description Usernameless: the options name no credential, the authenticator offers the person's
+         *     discoverable passkeys for this site. Answer within five minutes at
+         *     `/passkeys/authentication/verify`.
+         */
+        post: operations["authentication_options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/authentication/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey
+         * @description The session is like the password grant's, at `aal2` (`amr`: `passkey`, then `webauthn`): a
+         *     passkey is a possession and, with the user verification every ceremony here requires, a PIN
+         *     or biometric, so it is two factors by itself.
+         */
+        post: operations["authentication_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/registration/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start registering a passkey
+         * @description For the signed-in person; a person with a verified MFA factor must be at `aal2`. The options
+         *     ask for a discoverable credential with user verification; answer them within five minutes at
+         *     `/passkeys/registration/verify`.
+         */
+        post: operations["registration_options"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/registration/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish registering a passkey */
+        post: operations["registration_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/{passkey_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a passkey
+         * @description A person with a verified MFA factor must be at `aal2`.
+         */
+        delete: operations["delete_passkey"];
+        options?: never;
+        head?: never;
+        /** Rename a passkey */
+        patch: operations["update_passkey"];
         trace?: never;
     };
     "/readyz": {
@@ -650,10 +1116,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Public settings: who may sign up
-         * @description GoTrue's public settings; `disable_signup` is true whenever sign-up needs an invite, and
-         *     Posey's `signup` says who may sign up: `owner` (the install is empty: the first account is
-         *     its owner), `open` or `invite`.
+         * Public settings: who may sign up, and with which providers
+         * @description GoTrue's public settings (`external`: the upstream providers enabled for `/authorize`);
+         *     `disable_signup` is true whenever sign-up needs an invite, and Posey's `signup` says who may
+         *     sign up: `owner` (the install is empty: the first account is its owner), `open` or `invite`.
          */
         get: operations["settings"];
         put?: never;
@@ -823,6 +1289,58 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description The provider's URL, for a client that goes there itself. */
+        AuthorizeUrl: {
+            url: string;
+        };
+        /** @description What an upstream sends back (RFC 6749 4.1.2, RFC 9207's `iss`). */
+        CallbackParams: {
+            /** @description The authorization code. */
+            code?: string | null;
+            /** @description The upstream's refusal (`access_denied`, ...) instead of a code. */
+            error?: string | null;
+            error_description?: string | null;
+            /** @description The upstream's issuer (RFC 9207), checked when given. */
+            iss?: string | null;
+            /** @description The sign-in this answers, as `/authorize` sent it. */
+            state?: string | null;
+        };
+        /** @description An answer to a ceremony. */
+        CeremonyAnswer: {
+            challenge_id: string;
+            /** @description The authenticator's answer: `PublicKeyCredential.toJSON()` (base64url fields). */
+            credential: Record<string, unknown>;
+        };
+        /** @description A ceremony's options and the challenge to answer. */
+        CeremonyOptions: {
+            /**
+             * Format: uuid
+             * @description Send it back with the credential.
+             */
+            challenge_id: string;
+            /**
+             * Format: int64
+             * @description UNIX seconds after which the challenge is refused.
+             */
+            expires_at: number;
+            /**
+             * @description The `publicKey` options for `navigator.credentials.create()` / `.get()`, as JSON
+             *     (base64url binary fields).
+             */
+            options: Record<string, unknown>;
+        };
+        /** @description What auth-js's `mfa.challenge` sends for a webauthn factor (`webauthn: {rpId, rpOrigins}`). */
+        ChallengeBody: {
+            webauthn?: null | components["schemas"]["RpParams"];
+        };
+        /** @description The consent form. */
+        ConsentForm: {
+            /** @description The page's CSRF token. */
+            csrf: string;
+            /** @description `allow` or `deny`. */
+            decision: string;
+            request: string;
+        };
         DeleteParams: {
             should_soft_delete?: boolean | null;
         };
@@ -837,7 +1355,7 @@ export interface components {
         Empty: Record<string, unknown>;
         /** @description What auth-js's `mfa.enroll` sends. */
         EnrollBody: {
-            /** @description Only `totp`. */
+            /** @description `totp`, or `webauthn` (a passkey or security key, registered at its first challenge). */
             factor_type: string;
             friendly_name?: string | null;
             /** @description The name apps show beside the code (default: the site URL's host). */
@@ -848,20 +1366,26 @@ export interface components {
             friendly_name: string;
             /** Format: uuid */
             id: string;
-            totp: components["schemas"]["TotpEnrolment"];
-            /** @description Always `totp`. */
+            totp?: null | components["schemas"]["TotpEnrolment"];
+            /** @description `totp` or `webauthn`. */
             type: string;
         };
         External: {
             anonymous_users: boolean;
+            apple: boolean;
+            azure: boolean;
             email: boolean;
+            github: boolean;
+            /** @description Social login (`GET /authorize?provider=`): whether each upstream provider is enabled. */
+            google: boolean;
+            oidc: boolean;
             phone: boolean;
         };
         /** @description An MFA factor (TOTP), as GoTrue lists it: never its secret. */
         Factor: {
             /** Format: date-time */
             created_at: string;
-            /** @description Always `totp`. */
+            /** @description `totp` or `webauthn`. */
             factor_type: string;
             /** @description May be empty. */
             friendly_name: string;
@@ -878,6 +1402,13 @@ export interface components {
         FactorId: {
             /** Format: uuid */
             id: string;
+        };
+        /** @description What auth-js's `mfa.verify` sends. */
+        FactorVerifyBody: {
+            challenge_id: string;
+            /** @description The six-digit code, or one of the person's recovery codes (`xxxxx-xxxxx`). */
+            code?: string | null;
+            webauthn?: null | components["schemas"]["VerifyParams"];
         };
         /**
          * @description What auth-js sends: its options are spread into the body (`data`, `redirectTo`), and
@@ -965,6 +1496,22 @@ export interface components {
             /** Format: uuid */
             sub: string;
         };
+        /** @description RFC 7662 2.2. */
+        Introspection: {
+            active: boolean;
+            aud?: string | null;
+            client_id?: string | null;
+            /** Format: int64 */
+            exp?: number | null;
+            /** Format: int64 */
+            iat?: number | null;
+            iss?: string | null;
+            jti?: string | null;
+            scope?: string | null;
+            sub?: string | null;
+            /** @description `Bearer` (an access token) or `refresh_token`. */
+            token_type?: string | null;
+        };
         /** @description A pending invite; the invited account's id names it. */
         Invite: {
             email: string;
@@ -1009,6 +1556,20 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** @description The sign-in form. */
+        LoginForm: {
+            email: string;
+            password: string;
+            /** @description The authorization request's query string, as the page carries it. */
+            request: string;
+        };
+        /** @description RP-initiated logout's parameters (query for GET, form for POST). */
+        LogoutForm: {
+            client_id?: string | null;
+            id_token_hint?: string | null;
+            post_logout_redirect_uri?: string | null;
+            state?: string | null;
+        };
         /** @description A challenge to answer at `/factors/{factor_id}/verify`. */
         MfaChallenge: {
             /**
@@ -1018,8 +1579,9 @@ export interface components {
             expires_at: number;
             /** Format: uuid */
             id: string;
-            /** @description Always `totp`. */
+            /** @description `totp` or `webauthn`. */
             type: string;
+            webauthn?: null | components["schemas"]["WebauthnChallenge"];
         };
         NewAppPassword: {
             /** @description What it is for ("Thunderbird on the laptop"), 1 to 100 characters. */
@@ -1044,24 +1606,97 @@ export interface components {
             /** @description Only when not emailed: the link for the admin to pass on (it works once). */
             link?: string | null;
         };
+        /** @description A new client. */
+        NewOAuthClient: {
+            client_name: string;
+            /** @description `confidential` or `public`; follows from the method when unset. */
+            client_type?: string | null;
+            client_uri?: string | null;
+            /**
+             * @description Default `["authorization_code", "refresh_token"]`; `client_credentials` for a
+             *     confidential client.
+             */
+            grant_types?: string[] | null;
+            logo_uri?: string | null;
+            /** @description Where RP-initiated logout may send the person after (matched exactly). */
+            post_logout_redirect_uris?: string[] | null;
+            /** @description Matched exactly at the authorization endpoint. */
+            redirect_uris: string[];
+            /** @description The scopes it may ask for; default `openid profile email offline_access`. */
+            scope?: string | null;
+            /** @description `client_secret_basic` (the default), `client_secret_post`, or `none` for a public client. */
+            token_endpoint_auth_method?: string | null;
+        };
         NewRole: {
             description?: string | null;
             name?: string | null;
             permissions?: string[] | null;
         };
+        /**
+         * @description A registered client. `client_secret` is in the answer once: when the client is created or
+         *     its secret regenerated.
+         */
+        OAuthClient: {
+            /** Format: uuid */
+            client_id: string;
+            client_name: string;
+            client_secret?: string | null;
+            /** @description `confidential` (has a secret) or `public` (PKCE only). */
+            client_type: string;
+            client_uri?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            grant_types: string[];
+            logo_uri?: string | null;
+            post_logout_redirect_uris: string[];
+            redirect_uris: string[];
+            /** @description `manual`: registered by an admin. */
+            registration_type: string;
+            response_types: string[];
+            scope: string;
+            /** @description `client_secret_basic`, `client_secret_post` or `none` (public). */
+            token_endpoint_auth_method: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description What to change of a client (the rest stays). */
+        OAuthClientChange: {
+            client_name?: string | null;
+            client_uri?: string | null;
+            grant_types?: string[] | null;
+            logo_uri?: string | null;
+            post_logout_redirect_uris?: string[] | null;
+            redirect_uris?: string[] | null;
+            scope?: string | null;
+        };
+        OAuthClientList: {
+            aud: string;
+            clients: components["schemas"]["OAuthClient"][];
+        };
+        /** @description An OAuth error (RFC 6749 5.2). */
+        OAuthError: {
+            /**
+             * @description `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+             *     `unsupported_grant_type`, `invalid_scope`, `invalid_token`, `slow_down`, ...
+             */
+            error: string;
+            error_description?: string | null;
+        };
+        /** @description Tokens (RFC 6749 5.1; OpenID Connect Core 3.1.3.3). */
+        OAuthTokens: {
+            access_token: string;
+            /** Format: int64 */
+            expires_in: number;
+            /** @description With the `openid` scope. */
+            id_token?: string | null;
+            /** @description With the `offline_access` scope; single use, each refresh gives the next. */
+            refresh_token?: string | null;
+            scope: string;
+            /** @description `Bearer`. */
+            token_type: string;
+        };
         OneRole: {
             role: string;
-        };
-        OpenIdConfiguration: {
-            claims_supported: string[];
-            grant_types_supported: string[];
-            id_token_signing_alg_values_supported: string[];
-            issuer: string;
-            jwks_uri: string;
-            response_types_supported: string[];
-            subject_types_supported: string[];
-            token_endpoint: string;
-            userinfo_endpoint: string;
         };
         OtpBody: {
             code_challenge?: string | null;
@@ -1071,6 +1706,46 @@ export interface components {
             data?: Record<string, unknown> | null;
             email?: string | null;
             phone?: string | null;
+        };
+        /** @description A passkey as listed. */
+        PasskeyItem: {
+            /** Format: date-time */
+            created_at: string;
+            friendly_name: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Its last sign-in; null before the first.
+             */
+            last_used_at?: string | null;
+        };
+        /** @description OpenID Connect Discovery 1.0 / RFC 8414 metadata. */
+        ProviderMetadata: {
+            authorization_endpoint: string;
+            authorization_response_iss_parameter_supported: boolean;
+            claims_parameter_supported: boolean;
+            claims_supported: string[];
+            code_challenge_methods_supported: string[];
+            end_session_endpoint: string;
+            grant_types_supported: string[];
+            id_token_signing_alg_values_supported: string[];
+            introspection_endpoint: string;
+            introspection_endpoint_auth_methods_supported: string[];
+            issuer: string;
+            jwks_uri: string;
+            prompt_values_supported: string[];
+            request_parameter_supported: boolean;
+            request_uri_parameter_supported: boolean;
+            response_modes_supported: string[];
+            response_types_supported: string[];
+            revocation_endpoint: string;
+            revocation_endpoint_auth_methods_supported: string[];
+            scopes_supported: string[];
+            subject_types_supported: string[];
+            token_endpoint: string;
+            token_endpoint_auth_methods_supported: string[];
+            userinfo_endpoint: string;
         };
         /** @description `/readyz`: each check and whether it answered. */
         Readiness: {
@@ -1093,6 +1768,11 @@ export interface components {
         RecoveryCodes: {
             codes: string[];
         };
+        /** @description What auth-js's `passkey.update` sends. */
+        RenameBody: {
+            /** @description At most 120 characters. */
+            friendly_name: string;
+        };
         ResendBody: {
             code_challenge?: string | null;
             code_challenge_method?: string | null;
@@ -1112,6 +1792,10 @@ export interface components {
         };
         RoleNames: {
             roles: string[];
+        };
+        RpParams: {
+            rpId?: string | null;
+            rpOrigins?: string[] | null;
         };
         /** @description A service client's token (the `client_credentials` grant): no refresh token, no user. */
         ServiceToken: {
@@ -1211,6 +1895,10 @@ export interface components {
             mode: string;
             open_signup: boolean;
         };
+        /** @description What auth-js's `passkey.startAuthentication` sends (its captcha token is not used here). */
+        StartBody: {
+            gotrue_meta_security?: Record<string, unknown> | null;
+        };
         /** @description How this install's auth is set up. */
         Status: {
             email: components["schemas"]["EmailStatus"];
@@ -1220,6 +1908,30 @@ export interface components {
         };
         /** @description What `/token` answers, by grant. */
         TokenAnswer: components["schemas"]["Session"] | components["schemas"]["ServiceToken"] | components["schemas"]["AppPasswordToken"];
+        /** @description The token endpoint's form (`application/x-www-form-urlencoded`). */
+        TokenForm: {
+            /**
+             * @description A public client names itself; a confidential one may send its secret here
+             *     (`client_secret_post`) instead of in `Authorization: Basic`.
+             */
+            client_id?: string | null;
+            client_secret?: string | null;
+            code?: string | null;
+            code_verifier?: string | null;
+            /** @description `authorization_code`, `refresh_token` or `client_credentials`. */
+            grant_type: string;
+            redirect_uri?: string | null;
+            refresh_token?: string | null;
+            scope?: string | null;
+        };
+        /** @description A token for revocation or introspection (RFC 7009, RFC 7662), with client authentication. */
+        TokenQuestion: {
+            client_id?: string | null;
+            client_secret?: string | null;
+            token: string;
+            /** @description `access_token` or `refresh_token` (a hint only). */
+            token_type_hint?: string | null;
+        };
         TotpEnrolment: {
             /** @description The `uri` as a QR code: an SVG document (auth-js makes it a `data:` URI). */
             qr_code: string;
@@ -1295,6 +2007,16 @@ export interface components {
             role?: string | null;
             user_metadata?: Record<string, unknown> | null;
         };
+        /** @description OpenID Connect Core 5.3.2: the claims the scopes allow. */
+        UserInfo: {
+            email?: string | null;
+            email_verified?: boolean | null;
+            name?: string | null;
+            preferred_username?: string | null;
+            sub: string;
+            /** Format: int64 */
+            updated_at?: number | null;
+        };
         /** @description A page of accounts (`X-Total-Count` and `Link` name the rest). */
         UserList: {
             aud: string;
@@ -1313,6 +2035,25 @@ export interface components {
             token?: string | null;
             token_hash?: string | null;
             type?: string | null;
+        };
+        /** @description What auth-js's `mfa.verify` sends for a webauthn factor. */
+        VerifyParams: {
+            /** @description The authenticator's answer: `PublicKeyCredential.toJSON()` (base64url fields). */
+            credential_response: Record<string, unknown>;
+            rpId?: string | null;
+            rpOrigins?: string[] | null;
+            /** @description `create` (the unverified factor's registration) or `request` (an authentication). */
+            type: string;
+        };
+        /** @description The ceremony a WebAuthn challenge asks the authenticator for. */
+        WebauthnChallenge: {
+            /**
+             * @description The options for `navigator.credentials.create`/`get`: `{publicKey: {...}}`, binary
+             *     fields base64url.
+             */
+            credential_options: unknown;
+            /** @description `create` (registering an unverified factor's credential) or `request` (authenticating). */
+            type: string;
         };
     };
     responses: never;
@@ -1352,6 +2093,35 @@ export interface operations {
             };
         };
     };
+    oauth_authorization_server_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderMetadata"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
     openid_configuration: {
         parameters: {
             query?: never;
@@ -1361,13 +2131,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Where the keys and endpoints are */
+            /** @description The provider's metadata */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenIdConfiguration"];
+                    "application/json": components["schemas"]["ProviderMetadata"];
                 };
             };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
@@ -1671,6 +2441,414 @@ export interface operations {
                 };
             };
             /** @description No such pending invite (`invite_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_list_clients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The clients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientList"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Not an admin (`not_admin`) or a bad token (`bad_jwt`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_create_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewOAuthClient"];
+            };
+        };
+        responses: {
+            /** @description The client, with its secret if confidential */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            /** @description A field is missing or wrong (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Not an admin (`not_admin`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (U+0000) in the body (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_get_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's id */
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            /** @description Not an admin (`not_admin`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such client (`oauth_client_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_update_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's id */
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthClientChange"];
+            };
+        };
+        responses: {
+            /** @description The client */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            /** @description A field is wrong (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Not an admin (`not_admin`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such client (`oauth_client_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (U+0000) in the body (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_delete_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's id */
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not an admin (`not_admin`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such client (`oauth_client_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_regenerate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client's id */
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client with its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            /** @description A public client has no secret (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Not an admin (`not_admin`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such client (`oauth_client_not_found`) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3136,6 +4314,216 @@ export interface operations {
             };
         };
     };
+    authorize: {
+        parameters: {
+            query?: {
+                /** @description `google`, `apple`, `azure` (Microsoft), `github` or `oidc`: one the operator enabled. */
+                provider?: string;
+                /**
+                 * @description Where the person lands afterwards: `AUTH_SITE_URL` or one of `AUTH_REDIRECT_URLS`
+                 *     (anything else means the site URL).
+                 */
+                redirect_to?: string;
+                /** @description Scopes to ask the upstream for besides the provider's, space-separated. */
+                scopes?: string;
+                /** @description PKCE: the landing gets `?code=` to exchange at `POST /token?grant_type=pkce`. */
+                code_challenge?: string;
+                /** @description `s256` or `plain`. */
+                code_challenge_method?: string;
+                /**
+                 * @description `true`: answer the provider's URL as JSON (200) instead of redirecting (auth-js's
+                 *     `skipBrowserRedirect`).
+                 */
+                skip_http_redirect?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description With `skip_http_redirect=true`: the provider's sign-in URL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizeUrl"];
+                };
+            };
+            /** @description To the provider's sign-in */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such provider enabled, or bad scopes or code challenge (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The provider could not be reached (`provider_unavailable`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    callback: {
+        parameters: {
+            query?: {
+                /** @description The sign-in this answers, as `/authorize` sent it. */
+                state?: string;
+                /** @description The authorization code. */
+                code?: string;
+                /** @description The upstream's refusal (`access_denied`, ...) instead of a code. */
+                error?: string;
+                error_description?: string;
+                /** @description The upstream's issuer (RFC 9207), checked when given. */
+                iss?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the app, with the PKCE code, the session or the error */
+            302: {
+                headers: {
+                    /** @description Where to go */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown, used or missing `state`, where there is no app to send the person to (`bad_oauth_state`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    callback_form: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CallbackParams"];
+            };
+        };
+        responses: {
+            /** @description To the app, with the PKCE code, the session or the error */
+            302: {
+                headers: {
+                    /** @description Where to go */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown, used or missing `state`, where there is no app to send the person to (`bad_oauth_state`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
     enroll_factor: {
         parameters: {
             query?: never;
@@ -3149,7 +4537,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The new factor, with its secret, `otpauth://` URI and QR code (an SVG document) */
+            /** @description The new factor; a TOTP one with its secret, `otpauth://` URI and QR code (an SVG document) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3203,7 +4591,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not `totp` (`validation_failed`), the name is taken (`mfa_factor_name_conflict`), or too many factors (`too_many_enrolled_mfa_factors`) */
+            /** @description Not `totp` or `webauthn` (`validation_failed`), passkeys unavailable on this install (`webauthn_not_configured`), the name is taken (`mfa_factor_name_conflict`), or too many factors (`too_many_enrolled_mfa_factors`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3310,7 +4698,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional; a `webauthn` factor's expected relying party */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["ChallengeBody"];
+            };
+        };
         responses: {
             /** @description The challenge */
             200: {
@@ -3319,6 +4712,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MfaChallenge"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
                 };
             };
             /** @description No bearer token (`no_authorization`) */
@@ -3348,7 +4750,25 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A `webauthn` factor's: the body names another relying party (`webauthn_rp_mismatch`), or passkeys are unavailable on this install (`webauthn_not_configured`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3389,7 +4809,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VerifyBody"];
+                "application/json": components["schemas"]["FactorVerifyBody"];
             };
         };
         responses: {
@@ -3456,7 +4876,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description A wrong or used code (`mfa_verification_failed`), or an answered or expired challenge (`mfa_challenge_expired`) */
+            /** @description A wrong or used code or WebAuthn credential (`mfa_verification_failed`), an answered or expired challenge (`mfa_challenge_expired`), a credential already registered (`webauthn_credential_exists`), another relying party named (`webauthn_rp_mismatch`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3767,6 +5187,500 @@ export interface operations {
             };
         };
     };
+    oauth_authorize: {
+        parameters: {
+            query: {
+                /** @description The registered client's id */
+                client_id: string;
+                /** @description One of the client's redirect URIs, exactly */
+                redirect_uri: string;
+                /** @description `code` */
+                response_type: string;
+                /** @description Space-separated: `openid profile email offline_access` */
+                scope?: string;
+                /** @description Returned with the answer */
+                state?: string;
+                /** @description Put in the id token */
+                nonce?: string;
+                /** @description PKCE: base64url SHA-256 of the verifier */
+                code_challenge?: string;
+                /** @description `S256` */
+                code_challenge_method?: string;
+                /** @description `none`, `login` or `consent` */
+                prompt?: string;
+                /** @description Seconds since sign-in beyond which the person signs in again */
+                max_age?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in or consent page; or, for an unknown client or a redirect URI it did not register, a page saying so (shown, never redirected) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the client's redirect URI with `code` or `error`, `state` and `iss` */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ConsentForm"];
+            };
+        };
+        responses: {
+            /** @description Not signed in (any more): the sign-in page; or a page refusing a bad request or a CSRF token that does not match */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the client's redirect URI with `code`, or `error=access_denied` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_introspect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenQuestion"];
+            };
+        };
+        responses: {
+            /** @description `{"active": false}`, or the token's scope, subject, client and times */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Introspection"];
+                };
+            };
+            /** @description `invalid_request`: no token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `invalid_client` (a public client cannot introspect) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["LoginForm"];
+            };
+        };
+        responses: {
+            /** @description The consent page; or the sign-in page again saying what was wrong (wrong credentials, too many attempts), or a page refusing a bad request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the client's redirect URI with `code`, `state` and `iss` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_logout_get: {
+        parameters: {
+            query?: {
+                /** @description An id token this provider issued (expired ones too) */
+                id_token_hint?: string;
+                /** @description The client, when there is no id_token_hint */
+                client_id?: string;
+                /** @description One of the client's post-logout redirect URIs, exactly */
+                post_logout_redirect_uri?: string;
+                /** @description Returned with the redirect */
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Signed out: to the post-logout redirect URI */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["LogoutForm"];
+            };
+        };
+        responses: {
+            /** @description Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Signed out: to the post-logout redirect URI */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenQuestion"];
+            };
+        };
+        responses: {
+            /** @description Revoked (or nothing to revoke) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request`: no token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `invalid_client` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenForm"];
+            };
+        };
+        responses: {
+            /** @description Tokens */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthTokens"];
+                };
+            };
+            /** @description `invalid_grant` (unknown, used or expired code, wrong redirect URI or PKCE verifier, used refresh token), `invalid_request`, `unsupported_grant_type`, `unauthorized_client`, `invalid_scope` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `invalid_client`: unknown client or wrong secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `slow_down`: too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_userinfo_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claims */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserInfo"];
+                };
+            };
+            /** @description No token (`invalid_request`) or a token that is not valid (`invalid_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `insufficient_scope`: the token has no `openid` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    oauth_userinfo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claims */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserInfo"];
+                };
+            };
+            /** @description No token (`invalid_request`) or a token that is not valid (`invalid_token`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `insufficient_scope`: the token has no `openid` scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
     openapi_json: {
         parameters: {
             query?: never;
@@ -3862,6 +5776,556 @@ export interface operations {
             };
             /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    list_passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Their passkeys for sign-in, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyItem"][];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    authentication_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description auth-js's (its captcha token is not used) */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["StartBody"];
+            };
+        };
+        responses: {
+            /** @description The options for `navigator.credentials.get()` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOptions"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Passkeys are unavailable on this install (`webauthn_not_configured`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    authentication_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CeremonyAnswer"];
+            };
+        };
+        responses: {
+            /** @description The session, `aal2` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such sign-in challenge (`webauthn_challenge_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The credential did not verify: wrong origin, RP id, challenge or signature, no user verification, or a signature counter that went back (a cloned authenticator) (`webauthn_verification_failed`); an answered or expired challenge (`webauthn_challenge_expired`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    registration_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The options for `navigator.credentials.create()` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CeremonyOptions"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Ten passkeys already (`too_many_passkeys`), or passkeys are unavailable on this install (`webauthn_not_configured`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    registration_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CeremonyAnswer"];
+            };
+        };
+        responses: {
+            /** @description The new passkey */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyItem"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such registration challenge of the person's (`webauthn_challenge_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The credential did not verify: wrong origin, RP id, challenge or signature, no user verification (`webauthn_verification_failed`); an answered or expired challenge (`webauthn_challenge_expired`); an authenticator already registered (`webauthn_credential_exists`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    delete_passkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The passkey's id */
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorId"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such passkey of the person's (`passkey_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The person has a verified factor and the session is not `aal2` (`insufficient_aal`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    update_passkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The passkey's id */
+                passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameBody"];
+            };
+        };
+        responses: {
+            /** @description The passkey, renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyItem"];
+                };
+            };
+            /** @description A missing or invalid field (`validation_failed`, `email_address_invalid`, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No such passkey of the person's (`passkey_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is larger than 64 KiB (`request_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The body is not `application/json` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description A NUL character (U+0000) in the body (`validation_failed`, naming where) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1380,7 +1380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Neither an admin's nor a service token (`forbidden`) */
+            /** @description Neither an admin's nor a service token granted `admin` (`forbidden`) */
             403: {
                 headers: {
                     [name: string]: unknown;
