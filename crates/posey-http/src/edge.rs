@@ -2,7 +2,7 @@
 //! the URI is refused before any handler runs (PostgreSQL's `text` cannot hold U+0000), and an
 //! error response that is not JSON (axum's 405 for a wrong method, a plain-text rejection of
 //! an extractor, a 413 from a body limit) is rewritten into JSON, keeping its status and
-//! headers. Handlers' own errors are JSON already and pass untouched.
+//! headers. Handlers' own errors are JSON already (or XML, or an HTML page) and pass untouched.
 
 use std::collections::BTreeMap;
 
@@ -47,9 +47,12 @@ pub async fn guard(shape: ErrorShape, request: Request, next: Next) -> Response 
     let response = next.run(request).await;
     // WebDAV's errors are XML bodies naming the precondition that failed (RFC 4918 16): a
     // handler answering in XML speaks its protocol's shape, kept as it is.
+    // An HTML page is a handler's, shown to a person in a browser (auth's sign-in pages): its
+    // status says what went wrong there. Axum's own rejections are plain text, never HTML.
     if response.status().as_u16() < 400
         || json_content_type(response.headers())
         || xml_content_type(response.headers())
+        || html_content_type(response.headers())
     {
         return response;
     }
@@ -64,6 +67,15 @@ fn xml_content_type(headers: &HeaderMap) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     matches!(essence.split_once('/'), Some(("application" | "text", subtype))
         if subtype == "xml" || subtype.ends_with("+xml"))
+}
+
+/// `text/html` (with parameters).
+fn html_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/html"))
 }
 
 /// Where the URI holds an encoded NUL: the query parameter (by name) or the path.

@@ -40,6 +40,13 @@ fn app() -> Router {
             }),
         )
         .route(
+            "/page",
+            get(|| async {
+                (StatusCode::BAD_REQUEST, axum::response::Html("<p>That link is spent.</p>"))
+            }),
+        )
+        .route("/plain", get(|| async { (StatusCode::BAD_REQUEST, "plain words") }))
+        .route(
             "/fails",
             get(|| async { Err::<(), _>(ApiError::Internal(anyhow::anyhow!("db password=x"))) }),
         )
@@ -172,4 +179,21 @@ async fn readiness_names_failed_and_timed_out_checks() {
         body,
         json!({"status": "unavailable", "checks": {"fine": "ok", "broken": "unavailable", "slow": "unavailable"}})
     );
+}
+
+/// A handler's HTML page (auth's sign-in pages) is shown as it is, with its status; a plain-text
+/// error (what axum's rejections are) is still rewritten into the error shape.
+#[tokio::test]
+async fn an_html_error_page_passes_and_plain_text_is_reshaped() {
+    let response = app().oneshot(Request::get("/page").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let kind = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/html"), "{kind}");
+    let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    assert_eq!(&bytes[..], b"<p>That link is spent.</p>");
+
+    let (status, headers, body) = send(Request::get("/plain").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    assert!(body["error"]["code"].is_string(), "{body}");
 }

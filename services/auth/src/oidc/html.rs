@@ -22,11 +22,10 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A page, not cached, not framed (a consent screen in a frame is clickjacking). Refusals and
-/// forms shown again with what was wrong answer 200 too: the service's edge layer rewrites
-/// every non-JSON error response into its JSON error shape, which a browser would show as text.
+/// A page, not cached, not framed (a consent screen in a frame is clickjacking), with its
+/// status: a refusal or a form shown again with what was wrong is a 4xx page (the edge layer
+/// lets HTML through as it is).
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let status = if status.is_client_error() { StatusCode::OK } else { status };
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

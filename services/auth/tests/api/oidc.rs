@@ -242,7 +242,7 @@ async fn a_bad_client_or_redirect_uri_is_shown_never_redirected() {
         authorize_query(&id, VERIFIER, "").replace("redirect_uri=", "x="),
     ] {
         let (status, location, html) = browser.get(&format!("/oauth/authorize?{query}")).await;
-        assert_eq!(status, StatusCode::OK, "{query}: {html}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {html}");
         assert!(location.is_empty(), "{query} redirected to {location}");
         assert!(html.contains("Sign-in refused"), "{html}");
         assert!(!html.contains("evil.test"), "{html}");
@@ -278,7 +278,7 @@ async fn the_code_flow_gives_true_tokens_and_a_reused_code_revokes_them() {
             &[("request", &request), ("email", &person), ("password", "wrong")],
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(again.contains("Wrong email or password"), "{again}");
     let (status, _, consent) = browser.sign_in(&html, &person).await;
     assert_eq!(status, StatusCode::OK, "{consent}");
@@ -290,7 +290,7 @@ async fn the_code_flow_gives_true_tokens_and_a_reused_code_revokes_them() {
             &[("request", &request), ("csrf", "forged"), ("decision", "allow")],
         )
         .await;
-    assert_eq!((status, location.as_str()), (StatusCode::OK, ""));
+    assert_eq!((status, location.as_str()), (StatusCode::FORBIDDEN, ""));
     assert!(refused.contains("Sign-in refused"), "{refused}");
     let (status, location, _) = browser.decide(&consent, "allow").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -548,7 +548,7 @@ async fn logout_redirects_only_to_a_registered_uri() {
         let query =
             format!("id_token_hint={hint}&post_logout_redirect_uri={}&state=z", urlencode(foreign));
         let (status, location, html) = browser.get(&format!("/oauth/logout?{query}")).await;
-        assert_eq!(status, StatusCode::OK, "{foreign}: {html}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{foreign}: {html}");
         assert!(location.is_empty(), "{foreign} redirected");
         assert!(html.contains("Sign-in refused"), "{html}");
     }

@@ -68,8 +68,9 @@ fn refused(refusal: Refusal, status: StatusCode) -> Response {
         ("max_age" = Option<i64>, Query, description = "Seconds since sign-in beyond which the person signs in again"),
     ),
     responses(
-        (status = 200, description = "The sign-in or consent page; or, for an unknown client or a redirect URI it did not register, a page saying so (shown, never redirected)", content_type = "text/html", body = String),
+        (status = 200, description = "The sign-in or consent page", content_type = "text/html", body = String),
         (status = 302, description = "To the client's redirect URI with `code` or `error`, `state` and `iss`"),
+        (status = 400, description = "An unknown client or a redirect URI it did not register: a page saying so (shown, never redirected)", content_type = "text/html", body = String),
     ))]
 async fn authorize(
     State(state): State<AppState>,
@@ -140,8 +141,10 @@ async fn continue_flow(
 #[utoipa::path(post, operation_id = "oauth_login", path = "/oauth/login", tag = "oauth",
     request_body(content = schemas::LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "The consent page; or the sign-in page again saying what was wrong (wrong credentials, too many attempts), or a page refusing a bad request", content_type = "text/html", body = String),
+        (status = 200, description = "The consent page", content_type = "text/html", body = String),
         (status = 303, description = "To the client's redirect URI with `code`, `state` and `iss`"),
+        (status = 400, description = "The sign-in page again saying what was wrong (wrong credentials), or a page refusing a bad request", content_type = "text/html", body = String),
+        (status = 429, description = "The sign-in page again: too many attempts", content_type = "text/html", body = String),
     ))]
 async fn login(State(state): State<AppState>, client: Client, body: Bytes) -> AuthResult<Response> {
     let form = Form::parse(&body);
@@ -266,8 +269,10 @@ async fn check_password(
 #[utoipa::path(post, operation_id = "oauth_consent", path = "/oauth/consent", tag = "oauth",
     request_body(content = schemas::ConsentForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Not signed in (any more): the sign-in page; or a page refusing a bad request or a CSRF token that does not match", content_type = "text/html", body = String),
+        (status = 200, description = "Not signed in (any more): the sign-in page", content_type = "text/html", body = String),
         (status = 303, description = "To the client's redirect URI with `code`, or `error=access_denied`"),
+        (status = 400, description = "A page refusing a bad request (no decision)", content_type = "text/html", body = String),
+        (status = 403, description = "A page refusing a CSRF token that does not match", content_type = "text/html", body = String),
     ))]
 async fn consent(
     State(state): State<AppState>,

@@ -117,7 +117,8 @@ async fn end_session(
         ("state" = Option<String>, Query, description = "Returned with the redirect"),
     ),
     responses(
-        (status = 200, description = "Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected)", content_type = "text/html", body = String),
+        (status = 200, description = "Signed out: a page", content_type = "text/html", body = String),
+        (status = 400, description = "A page refusing a bad hint or a redirect URI the client did not register (shown, never redirected)", content_type = "text/html", body = String),
         (status = 302, description = "Signed out: to the post-logout redirect URI"),
     ))]
 async fn logout_get(
@@ -135,7 +136,8 @@ async fn logout_get(
 #[utoipa::path(post, operation_id = "oauth_logout_post", path = "/oauth/logout", tag = "oauth",
     request_body(content = schemas::LogoutForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected)", content_type = "text/html", body = String),
+        (status = 200, description = "Signed out: a page", content_type = "text/html", body = String),
+        (status = 400, description = "A page refusing a bad hint or a redirect URI the client did not register (shown, never redirected)", content_type = "text/html", body = String),
         (status = 303, description = "Signed out: to the post-logout redirect URI"),
     ))]
 async fn logout_post(
