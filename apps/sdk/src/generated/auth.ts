@@ -5217,7 +5217,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The sign-in or consent page; or, for an unknown client or a redirect URI it did not register, a page saying so (shown, never redirected) */
+            /** @description The sign-in or consent page */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5232,6 +5232,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An unknown client or a redirect URI it did not register: a page saying so (shown, never redirected) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
             422: {
@@ -5266,7 +5275,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Not signed in (any more): the sign-in page; or a page refusing a bad request or a CSRF token that does not match */
+            /** @description Not signed in (any more): the sign-in page */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5281,6 +5290,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A page refusing a bad request (no decision) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A page refusing a CSRF token that does not match */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
@@ -5357,7 +5384,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The consent page; or the sign-in page again saying what was wrong (wrong credentials, too many attempts), or a page refusing a bad request */
+            /** @description The consent page */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5372,6 +5399,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The sign-in page again saying what was wrong (wrong credentials), or a page refusing a bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The sign-in page again: too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
@@ -5402,7 +5447,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected) */
+            /** @description Signed out: a page */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5417,6 +5462,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A page refusing a bad hint or a redirect URI the client did not register (shown, never redirected) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description A NUL character (`%00`) in the path or query (`validation_failed`, naming where) */
             422: {
@@ -5451,7 +5505,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed out: a page; or a page refusing a bad hint or a redirect URI the client did not register (shown, never redirected) */
+            /** @description Signed out: a page */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5466,6 +5520,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A page refusing a bad hint or a redirect URI the client did not register (shown, never redirected) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
