@@ -79,11 +79,17 @@ impl Keys {
 
     /// Signs `claims` with the current key.
     pub fn sign(&self, claims: &impl Serialize) -> anyhow::Result<String> {
+        self.sign_typed(claims, "JWT")
+    }
+
+    /// Signs `claims` with the current key, the header's `typ` saying what the token is (the
+    /// OpenID provider's access tokens are `at+jwt`, RFC 9068, so none passes for an id token).
+    pub fn sign_typed(&self, claims: &impl Serialize, typ: &str) -> anyhow::Result<String> {
         let key = self.current();
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(key.kid.clone());
-        header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, claims, &key.encoding).context("signing an access token")
+        header.typ = Some(typ.into());
+        jsonwebtoken::encode(&header, claims, &key.encoding).context("signing a token")
     }
 
     /// A new key takes over now; the previous one is published until its tokens expire.

@@ -50,7 +50,7 @@ pub fn access_token(state: &AppState, issue: &Issue<'_>) -> anyhow::Result<(Stri
     if let Some(at) = issue.auth_time {
         claims["auth_time"] = at.timestamp().into();
     }
-    Ok((state.keys.sign(&claims)?, ttl))
+    Ok((state.keys.sign_typed(&claims, "at+jwt")?, ttl))
 }
 
 /// The id token that comes with `access_token`.
@@ -92,8 +92,9 @@ pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
         if let Some(name) = name {
             claims.insert("name".into(), name.into());
         }
-        let username = user.email.split('@').next().unwrap_or_default();
-        claims.insert("preferred_username".into(), username.into());
+        // The whole address: it is unique to the person, and apps that make or match accounts
+        // by login (Grafana, Nextcloud) must not take `ada@home.lan` for `ada@example.org`.
+        claims.insert("preferred_username".into(), user.email.clone().into());
         claims.insert("updated_at".into(), user.updated_at.timestamp().into());
     }
     claims

@@ -228,6 +228,55 @@ async fn setup(clock: Option<SharedClock>) -> (AuthApp, String, (String, String)
     (app, admin, client, person)
 }
 
+/// Login CSRF: a form posted to the provider's sign-in from another site (what a browser says
+/// in `Sec-Fetch-Site` or `Origin`) is refused and sets no session, so an attacker cannot sign
+/// the person in as themselves; the provider's own page posts as before.
+#[tokio::test]
+async fn a_sign_in_or_consent_posted_from_another_site_is_refused() {
+    let (app, _, (id, _), person) = setup(None).await;
+    let mut browser = Browser::new(&app);
+    let (_, _, html) =
+        browser.get(&format!("/oauth/authorize?{}", authorize_query(&id, VERIFIER, ""))).await;
+    let request = hidden(&html, "request");
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("request", request.as_str()), ("email", &person), ("password", PASSWORD)])
+        .finish();
+    for (name, value) in [
+        ("origin", "https://evil.test"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        for path in ["/oauth/login", "/oauth/consent"] {
+            let response = app
+                .client
+                .post(app.url(path))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(name, value)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path} {name}: {value}");
+            assert!(response.headers().get(SET_COOKIE).is_none(), "{path}: a session was set");
+            assert!(response.text().await.unwrap().contains("another site"));
+        }
+    }
+    // The provider's own page (same origin) signs in.
+    for (name, value) in [("origin", app.address.as_str()), ("sec-fetch-site", "same-origin")] {
+        let response = app
+            .client
+            .post(app.url("/oauth/login"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{name}: {value}");
+        assert!(response.headers().get(SET_COOKIE).is_some(), "{name}: signed in");
+    }
+}
+
 #[tokio::test]
 async fn a_bad_client_or_redirect_uri_is_shown_never_redirected() {
     let (app, _, (id, _), _) = setup(None).await;
@@ -309,11 +358,14 @@ async fn the_code_flow_gives_true_tokens_and_a_reused_code_revokes_them() {
     assert_eq!(id_token["nonce"], "n-1");
     assert_eq!(id_token["email"], person);
     assert_eq!(id_token["email_verified"], true);
+    assert_eq!(id_token["preferred_username"], person, "unique: the whole address");
     assert!(id_token["auth_time"].is_i64());
     let digest = Sha256::digest(access.as_bytes());
     assert_eq!(id_token["at_hash"], URL_SAFE_NO_PAD.encode(&digest[..16]));
-    // The access token is the client's: Posey's own API refuses it.
+    // The access token is the client's: Posey's own API refuses it. Its type says it is one
+    // (RFC 9068), so it cannot pass for an id token.
     assert_eq!(token_claims(&access)["aud"], id);
+    assert_eq!(jsonwebtoken::decode_header(&access).unwrap().typ.as_deref(), Some("at+jwt"));
     let (status, _) = app.get_with_token("/user", &access).await;
     assert!(status.is_client_error(), "{status}");
     let (status, info) = app.get_with_token("/oauth/userinfo", &access).await;

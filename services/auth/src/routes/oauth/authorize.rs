@@ -39,6 +39,10 @@ pub fn redirect(status: StatusCode, to: &str) -> Response {
     response
 }
 
+/// What a form posted from another site is told.
+const OTHER_SITE: &str =
+    "This form was sent from another site; start signing in again from the app.";
+
 fn refused(refusal: Refusal, status: StatusCode) -> Response {
     match refusal {
         Refusal::Page(message) => html::refusal(StatusCode::BAD_REQUEST, &message),
@@ -144,9 +148,18 @@ async fn continue_flow(
         (status = 200, description = "The consent page", content_type = "text/html", body = String),
         (status = 303, description = "To the client's redirect URI with `code`, `state` and `iss`"),
         (status = 400, description = "The sign-in page again saying what was wrong (wrong credentials), or a page refusing a bad request", content_type = "text/html", body = String),
+        (status = 403, description = "A page refusing a form posted from another site (`Origin`, `Sec-Fetch-Site`)", content_type = "text/html", body = String),
         (status = 429, description = "The sign-in page again: too many attempts", content_type = "text/html", body = String),
     ))]
-async fn login(State(state): State<AppState>, client: Client, body: Bytes) -> AuthResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    body: Bytes,
+) -> AuthResult<Response> {
+    if !browser::from_own_page(&state, &headers) {
+        return Ok(html::refusal(StatusCode::FORBIDDEN, OTHER_SITE));
+    }
     let form = Form::parse(&body);
     let raw = form.get("request").unwrap_or_default();
     let request = match request::parse(&state, raw).await {
@@ -272,7 +285,7 @@ async fn check_password(
         (status = 200, description = "Not signed in (any more): the sign-in page", content_type = "text/html", body = String),
         (status = 303, description = "To the client's redirect URI with `code`, or `error=access_denied`"),
         (status = 400, description = "A page refusing a bad request (no decision)", content_type = "text/html", body = String),
-        (status = 403, description = "A page refusing a CSRF token that does not match", content_type = "text/html", body = String),
+        (status = 403, description = "A page refusing a CSRF token that does not match, or a form posted from another site", content_type = "text/html", body = String),
     ))]
 async fn consent(
     State(state): State<AppState>,
@@ -280,6 +293,9 @@ async fn consent(
     client: Client,
     body: Bytes,
 ) -> AuthResult<Response> {
+    if !browser::from_own_page(&state, &headers) {
+        return Ok(html::refusal(StatusCode::FORBIDDEN, OTHER_SITE));
+    }
     let form = Form::parse(&body);
     let raw = form.get("request").unwrap_or_default();
     let request = match request::parse(&state, raw).await {
