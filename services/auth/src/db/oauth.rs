@@ -312,6 +312,28 @@ pub async fn revoke_grant(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()>
     .map(|_| ())
 }
 
+/// Ends the person's sign-ins at the provider (its cookie sessions), as a global sign-out or a
+/// new password does; how many.
+pub async fn end_browser_sessions_of(db: impl PgExecutor<'_>, user: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM auth.oauth_browser_sessions WHERE user_id = $1")
+        .bind(user)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Revokes every grant the person gave apps (their access and refresh tokens stop working), as
+/// a new password does: whoever had the old one may have let an app in; how many.
+pub async fn revoke_grants_of(db: impl PgExecutor<'_>, user: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE auth.oauth_grants SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn insert_refresh_token(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::audit::{self, Event};
+use crate::db::oauth;
 use crate::db::sessions::{self, Revoke};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{BearerClaims, Client};
@@ -54,7 +55,13 @@ async fn logout(
         }
     };
     let mut tx = state.db().begin().await?;
+    let everywhere = matches!(revoke, Revoke::AllOfUser(_));
     let ended = sessions::revoke(&mut tx, revoke, state.settings().access_token_ttl).await?;
+    if everywhere {
+        // Signed out everywhere: of the OpenID provider's sign-in too (the apps it let in keep
+        // their access, as after signing out of any provider; a new password ends that).
+        oauth::end_browser_sessions_of(&mut *tx, user).await?;
+    }
     audit::record(
         &mut *tx,
         Event {

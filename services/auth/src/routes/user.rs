@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::db::audit::{self, Event};
 use crate::db::sessions::{self, Revoke};
-use crate::db::{factors, users};
+use crate::db::{factors, oauth, users};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{AuthJson, Client, CurrentUser};
 use crate::onetime::{self, Kind, NewToken};
@@ -118,6 +118,9 @@ async fn update_user(
             None => Revoke::AllOfUser(user.id),
         };
         sessions::revoke(&mut tx, revoke, settings.access_token_ttl).await?;
+        // And what the OpenID provider let apps do as the person.
+        oauth::end_browser_sessions_of(&mut *tx, user.id).await?;
+        oauth::revoke_grants_of(&mut *tx, user.id).await?;
         audit::record(
             &mut *tx,
             Event {

@@ -277,6 +277,46 @@ async fn a_sign_in_or_consent_posted_from_another_site_is_refused() {
     }
 }
 
+/// A new password ends what the provider let apps do as the person (whoever had the old one
+/// may have let an app in) and its sign-in; signing out everywhere ends the sign-in only.
+#[tokio::test]
+async fn a_new_password_revokes_apps_and_the_providers_sign_in() {
+    let (app, _, (id, secret), person) = setup(None).await;
+    let mut browser = Browser::new(&app);
+    let query = authorize_query(&id, VERIFIER, "");
+    let code = param(&browser.code_for(&query, &person).await, "code").unwrap();
+    let (status, tokens) = exchange(&app, (&id, &secret), &code, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // Signing out of Posey everywhere: the provider asks for the password again; the app's
+    // access stays.
+    let (_, session) = app.login(&person, PASSWORD).await;
+    let bearer = session["access_token"].as_str().unwrap().to_owned();
+    let response = app.send(reqwest::Method::POST, "/logout?scope=global", &bearer, None).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let (status, _, html) = browser.get(&format!("/oauth/authorize?{query}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"password\""), "signed out of the provider: {html}");
+    assert_eq!(app.get_with_token("/oauth/userinfo", &access).await.0, StatusCode::OK);
+
+    // A new password: the app's tokens stop working.
+    let (_, session) = app.login(&person, PASSWORD).await;
+    let bearer = session["access_token"].as_str().unwrap().to_owned();
+    let body = json!({ "password": "a brand new passphrase" });
+    let response = app.send(reqwest::Method::PUT, "/user", &bearer, Some(&body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.get_with_token("/oauth/userinfo", &access).await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = token(
+        &app,
+        (&id, &secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+}
+
 #[tokio::test]
 async fn a_bad_client_or_redirect_uri_is_shown_never_redirected() {
     let (app, _, (id, _), _) = setup(None).await;

@@ -21,9 +21,9 @@ use super::ban;
 use super::common::{load_user, object_field, optional_json, record, user_not_found};
 use super::paging::{Page, query_param};
 use crate::db::erasure;
-use crate::db::factors;
 use crate::db::sessions::{self, Revoke};
 use crate::db::users::{self, NewUser, User};
+use crate::db::{factors, oauth};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Admin, AuthJson, Client, SERVICE_ROLE};
 use crate::policy;
@@ -318,8 +318,11 @@ async fn update_user(
     }
     if let Some(hash) = &changes.password_hash {
         users::set_password(&mut *tx, user.id, hash).await?;
-        // Whoever held the old password may hold a session: end them all.
+        // Whoever held the old password may hold a session, or have let an app in through the
+        // OpenID provider: end them all.
         revoked.extend(sessions::revoke(&mut tx, Revoke::AllOfUser(user.id), ttl).await?);
+        oauth::end_browser_sessions_of(&mut *tx, user.id).await?;
+        oauth::revoke_grants_of(&mut *tx, user.id).await?;
         changed.push("password");
     }
     if let Some(patch) = &changes.app_metadata {
