@@ -10,7 +10,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use posey_domain::Email;
@@ -128,10 +128,50 @@ async fn authorize(
     )
     .await?;
     tx.commit().await?;
-    if query.skip_http_redirect == Some(true) {
-        return Ok(axum::Json(AuthorizeUrl { url: url.into() }).into_response());
+    let mut response = if query.skip_http_redirect == Some(true) {
+        axum::Json(AuthorizeUrl { url: url.into() }).into_response()
+    } else {
+        found(url.as_str())
+    };
+    // Without PKCE nothing ties the answer to this browser (the app's verifier does for PKCE):
+    // the state goes in a cookie too, and the callback wants both (RFC 9700 4.7; else anyone
+    // could send a person a callback link signing them in as someone else).
+    if flow.is_none() {
+        let cookie = state_cookie(settings, &begun.state, STATE_TTL.num_seconds());
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
-    Ok(found(url.as_str()))
+    Ok(response)
+}
+
+/// The cookie that binds an implicit sign-in's `state` to the browser that began it.
+const STATE_COOKIE: &str = "posey-external-state";
+
+/// `value` in the state cookie for `max_age` seconds (0 clears it). Apple posts its answer
+/// from its own site, so over HTTPS the cookie goes with cross-site requests (`SameSite=None`);
+/// a plain-HTTP install (development) keeps `Lax`, which browsers allow without `Secure`.
+fn state_cookie(settings: &crate::config::AuthSettings, value: &str, max_age: i64) -> HeaderValue {
+    let same_site = if settings.external_url.scheme() == "https" {
+        "SameSite=None; Secure"
+    } else {
+        "SameSite=Lax"
+    };
+    let cookie =
+        format!("{STATE_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; {same_site}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Whether the browser holds the state cookie for `raw_state`.
+fn began_here(headers: &HeaderMap, raw_state: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| {
+            name == STATE_COOKIE && bool::from(value.as_bytes().ct_eq(raw_state.as_bytes()))
+        })
 }
 
 fn unavailable() -> AuthError {
@@ -189,9 +229,10 @@ struct CallbackParams {
 async fn callback(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     Query(params): Query<CallbackParams>,
 ) -> AuthResult<Response> {
-    back_from_upstream(&state, &client, params).await
+    back_from_upstream(&state, &client, &headers, params).await
 }
 
 /// Back from the upstream provider, as a form post
@@ -207,14 +248,16 @@ async fn callback(
 async fn callback_form(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
     Form(params): Form<CallbackParams>,
 ) -> AuthResult<Response> {
-    back_from_upstream(&state, &client, params).await
+    back_from_upstream(&state, &client, &headers, params).await
 }
 
 async fn back_from_upstream(
     state: &AppState,
     client: &Client,
+    headers: &HeaderMap,
     params: CallbackParams,
 ) -> AuthResult<Response> {
     policy::limit_ip(state, client).await?;
@@ -233,12 +276,16 @@ async fn back_from_upstream(
     let landing: Url =
         taken.redirect_to.parse().unwrap_or_else(|_| state.settings().site_url.clone());
     let pkce = taken.flow_state_id.is_some();
-    let outcome = sign_in(state, client, &taken, &params).await;
-    match outcome {
+    let outcome = if pkce || began_here(headers, raw_state) {
+        sign_in(state, client, &taken, &params).await
+    } else {
+        Err(bad_state("This sign-in was begun in another browser: start it again from the app"))
+    };
+    let mut response = match outcome {
         Ok(Landing::Code(code)) => {
             let mut url = landing;
             url.query_pairs_mut().append_pair("code", &code);
-            Ok(found(url.as_str()))
+            found(url.as_str())
         }
         Ok(Landing::Session(issued)) => {
             let mut url = landing;
@@ -251,10 +298,15 @@ async fn back_from_upstream(
                 .append_pair("token_type", "bearer")
                 .finish();
             url.set_fragment(Some(&fragment));
-            Ok(found(url.as_str()))
+            found(url.as_str())
         }
-        Err(error) => Ok(found(error_url(landing, &error, pkce).as_str())),
+        Err(error) => found(error_url(landing, &error, pkce).as_str()),
+    };
+    if !pkce {
+        let cleared = state_cookie(state.settings(), "", 0);
+        response.headers_mut().append(header::SET_COOKIE, cleared);
     }
+    Ok(response)
 }
 
 enum Landing {

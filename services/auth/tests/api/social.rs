@@ -293,6 +293,30 @@ async fn the_pkce_flow_lands_with_a_code_that_the_verifier_exchanges_once() {
     assert_eq!(status, StatusCode::NOT_FOUND, "a code works once");
 }
 
+/// Login CSRF (RFC 9700 4.7): without PKCE, a callback link an attacker got by signing in
+/// upstream as themselves signs no one else in: the state is bound to the browser that began
+/// the sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_callback_link_from_another_browser_signs_no_one_in() {
+    let idp = Idp::start(None).await;
+    let app = spawn_auth(&idp.vars()).await;
+    let address = email();
+    let attacker = Who { sub: "attacker-1", email: &address, verified: true };
+    let mut theirs = Browser::new(&app);
+    let upstream = theirs.authorize(IMPLICIT).await;
+    let back = theirs.upstream_sign_in(&upstream, &attacker).await;
+
+    let mut victims = Browser::new(&app);
+    let (status, landing, body) = victims.get(&back).await;
+    assert_eq!(status, StatusCode::FOUND, "{body}");
+    let landing = landing.unwrap();
+    assert!(!fragment(&landing).contains_key("access_token"), "signed in: {landing}");
+    assert_eq!(error_code(&landing).as_deref(), Some("bad_oauth_state"), "{landing}");
+    // And the link is spent: the attacker's own browser cannot use it either.
+    let (status, _, _) = theirs.get(&back).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_state_works_once_only_while_fresh_and_only_if_posey_made_it() {
     let idp = Idp::start(None).await;
