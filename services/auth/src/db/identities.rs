@@ -95,8 +95,8 @@ pub struct NewIdentity<'a> {
 }
 
 /// Records the identity, or refreshes what the upstream says of it, and notes the sign-in.
-/// Fails with `identities_provider_id_key` if it is another person's (a race with a link).
-pub async fn upsert(db: impl PgExecutor<'_>, new: &NewIdentity<'_>) -> sqlx::Result<()> {
+/// False, changing nothing, when it is another person's (a race with a link).
+pub async fn upsert(db: impl PgExecutor<'_>, new: &NewIdentity<'_>) -> sqlx::Result<bool> {
     sqlx::query(
         "INSERT INTO auth.identities (id, user_id, provider, provider_id, identity_data, email, \
          last_sign_in_at) VALUES ($1, $2, $3, $4, $5, $6, now()) \
@@ -112,7 +112,7 @@ pub async fn upsert(db: impl PgExecutor<'_>, new: &NewIdentity<'_>) -> sqlx::Res
     .bind(new.email)
     .execute(db)
     .await
-    .map(|_| ())
+    .map(|done| done.rows_affected() == 1)
 }
 
 /// Adds `provider` to the account's `app_metadata.providers` (GoTrue's list of the ways the

@@ -267,11 +267,7 @@ impl Upstreams {
         ] {
             claims.remove(technical);
         }
-        // Microsoft vouches for an address through the optional claim `xms_edov` (the address's
-        // domain is verified by its tenant), never `email_verified`.
-        if provider.name == "azure" && oidc::truthy(claims.get("xms_edov")) {
-            claims.insert("email_verified".into(), Value::Bool(true));
-        }
+        settle_email_verified(provider.name, &mut claims);
         person(claims)
     }
 
@@ -345,4 +341,40 @@ fn person(claims: Map<String, Value>) -> Result<Person, Failure> {
     let email = claims.get("email").and_then(Value::as_str).map(str::to_owned);
     let email_verified = oidc::truthy(claims.get("email_verified"));
     Ok(Person { subject, email, email_verified, claims })
+}
+
+/// Microsoft vouches for an address through the optional claim `xms_edov` (the address's
+/// domain is verified by its tenant), never `email_verified`: any tenant of the `common`
+/// issuer may write that one, so for `azure` only `xms_edov` decides.
+fn settle_email_verified(provider: &str, claims: &mut Map<String, Value>) {
+    if provider == "azure" {
+        let verified = oidc::truthy(claims.get("xms_edov"));
+        claims.insert("email_verified".into(), Value::Bool(verified));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn microsofts_address_is_verified_only_by_xms_edov() {
+        let settle = |provider: &str, claims: Value| {
+            let mut claims = claims.as_object().unwrap().clone();
+            settle_email_verified(provider, &mut claims);
+            claims.get("email_verified").cloned()
+        };
+        // A tenant's own `email_verified` counts for nothing at Microsoft.
+        assert_eq!(settle("azure", json!({"email_verified": true})), Some(json!(false)));
+        assert_eq!(settle("azure", json!({"xms_edov": true})), Some(json!(true)));
+        assert_eq!(
+            settle("azure", json!({"xms_edov": "true", "email_verified": false})),
+            Some(json!(true))
+        );
+        // Elsewhere the provider's own claim stands.
+        assert_eq!(settle("google", json!({"email_verified": true})), Some(json!(true)));
+        assert_eq!(settle("oidc", json!({})), None);
+    }
 }

@@ -440,7 +440,9 @@ async fn account_for(
         payload,
     };
     if let Some(existing) = users::find_by_email(&mut **tx, email.as_str()).await? {
-        identities::upsert(&mut **tx, &identity(existing.id)).await?;
+        if !identities::upsert(&mut **tx, &identity(existing.id)).await? {
+            return Err(identity_taken());
+        }
         identities::confirm_by_upstream(&mut **tx, existing.id).await?;
         identities::add_provider(&mut **tx, existing.id, provider.name).await?;
         let payload = json!({ "provider": provider.name, "identity_linked": true });
@@ -477,7 +479,9 @@ async fn account_for(
         ),
         other => other.into(),
     })?;
-    identities::upsert(&mut **tx, &identity(user.id)).await?;
+    if !identities::upsert(&mut **tx, &identity(user.id)).await? {
+        return Err(identity_taken());
+    }
     let payload = json!({ "provider": provider.name, "owner": owner });
     audit::record(&mut **tx, event("user_signedup", user.id, payload)).await?;
     if owner {
@@ -512,6 +516,15 @@ fn user_metadata(claims: &Map<String, Value>, provider: &str) -> Value {
     }
     meta.insert("provider".into(), json!(provider));
     Value::Object(meta)
+}
+
+/// The identity was linked to another account between the look-up and the write (a race).
+fn identity_taken() -> AuthError {
+    AuthError::new(
+        StatusCode::CONFLICT,
+        "identity_already_exists",
+        "This identity is already linked to another account",
+    )
 }
 
 fn bad_state(message: &str) -> AuthError {
