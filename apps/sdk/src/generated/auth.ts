@@ -5300,7 +5300,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description A page refusing a CSRF token that does not match */
+            /** @description A page refusing a CSRF token that does not match, or a form posted from another site */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5402,6 +5402,15 @@ export interface operations {
             };
             /** @description The sign-in page again saying what was wrong (wrong credentials), or a page refusing a bad request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A page refusing a form posted from another site (`Origin`, `Sec-Fetch-Site`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
