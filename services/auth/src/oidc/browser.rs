@@ -115,6 +115,24 @@ pub fn csrf_matches(state: &AppState, cookie_token: &str, request: &str, present
     bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
 }
 
+/// Whether a form post comes from the provider's own pages: a browser says where a request
+/// comes from (`Sec-Fetch-Site`, else `Origin`), and a post from another site is a login CSRF
+/// (signing the person in as someone else). A client that sends neither is not a browser
+/// acting for someone who did not mean it, and passes.
+pub fn from_own_page(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let settings = state.settings();
+    let own = |url: &str| {
+        url::Url::parse(url).is_ok_and(|url| url.origin().ascii_serialization() == origin)
+    };
+    own(settings.external_url.as_str()) || own(&settings.issuer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,22 +152,4 @@ mod tests {
         headers.insert(COOKIE, "a=1; posey_oidc=tok; b=2".parse().unwrap());
         assert_eq!(cookie_token(&headers).as_deref(), Some("tok"));
     }
-}
-
-/// Whether a form post comes from the provider's own pages: a browser says where a request
-/// comes from (`Sec-Fetch-Site`, else `Origin`), and a post from another site is a login CSRF
-/// (signing the person in as someone else). A client that sends neither is not a browser
-/// acting for someone who did not mean it, and passes.
-pub fn from_own_page(state: &AppState, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
-    }
-    let Some(origin) = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let settings = state.settings();
-    let own = |url: &str| {
-        url::Url::parse(url).is_ok_and(|url| url.origin().ascii_serialization() == origin)
-    };
-    own(settings.external_url.as_str()) || own(&settings.issuer)
 }
