@@ -241,39 +241,31 @@ async fn a_sign_in_or_consent_posted_from_another_site_is_refused() {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([("request", request.as_str()), ("email", &person), ("password", PASSWORD)])
         .finish();
-    for (name, value) in [
+    let post = |path: &str, (name, value): (&str, &str)| {
+        app.client
+            .post(app.url(path))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(body.clone())
+            .send()
+    };
+    for header in [
         ("origin", "https://evil.test"),
         ("sec-fetch-site", "cross-site"),
         ("sec-fetch-site", "same-site"),
     ] {
         for path in ["/oauth/login", "/oauth/consent"] {
-            let response = app
-                .client
-                .post(app.url(path))
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(name, value)
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path} {name}: {value}");
+            let response = post(path, header).await.unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path} {header:?}");
             assert!(response.headers().get(SET_COOKIE).is_none(), "{path}: a session was set");
             assert!(response.text().await.unwrap().contains("another site"));
         }
     }
     // The provider's own page (same origin) signs in.
-    for (name, value) in [("origin", app.address.as_str()), ("sec-fetch-site", "same-origin")] {
-        let response = app
-            .client
-            .post(app.url("/oauth/login"))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(name, value)
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{name}: {value}");
-        assert!(response.headers().get(SET_COOKIE).is_some(), "{name}: signed in");
+    for header in [("origin", app.address.as_str()), ("sec-fetch-site", "same-origin")] {
+        let response = post("/oauth/login", header).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{header:?}");
+        assert!(response.headers().get(SET_COOKIE).is_some(), "{header:?}: signed in");
     }
 }
 
