@@ -243,6 +243,7 @@ async fn callback(
     responses(
         (status = 302, description = "To the app, with the PKCE code, the session or the error", headers(("location" = String, description = "Where to go"))),
         (status = 400, description = "An unknown, used or missing `state`, where there is no app to send the person to (`bad_oauth_state`)", body = crate::routes::openapi::schemas::GoTrueError),
+        (status = 415, description = "Not a form: the body must be `application/x-www-form-urlencoded` (`bad_json`)", body = crate::routes::openapi::schemas::GoTrueError),
         RateLimited,
     ))]
 async fn callback_form(

@@ -240,6 +240,7 @@ async fn create_client(
     params(("client_id" = String, Path, description = "The client's id")),
     responses(
         (status = 200, description = "The client", body = schemas::OAuthClient),
+        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
         (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
@@ -260,6 +261,7 @@ async fn get_client(
     responses(
         (status = 200, description = "The client", body = schemas::OAuthClient),
         (status = 400, description = "A field is wrong (`validation_failed`)", body = GoTrueError),
+        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
         (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
@@ -289,6 +291,7 @@ async fn update_client(
     params(("client_id" = String, Path, description = "The client's id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
         (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
@@ -315,6 +318,7 @@ async fn delete_client(
     responses(
         (status = 200, description = "The client with its new secret", body = schemas::OAuthClient),
         (status = 400, description = "A public client has no secret (`validation_failed`)", body = GoTrueError),
+        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
         (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]

@@ -110,6 +110,7 @@ async fn token(
         (status = 200, description = "Revoked (or nothing to revoke)"),
         (status = 400, description = "`invalid_request`: no token", body = schemas::OAuthError),
         (status = 401, description = "`invalid_client`", body = schemas::OAuthError),
+        (status = 429, description = "`slow_down`: too many requests from this address", body = schemas::OAuthError),
     ))]
 async fn revoke(
     State(state): State<AppState>,
@@ -135,6 +136,7 @@ async fn revoke(
         (status = 200, description = "`{\"active\": false}`, or the token's scope, subject, client and times", body = schemas::Introspection),
         (status = 400, description = "`invalid_request`: no token", body = schemas::OAuthError),
         (status = 401, description = "`invalid_client` (a public client cannot introspect)", body = schemas::OAuthError),
+        (status = 429, description = "`slow_down`: too many requests from this address", body = schemas::OAuthError),
     ))]
 async fn introspect(
     State(state): State<AppState>,
