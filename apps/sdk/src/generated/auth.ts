@@ -2624,6 +2624,15 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthClient"];
                 };
             };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description Not an admin (`not_admin`) */
             403: {
                 headers: {
@@ -2689,6 +2698,15 @@ export interface operations {
             };
             /** @description A field is wrong (`validation_failed`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2771,6 +2789,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description Not an admin (`not_admin`) */
             403: {
                 headers: {
@@ -2832,6 +2859,15 @@ export interface operations {
             };
             /** @description A public client has no secret (`validation_failed`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4504,6 +4540,15 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
+            /** @description Not a form: the body must be `application/x-www-form-urlencoded` (`bad_json`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
             /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
             429: {
                 headers: {
@@ -5360,6 +5405,15 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description `slow_down`: too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
             /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
             500: {
                 headers: {
@@ -5581,6 +5635,15 @@ export interface operations {
             };
             /** @description `invalid_client` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `slow_down`: too many requests from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
