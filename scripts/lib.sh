@@ -51,7 +51,9 @@ pg_bin_dir() {
 
 # ensure_packages [NEED...]: installs the Debian packages behind whatever is missing. NEEDs are
 # postgres, redis, mosquitto, curl, build (cc + pkg-config), python (python3 that can make a
-# venv), node (Node.js with npm), chromium (the browser the web app's tests drive), hledger (what
+# venv), node (Node.js with npm), chromium (the browser the web app's tests drive), desktop (what
+# building the Tauri desktop app and its end-to-end test need: WebKitGTK 4.1 and GTK's headers,
+# libsoup, librsvg, the app indicator and libxdo; Xvfb and WebKitWebDriver), hledger (what
 # reads back posey-finance's journal in its tests), cxx (a C++ compiler: libfuzzer-sys builds
 # libFuzzer for scripts/fuzz) and llama
 # (cmake, a C++ compiler and libclang: what building llama.cpp from source needs, for the crate llama-cpp-2 and for llama-cpp-python); none given
@@ -83,6 +85,16 @@ ensure_packages() {
         command -v npm >/dev/null || missing+=("npm|npm")
         ;;
       chromium) command -v chromium >/dev/null || missing+=("chromium|the web app's browser tests") ;;
+      desktop)
+        local pkg
+        for pkg in libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libdbus-1-dev pkg-config; do
+          dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg|building the desktop app")
+        done
+        command -v Xvfb >/dev/null || missing+=("xvfb|the desktop app's end-to-end test")
+        command -v WebKitWebDriver >/dev/null || missing+=("webkit2gtk-driver|the desktop app's end-to-end test")
+        command -v dbus-run-session >/dev/null || missing+=("dbus-daemon|the desktop bridge's Secret Service test")
+        command -v gnome-keyring-daemon >/dev/null || missing+=("gnome-keyring|the desktop bridge's Secret Service test")
+        ;;
       hledger) command -v hledger >/dev/null || missing+=("hledger|posey-finance's journal test") ;;
       cxx) command -v c++ >/dev/null || missing+=("g++|c++ (libFuzzer, for scripts/fuzz)") ;;
       llama)
@@ -413,7 +425,7 @@ node_major() {
   echo "${version%%.*}"
 }
 
-# ensure_web_app REPO_ROOT: installs and builds the web app (apps/sdk, then apps/web, Next.js
+# ensure_web_app REPO_ROOT: installs and builds the web app (apps/sdk, apps/ui, then apps/web, Next.js
 # standalone output) unless its sources are unchanged since the last build; prints the folder
 # of the standalone server (what POSEY_WEB_DIR names). Needs Node.js 20 or newer (Next 16).
 ensure_web_app() {
@@ -422,11 +434,11 @@ ensure_web_app() {
   local stamp=$apps/web/.next/posey-sources.sha256
   (($(node_major) >= 20)) \
     || die "the web app needs Node.js 20 or newer, found $(node --version 2>/dev/null || echo none); install a newer nodejs"
-  # What the build depends on: every source and lock file of the three packages, not what
+  # What the build depends on: every source and lock file of the four packages, not what
   # builds write (next build writes next-env.d.ts, tsc *.tsbuildinfo: counted, they made the
   # second run build again).
   local sum
-  sum=$(cd "$apps" && find testing sdk web \( -name node_modules -o -name .next -o -name dist \
+  sum=$(cd "$apps" && find testing sdk ui web \( -name node_modules -o -name .next -o -name dist \
       -o -name test-artifacts -o -name cache -o -name out -o -name next-env.d.ts \
       -o -name '*.tsbuildinfo' \) -prune -o -type f -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
@@ -437,7 +449,7 @@ ensure_web_app() {
   fi
   local start=$SECONDS pkg
   log "web app: npm ci and next build (about two minutes the first time)"
-  for pkg in testing sdk web; do
+  for pkg in testing sdk ui web; do
     (cd "$apps/$pkg" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
       || die "npm ci in apps/$pkg failed"
   done
@@ -461,6 +473,19 @@ ensure_cargo_fuzz() {
   log "installing cargo-fuzz $POSEY_CARGO_FUZZ_VERSION (crates.io)${have:+ over $have}"
   env -u CARGO_TARGET_DIR cargo install --quiet --locked --force cargo-fuzz \
     --version "$POSEY_CARGO_FUZZ_VERSION" || die "cargo install cargo-fuzz failed"
+}
+
+# The tauri-driver the desktop app's end-to-end test drives the app through (crates.io), pinned.
+POSEY_TAURI_DRIVER_VERSION=2.1.0
+
+# ensure_tauri_driver: `tauri-driver` at that version in cargo's bin directory, installed with
+# `cargo install --locked` when missing or another version. Built in cargo's own temporary
+# directory, not CARGO_TARGET_DIR.
+ensure_tauri_driver() {
+  cargo install --list 2>/dev/null | grep -qx "tauri-driver v$POSEY_TAURI_DRIVER_VERSION:" && return 0
+  log "installing tauri-driver $POSEY_TAURI_DRIVER_VERSION (crates.io)"
+  env -u CARGO_TARGET_DIR cargo install --quiet --locked --force tauri-driver \
+    --version "$POSEY_TAURI_DRIVER_VERSION" || die "cargo install tauri-driver failed"
 }
 
 # build_jobs: how many jobs cargo runs at once here ($CARGO_BUILD_JOBS, else the CPUs this

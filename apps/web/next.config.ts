@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 
 import type { NextConfig } from 'next';
 
-// apps/: the SDK (`file:../sdk`, a symlink) lives beside this app, outside its own folder.
+// apps/: the SDK and the shared components (`file:../sdk`, `file:../ui`, symlinks) live beside
+// this app, outside its own folder.
 const appsDir = fileURLToPath(new URL('..', import.meta.url));
 
 const config: NextConfig = {
@@ -10,6 +11,9 @@ const config: NextConfig = {
   output: 'standalone',
   outputFileTracingRoot: appsDir,
   turbopack: { root: appsDir },
+  // @posey/ui is TypeScript source beside this app (`file:../ui`): compiled here, with this app's
+  // React.
+  transpilePackages: ['@posey/ui'],
   poweredByHeader: false,
   reactStrictMode: true,
 };

@@ -1,7 +1,9 @@
 //! Parsers that live in crates too large to build for fuzzing (the agents service pulls in
-//! llama.cpp, candle and Qdrant) or in private modules (the calendar plugin's WebDAV XML), read
-//! here from their own source files, unchanged: the fuzz targets run the code the services run.
+//! llama.cpp, candle and Qdrant; auth its whole service) or in private modules (the calendar
+//! plugin's WebDAV XML), read here from their own source files, unchanged: the fuzz targets run
+//! the code the services run.
 
+pub mod auth;
 pub mod caldav;
 pub mod documents;
 

@@ -27,6 +27,7 @@ export {
 } from './chat.js';
 export { PoseyError, type PoseyErrorInit, errorFromBody, errorFromResponse } from './errors.js';
 export { GatewayClient, type GatewayClientOptions, type GraphQLErrorEntry, type QueryOptions } from './gateway.js';
+export { type ParsedReminder, deviceTimeZone, parseReminder, reminderTask } from './remind.js';
 export * from './rest.js';
 export { type SseEvent, parseSse } from './sse.js';
 export {

@@ -151,3 +151,28 @@ export function assertNoTokenLeaks(): void {
     }
   }
 }
+
+/**
+ * A call to the agents service's API through the app, as the page's person: `base` is the API's
+ * prefix under `/api/agents` (say `/v1/home`). The status and the JSON body (`{}` when empty).
+ */
+export async function callAgents(page: Page, base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return page.evaluate(
+    async ([url, method, body]) => {
+      const r = await fetch(url, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await r.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // An empty answer (204).
+      }
+      return { status: r.status, json };
+    },
+    [`/api/agents${base}${path}`, method, body] as const,
+  );
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { launch, newContext, noteTokens, signUp, visit } from './browser';
+import { callAgents, launch, newContext, noteTokens, signUp, visit } from './browser';
 
 /** Chase's CSV export layout (made-up people and amounts): 5 lines, closing 1347.05 on 2024-01-05. */
 const CHASE_CSV = join(import.meta.dirname, '..', '..', '..', 'crates', 'posey-finance', 'tests', 'finance', 'fixtures', 'banks', 'chase-checking.csv');
@@ -26,27 +26,8 @@ let bob: Page;
 /** Alice's ids. */
 const hers = { account: '', category: '', transaction: '', import: '' };
 
-/** A call to agents through the app's API as the page's person: the status and the JSON body. */
-async function call(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  return page.evaluate(
-    async ([method, path, body]) => {
-      const r = await fetch(`/api/agents/v1/finance${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // An empty answer (204).
-      }
-      return { status: r.status, json };
-    },
-    [method, path, body] as const,
-  );
-}
+/** A call to agents' finance API through the app as the page's person. */
+const call = (page: Page, method: string, path: string, body?: unknown) => callAgents(page, '/v1/finance', method, path, body);
 
 async function made(page: Page, path: string, body: unknown): Promise<string> {
   const { status, json } = await call(page, 'POST', path, body);

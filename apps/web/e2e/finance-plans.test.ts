@@ -242,7 +242,7 @@ describe('money: plans and edits', () => {
     expect(csv.suggestedFilename()).toBe('posey-finance.csv');
     expect(new URL(csv.url()).pathname).toBe('/api/agents/v1/finance/export.csv');
     const text = await readFile((await csv.path()) as string, 'utf8');
-    expect(text.split('\n')[0].trim()).toBe('date,transaction_id,payee,description,account,account_kind,amount,currency,value,transaction_currency,status,tags');
+    expect(text.split('\n')[0].trim()).toBe('date,transaction_id,payee,description,account,account_kind,amount,currency,value,transaction_currency,status,tags,notes,memo,rate,rate_date');
     expect(text).toMatch(/,Market,,Groceries,expense,70\.00,EUR,/);
     expect(text).toMatch(/,Market,,Giro,asset,-100\.00,EUR,/);
 

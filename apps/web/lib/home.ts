@@ -44,6 +44,8 @@ export interface Entity {
   controllable: boolean;
   /** Some of its commands need the person's yes. */
   security: boolean;
+  /** The person marked it "always ask first": every command the companion gives it waits for their yes. */
+  ask_first: boolean;
 }
 
 export interface EntitiesResponse {
@@ -114,6 +116,8 @@ export interface Exposure {
   controllable_entities: string[];
   controllable_areas: string[];
   hidden_entities: string[];
+  /** Entities on which the companion runs nothing without the person's yes, whatever their kind. */
+  ask_first_entities: string[];
 }
 
 export interface TimeWindow {
@@ -463,7 +467,7 @@ export function instantLabel(at: string, zone: string): string {
 
 // ---- Exposure -------------------------------------------------------------------------------
 
-export const NO_EXPOSURE: Exposure = { visible_entities: [], visible_areas: [], controllable_entities: [], controllable_areas: [], hidden_entities: [] };
+export const NO_EXPOSURE: Exposure = { visible_entities: [], visible_areas: [], controllable_entities: [], controllable_areas: [], hidden_entities: [], ask_first_entities: [] };
 
 /** Every list present (the API's defaults are empty lists). */
 export function normaliseExposure(exposure: Partial<Exposure> | null | undefined): Exposure {
@@ -473,6 +477,7 @@ export function normaliseExposure(exposure: Partial<Exposure> | null | undefined
     controllable_entities: [...(exposure?.controllable_entities ?? [])],
     controllable_areas: [...(exposure?.controllable_areas ?? [])],
     hidden_entities: [...(exposure?.hidden_entities ?? [])],
+    ask_first_entities: [...(exposure?.ask_first_entities ?? [])],
   };
 }
 
@@ -529,6 +534,18 @@ export function setAreaExposure(exposure: Exposure, areaId: string, want: { sees
   const sees = want.sees || want.controls;
   next.visible_areas = sees ? add(next.visible_areas, areaId) : drop(next.visible_areas, areaId);
   next.controllable_areas = want.controls ? add(next.controllable_areas, areaId) : drop(next.controllable_areas, areaId);
+  return next;
+}
+
+/** Whether the person marked the entity "always ask first". */
+export function asksFirst(exposure: Exposure, entity: Pick<Entity, 'entity_id'>): boolean {
+  return exposure.ask_first_entities.includes(entity.entity_id);
+}
+
+/** The policy with the entity marked "always ask first" or not; what the companion sees and controls stays. */
+export function setAskFirst(exposure: Exposure, entity: Pick<Entity, 'entity_id'>, ask: boolean): Exposure {
+  const next = normaliseExposure(exposure);
+  next.ask_first_entities = ask ? add(next.ask_first_entities, entity.entity_id) : drop(next.ask_first_entities, entity.entity_id);
   return next;
 }
 

@@ -1,5 +1,7 @@
 // The services' JSON, as the pages use it.
 
+import type { StoredMessage as SharedMessage } from '@posey/ui';
+
 export interface Conversation {
   id: string;
   title: string;
@@ -8,18 +10,11 @@ export interface Conversation {
   updated_at: string;
 }
 
-export interface StoredMessage {
-  id: number;
+/** A stored message as agents lists it: what the transcript reads (@posey/ui), its turn, and its tool's name. */
+export interface StoredMessage extends SharedMessage {
   turn_id: string;
-  role: 'user' | 'assistant' | 'tool';
-  agent: string;
-  depth: number;
-  content: string;
-  tool_calls: { id: string; name: string; arguments: unknown }[];
   tool_call_id?: string;
   tool_name?: string;
-  is_error: boolean;
-  created_at: string;
 }
 
 export interface Memory {

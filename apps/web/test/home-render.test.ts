@@ -37,6 +37,7 @@ const entity = (over: Partial<Entity>): Entity => ({
   visible: false,
   controllable: false,
   security: false,
+  ask_first: false,
   ...over,
 });
 
@@ -117,8 +118,23 @@ describe('the Home page', () => {
       zone: 'UTC',
     });
     const boxes = card(markup, 'light.kitchen').match(/<input type="checkbox" class="checkbox[^>]*>/g) ?? [];
-    expect(boxes).toHaveLength(2);
-    expect(boxes.every((b) => b.includes('checked=""'))).toBe(true);
+    // Sees, controls, and "always ask first" (not ticked).
+    expect(boxes).toHaveLength(3);
+    expect(boxes.map((b) => b.includes('checked=""'))).toEqual([true, true, false]);
+  });
+
+  it('ticks "always ask first" for an entity the person marked, and says it asks first', () => {
+    const opener = entity({ entity_id: 'switch.garage_opener', domain: 'switch', name: 'Garage opener' });
+    const markup = html(HomePage, {
+      initial: data({ areas: [{ area_id: 'kitchen', name: 'Kitchen' }], entities: [opener], exposure: { ...NO_EXPOSURE, controllable_entities: ['switch.garage_opener'], ask_first_entities: ['switch.garage_opener'] } }),
+      problems: none,
+      zone: 'UTC',
+    });
+    const card_ = card(markup, 'switch.garage_opener');
+    const boxes = card_.match(/<input type="checkbox" class="checkbox[^>]*>/g) ?? [];
+    expect(boxes.map((b) => b.includes('checked=""'))).toEqual([true, true, true]);
+    expect(text(card_)).toContain('Always ask first for Garage opener');
+    expect(text(card_)).toContain('asks first');
   });
 
   it('lists the activity newest first in the person’s zone', () => {

@@ -10,6 +10,7 @@ import {
   alarmCommand,
   apiFieldErrors,
   areaExposure,
+  asksFirst,
   auditWhat,
   blankConnection,
   blankWatch,
@@ -33,6 +34,7 @@ import {
   outcomeLabel,
   replaceEntity,
   setAreaExposure,
+  setAskFirst,
   setEntityExposure,
   stateLabel,
   switchCommand,
@@ -63,6 +65,7 @@ const entity = (over: Partial<Entity>): Entity => ({
   visible: false,
   controllable: false,
   security: false,
+  ask_first: false,
   ...over,
 });
 
@@ -299,6 +302,22 @@ describe('what the companion may see and control', () => {
   it('fills in the lists a policy lacks', () => {
     expect(normaliseExposure({ visible_entities: ['light.a'] })).toEqual(exposure({ visible_entities: ['light.a'] }));
     expect(normaliseExposure(null)).toEqual(NO_EXPOSURE);
+  });
+
+  it('marks an entity "always ask first" apart from what the companion sees and controls, and keeps the mark through other changes', () => {
+    const opener = entity({ entity_id: 'switch.garage_opener', domain: 'switch', area_id: 'garage' });
+    const start = exposure({ controllable_entities: ['switch.garage_opener'], visible_entities: ['switch.garage_opener'] });
+    const marked = setAskFirst(start, opener, true);
+    expect(marked).toEqual({ ...start, ask_first_entities: ['switch.garage_opener'] });
+    expect(asksFirst(marked, opener)).toBe(true);
+    expect(entityExposure(marked, opener)).toMatchObject({ sees: true, controls: true });
+    // Seeing, controlling and whole areas change around the mark without dropping it.
+    const seen = setEntityExposure(marked, opener, { sees: true, controls: false });
+    expect(seen.ask_first_entities).toEqual(['switch.garage_opener']);
+    expect(setAreaExposure(seen, 'garage', { sees: true, controls: true }).ask_first_entities).toEqual(['switch.garage_opener']);
+    expect(normaliseExposure(marked).ask_first_entities).toEqual(['switch.garage_opener']);
+    expect(setAskFirst(marked, opener, false)).toEqual(start);
+    expect(asksFirst(start, opener)).toBe(false);
   });
 });
 

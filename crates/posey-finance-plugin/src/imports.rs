@@ -344,14 +344,22 @@ async fn find(
 
 /// Writes a preview's new lines as cleared transactions; `db` must be a database transaction,
 /// which the caller commits: all of the file or none of it. Lines another import added since
-/// the preview are skipped (the unique key decides), and counted.
+/// the preview are skipped (the unique key decides), and counted. Lines are matched to what the
+/// recurring poster posted again here, as of the commit, not as of the preview.
 pub async fn commit(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Import, FinanceError> {
     let row = find(db, person, id, true).await?;
     if row.state != "preview" {
         return Err(FinanceError::Conflict("the import is committed already".into()));
     }
-    let lines: Vec<ImportLine> = store::lines(&mut *db, person, id).await?.unwrap_or_default();
+    let mut lines: Vec<ImportLine> = store::lines(&mut *db, person, id).await?.unwrap_or_default();
     let account = account_of(db, person, row.account_id).await?;
+    // Matched again, now, under the lock the recurring poster takes too: what it posted since
+    // the preview (or is posting now) is linked, not added a second time.
+    crate::db::lock_bank_payments(&mut *db, person).await?;
+    for line in &mut lines {
+        line.matches = None;
+    }
+    match_posted(db, person, account.id, &mut lines).await?;
     let currency = account.currency.clone().unwrap_or_default();
     let categories: HashSet<Uuid> = accounts::list(&mut *db, person, Kinds::Categories)
         .await?
@@ -364,8 +372,8 @@ pub async fn commit(db: &mut PgConnection, person: Uuid, id: Uuid) -> Result<Imp
     names.dedup();
     let payees = store::payee_ids(db, person, &names).await?;
     let mut roles: HashMap<&str, Uuid> = HashMap::new();
-    // Lines matched to a posted recurring transaction link to it; one gone or matched since
-    // the preview leaves its line to be added; a reconciled one skips it (Actual Budget's way).
+    // Lines matched to a posted recurring transaction link to it; one gone since leaves its
+    // line to be added; a reconciled one skips it (Actual Budget's way).
     let mut new: Vec<&ImportLine> = Vec::with_capacity(kept.len());
     let mut matched = 0;
     for line in kept {

@@ -87,6 +87,8 @@ async fn post_due(
     row: &RecurringRow,
     today: NaiveDate,
 ) -> Result<(Posted, Option<NaiveDate>), FinanceError> {
+    // The lock an import's commit takes too, before either looks for the other's payment.
+    crate::db::lock_bank_payments(&mut *db, row.user_id).await?;
     let mut posted = Posted::default();
     let mut at = row.next_date;
     while let Some(date) = at.filter(|date| *date <= today) {
@@ -206,4 +208,132 @@ async fn post_next(host: &Host) -> anyhow::Result<bool> {
         tracing::debug!(recurring = %row.id, count = posted.count, "recurring transactions posted");
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::str::FromStr as _;
+
+    use posey_finance::bills::Cadence;
+    use sqlx::PgPool;
+
+    use super::*;
+    use crate::db::recurring::Settings;
+    use crate::imports::{self, Upload};
+    use crate::service::{Legs, Template};
+
+    const ROUNDS: usize = 30;
+
+    /// A person with a checking account, a gym category, a daily gym payment due today and a
+    /// preview of the bank's line for today's payment (made before anything was posted).
+    async fn books(pool: &PgPool, today: NaiveDate) -> (Uuid, Uuid, Uuid, Uuid) {
+        let (person, checking, gym) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        sqlx::query(
+            "INSERT INTO finance.accounts (id, user_id, kind, name, currency) VALUES \
+             ($2, $1, 'asset', 'Checking', 'USD'), ($3, $1, 'expense', 'Gym', NULL)",
+        )
+        .bind(person)
+        .bind(checking)
+        .bind(gym)
+        .execute(pool)
+        .await
+        .unwrap();
+        let amount = Decimal::from_str("-45.00").unwrap();
+        let settings = Settings {
+            name: "Gym".into(),
+            template: Template {
+                payee: Some("City Gym".into()),
+                description: None,
+                notes: None,
+                tags: Vec::new(),
+                legs: Legs::Simple {
+                    account_id: checking,
+                    amount,
+                    category_id: Some(gym),
+                    transfer_account_id: None,
+                    transfer_amount: None,
+                },
+            },
+            currency: "USD".into(),
+            cadence: Cadence::Days(1),
+            starts: today,
+            ends: None,
+            paused: false,
+        };
+        let next = Next { date: Some(today), due_at: Some(Utc::now()) };
+        let recurring = db::insert(pool, person, &settings, next).await.unwrap();
+        let file = format!(
+            "Details,Posting Date,Description,Amount,Type,Balance,Check or Slip #\n\
+             DEBIT,{},\"CITY GYM MEMBERSHIP\",-45.00,ACH_DEBIT,955.00,,\n",
+            today.format("%m/%d/%Y")
+        );
+        let upload = Upload {
+            account_id: checking,
+            format: None,
+            mapping_id: None,
+            preset: Some("chase-checking".into()),
+            file_name: None,
+            bytes: file.into_bytes().into(),
+        };
+        let mut conn = pool.acquire().await.unwrap();
+        let preview = imports::preview(&mut conn, person, upload).await.unwrap();
+        (person, checking, recurring, preview.id)
+    }
+
+    /// The poster's claim of `recurring`, as `post_next` makes it, committed.
+    async fn post(pool: PgPool, person: Uuid, recurring: Uuid, today: NaiveDate) {
+        let mut tx = pool.begin().await.unwrap();
+        let row = db::lock(&mut tx, person, recurring).await.unwrap().unwrap();
+        let (posted, next_date) = post_due(&mut tx, &row, today).await.unwrap();
+        let next = Next { date: next_date, due_at: next_date.map(|_| Utc::now()) };
+        db::record_posted(&mut *tx, row.id, posted.count, posted.last, next).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The import's commit, as its route makes it.
+    async fn commit(pool: PgPool, person: Uuid, import: Uuid) {
+        let mut tx = pool.begin().await.unwrap();
+        imports::commit(&mut tx, person, import).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The bank's line committed while the poster posts the same day's payment (each in its
+    /// own database transaction, in flight at once, in either order) is one payment: whichever
+    /// runs second finds the other's transaction.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_bank_line_committed_while_its_date_is_posted_is_one_payment() {
+        let db = posey_testkit::TestDatabase::new().await;
+        for migration in crate::migrations::MIGRATIONS {
+            sqlx::raw_sql(migration.sql).execute(&db.pool).await.unwrap();
+        }
+        let today = Utc::now().date_naive();
+        for round in 0..ROUNDS {
+            let (person, checking, recurring, import) = books(&db.pool, today).await;
+            let (first, second) = if round % 2 == 0 {
+                let a = tokio::spawn(commit(db.pool.clone(), person, import));
+                let b = tokio::spawn(post(db.pool.clone(), person, recurring, today));
+                (a, b)
+            } else {
+                let a = tokio::spawn(post(db.pool.clone(), person, recurring, today));
+                let b = tokio::spawn(commit(db.pool.clone(), person, import));
+                (a, b)
+            };
+            first.await.unwrap();
+            second.await.unwrap();
+            let payments: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
+                "SELECT t.id, t.recurring_id FROM finance.transactions t \
+                 JOIN finance.splits s ON s.transaction_id = t.id \
+                 WHERE t.user_id = $1 AND s.account_id = $2",
+            )
+            .bind(person)
+            .bind(checking)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+            assert_eq!(payments.len(), 1, "round {round}: the gym was paid {payments:?}");
+            assert_eq!(payments[0].1, Some(recurring), "round {round}: it is the date's payment");
+        }
+    }
 }

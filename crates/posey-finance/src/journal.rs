@@ -114,6 +114,10 @@ pub struct Transaction {
     /// Each in its account's currency, with its value in the transaction's: a leg whose
     /// currencies differ is written with its total cost (`10000 JPY @@ 61.00 EUR`).
     pub postings: Vec<Posting>,
+    /// The transaction's notes, written as its comment lines.
+    pub notes: Option<String>,
+    /// Each posting's comment, by position (a memo, a conversion's rate); missing: none.
+    pub comments: Vec<Option<String>>,
 }
 
 /// The journal: a `commodity` directive per currency fixing its decimals, an `account`
@@ -221,7 +225,13 @@ fn write_transaction(
     }
     out.push_str(&header);
     out.push('\n');
-    for posting in &transaction.postings {
+    for line in transaction.notes.iter().flat_map(|notes| notes.lines()) {
+        let line = comment(line);
+        if !line.is_empty() {
+            let _ = writeln!(out, "    ; {line}");
+        }
+    }
+    for (at, posting) in transaction.postings.iter().enumerate() {
         let _ = write!(out, "    {}  {}", name_of(&posting.account), posting.amount);
         if posting.amount.currency() != posting.value.currency() {
             // @@ takes the cost unsigned; the amount's sign gives it its own.
@@ -231,8 +241,42 @@ fn write_transaction(
                 Money::rounded(posting.value.amount().abs(), posting.value.currency())
             );
         }
+        let text = transaction.comments.get(at).and_then(Option::as_deref).map(comment);
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            let _ = write!(out, "  ; {text}");
+        }
         out.push('\n');
     }
+}
+
+/// Text for a comment, on one line, that hledger reads as nothing but a comment: no `[...]`
+/// (a posting's own date) and no `date:` or `date2:` tag (the same, and an error when it is no
+/// date); other `name:` words are tags, which is harmless.
+fn comment(text: &str) -> String {
+    let text = one_line(text).replace('[', "(").replace(']', ")");
+    // Lower case keeps every byte where it was.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut from = 0;
+    for (at, _) in lower.match_indices("date") {
+        // A tag's name starts the comment or follows a space or a comma.
+        let starts = at == 0 || matches!(lower.as_bytes()[at - 1], b' ' | b',');
+        let rest = &lower[at + 4..];
+        let colon = if rest.starts_with(':') {
+            at + 4
+        } else if rest.starts_with("2:") {
+            at + 5
+        } else {
+            continue;
+        };
+        if starts && colon >= from {
+            out.push_str(&text[from..colon]);
+            out.push_str(" -");
+            from = colon + 1;
+        }
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// Each account's name in the journal, e.g. `liabilities:Visa - Gold`: the kind's root,
@@ -389,6 +433,8 @@ mod tests {
                 description: None,
                 status: Status::Pending,
                 tags: vec![],
+                notes: None,
+                comments: vec![],
                 postings: vec![
                     Posting::same(checking.id, money("-61", "EUR")),
                     Posting {
@@ -404,6 +450,8 @@ mod tests {
                 description: Some("weekly shop; milk".into()),
                 status: Status::Reconciled,
                 tags: vec!["groceries".into(), "trip 2026".into()],
+                notes: None,
+                comments: vec![],
                 postings: vec![
                     Posting::same(checking.id, money("-12.5", "EUR")),
                     Posting::same(food.id, money("12.5", "EUR")),
@@ -436,6 +484,39 @@ account expenses:Travel  ; type: X
     expenses:Travel  10000 JPY @@ 61.00 EUR
 ";
         assert_eq!(journal, expected);
+    }
+
+    #[test]
+    fn notes_and_memos_are_comments_that_read_as_nothing_else() {
+        let checking = account(1, &["Checking"], AccountKind::Asset, "EUR");
+        let travel = account(3, &["Travel"], AccountKind::Expense, "JPY");
+        let transaction = Transaction {
+            date: date("2026-01-06"),
+            payee: Some("Lawson".into()),
+            description: None,
+            status: Status::Cleared,
+            tags: vec![],
+            notes: Some("Paid in Tokyo;\n\ndate:2026-13-45 [2026-01-01] due,DATE2:x".into()),
+            comments: vec![Some("card abroad".into()), Some("rate 0.0061 of 2026-01-05".into())],
+            postings: vec![
+                Posting::same(checking.id, money("-61", "EUR")),
+                Posting {
+                    account: travel.id,
+                    amount: money("10000", "JPY"),
+                    value: money("61", "EUR"),
+                },
+            ],
+        };
+        let journal = write_journal(&[checking, travel], &[transaction]);
+        let expected = "
+2026-01-06 * Lawson
+    ; Paid in Tokyo,
+    ; date -2026-13-45 (2026-01-01) due,DATE2 -x
+    assets:Checking  -61.00 EUR  ; card abroad
+    expenses:Travel  10000 JPY @@ 61.00 EUR  ; rate 0.0061 of 2026-01-05
+";
+        assert!(journal.ends_with(expected), "{journal}");
+        assert_eq!(comment("update:x mydate:y"), "update:x mydate:y", "only date tags");
     }
 
     #[test]

@@ -157,7 +157,8 @@ pub async fn control(
             ));
             return refuse(entry, error).await;
         }
-        let info = EntityInfo::new(entity_id.clone(), row.device_class.as_deref());
+        let info = EntityInfo::new(entity_id.clone(), row.device_class.as_deref())
+            .asking_first(policy.asks_first(&entity_id));
         if let Some(reason) = requires_confirmation(&command, &info)
             && !confirmed
         {

@@ -10,17 +10,18 @@ use std::time::Duration;
 
 use chrono::Utc;
 use posey_home::mqtt::MqttError;
-use posey_home::{Command, EntityId, EntityState, Secret, entity::slugify};
+use posey_home::{Change, Command, EntityId, EntityState, Secret, entity::slugify};
 use posey_plugin::{CancellationToken, Host};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
-use crate::db::connections::{self, Connection, Kind};
+use crate::db::connections::{self, Connection, Fence, Kind};
 use crate::db::entities::{self, EntityRow};
 use crate::db::history;
 use crate::error::HomeError;
+use crate::lease::MirrorLease;
 use crate::settings::HomeSettings;
 use crate::watching::Watchers;
 use crate::{ha, mqtt};
@@ -37,6 +38,8 @@ pub(crate) enum Live {
 pub(crate) struct Running {
     pub connection: Connection,
     pub live: Live,
+    /// An MQTT connection's: whether this replica is the one that mirrors it.
+    lease: Option<Arc<MirrorLease>>,
     stop: CancellationToken,
 }
 
@@ -69,6 +72,8 @@ pub struct Homes {
     changed: Notify,
     /// Cancelled at shutdown: every link's token is a child.
     stop: CancellationToken,
+    /// This replica, as the holder of MQTT connections' mirror leases.
+    replica: Uuid,
 }
 
 impl Homes {
@@ -84,6 +89,7 @@ impl Homes {
             links: Mutex::default(),
             changed: Notify::new(),
             stop: CancellationToken::new(),
+            replica: Uuid::new_v4(),
         }
     }
 
@@ -125,6 +131,10 @@ impl Homes {
         }
         self.stop.cancel();
         self.links().clear();
+        // Another replica takes the MQTT connections over on its next try, not after a lease.
+        if let Err(error) = connections::release_mirror(&self.db, None, self.replica).await {
+            tracing::warn!(%error, "releasing the home mirror leases failed");
+        }
     }
 
     /// Starts links for stored connections that have none here (made on another replica, or
@@ -337,7 +347,12 @@ impl Homes {
                     }
                 };
                 Ok(Opened {
-                    running: Running { connection: connection.clone(), live: Live::Ha(link), stop },
+                    running: Running {
+                        connection: connection.clone(),
+                        live: Live::Ha(link),
+                        lease: None,
+                        stop,
+                    },
                     events: Events::Ha(changes),
                 })
             }
@@ -381,6 +396,11 @@ impl Homes {
                     running: Running {
                         connection: connection.clone(),
                         live: Live::Mqtt(link),
+                        lease: Some(Arc::new(MirrorLease::new(
+                            self.db.clone(),
+                            connection.id,
+                            self.replica,
+                        ))),
                         stop,
                     },
                     events: Events::Mqtt(events),
@@ -397,6 +417,10 @@ impl Homes {
         let homes = self.clone();
         let stop = running.stop.clone();
         let weak = Arc::downgrade(&running);
+        if let Some(lease) = running.lease.clone() {
+            let stop = stop.clone();
+            tokio::spawn(async move { lease.keep(stop).await });
+        }
         drop(running);
         tokio::spawn(async move {
             let feed = async {
@@ -430,8 +454,7 @@ impl Homes {
             link.states().iter().map(|state| ha_row(&connection, link, state)).collect();
         let keep: Vec<String> = rows.iter().map(|r| r.entity_id.clone()).collect();
         for row in &rows {
-            entities::upsert(&self.db, row).await?;
-            history::record(&self.db, row).await?;
+            self.mirror(row, None).await?;
         }
         entities::retain(&self.db, connection.id, &keep).await?;
         drop(now);
@@ -445,14 +468,14 @@ impl Homes {
                         Some(state) => {
                             let row = ha_row(&connection, link, state);
                             drop(now);
-                            self.mirror(&row).await?;
+                            self.mirror(&row, None).await?;
                         }
                         None => {
                             drop(now);
                             entities::delete(&self.db, connection.id, change.entity_id.as_str()).await?;
                         }
                     }
-                    self.watchers.on_change(&connection, &change).await;
+                    self.watchers.on_change(&connection, &change, None).await;
                 }
                 moved = status.changed() => {
                     if moved.is_err() { return Ok(()) }
@@ -467,6 +490,9 @@ impl Homes {
         }
     }
 
+    /// Mirrors an MQTT connection's events while this replica holds its lease (see
+    /// [`crate::lease`]); the states a command given here made an optimistic entity assume, which
+    /// only this replica knows, whether or not.
     async fn follow_mqtt(
         &self,
         running: std::sync::Weak<Running>,
@@ -474,37 +500,51 @@ impl Homes {
     ) -> anyhow::Result<()> {
         let Some(now) = running.upgrade() else { return Ok(()) };
         let connection = now.connection.clone();
+        let Some(lease) = now.lease.clone() else { return Ok(()) };
         drop(now);
+        let fence = Some(lease.fence());
+        let mut gained = lease.gained();
         // What came before this receiver: the link is connected, retained configs may be in.
-        self.mirror_mqtt_all(&running, &connection).await?;
+        // Only mirrored: what changed while no replica mirrored is not known from one that has
+        // only now connected.
+        lease.renew().await;
+        gained.borrow_and_update();
+        if lease.holds() {
+            self.take_over(&running, &connection, false).await?;
+        }
         loop {
-            let event = match events.recv().await {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                gain = gained.changed() => {
+                    if gain.is_err() { return Ok(()) }
+                    gained.borrow_and_update();
+                    // This replica followed the broker meanwhile: what moved while nobody
+                    // mirrored is a change.
+                    self.take_over(&running, &connection, true).await?;
+                    continue;
+                }
+            };
+            let event = match event {
                 Ok(event) => event,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.mirror_mqtt_all(&running, &connection).await?;
+                    if lease.holds() {
+                        self.take_over(&running, &connection, false).await?;
+                    }
                     continue;
                 }
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             };
             match event {
+                // Only this replica knows it, whether or not it mirrors the rest.
+                mqtt::LinkEvent::Assumed(change) => {
+                    self.mirror_change(&running, &connection, &change, None).await?;
+                }
+                _ if !lease.holds() => {}
                 mqtt::LinkEvent::Discovered { entity, state } => {
-                    self.mirror(&mqtt_row(&connection, &entity, &state)).await?;
+                    self.mirror(&mqtt_row(&connection, &entity, &state), fence).await?;
                 }
                 mqtt::LinkEvent::Changed(change) => {
-                    let Some(now) = running.upgrade() else { return Ok(()) };
-                    let Live::Mqtt(link) = &now.live else { return Ok(()) };
-                    let entity = link.entity(&change.entity_id);
-                    drop(now);
-                    match (&change.new, entity) {
-                        (Some(state), Some(entity)) => {
-                            self.mirror(&mqtt_row(&connection, &entity, state)).await?;
-                        }
-                        _ => {
-                            entities::delete(&self.db, connection.id, change.entity_id.as_str())
-                                .await?;
-                        }
-                    }
-                    self.watchers.on_change(&connection, &change).await;
+                    self.mirror_change(&running, &connection, &change, fence).await?;
                 }
                 mqtt::LinkEvent::Removed(entity_id) => {
                     entities::delete(&self.db, connection.id, entity_id.as_str()).await?;
@@ -525,30 +565,94 @@ impl Homes {
         }
     }
 
-    async fn mirror_mqtt_all(
+    /// Mirrors one change of an MQTT entity and shows it to the person's watches.
+    async fn mirror_change(
         &self,
         running: &std::sync::Weak<Running>,
         connection: &Connection,
+        change: &Change,
+        fence: Option<Fence>,
     ) -> anyhow::Result<()> {
         let Some(now) = running.upgrade() else { return Ok(()) };
         let Live::Mqtt(link) = &now.live else { return Ok(()) };
-        let rows: Vec<EntityRow> = link
+        let entity = link.entity(&change.entity_id);
+        drop(now);
+        match (&change.new, entity) {
+            (Some(state), Some(entity)) => {
+                self.mirror(&mqtt_row(connection, &entity, state), fence).await?;
+            }
+            _ => entities::delete(&self.db, connection.id, change.entity_id.as_str()).await?,
+        }
+        self.watchers.on_change(connection, change, fence).await;
+        Ok(())
+    }
+
+    /// Mirrors every MQTT entity as this replica's link holds it, having just taken the lease
+    /// (or missed events): a state unlike the one mirrored is recorded, and when `changes`
+    /// shown to the watches as a change from the mirrored one.
+    async fn take_over(
+        &self,
+        running: &std::sync::Weak<Running>,
+        connection: &Connection,
+        changes: bool,
+    ) -> anyhow::Result<()> {
+        let Some(now) = running.upgrade() else { return Ok(()) };
+        let (Live::Mqtt(link), Some(lease)) = (&now.live, now.lease.clone()) else { return Ok(()) };
+        let live: Vec<(EntityRow, EntityState)> = link
             .entities()
             .iter()
             .filter_map(|entity| {
-                link.state(&entity.entity_id).map(|state| mqtt_row(connection, entity, &state))
+                link.state(&entity.entity_id)
+                    .map(|state| (mqtt_row(connection, entity, &state), state))
             })
             .collect();
         drop(now);
-        for row in &rows {
-            self.mirror(row).await?;
+        let fence = Some(lease.fence());
+        let mirrored: HashMap<String, EntityRow> = entities::of_connection(&self.db, connection.id)
+            .await?
+            .into_iter()
+            .map(|row| (row.entity_id.clone(), row))
+            .collect();
+        for (mut row, state) in live {
+            let old = mirrored.get(&row.entity_id);
+            if old.is_some_and(|old| old.state == row.state && old.attributes == row.attributes) {
+                // The same state: only what is known of the entity may be new.
+                entities::upsert(&self.db, &row).await?;
+                continue;
+            }
+            // Newer than what the last holder wrote, whatever its clock said.
+            if let Some(old) = old {
+                row.last_updated =
+                    row.last_updated.max(old.last_updated + chrono::Duration::microseconds(1));
+            }
+            self.mirror(&row, fence).await?;
+            if changes && let Some(old) = old {
+                let change = Change {
+                    entity_id: state.entity_id.clone(),
+                    old: Some(old.as_state(state.entity_id.clone())),
+                    new: Some(state),
+                };
+                self.watchers.on_change(connection, &change, fence).await;
+            }
+        }
+        if let Some(now) = running.upgrade()
+            && let Live::Mqtt(link) = &now.live
+        {
+            let connected = link.is_connected();
+            drop(now);
+            let (status, error) = if connected {
+                ("connected", None)
+            } else {
+                ("disconnected", Some("the connection to the broker was lost; retrying"))
+            };
+            connections::set_status(&self.db, connection.id, status, error).await?;
         }
         Ok(())
     }
 
-    async fn mirror(&self, row: &EntityRow) -> anyhow::Result<()> {
+    async fn mirror(&self, row: &EntityRow, fence: Option<Fence>) -> anyhow::Result<()> {
         entities::upsert(&self.db, row).await?;
-        history::record(&self.db, row).await?;
+        history::record(&self.db, row, fence).await?;
         Ok(())
     }
 
@@ -568,6 +672,18 @@ impl Homes {
                     mqtt::LinkError::NotConnected | mqtt::LinkError::Stopped => {
                         HomeError::Unavailable(error.to_string())
                     }
+                    // Mirrored (the route found it) but not yet heard of on this replica's
+                    // link, which has just connected: the broker's retained announcements are
+                    // still arriving.
+                    mqtt::LinkError::UnknownEntity(_) => HomeError::Unavailable(format!(
+                        "{entity_id} is not yet announced on this connection; try again in a \
+                         moment"
+                    )),
+                    // Announced, but its retained availability has not arrived yet.
+                    mqtt::LinkError::Unheard(_) => HomeError::Unavailable(format!(
+                        "{entity_id} has not yet said on this connection whether it is \
+                         available; try again in a moment"
+                    )),
                     mqtt::LinkError::Rejected(
                         error @ (MqttError::Unsupported { .. }
                         | MqttError::CodeRequired

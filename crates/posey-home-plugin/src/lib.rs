@@ -13,6 +13,7 @@ mod error;
 mod export;
 pub mod ha;
 mod homes;
+mod lease;
 pub mod migrations;
 pub mod mqtt;
 mod new_watch;

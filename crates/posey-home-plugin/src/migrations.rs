@@ -2,7 +2,10 @@
 
 use posey_plugin::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration { name: "0001_home", sql: HOME }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "0001_home", sql: HOME },
+    Migration { name: "0002_mirror_lease", sql: MIRROR_LEASE },
+];
 
 const HOME: &str = r#"
 CREATE SCHEMA IF NOT EXISTS home;
@@ -118,4 +121,13 @@ CREATE TABLE home.notices (
     delivered_at timestamptz
 );
 CREATE INDEX notices_undelivered ON home.notices (created_at) WHERE delivered_at IS NULL;
+"#;
+
+const MIRROR_LEASE: &str = r#"
+-- Which replica mirrors an MQTT connection (`crate::lease`): MQTT messages carry no time or id
+-- of their own, so one replica at a time writes what the broker says, under a lease renewed
+-- while it runs and taken over when its holder stops renewing it.
+ALTER TABLE home.connections
+    ADD COLUMN mirror_holder uuid,
+    ADD COLUMN mirror_lease_until timestamptz;
 "#;

@@ -56,8 +56,9 @@ pub fn all(homes: Shared) -> Vec<Tool> {
             "home_control",
             "Control an entity (by its id from home_entities): turn on or off (lights with \
              brightness or colour), set a thermostat, open or close a cover, lock or unlock, arm \
-             or disarm an alarm, play or pause media. Unlocking, opening entrances and the alarm \
-             need the person's confirmation, which this asks for.",
+             or disarm an alarm, play or pause media. Unlocking, opening entrances, the alarm and \
+             anything on an entity the person marked \"always ask first\" need the person's \
+             confirmation, which this asks for.",
             {
                 let homes = with(&homes);
                 move |context, args| control_tool(homes.clone(), context, args)

@@ -1,7 +1,9 @@
 //! Watches fired: each change a link reports is shown to the person's watches on that entity;
 //! one that fires writes a notice under a key made of the watch, the entity and the moment of
-//! the change (so the change fires it once, however often and on however many replicas it is
-//! seen), then hands it to cron. A notice cron did not take is handed over again later.
+//! the change, then hands it to cron. The key makes a change fire a watch once however often
+//! it is seen: on every replica for Home Assistant, whose changes carry HA's own time; an MQTT
+//! connection's changes are shown by the one replica holding its mirror lease
+//! (`crate::lease`), under its fence. A notice cron did not take is handed over again later.
 
 use chrono_tz::Tz;
 use posey_home::Change;
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use posey_plugin::{Notifier, ProfileSource};
 use sqlx::PgPool;
 
-use crate::db::connections::Connection;
+use crate::db::connections::{Connection, Fence};
 use crate::db::{notices, watches};
 
 /// What firing watches needs: the database, people's zones and cron.
@@ -27,9 +29,10 @@ pub struct Watchers {
 
 impl Watchers {
     /// Shows `change` to the person's watches; failures are logged (the change is mirrored
-    /// whatever becomes of its watches).
-    pub async fn on_change(&self, connection: &Connection, change: &Change) {
-        on_change(self, connection, change).await;
+    /// whatever becomes of its watches). Under `fence`, a notice is written only while the
+    /// fence's holder holds the connection's mirror lease.
+    pub async fn on_change(&self, connection: &Connection, change: &Change, fence: Option<Fence>) {
+        on_change(self, connection, change, fence).await;
     }
 
     /// Hands over again the notices cron did not take.
@@ -38,13 +41,23 @@ impl Watchers {
     }
 }
 
-async fn on_change(watchers: &Watchers, connection: &Connection, change: &Change) {
-    if let Err(error) = fire(watchers, connection, change).await {
+async fn on_change(
+    watchers: &Watchers,
+    connection: &Connection,
+    change: &Change,
+    fence: Option<Fence>,
+) {
+    if let Err(error) = fire(watchers, connection, change, fence).await {
         tracing::warn!(error = format!("{error:#}"), entity = %change.entity_id, "a home watch failed");
     }
 }
 
-async fn fire(watchers: &Watchers, connection: &Connection, change: &Change) -> anyhow::Result<()> {
+async fn fire(
+    watchers: &Watchers,
+    connection: &Connection,
+    change: &Change,
+    fence: Option<Fence>,
+) -> anyhow::Result<()> {
     let person = connection.user_id;
     let watching = watches::on_entity(&watchers.db, person, change.entity_id.as_str()).await?;
     if watching.is_empty() {
@@ -75,7 +88,7 @@ async fn fire(watchers: &Watchers, connection: &Connection, change: &Change) -> 
                 "connection_id": connection.id,
             }),
         };
-        if notices::insert(&watchers.db, row.watch.id, &notice).await? {
+        if notices::insert(&watchers.db, row.watch.id, &notice, fence).await? {
             watches::fired(&watchers.db, row.watch.id, new.last_updated).await?;
             deliver(watchers, notice).await;
         }

@@ -1,6 +1,8 @@
 //! What of a person's home the companion may see and what it may control. Opt-in, as the
 //! person chooses: by default the companion sees nothing and controls nothing; the person
-//! allows entities one by one or whole areas, and may hide single entities of an allowed area.
+//! allows entities one by one or whole areas, and may hide single entities of an allowed area,
+//! or mark single entities "always ask first": the companion then runs nothing on them without
+//! the person's yes (`security::requires_confirmation`).
 
 use std::collections::BTreeSet;
 
@@ -28,6 +30,10 @@ pub struct ExposurePolicy {
     /// allowed bedroom).
     #[serde(default)]
     pub hidden_entities: BTreeSet<EntityId>,
+    /// Entities on which every command of the companion waits for the person's yes, whatever
+    /// their kind (a garage opener that is a switch, a script that unlocks the door).
+    #[serde(default)]
+    pub ask_first_entities: BTreeSet<EntityId>,
 }
 
 impl ExposurePolicy {
@@ -50,6 +56,11 @@ impl ExposurePolicy {
     /// Whether the companion may control this entity, which is in `area` if any.
     pub fn can_control(&self, entity_id: &EntityId, area: Option<&str>) -> bool {
         !self.hidden_entities.contains(entity_id) && self.allows_control(entity_id, area)
+    }
+
+    /// Whether the person marked this entity "always ask first".
+    pub fn asks_first(&self, entity_id: &EntityId) -> bool {
+        self.ask_first_entities.contains(entity_id)
     }
 
     fn allows_control(&self, entity_id: &EntityId, area: Option<&str>) -> bool {
@@ -76,6 +87,7 @@ mod tests {
         assert!(!policy.can_see(&id("light.desk"), None));
         let read: ExposurePolicy = serde_json::from_str("{}").expect("json");
         assert_eq!(read, policy);
+        assert!(!policy.asks_first(&id("switch.garage_opener")));
     }
 
     #[test]
@@ -117,6 +129,25 @@ mod tests {
         assert!(!policy.can_see(&id("switch.camera"), Some("bedroom")));
         assert!(!policy.can_control(&id("switch.camera"), Some("bedroom")));
         assert!(policy.can_control(&id("light.bedside"), Some("bedroom")));
+    }
+
+    #[test]
+    fn asking_first_is_apart_from_seeing_and_controlling() {
+        let policy = ExposurePolicy {
+            controllable_entities: [id("switch.garage_opener")].into(),
+            ask_first_entities: [id("switch.garage_opener"), id("script.unlock")].into(),
+            ..ExposurePolicy::none()
+        };
+        assert!(policy.asks_first(&id("switch.garage_opener")));
+        assert!(policy.can_control(&id("switch.garage_opener"), None));
+        assert!(policy.asks_first(&id("script.unlock")));
+        assert!(!policy.can_see(&id("script.unlock"), None), "asking first shows nothing");
+        assert!(!policy.asks_first(&id("switch.coffee")));
+        // Policies stored before the mark read as marking nothing.
+        let old: ExposurePolicy =
+            serde_json::from_str(r#"{"controllable_entities": ["switch.garage_opener"]}"#)
+                .expect("json");
+        assert!(old.ask_first_entities.is_empty());
     }
 
     proptest! {

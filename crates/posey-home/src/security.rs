@@ -1,6 +1,8 @@
 //! Which commands act on the home's safety: unlocking a door, arming or disarming an alarm,
-//! opening a garage door or gate, switching an automation off. The model's word alone never
-//! runs them; the person's explicit yes does.
+//! opening a garage door or gate, switching an automation off, and anything at all on an
+//! entity the person marked "always ask first" (a garage opener that is a relay's switch, a
+//! script that unlocks: what its kind does not tell). The model's word alone never runs them;
+//! the person's explicit yes does.
 
 use std::fmt;
 
@@ -15,11 +17,18 @@ pub struct EntityInfo {
     pub entity_id: EntityId,
     /// Home Assistant's `device_class` attribute (`garage`, `gate`, `door`, `blind`, ...).
     pub device_class: Option<String>,
+    /// The person marked it "always ask first" (`ExposurePolicy::ask_first_entities`).
+    pub ask_first: bool,
 }
 
 impl EntityInfo {
     pub fn new(entity_id: EntityId, device_class: Option<&str>) -> Self {
-        Self { entity_id, device_class: device_class.map(str::to_owned) }
+        Self { entity_id, device_class: device_class.map(str::to_owned), ask_first: false }
+    }
+
+    /// The same entity, marked "always ask first" or not.
+    pub fn asking_first(self, ask_first: bool) -> Self {
+        Self { ask_first, ..self }
     }
 }
 
@@ -34,6 +43,8 @@ pub enum Reason {
     /// Opening (or moving) a cover that is a way into the home: a garage door, gate or door.
     OpenEntrance,
     DisableAutomation,
+    /// Anything on an entity the person marked "always ask first".
+    AskedFirst,
 }
 
 impl fmt::Display for Reason {
@@ -45,6 +56,7 @@ impl fmt::Display for Reason {
             Self::DisarmAlarm => "disarming an alarm",
             Self::OpenEntrance => "opening a garage door, gate or door",
             Self::DisableAutomation => "switching an automation off",
+            Self::AskedFirst => "anything on an entity marked \"always ask first\"",
         })
     }
 }
@@ -55,6 +67,15 @@ const ENTRANCES: &[&str] = &["garage", "gate", "door"];
 /// Why `command` on this entity needs the person's explicit confirmation, or `None` when the
 /// companion may run it on its own (given it may control the entity at all).
 pub fn requires_confirmation(command: &Command, entity: &EntityInfo) -> Option<Reason> {
+    let by_kind = by_kind(command, entity);
+    if entity.ask_first {
+        return Some(by_kind.unwrap_or(Reason::AskedFirst));
+    }
+    by_kind
+}
+
+/// What the entity's kind alone asks the person's yes for.
+fn by_kind(command: &Command, entity: &EntityInfo) -> Option<Reason> {
     let entrance = || {
         entity
             .device_class
@@ -254,6 +275,35 @@ mod tests {
         assert_eq!(Reason::DisarmAlarm.to_string(), "disarming an alarm");
     }
 
+    #[test]
+    fn everything_on_an_entity_marked_ask_first_asks() {
+        for command in every_command() {
+            for entity in ENTITIES {
+                for class in CLASSES {
+                    let marked = info(entity, *class).asking_first(true);
+                    let reason = requires_confirmation(&command, &marked);
+                    let by_kind = expected(&command, entity, *class);
+                    assert_eq!(
+                        reason,
+                        Some(by_kind.unwrap_or(Reason::AskedFirst)),
+                        "{command:?} on {entity} ({class:?}), marked"
+                    );
+                }
+            }
+        }
+        let opener = info("switch.garage_opener", None);
+        assert_eq!(
+            requires_confirmation(
+                &Command::TurnOn { brightness: None, rgb: None, color_temp_kelvin: None },
+                &opener
+            ),
+            None,
+            "unmarked, a switch is a switch"
+        );
+        let script = info("script.unlock_everything", None).asking_first(true);
+        assert_eq!(requires_confirmation(&Command::RunScript, &script), Some(Reason::AskedFirst));
+    }
+
     /// What the model may run on its own: a command the entity takes, needing no confirmation.
     fn model_alone(command: &Command, entity: &EntityInfo) -> bool {
         command.check(&entity.entity_id).is_ok() && requires_confirmation(command, entity).is_none()
@@ -295,6 +345,15 @@ mod tests {
                 };
             }
             prop_assert_eq!(position, 0);
+        }
+
+        #[test]
+        fn no_sequence_of_the_models_commands_moves_a_garage_opener_marked_ask_first(
+            commands in proptest::collection::vec(select(every_command()), 0..30),
+            entity in select(vec!["switch.garage_opener", "button.gate", "script.unlock", "scene.away", "light.porch"]),
+        ) {
+            let opener = info(entity, None).asking_first(true);
+            prop_assert!(commands.iter().all(|c| !model_alone(c, &opener)));
         }
 
         #[test]

@@ -78,6 +78,7 @@ impl ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(cause) if out_of_space(cause) => StatusCode::INSUFFICIENT_STORAGE,
+            Self::Internal(cause) if database_away(cause) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +98,7 @@ impl ApiError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(cause) if out_of_space(cause) => "insufficient_storage",
+            Self::Internal(cause) if database_away(cause) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -123,6 +125,7 @@ impl ApiError {
             Self::Internal(cause) if out_of_space(cause) => {
                 ("the server is out of disk space; try again once space is freed".to_owned(), None)
             }
+            Self::Internal(cause) if database_away(cause) => (DATABASE_AWAY.to_owned(), None),
             Self::Internal(_) => ("an internal error occurred".to_owned(), None),
         };
         ErrorBody { error: ErrorDetail { code: self.code(), message, fields } }
@@ -148,6 +151,33 @@ pub fn out_of_space(cause: &anyhow::Error) -> bool {
     })
 }
 
+/// What a person is told while the database cannot be reached.
+pub const DATABASE_AWAY: &str = "the database cannot be reached just now; try again in a moment";
+
+/// Seconds a client is asked to wait (`Retry-After`) while the database cannot be reached: a
+/// restart takes a few.
+pub const DATABASE_RETRY_AFTER_SECS: u32 = 2;
+
+/// Whether `cause` is the database being out of reach rather than a fault in the request or
+/// the server: no connection to be had (refused, reset, the pool timed out waiting for one), or
+/// PostgreSQL shutting down, starting up or out of connection slots (SQLSTATE classes 08 and
+/// 57P, and 53300). Such a request succeeds once the database is back: a 503 with
+/// `Retry-After`, not a 500.
+pub fn database_away(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|error| error.downcast_ref::<sqlx::Error>().is_some_and(sqlx_database_away))
+}
+
+/// [`database_away`] for one sqlx error.
+pub fn sqlx_database_away(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+        }),
+        _ => false,
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), axum::Json(self.body())).into_response();
@@ -163,6 +193,9 @@ impl IntoResponse for ApiError {
                 headers.insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
             }
             Self::Internal(cause) => {
+                if database_away(cause) {
+                    headers.insert(header::RETRY_AFTER, DATABASE_RETRY_AFTER_SECS.into());
+                }
                 response
                     .extensions_mut()
                     .insert(InternalCause(std::sync::Arc::new(format!("{cause:#}"))));
@@ -200,6 +233,24 @@ mod tests {
         assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
         let other = ApiError::Internal(anyhow::anyhow!("connection refused"));
         assert_eq!(body_of(other).await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn a_database_out_of_reach_is_a_503_to_retry() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for cause in [sqlx::Error::PoolTimedOut, sqlx::Error::Io(refused)] {
+            let err = ApiError::Internal(anyhow::Error::new(cause).context("listing memories"));
+            let (status, json, response) = body_of(err).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(json["error"]["code"], "unavailable");
+            assert_eq!(json["error"]["message"], DATABASE_AWAY);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+            let cause = response.extensions().get::<InternalCause>().expect("cause kept for logs");
+            assert!(cause.0.contains("listing memories"), "{}", cause.0);
+        }
+        // A query that is wrong is still the server's fault.
+        let wrong = ApiError::Internal(sqlx::Error::RowNotFound.into());
+        assert_eq!(wrong.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[tokio::test]

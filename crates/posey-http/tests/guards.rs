@@ -120,14 +120,14 @@ async fn concurrent_first_checks_all_get_the_answer() {
 }
 
 #[tokio::test]
-async fn an_unreachable_database_is_an_internal_error_not_a_refusal() {
+async fn an_unreachable_database_is_a_503_to_retry_not_a_refusal() {
     let db = TestDatabase::new().await;
     let permissions = Permissions::new(db.pool.clone());
     db.cut_off().await;
     db.pool.close().await;
     let admin = claims_with(json!({ "roles": ["admin"] }));
     let error = permissions.has_permission(&admin, "users:manage").await.unwrap_err();
-    assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 struct ManageUsers;

@@ -18,6 +18,7 @@ pub mod hostile;
 pub mod keys;
 pub mod mail;
 pub mod openapi;
+pub mod otp;
 pub mod unzip;
 
 pub use app::{TestApp, spawn_service, spawn_service_on};

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use posey_http::edge::EdgeError;
-use posey_http::error::InternalCause;
+use posey_http::error::{DATABASE_AWAY, DATABASE_RETRY_AFTER_SECS, InternalCause, database_away};
 use posey_http::params::PathIdRejection;
 use serde_json::json;
 
@@ -92,6 +92,10 @@ impl AuthError {
                     retry_after.as_secs().max(1)
                 ),
             ),
+            // The database restarting: a moment's wait, not a fault (GoTrue has no code for it).
+            Self::Internal(cause) if database_away(cause) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unexpected_failure", DATABASE_AWAY.into())
+            }
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "unexpected_failure",
@@ -121,6 +125,11 @@ impl IntoResponse for AuthError {
                     .insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
             }
             Self::Internal(cause) => {
+                if database_away(&cause) {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, DATABASE_RETRY_AFTER_SECS.into());
+                }
                 response
                     .extensions_mut()
                     .insert(InternalCause(std::sync::Arc::new(format!("{cause:#}"))));
@@ -212,4 +221,25 @@ fn versioned(mut response: Response) -> Response {
         return rewritten;
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::to_bytes;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_out_of_reach_is_a_503_to_retry_and_a_fault_a_500() {
+        let away = AuthError::from(sqlx::Error::PoolTimedOut).into_response();
+        assert_eq!(away.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(away.headers()[header::RETRY_AFTER], "2");
+        let body = to_bytes(away.into_body(), 1 << 16).await.expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(body["msg"], DATABASE_AWAY);
+
+        let fault = AuthError::from(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(fault.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(fault.headers().get(header::RETRY_AFTER).is_none());
+    }
 }

@@ -33,9 +33,14 @@ impl GatewayError {
         Self::new("invalid-jwt", message)
     }
 
-    /// A database error as the client may see it: constraint violations and bad values by kind,
+    /// A database error as the client may see it: the database out of reach as
+    /// `database-unavailable` (to try again), constraint violations and bad values by kind,
     /// anything else as `unexpected` (logged with its detail).
     pub fn from_db(error: &sqlx::Error) -> Self {
+        if posey_http::error::sqlx_database_away(error) {
+            tracing::warn!(error = %error, "the database is out of reach");
+            return Self::new("database-unavailable", posey_http::error::DATABASE_AWAY);
+        }
         if let Some(db) = error.as_database_error() {
             let constraint = db.constraint().map(|c| format!(" ({c})")).unwrap_or_default();
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
@@ -110,6 +115,7 @@ impl GatewayError {
             "payload-too-large" => StatusCode::PAYLOAD_TOO_LARGE,
             "method-not-allowed" => StatusCode::METHOD_NOT_ALLOWED,
             "unexpected" => StatusCode::INTERNAL_SERVER_ERROR,
+            "database-unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -128,3 +134,17 @@ impl IntoResponse for GatewayError {
 }
 
 pub type GResult<T> = Result<T, GatewayError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_said_so_to_try_again() {
+        let away = GatewayError::from_db(&sqlx::Error::PoolTimedOut);
+        assert_eq!(away.code, "database-unavailable");
+        assert_eq!(away.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(away.body()["errors"][0]["extensions"]["code"], "database-unavailable");
+        assert_eq!(GatewayError::from_db(&sqlx::Error::RowNotFound).code, "unexpected");
+    }
+}

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
 use async_graphql::{Name, Response, Value, Variables};
 
@@ -80,14 +81,41 @@ pub fn plan(
     catalog: &Catalog,
     access: &Access,
 ) -> Option<Vec<Planned>> {
+    let op = operation(document, operation_name)?;
+    if op.ty != OperationType::Query {
+        return None;
+    }
+    let mut planned = Vec::new();
+    for sel in root_selections(document, op, variables)? {
+        let (table, kind) = root_of(catalog, access, &sel.name)?;
+        planned.push(Planned { key: sel.key.clone(), table, kind, sel });
+    }
+    Some(planned)
+}
+
+/// The operation a request runs.
+pub fn operation<'d>(
+    document: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
         _ => return None,
     };
-    let op = &operation.node;
-    if op.ty != OperationType::Query || !op.directives.is_empty() {
+    Some(&operation.node)
+}
+
+/// The operation's root fields as the compiler reads them (fragments flattened, variables and
+/// their defaults substituted), or `None` if it needs the executor (directives, `__` fields,
+/// repeated response keys).
+pub fn root_selections(
+    document: &ExecutableDocument,
+    op: &OperationDefinition,
+    variables: &Variables,
+) -> Option<Vec<Sel>> {
+    if !op.directives.is_empty() {
         return None;
     }
     let mut values = variables.clone();
@@ -100,13 +128,7 @@ pub fn plan(
         }
     }
     let builder = Builder { document, variables: &values };
-    let roots = builder.selection(&op.selection_set.node, 0)?;
-    let mut planned = Vec::with_capacity(roots.len());
-    for sel in roots {
-        let (table, kind) = root_of(catalog, access, &sel.name)?;
-        planned.push(Planned { key: sel.key.clone(), table, kind, sel });
-    }
-    Some(planned)
+    builder.selection(&op.selection_set.node, 0)
 }
 
 fn root_of(catalog: &Catalog, access: &Access, name: &str) -> Option<(usize, RootQuery)> {

@@ -9,6 +9,8 @@ pub mod config;
 mod errors;
 mod execute;
 mod fast;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod gateway;
 pub mod guard;
 mod introspect;

@@ -1,12 +1,11 @@
 // Reminders: the quick "remind me" composer (one line of plain words, read on the phone and
 // shown before it is sent) and the person's reminders at cron, soonest first.
 
-import { type CronComponents, unwrap } from '@posey/sdk';
+import { type CronComponents, deviceTimeZone, parseReminder, reminderTask, unwrap } from '@posey/sdk';
 import { useCallback, useState } from 'react';
 import { FlatList, KeyboardAvoidingView, Platform, RefreshControl, Text, View } from 'react-native';
 
 import type { Connection } from '../lib/connection';
-import { deviceTimeZone, parseReminder, reminderTask } from '../lib/remind';
 import { Button, ErrorText, Field, Notice, Title, colors, message, styles } from '../ui';
 import { useLoad } from '../useLoad';
 

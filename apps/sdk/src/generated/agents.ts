@@ -733,10 +733,12 @@ export interface paths {
         /**
          * Every split as a CSV row
          * @description One row per split (RFC 4180): `date, transaction_id, payee, description, account,
-         *     account_kind, amount, currency, value, transaction_currency, status, tags`. `account` is
-         *     the account's or category's name under its parents (`Food:Groceries`); `amount` is in the
-         *     account's `currency`, debit positive, `value` in the transaction's; `tags` are joined by
-         *     commas.
+         *     account_kind, amount, currency, value, transaction_currency, status, tags, notes, memo,
+         *     rate, rate_date`. `account` is the account's or category's name under its parents
+         *     (`Food:Groceries`); `amount` is in the account's `currency`, debit positive, `value` in the
+         *     transaction's; `tags` are joined by commas; `notes` are the transaction's (on each of its
+         *     rows), `memo` the split's; `rate` and `rate_date` are the conversion of a split whose
+         *     currency is not the transaction's.
          */
         get: operations["exportFinanceCsv"];
         put?: never;
@@ -2173,6 +2175,11 @@ export interface components {
             /** @description The area's name. */
             area: string | null;
             area_id: string | null;
+            /**
+             * @description Whether the person marked it "always ask first": every command the companion gives it
+             *     waits for the person's yes, whatever its kind.
+             */
+            ask_first: boolean;
             attributes: Record<string, unknown>;
             /** Format: uuid */
             connection_id: string;
@@ -2306,8 +2313,11 @@ export interface components {
         /**
          * @description What the companion may see and control: entities by id, areas by id. An entity it may
          *     control it may also see; a hidden entity it neither sees nor controls, whatever its area.
+         *     On an entity marked "always ask first" every command of the companion waits for the
+         *     person's yes, whatever its kind (a garage opener that is a switch, a script that unlocks).
          */
         Exposure: {
+            ask_first_entities?: string[];
             controllable_areas?: string[];
             controllable_entities?: string[];
             hidden_entities?: string[];

@@ -770,13 +770,16 @@ export interface paths {
          * Sign out of Posey's sign-in (OpenID Connect)
          * @description RP-initiated logout: ends the provider's browser session, then redirects to
          *     `post_logout_redirect_uri` (with `state`) if the client (from `id_token_hint` or
-         *     `client_id`) registered it exactly, or shows a signed-out page.
+         *     `client_id`) registered it exactly, or shows a signed-out page. Without an `id_token_hint`,
+         *     a signed-in browser is first shown a page asking the person to confirm; its form posts back
+         *     here with `confirm=yes` and a CSRF token.
          */
         get: operations["oauth_logout_get"];
         put?: never;
         /**
          * Sign out of Posey's sign-in (OpenID Connect, POST)
-         * @description As `GET /oauth/logout`, with the parameters in a form.
+         * @description As `GET /oauth/logout`, with the parameters in a form; also the answer of the page that asks
+         *     a signed-in browser to confirm (`confirm=yes` with its `csrf`, from that page only).
          */
         post: operations["oauth_logout_post"];
         delete?: never;
@@ -1202,6 +1205,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/user/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything auth keeps of the signed-in person beside their account, for their export
+         * @description Linked upstream identities, passkeys (names and dates), app passwords (names and dates), the
+         *     apps granted through the OpenID provider (consents and grants), sessions, and the audit
+         *     log's entries about them. No secret is in it: no hash, key or token. Like the session list,
+         *     it takes an `aal2` session when the person has a verified MFA factor.
+         */
+        get: operations["export_current_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/verify": {
         parameters: {
             query?: never;
@@ -1234,6 +1260,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description What auth keeps of the person beside their account. */
+        AccountExport: {
+            app_passwords: components["schemas"]["ExportAppPassword"][];
+            /** @description The audit log's entries about them (sign-ins, failed attempts, changes), oldest first. */
+            audit_log: components["schemas"]["ExportAuditEntry"][];
+            /** Format: date-time */
+            exported_at: string;
+            /** @description Accounts at upstream providers that sign them in. */
+            identities: components["schemas"]["ExportIdentity"][];
+            /** @description Apps they let act for them through Posey's OpenID provider. */
+            oauth_consents: components["schemas"]["ExportConsent"][];
+            /** @description Each time such an app signed in as them. */
+            oauth_grants: components["schemas"]["ExportGrant"][];
+            /** @description WebAuthn credentials, as passkeys or second factors. */
+            passkeys: components["schemas"]["ExportPasskey"][];
+            /** @description Their signed-in devices. */
+            sessions: components["schemas"]["ExportSession"][];
+            /** Format: uuid */
+            user_id: string;
+        };
         /** @description `/healthz`. */
         Alive: {
             status: string;
@@ -1369,6 +1415,113 @@ export interface components {
             totp?: null | components["schemas"]["TotpEnrolment"];
             /** @description `totp` or `webauthn`. */
             type: string;
+        };
+        /** @description An app password: its name and dates, never its secret or hash. */
+        ExportAppPassword: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+        };
+        /**
+         * @description An audit entry about the person. Who acted is `you`, `admin` (an admin or a service of the
+         *     install, not named) or `unknown` (no one signed in: a failed attempt to sign in as them);
+         *     an admin's address is theirs, not the person's, and is left out.
+         */
+        ExportAuditEntry: {
+            action: string;
+            by: string;
+            /** Format: date-time */
+            created_at: string;
+            ip?: string | null;
+            payload: Record<string, unknown>;
+        };
+        /** @description An app the person let act for them (the OpenID provider's consent), with what it may see. */
+        ExportConsent: {
+            /** Format: uuid */
+            client_id: string;
+            client_name: string;
+            client_uri?: string | null;
+            /** Format: date-time */
+            granted_at: string;
+            scopes: string[];
+        };
+        /** @description One sign-in of an app as the person (a code exchanged for tokens), never its tokens. */
+        ExportGrant: {
+            /**
+             * Format: date-time
+             * @description When the person signed in for it.
+             */
+            auth_time?: string | null;
+            /** Format: uuid */
+            client_id: string;
+            client_name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was revoked (its tokens stopped working), if it was.
+             */
+            revoked_at?: string | null;
+            scope: string;
+        };
+        /** @description A linked account at an upstream provider (social login). */
+        ExportIdentity: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The address the provider gave, if any. */
+            email?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description What the provider said of the person at the last sign-in (sub, email, name, picture). */
+            identity_data: Record<string, unknown>;
+            /** Format: date-time */
+            last_sign_in_at?: string | null;
+            /** @description The provider's name in this install (`oidc`, `google`, ...). */
+            provider: string;
+            /** @description The person's id at the provider (its `sub`). */
+            provider_id: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A WebAuthn credential: its name and dates, never its key. */
+        ExportPasskey: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            /** @description `passkey` (signs in without a password) or `second_factor` (an MFA factor's). */
+            used_as: string;
+        };
+        /** @description A signed-in device: no refresh token, only what identifies it to the person. */
+        ExportSession: {
+            aal: string;
+            /** @description How the person signed in (`[{method, timestamp}]`). */
+            amr: Record<string, unknown>[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            ip?: string | null;
+            /**
+             * Format: date-time
+             * @description It ends then, whatever its activity.
+             */
+            not_after: string;
+            /**
+             * Format: date-time
+             * @description The last refresh.
+             */
+            refreshed_at: string;
+            user_agent?: string | null;
         };
         External: {
             anonymous_users: boolean;
@@ -1566,6 +1719,14 @@ export interface components {
         /** @description RP-initiated logout's parameters (query for GET, form for POST). */
         LogoutForm: {
             client_id?: string | null;
+            /** @description `yes`: the answer of the page that asks a signed-in browser to confirm. */
+            confirm?: string | null;
+            /** @description That page's CSRF token. */
+            csrf?: string | null;
+            /**
+             * @description An id token this provider issued (expired ones too); for a client whose id tokens are
+             *     encrypted, the signed id token inside.
+             */
             id_token_hint?: string | null;
             post_logout_redirect_uri?: string | null;
             state?: string | null;
@@ -1617,6 +1778,18 @@ export interface components {
              *     confidential client.
              */
             grant_types?: string[] | null;
+            /**
+             * @description `ECDH-ES+A256KW` or `ECDH-ES`: id tokens are signed, then encrypted to the client's key
+             *     (a nested JWT). None (or `null` to stop): only signed.
+             */
+            id_token_encrypted_response_alg?: string | null;
+            /** @description `A128CBC-HS256` (the default with an `alg`), `A128GCM` or `A256GCM`. */
+            id_token_encrypted_response_enc?: string | null;
+            /**
+             * @description The client's public keys, inline (a JWK set; never a private key). An EC P-256 key with
+             *     `use` `enc` (or none) is what id tokens are encrypted to.
+             */
+            jwks?: Record<string, unknown> | null;
             logo_uri?: string | null;
             /** @description Where RP-initiated logout may send the person after (matched exactly). */
             post_logout_redirect_uris?: string[] | null;
@@ -1647,6 +1820,18 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             grant_types: string[];
+            /**
+             * @description `ECDH-ES+A256KW` or `ECDH-ES`: id tokens are signed, then encrypted to the client's key
+             *     (a nested JWT). None: only signed.
+             */
+            id_token_encrypted_response_alg?: string | null;
+            /** @description `A128CBC-HS256` (the default with an `alg`), `A128GCM` or `A256GCM`. */
+            id_token_encrypted_response_enc?: string | null;
+            /**
+             * @description The client's public keys, inline (a JWK set; never a private key). An EC P-256 key with
+             *     `use` `enc` (or none) is what id tokens are encrypted to.
+             */
+            jwks?: Record<string, unknown> | null;
             logo_uri?: string | null;
             post_logout_redirect_uris: string[];
             redirect_uris: string[];
@@ -1664,6 +1849,18 @@ export interface components {
             client_name?: string | null;
             client_uri?: string | null;
             grant_types?: string[] | null;
+            /**
+             * @description `ECDH-ES+A256KW` or `ECDH-ES`: id tokens are signed, then encrypted to the client's key
+             *     (a nested JWT). None (or `null` to stop): only signed.
+             */
+            id_token_encrypted_response_alg?: string | null;
+            /** @description `A128CBC-HS256` (the default with an `alg`), `A128GCM` or `A256GCM`. */
+            id_token_encrypted_response_enc?: string | null;
+            /**
+             * @description The client's public keys, inline (a JWK set; never a private key). An EC P-256 key with
+             *     `use` `enc` (or none) is what id tokens are encrypted to.
+             */
+            jwks?: Record<string, unknown> | null;
             logo_uri?: string | null;
             post_logout_redirect_uris?: string[] | null;
             redirect_uris?: string[] | null;
@@ -1729,6 +1926,8 @@ export interface components {
             code_challenge_methods_supported: string[];
             end_session_endpoint: string;
             grant_types_supported: string[];
+            id_token_encryption_alg_values_supported: string[];
+            id_token_encryption_enc_values_supported: string[];
             id_token_signing_alg_values_supported: string[];
             introspection_endpoint: string;
             introspection_endpoint_auth_methods_supported: string[];
@@ -2198,7 +2397,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2273,7 +2472,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2374,7 +2573,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2431,7 +2630,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2496,7 +2695,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not an admin (`not_admin`) or a bad token (`bad_jwt`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2556,7 +2755,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not an admin (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2633,7 +2832,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not an admin (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2714,7 +2913,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not an admin (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2798,7 +2997,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not an admin (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2875,7 +3074,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description Not an admin (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2940,7 +3139,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3000,7 +3199,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3086,7 +3285,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3161,7 +3360,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3226,7 +3425,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3293,7 +3492,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3362,7 +3561,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3439,7 +3638,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3520,7 +3719,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3620,7 +3819,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3706,7 +3905,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3776,7 +3975,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3844,7 +4043,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3925,7 +4124,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4024,7 +4223,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4112,7 +4311,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5054,7 +5253,7 @@ export interface operations {
                     "application/json": components["schemas"]["GoTrueError"];
                 };
             };
-            /** @description The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`) */
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5495,7 +5694,7 @@ export interface operations {
     oauth_logout_get: {
         parameters: {
             query?: {
-                /** @description An id token this provider issued (expired ones too) */
+                /** @description An id token this provider issued (expired ones too); for a client whose id tokens are encrypted, the signed id token inside */
                 id_token_hint?: string;
                 /** @description The client, when there is no id_token_hint */
                 client_id?: string;
@@ -5510,7 +5709,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed out: a page */
+            /** @description Signed out: a page; or, for a signed-in browser without an id_token_hint, a page asking to confirm */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5568,7 +5767,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed out: a page */
+            /** @description Signed out: a page; or a page asking to confirm (a signed-in browser without an id_token_hint, unless this is that page's answer) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7168,6 +7367,53 @@ export interface operations {
             };
             /** @description Too many requests (`over_request_rate_limit`, `over_email_send_rate_limit`); `Retry-After` says when to try again */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description An unexpected failure (`unexpected_failure`); the detail is logged, not sent */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+        };
+    };
+    export_current_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What auth keeps of the person */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            /** @description No bearer token (`no_authorization`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoTrueError"];
+                };
+            };
+            /** @description The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or the person has a verified MFA factor and the session is not `aal2` (`insufficient_aal`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

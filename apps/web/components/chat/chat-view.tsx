@@ -6,15 +6,13 @@
 // the message saying what became of it.
 
 import { streamChat } from '@posey/sdk';
+import { applyEvent, citationsOf, itemsFromHistory, Transcript, type Item } from '@posey/ui';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
 
-import type { Action } from '@/lib/actions';
+import { answerAction, type Action } from '@/lib/actions';
 import { api, signedOut } from '@/lib/client/api';
-import { applyEvent, citationsOf, itemsFromHistory, type Item } from '@/lib/chat-items';
 import type { Conversation, StoredMessage } from '@/lib/types';
-
-import { Transcript } from './transcript';
 
 interface Pending {
   content: string;
@@ -22,6 +20,9 @@ interface Pending {
   /** How many messages the history had before this turn. */
   count: number;
 }
+
+/** A document search's passage, on the document's page. */
+const passageHref = (documentId: string, chunk: number) => `/documents/${encodeURIComponent(documentId)}#chunk-${chunk}`;
 
 const PENDING_MAX_MS = 5 * 60_000;
 const pendingKey = (id: string) => `posey-pending-${id}`;
@@ -81,7 +82,7 @@ export function ChatView({
   // How many messages the server has stored for this conversation, as last read.
   const storedCount = useRef(messages.length);
   const end = useRef<HTMLDivElement>(null);
-  const citations = useMemo(() => citationsOf(items), [items]);
+  const citations = useMemo(() => citationsOf(items, passageHref), [items]);
 
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' });
@@ -210,7 +211,7 @@ export function ChatView({
     <div className="flex min-h-0 flex-1 flex-col">
       <div className="flex-1 space-y-3 overflow-y-auto p-3 md:p-6" aria-live="polite" aria-busy={streaming} data-testid="transcript">
         {items.length === 0 && <p className="mt-10 text-center opacity-70">Ask Posey anything. It remembers what matters to you.</p>}
-        <Transcript items={items} citations={citations} streaming={streaming} onAnswered={(action) => void answered(action)} />
+        <Transcript items={items} citations={citations} streaming={streaming} answer={answerAction} onAnswered={(action) => void answered(action)} />
         {waiting && !streaming && <p className="text-sm opacity-70">Posey is still answering this message…</p>}
         {(streaming || waiting) && <span className="loading loading-dots loading-sm" aria-label="Posey is answering" />}
         {notice && (

@@ -11,6 +11,7 @@ import { Modal } from '@/components/calendar/modal';
 import { api } from '@/lib/client/api';
 import {
   areaExposure,
+  asksFirst,
   commandWords,
   confirmQuestion,
   entityExposure,
@@ -21,6 +22,7 @@ import {
   needsConfirmation,
   normaliseExposure,
   setAreaExposure,
+  setAskFirst,
   setEntityExposure,
   stateLabel,
   withCode,
@@ -69,9 +71,22 @@ export function ConfirmCommand({ entity, command, onCancel, onConfirm }: { entit
   );
 }
 
-function ExposureBoxes({ entity, exposure, disabled, onChange }: { entity: Entity; exposure: Exposure; disabled: boolean; onChange: (want: { sees: boolean; controls: boolean }) => void }) {
+function ExposureBoxes({
+  entity,
+  exposure,
+  disabled,
+  onChange,
+  onAskFirst,
+}: {
+  entity: Entity;
+  exposure: Exposure;
+  disabled: boolean;
+  onChange: (want: { sees: boolean; controls: boolean }) => void;
+  onAskFirst: (ask: boolean) => void;
+}) {
   const now = entityExposure(exposure, entity);
   const name = entityName(entity);
+  const asks = asksFirst(exposure, entity);
   return (
     <div className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
       <label className="flex items-center gap-2">
@@ -90,12 +105,33 @@ function ExposureBoxes({ entity, exposure, disabled, onChange }: { entity: Entit
         />
         Companion controls<span className="sr-only"> {name}</span>
       </label>
+      {/* What its kind does not tell: a garage opener that is a relay's switch, a script that unlocks. */}
+      <label className="flex items-center gap-2" title="The companion runs nothing on it without your yes">
+        <input type="checkbox" className="checkbox checkbox-sm" checked={asks} disabled={disabled} onChange={(e) => onAskFirst(e.target.checked)} />
+        Always ask first<span className="sr-only"> for {name}</span>
+      </label>
       {(now.areaSees || now.areaControls) && <span className="opacity-70">{now.areaControls ? 'whole area controlled' : 'whole area seen'}</span>}
     </div>
   );
 }
 
-function EntityCard({ entity, exposure, busy, exposureBusy, send, onExposure }: { entity: Entity; exposure: Exposure | null; busy: boolean; exposureBusy: boolean; send: (e: Entity, c: Command) => void; onExposure: (want: { sees: boolean; controls: boolean }) => void }) {
+function EntityCard({
+  entity,
+  exposure,
+  busy,
+  exposureBusy,
+  send,
+  onExposure,
+  onAskFirst,
+}: {
+  entity: Entity;
+  exposure: Exposure | null;
+  busy: boolean;
+  exposureBusy: boolean;
+  send: (e: Entity, c: Command) => void;
+  onExposure: (want: { sees: boolean; controls: boolean }) => void;
+  onAskFirst: (ask: boolean) => void;
+}) {
   const id = useId();
   const name = entityName(entity);
   const unavailable = isUnavailable(entity);
@@ -106,7 +142,7 @@ function EntityCard({ entity, exposure, busy, exposureBusy, send, onExposure }: 
           <h4 id={`${id}-name`} className="min-w-0 flex-1 font-medium break-words">
             {name}
           </h4>
-          {entity.security && <span className="badge badge-sm badge-outline">asks first</span>}
+          {(entity.security || (exposure ? asksFirst(exposure, entity) : entity.ask_first)) && <span className="badge badge-sm badge-outline">asks first</span>}
           <span className={`badge badge-sm ${unavailable ? 'badge-error badge-soft' : 'badge-ghost'}`} data-testid="entity-state">
             {unavailable ? 'unavailable' : stateLabel(entity)}
           </span>
@@ -118,7 +154,7 @@ function EntityCard({ entity, exposure, busy, exposureBusy, send, onExposure }: 
           </p>
         )}
         <EntityControls entity={entity} busy={busy} send={send} />
-        {exposure && <ExposureBoxes entity={entity} exposure={exposure} disabled={exposureBusy} onChange={onExposure} />}
+        {exposure && <ExposureBoxes entity={entity} exposure={exposure} disabled={exposureBusy} onChange={onExposure} onAskFirst={onAskFirst} />}
       </div>
     </li>
   );
@@ -192,7 +228,9 @@ export function Devices({
         <h2 id={`${id}-title`} className="font-semibold">
           Devices
         </h2>
-        <p className="text-sm opacity-80">The companion sees and controls only what you tick here. Unlocking, opening a garage and the alarm always ask you first.</p>
+        <p className="text-sm opacity-80">
+          The companion sees and controls only what you tick here. Unlocking, opening a garage and the alarm always ask you first; tick “Always ask first” for anything else that should (a garage opener wired as a switch, a script that unlocks).
+        </p>
       </div>
       {error && (
         <div role="alert" className="alert alert-error alert-soft">
@@ -238,6 +276,7 @@ export function Devices({
                   exposureBusy={exposureBusy}
                   send={send}
                   onExposure={(want) => void changeExposure((x) => setEntityExposure(x, entity, want))}
+                  onAskFirst={(ask) => void changeExposure((x) => setAskFirst(x, entity, ask))}
                 />
               ))}
             </ul>

@@ -2,6 +2,7 @@
 // The notification centre: what cron delivered, with new ones arriving live over the
 // notification stream (server-sent events through the BFF), marked read one by one or all at once.
 
+import { NotificationCard } from '@posey/ui';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 
@@ -66,32 +67,23 @@ export function Centre({ initial }: { initial: Notification[] }) {
         </div>
       )}
       <ul className="space-y-2" aria-label="Notifications" aria-live="polite">
-        {items.map((n) => (
-          <li key={n.id} className={`card card-sm shadow-sm ${n.read_at ? 'bg-base-100 opacity-80' : 'border-l-4 border-primary bg-base-100'}`} data-testid="notification">
-            <div className="card-body gap-1">
-              <div className="flex items-center gap-2">
-                <span className="flex-1 font-medium">{n.title}</span>
-                {!n.read_at && (
-                  <button className="btn btn-ghost btn-xs" type="button" onClick={() => void markRead(n)} aria-label={`Mark “${n.title}” read`}>
-                    Mark read
-                  </button>
-                )}
-              </div>
-              {n.body && <p className="whitespace-pre-wrap text-sm">{n.body}</p>}
-              <p className="text-xs opacity-70">
-                {new Date(n.created_at).toLocaleString()}
-                {linkOf(n.data) && (
-                  <>
-                    {' · '}
-                    <Link className="link" href={linkOf(n.data)?.href ?? '/notifications'}>
-                      {linkOf(n.data)?.label}
-                    </Link>
-                  </>
-                )}
-              </p>
-            </div>
-          </li>
-        ))}
+        {items.map((n) => {
+          const link = linkOf(n.data);
+          return (
+            <NotificationCard
+              key={n.id}
+              notification={n}
+              onRead={() => void markRead(n)}
+              link={
+                link && (
+                  <Link className="link" href={link.href}>
+                    {link.label}
+                  </Link>
+                )
+              }
+            />
+          );
+        })}
       </ul>
       {items.length === 0 && <p className="opacity-70">Nothing yet. Reminders arrive here as they fire.</p>}
     </div>

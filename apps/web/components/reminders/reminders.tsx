@@ -2,11 +2,11 @@
 // Reminders: a builder for one-off and repeating ones in the person's time zone (or a cron or
 // RRULE spec for anything else), and the list with pause/resume, run now, history and delete.
 
+import { cronSpec, ReminderCard, type Repeat, type TaskAction, WEEKDAYS } from '@posey/ui';
 import Link from 'next/link';
 import { useState } from 'react';
 
 import { api } from '@/lib/client/api';
-import { cronSpec, describeSchedule, inZone, WEEKDAYS, type Repeat } from '@/lib/schedule';
 import type { Task } from '@/lib/types';
 
 type Mode = 'once' | 'repeat' | 'custom';
@@ -159,7 +159,7 @@ export function Reminders({ initial, zone }: { initial: Task[]; zone: string }) 
   const [error, setError] = useState<string | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
 
-  async function act(task: Task, action: 'pause' | 'resume' | 'run' | 'delete') {
+  async function act(task: Task, action: TaskAction) {
     setError(null);
     setFlash(null);
     try {
@@ -192,33 +192,16 @@ export function Reminders({ initial, zone }: { initial: Task[]; zone: string }) 
       )}
       <ul className="space-y-2" aria-label="Reminders">
         {tasks.map((t) => (
-          <li key={t.id} className="card card-sm bg-base-100 shadow-sm" data-testid="reminder">
-            <div className="card-body gap-1">
-              <div className="flex flex-wrap items-center gap-2">
-                <span className="flex-1 font-medium">{t.name}</span>
-                {t.paused && <span className="badge badge-sm badge-warning">paused</span>}
-                {t.kind !== 'reminder' && <span className="badge badge-sm badge-outline">{t.kind.replace('_', ' ')}</span>}
-              </div>
-              <p className="text-sm opacity-80">
-                {describeSchedule(t.schedule.kind, t.schedule.spec)} · {t.time_zone}
-              </p>
-              <p className="text-xs opacity-70">Next: {t.paused ? 'paused' : inZone(t.next_run_at, t.time_zone)}</p>
-              <div className="flex flex-wrap gap-1">
-                <button className="btn btn-xs" type="button" onClick={() => void act(t, t.paused ? 'resume' : 'pause')}>
-                  {t.paused ? 'Resume' : 'Pause'}
-                </button>
-                <button className="btn btn-xs" type="button" onClick={() => void act(t, 'run')}>
-                  Run now
-                </button>
-                <Link className="btn btn-xs" href={`/reminders/${t.id}`}>
-                  History
-                </Link>
-                <button className="btn btn-ghost btn-xs text-error" type="button" onClick={() => void act(t, 'delete')} aria-label={`Delete ${t.name}`}>
-                  Delete
-                </button>
-              </div>
-            </div>
-          </li>
+          <ReminderCard
+            key={t.id}
+            task={t}
+            onAction={(action) => void act(t, action)}
+            history={
+              <Link className="btn btn-xs" href={`/reminders/${t.id}`}>
+                History
+              </Link>
+            }
+          />
         ))}
       </ul>
       {tasks.length === 0 && <p className="opacity-70">No reminders yet.</p>}

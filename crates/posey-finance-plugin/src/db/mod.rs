@@ -21,6 +21,23 @@ pub fn exact(amount: Decimal, currency: &str) -> Decimal {
     posey_finance::Currency::parse(currency).map_or(amount, |currency| currency.round(amount))
 }
 
+/// Takes, until the transaction ends, the person's lock on deciding whether a bank payment is
+/// in the books already: an import's commit (a line for a payment the recurring poster
+/// posted) and the poster (a date whose bank line was imported) each look for the other's
+/// transaction and add their own when there is none, so two in flight at once would each miss
+/// the other's and both add the payment. Whoever takes it second sees what the first
+/// committed (READ COMMITTED: each statement sees the latest commits).
+pub async fn lock_bank_payments(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext('posey.finance.bank_payments'), \
+             hashtext($1::text))",
+    )
+    .bind(person)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The currency a person's budgets and totals are in, if they chose one.
 pub async fn currency(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT currency FROM finance.settings WHERE user_id = $1")

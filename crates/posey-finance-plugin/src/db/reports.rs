@@ -291,6 +291,14 @@ pub struct ExportSplit {
     pub amount: Decimal,
     pub currency: String,
     pub value: Decimal,
+    /// The transaction's notes (several lines, maybe).
+    pub notes: Option<String>,
+    /// The split's own memo.
+    pub memo: Option<String>,
+    /// Where the split's currency is not the transaction's: what one unit of it was worth in
+    /// the transaction's, and the day that rate is of.
+    pub rate: Option<Decimal>,
+    pub rate_date: Option<NaiveDate>,
 }
 
 /// Every split of the person's, by date, transaction and position.
@@ -300,7 +308,8 @@ pub async fn export_splits(
 ) -> sqlx::Result<Vec<ExportSplit>> {
     sqlx::query_as(
         "SELECT t.id AS transaction_id, t.date, p.name AS payee, t.description, t.status, t.tags, \
-             t.currency AS transaction_currency, s.account_id, s.amount, s.currency, s.value \
+             t.currency AS transaction_currency, s.account_id, s.amount, s.currency, s.value, \
+             t.notes, s.memo, s.rate, s.rate_date \
          FROM finance.transactions t \
          JOIN finance.splits s ON s.transaction_id = t.id \
          LEFT JOIN finance.payees p ON p.id = t.payee_id \
@@ -331,6 +340,10 @@ pub async fn csv(db: &sqlx::PgPool, person: Uuid) -> anyhow::Result<Vec<u8>> {
         "transaction_currency",
         "status",
         "tags",
+        "notes",
+        "memo",
+        "rate",
+        "rate_date",
     ])?;
     for split in &splits {
         let account = by_id.get(&split.account_id);
@@ -348,6 +361,10 @@ pub async fn csv(db: &sqlx::PgPool, person: Uuid) -> anyhow::Result<Vec<u8>> {
             split.transaction_currency.clone(),
             split.status.clone(),
             split.tags.join(","),
+            split.notes.clone().unwrap_or_default(),
+            split.memo.clone().unwrap_or_default(),
+            split.rate.map(|rate| rate.to_string()).unwrap_or_default(),
+            split.rate_date.map(|date| date.to_string()).unwrap_or_default(),
         ])?;
     }
     Ok(out.into_inner().map_err(|e| e.into_error())?)
@@ -433,6 +450,21 @@ pub fn journal_text(
                 value: money(leg.value, &leg.transaction_currency)?,
             });
         }
+        // A split's comment: its memo, and the rate a conversion was made at.
+        let comments = legs
+            .iter()
+            .map(|leg| {
+                let rate = leg.rate.map(|rate| match leg.rate_date {
+                    Some(day) => format!("rate {rate} of {day}"),
+                    None => format!("rate {rate}"),
+                });
+                match (leg.memo.as_deref(), rate) {
+                    (Some(memo), Some(rate)) => Some(format!("{memo}, {rate}")),
+                    (Some(memo), None) => Some(memo.to_owned()),
+                    (None, rate) => rate,
+                }
+            })
+            .collect();
         transactions.push(journal::Transaction {
             date: first.date,
             payee: first.payee.clone(),
@@ -440,6 +472,8 @@ pub fn journal_text(
             status: status_of(&first.status),
             tags: first.tags.clone(),
             postings,
+            notes: first.notes.clone(),
+            comments,
         });
     }
 

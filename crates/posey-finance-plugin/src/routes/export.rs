@@ -41,10 +41,12 @@ fn file(content_type: &str, name: &str, body: Vec<u8>) -> Response {
 /// Every split as a CSV row
 ///
 /// One row per split (RFC 4180): `date, transaction_id, payee, description, account,
-/// account_kind, amount, currency, value, transaction_currency, status, tags`. `account` is
-/// the account's or category's name under its parents (`Food:Groceries`); `amount` is in the
-/// account's `currency`, debit positive, `value` in the transaction's; `tags` are joined by
-/// commas.
+/// account_kind, amount, currency, value, transaction_currency, status, tags, notes, memo,
+/// rate, rate_date`. `account` is the account's or category's name under its parents
+/// (`Food:Groceries`); `amount` is in the account's `currency`, debit positive, `value` in the
+/// transaction's; `tags` are joined by commas; `notes` are the transaction's (on each of its
+/// rows), `memo` the split's; `rate` and `rate_date` are the conversion of a split whose
+/// currency is not the transaction's.
 #[utoipa::path(get, path = "/v1/finance/export.csv", tag = "finance", operation_id = "exportFinanceCsv",
     security(("bearer" = [])),
     responses((status = 200, description = "The splits as CSV", content_type = "text/csv", body = String), NeedsPerson))]

@@ -88,6 +88,8 @@ fn transaction(on: &str, payee: &str, status: Status, postings: Vec<Posting>) ->
         status,
         tags: Vec::new(),
         postings,
+        notes: None,
+        comments: Vec::new(),
     }
 }
 
@@ -115,6 +117,10 @@ fn transactions() -> Vec<(Currency, Transaction)> {
             eur,
             Transaction {
                 description: Some("(coffee) latte; two".into()),
+                // Comments hledger must read as nothing else: no posting dates, no tags that
+                // fail to parse.
+                notes: Some("Paid at 10:30;\ndate:tomorrow [2026-01-09]\n\nsecond: line".into()),
+                comments: vec![Some("latte, date2:2026-99-99 [x]".into()), None],
                 ..transaction(
                     "2026-01-03",
                     "*Bäckerei | Müller",

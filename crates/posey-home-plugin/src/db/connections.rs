@@ -164,3 +164,74 @@ pub async fn delete(db: impl PgExecutor<'_>, person: Uuid, id: Uuid) -> Result<b
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Gives the connection's mirror lease (`crate::lease`) to `holder` for `ttl`, or extends it
+/// when it is theirs already, if nobody holds it or the holder's lease has run out: one
+/// statement, so two takers never both get it. `Some(previous)`: it is `holder`'s now, and
+/// `previous` held it before (`None`: nobody, or `holder` itself). `None`: another holds it,
+/// or the connection is gone.
+pub async fn take_mirror(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    holder: Uuid,
+    ttl: std::time::Duration,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    // The outer SELECT sees the row as it was when the statement began: who held it before.
+    let row = sqlx::query(
+        "WITH taken AS ( \
+             UPDATE home.connections \
+             SET mirror_holder = $2, mirror_lease_until = now() + make_interval(secs => $3) \
+             WHERE id = $1 AND (mirror_holder IS NULL OR mirror_holder = $2 \
+                 OR mirror_lease_until < now()) \
+             RETURNING id \
+         ) \
+         SELECT mirror_holder FROM home.connections \
+         WHERE id = $1 AND EXISTS (SELECT 1 FROM taken)",
+    )
+    .bind(id)
+    .bind(holder)
+    .bind(ttl.as_secs_f64())
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        let before: Option<Uuid> = row.try_get("mirror_holder")?;
+        Ok(before.filter(|before| *before != holder))
+    })
+    .transpose()
+}
+
+/// Ends `holder`'s mirror leases at once (all of them when `id` is `None`), so another replica
+/// takes them over on its next try rather than after they lapse. The holder is kept, so the
+/// next one knows it takes over from someone.
+pub async fn release_mirror(
+    db: impl PgExecutor<'_>,
+    id: Option<Uuid>,
+    holder: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE home.connections SET mirror_lease_until = now() - interval '1 second' \
+         WHERE ($1::uuid IS NULL OR id = $1) AND mirror_holder = $2",
+    )
+    .bind(id)
+    .bind(holder)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A write made only while `holder` still holds `connection`'s mirror lease in Postgres: a
+/// holder that stalled past its lease (and was taken over) writes nothing a second time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fence {
+    pub connection: Uuid,
+    pub holder: Uuid,
+}
+
+/// The SQL condition of a write under `Option<Fence>`, its connection and holder bound at
+/// `$c` and `$h` (both NULL: no fence).
+pub(crate) fn fence_holds(c: u8, h: u8) -> String {
+    format!(
+        "(${h}::uuid IS NULL OR EXISTS (SELECT 1 FROM home.connections \
+         WHERE id = ${c} AND mirror_holder = ${h} AND mirror_lease_until > now()))"
+    )
+}

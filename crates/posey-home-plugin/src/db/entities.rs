@@ -23,6 +23,19 @@ pub struct EntityRow {
     pub last_updated: DateTime<Utc>,
 }
 
+impl EntityRow {
+    /// The state as mirrored.
+    pub fn as_state(&self, entity_id: posey_home::EntityId) -> posey_home::EntityState {
+        posey_home::EntityState {
+            entity_id,
+            state: self.state.clone(),
+            attributes: self.attributes.as_object().cloned().unwrap_or_default(),
+            last_changed: self.last_changed,
+            last_updated: self.last_updated,
+        }
+    }
+}
+
 const COLUMNS: &str = "connection_id, user_id, entity_id, domain, name, area_id, area, device, \
                        device_class, state, attributes, last_changed, last_updated";
 
@@ -118,6 +131,20 @@ pub async fn of_person(
     .bind(person)
     .bind(area)
     .bind(domain)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A connection's entities.
+pub async fn of_connection(
+    db: impl PgExecutor<'_>,
+    connection: Uuid,
+) -> Result<Vec<EntityRow>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM home.entities WHERE connection_id = $1 ORDER BY entity_id"
+    ))
+    .bind(connection)
     .fetch_all(db)
     .await?;
     rows.iter().map(from_row).collect()

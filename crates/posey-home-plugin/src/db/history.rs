@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
+use super::connections::{Fence, fence_holds};
 use super::entities::EntityRow;
 
 /// One state in an entity's history.
@@ -18,18 +19,24 @@ pub struct Past {
 }
 
 /// Records the entity's state; the same moment seen twice (another replica, a
-/// resynchronisation) is kept once.
-pub async fn record(db: impl PgExecutor<'_>, e: &EntityRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// resynchronisation) is kept once. Under a fence, only while its holder holds the lease.
+pub async fn record(
+    db: impl PgExecutor<'_>,
+    e: &EntityRow,
+    fence: Option<Fence>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
         "INSERT INTO home.history (connection_id, entity_id, user_id, state, attributes, at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-    )
+         SELECT $1, $2, $3, $4, $5, $6 WHERE {} ON CONFLICT DO NOTHING",
+        fence_holds(1, 7)
+    ))
     .bind(e.connection_id)
     .bind(&e.entity_id)
     .bind(e.user_id)
     .bind(&e.state)
     .bind(&e.attributes)
     .bind(e.last_updated)
+    .bind(fence.map(|f| f.holder))
     .execute(db)
     .await?;
     Ok(())

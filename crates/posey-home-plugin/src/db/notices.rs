@@ -5,23 +5,30 @@ use posey_plugin::Notice;
 use sqlx::{PgExecutor, Row};
 use uuid::Uuid;
 
+use super::connections::{Fence, fence_holds};
+
 /// Writes the notice under its key; `false` when a notice with this key was written before
-/// (another replica saw the same change).
+/// (another replica saw the same change), or when under `fence` its holder no longer holds
+/// the connection's lease.
 pub async fn insert(
     db: impl PgExecutor<'_>,
     watch: Uuid,
     notice: &Notice,
+    fence: Option<Fence>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "INSERT INTO home.notices (key, user_id, watch_id, title, body, data) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
-    )
+         SELECT $1, $2, $3, $4, $5, $6 WHERE {} ON CONFLICT (key) DO NOTHING",
+        fence_holds(7, 8)
+    ))
     .bind(&notice.key)
     .bind(notice.person)
     .bind(watch)
     .bind(&notice.title)
     .bind(&notice.body)
     .bind(&notice.data)
+    .bind(fence.map(|f| f.connection))
+    .bind(fence.map(|f| f.holder))
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)

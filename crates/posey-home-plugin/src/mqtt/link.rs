@@ -185,7 +185,16 @@ impl Link {
                 .map_err(|_| LinkError::Stopped)?;
         }
         let effects = self.shared.registry().commanded(entity_id, command, Utc::now());
-        self.shared.send(effects.events);
+        self.shared.send(
+            effects
+                .events
+                .into_iter()
+                .map(|event| match event {
+                    LinkEvent::Changed(change) => LinkEvent::Assumed(change),
+                    other => other,
+                })
+                .collect(),
+        );
         Ok(())
     }
 

@@ -180,6 +180,12 @@ impl Registry {
             .get(entity_id)
             .ok_or_else(|| LinkError::UnknownEntity(entity_id.clone()))?;
         if entry.state.state == "unavailable" {
+            if self.connected
+                && let Origin::Discovery { config, availability, .. } = &entry.origin
+                && availability.unheard(&config.availability)
+            {
+                return Err(LinkError::Unheard(entity_id.clone()));
+            }
             // A command queued for a device that is away (or retained for it) would run when
             // it comes back, long after it was asked for.
             return Err(LinkError::Unavailable(entity_id.clone()));
@@ -641,6 +647,32 @@ mod tests {
             if c.new.as_ref().is_some_and(|s| s.state == "off")));
         let publications = registry.publications(&kettle, &Command::Toggle).expect("it takes it");
         assert_eq!(publications[0].payload, "ON", "a toggle of what is off turns it on");
+    }
+
+    #[test]
+    fn an_entity_not_yet_heard_from_differs_from_one_that_said_it_is_away() {
+        let mut registry = connected();
+        let config = json!({"name": "Lamp", "state_topic": "l/state", "command_topic": "l/set",
+                            "availability_topic": "l/availability"});
+        registry.handle("homeassistant/switch/l/config", config.to_string().as_bytes(), now());
+        let lamp = EntityId::parse("switch.lamp").expect("an id");
+        assert_eq!(registry.state(&lamp).map(|s| s.state.as_str()), Some("unavailable"));
+        assert!(matches!(
+            registry.publications(&lamp, &Command::Toggle),
+            Err(LinkError::Unheard(_))
+        ));
+        registry.handle("l/availability", b"offline", now());
+        assert!(matches!(
+            registry.publications(&lamp, &Command::Toggle),
+            Err(LinkError::Unavailable(_))
+        ));
+        registry.handle("l/availability", b"online", now());
+        assert!(registry.publications(&lamp, &Command::Toggle).is_ok());
+        registry.set_connected(false, now());
+        assert!(matches!(
+            registry.publications(&lamp, &Command::Toggle),
+            Err(LinkError::Unavailable(_))
+        ));
     }
 
     #[test]

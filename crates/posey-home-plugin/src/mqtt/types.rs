@@ -37,6 +37,9 @@ pub enum LinkEvent {
     Discovered { entity: DiscoveredEntity, state: EntityState },
     /// An entity's state or attributes changed (`unavailable` included).
     Changed(Change),
+    /// A command given on this link made an optimistic entity (one no device reports back on)
+    /// take the state it was told: only this link knows it.
+    Assumed(Change),
     /// Its discovery config was emptied, or Zigbee2MQTT no longer lists it.
     Removed(EntityId),
     /// Connected to the broker (again), subscriptions made.
@@ -53,6 +56,9 @@ pub enum LinkError {
     UnknownEntity(EntityId),
     #[error("{0} is unavailable")]
     Unavailable(EntityId),
+    /// Announced, but its availability topic has said nothing yet on this link.
+    #[error("{0} has not yet said whether it is available")]
+    Unheard(EntityId),
     #[error(transparent)]
     Rejected(#[from] MqttError),
     #[error("not connected to the MQTT broker")]

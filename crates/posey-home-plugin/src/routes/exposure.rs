@@ -24,6 +24,8 @@ pub fn router() -> OpenApiRouter<RouteState> {
 
 /// What the companion may see and control: entities by id, areas by id. An entity it may
 /// control it may also see; a hidden entity it neither sees nor controls, whatever its area.
+/// On an entity marked "always ask first" every command of the companion waits for the
+/// person's yes, whatever its kind (a garage opener that is a switch, a script that unlocks).
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Exposure {
@@ -37,6 +39,8 @@ pub(crate) struct Exposure {
     controllable_areas: BTreeSet<String>,
     #[serde(default)]
     hidden_entities: BTreeSet<String>,
+    #[serde(default)]
+    ask_first_entities: BTreeSet<String>,
 }
 
 fn shown(policy: ExposurePolicy) -> Exposure {
@@ -47,6 +51,7 @@ fn shown(policy: ExposurePolicy) -> Exposure {
         controllable_entities: ids(policy.controllable_entities),
         controllable_areas: policy.controllable_areas,
         hidden_entities: ids(policy.hidden_entities),
+        ask_first_entities: ids(policy.ask_first_entities),
     }
 }
 
@@ -77,6 +82,7 @@ fn read(body: Exposure) -> Result<ExposurePolicy, ApiError> {
         controllable_entities: ids("controllable_entities", body.controllable_entities)?,
         controllable_areas: areas("controllable_areas", body.controllable_areas)?,
         hidden_entities: ids("hidden_entities", body.hidden_entities)?,
+        ask_first_entities: ids("ask_first_entities", body.ask_first_entities)?,
     })
 }
 

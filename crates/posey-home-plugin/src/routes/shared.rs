@@ -74,12 +74,17 @@ pub struct EntityView {
     /// Whether some of its commands need the person's yes when the companion asks (locks,
     /// alarm panels, garage doors and gates, automations).
     pub security: bool,
+    /// Whether the person marked it "always ask first": every command the companion gives it
+    /// waits for the person's yes, whatever its kind.
+    pub ask_first: bool,
 }
 
 impl EntityView {
     pub fn new(row: EntityRow, policy: &ExposurePolicy) -> Self {
         let (visible, controllable) = exposed(policy, &row);
         let security = is_security(&row);
+        let ask_first =
+            posey_home::EntityId::parse(&row.entity_id).is_ok_and(|id| policy.asks_first(&id));
         Self {
             entity_id: row.entity_id,
             connection_id: row.connection_id,
@@ -96,6 +101,7 @@ impl EntityView {
             visible,
             controllable,
             security,
+            ask_first,
         }
     }
 }

@@ -363,6 +363,14 @@ impl AvailabilityTracker {
         Ok(handled)
     }
 
+    /// Whether none of the entity's availability topics has said anything yet (as on a link
+    /// that has just subscribed and waits for the broker's retained messages): it is then
+    /// unavailable for want of news, not because the device said it is away.
+    pub fn unheard(&self, availability: &Availability) -> bool {
+        !availability.topics.is_empty()
+            && availability.topics.iter().all(|t| !self.topics.contains_key(&t.topic))
+    }
+
     /// Whether the entity is available: always, with no availability topics; otherwise not
     /// until its topics say so, by the availability mode.
     pub fn is_available(&self, availability: &Availability) -> bool {

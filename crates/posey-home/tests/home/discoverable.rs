@@ -232,7 +232,7 @@ fn unlocking_the_door_and_opening_the_garage_need_the_persons_yes() {
         let (_, state) = devices.entity(entity);
         let class =
             state.attributes.get("device_class").and_then(|c| c.as_str()).map(str::to_owned);
-        EntityInfo { entity_id: EntityId::parse(entity).expect("id"), device_class: class }
+        EntityInfo::new(EntityId::parse(entity).expect("id"), class.as_deref())
     };
     let lock = info("lock.posey_test_rig_front_door");
     assert_eq!(requires_confirmation(&Command::Unlock, &lock), Some(Reason::UnlockLock));

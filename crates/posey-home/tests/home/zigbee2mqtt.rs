@@ -200,6 +200,6 @@ fn commands_a_device_cannot_take_are_refused() {
 #[test]
 fn unlocking_the_zigbee_lock_needs_the_persons_yes() {
     let (_, lock) = entity("lock.front_door_lock");
-    let info = EntityInfo { entity_id: lock.entity_id.clone(), device_class: None };
+    let info = EntityInfo::new(lock.entity_id.clone(), None);
     assert_eq!(requires_confirmation(&Command::Unlock, &info), Some(Reason::UnlockLock));
 }

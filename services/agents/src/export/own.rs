@@ -32,14 +32,34 @@ pub async fn write(
     if config.cron_url.is_none() {
         missing.push("reminders and notifications (this install's agents service has no CRON_URL)");
     }
-    root.file("README.md", readme(person, Utc::now(), plugins, &missing)).await?;
-
     let peers = reqwest::Client::builder().timeout(PEER_TIMEOUT).build()?;
-    if let Some(auth) = &config.auth_url {
-        let account = fetch(&peers, auth.join("user")?, credential)
-            .await
-            .context("reading the account from auth")?;
-        root.json("account.json", &account).await?;
+    // Auth's part is read first: the README says what of it a session could not see.
+    let account = match &config.auth_url {
+        Some(auth) => {
+            let user = fetch(&peers, auth.join("user")?, credential)
+                .await
+                .context("reading the account from auth")?;
+            let held = fetch_allowed(&peers, auth.join("user/export")?, credential)
+                .await
+                .context("reading the account's sign-ins, passkeys and apps from auth")?;
+            if held.is_none() {
+                missing.push(
+                    "your sessions, passkeys, app passwords, the apps you let in and your sign-in \
+                     history: auth shows them only to a session signed in with your second \
+                     factor (sign in with it and export again)",
+                );
+            }
+            Some((user, held))
+        }
+        None => None,
+    };
+    root.file("README.md", readme(person, Utc::now(), plugins, &missing)).await?;
+    if let Some((user, held)) = account {
+        root.json("account.json", &user).await?;
+        if let Some(held) = held {
+            listed_parts(held, &Export::new("account", files.clone()), "auth's account export")
+                .await?;
+        }
     }
     conversations(state.db(), person, &Export::new("conversations", files.clone())).await?;
     let actions = db::actions::all(state.db(), person).await?;
@@ -51,13 +71,17 @@ pub async fn write(
         let kept = fetch(&peers, cron.join("v1/me/export")?, credential)
             .await
             .context("reading reminders and notifications from cron")?;
-        let reminders = Export::new("reminders", files.clone());
-        let Value::Object(parts) = kept else {
-            anyhow::bail!("cron's export is not a JSON object")
-        };
-        for (name, part) in parts.into_iter().filter(|(_, part)| part.is_array()) {
-            reminders.json(&format!("{name}.json"), &json!({ name.clone(): part })).await?;
-        }
+        listed_parts(kept, &Export::new("reminders", files.clone()), "cron's export").await?;
+    }
+    Ok(())
+}
+
+/// Each list in another service's export (a JSON object) as a file of its own in `out`:
+/// `{"tasks": [...]}` becomes `tasks.json`.
+async fn listed_parts(kept: Value, out: &Export, what: &str) -> anyhow::Result<()> {
+    let Value::Object(parts) = kept else { anyhow::bail!("{what} is not a JSON object") };
+    for (name, part) in parts.into_iter().filter(|(_, part)| part.is_array()) {
+        out.json(&format!("{name}.json"), &json!({ name.clone(): part })).await?;
     }
     Ok(())
 }
@@ -68,6 +92,17 @@ async fn fetch(
     url: url::Url,
     credential: &Credential,
 ) -> anyhow::Result<Value> {
+    let what = format!("GET {url}");
+    fetch_allowed(client, url, credential).await?.ok_or_else(|| anyhow::anyhow!("{what}: 403"))
+}
+
+/// A GET of another service's API as the person, `None` if it is forbidden to their session
+/// (auth keeps some of a person's data for `aal2` sessions when they have a second factor).
+async fn fetch_allowed(
+    client: &reqwest::Client,
+    url: url::Url,
+    credential: &Credential,
+) -> anyhow::Result<Option<Value>> {
     let Credential::Person(token) = credential else {
         anyhow::bail!("only a person's own token exports their data");
     };
@@ -78,10 +113,13 @@ async fn fetch(
         .await
         .with_context(|| format!("GET {url}"))?;
     let status = response.status();
+    if status == reqwest::StatusCode::FORBIDDEN {
+        return Ok(None);
+    }
     if !status.is_success() {
         anyhow::bail!("GET {url}: {status}");
     }
-    response.json().await.with_context(|| format!("GET {url}: not JSON"))
+    response.json().await.map(Some).with_context(|| format!("GET {url}: not JSON"))
 }
 
 /// Each conversation as Markdown to read and JSON with every message as stored.
@@ -196,6 +234,9 @@ fn readme(person: Uuid, now: DateTime<Utc>, plugins: &[&str], missing: &[&str]) 
          Exported {} for the account {person}. Every file is in an open format: JSON, Markdown,\n\
          CSV, iCalendar (.ics), an hledger journal (.ledger), and your documents as you uploaded them.\n\n\
          - `account.json`: your account (address, sign-in methods, when it was made).\n\
+         - `account/`: what auth keeps beside it: linked sign-in identities, passkeys and app\n  \
+           passwords (names and dates, never a secret), the apps you let sign in as you, your\n  \
+           sessions and your sign-in history (`audit_log.json`).\n\
          - `conversations/`: each conversation as Markdown to read, and as JSON with every message,\n  \
            tool call and answer as stored.\n\
          - `actions.json`: what the companion asked you to confirm, and what you answered.\n\

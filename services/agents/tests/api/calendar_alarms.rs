@@ -17,7 +17,7 @@ use crate::helpers::TestApp;
 
 const SECRET: &str = "agents-alarm-test-s3cret-0123456789";
 
-async fn spawn_cron(auth: &TestApp) -> TestApp {
+pub(crate) async fn spawn_cron(auth: &TestApp) -> TestApp {
     let vars = [
         ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", auth.address)),
         ("AUTH_ISSUER", ISSUER.to_owned()),

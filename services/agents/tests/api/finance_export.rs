@@ -29,6 +29,17 @@ async fn a_persons_books_are_in_their_export_and_no_one_elses() {
         .request(reqwest::Method::PUT, &format!("/v1/finance/budgets/{groceries}/2026-02"), &ada)
         .json(&json!({"amount": "300.00"}));
     json_of(envelope.send().await.unwrap(), 200).await;
+    // A purchase abroad: notes on the transaction, a memo on each split, and the dollar
+    // side converted at a rate of its own day.
+    let dollars =
+        account(&app, &ada, json!({"name": "Dollars", "kind": "asset", "currency": "USD"})).await;
+    let abroad = json!({"date": "2026-02-10", "currency": "EUR",
+        "notes": "Paid in New York,\nreceipt in the drawer",
+        "splits": [
+            {"account_id": dollars, "amount": "-108.50", "value": "-100.00",
+             "rate_date": "2026-02-09", "memo": "card abroad"},
+            {"account_id": groceries, "amount": "100.00", "memo": "for the party"}]});
+    json_of(app.post_as("/v1/finance/transactions", &ada, &abroad).await, 201).await;
     // Bob's books, which must not be in Ada's export.
     let his =
         account(&app, &bob, json!({"name": "Bob's bank", "kind": "asset", "currency": "EUR"}))
@@ -45,10 +56,29 @@ async fn a_persons_books_are_in_their_export_and_no_one_elses() {
     let route = app.get_as("/v1/finance/export.csv", &ada).await.text().await.unwrap();
     assert_eq!(csv, route, "the export route's CSV");
     assert!(csv.contains("-45.27") && csv.contains("Rewe"), "{csv}");
+    let rows = csv_rows(&csv);
+    let card = rows.iter().find(|row| row["memo"] == "card abroad").expect("the dollar split");
+    assert_eq!(card["notes"], "Paid in New York,\nreceipt in the drawer");
+    assert_eq!((card["amount"].as_str(), card["value"].as_str()), ("-108.50", "-100.00"));
+    // 100 EUR for 108.50 USD, as the books keep it.
+    assert!(card["rate"].starts_with("0.921658986"), "{card:?}");
+    assert_eq!(card["rate_date"], "2026-02-09");
+    let party = rows.iter().find(|row| row["memo"] == "for the party").expect("the category");
+    assert_eq!(party["notes"], card["notes"], "the transaction's notes on each of its rows");
+    assert_eq!((party["rate"].as_str(), party["rate_date"].as_str()), ("", ""));
     let journal = text("finance/journal.ledger");
     let route = app.get_as("/v1/finance/export.journal", &ada).await.text().await.unwrap();
     assert_eq!(journal, route, "the export route's journal");
     assert!(journal.contains("Rewe"), "{journal}");
+    // The notes are the transaction's comment lines, each split's memo (and a conversion's
+    // rate) its posting's comment.
+    assert!(
+        journal.contains("\n    ; Paid in New York,\n    ; receipt in the drawer\n"),
+        "{journal}"
+    );
+    assert!(journal.contains("-108.50 USD @@ 100.00 EUR  ; card abroad, rate 0.921658986"));
+    assert!(journal.contains(" of 2026-02-09\n"), "{journal}");
+    assert!(journal.contains("100.00 EUR  ; for the party\n"), "{journal}");
 
     for (file, path, key) in [
         ("accounts", "/v1/finance/accounts", "accounts"),
@@ -81,4 +111,17 @@ async fn a_persons_books_are_in_their_export_and_no_one_elses() {
         .collect();
     assert!(!everything.contains("Bobs Secret Shop") && !everything.contains("999.13"));
     assert!(!everything.contains("Bob's bank") && !everything.contains(&his));
+}
+
+/// The CSV's rows, each by its columns' names.
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let names = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            names.iter().zip(row.iter()).map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
+        })
+        .collect()
 }

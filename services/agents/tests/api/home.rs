@@ -16,12 +16,12 @@ use crate::caldav_basic::{sign_up, spawn_agents_with, spawn_auth};
 use crate::calendar_alarms::{notifications, spawn_all_with, wait_for_notification};
 use crate::helpers::{AgentsApp, Models, Sse, events, json_of, scripted_tools, spawn};
 
-const LAMP: &str = "light.posey_test_rig_desk_lamp";
-const COFFEE: &str = "switch.posey_test_rig_coffee_maker";
-const DOOR: &str = "lock.posey_test_rig_front_door";
-const TEMPERATURE: &str = "sensor.posey_test_rig_living_room_temperature";
+pub(crate) const LAMP: &str = "light.posey_test_rig_desk_lamp";
+pub(crate) const COFFEE: &str = "switch.posey_test_rig_coffee_maker";
+pub(crate) const DOOR: &str = "lock.posey_test_rig_front_door";
+pub(crate) const TEMPERATURE: &str = "sensor.posey_test_rig_living_room_temperature";
 
-const AGENTS: &str = r#"
+pub(crate) const AGENTS: &str = r#"
 router: steward
 agents:
   - name: steward
@@ -34,22 +34,22 @@ fn seal_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2))
 }
 
-fn home_vars() -> Vec<(&'static str, String)> {
+pub(crate) fn home_vars() -> Vec<(&'static str, String)> {
     vec![("MQTT_URL", posey_testkit::env::mqtt_url()), ("HOME_SEAL_KEY", seal_key())]
 }
 
-fn unique_prefix() -> String {
+pub(crate) fn unique_prefix() -> String {
     format!("posey-test-home-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// The broker's host and port, from the harness's URL.
-fn broker() -> (String, u16) {
+pub(crate) fn broker() -> (String, u16) {
     let url = url::Url::parse(&posey_testkit::env::mqtt_url()).unwrap();
     (url.host_str().unwrap().to_owned(), url.port().unwrap_or(1883))
 }
 
 /// Polls `path` until `check` holds on its JSON; fails after 20 s.
-async fn until(
+pub(crate) async fn until(
     app: &crate::helpers::TestApp,
     token: &str,
     path: &str,
@@ -66,17 +66,20 @@ async fn until(
     }
 }
 
-fn entity<'a>(list: &'a Value, id: &str) -> Option<&'a Value> {
+pub(crate) fn entity<'a>(list: &'a Value, id: &str) -> Option<&'a Value> {
     list["entities"].as_array()?.iter().find(|e| e["entity_id"] == id)
 }
 
-fn state_of(list: &Value, id: &str) -> Option<String> {
+pub(crate) fn state_of(list: &Value, id: &str) -> Option<String> {
     entity(list, id).and_then(|e| e["state"].as_str()).map(str::to_owned)
 }
 
 /// Connects the instance's broker for the person under a prefix of its own, starts the
 /// devices there and waits until the four entities are mirrored.
-async fn connect_devices(app: &crate::helpers::TestApp, token: &str) -> (String, Devices) {
+pub(crate) async fn connect_devices(
+    app: &crate::helpers::TestApp,
+    token: &str,
+) -> (String, Devices) {
     let prefix = unique_prefix();
     let made = app
         .post_as(
@@ -100,7 +103,7 @@ async fn connect_devices(app: &crate::helpers::TestApp, token: &str) -> (String,
     (made["id"].as_str().unwrap().to_owned(), devices)
 }
 
-async fn tool(
+pub(crate) async fn tool(
     app: &AgentsApp,
     token: &str,
     conversation: &str,
@@ -112,7 +115,7 @@ async fn tool(
     stream
 }
 
-fn result(stream: &[Sse]) -> (bool, Value) {
+pub(crate) fn result(stream: &[Sse]) -> (bool, Value) {
     let results = events(stream, "tool_result");
     assert_eq!(results.len(), 1, "{stream:?}");
     let content = results[0]["content"].as_str().unwrap();
@@ -626,7 +629,7 @@ async fn ha_area(hass: &Hass, name: &str, entities: &[&str]) -> String {
     id
 }
 
-async fn put_exposure(app: &crate::helpers::TestApp, token: &str, exposure: Value) {
+pub(crate) async fn put_exposure(app: &crate::helpers::TestApp, token: &str, exposure: Value) {
     let put = app.request(reqwest::Method::PUT, "/v1/home/exposure", token).json(&exposure);
     json_of(put.send().await.unwrap(), 200).await;
 }
@@ -1024,6 +1027,11 @@ async fn an_alarm_code_reaches_the_alarm_and_nothing_else() {
     // What the service did with the code was captured: each command's audit entry is logged
     // (as sqlx's statement, without its values).
     assert!(logged.contains("INSERT INTO home.audit"), "the logs were captured: {logged}");
+    // Nor is Home Assistant's token, with which the link connected (and its statement stored
+    // it sealed), in a log.
+    assert!(logged.contains("linked to Home Assistant"), "the connecting was captured: {logged}");
+    assert!(logged.contains("INSERT INTO home.connections"), "{logged}");
+    assert!(!logged.contains(&hass.token), "the Home Assistant token is in the service's logs");
     for (place, text) in [
         ("the audit log", audit.to_string()),
         ("the conversation", json!(history).to_string()),

@@ -26,6 +26,8 @@ mod health;
 mod helpers;
 mod home;
 mod home_export;
+mod home_replicas;
+mod home_tools;
 mod hostile_input;
 mod json_depth;
 mod mcp;

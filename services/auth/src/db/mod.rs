@@ -1,5 +1,6 @@
 //! The auth service's SQL, one module per aggregate.
 
+pub mod account_export;
 pub mod app_passwords;
 pub mod audit;
 pub mod email_flows;

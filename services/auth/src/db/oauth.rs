@@ -20,6 +20,11 @@ pub struct Client {
     pub scope: String,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
+    /// The client's public keys (a JWK set), as registered.
+    pub jwks: Option<serde_json::Value>,
+    /// How its id tokens are encrypted (`crate::oidc::jwe`); none: only signed.
+    pub id_token_encrypted_response_alg: Option<String>,
+    pub id_token_encrypted_response_enc: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -40,14 +45,17 @@ impl Client {
 
 const CLIENT_COLUMNS: &str = "client_id, client_name, client_type, token_endpoint_auth_method, \
     client_secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scope, client_uri, \
-    logo_uri, created_at, updated_at";
+    logo_uri, jwks, id_token_encrypted_response_alg, id_token_encrypted_response_enc, created_at, \
+    updated_at";
 
 pub async fn insert_client(db: impl PgExecutor<'_>, c: &Client) -> sqlx::Result<Client> {
     sqlx::query_as(&format!(
         "INSERT INTO auth.oauth_clients (client_id, client_name, client_type, \
          token_endpoint_auth_method, client_secret_hash, redirect_uris, post_logout_redirect_uris, \
-         grant_types, scope, client_uri, logo_uri) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {CLIENT_COLUMNS}"
+         grant_types, scope, client_uri, logo_uri, jwks, id_token_encrypted_response_alg, \
+         id_token_encrypted_response_enc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         RETURNING {CLIENT_COLUMNS}"
     ))
     .bind(c.client_id)
     .bind(&c.client_name)
@@ -60,6 +68,9 @@ pub async fn insert_client(db: impl PgExecutor<'_>, c: &Client) -> sqlx::Result<
     .bind(&c.scope)
     .bind(&c.client_uri)
     .bind(&c.logo_uri)
+    .bind(&c.jwks)
+    .bind(&c.id_token_encrypted_response_alg)
+    .bind(&c.id_token_encrypted_response_enc)
     .fetch_one(db)
     .await
 }
@@ -69,7 +80,8 @@ pub async fn update_client(db: impl PgExecutor<'_>, c: &Client) -> sqlx::Result<
     sqlx::query_as(&format!(
         "UPDATE auth.oauth_clients SET client_name = $2, client_secret_hash = $3, \
          redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6, scope = $7, \
-         client_uri = $8, logo_uri = $9, updated_at = now() WHERE client_id = $1 \
+         client_uri = $8, logo_uri = $9, jwks = $10, id_token_encrypted_response_alg = $11, \
+         id_token_encrypted_response_enc = $12, updated_at = now() WHERE client_id = $1 \
          RETURNING {CLIENT_COLUMNS}"
     ))
     .bind(c.client_id)
@@ -81,6 +93,9 @@ pub async fn update_client(db: impl PgExecutor<'_>, c: &Client) -> sqlx::Result<
     .bind(&c.scope)
     .bind(&c.client_uri)
     .bind(&c.logo_uri)
+    .bind(&c.jwks)
+    .bind(&c.id_token_encrypted_response_alg)
+    .bind(&c.id_token_encrypted_response_enc)
     .fetch_optional(db)
     .await
 }

@@ -17,6 +17,7 @@ use crate::db::oauth::{self, Client, Grant, NewCode};
 use crate::db::users::{self, User};
 use crate::extract::Client as Caller;
 use crate::oidc::error::{OAuthError, OAuthResult};
+use crate::oidc::jwe::Encryption;
 use crate::oidc::request::{AuthorizeRequest, Form};
 use crate::oidc::tokens::{self, Issue};
 use crate::oidc::{CODE_TTL, has_scope};
@@ -50,9 +51,11 @@ pub async fn issue_code(
     Ok(request.redirect(&state.settings().issuer, &[("code", &code)]))
 }
 
-/// The token endpoint's answer (RFC 6749 5.1, OpenID Connect Core 3.1.3.3).
+/// The token endpoint's answer (RFC 6749 5.1, OpenID Connect Core 3.1.3.3); the id token
+/// encrypted to the client's key when it registered one (OpenID Connect Core 10.2).
 fn answer(
     state: &AppState,
+    client: &Client,
     issue: &Issue<'_>,
     refresh_token: Option<String>,
 ) -> OAuthResult<Value> {
@@ -64,7 +67,12 @@ fn answer(
         "scope": issue.scope,
     });
     if issue.user.is_some() && has_scope(issue.scope, "openid") {
-        body["id_token"] = tokens::id_token(state, issue, &access_token)?.into();
+        let id_token = tokens::id_token(state, issue, &access_token)?;
+        let id_token = match Encryption::of(client)? {
+            Some(encryption) => encryption.encrypt(id_token.as_bytes())?,
+            None => id_token,
+        };
+        body["id_token"] = id_token.into();
     }
     if let Some(refresh_token) = refresh_token {
         body["refresh_token"] = refresh_token.into();
@@ -174,7 +182,7 @@ pub async fn exchange_code(
         auth_time: grant.auth_time,
         nonce: stored.nonce.as_deref(),
     };
-    let body = answer(state, &issue, refresh_token)?;
+    let body = answer(state, client, &issue, refresh_token)?;
     tx.commit().await?;
     Ok(body)
 }
@@ -238,7 +246,7 @@ pub async fn refresh(
         auth_time: grant.auth_time,
         nonce: None,
     };
-    let body = answer(state, &issue, refresh_token)?;
+    let body = answer(state, client, &issue, refresh_token)?;
     tx.commit().await?;
     Ok(body)
 }
@@ -280,7 +288,7 @@ pub async fn client_credentials(
         auth_time: None,
         nonce: None,
     };
-    answer(state, &issue, None)
+    answer(state, client, &issue, None)
 }
 
 /// A token of `client`'s: its grant, and whether it is a refresh token.

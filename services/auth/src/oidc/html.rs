@@ -96,6 +96,44 @@ pub fn consent(request: &AuthorizeRequest, email: &str, csrf: &str) -> Response 
     page(StatusCode::OK, "Allow access?", &body)
 }
 
+/// What the page asking to sign out shows and posts back.
+pub struct LogoutQuestion<'a> {
+    /// The app that sent the person here, when it said which.
+    pub client: Option<&'a str>,
+    pub email: &'a str,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub csrf: &'a str,
+}
+
+/// Asks a signed-in person whether to sign out (a logout that no id token shows an app asked
+/// for); the form posts the answer back with the request's parameters.
+pub fn confirm_logout(question: &LogoutQuestion<'_>) -> Response {
+    let hidden = |name: &str, value: Option<&str>| {
+        value
+            .map(|v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(v)))
+            .unwrap_or_default()
+    };
+    let from = question
+        .client
+        .map(|c| format!(" <strong>{}</strong> asks to sign you out.", escape(c)))
+        .unwrap_or_default();
+    let body = format!(
+        "<p>You are signed in to Posey as <strong>{email}</strong>.{from}</p>\
+         <form method=\"post\" action=\"logout\">{client_id}{uri}{state}\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\" name=\"confirm\" value=\"yes\">Sign out</button></form>\
+         <p>If you did not mean to, close this page: you stay signed in.</p>",
+        email = escape(question.email),
+        client_id = hidden("client_id", question.client_id),
+        uri = hidden("post_logout_redirect_uri", question.post_logout_redirect_uri),
+        state = hidden("state", question.state),
+        csrf = escape(question.csrf),
+    );
+    page(StatusCode::OK, "Sign out of Posey?", &body)
+}
+
 pub fn signed_out() -> Response {
     page(StatusCode::OK, "Signed out", "<p>You are signed out of Posey's sign-in.</p>")
 }

@@ -1,8 +1,8 @@
 //! Posey's auth as an OpenID Connect provider, so a household's other apps (Home Assistant,
 //! Grafana, Nextcloud) can "Sign in with Posey": registered clients, the authorization code flow
 //! with PKCE, consent, refresh-token rotation, client credentials, id tokens (ES256, the signing
-//! keys of access tokens), userinfo, RP-initiated logout, revocation and introspection.
-//! The HTTP side is `routes::oauth`.
+//! keys of access tokens; then encrypted to the client's key when it registered one), userinfo,
+//! RP-initiated logout, revocation and introspection. The HTTP side is `routes::oauth`.
 //!
 //! Access tokens issued here are JWTs whose audience is the client (never `authenticated`), so
 //! Posey's own services refuse them: a third-party app gets the person's identity, not their
@@ -14,6 +14,7 @@ pub mod clients;
 pub mod error;
 pub mod grants;
 pub mod html;
+pub mod jwe;
 pub mod request;
 pub mod tokens;
 

@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+mod account_export;
 mod admin;
 mod app_passwords;
 mod email_flow;
@@ -38,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(signup::router())
         .merge(token::router())
         .merge(user::router())
+        .merge(account_export::router())
         .merge(recover::router())
         .merge(otp::router())
         .merge(resend::router())

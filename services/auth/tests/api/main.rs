@@ -3,6 +3,7 @@
 // A failed unwrap in a test helper fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod account_export;
 mod admin;
 mod app_passwords;
 mod auth_js;

@@ -6,25 +6,16 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use hmac::{Hmac, Mac};
 use posey_domain::clock::{Clock, ManualClock};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{AuthApp, email, parts, spawn_auth_with_clock, token_claims};
 
-const PASSWORD: &str = "correct horse battery";
+/// The code of a factor's secret at a time (the other tests' too).
+pub use posey_testkit::otp::totp;
 
-/// The code of `secret` (base32) at `unix` seconds.
-pub fn totp(secret: &str, unix: i64) -> String {
-    let key = data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).unwrap();
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
-    mac.update(&(unix / 30).to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = usize::from(digest[19] & 0x0f);
-    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
-    format!("{:06}", value % 1_000_000)
-}
+const PASSWORD: &str = "correct horse battery";
 
 struct Mfa {
     app: AuthApp,

@@ -651,6 +651,66 @@ async fn logout_redirects_only_to_a_registered_uri() {
 }
 
 #[tokio::test]
+async fn logout_without_a_hint_asks_the_signed_in_person_first() {
+    let (app, _, (id, _), person) = setup(None).await;
+    let mut browser = Browser::new(&app);
+    browser.code_for(&authorize_query(&id, VERIFIER, ""), &person).await;
+    let query =
+        format!("client_id={id}&post_logout_redirect_uri={}&state=z", urlencode(LOGGED_OUT));
+
+    // A link from anywhere: a question, and the person is still signed in.
+    let (status, location, html) = browser.get(&format!("/oauth/logout?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(location.is_empty(), "{location}");
+    assert!(html.contains("Sign out of Posey?") && html.contains(&person), "{html}");
+    assert!(html.contains("<strong>Grafana &lt;home&gt;</strong> asks to sign you out"), "{html}");
+    assert!(browser.cookie.is_some(), "asking keeps the session");
+    let csrf = hidden(&html, "csrf");
+    let answer = [
+        ("client_id", id.as_str()),
+        ("post_logout_redirect_uri", LOGGED_OUT),
+        ("state", "z"),
+        ("csrf", csrf.as_str()),
+        ("confirm", "yes"),
+    ];
+    // The same answer posted by another site, or with another token, only asks again.
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(answer).finish();
+    let forged = browser
+        .http
+        .post(app.url("/oauth/logout"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(body);
+    let (status, _, html) = browser.send(forged).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sign out of Posey?"), "{html}");
+    let mut wrong = answer;
+    wrong[3].1 = "not-the-token";
+    let (status, _, html) = browser.post_form("/oauth/logout", &wrong).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sign out of Posey?"), "{html}");
+    assert!(browser.cookie.is_some(), "neither signed the person out");
+    let (status, _, html) =
+        browser.get(&format!("/oauth/authorize?{}", authorize_query(&id, VERIFIER, ""))).await;
+    assert!(status == StatusCode::FOUND || !html.contains("name=\"password\""), "{html}");
+
+    // Their yes on the page: signed out, and on to the app's page.
+    let (status, location, _) = browser.post_form("/oauth/logout", &answer).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{LOGGED_OUT}?state=z"));
+    assert!(browser.cookie.is_none(), "the cookie is cleared");
+    let (status, _, html) =
+        browser.get(&format!("/oauth/authorize?{}", authorize_query(&id, VERIFIER, ""))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"password\""), "{html}");
+
+    // Signed out already: nothing to ask, straight on.
+    let (status, location, _) = browser.get(&format!("/oauth/logout?{query}")).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(location, format!("{LOGGED_OUT}?state=z"));
+}
+
+#[tokio::test]
 async fn revocation_and_introspection() {
     let (app, _, (id, secret), person) = setup(None).await;
     let mut browser = Browser::new(&app);
@@ -712,6 +772,14 @@ async fn discovery_names_only_what_exists() {
     assert_eq!(metadata["issuer"], app.address);
     assert_eq!(metadata["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(metadata["id_token_signing_alg_values_supported"], json!(["ES256"]));
+    assert_eq!(
+        metadata["id_token_encryption_alg_values_supported"],
+        json!(["ECDH-ES+A256KW", "ECDH-ES"])
+    );
+    assert_eq!(
+        metadata["id_token_encryption_enc_values_supported"],
+        json!(["A128CBC-HS256", "A128GCM", "A256GCM"])
+    );
     for endpoint in [
         "authorization_endpoint",
         "token_endpoint",
@@ -763,6 +831,90 @@ async fn clients_are_managed_by_admins_only() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let (status, _) = app.get_with_token(&path, &admin).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// An EC P-256 public key for encryption, as a relying party registers it.
+fn encryption_jwk() -> Value {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let point = secret.public_key().to_encoded_point(false);
+    json!({
+        "kty": "EC", "crv": "P-256", "use": "enc", "kid": "rp-1",
+        "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
+        "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+        "d": URL_SAFE_NO_PAD.encode(secret.to_bytes()),
+    })
+}
+
+#[tokio::test]
+async fn id_token_encryption_is_checked_when_a_client_is_registered() {
+    let (app, admin, _, _) = setup(None).await;
+    let private = encryption_jwk();
+    let mut public = private.clone();
+    public.as_object_mut().unwrap().remove("d");
+    let base = |extra: Value| {
+        let mut body = json!({ "client_name": "Wiki", "redirect_uris": [REDIRECT] });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let refused = [
+        (json!({ "jwks": { "keys": [private] } }), "private member \"d\""),
+        (
+            json!({ "jwks": { "keys": [public] }, "id_token_encrypted_response_alg": "RSA-OAEP" }),
+            "id_token_encrypted_response_alg: \"RSA-OAEP\" is not supported",
+        ),
+        (
+            json!({ "jwks": { "keys": [public] }, "id_token_encrypted_response_alg": "ECDH-ES",
+                "id_token_encrypted_response_enc": "A256CBC-HS512" }),
+            "id_token_encrypted_response_enc: \"A256CBC-HS512\" is not supported",
+        ),
+        (json!({ "id_token_encrypted_response_alg": "ECDH-ES" }), "needs jwks"),
+        (
+            json!({ "jwks": { "keys": [public] }, "id_token_encrypted_response_enc": "A256GCM" }),
+            "id_token_encrypted_response_enc needs id_token_encrypted_response_alg",
+        ),
+        (
+            json!({ "jwks": { "keys": [{ "kty": "EC", "crv": "P-256", "use": "sig",
+                "x": public["x"], "y": public["y"] }] },
+                "id_token_encrypted_response_alg": "ECDH-ES+A256KW" }),
+            "jwks has no key to encrypt id tokens to",
+        ),
+        (json!({ "jwks": [public] }), "jwks must be a JWK set"),
+        (json!({ "jwks_uri": "https://wiki.test/jwks" }), "jwks_uri is not supported"),
+    ];
+    for (extra, message) in refused {
+        let (status, answer) =
+            app.post_with_token("/admin/oauth/clients", &admin, &base(extra.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{extra} {answer}");
+        assert_eq!(answer["error_code"], "validation_failed", "{answer}");
+        let said = answer["msg"].as_str().unwrap_or_default();
+        assert!(said.contains(message), "{extra}: {answer}");
+    }
+    let body = base(json!({
+        "jwks": { "keys": [public] }, "id_token_encrypted_response_alg": "ECDH-ES+A256KW",
+    }));
+    let (status, client) = app.post_with_token("/admin/oauth/clients", &admin, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{client}");
+    assert_eq!(client["id_token_encrypted_response_enc"], "A128CBC-HS256", "the spec's default");
+    assert_eq!(client["jwks"]["keys"][0]["kid"], "rp-1");
+    let path = format!("/admin/oauth/clients/{}", client["client_id"].as_str().unwrap());
+    let change = json!({ "id_token_encrypted_response_enc": "A256GCM" });
+    let (status, client) =
+        crate::helpers::parts(app.send(Method::PUT, &path, &admin, Some(&change)).await).await;
+    assert_eq!(status, StatusCode::OK, "{client}");
+    assert_eq!(client["id_token_encrypted_response_enc"], "A256GCM");
+    let (status, answer) = crate::helpers::parts(
+        app.send(Method::PUT, &path, &admin, Some(&json!({ "jwks": null }))).await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no key left to encrypt to: {answer}");
+    let off = json!({ "id_token_encrypted_response_alg": null });
+    let (status, client) =
+        crate::helpers::parts(app.send(Method::PUT, &path, &admin, Some(&off)).await).await;
+    assert_eq!(status, StatusCode::OK, "{client}");
+    assert_eq!(client["id_token_encrypted_response_alg"], Value::Null);
+    assert_eq!(client["id_token_encrypted_response_enc"], Value::Null, "off with its alg");
+    assert_eq!(client["jwks"]["keys"][0]["kid"], "rp-1", "the keys stay");
 }
 
 /// Every OpenID provider operation answering once, for the OpenAPI test (`admin`: an admin's
@@ -970,6 +1122,22 @@ async fn node_openid_client_runs_the_whole_flow() {
     tokio::task::spawn_blocking(move || run_node("flow.test.mjs", env, 2)).await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn node_openid_client_decrypts_encrypted_id_tokens() {
+    let (app, admin, (id, secret), person) = setup(None).await;
+    let env = vec![
+        ("ISSUER", app.address.clone()),
+        ("ADMIN_TOKEN", admin),
+        ("CLIENT_ID", id),
+        ("CLIENT_SECRET", secret),
+        ("REDIRECT_URI", REDIRECT.to_owned()),
+        ("POST_LOGOUT_REDIRECT_URI", LOGGED_OUT.to_owned()),
+        ("EMAIL", person),
+        ("PASSWORD", PASSWORD.to_owned()),
+    ];
+    tokio::task::spawn_blocking(move || run_node("encrypted.test.mjs", env, 3)).await.unwrap();
+}
+
 /// The python with `authlib` and `requests`: `TEST_AGENTS_PYTHON`, which scripts/test sets.
 fn python() -> String {
     match std::env::var("TEST_AGENTS_PYTHON") {
@@ -1004,4 +1172,27 @@ async fn python_authlib_runs_the_whole_flow() {
     );
     assert!(output.status.success(), "authlib flow failed:\n{report}");
     assert!(report.contains("authlib flow ok"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_authlib_decrypts_encrypted_id_tokens() {
+    let (app, admin, _, person) = setup(None).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc-rp/authlib_encrypted.py");
+    let output = tokio::process::Command::new(python())
+        .arg(script)
+        .env("ISSUER", &app.address)
+        .env("ADMIN_TOKEN", &admin)
+        .env("REDIRECT_URI", REDIRECT)
+        .env("EMAIL", &person)
+        .env("PASSWORD", PASSWORD)
+        .output()
+        .await
+        .expect("running python");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "authlib encrypted flow failed:\n{report}");
+    assert!(report.contains("authlib encrypted ok"), "{report}");
 }

@@ -127,6 +127,9 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
 
     // The person's own account and devices.
     s.call(&app, get.clone(), "/user", "/user", member, None).await;
+    let (status, _) = s.call(&app, get.clone(), "/user/export", "/user/export", member, None).await;
+    assert_eq!(status, StatusCode::OK);
+    s.call(&app, get.clone(), "/user/export", "/user/export", None, None).await;
     s.call(
         &app,
         put.clone(),
@@ -219,6 +222,9 @@ async fn the_generated_document_is_served_valid_and_true_to_the_answers() {
         s.call(&app, post.clone(), "/mfa/recovery-codes", "/mfa/recovery-codes", aal2, None).await;
     assert_eq!(status, StatusCode::OK);
     s.call(&app, get.clone(), "/user", "/user", aal2, None).await;
+    let (status, _) = s.call(&app, get.clone(), "/user/export", "/user/export", member, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.call(&app, get.clone(), "/user/export", "/user/export", aal2, None).await;
     let (_, second) = s
         .call(
             &app,

@@ -5,9 +5,7 @@ consent forms and follows the redirect), the token exchange, the id_token checke
 revocation and logout. Run by tests/api/oidc.rs with ISSUER, CLIENT_ID, CLIENT_SECRET,
 REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, EMAIL and PASSWORD; prints "authlib flow ok"."""
 
-import html
 import os
-import re
 from urllib.parse import parse_qs, urlencode, urlparse
 
 # The test's provider is plain HTTP on loopback.
@@ -18,48 +16,10 @@ from authlib.common.security import generate_token  # noqa: E402
 from authlib.integrations.requests_client import OAuth2Session  # noqa: E402
 from authlib.jose import JsonWebKey, jwt  # noqa: E402
 from authlib.oidc.core import CodeIDToken  # noqa: E402
+from authlib_rp import Browser  # noqa: E402
 
 env = os.environ
 issuer = env["ISSUER"]
-
-
-def hidden(page, name):
-    match = re.search(f'name="{name}" value="([^"]*)"', page)
-    assert match, f"no {name} in {page}"
-    return html.unescape(match.group(1))
-
-
-class Browser:
-    """No redirects followed; the provider's cookie kept."""
-
-    def __init__(self):
-        self.cookie = None
-
-    def go(self, method, url, data=None):
-        headers = {"cookie": self.cookie} if self.cookie else {}
-        r = requests.request(method, url, data=data, headers=headers, allow_redirects=False)
-        set_cookie = r.headers.get("set-cookie")
-        if set_cookie:
-            pair = set_cookie.split(";")[0]
-            self.cookie = None if pair.endswith("=") else pair
-        return r
-
-    def authorize(self, url):
-        page = self.go("GET", url)
-        assert page.status_code == 200, page.text
-        if 'name="password"' in page.text:
-            fields = {"request": hidden(page.text, "request"), "email": env["EMAIL"], "password": env["PASSWORD"]}
-            page = self.go("POST", f"{issuer}/oauth/login", fields)
-        if page.status_code == 200 and 'name="csrf"' in page.text:
-            fields = {
-                "request": hidden(page.text, "request"),
-                "csrf": hidden(page.text, "csrf"),
-                "decision": "allow",
-            }
-            page = self.go("POST", f"{issuer}/oauth/consent", fields)
-        assert page.status_code in (302, 303), (page.status_code, page.text)
-        return page.headers["location"]
-
 
 meta = requests.get(f"{issuer}/.well-known/openid-configuration").json()
 assert meta["issuer"] == issuer, meta

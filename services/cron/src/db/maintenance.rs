@@ -6,28 +6,32 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
 /// What auth no longer needs, as of `now`: counted per kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct AuthPurge {
     pub sessions: i64,
     pub revoked_sessions: i64,
     pub one_time_tokens: i64,
     pub flow_states: i64,
+    pub refresh_tokens: i64,
+    pub oauth_codes: i64,
+    pub oauth_refresh_tokens: i64,
+    pub oauth_browser_sessions: i64,
 }
 
-/// Expired sessions, revocations past their tokens' expiry, used or expired one-time tokens
-/// and expired PKCE flow states, through the function auth's schema owns (`auth.purge_expired`)
-/// rather than auth's tables.
+/// Expired sessions, revocations past their tokens' expiry, used or expired one-time tokens,
+/// expired PKCE flow states, refresh tokens spent a day ago, and the OpenID provider's old
+/// codes, spent refresh tokens and ended browser sessions, through the function auth's schema
+/// owns (`auth.purge_expired`) rather than auth's tables.
 pub async fn purge_expired_auth(
     db: impl PgExecutor<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<AuthPurge> {
-    sqlx::query_as!(
-        AuthPurge,
-        r#"SELECT sessions AS "sessions!", revoked_sessions AS "revoked_sessions!",
-                  one_time_tokens AS "one_time_tokens!", flow_states AS "flow_states!"
-           FROM auth.purge_expired($1)"#,
-        now
+    sqlx::query_as(
+        "SELECT sessions, revoked_sessions, one_time_tokens, flow_states, refresh_tokens, \
+                oauth_codes, oauth_refresh_tokens, oauth_browser_sessions \
+         FROM auth.purge_expired($1)",
     )
+    .bind(now)
     .fetch_one(db)
     .await
 }

@@ -139,7 +139,7 @@ pub async fn run(
 pub async fn clean_auth(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Value> {
     let purged = db::maintenance::purge_expired_auth(db, now)
         .await
-        .context("purging auth's expired sessions, revocations, tokens and flow states")?;
+        .context("purging auth's expired sessions, revocations, tokens, codes and flow states")?;
     Ok(serde_json::to_value(purged)?)
 }
 

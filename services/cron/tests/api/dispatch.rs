@@ -373,16 +373,45 @@ async fn dispatch_auth_cleanup_removes_what_expired_and_keeps_the_rest() {
          INSERT INTO auth.flow_states
            (id, code_challenge, code_challenge_method, authentication_method, expires_at) VALUES
            (gen_random_uuid(), 'x', 's256', 'magiclink', '{past}'),
-           (gen_random_uuid(), 'y', 's256', 'magiclink', '{future}');",
+           (gen_random_uuid(), 'y', 's256', 'magiclink', '{future}');
+         -- A live session's refresh tokens: spent two days ago, spent an hour ago, and its
+         -- current one; a token revoked without a rotation two days ago.
+         INSERT INTO auth.refresh_tokens (token_hash, session_id, user_id, revoked, rotated_at, created_at) VALUES
+           ('r1', '{live}', '{user}', true, '2026-12-30T00:00:00Z', '2026-12-29T00:00:00Z'),
+           ('r2', '{live}', '{user}', true, '2026-12-31T23:00:00Z', '2026-12-30T00:00:00Z'),
+           ('r3', '{live}', '{user}', false, NULL, '2026-12-31T23:00:00Z'),
+           ('r4', '{live}', '{user}', true, NULL, '2026-12-29T00:00:00Z');
+         INSERT INTO auth.oauth_clients (client_id, client_name, client_type, token_endpoint_auth_method,
+             redirect_uris, grant_types, scope) VALUES
+           ('{client}', 'Wiki', 'public', 'none', '{{https://wiki.test/cb}}', '{{authorization_code}}', 'openid');
+         INSERT INTO auth.oauth_grants (id, client_id, user_id, scope) VALUES
+           ('{grant}', '{client}', '{user}', 'openid');
+         -- Codes: expired two days ago (used), a minute ago (unused); refresh tokens: spent two
+         -- days ago, an hour ago, and the live one.
+         INSERT INTO auth.oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, auth_time,
+             expires_at, used_at, grant_id) VALUES
+           ('c1', '{client}', '{user}', 'https://wiki.test/cb', 'openid', '{past}', '2026-12-30T00:00:00Z', '2026-12-30T00:00:00Z', '{grant}'),
+           ('c2', '{client}', '{user}', 'https://wiki.test/cb', 'openid', '{past}', '2026-12-31T23:59:00Z', NULL, NULL);
+         INSERT INTO auth.oauth_refresh_tokens (token_hash, grant_id, used_at) VALUES
+           ('o1', '{grant}', '2026-12-30T00:00:00Z'),
+           ('o2', '{grant}', '2026-12-31T23:00:00Z'),
+           ('o3', '{grant}', NULL);
+         INSERT INTO auth.oauth_browser_sessions (token_hash, user_id, auth_time, expires_at) VALUES
+           ('b1', '{user}', '{past}', '2026-12-31T12:00:00Z'),
+           ('b2', '{user}', '{past}', '{future}');",
         old = uuid::Uuid::new_v4(),
         live = uuid::Uuid::new_v4(),
+        client = uuid::Uuid::new_v4(),
+        grant = uuid::Uuid::new_v4(),
     );
     sqlx::raw_sql(&seed).execute(db).await.unwrap();
 
     let purged = posey_cron::jobs::maintenance::clean_auth(db, h.now()).await.unwrap();
     assert_eq!(
         purged,
-        json!({ "sessions": 1, "revoked_sessions": 1, "one_time_tokens": 2, "flow_states": 1 })
+        json!({ "sessions": 1, "revoked_sessions": 1, "one_time_tokens": 2, "flow_states": 1,
+                "refresh_tokens": 2, "oauth_codes": 1, "oauth_refresh_tokens": 1,
+                "oauth_browser_sessions": 1 })
     );
     let left: (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM auth.sessions WHERE not_after >= $1),
@@ -395,11 +424,31 @@ async fn dispatch_auth_cleanup_removes_what_expired_and_keeps_the_rest() {
     .await
     .unwrap();
     assert_eq!(left, (1, 1, 1, 1));
+    let kept = |table: &'static str| {
+        let sql = format!(
+            "SELECT array_agg(convert_from(token_hash, 'UTF8') ORDER BY token_hash) FROM auth.{table}"
+        );
+        async move { sqlx::query_scalar::<_, Vec<String>>(&sql).fetch_one(db).await.unwrap() }
+    };
+    assert_eq!(kept("refresh_tokens").await, ["r2", "r3"], "spent within the day, and live");
+    assert_eq!(kept("oauth_refresh_tokens").await, ["o2", "o3"]);
+    assert_eq!(kept("oauth_browser_sessions").await, ["b2"]);
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT convert_from(code_hash, 'UTF8') FROM auth.oauth_codes")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    assert_eq!(codes, ["c2"], "a code stays a day past its expiry");
+    let grants: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM auth.oauth_grants").fetch_one(db).await.unwrap();
+    assert_eq!(grants, 1, "the record of the app's sign-in stays");
     // Nothing more is due: a second run removes nothing.
     let again = posey_cron::jobs::maintenance::clean_auth(db, h.now()).await.unwrap();
     assert_eq!(
         again,
-        json!({ "sessions": 0, "revoked_sessions": 0, "one_time_tokens": 0, "flow_states": 0 })
+        json!({ "sessions": 0, "revoked_sessions": 0, "one_time_tokens": 0, "flow_states": 0,
+                "refresh_tokens": 0, "oauth_codes": 0, "oauth_refresh_tokens": 0,
+                "oauth_browser_sessions": 0 })
     );
 }
 

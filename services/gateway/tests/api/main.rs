@@ -6,6 +6,8 @@
 mod calendar;
 mod chinook;
 mod finance;
+#[cfg(feature = "fuzzing")]
+mod fuzz_catalog;
 mod health;
 mod helpers;
 mod home;

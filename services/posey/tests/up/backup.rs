@@ -1,7 +1,8 @@
 //! `posey admin backup` while `posey up` serves, and `posey admin restore` into an empty
 //! database and data dir: every table comes back with the same rows (each table's rows hashed
-//! in order), the seal key comes back, the person signs in with their old password and finds
-//! their memory by meaning (the vectors were rebuilt); a backup altered by one byte, or a
+//! in order), the seal key comes back, the person signs in with their old password, finds
+//! their memory by meaning (the vectors were rebuilt) and goes on chatting in their old
+//! conversation with the local model; a backup altered by one byte, or a
 //! database that is not empty, is refused before anything is written. Meanwhile cron's
 //! scheduled backups (every two seconds here) land whole in `<data dir>/backups`, the newest
 //! two kept.
@@ -13,7 +14,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::support::{Person, Posey, ports, tables, temp_parent, wait_until_ready};
+use crate::support::{
+    Person, Posey, Turn, consistent, messages, model, ports, tables, temp_parent, wait_until_ready,
+};
 
 /// Each table outside the system's schemas: its rows, hashed in a fixed order.
 async fn fingerprint(db: &PgPool) -> BTreeMap<String, String> {
@@ -82,6 +85,8 @@ fn admin(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically() {
+    let chat_model = model("POSEY_LOCAL_MODEL");
+    let embedding_model = model("POSEY_LOCAL_EMBEDDING_MODEL");
     let parent = temp_parent();
     let (before, after) =
         (posey_testkit::TestDatabase::empty().await, posey_testkit::TestDatabase::empty().await);
@@ -95,6 +100,8 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
         ("POSEY_MQTT_LISTEN", listen.as_str()),
         ("CRON_BACKUP_SCHEDULE", "*/2 * * * * *"),
         ("CRON_BACKUP_KEEP", "2"),
+        ("POSEY_LOCAL_MODEL", chat_model.as_str()),
+        ("POSEY_LOCAL_EMBEDDING_MODEL", embedding_model.as_str()),
     ];
     let mut posey = Posey::start_with(&data_dir, &ports, &["up"], "backup-up.log", &vars);
     wait_until_ready(&mut posey, &ports).await;
@@ -106,6 +113,13 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
         .upload("boat.md", b"# The boat\n\nIts winter berth is paid in October.\n".to_vec())
         .await;
     assert_eq!(ada.settled(&document).await["status"], "ready");
+    let made = ada.post(ada.agents, "/v1/conversations").json(&json!({"title": "Sailing"}));
+    let conversation: Value = made.send().await.unwrap().json().await.unwrap();
+    let conversation = conversation["id"].as_str().unwrap().to_owned();
+    let first = "Hello! Reply with one word.";
+    let (last, data) =
+        Turn::start(&ada, &conversation, first).await.finish(Duration::from_secs(300)).await;
+    assert_eq!(last, "done", "{data}");
 
     // Taken while posey up serves. Its background work (cron's maintenance, links, leases) may
     // change a table between the backup's snapshot and the stop: only the tables alike before
@@ -178,7 +192,12 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
 
     // The restored install serves Ada with her old password and finds her memory by meaning.
     let ports = crate::support::ports();
-    let vars = [("DATABASE_URL", after.url.as_str()), ("POSEY_MQTT_LISTEN", listen.as_str())];
+    let vars = [
+        ("DATABASE_URL", after.url.as_str()),
+        ("POSEY_MQTT_LISTEN", listen.as_str()),
+        ("POSEY_LOCAL_MODEL", chat_model.as_str()),
+        ("POSEY_LOCAL_EMBEDDING_MODEL", embedding_model.as_str()),
+    ];
     let mut posey = Posey::start_with(&restored_dir, &ports, &["up"], "restored-up.log", &vars);
     wait_until_ready(&mut posey, &ports).await;
     let ada = Person::sign_in(&ports, "ada@example.com").await;
@@ -191,6 +210,12 @@ async fn a_backup_taken_while_serving_restores_into_an_empty_install_identically
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(found.to_string().contains("Lake Constance"), "{found}");
+    // Her old conversation goes on: a turn answered and stored after the one from before.
+    let again = "Hello again! Reply with one word.";
+    let (last, data) =
+        Turn::start(&ada, &conversation, again).await.finish(Duration::from_secs(300)).await;
+    assert_eq!(last, "done", "{data}");
+    assert_eq!(consistent(&messages(&ada, &conversation).await), [first, again]);
     posey.interrupt();
     assert!(posey.wait(Duration::from_secs(60)).success(), "{}", posey.log());
 }

@@ -1,11 +1,12 @@
 //! Fault drills for the backing stores (issue 21), at one `posey up` under load.
 //!
 //! Postgres: `posey up` on a PostgreSQL server of the test's own (over TCP, as a real server),
-//! which is shut down fast and started again while people refresh their sessions, write
-//! conversations, memories and reminders, read through the gateway, and cron dispatches
-//! reminders every second. Afterwards every write that was acknowledged is there, no reminder
-//! ran or notified twice, every service is ready again and requests stop failing within a bound,
-//! and no service had to be restarted.
+//! which is shut down fast and started again while people refresh their sessions, chat with the
+//! local model, write conversations, memories and reminders, read through the gateway, and cron
+//! dispatches reminders every second. Afterwards every write that was acknowledged is there
+//! (each chat turn that ended `done` is stored whole, once), no reminder ran or notified twice,
+//! every service is ready again and requests stop failing within a bound, and no service had to
+//! be restarted.
 //!
 //! Redis: `posey up` with `REDIS_URL` at a `redis-server` of the test's own, which is killed:
 //! sign-in, refresh and task writes go on, rate limits still hold (counted in each process until
@@ -24,7 +25,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::support::{Person, Posey, ports, status_when_all_up, temp_parent, wait_until_ready};
+use crate::support::{
+    Person, Posey, Turn, consistent, messages, model, ports, status_when_all_up, temp_parent,
+    wait_until_ready,
+};
 
 /// Longest any one request may take before it counts as hanging.
 const REQUEST_LIMIT: Duration = Duration::from_secs(20);
@@ -32,6 +36,11 @@ const REQUEST_LIMIT: Duration = Duration::from_secs(20);
 /// the database is back.
 const READY_BOUND: Duration = Duration::from_secs(30);
 const RECOVERY_BOUND: Duration = Duration::from_secs(30);
+/// Longest a chat turn may take, from its request to its last event (the local model answers a
+/// few words in seconds; three people chat at once on a loaded machine).
+const CHAT_LIMIT: Duration = Duration::from_secs(180);
+/// The load's kind for chat turns.
+const CHAT: &str = "agents chat";
 /// How far ahead each one-off reminder is set: some fall due during the outage.
 const REMINDER_LEAD: Duration = Duration::from_secs(8);
 
@@ -163,6 +172,34 @@ impl Tally {
         });
         if ok { json } else { None }
     }
+
+    /// A chat turn, read to its end: acknowledged (`true`) when it ends with `done`.
+    async fn chat(&self, person: &Person, conversation: &str, content: &str) -> bool {
+        let sent = Instant::now();
+        let (status, ok, mut note) = match Turn::begin(person, conversation, content, CHAT_LIMIT)
+            .await
+        {
+            Err((status, body)) => (status, false, body),
+            Ok(turn) => {
+                let left = CHAT_LIMIT.saturating_sub(sent.elapsed());
+                match tokio::time::timeout(left, turn.end()).await {
+                    Ok(Ok((name, data))) => (Some(200), name == "done", format!("{name}: {data}")),
+                    Ok(Err(how)) => (Some(200), false, how),
+                    Err(_) => (Some(200), false, format!("no last event in {CHAT_LIMIT:?}")),
+                }
+            }
+        };
+        note.truncate(300);
+        self.outcomes.lock().unwrap().push(Outcome {
+            what: CHAT,
+            ended: Instant::now(),
+            took: sent.elapsed(),
+            status,
+            ok,
+            note,
+        });
+        ok
+    }
 }
 
 /// What the load's workers had acknowledged (2xx) when they stopped.
@@ -171,19 +208,38 @@ struct Acknowledged {
     conversations: Vec<String>,
     memories: Vec<String>,
     reminders: Vec<String>,
+    /// The messages of chat turns that ended `done`.
+    turns: Vec<String>,
     refreshes: usize,
     /// Each refresh chain's last acknowledged token.
     tokens: Vec<String>,
 }
 
-/// Runs the load of one person until `stop`: one worker per kind of request.
+/// Runs the load of one person until `stop`: one worker per kind of request; the chat turns
+/// one after another in `conversation`.
 async fn load(
     person: Arc<Person>,
     refresh_token: String,
+    conversation: String,
     tally: Arc<Tally>,
     stop: Arc<AtomicBool>,
 ) -> Acknowledged {
     let pause = Duration::from_millis(20);
+    let chatter = {
+        let (person, tally, stop) = (person.clone(), tally.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (mut turns, mut n) = (Vec::new(), 0);
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let content = format!("Drill message {n}. Reply with one word.");
+                if tally.chat(&person, &conversation, &content).await {
+                    turns.push(content);
+                }
+                tokio::time::sleep(pause).await;
+            }
+            turns
+        })
+    };
     let refresher = {
         let (person, tally, stop) = (person.clone(), tally.clone(), stop.clone());
         tokio::spawn(async move {
@@ -248,6 +304,7 @@ async fn load(
         conversations: conversations.await.unwrap(),
         memories: memories.await.unwrap(),
         reminders: reminders.await.unwrap(),
+        turns: chatter.await.unwrap(),
         refreshes,
         tokens: vec![token],
     }
@@ -298,6 +355,8 @@ async fn count(db: &PgPool, sql: &str, ids: &[String]) -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_nothing_twice() {
+    let chat_model = model("POSEY_LOCAL_MODEL");
+    let embedding_model = model("POSEY_LOCAL_EMBEDDING_MODEL");
     let parent = temp_parent();
     let cluster = Cluster::create(parent.path());
     cluster.start();
@@ -315,12 +374,15 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
         ("CRON_TASK_CREATE_RATE", "1000000"),
         ("CRON_MAX_TASKS_PER_PERSON", "1000000"),
         ("POSEY_MQTT_LISTEN", listen.as_str()),
+        ("POSEY_LOCAL_MODEL", chat_model.as_str()),
+        ("POSEY_LOCAL_EMBEDDING_MODEL", embedding_model.as_str()),
     ];
     let mut posey = Posey::start_with(&data_dir, &ports, &["up"], "drill-postgres.log", &vars);
     wait_until_ready(&mut posey, &ports).await;
     let before = status_when_all_up(&mut posey, &data_dir);
 
-    // Three people, each with a reminder every second (cron dispatches all along).
+    // Three people, each with a reminder every second (cron dispatches all along) and a
+    // conversation they chat in.
     let mut people = Vec::new();
     for name in ["ada", "bea", "cy"] {
         let email = format!("{name}@example.com");
@@ -329,17 +391,27 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
                                   "schedule": {"kind": "interval", "spec": 1}});
         let made = person.post(person.cron, "/v1/tasks").json(&every_second).send().await.unwrap();
         assert_eq!(made.status(), StatusCode::CREATED, "{}", made.text().await.unwrap());
+        let made = person.post(person.agents, "/v1/conversations").json(&json!({"title": "chat"}));
+        let made: Value = made.send().await.unwrap().json().await.unwrap();
+        let conversation = made["id"].as_str().unwrap_or_else(|| panic!("{made}")).to_owned();
         // A session of its own for the refresh chain.
         let refresh = Person::sign_in(&ports, &email).await.refresh_token;
-        people.push((Arc::new(person), refresh));
+        people.push((Arc::new(person), refresh, conversation));
     }
 
     let (tally, stop) = (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)));
     let started = Instant::now();
     let workers: Vec<_> = people
         .iter()
-        .map(|(person, refresh)| {
-            tokio::spawn(load(person.clone(), refresh.clone(), tally.clone(), stop.clone()))
+        .map(|(person, refresh, conversation)| {
+            let load = load(
+                person.clone(),
+                refresh.clone(),
+                conversation.clone(),
+                tally.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(load)
         })
         .collect();
     let watcher = tokio::spawn(watch_readiness(ports.clone(), stop.clone()));
@@ -381,8 +453,10 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
     }
     stop.store(true, Ordering::Relaxed);
     let mut acked = Acknowledged::default();
+    let mut turns = Vec::new();
     for worker in workers {
         let done = worker.await.unwrap();
+        turns.push(done.turns.clone());
         acked.conversations.extend(done.conversations);
         acked.memories.extend(done.memories);
         acked.reminders.extend(done.reminders);
@@ -417,8 +491,17 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
     for (what, n) in &table {
         eprintln!("    {what:20} {}/{} | {}/{} | {}/{}", n[0], n[1], n[2], n[3], n[4], n[5]);
     }
-    let slowest = outcomes.iter().map(|o| o.took).max().unwrap_or_default();
-    eprintln!("  slowest request: {:.2}s", slowest.as_secs_f64());
+    let slowest = outcomes.iter().filter(|o| o.what != CHAT).map(|o| o.took).max();
+    let slowest = slowest.unwrap_or_default();
+    let turn_took: Vec<Duration> =
+        outcomes.iter().filter(|o| o.what == CHAT && o.ok).map(|o| o.took).collect();
+    let longest_turn = turn_took.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "  slowest request: {:.2}s; chat turns that ended done took {:.1}s on average, {:.1}s at most",
+        slowest.as_secs_f64(),
+        turn_took.iter().sum::<Duration>().as_secs_f64() / turn_took.len().max(1) as f64,
+        longest_turn.as_secs_f64()
+    );
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| !o.ok) {
         let status = o.status.map_or("no answer".to_owned(), |s| s.to_string());
@@ -433,6 +516,23 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
         .map(|o| format!("{} {:?}: {}", o.what, o.status, o.note))
         .collect();
     assert!(client_errors.is_empty(), "4xx during the drill: {client_errors:#?}");
+    // And it is said for what it is: a 503 to try again, never a 500 (a fault of the server's).
+    let faults: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.status == Some(500))
+        .map(|o| format!("{} 500: {}", o.what, o.note))
+        .collect();
+    assert!(faults.is_empty(), "500s while the database was away (want 503): {faults:#?}");
+    // Turns begun before the shutdown and ended after the start: what the restart did to them.
+    let spanning: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.what == CHAT && o.ended - o.took < stopping && o.ended > back)
+        .collect();
+    eprintln!(
+        "  chat turns in flight across the restart: {} ({} ended done)",
+        spanning.len(),
+        spanning.iter().filter(|o| o.ok).count()
+    );
     assert!(slowest < REQUEST_LIMIT, "a request hung for {slowest:?}");
 
     // Ready again within the bound, each service; and the outage was seen by each.
@@ -478,7 +578,12 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
     assert!(window < RECOVERY_BOUND, "requests failed {window:?} after the database was back");
     for what in table.keys() {
         let later = outcomes.iter().filter(|o| o.what == *what && o.ended > back + window);
-        assert!(later.clone().count() > 10 && later.clone().all(|o| o.ok), "{what} after recovery");
+        // Chat turns take seconds each: one is enough to show them answered again.
+        let least = if *what == CHAT { 1 } else { 11 };
+        assert!(
+            later.clone().count() >= least && later.clone().all(|o| o.ok),
+            "{what} after recovery"
+        );
     }
 
     // Every acknowledged write is there.
@@ -496,9 +601,35 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
         assert_eq!(unique.len(), ids.len(), "an id of {what} given twice");
         assert_eq!(count(&db, sql, ids).await, ids.len() as i64, "acknowledged {what} lost");
     }
+    // Each chat turn that ended `done` is in its conversation once, answered; every turn's
+    // messages read back whole, the person's first (a failed turn may have kept only theirs).
+    let mut kept_turns = 0;
+    for ((person, _, conversation), acked_turns) in people.iter().zip(&turns) {
+        let history = messages(person, conversation).await;
+        let said = consistent(&history);
+        for content in acked_turns {
+            assert_eq!(said.iter().filter(|s| *s == content).count(), 1, "{content}: {history:#?}");
+            let opened = history.iter().position(|m| m["content"] == content.as_str()).unwrap();
+            let turn = &history[opened]["turn_id"];
+            let answered = history[opened + 1..]
+                .iter()
+                .take_while(|m| &m["turn_id"] == turn)
+                .any(|m| m["role"] == "assistant");
+            assert!(answered, "{content} was acknowledged but its answer is not stored");
+            kept_turns += 1;
+        }
+        eprintln!(
+            "  {}: {} chat turns acknowledged of {} begun; {} messages stored",
+            person.email,
+            acked_turns.len(),
+            said.len(),
+            history.len()
+        );
+    }
+    assert!(kept_turns > 0, "no chat turn was acknowledged");
     eprintln!(
-        "  acknowledged and found afterwards: {} conversations, {} memories, {} one-off \
-         reminders, {} token refreshes",
+        "  acknowledged and found afterwards: {kept_turns} chat turns, {} conversations, {} \
+         memories, {} one-off reminders, {} token refreshes",
         acked.conversations.len(),
         acked.memories.len(),
         acked.reminders.len(),
@@ -610,6 +741,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_write_and_runs_noth
         tally.send("gateway read", ada.post(ada.gateway, "/v1/graphql").json(&query)).await;
         tally.send("cron read", ada.get(ada.cron, "/v1/tasks?limit=1")).await;
     }
+    tally.chat(ada, &people[0].2, "After a quiet restart. Reply with one word.").await;
     let outcomes = tally.outcomes.into_inner().unwrap();
     let failed: Vec<_> = outcomes
         .iter()

@@ -18,30 +18,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::support::{
-    Person, Posey, answers_healthz, ports, service_pid, socket_url, status_when_all_up,
-    temp_parent, wait_until_ready,
+    Person, Posey, Turn, answers_healthz, consistent, json_of, messages, model, ports, service_pid,
+    socket_url, status_when_all_up, temp_parent, wait_until_ready,
 };
-
-/// A model file the environment names, or a failure saying how to get it (never a skip).
-fn model(var: &str) -> String {
-    let path = std::env::var(var).unwrap_or_else(|_| {
-        panic!(
-            "{var} is not set: `source dev-test.env` (./scripts/setup installs the local models)"
-        )
-    });
-    assert!(
-        Path::new(&path).exists(),
-        "{var}={path} does not exist: ./scripts/setup installs the local models"
-    );
-    path
-}
-
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let got = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(got.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
 
 /// Waits until the supervisor shows `name` up again in a process other than `victim`, and it
 /// answers `/healthz` on `port`.
@@ -72,73 +51,6 @@ async fn restarted(
     }
 }
 
-/// A chat turn's server-sent events as they arrive: (event name, data).
-struct Turn {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Turn {
-    async fn start(person: &Person, conversation: &str, content: &str) -> Self {
-        let path = format!("/v1/conversations/{conversation}/messages");
-        let response = person
-            .post(person.agents, &path)
-            .json(&json!({"content": content}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap_or_default());
-        Self { response, buffer: String::new() }
-    }
-
-    /// The next event; `Err`: the stream ended (how), without another event.
-    async fn next(&mut self) -> Result<(String, Value), String> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut name, mut data) = (String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(value) = line.strip_prefix("event:") {
-                        name = value.trim().to_owned();
-                    } else if let Some(value) = line.strip_prefix("data:") {
-                        data.push_str(value.trim_start());
-                    }
-                }
-                // Keep-alive comments have neither.
-                if name.is_empty() && data.is_empty() {
-                    continue;
-                }
-                return Ok((name, serde_json::from_str(&data).unwrap_or(Value::Null)));
-            }
-            match self.response.chunk().await {
-                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
-                Ok(None) => return Err("the stream ended".into()),
-                Err(error) => return Err(format!("the stream broke: {error}")),
-            }
-        }
-    }
-
-    /// Reads to the turn's last event (`done` or `error`), within `limit`.
-    async fn finish(mut self, limit: Duration) -> (String, Value) {
-        let read = async {
-            loop {
-                match self.next().await {
-                    Ok((name, data)) if name == "done" || name == "error" => return (name, data),
-                    Ok(_) => {}
-                    Err(how) => panic!("the turn ended without done or error: {how}"),
-                }
-            }
-        };
-        tokio::time::timeout(limit, read).await.expect("the turn did not end in time")
-    }
-}
-
-async fn messages(person: &Person, conversation: &str) -> Vec<Value> {
-    let path = format!("/v1/conversations/{conversation}/messages");
-    let body = json_of(person.get(person.agents, &path).send().await.unwrap(), 200).await;
-    body["messages"].as_array().unwrap().clone()
-}
-
 /// The conversation's lease as Postgres holds it: (holder, seconds until it lapses).
 async fn lease(db: &PgPool, conversation: &str) -> (Option<uuid::Uuid>, Option<f64>) {
     sqlx::query_as(
@@ -149,31 +61,6 @@ async fn lease(db: &PgPool, conversation: &str) -> (Option<uuid::Uuid>, Option<f
     .fetch_one(db)
     .await
     .unwrap()
-}
-
-/// A history that reads back whole: ids rising, each turn's messages together and opening
-/// with the person's message, nothing twice. The person's messages, in order.
-fn consistent(history: &[Value]) -> Vec<String> {
-    let mut turns: Vec<&str> = Vec::new();
-    let mut last_id = 0;
-    for message in history {
-        let id = message["id"].as_i64().unwrap();
-        assert!(id > last_id, "ids out of order: {history:#?}");
-        last_id = id;
-        let turn = message["turn_id"].as_str().unwrap();
-        if turns.last() != Some(&turn) {
-            assert!(!turns.contains(&turn), "turn {turn} split in two: {history:#?}");
-            assert_eq!(message["role"], "user", "a turn opens with the person: {history:#?}");
-            turns.push(turn);
-        } else {
-            assert_ne!(message["role"], "user", "two person's messages in a turn: {history:#?}");
-        }
-    }
-    history
-        .iter()
-        .filter(|m| m["role"] == "user")
-        .map(|m| m["content"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

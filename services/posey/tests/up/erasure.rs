@@ -17,17 +17,11 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{Person, Posey, ports, tables, temp_parent, wait_until_ready};
+use crate::support::{Person, Posey, json_of, ports, tables, temp_parent, wait_until_ready};
 
-async fn json_of(response: reqwest::Response, status: u16) -> Value {
-    let got = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(got.as_u16(), status, "{body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
-
-/// Something of `person` in every service, named after them.
-async fn fill(person: &Person, name: &str) {
+/// Something of `person` in every service, named after them, and in auth an app password and
+/// a verified TOTP factor: the access token of the session that used the factor (`aal2`).
+async fn fill(person: &Person, name: &str) -> String {
     let (agents, cron) = (person.agents, person.cron);
     let profile = json!({"name": name, "time_zone": "Europe/Berlin"});
     json_of(
@@ -73,6 +67,20 @@ async fn fill(person: &Person, name: &str) {
     let reminder = json!({"name": "stretch", "kind": "reminder", "payload": {"title": format!("{name}, stretch")},
                           "schedule": {"kind": "interval", "spec": 3600}});
     json_of(person.post(cron, "/v1/tasks").json(&reminder).send().await.unwrap(), 201).await;
+
+    let app = json!({"name": format!("{name}'s calendar app")});
+    json_of(person.post(person.auth, "/app-passwords").json(&app).send().await.unwrap(), 201).await;
+    let enrol = json!({"factor_type": "totp", "friendly_name": format!("{name}'s phone")});
+    let factor =
+        json_of(person.post(person.auth, "/factors").json(&enrol).send().await.unwrap(), 200).await;
+    let id = factor["id"].as_str().unwrap();
+    let challenge = person.post(person.auth, &format!("/factors/{id}/challenge"));
+    let challenge = json_of(challenge.json(&json!({})).send().await.unwrap(), 200).await;
+    let code = posey_testkit::otp::totp_now(factor["totp"]["secret"].as_str().unwrap());
+    let verify = json!({"challenge_id": challenge["id"], "code": code});
+    let verify = person.post(person.auth, &format!("/factors/{id}/verify")).json(&verify);
+    let session = json_of(verify.send().await.unwrap(), 200).await;
+    session["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Rows per table (`schema.table`) whose text holds `id` or `email` (any case), over every
@@ -94,9 +102,10 @@ async fn holdings(db: &PgPool, id: &str, email: &str) -> BTreeMap<String, i64> {
     found
 }
 
-/// `person`'s export: file name → content.
-async fn export_of(person: &Person) -> BTreeMap<String, Vec<u8>> {
-    let response = person.get(person.agents, "/v1/me/export").send().await.unwrap();
+/// `person`'s export as the session of `token`: file name → content.
+async fn export_of(person: &Person, token: &str) -> BTreeMap<String, Vec<u8>> {
+    let url = format!("http://127.0.0.1:{}/v1/me/export", person.agents);
+    let response = person.client.get(url).bearer_auth(token).send().await.unwrap();
     assert_eq!(response.status(), 200);
     posey_testkit::unzip::entries(response.bytes().await.unwrap().to_vec())
 }
@@ -137,7 +146,7 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
     let owner = Person::sign_up(&ports, "owner@example.com").await;
     let ann = Person::sign_up(&ports, "Ann.Erased@example.com").await;
     let bob = Person::sign_up(&ports, "bob@example.com").await;
-    fill(&ann, "Ann").await;
+    let elevated = fill(&ann, "Ann").await;
     fill(&bob, "Bob").await;
     let anns = holdings(&db.pool, &ann.id, &ann.email).await;
     for table in [
@@ -152,16 +161,33 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
         "auth.users",
         "auth.sessions",
         "auth.audit_log",
+        "auth.app_passwords",
+        "auth.mfa_factors",
     ] {
         assert!(anns.contains_key(table), "nothing of Ann's in {table} to erase: {anns:?}");
     }
     let bobs = holdings(&db.pool, &bob.id, &bob.email).await;
 
+    // Her first session never used her second factor: its export has her account but not what
+    // auth shows only to a session that did, and its README says so.
+    let partial = export_of(&ann, &ann.token).await;
+    assert!(partial.contains_key("account.json"), "{:?}", partial.keys());
+    assert!(!partial.keys().any(|k| k.starts_with("account/")), "{:?}", partial.keys());
+    let readme = String::from_utf8_lossy(&partial["README.md"]);
+    assert!(readme.contains("signed in with your second factor"), "{readme}");
+
     // Her export holds every service's part, and nothing of Bob's.
-    let export = export_of(&ann).await;
+    let export = export_of(&ann, &elevated).await;
     for part in [
         "README.md",
         "account.json",
+        "account/identities.json",
+        "account/passkeys.json",
+        "account/app_passwords.json",
+        "account/oauth_consents.json",
+        "account/oauth_grants.json",
+        "account/sessions.json",
+        "account/audit_log.json",
         "actions.json",
         "profile/profile.json",
         "memory/memories.json",
@@ -176,6 +202,16 @@ async fn a_person_exports_everything_then_is_erased_from_every_table_and_collect
     }
     let account = String::from_utf8_lossy(&export["account.json"]).to_lowercase();
     assert!(account.contains(&ann.email.to_lowercase()), "{account}");
+    assert!(account.contains("ann's phone"), "her factor: {account}");
+    let part = |name: &str| -> Value { serde_json::from_slice(&export[name]).unwrap() };
+    let passwords = part("account/app_passwords.json");
+    assert_eq!(passwords["app_passwords"][0]["name"], "Ann's calendar app", "{passwords}");
+    let sessions = part("account/sessions.json")["sessions"].clone();
+    assert!(sessions.as_array().unwrap().iter().any(|s| s["aal"] == "aal2"), "{sessions}");
+    let audit = part("account/audit_log.json")["audit_log"].clone();
+    assert!(audit.as_array().unwrap().len() >= 2, "her sign-up and sign-ins: {audit}");
+    let readme = String::from_utf8_lossy(&export["README.md"]);
+    assert!(!readme.contains("Not in this export"), "{readme}");
     let files = export.keys().filter(|k| k.starts_with("documents/files/")).count();
     assert_eq!(files, 1, "{:?}", export.keys());
     for (name, content) in &export {

@@ -315,3 +315,136 @@ pub(crate) async fn tables(db: &sqlx::PgPool) -> Vec<(String, String)> {
     .await
     .unwrap()
 }
+
+/// A model file the environment names, or a failure saying how to get it (never a skip).
+pub(crate) fn model(var: &str) -> String {
+    let path = std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: `source dev-test.env` (./scripts/setup installs the local models)"
+        )
+    });
+    assert!(
+        Path::new(&path).exists(),
+        "{var}={path} does not exist: ./scripts/setup installs the local models"
+    );
+    path
+}
+
+/// The response's JSON, once its status is `status`.
+pub(crate) async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(got.as_u16(), status, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// A chat turn's server-sent events as they arrive: (event name, data).
+pub(crate) struct Turn {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Turn {
+    pub(crate) async fn start(person: &Person, conversation: &str, content: &str) -> Self {
+        Self::begin(person, conversation, content, Duration::from_secs(60))
+            .await
+            .unwrap_or_else(|(status, body)| panic!("{status:?}: {body}"))
+    }
+
+    /// The turn's stream, or what came instead: (the status if any, the body or the error).
+    pub(crate) async fn begin(
+        person: &Person,
+        conversation: &str,
+        content: &str,
+        limit: Duration,
+    ) -> Result<Self, (Option<u16>, String)> {
+        let path = format!("/v1/conversations/{conversation}/messages");
+        let sent = person.post(person.agents, &path).json(&json!({"content": content}));
+        let response = tokio::time::timeout(limit, sent.send())
+            .await
+            .map_err(|_| (None, format!("no answer in {limit:?}")))?
+            .map_err(|error| (None, error.to_string()))?;
+        if response.status() != 200 {
+            let status = response.status().as_u16();
+            return Err((Some(status), response.text().await.unwrap_or_default()));
+        }
+        Ok(Self { response, buffer: String::new() })
+    }
+
+    /// The next event; `Err`: the stream ended (how), without another event.
+    pub(crate) async fn next(&mut self) -> Result<(String, Value), String> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut name, mut data) = (String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        name = value.trim().to_owned();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    }
+                }
+                // Keep-alive comments have neither.
+                if name.is_empty() && data.is_empty() {
+                    continue;
+                }
+                return Ok((name, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+            match self.response.chunk().await {
+                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                Ok(None) => return Err("the stream ended".into()),
+                Err(error) => return Err(format!("the stream broke: {error}")),
+            }
+        }
+    }
+
+    /// Reads to the turn's last event (`done` or `error`), within `limit`.
+    pub(crate) async fn finish(self, limit: Duration) -> (String, Value) {
+        tokio::time::timeout(limit, self.end())
+            .await
+            .expect("the turn did not end in time")
+            .unwrap_or_else(|how| panic!("the turn ended without done or error: {how}"))
+    }
+
+    /// Reads to the turn's last event (`done` or `error`); `Err`: the stream ended before one.
+    pub(crate) async fn end(mut self) -> Result<(String, Value), String> {
+        loop {
+            let (name, data) = self.next().await?;
+            if name == "done" || name == "error" {
+                return Ok((name, data));
+            }
+        }
+    }
+}
+
+/// The conversation's messages as stored.
+pub(crate) async fn messages(person: &Person, conversation: &str) -> Vec<Value> {
+    let path = format!("/v1/conversations/{conversation}/messages");
+    let body = json_of(person.get(person.agents, &path).send().await.unwrap(), 200).await;
+    body["messages"].as_array().unwrap().clone()
+}
+
+/// A history that reads back whole: ids rising, each turn's messages together and opening
+/// with the person's message, nothing twice. The person's messages, in order.
+pub(crate) fn consistent(history: &[Value]) -> Vec<String> {
+    let mut turns: Vec<&str> = Vec::new();
+    let mut last_id = 0;
+    for message in history {
+        let id = message["id"].as_i64().unwrap();
+        assert!(id > last_id, "ids out of order: {history:#?}");
+        last_id = id;
+        let turn = message["turn_id"].as_str().unwrap();
+        if turns.last() != Some(&turn) {
+            assert!(!turns.contains(&turn), "turn {turn} split in two: {history:#?}");
+            assert_eq!(message["role"], "user", "a turn opens with the person: {history:#?}");
+            turns.push(turn);
+        } else {
+            assert_ne!(message["role"], "user", "two person's messages in a turn: {history:#?}");
+        }
+    }
+    history
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect()
+}

@@ -1,14 +1,15 @@
 //! Registering the provider's clients, in Supabase Auth's OAuth 2.1 server admin API shape:
 //! `/admin/oauth/clients` (list, create), `/admin/oauth/clients/{client_id}` (get, update,
 //! delete), `/admin/oauth/clients/{client_id}/regenerate_secret`. Admins only (a service token
-//! or a user holding the admin role), every change audited. A confidential client's secret is
-//! in the answer once, when made.
+//! granted the `admin` scope, or a user holding the `admin` role), every change audited. A
+//! confidential client's secret is in the answer once, when made. A client may register its
+//! public keys (`jwks`) and have its id tokens encrypted (OpenID Connect Registration 2).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,8 +20,10 @@ use crate::db::oauth::{self, Client};
 use crate::error::{AuthError, AuthResult};
 use crate::extract::{Admin, AuthJson, Client as Caller};
 use crate::oidc::clients::{new_secret, valid_redirect_uri};
+use crate::oidc::jwe;
 use crate::oidc::{GRANT_TYPES, SCOPES};
 use crate::routes::oauth::schemas;
+use crate::routes::openapi::NeedsAdmin;
 use crate::routes::openapi::schemas::GoTrueError;
 use crate::state::AppState;
 
@@ -42,6 +45,23 @@ struct ClientBody {
     scope: Option<String>,
     client_uri: Option<String>,
     logo_uri: Option<String>,
+    /// Absent: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "present")]
+    jwks: Option<Option<Value>>,
+    jwks_uri: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    id_token_encrypted_response_alg: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    id_token_encrypted_response_enc: Option<Option<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 fn to_json(client: &Client, secret: Option<&str>) -> Value {
@@ -58,6 +78,9 @@ fn to_json(client: &Client, secret: Option<&str>) -> Value {
         "scope": client.scope,
         "client_uri": client.client_uri,
         "logo_uri": client.logo_uri,
+        "jwks": client.jwks,
+        "id_token_encrypted_response_alg": client.id_token_encrypted_response_alg,
+        "id_token_encrypted_response_enc": client.id_token_encrypted_response_enc,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     });
@@ -137,6 +160,75 @@ fn apply(client: &mut Client, body: ClientBody) -> AuthResult<()> {
             *slot = (!value.is_empty()).then_some(value);
         }
     }
+    apply_encryption(
+        client,
+        body.jwks,
+        body.jwks_uri,
+        body.id_token_encrypted_response_alg,
+        body.id_token_encrypted_response_enc,
+    )
+}
+
+/// Applies the client's keys and id token encryption (OpenID Connect Registration 2), then
+/// checks the whole: an algorithm Posey implements, a key in `jwks` to encrypt to, and no
+/// `enc` without an `alg`. `enc` defaults to `A128CBC-HS256`, as the spec says.
+fn apply_encryption(
+    client: &mut Client,
+    jwks: Option<Option<Value>>,
+    jwks_uri: Option<Value>,
+    alg: Option<Option<String>>,
+    enc: Option<Option<String>>,
+) -> AuthResult<()> {
+    if jwks_uri.is_some() {
+        return Err(AuthError::validation(
+            "jwks_uri is not supported: give the public keys inline as jwks",
+        ));
+    }
+    if let Some(jwks) = jwks {
+        if let Some(jwks) = &jwks {
+            jwe::check_jwks(jwks).map_err(AuthError::validation)?;
+        }
+        client.jwks = jwks;
+    }
+    let cleared = matches!(alg, Some(None));
+    if let Some(alg) = alg {
+        if let Some(name) = alg.as_deref().filter(|a| jwe::Alg::parse(a).is_none()) {
+            return Err(AuthError::validation(format!(
+                "id_token_encrypted_response_alg: {name:?} is not supported; use one of {}",
+                jwe::ALGS.join(", ")
+            )));
+        }
+        client.id_token_encrypted_response_alg = alg;
+    }
+    match enc {
+        Some(Some(name)) if jwe::Enc::parse(&name).is_none() => {
+            return Err(AuthError::validation(format!(
+                "id_token_encrypted_response_enc: {name:?} is not supported; use one of {}",
+                jwe::ENCS.join(", ")
+            )));
+        }
+        Some(enc) => client.id_token_encrypted_response_enc = enc,
+        // Turning encryption off turns its `enc` off with it.
+        None if cleared => client.id_token_encrypted_response_enc = None,
+        None => {}
+    }
+    match client.id_token_encrypted_response_alg.as_deref().and_then(jwe::Alg::parse) {
+        Some(alg) => {
+            let jwks = client.jwks.as_ref().ok_or_else(|| {
+                AuthError::validation(
+                    "id_token_encrypted_response_alg needs jwks: the public key to encrypt to",
+                )
+            })?;
+            jwe::recipient(jwks, alg).map_err(AuthError::validation)?;
+            client.id_token_encrypted_response_enc.get_or_insert_with(|| jwe::DEFAULT_ENC.into());
+        }
+        None if client.id_token_encrypted_response_enc.is_some() => {
+            return Err(AuthError::validation(
+                "id_token_encrypted_response_enc needs id_token_encrypted_response_alg",
+            ));
+        }
+        None => {}
+    }
     Ok(())
 }
 
@@ -166,8 +258,7 @@ async fn record(
 #[utoipa::path(get, operation_id = "oauth_list_clients", path = "/admin/oauth/clients", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, description = "The clients", body = schemas::OAuthClientList),
-        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
-        (status = 403, description = "Not an admin (`not_admin`) or a bad token (`bad_jwt`)", body = GoTrueError),
+        NeedsAdmin,
     ))]
 async fn list_clients(State(state): State<AppState>, _admin: Admin) -> AuthResult<Json<Value>> {
     let clients = oauth::list_clients(state.db()).await?;
@@ -185,8 +276,7 @@ async fn list_clients(State(state): State<AppState>, _admin: Admin) -> AuthResul
     responses(
         (status = 201, description = "The client, with its secret if confidential", body = schemas::OAuthClient),
         (status = 400, description = "A field is missing or wrong (`validation_failed`)", body = GoTrueError),
-        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
-        (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
+        NeedsAdmin,
     ))]
 async fn create_client(
     State(state): State<AppState>,
@@ -225,6 +315,9 @@ async fn create_client(
         scope: SCOPES.join(" "),
         client_uri: None,
         logo_uri: None,
+        jwks: None,
+        id_token_encrypted_response_alg: None,
+        id_token_encrypted_response_enc: None,
         created_at: now,
         updated_at: now,
     };
@@ -240,8 +333,7 @@ async fn create_client(
     params(("client_id" = String, Path, description = "The client's id")),
     responses(
         (status = 200, description = "The client", body = schemas::OAuthClient),
-        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
-        (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
+        NeedsAdmin,
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
 async fn get_client(
@@ -261,8 +353,7 @@ async fn get_client(
     responses(
         (status = 200, description = "The client", body = schemas::OAuthClient),
         (status = 400, description = "A field is wrong (`validation_failed`)", body = GoTrueError),
-        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
-        (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
+        NeedsAdmin,
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
 async fn update_client(
@@ -291,8 +382,7 @@ async fn update_client(
     params(("client_id" = String, Path, description = "The client's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
-        (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
+        NeedsAdmin,
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
 async fn delete_client(
@@ -318,8 +408,7 @@ async fn delete_client(
     responses(
         (status = 200, description = "The client with its new secret", body = schemas::OAuthClient),
         (status = 400, description = "A public client has no secret (`validation_failed`)", body = GoTrueError),
-        (status = 401, description = "No bearer token (`no_authorization`)", body = GoTrueError),
-        (status = 403, description = "Not an admin (`not_admin`)", body = GoTrueError),
+        NeedsAdmin,
         (status = 404, description = "No such client (`oauth_client_not_found`)", body = GoTrueError),
     ))]
 async fn regenerate_secret(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::oidc::{AUTH_METHODS, GRANT_TYPES, SCOPES};
+use crate::oidc::{AUTH_METHODS, GRANT_TYPES, SCOPES, jwe};
 use crate::routes::oauth::schemas;
 use crate::state::AppState;
 
@@ -36,6 +36,8 @@ pub fn metadata(issuer: &str) -> Value {
         "grant_types_supported": GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_encryption_alg_values_supported": jwe::ALGS,
+        "id_token_encryption_enc_values_supported": jwe::ENCS,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": secret_methods,

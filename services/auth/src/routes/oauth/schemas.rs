@@ -37,6 +37,15 @@ pub struct OAuthClient {
     scope: String,
     client_uri: Option<String>,
     logo_uri: Option<String>,
+    /// The client's public keys, inline (a JWK set; never a private key). An EC P-256 key with
+    /// `use` `enc` (or none) is what id tokens are encrypted to.
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<serde_json::Value>,
+    /// `ECDH-ES+A256KW` or `ECDH-ES`: id tokens are signed, then encrypted to the client's key
+    /// (a nested JWT). None: only signed.
+    id_token_encrypted_response_alg: Option<String>,
+    /// `A128CBC-HS256` (the default with an `alg`), `A128GCM` or `A256GCM`.
+    id_token_encrypted_response_enc: Option<String>,
     client_secret: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -67,6 +76,15 @@ pub struct NewOAuthClient {
     scope: Option<String>,
     client_uri: Option<String>,
     logo_uri: Option<String>,
+    /// The client's public keys, inline (a JWK set; never a private key). An EC P-256 key with
+    /// `use` `enc` (or none) is what id tokens are encrypted to.
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<serde_json::Value>,
+    /// `ECDH-ES+A256KW` or `ECDH-ES`: id tokens are signed, then encrypted to the client's key
+    /// (a nested JWT). None (or `null` to stop): only signed.
+    id_token_encrypted_response_alg: Option<String>,
+    /// `A128CBC-HS256` (the default with an `alg`), `A128GCM` or `A256GCM`.
+    id_token_encrypted_response_enc: Option<String>,
 }
 
 /// What to change of a client (the rest stays).
@@ -79,6 +97,15 @@ pub struct OAuthClientChange {
     scope: Option<String>,
     client_uri: Option<String>,
     logo_uri: Option<String>,
+    /// The client's public keys, inline (a JWK set; never a private key). An EC P-256 key with
+    /// `use` `enc` (or none) is what id tokens are encrypted to.
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<serde_json::Value>,
+    /// `ECDH-ES+A256KW` or `ECDH-ES`: id tokens are signed, then encrypted to the client's key
+    /// (a nested JWT). None (or `null` to stop): only signed.
+    id_token_encrypted_response_alg: Option<String>,
+    /// `A128CBC-HS256` (the default with an `alg`), `A128GCM` or `A256GCM`.
+    id_token_encrypted_response_enc: Option<String>,
 }
 
 /// The token endpoint's form (`application/x-www-form-urlencoded`).
@@ -170,10 +197,16 @@ pub struct ConsentForm {
 /// RP-initiated logout's parameters (query for GET, form for POST).
 #[derive(Serialize, ToSchema)]
 pub struct LogoutForm {
+    /// An id token this provider issued (expired ones too); for a client whose id tokens are
+    /// encrypted, the signed id token inside.
     id_token_hint: Option<String>,
     client_id: Option<String>,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
+    /// `yes`: the answer of the page that asks a signed-in browser to confirm.
+    confirm: Option<String>,
+    /// That page's CSRF token.
+    csrf: Option<String>,
 }
 
 /// OpenID Connect Discovery 1.0 / RFC 8414 metadata.
@@ -193,6 +226,8 @@ pub struct ProviderMetadata {
     grant_types_supported: Vec<String>,
     subject_types_supported: Vec<String>,
     id_token_signing_alg_values_supported: Vec<String>,
+    id_token_encryption_alg_values_supported: Vec<String>,
+    id_token_encryption_enc_values_supported: Vec<String>,
     token_endpoint_auth_methods_supported: Vec<String>,
     revocation_endpoint_auth_methods_supported: Vec<String>,
     introspection_endpoint_auth_methods_supported: Vec<String>,

@@ -102,10 +102,11 @@ posey_http::error_responses! { schema = "GoTrueError";
         "401" => "No bearer token (`no_authorization`), or a password or address change by a person with a verified MFA factor from a session not at `aal2` (`insufficient_aal`)",
         "403" => "The token is invalid or expired (`bad_jwt`), or its session has ended (`session_not_found`)",
     }
-    /// An admin route: a service token, or a user holding the `admin` role.
+    /// An admin route: a service token granted the `admin` scope, or a signed-in user holding
+    /// the `admin` role.
     NeedsAdmin {
         "401" => "No bearer token (`no_authorization`)",
-        "403" => "The token is invalid (`bad_jwt`), or neither a service token nor an admin's (`not_admin`)",
+        "403" => "The token is invalid or expired (`bad_jwt`), its session has ended (`session_not_found`), or it is neither a service token granted the `admin` scope nor the token of a user holding the `admin` role (`not_admin`)",
     }
     /// A route counted by the rate limits.
     RateLimited {

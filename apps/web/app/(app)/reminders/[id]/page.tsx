@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 
 import { PageHeader } from '@/components/page-header';
-import { describeSchedule, inZone } from '@/lib/schedule';
+import { describeSchedule, inZone } from '@posey/ui';
 import { ServiceError, serviceJson } from '@/lib/server/session';
 import type { Run, Task } from '@/lib/types';
 
@@ -36,7 +36,7 @@ export default async function ReminderHistory({ params }: { params: Promise<{ id
       </PageHeader>
       <div className="mx-auto w-full max-w-3xl space-y-3 p-4">
         <p className="text-sm opacity-80">
-          {describeSchedule(task.schedule.kind, task.schedule.spec)} · {task.time_zone} · next {task.paused ? 'paused' : inZone(task.next_run_at, task.time_zone)}
+          {describeSchedule(task.schedule.kind, task.schedule.spec, task.time_zone)} · {task.time_zone} · next {task.paused ? 'paused' : inZone(task.next_run_at, task.time_zone)}
         </p>
         <div className="overflow-x-auto rounded-box bg-base-100">
           <table className="table table-sm">

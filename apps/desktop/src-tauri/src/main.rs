@@ -1,0 +1,3 @@
+fn main() {
+    posey_desktop::run()
+}
