@@ -89,25 +89,44 @@ export function poseyBin(explicit?: string): string {
   return bin;
 }
 
-/** `count` distinct free TCP ports on 127.0.0.1 (held together while chosen, then released). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((ok, fail) => {
-          const server = createServer();
-          server.once('error', fail);
-          server.listen(0, '127.0.0.1', () => ok(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    return address.port;
+/** Ports handed out by this process, never handed out again. */
+const issued = new Set<number>();
+
+/** The first port of the kernel's ephemeral range (`listen(0)` and outgoing connections). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 10_001 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const server = createServer();
+    server.once('error', () => ok(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => ok(true)));
   });
-  await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
+}
+
+/**
+ * `count` distinct TCP ports free on 127.0.0.1 now, for a process that needs its port numbers
+ * up front. Drawn below the kernel's ephemeral range and never twice in one process, as
+ * posey-testkit's `free_port` and scripts/lib.sh's do: a port the kernel picked for
+ * `listen(0)` may be picked again for another `listen(0)` (a broker `posey up` starts on port
+ * 0, say) or be the local end of an outgoing connection before the service meant for it binds.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const below = ephemeralLow();
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count; tries++) {
+    if (tries >= 10_000) throw new Error(`no free port on 127.0.0.1 between 10000 and ${below}`);
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if (issued.has(port) || !(await bindable(port))) continue;
+    issued.add(port);
+    ports.push(port);
+  }
   return ports;
 }
 

@@ -6,11 +6,10 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type RunningPosey, readMail, startPosey, uniqueEmail } from '@posey/testing';
+import { freePorts, type RunningPosey, readMail, startPosey, uniqueEmail } from '@posey/testing';
 import type { TestProject } from 'vitest/node';
 
 export interface E2eInfo {
@@ -52,17 +51,6 @@ function tauriDriver(): string {
   const found = candidates.find((c): c is string => !!c && existsSync(c));
   if (!found) throw new Error('no tauri-driver: ./scripts/setup installs it (cargo install --locked tauri-driver)');
   return found;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
 }
 
 /** Starts Xvfb on a display it picks itself (`-displayfd`), answering `:N`; its screen is kept
@@ -121,8 +109,7 @@ export async function setup(project: TestProject) {
   mkdirSync(fbDir);
   const x = await startXvfb(fbDir);
   xvfb = x.process;
-  const port = await freePort();
-  const nativePort = await freePort();
+  const [port, nativePort] = await freePorts(2);
   const notificationLog = join(scratch, 'notifications.jsonl');
   driver = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort), '--native-driver', NATIVE_DRIVER], {
     stdio: ['ignore', process.env.TEST_LOG ? 'inherit' : 'ignore', process.env.TEST_LOG ? 'inherit' : 'ignore'],

@@ -65,6 +65,20 @@ impl Posey {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The log's last lines, for a failure message: the cause of an exit is at its end, which
+    /// a CI summary cutting a long log's middle would hide.
+    pub(crate) fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        let from = lines.len().saturating_sub(40);
+        format!(
+            "(last {} of {} lines)\n{}",
+            lines.len() - from,
+            lines.len(),
+            lines[from..].join("\n")
+        )
+    }
+
     pub(crate) fn interrupt(&self) {
         self.signal(Signal::SIGINT);
     }
@@ -81,7 +95,7 @@ impl Posey {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("posey did not exit within {limit:?}; log:\n{}", self.log());
+                panic!("posey did not exit within {limit:?}; log {}", self.log_tail());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -103,7 +117,7 @@ pub(crate) async fn wait_until_ready(posey: &mut Posey, ports: &[(&str, u16)]) {
     for (var, port) in ports {
         loop {
             if let Some(status) = posey.child.try_wait().unwrap() {
-                panic!("posey exited early ({status}); log:\n{}", posey.log());
+                panic!("posey exited early ({status}); log {}", posey.log_tail());
             }
             let url = format!("http://127.0.0.1:{port}/readyz");
             if let Ok(r) = client.get(&url).send().await
@@ -111,7 +125,7 @@ pub(crate) async fn wait_until_ready(posey: &mut Posey, ports: &[(&str, u16)]) {
             {
                 break;
             }
-            assert!(Instant::now() < deadline, "{var} never got ready; log:\n{}", posey.log());
+            assert!(Instant::now() < deadline, "{var} never got ready; log {}", posey.log_tail());
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
