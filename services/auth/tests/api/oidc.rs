@@ -26,7 +26,7 @@ pub const LOGGED_OUT: &str = "https://grafana.home.test/logged-out";
 /// The service with its issuer at its real address (relying parties fetch the endpoints
 /// discovery names), on a port picked beforehand.
 pub async fn spawn_provider(clock: Option<SharedClock>) -> AuthApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = posey_testkit::free_port();
     let vars =
         [("AUTH_PORT", port.to_string()), ("AUTH_ISSUER", format!("http://127.0.0.1:{port}"))];
     spawn_auth_with_clock(&vars, clock).await
