@@ -12,6 +12,19 @@ pub fn required_url(var: &str) -> String {
     }
 }
 
+/// The harness's Python (`TEST_AGENTS_PYTHON`, the venv `./scripts/test` installs the tests'
+/// PyPI clients into), or a failure that names what it must have (`has`: "authlib and
+/// requests", say) and how to get it.
+pub fn test_python(has: &str) -> String {
+    match std::env::var("TEST_AGENTS_PYTHON") {
+        Ok(python) if !python.trim().is_empty() => python,
+        _ => panic!(
+            "TEST_AGENTS_PYTHON is not set: run the tests with ./scripts/test, which installs \
+             {has} (PyPI) into its venv, or point it at a python that has them"
+        ),
+    }
+}
+
 /// The harness's Redis server.
 pub fn redis_url() -> String {
     required_url("TEST_REDIS_URL")

@@ -23,13 +23,7 @@ agents:
 
 /// The python with the `openai` and `mcp` packages, or a failure that says how to get it.
 pub fn python() -> String {
-    match std::env::var("TEST_AGENTS_PYTHON") {
-        Ok(python) if !python.trim().is_empty() => python,
-        _ => panic!(
-            "TEST_AGENTS_PYTHON is not set: run the tests with ./scripts/test, which installs the \
-             openai and mcp packages (PyPI) into its venv, or point it at a python that has them"
-        ),
-    }
+    posey_testkit::env::test_python("the openai and mcp packages")
 }
 
 #[tokio::test]

@@ -1138,61 +1138,51 @@ async fn node_openid_client_decrypts_encrypted_id_tokens() {
     tokio::task::spawn_blocking(move || run_node("encrypted.test.mjs", env, 3)).await.unwrap();
 }
 
-/// The python with `authlib` and `requests`: `TEST_AGENTS_PYTHON`, which scripts/test sets.
-fn python() -> String {
-    match std::env::var("TEST_AGENTS_PYTHON") {
-        Ok(python) if !python.trim().is_empty() => python,
-        _ => panic!(
-            "TEST_AGENTS_PYTHON is not set: run the tests with ./scripts/test, which installs \
-             authlib and requests (PyPI) into its venv, or point it at a python that has them"
-        ),
-    }
+/// Runs `tests/oidc-rp/<script>` with the python that has `authlib` and `requests`
+/// (`TEST_AGENTS_PYTHON`, which scripts/test sets) and `env`; fails unless it exits 0 having
+/// printed `ok`.
+async fn run_authlib(script: &str, env: &[(&str, &str)], ok: &str) {
+    let python = posey_testkit::env::test_python("authlib and requests");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-rp").join(script);
+    let output = tokio::process::Command::new(python)
+        .arg(&script)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("running python");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{} failed:\n{report}", script.display());
+    assert!(report.contains(ok), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_authlib_runs_the_whole_flow() {
     let (app, _, (id, secret), person) = setup(None).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc-rp/authlib_flow.py");
-    let output = tokio::process::Command::new(python())
-        .arg(script)
-        .env("ISSUER", &app.address)
-        .env("CLIENT_ID", &id)
-        .env("CLIENT_SECRET", &secret)
-        .env("REDIRECT_URI", REDIRECT)
-        .env("POST_LOGOUT_REDIRECT_URI", LOGGED_OUT)
-        .env("EMAIL", &person)
-        .env("PASSWORD", PASSWORD)
-        .output()
-        .await
-        .expect("running python");
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "authlib flow failed:\n{report}");
-    assert!(report.contains("authlib flow ok"), "{report}");
+    let env = [
+        ("ISSUER", app.address.as_str()),
+        ("CLIENT_ID", id.as_str()),
+        ("CLIENT_SECRET", secret.as_str()),
+        ("REDIRECT_URI", REDIRECT),
+        ("POST_LOGOUT_REDIRECT_URI", LOGGED_OUT),
+        ("EMAIL", person.as_str()),
+        ("PASSWORD", PASSWORD),
+    ];
+    run_authlib("authlib_flow.py", &env, "authlib flow ok").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_authlib_decrypts_encrypted_id_tokens() {
     let (app, admin, _, person) = setup(None).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc-rp/authlib_encrypted.py");
-    let output = tokio::process::Command::new(python())
-        .arg(script)
-        .env("ISSUER", &app.address)
-        .env("ADMIN_TOKEN", &admin)
-        .env("REDIRECT_URI", REDIRECT)
-        .env("EMAIL", &person)
-        .env("PASSWORD", PASSWORD)
-        .output()
-        .await
-        .expect("running python");
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "authlib encrypted flow failed:\n{report}");
-    assert!(report.contains("authlib encrypted ok"), "{report}");
+    let env = [
+        ("ISSUER", app.address.as_str()),
+        ("ADMIN_TOKEN", admin.as_str()),
+        ("REDIRECT_URI", REDIRECT),
+        ("EMAIL", person.as_str()),
+        ("PASSWORD", PASSWORD),
+    ];
+    run_authlib("authlib_encrypted.py", &env, "authlib encrypted ok").await;
 }

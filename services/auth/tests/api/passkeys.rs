@@ -31,13 +31,7 @@ fn webauthn_dir() -> std::path::PathBuf {
 /// The venv python with soft-webauthn and fido2 (scripts/test installs them); a failure, never
 /// a skip, without it.
 fn python() -> String {
-    match std::env::var("TEST_AGENTS_PYTHON") {
-        Ok(python) if !python.trim().is_empty() => python,
-        _ => panic!(
-            "TEST_AGENTS_PYTHON is not set: run the tests with ./scripts/test, which installs \
-             soft-webauthn and fido2 (PyPI) into its venv, or point it at a python that has them"
-        ),
-    }
+    posey_testkit::env::test_python("soft-webauthn and fido2")
 }
 
 /// A software authenticator's state (its one credential), kept between ceremonies.
