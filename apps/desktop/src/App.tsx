@@ -82,7 +82,10 @@ export function App() {
     return () => clearTimeout(timer);
   }, [toast]);
 
-  const signedOut = useCallback(() => setUser(null), []);
+  const signedOut = useCallback((problem: string | null) => {
+    setError(problem);
+    setUser(null);
+  }, []);
 
   if (user === undefined) return <div className="grid h-screen place-items-center"><span className="loading loading-dots" /></div>;
 

@@ -55,7 +55,18 @@ export const signIn = (email: string, password: string) => command<User>('sign_i
 export const sendCode = (email: string) => command<null>('send_code', { email });
 export const verifyCode = (email: string, code: string) => command<User>('verify_code', { email, code });
 export const currentUser = () => command<User | null>('current_user');
-export const signOut = () => command<null>('sign_out');
+
+/** Signs this device out: the session ends at auth and is forgotten here. Resolves to what the
+ * sign-in page should tell the person when the keyring would not let go of the session (it is
+ * still there, so the next start could restore it), else null. */
+export async function signOut(): Promise<string | null> {
+  try {
+    await command<null>('sign_out');
+    return null;
+  } catch (e) {
+    return `Signed out, but this device could not forget the session: ${toError(e).message}`;
+  }
+}
 
 export async function uploadDocument(file: File): Promise<unknown> {
   const bytes = Array.from(new Uint8Array(await file.arrayBuffer()));

@@ -16,7 +16,7 @@ export function urlsAt(address: string): Urls {
   return { auth_url: at(9000), agents_url: at(8000), cron_url: at(8090) };
 }
 
-export function Settings(props: { user: User; onSignedOut: () => void }) {
+export function Settings(props: { user: User; onSignedOut: (problem: string | null) => void }) {
   const settings = useLoad(useCallback(() => getSettings(), []));
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -49,12 +49,7 @@ export function Settings(props: { user: User; onSignedOut: () => void }) {
   }
 
   async function leave() {
-    try {
-      await signOut();
-    } catch (err) {
-      setError(message(err));
-    }
-    props.onSignedOut();
+    props.onSignedOut(await signOut());
   }
 
   return (

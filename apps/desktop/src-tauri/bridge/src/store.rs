@@ -134,14 +134,29 @@ impl<L: SecretStore, S: SecretStore> SecretStore for LayeredStore<L, S> {
     }
 
     fn delete(&self, account: &str) -> Result<(), StoreError> {
-        let lasting = self.lasting.delete(account);
-        let session = self.session.delete(account);
-        // Signed out is signed out: a keyring that cannot be reached holds nothing to forget
-        // unless it could be reached when the token was saved, and then it answers now too.
-        match (lasting, session) {
-            (Ok(()), _) | (_, Ok(())) => Ok(()),
-            (Err(error), Err(_)) => Err(error),
-        }
+        let lasting = forget(&self.lasting, account);
+        let session = forget(&self.session, account);
+        lasting.and(session)
+    }
+}
+
+/// Deletes `account`'s secret from `store`, failing only when the secret is still there. The
+/// `keyring` crate names a keyring that is away and one that refused the same way
+/// (`PlatformFailure`), so a refusal is told apart by reading: one that cannot be read either is
+/// away, and holds nothing to forget unless it could be reached when the token was saved (and
+/// then it answers now too); one that still hands the secret back has kept it, and signing out
+/// must not say it is done.
+fn forget(store: &impl SecretStore, account: &str) -> Result<(), StoreError> {
+    match store.delete(account) {
+        Ok(()) => Ok(()),
+        Err(error) => match store.load(account) {
+            Ok(Some(_)) => Err(error),
+            Ok(None) => Ok(()),
+            Err(unreadable) => {
+                tracing::debug!(%error, %unreadable, "a keyring that is away holds nothing to forget");
+                Ok(())
+            }
+        },
     }
 }
 
@@ -275,6 +290,39 @@ mod tests {
         let neither =
             LayeredStore::new(Away, LayeredStore::new(Away, MemoryStore::default(), "memory"), "-");
         round_trip(&neither, &neither);
+    }
+
+    /// A keyring that answers but will not let go (a locked collection, a dismissed prompt).
+    struct Stuck(MemoryStore);
+
+    impl SecretStore for Stuck {
+        fn load(&self, account: &str) -> Result<Option<String>, StoreError> {
+            self.0.load(account)
+        }
+        fn save(&self, account: &str, secret: &str) -> Result<(), StoreError> {
+            self.0.save(account, secret)
+        }
+        fn delete(&self, _: &str) -> Result<(), StoreError> {
+            Err(StoreError("the collection is locked".into()))
+        }
+    }
+
+    #[test]
+    fn signing_out_fails_while_a_keyring_that_answers_still_holds_the_token() {
+        let store = LayeredStore::new(Stuck(MemoryStore::default()), MemoryStore::default(), "-");
+        store.delete(ACCOUNT).expect("nothing saved: nothing to forget");
+        store.save(ACCOUNT, "refresh-1").expect("save");
+        let error = store.delete(ACCOUNT).expect_err("the token is still in the keyring");
+        assert!(error.to_string().contains("locked"), "{error}");
+        assert_eq!(store.load(ACCOUNT).expect("load").as_deref(), Some("refresh-1"));
+        // Under the session layer too.
+        let nested = LayeredStore::new(
+            Away,
+            LayeredStore::new(Stuck(MemoryStore::default()), MemoryStore::default(), "-"),
+            "-",
+        );
+        nested.save(ACCOUNT, "refresh-2").expect("save");
+        assert!(nested.delete(ACCOUNT).is_err(), "the token is still in the keyutils layer");
     }
 
     #[test]
