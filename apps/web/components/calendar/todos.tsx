@@ -1,6 +1,7 @@
 'use client';
 // The open to-dos: add one (with a due date if wanted), tick one off (it is completed, and
-// leaves the list).
+// leaves the list). A ticked one stays ticked and still until the server has it, so a second
+// click cannot send a second completion with the first one's now stale version.
 
 import { useState } from 'react';
 
@@ -13,6 +14,7 @@ export function Todos({ initial, zone, today }: { initial: CalendarItem[]; zone:
   const [error, setError] = useState<string | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [completing, setCompleting] = useState<ReadonlySet<string>>(new Set());
 
   async function add(form: HTMLFormElement) {
     const data = new FormData(form);
@@ -37,13 +39,21 @@ export function Todos({ initial, zone, today }: { initial: CalendarItem[]; zone:
   }
 
   async function complete(todo: CalendarItem) {
+    if (completing.has(todo.id)) return;
     setError(null);
+    setCompleting((ids) => new Set(ids).add(todo.id));
     try {
       await api(`/agents/v1/todos/${todo.id}`, { method: 'PATCH', body: { status: 'completed' }, headers: { 'if-match': todo.etag } });
       setTodos((list) => list.filter((t) => t.id !== todo.id));
       setFlash(`Done: “${todo.summary ?? ''}”.`);
     } catch (e) {
       setError((e as Error).message);
+    } finally {
+      setCompleting((ids) => {
+        const rest = new Set(ids);
+        rest.delete(todo.id);
+        return rest;
+      });
     }
   }
 
@@ -91,7 +101,14 @@ export function Todos({ initial, zone, today }: { initial: CalendarItem[]; zone:
               const overdue = !!t.end?.date && t.end.date < today;
               return (
                 <li key={t.id} className="flex items-center gap-2" data-testid="todo">
-                  <input type="checkbox" className="checkbox checkbox-sm" aria-label={`Done: ${t.summary ?? ''}`} onChange={() => void complete(t)} />
+                  <input
+                    type="checkbox"
+                    className="checkbox checkbox-sm"
+                    aria-label={`Done: ${t.summary ?? ''}`}
+                    checked={completing.has(t.id)}
+                    disabled={completing.has(t.id)}
+                    onChange={() => void complete(t)}
+                  />
                   <span className="flex-1">{t.summary}</span>
                   {due && <span className={`text-xs ${overdue ? 'text-error' : 'opacity-80'}`}>{overdue ? `overdue, ${due}` : `due ${due}`}</span>}
                 </li>
