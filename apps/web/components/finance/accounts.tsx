@@ -9,6 +9,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useId, useState, useTransition } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { Modal } from '@/components/calendar/modal';
 import { api, ApiError } from '@/lib/client/api';
 import { accountsOf, apiFieldErrors, cleanAmount, formatAmount, isDecimal, SUBTYPES, subtypeLabel, type FinanceAccount, type Reconciled } from '@/lib/finance';
@@ -302,16 +303,7 @@ export function Accounts({ accounts, currency, today }: { accounts: FinanceAccou
 
   return (
     <div className="space-y-6" aria-busy={refreshing}>
-      {flash && (
-        <div role="status" className="alert alert-success alert-soft">
-          <span>{flash}</span>
-        </div>
-      )}
-      {error && (
-        <div role="alert" className="alert alert-error alert-soft">
-          <span>{error}</span>
-        </div>
-      )}
+      <Notices flash={flash} error={error} />
       {accounts.length === 0 && <p className="opacity-80">No accounts yet: open one below.</p>}
       <AccountRows title="Assets" accounts={accountsOf(accounts, 'asset')} busy={busy} onAct={(a, x) => void act(a, x)} />
       <AccountRows title="Liabilities" accounts={accountsOf(accounts, 'liability')} busy={busy} onAct={(a, x) => void act(a, x)} />

@@ -9,6 +9,7 @@
 import { useRouter } from 'next/navigation';
 import { useId, useState, useTransition } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { api, ApiError } from '@/lib/client/api';
 import { apiFieldErrors, BILL_FIELDS, billBody, billForm, CADENCE_UNITS, cadenceLabel, dayLabel, formatAmount, isZero, type Bill, type BillErrors, type BillForm, type CadenceUnit, type FinanceAccount, type UpcomingBills } from '@/lib/finance';
 
@@ -211,16 +212,7 @@ export function Bills({ bills, dues, accounts, currency, today }: { bills: Bill[
 
   return (
     <div className="space-y-6" aria-busy={refreshing}>
-      {flash && (
-        <div role="status" className="alert alert-success alert-soft">
-          <span>{flash}</span>
-        </div>
-      )}
-      {error && (
-        <div role="alert" className="alert alert-error alert-soft">
-          <span>{error}</span>
-        </div>
-      )}
+      <Notices flash={flash} error={error} />
       <section aria-labelledby={`${id}-list`}>
         <h2 id={`${id}-list`} className="mb-1 font-semibold">
           Bills

@@ -8,6 +8,7 @@
 import { useRouter } from 'next/navigation';
 import { useId, useState, useTransition } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { api, ApiError } from '@/lib/client/api';
 import {
   apiFieldErrors,
@@ -301,16 +302,7 @@ export function Recurring({ items, accounts, categories, today }: { items: Recur
 
   return (
     <div className="space-y-6" aria-busy={refreshing}>
-      {flash && (
-        <div role="status" className="alert alert-success alert-soft">
-          <span>{flash}</span>
-        </div>
-      )}
-      {error && (
-        <div role="alert" className="alert alert-error alert-soft">
-          <span>{error}</span>
-        </div>
-      )}
+      <Notices flash={flash} error={error} />
       <section aria-labelledby={`${id}-list`}>
         <h2 id={`${id}-list`} className="mb-1 font-semibold">
           Recurring transactions

@@ -9,6 +9,7 @@
 import { useRouter } from 'next/navigation';
 import { useId, useState, useTransition } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { api, ApiError } from '@/lib/client/api';
 import { blankAction, blankCondition, categoryOptions, dayLabel, RULE_ACTIONS, RULE_CONDITIONS, ruleApiErrors, ruleDrafts, ruleOf, type ActionDraft, type ConditionDraft, type FinanceAccount, type RuleSpec } from '@/lib/finance';
 
@@ -343,16 +344,7 @@ export function Rules({ rules, categories, accounts }: { rules: SavedRule[]; cat
 
   return (
     <div className="space-y-6" aria-busy={refreshing}>
-      {flash && (
-        <div role="status" className="alert alert-success alert-soft">
-          <span>{flash}</span>
-        </div>
-      )}
-      {error && (
-        <div role="alert" className="alert alert-error alert-soft">
-          <span>{error}</span>
-        </div>
-      )}
+      <Notices flash={flash} error={error} />
       <section aria-labelledby={`${id}-list`}>
         <h2 id={`${id}-list`} className="mb-2 font-semibold">
           Rules, in the order they run

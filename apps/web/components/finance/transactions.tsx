@@ -8,6 +8,7 @@
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { api, ApiError } from '@/lib/client/api';
 import { categoryOptions, dayLabel, transactionTitle, viewOf, type FinanceAccount, type Transaction } from '@/lib/finance';
 
@@ -231,16 +232,7 @@ export function Transactions({
           }}
         />
       )}
-      {flash && (
-        <div role="status" className="alert alert-success alert-soft">
-          <span>{flash}</span>
-        </div>
-      )}
-      {error && (
-        <div role="alert" className="alert alert-error alert-soft">
-          <span>{error}</span>
-        </div>
-      )}
+      <Notices flash={flash} error={error} />
       {transactions.length === 0 ? (
         <p className="opacity-80">No transactions match.</p>
       ) : (

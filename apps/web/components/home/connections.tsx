@@ -5,6 +5,7 @@
 
 import { useId, useState } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { FieldError, wired } from '@/components/finance/money';
 import { api, ApiError } from '@/lib/client/api';
 import { apiFieldErrors, blankConnection, CONNECTION_FIELDS, connectionBody, DEFAULT_DISCOVERY_PREFIX, kindLabel, STATUS_LABELS, type Connection, type ConnectionErrors, type ConnectionForm, type ConnectionKind } from '@/lib/home';
@@ -180,16 +181,7 @@ export function Connections({ connections, onChanged }: { connections: Connectio
         <h2 id={`${id}-title`} className="card-title text-base">
           Connections
         </h2>
-        {flash && (
-          <div role="status" className="alert alert-success alert-soft">
-            <span>{flash}</span>
-          </div>
-        )}
-        {error && (
-          <div role="alert" className="alert alert-error alert-soft">
-            <span>{error}</span>
-          </div>
-        )}
+        <Notices flash={flash} error={error} />
         {connections.length === 0 ? (
           <p className="text-sm opacity-80">Nothing connected yet.</p>
         ) : (

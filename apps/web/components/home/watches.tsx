@@ -5,6 +5,7 @@
 
 import { useId, useState } from 'react';
 
+import { Notices } from '@/components/alerts';
 import { FieldError, wired } from '@/components/finance/money';
 import { api, ApiError } from '@/lib/client/api';
 import { apiFieldErrors, blankWatch, entityName, WATCH_FIELDS, watchBody, watchWords, type Entity, type Watch, type WatchErrors, type WatchForm } from '@/lib/home';
@@ -139,16 +140,7 @@ export function Watches({ watches, entities, problem, onChange }: { watches: Wat
           Watches
         </h2>
         <p className="text-sm opacity-80">A watch notifies you when something changes: the front door opening at night, the washing machine finishing.</p>
-        {flash && (
-          <div role="status" className="alert alert-success alert-soft">
-            <span>{flash}</span>
-          </div>
-        )}
-        {error && (
-          <div role="alert" className="alert alert-error alert-soft">
-            <span>{error}</span>
-          </div>
-        )}
+        <Notices flash={flash} error={error} />
         {problem && <p className="text-sm text-error">The watches cannot be shown: {problem}</p>}
         {!problem && watches.length === 0 && <p className="text-sm opacity-80">No watches yet.</p>}
         {watches.length > 0 && (
