@@ -315,11 +315,9 @@ pub fn recipient(jwks: &Value, alg: Alg) -> Result<Recipient, String> {
         .filter(|k| matches!(text(k, "use").as_deref(), None | Some("enc")))
         .filter(|k| text(k, "alg").is_none_or(|a| a == alg.name()))
         .find_map(|k| {
-            let coordinate =
-                |m: &str| URL_SAFE_NO_PAD.decode(text(k, m)?).ok().filter(|c| c.len() == 32);
             let mut point = vec![4u8];
-            point.extend(coordinate("x")?);
-            point.extend(coordinate("y")?);
+            point.extend(coordinate(&text(k, "x")?)?);
+            point.extend(coordinate(&text(k, "y")?)?);
             let key = PublicKey::from_sec1_bytes(&point).ok()?;
             Some(Recipient { kid: text(k, "kid"), key })
         })
@@ -331,6 +329,18 @@ pub fn recipient(jwks: &Value, alg: Alg) -> Result<Recipient, String> {
                 alg.name()
             )
         })
+}
+
+/// A P-256 coordinate of a JWK as its 32 bytes. RFC 7518 (6.2.1.2) has them always 32 bytes long,
+/// but some libraries write the number's shortest form (authlib's `int_to_base64`: one key in
+/// 256 has a coordinate with a leading zero byte), so a shorter one is read with its zeros put
+/// back; a longer one is refused.
+fn coordinate(encoded: &str) -> Option<[u8; 32]> {
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    let mut full = [0u8; 32];
+    let start = 32usize.checked_sub(bytes.len()).filter(|_| !bytes.is_empty())?;
+    full[start..].copy_from_slice(&bytes);
+    Some(full)
 }
 
 #[cfg(test)]
@@ -442,6 +452,28 @@ mod tests {
                 assert_eq!(decrypt(&token, &rp), inner, "{} {}", alg.name(), enc.name());
             }
         }
+    }
+
+    /// authlib writes a coordinate with a leading zero byte as 31 bytes (1 key in 256): such a
+    /// key is the same key. A CI run met one, and the registration was refused.
+    #[test]
+    fn a_coordinate_written_without_its_leading_zeros_is_the_same_key() {
+        let rp = std::iter::repeat_with(|| SecretKey::random(&mut OsRng))
+            .find(|k| k.public_key().to_encoded_point(false).x().unwrap()[0] == 0)
+            .unwrap();
+        let point = rp.public_key().to_encoded_point(false);
+        let mut short = public_jwk(&rp);
+        let x = point.x().unwrap();
+        let trimmed = &x[x.iter().position(|b| *b != 0).unwrap()..];
+        short["x"] = b64(trimmed).into();
+        let found = recipient(&json!({ "keys": [short.clone()] }), Alg::EcdhEs).unwrap();
+        assert_eq!(found.key, rp.public_key());
+
+        let mut long = public_jwk(&rp);
+        long["x"] = b64(&[&[0u8][..], &x[..]].concat()).into();
+        assert!(recipient(&json!({ "keys": [long] }), Alg::EcdhEs).is_err());
+        short["x"] = "".into();
+        assert!(recipient(&json!({ "keys": [short] }), Alg::EcdhEs).is_err());
     }
 
     #[test]
