@@ -4,22 +4,7 @@
 import { errorMessage, noticeMessage } from '@/lib/messages';
 
 export function Alerts({ error, notice }: { error?: string; notice?: string }) {
-  const e = errorMessage(error);
-  const n = noticeMessage(notice);
-  return (
-    <>
-      {e && (
-        <div role="alert" className="alert alert-error alert-soft">
-          <span>{e}</span>
-        </div>
-      )}
-      {n && (
-        <div role="status" className="alert alert-success alert-soft">
-          <span>{n}</span>
-        </div>
-      )}
-    </>
-  );
+  return <Notices flash={noticeMessage(notice)} error={errorMessage(error)} />;
 }
 
 /** What the last action on a page did (`flash`) and what went wrong (`error`), as written. */
